@@ -1,0 +1,282 @@
+--- The `calcinosis` command. `main(argv)` returns the exit status:
+-- 0 all well, 1 some input had problems, 2 usage error.
+-- @module calcinosis.cli
+
+local M = {}
+
+local DISCLAIMER = "Research tool, not a diagnosis: results are literature-based suggestions for a clinician to review."
+
+M.usage = {}
+
+M.usage.main = [[
+Usage: calcinosis <command> [options] [arguments]
+
+Classification of calcinosis cutis and the laboratory logic it needs.
+
+Commands:
+  labs      print the lab table of one patient (flags, derived values)
+  convert   convert a value between units
+  classify  classify patients (a JSON record, or a cohort)
+
+Options:
+  -h, --help     show this help, or a command's help after the command
+  --version      print the version
+
+Run 'calcinosis <command> --help' for the options of a command.
+]] .. DISCLAIMER .. "\n"
+
+M.usage.labs = [[
+Usage: calcinosis labs [--json] [--ca-coefficient common|payne|si] [--round-egfr] NAME=VALUE...
+       calcinosis labs [options] --file PATIENT.json
+
+Prints the lab table of one patient: each value in its canonical unit with
+its reference range and flag, then the derived values (albumin-corrected
+calcium, Ca x P, eGFR, KDIGO stage) and any problems found.
+
+NAME=VALUE pairs: age=60 (or age=8mo), sex=F|M, species=human|dog|cat,
+height_cm=120, id=ID, and lab values such as calcium=11.2mg/dL,
+albumin=3.1g/dL, creatinine=88umol/L, pth=high.
+
+Options:
+  --file FILE             read the patient record from a JSON file
+  --json                  print the table as JSON
+  --ca-coefficient NAME   albumin correction: common (0.8, default), payne (1.0), si
+  --round-egfr            round eGFR to an integer before KDIGO banding
+  -h, --help              show this help
+
+Exit status: 0 when all input was read, 1 when some had problems, 2 usage error.
+]]
+
+M.usage.convert = [[
+Usage: calcinosis convert VALUE FROM_UNIT TO_UNIT [ANALYTE]
+
+Converts VALUE from one unit to another and prints the number. Mass, molar
+and equivalent units convert with the analyte's molar mass and valence:
+  calcinosis convert 11.2 mg/dL mmol/L calcium
+
+Exit status: 0 on success, 1 when the value cannot be converted, 2 usage error.
+]]
+
+local function out(...) io.stdout:write(...) end
+local function err(...) io.stderr:write(...) end
+
+local function usage_error(cmd, msg)
+  err("calcinosis", cmd and (" " .. cmd) or "", ": ", msg, "\n")
+  err("Try 'calcinosis", cmd and (" " .. cmd) or "", " --help' for more information.\n")
+  return 2
+end
+
+local function read_file(path)
+  local f, e = io.open(path, "rb")
+  if not f then return nil, e end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function fmt_num(v)
+  if v == nil then return "" end
+  local a = math.abs(v)
+  if a >= 100 then return ("%.0f"):format(v)
+  elseif a >= 10 then return ("%.1f"):format(v)
+  else return ("%.2f"):format(v) end
+end
+
+local function pad(s, n)
+  s = tostring(s or "")
+  local len = utf8.len(s) or #s
+  if len >= n then return s .. " " end
+  return s .. (" "):rep(n - len)
+end
+
+local function range_text(r)
+  if not r then return "" end
+  local s
+  if r.low and r.high then s = ("%g-%g"):format(r.low, r.high)
+  elseif r.low then s = (">= %g"):format(r.low)
+  elseif r.high then s = ("<= %g"):format(r.high)
+  else s = "" end
+  return s .. (r.source and (" (" .. r.source .. ")") or "")
+end
+
+local MEASURED_ORDER = { "calcium", "ionized_calcium", "albumin", "phosphate", "creatinine",
+  "pth", "vitd25", "vitd125", "magnesium", "alp" }
+local DERIVED_ORDER = { "corrected_calcium", "ca_x_p", "egfr", "ckd_stage" }
+
+--- Renders a lab table (from `calcinosis.labs`) as text.
+-- @tparam table t lab table
+-- @treturn string
+function M.render_labs(t)
+  local lines = {}
+  local function row(name, e, note)
+    local value
+    if name == "ckd_stage" then value = e.value or "-"
+    else value = e.value and fmt_num(e.value) or (e.qualitative or "-") end
+    lines[#lines + 1] = pad(name, 19) .. pad(value, 9) .. pad(name == "ckd_stage" and "" or e.unit, 18)
+      .. pad(e.flag or "", 14) .. (note or range_text(e.range))
+  end
+  lines[#lines + 1] = pad("analyte", 19) .. pad("value", 9) .. pad("unit", 18) .. pad("flag", 14) .. "reference range (source)"
+  for _, name in ipairs(MEASURED_ORDER) do
+    if t[name] then row(name, t[name]) end
+  end
+  if t.egfr and t.egfr.source == "reported" then row("egfr (reported)", t.egfr) end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "derived"
+  for _, name in ipairs(DERIVED_ORDER) do
+    local e = t[name]
+    if e then
+      local note
+      if name == "corrected_calcium" then
+        note = e.method or e.note or ""
+        if e.value and e.range then note = range_text(e.range) .. "; " .. note end
+        if e.missing and #e.missing > 0 then note = "missing: " .. table.concat(e.missing, ", ") end
+      elseif name == "ca_x_p" then
+        note = e.value and (("%s mmol2/L2; with %s"):format(fmt_num(e.si and e.si.value), e.basis)) or "missing: calcium or phosphate"
+      elseif name == "egfr" then
+        note = e.method or (e.source == "reported" and "as reported" or "")
+        if e.missing and #e.missing > 0 then note = "missing: " .. table.concat(e.missing, ", ") end
+      elseif name == "ckd_stage" then
+        note = e.value and e.rule or "needs eGFR"
+      end
+      row(name, e, note)
+    end
+  end
+  if #t.problems > 0 then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "problems"
+    for _, p in ipairs(t.problems) do lines[#lines + 1] = "  - " .. p end
+  end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = DISCLAIMER
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function parse_opts(args, spec, cmd)
+  local opts, rest = {}, {}
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--" then
+      for j = i + 1, #args do rest[#rest + 1] = args[j] end
+      break
+    elseif a == "-h" or a == "--help" then
+      opts.help = true
+    elseif a:sub(1, 2) == "--" then
+      local name, val = a:match("^%-%-([^=]+)=(.*)$")
+      name = name or a:sub(3)
+      local kind = spec[name]
+      if not kind then return nil, ("unknown option '--%s'"):format(name) end
+      if kind == "flag" then
+        if val then return nil, ("option '--%s' takes no value"):format(name) end
+        opts[name] = true
+      else
+        if not val then
+          i = i + 1
+          val = args[i]
+          if val == nil then return nil, ("option '--%s' needs a value"):format(name) end
+        end
+        if kind == "list" then
+          opts[name] = opts[name] or {}
+          table.insert(opts[name], val)
+        else
+          opts[name] = val
+        end
+      end
+    elseif a:sub(1, 1) == "-" and #a > 1 and not tonumber(a) then
+      return nil, ("unknown option '%s'"):format(a)
+    else
+      rest[#rest + 1] = a
+    end
+    i = i + 1
+  end
+  local _ = cmd
+  return opts, rest
+end
+
+local PATIENT_KEYS = { age = true, sex = true, species = true, height_cm = true, id = true }
+
+function M.labs(args)
+  local calcinosis = require "calcinosis"
+  local opts, rest = parse_opts(args, { json = "flag", file = "value", ["ca-coefficient"] = "value",
+    ["round-egfr"] = "flag" }, "labs")
+  if not opts then return usage_error("labs", rest) end
+  if opts.help then out(M.usage.labs) return 0 end
+  local patient
+  if opts.file then
+    local text, e = read_file(opts.file)
+    if not text then err("calcinosis labs: ", e, "\n") return 2 end
+    local p, derr = require("calcinosis.json").decode(text)
+    if type(p) ~= "table" then
+      err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))
+      return 2
+    end
+    patient = p
+  else
+    patient = { labs = {} }
+  end
+  if #rest == 0 and not opts.file then return usage_error("labs", "no patient given (NAME=VALUE pairs or --file)") end
+  for _, a in ipairs(rest) do
+    local k, v = a:match("^([^=]+)=(.*)$")
+    if not k then return usage_error("labs", ("expected NAME=VALUE, got '%s'"):format(a)) end
+    if PATIENT_KEYS[k] then
+      patient[k] = (k == "age" or k == "height_cm") and (tonumber(v) or v) or v
+    else
+      patient.labs = patient.labs or {}
+      patient.labs[k] = v
+    end
+  end
+  local ca = opts["ca-coefficient"]
+  if ca and not require("calcinosis.labs").ca_variants[ca] then
+    return usage_error("labs", ("unknown --ca-coefficient '%s' (common, payne or si)"):format(ca))
+  end
+  local t = calcinosis.labs(patient, { ca_coefficient = ca, kdigo_rounding = opts["round-egfr"] })
+  if opts.json then
+    t.disclaimer = DISCLAIMER
+    out(require("calcinosis.json").encode(t, { indent = "  " }), "\n")
+  else
+    out(M.render_labs(t))
+  end
+  return #t.problems > 0 and 1 or 0
+end
+
+function M.convert(args)
+  local calcinosis = require "calcinosis"
+  local opts, rest = parse_opts(args, {}, "convert")
+  if not opts then return usage_error("convert", rest) end
+  if opts.help then out(M.usage.convert) return 0 end
+  if #rest < 3 or #rest > 4 then return usage_error("convert", "expected VALUE FROM_UNIT TO_UNIT [ANALYTE]") end
+  local v = tonumber(rest[1])
+  if not v then return usage_error("convert", ("VALUE '%s' is not a number"):format(rest[1])) end
+  local r, e = calcinosis.convert(v, rest[2], rest[3], rest[4])
+  if not r then err("calcinosis convert: ", e, "\n") return 1 end
+  out(("%.10g"):format(r), "\n")
+  return 0
+end
+
+--- Runs the command with an argument list; returns the exit status.
+-- @tparam {string,...} argv
+-- @treturn integer
+function M.main(argv)
+  local args = {}
+  for i = 1, #argv do args[i] = argv[i] end
+  local cmd = table.remove(args, 1)
+  if cmd == nil then err(M.usage.main) return 2 end
+  if cmd == "-h" or cmd == "--help" or cmd == "help" then out(M.usage.main) return 0 end
+  if cmd == "--version" then out(require("calcinosis")._VERSION, "\n") return 0 end
+  local handler = M.commands[cmd]
+  if not handler then return usage_error(nil, ("unknown command '%s'"):format(cmd)) end
+  local ok, status = xpcall(handler, debug.traceback, args)
+  if not ok then
+    err("calcinosis ", cmd, ": internal error: ", tostring(status), "\n")
+    return 3
+  end
+  return status
+end
+
+--- Subcommand handlers by name (each takes the argument list, returns a status).
+M.commands = {
+  labs = M.labs,
+  convert = M.convert,
+}
+
+return M

@@ -1,0 +1,173 @@
+--- calcinosis: classification of calcinosis cutis, with the laboratory logic
+-- it needs (units, analytes, reference ranges, derived values).
+--
+-- A research tool, not a diagnosis: every result is a literature-based
+-- suggestion for researchers, to be read by a clinician.
+--
+--     local calcinosis = require "calcinosis"
+--     calcinosis.convert(11.2, "mg/dL", "mmol/L", "calcium")  --> 2.7945...
+--     calcinosis.quantity("11.2 mg/dL")                      --> { value = 11.2, unit = "mg/dL" }
+--     calcinosis.labs { age = 60, sex = "F", labs = { calcium = "10.5 mg/dL", albumin = "3.0 g/dL" } }
+--
+-- @module calcinosis
+
+local core = require "calcinosis.core"
+
+local M = {
+  --- Version string.
+  _VERSION = "calcinosis 0.1.0",
+  --- The C core (units, analytes, derived values).
+  core = core,
+}
+
+local function check_string(fn, i, v, what)
+  if type(v) ~= "string" then
+    error(("calcinosis.%s: bad argument #%d (%s expected, got %s)"):format(fn, i, what, type(v)), 3)
+  end
+end
+
+--- Converts a value between units.
+-- Mass, substance (mol) and equivalent units of one analyte convert with its
+-- molar mass and valence, so the analyte is needed for "mg/dL" to "mmol/L".
+-- @tparam number value a finite, non-negative number
+-- @tparam string from_unit UCUM code or a lab spelling ("mg/dl", "µmol/L")
+-- @tparam string to_unit idem
+-- @tparam[opt] string analyte name, alias or LOINC code
+-- @treturn number|nil the converted value
+-- @treturn[2] string message naming the problem
+function M.convert(value, from_unit, to_unit, analyte)
+  if type(value) ~= "number" then
+    error(("calcinosis.convert: bad argument #1 (number expected, got %s)"):format(type(value)), 2)
+  end
+  check_string("convert", 2, from_unit, "string")
+  check_string("convert", 3, to_unit, "string")
+  if analyte ~= nil then
+    check_string("convert", 4, analyte, "string")
+    if not core.analyte(analyte) then
+      return nil, ("unknown analyte '%s'"):format(analyte)
+    end
+  end
+  if value ~= value or value == math.huge or value == -math.huge then
+    return nil, ("value %s is not a finite number"):format(tostring(value))
+  end
+  if value < 0 then
+    return nil, ("value %s is negative: a concentration cannot be"):format(tostring(value))
+  end
+  if from_unit == "" then return nil, "from_unit is empty" end
+  if to_unit == "" then return nil, "to_unit is empty" end
+  return core.convert(value, from_unit, to_unit, analyte)
+end
+
+--- Describes a unit.
+-- @tparam string unit
+-- @treturn table|nil `{ factor =, dimension = }` (factor to base units)
+-- @treturn[2] string message
+function M.unit_info(unit)
+  check_string("unit_info", 1, unit, "string")
+  if unit == "" then return nil, "unit is empty" end
+  return core.unit(unit)
+end
+
+--- Looks an analyte up by name, alias or LOINC code.
+-- @tparam string name
+-- @treturn table|nil `{ name, label, unit, si_unit, molar_mass, valence, loinc, aliases, units, source }`
+-- @treturn[2] string message
+function M.analyte(name)
+  check_string("analyte", 1, name, "string")
+  local a = core.analyte(name)
+  if a then return a end
+  return nil, ("unknown analyte '%s'"):format(name)
+end
+
+--- Names of all analytes the core knows.
+-- @treturn {string,...}
+function M.analytes() return core.analytes() end
+
+local NUMBER = "^%s*([<>]?=?)%s*([+-]?%d*%.?%d+[eE][+-]?%d+)%s*(.-)%s*$"
+local NUMBER2 = "^%s*([<>]?=?)%s*([+-]?%d*%.?%d+)%s*(.-)%s*$"
+local NUMBER3 = "^%s*([<>]?=?)%s*([+-]?%d+%.)%s*(.-)%s*$"
+
+--- Parses a quantity written as text: "11.2 mg/dL", "11.2mg/dL", "<15 mL/min".
+-- A leading comparator (`<`, `<=`, `>`, `>=`), as labs print censored values,
+-- is kept in the field `comparator`.
+-- @tparam string s
+-- @treturn table|nil `{ value =, unit = [, comparator =] }`; unit is "" when none is given
+-- @treturn[2] string message
+function M.quantity(s)
+  check_string("quantity", 1, s, "string")
+  if s:match("^%s*$") then return nil, "empty quantity" end
+  local cmp, num, unit = s:match(NUMBER)
+  if not num then cmp, num, unit = s:match(NUMBER2) end
+  if not num then cmp, num, unit = s:match(NUMBER3) end
+  if not num then
+    return nil, ("'%s' is not a number with a unit"):format(s)
+  end
+  if unit:match("^[%d.,]") then
+    return nil, ("'%s' is not a number with a unit (decimal comma or stray digits?)"):format(s)
+  end
+  local v = tonumber(num)
+  if not v or v ~= v or v == math.huge or v == -math.huge then
+    return nil, ("'%s' is not a finite number"):format(s)
+  end
+  if unit ~= "" then
+    local ok, err = core.unit(unit)
+    if not ok then return nil, ("'%s': %s"):format(s, err) end
+  end
+  local q = { value = v, unit = unit }
+  if cmp ~= "" then q.comparator = cmp end
+  return q
+end
+
+--- Parses an age into years: 54, "54", "54 y", "8 mo", "24 d", "3 wk".
+-- @param age number (years) or string
+-- @treturn number|nil years
+-- @treturn[2] string message
+function M.age_years(age)
+  if type(age) == "number" then
+    if age ~= age or age < 0 or age > 150 or age == math.huge then
+      return nil, ("age %s is not between 0 and 150 years"):format(tostring(age))
+    end
+    return age
+  end
+  if type(age) ~= "string" then
+    return nil, ("age must be a number or a text like '8 mo', got %s"):format(type(age))
+  end
+  local q, err = M.quantity(age)
+  if not q then return nil, "age: " .. err end
+  local unit = q.unit == "" and "a" or q.unit
+  local y, cerr = core.convert(q.value, unit, "a")
+  if not y then return nil, ("age '%s': %s"):format(age, cerr) end
+  return M.age_years(y)
+end
+
+--- Reference ranges and critical values (data; see `calcinosis.ranges`).
+M.ranges = require "calcinosis.ranges"
+
+--- Computes the lab table of one patient: every analyte given, converted into
+-- its canonical unit and flagged, plus derived values. See `calcinosis.labs`.
+-- @tparam table patient the patient record
+-- @tparam[opt] table options
+-- @treturn table keyed by analyte and derived names, plus `problems`
+function M.labs(patient, options)
+  return require("calcinosis.labs").compute(patient, options)
+end
+
+-- Lazily loaded parts: the rule engine (LPeg) is needed only when rules are.
+local lazy = {
+  rules = "calcinosis.rules",
+  vocab = "calcinosis.vocab",
+  knowledge = "calcinosis.knowledge",
+}
+
+setmetatable(M, {
+  __index = function(t, k)
+    local name = lazy[k]
+    if name then
+      local mod = require(name)
+      rawset(t, k, mod)
+      return mod
+    end
+  end,
+})
+
+return M

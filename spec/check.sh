@@ -1,0 +1,120 @@
+#!/bin/sh
+# The whole test suite (the README's test command runs `make check`, which
+# runs this). Builds with warnings as errors (gcc and clang), runs the busted
+# suite under Lua 5.4, again against an ASan+UBSan build, the C unit tests,
+# luacheck, a valgrind run, the LuaRocks install check and the Lua 5.3 build.
+# Ends with one line "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+sh tools/deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/calcinosis-check.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+nok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; }
+
+# step NAME COMMAND...: one test; output shown only on failure.
+step() {
+  name=$1; shift
+  if "$@" >"$TMP/step.log" 2>&1; then ok "$name"; else nok "$name"; sed 's/^/    /' "$TMP/step.log" | tail -n 40; fi
+}
+
+# busted_run LABEL [ENV...]: runs the suite, adds its counts.
+busted_run() {
+  label=$1; shift
+  env "$@" lua5.4 /usr/bin/busted -o json >"$TMP/busted.json" 2>"$TMP/busted.err"
+  status=$?
+  counts=$(lua5.4 spec/busted_counts.lua "$TMP/busted.json" "$label")
+  res=$?
+  cat "$TMP/busted.err" | grep -v '^$' | sed 's/^/    /' >&2
+  if [ $res -ne 0 ] || [ -z "$counts" ]; then
+    nok "$label: busted output unreadable (exit $status)"
+    tail -n 30 "$TMP/busted.json" | sed 's/^/    /'
+    return
+  fi
+  p=${counts% *}; f=${counts#* }
+  if grep -Eq 'runtime error|AddressSanitizer|LeakSanitizer' "$TMP/busted.err"; then
+    nok "$label: sanitizer report"
+  fi
+  PASS=$((PASS + p)); FAIL=$((FAIL + f))
+  echo "$label: $p passed, $f failed"
+}
+
+START=$(date +%s)
+
+echo "# build (gcc, clang) with -Wall -Wextra -Wpedantic -Werror"
+step "gcc build, warnings are errors" make -s
+step "clang build, warnings are errors" make -s CC=clang BUILD=build/clang
+step "Lua 5.3 build (make lua53)" make -s lua53
+
+echo "# busted suite, Lua 5.4"
+busted_run "busted (Lua 5.4)"
+
+echo "# busted suite, ASan + UBSan build"
+if make -s asan >"$TMP/asan.log" 2>&1; then
+  ok "ASan+UBSan build"
+  ASAN_LIB=$(gcc -print-file-name=libasan.so)
+  UBSAN_LIB=$(gcc -print-file-name=libubsan.so)
+  busted_run "busted (ASan+UBSan)" CALCINOSIS_BUILD=build/asan \
+    LD_PRELOAD="$ASAN_LIB $UBSAN_LIB" \
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+  nok "ASan+UBSan build"; tail -n 20 "$TMP/asan.log"
+fi
+
+echo "# C unit tests (ASan+UBSan)"
+for t in spec/c/*_test.c; do
+  [ -f "$t" ] || continue
+  name=$(basename "$t" .c)
+  deps=$(sed -n 's/^.*TEST-SOURCES:\(.*\)$/\1/p' "$t" | head -n 1)
+  [ -n "$deps" ] || deps="src/$(echo "$name" | sed 's/_test$//').c"
+  # shellcheck disable=SC2086
+  if cc -std=c99 -Wall -Wextra -Wpedantic -Werror -O1 -g -fsanitize=address,undefined \
+      -fno-sanitize-recover=all -Isrc -o "$TMP/$name" "$t" $deps -lm >"$TMP/cc.log" 2>&1; then
+    "$TMP/$name" >"$TMP/ct.log" 2>&1
+    last=$(tail -n 1 "$TMP/ct.log")
+    p=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p')
+    f=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p')
+    if [ -z "$p" ]; then
+      nok "$name: no result line"; tail -n 20 "$TMP/ct.log" | sed 's/^/    /'
+    else
+      PASS=$((PASS + p)); FAIL=$((FAIL + f))
+      echo "$name: $p passed, $f failed"
+      [ "$f" = 0 ] || grep -v 'passed, ' "$TMP/ct.log" | head -n 20 | sed 's/^/    /'
+    fi
+  else
+    nok "$name: does not compile"; tail -n 20 "$TMP/cc.log" | sed 's/^/    /'
+  fi
+done
+
+echo "# luacheck"
+step "luacheck clean" luacheck -q lua spec bench examples bin/calcinosis
+
+echo "# valgrind"
+step "valgrind: no memory errors in the core" valgrind -q --error-exitcode=9 \
+  --leak-check=full --errors-for-leak-kinds=definite \
+  lua5.4 spec/valgrind_probe.lua
+
+echo "# LuaRocks install check (fresh tree, offline)"
+SRC="$TMP/src"
+mkdir -p "$SRC"
+git ls-files -co --exclude-standard | grep -v '^build/' | tar -cf - -T - | tar -xf - -C "$SRC"
+TREE="$TMP/tree"
+step "luarocks --lua-version=5.4 make --tree=DIR" sh -c "cd '$SRC' && luarocks --lua-version=5.4 make --tree='$TREE' calcinosis-scm-1.rockspec"
+step "require 'calcinosis' from any folder" sh -c "eval \"\$(luarocks --lua-version=5.4 --tree='$TREE' path)\" && cd / && lua5.4 -e 'local c = require \"calcinosis\"; assert(c.convert(2.5, \"mmol/L\", \"mg/dL\", \"calcium\") > 10)'"
+step "DIR/bin/calcinosis --help prints usage" sh -c "cd / && '$TREE/bin/calcinosis' --help | grep -q '^Usage: calcinosis'"
+step "rockspec lists every module and C source" lua5.4 spec/rockspec_probe.lua "$ROOT"
+
+echo "# Lua 5.3 build (pandoc's Lua)"
+TREE53="$TMP/tree53"
+step "luarocks --lua-version=5.3 make" sh -c "cd '$SRC' && luarocks --lua-version=5.3 make --tree='$TREE53' calcinosis-scm-1.rockspec"
+step "Lua 5.3 loads the module and converts a value" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && cd / && lua5.3 -e 'local c = require \"calcinosis\"; local v = assert(c.convert(10, \"mg/dL\", \"mmol/L\", \"calcium\")); assert(math.abs(v - 2.495) < 0.001, v)'"
+
+END=$(date +%s)
+echo "# took $((END - START)) s"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]

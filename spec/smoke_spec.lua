@@ -1,0 +1,5 @@
+describe("calcinosis.core", function()
+  it("loads", function()
+    assert.is_table(require("calcinosis.core"))
+  end)
+end)

@@ -1,0 +1,53 @@
+/*
+ * analytes.h - the laboratory analytes calcinosis knows: names, aliases,
+ * LOINC codes, canonical and SI units, molar mass and valence for
+ * mass/molar/equivalent conversion, and the plausibility limits used to catch
+ * a value given in the wrong unit. Pure C99, no Lua.
+ */
+#ifndef CALCINOSIS_ANALYTES_H
+#define CALCINOSIS_ANALYTES_H
+
+#include <stddef.h>
+
+#include "units.h"
+
+typedef struct cal_analyte {
+  const char *name;            /* name used in records and rules */
+  const char *label;           /* human-readable name */
+  const char *unit;            /* canonical (conventional) unit */
+  const char *si_unit;         /* SI unit, or NULL */
+  double molar_mass;           /* g/mol, 0 when mass<->molar does not apply */
+  double valence;              /* eq/mol, 0 when equivalents do not apply */
+  double plausible_lo;         /* plausibility limits in the canonical unit */
+  double plausible_hi;
+  const char *const *loinc;    /* LOINC codes, NULL-terminated */
+  const char *const *aliases;  /* other names, NULL-terminated */
+  const char *const *units;    /* units labs report it in, NULL-terminated */
+  const char *source;          /* DOMAIN.md source keys */
+  int derived;                 /* 1 when usually computed, not measured */
+} cal_analyte;
+
+/* Number of analytes and the i-th one (0-based). */
+size_t cal_analyte_count(void);
+const cal_analyte *cal_analyte_at(size_t i);
+
+/* Finds an analyte by name, alias (case-, space-, '-', '_'-insensitive) or
+ * LOINC code. NULL when none matches. */
+const cal_analyte *cal_analyte_find(const char *s, size_t n);
+
+/* Converts v from unit `from` into the analyte's canonical unit. */
+int cal_analyte_to_canonical(const cal_analyte *a, double v, const cal_unit *from,
+                             double *out, char *err, size_t errlen);
+
+/* Plausibility: 1 when v (already in the canonical unit) lies inside the
+ * analyte's plausibility limits. */
+int cal_analyte_plausible(const cal_analyte *a, double canonical);
+
+/* When `raw` given in unit `stated` is implausible, looks for another unit
+ * the analyte is reported in that makes it plausible. Returns that unit's
+ * spelling and stores the value it would have in the canonical unit, or
+ * returns NULL. */
+const char *cal_analyte_likely_unit(const cal_analyte *a, double raw,
+                                    const cal_unit *stated, double *canonical);
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian 12 packages calcinosis needs to build and test,
+# checking first and installing only what is missing.
+# Usage: sh tools/deps.sh [build|test]   (default: test)
+set -e
+kind=${1:-test}
+pkgs="gcc make libc6-dev lua5.4 liblua5.4-dev lua-lpeg lua-cjson lua-dkjson"
+if [ "$kind" = test ]; then
+  pkgs="$pkgs lua5.3 liblua5.3-dev luarocks lua-busted lua-check clang valgrind"
+fi
+missing=""
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+echo "calcinosis: installing missing packages:$missing" >&2
+if [ "$(id -u)" != 0 ]; then
+  echo "calcinosis: not root; install them with: sudo apt-get install$missing" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
