@@ -92,7 +92,10 @@ for t in spec/c/*_test.c; do
 done
 
 echo "# luacheck"
-step "luacheck clean" luacheck -q lua spec bench examples bin/calcinosis
+LC_DIRS=""
+for d in lua spec bench examples tools bin/calcinosis; do [ -e "$d" ] && LC_DIRS="$LC_DIRS $d"; done
+# shellcheck disable=SC2086
+step "luacheck clean" luacheck -q --no-color $LC_DIRS
 
 echo "# valgrind"
 step "valgrind: no memory errors in the core" valgrind -q --error-exitcode=9 \
