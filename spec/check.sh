@@ -83,7 +83,7 @@ for t in spec/c/*_test.c; do
       nok "$name: no result line"; tail -n 20 "$TMP/ct.log" | sed 's/^/    /'
     else
       PASS=$((PASS + p)); FAIL=$((FAIL + f))
-      echo "$name: $p passed, $f failed"
+      echo "$name: $p passed, $f failed ($(grep '^checks:' "$TMP/ct.log" | head -n 1))"
       [ "$f" = 0 ] || grep -v 'passed, ' "$TMP/ct.log" | head -n 20 | sed 's/^/    /'
     fi
   else

@@ -3,19 +3,185 @@
  * module `calcinosis.core`. Everything else in src/ is plain C99 that never
  * sees a Lua header.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analytes.h"
+#include "cohort.h"
 #include "compat.h"
+#include "csv.h"
 #include "derived.h"
 #include "units.h"
 
 /* ==== rules VM binding (owned by the rule-language work) ==== */
-static const luaL_Reg vm_funcs[] = {
+#include <stdio.h>
+
+#include "vm.h"
+
+/* A loaded program plus the scratch it runs in, so that a run allocates
+ * nothing: userdata with metatable "calcinosis.program". */
+typedef struct {
+  cal_program *p;
+  cal_vm_result res;
+  uint64_t terms[CAL_VM_MAX_TERM_WORDS];
+  double vars[1]; /* nvars (at least 1) */
+} vm_box;
+
+#define VM_MT "calcinosis.program"
+
+static vm_box *vm_check(lua_State *L) {
+  vm_box *b = (vm_box *)luaL_checkudata(L, 1, VM_MT);
+  if (!b->p) luaL_error(L, "program has been freed");
+  return b;
+}
+
+/* core.vm_load(bytes) -> program | nil, message */
+static int vm_load(lua_State *L) {
+  size_t len, nv;
+  const char *s = luaL_checklstring(L, 1, &len);
+  char err[256];
+  cal_program *p = cal_vm_load(s, len, err, sizeof err);
+  vm_box *b;
+  if (!p) {
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+  }
+  nv = p->nvars ? p->nvars : 1;
+  b = (vm_box *)lua_newuserdatauv(L, sizeof(vm_box) + (nv - 1) * sizeof(double), 0);
+  b->p = p;
+  luaL_setmetatable(L, VM_MT);
+  return 1;
+}
+
+static int vm_gc(lua_State *L) {
+  vm_box *b = (vm_box *)luaL_checkudata(L, 1, VM_MT);
+  cal_vm_free(b->p);
+  b->p = NULL;
+  return 0;
+}
+
+/* program:run(vars, terms, state, lets, scores) -> type, best
+ * vars: array of numbers by slot (1-based; nil or NaN = missing);
+ * terms: array of term ids (0-based integers; others ignored);
+ * state, lets, scores: tables filled in place (1-based) with rule states
+ * (0 false, 1 true, 2 unknown), let values (NaN missing) and subtype scores.
+ * type is the 1-based subtype index, or 0 for indeterminate. */
+static int vm_run(lua_State *L) {
+  vm_box *b = vm_check(L);
+  const cal_program *p = b->p;
+  lua_Integer i, n;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  for (i = 0; i < p->nvars; i++) {
+    int isnum;
+    lua_Number v;
+    lua_rawgeti(L, 2, i + 1);
+    v = lua_tonumberx(L, -1, &isnum);
+    b->vars[i] = isnum ? (double)v : NAN;
+    lua_pop(L, 1);
+  }
+  memset(b->terms, 0, sizeof b->terms);
+  n = (lua_Integer)lua_rawlen(L, 3);
+  for (i = 1; i <= n; i++) {
+    int isnum;
+    lua_Integer t;
+    lua_rawgeti(L, 3, i);
+    t = lua_tointegerx(L, -1, &isnum);
+    lua_pop(L, 1);
+    if (isnum && t >= 0 && t < (lua_Integer)p->term_words * 64)
+      b->terms[t / 64] |= (uint64_t)1 << (t % 64);
+  }
+  cal_vm_run(p, b->vars, b->terms, &b->res);
+  if (lua_istable(L, 4))
+    for (i = 0; i < p->nrules; i++) {
+      lua_pushinteger(L, b->res.state[i]);
+      lua_rawseti(L, 4, i + 1);
+    }
+  if (lua_istable(L, 5))
+    for (i = 0; i < p->nlets; i++) {
+      lua_pushnumber(L, (lua_Number)b->res.lets[i]);
+      lua_rawseti(L, 5, i + 1);
+    }
+  if (lua_istable(L, 6))
+    for (i = 0; i < p->nsubtypes; i++) {
+      lua_pushnumber(L, (lua_Number)b->res.score[i]);
+      lua_rawseti(L, 6, i + 1);
+    }
+  lua_pushinteger(L, b->res.type + 1);
+  lua_pushnumber(L, (lua_Number)b->res.best);
+  return 2;
+}
+
+/* program:hash() -> 16 hex digits (FNV-1a 64 of the program bytes) */
+static int vm_hash(lua_State *L) {
+  vm_box *b = vm_check(L);
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", (unsigned long long)b->p->hash);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+/* program:info() -> table of counts */
+static int vm_info(lua_State *L) {
+  vm_box *b = vm_check(L);
+  const cal_program *p = b->p;
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, p->nvars); lua_setfield(L, -2, "vars");
+  lua_pushinteger(L, p->nlets); lua_setfield(L, -2, "lets");
+  lua_pushinteger(L, p->nconsts); lua_setfield(L, -2, "consts");
+  lua_pushinteger(L, p->nsets); lua_setfield(L, -2, "sets");
+  lua_pushinteger(L, p->term_words); lua_setfield(L, -2, "term_words");
+  lua_pushinteger(L, p->nrules); lua_setfield(L, -2, "rules");
+  lua_pushinteger(L, p->nsubtypes); lua_setfield(L, -2, "subtypes");
+  lua_pushinteger(L, (lua_Integer)p->ncode); lua_setfield(L, -2, "code");
+  return 1;
+}
+
+/* program:disasm() -> readable listing of the code */
+static int vm_disasm(lua_State *L) {
+  vm_box *b = vm_check(L);
+  const cal_program *p = b->p;
+  luaL_Buffer buf;
+  uint32_t pc;
+  char line[64];
+  luaL_buffinit(L, &buf);
+  for (pc = 0; pc < p->ncode; pc++) {
+    unsigned op = CAL_INSTR_OP(p->code[pc]);
+    snprintf(line, sizeof line, "%5lu  %-6s %lu\n", (unsigned long)pc, cal_vm_opname(op),
+             (unsigned long)CAL_INSTR_ARG(p->code[pc]));
+    luaL_addstring(&buf, line);
+  }
+  luaL_pushresult(&buf);
+  return 1;
+}
+
+static const luaL_Reg vm_methods[] = {
+  {"run", vm_run},
+  {"hash", vm_hash},
+  {"info", vm_info},
+  {"disasm", vm_disasm},
   {NULL, NULL}
 };
-static void register_vm(lua_State *L) { (void)L; }
+
+static const luaL_Reg vm_funcs[] = {
+  {"vm_load", vm_load},
+  {NULL, NULL}
+};
+
+static void register_vm(lua_State *L) {
+  if (luaL_newmetatable(L, VM_MT)) {
+    luaL_newlib(L, vm_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, vm_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+  }
+  lua_pop(L, 1);
+}
 /* ==== end of rules VM binding ==== */
 
 /* ---- helpers ---- */
@@ -222,6 +388,375 @@ static int l_kdigo(lua_State *L) {
   return 2;
 }
 
+/* ---- cohorts ---- */
+
+/* Allocates n zeroed items as a userdata kept on the stack (freed by GC). */
+static void *stack_alloc(lua_State *L, size_t n, size_t size) {
+  void *p = lua_newuserdatauv(L, n ? n * size : 1, 0);
+  memset(p, 0, n ? n * size : 1);
+  return p;
+}
+
+static int field_int(lua_State *L, int t, const char *k, int dflt) {
+  int v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? dflt : (int)luaL_checkinteger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static double field_num(lua_State *L, int t, const char *k) {
+  double v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? NAN : (double)luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static const char *field_str(lua_State *L, int t, const char *k) {
+  const char *v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  lua_pop(L, 1); /* the string stays alive in the spec table */
+  return v;
+}
+
+static const char **string_list(lua_State *L, int spec, const char *k, size_t *n) {
+  const char **out;
+  size_t i;
+  lua_getfield(L, spec, k);
+  luaL_checktype(L, -1, LUA_TTABLE);
+  *n = (size_t)lua_rawlen(L, -1);
+  out = (const char **)stack_alloc(L, *n, sizeof *out);
+  lua_insert(L, -2); /* keep the allocation below the list */
+  for (i = 0; i < *n; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    out[i] = luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return out; /* its userdata stays on the stack */
+}
+
+static cal_range *range_list(lua_State *L, int spec, const char *k, size_t *n) {
+  cal_range *out;
+  size_t i;
+  lua_getfield(L, spec, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); *n = 0; return (cal_range *)stack_alloc(L, 0, sizeof *out); }
+  luaL_checktype(L, -1, LUA_TTABLE);
+  *n = (size_t)lua_rawlen(L, -1);
+  out = (cal_range *)stack_alloc(L, *n, sizeof *out);
+  lua_insert(L, -2);
+  for (i = 0; i < *n; i++) {
+    int e;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    e = lua_gettop(L);
+    luaL_checktype(L, e, LUA_TTABLE);
+    out[i].analyte = field_int(L, e, "analyte", -1);
+    out[i].species = field_int(L, e, "species", 0);
+    out[i].sex = field_int(L, e, "sex", 0);
+    out[i].age_min = field_num(L, e, "age_min");
+    out[i].age_max = field_num(L, e, "age_max");
+    out[i].low = field_num(L, e, "low");
+    out[i].high = field_num(L, e, "high");
+    lua_getfield(L, e, "inclusive");
+    out[i].inclusive = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+/* Builds a term map from { key = { bit, ... }, ... }; NULL when absent. */
+static cal_termmap *term_map(lua_State *L, int spec, const char *k, int *oom) {
+  cal_termmap *m;
+  lua_getfield(L, spec, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return NULL; }
+  luaL_checktype(L, -1, LUA_TTABLE);
+  m = cal_termmap_new();
+  if (!m) { *oom = 1; lua_pop(L, 1); return NULL; }
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    int bits[64];
+    size_t nb = 0, kl;
+    const char *key;
+    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
+      size_t i, n = (size_t)lua_rawlen(L, -1);
+      key = lua_tolstring(L, -2, &kl);
+      for (i = 0; i < n && nb < 64; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        bits[nb++] = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+      }
+      if (!cal_termmap_add(m, key, kl, bits, nb) && kl > 0 && kl < 90) *oom = 1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return m;
+}
+
+typedef struct {
+  lua_State *L;
+  int fn;
+  FILE *in;
+} progress_ctx;
+
+static int cohort_progress(void *ctx, long long records) {
+  progress_ctx *pc = (progress_ctx *)ctx;
+  int stop = 0;
+  lua_pushvalue(pc->L, pc->fn);
+  lua_pushinteger(pc->L, (lua_Integer)records);
+  lua_pushinteger(pc->L, pc->in ? (lua_Integer)ftell(pc->in) : -1);
+  if (lua_pcall(pc->L, 2, 1, 0) != LUA_OK) stop = 1;
+  else stop = lua_toboolean(pc->L, -1);
+  lua_pop(pc->L, 1);
+  return stop;
+}
+
+/* core.cohort_run(spec) -> stats | nil, message. See lua/calcinosis/cohort.lua. */
+static int l_cohort_run(lua_State *L) {
+  cal_cohort plan;
+  cal_cohort_stats *st;
+  cal_slot_src *slots;
+  cal_column *cols;
+  vm_box *box;
+  size_t i, n;
+  const char *in_path, *out_path, *delim;
+  FILE *in = NULL, *out = NULL;
+  cal_csv *r = NULL;
+  char err[512];
+  int rc, oom = 0, spec = 1;
+  long long every;
+  progress_ctx pc;
+  luaL_checktype(L, spec, LUA_TTABLE);
+  memset(&plan, 0, sizeof plan);
+  lua_getfield(L, spec, "program");
+  box = (vm_box *)luaL_checkudata(L, -1, VM_MT);
+  if (!box->p) return luaL_error(L, "program has been freed");
+  plan.prog = box->p;
+  lua_pop(L, 1);
+
+  lua_getfield(L, spec, "slots");
+  luaL_checktype(L, -1, LUA_TTABLE);
+  n = (size_t)lua_rawlen(L, -1);
+  slots = (cal_slot_src *)stack_alloc(L, n, sizeof *slots);
+  lua_insert(L, -2);
+  for (i = 0; i < n; i++) {
+    int e;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    e = lua_gettop(L);
+    luaL_checktype(L, e, LUA_TTABLE);
+    slots[i].kind = field_int(L, e, "kind", CAL_SLOT_NONE);
+    slots[i].analyte = field_int(L, e, "analyte", -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  plan.nslots = n;
+  plan.slots = slots;
+
+  lua_getfield(L, spec, "columns");
+  luaL_checktype(L, -1, LUA_TTABLE);
+  n = (size_t)lua_rawlen(L, -1);
+  cols = (cal_column *)stack_alloc(L, n, sizeof *cols);
+  lua_insert(L, -2);
+  for (i = 0; i < n; i++) {
+    int e;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    e = lua_gettop(L);
+    luaL_checktype(L, e, LUA_TTABLE);
+    cols[i].kind = field_int(L, e, "kind", CAL_COL_ID);
+    cols[i].index = field_int(L, e, "index", 0);
+    cols[i].decimals = field_int(L, e, "decimals", -1);
+    cols[i].name = field_str(L, e, "name");
+    if (!cols[i].name) return luaL_error(L, "cohort_run: column %d has no name", (int)i + 1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  plan.ncolumns = n;
+  plan.columns = cols;
+
+  plan.rule_ids = string_list(L, spec, "rule_ids", &plan.nrules);
+  plan.type_names = string_list(L, spec, "type_names", &n);
+  if (n < plan.prog->nsubtypes) return luaL_error(L, "cohort_run: type_names too short");
+  plan.indeterminate = field_str(L, spec, "indeterminate");
+  if (!plan.indeterminate) plan.indeterminate = "indeterminate";
+  plan.ranges = range_list(L, spec, "ranges", &plan.nranges);
+  plan.critical = range_list(L, spec, "critical", &plan.ncritical);
+  plan.ca_variant = field_int(L, spec, "ca_variant", 0);
+  lua_getfield(L, spec, "kdigo_round"); plan.kdigo_round = lua_toboolean(L, -1); lua_pop(L, 1);
+  lua_getfield(L, spec, "ndjson"); plan.ndjson = lua_toboolean(L, -1); lua_pop(L, 1);
+  lua_getfield(L, spec, "header"); plan.header = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1); lua_pop(L, 1);
+  lua_getfield(L, spec, "strict"); plan.strict = lua_toboolean(L, -1); lua_pop(L, 1);
+  delim = field_str(L, spec, "delimiter");
+  plan.delim = delim && delim[0] ? delim[0] : ',';
+  in_path = field_str(L, spec, "input");
+  out_path = field_str(L, spec, "output");
+  every = (long long)field_int(L, spec, "every", 0);
+  lua_getfield(L, spec, "progress");
+  pc.L = L;
+  pc.fn = lua_gettop(L);
+  pc.in = NULL;
+  if (lua_isnil(L, -1)) every = 0;
+  else luaL_checktype(L, -1, LUA_TFUNCTION);
+
+  st = (cal_cohort_stats *)stack_alloc(L, 1, sizeof *st);
+  /* from here on nothing raises until everything is freed */
+  plan.findings = term_map(L, spec, "findings", &oom);
+  plan.sites = term_map(L, spec, "sites", &oom);
+  if (oom) {
+    cal_termmap_free(plan.findings);
+    cal_termmap_free(plan.sites);
+    return push_fail(L, "out of memory");
+  }
+  if (in_path && strcmp(in_path, "-") != 0) {
+    in = fopen(in_path, "rb");
+    if (!in) {
+      cal_termmap_free(plan.findings);
+      cal_termmap_free(plan.sites);
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: cannot open for reading", in_path);
+      return 2;
+    }
+  }
+  if (out_path && strcmp(out_path, "-") != 0) {
+    out = fopen(out_path, "wb");
+    if (!out) {
+      if (in) fclose(in);
+      cal_termmap_free(plan.findings);
+      cal_termmap_free(plan.sites);
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: cannot open for writing", out_path);
+      return 2;
+    }
+  }
+  pc.in = in;
+  r = in ? cal_csv_open_file(in, plan.delim) : cal_csv_open_fd(0, plan.delim);
+  if (!r) {
+    rc = -1;
+    snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
+  } else {
+    fflush(stdout);
+    rc = cal_cohort_run(&plan, r, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
+                        every, err, sizeof err);
+  }
+  cal_csv_close(r);
+  if (in) fclose(in);
+  if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }
+  else fflush(stdout);
+  cal_termmap_free(plan.findings);
+  cal_termmap_free(plan.sites);
+  if (rc != 0) return push_fail(L, err);
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, (lua_Integer)st->records); lua_setfield(L, -2, "records");
+  lua_pushinteger(L, (lua_Integer)st->with_problems); lua_setfield(L, -2, "with_problems");
+  lua_createtable(L, plan.prog->nsubtypes + 1, 0);
+  for (i = 0; i <= plan.prog->nsubtypes; i++) {
+    lua_pushinteger(L, (lua_Integer)st->counts[i < plan.prog->nsubtypes ? i : CAL_VM_MAX_SUBTYPES]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "counts");
+  lua_pushboolean(L, st->stopped); lua_setfield(L, -2, "stopped");
+  lua_pushinteger(L, (lua_Integer)st->stop_line); lua_setfield(L, -2, "stop_line");
+  lua_pushstring(L, st->stop_message); lua_setfield(L, -2, "stop_message");
+  lua_pushstring(L, st->warnings); lua_setfield(L, -2, "warnings");
+  return 1;
+}
+
+/* core.analyte_index(name) -> 0-based index in the core's analyte table | nil */
+static int l_analyte_index(lua_State *L) {
+  size_t n, i;
+  const char *s = luaL_checklstring(L, 1, &n);
+  const cal_analyte *a = cal_analyte_find(s, n);
+  if (!a) return 0;
+  for (i = 0; i < cal_analyte_count(); i++)
+    if (cal_analyte_at(i) == a) { lua_pushinteger(L, (lua_Integer)i); return 1; }
+  return 0;
+}
+
+/* ---- CSV reader for Lua (long format, tests) ---- */
+
+#define CSV_MT "calcinosis.csv"
+
+typedef struct {
+  cal_csv *r;
+  FILE *f;
+} csv_box;
+
+/* core.csv_open(path | nil [, delimiter]) -> reader | nil, message
+ * reader:next() -> fields (list of strings), line, problem | nil at end
+ * reader:close() */
+static int l_csv_open(lua_State *L) {
+  const char *path = luaL_optstring(L, 1, NULL);
+  const char *d = luaL_optstring(L, 2, ",");
+  csv_box *b = (csv_box *)lua_newuserdatauv(L, sizeof *b, 0);
+  b->r = NULL;
+  b->f = NULL;
+  luaL_setmetatable(L, CSV_MT);
+  if (path && strcmp(path, "-") != 0) {
+    b->f = fopen(path, "rb");
+    if (!b->f) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: cannot open for reading", path);
+      return 2;
+    }
+    b->r = cal_csv_open_file(b->f, d[0] ? d[0] : ',');
+  } else {
+    b->r = cal_csv_open_fd(0, d[0] ? d[0] : ',');
+  }
+  if (!b->r) return push_fail(L, "cannot start the CSV reader (bad delimiter?)");
+  return 1;
+}
+
+static int csv_next(lua_State *L) {
+  csv_box *b = (csv_box *)luaL_checkudata(L, 1, CSV_MT);
+  const cal_field *f;
+  size_t n, i;
+  int rc;
+  const char *problem;
+  if (!b->r) return 0;
+  rc = cal_csv_next(b->r, &f, &n);
+  if (rc == 0) return 0;
+  if (rc < 0) return luaL_error(L, "read error after line %d", (int)cal_csv_line(b->r));
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushlstring(L, f[i].ptr, f[i].len);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_pushinteger(L, (lua_Integer)cal_csv_line(b->r));
+  problem = cal_csv_problem(b->r);
+  if (problem) lua_pushstring(L, problem);
+  else lua_pushnil(L);
+  return 3;
+}
+
+static int csv_close(lua_State *L) {
+  csv_box *b = (csv_box *)luaL_checkudata(L, 1, CSV_MT);
+  cal_csv_close(b->r);
+  b->r = NULL;
+  if (b->f) fclose(b->f);
+  b->f = NULL;
+  return 0;
+}
+
+static void register_csv(lua_State *L) {
+  static const luaL_Reg m[] = {{"next", csv_next}, {"close", csv_close}, {NULL, NULL}};
+  if (luaL_newmetatable(L, CSV_MT)) {
+    luaL_newlib(L, m);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, csv_close);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}
+
+/* core.isatty(fd) -> boolean (progress lines only on a terminal) */
+static int l_isatty(lua_State *L) {
+  int fd = (int)luaL_checkinteger(L, 1);
+  lua_pushboolean(L, isatty(fd));
+  return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
   {"unit", l_unit},
   {"convert", l_convert},
@@ -235,6 +770,10 @@ static const luaL_Reg core_funcs[] = {
   {"egfr_ckd_epi_2009", l_egfr_ckd_epi_2009},
   {"egfr_mdrd", l_egfr_mdrd},
   {"kdigo", l_kdigo},
+  {"cohort_run", l_cohort_run},
+  {"csv_open", l_csv_open},
+  {"isatty", l_isatty},
+  {"analyte_index", l_analyte_index},
   {NULL, NULL}
 };
 
@@ -243,5 +782,6 @@ int luaopen_calcinosis_core(lua_State *L) {
   luaL_newlib(L, core_funcs);
   luaL_setfuncs(L, vm_funcs, 0);
   register_vm(L);
+  register_csv(L);
   return 1;
 }

@@ -14,9 +14,11 @@ Usage: calcinosis <command> [options] [arguments]
 Classification of calcinosis cutis and the laboratory logic it needs.
 
 Commands:
+  classify  classify patients: one record (.json) or a cohort (CSV, NDJSON)
+  compare   compare rulesets over a cohort (counts, confusion, kappa, changes)
+  sweep     subtype counts over a range of one parameter's values
   labs      print the lab table of one patient (flags, derived values)
   convert   convert a value between units
-  classify  classify patients (a JSON record, or a cohort)
 
 Options:
   -h, --help     show this help, or a command's help after the command
@@ -55,6 +57,77 @@ and equivalent units convert with the analyte's molar mass and valence:
   calcinosis convert 11.2 mg/dL mmol/L calcium
 
 Exit status: 0 on success, 1 when the value cannot be converted, 2 usage error.
+]]
+
+M.usage.classify = [[
+Usage: calcinosis classify [options] [INPUT|-]
+
+Classifies patients. INPUT is a cohort (CSV, one patient per row or one
+observation per row; NDJSON, one patient record per line) or one patient
+record (.json). Without INPUT or with '-', reads CSV from standard input.
+One output row per input record, in input order, whatever is wrong with it;
+a record's problems go to the 'problems' column.
+
+Options:
+  --rules FILE          ruleset file (default: the built-in clinical ruleset)
+  --trusted             load --rules with the full Lua environment (no sandbox)
+  --param NAME=VALUE    override a ruleset parameter (repeatable), e.g.
+                        --param ca_x_p_limit="55 mg2/dL2"
+  --columns LIST        output columns, comma-separated (default:
+                        id,type,score,fired,problems). Available: id, type,
+                        score, fired, not_evaluable, problems, line, age, sex,
+                        ckd_stage, confidence, alerts, alternatives, any lab or
+                        derived value or let of the ruleset, each with an
+                        optional format: ca_corr:%.2f
+  --format FMT          output: csv (default) or ndjson
+  --input-format FMT    csv, long, ndjson or json (default: by extension)
+  --delimiter D         input delimiter: ',' (default), ';' or 'tab'
+  -o, --output FILE     write to FILE instead of standard output
+  --no-header           no CSV header line
+  --strict              stop at the first record with a problem
+  --ca-coefficient V    albumin correction: common (0.8), payne (1.0), si
+  --json                with a single patient (.json): print the result as JSON
+  -q, --quiet           no progress line
+  -h, --help            show this help
+
+A progress line (records, records/s, percent, time left) goes to standard
+error when it is a terminal.
+
+Exit status: 0 all records read cleanly, 1 some records had problems (or
+--strict stopped), 2 usage error.
+]]
+
+M.usage.compare = [[
+Usage: calcinosis compare --rules A --rules B [--rules C ...] [options] INPUT
+
+Classifies the cohort under each ruleset and reports the subtype counts
+under each, the confusion matrix and Cohen's kappa between each pair, and
+the patients whose type changes, with the rules that made the difference.
+
+Options:
+  --rules FILE          a ruleset (at least two; 'default' is the built-in one)
+  --format FMT          text (default), csv (the changed patients) or json
+  --max-changes N       changed patients listed in text and json (default 20 / 1000)
+  --input-format FMT    csv, long or ndjson (default: by extension)
+  -o, --output FILE     write to FILE instead of standard output
+  -h, --help            show this help
+
+Exit status: 0 success, 1 some records had problems, 2 usage error.
+]]
+
+M.usage.sweep = [[
+Usage: calcinosis sweep --param NAME=FROM:TO:STEP [--rules FILE] [options] INPUT
+
+Classifies the cohort at each value of one parameter and prints the subtype
+counts at each value. Values are in the parameter's declared unit, e.g.
+  calcinosis sweep --param ca_x_p_limit=50:80:5 cohort.csv
+
+Options:
+  --rules FILE          ruleset (default: the built-in clinical ruleset)
+  --format FMT          csv (default) or text
+  --input-format FMT    csv, long or ndjson (default: by extension)
+  -o, --output FILE     write to FILE instead of standard output
+  -h, --help            show this help
 ]]
 
 local function out(...) io.stdout:write(...) end
@@ -151,11 +224,14 @@ function M.render_labs(t)
   return table.concat(lines, "\n") .. "\n"
 end
 
+local SHORT = { ["-o"] = "--output", ["-q"] = "--quiet" }
+
 local function parse_opts(args, spec, cmd)
   local opts, rest = {}, {}
   local i = 1
   while i <= #args do
     local a = args[i]
+    if SHORT[a] and spec[SHORT[a]:sub(3)] then a = SHORT[a] end
     if a == "--" then
       for j = i + 1, #args do rest[#rest + 1] = args[j] end
       break
@@ -277,6 +353,13 @@ end
 M.commands = {
   labs = M.labs,
   convert = M.convert,
+  classify = function(args) return require("calcinosis.cli_cohort").classify(args) end,
+  compare = function(args) return require("calcinosis.cli_cohort").compare(args) end,
+  sweep = function(args) return require("calcinosis.cli_cohort").sweep(args) end,
 }
+
+M.parse_opts = parse_opts
+M.usage_error = usage_error
+M.DISCLAIMER = DISCLAIMER
 
 return M

@@ -1,0 +1,545 @@
+--- The cohort commands of `calcinosis`: classify, compare, sweep.
+-- @module calcinosis.cli_cohort
+
+local cli = require "calcinosis.cli"
+local core = require "calcinosis.core"
+local cohort = require "calcinosis.cohort"
+local stream = require "calcinosis.stream"
+local json = require "calcinosis.json"
+
+local M = {}
+
+local function out(...) io.stdout:write(...) end
+local function err(...) io.stderr:write(...) end
+
+local C_COLUMNS = { id = true, type = true, score = true, fired = true, not_evaluable = true,
+  problems = true, line = true, age = true, sex = true, ckd_stage = true }
+
+local function input_kind(path, forced)
+  if forced then return forced end
+  if not path or path == "-" then return "csv" end
+  local ext = path:lower():match("%.([%w]+)$")
+  if ext == "ndjson" or ext == "jsonl" then return "ndjson" end
+  if ext == "json" then return "json" end
+  return "csv"
+end
+
+local function delimiter_of(d)
+  if d == nil then return "," end
+  if d == "tab" or d == "\\t" or d == "\t" then return "\t" end
+  if #d == 1 and d ~= '"' then return d end
+  return nil
+end
+
+local function is_long_file(path, delim)
+  if not path or path == "-" then return false end
+  local r = core.csv_open(path, delim)
+  if not r then return false end
+  local header = r:next()
+  r:close()
+  return header ~= nil and stream.is_long(header)
+end
+
+--- Loads the ruleset named by --rules (or the default) and applies --param.
+local function load_ruleset(path, params, trusted)
+  local rules = require "calcinosis.rules"
+  local rs, e
+  if path == nil or path == "default" then
+    if not rules.default then return nil, "no default ruleset is available; give --rules FILE" end
+    rs, e = rules.default()
+  else
+    local f = io.open(path, "rb")
+    if not f then return nil, ("%s: cannot open"):format(path) end
+    f:close()
+    rs, e = rules.load(path, { trusted = trusted })
+  end
+  if not rs then return nil, e end
+  if params and next(params) then
+    rs, e = rs:variant { params = params }
+    if not rs then return nil, e end
+  end
+  return rs
+end
+
+local function parse_params(list)
+  local params = {}
+  for _, p in ipairs(list or {}) do
+    local k, v = p:match("^([%w_]+)=(.+)$")
+    if not k then return nil, ("--param expects NAME=VALUE, got '%s'"):format(p) end
+    params[k] = tonumber(v) or v
+  end
+  return params
+end
+
+-- A progress reporter on stderr when it is a terminal.
+local function progress_reporter(quiet, total_bytes)
+  if quiet or not core.isatty(2) then return nil end
+  local t0 = os.clock()
+  local wall0 = os.time()
+  return function(n, bytes)
+    local dt = math.max(os.clock() - t0, 1e-6)
+    local rate = n / dt
+    local line = ("\r%d records, %.0f records/s"):format(n, rate)
+    if total_bytes and bytes and total_bytes > 0 then
+      local frac = math.min(bytes / total_bytes, 1)
+      local left = frac > 0 and (os.time() - wall0) * (1 - frac) / frac or 0
+      line = line .. (", %d%%, %ds left"):format(math.floor(frac * 100), math.floor(left + 0.5))
+    end
+    io.stderr:write(line, "   ")
+    return false
+  end
+end
+
+local function file_size(path)
+  if not path or path == "-" then return nil end
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = f:seek("end")
+  f:close()
+  return n
+end
+
+--- Runs a classification of a cohort file; returns stats or nil, message.
+-- opts: ruleset, input, kind, output (path or nil), columns (string or list),
+-- format, header, strict, delimiter, options (labs options), progress
+function M.run(opts)
+  local rs = opts.ruleset
+  local kind = opts.kind
+  local delim = opts.delimiter or ","
+  if kind == "csv" and is_long_file(opts.input, delim) then kind = "long" end
+  local cols = opts.columns or cohort.default_columns
+  local list = cols
+  if type(cols) == "string" then
+    list = {}
+    for c in cols:gmatch("[^,]+") do list[#list + 1] = c:match("^%s*(.-)%s*$") end
+  end
+  local c_ok = kind == "csv"
+  if c_ok then
+    local lets = {}
+    for _, l in ipairs(rs.compiled.lets) do lets[l.name] = true end
+    for _, c in ipairs(list) do
+      local name = c:match("^([^:]+)") or c
+      if not (C_COLUMNS[name] or lets[name] or core.analyte_index(name)) then c_ok = false end
+    end
+  end
+  if c_ok then
+    local size = file_size(opts.input)
+    return cohort.run_csv(rs, {
+      input = opts.input, output = opts.output, columns = list, format = opts.format,
+      header = opts.header, strict = opts.strict, delimiter = delim,
+      ca_coefficient = opts.options and opts.options.ca_coefficient,
+      progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
+      every = opts.progress and 50000 or nil,
+    })
+  end
+  local columns, cerr = stream.columns(list, rs)
+  if not columns then return nil, cerr end
+  local records, rerr
+  if kind == "ndjson" then records, rerr = stream.ndjson(opts.input)
+  else records, rerr = stream.csv(opts.input, delim) end
+  if not records then return nil, rerr end
+  local f = io.stdout
+  if opts.output and opts.output ~= "-" then
+    local ferr
+    f, ferr = io.open(opts.output, "wb")
+    if not f then return nil, ferr end
+  end
+  local stats = stream.classify_stream(rs, records, {
+    columns = columns, format = opts.format, header = opts.header, strict = opts.strict,
+    options = opts.options, write = function(...) f:write(...) end,
+    progress = opts.progress and function(n) opts.progress(n) end,
+  })
+  if f ~= io.stdout then f:close() else f:flush() end
+  return stats
+end
+
+local function print_single(rs, path, as_json, options)
+  local text, e = io.open(path, "rb")
+  if not text then return nil, e end
+  local s = text:read("a")
+  text:close()
+  local patient, derr = json.decode(s)
+  if type(patient) ~= "table" then return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object") end
+  local calcinosis = require "calcinosis"
+  local result
+  if calcinosis.classify then
+    result = calcinosis.classify(patient, rs, options)
+  else
+    result = rs:classify(patient, options)
+  end
+  if as_json then
+    result.disclaimer = cli.DISCLAIMER
+    out(json.encode(result, { indent = "  " }), "\n")
+  else
+    local report = package.searchpath("calcinosis.report", package.path) and require("calcinosis.report")
+    if report and report.text then out(report.text(result, patient))
+    else
+      out(("%s: %s (score %s)\n"):format(tostring(patient.id or path), result.type, tostring(result.score)))
+      for _, f in ipairs(result.fired or {}) do
+        out(("  + %s (%s, weight %s): %s [%s]\n"):format(f.id, f.subtype, tostring(f.weight), f.because or "",
+          f.source or ""))
+        for _, w in ipairs(type(f.why) == "table" and f.why or {}) do out("      ", tostring(w), "\n") end
+      end
+      for _, n in ipairs(result.not_evaluable or {}) do
+        out(("  ? %s not evaluable: missing %s\n"):format(n.id, table.concat(n.missing or {}, ", ")))
+      end
+      for _, p in ipairs(result.problems or {}) do out("  ! ", p, "\n") end
+      out(("ruleset %s %s (%s)\n"):format(result.name or rs.name, result.version or rs.version, result.hash or rs.hash))
+      out(cli.DISCLAIMER, "\n")
+    end
+  end
+  return (result.problems and #result.problems > 0) and 1 or 0
+end
+
+function M.classify(args)
+  local opts, rest = cli.parse_opts(args, {
+    rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
+    ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
+    strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
+  }, "classify")
+  if not opts then return cli.usage_error("classify", rest) end
+  if opts.help then out(cli.usage.classify) return 0 end
+  if #rest > 1 then return cli.usage_error("classify", "expected at most one INPUT") end
+  local input = rest[1]
+  local format = opts.format or "csv"
+  if format ~= "csv" and format ~= "ndjson" then
+    return cli.usage_error("classify", ("--format must be csv or ndjson, got '%s'"):format(format))
+  end
+  local forced = opts["input-format"]
+  if forced and not ({ csv = true, long = true, ndjson = true, json = true })[forced] then
+    return cli.usage_error("classify", ("--input-format must be csv, long, ndjson or json, got '%s'"):format(forced))
+  end
+  local delim = delimiter_of(opts.delimiter)
+  if not delim then return cli.usage_error("classify", ("bad --delimiter '%s'"):format(opts.delimiter)) end
+  if opts.jobs and not (tonumber(opts.jobs) and tonumber(opts.jobs) >= 1) then
+    return cli.usage_error("classify", ("--jobs must be a positive number, got '%s'"):format(opts.jobs))
+  end
+  local ca = opts["ca-coefficient"]
+  if ca and not require("calcinosis.labs").ca_variants[ca] then
+    return cli.usage_error("classify", ("unknown --ca-coefficient '%s' (common, payne or si)"):format(ca))
+  end
+  local params, perr = parse_params(opts.param)
+  if not params then return cli.usage_error("classify", perr) end
+  if input and input ~= "-" then
+    local f = io.open(input, "rb")
+    if not f then err("calcinosis classify: ", input, ": cannot open\n") return 2 end
+    f:close()
+  end
+  local rs, rerr = load_ruleset(opts.rules, params, opts.trusted)
+  if not rs then err("calcinosis classify: ", rerr, "\n") return 2 end
+  local kind = input_kind(input, forced)
+  local options = { ca_coefficient = ca }
+  if kind == "json" then
+    local status, e = print_single(rs, input, opts.json, options)
+    if not status then err("calcinosis classify: ", e, "\n") return 2 end
+    return status
+  end
+  local progress = progress_reporter(opts.quiet, file_size(input))
+  local stats, e = M.run {
+    ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
+    format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
+    options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
+  }
+  if progress then io.stderr:write("\n") end
+  if not stats then err("calcinosis classify: ", e, "\n") return 2 end
+  if stats.warnings and stats.warnings ~= "" then err("calcinosis classify: ", stats.warnings, "\n") end
+  if stats.stopped then
+    err(("calcinosis classify: %s: line %d: %s (stopped by --strict)\n"):format(input or "-",
+      stats.stop_line or 0, stats.stop_message or ""))
+    return 1
+  end
+  return stats.with_problems > 0 and 1 or 0
+end
+
+-- Cohen's kappa of a confusion matrix (rows: A, columns: B).
+local function kappa(matrix, labels, n)
+  if n == 0 then return nil end
+  local po, pe = 0, 0
+  for _, a in ipairs(labels) do
+    po = po + ((matrix[a] or {})[a] or 0)
+    local ra, cb = 0, 0
+    for _, b in ipairs(labels) do
+      ra = ra + ((matrix[a] or {})[b] or 0)
+      cb = cb + ((matrix[b] or {})[a] or 0)
+    end
+    pe = pe + (ra / n) * (cb / n)
+  end
+  po = po / n
+  if pe == 1 then return 1 end
+  return (po - pe) / (1 - pe)
+end
+M.kappa = kappa
+
+local function split_list(s)
+  local t = {}
+  for x in (s or ""):gmatch("[^;]+") do t[#t + 1] = x end
+  return t
+end
+
+--- Compares classification outputs (lists of `{ id, type, fired = {ids} }`
+-- per ruleset, same order). Returns the comparison table.
+-- @tparam {string,...} names ruleset names
+-- @tparam function next_rows iterator returning a list of rows (one per ruleset) or nil
+-- @tparam table labels subtype labels in order
+-- @tparam integer max_changes how many changed patients to keep
+function M.compare_rows(names, next_rows, labels, max_changes)
+  local k = #names
+  local counts, pairs_ = {}, {}
+  for i = 1, k do counts[i] = {} end
+  for i = 1, k do
+    for j = i + 1, k do
+      pairs_[#pairs_ + 1] = { a = i, b = j, matrix = {}, n = 0, changed = 0, changes = {} }
+    end
+  end
+  local n = 0
+  for rows in next_rows do
+    n = n + 1
+    for i = 1, k do
+      local t = rows[i].type
+      counts[i][t] = (counts[i][t] or 0) + 1
+    end
+    for _, p in ipairs(pairs_) do
+      local ra, rb = rows[p.a], rows[p.b]
+      p.matrix[ra.type] = p.matrix[ra.type] or {}
+      p.matrix[ra.type][rb.type] = (p.matrix[ra.type][rb.type] or 0) + 1
+      p.n = p.n + 1
+      if ra.type ~= rb.type then
+        p.changed = p.changed + 1
+        if #p.changes < max_changes then
+          local fa, fb = {}, {}
+          for _, x in ipairs(ra.fired) do fa[x] = true end
+          for _, x in ipairs(rb.fired) do fb[x] = true end
+          local only_a, only_b = {}, {}
+          for _, x in ipairs(ra.fired) do if not fb[x] then only_a[#only_a + 1] = x end end
+          for _, x in ipairs(rb.fired) do if not fa[x] then only_b[#only_b + 1] = x end end
+          p.changes[#p.changes + 1] = { id = ra.id, from = ra.type, to = rb.type,
+            only_in_a = only_a, only_in_b = only_b }
+        end
+      end
+    end
+  end
+  for _, p in ipairs(pairs_) do
+    p.kappa = kappa(p.matrix, labels, p.n)
+    p.a_name, p.b_name = names[p.a], names[p.b]
+  end
+  return { n = n, names = names, labels = labels, counts = counts, pairs = pairs_ }
+end
+
+local function render_compare_text(c)
+  local lines = {}
+  local w = 14
+  local function pad(s, n) s = tostring(s) return s .. (" "):rep(math.max(1, n - #s)) end
+  lines[#lines + 1] = ("%d patients"):format(c.n)
+  lines[#lines + 1] = ""
+  local head = pad("type", w)
+  for _, name in ipairs(c.names) do head = head .. pad(name, w) end
+  lines[#lines + 1] = head
+  for _, l in ipairs(c.labels) do
+    local row = pad(l, w)
+    for i = 1, #c.names do row = row .. pad(c.counts[i][l] or 0, w) end
+    lines[#lines + 1] = row
+  end
+  for _, p in ipairs(c.pairs) do
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = ("%s (rows) vs %s (columns): kappa %s, %d changed"):format(p.a_name, p.b_name,
+      p.kappa and ("%.4f"):format(p.kappa) or "n/a", p.changed)
+    local h = pad("", w)
+    for _, l in ipairs(c.labels) do h = h .. pad(l:sub(1, w - 1), w) end
+    lines[#lines + 1] = h
+    for _, a in ipairs(c.labels) do
+      local row = pad(a:sub(1, w - 1), w)
+      for _, b in ipairs(c.labels) do row = row .. pad((p.matrix[a] or {})[b] or 0, w) end
+      lines[#lines + 1] = row
+    end
+    if #p.changes > 0 then
+      lines[#lines + 1] = "changed:"
+      for _, ch in ipairs(p.changes) do
+        lines[#lines + 1] = ("  %s: %s -> %s; only under %s: %s; only under %s: %s"):format(ch.id, ch.from, ch.to,
+          p.a_name, #ch.only_in_a > 0 and table.concat(ch.only_in_a, ",") or "-",
+          p.b_name, #ch.only_in_b > 0 and table.concat(ch.only_in_b, ",") or "-")
+      end
+      if p.changed > #p.changes then lines[#lines + 1] = ("  ... %d more"):format(p.changed - #p.changes) end
+    end
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function tmpname()
+  local n = os.tmpname()
+  return n
+end
+
+function M.compare(args)
+  local opts, rest = cli.parse_opts(args, {
+    rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
+    output = "value", delimiter = "value", trusted = "flag", quiet = "flag",
+  }, "compare")
+  if not opts then return cli.usage_error("compare", rest) end
+  if opts.help then out(cli.usage.compare) return 0 end
+  if not opts.rules or #opts.rules < 2 then return cli.usage_error("compare", "give at least two --rules") end
+  if #rest ~= 1 then return cli.usage_error("compare", "expected one INPUT") end
+  local format = opts.format or "text"
+  if not ({ text = true, csv = true, json = true })[format] then
+    return cli.usage_error("compare", ("--format must be text, csv or json, got '%s'"):format(format))
+  end
+  local max = tonumber(opts["max-changes"] or (format == "json" and 1000 or format == "csv" and math.huge or 20))
+  if not max then return cli.usage_error("compare", "--max-changes must be a number") end
+  local delim = delimiter_of(opts.delimiter)
+  if not delim then return cli.usage_error("compare", "bad --delimiter") end
+  local input = rest[1]
+  local f = io.open(input, "rb")
+  if not f then err("calcinosis compare: ", input, ": cannot open\n") return 2 end
+  f:close()
+  local kind = input_kind(input, opts["input-format"])
+  local rulesets, names, files = {}, {}, {}
+  local problems = 0
+  for i, path in ipairs(opts.rules) do
+    local rs, e = load_ruleset(path, nil, opts.trusted)
+    if not rs then err("calcinosis compare: ", e, "\n") return 2 end
+    rulesets[i] = rs
+    names[i] = rs.name
+    for j = 1, i - 1 do if names[j] == names[i] then names[i] = names[i] .. "#" .. i end end
+    files[i] = tmpname()
+    local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = files[i],
+      columns = { "id", "type", "fired" }, format = "csv", header = false, delimiter = delim }
+    if not stats then err("calcinosis compare: ", rerr, "\n") return 2 end
+    problems = math.max(problems, stats.with_problems)
+  end
+  -- labels: union of subtypes in order, then the indeterminate labels
+  local labels, seen = {}, {}
+  for _, rs in ipairs(rulesets) do
+    for _, s in ipairs(rs.compiled.subtypes) do if not seen[s] then seen[s] = true; labels[#labels + 1] = s end end
+  end
+  for _, rs in ipairs(rulesets) do
+    local l = rs.compiled.label
+    if not seen[l] then seen[l] = true; labels[#labels + 1] = l end
+  end
+  local readers = {}
+  for i, path in ipairs(files) do readers[i] = assert(core.csv_open(path, ",")) end
+  local function next_rows()
+    local rows = {}
+    for i, r in ipairs(readers) do
+      local fields = r:next()
+      if not fields then return nil end
+      rows[i] = { id = fields[1], type = fields[2] or "", fired = split_list(fields[3]) }
+    end
+    return rows
+  end
+  local c = M.compare_rows(names, next_rows, labels, max)
+  for i, r in ipairs(readers) do r:close(); os.remove(files[i]) end
+  local o = io.stdout
+  if opts.output and opts.output ~= "-" then
+    local e
+    o, e = io.open(opts.output, "wb")
+    if not o then err("calcinosis compare: ", e, "\n") return 2 end
+  end
+  if format == "text" then
+    o:write(render_compare_text(c))
+  elseif format == "json" then
+    local doc = { n = c.n, rulesets = {}, pairs = {} }
+    for i, rs in ipairs(rulesets) do
+      doc.rulesets[i] = { name = names[i], version = rs.version, hash = rs.hash, counts = c.counts[i] }
+    end
+    for i, p in ipairs(c.pairs) do
+      doc.pairs[i] = { a = p.a_name, b = p.b_name, kappa = p.kappa, changed = p.changed,
+        confusion = p.matrix, changes = setmetatable(p.changes, json.array) }
+    end
+    o:write(json.encode(doc, { indent = "  " }), "\n")
+  else
+    o:write("a,b,id,type_a,type_b,only_in_a,only_in_b\n")
+    for _, p in ipairs(c.pairs) do
+      for _, ch in ipairs(p.changes) do
+        o:write(table.concat({ p.a_name, p.b_name, ch.id, ch.from, ch.to, table.concat(ch.only_in_a, ";"),
+          table.concat(ch.only_in_b, ";") }, ","), "\n")
+      end
+    end
+  end
+  if o ~= io.stdout then o:close() end
+  return problems > 0 and 1 or 0
+end
+
+function M.sweep(args)
+  local opts, rest = cli.parse_opts(args, {
+    rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",
+    delimiter = "value", trusted = "flag", quiet = "flag",
+  }, "sweep")
+  if not opts then return cli.usage_error("sweep", rest) end
+  if opts.help then out(cli.usage.sweep) return 0 end
+  if not opts.param then return cli.usage_error("sweep", "give --param NAME=FROM:TO:STEP") end
+  local name, from, to, step = opts.param:match("^([%w_]+)=([^:]+):([^:]+):([^:]+)$")
+  from, to, step = tonumber(from), tonumber(to), tonumber(step)
+  if not name or not from or not to or not step or step <= 0 or to < from then
+    return cli.usage_error("sweep", ("--param expects NAME=FROM:TO:STEP with numbers, STEP > 0, got '%s'"):format(opts.param))
+  end
+  if (to - from) / step > 10000 then return cli.usage_error("sweep", "more than 10000 steps") end
+  if #rest ~= 1 then return cli.usage_error("sweep", "expected one INPUT") end
+  local format = opts.format or "csv"
+  if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
+  local delim = delimiter_of(opts.delimiter)
+  if not delim then return cli.usage_error("sweep", "bad --delimiter") end
+  local input = rest[1]
+  local f = io.open(input, "rb")
+  if not f then err("calcinosis sweep: ", input, ": cannot open\n") return 2 end
+  f:close()
+  local base, e = load_ruleset(opts.rules, nil, opts.trusted)
+  if not base then err("calcinosis sweep: ", e, "\n") return 2 end
+  local param = base.compiled.params[name]
+  if not param then
+    local names = {}
+    for k in pairs(base.compiled.params) do names[#names + 1] = k end
+    table.sort(names)
+    local s = require("calcinosis.rules.compiler").suggest(name, names)
+    err(("calcinosis sweep: unknown parameter '%s'%s (parameters: %s)\n"):format(name,
+      s and (" (did you mean '%s'?)"):format(s) or "", table.concat(names, ", ")))
+    return 2
+  end
+  local labels = {}
+  for _, s in ipairs(base.compiled.subtypes) do labels[#labels + 1] = s end
+  labels[#labels + 1] = base.compiled.label
+  local kind = input_kind(input, opts["input-format"])
+  local rows = {}
+  local problems = 0
+  local nsteps = math.floor((to - from) / step + 1e-9)
+  for k = 0, nsteps do
+    local v = from + k * step
+    v = tonumber(("%.10g"):format(v))
+    local value = param.unit and (("%.10g %s"):format(v, param.unit)) or v
+    local rs, verr = base:variant { params = { [name] = value } }
+    if not rs then err("calcinosis sweep: ", verr, "\n") return 2 end
+    local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = "/dev/null",
+      columns = { "type" }, format = "csv", header = false, delimiter = delim }
+    if not stats then err("calcinosis sweep: ", rerr, "\n") return 2 end
+    problems = math.max(problems, stats.with_problems)
+    local row = { value = v, counts = {} }
+    for _, l in ipairs(labels) do row.counts[l] = stats.types[l] or 0 end
+    rows[#rows + 1] = row
+  end
+  local o = io.stdout
+  if opts.output and opts.output ~= "-" then
+    local oe
+    o, oe = io.open(opts.output, "wb")
+    if not o then err("calcinosis sweep: ", oe, "\n") return 2 end
+  end
+  if format == "csv" then
+    o:write(name, ",", table.concat(labels, ","), "\n")
+    for _, r in ipairs(rows) do
+      local t = { ("%.10g"):format(r.value) }
+      for _, l in ipairs(labels) do t[#t + 1] = tostring(r.counts[l]) end
+      o:write(table.concat(t, ","), "\n")
+    end
+  else
+    local function pad(s, n) s = tostring(s) return (" "):rep(math.max(1, n - #s)) .. s end
+    local head = pad(name .. (param.unit and (" [" .. param.unit .. "]") or ""), 24)
+    for _, l in ipairs(labels) do head = head .. pad(l, 15) end
+    o:write(head, "\n")
+    for _, r in ipairs(rows) do
+      local line = pad(("%.10g"):format(r.value), 24)
+      for _, l in ipairs(labels) do line = line .. pad(r.counts[l], 15) end
+      o:write(line, "\n")
+    end
+  end
+  if o ~= io.stdout then o:close() end
+  return problems > 0 and 1 or 0
+end
+
+return M

@@ -1,0 +1,815 @@
+--- Compiler of rulesets: declarations -> checked ASTs -> VM program bytes.
+--
+-- Names, types and units are resolved at compile time:
+--
+-- * a name is an input (an analyte or derived value of `calcinosis.labs`,
+--   `age` in years, `ckd_stage` as 1..6, `female`/`male` as truth values), a
+--   `let` (which may shadow a built-in derived value), or a `param`;
+-- * arithmetic works on numbers in canonical units; a number written with a
+--   unit (`10.5 mg/dL`, `2.62 mmol/L`, `18 years`) or a param with a unit is
+--   converted, at compile time, into the unit of what it is compared with,
+--   added to, or chosen with (mass <-> molar with the analyte on the other
+--   side); a bare number is taken to be in that unit already;
+-- * in `x between lo and hi`, a unit written on one bound only applies to both;
+-- * comparing two things of different units (e.g. `age > 2 mmol/L`,
+--   `calcium > albumin`) is a compile error naming both units;
+-- * a product of two values of unit X/Y has unit X2/Y2 when that unit exists
+--   (so `ca_corr * phosphate` is in mg2/dL2); other products and quotients
+--   have no unit that can be compared with a literal: put them in a `let`
+--   with a declared unit.
+--
+-- Semantics (also the VM's): missing numbers are NaN; comparisons with a
+-- missing side are unknown; `and`/`or`/`not` are Kleene's; `present(x)` and
+-- `missing(x)` are always known; `if c then a else b` with unknown c is a
+-- when a and b are equal, else unknown; `between` is inclusive; set tests
+-- (`any`, `no`, `at least k`) are always known (an absent term is absent);
+-- `high(x)`, `low(x)`, `normal(x)` test the lab's flag (critical flags count
+-- as high/low) and are unknown when the lab has no flag.
+-- @module calcinosis.rules.compiler
+local parser = require "calcinosis.rules.parser"
+
+local M = {}
+
+local pack = string.pack
+
+-- opcodes, matching src/vm.h
+local OP = {}
+for i, name in ipairs { "CONST", "VAR", "LET", "COUNT", "ISNUM", "NOT", "NEG", "ABS", "ADD", "SUB",
+  "MUL", "DIV", "POW", "MIN", "MAX", "LT", "LE", "GT", "GE", "EQ", "NE", "AND", "OR", "SEL", "ANDJ",
+  "ORJ", "RET" } do
+  OP[name] = i - 1
+end
+M.OP = OP
+
+local BINOP = { ["+"] = OP.ADD, ["-"] = OP.SUB, ["*"] = OP.MUL, ["/"] = OP.DIV, ["^"] = OP.POW,
+  ["<"] = OP.LT, ["<="] = OP.LE, [">"] = OP.GT, [">="] = OP.GE, ["=="] = OP.EQ, ["!="] = OP.NE }
+local RELOP = { ["<"] = true, ["<="] = true, [">"] = true, [">="] = true, ["=="] = true, ["!="] = true }
+
+-- canonical unit of each dimension reported by calcinosis.unit_info
+local CANONICAL = {
+  ["mass concentration"] = "mg/dL",
+  ["substance concentration"] = "mmol/L",
+  ["time"] = "a",
+  ["length"] = "cm",
+  ["volume flow"] = "mL/min/{1.73_m2}",
+  ["squared mass concentration"] = "mg2/dL2",
+  ["catalytic concentration"] = "U/L",
+}
+
+-- inputs that are not analytes
+local EXTRA_INPUTS = {
+  age = { unit = "a", kind = "age" },
+  ckd_stage = { unit = nil, kind = "ckd_stage" },
+  female = { kind = "sex", ty = "bool", sex = "F" },
+  male = { kind = "sex", ty = "bool", sex = "M" },
+}
+
+local FUNCS = { present = 1, missing = 1, min = 2, max = 2, abs = 1, high = 1, low = 1, normal = 1 }
+
+local function calc() return require "calcinosis" end
+
+--- Levenshtein distance (for "did you mean").
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+--- The closest candidate to `name`, or nil when none is close.
+function M.suggest(name, candidates)
+  local best, bestd
+  for _, c in ipairs(candidates) do
+    local d = distance(name, c)
+    if d <= math.max(2, #name // 3) and (not bestd or d < bestd) then best, bestd = c, d end
+  end
+  return best
+end
+
+local function did_you_mean(name, candidates)
+  local s = M.suggest(name, candidates)
+  return s and (" (did you mean '%s'?)"):format(s) or ""
+end
+
+-- ---------------------------------------------------------------------------
+-- Errors: file:line:col: rule 'id': message, then the expression and a caret.
+
+local function locate(decl, pos, text)
+  -- find the expression in the ruleset's source, to give its file position
+  local src = decl.source_text
+  local line, col = decl.line or 0, pos or 1
+  if src and text and decl.line then
+    local start = 1
+    for _ = 2, decl.line do
+      local nl = src:find("\n", start, true)
+      if not nl then break end
+      start = nl + 1
+    end
+    local at = src:find(text, start, true)
+    if at then
+      local off = at + (pos or 1) - 1
+      local before = src:sub(1, off - 1)
+      local _, nls = before:gsub("\n", "")
+      line = nls + 1
+      col = off - ((before:match(".*\n()") or 1)) + 1
+    end
+  end
+  return line, col
+end
+
+local function compile_error(decl, msg, pos, text)
+  local line, col = locate(decl, pos, text)
+  local what = decl.kind == "rule" and ("rule '%s'"):format(tostring(decl.id))
+    or ("%s '%s'"):format(decl.kind or "?", tostring(decl.name))
+  local out = ("%s:%d:%d: %s: %s"):format(decl.file or "?", line, col, what, msg)
+  if text and pos then
+    out = out .. "\n    " .. text .. "\n    " .. (" "):rep(pos - 1) .. "^"
+  end
+  error({ compile_error = out }, 0)
+end
+M.compile_error = compile_error
+
+-- ---------------------------------------------------------------------------
+-- Quantities
+
+local function dimension(unit)
+  local info = calc().unit_info(unit)
+  return info and info.dimension
+end
+
+local function convert(value, from, to, analyte)
+  if from == to then return value end
+  local sign = value < 0 and -1 or 1
+  local v, err = calc().convert(math.abs(value), from, to, analyte)
+  if not v and analyte then v = calc().convert(math.abs(value), from, to) end
+  if not v then return nil, err end
+  return sign * v
+end
+
+--- Parses a param value: a number, or "55 mg2/dL2".
+-- @return value, unit (unit nil for a bare number), or nil, message
+function M.quantity(v)
+  if type(v) == "number" then return v, nil end
+  if type(v) ~= "string" then return nil, "expected a number or a quantity like '55 mg2/dL2'" end
+  local num, unit = v:match("^%s*([-+]?[%d.]+[eE]?[-+]?%d*)%s*(.-)%s*$")
+  num = tonumber(num)
+  if not num then return nil, ("'%s' is not a number with a unit"):format(v) end
+  if unit == "" then return num, nil end
+  if not dimension(unit) then return nil, ("unknown unit '%s'"):format(unit) end
+  return num, unit
+end
+
+-- ---------------------------------------------------------------------------
+-- Checking: types and units. Each node gets ty ("num"|"bool"), unit (string,
+-- nil = free, false = unknown) and analyte; an unsettled quantity has
+-- node.qunit and is settled into a unit by `settle`.
+
+local Checker = {}
+Checker.__index = Checker
+
+function Checker:err(msg, pos) compile_error(self.decl, msg, pos, self.text) end
+
+function Checker:settle(q, unit, analyte, other)
+  if not q.qunit then return end
+  local target = unit or CANONICAL[dimension(q.qunit) or ""] or q.qunit
+  local v, err = convert(q.qvalue, q.qunit, target, analyte)
+  if not v then
+    self:err(("cannot compare %s %s with %s: %s"):format(M.fmt(q.qvalue), q.qunit,
+      other or ("a value in " .. target), err or "incompatible units"), q.upos or q.pos)
+  end
+  q.value, q.unit, q.analyte, q.given = v, target, analyte, { q.qvalue, q.qunit }
+  q.qunit, q.qvalue = nil, nil
+end
+
+local function describe_node(n)
+  if n.tag == "name" then return ("'%s'"):format(n.name) end
+  return "the expression"
+end
+
+-- unify the units of a and b (operands of a comparison, +, -, min, max or
+-- the branches of an if); returns the unit and analyte of the result
+function Checker:unify(a, b, pos)
+  if a.qunit and b.qunit then
+    self:settle(a)
+    self:settle(b, a.unit, nil, ("%s %s"):format(M.fmt(a.given[1]), a.given[2]))
+    return a.unit, nil
+  end
+  if b.qunit then a, b = b, a end
+  if a.qunit then
+    if b.unit == false then
+      self:err("cannot tell the unit of " .. describe_node(b)
+        .. "; put it in a let with a declared unit", b.pos)
+    end
+    self:settle(a, b.unit, b.analyte, b.unit and ("%s (%s)"):format(describe_node(b), b.unit))
+    return a.unit, b.analyte
+  end
+  if a.unit and b.unit and a.unit ~= b.unit then
+    self:err(("cannot compare %s (%s) with %s (%s): different units"):format(describe_node(a), a.unit,
+      describe_node(b), b.unit), pos)
+  end
+  if a.unit == false or b.unit == false then return false, nil end
+  local unit = a.unit or b.unit
+  local analyte = a.analyte
+  if b.analyte ~= a.analyte then analyte = a.unit and a.analyte or b.analyte end
+  if a.analyte and b.analyte and a.analyte ~= b.analyte then analyte = nil end
+  return unit, analyte
+end
+
+function Checker:want(n, ty, what)
+  if n.ty ~= ty and n.ty ~= "any" then
+    self:err(("%s needs a %s, got a %s"):format(what, ty == "bool" and "condition" or "number",
+      n.ty == "bool" and "condition" or "number"), n.pos)
+  end
+end
+
+function Checker:resolve_name(n)
+  local name = n.name
+  local let = self.lets_by_name[name]
+  if let and (not self.let_limit or let.index < self.let_limit) then
+    n.let, n.ty, n.unit, n.analyte = let.index, let.ty, let.unit, let.analyte
+    return
+  end
+  local param = self.params[name]
+  if param then
+    n.param = name
+    n.ty = "num"
+    if param.unit then
+      n.qvalue, n.qunit = param.value, param.unit
+    else
+      n.value, n.unit = param.value, nil
+    end
+    return
+  end
+  local input = self.inputs(name)
+  if input then
+    n.slot = self:slot(input.kind, input.name, input.sex)
+    n.ty = input.ty or "num"
+    n.unit, n.analyte, n.input = input.unit, input.analyte, input.name
+    return
+  end
+  if self.sets[name] then
+    self:err(("'%s' is a set: use it as 'any finding in %s'"):format(name, name), n.pos)
+  end
+  local cands = {}
+  for k in pairs(self.lets_by_name) do cands[#cands + 1] = k end
+  for k in pairs(self.params) do cands[#cands + 1] = k end
+  for _, k in ipairs(self.input_names) do cands[#cands + 1] = k end
+  table.sort(cands)
+  self:err(("unknown name '%s'%s"):format(name, did_you_mean(name, cands)), n.pos)
+end
+
+function Checker:check(n)
+  local tag = n.tag
+  if tag == "num" then
+    n.ty = n.logical and (n.value ~= n.value and "any" or "bool") or "num"
+    if n.unit then
+      if not dimension(n.unit) then
+        self:err(("unknown unit '%s'"):format(n.unit), n.upos)
+      end
+      n.qvalue, n.qunit, n.unit = n.value, n.unit, nil
+    end
+  elseif tag == "name" then
+    self:resolve_name(n)
+  elseif tag == "neg" then
+    self:check(n.a)
+    self:want(n.a, "num", "'-'")
+    if n.a.qunit then -- fold -(quantity)
+      n.tag, n.qvalue, n.qunit, n.upos = "num", -n.a.qvalue, n.a.qunit, n.a.upos
+      n.given = nil
+      n.ty = "num"
+    else
+      n.ty, n.unit, n.analyte = "num", n.a.unit, n.a.analyte
+    end
+  elseif tag == "not" then
+    self:check(n.a)
+    self:want(n.a, "bool", "'not'")
+    n.ty = "bool"
+  elseif tag == "and" or tag == "or" then
+    self:check(n.a)
+    self:check(n.b)
+    self:want(n.a, "bool", "'" .. tag .. "'")
+    self:want(n.b, "bool", "'" .. tag .. "'")
+    n.ty = "bool"
+  elseif tag == "bin" then
+    self:check(n.a)
+    self:check(n.b)
+    local op = n.op
+    self:want(n.a, "num", "'" .. op .. "'")
+    self:want(n.b, "num", "'" .. op .. "'")
+    if RELOP[op] then
+      self:unify(n.a, n.b, n.pos)
+      n.ty = "bool"
+    elseif op == "+" or op == "-" then
+      n.ty = "num"
+      n.unit, n.analyte = self:unify(n.a, n.b, n.pos)
+    else
+      n.ty = "num"
+      local a, b = n.a, n.b
+      if a.qunit then self:settle(a) end
+      if b.qunit then self:settle(b) end
+      local bare_a = a.tag == "num" and not a.param
+      local bare_b = b.tag == "num" and not b.param
+      if op == "^" then
+        n.unit = (a.unit == nil and b.unit == nil) and nil or false
+      elseif op == "*" then
+        -- a bare coefficient may carry a unit (0.8 mg/dL per g/dL): the
+        -- product of a bare number and a value has no fixed unit
+        if bare_a or bare_b then n.unit = nil
+        elseif a.unit == nil then n.unit = b.unit
+        elseif b.unit == nil then n.unit = a.unit
+        elseif a.unit and a.unit == b.unit then
+          local x, y = a.unit:match("^(%a+)/(%a+)$")
+          local sq = x and (x .. "2/" .. y .. "2")
+          n.unit = (sq and dimension(sq)) and sq or false
+        else n.unit = false end
+      else -- "/"
+        if b.unit == nil then n.unit = a.unit
+        elseif a.unit and a.unit == b.unit then n.unit = nil
+        else n.unit = false end
+      end
+      if n.unit == a.unit and b.unit == nil then n.analyte = a.analyte end
+      if n.unit == b.unit and a.unit == nil and op == "*" then n.analyte = b.analyte end
+    end
+  elseif tag == "between" then
+    self:check(n.a)
+    self:check(n.lo)
+    self:check(n.hi)
+    for _, x in ipairs { n.a, n.lo, n.hi } do self:want(x, "num", "'between'") end
+    -- a unit written on one bound only applies to both
+    if n.hi.qunit and n.lo.tag == "num" and not n.lo.qunit and not n.lo.param then
+      n.lo.qvalue, n.lo.qunit, n.lo.value = n.lo.value, n.hi.qunit, nil
+    elseif n.lo.qunit and n.hi.tag == "num" and not n.hi.qunit and not n.hi.param then
+      n.hi.qvalue, n.hi.qunit, n.hi.value = n.hi.value, n.lo.qunit, nil
+    end
+    self:unify(n.a, n.lo, n.pos)
+    self:unify(n.a, n.hi, n.pos)
+    n.ty = "bool"
+  elseif tag == "if" then
+    self:check(n.c)
+    self:check(n.a)
+    self:check(n.b)
+    self:want(n.c, "bool", "'if'")
+    if n.a.ty ~= n.b.ty and n.a.ty ~= "any" and n.b.ty ~= "any" then
+      self:err("the branches of 'if' must both be numbers or both be conditions", n.pos)
+    end
+    n.ty = n.a.ty == "any" and n.b.ty or n.a.ty
+    if n.ty == "num" then n.unit, n.analyte = self:unify(n.a, n.b, n.pos) end
+  elseif tag == "call" then
+    local arity = FUNCS[n.fn]
+    if not arity then
+      local names = {}
+      for k in pairs(FUNCS) do names[#names + 1] = k end
+      table.sort(names)
+      self:err(("unknown function '%s'%s"):format(n.fn, did_you_mean(n.fn, names)), n.pos)
+    end
+    if #n.args ~= arity then
+      self:err(("%s() takes %d argument%s, got %d"):format(n.fn, arity, arity == 1 and "" or "s",
+        #n.args), n.pos)
+    end
+    for _, x in ipairs(n.args) do self:check(x) end
+    local fn = n.fn
+    if fn == "present" or fn == "missing" then
+      n.ty = "bool"
+    elseif fn == "abs" then
+      self:want(n.args[1], "num", "abs()")
+      if n.args[1].qunit then self:settle(n.args[1]) end
+      n.ty, n.unit, n.analyte = "num", n.args[1].unit, n.args[1].analyte
+    elseif fn == "min" or fn == "max" then
+      self:want(n.args[1], "num", fn .. "()")
+      self:want(n.args[2], "num", fn .. "()")
+      n.ty = "num"
+      n.unit, n.analyte = self:unify(n.args[1], n.args[2], n.pos)
+    else -- high, low, normal: a lab's flag
+      local x = n.args[1]
+      if x.tag ~= "name" or not x.input or x.ty ~= "num" then
+        self:err(("%s() takes the name of a lab value"):format(fn), x.pos)
+      end
+      n.slot = self:slot("flag", x.input)
+      n.ty = "bool"
+    end
+  elseif tag == "setq" then
+    n.ty = "bool"
+    local terms
+    if n.set.tag == "setref" then
+      terms = self.sets[n.set.name]
+      if not terms then
+        local cands = {}
+        for k in pairs(self.sets) do cands[#cands + 1] = k end
+        table.sort(cands)
+        self:err(("unknown set '%s'%s"):format(n.set.name, did_you_mean(n.set.name, cands)), n.set.pos)
+      end
+    else
+      terms = {}
+      for _, t in ipairs(n.set.terms) do
+        local x, msg = self.normalize(t)
+        if msg then self.warn(("rule or let '%s': %s"):format(self.decl.id or self.decl.name, msg)) end
+        terms[#terms + 1] = x
+      end
+    end
+    n.terms = terms
+    n.setidx = self:setindex(n.kind, terms)
+  else
+    self:err("internal: unknown node " .. tostring(tag), n.pos)
+  end
+end
+
+-- ---------------------------------------------------------------------------
+-- Code generation
+
+function Checker:const(v)
+  local key = v ~= v and "nan" or v
+  local k = self.const_index[key]
+  if not k then
+    self.consts[#self.consts + 1] = v
+    k = #self.consts - 1
+    self.const_index[key] = k
+  end
+  return k
+end
+
+function Checker:slot(kind, name, sex)
+  local key = kind .. ":" .. name
+  local s = self.slot_index[key]
+  if not s then
+    self.slots[#self.slots + 1] = { kind = kind, name = name, sex = sex }
+    s = #self.slots - 1
+    self.slot_index[key] = s
+  end
+  return s
+end
+
+function Checker:term(kind, t)
+  local key = kind .. ":" .. t
+  local id = self.term_ids[key]
+  if not id then
+    id = self.nterms
+    self.nterms = id + 1
+    self.term_ids[key] = id
+    self.term_names[id] = key
+  end
+  return id
+end
+
+function Checker:setindex(kind, terms)
+  local ids = {}
+  for _, t in ipairs(terms) do ids[#ids + 1] = self:term(kind, t) end
+  table.sort(ids)
+  local key = table.concat(ids, ",")
+  local s = self.set_index[key]
+  if not s then
+    self.setlist[#self.setlist + 1] = ids
+    s = #self.setlist - 1
+    self.set_index[key] = s
+  end
+  return s
+end
+
+-- stack effect of each opcode (the verifier's rule: ANDJ/ORJ keep the top)
+local EFFECT = {}
+for _, name in ipairs { "CONST", "VAR", "LET", "COUNT" } do EFFECT[OP[name]] = 1 end
+for _, name in ipairs { "ISNUM", "NOT", "NEG", "ABS", "ANDJ", "ORJ" } do EFFECT[OP[name]] = 0 end
+for _, name in ipairs { "ADD", "SUB", "MUL", "DIV", "POW", "MIN", "MAX", "LT", "LE", "GT", "GE", "EQ",
+  "NE", "AND", "OR", "RET" } do
+  EFFECT[OP[name]] = -1
+end
+EFFECT[OP.SEL] = -2
+local MAX_STACK = 64 -- CAL_VM_STACK
+
+function Checker:emit(op, arg)
+  local code = self.code
+  code[#code + 1] = op | ((arg or 0) << 8)
+  self.depth = (self.depth or 0) + EFFECT[op]
+  if self.depth > MAX_STACK then
+    self:err(("expression too deep for the VM (more than %d pending values): split it with let")
+      :format(MAX_STACK), 1)
+  end
+  return #code - 1
+end
+
+function Checker:gen(n)
+  local tag = n.tag
+  if n.qunit then self:settle(n) end
+  if tag == "num" or n.param then
+    self:emit(OP.CONST, self:const(n.value))
+  elseif tag == "name" then
+    if n.let then self:emit(OP.LET, n.let) else self:emit(OP.VAR, n.slot) end
+  elseif tag == "neg" then
+    self:gen(n.a); self:emit(OP.NEG)
+  elseif tag == "not" then
+    self:gen(n.a); self:emit(OP.NOT)
+  elseif tag == "and" or tag == "or" then
+    self:gen(n.a)
+    local j = self:emit(tag == "and" and OP.ANDJ or OP.ORJ, 0)
+    self:gen(n.b)
+    self:emit(tag == "and" and OP.AND or OP.OR)
+    self.code[j + 1] = (tag == "and" and OP.ANDJ or OP.ORJ) | (#self.code << 8)
+  elseif tag == "bin" then
+    self:gen(n.a); self:gen(n.b); self:emit(BINOP[n.op])
+  elseif tag == "between" then
+    self:gen(n.a); self:gen(n.lo); self:emit(OP.GE)
+    self:gen(n.a); self:gen(n.hi); self:emit(OP.LE)
+    self:emit(OP.AND)
+  elseif tag == "if" then
+    self:gen(n.c); self:gen(n.a); self:gen(n.b); self:emit(OP.SEL)
+  elseif tag == "call" then
+    local fn = n.fn
+    if fn == "present" then
+      self:gen(n.args[1]); self:emit(OP.ISNUM)
+    elseif fn == "missing" then
+      self:gen(n.args[1]); self:emit(OP.ISNUM); self:emit(OP.NOT)
+    elseif fn == "abs" then
+      self:gen(n.args[1]); self:emit(OP.ABS)
+    elseif fn == "min" or fn == "max" then
+      self:gen(n.args[1]); self:gen(n.args[2]); self:emit(fn == "min" and OP.MIN or OP.MAX)
+    else -- flag slot: -2 critical low, -1 low, 0 normal, 1 high, 2 critical high
+      self:emit(OP.VAR, n.slot)
+      self:emit(OP.CONST, self:const(0))
+      self:emit(fn == "high" and OP.GT or fn == "low" and OP.LT or OP.EQ)
+    end
+  elseif tag == "setq" then
+    self:emit(OP.COUNT, n.setidx)
+    if n.quant == "any" then
+      self:emit(OP.CONST, self:const(0)); self:emit(OP.GT)
+    elseif n.quant == "no" then
+      self:emit(OP.CONST, self:const(0)); self:emit(OP.EQ)
+    else
+      self:emit(OP.CONST, self:const(n.k)); self:emit(OP.GE)
+    end
+  end
+end
+
+-- ---------------------------------------------------------------------------
+-- The whole ruleset
+
+local function flatten_sets(spec_sets, normalize, fail, warn)
+  local out, visiting = {}, {}
+  local function resolve(name)
+    if out[name] then return out[name] end
+    local decl = spec_sets[name]
+    if not decl then return nil end
+    if visiting[name] then fail(decl, ("set '%s' includes itself"):format(name)) end
+    visiting[name] = true
+    local terms, seen = {}, {}
+    for _, t in ipairs(decl.terms) do
+      local sub = spec_sets[t] and resolve(t)
+      if sub then
+        for _, x in ipairs(sub) do
+          if not seen[x] then seen[x] = true; terms[#terms + 1] = x end
+        end
+      else
+        local x, msg = normalize(t)
+        if msg then warn(("set '%s': %s"):format(name, msg)) end
+        if not seen[x] then seen[x] = true; terms[#terms + 1] = x end
+      end
+    end
+    visiting[name] = nil
+    out[name] = terms
+    return terms
+  end
+  for name in pairs(spec_sets) do resolve(name) end
+  return out
+end
+
+local function make_inputs()
+  local c = calc()
+  local names = {}
+  for _, n in ipairs(c.analytes()) do names[#names + 1] = n end
+  for n in pairs(EXTRA_INPUTS) do names[#names + 1] = n end
+  table.sort(names)
+  local function lookup(name)
+    local x = EXTRA_INPUTS[name]
+    if x then
+      return { kind = x.kind, name = name, unit = x.unit, ty = x.ty, sex = x.sex }
+    end
+    local a = c.analyte(name)
+    if a and a.name == name then
+      return { kind = "value", name = a.name, unit = a.unit, analyte = a.molar_mass and a.name }
+    end
+    return nil
+  end
+  return lookup, names
+end
+
+-- the controlled vocabulary, when the module exists (false when it does not)
+local vocab
+local function get_vocab()
+  if vocab == nil then
+    local ok, v = pcall(require, "calcinosis.vocab")
+    vocab = ok and type(v) == "table" and type(v.normalize) == "function" and v or false
+  end
+  return vocab
+end
+
+--- Normalizes a finding or site term: through `calcinosis.vocab.normalize`
+-- when that module exists (synonyms, case, spacing), else lowercased as given.
+-- Terms the vocabulary does not know are kept, lowercased.
+-- @tparam string t
+-- @treturn string term
+-- @treturn[opt] string message from the vocabulary when it does not know the term
+function M.normalize(t)
+  t = tostring(t)
+  local v = get_vocab()
+  if v then
+    local canon, msg = v.normalize(t)
+    if canon then return canon end
+    return t:lower(), msg
+  end
+  return t:lower()
+end
+local default_normalize = M.normalize
+
+--- Formats a number briefly (no trailing zeros).
+function M.fmt(v)
+  if v ~= v then return "unknown" end
+  if v == math.floor(v) and math.abs(v) < 1e15 then return ("%d"):format(v) end
+  local s = ("%.6g"):format(v)
+  return s
+end
+
+--- Compiles a ruleset spec.
+-- @tparam table spec `{ name, version, file, source_text, subtypes, decision, decls }`
+-- where decls is the ordered list of set/param/let/rule declarations
+-- @return a table `{ bytes, slots, term_ids, lets, rules, subtypes, ... }`
+-- (raises `{ compile_error = message }` on error)
+function M.compile(spec)
+  local inputs, input_names = make_inputs()
+  local self = setmetatable({
+    consts = {}, const_index = {}, slots = {}, slot_index = {}, term_ids = {}, term_names = {},
+    nterms = 0, setlist = {}, set_index = {}, code = {}, lets_by_name = {}, params = {},
+    inputs = inputs, input_names = input_names, normalize = default_normalize,
+  }, Checker)
+  local base_decl = { kind = "ruleset", name = spec.name, file = spec.file, line = spec.line }
+  local function fail(decl, msg) compile_error(decl or base_decl, msg) end
+
+  if type(spec.name) ~= "string" or spec.name == "" then fail(nil, "a ruleset needs a name") end
+  if type(spec.version) ~= "string" and type(spec.version) ~= "number" then
+    fail(nil, "a ruleset needs a version")
+  end
+  local subtypes = spec.subtypes
+  if type(subtypes) ~= "table" or #subtypes == 0 then
+    fail(nil, "a ruleset needs 'subtypes', the list of subtypes in tie order")
+  end
+  if #subtypes > 16 then fail(nil, "at most 16 subtypes") end
+  local subtype_index = {}
+  for i, s in ipairs(subtypes) do subtype_index[s] = i - 1 end
+  local decision = spec.decision or {}
+  local tie = decision.tie or "order"
+  if tie ~= "order" and tie ~= "indeterminate" then
+    fail(nil, "decision.tie must be 'order' or 'indeterminate'")
+  end
+  local at_most = decision.indeterminate_at_most or 0
+  if type(at_most) ~= "number" or at_most ~= at_most then
+    fail(nil, "decision.indeterminate_at_most must be a number")
+  end
+
+  -- sets and params first (declaration order does not matter for them)
+  local spec_sets, rules, lets = {}, {}, {}
+  for _, d in ipairs(spec.decls) do
+    if d.kind == "set" then
+      if spec_sets[d.name] then fail(d, "set declared twice") end
+      spec_sets[d.name] = d
+    elseif d.kind == "param" then
+      if self.params[d.name] then fail(d, "param declared twice") end
+      local v, u = M.quantity(d.value)
+      if not v then fail(d, u) end
+      self.params[d.name] = { value = v, unit = u, decl = d }
+    end
+  end
+  local warnings = {}
+  local function warn(msg) warnings[#warnings + 1] = msg end
+  self.warn = warn
+  self.sets = flatten_sets(spec_sets, default_normalize, fail, warn)
+
+  local seen_rule = {}
+  for _, d in ipairs(spec.decls) do
+    if d.kind == "let" then
+      if self.lets_by_name[d.name] or self.params[d.name] then
+        fail(d, ("'%s' is declared twice"):format(d.name))
+      end
+      if #lets >= 256 then fail(d, "at most 256 lets") end
+      self.decl, self.text, self.let_limit = d, d.expr, #lets
+      local ast, msg, pos = parser.parse(d.expr)
+      if not ast then self:err(msg, pos) end
+      self:check(ast)
+      local unit = ast.unit
+      if ast.qunit then self:settle(ast, d.unit) end
+      if d.unit then
+        if not dimension(d.unit) then fail(d, ("unknown unit '%s'"):format(d.unit)) end
+        if ast.unit and ast.unit ~= d.unit then
+          local v = convert(1, ast.unit, d.unit, d.analyte or ast.analyte)
+          if not v then
+            fail(d, ("declared unit %s does not match the expression's unit %s"):format(d.unit, ast.unit))
+          end
+        end
+        unit = d.unit
+      elseif ast.qunit == nil and ast.unit ~= nil then
+        unit = ast.unit
+      end
+      local start = #self.code
+      self:gen(ast)
+      self:emit(OP.RET)
+      local let = { name = d.name, index = #lets, ty = ast.ty, unit = unit or nil,
+        analyte = d.analyte or ast.analyte, ast = ast, expr = d.expr, start = start,
+        len = #self.code - start, decl = d }
+      lets[#lets + 1] = let
+      self.lets_by_name[d.name] = let
+    elseif d.kind == "rule" then
+      if type(d.id) ~= "string" or d.id == "" then fail(d, "a rule needs an id") end
+      if seen_rule[d.id] then fail(d, "rule id declared twice") end
+      seen_rule[d.id] = true
+      if not subtype_index[d.supports] then
+        fail(d, ("supports unknown subtype '%s'%s"):format(tostring(d.supports),
+          did_you_mean(tostring(d.supports), subtypes)))
+      end
+      if type(d.weight) ~= "number" or d.weight ~= d.weight or math.abs(d.weight) == math.huge then
+        fail(d, "weight must be a finite number")
+      end
+      if type(d.because) ~= "string" or d.because == "" then fail(d, "a rule needs a sentence ('because')") end
+      if type(d.source) ~= "string" or d.source == "" then fail(d, "a rule needs a source key") end
+      for key in d.source:gmatch("[^%s,;]+") do
+        if not key:match("^[SCX]%d+[%w%-]*$") then
+          warn(("rule '%s': source '%s' does not look like a DOMAIN.md key (S1, C2, X1)"):format(d.id, key))
+        end
+      end
+      if type(d.when) ~= "string" then fail(d, "a rule needs a condition ('when')") end
+      if #rules >= 1024 then fail(d, "at most 1024 rules") end
+      self.decl, self.text, self.let_limit = d, d.when, nil
+      local ast, msg, pos = parser.parse(d.when)
+      if not ast then self:err(msg, pos) end
+      self:check(ast)
+      if ast.ty ~= "bool" and ast.ty ~= "any" then self:err("a rule's condition must be a condition, not a number", ast.pos) end
+      local start = #self.code
+      self:gen(ast)
+      self:emit(OP.RET)
+      rules[#rules + 1] = { id = d.id, when = d.when, because = d.because, source = d.source,
+        supports = d.supports, subtype = subtype_index[d.supports], weight = d.weight, ast = ast,
+        start = start, len = #self.code - start, decl = d }
+    end
+  end
+  if self.nterms > 1024 then fail(nil, "at most 1024 distinct terms") end
+  if #self.slots > 65535 or #self.consts > 65535 or #self.setlist > 65535 then
+    fail(nil, "ruleset too large")
+  end
+
+  -- serialize (see src/vm.h)
+  local term_words = (self.nterms + 63) // 64
+  -- meta: records separated by RS (0x1e), fields by US (0x1f); see src/vm.h
+  local meta = {}
+  local function rec(...) meta[#meta + 1] = table.concat({ ... }, "\31") end
+  rec("name", spec.name)
+  rec("version", tostring(spec.version))
+  for _, s in ipairs(subtypes) do rec("subtype", s) end
+  rec("label", tostring(decision.label or "indeterminate"))
+  for _, s in ipairs(self.slots) do rec("slot", s.kind, s.name) end
+  for i = 0, self.nterms - 1 do
+    local kind, term = self.term_names[i]:match("^(%a+):(.*)$")
+    rec("term", kind, term)
+  end
+  for _, l in ipairs(lets) do rec("let", l.name, l.unit or "", l.expr) end
+  for _, r in ipairs(rules) do rec("rule", r.id, r.supports, r.when, r.because, r.source) end
+  local metastr = table.concat(meta, "\30")
+  local parts = {
+    pack("<c4I2I2I2I2I2I2I2I2I2I2I4dI4", "CALV", 1, 0, #self.slots, #lets, #self.consts,
+      #self.setlist, term_words, #rules, #subtypes, tie == "order" and 0 or 1, #self.code, at_most,
+      #metastr),
+  }
+  for _, v in ipairs(self.consts) do parts[#parts + 1] = pack("<d", v) end
+  for _, ids in ipairs(self.setlist) do
+    local words = {}
+    for w = 1, term_words do words[w] = 0 end
+    for _, id in ipairs(ids) do
+      local w = id // 64 + 1
+      words[w] = words[w] | (1 << (id % 64))
+    end
+    for w = 1, term_words do parts[#parts + 1] = pack("<i8", words[w]) end
+  end
+  for _, ins in ipairs(self.code) do parts[#parts + 1] = pack("<I4", ins) end
+  for _, l in ipairs(lets) do parts[#parts + 1] = pack("<I4I4", l.start, l.len) end
+  for _, r in ipairs(rules) do parts[#parts + 1] = pack("<I4I4I2d", r.start, r.len, r.subtype, r.weight) end
+  parts[#parts + 1] = metastr
+
+  return {
+    bytes = table.concat(parts),
+    slots = self.slots,
+    term_ids = self.term_ids,
+    sets = self.sets,
+    params = self.params,
+    lets = lets,
+    rules = rules,
+    subtypes = subtypes,
+    label = decision.label or "indeterminate",
+    tie = tie,
+    indeterminate_at_most = at_most,
+    consts = self.consts,
+    warnings = warnings,
+  }
+end
+
+return M

@@ -1,0 +1,680 @@
+--- calcinosis.rules: the rule language.
+--
+-- A ruleset is a Lua file that returns `ruleset { ... }`:
+--
+--     return ruleset {
+--       name = "example", version = "1.0",
+--       subtypes = { "metastatic", "dystrophic" },      -- tie order
+--       decision = { tie = "order", indeterminate_at_most = 0, label = "indeterminate" },
+--       set("DYS", { "lupus", "trauma" }),
+--       param("ca_limit", "10.5 mg/dL"),
+--       let("ca_corr", "if present(albumin) then calcium + 0.8 * (4 - albumin) else calcium",
+--           { unit = "mg/dL", analyte = "calcium" }),
+--       rule { id = "metastatic.ca", when = "ca_corr > ca_limit", supports = "metastatic",
+--              weight = 3, because = "calcium is high", source = "S1" },
+--     }
+--
+-- Declarations are positional, in order; `rules = {...}` and `sets = {...}`
+-- fields are accepted too. A let may use lets declared before it. The
+-- condition language is described in `calcinosis.rules.parser` (grammar) and
+-- `calcinosis.rules.compiler` (names, units, three-valued semantics).
+--
+-- Decision: the score of a subtype is the sum of the weights of its fired
+-- rules; `type` is the subtype with the highest score, ties going to the
+-- first in `subtypes` (decision.tie = "order") or to indeterminate
+-- (decision.tie = "indeterminate"); when the best score is <=
+-- `decision.indeterminate_at_most` (default 0) the type is `decision.label`
+-- (default "indeterminate").
+--
+-- Files run in a sandbox: only the DSL functions (`ruleset`, `rule`, `set`,
+-- `param`, `let`, `include`) and safe basics (`pairs`, `ipairs`, `next`,
+-- `select`, `type`, `tostring`, `tonumber`, `error`, `assert`, copies of
+-- `string` (no `dump`, bounded `rep`), `table`, `math`, `utf8`); an instruction
+-- budget and a memory budget stop runaway scripts. `include(path)` loads
+-- another ruleset file (relative to the including file, or a module name on
+-- `package.path`) in the same sandbox.
+-- @module calcinosis.rules
+local compiler = require "calcinosis.rules.compiler"
+local explain = require "calcinosis.rules.explain"
+
+local M = {}
+
+local NaN = 0 / 0
+local FLAG = { critical_low = -2, low = -1, normal = 0, high = 1, critical_high = 2 }
+
+local Ruleset = {}
+Ruleset.__index = Ruleset
+M.Ruleset = Ruleset
+
+local function core() return require "calcinosis.core" end
+local function calc() return require "calcinosis" end
+
+-- ---------------------------------------------------------------------------
+-- DSL constructors (plain data; `ruleset` compiles)
+
+local function caller_line(level)
+  local info = debug.getinfo(level + 1, "Sl")
+  return info and info.currentline, info and info.source
+end
+
+-- source text of the files being loaded, by file name (for error carets)
+local source_by_file = {}
+
+local function decl(kind, t, level)
+  t.kind = kind
+  local line, source = caller_line(level + 1)
+  t.line = t.line or line
+  if source then
+    t.file = t.file or source:gsub("^[@=]", "")
+    t.source_text = t.source_text or source_by_file[t.file]
+  end
+  return t
+end
+
+--- Declares a rule: `rule { id =, when =, supports =, weight =, because =, source = }`.
+-- @tparam table t
+-- @treturn table the declaration
+function M.rule(t)
+  if type(t) ~= "table" then error("rule{...} expects a table", 2) end
+  local d = {}
+  for k, v in pairs(t) do d[k] = v end
+  decl("rule", d, 2)
+  return d
+end
+
+--- Declares a named set of terms; terms that name other sets are included.
+-- @tparam string name
+-- @tparam table terms list of terms or set names
+function M.set(name, terms)
+  if type(name) ~= "string" or type(terms) ~= "table" then
+    error("set(name, { terms... }) expects a name and a list", 2)
+  end
+  local list = {}
+  for i, v in ipairs(terms) do
+    if type(v) == "table" and v.kind == "set" then list[i] = v.name else list[i] = tostring(v) end
+  end
+  local d = decl("set", { name = name, terms = list }, 2)
+  return d
+end
+
+--- Declares a named parameter with a default: a number or "55 mg2/dL2".
+-- @tparam string name
+-- @param value default
+-- @tparam[opt] string doc what the parameter means
+function M.param(name, value, doc)
+  if type(name) ~= "string" then error("param(name, value) expects a name", 2) end
+  local d = decl("param", { name = name, value = value, doc = doc }, 2)
+  return d
+end
+
+--- Declares a named derived value.
+-- `let(name, expr [, unit_or_options])` where options are `{ unit =, analyte = }`
+-- (the analyte lets a molar literal be converted when compared with it).
+-- @tparam string name
+-- @tparam string expr
+function M.let(name, expr, opts)
+  if type(name) ~= "string" or type(expr) ~= "string" then
+    error("let(name, expression [, unit]) expects two strings", 2)
+  end
+  if type(opts) == "string" then opts = { unit = opts } end
+  opts = opts or {}
+  local d = decl("let", { name = name, expr = expr, unit = opts.unit, analyte = opts.analyte }, 2)
+  return d
+end
+
+-- ---------------------------------------------------------------------------
+-- Compilation into a Ruleset object
+
+local function spec_of(t, ctx)
+  if type(t) ~= "table" then error("ruleset{...} expects a table", 3) end
+  local spec = {
+    name = t.name, version = t.version, subtypes = t.subtypes, decision = t.decision,
+    file = ctx and ctx.file or "(string)", source_text = ctx and ctx.source, decls = {},
+  }
+  spec.line = caller_line(3)
+  local function add(d)
+    if type(d) ~= "table" or not d.kind then
+      error("ruleset{...}: positional entries must be rule{}, set(), param() or let()", 4)
+    end
+    spec.decls[#spec.decls + 1] = d
+  end
+  for _, d in ipairs(t) do add(d) end
+  for _, field in ipairs { "sets", "params", "lets", "rules" } do
+    if t[field] ~= nil then
+      if type(t[field]) ~= "table" then error(("ruleset{...}: %s must be a list"):format(field), 3) end
+      for _, d in ipairs(t[field]) do add(d) end
+    end
+  end
+  return spec
+end
+
+local function fill_sources(spec)
+  for _, d in ipairs(spec.decls) do
+    d.file = d.file or spec.file
+    d.source_text = d.source_text or spec.source_text
+  end
+end
+
+local function build(spec)
+  fill_sources(spec)
+  -- the compiler is trusted code whose work is bounded by the declarations:
+  -- it runs outside the sandbox's budget hook
+  local hook, mask, count = debug.gethook()
+  if hook then debug.sethook() end
+  local ok, c = pcall(compiler.compile, spec)
+  if hook then debug.sethook(hook, mask, count) end
+  if not ok then
+    if type(c) == "table" and c.compile_error then return nil, c.compile_error end
+    error(c, 0)
+  end
+  local prog, err = core().vm_load(c.bytes)
+  if not prog then return nil, "program rejected by the verifier: " .. err end
+  local self = setmetatable({
+    name = spec.name, version = tostring(spec.version), spec = spec, program = prog,
+    hash = prog:hash(), compiled = c, warnings = c.warnings,
+    -- buffers reused by classify
+    _vars = {}, _terms = {}, _state = {}, _lets = {}, _scores = {},
+    _sets = {},
+  }, Ruleset)
+  for i = 1, #c.slots do self._vars[i] = NaN end
+  for i = 1, #c.rules do self._state[i] = 0 end
+  for i = 1, #c.lets do self._lets[i] = NaN end
+  for i = 1, #c.subtypes do self._scores[i] = 0 end
+  self._term_names = {}
+  for key, id in pairs(c.term_ids) do self._term_names[id] = key end
+  return self
+end
+
+-- ---------------------------------------------------------------------------
+-- Sandbox
+
+local MAX_REP = 1000000
+
+local function safe_string()
+  local s = {}
+  for k, v in pairs(string) do s[k] = v end
+  s.dump = nil
+  s.rep = function(str, n, sep)
+    local len = #tostring(str) + #(sep or "")
+    if type(n) == "number" and n * len > MAX_REP then
+      error("string.rep: result too large for a ruleset", 2)
+    end
+    return string.rep(str, n, sep)
+  end
+  s.gsub = function(str, pat, repl, n)
+    if type(repl) == "string" and #tostring(str) * (#repl + 1) > MAX_REP * 10 then
+      error("string.gsub: result may be too large for a ruleset", 2)
+    end
+    return string.gsub(str, pat, repl, n)
+  end
+  return s
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+--- Default budgets of a sandboxed load.
+M.budget = { instructions = 2000000, memory_kb = 65536 }
+
+local load_file -- forward
+
+local function make_env(ctx)
+  local env = {
+    pairs = pairs, ipairs = ipairs, next = next, select = select, type = type,
+    tostring = tostring, tonumber = tonumber, error = error, assert = assert,
+    string = ctx.string_lib, table = copy(table), math = copy(math), utf8 = copy(utf8),
+    rule = M.rule, set = M.set, param = M.param, let = M.let,
+    _VERSION = _VERSION,
+  }
+  env.ruleset = function(t)
+    local spec = spec_of(t, ctx)
+    local rs, err = build(spec)
+    if not rs then error(err, 0) end
+    return rs
+  end
+  env.include = function(path)
+    if type(path) ~= "string" then error("include(path) expects a string", 2) end
+    local full
+    if path:sub(1, 1) == "/" and not ctx.options.trusted then
+      error("include: absolute paths are not allowed in a sandboxed ruleset", 2)
+    end
+    if path:match("%.lua$") then
+      full = path:sub(1, 1) == "/" and path or (ctx.dir .. path)
+    else
+      full = package.searchpath(path, package.path)
+      if not full then error(("include: module '%s' not found"):format(path), 2) end
+    end
+    local rs, err = load_file(full, ctx.options, ctx)
+    if not rs then error(err, 0) end
+    return rs
+  end
+  if ctx.options.trusted then setmetatable(env, { __index = _G }) end
+  return env
+end
+
+local function run_chunk(chunk, ctx)
+  if ctx.options.trusted or ctx.parent then
+    return pcall(chunk)
+  end
+  local results
+  -- outermost sandboxed load: budgets and a string metatable whose __index is
+  -- the safe copy (so that ("x"):rep(1e10) is refused too)
+  local budget = ctx.options.budget or M.budget
+  local limit_kb = budget.memory_kb
+  local steps = 0
+  local base = collectgarbage("count")
+  local every = 1000
+  local oldhook, oldmask, oldcount = debug.gethook()
+  local smt = getmetatable("")
+  local old_index = smt.__index
+  -- Count events come every `every` instructions, line events (also on
+  -- every backward jump) and call events at least once per instruction, so
+  -- counting both bounds the instructions run (Lua 5.4 may starve count
+  -- events while a line hook runs on every instruction). Memory is checked
+  -- at every event, often enough that a doubling loop or a recursion cannot
+  -- outrun the check by much. The hook removes itself before raising (the
+  -- sandboxed code has no pcall; the loader's pcalls pass errors on).
+  local function hook(event)
+    steps = steps + (event == "count" and every or 1)
+    if steps > budget.instructions then
+      debug.sethook()
+      error(("instruction budget exceeded (%d instructions)"):format(budget.instructions), 2)
+    end
+    if collectgarbage("count") - base > limit_kb then
+      collectgarbage()
+      if collectgarbage("count") - base > limit_kb then
+        debug.sethook()
+        error(("memory budget exceeded (%d KB)"):format(limit_kb), 2)
+      end
+    end
+  end
+  smt.__index = ctx.string_lib
+  debug.sethook(hook, "cl", every)
+  results = table.pack(pcall(chunk))
+  debug.sethook(oldhook, oldmask, oldcount)
+  smt.__index = old_index
+  return results[1], results[2], results[3]
+end
+
+local function load_source(src, chunkname, file, options, parent)
+  local ctx = {
+    file = file, source = src, options = options, parent = parent,
+    dir = file:match("^(.*[/\\])") or "./",
+    string_lib = parent and parent.string_lib or safe_string(),
+  }
+  if parent then
+    parent.depth = (parent.depth or 0) + 1
+    ctx.depth = parent.depth
+    if ctx.depth > 8 then return nil, file .. ": include nested too deeply" end
+  end
+  local env = make_env(ctx)
+  local chunk, err = load(src, chunkname, "t", env)
+  if not chunk then return nil, err end
+  local previous = source_by_file[file]
+  source_by_file[file] = src
+  local ok, res, res2 = run_chunk(chunk, ctx)
+  source_by_file[file] = previous
+  if parent then parent.depth = parent.depth - 1 end
+  if not ok then
+    if type(res) == "table" and res.compile_error then res = res.compile_error end
+    return nil, tostring(res)
+  end
+  if res == nil and type(res2) == "string" then return nil, res2 end
+  if getmetatable(res) ~= Ruleset then
+    return nil, file .. ": the file must return ruleset { ... } (got " .. type(res) .. ")"
+  end
+  return res
+end
+
+load_file = function(path, options, parent)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local src = f:read("a")
+  f:close()
+  return load_source(src, "@" .. path, path, options or {}, parent)
+end
+
+--- Loads a ruleset file in the sandbox.
+-- @tparam string path
+-- @tparam[opt] table options `{ trusted = true }` runs the file with the full
+-- environment and no budgets (only for files you trust); `{ budget = {
+-- instructions =, memory_kb = } }` changes the budgets
+-- @treturn Ruleset|nil the ruleset
+-- @treturn[2] string message
+function M.load(path, options)
+  if type(path) ~= "string" then return nil, "rules.load: path must be a string" end
+  return load_file(path, options or {})
+end
+
+--- Compiles a ruleset from source text (a Lua chunk returning `ruleset{...}`),
+-- in the sandbox.
+-- @tparam string source
+-- @tparam[opt] table options as for `load`, plus `name` (chunk name for messages)
+-- @treturn Ruleset|nil
+-- @treturn[2] string message
+function M.compile(source, options)
+  if type(source) ~= "string" then return nil, "rules.compile: source must be a string" end
+  options = options or {}
+  local name = options.name or "(string)"
+  return load_source(source, "=" .. name, name, options)
+end
+
+--- Builds a ruleset directly from a table (no sandbox; for code that already
+-- holds the declarations).
+-- @tparam table t as given to `ruleset{...}`
+-- @treturn Ruleset|nil
+-- @treturn[2] string message
+function M.ruleset(t)
+  return build(spec_of(t, nil))
+end
+
+-- ---------------------------------------------------------------------------
+-- Ruleset methods
+
+--- Makes a variant: `base:variant { name =, version =, params = { name = value },
+-- drop = { ids }, rules = { rule{...} } (same id replaces, new id appends),
+-- sets = { set(...) }, lets = { let(...) }, subtypes =, decision = }`.
+-- @tparam table t
+-- @treturn Ruleset|nil
+-- @treturn[2] string message
+function Ruleset:variant(t)
+  if type(t) ~= "table" then return nil, "variant{...} expects a table" end
+  local base = self.spec
+  local line, source = caller_line(2)
+  local vdecl = { kind = "variant", name = t.name, file = (source or ""):gsub("^[@=]", ""),
+    line = line }
+  local function fail(msg) return nil, ("%s:%d: variant '%s': %s"):format(vdecl.file, line or 0,
+    tostring(t.name or base.name), msg) end
+  local decls = {}
+  local by_id, by_name = {}, {}
+  for i, d in ipairs(base.decls) do
+    decls[i] = d
+    if d.kind == "rule" then by_id[d.id] = i else by_name[d.kind .. ":" .. d.name] = i end
+  end
+  local function names_of(kind)
+    local list = {}
+    for _, d in ipairs(decls) do
+      if d and d.kind == kind then list[#list + 1] = d.id or d.name end
+    end
+    return list
+  end
+  for pname, value in pairs(t.params or {}) do
+    local i = by_name["param:" .. pname]
+    if not i then
+      local s = compiler.suggest(pname, names_of("param"))
+      return fail(("unknown param '%s'%s"):format(pname, s and (" (did you mean '%s'?)"):format(s) or ""))
+    end
+    local d = {}
+    for k, v in pairs(decls[i]) do d[k] = v end
+    d.value = value
+    d.file, d.line, d.source_text = vdecl.file, line, nil
+    decls[i] = d
+  end
+  for _, list in ipairs { t.sets or {}, t.lets or {}, t.rules or {}, t } do
+    for _, d in ipairs(list) do
+      if type(d) ~= "table" or not d.kind then return fail("entries must be rule{}, set(), param() or let()") end
+      local key = d.kind == "rule" and d.id or (d.kind .. ":" .. tostring(d.name))
+      local i = d.kind == "rule" and by_id[key] or by_name[key]
+      if i then decls[i] = d else
+        decls[#decls + 1] = d
+        if d.kind == "rule" then by_id[key] = #decls else by_name[key] = #decls end
+      end
+    end
+  end
+  local drop = {}
+  for _, id in ipairs(t.drop or {}) do
+    if not by_id[id] then
+      local s = compiler.suggest(id, names_of("rule"))
+      return fail(("cannot drop unknown rule '%s'%s"):format(id, s and (" (did you mean '%s'?)"):format(s) or ""))
+    end
+    drop[by_id[id]] = true
+  end
+  local kept = {}
+  for i, d in ipairs(decls) do if not drop[i] then kept[#kept + 1] = d end end
+  local spec = {
+    name = t.name or (base.name .. "+variant"), version = t.version or base.version,
+    subtypes = t.subtypes or base.subtypes, decision = t.decision or base.decision,
+    file = base.file, source_text = base.source_text, line = base.line, decls = kept,
+    extends = base,
+  }
+  return build(spec)
+end
+
+local function fill_terms(self, inputs)
+  local terms, n, ids = self._terms, 0, self.compiled.term_ids
+  for _, kind in ipairs { "finding", "site" } do
+    local list = inputs[kind .. "s"]
+    if type(list) == "table" then
+      for _, t in ipairs(list) do
+        local id = ids[kind .. ":" .. compiler.normalize(t)]
+        if id then n = n + 1; terms[n] = id end
+      end
+    end
+  end
+  for i = n + 1, #terms do terms[i] = nil end
+end
+
+-- fill the input slots from a patient record, through calcinosis.labs
+local function fill(self, patient, options)
+  local labs = calc().labs(patient, options)
+  local vars = self._vars
+  for i, s in ipairs(self.compiled.slots) do
+    local v = NaN
+    local kind = s.kind
+    if kind == "value" then
+      local e = labs[s.name]
+      if e and type(e.value) == "number" then v = e.value end
+    elseif kind == "age" then
+      local e = labs.age
+      if e and type(e.value) == "number" then v = e.value end
+    elseif kind == "ckd_stage" then
+      local e = labs.ckd_stage
+      if e and type(e.index) == "number" then v = e.index end
+    elseif kind == "sex" then
+      local sex = patient.sex or labs.sex
+      if sex == "F" or sex == "M" then v = (sex == s.sex) and 1 or 0 end
+    elseif kind == "flag" then
+      local e = labs[s.name]
+      local f = e and (e.flag or e.qualitative)
+      v = FLAG[f] or NaN
+    end
+    vars[i] = v
+  end
+  fill_terms(self, patient)
+  return labs
+end
+
+-- fill the input slots from plain values in canonical units
+local function fill_values(self, inputs)
+  local vars = self._vars
+  for i, s in ipairs(self.compiled.slots) do
+    local v = NaN
+    local kind = s.kind
+    if kind == "sex" then
+      local sex = inputs.sex
+      if sex == "F" or sex == "M" then v = (sex == s.sex) and 1 or 0 end
+    elseif kind == "flag" then
+      v = FLAG[inputs[s.name .. "_flag"]] or NaN
+    else
+      local x = inputs[s.name]
+      if type(x) == "number" then v = x end
+    end
+    vars[i] = v
+  end
+  fill_terms(self, inputs)
+end
+
+local function run(self, explained)
+  local c = self.compiled
+  local t, best = self.program:run(self._vars, self._terms, self._state, self._lets, self._scores)
+  local scores = {}
+  for i, s in ipairs(c.subtypes) do scores[s] = self._scores[i] end
+  local values = {}
+  for i, l in ipairs(c.lets) do
+    local v = self._lets[i]
+    if v == v then values[l.name] = v end
+  end
+  local result = {
+    type = t == 0 and c.label or c.subtypes[t],
+    score = best,
+    scores = scores,
+    fired = {},
+    not_evaluable = {},
+    values = values,
+    name = self.name, version = self.version, hash = self.hash,
+    ruleset = { name = self.name, version = self.version, hash = self.hash },
+  }
+  local ctx
+  for i, r in ipairs(c.rules) do
+    local st = self._state[i]
+    if st == 1 and not explained then
+      result.fired[#result.fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight,
+        because = r.because, sentence = r.because, source = r.source }
+    elseif st == 2 and not explained then
+      result.not_evaluable[#result.not_evaluable + 1] = { id = r.id }
+    elseif st ~= 0 and explained then
+      ctx = ctx or self:_ctx()
+      if st == 1 then
+        result.fired[#result.fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight,
+          because = r.because, sentence = r.because, source = r.source,
+          why = explain.why(r.ast, ctx, nil, self._term_names) }
+      else
+        result.not_evaluable[#result.not_evaluable + 1] = { id = r.id,
+          missing = explain.missing(r.ast, ctx, c.lets) }
+      end
+    end
+  end
+  return result
+end
+
+--- Classifies one patient.
+-- @tparam table patient the patient record (see `calcinosis.labs`)
+-- @tparam[opt] table options passed to `calcinosis.labs`
+-- @treturn table `{ type, score, scores = { subtype = score }, fired = { { id,
+-- subtype, weight, because (= sentence), source, why = { "corrected_calcium
+-- 11.30 mg/dL > 10.5 mg/dL", ... } } } (in declaration order), not_evaluable =
+-- { { id, missing = { input names } } }, values = { let name = value },
+-- problems (from calcinosis.labs), ruleset = { name, version, hash }, name,
+-- version, hash }`
+function Ruleset:classify(patient, options)
+  if type(patient) ~= "table" then error("classify(patient): patient must be a table", 2) end
+  local labs = fill(self, patient, options)
+  local result = run(self, true)
+  result.problems = labs.problems
+  return result
+end
+
+--- Classifies plain inputs, without `calcinosis.labs` and without
+-- explanations (for cohorts whose values are already in canonical units).
+-- @tparam table inputs `{ calcium = 10.2, age = 54, sex = "F", calcium_flag =
+-- "high", findings = {...}, sites = {...} }`: numbers in canonical units
+-- @treturn table as `classify`, but fired entries have no `why` and
+-- `not_evaluable` entries have no `missing`
+function Ruleset:evaluate(inputs)
+  if type(inputs) ~= "table" then error("evaluate(inputs): inputs must be a table", 2) end
+  fill_values(self, inputs)
+  return run(self, false)
+end
+
+--- The input slots of the compiled program, in order (for C callers that
+-- fill the `vars` array themselves): a list of `{ kind, name }` where kind is
+-- "value", "age", "ckd_stage", "sex" (name "female"/"male") or "flag".
+function Ruleset:slots()
+  local out = {}
+  for i, s in ipairs(self.compiled.slots) do out[i] = { kind = s.kind, name = s.name } end
+  return out
+end
+
+-- evaluation context for explanations (from the buffers of the last run)
+function Ruleset:_ctx()
+  local c = self.compiled
+  local sets = self._sets
+  if #sets == 0 then
+    -- set index -> term ids, recovered from the rules' ASTs
+    local function walk(n)
+      if type(n) ~= "table" then return end
+      if n.tag == "setq" then
+        local ids = {}
+        for _, t in ipairs(n.terms) do ids[#ids + 1] = c.term_ids[n.kind .. ":" .. t] end
+        sets[n.setidx + 1] = ids
+      end
+      for _, k in ipairs { "a", "b", "c", "lo", "hi" } do walk(n[k]) end
+      if n.args then for _, x in ipairs(n.args) do walk(x) end end
+    end
+    for _, r in ipairs(c.rules) do walk(r.ast) end
+    for _, l in ipairs(c.lets) do walk(l.ast) end
+  end
+  local present = {}
+  for _, id in ipairs(self._terms) do present[id] = true end
+  return { vars = self._vars, lets = self._lets, terms = present, sets = sets }
+end
+
+--- Evaluates every rule with the Lua reference evaluator (slow; for tests).
+-- @treturn table states by rule index (0 false, 1 true, 2 unknown), lets
+function Ruleset:reference(patient, options)
+  if options == "values" then fill_values(self, patient) else fill(self, patient, options) end
+  local c = self.compiled
+  local ctx = self:_ctx()
+  local lets = {}
+  ctx.lets = lets
+  for i, l in ipairs(c.lets) do lets[i] = explain.eval(l.ast, ctx) end
+  local states = {}
+  for i, r in ipairs(c.rules) do
+    local v = explain.eval(r.ast, ctx)
+    states[i] = v ~= v and 2 or (v ~= 0 and 1 or 0)
+  end
+  return states, lets
+end
+
+--- The rules: a list of `{ id, when, subtype, weight, because, source }`.
+function Ruleset:rules()
+  local out = {}
+  for i, r in ipairs(self.compiled.rules) do
+    out[i] = { id = r.id, when = r.when, subtype = r.supports, weight = r.weight,
+      because = r.because, sentence = r.because, source = r.source }
+  end
+  return out
+end
+
+--- Readable text of the whole ruleset.
+-- @treturn string
+function Ruleset:describe()
+  local c = self.compiled
+  local out = {}
+  local function add(...) out[#out + 1] = string.format(...) end
+  add("ruleset %s %s (hash %s)", self.name, self.version, self.hash)
+  add("subtypes, in tie order: %s", table.concat(c.subtypes, ", "))
+  add("decision: highest score wins; ties go to %s; %s when the best score is <= %s",
+    c.tie == "order" and "the first in that order" or "indeterminate", c.label,
+    compiler.fmt(c.indeterminate_at_most))
+  local names = {}
+  for k in pairs(c.sets) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do add("set %s = { %s }", k, table.concat(c.sets[k], ", ")) end
+  names = {}
+  for k in pairs(c.params) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    local p = c.params[k]
+    add("param %s = %s%s%s", k, compiler.fmt(p.value), p.unit and (" " .. p.unit) or "",
+      p.decl.doc and ("  -- " .. p.decl.doc) or "")
+  end
+  for _, l in ipairs(c.lets) do
+    add("let %s = %s%s", l.name, l.expr, l.unit and ("  [" .. l.unit .. "]") or "")
+  end
+  for _, r in ipairs(c.rules) do
+    add("rule %s: %s -> %s %+g [%s]", r.id, r.when, r.supports, r.weight, r.source)
+    add("    because %s", r.because)
+  end
+  for _, w in ipairs(c.warnings) do add("warning: %s", w) end
+  return table.concat(out, "\n")
+end
+
+Ruleset.__tostring = function(self)
+  return ("ruleset %s %s (%s)"):format(self.name, self.version, self.hash)
+end
+
+return M

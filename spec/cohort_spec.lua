@@ -1,0 +1,336 @@
+-- Cohorts: the C pipeline (CSV in, CSV/NDJSON out), the Lua streaming path
+-- (NDJSON, long format), the command's exit statuses, compare and sweep.
+local rules = require "calcinosis.rules"
+local cohort = require "calcinosis.cohort"
+local json = require "calcinosis.json"
+local cli_cohort = require "calcinosis.cli_cohort"
+
+local BENCH_COLUMNS = "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f"
+local bench = assert(rules.load("bench/bench-v1.lua"))
+
+local tmpfiles = {}
+local function tmp(content)
+  local name = os.tmpname()
+  tmpfiles[#tmpfiles + 1] = name
+  if content then
+    local f = assert(io.open(name, "wb"))
+    f:write(content)
+    f:close()
+  end
+  return name
+end
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+local function lines(s)
+  local t = {}
+  for l in (s .. ""):gmatch("([^\n]*)\n") do t[#t + 1] = l end
+  return t
+end
+local function run(csv, opts)
+  opts = opts or {}
+  local out = tmp()
+  opts.input, opts.output = tmp(csv), out
+  opts.columns = opts.columns or BENCH_COLUMNS
+  local stats, err = cohort.run_csv(opts.ruleset or bench, opts)
+  return stats, err, slurp(out)
+end
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>" .. tmp() .. "; echo \"rc=$?\""))
+  local out = p:read("a")
+  p:close()
+  local rc = tonumber(out:match("rc=(%d+)\n$"))
+  return out:gsub("rc=%d+\n$", ""), rc
+end
+
+teardown(function() for _, f in ipairs(tmpfiles) do os.remove(f) end end)
+
+local HEADER = "id,age_years,sex,calcium [mg/dL],albumin [g/dL],phosphate [mg/dL],creatinine [mg/dL],pth [pg/mL],vitd25 [ng/mL],findings,sites\n"
+
+-- The hand-checked cohort (see the comments of each row, bench-v1 rules).
+local SMALL = HEADER .. table.concat({
+  "P1,60,F,9.5,4.0,3.5,0.8,,,,",            -- no cause, normal Ca/P: idiopathic.no_cause (2)
+  "P2,10,M,9.5,4.0,5.0,,,,,",               -- child (phos limit 6.5): no_cause 2 + young 1 = 3
+  "P3,12,F,,,,,,,,face",                    -- only idiopathic.young (1); strict drops it
+  "P4,50,M,9.0,4.0,6.5,1.0,,,trauma,",      -- hyperphosphatemia 3 vs dystrophic.cause 3: tie -> metastatic
+  "P5,70,F,9.0,4.0,4.0,1.5,,,lupus,",       -- dystrophic.cause 3 + normal_labs 1 = 4
+  "P6,40,M,9.5,4.0,3.0,0.9,,,iv_calcium,",  -- iatrogenic.exposure 5
+}, "\n") .. "\n"
+
+describe("cohort: the C pipeline", function()
+  it("classifies the hand-checked cohort", function()
+    local stats, err, out = run(SMALL)
+    assert.is_nil(err)
+    assert.equal(6, stats.records)
+    local rows = lines(out)
+    assert.equal("id,type,score,fired,ca_corr,ca_x_p,egfr", rows[1])
+    assert.matches("^P1,idiopathic,2,idiopathic.no_cause,9.50,33.2,%d+$", rows[2])
+    assert.matches("^P2,idiopathic,3,idiopathic.no_cause;idiopathic.young,9.50,47.5,$", rows[3])
+    assert.equal("P3,idiopathic,1,idiopathic.young,,,", rows[4])
+    assert.matches("^P4,metastatic,3,metastatic.hyperphosphatemia;dystrophic.cause,9.00,58.5,%d+$", rows[5])
+    assert.matches("^P5,dystrophic,4,dystrophic.cause;dystrophic.normal_labs,9.00,36.0,37$", rows[6])
+    assert.matches("^P6,iatrogenic,5,iatrogenic.exposure,", rows[7])
+    assert.same({ idiopathic = 3, metastatic = 1, dystrophic = 1, iatrogenic = 1, calciphylaxis = 0,
+      indeterminate = 0 }, stats.types)
+  end)
+
+  it("agrees with the Lua classifier row by row", function()
+    local stats, _, out = run(SMALL, { columns = "id,type,score,fired" })
+    assert.equal(6, stats.records)
+    local rows = lines(out)
+    local patients = {
+      { id = "P1", age = 60, sex = "F", labs = { calcium = 9.5, albumin = 4.0, phosphate = 3.5, creatinine = 0.8 } },
+      { id = "P4", age = 50, sex = "M", labs = { calcium = 9.0, albumin = 4.0, phosphate = 6.5, creatinine = 1.0 },
+        findings = { "trauma" } },
+      { id = "P5", age = 70, sex = "F", labs = { calcium = 9.0, albumin = 4.0, phosphate = 4.0, creatinine = 1.5 },
+        findings = { "lupus" } },
+    }
+    local by_id = {}
+    for i = 2, #rows do by_id[rows[i]:match("^([^,]+)")] = rows[i] end
+    for _, p in ipairs(patients) do
+      local r = bench:classify(p)
+      local fired = {}
+      for i, f in ipairs(r.fired) do fired[i] = f.id end
+      assert.equal(("%s,%s,%d,%s"):format(p.id, r.type, r.score, table.concat(fired, ";")), by_id[p.id])
+    end
+  end)
+
+  describe("CSV edge cases", function()
+    it("quoted fields with commas, quotes and newlines", function()
+      local csv = HEADER .. '"P,1",60,F,9.5,4.0,3.5,0.8,,,"trauma;\nlupus","say ""hi"""\nP2,60,F,9.5,4.0,3.5,0.8,,,,\n'
+      local stats, _, out = run(csv, { columns = "id,type,fired,problems" })
+      assert.equal(2, stats.records)
+      local rows = lines(out)
+      assert.matches('^"P,1",dystrophic,dystrophic.cause;dystrophic.normal_labs,', rows[2])
+      assert.matches("unknown term 'say_hi'", rows[2])
+      assert.equal("P2,idiopathic,idiopathic.no_cause,", rows[3])
+    end)
+    it("CRLF line ends and a byte-order mark", function()
+      local csv = "\239\187\191" .. (HEADER .. "P1,60,F,9.5,4.0,3.5,0.8,,,,\n"):gsub("\n", "\r\n")
+      local stats, _, out = run(csv, { columns = "id,type,problems" })
+      assert.equal(1, stats.records)
+      assert.equal("P1,idiopathic,", lines(out)[2])
+    end)
+    it("';' and tab delimiters on request (terms then separated by ',' or ';' in quotes)", function()
+      for _, d in ipairs { ";", "\t" } do
+        local csv = ("id;age;sex;calcium [mg/dL];phosphate [mg/dL];findings\nP1;60;F;11.5;3.0;ckd,x\n"):gsub(";", d)
+        local stats, _, out = run(csv, { delimiter = d, columns = "id,type,fired,problems" })
+        assert.equal(1, stats.records)
+        assert.matches("^P1,metastatic,metastatic.hypercalcemia;metastatic.cause,", lines(out)[2])
+      end
+    end)
+    it("units in the header, in a companion column, in the cell, or none (canonical)", function()
+      local csv = "id,age,calcium [mmol/L],phosphate,phosphate_unit,creatinine,albumin\n" ..
+        "P1,60,2.62,1.0,mmol/L,88.4 umol/L,4\n" ..
+        "P2,60,2.4,3.1,mg/dL,1.0,40 g/L\n"
+      local stats, _, out = run(csv, { columns = "id,calcium:%.2f,phosphate:%.2f,creatinine:%.2f,albumin:%.1f,problems" })
+      assert.equal(2, stats.records)
+      local rows = lines(out)
+      assert.equal("P1,10.50,3.10,1.00,4.0,", rows[2])
+      assert.equal("P2,9.62,3.10,1.00,4.0,", rows[3])
+    end)
+    it("reports a value impossible in its unit, naming the likely one, and leaves it missing", function()
+      local csv = "id,calcium [mg/dL]\nP1,2.4\n"
+      local _, _, out = run(csv, { columns = "id,calcium,problems" })
+      assert.matches("^P1,,.*calcium %[mg/dL%]: 2.4 is implausible for calcium.*looks like mmol/L", lines(out)[2])
+    end)
+    it("findings and sites: case, spaces, synonyms, ICD-10-CM codes", function()
+      local csv = "id,age,findings,sites\nP1,50,\" CKD ; Livedo racemosa\",Thighs\nP2,50,N18.6;Z99.2,\n"
+      local _, _, out = run(csv, { columns = "id,fired,problems" })
+      local rows = lines(out)
+      assert.matches("^P1,metastatic.cause;calciphylaxis.uremic,", rows[2])
+      assert.matches("^P2,metastatic.cause,", rows[3])
+    end)
+    it("unknown terms are problems naming the term, and the record is still classified", function()
+      local _, _, out = run("id,age,findings\nP1,50,ckd;dermatomiositis\n", { columns = "id,type,problems" })
+      assert.matches("^P1,metastatic,.*unknown term 'dermatomiositis'", lines(out)[2])
+    end)
+    it("NDJSON output", function()
+      local _, _, out = run(SMALL, { format = "ndjson", columns = "id,type,score,fired,ca_corr:%.2f,problems" })
+      local rows = lines(out)
+      assert.equal(6, #rows)
+      local r = json.decode(rows[4])
+      assert.equal("P4", r.id)
+      assert.equal("metastatic", r.type)
+      assert.equal(3, r.score)
+      assert.same({ "metastatic.hyperphosphatemia", "dystrophic.cause" }, r.fired)
+      assert.equal(9, r.ca_corr)
+      assert.is_nil(r.problems)
+    end)
+    it("names an unknown output column with a suggestion", function()
+      local stats, err = run(SMALL, { columns = "id,ca_cor" })
+      assert.is_nil(stats)
+      assert.matches("unknown column 'ca_cor' %(did you mean 'ca_corr'%?%)", err)
+    end)
+  end)
+
+  describe("malformed input: nothing crashes, one row per record", function()
+    local corpus = {
+      { "ragged rows", HEADER .. "P1,60,F\nP2,60,F,9,4,3,1,20,30,,,extra,extra\nP3,60,F,9,4,3,1,,,,\n", 3 },
+      { "unterminated quote", HEADER .. 'P1,60,F,9,4,3,1,,,"trauma\nP2,60,F,9,4,3,1,,,,\n', 1 },
+      { "non-numeric labs", HEADER .. "P1,sixty,F,high,abc,3..1,-1,1e999,NaN,,\n", 1 },
+      { "unknown units", "id,calcium [mg/dX],phosphate\nP1,9,3 furlongs\n", 1 },
+      { "empty file", "", 0 },
+      { "header only", HEADER, 0 },
+      { "duplicate ids", HEADER .. "P1,60,F,9,4,3,1,,,,\nP1,60,F,9,4,3,1,,,,\n", 2 },
+      { "invalid UTF-8", HEADER .. "P\255\254,60,F,9,4,3,1,,,tr\195auma,\n", 1 },
+      { "NUL bytes", HEADER .. "P1\0,60,F,9,4,3,1,,,,\n", 1 },
+      { "blank lines", HEADER .. "\nP1,60,F,9,4,3,1,,,,\n\n\nP2,60,F,9,4,3,1,,,,\n", 2 },
+      { "very long field", HEADER .. "P1,60,F,9,4,3,1,,," .. ("x;"):rep(100000) .. ",\n", 1 },
+    }
+    for _, c in ipairs(corpus) do
+      it(c[1], function()
+        local stats, err, out = run(c[2], { columns = "id,type,problems" })
+        assert.is_nil(err)
+        assert.equal(c[3], stats.records)
+        assert.equal(c[3] + 1, #lines(out))
+      end)
+    end
+    it("reports what is wrong, with the line", function()
+      local _, _, out = run(HEADER .. "P1,60,F\nP2,sixty,F,9,4,3,1,,,,\n", { columns = "id,problems" })
+      local rows = lines(out)
+      assert.matches("^P1,\"?line 2: 3 fields, expected 11", rows[2])
+      assert.matches("^P2,age_years: 'sixty' is not a number", rows[3])
+      _, _, out = run(HEADER .. "P1,60,F,9,4,3,1,,,,\nP1,60,F,9,4,3,1,,,,\n", { columns = "id,problems" })
+      assert.matches("id 'P1' repeats the previous record's", lines(out)[3])
+    end)
+    it("--strict stops at the first record with a problem, giving its line", function()
+      local stats = run(HEADER .. "P1,60,F,9,4,3,1,,,,\nP2,60,F,abc,4,3,1,,,,\nP3,60,F,9,4,3,1,,,,\n",
+        { strict = true, columns = "id" })
+      assert.is_true(stats.stopped)
+      assert.equal(3, stats.stop_line)
+      assert.matches("'abc' is not a number", stats.stop_message)
+      assert.equal(1, stats.records)
+    end)
+  end)
+
+  it("keeps memory flat: the run streams (no per-record allocation growth)", function()
+    -- 200,000 records through the pipeline; the Lua heap must not grow with them
+    local n = 200000
+    local parts = { HEADER }
+    local row = "P,60,F,9.5,4.0,3.5,0.8,20,30,trauma,hands\n"
+    parts[2] = row:rep(n)
+    local before = collectgarbage("count")
+    local stats = run(table.concat(parts), { columns = "id,type" })
+    collectgarbage()
+    assert.equal(n, stats.records)
+    assert.is_true(collectgarbage("count") - before < 2048)
+  end)
+end)
+
+describe("cohort: the Lua streaming path", function()
+  it("long format: one observation per row, grouped into one record per patient", function()
+    local csv = "id,analyte,value,unit,date,age,sex,findings\n" ..
+      "p1,calcium,11.5,mg/dL,2024-01-01,50,F,\n" ..
+      "p1,2777-1,6.0,mg/dL,2024-01-01,,,ckd\n" ..
+      "p1,calcium,10.0,mg/dL,2023-01-01,,,\n" ..
+      "p2,calcium,2.2,mmol/L,,40,M,\n" ..
+      "p2,phosphate,1.0,mmol/L,,,,\n"
+    local out = tmp()
+    local stats = assert(cli_cohort.run { ruleset = bench, input = tmp(csv), kind = "csv", output = out,
+      columns = "id,type,fired,problems,ca_corr:%.2f" })
+    assert.equal(2, stats.records)
+    local rows = lines(slurp(out))
+    -- no albumin: ca_corr = calcium = 11.5; ca_x_p = 69 is not above 70
+    assert.matches("^p1,metastatic,metastatic.hypercalcemia;metastatic.hyperphosphatemia;metastatic.cause,", rows[2])
+    assert.matches("calcium repeats; kept the later value", rows[2])
+    assert.matches("11.50$", rows[2])
+    assert.matches("^p2,idiopathic,idiopathic.no_cause,,8.82$", rows[3])
+  end)
+
+  it("NDJSON in: one record per line, a bad line still gives a row", function()
+    local nd = '{"id":"a","age":60,"sex":"F","labs":{"calcium":"9.5 mg/dL","albumin":"4 g/dL","phosphate":"3.5 mg/dL"}}\n' ..
+      "this is not json\n" ..
+      '{"id":"c","age":40,"findings":["iv_calcium"]}\n'
+    local out = tmp()
+    local stats = assert(cli_cohort.run { ruleset = bench, input = tmp(nd), kind = "ndjson", output = out,
+      columns = "id,type,problems" })
+    assert.equal(3, stats.records)
+    local rows = lines(slurp(out))
+    assert.equal("a,idiopathic,", rows[2])
+    assert.matches("^,indeterminate,line 2: not a JSON object", rows[3])
+    assert.equal("c,iatrogenic,", rows[4])
+  end)
+end)
+
+describe("calcinosis classify / compare / sweep (the command)", function()
+  local small = tmp(SMALL)
+  it("exit 0 when all is well", function()
+    local out, rc = sh("lua5.4 bin/calcinosis classify --rules bench/bench-v1.lua " .. small)
+    assert.equal(0, rc)
+    assert.equal(7, #lines(out))
+  end)
+  it("exit 1 when some records had problems", function()
+    local _, rc = sh("lua5.4 bin/calcinosis classify --rules bench/bench-v1.lua " ..
+      tmp(HEADER .. "P1,60,F,abc,4,3,1,,,,\n"))
+    assert.equal(1, rc)
+  end)
+  it("exit 1 and the line when --strict stops", function()
+    local f = tmp(HEADER .. "P1,60,F,9,4,3,1,,,,\nP2,60,F,abc,4,3,1,,,,\n")
+    local errf = tmp()
+    local p = io.popen("lua5.4 bin/calcinosis classify --strict --rules bench/bench-v1.lua " .. f ..
+      " 2>" .. errf .. " >/dev/null; echo $?")
+    local rc = tonumber(p:read("a"))
+    p:close()
+    assert.equal(1, rc)
+    assert.matches("line 3: .*stopped by %-%-strict", slurp(errf))
+  end)
+  it("exit 2 for usage errors", function()
+    for _, args in ipairs { "classify --format xml x.csv", "classify --bogus", "classify /nonexistent.csv",
+      "compare --rules bench/bench-v1.lua x.csv", "sweep --param x=1:0:1 x.csv", "classify --rules /nope.lua " .. small } do
+      local _, rc = sh("lua5.4 bin/calcinosis " .. args)
+      assert.equal(2, rc, args)
+    end
+  end)
+  it("--help for the command and each subcommand", function()
+    for _, c in ipairs { "classify", "compare", "sweep" } do
+      local out, rc = sh("lua5.4 bin/calcinosis " .. c .. " --help")
+      assert.equal(0, rc)
+      assert.matches("^Usage: calcinosis " .. c, out)
+    end
+  end)
+  it("compare: counts, confusion matrix, kappa and the changed patients (hand-checked)", function()
+    local out, rc = sh("lua5.4 bin/calcinosis compare --format json --rules bench/bench-v1.lua --rules examples/variant_strict.lua " .. small)
+    assert.equal(0, rc)
+    local c = json.decode(out)
+    assert.equal(6, c.n)
+    assert.same({ idiopathic = 3, metastatic = 1, dystrophic = 1, iatrogenic = 1 }, c.rulesets[1].counts)
+    assert.same({ idiopathic = 2, metastatic = 1, dystrophic = 1, iatrogenic = 1, indeterminate = 1 }, c.rulesets[2].counts)
+    local p = c.pairs[1]
+    assert.equal(1, p.changed)
+    -- po = 5/6, pe = (3*2 + 1 + 1 + 1) / 36 = 1/4, kappa = (5/6 - 1/4) / (3/4) = 7/9
+    assert.near(7 / 9, p.kappa, 1e-12)
+    assert.equal(2, p.confusion.idiopathic.idiopathic)
+    assert.equal(1, p.confusion.idiopathic.indeterminate)
+    assert.same({ { id = "P3", from = "idiopathic", to = "indeterminate", only_in_a = { "idiopathic.young" },
+      only_in_b = {} } }, p.changes)
+    local text = sh("lua5.4 bin/calcinosis compare --rules bench/bench-v1.lua --rules examples/variant_strict.lua " .. small)
+    assert.matches("kappa 0%.7778, 1 changed", text)
+    assert.matches("P3: idiopathic %-> indeterminate; only under bench%-v1: idiopathic.young", text)
+    local csv = sh("lua5.4 bin/calcinosis compare --format csv --rules bench/bench-v1.lua --rules examples/variant_strict.lua " .. small)
+    assert.equal("bench-v1,bench-v1-strict,P3,idiopathic,indeterminate,idiopathic.young,", lines(csv)[2])
+  end)
+  it("sweep: counts at each value of a parameter (hand-checked)", function()
+    local out, rc = sh("lua5.4 bin/calcinosis sweep --rules bench/bench-v1.lua --param phos_hi_adult=4:7:1 " .. small)
+    assert.equal(0, rc)
+    local rows = lines(out)
+    assert.equal("phos_hi_adult,calciphylaxis,iatrogenic,metastatic,dystrophic,idiopathic,indeterminate", rows[1])
+    -- P4 (phosphate 6.5, trauma) is metastatic while the limit is below 6.5, dystrophic above
+    assert.equal("4,0,1,1,1,3,0", rows[2])
+    assert.equal("5,0,1,1,1,3,0", rows[3])
+    assert.equal("6,0,1,1,1,3,0", rows[4])
+    assert.equal("7,0,1,0,2,3,0", rows[5])
+  end)
+  it("sweep names an unknown parameter with a suggestion", function()
+    local errf = tmp()
+    local p = io.popen("lua5.4 bin/calcinosis sweep --rules bench/bench-v1.lua --param phos_hi_adlt=4:7:1 " ..
+      small .. " 2>" .. errf .. "; echo $?")
+    local rc = tonumber(p:read("a"))
+    p:close()
+    assert.equal(2, rc)
+    assert.matches("did you mean 'phos_hi_adult'", slurp(errf))
+  end)
+end)

@@ -1,0 +1,979 @@
+/*
+ * cohort.c - see cohort.h.
+ */
+#include "cohort.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytes.h"
+#include "derived.h"
+#include "units.h"
+
+#define MAX_ANALYTES 32
+#define PROBLEM_MAX 1024
+#define OUT_BUF (1u << 20)
+#define KEY_MAX 96
+
+/* ------------------------------------------------------------------ */
+/* term map: open addressing over normalized keys                      */
+
+typedef struct {
+  size_t key;   /* offset in keys, 0 = empty slot (offset 0 is a dummy byte) */
+  size_t klen;
+  size_t bits;  /* offset in bitlist */
+  size_t nbits;
+} term_slot;
+
+struct cal_termmap {
+  term_slot *slots;
+  size_t cap, count;
+  char *keys;
+  size_t keys_len, keys_cap;
+  int *bitlist;
+  size_t bits_len, bits_cap;
+};
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+cal_termmap *cal_termmap_new(void) {
+  cal_termmap *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->cap = 64;
+  m->slots = calloc(m->cap, sizeof *m->slots);
+  m->keys_cap = 1024;
+  m->keys = malloc(m->keys_cap);
+  m->bits_cap = 64;
+  m->bitlist = malloc(m->bits_cap * sizeof *m->bitlist);
+  if (!m->slots || !m->keys || !m->bitlist) {
+    cal_termmap_free(m);
+    return NULL;
+  }
+  m->keys[0] = '\0';
+  m->keys_len = 1;
+  return m;
+}
+
+void cal_termmap_free(cal_termmap *m) {
+  if (!m) return;
+  free(m->slots);
+  free(m->keys);
+  free(m->bitlist);
+  free(m);
+}
+
+static term_slot *termmap_find(const cal_termmap *m, const char *k, size_t n) {
+  size_t i = (size_t)(hash_bytes(k, n) & (m->cap - 1));
+  for (;;) {
+    term_slot *s = &m->slots[i];
+    if (s->key == 0) return s;
+    if (s->klen == n && memcmp(m->keys + s->key, k, n) == 0) return s;
+    i = (i + 1) & (m->cap - 1);
+  }
+}
+
+static int termmap_grow(cal_termmap *m) {
+  size_t i, oldcap = m->cap;
+  term_slot *old = m->slots;
+  m->cap *= 2;
+  m->slots = calloc(m->cap, sizeof *m->slots);
+  if (!m->slots) { m->slots = old; m->cap = oldcap; return 0; }
+  for (i = 0; i < oldcap; i++) {
+    if (old[i].key) {
+      term_slot *s = termmap_find(m, m->keys + old[i].key, old[i].klen);
+      *s = old[i];
+    }
+  }
+  free(old);
+  return 1;
+}
+
+int cal_termmap_add(cal_termmap *m, const char *key, size_t n, const int *bits, size_t nbits) {
+  term_slot *s;
+  size_t i;
+  if (!m || n == 0 || n >= KEY_MAX) return 0;
+  if ((m->count + 1) * 2 > m->cap && !termmap_grow(m)) return 0;
+  s = termmap_find(m, key, n);
+  if (s->key == 0) {
+    while (m->keys_len + n + 1 > m->keys_cap) {
+      char *k = realloc(m->keys, m->keys_cap * 2);
+      if (!k) return 0;
+      m->keys = k;
+      m->keys_cap *= 2;
+    }
+    memcpy(m->keys + m->keys_len, key, n);
+    m->keys[m->keys_len + n] = '\0';
+    s->key = m->keys_len;
+    s->klen = n;
+    m->keys_len += n + 1;
+    m->count++;
+  }
+  while (m->bits_len + nbits > m->bits_cap) {
+    int *b = realloc(m->bitlist, m->bits_cap * 2 * sizeof *b);
+    if (!b) return 0;
+    m->bitlist = b;
+    m->bits_cap *= 2;
+  }
+  s->bits = m->bits_len;
+  s->nbits = nbits;
+  for (i = 0; i < nbits; i++) m->bitlist[m->bits_len++] = bits[i];
+  return 1;
+}
+
+/* The key of a term, as calcinosis.vocab.key makes it for ASCII: lowercase,
+ * apostrophes dropped, every run of other non-alphanumerics one '_', none
+ * at either end. Bytes >= 0x80 are kept. Returns the length, 0 if too long
+ * or empty. */
+static size_t normalize_key(const char *s, size_t n, char *out) {
+  size_t i, o = 0;
+  int pending = 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+      if (pending && o > 0) {
+        if (o + 1 >= KEY_MAX) return 0;
+        out[o++] = '_';
+      }
+      pending = 0;
+      if (o + 1 >= KEY_MAX) return 0;
+      out[o++] = (char)c;
+    } else if (c != '\'') {
+      pending = 1;
+    }
+  }
+  out[o] = '\0';
+  return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* problems buffer                                                     */
+
+typedef struct {
+  char text[PROBLEM_MAX];
+  size_t len;
+  int count;
+} problems;
+
+static void problem(problems *p, const char *fmt, ...) {
+  va_list ap;
+  int w;
+  if (p->len + 8 >= sizeof p->text) return;
+  if (p->count > 0) {
+    memcpy(p->text + p->len, "; ", 2);
+    p->len += 2;
+  }
+  va_start(ap, fmt);
+  w = vsnprintf(p->text + p->len, sizeof p->text - p->len, fmt, ap);
+  va_end(ap);
+  if (w < 0) w = 0;
+  p->len += (size_t)w;
+  if (p->len >= sizeof p->text) {
+    p->len = sizeof p->text - 4;
+    memcpy(p->text + p->len, "...", 4);
+    p->len += 3;
+  }
+  p->count++;
+}
+
+/* ------------------------------------------------------------------ */
+/* columns of the input                                                 */
+
+enum { R_IGNORE = 0, R_ID, R_AGE, R_SEX, R_SPECIES, R_HEIGHT, R_LAB, R_UNIT, R_FINDINGS, R_SITES };
+
+typedef struct {
+  int role;
+  int analyte;
+  int unit_col;       /* companion unit column, or -1 */
+  int has_unit;       /* unit given in the header */
+  cal_unit unit;      /* the header's unit */
+  double factor;      /* header unit -> canonical */
+  double age_factor;  /* age column unit -> years */
+  char name[80];
+} in_col;
+
+typedef struct {
+  double v[MAX_ANALYTES];
+  signed char qual[MAX_ANALYTES]; /* 0 none, else -1 low, 1 high, 2 normal */
+  double age;
+  int sex;       /* 0 unknown, 1 F, 2 M */
+  int species;   /* 0 human, 1 dog, 2 cat */
+  double height;
+  int ckd;       /* 0 none, 1..6 */
+  uint64_t terms[CAL_VM_MAX_TERM_WORDS];
+  const char *id;
+  size_t idlen;
+} record;
+
+static int name_is(const char *s, const char *const *list) {
+  size_t k;
+  for (k = 0; list[k]; k++)
+    if (strcmp(s, list[k]) == 0) return 1;
+  return 0;
+}
+
+static const char *const ID_NAMES[] = {"id", "patient_id", "patient", "subject", "subject_id",
+                                       "record_id", "mrn", "case", "case_id", NULL};
+static const char *const SEX_NAMES[] = {"sex", "gender", NULL};
+static const char *const SPECIES_NAMES[] = {"species", NULL};
+static const char *const FINDING_NAMES[] = {"findings", "finding", "diagnoses", "conditions", NULL};
+static const char *const SITE_NAMES[] = {"sites", "site", "locations", "location", NULL};
+
+static void trim(const char **p, size_t *n) {
+  while (*n > 0 && ((*p)[0] == ' ' || (*p)[0] == '\t')) { (*p)++; (*n)--; }
+  while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r')) (*n)--;
+}
+
+/* "calcium [mg/dL]" -> name "calcium", unit "mg/dL" */
+static void split_header(const char *s, size_t n, char *name, size_t namecap,
+                         const char **unit, size_t *unitlen) {
+  size_t i, o = 0, end = n;
+  *unit = NULL;
+  *unitlen = 0;
+  trim(&s, &n);
+  end = n;
+  for (i = 0; i < n; i++) {
+    if (s[i] == '[' || s[i] == '(') {
+      char close = s[i] == '[' ? ']' : ')';
+      size_t j = n;
+      while (j > i && s[j - 1] != close) j--;
+      if (j > i + 1) {
+        *unit = s + i + 1;
+        *unitlen = j - 1 - (i + 1);
+        end = i;
+        break;
+      }
+    }
+  }
+  while (end > 0 && s[end - 1] == ' ') end--;
+  o = normalize_key(s, end, name);
+  if (o >= namecap) name[namecap - 1] = '\0';
+}
+
+static int setup_columns(const cal_cohort *plan, const cal_field *f, size_t n, in_col *cols,
+                         cal_cohort_stats *st) {
+  size_t i, j;
+  size_t wlen = strlen(st->warnings);
+  (void)plan;
+  for (i = 0; i < n; i++) {
+    in_col *c = &cols[i];
+    char name[KEY_MAX + 8];
+    const char *unit;
+    size_t unitlen;
+    memset(c, 0, sizeof *c);
+    c->unit_col = -1;
+    c->analyte = -1;
+    c->factor = 1.0;
+    c->age_factor = 1.0;
+    if (f[i].len >= KEY_MAX) { c->role = R_IGNORE; continue; }
+    split_header(f[i].ptr, f[i].len, name, sizeof name, &unit, &unitlen);
+    snprintf(c->name, sizeof c->name, "%.*s", (int)(f[i].len > 70 ? 70 : f[i].len), f[i].ptr);
+    if (name_is(name, ID_NAMES)) c->role = R_ID;
+    else if (strcmp(name, "age") == 0 || strcmp(name, "age_years") == 0 || strcmp(name, "age_months") == 0 ||
+             strcmp(name, "age_days") == 0) {
+      cal_unit u, a;
+      const char *us = strcmp(name, "age_months") == 0 ? "mo" : strcmp(name, "age_days") == 0 ? "d" : "a";
+      size_t ul = strlen(us);
+      c->role = R_AGE;
+      if (unit) { us = unit; ul = unitlen; }
+      if (cal_unit_parse(us, ul, &u, NULL, 0) && cal_unit_parse("a", 1, &a, NULL, 0) &&
+          cal_unit_convert(1.0, &u, &a, 0, 0, &c->age_factor, NULL, 0)) {
+      } else {
+        c->role = R_IGNORE;
+        if (wlen + 100 < sizeof st->warnings)
+          wlen += (size_t)snprintf(st->warnings + wlen, sizeof st->warnings - wlen,
+                                   "column '%s': unit is not a time; column ignored. ", c->name);
+      }
+    } else if (name_is(name, SEX_NAMES)) c->role = R_SEX;
+    else if (name_is(name, SPECIES_NAMES)) c->role = R_SPECIES;
+    else if (strcmp(name, "height_cm") == 0 || strcmp(name, "height") == 0) c->role = R_HEIGHT;
+    else if (name_is(name, FINDING_NAMES)) c->role = R_FINDINGS;
+    else if (name_is(name, SITE_NAMES)) c->role = R_SITES;
+    else {
+      size_t nl = strlen(name);
+      const cal_analyte *a = NULL;
+      if (nl > 5 && strcmp(name + nl - 5, "_unit") == 0) {
+        a = cal_analyte_find(name, nl - 5);
+        if (a) { c->role = R_UNIT; }
+      } else if (nl > 6 && strcmp(name + nl - 6, "_units") == 0) {
+        a = cal_analyte_find(name, nl - 6);
+        if (a) { c->role = R_UNIT; }
+      }
+      if (c->role != R_UNIT) {
+        a = cal_analyte_find(name, nl);
+        if (a) c->role = R_LAB;
+      }
+      if (a) {
+        size_t k;
+        for (k = 0; k < cal_analyte_count(); k++)
+          if (cal_analyte_at(k) == a) c->analyte = (int)k;
+      }
+      if (c->role == R_LAB && unit) {
+        char e[200];
+        if (cal_unit_parse(unit, unitlen, &c->unit, e, sizeof e) &&
+            cal_analyte_to_canonical(a, 1.0, &c->unit, &c->factor, e, sizeof e)) {
+          c->has_unit = 1;
+          {
+            cal_unit canon;
+            if (cal_unit_parse(a->unit, strlen(a->unit), &canon, NULL, 0) &&
+                canon.factor == c->unit.factor && cal_unit_same_dim(&canon, &c->unit))
+              c->factor = 1.0; /* exact */
+          }
+        } else {
+          c->role = R_IGNORE;
+          if (wlen + 300 < sizeof st->warnings)
+            wlen += (size_t)snprintf(st->warnings + wlen, sizeof st->warnings - wlen,
+                                     "column '%s': %s; column ignored. ", c->name, e);
+        }
+      }
+      if (c->role == R_IGNORE && wlen + 100 < sizeof st->warnings)
+        wlen += (size_t)snprintf(st->warnings + wlen, sizeof st->warnings - wlen,
+                                 "column '%s' is not known; ignored. ", c->name);
+    }
+  }
+  /* companion unit columns */
+  for (i = 0; i < n; i++) {
+    if (cols[i].role != R_UNIT) continue;
+    for (j = 0; j < n; j++)
+      if (cols[j].role == R_LAB && cols[j].analyte == cols[i].analyte) cols[j].unit_col = (int)i;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* reading cells                                                        */
+
+static int qualitative(const char *p, size_t n) {
+  char k[16];
+  size_t i;
+  if (n == 0 || n >= sizeof k) return 0;
+  for (i = 0; i < n; i++) k[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] - 'A' + 'a' : p[i]);
+  k[n] = '\0';
+  if (!strcmp(k, "high") || !strcmp(k, "elevated") || !strcmp(k, "raised") || !strcmp(k, "increased")) return 1;
+  if (!strcmp(k, "low") || !strcmp(k, "decreased") || !strcmp(k, "reduced")) return -1;
+  if (!strcmp(k, "normal") || !strcmp(k, "wnl")) return 2;
+  return 0;
+}
+
+static int is_numchar(char c) {
+  return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
+}
+
+static void read_lab(const cal_cohort *plan, const in_col *c, const cal_field *f, size_t nf,
+                     const cal_field *cell, record *rec, problems *pb) {
+  const cal_analyte *a = cal_analyte_at((size_t)c->analyte);
+  const char *p = cell->ptr;
+  size_t n = cell->len, k = 0, numend;
+  double v, canon;
+  int q;
+  (void)plan;
+  trim(&p, &n);
+  if (n == 0) return;
+  q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
+  if (q) { rec->qual[c->analyte] = (signed char)q; return; }
+  if (n > 0 && (p[0] == '<' || p[0] == '>')) { k = 1; if (n > 1 && p[1] == '=') k = 2; }
+  while (k < n && p[k] == ' ') k++;
+  numend = k;
+  while (numend < n && is_numchar(p[numend])) {
+    /* an 'e' starts a unit unless digits follow */
+    if ((p[numend] == 'e' || p[numend] == 'E') &&
+        !(numend + 1 < n && ((p[numend + 1] >= '0' && p[numend + 1] <= '9') ||
+                             ((p[numend + 1] == '-' || p[numend + 1] == '+') && numend + 2 < n &&
+                              p[numend + 2] >= '0' && p[numend + 2] <= '9'))))
+      break;
+    numend++;
+  }
+  if (numend == k || !cal_parse_double(p + k, numend - k, &v)) {
+    problem(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
+    return;
+  }
+  if (v < 0) {
+    problem(pb, "%s: value %.*s is negative", c->name, (int)(numend - k), p + k);
+    return;
+  }
+  {
+    const char *u = p + numend;
+    size_t ul = n - numend;
+    cal_unit unit;
+    double factor = c->factor;
+    const cal_unit *stated = c->has_unit ? &c->unit : NULL;
+    while (ul > 0 && *u == ' ') { u++; ul--; }
+    if (ul == 0 && c->unit_col >= 0 && (size_t)c->unit_col < nf) {
+      u = f[c->unit_col].ptr;
+      ul = f[c->unit_col].len;
+      trim(&u, &ul);
+    }
+    if (ul > 0) {
+      char e[200];
+      if (!cal_unit_parse(u, ul, &unit, e, sizeof e) ||
+          !cal_analyte_to_canonical(a, 1.0, &unit, &factor, e, sizeof e)) {
+        problem(pb, "%s: '%.*s': %s", c->name, (int)(n > 40 ? 40 : n), p, e);
+        return;
+      }
+      stated = &unit;
+      {
+        cal_unit canon_u;
+        if (cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0) &&
+            canon_u.factor == unit.factor && cal_unit_same_dim(&canon_u, &unit))
+          factor = 1.0;
+      }
+    }
+    canon = factor == 1.0 ? v : v * factor;
+    if (!cal_analyte_plausible(a, canon)) {
+      cal_unit canon_u;
+      double lc;
+      const char *likely = NULL;
+      if (!stated && cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0)) stated = &canon_u;
+      if (stated) likely = cal_analyte_likely_unit(a, v, stated, &lc);
+      if (likely)
+        problem(pb, "%s: %.*s is implausible for %s in %s; it looks like %s (= %.4g %s), please check the unit",
+                c->name, (int)(n > 40 ? 40 : n), p, a->name, ul > 0 ? "the stated unit" : a->unit, likely, lc,
+                a->unit);
+      else
+        problem(pb, "%s: %.*s is outside the plausible range of %s", c->name, (int)(n > 40 ? 40 : n), p, a->name);
+      return;
+    }
+    if (!isnan(rec->v[c->analyte])) {
+      problem(pb, "%s: %s given twice; kept the first", c->name, a->name);
+      return;
+    }
+    rec->v[c->analyte] = canon;
+  }
+}
+
+static void read_terms(const cal_termmap *m, const char *colname, const cal_field *cell,
+                       record *rec, problems *pb) {
+  const char *p = cell->ptr, *end = cell->ptr + cell->len;
+  while (p < end) {
+    const char *q = p;
+    char key[KEY_MAX];
+    size_t kl;
+    while (q < end && *q != ';' && *q != '|' && *q != ',') q++;
+    kl = (size_t)(q - p);
+    if (kl > 0) {
+      size_t nk = normalize_key(p, kl, key);
+      if (nk > 0) {
+        term_slot *s = m ? termmap_find(m, key, nk) : NULL;
+        if (m && !(s && s->key) && nk > 3 && key[0] >= 'a' && key[0] <= 'z' && key[1] >= '0' &&
+            key[1] <= '9') {
+          /* an ICD-10-CM code: the longest known prefix */
+          size_t pl = nk;
+          while (pl > 3 && !(s && s->key)) {
+            pl--;
+            while (pl > 3 && key[pl - 1] == '_') pl--;
+            s = termmap_find(m, key, pl);
+          }
+        }
+        if (s && s->key) {
+          size_t b;
+          for (b = 0; b < s->nbits; b++) {
+            int bit = m->bitlist[s->bits + b];
+            if (bit >= 0 && bit < 64 * CAL_VM_MAX_TERM_WORDS)
+              rec->terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
+          }
+        } else {
+          problem(pb, "%s: unknown term '%s'", colname, key);
+        }
+      } else {
+        const char *t = p;
+        size_t tl = kl;
+        trim(&t, &tl);
+        if (tl > 0) problem(pb, "%s: term too long", colname);
+      }
+    }
+    p = q + 1;
+  }
+}
+
+static double field_number(const cal_field *f, int *ok) {
+  const char *p = f->ptr;
+  size_t n = f->len;
+  double v = NAN;
+  trim(&p, &n);
+  *ok = 1;
+  if (n == 0) return NAN;
+  if (!cal_parse_double(p, n, &v)) { *ok = 0; return NAN; }
+  return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* derived values, flags                                                */
+
+static int analyte_index(const char *name) {
+  size_t k;
+  for (k = 0; k < cal_analyte_count(); k++)
+    if (strcmp(cal_analyte_at(k)->name, name) == 0) return (int)k;
+  return -1;
+}
+
+typedef struct {
+  int ca, alb, phos, creat, corr, caxp, egfr;
+  int need_corr, need_caxp, need_egfr, need_ckd;
+} indices;
+
+static void derive(const cal_cohort *plan, const indices *ix, record *r) {
+  if (ix->need_corr && ix->corr >= 0 && isnan(r->v[ix->corr]) && r->species == 0 && ix->ca >= 0 && ix->alb >= 0)
+    r->v[ix->corr] = cal_corrected_calcium(r->v[ix->ca], r->v[ix->alb], (cal_ca_variant)plan->ca_variant);
+  if (ix->need_caxp && ix->caxp >= 0 && isnan(r->v[ix->caxp]) && ix->phos >= 0) {
+    double ca = ix->corr >= 0 ? r->v[ix->corr] : NAN;
+    if (isnan(ca) && ix->ca >= 0) ca = r->v[ix->ca];
+    r->v[ix->caxp] = cal_ca_x_p(ca, r->v[ix->phos]);
+  }
+  if (ix->need_egfr && ix->egfr >= 0 && ix->creat >= 0 && r->species == 0) {
+    double e = NAN, scr = r->v[ix->creat];
+    if (!isnan(scr) && !isnan(r->age)) {
+      if (r->age >= 18 && r->sex) e = cal_egfr_ckd_epi_2021(scr, r->age, r->sex == 1);
+      else if (r->age >= 1 && r->age < 18 && !isnan(r->height)) e = cal_egfr_schwartz(r->height, scr);
+    }
+    if (!isnan(e)) r->v[ix->egfr] = e;
+  }
+  r->ckd = (ix->need_ckd && ix->egfr >= 0) ? cal_kdigo_stage(r->v[ix->egfr], plan->kdigo_round) : 0;
+}
+
+static const cal_range *find_range(const cal_range *list, size_t n, int analyte, const record *r) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    const cal_range *e = &list[i];
+    if (e->analyte != analyte || e->species != r->species) continue;
+    if (e->sex && e->sex != r->sex) continue;
+    if (!isnan(e->age_min) || !isnan(e->age_max)) {
+      if (isnan(r->age)) {
+        if (!isnan(e->age_max)) continue;
+        if (!isnan(e->age_min) && e->age_min > 18) continue;
+      } else {
+        if (!isnan(e->age_min) && r->age < e->age_min) continue;
+        if (!isnan(e->age_max) && r->age >= e->age_max) continue;
+      }
+    }
+    return e;
+  }
+  return NULL;
+}
+
+static double flag_of(const cal_cohort *plan, int analyte, const record *r) {
+  double v = r->v[analyte];
+  const cal_range *e;
+  if (isnan(v)) {
+    int q = r->qual[analyte];
+    if (q == 1) return 1;
+    if (q == -1) return -1;
+    if (q == 2) return 0;
+    return NAN;
+  }
+  e = find_range(plan->critical, plan->ncritical, analyte, r);
+  if (e) {
+    if (!isnan(e->low) && (v < e->low || (e->inclusive && v == e->low))) return -2;
+    if (!isnan(e->high) && (v > e->high || (e->inclusive && v == e->high))) return 2;
+  }
+  e = find_range(plan->ranges, plan->nranges, analyte, r);
+  if (!e) return NAN;
+  if (!isnan(e->low) && v < e->low) return -1;
+  if (!isnan(e->high) && v > e->high) return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* output                                                                */
+
+typedef struct {
+  FILE *f;
+  char *buf;
+  size_t len;
+  int error;
+} outbuf;
+
+static void out_flush(outbuf *o) {
+  if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len) o->error = 1;
+  o->len = 0;
+}
+
+static void out_bytes(outbuf *o, const char *s, size_t n) {
+  if (o->len + n > OUT_BUF) {
+    out_flush(o);
+    if (n > OUT_BUF) {
+      if (fwrite(s, 1, n, o->f) != n) o->error = 1;
+      return;
+    }
+  }
+  memcpy(o->buf + o->len, s, n);
+  o->len += n;
+}
+
+static void out_char(outbuf *o, char c) {
+  if (o->len + 1 > OUT_BUF) out_flush(o);
+  o->buf[o->len++] = c;
+}
+
+static void out_csv_field(outbuf *o, const char *s, size_t n) {
+  size_t i;
+  int quote = 0;
+  for (i = 0; i < n; i++)
+    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') { quote = 1; break; }
+  if (!quote) { out_bytes(o, s, n); return; }
+  out_char(o, '"');
+  for (i = 0; i < n; i++) {
+    if (s[i] == '"') out_char(o, '"');
+    out_char(o, s[i]);
+  }
+  out_char(o, '"');
+}
+
+static void out_json_string(outbuf *o, const char *s, size_t n) {
+  size_t i;
+  out_char(o, '"');
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') { out_char(o, '\\'); out_char(o, (char)c); }
+    else if (c == '\n') out_bytes(o, "\\n", 2);
+    else if (c == '\r') out_bytes(o, "\\r", 2);
+    else if (c == '\t') out_bytes(o, "\\t", 2);
+    else if (c < 0x20) {
+      char e[8];
+      snprintf(e, sizeof e, "\\u%04x", c);
+      out_bytes(o, e, 6);
+    } else out_char(o, (char)c);
+  }
+  out_char(o, '"');
+}
+
+static void out_number(outbuf *o, double v, int decimals) {
+  char b[64];
+  size_t n;
+  if (decimals >= 0) n = cal_format_fixed(b, sizeof b, v, decimals);
+  else if (v == floor(v) && fabs(v) < 1e15) n = cal_format_fixed(b, sizeof b, v, 0);
+  else {
+    int w = snprintf(b, sizeof b, "%.6g", v);
+    n = w < 0 ? 0 : (size_t)w;
+  }
+  if (n >= sizeof b) n = sizeof b - 1;
+  out_bytes(o, b, n);
+}
+
+static const char *type_name(const cal_cohort *plan, int type) {
+  if (type < 0 || type >= plan->prog->nsubtypes) return plan->indeterminate;
+  return plan->type_names[type];
+}
+
+static void out_ids(outbuf *o, const cal_cohort *plan, const cal_vm_result *res, int state, int json) {
+  size_t i;
+  int first = 1;
+  if (json) out_char(o, '[');
+  for (i = 0; i < plan->nrules && i < plan->prog->nrules; i++) {
+    if (res->state[i] != state) continue;
+    if (!first) out_char(o, json ? ',' : ';');
+    first = 0;
+    if (json) out_json_string(o, plan->rule_ids[i], strlen(plan->rule_ids[i]));
+    else out_bytes(o, plan->rule_ids[i], strlen(plan->rule_ids[i]));
+  }
+  if (json) out_char(o, ']');
+}
+
+static void write_row(outbuf *o, const cal_cohort *plan, const record *r, const cal_vm_result *res,
+                      const problems *pb, long long line) {
+  size_t i;
+  int json = plan->ndjson;
+  if (json) out_char(o, '{');
+  for (i = 0; i < plan->ncolumns; i++) {
+    const cal_column *c = &plan->columns[i];
+    double v = NAN;
+    int numeric = 0;
+    if (i > 0) out_char(o, ',');
+    if (json) {
+      out_json_string(o, c->name, strlen(c->name));
+      out_char(o, ':');
+    }
+    switch (c->kind) {
+    case CAL_COL_ID:
+      if (json) out_json_string(o, r->id ? r->id : "", r->id ? r->idlen : 0);
+      else if (r->id) out_csv_field(o, r->id, r->idlen);
+      break;
+    case CAL_COL_TYPE: {
+      const char *t = type_name(plan, res->type);
+      if (json) out_json_string(o, t, strlen(t));
+      else out_bytes(o, t, strlen(t));
+      break;
+    }
+    case CAL_COL_SCORE:
+      v = res->type < 0 ? 0 : res->best;
+      numeric = 1;
+      break;
+    case CAL_COL_FIRED: out_ids(o, plan, res, CAL_TRUE, json); break;
+    case CAL_COL_NOT_EVALUABLE: out_ids(o, plan, res, CAL_UNKNOWN, json); break;
+    case CAL_COL_PROBLEMS:
+      if (json) {
+        if (pb->count) out_json_string(o, pb->text, pb->len);
+        else out_bytes(o, "null", 4);
+      } else if (pb->count) out_csv_field(o, pb->text, pb->len);
+      break;
+    case CAL_COL_VALUE: v = r->v[c->index]; numeric = 1; break;
+    case CAL_COL_LET: v = c->index < plan->prog->nlets ? res->lets[c->index] : NAN; numeric = 1; break;
+    case CAL_COL_AGE: v = r->age; numeric = 1; break;
+    case CAL_COL_SEX: {
+      const char *s = r->sex == 1 ? "F" : r->sex == 2 ? "M" : "";
+      if (json) { if (*s) out_json_string(o, s, 1); else out_bytes(o, "null", 4); }
+      else out_bytes(o, s, strlen(s));
+      break;
+    }
+    case CAL_COL_CKD: {
+      const char *s = cal_kdigo_label(r->ckd);
+      if (json) { if (*s) out_json_string(o, s, strlen(s)); else out_bytes(o, "null", 4); }
+      else out_bytes(o, s, strlen(s));
+      break;
+    }
+    case CAL_COL_LINE: v = (double)line; numeric = 1; break;
+    default: break;
+    }
+    if (numeric) {
+      if (isnan(v) || isinf(v)) { if (json) out_bytes(o, "null", 4); }
+      else out_number(o, v, c->kind == CAL_COL_LINE ? 0 : c->decimals);
+    }
+  }
+  if (json) out_char(o, '}');
+  out_char(o, '\n');
+}
+
+static void write_header(outbuf *o, const cal_cohort *plan) {
+  size_t i;
+  if (plan->ndjson || !plan->header) return;
+  for (i = 0; i < plan->ncolumns; i++) {
+    if (i > 0) out_char(o, ',');
+    out_csv_field(o, plan->columns[i].name, strlen(plan->columns[i].name));
+  }
+  out_char(o, '\n');
+}
+
+/* ------------------------------------------------------------------ */
+/* the run                                                               */
+
+int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_stats *st,
+                   cal_cohort_progress progress, void *ctx, long long every,
+                   char *err, size_t errlen) {
+  const cal_field *f;
+  size_t nf, ncols = 0, i;
+  in_col *cols = NULL;
+  int rc, status = 0;
+  outbuf o;
+  indices ix;
+  double vars[65536 / 64];
+  double *varp = vars;
+  cal_vm_result *res = NULL;
+  char *previd = NULL;
+  size_t previd_len = 0, previd_cap = 0;
+  size_t nan_count = cal_analyte_count();
+
+  if (err && errlen) err[0] = '\0';
+  memset(st, 0, sizeof *st);
+  if (nan_count > MAX_ANALYTES) {
+    snprintf(err, errlen, "too many analytes");
+    return -1;
+  }
+  if (plan->prog->nvars > sizeof vars / sizeof vars[0]) {
+    varp = malloc(plan->prog->nvars * sizeof *varp);
+    if (!varp) { snprintf(err, errlen, "out of memory"); return -1; }
+  }
+  o.f = out;
+  o.len = 0;
+  o.error = 0;
+  o.buf = malloc(OUT_BUF);
+  res = malloc(sizeof *res);
+  if (!o.buf || !res) {
+    free(o.buf); free(res);
+    if (varp != vars) free(varp);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  ix.ca = analyte_index("calcium");
+  ix.alb = analyte_index("albumin");
+  ix.phos = analyte_index("phosphate");
+  ix.creat = analyte_index("creatinine");
+  ix.corr = analyte_index("corrected_calcium");
+  ix.caxp = analyte_index("ca_x_p");
+  ix.egfr = analyte_index("egfr");
+  /* compute only the derived values the program or the output reads */
+  ix.need_corr = ix.need_caxp = ix.need_egfr = ix.need_ckd = 0;
+  for (i = 0; i < plan->nslots; i++) {
+    const cal_slot_src *s = &plan->slots[i];
+    int a = s->analyte;
+    if (s->kind == CAL_SLOT_CKD) ix.need_ckd = 1;
+    if (s->kind != CAL_SLOT_VALUE && s->kind != CAL_SLOT_FLAG) continue;
+    if (a == ix.corr) ix.need_corr = 1;
+    if (a == ix.caxp) ix.need_caxp = 1;
+    if (a == ix.egfr) ix.need_egfr = 1;
+  }
+  for (i = 0; i < plan->ncolumns; i++) {
+    const cal_column *c = &plan->columns[i];
+    if (c->kind == CAL_COL_CKD) ix.need_ckd = 1;
+    if (c->kind != CAL_COL_VALUE) continue;
+    if (c->index == ix.corr) ix.need_corr = 1;
+    if (c->index == ix.caxp) ix.need_caxp = 1;
+    if (c->index == ix.egfr) ix.need_egfr = 1;
+  }
+  if (ix.need_caxp) ix.need_corr = 1;
+  if (ix.need_ckd) ix.need_egfr = 1;
+
+  write_header(&o, plan);
+  rc = cal_csv_next(r, &f, &nf);
+  if (rc == 1) {
+    ncols = nf;
+    cols = calloc(ncols, sizeof *cols);
+    if (!cols) { status = -1; snprintf(err, errlen, "out of memory"); goto done; }
+    setup_columns(plan, f, nf, cols, st);
+  }
+  while (rc == 1 && (rc = cal_csv_next(r, &f, &nf)) == 1) {
+    record rec;
+    problems pb;
+    const char *cp = cal_csv_problem(r);
+    long long line = cal_csv_line(r);
+    size_t k;
+    pb.len = 0;
+    pb.count = 0;
+    pb.text[0] = '\0';
+    for (k = 0; k < nan_count; k++) rec.v[k] = NAN;
+    memset(rec.qual, 0, sizeof rec.qual);
+    rec.age = NAN;
+    rec.sex = 0;
+    rec.species = 0;
+    rec.height = NAN;
+    rec.ckd = 0;
+    memset(rec.terms, 0, sizeof rec.terms);
+    rec.id = NULL;
+    rec.idlen = 0;
+    if (cp) problem(&pb, "line %lld: %s", line, cp);
+    for (i = 0; i < nf && i < ncols; i++) {
+      const in_col *c = &cols[i];
+      const cal_field *cell = &f[i];
+      switch (c->role) {
+      case R_ID: {
+        const char *p = cell->ptr;
+        size_t n = cell->len;
+        trim(&p, &n);
+        rec.id = p;
+        rec.idlen = n;
+        break;
+      }
+      case R_AGE: {
+        int ok;
+        double a = field_number(cell, &ok);
+        if (!ok) problem(&pb, "%s: '%.*s' is not a number", c->name, (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+        else if (!isnan(a)) {
+          a *= c->age_factor;
+          if (a < 0 || a > 150) problem(&pb, "%s: %.4g years is not between 0 and 150", c->name, a);
+          else rec.age = a;
+        }
+        break;
+      }
+      case R_SEX: {
+        const char *p = cell->ptr;
+        size_t n = cell->len;
+        trim(&p, &n);
+        if (n == 0) break;
+        if ((n == 1 && (p[0] == 'F' || p[0] == 'f')) || (n == 6 && !strncmp(p, "female", 6)) ||
+            (n == 6 && !strncmp(p, "Female", 6))) rec.sex = 1;
+        else if ((n == 1 && (p[0] == 'M' || p[0] == 'm')) || (n == 4 && !strncmp(p, "male", 4)) ||
+                 (n == 4 && !strncmp(p, "Male", 4))) rec.sex = 2;
+        else problem(&pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
+        break;
+      }
+      case R_SPECIES: {
+        char k2[KEY_MAX];
+        size_t n = normalize_key(cell->ptr, cell->len, k2);
+        if (n == 0 || !strcmp(k2, "human")) rec.species = 0;
+        else if (!strcmp(k2, "dog") || !strcmp(k2, "canine")) rec.species = 1;
+        else if (!strcmp(k2, "cat") || !strcmp(k2, "feline")) rec.species = 2;
+        else problem(&pb, "%s: unknown species '%s' (expected human, dog or cat)", c->name, k2);
+        break;
+      }
+      case R_HEIGHT: {
+        int ok;
+        double h = field_number(cell, &ok);
+        if (!ok || (!isnan(h) && (h <= 20 || h >= 260)))
+          problem(&pb, "%s: '%.*s' is not a height between 20 and 260 cm", c->name,
+                  (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+        else rec.height = h;
+        break;
+      }
+      case R_LAB: read_lab(plan, c, f, nf, cell, &rec, &pb); break;
+      case R_FINDINGS: read_terms(plan->findings, c->name, cell, &rec, &pb); break;
+      case R_SITES: read_terms(plan->sites, c->name, cell, &rec, &pb); break;
+      default: break;
+      }
+    }
+    if (rec.id && previd && rec.idlen == previd_len && memcmp(rec.id, previd, previd_len) == 0)
+      problem(&pb, "id '%.*s' repeats the previous record's", (int)(rec.idlen > 40 ? 40 : rec.idlen), rec.id);
+    if (rec.id) {
+      if (rec.idlen + 1 > previd_cap) {
+        char *np = realloc(previd, rec.idlen + 64);
+        if (np) { previd = np; previd_cap = rec.idlen + 64; }
+      }
+      if (previd && rec.idlen + 1 <= previd_cap) {
+        memcpy(previd, rec.id, rec.idlen);
+        previd_len = rec.idlen;
+      }
+    }
+    derive(plan, &ix, &rec);
+    for (k = 0; k < plan->nslots && k < plan->prog->nvars; k++) {
+      const cal_slot_src *s = &plan->slots[k];
+      double v = NAN;
+      switch (s->kind) {
+      case CAL_SLOT_VALUE: v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? rec.v[s->analyte] : NAN; break;
+      case CAL_SLOT_AGE: v = rec.age; break;
+      case CAL_SLOT_CKD: v = rec.ckd ? (double)rec.ckd : NAN; break;
+      case CAL_SLOT_FEMALE: v = rec.sex ? (rec.sex == 1 ? 1.0 : 0.0) : NAN; break;
+      case CAL_SLOT_MALE: v = rec.sex ? (rec.sex == 2 ? 1.0 : 0.0) : NAN; break;
+      case CAL_SLOT_FLAG:
+        v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? flag_of(plan, s->analyte, &rec) : NAN;
+        break;
+      default: break;
+      }
+      varp[k] = v;
+    }
+    for (; k < plan->prog->nvars; k++) varp[k] = NAN;
+    if (pb.count && plan->strict) {
+      st->stopped = 1;
+      st->stop_line = line;
+      {
+        size_t ml = pb.len < sizeof st->stop_message - 1 ? pb.len : sizeof st->stop_message - 1;
+        memcpy(st->stop_message, pb.text, ml);
+        st->stop_message[ml] = '\0';
+      }
+      break;
+    }
+    cal_vm_run(plan->prog, varp, rec.terms, res);
+    write_row(&o, plan, &rec, res, &pb, line);
+    st->records++;
+    if (pb.count) st->with_problems++;
+    if (res->type >= 0 && res->type < CAL_VM_MAX_SUBTYPES) st->counts[res->type]++;
+    else st->counts[CAL_VM_MAX_SUBTYPES]++;
+    if (o.error) break;
+    if (progress && every > 0 && st->records % every == 0) {
+      out_flush(&o);
+      if (progress(ctx, st->records)) break;
+    }
+  }
+  if (rc < 0) {
+    status = -1;
+    snprintf(err, errlen, "read error after line %lld", cal_csv_line(r));
+  }
+done:
+  out_flush(&o);
+  if (o.error && status == 0) {
+    status = -1;
+    snprintf(err, errlen, "write error");
+  }
+  free(previd);
+  free(cols);
+  free(o.buf);
+  free(res);
+  if (varp != vars) free(varp);
+  return status;
+}

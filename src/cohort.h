@@ -1,0 +1,120 @@
+/*
+ * cohort.h - the cohort pipeline in C: CSV records in, one classified output
+ * row per record out, streaming, with no Lua per record.
+ *
+ * A plan (cal_cohort) says how to turn a record into the inputs of a
+ * compiled rule program (src/vm.h): which VM input slot takes which lab
+ * value, derived value, age, sex, CKD stage or flag; how terms in the
+ * findings and sites columns map to the program's term bits (synonyms and
+ * implications resolved beforehand by the Lua side); which reference ranges
+ * give flags; and which columns to write. The Lua binding builds the plan
+ * once from a compiled ruleset; cal_cohort_run then streams.
+ *
+ * Pure C99, no Lua.
+ */
+#ifndef CALCINOSIS_COHORT_H
+#define CALCINOSIS_COHORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "csv.h"
+#include "vm.h"
+
+/* What a VM input slot holds. */
+enum {
+  CAL_SLOT_NONE = 0, /* always missing */
+  CAL_SLOT_VALUE,    /* a lab or derived value (analyte index), canonical unit */
+  CAL_SLOT_AGE,      /* age in years */
+  CAL_SLOT_CKD,      /* KDIGO G stage 1..6 */
+  CAL_SLOT_FEMALE,   /* 1 / 0 / missing */
+  CAL_SLOT_MALE,
+  CAL_SLOT_FLAG      /* -2 critical low, -1 low, 0 normal, 1 high, 2 critical high */
+};
+
+/* Output columns. */
+enum {
+  CAL_COL_ID = 0, CAL_COL_TYPE, CAL_COL_SCORE, CAL_COL_FIRED, CAL_COL_NOT_EVALUABLE,
+  CAL_COL_PROBLEMS, CAL_COL_VALUE, CAL_COL_LET, CAL_COL_AGE, CAL_COL_SEX,
+  CAL_COL_CKD, CAL_COL_LINE
+};
+
+typedef struct {
+  int kind;     /* CAL_SLOT_* */
+  int analyte;  /* analyte index (cal_analyte_at) for VALUE and FLAG */
+} cal_slot_src;
+
+typedef struct {
+  int kind;       /* CAL_COL_* */
+  int index;      /* analyte index or let index */
+  int decimals;   /* digits after the point, or -1 for a short general form */
+  const char *name;
+} cal_column;
+
+/* A reference range or critical-value entry, in canonical units. */
+typedef struct {
+  int analyte;            /* analyte index */
+  int species;            /* 0 human, 1 dog, 2 cat */
+  int sex;                /* 0 any, 1 F, 2 M */
+  double age_min, age_max; /* years; NaN = unbounded; [min, max) */
+  double low, high;       /* NaN = none */
+  int inclusive;          /* critical limits themselves are critical */
+} cal_range;
+
+/* Term map: normalized text -> list of program term bits (or none: known
+ * to the vocabulary but unused by the program). Built with the functions
+ * below; owned by the plan. */
+typedef struct cal_termmap cal_termmap;
+cal_termmap *cal_termmap_new(void);
+/* Adds key -> bits[0..nbits) (nbits may be 0). Returns 0 when out of memory. */
+int cal_termmap_add(cal_termmap *m, const char *key, size_t keylen, const int *bits, size_t nbits);
+void cal_termmap_free(cal_termmap *m);
+
+typedef struct {
+  const cal_program *prog;
+  size_t nslots;
+  const cal_slot_src *slots;
+  cal_termmap *findings;       /* may be NULL: no term is known */
+  cal_termmap *sites;
+  size_t nranges, ncritical;
+  const cal_range *ranges;     /* first match wins */
+  const cal_range *critical;
+  int ca_variant;              /* cal_ca_variant */
+  int kdigo_round;
+  size_t nrules;
+  const char *const *rule_ids;     /* nrules */
+  const char *const *type_names;   /* nsubtypes */
+  const char *indeterminate;       /* label */
+  size_t ncolumns;
+  const cal_column *columns;
+  int ndjson;                  /* output NDJSON instead of CSV */
+  int header;                  /* write a CSV header line */
+  int strict;                  /* stop at the first record with a problem */
+  char delim;                  /* input delimiter */
+  long long first_line;        /* informational */
+} cal_cohort;
+
+typedef struct {
+  long long records;           /* records written */
+  long long with_problems;     /* records that had at least one problem */
+  long long counts[CAL_VM_MAX_SUBTYPES + 1]; /* by type; last = indeterminate */
+  long long bytes_in;          /* not filled by the core; for progress */
+  int stopped;                 /* 1 when --strict stopped the run */
+  long long stop_line;         /* line of the record that stopped it */
+  char stop_message[512];
+  char warnings[1024];         /* ignored columns etc. */
+} cal_cohort_stats;
+
+/* Progress callback: called every `every` records (0 = never). Return
+ * nonzero to stop. */
+typedef int (*cal_cohort_progress)(void *ctx, long long records);
+
+/* Streams the CSV from r (header first) to out. Returns 0 on success, -1 on
+ * an I/O or setup error (message in err). Record-level problems never stop
+ * the run unless plan->strict. */
+int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_stats *st,
+                   cal_cohort_progress progress, void *ctx, long long every,
+                   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,691 @@
+/*
+ * csv.c - streaming CSV reader and number helpers (see csv.h for the contract).
+ *
+ * How the reader works. Bytes are read in blocks into one buffer. For each
+ * record there are two passes over bytes that are already in memory:
+ *   1. scan(): find the LF that ends the record (the first LF outside quotes).
+ *      Resumable: its state (position, quote state) is kept as offsets, so when
+ *      the buffer runs dry we read more (moving or growing the buffer) and go on.
+ *      The common case is two memchr() calls per line (LF, then '"').
+ *   2. parse(): split the complete record into field views; quoted fields are
+ *      unescaped in place. Without any '"' in the record it is a plain byte loop.
+ * Then one word-at-a-time pass tells whether the record is pure ASCII without
+ * NUL; only if not are fields checked for NUL and valid UTF-8.
+ *
+ * The quote state machine shared by both passes (d = delimiter):
+ *   FS (field start): '"' -> Q, d -> FS, LF -> end, else -> U
+ *   U  (unquoted):    d -> FS, LF -> end, else U ('"' here is a stray quote)
+ *   Q  (quoted):      '"' -> QQ, else Q (LF, CR, d are data)
+ *   QQ (quote in Q):  '"' -> Q (escaped quote), d -> FS, LF -> end,
+ *                     else -> U (text after the closing quote)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "csv.h"
+
+#include <errno.h>
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { S_FS, S_U, S_Q, S_QQ };
+
+struct cal_csv {
+    /* source */
+    cal_csv_read_fn read;
+    void *ctx;
+    int fd;
+    FILE *file;
+    const char *mem;
+    size_t mem_len, mem_pos;
+    char delim;
+
+    /* buffer: [rec, end) holds unconsumed input; the current record starts at rec */
+    char *buf;
+    size_t cap, rec, end, next_rec;
+    size_t block, max_record;
+    int started, eof, err;
+
+    /* scan state for the record at rec (offsets relative to rec) */
+    size_t spos;      /* scanned up to here */
+    size_t term;      /* absolute offset of the terminating LF when found */
+    int st;           /* quote state at spos */
+    int any_quote;    /* a '"' occurred in the record */
+    long long qnl;    /* LFs inside quotes so far */
+    int discard;      /* record too long: bytes past keep are dropped */
+    size_t keep;      /* bytes of the record kept in discard mode */
+    size_t ovf_col;   /* column that overflowed */
+
+    long long line, next_line;
+
+    cal_field *fields;
+    size_t fcap;
+    size_t expected;
+
+    char msg[256];
+    size_t mlen;
+    int mtrunc;
+};
+
+/* ---------------------------------------------------------------- sources */
+
+static long read_fd(void *ctx, char *buf, size_t n)
+{
+    cal_csv *r = ctx;
+    for (;;) {
+        ssize_t got = read(r->fd, buf, n);
+        if (got >= 0) return (long)got;
+        if (errno != EINTR) return -1;
+    }
+}
+
+static long read_file(void *ctx, char *buf, size_t n)
+{
+    cal_csv *r = ctx;
+    size_t got = fread(buf, 1, n, r->file);
+    if (got == 0 && ferror(r->file)) return -1;
+    return (long)got;
+}
+
+static long read_mem(void *ctx, char *buf, size_t n)
+{
+    cal_csv *r = ctx;
+    size_t left = r->mem_len - r->mem_pos;
+    if (n > left) n = left;
+    if (n) memcpy(buf, r->mem + r->mem_pos, n);
+    r->mem_pos += n;
+    return (long)n;
+}
+
+cal_csv *cal_csv_open_read(cal_csv_read_fn fn, void *ctx, char delim)
+{
+    cal_csv *r;
+    if (!fn || delim == '"' || delim == '\r' || delim == '\n' || delim == '\0') return NULL;
+    r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->read = fn;
+    r->ctx = ctx;
+    r->fd = -1;
+    r->delim = delim;
+    r->block = CAL_CSV_BLOCK;
+    r->max_record = CAL_CSV_MAX_RECORD;
+    r->line = 0;
+    r->next_line = 1;
+    return r;
+}
+
+cal_csv *cal_csv_open_fd(int fd, char delim)
+{
+    cal_csv *r = cal_csv_open_read(read_fd, NULL, delim);
+    if (r) { r->ctx = r; r->fd = fd; }
+    return r;
+}
+
+cal_csv *cal_csv_open_file(FILE *f, char delim)
+{
+    cal_csv *r;
+    if (!f) return NULL;
+    r = cal_csv_open_read(read_file, NULL, delim);
+    if (r) { r->ctx = r; r->file = f; }
+    return r;
+}
+
+cal_csv *cal_csv_open_mem(const char *buf, size_t len, char delim)
+{
+    cal_csv *r;
+    if (!buf && len) return NULL;
+    r = cal_csv_open_read(read_mem, NULL, delim);
+    if (r) { r->ctx = r; r->mem = buf; r->mem_len = len; }
+    return r;
+}
+
+int cal_csv_set_limits(cal_csv *r, size_t block, size_t max_record)
+{
+    if (!r || r->started || block < 1 || max_record < 1) return -1;
+    if (block > (size_t)-1 / 4 || max_record > (size_t)-1 / 4) return -1;
+    r->block = block;
+    r->max_record = max_record;
+    return 0;
+}
+
+void cal_csv_close(cal_csv *r)
+{
+    if (!r) return;
+    free(r->buf);
+    free(r->fields);
+    free(r);
+}
+
+long long cal_csv_line(const cal_csv *r) { return r->line; }
+
+const char *cal_csv_problem(const cal_csv *r) { return r->mlen ? r->msg : NULL; }
+
+size_t cal_csv_expected_fields(const cal_csv *r) { return r->expected; }
+
+/* ---------------------------------------------------------------- problems */
+
+static void problem(cal_csv *r, const char *fmt, ...)
+{
+    size_t room;
+    int n;
+    va_list ap;
+    if (r->mtrunc) return;
+    if (r->mlen) {
+        if (sizeof r->msg - r->mlen < 3) goto trunc;
+        memcpy(r->msg + r->mlen, "; ", 3);
+        r->mlen += 2;
+    }
+    room = sizeof r->msg - r->mlen;
+    va_start(ap, fmt);
+    n = vsnprintf(r->msg + r->mlen, room, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < room) { r->mlen += (size_t)n; return; }
+trunc:
+    r->mlen = sizeof r->msg - 1;
+    memcpy(r->msg + r->mlen - 3, "...", 4);
+    r->mtrunc = 1;
+}
+
+/* ---------------------------------------------------------------- buffer */
+
+/* Reads more input after end. Returns 1 (got bytes), 0 (end of input), -1. */
+static int fill(cal_csv *r)
+{
+    long got;
+    size_t want;
+    if (r->discard) {               /* drop what was scanned past the kept part */
+        r->end = r->rec + r->keep;
+        r->spos = r->keep;
+    }
+    if (r->cap - r->end < r->block) {
+        if (r->rec > 0) {           /* move the partial record to the front */
+            memmove(r->buf, r->buf + r->rec, r->end - r->rec);
+            r->end -= r->rec;
+            r->rec = 0;
+        }
+        if (r->cap - r->end < r->block) {
+            size_t ncap = r->cap * 2, lim = r->max_record + r->block;
+            char *nb;
+            if (ncap > lim) ncap = lim;
+            if (ncap < r->end + r->block) ncap = r->end + r->block;
+            nb = realloc(r->buf, ncap);
+            if (!nb) return -1;
+            r->buf = nb;
+            r->cap = ncap;
+        }
+    }
+    want = r->cap - r->end;
+    if (want > r->block) want = r->block;
+    got = r->read(r->ctx, r->buf + r->end, want);
+    if (got < 0 || (size_t)got > want) return -1;
+    if (got == 0) { r->eof = 1; return 0; }
+    r->end += (size_t)got;
+    return 1;
+}
+
+static int start(cal_csv *r)
+{
+    r->started = 1;
+    r->cap = r->block < 64 ? 64 : r->block;
+    r->buf = malloc(r->cap);
+    if (!r->buf) return -1;
+    while (!r->eof && r->end < 3) {
+        int rc = fill(r);
+        if (rc < 0) return -1;
+    }
+    if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) r->rec = r->next_rec = 3;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- scanning */
+
+static long long count_lf(const char *p, const char *e)
+{
+    long long n = 0;
+    if (e - p < 16) {
+        for (; p < e; p++) n += *p == '\n';
+        return n;
+    }
+    while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) { n++; p++; }
+    return n;
+}
+
+/* First c in [p, e) or NULL: short spans byte by byte (quoted fields are
+ * mostly short, and a memchr call costs more than it saves there). */
+static char *find_byte(char *p, char *e, char c)
+{
+    char *stop = e - p > 16 ? p + 16 : e;
+    for (; p < stop; p++)
+        if (*p == c) return p;
+    return p == e ? NULL : memchr(p, c, (size_t)(e - p));
+}
+
+/* Advances the record scan over the bytes in the buffer. Returns 1 when the
+ * terminating LF is found (r->term), 0 when the buffer is used up. */
+static int scan(cal_csv *r)
+{
+    char *base = r->buf + r->rec;
+    char *p = base + r->spos;
+    char *end = r->buf + r->end;
+    const char d = r->delim;
+    int st = r->st;
+    char *nl = NULL;    /* next LF at or after p (NULL: none before end) ... */
+    int nl_known = 0;   /* ... once looked up */
+
+    while (p < end) {
+        if (st == S_Q) {
+            char *q = find_byte(p, end, '"');
+            r->qnl += count_lf(p, q ? q : end);
+            if (!q) { p = end; break; }
+            p = q + 1;
+            st = S_QQ;
+        } else if (st == S_QQ) {
+            char c = *p;
+            if (c == '\n') goto found_at_p;
+            st = c == '"' ? S_Q : c == d ? S_FS : S_U;
+            p++;
+        } else {
+            char *lim, *s = p, *q;
+            if (!nl_known || (nl && nl < p)) {
+                nl = memchr(p, '\n', (size_t)(end - p));
+                nl_known = 1;
+            }
+            lim = nl ? nl : end;
+            while ((q = find_byte(s, lim, '"')) != NULL) {
+                r->any_quote = 1;
+                if (q == p ? st == S_FS : q[-1] == d) break;   /* opens a quoted field */
+                s = q + 1;                                      /* stray quote: data */
+            }
+            if (q) { p = q + 1; st = S_Q; continue; }
+            if (nl) { p = nl; goto found_at_p; }
+            st = end[-1] == d ? S_FS : S_U;
+            p = end;
+        }
+    }
+    r->spos = (size_t)(p - base);
+    r->st = st;
+    return 0;
+found_at_p:
+    r->spos = (size_t)(p - base);
+    r->st = st;
+    r->term = (size_t)(p - r->buf);
+    return 1;
+}
+
+/* The record is longer than max_record: find the field in which the limit
+ * falls (its start offset and column, from the first max_record bytes, which
+ * are in the buffer) and switch to dropping bytes until the record ends. The
+ * cut depends only on the record, never on how the input was read. */
+static void cut(cal_csv *r)
+{
+    const char *b = r->buf + r->rec;
+    const char d = r->delim;
+    size_t i, f = 0, col = 1;
+    int st = S_FS;
+    for (i = 0; i < r->max_record; i++) {
+        char c = b[i];
+        switch (st) {
+        case S_FS: if (c == '"') st = S_Q; else if (c == d) { col++; f = i + 1; } else st = S_U; break;
+        case S_U:  if (c == d) { st = S_FS; col++; f = i + 1; } break;
+        case S_Q:  if (c == '"') st = S_QQ; break;
+        default:   if (c == '"') st = S_Q; else if (c == d) { st = S_FS; col++; f = i + 1; } else st = S_U; break;
+        }
+    }
+    r->discard = 1;
+    r->keep = f;
+    r->ovf_col = col;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+static int grow_fields(cal_csv *r)
+{
+    size_t n = r->fcap ? r->fcap * 2 : 32;
+    cal_field *nf;
+    if (n > CAL_CSV_MAX_FIELDS) n = CAL_CSV_MAX_FIELDS;
+    if (n <= r->fcap) return 0;
+    nf = realloc(r->fields, n * sizeof *nf);
+    if (!nf) return 0;
+    r->fields = nf;
+    r->fcap = n;
+    return 1;
+}
+
+#define PUSH(P, L)                                                        \
+    do {                                                                  \
+        if (n < r->fcap || grow_fields(r)) {                              \
+            r->fields[n].ptr = (P);                                       \
+            r->fields[n].len = (size_t)(L);                               \
+        }                                                                 \
+        n++;                                                              \
+    } while (0)
+
+/* Splits the complete record [s, e) into fields; returns the field count
+ * (which may exceed what fits in r->fields). Sets *is_clean to 1 when it
+ * found the record to be clean ASCII (else it stays as it was). */
+static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
+{
+    const char d = r->delim;
+    size_t n = 0;
+    char *p = s;
+
+    if (!r->any_quote) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* 8 bytes at a time: a bit mask of the delimiters, walked with ctz;
+         * the same words tell whether the record is clean ASCII. */
+        const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu;
+        const uint64_t dd = ones * (unsigned char)d;
+        uint64_t acc = 0;
+        char *f = s;
+        for (; p < e; p += 8) {
+            uint64_t x, t, m;
+            if (e - p >= 8) memcpy(&x, p, 8);
+            else { x = ones * '\n'; memcpy(&x, p, (size_t)(e - p)); }
+            acc |= (x - ones) | x;
+            t = x ^ dd;
+            m = ~(((t & low7) + low7) | t | low7);
+            while (m) {
+                char *q = p + (__builtin_ctzll(m) >> 3);
+                PUSH(f, q - f);
+                f = q + 1;
+                m &= m - 1;
+            }
+        }
+        PUSH(f, e - f);
+        *is_clean = !(acc & 0x8080808080808080u);
+        return n;
+#else
+        for (;;) {
+            char *f = p;
+            while (p < e && *p != d) p++;
+            PUSH(f, p - f);
+            if (p == e) return n;
+            p++;
+        }
+#endif
+    }
+    for (;;) {
+        if (p < e && *p == '"') {
+            char *ptr = ++p, *w = p;
+            int closed = 0;
+            for (;;) {
+                char *q = find_byte(p, e, '"');
+                if (!q) {
+                    if (w != p) memmove(w, p, (size_t)(e - p));
+                    w += e - p;
+                    p = e;
+                    break;
+                }
+                if (w != p) memmove(w, p, (size_t)(q - p));
+                w += q - p;
+                p = q + 1;
+                if (p < e && *p == '"') { *w++ = '"'; p++; continue; }
+                closed = 1;
+                break;
+            }
+            if (!closed) {
+                problem(r, "column %lu: unterminated quote", (unsigned long)(n + 1));
+            } else if (p < e && *p != d) {
+                char *t = p;
+                while (t < e && *t != d) t++;
+                problem(r, "column %lu: text after closing quote", (unsigned long)(n + 1));
+                memmove(w, p, (size_t)(t - p));
+                w += t - p;
+                p = t;
+            }
+            PUSH(ptr, w - ptr);
+        } else {
+            char *f = p;
+            int stray = 0;
+            while (p < e && *p != d) { stray |= *p == '"'; p++; }
+            if (stray) problem(r, "column %lu: stray quote", (unsigned long)(n + 1));
+            PUSH(f, p - f);
+        }
+        if (p >= e) return n;
+        p++;
+    }
+}
+
+/* 1 when [p, p+n) is ASCII without NUL (the usual case), checked 8 bytes at a time. */
+static int clean(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        acc |= (x - ones) | x;
+    }
+    if (acc & highs) return 0;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == 0 || c >= 0x80) return 0;
+    }
+    return 1;
+}
+
+/* Offset of the first byte that is not part of valid UTF-8, or n. */
+static size_t utf8_check(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) k = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            if (c == 0xE0) lo = 0xA0;          /* overlong */
+            else if (c == 0xED) hi = 0x9F;     /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            if (c == 0xF0) lo = 0x90;          /* overlong */
+            else if (c == 0xF4) hi = 0x8F;     /* > U+10FFFF */
+        } else return i;
+        if (n - i <= k) return i;
+        if (s[i + 1] < lo || s[i + 1] > hi) return i;
+        if (k >= 2 && (s[i + 2] & 0xC0) != 0x80) return i;
+        if (k >= 3 && (s[i + 3] & 0xC0) != 0x80) return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------- next */
+
+int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
+{
+    if (r->err) return -1;
+    if (!r->started && start(r) < 0) { r->err = 1; return -1; }
+    r->mlen = 0;
+    r->mtrunc = 0;
+    r->msg[0] = '\0';
+
+    for (;;) {
+        char *s, *e = NULL;
+        size_t n, kept;
+        int found, is_clean;
+
+        r->rec = r->next_rec;
+        r->line = r->next_line;
+        r->spos = 0;
+        r->st = S_FS;
+        r->any_quote = 0;
+        r->qnl = 0;
+        r->discard = 0;
+
+        for (;;) {
+            int rc;
+            found = scan(r);
+            if (found || r->eof) break;
+            /* (+1: a CR before the LF is not part of the record) */
+            if (!r->discard && r->end - r->rec > r->max_record + 1) cut(r);
+            rc = fill(r);
+            if (rc < 0) { r->err = 1; return -1; }
+        }
+        if (found) {
+            r->next_rec = r->term + 1;
+        } else {
+            if (r->end == r->rec && !r->discard) { r->next_rec = r->rec; return 0; }
+            r->next_rec = r->end;
+        }
+        r->next_line = r->line + r->qnl + (found ? 1 : 0);
+
+        s = r->buf + r->rec;
+        if (!r->discard) {
+            e = found ? r->buf + r->term : r->buf + r->end;
+            if (e > s && e[-1] == '\r' && (found || r->st != S_Q)) e--;
+            if (e == s) continue;                    /* blank line */
+            if ((size_t)(e - s) > r->max_record) cut(r);
+        }
+        if (r->discard) e = s + r->keep;
+
+        is_clean = 0;
+        n = parse(r, s, e, &is_clean);
+        kept = n < r->fcap ? n : r->fcap;
+        if (r->discard) {
+            problem(r, "column %lu: field too long (record over %lu bytes); rest of record skipped",
+                    (unsigned long)r->ovf_col, (unsigned long)r->max_record);
+            if (!found && r->st == S_Q)
+                problem(r, "column %lu: unterminated quote", (unsigned long)r->ovf_col);
+        } else if (!r->expected) {
+            r->expected = n;
+        } else if (n != r->expected) {
+            problem(r, "%lu fields, expected %lu", (unsigned long)n, (unsigned long)r->expected);
+        }
+        if (kept < n)
+            problem(r, "more than %lu fields; extra fields dropped", (unsigned long)kept);
+        if (!is_clean && !clean(s, (size_t)(e - s))) {
+            size_t i;
+            for (i = 0; i < kept; i++) {
+                const cal_field *f = &r->fields[i];
+                if (memchr(f->ptr, '\0', f->len))
+                    problem(r, "column %lu: NUL byte", (unsigned long)(i + 1));
+                if (utf8_check((const unsigned char *)f->ptr, f->len) != f->len)
+                    problem(r, "column %lu: invalid UTF-8", (unsigned long)(i + 1));
+            }
+        }
+        *fields = r->fields;
+        *nfields = kept;
+        return 1;
+    }
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+static const double pow10_tab[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int cal_parse_double(const char *p, size_t n, double *out)
+{
+    const char *s = p, *e = p + n;
+    int neg = 0, sig = 0, inexact = 0, ndig = 0;
+    uint64_t w = 0;
+    long e10 = 0;
+
+    if (n == 0 || n > 400) return 0;
+    if (*s == '+' || *s == '-') { neg = *s == '-'; s++; }
+    for (; s < e && *s >= '0' && *s <= '9'; s++) {
+        ndig++;
+        if (w == 0 && *s == '0') continue;
+        if (sig < 19) { w = w * 10 + (uint64_t)(*s - '0'); sig++; }
+        else { inexact = 1; e10++; }
+    }
+    if (s < e && *s == '.') {
+        for (s++; s < e && *s >= '0' && *s <= '9'; s++) {
+            ndig++;
+            if (w == 0 && *s == '0') { e10--; continue; }
+            if (sig < 19) { w = w * 10 + (uint64_t)(*s - '0'); sig++; e10--; }
+            else inexact = 1;
+        }
+    }
+    if (ndig == 0) return 0;
+    if (s < e && (*s == 'e' || *s == 'E')) {
+        int eneg = 0, edig = 0;
+        long x = 0;
+        s++;
+        if (s < e && (*s == '+' || *s == '-')) { eneg = *s == '-'; s++; }
+        for (; s < e && *s >= '0' && *s <= '9'; s++) {
+            edig++;
+            if (x < 100000) x = x * 10 + (*s - '0');
+        }
+        if (!edig) return 0;
+        e10 += eneg ? -x : x;
+    }
+    if (s != e) return 0;
+
+#if FLT_EVAL_METHOD == 0
+    if (!inexact && w <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
+        double v = (double)w;
+        if (e10 < 0) v /= pow10_tab[-e10];
+        else v *= pow10_tab[e10];
+        *out = neg ? -v : v;
+        return 1;
+    }
+#endif
+    {
+        /* strtod on a NUL-terminated copy, with the locale's decimal point */
+        char tmp[420], *end;
+        const char *dp = localeconv()->decimal_point;
+        size_t dpl = dp ? strlen(dp) : 0, j = 0, i;
+        double v;
+        if (dpl == 0 || dpl > 8) { dp = "."; dpl = 1; }
+        for (i = 0; i < n; i++) {
+            if (p[i] == '.') { memcpy(tmp + j, dp, dpl); j += dpl; }
+            else tmp[j++] = p[i];
+        }
+        tmp[j] = '\0';
+        v = strtod(tmp, &end);
+        if (end != tmp + j || !isfinite(v)) return 0;
+        *out = v;
+        return 1;
+    }
+}
+
+size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
+{
+    if (decimals >= 0 && decimals <= 17 && isfinite(v)) {
+        double a = fabs(v), P = pow10_tab[decimals];
+        double hi = a * P;
+        if (hi < 4503599627370496.0) {                  /* 2^52 */
+            /* a*P == hi + lo exactly; round it half-to-even, as glibc does */
+            double lo = fma(a, P, -hi);
+            double f = floor(hi), frac = hi - f;
+            uint64_t N = (uint64_t)f;
+            char tmp[48], *t = tmp + sizeof tmp;
+            size_t len;
+            int k;
+            if (frac > 0.5 || (frac == 0.5 && (lo > 0 || (lo == 0 && (N & 1))))) N++;
+            for (k = 0; k < decimals; k++) { *--t = (char)('0' + N % 10); N /= 10; }
+            if (decimals) *--t = '.';
+            do { *--t = (char)('0' + N % 10); N /= 10; } while (N);
+            if (signbit(v)) *--t = '-';
+            len = (size_t)(tmp + sizeof tmp - t);
+            if (size) {
+                size_t c = len < size ? len : size - 1;
+                memcpy(buf, t, c);
+                buf[c] = '\0';
+            }
+            return len;
+        }
+    }
+    {
+        int n = snprintf(buf, size, "%.*f", decimals, v);
+        const char *dp = localeconv()->decimal_point;
+        if (n < 0) { if (size) buf[0] = '\0'; return 0; }
+        if (dp && dp[0] && dp[0] != '.' && !dp[1] && size) {
+            char *c = memchr(buf, dp[0], strlen(buf));
+            if (c) *c = '.';
+        }
+        return (size_t)n;
+    }
+}

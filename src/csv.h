@@ -1,0 +1,131 @@
+/*
+ * csv.h - a streaming CSV reader and fast number helpers, in plain C99.
+ *
+ * No Lua here: the binding wraps this. No globals; every reader is independent.
+ *
+ * Format (RFC 4180, read leniently):
+ *   - Records end with LF or CRLF (a CR before the LF is dropped; a lone CR
+ *     elsewhere is data). The last record may lack its line end.
+ *   - Fields are separated by the delimiter given to the open call
+ *     (',' normally; ';' or '\t' on request; any byte but '"', CR, LF or NUL).
+ *   - A field that starts with '"' is quoted: it may hold the delimiter, CR, LF
+ *     and doubled quotes (""), which come back as one '"'. Quoted fields are
+ *     unescaped in place in the reader's buffer; no per-field allocation.
+ *   - A UTF-8 byte-order mark at the very start is skipped.
+ *   - Blank lines (nothing, or just a CR, before the LF) are skipped, but they
+ *     still count as lines, so cal_csv_line() stays the physical line number.
+ *   - Nothing is ever lost silently: every input record yields exactly one
+ *     record from cal_csv_next(), and whatever is wrong with it is described
+ *     by cal_csv_problem() (see there). The reader never stops at bad data.
+ *
+ * Problems reported per record (all of them, "; "-separated, truncated with
+ * "..." past about 250 bytes; columns are 1-based):
+ *   "N fields, expected M"          field count differs from the first record's
+ *   "column N: stray quote"         a '"' inside an unquoted field (kept as data)
+ *   "column N: text after closing quote"  e.g. "ab"cd (kept: abcd)
+ *   "column N: unterminated quote"  a quoted field still open at end of input;
+ *                                   the field runs to end of input
+ *   "column N: invalid UTF-8"       bytes are returned unchanged
+ *   "column N: NUL byte"            bytes are returned unchanged
+ *   "column N: field too long (record over B bytes); rest of record skipped"
+ *                                   the record is cut: columns 1..N-1 are
+ *                                   returned, column N is empty, the rest of the
+ *                                   record (up to its real end) is dropped
+ *   "more than F fields; extra fields dropped"
+ *
+ * Memory is flat: one buffer (256 KiB, growing only while a single record is
+ * longer than that, up to the record limit, 16 MiB by default, plus one
+ * block) and one field array (at most CAL_CSV_MAX_FIELDS entries).
+ *
+ * Typical use:
+ *     cal_csv *r = cal_csv_open_fd(0, ',');
+ *     const cal_field *f; size_t n; int rc;
+ *     while ((rc = cal_csv_next(r, &f, &n)) == 1) {
+ *         if (cal_csv_problem(r))
+ *             fprintf(stderr, "line %lld: %s\n", cal_csv_line(r), cal_csv_problem(r));
+ *         ... f[0].ptr, f[0].len ...   (views: valid until the next call)
+ *     }
+ *     if (rc < 0) ... I/O error ...
+ *     cal_csv_close(r);
+ */
+#ifndef CALCINOSIS_CSV_H
+#define CALCINOSIS_CSV_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Defaults; see cal_csv_set_limits(). */
+#define CAL_CSV_BLOCK       (256u * 1024u)          /* bytes read at a time */
+#define CAL_CSV_MAX_RECORD  (16u * 1024u * 1024u)   /* longest record kept */
+#define CAL_CSV_MAX_FIELDS  100000u                 /* most fields per record */
+
+typedef struct cal_csv cal_csv; /* opaque */
+
+/* A field: a view into the reader's buffer, NOT NUL-terminated (it may even
+ * contain NUL bytes). Valid until the next cal_csv_next() or cal_csv_close(). */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} cal_field;
+
+/* Read function for cal_csv_open_read(): fill up to n bytes of buf; return the
+ * count (> 0), 0 at end of input, or -1 on error. */
+typedef long (*cal_csv_read_fn)(void *ctx, char *buf, size_t n);
+
+/* Openers. All return NULL when out of memory or when delim is '"', '\r',
+ * '\n' or '\0'. None of them closes what it was given. */
+cal_csv *cal_csv_open_read(cal_csv_read_fn fn, void *ctx, char delim);
+cal_csv *cal_csv_open_fd(int fd, char delim);        /* read(2), EINTR retried */
+cal_csv *cal_csv_open_file(FILE *f, char delim);     /* fread(3) */
+/* Reads from memory (the bytes are copied block by block, buf is not changed;
+ * it must stay valid until close). */
+cal_csv *cal_csv_open_mem(const char *buf, size_t len, char delim);
+
+/* Tuning and tests: block = bytes asked of the read function at a time
+ * (>= 1), max_record = longest record kept (>= 1). Only before the first
+ * cal_csv_next(); returns 0, or -1 if too late or out of range. */
+int cal_csv_set_limits(cal_csv *r, size_t block, size_t max_record);
+
+/* Next record: 1 = a record (*fields, *nfields set; nfields >= 1 except when
+ * out of memory), 0 = end of input (again on every later call), -1 = read
+ * error or out of memory (sticky). The views from the previous call die. */
+int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields);
+
+/* 1-based physical line on which the current record started (a record with
+ * quoted line breaks spans several lines; the next one starts after them);
+ * 0 before the first record; after the end of input, the line after the
+ * last one. */
+long long cal_csv_line(const cal_csv *r);
+
+/* NULL when the current record is clean, else a message (see the top). Valid
+ * until the next cal_csv_next(). */
+const char *cal_csv_problem(const cal_csv *r);
+
+/* Field count of the first record (the header, usually), 0 before it. */
+size_t cal_csv_expected_fields(const cal_csv *r);
+
+void cal_csv_close(cal_csv *r); /* NULL is fine */
+
+/*
+ * Numbers.
+ *
+ * cal_parse_double: parses exactly the whole of p[0..n) as a decimal number:
+ *   [+-]? ( digits [ '.' digits? ] | '.' digits ) ( [eE] [+-]? digits )?
+ * No spaces, hex, "inf", "nan", or trailing junk; finite results only (an
+ * overflow to infinity is rejected; underflow gives 0 or a subnormal).
+ * Correctly rounded (the common short inputs without strtod, the rest via
+ * strtod, independent of the C locale). Inputs over 400 bytes are rejected.
+ * Returns 1 and sets *out, or returns 0 and leaves *out alone.
+ */
+int cal_parse_double(const char *p, size_t n, double *out);
+
+/*
+ * cal_format_fixed: the text of printf("%.*f", decimals, v), same bytes
+ * (exact decimal value of v, ties to even, "-0.00" for small negatives,
+ * "nan"/"inf" as glibc prints them), written snprintf-style: at most size
+ * bytes including a terminating NUL; returns the full length (without NUL).
+ * Fast for |v| * 10^decimals < 2^52 and 0 <= decimals <= 17; else snprintf.
+ */
+size_t cal_format_fixed(char *buf, size_t size, double v, int decimals);
+
+#endif

@@ -1,0 +1,458 @@
+/*
+ * vm.c - rule VM: loader, verifier, interpreter. See vm.h for the format.
+ */
+#include "vm.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const opnames[CAL_OP_COUNT_] = {
+  "CONST", "VAR", "LET", "COUNT", "ISNUM", "NOT", "NEG", "ABS",
+  "ADD", "SUB", "MUL", "DIV", "POW", "MIN", "MAX",
+  "LT", "LE", "GT", "GE", "EQ", "NE", "AND", "OR", "SEL",
+  "ANDJ", "ORJ", "RET"
+};
+
+/* pops and pushes of each opcode */
+static const unsigned char op_pops[CAL_OP_COUNT_] = {
+  0, 0, 0, 0, 1, 1, 1, 1,
+  2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 3,
+  1, 1, 1
+};
+static const unsigned char op_pushes[CAL_OP_COUNT_] = {
+  1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 0
+};
+
+const char *cal_vm_opname(unsigned op) {
+  return op < CAL_OP_COUNT_ ? opnames[op] : "?";
+}
+
+uint64_t cal_fnv1a64(uint64_t h, const void *bytes, size_t len) {
+  const unsigned char *b = (const unsigned char *)bytes;
+  size_t i;
+  for (i = 0; i < len; i++) {
+    h ^= b[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return 0;
+}
+
+/* ---- little-endian readers over a bounded buffer ---- */
+
+typedef struct {
+  const unsigned char *b;
+  size_t len, pos;
+} reader;
+
+static int rd_has(const reader *r, size_t n) { return r->len - r->pos >= n; }
+
+static uint16_t rd_u16(reader *r) {
+  const unsigned char *b = r->b + r->pos;
+  r->pos += 2;
+  return (uint16_t)(b[0] | (b[1] << 8));
+}
+
+static uint32_t rd_u32(reader *r) {
+  const unsigned char *b = r->b + r->pos;
+  r->pos += 4;
+  return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
+         ((uint32_t)b[3] << 24);
+}
+
+static uint64_t rd_u64(reader *r) {
+  uint64_t lo = rd_u32(r);
+  uint64_t hi = rd_u32(r);
+  return lo | (hi << 32);
+}
+
+static double rd_f64(reader *r) {
+  uint64_t u = rd_u64(r);
+  double d;
+  memcpy(&d, &u, sizeof d);
+  return d;
+}
+
+static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
+cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen) {
+  reader r;
+  cal_program h, *p;
+  size_t need, off_consts, off_sets, off_code, off_lets, off_rules, off_meta, total;
+  unsigned char *mem;
+  uint32_t i;
+  uint16_t version;
+
+  memset(&h, 0, sizeof h);
+  r.b = (const unsigned char *)bytes;
+  r.len = bytes ? len : 0;
+  r.pos = 0;
+  if (!rd_has(&r, CAL_VM_HEADER_SIZE)) {
+    fail(err, errlen, "program too short for a header (%lu bytes)", (unsigned long)len);
+    return NULL;
+  }
+  if (memcmp(r.b, "CALV", 4) != 0) {
+    fail(err, errlen, "bad program magic");
+    return NULL;
+  }
+  r.pos = 4;
+  version = rd_u16(&r);
+  if (version != CAL_VM_VERSION) {
+    fail(err, errlen, "unsupported program version %u", (unsigned)version);
+    return NULL;
+  }
+  if (rd_u16(&r) != 0) {
+    fail(err, errlen, "unknown program flags");
+    return NULL;
+  }
+  h.nvars = rd_u16(&r);
+  h.nlets = rd_u16(&r);
+  h.nconsts = rd_u16(&r);
+  h.nsets = rd_u16(&r);
+  h.term_words = rd_u16(&r);
+  h.nrules = rd_u16(&r);
+  h.nsubtypes = rd_u16(&r);
+  h.tie_policy = rd_u16(&r);
+  h.ncode = rd_u32(&r);
+  h.indeterminate_at_most = rd_f64(&r);
+  h.nmeta = rd_u32(&r);
+  /* limits first, so that the sizes below cannot overflow */
+  if (h.nlets > CAL_VM_MAX_LETS || h.nrules > CAL_VM_MAX_RULES ||
+      h.nsubtypes > CAL_VM_MAX_SUBTYPES || h.term_words > CAL_VM_MAX_TERM_WORDS ||
+      h.ncode > CAL_VM_MAX_CODE) {
+    fail(err, errlen, "program exceeds a limit (lets %u, rules %u, subtypes %u, term words %u, code %lu)",
+         (unsigned)h.nlets, (unsigned)h.nrules, (unsigned)h.nsubtypes,
+         (unsigned)h.term_words, (unsigned long)h.ncode);
+    return NULL;
+  }
+  need = (size_t)h.nconsts * 8 + (size_t)h.nsets * h.term_words * 8 + (size_t)h.ncode * 4 +
+         (size_t)h.nlets * 8 + (size_t)h.nrules * 18 + (size_t)h.nmeta;
+  if (len - CAL_VM_HEADER_SIZE != need) {
+    fail(err, errlen, "program size %lu does not match its header (expected %lu)",
+         (unsigned long)len, (unsigned long)(need + CAL_VM_HEADER_SIZE));
+    return NULL;
+  }
+  off_consts = align8(sizeof(cal_program));
+  off_sets = off_consts + (size_t)h.nconsts * sizeof(double);
+  off_code = off_sets + (size_t)h.nsets * h.term_words * sizeof(uint64_t);
+  off_lets = align8(off_code + (size_t)h.ncode * sizeof(uint32_t));
+  off_rules = align8(off_lets + (size_t)h.nlets * sizeof(cal_block));
+  off_meta = off_rules + (size_t)h.nrules * sizeof(cal_rule);
+  total = off_meta + h.nmeta + 1;
+  mem = (unsigned char *)malloc(total);
+  if (!mem) {
+    fail(err, errlen, "out of memory loading a program");
+    return NULL;
+  }
+  p = (cal_program *)(void *)mem;
+  *p = h;
+  {
+    double *consts = (double *)(void *)(mem + off_consts);
+    uint64_t *sets = (uint64_t *)(void *)(mem + off_sets);
+    uint32_t *code = (uint32_t *)(void *)(mem + off_code);
+    cal_block *lets = (cal_block *)(void *)(mem + off_lets);
+    cal_rule *rules = (cal_rule *)(void *)(mem + off_rules);
+    unsigned char *meta = mem + off_meta;
+    size_t nwords = (size_t)h.nsets * h.term_words;
+    for (i = 0; i < h.nconsts; i++) consts[i] = rd_f64(&r);
+    for (i = 0; i < nwords; i++) sets[i] = rd_u64(&r);
+    for (i = 0; i < h.ncode; i++) code[i] = rd_u32(&r);
+    for (i = 0; i < h.nlets; i++) {
+      lets[i].start = rd_u32(&r);
+      lets[i].len = rd_u32(&r);
+    }
+    for (i = 0; i < h.nrules; i++) {
+      rules[i].start = rd_u32(&r);
+      rules[i].len = rd_u32(&r);
+      rules[i].subtype = rd_u16(&r);
+      rules[i].weight = rd_f64(&r);
+    }
+    memcpy(meta, r.b + r.pos, h.nmeta);
+    meta[h.nmeta] = 0;
+    p->consts = consts;
+    p->sets = sets;
+    p->code = code;
+    p->lets = lets;
+    p->rules = rules;
+    p->meta = meta;
+  }
+  p->hash = cal_fnv1a64(CAL_FNV_OFFSET, bytes, len);
+  if (!cal_vm_verify(p, err, errlen)) {
+    free(mem);
+    return NULL;
+  }
+  return p;
+}
+
+void cal_vm_free(cal_program *p) { free(p); }
+
+/* Verify one block of code. depth_at is scratch of p->ncode shorts where
+ * jumps record the depth expected at their target (-1 = none yet). */
+static int verify_block(const cal_program *p, const char *kind, unsigned idx,
+                        uint32_t start, uint32_t len, unsigned max_let,
+                        short *depth_at, char *err, size_t errlen) {
+  uint32_t pc, end;
+  int depth = 0;
+  if (len == 0 || start > p->ncode || len > p->ncode - start)
+    return fail(err, errlen, "%s %u: code range [%lu, +%lu) outside the code (%lu)", kind, idx,
+                (unsigned long)start, (unsigned long)len, (unsigned long)p->ncode);
+  end = start + len;
+  for (pc = start; pc < end; pc++) depth_at[pc] = -1;
+  for (pc = start; pc < end; pc++) {
+    uint32_t ins = p->code[pc];
+    unsigned op = CAL_INSTR_OP(ins);
+    uint32_t arg = CAL_INSTR_ARG(ins);
+    if (op >= CAL_OP_COUNT_)
+      return fail(err, errlen, "%s %u, pc %lu: bad opcode %u", kind, idx, (unsigned long)pc, op);
+    if (depth_at[pc] >= 0 && depth_at[pc] != depth)
+      return fail(err, errlen, "%s %u, pc %lu: stack depth %d here but %d from a jump", kind, idx,
+                  (unsigned long)pc, depth, (int)depth_at[pc]);
+    switch (op) {
+      case CAL_OP_CONST:
+        if (arg >= p->nconsts)
+          return fail(err, errlen, "%s %u, pc %lu: constant %lu out of range (%u)", kind, idx,
+                      (unsigned long)pc, (unsigned long)arg, (unsigned)p->nconsts);
+        break;
+      case CAL_OP_VAR:
+        if (arg >= p->nvars)
+          return fail(err, errlen, "%s %u, pc %lu: slot %lu out of range (%u)", kind, idx,
+                      (unsigned long)pc, (unsigned long)arg, (unsigned)p->nvars);
+        break;
+      case CAL_OP_LET:
+        if (arg >= max_let)
+          return fail(err, errlen, "%s %u, pc %lu: let %lu not available here (%u)", kind, idx,
+                      (unsigned long)pc, (unsigned long)arg, max_let);
+        break;
+      case CAL_OP_COUNT:
+        if (arg >= p->nsets)
+          return fail(err, errlen, "%s %u, pc %lu: set %lu out of range (%u)", kind, idx,
+                      (unsigned long)pc, (unsigned long)arg, (unsigned)p->nsets);
+        break;
+      case CAL_OP_ANDJ:
+      case CAL_OP_ORJ:
+        if (arg <= pc || arg >= end)
+          return fail(err, errlen, "%s %u, pc %lu: jump target %lu not forward inside the block", kind,
+                      idx, (unsigned long)pc, (unsigned long)arg);
+        break;
+      case CAL_OP_RET:
+        if (pc != end - 1)
+          return fail(err, errlen, "%s %u, pc %lu: RET before the end of the block", kind, idx,
+                      (unsigned long)pc);
+        if (depth != 1)
+          return fail(err, errlen, "%s %u: block leaves %d values, not 1", kind, idx, depth);
+        break;
+      default:
+        if (arg != 0)
+          return fail(err, errlen, "%s %u, pc %lu: %s takes no operand", kind, idx,
+                      (unsigned long)pc, opnames[op]);
+        break;
+    }
+    if (depth < op_pops[op])
+      return fail(err, errlen, "%s %u, pc %lu: stack underflow in %s", kind, idx,
+                  (unsigned long)pc, opnames[op]);
+    depth = depth - op_pops[op] + op_pushes[op];
+    if (depth > CAL_VM_STACK)
+      return fail(err, errlen, "%s %u, pc %lu: stack overflow (max %d)", kind, idx,
+                  (unsigned long)pc, CAL_VM_STACK);
+    if (op == CAL_OP_ANDJ || op == CAL_OP_ORJ) {
+      if (depth_at[arg] >= 0 && depth_at[arg] != depth)
+        return fail(err, errlen, "%s %u, pc %lu: jumps disagree on stack depth", kind, idx,
+                    (unsigned long)pc);
+      depth_at[arg] = (short)depth;
+    }
+  }
+  if (CAL_INSTR_OP(p->code[end - 1]) != CAL_OP_RET)
+    return fail(err, errlen, "%s %u: block does not end with RET", kind, idx);
+  return 1;
+}
+
+int cal_vm_verify(const cal_program *p, char *err, size_t errlen) {
+  short *depth_at;
+  unsigned i;
+  int ok = 1;
+  if (!p) return fail(err, errlen, "no program");
+  if (p->nlets > CAL_VM_MAX_LETS || p->nrules > CAL_VM_MAX_RULES ||
+      p->nsubtypes > CAL_VM_MAX_SUBTYPES || p->nsubtypes == 0 ||
+      p->term_words > CAL_VM_MAX_TERM_WORDS || p->ncode > CAL_VM_MAX_CODE)
+    return fail(err, errlen, "program counts out of limits");
+  if (p->tie_policy > CAL_TIE_INDETERMINATE)
+    return fail(err, errlen, "unknown tie policy %u", (unsigned)p->tie_policy);
+  if (isnan(p->indeterminate_at_most))
+    return fail(err, errlen, "indeterminate threshold is NaN");
+  if ((p->nconsts && !p->consts) || (p->nsets && p->term_words && !p->sets) ||
+      (p->ncode && !p->code) || (p->nlets && !p->lets) || (p->nrules && !p->rules))
+    return fail(err, errlen, "program arrays missing");
+  for (i = 0; i < p->nrules; i++) {
+    if (p->rules[i].subtype >= p->nsubtypes)
+      return fail(err, errlen, "rule %u: subtype %u out of range (%u)", i,
+                  (unsigned)p->rules[i].subtype, (unsigned)p->nsubtypes);
+    if (!isfinite(p->rules[i].weight))
+      return fail(err, errlen, "rule %u: weight is not a finite number", i);
+  }
+  if (p->ncode == 0) {
+    if (p->nlets || p->nrules) return fail(err, errlen, "program has blocks but no code");
+    return 1;
+  }
+  depth_at = (short *)malloc(sizeof(short) * p->ncode);
+  if (!depth_at) return fail(err, errlen, "out of memory verifying a program");
+  for (i = 0; ok && i < p->nlets; i++)
+    ok = verify_block(p, "let", i, p->lets[i].start, p->lets[i].len, i, depth_at, err, errlen);
+  for (i = 0; ok && i < p->nrules; i++)
+    ok = verify_block(p, "rule", i, p->rules[i].start, p->rules[i].len, p->nlets, depth_at, err,
+                      errlen);
+  free(depth_at);
+  return ok;
+}
+
+/* ---- interpreter ---- */
+
+static double truth_and(double a, double b) {
+  if (a == 0 || b == 0) return 0;
+  if (isnan(a) || isnan(b)) return NAN;
+  return 1;
+}
+
+static double truth_or(double a, double b) {
+  if ((a != 0 && !isnan(a)) || (b != 0 && !isnan(b))) return 1;
+  if (isnan(a) || isnan(b)) return NAN;
+  return 0;
+}
+
+static int popcount64(uint64_t x) {
+  int n = 0;
+  while (x) {
+    x &= x - 1;
+    n++;
+  }
+  return n;
+}
+
+#define CMP(expr) \
+  do { \
+    double b_ = st[--sp], a_ = st[sp - 1]; \
+    st[sp - 1] = (isnan(a_) || isnan(b_)) ? NAN : ((expr) ? 1.0 : 0.0); \
+  } while (0)
+
+#define ARITH(expr) \
+  do { \
+    double b_ = st[--sp], a_ = st[sp - 1]; \
+    st[sp - 1] = (expr); \
+  } while (0)
+
+static double run_block(const cal_program *p, const double *vars, const uint64_t *terms,
+                        const double *lets, uint32_t pc) {
+  double st[CAL_VM_STACK];
+  int sp = 0;
+  for (;;) {
+    uint32_t ins = p->code[pc];
+    uint32_t arg = CAL_INSTR_ARG(ins);
+    switch ((cal_op)CAL_INSTR_OP(ins)) {
+      case CAL_OP_CONST: st[sp++] = p->consts[arg]; break;
+      case CAL_OP_VAR: st[sp++] = vars[arg]; break;
+      case CAL_OP_LET: st[sp++] = lets[arg]; break;
+      case CAL_OP_COUNT: {
+        const uint64_t *set = p->sets + (size_t)arg * p->term_words;
+        int n = 0;
+        unsigned w;
+        for (w = 0; w < p->term_words; w++) n += popcount64(set[w] & terms[w]);
+        st[sp++] = (double)n;
+        break;
+      }
+      case CAL_OP_ISNUM: st[sp - 1] = isnan(st[sp - 1]) ? 0.0 : 1.0; break;
+      case CAL_OP_NOT:
+        if (!isnan(st[sp - 1])) st[sp - 1] = st[sp - 1] == 0 ? 1.0 : 0.0;
+        break;
+      case CAL_OP_NEG: st[sp - 1] = -st[sp - 1]; break;
+      case CAL_OP_ABS: st[sp - 1] = fabs(st[sp - 1]); break;
+      case CAL_OP_ADD: ARITH(a_ + b_); break;
+      case CAL_OP_SUB: ARITH(a_ - b_); break;
+      case CAL_OP_MUL: ARITH(a_ * b_); break;
+      case CAL_OP_DIV: ARITH(a_ / b_); break;
+      case CAL_OP_POW: ARITH((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break;
+      case CAL_OP_MIN: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ < a_ ? b_ : a_)); break;
+      case CAL_OP_MAX: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ > a_ ? b_ : a_)); break;
+      case CAL_OP_LT: CMP(a_ < b_); break;
+      case CAL_OP_LE: CMP(a_ <= b_); break;
+      case CAL_OP_GT: CMP(a_ > b_); break;
+      case CAL_OP_GE: CMP(a_ >= b_); break;
+      case CAL_OP_EQ: CMP(a_ == b_); break;
+      case CAL_OP_NE: CMP(a_ != b_); break;
+      case CAL_OP_AND: ARITH(truth_and(a_, b_)); break;
+      case CAL_OP_OR: ARITH(truth_or(a_, b_)); break;
+      case CAL_OP_SEL: {
+        double b = st[--sp], a = st[--sp], c = st[sp - 1];
+        if (isnan(c)) st[sp - 1] = (a == b) ? a : NAN;
+        else st[sp - 1] = c != 0 ? a : b;
+        break;
+      }
+      case CAL_OP_ANDJ:
+        if (st[sp - 1] == 0) {
+          pc = arg;
+          continue;
+        }
+        break;
+      case CAL_OP_ORJ:
+        if (st[sp - 1] != 0 && !isnan(st[sp - 1])) {
+          pc = arg;
+          continue;
+        }
+        break;
+      case CAL_OP_RET: return st[sp - 1];
+      case CAL_OP_COUNT_: return NAN; /* rejected by the verifier */
+    }
+    pc++;
+  }
+}
+
+int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
+               cal_vm_result *out) {
+  unsigned i, n = p->nsubtypes, ntop = 0;
+  double best;
+  int type = 0;
+  for (i = 0; i < p->nlets; i++) out->lets[i] = run_block(p, vars, terms, out->lets, p->lets[i].start);
+  for (i = 0; i < n; i++) out->score[i] = 0;
+  for (i = 0; i < p->nrules; i++) {
+    const cal_rule *r = &p->rules[i];
+    double v = run_block(p, vars, terms, out->lets, r->start);
+    if (isnan(v)) {
+      out->state[i] = CAL_UNKNOWN;
+    } else if (v != 0) {
+      out->state[i] = CAL_TRUE;
+      out->score[r->subtype] += r->weight;
+    } else {
+      out->state[i] = CAL_FALSE;
+    }
+  }
+  best = out->score[0];
+  for (i = 1; i < n; i++)
+    if (out->score[i] > best) {
+      best = out->score[i];
+      type = (int)i;
+    }
+  for (i = 0; i < n; i++)
+    if (out->score[i] == best) ntop++;
+  if (best <= p->indeterminate_at_most || (p->tie_policy == CAL_TIE_INDETERMINATE && ntop > 1)) {
+    out->type = CAL_INDETERMINATE;
+    out->best = 0;
+  } else {
+    out->type = type;
+    out->best = best;
+  }
+  return out->type;
+}

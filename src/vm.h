@@ -1,0 +1,168 @@
+/*
+ * vm.h - the calcinosis rule VM: program format, verifier and interpreter.
+ *
+ * Pure C99, no Lua. A program is produced by the rule compiler
+ * (lua/calcinosis/rules/compiler.lua) as a little-endian byte string, loaded
+ * with cal_vm_load (which copies it into one aligned allocation and checks
+ * every size and index), verified with cal_vm_verify, then run any number of
+ * times with cal_vm_run, which allocates nothing and trusts the program.
+ *
+ * Values are doubles. A number that is NaN is missing; a truth value is 1
+ * (true), 0 (false) or NaN (unknown); any other non-NaN number counts as true.
+ * Logic is Kleene's three-valued logic.
+ *
+ * Byte format (all little-endian, no padding):
+ *
+ *   header  "CALV" u16 version(=1) u16 flags(=0)
+ *           u16 nvars u16 nlets u16 nconsts u16 nsets u16 term_words
+ *           u16 nrules u16 nsubtypes u16 tie_policy u32 ncode
+ *           f64 indeterminate_at_most u32 nmeta
+ *   consts  nconsts x f64
+ *   sets    nsets x term_words x u64   (bitsets over term ids)
+ *   code    ncode x u32                (op = low 8 bits, arg = high 24 bits)
+ *   lets    nlets x (u32 start, u32 len)
+ *   rules   nrules x (u32 start, u32 len, u16 subtype, f64 weight)
+ *   meta    nmeta bytes                (ignored by the VM; part of the hash)
+ *
+ * The meta bytes written by the rule compiler are records separated by 0x1e,
+ * each of fields separated by 0x1f, the first field naming the record:
+ *   name <ruleset name>          version <version>
+ *   subtype <name>  (one per subtype, in index order = tie order)
+ *   label <type when indeterminate>
+ *   slot <kind> <name>   (one per input slot, in slot order; kind is value,
+ *                         age, ckd_stage, sex (name female/male: 1/0) or
+ *                         flag (-2 critical low, -1 low, 0 normal, 1 high,
+ *                         2 critical high))
+ *   term <finding|site> <term>   (one per term id, in id order)
+ *   let <name> <unit> <expression>   (in let order)
+ *   rule <id> <subtype> <condition> <sentence> <source>   (in rule order)
+ * Values of slots are in the canonical unit of the analyte (see
+ * calcinosis.analyte; age in years), NaN when missing.
+ *
+ * Each let or rule is a block of code that leaves exactly one value and ends
+ * with RET. Lets run first, in order; let i may read lets 0..i-1, rules may
+ * read every let. Jumps (ANDJ, ORJ) are forward only and stay inside their
+ * block, so every block terminates in at most len steps.
+ */
+#ifndef CALCINOSIS_VM_H
+#define CALCINOSIS_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAL_VM_VERSION 1
+#define CAL_VM_STACK 64          /* max operand stack depth */
+#define CAL_VM_MAX_RULES 1024
+#define CAL_VM_MAX_LETS 256
+#define CAL_VM_MAX_SUBTYPES 16
+#define CAL_VM_MAX_TERM_WORDS 16 /* up to 1024 distinct terms */
+#define CAL_VM_MAX_CODE 1000000
+#define CAL_VM_HEADER_SIZE 40
+
+/* Rule states in cal_vm_result.state. */
+#define CAL_FALSE 0
+#define CAL_TRUE 1
+#define CAL_UNKNOWN 2
+
+/* Tie policies. */
+#define CAL_TIE_ORDER 0        /* tie goes to the first subtype in order */
+#define CAL_TIE_INDETERMINATE 1 /* a tie for the top score is indeterminate */
+
+/* type = CAL_INDETERMINATE when no subtype wins. */
+#define CAL_INDETERMINATE (-1)
+
+/* Opcodes. Stack effect in brackets (pops -> pushes). */
+typedef enum {
+  CAL_OP_CONST = 0, /* arg = const index        [0 -> 1] */
+  CAL_OP_VAR,       /* arg = input slot         [0 -> 1] */
+  CAL_OP_LET,       /* arg = let index          [0 -> 1] */
+  CAL_OP_COUNT,     /* arg = set index: number of terms present in the set [0 -> 1] */
+  CAL_OP_ISNUM,     /* 1 if not NaN else 0      [1 -> 1] */
+  CAL_OP_NOT,       /* Kleene not               [1 -> 1] */
+  CAL_OP_NEG,       /*                          [1 -> 1] */
+  CAL_OP_ABS,       /*                          [1 -> 1] */
+  CAL_OP_ADD,       /*                          [2 -> 1] */
+  CAL_OP_SUB,
+  CAL_OP_MUL,
+  CAL_OP_DIV,
+  CAL_OP_POW,
+  CAL_OP_MIN,       /* NaN if either is NaN */
+  CAL_OP_MAX,
+  CAL_OP_LT,        /* NaN (unknown) if either is NaN, else 0/1 */
+  CAL_OP_LE,
+  CAL_OP_GT,
+  CAL_OP_GE,
+  CAL_OP_EQ,
+  CAL_OP_NE,
+  CAL_OP_AND,       /* Kleene and               [2 -> 1] */
+  CAL_OP_OR,        /* Kleene or                [2 -> 1] */
+  CAL_OP_SEL,       /* c a b -> if c then a else b; unknown c gives a when
+                       a == b, else NaN         [3 -> 1] */
+  CAL_OP_ANDJ,      /* arg = target: if top is false jump (top stays) [1 -> 1] */
+  CAL_OP_ORJ,       /* arg = target: if top is true jump (top stays)  [1 -> 1] */
+  CAL_OP_RET,       /* end of block; depth must be exactly 1 [1 -> 0] */
+  CAL_OP_COUNT_     /* number of opcodes */
+} cal_op;
+
+#define CAL_INSTR(op, arg) ((uint32_t)(op) | ((uint32_t)(arg) << 8))
+#define CAL_INSTR_OP(i) ((i) & 0xffu)
+#define CAL_INSTR_ARG(i) ((i) >> 8)
+
+typedef struct {
+  uint32_t start, len;
+} cal_block;
+
+typedef struct {
+  uint32_t start, len;
+  uint16_t subtype;
+  double weight;
+} cal_rule;
+
+typedef struct {
+  uint16_t nvars, nlets, nconsts, nsets, term_words, nrules, nsubtypes;
+  uint16_t tie_policy;
+  uint32_t ncode, nmeta;
+  double indeterminate_at_most; /* type is indeterminate when best <= this */
+  const double *consts;
+  const uint64_t *sets;         /* nsets * term_words words */
+  const uint32_t *code;
+  const cal_block *lets;
+  const cal_rule *rules;
+  const unsigned char *meta;
+  uint64_t hash;                /* FNV-1a 64 of the loaded bytes (0 if built by hand) */
+} cal_program;
+
+typedef struct {
+  int type;                               /* subtype index or CAL_INDETERMINATE */
+  double best;                            /* winning score (0 if indeterminate) */
+  double score[CAL_VM_MAX_SUBTYPES];
+  double lets[CAL_VM_MAX_LETS];           /* value of every let (NaN = missing) */
+  unsigned char state[CAL_VM_MAX_RULES];  /* CAL_FALSE / CAL_TRUE / CAL_UNKNOWN */
+} cal_vm_result;
+
+/* FNV-1a 64 over bytes, continuing from h (start with CAL_FNV_OFFSET). */
+#define CAL_FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t cal_fnv1a64(uint64_t h, const void *bytes, size_t len);
+
+/* Decode a program from bytes into one malloc'd block (free with
+ * cal_vm_free), then verify it. Returns NULL and writes a message to err
+ * on any problem. Never reads outside [bytes, bytes+len). */
+cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen);
+void cal_vm_free(cal_program *p);
+
+/* Check everything the interpreter relies on: counts within limits, opcodes,
+ * operand indices, jump targets (forward, inside the block), stack depth,
+ * block bounds and RET, rule subtypes and weights. Returns 1 if the program
+ * is safe to run, else 0 with a message in err. Allocates a scratch array. */
+int cal_vm_verify(const cal_program *p, char *err, size_t errlen);
+
+/* Run a verified program on one patient. vars has p->nvars doubles (NaN =
+ * missing); terms has p->term_words words (bit t set = term t present).
+ * Fills *out. No allocation; returns out->type. */
+int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
+               cal_vm_result *out);
+
+/* Name of an opcode (for disassembly), or "?". */
+const char *cal_vm_opname(unsigned op);
+
+#endif
