@@ -222,6 +222,10 @@ describe("bench-v1 ruleset", function()
     for _, f in ipairs(r.fired) do why[f.id] = table.concat(f.why, "; ") end
     assert.equal("ca_corr 12.10 mg/dL > ca_high 10.50 mg/dL", why["metastatic.hypercalcemia"])
     assert.equal("finding ckd in META", why["metastatic.cause"])
+    r = rs:classify { age = 40, sex = "M", labs = { calcium = "9.5 mg/dL", phosphate = "3.5 mg/dL" },
+      findings = { "lupus" } }
+    assert.same({ "finding lupus in DYS", "ca_corr 9.50 mg/dL between ca_low 8.50 mg/dL and ca_high 10.50 mg/dL",
+      "phosphate 3.50 mg/dL between phos_low 2.50 mg/dL and phos_hi 4.50 mg/dL" }, r.fired[2].why)
     local ne = {}
     for _, x in ipairs(r.not_evaluable) do ne[x.id] = table.concat(x.missing, ",") end
     assert.equal("creatinine", ne["metastatic.low_egfr"])

@@ -83,6 +83,25 @@ describe("ruleset sandbox", function()
     assert.matches("memory budget exceeded", err, 1, true)
   end)
 
+  -- single operations that no hook can interrupt: the allocator guard fails them
+  for name, code in pairs {
+    ["one huge concatenation"] = "local s = ('x'):rep(1000000) local t = s" .. (" .. s"):rep(100),
+    ["table.concat of many big strings"] =
+      "local s = ('x'):rep(1000000) local t = {} for i = 1, 1000 do t[i] = s end local u = table.concat(t)",
+    ["string.format of many big strings"] =
+      "local s = ('x'):rep(1000000) local t = {} for i = 1, 200 do t[i] = s end "
+      .. "local u = string.format(('%s'):rep(200), table.unpack(t))",
+    ["string.rep with a count given as text"] = "local s = string.rep('x', '100000000')",
+  } do
+    it("stops " .. name .. " with the memory budget", function()
+      local rs, err = try(code, { budget = { instructions = 1e9, memory_kb = 16384 } })
+      assert.is_nil(rs)
+      assert.truthy(err:find("memory budget exceeded", 1, true) or err:find("too large", 1, true), err)
+      -- the state's allocator is back to normal
+      assert.equal(50000000, #("x"):rep(50000000))
+    end)
+  end
+
   it("cannot catch the budget error (no pcall)", function()
     local rs, err = try("while true do end")
     assert.is_nil(rs)

@@ -194,6 +194,7 @@ enum { R_IGNORE = 0, R_ID, R_AGE, R_SEX, R_SPECIES, R_HEIGHT, R_LAB, R_UNIT, R_F
 typedef struct {
   int role;
   int analyte;
+  const cal_analyte *a; /* the analyte of a lab column */
   int unit_col;       /* companion unit column, or -1 */
   int has_unit;       /* unit given in the header */
   cal_unit unit;      /* the header's unit */
@@ -317,6 +318,7 @@ static int setup_columns(const cal_cohort *plan, const cal_field *f, size_t n, i
         size_t k;
         for (k = 0; k < cal_analyte_count(); k++)
           if (cal_analyte_at(k) == a) c->analyte = (int)k;
+        c->a = a;
       }
       if (c->role == R_LAB && unit) {
         char e[200];
@@ -371,7 +373,7 @@ static int is_numchar(char c) {
 
 static void read_lab(const cal_cohort *plan, const in_col *c, const cal_field *f, size_t nf,
                      const cal_field *cell, record *rec, problems *pb) {
-  const cal_analyte *a = cal_analyte_at((size_t)c->analyte);
+  const cal_analyte *a = c->a;
   const char *p = cell->ptr;
   size_t n = cell->len, k = 0, numend;
   double v, canon;
@@ -429,7 +431,7 @@ static void read_lab(const cal_cohort *plan, const in_col *c, const cal_field *f
       }
     }
     canon = factor == 1.0 ? v : v * factor;
-    if (!cal_analyte_plausible(a, canon)) {
+    if (!(canon >= a->plausible_lo && canon <= a->plausible_hi)) {
       cal_unit canon_u;
       double lc;
       const char *likely = NULL;
@@ -460,6 +462,20 @@ static void read_terms(const cal_termmap *m, const char *colname, const cal_fiel
     size_t kl;
     while (q < end && *q != ';' && *q != '|' && *q != ',') q++;
     kl = (size_t)(q - p);
+    if (kl > 0 && m) {
+      /* fast path: the term as written is already a key */
+      term_slot *s = termmap_find(m, p, kl);
+      if (s->key) {
+        size_t b;
+        for (b = 0; b < s->nbits; b++) {
+          int bit = m->bitlist[s->bits + b];
+          if (bit >= 0 && bit < 64 * CAL_VM_MAX_TERM_WORDS)
+            rec->terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
+        }
+        p = q + 1;
+        continue;
+      }
+    }
     if (kl > 0) {
       size_t nk = normalize_key(p, kl, key);
       if (nk > 0) {
@@ -664,22 +680,23 @@ static const char *type_name(const cal_cohort *plan, int type) {
   return plan->type_names[type];
 }
 
-static void out_ids(outbuf *o, const cal_cohort *plan, const cal_vm_result *res, int state, int json) {
-  size_t i;
+static void out_ids(outbuf *o, const cal_cohort *plan, const size_t *idlen, const cal_vm_result *res,
+                    int state, int json) {
+  size_t i, n = plan->nrules < plan->prog->nrules ? plan->nrules : plan->prog->nrules;
   int first = 1;
   if (json) out_char(o, '[');
-  for (i = 0; i < plan->nrules && i < plan->prog->nrules; i++) {
+  for (i = 0; i < n; i++) {
     if (res->state[i] != state) continue;
     if (!first) out_char(o, json ? ',' : ';');
     first = 0;
-    if (json) out_json_string(o, plan->rule_ids[i], strlen(plan->rule_ids[i]));
-    else out_bytes(o, plan->rule_ids[i], strlen(plan->rule_ids[i]));
+    if (json) out_json_string(o, plan->rule_ids[i], idlen[i]);
+    else out_bytes(o, plan->rule_ids[i], idlen[i]);
   }
   if (json) out_char(o, ']');
 }
 
-static void write_row(outbuf *o, const cal_cohort *plan, const record *r, const cal_vm_result *res,
-                      const problems *pb, long long line) {
+static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, const record *r,
+                      const cal_vm_result *res, const problems *pb, long long line) {
   size_t i;
   int json = plan->ndjson;
   if (json) out_char(o, '{');
@@ -707,8 +724,8 @@ static void write_row(outbuf *o, const cal_cohort *plan, const record *r, const 
       v = res->type < 0 ? 0 : res->best;
       numeric = 1;
       break;
-    case CAL_COL_FIRED: out_ids(o, plan, res, CAL_TRUE, json); break;
-    case CAL_COL_NOT_EVALUABLE: out_ids(o, plan, res, CAL_UNKNOWN, json); break;
+    case CAL_COL_FIRED: out_ids(o, plan, idlen, res, CAL_TRUE, json); break;
+    case CAL_COL_NOT_EVALUABLE: out_ids(o, plan, idlen, res, CAL_UNKNOWN, json); break;
     case CAL_COL_PROBLEMS:
       if (json) {
         if (pb->count) out_json_string(o, pb->text, pb->len);
@@ -768,6 +785,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   double *varp = vars;
   cal_vm_result *res = NULL;
   char *previd = NULL;
+  size_t *idlen = NULL;
   size_t previd_len = 0, previd_cap = 0;
   size_t nan_count = cal_analyte_count();
 
@@ -786,12 +804,14 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   o.error = 0;
   o.buf = malloc(OUT_BUF);
   res = malloc(sizeof *res);
-  if (!o.buf || !res) {
-    free(o.buf); free(res);
+  idlen = malloc((plan->nrules + 1) * sizeof *idlen);
+  if (!o.buf || !res || !idlen) {
+    free(o.buf); free(res); free(idlen);
     if (varp != vars) free(varp);
     snprintf(err, errlen, "out of memory");
     return -1;
   }
+  for (i = 0; i < plan->nrules; i++) idlen[i] = strlen(plan->rule_ids[i]);
   ix.ca = analyte_index("calcium");
   ix.alb = analyte_index("albumin");
   ix.phos = analyte_index("phosphate");
@@ -863,10 +883,25 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
       }
       case R_AGE: {
         int ok;
-        double a = field_number(cell, &ok);
-        if (!ok) problem(&pb, "%s: '%.*s' is not a number", c->name, (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+        double a = field_number(cell, &ok), factor = c->age_factor;
+        if (!ok) { /* a number with a time unit: "8 mo", "24 d" */
+          const char *p = cell->ptr;
+          size_t n = cell->len, k = 0;
+          cal_unit u, years;
+          trim(&p, &n);
+          while (k < n && ((p[k] >= '0' && p[k] <= '9') || p[k] == '.')) k++;
+          if (k > 0 && cal_parse_double(p, k, &a)) {
+            const char *us = p + k;
+            size_t ul = n - k;
+            trim(&us, &ul);
+            ok = ul > 0 && cal_unit_parse(us, ul, &u, NULL, 0) && cal_unit_parse("a", 1, &years, NULL, 0) &&
+                 cal_unit_convert(1.0, &u, &years, 0, 0, &factor, NULL, 0);
+          }
+        }
+        if (!ok) problem(&pb, "%s: '%.*s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
+                         (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
         else if (!isnan(a)) {
-          a *= c->age_factor;
+          a *= factor;
           if (a < 0 || a > 150) problem(&pb, "%s: %.4g years is not between 0 and 150", c->name, a);
           else rec.age = a;
         }
@@ -949,7 +984,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
       break;
     }
     cal_vm_run(plan->prog, varp, rec.terms, res);
-    write_row(&o, plan, &rec, res, &pb, line);
+    write_row(&o, plan, idlen, &rec, res, &pb, line);
     st->records++;
     if (pb.count) st->with_problems++;
     if (res->type >= 0 && res->type < CAL_VM_MAX_SUBTYPES) st->counts[res->type]++;
@@ -971,6 +1006,7 @@ done:
     snprintf(err, errlen, "write error");
   }
   free(previd);
+  free(idlen);
   free(cols);
   free(o.buf);
   free(res);

@@ -158,6 +158,67 @@ static int vm_disasm(lua_State *L) {
   return 1;
 }
 
+/* ---- memory guard for sandboxed ruleset loads ----
+ * Wraps the state's allocator so that the memory allocated while the guard
+ * is on cannot exceed a limit: an allocation over the limit fails, and Lua
+ * raises "not enough memory" (after an emergency collection). This bounds
+ * single operations (a huge concatenation) that no hook can interrupt. The
+ * guard lives in a userdata anchored in the registry while it is installed. */
+typedef struct {
+  lua_Alloc f;
+  void *ud;
+  size_t used, limit;
+} vm_guard;
+
+#define VM_GUARD_KEY "calcinosis.memguard"
+
+static void *vm_guard_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  vm_guard *g = (vm_guard *)ud;
+  size_t old = ptr ? osize : 0;
+  void *r;
+  if (nsize > old && (nsize - old > g->limit || g->used > g->limit - (nsize - old)))
+    return NULL;
+  r = g->f(g->ud, ptr, osize, nsize);
+  if (r || nsize == 0) {
+    g->used = g->used > old ? g->used - old : 0; /* blocks from before the guard */
+    g->used += nsize;
+  }
+  return r;
+}
+
+/* core.vm_memguard(limit_bytes) installs the guard; core.vm_memguard()
+ * removes it. Returns the bytes used under the guard (before removal). */
+static int vm_memguard(lua_State *L) {
+  void *ud;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  if (lua_isnoneornil(L, 1)) {
+    lua_Integer used = 0;
+    if (f == vm_guard_alloc) {
+      vm_guard *g = (vm_guard *)ud;
+      used = (lua_Integer)g->used;
+      lua_setallocf(L, g->f, g->ud);
+      lua_pushnil(L);
+      lua_setfield(L, LUA_REGISTRYINDEX, VM_GUARD_KEY);
+    }
+    lua_pushinteger(L, used);
+    return 1;
+  } else {
+    lua_Integer limit = luaL_checkinteger(L, 1);
+    vm_guard *g;
+    luaL_argcheck(L, limit > 0, 1, "limit must be positive");
+    if (f == vm_guard_alloc) return luaL_error(L, "a memory guard is already installed");
+    g = (vm_guard *)lua_newuserdatauv(L, sizeof(vm_guard), 0);
+    g->f = f;
+    g->ud = ud;
+    g->used = 0;
+    g->limit = (size_t)limit;
+    lua_setfield(L, LUA_REGISTRYINDEX, VM_GUARD_KEY);
+    lua_setallocf(L, vm_guard_alloc, g);
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+}
+
 static const luaL_Reg vm_methods[] = {
   {"run", vm_run},
   {"hash", vm_hash},
@@ -168,6 +229,7 @@ static const luaL_Reg vm_methods[] = {
 
 static const luaL_Reg vm_funcs[] = {
   {"vm_load", vm_load},
+  {"vm_memguard", vm_memguard},
   {NULL, NULL}
 };
 

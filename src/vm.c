@@ -91,6 +91,8 @@ static double rd_f64(reader *r) {
 
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
+static void build_fast(cal_program *p);
+
 cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen) {
   reader r;
   cal_program h, *p;
@@ -193,14 +195,23 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
     p->meta = meta;
   }
   p->hash = cal_fnv1a64(CAL_FNV_OFFSET, bytes, len);
+  p->fast = NULL;
+  p->fast_start = NULL;
   if (!cal_vm_verify(p, err, errlen)) {
     free(mem);
     return NULL;
   }
+  build_fast(p); /* on failure (out of memory) the plain code runs */
   return p;
 }
 
-void cal_vm_free(cal_program *p) { free(p); }
+void cal_vm_free(cal_program *p) {
+  if (p) {
+    free((void *)p->fast);
+    free((void *)p->fast_start);
+  }
+  free(p);
+}
 
 /* Verify one block of code. depth_at is scratch of p->ncode shorts where
  * jumps record the depth expected at their target (-1 = none yet). */
@@ -320,6 +331,129 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen) {
   return ok;
 }
 
+
+/* ---- fast code ----
+ *
+ * After verification, each block is translated into an array of fx
+ * instructions: the same operations with constants inlined, and these
+ * sequences fused into one instruction (none of their inner instructions may
+ * be a jump target):
+ *   X CONST CMP [RET]      X in VAR/LET/COUNT, CMP in LT..NE  -> FX_CMPK[_RET]
+ *   X Y CMP [RET]          X, Y in VAR/LET/COUNT              -> FX_CMP2[_RET]
+ *   X CONST CONST SEL      X in VAR/LET/COUNT                  -> FX_SELK
+ *   CONST NEG                                                  -> FX_CONST (negated)
+ *   X CONST GE X CONST LE AND   (the same X)                   -> FX_BETWEENK
+ * A block that is one FX_CMPK_RET or FX_CMP2_RET is run by cal_vm_run
+ * without entering the dispatch loop.
+ * Every fused instruction computes exactly what the sequence computes, with
+ * the same stack effect, so the verifier's guarantees carry over. Jump
+ * targets are renumbered. */
+
+enum {
+  FX_CONST = CAL_OP_COUNT_ + 1, FX_CMPK, FX_CMPK_RET, FX_CMP2, FX_CMP2_RET, FX_SELK, FX_BETWEENK
+};
+
+typedef struct {
+  unsigned char op, sub, ka, kb; /* sub: comparison opcode; ka, kb: source kinds */
+  uint32_t a, b;                 /* operand indices (or jump target) */
+  double k, k2;                  /* inline constants */
+} fx;
+
+static int is_src(unsigned op) { return op == CAL_OP_VAR || op == CAL_OP_LET || op == CAL_OP_COUNT; }
+static int is_cmp(unsigned op) { return op >= CAL_OP_LT && op <= CAL_OP_NE; }
+
+static void build_fast(cal_program *p) {
+  uint32_t nblocks = (uint32_t)p->nlets + p->nrules, bi, i;
+  fx *out = (fx *)malloc(sizeof(fx) * (p->ncode ? p->ncode : 1));
+  uint32_t *starts = (uint32_t *)malloc(sizeof(uint32_t) * (nblocks ? nblocks : 1));
+  uint32_t *map = (uint32_t *)malloc(sizeof(uint32_t) * (p->ncode + 1));
+  unsigned char *target = (unsigned char *)calloc(p->ncode + 1, 1);
+  uint32_t n = 0;
+  if (!out || !starts || !map || !target) {
+    free(out); free(starts); free(map); free(target);
+    return;
+  }
+  for (i = 0; i < p->ncode; i++) {
+    unsigned op = CAL_INSTR_OP(p->code[i]);
+    if (op == CAL_OP_ANDJ || op == CAL_OP_ORJ) target[CAL_INSTR_ARG(p->code[i])] = 1;
+  }
+  for (bi = 0; bi < nblocks; bi++) {
+    const cal_block *blk = bi < p->nlets ? &p->lets[bi] : NULL;
+    uint32_t start = blk ? blk->start : p->rules[bi - p->nlets].start;
+    uint32_t len = blk ? blk->len : p->rules[bi - p->nlets].len;
+    uint32_t end = start + len, pc = start, first = n;
+    starts[bi] = n;
+    while (pc < end) {
+      const uint32_t *c = p->code + pc;
+      unsigned op0 = CAL_INSTR_OP(c[0]);
+      uint32_t left = end - pc;
+      fx *f = &out[n];
+      memset(f, 0, sizeof *f);
+      map[pc] = n;
+      if (left >= 7 && is_src(op0) && CAL_INSTR_OP(c[1]) == CAL_OP_CONST && CAL_INSTR_OP(c[2]) == CAL_OP_GE &&
+          c[3] == c[0] && CAL_INSTR_OP(c[4]) == CAL_OP_CONST && CAL_INSTR_OP(c[5]) == CAL_OP_LE &&
+          CAL_INSTR_OP(c[6]) == CAL_OP_AND && !target[pc + 1] && !target[pc + 2] && !target[pc + 3] &&
+          !target[pc + 4] && !target[pc + 5] && !target[pc + 6]) {
+        /* x >= k and x <= k2: unknown when x is missing, as the sequence */
+        f->op = FX_BETWEENK;
+        f->ka = (unsigned char)op0;
+        f->a = CAL_INSTR_ARG(c[0]);
+        f->k = p->consts[CAL_INSTR_ARG(c[1])];
+        f->k2 = p->consts[CAL_INSTR_ARG(c[4])];
+        for (i = 1; i < 7; i++) map[pc + i] = n;
+        pc += 7;
+      } else if (left >= 3 && is_src(op0) && !target[pc + 1] && !target[pc + 2] &&
+          is_cmp(CAL_INSTR_OP(c[2])) &&
+          (CAL_INSTR_OP(c[1]) == CAL_OP_CONST || is_src(CAL_INSTR_OP(c[1])))) {
+        int ret = left >= 4 && CAL_INSTR_OP(c[3]) == CAL_OP_RET && !target[pc + 3];
+        int konst = CAL_INSTR_OP(c[1]) == CAL_OP_CONST;
+        f->op = (unsigned char)(konst ? (ret ? FX_CMPK_RET : FX_CMPK) : (ret ? FX_CMP2_RET : FX_CMP2));
+        f->sub = (unsigned char)CAL_INSTR_OP(c[2]);
+        f->ka = (unsigned char)op0;
+        f->a = CAL_INSTR_ARG(c[0]);
+        if (konst) f->k = p->consts[CAL_INSTR_ARG(c[1])];
+        else { f->kb = (unsigned char)CAL_INSTR_OP(c[1]); f->b = CAL_INSTR_ARG(c[1]); }
+        map[pc + 1] = map[pc + 2] = n;
+        if (ret) map[pc + 3] = n;
+        pc += ret ? 4u : 3u;
+      } else if (left >= 4 && is_src(op0) && CAL_INSTR_OP(c[1]) == CAL_OP_CONST &&
+                 CAL_INSTR_OP(c[2]) == CAL_OP_CONST && CAL_INSTR_OP(c[3]) == CAL_OP_SEL &&
+                 !target[pc + 1] && !target[pc + 2] && !target[pc + 3]) {
+        f->op = FX_SELK;
+        f->ka = (unsigned char)op0;
+        f->a = CAL_INSTR_ARG(c[0]);
+        f->k = p->consts[CAL_INSTR_ARG(c[1])];
+        f->k2 = p->consts[CAL_INSTR_ARG(c[2])];
+        map[pc + 1] = map[pc + 2] = map[pc + 3] = n;
+        pc += 4;
+      } else if (op0 == CAL_OP_CONST) {
+        f->op = FX_CONST;
+        f->k = p->consts[CAL_INSTR_ARG(c[0])];
+        if (left >= 2 && CAL_INSTR_OP(c[1]) == CAL_OP_NEG && !target[pc + 1]) {
+          f->k = -f->k;
+          map[pc + 1] = n;
+          pc += 2;
+        } else {
+          pc += 1;
+        }
+      } else {
+        f->op = (unsigned char)op0;
+        f->a = CAL_INSTR_ARG(c[0]);
+        pc += 1;
+      }
+      n++;
+    }
+    map[end] = n;
+    /* renumber the jumps of this block */
+    for (i = first; i < n; i++)
+      if (out[i].op == CAL_OP_ANDJ || out[i].op == CAL_OP_ORJ) out[i].a = map[out[i].a];
+  }
+  free(map);
+  free(target);
+  p->fast = out;
+  p->fast_start = starts;
+}
+
 /* ---- interpreter ---- */
 
 static double truth_and(double a, double b) {
@@ -420,16 +554,130 @@ static double run_block(const cal_program *p, const double *vars, const uint64_t
   }
 }
 
+static inline double fx_src(unsigned kind, uint32_t a, const cal_program *p, const double *vars,
+                     const uint64_t *terms, const double *lets) {
+  if (kind == CAL_OP_VAR) return vars[a];
+  if (kind == CAL_OP_LET) return lets[a];
+  {
+    const uint64_t *set = p->sets + (size_t)a * p->term_words;
+    int n = 0;
+    unsigned w;
+    for (w = 0; w < p->term_words; w++) n += popcount64(set[w] & terms[w]);
+    return (double)n;
+  }
+}
+
+static inline double fx_cmp(unsigned op, double a, double b) {
+  if (isnan(a) || isnan(b)) return NAN;
+  switch (op) {
+    case CAL_OP_LT: return a < b ? 1.0 : 0.0;
+    case CAL_OP_LE: return a <= b ? 1.0 : 0.0;
+    case CAL_OP_GT: return a > b ? 1.0 : 0.0;
+    case CAL_OP_GE: return a >= b ? 1.0 : 0.0;
+    case CAL_OP_EQ: return a == b ? 1.0 : 0.0;
+    default: return a != b ? 1.0 : 0.0;
+  }
+}
+
+static double run_fast(const cal_program *p, const double *vars, const uint64_t *terms,
+                       const double *lets, uint32_t pc) {
+  const fx *code = (const fx *)p->fast;
+  double st[CAL_VM_STACK];
+  int sp = 0;
+  for (;;) {
+    const fx *f = &code[pc];
+    switch (f->op) {
+      case FX_CONST: st[sp++] = f->k; break;
+      case FX_CMPK: st[sp++] = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, lets), f->k); break;
+      case FX_CMPK_RET: return fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, lets), f->k);
+      case FX_CMP2:
+        st[sp++] = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, lets),
+                          fx_src(f->kb, f->b, p, vars, terms, lets));
+        break;
+      case FX_CMP2_RET:
+        return fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, lets),
+                      fx_src(f->kb, f->b, p, vars, terms, lets));
+      case FX_BETWEENK: {
+        double x = fx_src(f->ka, f->a, p, vars, terms, lets);
+        /* NaN bounds keep the sequence's semantics: and(x >= k, x <= k2) */
+        st[sp++] = truth_and(fx_cmp(CAL_OP_GE, x, f->k), fx_cmp(CAL_OP_LE, x, f->k2));
+        break;
+      }
+      case FX_SELK: {
+        double c = fx_src(f->ka, f->a, p, vars, terms, lets);
+        if (isnan(c)) st[sp++] = (f->k == f->k2) ? f->k : NAN;
+        else st[sp++] = c != 0 ? f->k : f->k2;
+        break;
+      }
+      case CAL_OP_CONST: st[sp++] = p->consts[f->a]; break;
+      case CAL_OP_VAR: st[sp++] = vars[f->a]; break;
+      case CAL_OP_LET: st[sp++] = lets[f->a]; break;
+      case CAL_OP_COUNT: st[sp++] = fx_src(CAL_OP_COUNT, f->a, p, vars, terms, lets); break;
+      case CAL_OP_ISNUM: st[sp - 1] = isnan(st[sp - 1]) ? 0.0 : 1.0; break;
+      case CAL_OP_NOT:
+        if (!isnan(st[sp - 1])) st[sp - 1] = st[sp - 1] == 0 ? 1.0 : 0.0;
+        break;
+      case CAL_OP_NEG: st[sp - 1] = -st[sp - 1]; break;
+      case CAL_OP_ABS: st[sp - 1] = fabs(st[sp - 1]); break;
+      case CAL_OP_ADD: ARITH(a_ + b_); break;
+      case CAL_OP_SUB: ARITH(a_ - b_); break;
+      case CAL_OP_MUL: ARITH(a_ * b_); break;
+      case CAL_OP_DIV: ARITH(a_ / b_); break;
+      case CAL_OP_POW: ARITH((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break;
+      case CAL_OP_MIN: ARITH((isnan(a_) || isnan(b_)) ? NAN : (a_ < b_ ? a_ : b_)); break;
+      case CAL_OP_MAX: ARITH((isnan(a_) || isnan(b_)) ? NAN : (a_ > b_ ? a_ : b_)); break;
+      case CAL_OP_LT: CMP(a_ < b_); break;
+      case CAL_OP_LE: CMP(a_ <= b_); break;
+      case CAL_OP_GT: CMP(a_ > b_); break;
+      case CAL_OP_GE: CMP(a_ >= b_); break;
+      case CAL_OP_EQ: CMP(a_ == b_); break;
+      case CAL_OP_NE: CMP(a_ != b_); break;
+      case CAL_OP_AND: ARITH(truth_and(a_, b_)); break;
+      case CAL_OP_OR: ARITH(truth_or(a_, b_)); break;
+      case CAL_OP_SEL: {
+        double b = st[--sp], a = st[--sp], c = st[sp - 1];
+        if (isnan(c)) st[sp - 1] = (a == b) ? a : NAN;
+        else st[sp - 1] = c != 0 ? a : b;
+        break;
+      }
+      case CAL_OP_ANDJ:
+        if (st[sp - 1] == 0) { pc = f->a; continue; }
+        break;
+      case CAL_OP_ORJ:
+        if (st[sp - 1] != 0 && !isnan(st[sp - 1])) { pc = f->a; continue; }
+        break;
+      case CAL_OP_RET: return st[sp - 1];
+      default: return NAN;
+    }
+    pc++;
+  }
+}
+
 int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
                cal_vm_result *out) {
   unsigned i, n = p->nsubtypes, ntop = 0;
   double best;
   int type = 0;
-  for (i = 0; i < p->nlets; i++) out->lets[i] = run_block(p, vars, terms, out->lets, p->lets[i].start);
+  if (p->fast) {
+    const uint32_t *fs = p->fast_start;
+    for (i = 0; i < p->nlets; i++) out->lets[i] = run_fast(p, vars, terms, out->lets, fs[i]);
+  } else {
+    for (i = 0; i < p->nlets; i++) out->lets[i] = run_block(p, vars, terms, out->lets, p->lets[i].start);
+  }
   for (i = 0; i < n; i++) out->score[i] = 0;
   for (i = 0; i < p->nrules; i++) {
     const cal_rule *r = &p->rules[i];
-    double v = run_block(p, vars, terms, out->lets, r->start);
+    double v;
+    if (p->fast) {
+      const fx *f = (const fx *)p->fast + p->fast_start[p->nlets + i];
+      if (f->op == FX_CMPK_RET) v = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, out->lets), f->k);
+      else if (f->op == FX_CMP2_RET)
+        v = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, out->lets),
+                   fx_src(f->kb, f->b, p, vars, terms, out->lets));
+      else v = run_fast(p, vars, terms, out->lets, p->fast_start[p->nlets + i]);
+    } else {
+      v = run_block(p, vars, terms, out->lets, r->start);
+    }
     if (isnan(v)) {
       out->state[i] = CAL_UNKNOWN;
     } else if (v != 0) {

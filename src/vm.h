@@ -130,6 +130,11 @@ typedef struct {
   const cal_rule *rules;
   const unsigned char *meta;
   uint64_t hash;                /* FNV-1a 64 of the loaded bytes (0 if built by hand) */
+  /* Built by cal_vm_load after verification: the same code with common
+   * sequences fused and constants inlined (see vm.c, "fast code"); NULL
+   * for a program built by hand, which then runs the plain code. */
+  const void *fast;
+  const uint32_t *fast_start;   /* nlets + nrules entry points into fast */
 } cal_program;
 
 typedef struct {

@@ -87,6 +87,8 @@ Options:
   --strict              stop at the first record with a problem
   --ca-coefficient V    albumin correction: common (0.8), payne (1.0), si
   --json                with a single patient (.json): print the result as JSON
+  --summary             after a cohort run, print the counts by type (to standard
+                        output with -o, else to standard error)
   -q, --quiet           no progress line
   -h, --help            show this help
 

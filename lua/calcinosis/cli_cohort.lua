@@ -191,11 +191,30 @@ local function print_single(rs, path, as_json, options)
   return (result.problems and #result.problems > 0) and 1 or 0
 end
 
+--- A summary of a cohort run: records, problems, counts by type.
+-- @treturn string
+function M.summary(rs, stats, input, output)
+  local lines = {}
+  lines[#lines + 1] = ("%s: %d records classified with %s %s (hash %s)%s"):format(input or "-", stats.records,
+    rs.name, rs.version, rs.hash, output and output ~= "-" and (" -> " .. output) or "")
+  local labels = {}
+  for _, s in ipairs(rs.compiled.subtypes) do labels[#labels + 1] = s end
+  labels[#labels + 1] = rs.compiled.label
+  for _, l in ipairs(labels) do
+    local n = stats.types[l] or 0
+    lines[#lines + 1] = ("  %-15s %7d  %5.1f%%"):format(l, n, stats.records > 0 and 100 * n / stats.records or 0)
+  end
+  lines[#lines + 1] = ("  %d record(s) with problems (see the 'problems' column)"):format(stats.with_problems)
+  lines[#lines + 1] = cli.DISCLAIMER
+  return table.concat(lines, "\n") .. "\n"
+end
+
 function M.classify(args)
   local opts, rest = cli.parse_opts(args, {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
     strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
+    summary = "flag",
   }, "classify")
   if not opts then return cli.usage_error("classify", rest) end
   if opts.help then out(cli.usage.classify) return 0 end
@@ -243,6 +262,10 @@ function M.classify(args)
   if progress then io.stderr:write("\n") end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end
   if stats.warnings and stats.warnings ~= "" then err("calcinosis classify: ", stats.warnings, "\n") end
+  if opts.summary then
+    local w = (opts.output and opts.output ~= "-") and out or err
+    w(M.summary(rs, stats, input, opts.output))
+  end
   if stats.stopped then
     err(("calcinosis classify: %s: line %d: %s (stopped by --strict)\n"):format(input or "-",
       stats.stop_line or 0, stats.stop_message or ""))

@@ -14,9 +14,14 @@
 -- * comparing two things of different units (e.g. `age > 2 mmol/L`,
 --   `calcium > albumin`) is a compile error naming both units;
 -- * a product of two values of unit X/Y has unit X2/Y2 when that unit exists
---   (so `ca_corr * phosphate` is in mg2/dL2); other products and quotients
---   have no unit that can be compared with a literal: put them in a `let`
---   with a declared unit.
+--   (so `ca_corr * phosphate` is in mg2/dL2); a value times or divided by a
+--   bare number has no fixed unit (a coefficient may carry one, as the 0.8
+--   in `calcium + 0.8 * (4 - albumin)` is mg/dL per g/dL) and adapts to the
+--   other side; a quotient of two values of one unit is a plain number;
+--   other products, quotients and powers have a unit that cannot be told:
+--   comparing them with a number written with a unit is an error that asks
+--   for a `let` with a declared unit;
+-- * the compiler keeps the VM's operand stack within 64 values.
 --
 -- Semantics (also the VM's): missing numbers are NaN; comparisons with a
 -- missing side are unknown; `and`/`or`/`not` are Kleene's; `present(x)` and
@@ -130,7 +135,15 @@ local function compile_error(decl, msg, pos, text)
     or ("%s '%s'"):format(decl.kind or "?", tostring(decl.name))
   local out = ("%s:%d:%d: %s: %s"):format(decl.file or "?", line, col, what, msg)
   if text and pos then
-    out = out .. "\n    " .. text .. "\n    " .. (" "):rep(pos - 1) .. "^"
+    -- the line of the expression holding the token, and a caret under it
+    local first = 1
+    for nl in text:gmatch("()\n") do
+      if nl >= pos then break end
+      first = nl + 1
+    end
+    local shown = text:match("^[^\n]*", first)
+    local lead = text:sub(first, pos - 1):gsub("[^\t]", " ")
+    out = out .. "\n    " .. shown .. "\n    " .. lead .. "^"
   end
   error({ compile_error = out }, 0)
 end
@@ -215,11 +228,10 @@ function Checker:unify(a, b, pos)
       describe_node(b), b.unit), pos)
   end
   if a.unit == false or b.unit == false then return false, nil end
-  local unit = a.unit or b.unit
-  local analyte = a.analyte
-  if b.analyte ~= a.analyte then analyte = a.unit and a.analyte or b.analyte end
+  -- the analyte carries over when only one side has one, or both agree
+  local analyte = a.analyte or b.analyte
   if a.analyte and b.analyte and a.analyte ~= b.analyte then analyte = nil end
-  return unit, analyte
+  return a.unit or b.unit, analyte
 end
 
 function Checker:want(n, ty, what)
@@ -625,6 +637,17 @@ function M.normalize(t)
 end
 local default_normalize = M.normalize
 
+--- Adds the terms that normalized terms imply (`calcinosis.vocab.expand`:
+-- `esrd` implies `ckd`, `fingertips` implies `hands`), when the vocabulary
+-- exists; the C cohort pipeline maps terms the same way.
+-- @tparam table terms list of normalized terms
+-- @treturn table the list itself, or a new one with implied terms added
+function M.expand(terms)
+  local v = get_vocab()
+  if v and v.expand then return v.expand(terms) end
+  return terms
+end
+
 --- Formats a number briefly (no trailing zeros).
 function M.fmt(v)
   if v ~= v then return "unknown" end
@@ -734,8 +757,9 @@ function M.compile(spec)
       if type(d.because) ~= "string" or d.because == "" then fail(d, "a rule needs a sentence ('because')") end
       if type(d.source) ~= "string" or d.source == "" then fail(d, "a rule needs a source key") end
       for key in d.source:gmatch("[^%s,;]+") do
-        if not key:match("^[SCX]%d+[%w%-]*$") then
-          warn(("rule '%s': source '%s' does not look like a DOMAIN.md key (S1, C2, X1)"):format(d.id, key))
+        if not key:match("^[SCX]%d+[%w%-]*$") and not key:match("^seed:%d+$") then
+          warn(("rule '%s': source '%s' does not look like a DOMAIN.md key (S1, C2, X1) or seed:NNN")
+            :format(d.id, key))
         end
       end
       if type(d.when) ~= "string" then fail(d, "a rule needs a condition ('when')") end
@@ -808,6 +832,7 @@ function M.compile(spec)
     tie = tie,
     indeterminate_at_most = at_most,
     consts = self.consts,
+    setlist = self.setlist,
     warnings = warnings,
   }
 end

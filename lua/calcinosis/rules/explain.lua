@@ -102,18 +102,21 @@ function M.eval(n, ctx)
   error("internal: cannot evaluate " .. tostring(tag))
 end
 
--- how a node is shown: a name as itself, a number as written
+local render -- forward (M.render)
+
+-- how a node is shown: a name as itself, a number as written, else its text
 local function label(n)
-  if n.tag == "name" then return n.name end
-  if n.tag == "num" or n.param then
-    if n.param then return n.param end
-    return fmt(n.value)
-  end
-  return "(expression)"
+  if n.tag == "name" then return n.param or n.name end
+  if n.tag == "num" then return fmt(n.value) end
+  return render(n)
 end
+
+-- units as shown to readers
+local SHOW_UNIT = { a = "years" }
 
 local function show_value(n, v, unit)
   unit = unit or n.unit
+  unit = unit and (SHOW_UNIT[unit] or unit)
   if n.tag == "num" and not n.param then
     local s = fmt(n.value) .. (unit and (" " .. unit) or "")
     if n.given and n.given[2] ~= unit then s = s .. (" (%s %s)"):format(fmt(n.given[1]), n.given[2]) end
@@ -121,9 +124,7 @@ local function show_value(n, v, unit)
   end
   local s = (v == v) and ("%.2f"):format(v) or "missing"
   if v == math.floor(v) and math.abs(v) < 1e9 and n.ty == "num" and not unit then s = ("%d"):format(v) end
-  s = label(n) .. " " .. s .. ((unit and v == v) and (" " .. unit) or "")
-  if n.param then s = s end
-  return s
+  return label(n) .. " " .. s .. ((unit and v == v) and (" " .. unit) or "")
 end
 
 local function unit_of(a, b)
@@ -170,11 +171,23 @@ function M.why(n, ctx, out, term_names)
   elseif tag == "not" then
     out[#out + 1] = "not (" .. M.render(n.a) .. ")"
   elseif tag == "if" then
+    -- the branch taken (the condition only chose it)
     local c = M.eval(n.c, ctx)
-    if c == 1 then M.why(n.c, ctx, out, term_names); M.why(n.a, ctx, out, term_names)
+    if c == 1 then M.why(n.a, ctx, out, term_names)
     elseif c == 0 then M.why(n.b, ctx, out, term_names) end
   elseif tag == "name" and n.let then
-    out[#out + 1] = n.name
+    -- a condition named by a let: explain its definition
+    local l = ctx.let_decls and ctx.let_decls[n.let + 1]
+    if l and l.ty == "bool" then M.why(l.ast, ctx, out, term_names) else out[#out + 1] = n.name end
+  end
+  return out
+end
+
+--- The reasons a fired rule fired: `why` without repeats, in order.
+function M.reasons(n, ctx, term_names)
+  local out, seen = {}, {}
+  for _, s in ipairs(M.why(n, ctx, {}, term_names)) do
+    if not seen[s] then seen[s] = true; out[#out + 1] = s end
   end
   return out
 end
@@ -204,6 +217,10 @@ end
 
 --- Renders a checked AST back into text (normalized spacing, settled units).
 function M.render(n)
+  return render(n)
+end
+
+render = function(n)
   local tag = n.tag
   if tag == "num" then
     if n.logical then

@@ -29,10 +29,16 @@
 -- Files run in a sandbox: only the DSL functions (`ruleset`, `rule`, `set`,
 -- `param`, `let`, `include`) and safe basics (`pairs`, `ipairs`, `next`,
 -- `select`, `type`, `tostring`, `tonumber`, `error`, `assert`, copies of
--- `string` (no `dump`, bounded `rep`), `table`, `math`, `utf8`); an instruction
--- budget and a memory budget stop runaway scripts. `include(path)` loads
--- another ruleset file (relative to the including file, or a module name on
--- `package.path`) in the same sandbox.
+-- `string` (no `dump`, bounded `rep`, also for methods called on strings),
+-- `table`, `math`, `utf8`); no `getmetatable`, `pcall`, `coroutine`, `io`,
+-- `os`, `require`, `load`, `debug`, `package` or `collectgarbage`. An
+-- instruction budget (count hook) and a memory budget (a guard on the
+-- state's allocator, so that even one huge concatenation fails cleanly) stop
+-- runaway scripts with a clear error (`M.budget`). `include(path)` loads
+-- another ruleset file (a relative path ending in .lua, from the including
+-- file's folder, or a module name on `package.path`) in the same sandbox.
+-- `load(path, { trusted = true })` runs a file you trust with the full
+-- environment and no budgets.
 -- @module calcinosis.rules
 local compiler = require "calcinosis.rules.compiler"
 local explain = require "calcinosis.rules.explain"
@@ -42,6 +48,18 @@ local M = {}
 local NaN = 0 / 0
 local FLAG = { critical_low = -2, low = -1, normal = 0, high = 1, critical_high = 2 }
 
+--- A compiled ruleset (returned by `load`, `compile`, `ruleset`, `variant`).
+-- Fields (read-only): `name`, `version`, `hash` (FNV-1a 64 of the program
+-- bytes, which include the metadata: ids, conditions, sentences, sources),
+-- `warnings` (unknown terms or source keys), `program` (the verified VM
+-- program, userdata "calcinosis.program"), and `compiled`, the compiler's
+-- output that C callers map their inputs with: `slots` (list of `{ kind,
+-- name, sex }` in slot order), `term_ids` ("finding:ckd" -> id), `lets` (list
+-- of `{ name, unit, expr, ast }`), `rules` (list of `{ id, when, supports,
+-- weight, because, source, ast }`), `subtypes` (tie order), `label`, `tie`,
+-- `params` (name -> `{ value, unit }`), `sets` (name -> terms), `setlist`,
+-- `consts`, `bytes`.
+-- @type Ruleset
 local Ruleset = {}
 Ruleset.__index = Ruleset
 M.Ruleset = Ruleset
@@ -174,7 +192,6 @@ local function build(spec)
     hash = prog:hash(), compiled = c, warnings = c.warnings,
     -- buffers reused by classify
     _vars = {}, _terms = {}, _state = {}, _lets = {}, _scores = {},
-    _sets = {},
   }, Ruleset)
   for i = 1, #c.slots do self._vars[i] = NaN end
   for i = 1, #c.rules do self._state[i] = 0 end
@@ -194,18 +211,14 @@ local function safe_string()
   local s = {}
   for k, v in pairs(string) do s[k] = v end
   s.dump = nil
+  -- (the memory guard bounds every allocation anyway; this gives a clearer
+  -- message for the most common bomb)
   s.rep = function(str, n, sep)
-    local len = #tostring(str) + #(sep or "")
-    if type(n) == "number" and n * len > MAX_REP then
+    local len = #tostring(str) + #tostring(sep or "")
+    if (tonumber(n) or 0) * len > MAX_REP then
       error("string.rep: result too large for a ruleset", 2)
     end
     return string.rep(str, n, sep)
-  end
-  s.gsub = function(str, pat, repl, n)
-    if type(repl) == "string" and #tostring(str) * (#repl + 1) > MAX_REP * 10 then
-      error("string.gsub: result may be too large for a ruleset", 2)
-    end
-    return string.gsub(str, pat, repl, n)
   end
   return s
 end
@@ -259,44 +272,37 @@ local function run_chunk(chunk, ctx)
   if ctx.options.trusted or ctx.parent then
     return pcall(chunk)
   end
-  local results
-  -- outermost sandboxed load: budgets and a string metatable whose __index is
-  -- the safe copy (so that ("x"):rep(1e10) is refused too)
+  -- Outermost sandboxed load. The memory budget is enforced by the C
+  -- allocator guard (core.vm_memguard), so that even one huge operation
+  -- fails cleanly; the instruction budget by a count hook. The string
+  -- metatable's __index is the safe string table meanwhile (so that
+  -- ("x"):rep(1e10) is refused too).
   local budget = ctx.options.budget or M.budget
-  local limit_kb = budget.memory_kb
-  local steps = 0
-  local base = collectgarbage("count")
   local every = 1000
+  local steps = 0
   local oldhook, oldmask, oldcount = debug.gethook()
   local smt = getmetatable("")
   local old_index = smt.__index
-  -- Count events come every `every` instructions, line events (also on
-  -- every backward jump) and call events at least once per instruction, so
-  -- counting both bounds the instructions run (Lua 5.4 may starve count
-  -- events while a line hook runs on every instruction). Memory is checked
-  -- at every event, often enough that a doubling loop or a recursion cannot
-  -- outrun the check by much. The hook removes itself before raising (the
-  -- sandboxed code has no pcall; the loader's pcalls pass errors on).
-  local function hook(event)
-    steps = steps + (event == "count" and every or 1)
+  -- the hook removes itself before raising: the sandboxed code has no pcall,
+  -- and the loader's own pcalls pass errors on
+  local function hook()
+    steps = steps + every
     if steps > budget.instructions then
       debug.sethook()
       error(("instruction budget exceeded (%d instructions)"):format(budget.instructions), 2)
     end
-    if collectgarbage("count") - base > limit_kb then
-      collectgarbage()
-      if collectgarbage("count") - base > limit_kb then
-        debug.sethook()
-        error(("memory budget exceeded (%d KB)"):format(limit_kb), 2)
-      end
-    end
   end
   smt.__index = ctx.string_lib
-  debug.sethook(hook, "cl", every)
-  results = table.pack(pcall(chunk))
+  core().vm_memguard(budget.memory_kb * 1024)
+  debug.sethook(hook, "", every)
+  local ok, res, res2 = pcall(chunk)
   debug.sethook(oldhook, oldmask, oldcount)
+  core().vm_memguard()
   smt.__index = old_index
-  return results[1], results[2], results[3]
+  if not ok and res == "not enough memory" then
+    res = ("%s: memory budget exceeded (%d KB)"):format(ctx.file, budget.memory_kb)
+  end
+  return ok, res, res2
 end
 
 local function load_source(src, chunkname, file, options, parent)
@@ -360,6 +366,23 @@ function M.compile(source, options)
   options = options or {}
   local name = options.name or "(string)"
   return load_source(source, "=" .. name, name, options)
+end
+
+local default_ruleset
+
+--- The default clinical ruleset (`calcinosis.rules.default`, the file
+-- lua/calcinosis/rules/default.lua found on `package.path`), loaded in the
+-- sandbox like any file, once; later calls return the same ruleset.
+-- @treturn Ruleset|nil
+-- @treturn[2] string message
+function M.default()
+  if default_ruleset then return default_ruleset end
+  local path = package.searchpath("calcinosis.rules.default", package.path)
+  if not path then return nil, "the default ruleset (calcinosis/rules/default.lua) is not installed" end
+  local rs, err = load_file(path, {})
+  if not rs then return nil, err end
+  default_ruleset = rs
+  return rs
 end
 
 --- Builds a ruleset directly from a table (no sandbox; for code that already
@@ -443,13 +466,17 @@ function Ruleset:variant(t)
   return build(spec)
 end
 
+-- the term ids present: findings and sites normalized, plus the terms they
+-- imply (as the C cohort pipeline does)
 local function fill_terms(self, inputs)
   local terms, n, ids = self._terms, 0, self.compiled.term_ids
   for _, kind in ipairs { "finding", "site" } do
     local list = inputs[kind .. "s"]
-    if type(list) == "table" then
-      for _, t in ipairs(list) do
-        local id = ids[kind .. ":" .. compiler.normalize(t)]
+    if type(list) == "table" and #list > 0 then
+      local norm = {}
+      for i, t in ipairs(list) do norm[i] = compiler.normalize(t) end
+      for _, t in ipairs(compiler.expand(norm)) do
+        local id = ids[kind .. ":" .. t]
         if id then n = n + 1; terms[n] = id end
       end
     end
@@ -540,7 +567,7 @@ local function run(self, explained)
       if st == 1 then
         result.fired[#result.fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight,
           because = r.because, sentence = r.because, source = r.source,
-          why = explain.why(r.ast, ctx, nil, self._term_names) }
+          why = explain.reasons(r.ast, ctx, self._term_names) }
       else
         result.not_evaluable[#result.not_evaluable + 1] = { id = r.id,
           missing = explain.missing(r.ast, ctx, c.lets) }
@@ -591,25 +618,9 @@ end
 -- evaluation context for explanations (from the buffers of the last run)
 function Ruleset:_ctx()
   local c = self.compiled
-  local sets = self._sets
-  if #sets == 0 then
-    -- set index -> term ids, recovered from the rules' ASTs
-    local function walk(n)
-      if type(n) ~= "table" then return end
-      if n.tag == "setq" then
-        local ids = {}
-        for _, t in ipairs(n.terms) do ids[#ids + 1] = c.term_ids[n.kind .. ":" .. t] end
-        sets[n.setidx + 1] = ids
-      end
-      for _, k in ipairs { "a", "b", "c", "lo", "hi" } do walk(n[k]) end
-      if n.args then for _, x in ipairs(n.args) do walk(x) end end
-    end
-    for _, r in ipairs(c.rules) do walk(r.ast) end
-    for _, l in ipairs(c.lets) do walk(l.ast) end
-  end
   local present = {}
   for _, id in ipairs(self._terms) do present[id] = true end
-  return { vars = self._vars, lets = self._lets, terms = present, sets = sets }
+  return { vars = self._vars, lets = self._lets, terms = present, sets = c.setlist, let_decls = c.lets }
 end
 
 --- Evaluates every rule with the Lua reference evaluator (slow; for tests).

@@ -114,9 +114,15 @@ local grammar = P {
   or_ = (V("and_") * (sp * Cp() * C(P("or")) * -alnum * V("and_")) ^ 0) / fold_left,
   and_ = (V("not_") * (sp * Cp() * C(P("and")) * -alnum * V("not_")) ^ 0) / fold_left,
   not_ = sp * Cp() * P("not") * -alnum * V("not_") / node("not", "a") + V("cmp"),
-  cmp = V("sum") * sp * Cp() * P("between") * -alnum * V("sum") * kw("and") * V("sum")
-      / function(a, pos, lo, hi) return { tag = "between", pos = pos, a = a, lo = lo, hi = hi } end
-    + (V("sum") * (sp * Cp() * relop * V("sum")) ^ -1) / fold_left,
+  -- one parse of the left operand, then either tail (no re-parse on failure:
+  -- backtracking over a whole operand would be exponential in the nesting)
+  cmp = (V("sum") * (sp * Cp() * P("between") * -alnum * Cc("between") * V("sum") * kw("and") * V("sum")
+      + sp * Cp() * relop * V("sum")) ^ -1)
+    / function(a, pos, op, lo, hi)
+      if op == "between" then return { tag = "between", pos = pos, a = a, lo = lo, hi = hi } end
+      if pos then return { tag = "bin", op = op, pos = pos, a = a, b = lo } end
+      return a
+    end,
   sum = (V("prod") * (sp * Cp() * C(S("+-")) * V("prod")) ^ 0) / fold_left,
   prod = (V("unary") * (sp * Cp() * C(S("*/")) * V("unary")) ^ 0) / fold_left,
   unary = sp * Cp() * P("-") * V("unary") / node("neg", "a") + V("pow"),
