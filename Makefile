@@ -27,7 +27,12 @@ lua53:
 demo:
 	sh tools/deps.sh build
 	$(MAKE) -s all
-	./bin/calcinosis labs --file examples/lab-patient.json
+	@mkdir -p build
+	./bin/calcinosis classify --summary --columns id,type,score,confidence,alternatives,alerts,problems \
+	  -o build/demo-results.csv examples/cohort.csv || [ $$? -eq 1 ]
+	@echo "(one row per patient: build/demo-results.csv)"
+	@echo
+	./bin/calcinosis classify examples/patients/heel_stick_infant.json || [ $$? -eq 1 ]
 
 check:
 	sh spec/check.sh

@@ -221,6 +221,84 @@ describe("cohort: the C pipeline", function()
   end)
 end)
 
+describe("cohort: the default ruleset in C and in Lua", function()
+  it("gives the same type and score on the example cohort as calcinosis.classify", function()
+    local rs = assert(rules.default())
+    local out = tmp()
+    local stats = assert(cohort.run_csv(rs, { input = "examples/cohort.csv", output = out, columns = "id,type,score" }))
+    assert.is_true(stats.records >= 20)
+    assert.equal(0, stats.with_problems)
+    local by_id = {}
+    for i, l in ipairs(lines(slurp(out))) do
+      if i > 1 then
+        local id, ty, score = l:match("^([^,]*),([^,]*),([^,]*)$")
+        by_id[id] = { ty, tonumber(score) }
+      end
+    end
+    local n = 0
+    local p = io.popen("ls examples/patients/*.json")
+    for f in p:lines() do
+      local patient = json.decode(slurp(f))
+      local r = require("calcinosis").classify(patient)
+      assert.same({ r.type, r.type == "indeterminate" and 0 or r.score }, by_id[patient.id], f)
+      n = n + 1
+    end
+    p:close()
+    assert.equal(stats.records, n)
+  end)
+  it("species is an input: 'dog' is false for a record without species", function()
+    local rs = assert(rules.compile([[return ruleset { name = "s", version = "1", subtypes = { "a" },
+      rule { id = "x", when = "dog and finding cushing", supports = "a", weight = 1, because = "b", source = "S1" } }]]))
+    local out = tmp()
+    assert(cohort.run_csv(rs, { input = tmp("id,species,findings\nd,dog,cushing\nh,,cushing\nc,cat,cushing\n"),
+      output = out, columns = "id,type" }))
+    assert.equal("id,type\nd,a\nh,indeterminate\nc,indeterminate\n", slurp(out))
+    assert.equal("a", rs:classify({ species = "dog", findings = { "cushing" } }).type)
+    assert.equal("indeterminate", rs:classify({ findings = { "cushing" } }).type)
+  end)
+end)
+
+describe("cohort: --jobs", function()
+  it("splits a file over processes with the same output in the same order", function()
+    -- > 1 MiB, with quoted line breaks and quotes near every possible cut, and bad rows
+    local parts = { HEADER }
+    for i = 1, 30000 do
+      if i % 7 == 0 then
+        parts[#parts + 1] = ('"P%d",60,F,9.5,4.0,3.5,0.8,,,"trauma;\nlupus","say ""x"""\n'):format(i)
+      elseif i % 11 == 0 then
+        parts[#parts + 1] = ("P%d,60,F,abc,4.0,3.5,0.8,,,ckd,\n"):format(i)
+      else
+        parts[#parts + 1] = ("P%d,%d,M,%.1f,4.0,%.1f,1.1,70,30,ckd;livedo,thighs\n"):format(i, 20 + i % 60, 8 + i % 5, 2 + i % 6)
+      end
+    end
+    local input = tmp(table.concat(parts))
+    local cols = "id,type,score,fired,problems,line,ca_corr:%.2f"
+    local outs = {}
+    for _, jobs in ipairs { 1, 2, 3, 5 } do
+      local out = tmp()
+      local stats = assert(cohort.run_csv(bench, { input = input, output = out, columns = cols, jobs = jobs }))
+      assert.equal(30000, stats.records)
+      outs[jobs] = slurp(out)
+    end
+    assert.is_true(#outs[1] > 1000000)
+    assert.equal(outs[1], outs[2])
+    assert.equal(outs[1], outs[3])
+    assert.equal(outs[1], outs[5])
+    -- P7 spans two lines, so P11 starts on line 13
+    assert.matches("\nP11,metastatic,2,metastatic.cause,calcium %[mg/dL%]: 'abc' is not a number,13,\n", outs[5])
+  end)
+  it("--strict with jobs stops at the first problem in input order", function()
+    local parts = { HEADER }
+    for i = 1, 40000 do parts[#parts + 1] = ("P%d,60,F,9.5,4.0,3.5,0.8,,,trauma,hands\n"):format(i) end
+    parts[30001] = "P30000,60,F,abc,4.0,3.5,0.8,,,,\n"
+    local stats = assert(cohort.run_csv(bench, { input = tmp(table.concat(parts)), output = tmp(),
+      columns = "id", jobs = 3, strict = true }))
+    assert.is_true(stats.stopped)
+    assert.equal(30001, stats.stop_line)
+    assert.equal(29999, stats.records)
+  end)
+end)
+
 describe("cohort: the Lua streaming path", function()
   it("long format: one observation per row, grouped into one record per patient", function()
     local csv = "id,analyte,value,unit,date,age,sex,findings\n" ..

@@ -1,9 +1,16 @@
 /*
  * cohort.c - see cohort.h.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "cohort.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -853,7 +860,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
     record rec;
     problems pb;
     const char *cp = cal_csv_problem(r);
-    long long line = cal_csv_line(r);
+    long long line = cal_csv_line(r) + plan->line_offset;
     size_t k;
     pb.len = 0;
     pb.count = 0;
@@ -965,6 +972,9 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
       case CAL_SLOT_CKD: v = rec.ckd ? (double)rec.ckd : NAN; break;
       case CAL_SLOT_FEMALE: v = rec.sex ? (rec.sex == 1 ? 1.0 : 0.0) : NAN; break;
       case CAL_SLOT_MALE: v = rec.sex ? (rec.sex == 2 ? 1.0 : 0.0) : NAN; break;
+      case CAL_SLOT_HUMAN: v = rec.species == 0 ? 1.0 : 0.0; break;
+      case CAL_SLOT_DOG: v = rec.species == 1 ? 1.0 : 0.0; break;
+      case CAL_SLOT_CAT: v = rec.species == 2 ? 1.0 : 0.0; break;
       case CAL_SLOT_FLAG:
         v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? flag_of(plan, s->analyte, &rec) : NAN;
         break;
@@ -1011,5 +1021,189 @@ done:
   free(o.buf);
   free(res);
   if (varp != vars) free(varp);
+  return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* --jobs: split a file at record boundaries over processes             */
+
+typedef struct {
+  int fd;
+  const char *head;     /* the header record's bytes */
+  size_t head_len, head_pos;
+  off_t pos, end;       /* byte range of this chunk */
+} chunk_src;
+
+static long chunk_read(void *ctx, char *buf, size_t n) {
+  chunk_src *c = (chunk_src *)ctx;
+  if (c->head_pos < c->head_len) {
+    size_t k = c->head_len - c->head_pos;
+    if (k > n) k = n;
+    memcpy(buf, c->head + c->head_pos, k);
+    c->head_pos += k;
+    return (long)k;
+  }
+  if (c->pos >= c->end) return 0;
+  {
+    size_t want = (size_t)(c->end - c->pos);
+    ssize_t got;
+    if (want > n) want = n;
+    do got = pread(c->fd, buf, want, c->pos); while (got < 0 && errno == EINTR);
+    if (got < 0) return -1;
+    c->pos += got;
+    return (long)got;
+  }
+}
+
+#define MAX_JOBS 64
+
+int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE *out,
+                        cal_cohort_stats *st, char *err, size_t errlen) {
+  int fd = -1, i, status = 0;
+  struct stat sb;
+  off_t size, head_end = -1, bounds[MAX_JOBS + 1];
+  long long nl_before[MAX_JOBS + 1], head_nl = 0;
+  char *head = NULL, *buf = NULL;
+  pid_t pids[MAX_JOBS];
+  FILE *outs[MAX_JOBS];
+  int pipes[MAX_JOBS][2];
+  cal_cohort_stats cs[MAX_JOBS];
+  if (jobs > MAX_JOBS) jobs = MAX_JOBS;
+  memset(st, 0, sizeof *st);
+  fd = open(path, O_RDONLY);
+  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || jobs < 2 || sb.st_size < (1 << 20)) {
+    /* one process */
+    FILE *f;
+    cal_csv *r;
+    if (fd >= 0) close(fd);
+    f = fopen(path, "rb");
+    if (!f) { snprintf(err, errlen, "%s: cannot open for reading", path); return -1; }
+    r = cal_csv_open_file(f, plan->delim);
+    if (!r) { fclose(f); snprintf(err, errlen, "cannot start the CSV reader"); return -1; }
+    status = cal_cohort_run(plan, r, out, st, NULL, NULL, 0, err, errlen);
+    cal_csv_close(r);
+    fclose(f);
+    return status;
+  }
+  size = sb.st_size;
+  /* one pass: the end of the header record, then for each cut the first
+   * line end after the target that is outside quotes */
+  buf = malloc(1 << 20);
+  if (!buf) { close(fd); snprintf(err, errlen, "out of memory"); return -1; }
+  {
+    off_t pos = 0;
+    long long nl = 0;
+    int inq = 0, next = 1;
+    bounds[0] = 0;
+    nl_before[0] = 0;
+    while (pos < size && next < jobs) {
+      ssize_t got = pread(fd, buf, 1 << 20, pos), k;
+      if (got <= 0) break;
+      for (k = 0; k < got; k++) {
+        char c = buf[k];
+        if (c == '"') inq = !inq;
+        else if (c == '\n' && !inq) {
+          nl++;
+          if (head_end < 0) {
+            head_end = pos + k + 1;
+            head_nl = nl;
+            {
+              off_t span = size - head_end;
+              for (i = 1; i < jobs; i++) bounds[i] = head_end + span * i / jobs;
+            }
+          } else if (pos + k + 1 >= bounds[next]) {
+            bounds[next] = pos + k + 1;
+            nl_before[next] = nl;
+            next++;
+            if (next >= jobs) break;
+          }
+        } else if (c == '\n') {
+          nl++;
+        }
+      }
+      pos += got;
+    }
+    if (head_end < 0 || next < jobs) jobs = next; /* not enough line ends: fewer chunks */
+    if (head_end < 0) head_end = size;
+    bounds[0] = head_end;
+    nl_before[0] = head_nl;
+    bounds[jobs] = size;
+  }
+  head = malloc((size_t)head_end + 1);
+  if (!head || pread(fd, head, (size_t)head_end, 0) != (ssize_t)head_end) {
+    free(buf); free(head); close(fd);
+    snprintf(err, errlen, "%s: read error", path);
+    return -1;
+  }
+  free(buf);
+  fflush(out);
+  for (i = 0; i < jobs; i++) {
+    outs[i] = tmpfile();
+    if (!outs[i] || pipe(pipes[i]) != 0) { status = -1; snprintf(err, errlen, "cannot create a temporary file"); jobs = i; break; }
+    pids[i] = fork();
+    if (pids[i] < 0) { status = -1; snprintf(err, errlen, "cannot fork"); fclose(outs[i]); jobs = i; break; }
+    if (pids[i] == 0) {
+      cal_cohort sub = *plan;
+      chunk_src src;
+      cal_csv *r;
+      cal_cohort_stats s1;
+      char e2[256];
+      int rc = -1;
+      ssize_t w;
+      close(pipes[i][0]);
+      sub.header = i == 0 ? plan->header : 0;
+      sub.line_offset = plan->line_offset + nl_before[i] - head_nl;
+      src.fd = fd; src.head = head; src.head_len = (size_t)head_end; src.head_pos = 0;
+      src.pos = bounds[i]; src.end = bounds[i + 1];
+      r = cal_csv_open_read(chunk_read, &src, plan->delim);
+      memset(&s1, 0, sizeof s1);
+      if (r) rc = cal_cohort_run(&sub, r, outs[i], &s1, NULL, NULL, 0, e2, sizeof e2);
+      cal_csv_close(r);
+      if (fflush(outs[i]) != 0) rc = -1;
+      if (rc != 0) s1.stopped = -1;
+      w = write(pipes[i][1], &s1, sizeof s1);
+      _exit(w == (ssize_t)sizeof s1 && rc == 0 ? 0 : 1);
+    }
+    close(pipes[i][1]);
+  }
+  for (i = 0; i < jobs; i++) {
+    int ws = 0;
+    ssize_t got = 0, k;
+    memset(&cs[i], 0, sizeof cs[i]);
+    while ((size_t)got < sizeof cs[i]) {
+      k = read(pipes[i][0], (char *)&cs[i] + got, sizeof cs[i] - (size_t)got);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) break;
+      got += k;
+    }
+    close(pipes[i][0]);
+    while (waitpid(pids[i], &ws, 0) < 0 && errno == EINTR) {}
+    if ((size_t)got != sizeof cs[i] || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+      if (status == 0) snprintf(err, errlen, "job %d failed", i + 1);
+      status = -1;
+    }
+  }
+  /* concatenate in order; with --strict stop after the first chunk that stopped */
+  for (i = 0; i < jobs && status == 0; i++) {
+    char copy[1 << 16];
+    size_t k, j;
+    rewind(outs[i]);
+    while ((k = fread(copy, 1, sizeof copy, outs[i])) > 0)
+      if (fwrite(copy, 1, k, out) != k) { status = -1; snprintf(err, errlen, "write error"); break; }
+    st->records += cs[i].records;
+    st->with_problems += cs[i].with_problems;
+    for (j = 0; j <= CAL_VM_MAX_SUBTYPES; j++) st->counts[j] += cs[i].counts[j];
+    if (i == 0) memcpy(st->warnings, cs[0].warnings, sizeof st->warnings);
+    if (cs[i].stopped) {
+      st->stopped = 1;
+      st->stop_line = cs[i].stop_line;
+      memcpy(st->stop_message, cs[i].stop_message, sizeof st->stop_message);
+      break;
+    }
+  }
+  for (i = 0; i < jobs; i++) if (outs[i]) fclose(outs[i]);
+  free(head);
+  close(fd);
+  fflush(out);
   return status;
 }

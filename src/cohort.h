@@ -30,7 +30,10 @@ enum {
   CAL_SLOT_CKD,      /* KDIGO G stage 1..6 */
   CAL_SLOT_FEMALE,   /* 1 / 0 / missing */
   CAL_SLOT_MALE,
-  CAL_SLOT_FLAG      /* -2 critical low, -1 low, 0 normal, 1 high, 2 critical high */
+  CAL_SLOT_FLAG,     /* -2 critical low, -1 low, 0 normal, 1 high, 2 critical high */
+  CAL_SLOT_HUMAN,    /* 1 / 0 (a record without species is human) */
+  CAL_SLOT_DOG,
+  CAL_SLOT_CAT
 };
 
 /* Output columns. */
@@ -92,7 +95,7 @@ typedef struct {
   int header;                  /* write a CSV header line */
   int strict;                  /* stop at the first record with a problem */
   char delim;                  /* input delimiter */
-  long long first_line;        /* informational */
+  long long line_offset;       /* added to reported line numbers */
 } cal_cohort;
 
 typedef struct {
@@ -116,5 +119,14 @@ typedef int (*cal_cohort_progress)(void *ctx, long long records);
 int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_stats *st,
                    cal_cohort_progress progress, void *ctx, long long every,
                    char *err, size_t errlen);
+
+/* The same run split over `jobs` processes: the file at `path` (a regular
+ * file) is cut at record boundaries (quotes respected) into `jobs` byte
+ * ranges; each process classifies one range into a temporary file, and the
+ * outputs are concatenated in input order, so the result is the same as
+ * cal_cohort_run's. Falls back to one process for small files or jobs < 2.
+ * No progress callback. Returns as cal_cohort_run. POSIX only. */
+int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE *out,
+                        cal_cohort_stats *st, char *err, size_t errlen);
 
 #endif

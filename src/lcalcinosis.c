@@ -588,7 +588,7 @@ static int l_cohort_run(lua_State *L) {
   FILE *in = NULL, *out = NULL;
   cal_csv *r = NULL;
   char err[512];
-  int rc, oom = 0, spec = 1;
+  int rc, oom = 0, spec = 1, jobs;
   long long every;
   progress_ctx pc;
   luaL_checktype(L, spec, LUA_TTABLE);
@@ -655,6 +655,7 @@ static int l_cohort_run(lua_State *L) {
   in_path = field_str(L, spec, "input");
   out_path = field_str(L, spec, "output");
   every = (long long)field_int(L, spec, "every", 0);
+  jobs = field_int(L, spec, "jobs", 1);
   lua_getfield(L, spec, "progress");
   pc.L = L;
   pc.fn = lua_gettop(L);
@@ -670,6 +671,26 @@ static int l_cohort_run(lua_State *L) {
     cal_termmap_free(plan.findings);
     cal_termmap_free(plan.sites);
     return push_fail(L, "out of memory");
+  }
+  if (jobs > 1 && in_path && strcmp(in_path, "-") != 0) {
+    if (out_path && strcmp(out_path, "-") != 0) {
+      out = fopen(out_path, "wb");
+      if (!out) {
+        cal_termmap_free(plan.findings);
+        cal_termmap_free(plan.sites);
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: cannot open for writing", out_path);
+        return 2;
+      }
+    }
+    fflush(stdout);
+    rc = cal_cohort_run_jobs(&plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
+    if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }
+    else fflush(stdout);
+    cal_termmap_free(plan.findings);
+    cal_termmap_free(plan.sites);
+    if (rc != 0) return push_fail(L, err);
+    goto stats;
   }
   if (in_path && strcmp(in_path, "-") != 0) {
     in = fopen(in_path, "rb");
@@ -709,6 +730,7 @@ static int l_cohort_run(lua_State *L) {
   cal_termmap_free(plan.findings);
   cal_termmap_free(plan.sites);
   if (rc != 0) return push_fail(L, err);
+stats:
   lua_createtable(L, 0, 8);
   lua_pushinteger(L, (lua_Integer)st->records); lua_setfield(L, -2, "records");
   lua_pushinteger(L, (lua_Integer)st->with_problems); lua_setfield(L, -2, "with_problems");

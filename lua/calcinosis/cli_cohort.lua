@@ -130,6 +130,7 @@ function M.run(opts)
       ca_coefficient = opts.options and opts.options.ca_coefficient,
       progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
       every = opts.progress and 50000 or nil,
+      jobs = opts.jobs,
     })
   end
   local columns, cerr = stream.columns(list, rs)
@@ -258,6 +259,7 @@ function M.classify(args)
     ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
     format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
     options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
+    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil,
   }
   if progress then io.stderr:write("\n") end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end

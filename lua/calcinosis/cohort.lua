@@ -20,7 +20,8 @@ local core = require "calcinosis.core"
 local M = {}
 
 -- slot kinds and column kinds, matching src/cohort.h
-local SLOT = { none = 0, value = 1, age = 2, ckd_stage = 3, female = 4, male = 5, flag = 6 }
+local SLOT = { none = 0, value = 1, age = 2, ckd_stage = 3, female = 4, male = 5, flag = 6,
+  human = 7, dog = 8, cat = 9 }
 local COL = { id = 0, type = 1, score = 2, fired = 3, not_evaluable = 4, problems = 5, value = 6,
   let = 7, age = 8, sex = 9, ckd_stage = 10, line = 11 }
 M.COL = COL
@@ -173,6 +174,7 @@ function M.plan(ruleset, opts)
   for i, s in ipairs(c.slots) do
     local kind = SLOT[s.kind] or SLOT.none
     if s.kind == "sex" then kind = (s.sex == "M" or s.name == "male") and SLOT.male or SLOT.female end
+    if s.kind == "species" then kind = SLOT[s.name] or SLOT.none end
     local idx = (s.kind == "value" or s.kind == "flag") and core.analyte_index(s.name) or nil
     if (s.kind == "value" or s.kind == "flag") and not idx then kind = SLOT.none end
     slots[i] = { kind = kind, analyte = idx }
@@ -208,7 +210,8 @@ end
 
 --- Classifies a wide CSV cohort in C, streaming.
 -- @tparam table ruleset compiled ruleset
--- @tparam table opts as `plan`, plus `input` (path, or nil/"-" for stdin),
+-- @tparam table opts as `plan`, plus `jobs` (processes, for a file input),
+--   `input` (path, or nil/"-" for stdin),
 --   `output` (path, or nil/"-" for stdout), `progress` (function(records)
 --   called every `every` records; return true to stop)
 -- @treturn table|nil stats `{ records, with_problems, counts = {...}, stopped, stop_line, stop_message, warnings }`
@@ -218,6 +221,7 @@ function M.run_csv(ruleset, opts)
   if not plan then return nil, err end
   plan.input, plan.output = opts.input, opts.output
   plan.progress, plan.every = opts.progress, opts.every
+  plan.jobs = opts.jobs
   local stats, rerr = core.cohort_run(plan)
   if not stats then return nil, rerr end
   stats.types = {}

@@ -152,6 +152,18 @@ function M.labs(patient, options)
   return require("calcinosis.labs").compute(patient, options)
 end
 
+--- Classifies one patient: the ruleset's type, scores, fired rules with
+-- their actual values, not-evaluable rules, and the clinical enrichment
+-- (confidence, alternatives, alerts, missing inputs, work-up, referrals,
+-- treatments, prognosis, problems). See `calcinosis.classify`.
+-- @tparam table patient the patient record
+-- @tparam[opt] table ruleset a compiled ruleset (default: `calcinosis.rules.default()`)
+-- @tparam[opt] table options options of `calcinosis.labs`
+-- @treturn table result
+function M.classify(patient, ruleset, options)
+  return require("calcinosis.classify").classify(patient, ruleset, options)
+end
+
 -- Lazily loaded parts: the rule engine (LPeg) is needed only when rules are.
 local lazy = {
   rules = "calcinosis.rules",

@@ -682,6 +682,48 @@ M.conflicts = {
     },
     sources = { "S45", "S24" },
   },
+  -- The three below were added with the default ruleset (lua/calcinosis/rules/default.lua).
+  {
+    id = "canine_adrenal",
+    when = "Dog with hyperadrenocorticism (Cushing's) or steroid excess and calcium and phosphate normal " ..
+           "for a dog",
+    labels = { "metastatic", "idiopathic", "dystrophic" },
+    reason = "A seed document names overproduction of adrenal hormones (or steroid administration) the most " ..
+             "common cause of metastatic calcinosis cutis in dogs [seed:002]; the pathway defines metastatic " ..
+             "by abnormal serum Ca and/or P [S1], and DOMAIN.md has no source for this canine cause",
+    alternative_reason = {
+      metastatic = "seed 002: adrenal-hormone overproduction is the most common cause of metastatic " ..
+                   "calcinosis cutis in dogs [seed:002]",
+      idiopathic = "the pathway on serum values (normal for a dog) and no tissue damage gives idiopathic [S1][S38]",
+      dystrophic = "the pathway on serum values (normal for a dog) with tissue damage gives dystrophic [S1][S38]",
+    },
+    sources = { "seed:002", "S1", "S38" },
+  },
+  {
+    id = "low_ca_p_only",
+    when = "Calcium or phosphate below the reference range, none above",
+    labels = { "metastatic" },
+    reason = "The pathway's criterion for metastatic is an abnormal serum Ca and/or P [S1]; the sources " ..
+             "describe metastatic calcinosis with elevated calcium and/or phosphate [S2][seed:003][seed:004]",
+    alternative_reason = {
+      metastatic = "the pathway's criterion is an abnormal (not only a high) serum Ca and/or P [S1]",
+    },
+    sources = { "S1", "S2", "seed:003", "seed:004" },
+  },
+  {
+    id = "metastatic_cause_normal_labs",
+    when = "A listed metastatic cause with calcium and phosphate normal",
+    labels = { "metastatic", "dystrophic", "idiopathic" },
+    reason = "The pathway defines metastatic by abnormal serum Ca and/or P [S1][S2]; with both normal the " ..
+             "label rests on a listed cause of abnormal Ca/P metabolism [S2][S4][S5]",
+    alternative_reason = {
+      dystrophic = "calcium and phosphate are normal and local tissue damage or disease is present: the " ..
+                   "pathway gives dystrophic [S1]",
+      idiopathic = "calcium and phosphate are normal: the pathway (no tissue damage) gives idiopathic [S1]",
+      metastatic = "a listed cause of abnormal calcium/phosphate metabolism is present [S2][S4][S5]",
+    },
+    sources = { "S1", "S2", "S4", "S5" },
+  },
 }
 
 ---------------------------------------------------------------------------
@@ -799,6 +841,10 @@ M.missing = {
               sources = { "S34-DHVD", "S5" } },
   exposure_history = { text = "no therapy/procedure history at the lesion site: iatrogenic not assessed",
                        sources = { "S1", "S48" } },
+  age = { text = "age not given: age-specific (paediatric, neonatal) reference ranges and age patterns not applied",
+          sources = { "S34", "S35" } },
+  sex = { text = "sex not given: sex-specific reference ranges and the sex risk factor of calciphylaxis not applied",
+          sources = { "S34", "S18" } },
   biopsy = { text = "no histology: small-vessel calcification (calciphylaxis) not confirmed; biopsy is the " ..
              "definitive diagnosis", sources = { "S59", "S20" } },
 }

@@ -347,7 +347,6 @@ end
 --   `strict`, `header` (default true), `progress` (function(n))
 -- @treturn table stats `{ records, with_problems, types = { [type] = n }, stopped, stop_line, stop_message }`
 function M.classify_stream(ruleset, records, opts)
-  local calcinosis = require "calcinosis"
   local write = opts.write or function(...) io.stdout:write(...) end
   local format = opts.format or "csv"
   local stats = { records = 0, with_problems = 0, types = {} }
@@ -356,28 +355,21 @@ function M.classify_stream(ruleset, records, opts)
     for i, c in ipairs(opts.columns) do names[i] = csv_field(c.name) end
     write(table.concat(names, ","), "\n")
   end
-  local vocab_ok, vocab = pcall(require, "calcinosis.vocab")
+  local classify = require("calcinosis.classify").classify
   for rec in records do
     local p = rec.patient
-    local labs = calcinosis.labs(p, opts.options)
-    for _, m in ipairs(labs.problems) do rec.problems[#rec.problems + 1] = m end
-    if vocab_ok then
-      for _, kind in ipairs { "finding", "site" } do
-        local list = p[kind .. "s"]
-        if type(list) == "string" then list = split_terms(list); p[kind .. "s"] = list end
-        if type(list) == "table" then
-          local norm, probs = vocab.normalize_list(list, kind)
-          p[kind .. "s"] = norm
-          for _, m in ipairs(probs) do rec.problems[#rec.problems + 1] = m end
-        end
-      end
+    for _, kind in ipairs { "findings", "sites" } do
+      if type(p[kind]) == "string" then p[kind] = split_terms(p[kind]) end
     end
-    local ok, result = pcall(ruleset.classify, ruleset, p, opts.options)
+    local ok, result = pcall(classify, p, ruleset, opts.options)
+    local labs
     if not ok then
       rec.problems[#rec.problems + 1] = "could not classify: " .. tostring(result)
       result = { type = ruleset.compiled.label, score = 0, fired = {}, not_evaluable = {} }
+    else
+      labs = result.labs
+      for _, m in ipairs(result.problems or {}) do rec.problems[#rec.problems + 1] = m end
     end
-    for _, m in ipairs(result.problems or {}) do rec.problems[#rec.problems + 1] = m end
     result.label = ruleset.compiled.label
     if #rec.problems > 0 and opts.strict then
       stats.stopped, stats.stop_line, stats.stop_message = true, rec.line, table.concat(rec.problems, "; ")

@@ -217,6 +217,12 @@ M.terms = {
     group = "local_tissue_damage", label = "Rothmund–Thomson syndrome",
     synonyms = { "Rothmund-Thomson syndrome" }, icd10cm = {}, source = "[S4][S5]",
   },
+  inherited_ct_disorder = { -- added with the default ruleset: seed:003 lists the group by this name
+    group = "local_tissue_damage", label = "Inherited connective-tissue disorder (unspecified)",
+    synonyms = { "inherited diseases of connective tissue", "inherited connective tissue disorder",
+                 "inherited connective tissue disease" },
+    icd10cm = {}, source = "[S4][S5] seed:003",
+  },
 
   ---------------------------------------------------------------- metabolic causes
   ckd = {
@@ -331,7 +337,8 @@ M.terms = {
   },
   bone_metastases = {
     group = "metabolic_cause", label = "Bone metastases / destructive bone disease",
-    synonyms = { "bone metastasis", "skeletal metastases", "destructive bone disease" },
+    synonyms = { "bone metastasis", "skeletal metastases", "destructive bone disease",
+                 "metastatic disease" }, -- seed:002 lists "metastatic disease" with metastatic causes
     icd10cm = {}, source = "[S4][S5]",
   },
   hyperphosphatemia_familial = {
@@ -360,7 +367,7 @@ M.terms = {
   steroid_excess = {
     group = "metabolic_cause", label = "Steroid (corticosteroid) excess",
     synonyms = { "glucocorticoid excess", "corticosteroid excess", "steroid therapy",
-                 "exogenous steroids", "high steroid levels" },
+                 "exogenous steroids", "high steroid levels", "steroid administration" }, -- seed:002
     icd10cm = {},
     species = { "dog" },
     note = "seed:002: steroid administration or increased endogenous production (dogs)",
@@ -394,7 +401,8 @@ M.terms = {
   },
   calcium_electrode_paste = {
     group = "iatrogenic_exposure", label = "Calcium chloride electrode paste (EEG/EMG)",
-    synonyms = { "calcium chloride electrode paste", "electrode paste", "EEG paste", "EMG paste" },
+    synonyms = { "calcium chloride electrode paste", "electrode paste", "EEG paste", "EMG paste",
+                 "calcium containing electrodes", "calcium-containing electrodes" }, -- seed:004
     icd10cm = {}, source = "[S48][S53]",
   },
   calcium_alginate_dressing = {
@@ -823,6 +831,8 @@ M.implies = {
 -- and names the candidates.
 M.ambiguous = {
   dm = { "dermatomyositis", "diabetes" },
+  -- seed:004 "renal failure": chronic (metastatic cause [S2]) or acute (milk-alkali [S27])
+  renal_failure = { "ckd", "esrd", "acute_kidney_injury" },
 }
 
 ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 -- Names, types and units are resolved at compile time:
 --
 -- * a name is an input (an analyte or derived value of `calcinosis.labs`,
---   `age` in years, `ckd_stage` as 1..6, `female`/`male` as truth values), a
+--   `age` in years, `ckd_stage` as 1..6, `female`/`male` and
+--   `human`/`dog`/`cat` as truth values), a
 --   `let` (which may shadow a built-in derived value), or a `param`;
 -- * arithmetic works on numbers in canonical units; a number written with a
 --   unit (`10.5 mg/dL`, `2.62 mmol/L`, `18 years`) or a param with a unit is
@@ -67,6 +68,10 @@ local EXTRA_INPUTS = {
   ckd_stage = { unit = nil, kind = "ckd_stage" },
   female = { kind = "sex", ty = "bool", sex = "F" },
   male = { kind = "sex", ty = "bool", sex = "M" },
+  -- species as truth values (a record without species is human)
+  human = { kind = "species", ty = "bool" },
+  dog = { kind = "species", ty = "bool" },
+  cat = { kind = "species", ty = "bool" },
 }
 
 local FUNCS = { present = 1, missing = 1, min = 2, max = 2, abs = 1, high = 1, low = 1, normal = 1 }

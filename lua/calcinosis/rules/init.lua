@@ -501,8 +501,10 @@ local function fill(self, patient, options)
       local e = labs.ckd_stage
       if e and type(e.index) == "number" then v = e.index end
     elseif kind == "sex" then
-      local sex = patient.sex or labs.sex
+      local sex = labs.sex
       if sex == "F" or sex == "M" then v = (sex == s.sex) and 1 or 0 end
+    elseif kind == "species" then
+      v = ((labs.species or "human") == s.name) and 1 or 0
     elseif kind == "flag" then
       local e = labs[s.name]
       local f = e and (e.flag or e.qualitative)
@@ -523,6 +525,8 @@ local function fill_values(self, inputs)
     if kind == "sex" then
       local sex = inputs.sex
       if sex == "F" or sex == "M" then v = (sex == s.sex) and 1 or 0 end
+    elseif kind == "species" then
+      v = ((inputs.species or "human") == s.name) and 1 or 0
     elseif kind == "flag" then
       v = FLAG[inputs[s.name .. "_flag"]] or NaN
     else
@@ -608,7 +612,8 @@ end
 
 --- The input slots of the compiled program, in order (for C callers that
 -- fill the `vars` array themselves): a list of `{ kind, name }` where kind is
--- "value", "age", "ckd_stage", "sex" (name "female"/"male") or "flag".
+-- "value", "age", "ckd_stage", "sex" (name "female"/"male"), "species"
+-- (name "human"/"dog"/"cat") or "flag".
 function Ruleset:slots()
   local out = {}
   for i, s in ipairs(self.compiled.slots) do out[i] = { kind = s.kind, name = s.name } end

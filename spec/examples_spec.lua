@@ -1,0 +1,92 @@
+-- The example patients of examples/patients/: each gets its expected type
+-- and expected alternatives with the default ruleset, and RESULTS.md is up
+-- to date.
+local classify = require "calcinosis.classify"
+local json = require "calcinosis.json"
+
+local DIR = "examples/patients/"
+
+local function examples()
+  local list = {}
+  local p = io.popen("ls " .. DIR)
+  for name in p:lines() do
+    if name:match("%.json$") then list[#list + 1] = name end
+  end
+  p:close()
+  table.sort(list)
+  return list
+end
+
+local function read(name)
+  local f = assert(io.open(DIR .. name, "rb"))
+  local rec = assert(json.decode(f:read("a")))
+  f:close()
+  return rec
+end
+
+describe("example patients", function()
+  local names = examples()
+
+  it("are at least 20, covering every subtype, children, a dog and the conflicts", function()
+    assert.is_true(#names >= 20)
+    local types, child, dog, alts = {}, false, false, 0
+    for _, name in ipairs(names) do
+      local rec = read(name)
+      types[rec.expected_type] = true
+      local age = require("calcinosis").age_years(rec.age)
+      if age and age < 18 and (rec.species or "human") == "human" then child = true end
+      if rec.species == "dog" then dog = true end
+      if rec.expected_alternatives then alts = alts + 1 end
+    end
+    for _, t in ipairs { "dystrophic", "metastatic", "idiopathic", "iatrogenic", "calciphylaxis", "indeterminate" } do
+      assert.is_true(types[t] == true, t)
+    end
+    assert.is_true(child)
+    assert.is_true(dog)
+    assert.is_true(alts >= 5)
+  end)
+
+  for _, name in ipairs(names) do
+    it(name .. " gets its expected type and alternatives", function()
+      local rec = read(name)
+      local r = classify.classify(rec)
+      assert.equal(rec.expected_type, r.type)
+      local got = {}
+      for _, a in ipairs(r.alternatives) do
+        got[a.type] = true
+        assert.is_string(a.reason)
+        assert.is_true(#a.sources > 0)
+      end
+      for _, a in ipairs(rec.expected_alternatives or {}) do
+        assert.is_true(got[a] == true, name .. ": alternative " .. a)
+      end
+      -- well-formed result
+      assert.equal(0, #r.problems, table.concat(r.problems, "; "))
+      assert.is_true(r.confidence.value >= 0 and r.confidence.value <= 1)
+      assert.is_string(r.confidence.level)
+      for _, f in ipairs(r.fired) do
+        assert.is_string(f.because)
+        assert.is_string(f.source)
+        assert.is_number(f.weight)
+        assert.is_table(f.values)
+      end
+      for _, m in ipairs(r.missing) do assert.is_string(m.text) end
+      for _, w in ipairs(r.workup) do assert.is_string(w.test) end
+      for _, x in ipairs(r.referrals) do assert.is_string(x.specialty) end
+      for _, t in ipairs(r.treatments) do
+        assert.is_string(t.indication)
+        assert.is_string(t.evidence)
+      end
+      for _, p in ipairs(r.prognosis) do assert.is_string(p.text) end
+      assert.matches("Research tool, not a diagnosis", r.disclaimer, 1, true)
+    end)
+  end
+
+  it("RESULTS.md is up to date (regenerate with lua5.4 examples/patients/make-results.lua)", function()
+    local build = dofile(DIR .. "make-results.lua")
+    local f = assert(io.open(DIR .. "RESULTS.md", "rb"))
+    local text = f:read("a")
+    f:close()
+    assert.equal(build(), text)
+  end)
+end)
