@@ -334,6 +334,43 @@ describe("cohort: the Lua streaming path", function()
   end)
 end)
 
+describe("the Lua API for cohorts", function()
+  it("ruleset:classify_stream writes one row per record", function()
+    local rows = {}
+    local records = require("calcinosis.stream").csv(tmp(SMALL))
+    local stats = bench:classify_stream(records, { columns = "id,type", write = function(...) rows[#rows + 1] = table.concat { ... } end })
+    assert.equal(6, stats.records)
+    assert.equal("id,type\n", rows[1])
+    assert.equal("P3,idiopathic\n", rows[4])
+  end)
+  it("calcinosis.compare(results_a, results_b): counts, kappa, changes", function()
+    local calcinosis = require "calcinosis"
+    local strict = assert(rules.load("examples/variant_strict.lua"))
+    local patients = {
+      { id = "A", age = 12, sites = { "face" } },
+      { id = "B", age = 60, sex = "F", labs = { calcium = 9.5, albumin = 4.0, phosphate = 3.5 } },
+      { id = "C", age = 40, findings = { "iv_calcium" } },
+    }
+    local ra, rb = {}, {}
+    for i, p in ipairs(patients) do
+      ra[i] = bench:classify(p); ra[i].id = p.id
+      rb[i] = strict:classify(p); rb[i].id = p.id
+    end
+    local c = calcinosis.compare(ra, rb)
+    assert.equal(3, c.n)
+    assert.same({ idiopathic = 2, iatrogenic = 1 }, c.counts[1])
+    assert.same({ idiopathic = 1, iatrogenic = 1, indeterminate = 1 }, c.counts[2])
+    local p = c.pairs[1]
+    assert.equal(1, p.changed)
+    assert.same({ id = "A", from = "idiopathic", to = "indeterminate", only_in_a = { "idiopathic.young" }, only_in_b = {} },
+      p.changes[1])
+    -- po = 2/3; pe = (2/3)(1/3) + (1/3)(1/3) = 1/3; kappa = (2/3 - 1/3) / (2/3) = 1/2
+    assert.near(0.5, p.kappa, 1e-12)
+    assert.has_error(function() calcinosis.compare(ra) end)
+    assert.is_nil((calcinosis.compare(ra, { rb[1] })))
+  end)
+end)
+
 describe("calcinosis classify / compare / sweep (the command)", function()
   local small = tmp(SMALL)
   it("exit 0 when all is well", function()
@@ -362,6 +399,20 @@ describe("calcinosis classify / compare / sweep (the command)", function()
       local _, rc = sh("lua5.4 bin/calcinosis " .. args)
       assert.equal(2, rc, args)
     end
+  end)
+  it("a progress line on stderr only when it is a terminal", function()
+    local parts = { HEADER }
+    for i = 1, 60000 do parts[#parts + 1] = ("P%d,60,F,9.5,4.0,3.5,0.8,,,trauma,hands\n"):format(i) end
+    local input, out = tmp(table.concat(parts)), tmp()
+    local cmd = "lua5.4 bin/calcinosis classify --rules bench/bench-v1.lua -o " .. out .. " " .. input
+    local quiet = sh(cmd .. " 2>&1")
+    assert.equal("", quiet)
+    -- script(1) gives the command a terminal
+    local p = io.popen("script -q -c '" .. cmd .. "' /dev/null 2>&1")
+    local tty = p:read("a")
+    p:close()
+    assert.matches("50000 records, %d+ records/s, %d+%%, %d+s left", tty)
+    assert.equal(60001, #lines(slurp(out)))
   end)
   it("--help for the command and each subcommand", function()
     for _, c in ipairs { "classify", "compare", "sweep" } do

@@ -390,6 +390,11 @@ static void read_lab(const cal_cohort *plan, const in_col *c, const cal_field *f
   if (n == 0) return;
   q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
+  if (cal_parse_double(p, n, &v)) { /* the common case: a plain number */
+    k = 0;
+    numend = n;
+    goto parsed;
+  }
   if (n > 0 && (p[0] == '<' || p[0] == '>')) { k = 1; if (n > 1 && p[1] == '=') k = 2; }
   while (k < n && p[k] == ' ') k++;
   numend = k;
@@ -406,6 +411,7 @@ static void read_lab(const cal_cohort *plan, const in_col *c, const cal_field *f
     problem(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
     return;
   }
+parsed:
   if (v < 0) {
     problem(pb, "%s: value %.*s is negative", c->name, (int)(numend - k), p + k);
     return;

@@ -164,6 +164,58 @@ function M.classify(patient, ruleset, options)
   return require("calcinosis.classify").classify(patient, ruleset, options)
 end
 
+--- Compares two (or more) lists of classification results of the same
+-- patients, in the same order: the counts by type under each, the confusion
+-- matrix and Cohen's kappa of each pair, and the patients whose type changes
+-- with the rules that made the difference.
+-- @tparam table results_a list of results (`{ id =, type =, fired = {...} }`,
+--   as `classify` returns; `fired` may hold rule ids or `{ id = }` tables)
+-- @tparam table results_b list of results
+-- @param ... more lists
+-- @treturn table `{ n, names, labels, counts = { {type = n} ... }, pairs = { { a, b, matrix, kappa, changed, changes } } }`
+function M.compare(results_a, results_b, ...)
+  local lists = { results_a, results_b, ... }
+  for i, l in ipairs(lists) do
+    if type(l) ~= "table" then
+      error(("calcinosis.compare: bad argument #%d (table expected, got %s)"):format(i, type(l)), 2)
+    end
+  end
+  if #lists < 2 then error("calcinosis.compare: give at least two lists of results", 2) end
+  local n = #lists[1]
+  for i, l in ipairs(lists) do
+    if #l ~= n then return nil, ("list %d has %d results, list 1 has %d"):format(i, #l, n) end
+  end
+  local labels, seen, names = {}, {}, {}
+  local order = { "calciphylaxis", "iatrogenic", "metastatic", "dystrophic", "idiopathic", "indeterminate" }
+  for i, l in ipairs(lists) do
+    names[i] = (l[1] and (l[1].name or (l[1].ruleset and l[1].ruleset.name))) or ("list " .. i)
+    for j = 1, i - 1 do if names[j] == names[i] then names[i] = names[i] .. "#" .. i end end
+    for _, r in ipairs(l) do seen[r.type] = true end
+  end
+  for _, t in ipairs(order) do if seen[t] then labels[#labels + 1] = t; seen[t] = nil end end
+  local rest = {}
+  for t in pairs(seen) do rest[#rest + 1] = t end
+  table.sort(rest)
+  for _, t in ipairs(rest) do labels[#labels + 1] = t end
+  local k = 0
+  local function ids(fired)
+    local t = {}
+    for i, f in ipairs(fired or {}) do t[i] = type(f) == "table" and f.id or f end
+    return t
+  end
+  local function next_rows()
+    k = k + 1
+    if k > n then return nil end
+    local rows = {}
+    for i, l in ipairs(lists) do
+      local r = l[k]
+      rows[i] = { id = r.id or (r.patient and r.patient.id) or k, type = r.type, fired = ids(r.fired) }
+    end
+    return rows
+  end
+  return require("calcinosis.cli_cohort").compare_rows(names, next_rows, labels, math.huge)
+end
+
 -- Lazily loaded parts: the rule engine (LPeg) is needed only when rules are.
 local lazy = {
   rules = "calcinosis.rules",

@@ -598,6 +598,26 @@ function Ruleset:classify(patient, options)
   return result
 end
 
+--- Classifies a stream of records and writes one row per record (see
+-- `calcinosis.stream`): `records` is an iterator of `{ patient =, line =,
+-- problems = {} }` (from `stream.csv(path)` or `stream.ndjson(path)`), `opts`
+-- as `stream.classify_stream` (`columns`, `format`, `write`, `strict`).
+-- @tparam function records
+-- @tparam table opts
+-- @treturn table stats
+function Ruleset:classify_stream(records, opts)
+  local stream = require "calcinosis.stream"
+  opts = opts or {}
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  if o.columns == nil or type(o.columns) == "string" then
+    local cols, err = stream.columns(o.columns or "id,type,score,fired,problems", self)
+    if not cols then error(err, 2) end
+    o.columns = cols
+  end
+  return stream.classify_stream(self, records, o)
+end
+
 --- Classifies plain inputs, without `calcinosis.labs` and without
 -- explanations (for cohorts whose values are already in canonical units).
 -- @tparam table inputs `{ calcium = 10.2, age = 54, sex = "F", calcium_flag =
