@@ -672,65 +672,47 @@ static int l_cohort_run(lua_State *L) {
     cal_termmap_free(plan.sites);
     return push_fail(L, "out of memory");
   }
-  if (jobs > 1 && in_path && strcmp(in_path, "-") != 0) {
-    if (out_path && strcmp(out_path, "-") != 0) {
+  {
+    int parallel = jobs > 1 && in_path && strcmp(in_path, "-") != 0;
+    const char *open_error = NULL, *bad_path = NULL;
+    if (!parallel && in_path && strcmp(in_path, "-") != 0) {
+      in = fopen(in_path, "rb");
+      if (!in) { open_error = "%s: cannot open for reading"; bad_path = in_path; }
+    }
+    if (!open_error && out_path && strcmp(out_path, "-") != 0) {
       out = fopen(out_path, "wb");
-      if (!out) {
-        cal_termmap_free(plan.findings);
-        cal_termmap_free(plan.sites);
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: cannot open for writing", out_path);
-        return 2;
-      }
+      if (!out) { open_error = "%s: cannot open for writing"; bad_path = out_path; }
+    }
+    if (open_error) {
+      if (in) fclose(in);
+      cal_termmap_free(plan.findings);
+      cal_termmap_free(plan.sites);
+      lua_pushnil(L);
+      lua_pushfstring(L, open_error, bad_path);
+      return 2;
     }
     fflush(stdout);
-    rc = cal_cohort_run_jobs(&plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
+    if (parallel) {
+      rc = cal_cohort_run_jobs(&plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
+    } else {
+      pc.in = in;
+      r = in ? cal_csv_open_file(in, plan.delim) : cal_csv_open_fd(0, plan.delim);
+      if (!r) {
+        rc = -1;
+        snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
+      } else {
+        rc = cal_cohort_run(&plan, r, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
+                            every, err, sizeof err);
+      }
+      cal_csv_close(r);
+      if (in) fclose(in);
+    }
     if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }
     else fflush(stdout);
     cal_termmap_free(plan.findings);
     cal_termmap_free(plan.sites);
     if (rc != 0) return push_fail(L, err);
-    goto stats;
   }
-  if (in_path && strcmp(in_path, "-") != 0) {
-    in = fopen(in_path, "rb");
-    if (!in) {
-      cal_termmap_free(plan.findings);
-      cal_termmap_free(plan.sites);
-      lua_pushnil(L);
-      lua_pushfstring(L, "%s: cannot open for reading", in_path);
-      return 2;
-    }
-  }
-  if (out_path && strcmp(out_path, "-") != 0) {
-    out = fopen(out_path, "wb");
-    if (!out) {
-      if (in) fclose(in);
-      cal_termmap_free(plan.findings);
-      cal_termmap_free(plan.sites);
-      lua_pushnil(L);
-      lua_pushfstring(L, "%s: cannot open for writing", out_path);
-      return 2;
-    }
-  }
-  pc.in = in;
-  r = in ? cal_csv_open_file(in, plan.delim) : cal_csv_open_fd(0, plan.delim);
-  if (!r) {
-    rc = -1;
-    snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
-  } else {
-    fflush(stdout);
-    rc = cal_cohort_run(&plan, r, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
-                        every, err, sizeof err);
-  }
-  cal_csv_close(r);
-  if (in) fclose(in);
-  if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }
-  else fflush(stdout);
-  cal_termmap_free(plan.findings);
-  cal_termmap_free(plan.sites);
-  if (rc != 0) return push_fail(L, err);
-stats:
   lua_createtable(L, 0, 8);
   lua_pushinteger(L, (lua_Integer)st->records); lua_setfield(L, -2, "records");
   lua_pushinteger(L, (lua_Integer)st->with_problems); lua_setfield(L, -2, "with_problems");

@@ -91,7 +91,7 @@ static double rd_f64(reader *r) {
 
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
-static void build_fast(cal_program *p);
+static int build_fast(cal_program *p);
 
 cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen) {
   reader r;
@@ -201,7 +201,11 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
     free(mem);
     return NULL;
   }
-  build_fast(p); /* on failure (out of memory) the plain code runs */
+  if (!build_fast(p)) {
+    free(mem);
+    fail(err, errlen, "out of memory loading a program");
+    return NULL;
+  }
   return p;
 }
 
@@ -362,7 +366,7 @@ typedef struct {
 static int is_src(unsigned op) { return op == CAL_OP_VAR || op == CAL_OP_LET || op == CAL_OP_COUNT; }
 static int is_cmp(unsigned op) { return op >= CAL_OP_LT && op <= CAL_OP_NE; }
 
-static void build_fast(cal_program *p) {
+static int build_fast(cal_program *p) {
   uint32_t nblocks = (uint32_t)p->nlets + p->nrules, bi, i;
   fx *out = (fx *)malloc(sizeof(fx) * (p->ncode ? p->ncode : 1));
   uint32_t *starts = (uint32_t *)malloc(sizeof(uint32_t) * (nblocks ? nblocks : 1));
@@ -371,7 +375,7 @@ static void build_fast(cal_program *p) {
   uint32_t n = 0;
   if (!out || !starts || !map || !target) {
     free(out); free(starts); free(map); free(target);
-    return;
+    return 0;
   }
   for (i = 0; i < p->ncode; i++) {
     unsigned op = CAL_INSTR_OP(p->code[i]);
@@ -452,6 +456,7 @@ static void build_fast(cal_program *p) {
   free(target);
   p->fast = out;
   p->fast_start = starts;
+  return 1;
 }
 
 /* ---- interpreter ---- */
@@ -489,70 +494,36 @@ static int popcount64(uint64_t x) {
     st[sp - 1] = (expr); \
   } while (0)
 
-static double run_block(const cal_program *p, const double *vars, const uint64_t *terms,
-                        const double *lets, uint32_t pc) {
-  double st[CAL_VM_STACK];
-  int sp = 0;
-  for (;;) {
-    uint32_t ins = p->code[pc];
-    uint32_t arg = CAL_INSTR_ARG(ins);
-    switch ((cal_op)CAL_INSTR_OP(ins)) {
-      case CAL_OP_CONST: st[sp++] = p->consts[arg]; break;
-      case CAL_OP_VAR: st[sp++] = vars[arg]; break;
-      case CAL_OP_LET: st[sp++] = lets[arg]; break;
-      case CAL_OP_COUNT: {
-        const uint64_t *set = p->sets + (size_t)arg * p->term_words;
-        int n = 0;
-        unsigned w;
-        for (w = 0; w < p->term_words; w++) n += popcount64(set[w] & terms[w]);
-        st[sp++] = (double)n;
-        break;
+/* The stack operations both interpreters share (they use st and sp). */
+#define STACK_OPS \
+      case CAL_OP_ISNUM: st[sp - 1] = isnan(st[sp - 1]) ? 0.0 : 1.0; break; \
+      case CAL_OP_NOT: \
+        if (!isnan(st[sp - 1])) st[sp - 1] = st[sp - 1] == 0 ? 1.0 : 0.0; \
+        break; \
+      case CAL_OP_NEG: st[sp - 1] = -st[sp - 1]; break; \
+      case CAL_OP_ABS: st[sp - 1] = fabs(st[sp - 1]); break; \
+      case CAL_OP_ADD: ARITH(a_ + b_); break; \
+      case CAL_OP_SUB: ARITH(a_ - b_); break; \
+      case CAL_OP_MUL: ARITH(a_ * b_); break; \
+      case CAL_OP_DIV: ARITH(a_ / b_); break; \
+      case CAL_OP_POW: ARITH((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break; \
+      case CAL_OP_MIN: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ < a_ ? b_ : a_)); break; \
+      case CAL_OP_MAX: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ > a_ ? b_ : a_)); break; \
+      case CAL_OP_LT: CMP(a_ < b_); break; \
+      case CAL_OP_LE: CMP(a_ <= b_); break; \
+      case CAL_OP_GT: CMP(a_ > b_); break; \
+      case CAL_OP_GE: CMP(a_ >= b_); break; \
+      case CAL_OP_EQ: CMP(a_ == b_); break; \
+      case CAL_OP_NE: CMP(a_ != b_); break; \
+      case CAL_OP_AND: ARITH(truth_and(a_, b_)); break; \
+      case CAL_OP_OR: ARITH(truth_or(a_, b_)); break; \
+      case CAL_OP_SEL: { \
+        double b = st[--sp], a = st[--sp], c = st[sp - 1]; \
+        if (isnan(c)) st[sp - 1] = (a == b) ? a : NAN; \
+        else st[sp - 1] = c != 0 ? a : b; \
+        break; \
       }
-      case CAL_OP_ISNUM: st[sp - 1] = isnan(st[sp - 1]) ? 0.0 : 1.0; break;
-      case CAL_OP_NOT:
-        if (!isnan(st[sp - 1])) st[sp - 1] = st[sp - 1] == 0 ? 1.0 : 0.0;
-        break;
-      case CAL_OP_NEG: st[sp - 1] = -st[sp - 1]; break;
-      case CAL_OP_ABS: st[sp - 1] = fabs(st[sp - 1]); break;
-      case CAL_OP_ADD: ARITH(a_ + b_); break;
-      case CAL_OP_SUB: ARITH(a_ - b_); break;
-      case CAL_OP_MUL: ARITH(a_ * b_); break;
-      case CAL_OP_DIV: ARITH(a_ / b_); break;
-      case CAL_OP_POW: ARITH((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break;
-      case CAL_OP_MIN: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ < a_ ? b_ : a_)); break;
-      case CAL_OP_MAX: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ > a_ ? b_ : a_)); break;
-      case CAL_OP_LT: CMP(a_ < b_); break;
-      case CAL_OP_LE: CMP(a_ <= b_); break;
-      case CAL_OP_GT: CMP(a_ > b_); break;
-      case CAL_OP_GE: CMP(a_ >= b_); break;
-      case CAL_OP_EQ: CMP(a_ == b_); break;
-      case CAL_OP_NE: CMP(a_ != b_); break;
-      case CAL_OP_AND: ARITH(truth_and(a_, b_)); break;
-      case CAL_OP_OR: ARITH(truth_or(a_, b_)); break;
-      case CAL_OP_SEL: {
-        double b = st[--sp], a = st[--sp], c = st[sp - 1];
-        if (isnan(c)) st[sp - 1] = (a == b) ? a : NAN;
-        else st[sp - 1] = c != 0 ? a : b;
-        break;
-      }
-      case CAL_OP_ANDJ:
-        if (st[sp - 1] == 0) {
-          pc = arg;
-          continue;
-        }
-        break;
-      case CAL_OP_ORJ:
-        if (st[sp - 1] != 0 && !isnan(st[sp - 1])) {
-          pc = arg;
-          continue;
-        }
-        break;
-      case CAL_OP_RET: return st[sp - 1];
-      case CAL_OP_COUNT_: return NAN; /* rejected by the verifier */
-    }
-    pc++;
-  }
-}
+
 
 static inline double fx_src(unsigned kind, uint32_t a, const cal_program *p, const double *vars,
                      const uint64_t *terms, const double *lets) {
@@ -613,33 +584,7 @@ static double run_fast(const cal_program *p, const double *vars, const uint64_t 
       case CAL_OP_VAR: st[sp++] = vars[f->a]; break;
       case CAL_OP_LET: st[sp++] = lets[f->a]; break;
       case CAL_OP_COUNT: st[sp++] = fx_src(CAL_OP_COUNT, f->a, p, vars, terms, lets); break;
-      case CAL_OP_ISNUM: st[sp - 1] = isnan(st[sp - 1]) ? 0.0 : 1.0; break;
-      case CAL_OP_NOT:
-        if (!isnan(st[sp - 1])) st[sp - 1] = st[sp - 1] == 0 ? 1.0 : 0.0;
-        break;
-      case CAL_OP_NEG: st[sp - 1] = -st[sp - 1]; break;
-      case CAL_OP_ABS: st[sp - 1] = fabs(st[sp - 1]); break;
-      case CAL_OP_ADD: ARITH(a_ + b_); break;
-      case CAL_OP_SUB: ARITH(a_ - b_); break;
-      case CAL_OP_MUL: ARITH(a_ * b_); break;
-      case CAL_OP_DIV: ARITH(a_ / b_); break;
-      case CAL_OP_POW: ARITH((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break;
-      case CAL_OP_MIN: ARITH((isnan(a_) || isnan(b_)) ? NAN : (a_ < b_ ? a_ : b_)); break;
-      case CAL_OP_MAX: ARITH((isnan(a_) || isnan(b_)) ? NAN : (a_ > b_ ? a_ : b_)); break;
-      case CAL_OP_LT: CMP(a_ < b_); break;
-      case CAL_OP_LE: CMP(a_ <= b_); break;
-      case CAL_OP_GT: CMP(a_ > b_); break;
-      case CAL_OP_GE: CMP(a_ >= b_); break;
-      case CAL_OP_EQ: CMP(a_ == b_); break;
-      case CAL_OP_NE: CMP(a_ != b_); break;
-      case CAL_OP_AND: ARITH(truth_and(a_, b_)); break;
-      case CAL_OP_OR: ARITH(truth_or(a_, b_)); break;
-      case CAL_OP_SEL: {
-        double b = st[--sp], a = st[--sp], c = st[sp - 1];
-        if (isnan(c)) st[sp - 1] = (a == b) ? a : NAN;
-        else st[sp - 1] = c != 0 ? a : b;
-        break;
-      }
+      STACK_OPS
       case CAL_OP_ANDJ:
         if (st[sp - 1] == 0) { pc = f->a; continue; }
         break;
@@ -658,26 +603,17 @@ int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
   unsigned i, n = p->nsubtypes, ntop = 0;
   double best;
   int type = 0;
-  if (p->fast) {
-    const uint32_t *fs = p->fast_start;
-    for (i = 0; i < p->nlets; i++) out->lets[i] = run_fast(p, vars, terms, out->lets, fs[i]);
-  } else {
-    for (i = 0; i < p->nlets; i++) out->lets[i] = run_block(p, vars, terms, out->lets, p->lets[i].start);
-  }
+  for (i = 0; i < p->nlets; i++) out->lets[i] = run_fast(p, vars, terms, out->lets, p->fast_start[i]);
   for (i = 0; i < n; i++) out->score[i] = 0;
   for (i = 0; i < p->nrules; i++) {
     const cal_rule *r = &p->rules[i];
+    const fx *f = (const fx *)p->fast + p->fast_start[p->nlets + i];
     double v;
-    if (p->fast) {
-      const fx *f = (const fx *)p->fast + p->fast_start[p->nlets + i];
-      if (f->op == FX_CMPK_RET) v = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, out->lets), f->k);
-      else if (f->op == FX_CMP2_RET)
-        v = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, out->lets),
-                   fx_src(f->kb, f->b, p, vars, terms, out->lets));
-      else v = run_fast(p, vars, terms, out->lets, p->fast_start[p->nlets + i]);
-    } else {
-      v = run_block(p, vars, terms, out->lets, r->start);
-    }
+    if (f->op == FX_CMPK_RET) v = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, out->lets), f->k);
+    else if (f->op == FX_CMP2_RET)
+      v = fx_cmp(f->sub, fx_src(f->ka, f->a, p, vars, terms, out->lets),
+                 fx_src(f->kb, f->b, p, vars, terms, out->lets));
+    else v = run_fast(p, vars, terms, out->lets, p->fast_start[p->nlets + i]);
     if (isnan(v)) {
       out->state[i] = CAL_UNKNOWN;
     } else if (v != 0) {

@@ -131,8 +131,9 @@ typedef struct {
   const unsigned char *meta;
   uint64_t hash;                /* FNV-1a 64 of the loaded bytes (0 if built by hand) */
   /* Built by cal_vm_load after verification: the same code with common
-   * sequences fused and constants inlined (see vm.c, "fast code"); NULL
-   * for a program built by hand, which then runs the plain code. */
+   * sequences fused and constants inlined (see vm.c, "fast code"), which is
+   * what cal_vm_run executes. cal_vm_load is the only way to make a
+   * runnable program. */
   const void *fast;
   const uint32_t *fast_start;   /* nlets + nrules entry points into fast */
 } cal_program;
@@ -161,7 +162,7 @@ void cal_vm_free(cal_program *p);
  * is safe to run, else 0 with a message in err. Allocates a scratch array. */
 int cal_vm_verify(const cal_program *p, char *err, size_t errlen);
 
-/* Run a verified program on one patient. vars has p->nvars doubles (NaN =
+/* Run a program made by cal_vm_load on one patient. vars has p->nvars doubles (NaN =
  * missing); terms has p->term_words words (bit t set = term t present).
  * Fills *out. No allocation; returns out->type. */
 int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
