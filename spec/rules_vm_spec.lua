@@ -266,7 +266,7 @@ describe("rule VM", function()
       if k == 9 then return ("%s(%s)"):format(({ "present", "missing" })[R(2)], gen_num(d + 1)) end
       return ("at least %d findings in S"):format(R(0, 3))
     end
-    it("on 300 random rulesets x 20 random inputs", function()
+    it("on 300 random rulesets x 20 random inputs (one by one and in batches)", function()
       local mismatches, skipped = {}, 0
       for _ = 1, 300 do
         local conds = {}
@@ -284,6 +284,7 @@ describe("rule VM", function()
           assert.matches("different units", err, 1, true)
           skipped = skipped + 1
         end
+        local batch_rows = {}
         for _ = 1, rs and 20 or 0 do
           local p = { findings = {} }
           for _, n in ipairs(nums) do
@@ -293,6 +294,13 @@ describe("rule VM", function()
             if R() < 0.4 then p.findings[#p.findings + 1] = t end
           end
           rs:evaluate(p)
+          -- the batch interpreter (cohort runs) on the same inputs
+          local vars = {}
+          for i = 1, #rs.compiled.slots do vars[i] = rs._vars[i] end
+          local terms = {}
+          for i, t in ipairs(rs._terms) do terms[i] = t end
+          batch_rows[#batch_rows + 1] = { vars = vars, terms = terms, state = {}, lets = { rs._lets[1] } }
+          for i = 1, #rs.compiled.rules do batch_rows[#batch_rows].state[i] = rs._state[i] end
           local want, wlets = rs:reference(p, "values")
           for i = 1, #want do
             if rs._state[i] ~= want[i] and #mismatches < 5 then
@@ -303,6 +311,23 @@ describe("rule VM", function()
           local a, b = rs._lets[1], wlets[1]
           if not (a == b or (a ~= a and b ~= b)) and #mismatches < 5 then
             mismatches[#mismatches + 1] = ("let: VM %s, reference %s"):format(a, b)
+          end
+        end
+        if rs then
+          local vl, tl = {}, {}
+          for i, row in ipairs(batch_rows) do vl[i], tl[i] = row.vars, row.terms end
+          local got = require("calcinosis.core").vm_run_batch(rs.program, vl, tl)
+          for i, row in ipairs(batch_rows) do
+            for k, st in ipairs(row.state) do
+              if got[i].state[k] ~= st and #mismatches < 5 then
+                mismatches[#mismatches + 1] = ("batch: %s: %d, one by one %d"):format(rs.compiled.rules[k].when,
+                  got[i].state[k], st)
+              end
+            end
+            local a, b = got[i].lets[1], row.lets[1]
+            if not (a == b or (a ~= a and b ~= b)) and #mismatches < 5 then
+              mismatches[#mismatches + 1] = ("batch let: %s, one by one %s"):format(a, b)
+            end
           end
         end
       end

@@ -693,13 +693,13 @@ static const char *type_name(const cal_cohort *plan, int type) {
   return plan->type_names[type];
 }
 
-static void out_ids(outbuf *o, const cal_cohort *plan, const size_t *idlen, const cal_vm_result *res,
-                    int state, int json) {
+static void out_ids(outbuf *o, const cal_cohort *plan, const size_t *idlen, const cal_vm_batch *b,
+                    size_t row, int state, int json) {
   size_t i, n = plan->nrules < plan->prog->nrules ? plan->nrules : plan->prog->nrules;
   int first = 1;
   if (json) out_char(o, '[');
   for (i = 0; i < n; i++) {
-    if (res->state[i] != state) continue;
+    if (b->state[i * b->cap + row] != state) continue;
     if (!first) out_char(o, json ? ',' : ';');
     first = 0;
     if (json) out_json_string(o, plan->rule_ids[i], idlen[i]);
@@ -708,8 +708,44 @@ static void out_ids(outbuf *o, const cal_cohort *plan, const size_t *idlen, cons
   if (json) out_char(o, ']');
 }
 
-static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, const record *r,
-                      const cal_vm_result *res, const problems *pb, long long line) {
+typedef struct {
+  char *buf;
+  size_t len, cap;
+} arena;
+
+/* Appends n bytes; stores their offset. Returns 0 when out of memory. */
+static int arena_add(arena *a, const char *s, size_t n, size_t *off) {
+  *off = a->len;
+  if (n == 0) return 1;
+  if (a->len + n > a->cap) {
+    size_t c = a->cap ? a->cap : 4096;
+    char *nb;
+    while (c < a->len + n) c *= 2;
+    nb = realloc(a->buf, c);
+    if (!nb) return 0;
+    a->buf = nb;
+    a->cap = c;
+  }
+  memcpy(a->buf + a->len, s, n);
+  a->len += n;
+  return 1;
+}
+
+/* A record waiting in the batch for its classification. */
+typedef struct {
+  record rec;          /* rec.id is not used: the id is in the arena */
+  size_t id_off, id_len, pb_off, pb_len;
+  int pb_count;
+  long long line;
+} row_t;
+
+static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, const row_t *rw,
+                      const char *abuf, const cal_vm_batch *b, size_t row) {
+  const record *r = &rw->rec;
+  const char *rid = rw->id_len ? abuf + rw->id_off : NULL;
+  const char *ptext = abuf ? abuf + rw->pb_off : "";
+  int type = b->type[row];
+  long long line = rw->line;
   size_t i;
   int json = plan->ndjson;
   if (json) out_char(o, '{');
@@ -724,29 +760,32 @@ static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, co
     }
     switch (c->kind) {
     case CAL_COL_ID:
-      if (json) out_json_string(o, r->id ? r->id : "", r->id ? r->idlen : 0);
-      else if (r->id) out_csv_field(o, r->id, r->idlen);
+      if (json) out_json_string(o, rid ? rid : "", rw->id_len);
+      else if (rid) out_csv_field(o, rid, rw->id_len);
       break;
     case CAL_COL_TYPE: {
-      const char *t = type_name(plan, res->type);
+      const char *t = type_name(plan, type);
       if (json) out_json_string(o, t, strlen(t));
       else out_bytes(o, t, strlen(t));
       break;
     }
     case CAL_COL_SCORE:
-      v = res->type < 0 ? 0 : res->best;
+      v = type < 0 ? 0 : b->best[row];
       numeric = 1;
       break;
-    case CAL_COL_FIRED: out_ids(o, plan, idlen, res, CAL_TRUE, json); break;
-    case CAL_COL_NOT_EVALUABLE: out_ids(o, plan, idlen, res, CAL_UNKNOWN, json); break;
+    case CAL_COL_FIRED: out_ids(o, plan, idlen, b, row, CAL_TRUE, json); break;
+    case CAL_COL_NOT_EVALUABLE: out_ids(o, plan, idlen, b, row, CAL_UNKNOWN, json); break;
     case CAL_COL_PROBLEMS:
       if (json) {
-        if (pb->count) out_json_string(o, pb->text, pb->len);
+        if (rw->pb_count) out_json_string(o, ptext, rw->pb_len);
         else out_bytes(o, "null", 4);
-      } else if (pb->count) out_csv_field(o, pb->text, pb->len);
+      } else if (rw->pb_count) out_csv_field(o, ptext, rw->pb_len);
       break;
     case CAL_COL_VALUE: v = r->v[c->index]; numeric = 1; break;
-    case CAL_COL_LET: v = c->index < plan->prog->nlets ? res->lets[c->index] : NAN; numeric = 1; break;
+    case CAL_COL_LET:
+      v = c->index < plan->prog->nlets ? b->lets[(size_t)c->index * b->cap + row] : NAN;
+      numeric = 1;
+      break;
     case CAL_COL_AGE: v = r->age; numeric = 1; break;
     case CAL_COL_SEX: {
       const char *s = r->sex == 1 ? "F" : r->sex == 2 ? "M" : "";
@@ -772,6 +811,22 @@ static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, co
   out_char(o, '\n');
 }
 
+/* Classifies the rows waiting in the batch and writes them in order. */
+static void flush_batch(outbuf *o, const cal_cohort *plan, const size_t *idlen, cal_vm_batch *b,
+                        const row_t *rows, size_t n, arena *ar, cal_cohort_stats *st) {
+  size_t i;
+  cal_vm_run_batch(plan->prog, b, n);
+  for (i = 0; i < n; i++) {
+    int t = b->type[i];
+    write_row(o, plan, idlen, &rows[i], ar->buf, b, i);
+    st->records++;
+    if (rows[i].pb_count) st->with_problems++;
+    if (t >= 0 && t < CAL_VM_MAX_SUBTYPES) st->counts[t]++;
+    else st->counts[CAL_VM_MAX_SUBTYPES]++;
+  }
+  ar->len = 0;
+}
+
 static void write_header(outbuf *o, const cal_cohort *plan) {
   size_t i;
   if (plan->ndjson || !plan->header) return;
@@ -794,9 +849,11 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   int rc, status = 0;
   outbuf o;
   indices ix;
-  double vars[65536 / 64];
-  double *varp = vars;
-  cal_vm_result *res = NULL;
+  cal_vm_batch *batch = NULL;
+  row_t *rows = NULL;
+  arena ar = {NULL, 0, 0};
+  size_t nb = 0, cap;
+  long long reported = 0;
   char *previd = NULL;
   size_t *idlen = NULL;
   size_t previd_len = 0, previd_cap = 0;
@@ -808,22 +865,20 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
     snprintf(err, errlen, "too many analytes");
     return -1;
   }
-  if (plan->prog->nvars > sizeof vars / sizeof vars[0]) {
-    varp = malloc(plan->prog->nvars * sizeof *varp);
-    if (!varp) { snprintf(err, errlen, "out of memory"); return -1; }
-  }
   o.f = out;
   o.len = 0;
   o.error = 0;
   o.buf = malloc(OUT_BUF);
-  res = malloc(sizeof *res);
+  batch = cal_vm_batch_new(plan->prog, CAL_VM_BATCH);
+  rows = batch ? malloc(batch->cap * sizeof *rows) : NULL;
   idlen = malloc((plan->nrules + 1) * sizeof *idlen);
-  if (!o.buf || !res || !idlen) {
-    free(o.buf); free(res); free(idlen);
-    if (varp != vars) free(varp);
+  if (!o.buf || !batch || !rows || !idlen) {
+    free(o.buf); free(rows); free(idlen);
+    cal_vm_batch_free(batch);
     snprintf(err, errlen, "out of memory");
     return -1;
   }
+  cap = batch->cap;
   for (i = 0; i < plan->nrules; i++) idlen[i] = strlen(plan->rule_ids[i]);
   ix.ca = analyte_index("calcium");
   ix.alb = analyte_index("albumin");
@@ -863,7 +918,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
     setup_columns(plan, f, nf, cols, st);
   }
   while (rc == 1 && (rc = cal_csv_next(r, &f, &nf)) == 1) {
-    record rec;
+    record *R = &rows[nb].rec;
     problems pb;
     const char *cp = cal_csv_problem(r);
     long long line = cal_csv_line(r) + plan->line_offset;
@@ -871,16 +926,16 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
     pb.len = 0;
     pb.count = 0;
     pb.text[0] = '\0';
-    for (k = 0; k < nan_count; k++) rec.v[k] = NAN;
-    memset(rec.qual, 0, sizeof rec.qual);
-    rec.age = NAN;
-    rec.sex = 0;
-    rec.species = 0;
-    rec.height = NAN;
-    rec.ckd = 0;
-    memset(rec.terms, 0, sizeof rec.terms);
-    rec.id = NULL;
-    rec.idlen = 0;
+    for (k = 0; k < nan_count; k++) R->v[k] = NAN;
+    memset(R->qual, 0, sizeof R->qual);
+    R->age = NAN;
+    R->sex = 0;
+    R->species = 0;
+    R->height = NAN;
+    R->ckd = 0;
+    memset(R->terms, 0, sizeof R->terms);
+    R->id = NULL;
+    R->idlen = 0;
     if (cp) problem(&pb, "line %lld: %s", line, cp);
     for (i = 0; i < nf && i < ncols; i++) {
       const in_col *c = &cols[i];
@@ -890,8 +945,8 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
         const char *p = cell->ptr;
         size_t n = cell->len;
         trim(&p, &n);
-        rec.id = p;
-        rec.idlen = n;
+        R->id = p;
+        R->idlen = n;
         break;
       }
       case R_AGE: {
@@ -916,7 +971,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
         else if (!isnan(a)) {
           a *= factor;
           if (a < 0 || a > 150) problem(&pb, "%s: %.4g years is not between 0 and 150", c->name, a);
-          else rec.age = a;
+          else R->age = a;
         }
         break;
       }
@@ -926,18 +981,18 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
         trim(&p, &n);
         if (n == 0) break;
         if ((n == 1 && (p[0] == 'F' || p[0] == 'f')) || (n == 6 && !strncmp(p, "female", 6)) ||
-            (n == 6 && !strncmp(p, "Female", 6))) rec.sex = 1;
+            (n == 6 && !strncmp(p, "Female", 6))) R->sex = 1;
         else if ((n == 1 && (p[0] == 'M' || p[0] == 'm')) || (n == 4 && !strncmp(p, "male", 4)) ||
-                 (n == 4 && !strncmp(p, "Male", 4))) rec.sex = 2;
+                 (n == 4 && !strncmp(p, "Male", 4))) R->sex = 2;
         else problem(&pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
         break;
       }
       case R_SPECIES: {
         char k2[KEY_MAX];
         size_t n = normalize_key(cell->ptr, cell->len, k2);
-        if (n == 0 || !strcmp(k2, "human")) rec.species = 0;
-        else if (!strcmp(k2, "dog") || !strcmp(k2, "canine")) rec.species = 1;
-        else if (!strcmp(k2, "cat") || !strcmp(k2, "feline")) rec.species = 2;
+        if (n == 0 || !strcmp(k2, "human")) R->species = 0;
+        else if (!strcmp(k2, "dog") || !strcmp(k2, "canine")) R->species = 1;
+        else if (!strcmp(k2, "cat") || !strcmp(k2, "feline")) R->species = 2;
         else problem(&pb, "%s: unknown species '%s' (expected human, dog or cat)", c->name, k2);
         break;
       }
@@ -947,48 +1002,48 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
         if (!ok || (!isnan(h) && (h <= 20 || h >= 260)))
           problem(&pb, "%s: '%.*s' is not a height between 20 and 260 cm", c->name,
                   (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
-        else rec.height = h;
+        else R->height = h;
         break;
       }
-      case R_LAB: read_lab(plan, c, f, nf, cell, &rec, &pb); break;
-      case R_FINDINGS: read_terms(plan->findings, c->name, cell, &rec, &pb); break;
-      case R_SITES: read_terms(plan->sites, c->name, cell, &rec, &pb); break;
+      case R_LAB: read_lab(plan, c, f, nf, cell, R, &pb); break;
+      case R_FINDINGS: read_terms(plan->findings, c->name, cell, R, &pb); break;
+      case R_SITES: read_terms(plan->sites, c->name, cell, R, &pb); break;
       default: break;
       }
     }
-    if (rec.id && previd && rec.idlen == previd_len && memcmp(rec.id, previd, previd_len) == 0)
-      problem(&pb, "id '%.*s' repeats the previous record's", (int)(rec.idlen > 40 ? 40 : rec.idlen), rec.id);
-    if (rec.id) {
-      if (rec.idlen + 1 > previd_cap) {
-        char *np = realloc(previd, rec.idlen + 64);
-        if (np) { previd = np; previd_cap = rec.idlen + 64; }
+    if (R->id && previd && R->idlen == previd_len && memcmp(R->id, previd, previd_len) == 0)
+      problem(&pb, "id '%.*s' repeats the previous record's", (int)(R->idlen > 40 ? 40 : R->idlen), R->id);
+    if (R->id) {
+      if (R->idlen + 1 > previd_cap) {
+        char *np = realloc(previd, R->idlen + 64);
+        if (np) { previd = np; previd_cap = R->idlen + 64; }
       }
-      if (previd && rec.idlen + 1 <= previd_cap) {
-        memcpy(previd, rec.id, rec.idlen);
-        previd_len = rec.idlen;
+      if (previd && R->idlen + 1 <= previd_cap) {
+        memcpy(previd, R->id, R->idlen);
+        previd_len = R->idlen;
       }
     }
-    derive(plan, &ix, &rec);
+    derive(plan, &ix, R);
     for (k = 0; k < plan->nslots && k < plan->prog->nvars; k++) {
       const cal_slot_src *s = &plan->slots[k];
       double v = NAN;
       switch (s->kind) {
-      case CAL_SLOT_VALUE: v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? rec.v[s->analyte] : NAN; break;
-      case CAL_SLOT_AGE: v = rec.age; break;
-      case CAL_SLOT_CKD: v = rec.ckd ? (double)rec.ckd : NAN; break;
-      case CAL_SLOT_FEMALE: v = rec.sex ? (rec.sex == 1 ? 1.0 : 0.0) : NAN; break;
-      case CAL_SLOT_MALE: v = rec.sex ? (rec.sex == 2 ? 1.0 : 0.0) : NAN; break;
-      case CAL_SLOT_HUMAN: v = rec.species == 0 ? 1.0 : 0.0; break;
-      case CAL_SLOT_DOG: v = rec.species == 1 ? 1.0 : 0.0; break;
-      case CAL_SLOT_CAT: v = rec.species == 2 ? 1.0 : 0.0; break;
+      case CAL_SLOT_VALUE: v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? R->v[s->analyte] : NAN; break;
+      case CAL_SLOT_AGE: v = R->age; break;
+      case CAL_SLOT_CKD: v = R->ckd ? (double)R->ckd : NAN; break;
+      case CAL_SLOT_FEMALE: v = R->sex ? (R->sex == 1 ? 1.0 : 0.0) : NAN; break;
+      case CAL_SLOT_MALE: v = R->sex ? (R->sex == 2 ? 1.0 : 0.0) : NAN; break;
+      case CAL_SLOT_HUMAN: v = R->species == 0 ? 1.0 : 0.0; break;
+      case CAL_SLOT_DOG: v = R->species == 1 ? 1.0 : 0.0; break;
+      case CAL_SLOT_CAT: v = R->species == 2 ? 1.0 : 0.0; break;
       case CAL_SLOT_FLAG:
-        v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? flag_of(plan, s->analyte, &rec) : NAN;
+        v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? flag_of(plan, s->analyte, R) : NAN;
         break;
       default: break;
       }
-      varp[k] = v;
+      batch->vars[k * cap + nb] = v;
     }
-    for (; k < plan->prog->nvars; k++) varp[k] = NAN;
+    for (; k < plan->prog->nvars; k++) batch->vars[k * cap + nb] = NAN;
     if (pb.count && plan->strict) {
       st->stopped = 1;
       st->stop_line = line;
@@ -999,18 +1054,33 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
       }
       break;
     }
-    cal_vm_run(plan->prog, varp, rec.terms, res);
-    write_row(&o, plan, idlen, &rec, res, &pb, line);
-    st->records++;
-    if (pb.count) st->with_problems++;
-    if (res->type >= 0 && res->type < CAL_VM_MAX_SUBTYPES) st->counts[res->type]++;
-    else st->counts[CAL_VM_MAX_SUBTYPES]++;
-    if (o.error) break;
-    if (progress && every > 0 && st->records % every == 0) {
-      out_flush(&o);
-      if (progress(ctx, st->records)) break;
+    memcpy(batch->terms + nb * batch->tw, R->terms, batch->tw * sizeof(uint64_t));
+    {
+      row_t *row = &rows[nb];
+      row->line = line;
+      row->pb_count = pb.count;
+      row->id_len = R->id ? R->idlen : 0;
+      if (!arena_add(&ar, R->id, row->id_len, &row->id_off) ||
+          !arena_add(&ar, pb.text, pb.len, &row->pb_off)) {
+        status = -1;
+        snprintf(err, errlen, "out of memory");
+        break;
+      }
+      row->pb_len = pb.len;
+    }
+    nb++;
+    if (nb == cap) {
+      flush_batch(&o, plan, idlen, batch, rows, nb, &ar, st);
+      nb = 0;
+      if (o.error) break;
+      if (progress && every > 0 && st->records / every != reported / every) {
+        reported = st->records;
+        out_flush(&o);
+        if (progress(ctx, st->records)) break;
+      }
     }
   }
+  if (nb > 0 && status == 0) flush_batch(&o, plan, idlen, batch, rows, nb, &ar, st);
   if (rc < 0) {
     status = -1;
     snprintf(err, errlen, "read error after line %lld", cal_csv_line(r));
@@ -1025,8 +1095,9 @@ done:
   free(idlen);
   free(cols);
   free(o.buf);
-  free(res);
-  if (varp != vars) free(varp);
+  free(rows);
+  free(ar.buf);
+  cal_vm_batch_free(batch);
   return status;
 }
 

@@ -823,6 +823,77 @@ static int l_isatty(lua_State *L) {
   return 1;
 }
 
+/* core.vm_run_batch(program, vars_rows, terms_rows) -> list of
+ * { type =, best =, state = {...}, lets = {...} }: the batch interpreter
+ * over the given rows (vars_rows[i] as program:run's vars, terms_rows[i]
+ * as its terms), for tests that compare it with program:run. */
+static int l_vm_run_batch(lua_State *L) {
+  vm_box *box = (vm_box *)luaL_checkudata(L, 1, VM_MT);
+  const cal_program *p;
+  cal_vm_batch *b;
+  size_t n, i, k, start;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  if (!box->p) return luaL_error(L, "program has been freed");
+  p = box->p;
+  n = (size_t)lua_rawlen(L, 2);
+  b = cal_vm_batch_new(p, 7); /* a small batch, so that several are needed */
+  if (!b) return luaL_error(L, "out of memory");
+  lua_createtable(L, (int)n, 0);
+  for (start = 0; start < n; start += b->cap) {
+    size_t m = n - start < b->cap ? n - start : b->cap;
+    for (i = 0; i < m; i++) {
+      lua_Integer t, nt;
+      lua_rawgeti(L, 2, (lua_Integer)(start + i + 1));
+      for (k = 0; k < p->nvars; k++) {
+        int isnum;
+        lua_Number v;
+        lua_rawgeti(L, -1, (lua_Integer)k + 1);
+        v = lua_tonumberx(L, -1, &isnum);
+        b->vars[k * b->cap + i] = isnum ? (double)v : NAN;
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+      memset(b->terms + i * b->tw, 0, b->tw * sizeof(uint64_t));
+      lua_rawgeti(L, 3, (lua_Integer)(start + i + 1));
+      nt = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+      for (t = 1; t <= nt; t++) {
+        lua_Integer id;
+        int isnum;
+        lua_rawgeti(L, -1, t);
+        id = lua_tointegerx(L, -1, &isnum);
+        lua_pop(L, 1);
+        if (isnum && id >= 0 && id < (lua_Integer)p->term_words * 64)
+          b->terms[i * b->tw + (size_t)id / 64] |= (uint64_t)1 << (id % 64);
+      }
+      lua_pop(L, 1);
+    }
+    cal_vm_run_batch(p, b, m);
+    for (i = 0; i < m; i++) {
+      lua_createtable(L, 0, 4);
+      lua_pushinteger(L, b->type[i] + 1);
+      lua_setfield(L, -2, "type");
+      lua_pushnumber(L, b->best[i]);
+      lua_setfield(L, -2, "best");
+      lua_createtable(L, p->nrules, 0);
+      for (k = 0; k < p->nrules; k++) {
+        lua_pushinteger(L, b->state[k * b->cap + i]);
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+      }
+      lua_setfield(L, -2, "state");
+      lua_createtable(L, p->nlets, 0);
+      for (k = 0; k < p->nlets; k++) {
+        lua_pushnumber(L, b->lets[k * b->cap + i]);
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+      }
+      lua_setfield(L, -2, "lets");
+      lua_rawseti(L, -2, (lua_Integer)(start + i + 1));
+    }
+  }
+  cal_vm_batch_free(b);
+  return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
   {"unit", l_unit},
   {"convert", l_convert},
@@ -837,6 +908,7 @@ static const luaL_Reg core_funcs[] = {
   {"egfr_mdrd", l_egfr_mdrd},
   {"kdigo", l_kdigo},
   {"cohort_run", l_cohort_run},
+  {"vm_run_batch", l_vm_run_batch},
   {"csv_open", l_csv_open},
   {"isatty", l_isatty},
   {"analyte_index", l_analyte_index},

@@ -197,6 +197,7 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
   p->hash = cal_fnv1a64(CAL_FNV_OFFSET, bytes, len);
   p->fast = NULL;
   p->fast_start = NULL;
+  p->fast_batch = NULL;
   if (!cal_vm_verify(p, err, errlen)) {
     free(mem);
     return NULL;
@@ -213,6 +214,7 @@ void cal_vm_free(cal_program *p) {
   if (p) {
     free((void *)p->fast);
     free((void *)p->fast_start);
+    free((void *)p->fast_batch);
   }
   free(p);
 }
@@ -366,6 +368,40 @@ typedef struct {
 static int is_src(unsigned op) { return op == CAL_OP_VAR || op == CAL_OP_LET || op == CAL_OP_COUNT; }
 static int is_cmp(unsigned op) { return op >= CAL_OP_LT && op <= CAL_OP_NE; }
 
+/* A block can run in batches, ignoring its short-circuit jumps, when every
+ * ANDJ (ORJ) jumps to just after an AND (OR) that combines the value it
+ * tested with what the skipped code computed, and the skipped code never
+ * touches that value (its depth stays above it). Running the skipped code
+ * then gives and(0, b) = 0 (or(true, b) = 1): what the jump leaves. */
+static int batchable(const cal_program *p, uint32_t bi) {
+  const cal_block *blk = bi < p->nlets ? &p->lets[bi] : NULL;
+  uint32_t start = blk ? blk->start : p->rules[bi - p->nlets].start;
+  uint32_t len = blk ? blk->len : p->rules[bi - p->nlets].len;
+  uint32_t pc, q;
+  int depth = 0;
+  short dep[4096];
+  if (len > 4096) return 0;
+  for (pc = start; pc < start + len; pc++) {
+    unsigned op = CAL_INSTR_OP(p->code[pc]);
+    dep[pc - start] = (short)depth; /* depth before the instruction */
+    depth = depth - op_pops[op] + op_pushes[op];
+  }
+  for (pc = start; pc < start + len; pc++) {
+    unsigned op = CAL_INSTR_OP(p->code[pc]);
+    uint32_t t = CAL_INSTR_ARG(p->code[pc]);
+    int d;
+    if (op != CAL_OP_ANDJ && op != CAL_OP_ORJ) continue;
+    d = dep[pc - start]; /* the tested value sits at depth d - 1 (0-based) */
+    if (t < pc + 2 || CAL_INSTR_OP(p->code[t - 1]) != (op == CAL_OP_ANDJ ? CAL_OP_AND : CAL_OP_OR)) return 0;
+    if (dep[t - 1 - start] != d + 1) return 0;
+    for (q = pc + 1; q < t - 1; q++) {
+      unsigned o = CAL_INSTR_OP(p->code[q]);
+      if (dep[q - start] - op_pops[o] < d) return 0;
+    }
+  }
+  return 1;
+}
+
 static int build_fast(cal_program *p) {
   uint32_t nblocks = (uint32_t)p->nlets + p->nrules, bi, i;
   fx *out = (fx *)malloc(sizeof(fx) * (p->ncode ? p->ncode : 1));
@@ -456,6 +492,12 @@ static int build_fast(cal_program *p) {
   free(target);
   p->fast = out;
   p->fast_start = starts;
+  {
+    unsigned char *ok = (unsigned char *)malloc(nblocks ? nblocks : 1);
+    if (!ok) return 0;
+    for (bi = 0; bi < nblocks; bi++) ok[bi] = (unsigned char)batchable(p, bi);
+    p->fast_batch = ok;
+  }
   return 1;
 }
 
@@ -474,12 +516,16 @@ static double truth_or(double a, double b) {
 }
 
 static int popcount64(uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_popcountll(x);
+#else
   int n = 0;
   while (x) {
     x &= x - 1;
     n++;
   }
   return n;
+#endif
 }
 
 #define CMP(expr) \
@@ -585,11 +631,11 @@ static double run_fast(const cal_program *p, const double *vars, const uint64_t 
       case CAL_OP_LET: st[sp++] = lets[f->a]; break;
       case CAL_OP_COUNT: st[sp++] = fx_src(CAL_OP_COUNT, f->a, p, vars, terms, lets); break;
       STACK_OPS
-      case CAL_OP_ANDJ:
-        if (st[sp - 1] == 0) { pc = f->a; continue; }
+      case CAL_OP_ANDJ: /* a false left operand decides: leave and(a, _) = 0 */
+        if (st[sp - 1] == 0) { st[sp - 1] = 0.0; pc = f->a; continue; }
         break;
-      case CAL_OP_ORJ:
-        if (st[sp - 1] != 0 && !isnan(st[sp - 1])) { pc = f->a; continue; }
+      case CAL_OP_ORJ: /* a true left operand decides: leave or(a, _) = 1 */
+        if (st[sp - 1] != 0 && !isnan(st[sp - 1])) { st[sp - 1] = 1.0; pc = f->a; continue; }
         break;
       case CAL_OP_RET: return st[sp - 1];
       default: return NAN;
@@ -639,4 +685,232 @@ int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
     out->best = best;
   }
   return out->type;
+}
+
+/* ---- batches ----
+ * The same fast code run over up to b->cap patients at a time, one
+ * instruction over all of them before the next: a column per stack slot. */
+
+cal_vm_batch *cal_vm_batch_new(const cal_program *p, size_t cap) {
+  cal_vm_batch *b = (cal_vm_batch *)calloc(1, sizeof *b);
+  size_t tw = p->term_words ? p->term_words : 1;
+  if (!b) return NULL;
+  if (cap == 0) cap = CAL_VM_BATCH;
+  b->cap = cap;
+  b->tw = tw;
+  b->vars = (double *)malloc(sizeof(double) * cap * (p->nvars ? p->nvars : 1));
+  b->terms = (uint64_t *)calloc(cap * tw, sizeof(uint64_t));
+  b->lets = (double *)malloc(sizeof(double) * cap * (p->nlets ? p->nlets : 1));
+  b->state = (unsigned char *)malloc(cap * (p->nrules ? p->nrules : 1));
+  b->score = (double *)malloc(sizeof(double) * cap * (p->nsubtypes ? p->nsubtypes : 1));
+  b->type = (int *)malloc(sizeof(int) * cap);
+  b->best = (double *)malloc(sizeof(double) * cap);
+  /* CAL_VM_STACK columns, one for an operand computed past the top, one for results */
+  b->stack = (double *)malloc(sizeof(double) * cap * (CAL_VM_STACK + 2));
+  b->row_vars = (double *)malloc(sizeof(double) * (p->nvars ? p->nvars : 1));
+  b->row_lets = (double *)malloc(sizeof(double) * (p->nlets ? p->nlets : 1));
+  if (!b->vars || !b->terms || !b->lets || !b->state || !b->score || !b->type || !b->best ||
+      !b->stack || !b->row_vars || !b->row_lets) {
+    cal_vm_batch_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+void cal_vm_batch_free(cal_vm_batch *b) {
+  if (!b) return;
+  free(b->vars); free(b->terms); free(b->lets); free(b->state); free(b->score);
+  free(b->type); free(b->best); free(b->stack); free(b->row_vars); free(b->row_lets);
+  free(b);
+}
+
+/* The column of a source operand; COUNT is computed into tmp. */
+static const double *batch_src(const cal_program *p, const cal_vm_batch *b, size_t n, unsigned kind,
+                               uint32_t a, double *tmp) {
+  size_t i;
+  if (kind == CAL_OP_VAR) return b->vars + (size_t)a * b->cap;
+  if (kind == CAL_OP_LET) return b->lets + (size_t)a * b->cap;
+  {
+    const uint64_t *set = p->sets + (size_t)a * p->term_words;
+    for (i = 0; i < n; i++) {
+      const uint64_t *t = b->terms + i * b->tw;
+      int c = 0;
+      unsigned w;
+      for (w = 0; w < p->term_words; w++) c += popcount64(set[w] & t[w]);
+      tmp[i] = (double)c;
+    }
+    return tmp;
+  }
+}
+
+/* d[i] = x[i] OP y (y a constant, or y[i]); NaN when either is NaN. */
+#define CMPLOOP(OPX, YI) \
+  for (i = 0; i < n; i++) { double a_ = x[i], b_ = (YI); \
+    d[i] = (isnan(a_) || isnan(b_)) ? NAN : ((a_ OPX b_) ? 1.0 : 0.0); }
+#define CMPSWITCH(sub, YI) \
+  switch (sub) { \
+    case CAL_OP_LT: CMPLOOP(<, YI) break; \
+    case CAL_OP_LE: CMPLOOP(<=, YI) break; \
+    case CAL_OP_GT: CMPLOOP(>, YI) break; \
+    case CAL_OP_GE: CMPLOOP(>=, YI) break; \
+    case CAL_OP_EQ: CMPLOOP(==, YI) break; \
+    default: CMPLOOP(!=, YI) break; \
+  }
+
+#define BCOL(k) (b->stack + (size_t)(k) * cap)
+#define BUN(expr) do { double *x_ = BCOL(sp - 1); size_t i_; \
+  for (i_ = 0; i_ < n; i_++) { double a_ = x_[i_]; x_[i_] = (expr); } } while (0)
+#define BBIN(expr) do { double *x_ = BCOL(sp - 2); const double *y_ = BCOL(sp - 1); size_t i_; \
+  for (i_ = 0; i_ < n; i_++) { double a_ = x_[i_], b_ = y_[i_]; x_[i_] = (expr); } sp--; } while (0)
+#define BCMP(cond) BBIN((isnan(a_) || isnan(b_)) ? NAN : ((cond) ? 1.0 : 0.0))
+
+static void batch_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t pc, double *out) {
+  const fx *code = (const fx *)p->fast;
+  size_t cap = b->cap, i;
+  int sp = 0;
+  for (;;) {
+    const fx *f = &code[pc];
+    switch (f->op) {
+      case FX_CONST: { double *d = BCOL(sp++); for (i = 0; i < n; i++) d[i] = f->k; break; }
+      case FX_CMPK:
+      case FX_CMPK_RET: {
+        double *d = f->op == FX_CMPK ? BCOL(sp) : out;
+        const double *x = batch_src(p, b, n, f->ka, f->a, d);
+        const double k = f->k;
+        CMPSWITCH(f->sub, k)
+        if (f->op == FX_CMPK_RET) return;
+        sp++;
+        break;
+      }
+      case FX_CMP2:
+      case FX_CMP2_RET: {
+        double *d = f->op == FX_CMP2 ? BCOL(sp) : out;
+        const double *x = batch_src(p, b, n, f->ka, f->a, d);
+        const double *y = batch_src(p, b, n, f->kb, f->b, BCOL(sp + 1));
+        CMPSWITCH(f->sub, y[i])
+        if (f->op == FX_CMP2_RET) return;
+        sp++;
+        break;
+      }
+      case FX_SELK: {
+        double *d = BCOL(sp);
+        const double *c = batch_src(p, b, n, f->ka, f->a, d);
+        for (i = 0; i < n; i++) {
+          double v = c[i];
+          d[i] = isnan(v) ? ((f->k == f->k2) ? f->k : NAN) : (v != 0 ? f->k : f->k2);
+        }
+        sp++;
+        break;
+      }
+      case FX_BETWEENK: {
+        double *d = BCOL(sp);
+        const double *x = batch_src(p, b, n, f->ka, f->a, d);
+        const double lo = f->k, hi = f->k2;
+        if (isnan(lo) || isnan(hi)) {
+          for (i = 0; i < n; i++) d[i] = truth_and(fx_cmp(CAL_OP_GE, x[i], lo), fx_cmp(CAL_OP_LE, x[i], hi));
+        } else {
+          for (i = 0; i < n; i++) {
+            double v = x[i];
+            d[i] = isnan(v) ? NAN : ((v >= lo && v <= hi) ? 1.0 : 0.0);
+          }
+        }
+        sp++;
+        break;
+      }
+      case CAL_OP_CONST: { double *d = BCOL(sp++); for (i = 0; i < n; i++) d[i] = p->consts[f->a]; break; }
+      case CAL_OP_VAR:
+      case CAL_OP_LET:
+        memcpy(BCOL(sp), batch_src(p, b, n, f->op, f->a, NULL), n * sizeof(double));
+        sp++;
+        break;
+      case CAL_OP_COUNT: batch_src(p, b, n, CAL_OP_COUNT, f->a, BCOL(sp)); sp++; break;
+      case CAL_OP_ISNUM: BUN(isnan(a_) ? 0.0 : 1.0); break;
+      case CAL_OP_NOT: BUN(isnan(a_) ? a_ : (a_ == 0 ? 1.0 : 0.0)); break;
+      case CAL_OP_NEG: BUN(-a_); break;
+      case CAL_OP_ABS: BUN(fabs(a_)); break;
+      case CAL_OP_ADD: BBIN(a_ + b_); break;
+      case CAL_OP_SUB: BBIN(a_ - b_); break;
+      case CAL_OP_MUL: BBIN(a_ * b_); break;
+      case CAL_OP_DIV: BBIN(a_ / b_); break;
+      case CAL_OP_POW: BBIN((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break;
+      case CAL_OP_MIN: BBIN((isnan(a_) || isnan(b_)) ? NAN : (b_ < a_ ? b_ : a_)); break;
+      case CAL_OP_MAX: BBIN((isnan(a_) || isnan(b_)) ? NAN : (b_ > a_ ? b_ : a_)); break;
+      case CAL_OP_LT: BCMP(a_ < b_); break;
+      case CAL_OP_LE: BCMP(a_ <= b_); break;
+      case CAL_OP_GT: BCMP(a_ > b_); break;
+      case CAL_OP_GE: BCMP(a_ >= b_); break;
+      case CAL_OP_EQ: BCMP(a_ == b_); break;
+      case CAL_OP_NE: BCMP(a_ != b_); break;
+      case CAL_OP_AND: BBIN(truth_and(a_, b_)); break;
+      case CAL_OP_OR: BBIN(truth_or(a_, b_)); break;
+      case CAL_OP_SEL: {
+        double *c = BCOL(sp - 3);
+        const double *x = BCOL(sp - 2), *y = BCOL(sp - 1);
+        for (i = 0; i < n; i++) {
+          double a = x[i], bb = y[i], cc = c[i];
+          c[i] = isnan(cc) ? ((a == bb) ? a : NAN) : (cc != 0 ? a : bb);
+        }
+        sp -= 2;
+        break;
+      }
+      case CAL_OP_ANDJ:
+      case CAL_OP_ORJ:
+        break; /* batchable blocks compute the skipped code instead (see batchable) */
+      case CAL_OP_RET: memcpy(out, BCOL(sp - 1), n * sizeof(double)); return;
+      default: for (i = 0; i < n; i++) out[i] = NAN; return;
+    }
+    pc++;
+  }
+}
+
+/* A block that cannot run in batches runs row by row. */
+static void rows_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t bi, double *out) {
+  size_t i, k, cap = b->cap;
+  unsigned nl = bi < p->nlets ? bi : p->nlets;
+  for (i = 0; i < n; i++) {
+    for (k = 0; k < p->nvars; k++) b->row_vars[k] = b->vars[k * cap + i];
+    for (k = 0; k < nl; k++) b->row_lets[k] = b->lets[k * cap + i];
+    out[i] = run_fast(p, b->row_vars, b->terms + i * b->tw, b->row_lets, p->fast_start[bi]);
+  }
+}
+
+void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
+  size_t i, cap = b->cap;
+  unsigned r, s, ns = p->nsubtypes;
+  double *tmp = BCOL(CAL_VM_STACK + 1);
+  if (n > cap) n = cap;
+  for (r = 0; r < p->nlets; r++) {
+    double *out = b->lets + (size_t)r * cap;
+    if (p->fast_batch[r]) batch_block(p, b, n, p->fast_start[r], out);
+    else rows_block(p, b, n, r, out);
+  }
+  for (s = 0; s < ns; s++) for (i = 0; i < n; i++) b->score[s * cap + i] = 0;
+  for (r = 0; r < p->nrules; r++) {
+    uint32_t bi = p->nlets + r;
+    unsigned char *st = b->state + (size_t)r * cap;
+    double *sc = b->score + (size_t)p->rules[r].subtype * cap, w = p->rules[r].weight;
+    if (p->fast_batch[bi]) batch_block(p, b, n, p->fast_start[bi], tmp);
+    else rows_block(p, b, n, bi, tmp);
+    for (i = 0; i < n; i++) { /* branch-free: CAL_FALSE 0, CAL_TRUE 1, CAL_UNKNOWN 2 */
+      double v = tmp[i];
+      int un = isnan(v), tr = !un && v != 0;
+      st[i] = (unsigned char)(un * CAL_UNKNOWN + tr * CAL_TRUE);
+      sc[i] += tr ? w : 0.0;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    double best = ns ? b->score[i] : 0;
+    int type = 0;
+    unsigned ntop = 0;
+    for (s = 1; s < ns; s++)
+      if (b->score[s * cap + i] > best) { best = b->score[s * cap + i]; type = (int)s; }
+    for (s = 0; s < ns; s++) if (b->score[s * cap + i] == best) ntop++;
+    if (ns == 0 || best <= p->indeterminate_at_most || (p->tie_policy == CAL_TIE_INDETERMINATE && ntop > 1)) {
+      b->type[i] = CAL_INDETERMINATE;
+      b->best[i] = 0;
+    } else {
+      b->type[i] = type;
+      b->best[i] = best;
+    }
+  }
 }

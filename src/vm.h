@@ -136,6 +136,7 @@ typedef struct {
    * runnable program. */
   const void *fast;
   const uint32_t *fast_start;   /* nlets + nrules entry points into fast */
+  const unsigned char *fast_batch; /* per block: 1 when it can run in batches */
 } cal_program;
 
 typedef struct {
@@ -167,6 +168,33 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen);
  * Fills *out. No allocation; returns out->type. */
 int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
                cal_vm_result *out);
+
+/* Batches: the program run over up to `cap` patients at a time, one
+ * instruction over all of them before the next (much less dispatch per
+ * patient). The caller fills vars (column per slot: vars[slot * cap + row])
+ * and terms (row by row: terms[row * tw + word]), calls cal_vm_run_batch,
+ * and reads type, best, state (state[rule * cap + row]), score and lets
+ * (lets[let * cap + row]). Same results as cal_vm_run for every row. */
+#define CAL_VM_BATCH 256
+
+typedef struct {
+  size_t cap, tw;           /* rows; term words per row (>= 1) */
+  double *vars;             /* nvars columns */
+  uint64_t *terms;          /* cap rows of tw words */
+  double *lets;             /* nlets columns */
+  unsigned char *state;     /* nrules columns of CAL_FALSE/CAL_TRUE/CAL_UNKNOWN */
+  double *score;            /* nsubtypes columns */
+  int *type;                /* per row: subtype or CAL_INDETERMINATE */
+  double *best;             /* per row */
+  double *stack;            /* scratch */
+  double *row_vars, *row_lets; /* scratch for blocks run row by row */
+} cal_vm_batch;
+
+/* Allocates the buffers for a program (cap = 0: CAL_VM_BATCH rows). */
+cal_vm_batch *cal_vm_batch_new(const cal_program *p, size_t cap);
+void cal_vm_batch_free(cal_vm_batch *b);
+/* Runs the first n rows (n <= cap). Allocates nothing. */
+void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n);
 
 /* Name of an opcode (for disassembly), or "?". */
 const char *cal_vm_opname(unsigned op);
