@@ -893,9 +893,9 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
     else rows_block(p, b, n, bi, tmp);
     for (i = 0; i < n; i++) { /* branch-free: CAL_FALSE 0, CAL_TRUE 1, CAL_UNKNOWN 2 */
       double v = tmp[i];
-      int un = isnan(v), tr = !un && v != 0;
+      int un = v != v, tr = (v == v) & (v != 0.0);
       st[i] = (unsigned char)(un * CAL_UNKNOWN + tr * CAL_TRUE);
-      sc[i] += tr ? w : 0.0;
+      sc[i] += w * (double)tr;
     }
   }
   for (i = 0; i < n; i++) {

@@ -115,7 +115,9 @@ function M.csv(path, delimiter)
     end
     local pending, pending_line
     local done = false
-    local seen_ids = {}
+    -- ids already finished, to report a patient whose rows are not
+    -- consecutive; capped so that memory stays bounded on huge files
+    local seen_ids, nseen, SEEN_CAP = {}, 0, 1000000
     local function start(fields, line)
       local id = trim(fields[idcol] or "")
       local rec = { patient = { id = id, labs = {} }, line = line, problems = {}, dates = {} }
@@ -123,7 +125,10 @@ function M.csv(path, delimiter)
         rec.problems[#rec.problems + 1] = ("line %d: id '%s' appears again after other patients (rows of a patient must be consecutive)")
           :format(line, id)
       end
-      seen_ids[id] = true
+      if nseen < SEEN_CAP and not seen_ids[id] then
+        seen_ids[id] = true
+        nseen = nseen + 1
+      end
       return rec
     end
     local function add(rec, fields, line, problem)
