@@ -95,6 +95,18 @@ local NUMBER3 = "^%s*([<>]?=?)%s*([+-]?%d+%.)%s*(.-)%s*$"
 -- @treturn[2] string message
 function M.quantity(s)
   check_string("quantity", 1, s, "string")
+  local q, err = M._parse_quantity(s)
+  if not q then return nil, err end
+  if q.unit ~= "" then
+    local ok, uerr = core.unit(q.unit)
+    if not ok then return nil, ("'%s': %s"):format(s, uerr) end
+  end
+  return q
+end
+
+-- The number, comparator and unit text of a quantity, without checking the
+-- unit (calcinosis.labs checks it when it converts).
+function M._parse_quantity(s)
   if s:match("^%s*$") then return nil, "empty quantity" end
   local cmp, num, unit = s:match(NUMBER)
   if not num then cmp, num, unit = s:match(NUMBER2) end
@@ -108,10 +120,6 @@ function M.quantity(s)
   local v = tonumber(num)
   if not v or v ~= v or v == math.huge or v == -math.huge then
     return nil, ("'%s' is not a finite number"):format(s)
-  end
-  if unit ~= "" then
-    local ok, err = core.unit(unit)
-    if not ok then return nil, ("'%s': %s"):format(s, err) end
   end
   local q = { value = v, unit = unit }
   if cmp ~= "" then q.comparator = cmp end

@@ -16,6 +16,18 @@ local ranges = require "calcinosis.ranges"
 
 local M = {}
 
+-- Analyte descriptions by name, alias or LOINC code (the C core builds a
+-- new table on each call; these are read-only here, so they are kept).
+local analyte_cache = {}
+local function analyte(name)
+  local a = analyte_cache[name]
+  if a == nil then
+    a = core.analyte(name) or false
+    analyte_cache[name] = a
+  end
+  return a or nil
+end
+
 --- Variants of albumin-corrected calcium (DOMAIN.md §3.1 [S40]).
 M.ca_variants = {
   common = { key = "common", formula = "Ca + 0.8 x (4.0 - albumin) [mg/dL, g/dL]",
@@ -113,7 +125,7 @@ local function read_value(name, a, raw, where)
     if text:match("^%s*$") then
       return e, ("%s: empty value%s"):format(name, where)
     end
-    local q, err = require("calcinosis").quantity(text)
+    local q, err = require("calcinosis")._parse_quantity(text)
     if not q then return e, ("%s: %s%s"):format(name, err, where) end
     raw = q
     e.comparator = q.comparator
@@ -175,7 +187,7 @@ end
 local function finish(t, name, who, opts)
   local e = t[name]
   if not e then return end
-  local a = core.analyte(name)
+  local a = analyte(name)
   if e.value ~= nil and a then
     local entry = ranges.select(name, who, opts.ranges)
     local crit = ranges.select_critical(name, who, opts.critical)
@@ -216,7 +228,7 @@ function M.compute(patient, options)
   table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
   for _, k in ipairs(keys) do
     local raw = labs[k]
-    local a = type(k) == "string" and core.analyte(k)
+    local a = type(k) == "string" and analyte(k)
     if not a then
       problems[#problems + 1] = ("labs: unknown analyte '%s'%s"):format(tostring(k), where)
     elseif t[a.name] and (t[a.name].value or t[a.name].qualitative) then
@@ -306,7 +318,7 @@ function M.compute(patient, options)
   end
 
   for name in pairs(t) do
-    if name ~= "problems" and type(t[name]) == "table" and core.analyte(name) then
+    if name ~= "problems" and type(t[name]) == "table" and analyte(name) then
       finish(t, name, who, opts)
     end
   end

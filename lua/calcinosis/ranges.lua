@@ -192,8 +192,26 @@ local function matches(e, analyte, who)
   return true
 end
 
+-- Entries by analyte, for each list (rebuilt when a list changes size or
+-- identity; the default lists are data and may be edited by users).
+local index = setmetatable({}, { __mode = "k" })
+
+local function by_analyte(list)
+  local ix = index[list]
+  if not ix or ix.n ~= #list then
+    ix = { n = #list, map = {} }
+    for _, e in ipairs(list) do
+      local l = ix.map[e.analyte]
+      if not l then l = {}; ix.map[e.analyte] = l end
+      l[#l + 1] = e
+    end
+    index[list] = ix
+  end
+  return ix.map
+end
+
 local function find(list, analyte, who)
-  for _, e in ipairs(list) do
+  for _, e in ipairs(by_analyte(list)[analyte] or {}) do
     if matches(e, analyte, who) then return e end
   end
 end

@@ -360,7 +360,36 @@ function M.classify_stream(ruleset, records, opts)
     for i, c in ipairs(opts.columns) do names[i] = csv_field(c.name) end
     write(table.concat(names, ","), "\n")
   end
-  local classify = require("calcinosis.classify").classify
+  -- the enriched result (calcinosis.classify) only when a column needs it
+  local enrich = false
+  for _, c in ipairs(opts.columns) do
+    if c.name == "confidence" or c.name == "alerts" or c.name == "alternatives" then enrich = true end
+  end
+  local classify
+  if enrich then
+    classify = require("calcinosis.classify").classify
+  else
+    local vocab_ok, vocab = pcall(require, "calcinosis.vocab")
+    local fast = {}
+    for k, v in pairs(opts.options or {}) do fast[k] = v end
+    fast.explain, fast.labs = false, true
+    classify = function(p, rs)
+      local terms_problems = {}
+      if vocab_ok then
+        for _, kind in ipairs { "finding", "site" } do
+          local list = p[kind .. "s"]
+          if type(list) == "table" then
+            local norm, probs = vocab.normalize_list(list, kind)
+            p[kind .. "s"] = vocab.expand(norm)
+            for _, m in ipairs(probs) do terms_problems[#terms_problems + 1] = m end
+          end
+        end
+      end
+      local r = rs:classify(p, fast)
+      for _, m in ipairs(terms_problems) do r.problems[#r.problems + 1] = m end
+      return r
+    end
+  end
   for rec in records do
     local p = rec.patient
     for _, kind in ipairs { "findings", "sites" } do

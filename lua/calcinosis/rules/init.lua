@@ -589,12 +589,16 @@ end
 -- 11.30 mg/dL > 10.5 mg/dL", ... } } } (in declaration order), not_evaluable =
 -- { { id, missing = { input names } } }, values = { let name = value },
 -- problems (from calcinosis.labs), ruleset = { name, version, hash }, name,
+-- (options: those of `calcinosis.labs`, plus `explain = false` to skip the
+-- explanations of fired and not-evaluable rules, `labs = true` to include the
+-- lab table as `result.labs`)
 -- version, hash }`
 function Ruleset:classify(patient, options)
   if type(patient) ~= "table" then error("classify(patient): patient must be a table", 2) end
   local labs = fill(self, patient, options)
-  local result = run(self, true)
+  local result = run(self, not (options and options.explain == false))
   result.problems = labs.problems
+  if options and options.labs then result.labs = labs end
   return result
 end
 
