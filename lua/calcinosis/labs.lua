@@ -76,14 +76,14 @@ function M.flag(v, range, crit)
 end
 
 -- Converts a range entry into the canonical unit of the analyte.
-local function canonical_range(entry, analyte, unit)
+local function canonical_range(entry, name, unit)
   if not entry then return nil end
   local r = { source = entry.source, unit = unit }
   for _, k in ipairs { "low", "high" } do
     if entry[k] then
       local v = entry[k]
       if entry.unit and entry.unit ~= unit then
-        v = core.convert(v, entry.unit, unit, analyte)
+        v = core.convert(v, entry.unit, unit, name)
       end
       r[k] = v
     end
