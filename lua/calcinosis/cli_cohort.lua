@@ -90,6 +90,15 @@ local function progress_reporter(quiet, total_bytes)
   end
 end
 
+-- The output file of a command (standard output for nil or "-"), or nil
+-- after printing why it cannot be opened.
+local function open_output(cmd, path)
+  if not path or path == "-" then return io.stdout end
+  local f, e = io.open(path, "wb")
+  if not f then err("calcinosis ", cmd, ": ", e, "\n") end
+  return f
+end
+
 local function file_size(path)
   if not path or path == "-" then return nil end
   local f = io.open(path, "rb")
@@ -452,12 +461,8 @@ function M.compare(args)
   end
   local c = M.compare_rows(names, next_rows, labels, max)
   for i, r in ipairs(readers) do r:close(); os.remove(files[i]) end
-  local o = io.stdout
-  if opts.output and opts.output ~= "-" then
-    local e
-    o, e = io.open(opts.output, "wb")
-    if not o then err("calcinosis compare: ", e, "\n") return 2 end
-  end
+  local o = open_output("compare", opts.output)
+  if not o then return 2 end
   if format == "text" then
     o:write(render_compare_text(c))
   elseif format == "json" then
@@ -539,12 +544,8 @@ function M.sweep(args)
     for _, l in ipairs(labels) do row.counts[l] = stats.types[l] or 0 end
     rows[#rows + 1] = row
   end
-  local o = io.stdout
-  if opts.output and opts.output ~= "-" then
-    local oe
-    o, oe = io.open(opts.output, "wb")
-    if not o then err("calcinosis sweep: ", oe, "\n") return 2 end
-  end
+  local o = open_output("sweep", opts.output)
+  if not o then return 2 end
   if format == "csv" then
     o:write(name, ",", table.concat(labels, ","), "\n")
     for _, r in ipairs(rows) do
