@@ -6,16 +6,8 @@ local json = require "calcinosis.json"
 
 local DIR = "examples/patients/"
 
-local function examples()
-  local list = {}
-  local p = io.popen("ls " .. DIR)
-  for name in p:lines() do
-    if name:match("%.json$") then list[#list + 1] = name end
-  end
-  p:close()
-  table.sort(list)
-  return list
-end
+local results = dofile(DIR .. "make-results.lua")
+local examples = results.files
 
 local function read(name)
   local f = assert(io.open(DIR .. name, "rb"))
@@ -83,7 +75,7 @@ describe("example patients", function()
   end
 
   it("RESULTS.md is up to date (regenerate with lua5.4 examples/patients/make-results.lua)", function()
-    local build = dofile(DIR .. "make-results.lua")
+    local build = results.build
     local f = assert(io.open(DIR .. "RESULTS.md", "rb"))
     local text = f:read("a")
     f:close()

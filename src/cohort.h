@@ -102,7 +102,6 @@ typedef struct {
   long long records;           /* records written */
   long long with_problems;     /* records that had at least one problem */
   long long counts[CAL_VM_MAX_SUBTYPES + 1]; /* by type; last = indeterminate */
-  long long bytes_in;          /* not filled by the core; for progress */
   int stopped;                 /* 1 when --strict stopped the run */
   long long stop_line;         /* line of the record that stopped it */
   char stop_message[512];

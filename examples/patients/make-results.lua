@@ -5,7 +5,7 @@
 --     lua5.4 examples/patients/make-results.lua -        # prints it instead
 --
 -- spec/examples_spec.lua checks that RESULTS.md is up to date (it loads this
--- file, which returns its `build` function when not run as a script).
+-- file, which returns its `build` and `files` functions).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = (os.getenv("CALCINOSIS_BUILD") or "build/5.4") .. "/?.so;" .. package.cpath
 
@@ -70,4 +70,5 @@ if arg and arg[0] and arg[0]:match("make%-results%.lua$") then
   end
 end
 
-return build
+-- Used by spec/examples_spec.lua: the text builder and the list of records.
+return { build = build, files = files }

@@ -230,7 +230,7 @@ end
 
 local SHORT = { ["-o"] = "--output", ["-q"] = "--quiet" }
 
-local function parse_opts(args, spec, cmd)
+local function parse_opts(args, spec)
   local opts, rest = {}, {}
   local i = 1
   while i <= #args do
@@ -269,7 +269,6 @@ local function parse_opts(args, spec, cmd)
     end
     i = i + 1
   end
-  local _ = cmd
   return opts, rest
 end
 
@@ -278,7 +277,7 @@ local PATIENT_KEYS = { age = true, sex = true, species = true, height_cm = true,
 function M.labs(args)
   local calcinosis = require "calcinosis"
   local opts, rest = parse_opts(args, { json = "flag", file = "value", ["ca-coefficient"] = "value",
-    ["round-egfr"] = "flag" }, "labs")
+    ["round-egfr"] = "flag" })
   if not opts then return usage_error("labs", rest) end
   if opts.help then out(M.usage.labs) return 0 end
   local patient
@@ -321,7 +320,7 @@ end
 
 function M.convert(args)
   local calcinosis = require "calcinosis"
-  local opts, rest = parse_opts(args, {}, "convert")
+  local opts, rest = parse_opts(args, {})
   if not opts then return usage_error("convert", rest) end
   if opts.help then out(M.usage.convert) return 0 end
   if #rest < 3 or #rest > 4 then return usage_error("convert", "expected VALUE FROM_UNIT TO_UNIT [ANALYTE]") end

@@ -225,7 +225,7 @@ function M.classify(args)
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
     strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
     summary = "flag",
-  }, "classify")
+  })
   if not opts then return cli.usage_error("classify", rest) end
   if opts.help then out(cli.usage.classify) return 0 end
   if #rest > 1 then return cli.usage_error("classify", "expected at most one INPUT") end
@@ -407,7 +407,7 @@ function M.compare(args)
   local opts, rest = cli.parse_opts(args, {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
     output = "value", delimiter = "value", trusted = "flag", quiet = "flag",
-  }, "compare")
+  })
   if not opts then return cli.usage_error("compare", rest) end
   if opts.help then out(cli.usage.compare) return 0 end
   if not opts.rules or #opts.rules < 2 then return cli.usage_error("compare", "give at least two --rules") end
@@ -492,7 +492,7 @@ function M.sweep(args)
   local opts, rest = cli.parse_opts(args, {
     rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",
     delimiter = "value", trusted = "flag", quiet = "flag",
-  }, "sweep")
+  })
   if not opts then return cli.usage_error("sweep", rest) end
   if opts.help then out(cli.usage.sweep) return 0 end
   if not opts.param then return cli.usage_error("sweep", "give --param NAME=FROM:TO:STEP") end

@@ -113,7 +113,7 @@ function M.csv(path, delimiter)
       if c.name == "unit" or c.name == "units" then ucol = i end
       if c.name == "date" or c.name == "time" or c.name == "effective" then dcol = i end
     end
-    local pending, pending_line
+    local pending
     local done = false
     -- ids already finished, to report a patient whose rows are not
     -- consecutive; capped so that memory stays bounded on huge files
@@ -188,9 +188,7 @@ function M.csv(path, delimiter)
           return out
         end
         if not pending then pending = start(fields, line) end
-        pending_line = line
         add(pending, fields, line, problem)
-        local _ = pending_line
       end
     end
   end
