@@ -869,7 +869,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   o.len = 0;
   o.error = 0;
   o.buf = malloc(OUT_BUF);
-  batch = cal_vm_batch_new(plan->prog, CAL_VM_BATCH);
+  batch = cal_vm_batch_new(plan->prog);
   rows = batch ? malloc(batch->cap * sizeof *rows) : NULL;
   idlen = malloc((plan->nrules + 1) * sizeof *idlen);
   if (!o.buf || !batch || !rows || !idlen) {

@@ -832,16 +832,17 @@ static int l_vm_run_batch(lua_State *L) {
   const cal_program *p;
   cal_vm_batch *b;
   size_t n, i, k, start;
+  const size_t chunk = 7; /* a few rows per run, so that several runs are needed */
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   if (!box->p) return luaL_error(L, "program has been freed");
   p = box->p;
   n = (size_t)lua_rawlen(L, 2);
-  b = cal_vm_batch_new(p, 7); /* a small batch, so that several are needed */
+  b = cal_vm_batch_new(p);
   if (!b) return luaL_error(L, "out of memory");
   lua_createtable(L, (int)n, 0);
-  for (start = 0; start < n; start += b->cap) {
-    size_t m = n - start < b->cap ? n - start : b->cap;
+  for (start = 0; start < n; start += chunk) {
+    size_t m = n - start < chunk ? n - start : chunk;
     for (i = 0; i < m; i++) {
       lua_Integer t, nt;
       lua_rawgeti(L, 2, (lua_Integer)(start + i + 1));

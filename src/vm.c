@@ -343,12 +343,14 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen) {
  * After verification, each block is translated into an array of fx
  * instructions: the same operations with constants inlined, and these
  * sequences fused into one instruction (none of their inner instructions may
- * be a jump target):
- *   X CONST CMP [RET]      X in VAR/LET/COUNT, CMP in LT..NE  -> FX_CMPK[_RET]
+ * be a jump target). K is a constant operand: CONST, or CONST NEG (folded).
+ *   X K CMP [RET]          X in VAR/LET/COUNT, CMP in LT..NE  -> FX_CMPK[_RET]
  *   X Y CMP [RET]          X, Y in VAR/LET/COUNT              -> FX_CMP2[_RET]
- *   X CONST CONST SEL      X in VAR/LET/COUNT                  -> FX_SELK
- *   CONST NEG                                                  -> FX_CONST (negated)
- *   X CONST GE X CONST LE AND   (the same X)                   -> FX_BETWEENK
+ *   X K K SEL              X in VAR/LET/COUNT                  -> FX_SELK
+ *   X K GE X K LE AND      (the same X)                        -> FX_BETWEENK
+ *   K Y OP                 Y in VAR/LET/COUNT, OP in ADD..MAX  -> FX_KARITH
+ *   K OP                   OP in ADD..MAX (top OP k)           -> FX_ARITHK
+ *   K                                                          -> FX_CONST
  * A block that is one FX_CMPK_RET or FX_CMP2_RET is run by cal_vm_run
  * without entering the dispatch loop.
  * Every fused instruction computes exactly what the sequence computes, with
@@ -356,17 +358,19 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen) {
  * targets are renumbered. */
 
 enum {
-  FX_CONST = CAL_OP_COUNT_ + 1, FX_CMPK, FX_CMPK_RET, FX_CMP2, FX_CMP2_RET, FX_SELK, FX_BETWEENK
+  FX_CONST = CAL_OP_COUNT_ + 1, FX_CMPK, FX_CMPK_RET, FX_CMP2, FX_CMP2_RET, FX_SELK, FX_BETWEENK,
+  FX_ARITHK, FX_KARITH
 };
 
 typedef struct {
-  unsigned char op, sub, ka, kb; /* sub: comparison opcode; ka, kb: source kinds */
+  unsigned char op, sub, ka, kb; /* sub: comparison or arithmetic opcode; ka, kb: source kinds */
   uint32_t a, b;                 /* operand indices (or jump target) */
   double k, k2;                  /* inline constants */
 } fx;
 
 static int is_src(unsigned op) { return op == CAL_OP_VAR || op == CAL_OP_LET || op == CAL_OP_COUNT; }
 static int is_cmp(unsigned op) { return op >= CAL_OP_LT && op <= CAL_OP_NE; }
+static int is_arith(unsigned op) { return op >= CAL_OP_ADD && op <= CAL_OP_MAX; }
 
 /* A block can run in batches, ignoring its short-circuit jumps, when every
  * ANDJ (ORJ) jumps to just after an AND (OR) that combines the value it
@@ -402,15 +406,131 @@ static int batchable(const cal_program *p, uint32_t bi) {
   return 1;
 }
 
+/* The matcher of build_fast: a cursor over one block's code. */
+typedef struct {
+  const cal_program *p;
+  uint32_t end;
+} matcher;
+
+static unsigned m_op_at(const matcher *m, uint32_t q) {
+  return q < m->end ? CAL_INSTR_OP(m->p->code[q]) : CAL_OP_COUNT_;
+}
+
+/* A source operand at *q (VAR, LET or COUNT). */
+static int m_src(const matcher *m, uint32_t *q, unsigned char *kind, uint32_t *arg) {
+  unsigned op = m_op_at(m, *q);
+  if (!is_src(op)) return 0;
+  *kind = (unsigned char)op;
+  *arg = CAL_INSTR_ARG(m->p->code[*q]);
+  (*q)++;
+  return 1;
+}
+
+/* A constant operand at *q: CONST, or CONST NEG. */
+static int m_konst(const matcher *m, uint32_t *q, double *k) {
+  if (m_op_at(m, *q) != CAL_OP_CONST) return 0;
+  *k = m->p->consts[CAL_INSTR_ARG(m->p->code[*q])];
+  (*q)++;
+  if (m_op_at(m, *q) == CAL_OP_NEG) {
+    *k = -*k;
+    (*q)++;
+  }
+  return 1;
+}
+
+/* One instruction of the given kind at *q; returns its opcode (0 if none). */
+static unsigned m_one(const matcher *m, uint32_t *q, int (*is)(unsigned)) {
+  unsigned op = m_op_at(m, *q);
+  if (op >= CAL_OP_COUNT_ || !is(op)) return 0;
+  (*q)++;
+  return op;
+}
+
+static int is_ge(unsigned op) { return op == CAL_OP_GE; }
+static int is_le(unsigned op) { return op == CAL_OP_LE; }
+static int is_and(unsigned op) { return op == CAL_OP_AND; }
+static int is_sel(unsigned op) { return op == CAL_OP_SEL; }
+static int is_ret(unsigned op) { return op == CAL_OP_RET; }
+
+/* No jump lands strictly inside [from, to). */
+static int no_target(const unsigned char *target, uint32_t from, uint32_t to) {
+  uint32_t i;
+  for (i = from + 1; i < to; i++)
+    if (target[i]) return 0;
+  return 1;
+}
+
+/* Matches a fused sequence at pc into *f; returns its end (pc if none). */
+static uint32_t match_fused(const matcher *m, const unsigned char *target, uint32_t pc, fx *f) {
+  uint32_t q, q2;
+  unsigned char kx, ky;
+  uint32_t ax, ay;
+  double k1, k2;
+  unsigned op;
+  /* X K GE X K LE AND */
+  q = pc;
+  if (m_src(m, &q, &kx, &ax) && m_konst(m, &q, &k1) && m_one(m, &q, is_ge) && m_src(m, &q, &ky, &ay) &&
+      ky == kx && ay == ax && m_konst(m, &q, &k2) && m_one(m, &q, is_le) && m_one(m, &q, is_and) &&
+      no_target(target, pc, q)) {
+    f->op = FX_BETWEENK; f->ka = kx; f->a = ax; f->k = k1; f->k2 = k2;
+    return q;
+  }
+  /* X K CMP [RET], X Y CMP [RET] */
+  q = pc;
+  if (m_src(m, &q, &kx, &ax)) {
+    int konst = m_konst(m, &q, &k1);
+    if ((konst || m_src(m, &q, &ky, &ay)) && (op = m_one(m, &q, is_cmp)) != 0 && no_target(target, pc, q)) {
+      int ret;
+      q2 = q;
+      ret = m_one(m, &q2, is_ret) && !target[q];
+      if (ret) q = q2;
+      f->op = (unsigned char)(konst ? (ret ? FX_CMPK_RET : FX_CMPK) : (ret ? FX_CMP2_RET : FX_CMP2));
+      f->sub = (unsigned char)op;
+      f->ka = kx; f->a = ax;
+      if (konst) f->k = k1;
+      else { f->kb = ky; f->b = ay; }
+      return q;
+    }
+  }
+  /* X K K SEL */
+  q = pc;
+  if (m_src(m, &q, &kx, &ax) && m_konst(m, &q, &k1) && m_konst(m, &q, &k2) && m_one(m, &q, is_sel) &&
+      no_target(target, pc, q)) {
+    f->op = FX_SELK; f->ka = kx; f->a = ax; f->k = k1; f->k2 = k2;
+    return q;
+  }
+  /* K Y OP, K OP, K */
+  q = pc;
+  if (m_konst(m, &q, &k1)) {
+    q2 = q;
+    if (m_src(m, &q2, &ky, &ay) && (op = m_one(m, &q2, is_arith)) != 0 && no_target(target, pc, q2)) {
+      f->op = FX_KARITH; f->sub = (unsigned char)op; f->ka = ky; f->a = ay; f->k = k1;
+      return q2;
+    }
+    q2 = q;
+    if ((op = m_one(m, &q2, is_arith)) != 0 && no_target(target, pc, q2)) {
+      f->op = FX_ARITHK; f->sub = (unsigned char)op; f->k = k1;
+      return q2;
+    }
+    if (!no_target(target, pc, q)) q = pc + 1; /* a jump lands on the NEG */
+    f->op = FX_CONST;
+    f->k = m->p->consts[CAL_INSTR_ARG(m->p->code[pc])];
+    if (q == pc + 2) f->k = -f->k;
+    return q;
+  }
+  return pc;
+}
+
 static int build_fast(cal_program *p) {
   uint32_t nblocks = (uint32_t)p->nlets + p->nrules, bi, i;
   fx *out = (fx *)malloc(sizeof(fx) * (p->ncode ? p->ncode : 1));
   uint32_t *starts = (uint32_t *)malloc(sizeof(uint32_t) * (nblocks ? nblocks : 1));
   uint32_t *map = (uint32_t *)malloc(sizeof(uint32_t) * (p->ncode + 1));
   unsigned char *target = (unsigned char *)calloc(p->ncode + 1, 1);
+  unsigned char *ok = (unsigned char *)malloc(nblocks ? nblocks : 1);
   uint32_t n = 0;
-  if (!out || !starts || !map || !target) {
-    free(out); free(starts); free(map); free(target);
+  if (!out || !starts || !map || !target || !ok) {
+    free(out); free(starts); free(map); free(target); free(ok);
     return 0;
   }
   for (i = 0; i < p->ncode; i++) {
@@ -422,65 +542,21 @@ static int build_fast(cal_program *p) {
     uint32_t start = blk ? blk->start : p->rules[bi - p->nlets].start;
     uint32_t len = blk ? blk->len : p->rules[bi - p->nlets].len;
     uint32_t end = start + len, pc = start, first = n;
+    matcher m;
+    m.p = p;
+    m.end = end;
     starts[bi] = n;
     while (pc < end) {
-      const uint32_t *c = p->code + pc;
-      unsigned op0 = CAL_INSTR_OP(c[0]);
-      uint32_t left = end - pc;
       fx *f = &out[n];
+      uint32_t q;
       memset(f, 0, sizeof *f);
-      map[pc] = n;
-      if (left >= 7 && is_src(op0) && CAL_INSTR_OP(c[1]) == CAL_OP_CONST && CAL_INSTR_OP(c[2]) == CAL_OP_GE &&
-          c[3] == c[0] && CAL_INSTR_OP(c[4]) == CAL_OP_CONST && CAL_INSTR_OP(c[5]) == CAL_OP_LE &&
-          CAL_INSTR_OP(c[6]) == CAL_OP_AND && !target[pc + 1] && !target[pc + 2] && !target[pc + 3] &&
-          !target[pc + 4] && !target[pc + 5] && !target[pc + 6]) {
-        /* x >= k and x <= k2: unknown when x is missing, as the sequence */
-        f->op = FX_BETWEENK;
-        f->ka = (unsigned char)op0;
-        f->a = CAL_INSTR_ARG(c[0]);
-        f->k = p->consts[CAL_INSTR_ARG(c[1])];
-        f->k2 = p->consts[CAL_INSTR_ARG(c[4])];
-        for (i = 1; i < 7; i++) map[pc + i] = n;
-        pc += 7;
-      } else if (left >= 3 && is_src(op0) && !target[pc + 1] && !target[pc + 2] &&
-          is_cmp(CAL_INSTR_OP(c[2])) &&
-          (CAL_INSTR_OP(c[1]) == CAL_OP_CONST || is_src(CAL_INSTR_OP(c[1])))) {
-        int ret = left >= 4 && CAL_INSTR_OP(c[3]) == CAL_OP_RET && !target[pc + 3];
-        int konst = CAL_INSTR_OP(c[1]) == CAL_OP_CONST;
-        f->op = (unsigned char)(konst ? (ret ? FX_CMPK_RET : FX_CMPK) : (ret ? FX_CMP2_RET : FX_CMP2));
-        f->sub = (unsigned char)CAL_INSTR_OP(c[2]);
-        f->ka = (unsigned char)op0;
-        f->a = CAL_INSTR_ARG(c[0]);
-        if (konst) f->k = p->consts[CAL_INSTR_ARG(c[1])];
-        else { f->kb = (unsigned char)CAL_INSTR_OP(c[1]); f->b = CAL_INSTR_ARG(c[1]); }
-        map[pc + 1] = map[pc + 2] = n;
-        if (ret) map[pc + 3] = n;
-        pc += ret ? 4u : 3u;
-      } else if (left >= 4 && is_src(op0) && CAL_INSTR_OP(c[1]) == CAL_OP_CONST &&
-                 CAL_INSTR_OP(c[2]) == CAL_OP_CONST && CAL_INSTR_OP(c[3]) == CAL_OP_SEL &&
-                 !target[pc + 1] && !target[pc + 2] && !target[pc + 3]) {
-        f->op = FX_SELK;
-        f->ka = (unsigned char)op0;
-        f->a = CAL_INSTR_ARG(c[0]);
-        f->k = p->consts[CAL_INSTR_ARG(c[1])];
-        f->k2 = p->consts[CAL_INSTR_ARG(c[2])];
-        map[pc + 1] = map[pc + 2] = map[pc + 3] = n;
-        pc += 4;
-      } else if (op0 == CAL_OP_CONST) {
-        f->op = FX_CONST;
-        f->k = p->consts[CAL_INSTR_ARG(c[0])];
-        if (left >= 2 && CAL_INSTR_OP(c[1]) == CAL_OP_NEG && !target[pc + 1]) {
-          f->k = -f->k;
-          map[pc + 1] = n;
-          pc += 2;
-        } else {
-          pc += 1;
-        }
-      } else {
-        f->op = (unsigned char)op0;
-        f->a = CAL_INSTR_ARG(c[0]);
-        pc += 1;
+      q = match_fused(&m, target, pc, f);
+      if (q == pc) {
+        f->op = (unsigned char)CAL_INSTR_OP(p->code[pc]);
+        f->a = CAL_INSTR_ARG(p->code[pc]);
+        q = pc + 1;
       }
+      for (; pc < q; pc++) map[pc] = n;
       n++;
     }
     map[end] = n;
@@ -490,14 +566,10 @@ static int build_fast(cal_program *p) {
   }
   free(map);
   free(target);
+  for (bi = 0; bi < nblocks; bi++) ok[bi] = (unsigned char)batchable(p, bi);
   p->fast = out;
   p->fast_start = starts;
-  {
-    unsigned char *ok = (unsigned char *)malloc(nblocks ? nblocks : 1);
-    if (!ok) return 0;
-    for (bi = 0; bi < nblocks; bi++) ok[bi] = (unsigned char)batchable(p, bi);
-    p->fast_batch = ok;
-  }
+  p->fast_batch = ok;
   return 1;
 }
 
@@ -515,17 +587,24 @@ static double truth_or(double a, double b) {
   return 0;
 }
 
-static int popcount64(uint64_t x) {
-#if defined(__GNUC__) || defined(__clang__)
-  return __builtin_popcountll(x);
-#else
-  int n = 0;
-  while (x) {
-    x &= x - 1;
-    n++;
+/* Bits set in x (SWAR: no library call where the CPU baseline lacks popcnt). */
+static inline int popcount64(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+static inline double fx_arith(unsigned op, double a, double b) {
+  switch (op) {
+    case CAL_OP_ADD: return a + b;
+    case CAL_OP_SUB: return a - b;
+    case CAL_OP_MUL: return a * b;
+    case CAL_OP_DIV: return a / b;
+    case CAL_OP_POW: return (isnan(a) || isnan(b)) ? NAN : pow(a, b);
+    case CAL_OP_MIN: return (isnan(a) || isnan(b)) ? NAN : (b < a ? b : a);
+    default: return (isnan(a) || isnan(b)) ? NAN : (b > a ? b : a);
   }
-  return n;
-#endif
 }
 
 #define CMP(expr) \
@@ -539,37 +618,6 @@ static int popcount64(uint64_t x) {
     double b_ = st[--sp], a_ = st[sp - 1]; \
     st[sp - 1] = (expr); \
   } while (0)
-
-/* The stack operations both interpreters share (they use st and sp). */
-#define STACK_OPS \
-      case CAL_OP_ISNUM: st[sp - 1] = isnan(st[sp - 1]) ? 0.0 : 1.0; break; \
-      case CAL_OP_NOT: \
-        if (!isnan(st[sp - 1])) st[sp - 1] = st[sp - 1] == 0 ? 1.0 : 0.0; \
-        break; \
-      case CAL_OP_NEG: st[sp - 1] = -st[sp - 1]; break; \
-      case CAL_OP_ABS: st[sp - 1] = fabs(st[sp - 1]); break; \
-      case CAL_OP_ADD: ARITH(a_ + b_); break; \
-      case CAL_OP_SUB: ARITH(a_ - b_); break; \
-      case CAL_OP_MUL: ARITH(a_ * b_); break; \
-      case CAL_OP_DIV: ARITH(a_ / b_); break; \
-      case CAL_OP_POW: ARITH((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break; \
-      case CAL_OP_MIN: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ < a_ ? b_ : a_)); break; \
-      case CAL_OP_MAX: ARITH((isnan(a_) || isnan(b_)) ? NAN : (b_ > a_ ? b_ : a_)); break; \
-      case CAL_OP_LT: CMP(a_ < b_); break; \
-      case CAL_OP_LE: CMP(a_ <= b_); break; \
-      case CAL_OP_GT: CMP(a_ > b_); break; \
-      case CAL_OP_GE: CMP(a_ >= b_); break; \
-      case CAL_OP_EQ: CMP(a_ == b_); break; \
-      case CAL_OP_NE: CMP(a_ != b_); break; \
-      case CAL_OP_AND: ARITH(truth_and(a_, b_)); break; \
-      case CAL_OP_OR: ARITH(truth_or(a_, b_)); break; \
-      case CAL_OP_SEL: { \
-        double b = st[--sp], a = st[--sp], c = st[sp - 1]; \
-        if (isnan(c)) st[sp - 1] = (a == b) ? a : NAN; \
-        else st[sp - 1] = c != 0 ? a : b; \
-        break; \
-      }
-
 
 static inline double fx_src(unsigned kind, uint32_t a, const cal_program *p, const double *vars,
                      const uint64_t *terms, const double *lets) {
@@ -626,11 +674,36 @@ static double run_fast(const cal_program *p, const double *vars, const uint64_t 
         else st[sp++] = c != 0 ? f->k : f->k2;
         break;
       }
+      case FX_ARITHK: st[sp - 1] = fx_arith(f->sub, st[sp - 1], f->k); break;
+      case FX_KARITH: st[sp++] = fx_arith(f->sub, f->k, fx_src(f->ka, f->a, p, vars, terms, lets)); break;
       case CAL_OP_CONST: st[sp++] = p->consts[f->a]; break;
       case CAL_OP_VAR: st[sp++] = vars[f->a]; break;
       case CAL_OP_LET: st[sp++] = lets[f->a]; break;
       case CAL_OP_COUNT: st[sp++] = fx_src(CAL_OP_COUNT, f->a, p, vars, terms, lets); break;
-      STACK_OPS
+      case CAL_OP_ISNUM: st[sp - 1] = isnan(st[sp - 1]) ? 0.0 : 1.0; break;
+      case CAL_OP_NOT:
+        if (!isnan(st[sp - 1])) st[sp - 1] = st[sp - 1] == 0 ? 1.0 : 0.0;
+        break;
+      case CAL_OP_NEG: st[sp - 1] = -st[sp - 1]; break;
+      case CAL_OP_ABS: st[sp - 1] = fabs(st[sp - 1]); break;
+      case CAL_OP_ADD: case CAL_OP_SUB: case CAL_OP_MUL: case CAL_OP_DIV:
+      case CAL_OP_POW: case CAL_OP_MIN: case CAL_OP_MAX:
+        ARITH(fx_arith(f->op, a_, b_));
+        break;
+      case CAL_OP_LT: CMP(a_ < b_); break;
+      case CAL_OP_LE: CMP(a_ <= b_); break;
+      case CAL_OP_GT: CMP(a_ > b_); break;
+      case CAL_OP_GE: CMP(a_ >= b_); break;
+      case CAL_OP_EQ: CMP(a_ == b_); break;
+      case CAL_OP_NE: CMP(a_ != b_); break;
+      case CAL_OP_AND: ARITH(truth_and(a_, b_)); break;
+      case CAL_OP_OR: ARITH(truth_or(a_, b_)); break;
+      case CAL_OP_SEL: {
+        double b = st[--sp], a = st[--sp], c = st[sp - 1];
+        if (isnan(c)) st[sp - 1] = (a == b) ? a : NAN;
+        else st[sp - 1] = c != 0 ? a : b;
+        break;
+      }
       case CAL_OP_ANDJ: /* a false left operand decides: leave and(a, _) = 0 */
         if (st[sp - 1] == 0) { st[sp - 1] = 0.0; pc = f->a; continue; }
         break;
@@ -688,27 +761,41 @@ int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
 }
 
 /* ---- batches ----
- * The same fast code run over up to b->cap patients at a time, one
- * instruction over all of them before the next: a column per stack slot. */
+ * The same fast code run over CAL_VM_BATCH patients at a time, one
+ * instruction over all of them before the next. Each stack slot holds a
+ * pointer to a column: an input or let column as it is, or one of the two
+ * scratch columns of its depth. An instruction writes its result into the
+ * scratch column of its depth that none of its operands occupies, so no
+ * kernel below ever writes a column it reads, and each is a fixed-length,
+ * branch-free loop over restrict-qualified columns: compilers vectorize
+ * them. Every kernel computes every row (rows past n hold the values of an
+ * earlier batch, or the zeros the columns start with). */
 
-cal_vm_batch *cal_vm_batch_new(const cal_program *p, size_t cap) {
+#define NB CAL_VM_BATCH
+#define LOOP for (i = 0; i < NB; i++)
+
+/* A scratch column of a depth (which = 0 or 1). */
+#define SCR(depth, which) (b->stack + ((size_t)(depth) * 2u + (which)) * NB)
+
+cal_vm_batch *cal_vm_batch_new(const cal_program *p) {
   cal_vm_batch *b = (cal_vm_batch *)calloc(1, sizeof *b);
   size_t tw = p->term_words ? p->term_words : 1;
+  size_t cap = NB;
   if (!b) return NULL;
-  if (cap == 0) cap = CAL_VM_BATCH;
   b->cap = cap;
   b->tw = tw;
-  b->vars = (double *)malloc(sizeof(double) * cap * (p->nvars ? p->nvars : 1));
+  /* zeroed: rows past n are computed too, so they must hold defined values */
+  b->vars = (double *)calloc(cap * (p->nvars ? p->nvars : 1), sizeof(double));
   b->terms = (uint64_t *)calloc(cap * tw, sizeof(uint64_t));
-  b->lets = (double *)malloc(sizeof(double) * cap * (p->nlets ? p->nlets : 1));
-  b->state = (unsigned char *)malloc(cap * (p->nrules ? p->nrules : 1));
-  b->score = (double *)malloc(sizeof(double) * cap * (p->nsubtypes ? p->nsubtypes : 1));
-  b->type = (int *)malloc(sizeof(int) * cap);
-  b->best = (double *)malloc(sizeof(double) * cap);
-  /* CAL_VM_STACK columns, one for an operand computed past the top, one for results */
-  b->stack = (double *)malloc(sizeof(double) * cap * (CAL_VM_STACK + 2));
-  b->row_vars = (double *)malloc(sizeof(double) * (p->nvars ? p->nvars : 1));
-  b->row_lets = (double *)malloc(sizeof(double) * (p->nlets ? p->nlets : 1));
+  b->lets = (double *)calloc(cap * (p->nlets ? p->nlets : 1), sizeof(double));
+  b->state = (unsigned char *)calloc(cap * (p->nrules ? p->nrules : 1), 1);
+  b->score = (double *)calloc(cap * (p->nsubtypes ? p->nsubtypes : 1), sizeof(double));
+  b->type = (int *)calloc(cap, sizeof(int));
+  b->best = (double *)calloc(cap, sizeof(double));
+  /* two scratch columns per depth 0..CAL_VM_STACK, then the rule result column */
+  b->stack = (double *)calloc(cap * (2 * (CAL_VM_STACK + 1) + 1), sizeof(double));
+  b->row_vars = (double *)calloc(p->nvars ? p->nvars : 1, sizeof(double));
+  b->row_lets = (double *)calloc(p->nlets ? p->nlets : 1, sizeof(double));
   if (!b->vars || !b->terms || !b->lets || !b->state || !b->score || !b->type || !b->best ||
       !b->stack || !b->row_vars || !b->row_lets) {
     cal_vm_batch_free(b);
@@ -724,140 +811,299 @@ void cal_vm_batch_free(cal_vm_batch *b) {
   free(b);
 }
 
-/* The column of a source operand; COUNT is computed into tmp. */
-static const double *batch_src(const cal_program *p, const cal_vm_batch *b, size_t n, unsigned kind,
-                               uint32_t a, double *tmp) {
-  size_t i;
-  if (kind == CAL_OP_VAR) return b->vars + (size_t)a * b->cap;
-  if (kind == CAL_OP_LET) return b->lets + (size_t)a * b->cap;
-  {
-    const uint64_t *set = p->sets + (size_t)a * p->term_words;
-    for (i = 0; i < n; i++) {
-      const uint64_t *t = b->terms + i * b->tw;
-      int c = 0;
-      unsigned w;
-      for (w = 0; w < p->term_words; w++) c += popcount64(set[w] & t[w]);
-      tmp[i] = (double)c;
-    }
-    return tmp;
+/* d = number of a row's terms in set a */
+static void k_count(const cal_program *p, const cal_vm_batch *b, uint32_t a, double *restrict d) {
+  const uint64_t *set = p->sets + (size_t)a * p->term_words;
+  const uint64_t *restrict t = b->terms;
+  size_t i, tw = b->tw;
+  if (p->term_words == 1) {
+    uint64_t s = set[0];
+    LOOP d[i] = (double)popcount64(t[i] & s);
+    return;
+  }
+  LOOP {
+    int c = 0;
+    unsigned w;
+    for (w = 0; w < p->term_words; w++) c += popcount64(set[w] & t[i * tw + w]);
+    d[i] = (double)c;
   }
 }
 
-/* d[i] = x[i] OP y (y a constant, or y[i]); NaN when either is NaN. */
-#define CMPLOOP(OPX, YI) \
-  for (i = 0; i < n; i++) { double a_ = x[i], b_ = (YI); \
-    d[i] = (isnan(a_) || isnan(b_)) ? NAN : ((a_ OPX b_) ? 1.0 : 0.0); }
-#define CMPSWITCH(sub, YI) \
-  switch (sub) { \
-    case CAL_OP_LT: CMPLOOP(<, YI) break; \
-    case CAL_OP_LE: CMPLOOP(<=, YI) break; \
-    case CAL_OP_GT: CMPLOOP(>, YI) break; \
-    case CAL_OP_GE: CMPLOOP(>=, YI) break; \
-    case CAL_OP_EQ: CMPLOOP(==, YI) break; \
-    default: CMPLOOP(!=, YI) break; \
+/* d = 1 when a row has a term of set a (none = 0), else 0 (none = 1) */
+static void k_any(const cal_program *p, const cal_vm_batch *b, uint32_t a, int none, double *restrict d) {
+  const uint64_t *set = p->sets + (size_t)a * p->term_words;
+  const uint64_t *restrict t = b->terms;
+  const double yes = none ? 0.0 : 1.0, no = none ? 1.0 : 0.0;
+  size_t i, tw = b->tw;
+  if (p->term_words == 1) {
+    uint64_t s = set[0];
+    LOOP d[i] = (t[i] & s) ? yes : no;
+    return;
+  }
+  LOOP {
+    uint64_t c = 0;
+    unsigned w;
+    for (w = 0; w < p->term_words; w++) c |= set[w] & t[i * tw + w];
+    d[i] = c ? yes : no;
+  }
+}
+
+/* The column of a source operand; COUNT is computed into tmp. */
+static const double *b_src(const cal_program *p, const cal_vm_batch *b, unsigned kind, uint32_t a,
+                           double *tmp) {
+  if (kind == CAL_OP_VAR) return b->vars + (size_t)a * NB;
+  if (kind == CAL_OP_LET) return b->lets + (size_t)a * NB;
+  k_count(p, b, a, tmp);
+  return tmp;
+}
+
+static void k_fill(double *restrict d, double k) {
+  size_t i;
+  LOOP d[i] = k;
+}
+
+/* d = x OP y: NaN when either is NaN, else 1 or 0 */
+#define K_CMP_LOOP(OPX, AI, BI) \
+  LOOP { double a_ = (AI), b_ = (BI); double r_ = (a_ OPX b_) ? 1.0 : 0.0; \
+         d[i] = (a_ != a_ || b_ != b_) ? NAN : r_; }
+#define K_CMP_SWITCH(AI, BI) \
+  switch (op) { \
+    case CAL_OP_LT: K_CMP_LOOP(<, AI, BI) break; \
+    case CAL_OP_LE: K_CMP_LOOP(<=, AI, BI) break; \
+    case CAL_OP_GT: K_CMP_LOOP(>, AI, BI) break; \
+    case CAL_OP_GE: K_CMP_LOOP(>=, AI, BI) break; \
+    case CAL_OP_EQ: K_CMP_LOOP(==, AI, BI) break; \
+    default: K_CMP_LOOP(!=, AI, BI) break; \
   }
 
-#define BCOL(k) (b->stack + (size_t)(k) * cap)
-#define BUN(expr) do { double *x_ = BCOL(sp - 1); size_t i_; \
-  for (i_ = 0; i_ < n; i_++) { double a_ = x_[i_]; x_[i_] = (expr); } } while (0)
-#define BBIN(expr) do { double *x_ = BCOL(sp - 2); const double *y_ = BCOL(sp - 1); size_t i_; \
-  for (i_ = 0; i_ < n; i_++) { double a_ = x_[i_], b_ = y_[i_]; x_[i_] = (expr); } sp--; } while (0)
-#define BCMP(cond) BBIN((isnan(a_) || isnan(b_)) ? NAN : ((cond) ? 1.0 : 0.0))
+static void k_cmp(unsigned op, double *restrict d, const double *restrict x, const double *restrict y) {
+  size_t i;
+  K_CMP_SWITCH(x[i], y[i])
+}
 
-static void batch_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t pc, double *out) {
+static void k_cmpk(unsigned op, double *restrict d, const double *restrict x, double k) {
+  size_t i;
+  K_CMP_SWITCH(x[i], k)
+}
+
+/* d = a OP b with the interpreter's NaN rules (fx_arith) */
+#define K_NAN2(expr) { double r_ = (expr); d[i] = (a_ != a_ || b_ != b_) ? NAN : r_; }
+#define K_ARITH_SWITCH(AI, BI) \
+  switch (op) { \
+    case CAL_OP_ADD: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ + b_; } break; \
+    case CAL_OP_SUB: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ - b_; } break; \
+    case CAL_OP_MUL: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ * b_; } break; \
+    case CAL_OP_DIV: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ / b_; } break; \
+    case CAL_OP_POW: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(pow(a_, b_)) } break; \
+    case CAL_OP_MIN: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ < a_ ? b_ : a_) } break; \
+    default: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ > a_ ? b_ : a_) } break; \
+  }
+
+static void k_arith(unsigned op, double *restrict d, const double *restrict x, const double *restrict y) {
+  size_t i;
+  K_ARITH_SWITCH(x[i], y[i])
+}
+
+static void k_arithk(unsigned op, double *restrict d, const double *restrict x, double k) {
+  size_t i;
+  K_ARITH_SWITCH(x[i], k)
+}
+
+static void k_karith(unsigned op, double *restrict d, double k, const double *restrict y) {
+  size_t i;
+  K_ARITH_SWITCH(k, y[i])
+}
+
+static void k_unary(unsigned op, double *restrict d, const double *restrict x) {
+  size_t i;
+  switch (op) {
+    case CAL_OP_ISNUM: LOOP { double a = x[i]; d[i] = a != a ? 0.0 : 1.0; } break;
+    case CAL_OP_NOT: LOOP { double a = x[i]; double r = a == 0 ? 1.0 : 0.0; d[i] = a != a ? a : r; } break;
+    case CAL_OP_NEG: LOOP d[i] = -x[i]; break;
+    default: LOOP d[i] = fabs(x[i]); break;
+  }
+}
+
+/* Kleene and / or over 0, 1, NaN (any other number counts as true) */
+static void k_and(double *restrict d, const double *restrict x, const double *restrict y) {
+  size_t i;
+  LOOP {
+    double a = x[i], c = y[i];
+    double r = (a != a || c != c) ? NAN : 1.0;
+    d[i] = (a == 0 || c == 0) ? 0.0 : r;
+  }
+}
+
+static void k_or(double *restrict d, const double *restrict x, const double *restrict y) {
+  size_t i;
+  LOOP {
+    double a = x[i], c = y[i];
+    double r = (a != a || c != c) ? NAN : 0.0;
+    d[i] = ((a != 0 && a == a) || (c != 0 && c == c)) ? 1.0 : r;
+  }
+}
+
+static void k_sel(double *restrict d, const double *restrict c, const double *restrict x,
+                  const double *restrict y) {
+  size_t i;
+  LOOP {
+    double cc = c[i], a = x[i], bb = y[i];
+    double un = a == bb ? a : NAN, r = cc != 0 ? a : bb;
+    d[i] = cc != cc ? un : r;
+  }
+}
+
+static void k_selk(double *restrict d, const double *restrict c, double k, double k2) {
+  size_t i;
+  const double un = k == k2 ? k : NAN;
+  LOOP {
+    double cc = c[i];
+    double r = cc != 0 ? k : k2;
+    d[i] = cc != cc ? un : r;
+  }
+}
+
+static void k_between(double *restrict d, const double *restrict x, double lo, double hi) {
+  size_t i;
+  if (isnan(lo) || isnan(hi)) {
+    LOOP d[i] = truth_and(fx_cmp(CAL_OP_GE, x[i], lo), fx_cmp(CAL_OP_LE, x[i], hi));
+    return;
+  }
+  LOOP {
+    double v = x[i];
+    double r = ((v >= lo) & (v <= hi)) ? 1.0 : 0.0;
+    d[i] = v != v ? NAN : r;
+  }
+}
+
+/* The scratch column of depth sp that x does not occupy. */
+static double *pick(const cal_vm_batch *b, int depth, const double *x) {
+  double *c = SCR(depth, 0);
+  return c == x ? SCR(depth, 1) : c;
+}
+
+static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, double *out) {
   const fx *code = (const fx *)p->fast;
-  size_t cap = b->cap, i;
+  const double *sv[CAL_VM_STACK + 1];
   int sp = 0;
   for (;;) {
     const fx *f = &code[pc];
     switch (f->op) {
-      case FX_CONST: { double *d = BCOL(sp++); for (i = 0; i < n; i++) d[i] = f->k; break; }
+      case FX_CONST: {
+        double *d = SCR(sp, 0);
+        k_fill(d, f->k);
+        sv[sp++] = d;
+        break;
+      }
+      case CAL_OP_CONST: {
+        double *d = SCR(sp, 0);
+        k_fill(d, p->consts[f->a]);
+        sv[sp++] = d;
+        break;
+      }
       case FX_CMPK:
       case FX_CMPK_RET: {
-        double *d = f->op == FX_CMPK ? BCOL(sp) : out;
-        const double *x = batch_src(p, b, n, f->ka, f->a, d);
-        const double k = f->k;
-        CMPSWITCH(f->sub, k)
+        double *d = f->op == FX_CMPK ? SCR(sp, 1) : out;
+        unsigned sub = f->sub;
+        if (f->ka == CAL_OP_COUNT && f->k == 0 &&
+            (sub == CAL_OP_GT || sub == CAL_OP_NE || sub == CAL_OP_EQ || sub == CAL_OP_LE)) {
+          /* any / no term of a set: a count is never NaN */
+          k_any(p, b, f->a, sub == CAL_OP_EQ || sub == CAL_OP_LE, d);
+        } else {
+          k_cmpk(sub, d, b_src(p, b, f->ka, f->a, SCR(sp, 0)), f->k);
+        }
         if (f->op == FX_CMPK_RET) return;
-        sp++;
+        sv[sp++] = d;
         break;
       }
       case FX_CMP2:
       case FX_CMP2_RET: {
-        double *d = f->op == FX_CMP2 ? BCOL(sp) : out;
-        const double *x = batch_src(p, b, n, f->ka, f->a, d);
-        const double *y = batch_src(p, b, n, f->kb, f->b, BCOL(sp + 1));
-        CMPSWITCH(f->sub, y[i])
+        double *d = f->op == FX_CMP2 ? SCR(sp, 1) : out;
+        const double *x = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        const double *y = b_src(p, b, f->kb, f->b, SCR(sp + 1, 0));
+        k_cmp(f->sub, d, x, y);
         if (f->op == FX_CMP2_RET) return;
-        sp++;
+        sv[sp++] = d;
         break;
       }
       case FX_SELK: {
-        double *d = BCOL(sp);
-        const double *c = batch_src(p, b, n, f->ka, f->a, d);
-        for (i = 0; i < n; i++) {
-          double v = c[i];
-          d[i] = isnan(v) ? ((f->k == f->k2) ? f->k : NAN) : (v != 0 ? f->k : f->k2);
-        }
-        sp++;
+        double *d = SCR(sp, 1);
+        k_selk(d, b_src(p, b, f->ka, f->a, SCR(sp, 0)), f->k, f->k2);
+        sv[sp++] = d;
         break;
       }
       case FX_BETWEENK: {
-        double *d = BCOL(sp);
-        const double *x = batch_src(p, b, n, f->ka, f->a, d);
-        const double lo = f->k, hi = f->k2;
-        if (isnan(lo) || isnan(hi)) {
-          for (i = 0; i < n; i++) d[i] = truth_and(fx_cmp(CAL_OP_GE, x[i], lo), fx_cmp(CAL_OP_LE, x[i], hi));
-        } else {
-          for (i = 0; i < n; i++) {
-            double v = x[i];
-            d[i] = isnan(v) ? NAN : ((v >= lo && v <= hi) ? 1.0 : 0.0);
-          }
-        }
-        sp++;
+        double *d = SCR(sp, 1);
+        k_between(d, b_src(p, b, f->ka, f->a, SCR(sp, 0)), f->k, f->k2);
+        sv[sp++] = d;
         break;
       }
-      case CAL_OP_CONST: { double *d = BCOL(sp++); for (i = 0; i < n; i++) d[i] = p->consts[f->a]; break; }
-      case CAL_OP_VAR:
-      case CAL_OP_LET:
-        memcpy(BCOL(sp), batch_src(p, b, n, f->op, f->a, NULL), n * sizeof(double));
-        sp++;
+      case FX_ARITHK: {
+        double *d = pick(b, sp - 1, sv[sp - 1]);
+        k_arithk(f->sub, d, sv[sp - 1], f->k);
+        sv[sp - 1] = d;
         break;
-      case CAL_OP_COUNT: batch_src(p, b, n, CAL_OP_COUNT, f->a, BCOL(sp)); sp++; break;
-      case CAL_OP_ISNUM: BUN(isnan(a_) ? 0.0 : 1.0); break;
-      case CAL_OP_NOT: BUN(isnan(a_) ? a_ : (a_ == 0 ? 1.0 : 0.0)); break;
-      case CAL_OP_NEG: BUN(-a_); break;
-      case CAL_OP_ABS: BUN(fabs(a_)); break;
-      case CAL_OP_ADD: BBIN(a_ + b_); break;
-      case CAL_OP_SUB: BBIN(a_ - b_); break;
-      case CAL_OP_MUL: BBIN(a_ * b_); break;
-      case CAL_OP_DIV: BBIN(a_ / b_); break;
-      case CAL_OP_POW: BBIN((isnan(a_) || isnan(b_)) ? NAN : pow(a_, b_)); break;
-      case CAL_OP_MIN: BBIN((isnan(a_) || isnan(b_)) ? NAN : (b_ < a_ ? b_ : a_)); break;
-      case CAL_OP_MAX: BBIN((isnan(a_) || isnan(b_)) ? NAN : (b_ > a_ ? b_ : a_)); break;
-      case CAL_OP_LT: BCMP(a_ < b_); break;
-      case CAL_OP_LE: BCMP(a_ <= b_); break;
-      case CAL_OP_GT: BCMP(a_ > b_); break;
-      case CAL_OP_GE: BCMP(a_ >= b_); break;
-      case CAL_OP_EQ: BCMP(a_ == b_); break;
-      case CAL_OP_NE: BCMP(a_ != b_); break;
-      case CAL_OP_AND: BBIN(truth_and(a_, b_)); break;
-      case CAL_OP_OR: BBIN(truth_or(a_, b_)); break;
+      }
+      case FX_KARITH: {
+        double *d = SCR(sp, 1);
+        k_karith(f->sub, d, f->k, b_src(p, b, f->ka, f->a, SCR(sp, 0)));
+        sv[sp++] = d;
+        break;
+      }
+      case CAL_OP_VAR: sv[sp++] = b->vars + (size_t)f->a * NB; break;
+      case CAL_OP_LET: sv[sp++] = b->lets + (size_t)f->a * NB; break;
+      case CAL_OP_COUNT: {
+        double *d = SCR(sp, 0);
+        k_count(p, b, f->a, d);
+        sv[sp++] = d;
+        break;
+      }
+      case CAL_OP_ISNUM: case CAL_OP_NOT: case CAL_OP_NEG: case CAL_OP_ABS: {
+        double *d = pick(b, sp - 1, sv[sp - 1]);
+        k_unary(f->op, d, sv[sp - 1]);
+        sv[sp - 1] = d;
+        break;
+      }
+      case CAL_OP_ADD: case CAL_OP_SUB: case CAL_OP_MUL: case CAL_OP_DIV:
+      case CAL_OP_POW: case CAL_OP_MIN: case CAL_OP_MAX: {
+        double *d = pick(b, sp - 2, sv[sp - 2]);
+        k_arith(f->op, d, sv[sp - 2], sv[sp - 1]);
+        sv[sp - 2] = d;
+        sp--;
+        break;
+      }
+      case CAL_OP_LT: case CAL_OP_LE: case CAL_OP_GT: case CAL_OP_GE: case CAL_OP_EQ: case CAL_OP_NE: {
+        double *d = pick(b, sp - 2, sv[sp - 2]);
+        k_cmp(f->op, d, sv[sp - 2], sv[sp - 1]);
+        sv[sp - 2] = d;
+        sp--;
+        break;
+      }
+      case CAL_OP_AND:
+      case CAL_OP_OR: {
+        double *d = pick(b, sp - 2, sv[sp - 2]);
+        if (f->op == CAL_OP_AND) k_and(d, sv[sp - 2], sv[sp - 1]);
+        else k_or(d, sv[sp - 2], sv[sp - 1]);
+        sv[sp - 2] = d;
+        sp--;
+        break;
+      }
       case CAL_OP_SEL: {
-        double *c = BCOL(sp - 3);
-        const double *x = BCOL(sp - 2), *y = BCOL(sp - 1);
-        for (i = 0; i < n; i++) {
-          double a = x[i], bb = y[i], cc = c[i];
-          c[i] = isnan(cc) ? ((a == bb) ? a : NAN) : (cc != 0 ? a : bb);
-        }
+        double *d = pick(b, sp - 3, sv[sp - 3]);
+        k_sel(d, sv[sp - 3], sv[sp - 2], sv[sp - 1]);
+        sv[sp - 3] = d;
         sp -= 2;
         break;
       }
       case CAL_OP_ANDJ:
       case CAL_OP_ORJ:
         break; /* batchable blocks compute the skipped code instead (see batchable) */
-      case CAL_OP_RET: memcpy(out, BCOL(sp - 1), n * sizeof(double)); return;
-      default: for (i = 0; i < n; i++) out[i] = NAN; return;
+      case CAL_OP_RET:
+        if (sv[sp - 1] != out) memcpy(out, sv[sp - 1], NB * sizeof(double));
+        return;
+      default:
+        k_fill(out, NAN);
+        return;
     }
     pc++;
   }
@@ -865,46 +1111,50 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_
 
 /* A block that cannot run in batches runs row by row. */
 static void rows_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t bi, double *out) {
-  size_t i, k, cap = b->cap;
+  size_t i, k;
   unsigned nl = bi < p->nlets ? bi : p->nlets;
   for (i = 0; i < n; i++) {
-    for (k = 0; k < p->nvars; k++) b->row_vars[k] = b->vars[k * cap + i];
-    for (k = 0; k < nl; k++) b->row_lets[k] = b->lets[k * cap + i];
+    for (k = 0; k < p->nvars; k++) b->row_vars[k] = b->vars[k * NB + i];
+    for (k = 0; k < nl; k++) b->row_lets[k] = b->lets[k * NB + i];
     out[i] = run_fast(p, b->row_vars, b->terms + i * b->tw, b->row_lets, p->fast_start[bi]);
   }
 }
 
+/* A rule's column of results into its states and its subtype's scores. */
+static void k_rule(unsigned char *restrict st, double *restrict sc, const double *restrict v, double w) {
+  size_t i;
+  LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; }
+  LOOP { /* CAL_FALSE 0, CAL_TRUE 1, CAL_UNKNOWN 2 */
+    double x = v[i];
+    unsigned char t = x != 0.0 ? CAL_TRUE : CAL_FALSE;
+    st[i] = x != x ? CAL_UNKNOWN : t;
+  }
+}
+
 void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
-  size_t i, cap = b->cap;
+  size_t i;
   unsigned r, s, ns = p->nsubtypes;
-  double *tmp = BCOL(CAL_VM_STACK + 1);
-  if (n > cap) n = cap;
+  double *tmp = SCR(CAL_VM_STACK + 1, 0);
+  if (n > NB) n = NB;
   for (r = 0; r < p->nlets; r++) {
-    double *out = b->lets + (size_t)r * cap;
-    if (p->fast_batch[r]) batch_block(p, b, n, p->fast_start[r], out);
+    double *out = b->lets + (size_t)r * NB;
+    if (p->fast_batch[r]) batch_block(p, b, p->fast_start[r], out);
     else rows_block(p, b, n, r, out);
   }
-  for (s = 0; s < ns; s++) for (i = 0; i < n; i++) b->score[s * cap + i] = 0;
+  for (s = 0; s < ns; s++) k_fill(b->score + (size_t)s * NB, 0.0);
   for (r = 0; r < p->nrules; r++) {
     uint32_t bi = p->nlets + r;
-    unsigned char *st = b->state + (size_t)r * cap;
-    double *sc = b->score + (size_t)p->rules[r].subtype * cap, w = p->rules[r].weight;
-    if (p->fast_batch[bi]) batch_block(p, b, n, p->fast_start[bi], tmp);
+    if (p->fast_batch[bi]) batch_block(p, b, p->fast_start[bi], tmp);
     else rows_block(p, b, n, bi, tmp);
-    for (i = 0; i < n; i++) { /* branch-free: CAL_FALSE 0, CAL_TRUE 1, CAL_UNKNOWN 2 */
-      double v = tmp[i];
-      int un = v != v, tr = (v == v) & (v != 0.0);
-      st[i] = (unsigned char)(un * CAL_UNKNOWN + tr * CAL_TRUE);
-      sc[i] += w * (double)tr;
-    }
+    k_rule(b->state + (size_t)r * NB, b->score + (size_t)p->rules[r].subtype * NB, tmp, p->rules[r].weight);
   }
   for (i = 0; i < n; i++) {
     double best = ns ? b->score[i] : 0;
     int type = 0;
     unsigned ntop = 0;
     for (s = 1; s < ns; s++)
-      if (b->score[s * cap + i] > best) { best = b->score[s * cap + i]; type = (int)s; }
-    for (s = 0; s < ns; s++) if (b->score[s * cap + i] == best) ntop++;
+      if (b->score[s * NB + i] > best) { best = b->score[s * NB + i]; type = (int)s; }
+    for (s = 0; s < ns; s++) if (b->score[s * NB + i] == best) ntop++;
     if (ns == 0 || best <= p->indeterminate_at_most || (p->tie_policy == CAL_TIE_INDETERMINATE && ntop > 1)) {
       b->type[i] = CAL_INDETERMINATE;
       b->best[i] = 0;

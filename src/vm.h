@@ -169,16 +169,17 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen);
 int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
                cal_vm_result *out);
 
-/* Batches: the program run over up to `cap` patients at a time, one
+/* Batches: the program run over CAL_VM_BATCH patients at a time, one
  * instruction over all of them before the next (much less dispatch per
- * patient). The caller fills vars (column per slot: vars[slot * cap + row])
- * and terms (row by row: terms[row * tw + word]), calls cal_vm_run_batch,
- * and reads type, best, state (state[rule * cap + row]), score and lets
- * (lets[let * cap + row]). Same results as cal_vm_run for every row. */
+ * patient, and loops the compiler vectorizes). The caller fills vars
+ * (column per slot: vars[slot * cap + row]) and terms (row by row:
+ * terms[row * tw + word]), calls cal_vm_run_batch, and reads type, best,
+ * state (state[rule * cap + row]), score and lets (lets[let * cap + row]).
+ * Same results as cal_vm_run for every row. */
 #define CAL_VM_BATCH 256
 
 typedef struct {
-  size_t cap, tw;           /* rows; term words per row (>= 1) */
+  size_t cap, tw;           /* rows (always CAL_VM_BATCH); term words per row (>= 1) */
   double *vars;             /* nvars columns */
   uint64_t *terms;          /* cap rows of tw words */
   double *lets;             /* nlets columns */
@@ -190,10 +191,13 @@ typedef struct {
   double *row_vars, *row_lets; /* scratch for blocks run row by row */
 } cal_vm_batch;
 
-/* Allocates the buffers for a program (cap = 0: CAL_VM_BATCH rows). */
-cal_vm_batch *cal_vm_batch_new(const cal_program *p, size_t cap);
+/* Allocates the buffers of a batch for a program, zeroed. */
+cal_vm_batch *cal_vm_batch_new(const cal_program *p);
 void cal_vm_batch_free(cal_vm_batch *b);
-/* Runs the first n rows (n <= cap). Allocates nothing. */
+/* Runs the first n rows (n <= cap); type and best are set for those rows
+ * only. The other columns are computed for every row, so rows past n must
+ * hold defined values (what an earlier batch left, or the initial zeros).
+ * Allocates nothing. */
 void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n);
 
 /* Name of an opcode (for disassembly), or "?". */
