@@ -11,6 +11,12 @@
 
 #include "units.h"
 
+/* Internal to the module: not exported from the shared library, so calls
+ * between the C files are direct. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
 typedef struct cal_analyte {
   const char *name;            /* name used in records and rules */
   const char *label;           /* human-readable name */
@@ -50,4 +56,7 @@ int cal_analyte_plausible(const cal_analyte *a, double canonical);
 const char *cal_analyte_likely_unit(const cal_analyte *a, double raw,
                                     const cal_unit *stated, double *canonical);
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 #endif

@@ -43,14 +43,46 @@ struct cal_termmap {
   size_t bits_len, bits_cap;
 };
 
-static uint64_t hash_bytes(const char *s, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  size_t i;
-  for (i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 0x100000001b3ULL;
+/* Words of 8 bytes, the last one overlapping the one before (the map is
+ * built and read in the same process, so byte order does not matter). */
+static uint64_t load8(const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  return w;
+}
+
+/* Up to 8 bytes as one word; different bytes give different words. */
+static uint64_t load_small(const char *s, size_t n) {
+  if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4);
+    return ((uint64_t)a << 32) | b;
   }
-  return h;
+  if (n == 0) return 0;
+  return ((uint64_t)(unsigned char)s[0] << 16) | ((uint64_t)(unsigned char)s[n >> 1] << 8) |
+         (unsigned char)s[n - 1];
+}
+
+static uint64_t mix(uint64_t h) {
+  h *= 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 32);
+}
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+  size_t i;
+  if (n <= 8) return mix(h ^ load_small(s, n));
+  for (i = 0; i + 8 < n; i += 8) h = mix(h ^ load8(s + i));
+  return mix(h ^ load8(s + n - 8));
+}
+
+static int same_bytes(const char *a, const char *b, size_t n) {
+  size_t i;
+  if (n <= 8) return load_small(a, n) == load_small(b, n);
+  for (i = 0; i + 8 < n; i += 8)
+    if (load8(a + i) != load8(b + i)) return 0;
+  return load8(a + n - 8) == load8(b + n - 8);
 }
 
 cal_termmap *cal_termmap_new(void) {
@@ -84,7 +116,7 @@ static term_slot *termmap_find(const cal_termmap *m, const char *k, size_t n) {
   for (;;) {
     term_slot *s = &m->slots[i];
     if (s->key == 0) return s;
-    if (s->klen == n && memcmp(m->keys + s->key, k, n) == 0) return s;
+    if (s->klen == n && same_bytes(m->keys + s->key, k, n)) return s;
     i = (i + 1) & (m->cap - 1);
   }
 }
@@ -218,7 +250,6 @@ typedef struct {
   int species;   /* 0 human, 1 dog, 2 cat */
   double height;
   int ckd;       /* 0 none, 1..6 */
-  uint64_t terms[CAL_VM_MAX_TERM_WORDS];
   const char *id;
   size_t idlen;
 } record;
@@ -237,7 +268,8 @@ static const char *const SPECIES_NAMES[] = {"species", NULL};
 static const char *const FINDING_NAMES[] = {"findings", "finding", "diagnoses", "conditions", NULL};
 static const char *const SITE_NAMES[] = {"sites", "site", "locations", "location", NULL};
 
-static void trim(const char **p, size_t *n) {
+static inline void trim(const char **p, size_t *n) {
+  if (*n == 0 || ((*p)[0] > ' ' && (*p)[*n - 1] > ' ')) return;
   while (*n > 0 && ((*p)[0] == ' ' || (*p)[0] == '\t')) { (*p)++; (*n)--; }
   while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r')) (*n)--;
 }
@@ -466,14 +498,30 @@ parsed:
   }
 }
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+
+/* The first ';', '|' or ',' in [p, end), or end: 8 bytes at a time. */
+static const char *term_end(const char *p, const char *end) {
+  while (end - p >= 8) {
+    uint64_t w = load8(p);
+    if (HAS_ZERO(w ^ (ONES * ';')) | HAS_ZERO(w ^ (ONES * '|')) | HAS_ZERO(w ^ (ONES * ','))) break;
+    p += 8;
+  }
+  while (p < end && *p != ';' && *p != '|' && *p != ',') p++;
+  return p;
+}
+
+/* Sets the bits of the terms of a cell in terms (tw words). */
 static void read_terms(const cal_termmap *m, const char *colname, const cal_field *cell,
-                       record *rec, problems *pb) {
+                       uint64_t *terms, size_t tw, problems *pb) {
   const char *p = cell->ptr, *end = cell->ptr + cell->len;
   while (p < end) {
     const char *q = p;
     char key[KEY_MAX];
     size_t kl;
-    while (q < end && *q != ';' && *q != '|' && *q != ',') q++;
+    q = term_end(p, end);
     kl = (size_t)(q - p);
     if (kl > 0 && m) {
       /* fast path: the term as written is already a key */
@@ -482,8 +530,7 @@ static void read_terms(const cal_termmap *m, const char *colname, const cal_fiel
         size_t b;
         for (b = 0; b < s->nbits; b++) {
           int bit = m->bitlist[s->bits + b];
-          if (bit >= 0 && bit < 64 * CAL_VM_MAX_TERM_WORDS)
-            rec->terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
+          if (bit >= 0 && (size_t)bit < 64 * tw) terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
         }
         p = q + 1;
         continue;
@@ -507,8 +554,7 @@ static void read_terms(const cal_termmap *m, const char *colname, const cal_fiel
           size_t b;
           for (b = 0; b < s->nbits; b++) {
             int bit = m->bitlist[s->bits + b];
-            if (bit >= 0 && bit < 64 * CAL_VM_MAX_TERM_WORDS)
-              rec->terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
+            if (bit >= 0 && (size_t)bit < 64 * tw) terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
           }
         } else {
           problem(pb, "%s: unknown term '%s'", colname, key);
@@ -678,6 +724,11 @@ static void out_json_string(outbuf *o, const char *s, size_t n) {
 static void out_number(outbuf *o, double v, int decimals) {
   char b[64];
   size_t n;
+  if (decimals >= 0 && decimals <= 17 && fabs(v) < 1e15) { /* at most 34 bytes: straight into the buffer */
+    if (o->len + 48 > OUT_BUF) out_flush(o);
+    o->len += cal_format_fixed(o->buf + o->len, 48, v, decimals);
+    return;
+  }
   if (decimals >= 0) n = cal_format_fixed(b, sizeof b, v, decimals);
   else if (v == floor(v) && fabs(v) < 1e15) n = cal_format_fixed(b, sizeof b, v, 0);
   else {
@@ -733,7 +784,8 @@ static int arena_add(arena *a, const char *s, size_t n, size_t *off) {
 
 /* A record waiting in the batch for its classification. */
 typedef struct {
-  record rec;          /* rec.id is not used: the id is in the arena */
+  const double *val;   /* the numbers of the output columns (NaN elsewhere) */
+  signed char sex, ckd;
   size_t id_off, id_len, pb_off, pb_len;
   int pb_count;
   long long line;
@@ -741,7 +793,6 @@ typedef struct {
 
 static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, const row_t *rw,
                       const char *abuf, const cal_vm_batch *b, size_t row) {
-  const record *r = &rw->rec;
   const char *rid = rw->id_len ? abuf + rw->id_off : NULL;
   const char *ptext = abuf ? abuf + rw->pb_off : "";
   int type = b->type[row];
@@ -781,20 +832,20 @@ static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, co
         else out_bytes(o, "null", 4);
       } else if (rw->pb_count) out_csv_field(o, ptext, rw->pb_len);
       break;
-    case CAL_COL_VALUE: v = r->v[c->index]; numeric = 1; break;
+    case CAL_COL_VALUE: v = rw->val[i]; numeric = 1; break;
     case CAL_COL_LET:
       v = c->index < plan->prog->nlets ? b->lets[(size_t)c->index * b->cap + row] : NAN;
       numeric = 1;
       break;
-    case CAL_COL_AGE: v = r->age; numeric = 1; break;
+    case CAL_COL_AGE: v = rw->val[i]; numeric = 1; break;
     case CAL_COL_SEX: {
-      const char *s = r->sex == 1 ? "F" : r->sex == 2 ? "M" : "";
+      const char *s = rw->sex == 1 ? "F" : rw->sex == 2 ? "M" : "";
       if (json) { if (*s) out_json_string(o, s, 1); else out_bytes(o, "null", 4); }
       else out_bytes(o, s, strlen(s));
       break;
     }
     case CAL_COL_CKD: {
-      const char *s = cal_kdigo_label(r->ckd);
+      const char *s = cal_kdigo_label(rw->ckd);
       if (json) { if (*s) out_json_string(o, s, strlen(s)); else out_bytes(o, "null", 4); }
       else out_bytes(o, s, strlen(s));
       break;
@@ -851,8 +902,10 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   indices ix;
   cal_vm_batch *batch = NULL;
   row_t *rows = NULL;
+  double *vals = NULL;  /* per row: the numbers of the output columns */
+  record rec;
   arena ar = {NULL, 0, 0};
-  size_t nb = 0, cap;
+  size_t nb = 0, cap, tw, ncv = plan->ncolumns ? plan->ncolumns : 1;
   long long reported = 0;
   char *previd = NULL;
   size_t *idlen = NULL;
@@ -871,14 +924,16 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   o.buf = malloc(OUT_BUF);
   batch = cal_vm_batch_new(plan->prog);
   rows = batch ? malloc(batch->cap * sizeof *rows) : NULL;
+  vals = batch ? malloc(batch->cap * ncv * sizeof *vals) : NULL;
   idlen = malloc((plan->nrules + 1) * sizeof *idlen);
-  if (!o.buf || !batch || !rows || !idlen) {
-    free(o.buf); free(rows); free(idlen);
+  if (!o.buf || !batch || !rows || !vals || !idlen) {
+    free(o.buf); free(rows); free(vals); free(idlen);
     cal_vm_batch_free(batch);
     snprintf(err, errlen, "out of memory");
     return -1;
   }
   cap = batch->cap;
+  tw = batch->tw;
   for (i = 0; i < plan->nrules; i++) idlen[i] = strlen(plan->rule_ids[i]);
   ix.ca = analyte_index("calcium");
   ix.alb = analyte_index("albumin");
@@ -918,7 +973,8 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
     setup_columns(plan, f, nf, cols, st);
   }
   while (rc == 1 && (rc = cal_csv_next(r, &f, &nf)) == 1) {
-    record *R = &rows[nb].rec;
+    record *R = &rec;
+    uint64_t *rterms = batch->terms + nb * tw;
     problems pb;
     const char *cp = cal_csv_problem(r);
     long long line = cal_csv_line(r) + plan->line_offset;
@@ -933,7 +989,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
     R->species = 0;
     R->height = NAN;
     R->ckd = 0;
-    memset(R->terms, 0, sizeof R->terms);
+    memset(rterms, 0, tw * sizeof(uint64_t));
     R->id = NULL;
     R->idlen = 0;
     if (cp) problem(&pb, "line %lld: %s", line, cp);
@@ -1006,8 +1062,8 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
         break;
       }
       case R_LAB: read_lab(plan, c, f, nf, cell, R, &pb); break;
-      case R_FINDINGS: read_terms(plan->findings, c->name, cell, R, &pb); break;
-      case R_SITES: read_terms(plan->sites, c->name, cell, R, &pb); break;
+      case R_FINDINGS: read_terms(plan->findings, c->name, cell, rterms, tw, &pb); break;
+      case R_SITES: read_terms(plan->sites, c->name, cell, rterms, tw, &pb); break;
       default: break;
       }
     }
@@ -1054,7 +1110,6 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
       }
       break;
     }
-    memcpy(batch->terms + nb * batch->tw, R->terms, batch->tw * sizeof(uint64_t));
     {
       row_t *row = &rows[nb];
       row->line = line;
@@ -1067,6 +1122,15 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
         break;
       }
       row->pb_len = pb.len;
+      row->sex = (signed char)R->sex;
+      row->ckd = (signed char)R->ckd;
+      row->val = vals + nb * ncv;
+      for (k = 0; k < plan->ncolumns; k++) {
+        const cal_column *c = &plan->columns[k];
+        double *v = vals + nb * ncv + k;
+        if (c->kind == CAL_COL_VALUE) *v = (c->index >= 0 && (size_t)c->index < nan_count) ? R->v[c->index] : NAN;
+        else if (c->kind == CAL_COL_AGE) *v = R->age;
+      }
     }
     nb++;
     if (nb == cap) {
@@ -1096,6 +1160,7 @@ done:
   free(cols);
   free(o.buf);
   free(rows);
+  free(vals);
   free(ar.buf);
   cal_vm_batch_free(batch);
   return status;

@@ -22,6 +22,12 @@
 #include "csv.h"
 #include "vm.h"
 
+/* Internal to the module: not exported from the shared library, so calls
+ * between the C files are direct. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
 /* What a VM input slot holds. */
 enum {
   CAL_SLOT_NONE = 0, /* always missing */
@@ -128,4 +134,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
 int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE *out,
                         cal_cohort_stats *st, char *err, size_t errlen);
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 #endif

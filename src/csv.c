@@ -593,6 +593,26 @@ int cal_parse_double(const char *p, size_t n, double *out)
     long e10 = 0;
 
     if (n == 0 || n > 400) return 0;
+    if (n <= 16) {
+        /* the common case, [-]digits[.digits] with at most 15 digits: the
+         * same exact integer and one correctly rounded division as below */
+        const char *q = s, *dot = NULL;
+        uint64_t m = 0;
+        int nd = 0;
+        if (*q == '-') q++;
+        for (; q < e; q++) {
+            unsigned d = (unsigned)((unsigned char)*q - '0');
+            if (d < 10) { m = m * 10 + d; nd++; }
+            else if (*q == '.' && !dot) dot = q;
+            else break;
+        }
+        if (q == e && nd > 0 && nd <= 15) {
+            double v = (double)m;
+            if (dot && e - dot > 1) v /= pow10_tab[e - dot - 1];
+            *out = *s == '-' ? -v : v;
+            return 1;
+        }
+    }
     if (*s == '+' || *s == '-') { neg = *s == '-'; s++; }
     for (; s < e && *s >= '0' && *s <= '9'; s++) {
         ndig++;
@@ -659,8 +679,8 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
         if (hi < 4503599627370496.0) {                  /* 2^52 */
             /* a*P == hi + lo exactly; round it half-to-even, as glibc does */
             double lo = fma(a, P, -hi);
-            double f = floor(hi), frac = hi - f;
-            uint64_t N = (uint64_t)f;
+            uint64_t N = (uint64_t)hi;                  /* floor: 0 <= hi < 2^52 */
+            double frac = hi - (double)N;
             char tmp[48], *t = tmp + sizeof tmp;
             size_t len;
             int k;
@@ -671,8 +691,8 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
             if (signbit(v)) *--t = '-';
             len = (size_t)(tmp + sizeof tmp - t);
             if (size) {
-                size_t c = len < size ? len : size - 1;
-                memcpy(buf, t, c);
+                size_t c = len < size ? len : size - 1, i;
+                for (i = 0; i < c; i++) buf[i] = t[i]; /* a few bytes: no call */
                 buf[c] = '\0';
             }
             return len;

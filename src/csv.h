@@ -54,6 +54,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Internal to the module: not exported from the shared library, so calls
+ * between the C files are direct. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
 /* Defaults; see cal_csv_set_limits(). */
 #define CAL_CSV_BLOCK       (256u * 1024u)          /* bytes read at a time */
 #define CAL_CSV_MAX_RECORD  (16u * 1024u * 1024u)   /* longest record kept */
@@ -128,4 +134,7 @@ int cal_parse_double(const char *p, size_t n, double *out);
  */
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals);
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 #endif

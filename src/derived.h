@@ -8,6 +8,12 @@
 #ifndef CALCINOSIS_DERIVED_H
 #define CALCINOSIS_DERIVED_H
 
+/* Internal to the module: not exported from the shared library, so calls
+ * between the C files are direct. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
 /* Variants of albumin-corrected calcium (DOMAIN.md §3.1, [S40]). */
 typedef enum {
   CAL_CA_COMMON = 0,  /* Ca + 0.8 x (4.0 - albumin), mg/dL and g/dL */
@@ -46,4 +52,7 @@ double cal_egfr_ckd_epi_2009(double creatinine_mg_dl, double age_years, int fema
 /* MDRD 4-variable; k = 175 (IDMS-traceable) or 186 (original). */
 double cal_egfr_mdrd(double creatinine_mg_dl, double age_years, int female, int black, double k);
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 #endif

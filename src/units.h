@@ -17,6 +17,12 @@
 
 #include <stddef.h>
 
+/* Internal to the module: not exported from the shared library, so calls
+ * between the C files are direct. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
 enum {
   CAL_DIM_M = 0,   /* metre */
   CAL_DIM_S,       /* second */
@@ -59,4 +65,7 @@ int cal_unit_convert(double v, const cal_unit *from, const cal_unit *to,
  * Returns the number of bytes written (excluding the NUL). */
 size_t cal_unit_dim_name(const cal_unit *u, char *buf, size_t len);
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 #endif

@@ -50,6 +50,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Internal to the module: not exported from the shared library, so calls
+ * between the C files are direct. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
 #define CAL_VM_VERSION 1
 #define CAL_VM_STACK 64          /* max operand stack depth */
 #define CAL_VM_MAX_RULES 1024
@@ -203,4 +209,7 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n);
 /* Name of an opcode (for disassembly), or "?". */
 const char *cal_vm_opname(unsigned op);
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 #endif

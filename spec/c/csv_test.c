@@ -639,7 +639,7 @@ static void test_parse_double(void)
             char s[64];
             double want, got = 0;
             int len, ok;
-            unsigned shape = (unsigned)(rnd() % 6);
+            unsigned shape = (unsigned)(rnd() % 8);
             double x = rnd01();
             if (shape == 0) len = snprintf(s, sizeof s, "%.1f", x * 20);
             else if (shape == 1) len = snprintf(s, sizeof s, "%.2f", x * 1000);
@@ -647,7 +647,14 @@ static void test_parse_double(void)
             else if (shape == 3) len = snprintf(s, sizeof s, "%.*e", (int)(rnd() % 20), (x - 0.5) * 1e10);
             else if (shape == 4) len = snprintf(s, sizeof s, "%llu.%llu", (unsigned long long)(rnd() % 100000000000ULL),
                                                 (unsigned long long)(rnd() % 10000000000ULL));
-            else len = snprintf(s, sizeof s, "-%llue-%d", (unsigned long long)(rnd() >> (rnd() % 64)), (int)(rnd() % 30));
+            else if (shape == 5) len = snprintf(s, sizeof s, "-%llue-%d", (unsigned long long)(rnd() >> (rnd() % 64)), (int)(rnd() % 30));
+            else if (shape == 6) /* short decimals with a sign, up to 16 bytes */
+                len = snprintf(s, sizeof s, "%s%.*f", rnd() % 2 ? "-" : "", (int)(rnd() % 8), x * pow(10, (double)(rnd() % 9)));
+            else { /* no digit before the point, or none after it */
+                len = snprintf(s, sizeof s, "%.*f", (int)(rnd() % 12), x);
+                if (s[0] == '0' && s[1] == '.') { memmove(s, s + 1, (size_t)len); len--; } /* ".25" */
+                else if (!strchr(s, '.')) { s[len++] = '.'; s[len] = '\0'; }             /* "1." */
+            }
             want = strtod(s, NULL);
             ok = cal_parse_double(s, (size_t)len, &got);
             n++;
