@@ -271,13 +271,17 @@ describe("rule VM", function()
       for _ = 1, 300 do
         local conds = {}
         for i = 1, 5 do conds[i] = gen_bool(0) end
-        local decls = { 'set("S", { "a", "b", "c" })', ('let("x", %q)'):format(gen_num(1)) }
+        -- 1 to 4 subtypes, either tie policy, a floor of 0 to 3: the winner too
+        local subtypes = ({ { "a" }, { "a", "b" }, { "a", "b", "c" }, { "a", "b", "c", "d" } })[R(4)]
+        local decision = ('decision = { tie = "%s", indeterminate_at_most = %d }')
+          :format(R(2) == 1 and "order" or "indeterminate", R(0, 3))
+        local decls = { 'set("S", { "a", "b", "c" })', ('let("x", %q)'):format(gen_num(1)), decision }
         for i, c in ipairs(conds) do
           decls[#decls + 1] = ('rule { id = "r%d", when = %q, supports = "%s", weight = %d, because = "b", source = "S1" }')
-            :format(i, c .. " or x > 3", i % 2 == 0 and "a" or "b", i)
+            :format(i, c .. " or x > 3", subtypes[R(#subtypes)], R(1, 3))
         end
-        local src = ('return ruleset { name = "f", version = "1", subtypes = { "a", "b" }, %s }')
-          :format(table.concat(decls, ",\n"))
+        local src = ('return ruleset { name = "f", version = "1", subtypes = { "%s" }, %s }')
+          :format(table.concat(subtypes, '", "'), table.concat(decls, ",\n"))
         local rs, err = rules.compile(src)
         -- products of mg/dL values are mg2/dL2, which cannot be added to mg/dL
         if not rs then
@@ -293,13 +297,14 @@ describe("rule VM", function()
           for _, t in ipairs { "a", "b", "c", "d" } do
             if R() < 0.4 then p.findings[#p.findings + 1] = t end
           end
-          rs:evaluate(p)
+          local res = rs:evaluate(p)
           -- the batch interpreter (cohort runs) on the same inputs
           local vars = {}
           for i = 1, #rs.compiled.slots do vars[i] = rs._vars[i] end
           local terms = {}
           for i, t in ipairs(rs._terms) do terms[i] = t end
-          batch_rows[#batch_rows + 1] = { vars = vars, terms = terms, state = {}, lets = { rs._lets[1] } }
+          batch_rows[#batch_rows + 1] = { vars = vars, terms = terms, state = {}, lets = { rs._lets[1] },
+            type = res.type, score = res.score }
           for i = 1, #rs.compiled.rules do batch_rows[#batch_rows].state[i] = rs._state[i] end
           local want, wlets = rs:reference(p, "values")
           for i = 1, #want do
@@ -327,6 +332,11 @@ describe("rule VM", function()
             local a, b = got[i].lets[1], row.lets[1]
             if not (a == b or (a ~= a and b ~= b)) and #mismatches < 5 then
               mismatches[#mismatches + 1] = ("batch let: %s, one by one %s"):format(a, b)
+            end
+            local gtype = rs.compiled.subtypes[got[i].type] or "indeterminate"
+            if (gtype ~= row.type or got[i].best ~= row.score) and #mismatches < 5 then
+              mismatches[#mismatches + 1] = ("batch winner: %s %s, one by one %s %s")
+                :format(gtype, got[i].best, row.type, row.score)
             end
           end
         end

@@ -833,18 +833,19 @@ static void k_count(const cal_program *p, const cal_vm_batch *b, uint32_t a, dou
 static void k_any(const cal_program *p, const cal_vm_batch *b, uint32_t a, int none, double *restrict d) {
   const uint64_t *set = p->sets + (size_t)a * p->term_words;
   const uint64_t *restrict t = b->terms;
-  const double yes = none ? 0.0 : 1.0, no = none ? 1.0 : 0.0;
+  const uint64_t flip = none ? 1u : 0u;
   size_t i, tw = b->tw;
+  /* branch-free: whether a row has a term is as good as random */
   if (p->term_words == 1) {
     uint64_t s = set[0];
-    LOOP d[i] = (t[i] & s) ? yes : no;
+    LOOP d[i] = (double)((uint64_t)((t[i] & s) != 0) ^ flip);
     return;
   }
   LOOP {
     uint64_t c = 0;
     unsigned w;
     for (w = 0; w < p->term_words; w++) c |= set[w] & t[i * tw + w];
-    d[i] = c ? yes : no;
+    d[i] = (double)((uint64_t)(c != 0) ^ flip);
   }
 }
 
@@ -1126,8 +1127,8 @@ static void k_rule(unsigned char *restrict st, double *restrict sc, const double
   LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; }
   LOOP { /* CAL_FALSE 0, CAL_TRUE 1, CAL_UNKNOWN 2 */
     double x = v[i];
-    unsigned char t = x != 0.0 ? CAL_TRUE : CAL_FALSE;
-    st[i] = x != x ? CAL_UNKNOWN : t;
+    int un = x != x, tr = (x == x) & (x != 0.0);
+    st[i] = (unsigned char)(un * CAL_UNKNOWN + tr * CAL_TRUE);
   }
 }
 
@@ -1148,19 +1149,37 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
     else rows_block(p, b, n, bi, tmp);
     k_rule(b->state + (size_t)r * NB, b->score + (size_t)p->rules[r].subtype * NB, tmp, p->rules[r].weight);
   }
-  for (i = 0; i < n; i++) {
-    double best = ns ? b->score[i] : 0;
-    int type = 0;
-    unsigned ntop = 0;
-    for (s = 1; s < ns; s++)
-      if (b->score[s * NB + i] > best) { best = b->score[s * NB + i]; type = (int)s; }
-    for (s = 0; s < ns; s++) if (b->score[s * NB + i] == best) ntop++;
-    if (ns == 0 || best <= p->indeterminate_at_most || (p->tie_policy == CAL_TIE_INDETERMINATE && ntop > 1)) {
-      b->type[i] = CAL_INDETERMINATE;
-      b->best[i] = 0;
-    } else {
-      b->type[i] = type;
-      b->best[i] = best;
+  /* the winner of each row, subtype by subtype over all rows (no branches) */
+  {
+    double *best = b->best;
+    int *type = b->type;
+    const double floor_ = p->indeterminate_at_most;
+    if (ns == 0) {
+      for (i = 0; i < n; i++) { type[i] = CAL_INDETERMINATE; best[i] = 0; }
+      return;
+    }
+    memcpy(best, b->score, NB * sizeof(double));
+    LOOP type[i] = 0;
+    for (s = 1; s < ns; s++) {
+      const double *sc = b->score + (size_t)s * NB;
+      LOOP {
+        double x = sc[i];
+        int gt = x > best[i];
+        best[i] = gt ? x : best[i];
+        type[i] = gt ? (int)s : type[i];
+      }
+    }
+    if (p->tie_policy == CAL_TIE_INDETERMINATE) {
+      for (i = 0; i < n; i++) {
+        unsigned ntop = 0;
+        for (s = 0; s < ns; s++) ntop += b->score[s * NB + i] == best[i];
+        if (ntop > 1) type[i] = -2; /* a tie: made indeterminate below */
+      }
+    }
+    LOOP {
+      int ind = (best[i] <= floor_) | (type[i] == -2);
+      type[i] = ind ? CAL_INDETERMINATE : type[i];
+      best[i] = ind ? 0.0 : best[i];
     }
   }
 }
