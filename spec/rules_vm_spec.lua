@@ -244,8 +244,10 @@ describe("rule VM", function()
     local nums = { "calcium", "phosphate", "magnesium", "creatinine" } -- all mg/dL
     local gen_num, gen_bool
     gen_num = function(d)
-      local k = d > 3 and R(1, 2) or R(1, 7)
+      local k = d > 3 and R(1, 2) or R(1, 9)
       if k == 1 then return nums[R(#nums)] end
+      if k == 8 then return ("(%s ^ %s)"):format(({ "0.5", "1", "2", "1.5" })[R(4)], gen_num(d + 1)) end
+      if k == 9 then return ("(%s ^ %s)"):format(gen_num(d + 1), gen_num(d + 1)) end
       if k == 2 then return tostring(R(-5, 15)) end
       if k == 3 then return ("(%s %s %s)"):format(gen_num(d + 1), ({ "+", "-", "*", "/" })[R(4)], gen_num(d + 1)) end
       if k == 4 then return ("(if %s then %s else %s)"):format(gen_bool(d + 1), gen_num(d + 1), gen_num(d + 1)) end

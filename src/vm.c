@@ -198,6 +198,7 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
   p->fast = NULL;
   p->fast_start = NULL;
   p->fast_batch = NULL;
+  p->fast_pow = NULL;
   if (!cal_vm_verify(p, err, errlen)) {
     free(mem);
     return NULL;
@@ -215,6 +216,7 @@ void cal_vm_free(cal_program *p) {
     free((void *)p->fast);
     free((void *)p->fast_start);
     free((void *)p->fast_batch);
+    free((void *)p->fast_pow);
   }
   free(p);
 }
@@ -351,6 +353,8 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen) {
  *   K Y OP                 Y in VAR/LET/COUNT, OP in ADD..MAX  -> FX_KARITH
  *   K OP                   OP in ADD..MAX (top OP k)           -> FX_ARITHK
  *   K                                                          -> FX_CONST
+ * An FX_KARITH with POW (k ^ y, as in 0.9938 ^ age) gets a table of
+ * k ^ 0..255 made with the same function, which batches use for integer y.
  * A block that is one FX_CMPK_RET or FX_CMP2_RET is run by cal_vm_run
  * without entering the dispatch loop.
  * Every fused instruction computes exactly what the sequence computes, with
@@ -521,6 +525,9 @@ static uint32_t match_fused(const matcher *m, const unsigned char *target, uint3
   return pc;
 }
 
+#define POW_TAB 256
+static inline double fx_arith(unsigned op, double a, double b);
+
 static int build_fast(cal_program *p) {
   uint32_t nblocks = (uint32_t)p->nlets + p->nrules, bi, i;
   fx *out = (fx *)malloc(sizeof(fx) * (p->ncode ? p->ncode : 1));
@@ -567,6 +574,24 @@ static int build_fast(cal_program *p) {
   free(map);
   free(target);
   for (bi = 0; bi < nblocks; bi++) ok[bi] = (unsigned char)batchable(p, bi);
+  {
+    uint32_t npow = 0, j;
+    double *tab;
+    for (i = 0; i < n; i++) npow += out[i].op == FX_KARITH && out[i].sub == CAL_OP_POW;
+    tab = (double *)malloc(sizeof(double) * POW_TAB * (npow ? npow : 1));
+    if (!tab) {
+      free(out); free(starts); free(ok);
+      return 0;
+    }
+    npow = 0;
+    for (i = 0; i < n; i++) {
+      if (out[i].op != FX_KARITH || out[i].sub != CAL_OP_POW) continue;
+      out[i].b = npow;
+      for (j = 0; j < POW_TAB; j++) tab[npow * POW_TAB + j] = fx_arith(CAL_OP_POW, out[i].k, (double)j);
+      npow++;
+    }
+    p->fast_pow = tab;
+  }
   p->fast = out;
   p->fast_start = starts;
   p->fast_batch = ok;
@@ -895,7 +920,8 @@ static void k_cmpk(unsigned op, double *restrict d, const double *restrict x, do
     case CAL_OP_SUB: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ - b_; } break; \
     case CAL_OP_MUL: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ * b_; } break; \
     case CAL_OP_DIV: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ / b_; } break; \
-    case CAL_OP_POW: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(pow(a_, b_)) } break; \
+    case CAL_OP_POW: /* pow(1, y) is 1 for every y (C99 F.9.4.4): no call */ \
+      LOOP { double a_ = (AI), b_ = (BI); K_NAN2(a_ == 1.0 ? 1.0 : pow(a_, b_)) } break; \
     case CAL_OP_MIN: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ < a_ ? b_ : a_) } break; \
     default: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ > a_ ? b_ : a_) } break; \
   }
@@ -913,6 +939,17 @@ static void k_arithk(unsigned op, double *restrict d, const double *restrict x, 
 static void k_karith(unsigned op, double *restrict d, double k, const double *restrict y) {
   size_t i;
   K_ARITH_SWITCH(k, y[i])
+}
+
+/* d = k ^ y, from the table of k ^ 0..255 when y is one of those integers */
+static void k_powk(double *restrict d, double k, const double *restrict tab, const double *restrict y) {
+  size_t i;
+  LOOP {
+    double b_ = y[i], r_;
+    if (b_ >= 0 && b_ < POW_TAB && b_ == (double)(int)b_) r_ = tab[(int)b_];
+    else r_ = (k != k || b_ != b_) ? NAN : pow(k, b_);
+    d[i] = r_;
+  }
 }
 
 static void k_unary(unsigned op, double *restrict d, const double *restrict x) {
@@ -1047,7 +1084,9 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
       }
       case FX_KARITH: {
         double *d = SCR(sp, 1);
-        k_karith(f->sub, d, f->k, b_src(p, b, f->ka, f->a, SCR(sp, 0)));
+        const double *y = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        if (f->sub == CAL_OP_POW) k_powk(d, f->k, p->fast_pow + (size_t)f->b * POW_TAB, y);
+        else k_karith(f->sub, d, f->k, y);
         sv[sp++] = d;
         break;
       }

@@ -143,6 +143,7 @@ typedef struct {
   const void *fast;
   const uint32_t *fast_start;   /* nlets + nrules entry points into fast */
   const unsigned char *fast_batch; /* per block: 1 when it can run in batches */
+  const double *fast_pow;       /* k ^ 0..255 for each FX_KARITH with POW (see vm.c) */
 } cal_program;
 
 typedef struct {
