@@ -663,7 +663,7 @@ static double flag_of(const cal_cohort *plan, int analyte, const record *r) {
 typedef struct {
   FILE *f;
   char *buf;
-  size_t len;
+  size_t len, cap;
   int error;
 } outbuf;
 
@@ -672,71 +672,78 @@ static void out_flush(outbuf *o) {
   o->len = 0;
 }
 
-static void out_bytes(outbuf *o, const char *s, size_t n) {
-  if (o->len + n > OUT_BUF) {
+/* Where to write n more bytes (the buffer grows for a row longer than it);
+ * NULL when out of memory. The writers below write at such a place and
+ * return the end of what they wrote. */
+static char *out_room(outbuf *o, size_t n) {
+  if (o->len + n > o->cap) {
     out_flush(o);
-    if (n > OUT_BUF) {
-      if (fwrite(s, 1, n, o->f) != n) o->error = 1;
-      return;
+    if (n > o->cap) {
+      char *nb = realloc(o->buf, n);
+      if (!nb) { o->error = 1; return NULL; }
+      o->buf = nb;
+      o->cap = n;
     }
   }
-  memcpy(o->buf + o->len, s, n);
-  o->len += n;
+  return o->buf + o->len;
 }
 
-static void out_char(outbuf *o, char c) {
-  if (o->len + 1 > OUT_BUF) out_flush(o);
-  o->buf[o->len++] = c;
+#define NUM_MAX 352   /* w_number: 309 integer digits, a point, 20 decimals, sign */
+#define MAX_DECIMALS 20
+
+static char *w_bytes(char *w, const char *s, size_t n) {
+  memcpy(w, s, n);
+  return w + n;
 }
 
-static void out_csv_field(outbuf *o, const char *s, size_t n) {
+/* at most 2n + 2 bytes */
+static char *w_csv_field(char *w, const char *s, size_t n) {
   size_t i;
-  int quote = 0;
   for (i = 0; i < n; i++)
-    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') { quote = 1; break; }
-  if (!quote) { out_bytes(o, s, n); return; }
-  out_char(o, '"');
+    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') break;
+  if (i == n) return w_bytes(w, s, n);
+  *w++ = '"';
   for (i = 0; i < n; i++) {
-    if (s[i] == '"') out_char(o, '"');
-    out_char(o, s[i]);
+    if (s[i] == '"') *w++ = '"';
+    *w++ = s[i];
   }
-  out_char(o, '"');
+  *w++ = '"';
+  return w;
 }
 
-static void out_json_string(outbuf *o, const char *s, size_t n) {
+/* at most 6n + 2 bytes */
+static char *w_json_string(char *w, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
   size_t i;
-  out_char(o, '"');
+  *w++ = '"';
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') { out_char(o, '\\'); out_char(o, (char)c); }
-    else if (c == '\n') out_bytes(o, "\\n", 2);
-    else if (c == '\r') out_bytes(o, "\\r", 2);
-    else if (c == '\t') out_bytes(o, "\\t", 2);
+    if (c == '"' || c == '\\') { *w++ = '\\'; *w++ = (char)c; }
+    else if (c == '\n') { *w++ = '\\'; *w++ = 'n'; }
+    else if (c == '\r') { *w++ = '\\'; *w++ = 'r'; }
+    else if (c == '\t') { *w++ = '\\'; *w++ = 't'; }
     else if (c < 0x20) {
-      char e[8];
-      snprintf(e, sizeof e, "\\u%04x", c);
-      out_bytes(o, e, 6);
-    } else out_char(o, (char)c);
+      memcpy(w, "\\u00", 4);
+      w[4] = hex[c >> 4];
+      w[5] = hex[c & 15];
+      w += 6;
+    } else *w++ = (char)c;
   }
-  out_char(o, '"');
+  *w++ = '"';
+  return w;
 }
 
-static void out_number(outbuf *o, double v, int decimals) {
-  char b[64];
+/* a finite number, at most NUM_MAX bytes */
+static char *w_number(char *w, double v, int decimals) {
   size_t n;
-  if (decimals >= 0 && decimals <= 17 && fabs(v) < 1e15) { /* at most 34 bytes: straight into the buffer */
-    if (o->len + 48 > OUT_BUF) out_flush(o);
-    o->len += cal_format_fixed(o->buf + o->len, 48, v, decimals);
-    return;
-  }
-  if (decimals >= 0) n = cal_format_fixed(b, sizeof b, v, decimals);
-  else if (v == floor(v) && fabs(v) < 1e15) n = cal_format_fixed(b, sizeof b, v, 0);
+  if (decimals > MAX_DECIMALS) decimals = MAX_DECIMALS;
+  if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
+  else if (v == floor(v) && fabs(v) < 1e15) n = cal_format_fixed(w, NUM_MAX, v, 0);
   else {
-    int w = snprintf(b, sizeof b, "%.6g", v);
-    n = w < 0 ? 0 : (size_t)w;
+    int k = snprintf(w, NUM_MAX, "%.6g", v);
+    n = k < 0 ? 0 : (size_t)k;
   }
-  if (n >= sizeof b) n = sizeof b - 1;
-  out_bytes(o, b, n);
+  return w + (n < NUM_MAX ? n : NUM_MAX - 1);
 }
 
 static const char *type_name(const cal_cohort *plan, int type) {
@@ -744,19 +751,73 @@ static const char *type_name(const cal_cohort *plan, int type) {
   return plan->type_names[type];
 }
 
-static void out_ids(outbuf *o, const cal_cohort *plan, const size_t *idlen, const cal_vm_batch *b,
-                    size_t row, int state, int json) {
-  size_t i, n = plan->nrules < plan->prog->nrules ? plan->nrules : plan->prog->nrules;
-  int first = 1;
-  if (json) out_char(o, '[');
-  for (i = 0; i < n; i++) {
-    if (b->state[i * b->cap + row] != state) continue;
-    if (!first) out_char(o, json ? ',' : ';');
-    first = 0;
-    if (json) out_json_string(o, plan->rule_ids[i], idlen[i]);
-    else out_bytes(o, plan->rule_ids[i], idlen[i]);
+/* Lengths and bounds of the output, worked out once per run. */
+typedef struct {
+  size_t *idlen;    /* rule ids */
+  size_t *namelen;  /* column names */
+  size_t *typelen;  /* subtype names, then the indeterminate label */
+  size_t nids;      /* rules the output names */
+  size_t fixed;     /* the most bytes of a row but for its ids and problems */
+  size_t nid, npb;  /* columns with the id, with the problems */
+  size_t *mem;
+} layout;
+
+static int layout_init(layout *L, const cal_cohort *plan) {
+  size_t i, ns = (size_t)plan->prog->nsubtypes, ids = 2, tmax = 0, k;
+  int json = plan->ndjson;
+  L->mem = malloc((plan->nrules + plan->ncolumns + ns + 2) * sizeof(size_t));
+  if (!L->mem) return 0;
+  L->idlen = L->mem;
+  L->namelen = L->idlen + plan->nrules;
+  L->typelen = L->namelen + plan->ncolumns;
+  L->nids = plan->nrules < plan->prog->nrules ? plan->nrules : plan->prog->nrules;
+  for (i = 0; i < plan->nrules; i++) {
+    L->idlen[i] = strlen(plan->rule_ids[i]);
+    ids += 6 * L->idlen[i] + 3;
   }
-  if (json) out_char(o, ']');
+  for (i = 0; i <= ns; i++) {
+    L->typelen[i] = strlen(i < ns ? plan->type_names[i] : plan->indeterminate);
+    if (6 * L->typelen[i] + 2 > tmax) tmax = 6 * L->typelen[i] + 2;
+  }
+  L->fixed = 3; /* { } \n */
+  L->nid = L->npb = 0;
+  for (i = 0; i < plan->ncolumns; i++) {
+    const cal_column *c = &plan->columns[i];
+    L->namelen[i] = strlen(c->name);
+    L->fixed += 1 + (json ? 6 * L->namelen[i] + 3 : 0);
+    switch (c->kind) {
+    case CAL_COL_ID: L->nid++; k = 4; break;
+    case CAL_COL_TYPE: k = tmax; break;
+    case CAL_COL_FIRED: case CAL_COL_NOT_EVALUABLE: k = ids; break;
+    case CAL_COL_PROBLEMS: L->npb++; k = 6; break;
+    case CAL_COL_SEX: k = 8; break;
+    case CAL_COL_CKD: k = 6 * 8 + 2; break; /* labels: at most 8 bytes */
+    default: k = NUM_MAX; break;
+    }
+    L->fixed += k;
+  }
+  return 1;
+}
+
+static size_t type_len(const cal_cohort *plan, const layout *L, int type) {
+  if (type < 0 || type >= plan->prog->nsubtypes) return L->typelen[plan->prog->nsubtypes];
+  return L->typelen[type];
+}
+
+static char *w_ids(char *w, const cal_cohort *plan, const layout *L, const cal_vm_batch *b,
+                   size_t row, int state, int json) {
+  size_t i;
+  int first = 1;
+  if (json) *w++ = '[';
+  for (i = 0; i < L->nids; i++) {
+    if (b->state[i * b->cap + row] != state) continue;
+    if (!first) *w++ = json ? ',' : ';';
+    first = 0;
+    if (json) w = w_json_string(w, plan->rule_ids[i], L->idlen[i]);
+    else w = w_bytes(w, plan->rule_ids[i], L->idlen[i]);
+  }
+  if (json) *w++ = ']';
+  return w;
 }
 
 typedef struct {
@@ -791,46 +852,44 @@ typedef struct {
   long long line;
 } row_t;
 
-static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, const row_t *rw,
+static void write_row(outbuf *o, const cal_cohort *plan, const layout *L, const row_t *rw,
                       const char *abuf, const cal_vm_batch *b, size_t row) {
-  const char *rid = rw->id_len ? abuf + rw->id_off : NULL;
+  const char *rid = rw->id_len ? abuf + rw->id_off : "";
   const char *ptext = abuf ? abuf + rw->pb_off : "";
   int type = b->type[row];
-  long long line = rw->line;
   size_t i;
   int json = plan->ndjson;
-  if (json) out_char(o, '{');
+  char *w = out_room(o, L->fixed + 6 * (rw->id_len * L->nid + rw->pb_len * L->npb));
+  if (!w) return;
+  if (json) *w++ = '{';
   for (i = 0; i < plan->ncolumns; i++) {
     const cal_column *c = &plan->columns[i];
     double v = NAN;
     int numeric = 0;
-    if (i > 0) out_char(o, ',');
+    if (i > 0) *w++ = ',';
     if (json) {
-      out_json_string(o, c->name, strlen(c->name));
-      out_char(o, ':');
+      w = w_json_string(w, c->name, L->namelen[i]);
+      *w++ = ':';
     }
     switch (c->kind) {
     case CAL_COL_ID:
-      if (json) out_json_string(o, rid ? rid : "", rw->id_len);
-      else if (rid) out_csv_field(o, rid, rw->id_len);
+      w = json ? w_json_string(w, rid, rw->id_len) : w_csv_field(w, rid, rw->id_len);
       break;
     case CAL_COL_TYPE: {
       const char *t = type_name(plan, type);
-      if (json) out_json_string(o, t, strlen(t));
-      else out_bytes(o, t, strlen(t));
+      size_t tl = type_len(plan, L, type);
+      w = json ? w_json_string(w, t, tl) : w_bytes(w, t, tl);
       break;
     }
     case CAL_COL_SCORE:
       v = type < 0 ? 0 : b->best[row];
       numeric = 1;
       break;
-    case CAL_COL_FIRED: out_ids(o, plan, idlen, b, row, CAL_TRUE, json); break;
-    case CAL_COL_NOT_EVALUABLE: out_ids(o, plan, idlen, b, row, CAL_UNKNOWN, json); break;
+    case CAL_COL_FIRED: w = w_ids(w, plan, L, b, row, CAL_TRUE, json); break;
+    case CAL_COL_NOT_EVALUABLE: w = w_ids(w, plan, L, b, row, CAL_UNKNOWN, json); break;
     case CAL_COL_PROBLEMS:
-      if (json) {
-        if (rw->pb_count) out_json_string(o, ptext, rw->pb_len);
-        else out_bytes(o, "null", 4);
-      } else if (rw->pb_count) out_csv_field(o, ptext, rw->pb_len);
+      if (json) w = rw->pb_count ? w_json_string(w, ptext, rw->pb_len) : w_bytes(w, "null", 4);
+      else if (rw->pb_count) w = w_csv_field(w, ptext, rw->pb_len);
       break;
     case CAL_COL_VALUE: v = rw->val[i]; numeric = 1; break;
     case CAL_COL_LET:
@@ -839,37 +898,40 @@ static void write_row(outbuf *o, const cal_cohort *plan, const size_t *idlen, co
       break;
     case CAL_COL_AGE: v = rw->val[i]; numeric = 1; break;
     case CAL_COL_SEX: {
-      const char *s = rw->sex == 1 ? "F" : rw->sex == 2 ? "M" : "";
-      if (json) { if (*s) out_json_string(o, s, 1); else out_bytes(o, "null", 4); }
-      else out_bytes(o, s, strlen(s));
+      const char *sx = rw->sex == 1 ? "F" : rw->sex == 2 ? "M" : "";
+      if (json) w = *sx ? w_json_string(w, sx, 1) : w_bytes(w, "null", 4);
+      else w = w_bytes(w, sx, strlen(sx));
       break;
     }
     case CAL_COL_CKD: {
-      const char *s = cal_kdigo_label(rw->ckd);
-      if (json) { if (*s) out_json_string(o, s, strlen(s)); else out_bytes(o, "null", 4); }
-      else out_bytes(o, s, strlen(s));
+      const char *sx = cal_kdigo_label(rw->ckd);
+      size_t n = strlen(sx);
+      if (n > 8) n = 8; /* within the layout's bound ("G3a") */
+      if (json) w = *sx ? w_json_string(w, sx, n) : w_bytes(w, "null", 4);
+      else w = w_bytes(w, sx, n);
       break;
     }
-    case CAL_COL_LINE: v = (double)line; numeric = 1; break;
+    case CAL_COL_LINE: v = (double)rw->line; numeric = 1; break;
     default: break;
     }
     if (numeric) {
-      if (isnan(v) || isinf(v)) { if (json) out_bytes(o, "null", 4); }
-      else out_number(o, v, c->kind == CAL_COL_LINE ? 0 : c->decimals);
+      if (isnan(v) || isinf(v)) { if (json) w = w_bytes(w, "null", 4); }
+      else w = w_number(w, v, c->kind == CAL_COL_LINE ? 0 : c->decimals);
     }
   }
-  if (json) out_char(o, '}');
-  out_char(o, '\n');
+  if (json) *w++ = '}';
+  *w++ = '\n';
+  o->len = (size_t)(w - o->buf);
 }
 
 /* Classifies the rows waiting in the batch and writes them in order. */
-static void flush_batch(outbuf *o, const cal_cohort *plan, const size_t *idlen, cal_vm_batch *b,
+static void flush_batch(outbuf *o, const cal_cohort *plan, const layout *L, cal_vm_batch *b,
                         const row_t *rows, size_t n, arena *ar, cal_cohort_stats *st) {
   size_t i;
   cal_vm_run_batch(plan->prog, b, n);
   for (i = 0; i < n; i++) {
     int t = b->type[i];
-    write_row(o, plan, idlen, &rows[i], ar->buf, b, i);
+    write_row(o, plan, L, &rows[i], ar->buf, b, i);
     st->records++;
     if (rows[i].pb_count) st->with_problems++;
     if (t >= 0 && t < CAL_VM_MAX_SUBTYPES) st->counts[t]++;
@@ -878,14 +940,18 @@ static void flush_batch(outbuf *o, const cal_cohort *plan, const size_t *idlen, 
   ar->len = 0;
 }
 
-static void write_header(outbuf *o, const cal_cohort *plan) {
-  size_t i;
+static void write_header(outbuf *o, const cal_cohort *plan, const layout *L) {
+  size_t i, need = 1;
+  char *w;
   if (plan->ndjson || !plan->header) return;
+  for (i = 0; i < plan->ncolumns; i++) need += 2 * L->namelen[i] + 3;
+  if (!(w = out_room(o, need))) return;
   for (i = 0; i < plan->ncolumns; i++) {
-    if (i > 0) out_char(o, ',');
-    out_csv_field(o, plan->columns[i].name, strlen(plan->columns[i].name));
+    if (i > 0) *w++ = ',';
+    w = w_csv_field(w, plan->columns[i].name, L->namelen[i]);
   }
-  out_char(o, '\n');
+  *w++ = '\n';
+  o->len = (size_t)(w - o->buf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -908,7 +974,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   size_t nb = 0, cap, tw, ncv = plan->ncolumns ? plan->ncolumns : 1;
   long long reported = 0;
   char *previd = NULL;
-  size_t *idlen = NULL;
+  layout lay;
   size_t previd_len = 0, previd_cap = 0;
   size_t nan_count = cal_analyte_count();
 
@@ -920,21 +986,21 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   }
   o.f = out;
   o.len = 0;
+  o.cap = OUT_BUF;
   o.error = 0;
   o.buf = malloc(OUT_BUF);
   batch = cal_vm_batch_new(plan->prog);
   rows = batch ? malloc(batch->cap * sizeof *rows) : NULL;
   vals = batch ? malloc(batch->cap * ncv * sizeof *vals) : NULL;
-  idlen = malloc((plan->nrules + 1) * sizeof *idlen);
-  if (!o.buf || !batch || !rows || !vals || !idlen) {
-    free(o.buf); free(rows); free(vals); free(idlen);
+  lay.mem = NULL;
+  if (!o.buf || !batch || !rows || !vals || !layout_init(&lay, plan)) {
+    free(o.buf); free(rows); free(vals); free(lay.mem);
     cal_vm_batch_free(batch);
     snprintf(err, errlen, "out of memory");
     return -1;
   }
   cap = batch->cap;
   tw = batch->tw;
-  for (i = 0; i < plan->nrules; i++) idlen[i] = strlen(plan->rule_ids[i]);
   ix.ca = analyte_index("calcium");
   ix.alb = analyte_index("albumin");
   ix.phos = analyte_index("phosphate");
@@ -964,7 +1030,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   if (ix.need_caxp) ix.need_corr = 1;
   if (ix.need_ckd) ix.need_egfr = 1;
 
-  write_header(&o, plan);
+  write_header(&o, plan, &lay);
   rc = cal_csv_next(r, &f, &nf);
   if (rc == 1) {
     ncols = nf;
@@ -1134,7 +1200,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
     }
     nb++;
     if (nb == cap) {
-      flush_batch(&o, plan, idlen, batch, rows, nb, &ar, st);
+      flush_batch(&o, plan, &lay, batch, rows, nb, &ar, st);
       nb = 0;
       if (o.error) break;
       if (progress && every > 0 && st->records / every != reported / every) {
@@ -1144,7 +1210,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
       }
     }
   }
-  if (nb > 0 && status == 0) flush_batch(&o, plan, idlen, batch, rows, nb, &ar, st);
+  if (nb > 0 && status == 0) flush_batch(&o, plan, &lay, batch, rows, nb, &ar, st);
   if (rc < 0) {
     status = -1;
     snprintf(err, errlen, "read error after line %lld", cal_csv_line(r));
@@ -1156,7 +1222,7 @@ done:
     snprintf(err, errlen, "write error");
   }
   free(previd);
-  free(idlen);
+  free(lay.mem);
   free(cols);
   free(o.buf);
   free(rows);

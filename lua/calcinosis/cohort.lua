@@ -141,6 +141,9 @@ function M.columns(ruleset, columns)
         return nil, ("column '%s': format '%s' is not like %%.2f"):format(spec, fmt)
       end
       decimals = tonumber(d)
+      if decimals > 20 then
+        return nil, ("column '%s': at most 20 decimals"):format(spec)
+      end
     end
     local col = { name = name, decimals = decimals }
     if COL[name] and name ~= "value" and name ~= "let" then

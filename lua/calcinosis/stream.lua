@@ -267,6 +267,7 @@ function M.columns(columns, ruleset)
     if fmt then
       decimals = tonumber(fmt:match("^%%%.(%d+)f$") or fmt:match("^%.?(%d+)$") or "")
       if not decimals then return nil, ("column '%s': format '%s' is not like %%.2f"):format(spec, fmt) end
+      if decimals > 20 then return nil, ("column '%s': at most 20 decimals"):format(spec) end
     end
     local kind
     if FIELD_COLUMNS[name] then kind = "field"
