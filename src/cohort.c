@@ -804,17 +804,35 @@ static size_t type_len(const cal_cohort *plan, const layout *L, int type) {
   return L->typelen[type];
 }
 
+/* The index of the lowest set bit of m (m != 0). */
+static int lowest_bit(uint64_t m) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(m);
+#else
+  int k = 0;
+  while (!(m & 1)) { m >>= 1; k++; }
+  return k;
+#endif
+}
+
 static char *w_ids(char *w, const cal_cohort *plan, const layout *L, const cal_vm_batch *b,
                    size_t row, int state, int json) {
-  size_t i;
+  size_t i, base;
   int first = 1;
   if (json) *w++ = '[';
-  for (i = 0; i < L->nids; i++) {
-    if (b->state[i * b->cap + row] != state) continue;
-    if (!first) *w++ = json ? ',' : ';';
-    first = 0;
-    if (json) w = w_json_string(w, plan->rule_ids[i], L->idlen[i]);
-    else w = w_bytes(w, plan->rule_ids[i], L->idlen[i]);
+  for (base = 0; base < L->nids; base += 64) {
+    /* the rules that fired are bits: only those are visited */
+    uint64_t m = state == CAL_TRUE ? b->fired[(base / 64) * b->cap + row] : ~(uint64_t)0;
+    while (m) {
+      i = base + (size_t)lowest_bit(m);
+      m &= m - 1;
+      if (i >= L->nids) break;
+      if (state != CAL_TRUE && cal_vm_state(b->value[i * b->cap + row]) != state) continue;
+      if (!first) *w++ = json ? ',' : ';';
+      first = 0;
+      if (json) w = w_json_string(w, plan->rule_ids[i], L->idlen[i]);
+      else w = w_bytes(w, plan->rule_ids[i], L->idlen[i]);
+    }
   }
   if (json) *w++ = ']';
   return w;

@@ -878,7 +878,7 @@ static int l_vm_run_batch(lua_State *L) {
       lua_setfield(L, -2, "best");
       lua_createtable(L, p->nrules, 0);
       for (k = 0; k < p->nrules; k++) {
-        lua_pushinteger(L, b->state[k * b->cap + i]);
+        lua_pushinteger(L, cal_vm_state(b->value[k * b->cap + i]));
         lua_rawseti(L, -2, (lua_Integer)k + 1);
       }
       lua_setfield(L, -2, "state");

@@ -813,15 +813,16 @@ cal_vm_batch *cal_vm_batch_new(const cal_program *p) {
   b->vars = (double *)calloc(cap * (p->nvars ? p->nvars : 1), sizeof(double));
   b->terms = (uint64_t *)calloc(cap * tw, sizeof(uint64_t));
   b->lets = (double *)calloc(cap * (p->nlets ? p->nlets : 1), sizeof(double));
-  b->state = (unsigned char *)calloc(cap * (p->nrules ? p->nrules : 1), 1);
+  b->value = (double *)calloc(cap * (p->nrules ? p->nrules : 1), sizeof(double));
+  b->fired = (uint64_t *)calloc(cap * ((p->nrules + 63u) / 64u + 1u), sizeof(uint64_t));
   b->score = (double *)calloc(cap * (p->nsubtypes ? p->nsubtypes : 1), sizeof(double));
   b->type = (int *)calloc(cap, sizeof(int));
   b->best = (double *)calloc(cap, sizeof(double));
-  /* two scratch columns per depth 0..CAL_VM_STACK, then the rule result column */
-  b->stack = (double *)calloc(cap * (2 * (CAL_VM_STACK + 1) + 1), sizeof(double));
+  /* two scratch columns per depth 0..CAL_VM_STACK */
+  b->stack = (double *)calloc(cap * 2 * (CAL_VM_STACK + 1), sizeof(double));
   b->row_vars = (double *)calloc(p->nvars ? p->nvars : 1, sizeof(double));
   b->row_lets = (double *)calloc(p->nlets ? p->nlets : 1, sizeof(double));
-  if (!b->vars || !b->terms || !b->lets || !b->state || !b->score || !b->type || !b->best ||
+  if (!b->vars || !b->terms || !b->lets || !b->value || !b->fired || !b->score || !b->type || !b->best ||
       !b->stack || !b->row_vars || !b->row_lets) {
     cal_vm_batch_free(b);
     return NULL;
@@ -831,7 +832,7 @@ cal_vm_batch *cal_vm_batch_new(const cal_program *p) {
 
 void cal_vm_batch_free(cal_vm_batch *b) {
   if (!b) return;
-  free(b->vars); free(b->terms); free(b->lets); free(b->state); free(b->score);
+  free(b->vars); free(b->terms); free(b->lets); free(b->value); free(b->fired); free(b->score);
   free(b->type); free(b->best); free(b->stack); free(b->row_vars); free(b->row_lets);
   free(b);
 }
@@ -1160,21 +1161,17 @@ static void rows_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t
   }
 }
 
-/* A rule's column of results into its states and its subtype's scores. */
-static void k_rule(unsigned char *restrict st, double *restrict sc, const double *restrict v, double w) {
+/* A rule's column of values into its subtype's scores and its fired bit. */
+static void k_rule(double *restrict sc, uint64_t *restrict fired, const double *restrict v, double w,
+                   uint64_t bit) {
   size_t i;
-  LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; }
-  LOOP { /* CAL_FALSE 0, CAL_TRUE 1, CAL_UNKNOWN 2 */
-    double x = v[i];
-    int un = x != x, tr = (x == x) & (x != 0.0);
-    st[i] = (unsigned char)(un * CAL_UNKNOWN + tr * CAL_TRUE);
-  }
+  LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; } /* vectorized */
+  LOOP { double x = v[i]; fired[i] |= (uint64_t)-(int64_t)((x == x) & (x != 0.0)) & bit; }
 }
 
 void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
   size_t i;
   unsigned r, s, ns = p->nsubtypes;
-  double *tmp = SCR(CAL_VM_STACK + 1, 0);
   if (n > NB) n = NB;
   for (r = 0; r < p->nlets; r++) {
     double *out = b->lets + (size_t)r * NB;
@@ -1182,11 +1179,14 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
     else rows_block(p, b, n, r, out);
   }
   for (s = 0; s < ns; s++) k_fill(b->score + (size_t)s * NB, 0.0);
+  memset(b->fired, 0, NB * sizeof(uint64_t) * ((p->nrules + 63u) / 64u));
   for (r = 0; r < p->nrules; r++) {
     uint32_t bi = p->nlets + r;
-    if (p->fast_batch[bi]) batch_block(p, b, p->fast_start[bi], tmp);
-    else rows_block(p, b, n, bi, tmp);
-    k_rule(b->state + (size_t)r * NB, b->score + (size_t)p->rules[r].subtype * NB, tmp, p->rules[r].weight);
+    double *out = b->value + (size_t)r * NB;
+    if (p->fast_batch[bi]) batch_block(p, b, p->fast_start[bi], out);
+    else rows_block(p, b, n, bi, out);
+    k_rule(b->score + (size_t)p->rules[r].subtype * NB, b->fired + (size_t)(r / 64) * NB, out,
+           p->rules[r].weight, (uint64_t)1 << (r % 64));
   }
   /* the winner of each row, subtype by subtype over all rows (no branches) */
   {

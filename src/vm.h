@@ -181,8 +181,9 @@ int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
  * patient, and loops the compiler vectorizes). The caller fills vars
  * (column per slot: vars[slot * cap + row]) and terms (row by row:
  * terms[row * tw + word]), calls cal_vm_run_batch, and reads type, best,
- * state (state[rule * cap + row]), score and lets (lets[let * cap + row]).
- * Same results as cal_vm_run for every row. */
+ * the value of each rule (value[rule * cap + row], whose state
+ * cal_vm_state gives; fired has the rules that fired as bits), score and
+ * lets (lets[let * cap + row]). Same results as cal_vm_run for every row. */
 #define CAL_VM_BATCH 256
 
 typedef struct {
@@ -190,7 +191,9 @@ typedef struct {
   double *vars;             /* nvars columns */
   uint64_t *terms;          /* cap rows of tw words */
   double *lets;             /* nlets columns */
-  unsigned char *state;     /* nrules columns of CAL_FALSE/CAL_TRUE/CAL_UNKNOWN */
+  double *value;            /* nrules columns: the value of each rule's condition */
+  uint64_t *fired;          /* per 64 rules, a column of words: bit r % 64 of
+                               fired[(r / 64) * cap + row] is set when rule r fired */
   double *score;            /* nsubtypes columns */
   int *type;                /* per row: subtype or CAL_INDETERMINATE */
   double *best;             /* per row */
@@ -201,6 +204,9 @@ typedef struct {
 /* Allocates the buffers of a batch for a program, zeroed. */
 cal_vm_batch *cal_vm_batch_new(const cal_program *p);
 void cal_vm_batch_free(cal_vm_batch *b);
+/* The state of a rule's value: CAL_TRUE, CAL_FALSE or CAL_UNKNOWN (NaN). */
+#define cal_vm_state(v) ((v) != (v) ? CAL_UNKNOWN : (v) != 0 ? CAL_TRUE : CAL_FALSE)
+
 /* Runs the first n rows (n <= cap); type and best are set for those rows
  * only. The other columns are computed for every row, so rows past n must
  * hold defined values (what an earlier batch left, or the initial zeros).
