@@ -265,6 +265,29 @@ static char *find_byte(char *p, char *e, char c)
     return p == e ? NULL : memchr(p, c, (size_t)(e - p));
 }
 
+/* First LF or quote in [p, e), or NULL: 8 bytes at a time where the byte
+ * order allows (the lowest set bit of the exact zero-byte mask is the first
+ * match). */
+static char *find_lf_or_quote(char *p, char *e)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu;
+    const uint64_t lf = ones * '\n', qu = ones * '"';
+    while (e - p >= 8) {
+        uint64_t x, a, b, m;
+        memcpy(&x, p, 8);
+        a = x ^ lf;
+        b = x ^ qu;
+        m = ~(((a & low7) + low7) | a | low7) | ~(((b & low7) + low7) | b | low7);
+        if (m) return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    for (; p < e; p++)
+        if (*p == '\n' || *p == '"') return p;
+    return NULL;
+}
+
 /* Advances the record scan over the bytes in the buffer. Returns 1 when the
  * terminating LF is found (r->term), 0 when the buffer is used up. */
 static int scan(cal_csv *r)
@@ -274,8 +297,6 @@ static int scan(cal_csv *r)
     char *end = r->buf + r->end;
     const char d = r->delim;
     int st = r->st;
-    char *nl = NULL;    /* next LF at or after p (NULL: none before end) ... */
-    int nl_known = 0;   /* ... once looked up */
 
     while (p < end) {
         if (st == S_Q) {
@@ -290,21 +311,20 @@ static int scan(cal_csv *r)
             st = c == '"' ? S_Q : c == d ? S_FS : S_U;
             p++;
         } else {
-            char *lim, *s = p, *q;
-            if (!nl_known || (nl && nl < p)) {
-                nl = memchr(p, '\n', (size_t)(end - p));
-                nl_known = 1;
-            }
-            lim = nl ? nl : end;
-            while ((q = find_byte(s, lim, '"')) != NULL) {
+            /* unquoted text: up to the next LF or quote */
+            char *q = find_lf_or_quote(p, end);
+            if (!q) {
+                st = end[-1] == d ? S_FS : S_U;
+                p = end;
+            } else if (*q == '\n') {
+                p = q;
+                goto found_at_p;
+            } else {
                 r->any_quote = 1;
-                if (q == p ? st == S_FS : q[-1] == d) break;   /* opens a quoted field */
-                s = q + 1;                                      /* stray quote: data */
+                if (q == p ? st == S_FS : q[-1] == d) st = S_Q; /* opens a quoted field */
+                else st = S_U;                                  /* stray quote: data */
+                p = q + 1;
             }
-            if (q) { p = q + 1; st = S_Q; continue; }
-            if (nl) { p = nl; goto found_at_p; }
-            st = end[-1] == d ? S_FS : S_U;
-            p = end;
         }
     }
     r->spos = (size_t)(p - base);
@@ -385,7 +405,12 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
         for (; p < e; p += 8) {
             uint64_t x, t, m;
             if (e - p >= 8) memcpy(&x, p, 8);
-            else { x = ones * '\n'; memcpy(&x, p, (size_t)(e - p)); }
+            else if (e - s >= 8) {
+                /* the last 8 bytes of the record, shifted down, LFs above */
+                unsigned sh = 8u * (unsigned)(8 - (e - p));
+                memcpy(&x, e - 8, 8);
+                x = (x >> sh) | ((ones * '\n') << (64 - sh));
+            } else { x = ones * '\n'; memcpy(&x, p, (size_t)(e - p)); }
             acc |= (x - ones) | x;
             t = x ^ dd;
             m = ~(((t & low7) + low7) | t | low7);
