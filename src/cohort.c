@@ -498,15 +498,26 @@ parsed:
   }
 }
 
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-#define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+/* The first ';', '|' or ',' in [p, end), or end: 8 bytes at a time, the
+ * lowest bit of an exact zero-byte mask giving the first match where the
+ * byte order allows. */
+static uint64_t zero_bytes(uint64_t x) { /* 0x80 in each byte of x that is 0, exactly */
+  const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+  return ~(((x & low7) + low7) | x | low7);
+}
 
-/* The first ';', '|' or ',' in [p, end), or end: 8 bytes at a time. */
 static const char *term_end(const char *p, const char *end) {
+  const uint64_t ones = 0x0101010101010101ULL;
   while (end - p >= 8) {
     uint64_t w = load8(p);
-    if (HAS_ZERO(w ^ (ONES * ';')) | HAS_ZERO(w ^ (ONES * '|')) | HAS_ZERO(w ^ (ONES * ','))) break;
+    uint64_t m = zero_bytes(w ^ (ones * ';')) | zero_bytes(w ^ (ones * '|')) | zero_bytes(w ^ (ones * ','));
+    if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(m) >> 3);
+#else
+      break;
+#endif
+    }
     p += 8;
   }
   while (p < end && *p != ';' && *p != '|' && *p != ',') p++;
