@@ -6,7 +6,7 @@ set -e
 kind=${1:-test}
 pkgs="gcc make libc6-dev lua5.4 liblua5.4-dev lua-lpeg lua-cjson lua-dkjson"
 if [ "$kind" = test ]; then
-  pkgs="$pkgs lua5.3 liblua5.3-dev luarocks lua-busted lua-check clang valgrind"
+  pkgs="$pkgs lua5.3 liblua5.3-dev luarocks lua-busted lua-check clang valgrind pandoc"
 fi
 missing=""
 for p in $pkgs; do

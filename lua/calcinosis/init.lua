@@ -141,7 +141,7 @@ function M.age_years(age)
     return nil, ("age must be a number or a text like '8 mo', got %s"):format(type(age))
   end
   local q, err = M.quantity(age)
-  if not q then return nil, "age: " .. err end
+  if not q then return nil, err end
   local unit = q.unit == "" and "a" or q.unit
   local y, cerr = core.convert(q.value, unit, "a")
   if not y then return nil, ("age '%s': %s"):format(age, cerr) end
