@@ -82,6 +82,31 @@ describe("calcinosis.labs", function()
       assert.equal("our lab", t.calcium.range.source)
       assert.equal("high", labs({ age = 40, labs = { calcium = "10.3 mg/dL" } }).calcium.flag)
     end)
+    it("selects the same entries on repeated lookups (they are cached), for every age", function()
+      local seen, checked = {}, 0
+      for round = 1, 3 do
+        for age = 0, 30, 0.5 do
+          local e = ranges.select("phosphate", { species = "human", sex = "F", age = age })
+          if round == 1 then seen[age] = e else assert.equal(seen[age], e) end
+          for _, cand in ipairs(ranges.reference) do -- the first matching entry, as documented
+            if cand.analyte == "phosphate" and (cand.species or "human") == "human"
+              and (not cand.sex or cand.sex == "F")
+              and (not cand.age_min or age >= cand.age_min) and (not cand.age_max or age < cand.age_max) then
+              assert.equal(cand, e)
+              checked = checked + 1
+              break
+            end
+          end
+        end
+      end
+      assert.equal(3 * 61, checked) -- every age of every round had a matching default entry
+      assert.is_table(ranges.select("phosphate", { species = "human", sex = "F", age = 0 / 0 }))
+      local before = ranges.select("calcium", { species = "human", sex = "F", age = 40 })
+      ranges.add { analyte = "calcium", low = 8, high = 10, unit = "mg/dL", source = "added after a lookup" }
+      assert.equal("added after a lookup", ranges.select("calcium", { species = "human", sex = "F", age = 40 }).source)
+      ranges.reset()
+      assert.equal(before, ranges.select("calcium", { species = "human", sex = "F", age = 40 }))
+    end)
     it("accepts a whole replacement table", function()
       local t = labs({ labs = { calcium = "10.3 mg/dL" } },
         { ranges = { { analyte = "calcium", low = 2.1, high = 2.6, unit = "mmol/L", source = "SI lab" } } })

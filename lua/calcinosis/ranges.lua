@@ -17,6 +17,9 @@
 -- matching entry wins, so put specific entries before general ones.
 -- Critical entries have the same shape; `inclusive = true` means the limit
 -- itself is critical (printed as "<=" / ">=" by the laboratory).
+-- Lookups are cached per list: add or remove entries (or pass another
+-- list) rather than change the analyte, species, sex or ages of an entry in
+-- place; limits (`low`, `high`, `unit`) may be edited in place.
 -- @module calcinosis.ranges
 
 local M = {}
@@ -193,13 +196,16 @@ local function matches(e, analyte, who)
 end
 
 -- Entries by analyte, for each list (rebuilt when a list changes size or
--- identity; the default lists are data and may be edited by users).
+-- identity; the default lists are data and may be edited by users), and the
+-- entries found for each analyte, species, sex and age (a cohort repeats
+-- them; at most MEMO_MAX kept, so that memory stays flat).
 local index = setmetatable({}, { __mode = "k" })
+local MEMO_MAX = 20000
 
-local function by_analyte(list)
+local function indexed(list)
   local ix = index[list]
   if not ix or ix.n ~= #list then
-    ix = { n = #list, map = {} }
+    ix = { n = #list, map = {}, memo = {}, memo_n = 0 }
     for _, e in ipairs(list) do
       local l = ix.map[e.analyte]
       if not l then l = {}; ix.map[e.analyte] = l end
@@ -207,13 +213,31 @@ local function by_analyte(list)
     end
     index[list] = ix
   end
-  return ix.map
+  return ix
 end
 
 local function find(list, analyte, who)
-  for _, e in ipairs(by_analyte(list)[analyte] or {}) do
-    if matches(e, analyte, who) then return e end
+  local ix = indexed(list)
+  local species, sex, age = who.species or "human", who.sex or false, who.age or false
+  local found = false
+  if age ~= age then -- NaN is no table key: no memo
+    for _, e in ipairs(ix.map[analyte] or {}) do
+      if matches(e, analyte, who) then return e end
+    end
+    return nil
   end
+  local key = analyte .. "\0" .. species .. "\0" .. tostring(sex)
+  local by_age = ix.memo[key]
+  local hit = by_age and by_age[age]
+  if hit ~= nil then return hit or nil end
+  for _, e in ipairs(ix.map[analyte] or {}) do
+    if matches(e, analyte, who) then found = e; break end
+  end
+  if ix.memo_n >= MEMO_MAX then ix.memo, ix.memo_n, by_age = {}, 0, nil end
+  if not by_age then by_age = {}; ix.memo[key] = by_age end
+  by_age[age] = found
+  ix.memo_n = ix.memo_n + 1
+  return found or nil
 end
 
 --- Selects the reference range for an analyte and a patient.
