@@ -160,6 +160,24 @@ describe("cohort: the C pipeline", function()
       assert.equal(9, r.ca_corr)
       assert.is_nil(r.problems)
     end)
+    it("lists the fired and the not evaluable rules of a ruleset with more than 64 rules", function()
+      local decls, want = {}, {}
+      for i = 1, 70 do
+        decls[#decls + 1] = ('rule { id = "r%d", when = "calcium %s 1 mg/dL", supports = "a", weight = 1, because = "b", source = "S1" }')
+          :format(i, i % 3 == 0 and ">" or "<")
+        if i % 3 == 0 then want[#want + 1] = "r" .. i end
+      end
+      local rs = assert(rules.compile(('return ruleset { name = "many", version = "1", subtypes = { "a" }, %s }')
+        :format(table.concat(decls, ",\n"))))
+      local _, _, out = run("id,calcium [mg/dL]\nP1,9.5\nP2,\n", { ruleset = rs, columns = "id,score,fired,not_evaluable" })
+      local rows = lines(out)
+      local all = {}
+      for i = 1, 70 do all[i] = "r" .. i end
+      assert.equal(("P1,%d,%s,"):format(#want, table.concat(want, ";")), rows[2])
+      assert.equal(("P2,0,,%s"):format(table.concat(all, ";")), rows[3])
+      _, _, out = run("id,calcium [mg/dL]\nP1,9.5\n", { ruleset = rs, columns = "id,fired", format = "ndjson" })
+      assert.same(want, json.decode(lines(out)[1]).fired)
+    end)
     it("NDJSON output escapes control characters, quotes and backslashes in ids", function()
       local csv = 'id,age\n"a\1b""c\\d\te",50\n'
       local _, _, out = run(csv, { format = "ndjson", columns = "id,type" })
