@@ -390,6 +390,145 @@ describe("cohort: the Lua streaming path", function()
   end)
 end)
 
+describe("NDJSON in the C pipeline", function()
+  local ND_COLS = "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f,problems,line"
+  local function nd_run(text, opts)
+    opts = opts or {}
+    local out = tmp()
+    local stats, err = cli_cohort.run { ruleset = opts.ruleset or bench, input = tmp(text), kind = "ndjson",
+      output = out, columns = opts.columns or ND_COLS, engine = opts.engine, jobs = opts.jobs, strict = opts.strict }
+    return stats, err, slurp(out)
+  end
+  -- SMALL as NDJSON records, labs with their units in the values
+  local function small_ndjson()
+    local names = { "calcium", "albumin", "phosphate", "creatinine", "pth", "vitd25" }
+    local units = { "mg/dL", "g/dL", "mg/dL", "mg/dL", "pg/mL", "ng/mL" }
+    local out = {}
+    for i, row in ipairs(lines(SMALL)) do
+      if i > 1 then
+        local c = {}
+        for v in (row .. ","):gmatch("([^,]*),") do c[#c + 1] = v end
+        local labs = {}
+        for k, n in ipairs(names) do
+          if c[3 + k] ~= "" then labs[#labs + 1] = ('"%s":"%s %s"'):format(n, c[3 + k], units[k]) end
+        end
+        local function list(x)
+          if x == "" then return "[]" end
+          return '["' .. x:gsub(";", '","') .. '"]'
+        end
+        out[#out + 1] = ('{"id":"%s","age":%s,"sex":"%s","labs":{%s},"findings":%s,"sites":%s}')
+          :format(c[1], c[2], c[3], table.concat(labs, ","), list(c[10]), list(c[11]))
+      end
+    end
+    return table.concat(out, "\n") .. "\n"
+  end
+
+  it("gives the rows of the same cohort as CSV", function()
+    local _, _, csv_out = run(SMALL, { columns = "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f,problems" })
+    local _, _, nd_out = nd_run(small_ndjson(), { columns = "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f,problems" })
+    assert.equal(csv_out, nd_out)
+  end)
+
+  it("agrees with the Lua classifier on every example patient, problems included", function()
+    local classify = require "calcinosis.classify"
+    local rs = assert(classify.default())
+    local files = dofile("examples/patients/make-results.lua").files()
+    local recs = {}
+    for _, name in ipairs(files) do
+      local t = json.decode(slurp("examples/patients/" .. name))
+      recs[#recs + 1] = json.encode(t)
+    end
+    assert.is_true(#recs >= 30)
+    local text = table.concat(recs, "\n") .. "\n"
+    local cols = "id,type,score,fired,not_evaluable,problems,line"
+    local _, _, c_out = nd_run(text, { ruleset = rs, columns = cols })
+    local _, _, lua_out = nd_run(text, { ruleset = rs, columns = cols, engine = "lua" })
+    assert.equal(lua_out, c_out)
+  end)
+
+  it("reads escapes, value-and-unit labs, aliases, terms as a string, BOM, CRLF and blank lines", function()
+    local text = "\239\187\191" ..
+      '{"id":"caf\\u00e9 \\ud83d\\ude00 \\"q\\"","age":"8 mo","sex":"M","labs":{"phosphate":{"value":9.5,"unit":"mg/dL"}}}\r\n' ..
+      "\n   \n" ..
+      '{"id":42,"age":60,"sex":"F","labs":{"ca":[2.9,"mmol/L"],"albumin":{"unit":"g/L","value":"40"},' ..
+      '"2777-1":"3.5 mg/dL"},"findings":"ckd;livedo","sites":["thighs"],"ignored":{"deep":[1,2,{"x":null}]}}\n' ..
+      '{"id":"x","findings":{},"labs":[]}'
+    local stats, err, out = nd_run(text, { columns = "id,type,fired,ca_corr:%.2f,problems,line" })
+    assert.is_nil(err)
+    assert.equal(3, stats.records)
+    local rows = lines(out)
+    -- 8 months: phosphate 9.5 > 6.5 (child) -> hyperphosphatemia (3); young (1)
+    assert.equal('"caf\195\169 \240\159\152\128 ""q""",metastatic,metastatic.hyperphosphatemia;idiopathic.young,,,1', rows[2])
+    -- calcium 2.9 mmol/L (alias "ca") = 11.62 mg/dL, albumin 40 g/L = 4 g/dL; LOINC 2777-1 = phosphate
+    assert.matches("^42,calciphylaxis,metastatic.hypercalcemia;metastatic.cause;calciphylaxis.uremic,11.62,,4$", rows[3])
+    assert.equal("x,indeterminate,,,,5", rows[4])
+  end)
+
+  local corpus = { -- name, line 2, (plain) text expected in its problems
+    { "not JSON", "this is not json", "line 2: not a JSON object (expected an object at column 1)" },
+    { "an array", "[1,2]", "line 2: not a JSON object (expected an object at column 1)" },
+    { "truncated", '{"id":"a","age":6', "line 2: not a JSON object (expected ',' or '}' at column 18)" },
+    { "trailing text", '{"id":"a"} x', "line 2: not a JSON object (text after the object at column 12)" },
+    { "bad escape", '{"id":"a\\q"}', "line 2: not a JSON object (bad escape in a string at column 9)" },
+    { "lone surrogate", '{"id":"\\udc00"}', "line 2: not a JSON object (unpaired surrogate in a \\u escape at column 14)" },
+    { "control character", '{"id":"a\tb"}', "line 2: not a JSON object (control character in a string at column 9)" },
+    { "unterminated string", '{"id":"abc', "line 2: not a JSON object (unterminated string at column 11)" },
+    { "leading zero", '{"id":"a","age":01}', "line 2: not a JSON object (expected ',' or '}' at column 18)" },
+    { "deep nesting", '{"x":' .. ("["):rep(200) .. ("]"):rep(200) .. "}", "line 2: not a JSON object (nested too deeply at column 70)" },
+    { "wrong types", '{"id":true,"age":[1],"sex":{},"labs":{"calcium":true},"findings":[1,"ckd"]}',
+      "line 2: id: expected a string or a number; age: expected a number or a text like '8 mo'; " ..
+      "sex: expected a text (F or M); labs: calcium: expected a number, a text like '10.2 mg/dL', " ..
+      "or a value with a unit; findings: expected a list of terms (strings)" },
+    { "unknown analyte, twice", '{"id":"a","labs":{"unobtainium":1,"calcium":"9 mg/dL","ca":"2 mmol/L"}}',
+      "line 2: labs: unknown analyte 'unobtainium'; labs: calcium given twice (as 'calcium' and 'ca'); kept the first" },
+    { "labs not an object", '{"id":"a","labs":"high"}', "line 2: labs: expected an object" },
+    { "invalid UTF-8", '{"id":"a\255"}', "line 2: invalid UTF-8" },
+    { "bad lab value", '{"id":"a","labs":{"calcium":"pending"}}', "calcium: 'pending' is not a number" },
+  }
+  for _, c in ipairs(corpus) do
+    it("malformed: " .. c[1] .. " (one row, with the problem and its line)", function()
+      local stats, err, out = nd_run('{"id":"first"}\n' .. c[2] .. '\n{"id":"last"}\n', { columns = "id,problems" })
+      assert.is_nil(err)
+      assert.equal(3, stats.records)
+      local rows = lines(out)
+      assert.equal(4, #rows)
+      assert.equal("first,", rows[2])
+      assert.is_truthy(rows[3]:find(c[3], 1, true), rows[3])
+      assert.equal("last,", rows[4])
+    end)
+  end
+
+  it("a line longer than the limit gives one row with a problem", function()
+    local long = '{"id":"' .. ("x"):rep(17 * 1024 * 1024) .. '"}'
+    local stats, _, out = nd_run('{"id":"a"}\n' .. long .. '\n{"id":"b"}\n', { columns = "id,problems,line" })
+    assert.equal(3, stats.records)
+    local rows = lines(out)
+    assert.equal("a,,1", rows[2])
+    assert.equal(",line 2: line longer than 16777216 bytes; skipped,2", rows[3])
+    assert.equal("b,,3", rows[4])
+  end)
+
+  it("--strict stops at the first record with a problem", function()
+    local stats = nd_run('{"id":"a"}\n{"id":"b","age":"old"}\n{"id":"c"}\n', { strict = true, columns = "id" })
+    assert.is_true(stats.stopped)
+    assert.equal(2, stats.stop_line)
+    assert.equal(1, stats.records)
+  end)
+
+  it("--jobs gives the same bytes as one job, line numbers included", function()
+    local one = small_ndjson()
+    local parts = {}
+    for i = 1, 4000 do parts[i] = one:gsub('"id":"P', '"id":"' .. i .. '-P') end
+    local text = table.concat(parts):gsub('\n{"id":"7%-P1"', '\n\n{"id":"7-P1"') -- a blank line too
+    local _, _, a = nd_run(text)
+    assert.is_true(#text > 1024 * 1024)
+    for _, jobs in ipairs { 2, 3 } do
+      local _, _, b = nd_run(text, { jobs = jobs })
+      assert.equal(a, b)
+    end
+  end)
+end)
+
 describe("the Lua API for cohorts", function()
   it("ruleset:classify_stream writes one row per record", function()
     local rows = {}

@@ -410,8 +410,60 @@ static int is_numchar(char c) {
   return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
 }
 
+/* Units written in cells ("4.1 mg/dL"): the factor to the analyte's
+ * canonical unit, remembered per analyte and unit text (a cohort repeats a
+ * few of them; parsing one takes far longer than a lookup). */
+#define UNIT_MEMO 64
+#define UNIT_TEXT 24
+
+typedef struct {
+  int analyte;            /* -1: empty */
+  unsigned char len;
+  char text[UNIT_TEXT];
+  double factor;
+} unit_memo;
+
+#define UNIT_PROBES 4
+
+static size_t unit_memo_home(int analyte, const char *u, size_t ul) {
+  return (size_t)((hash_bytes(u, ul) ^ ((uint64_t)(unsigned)analyte * 0x9e3779b97f4a7c15ULL)) >> 58);
+}
+
+/* The factor of unit text u for analyte index ai, if remembered. */
+static int unit_memo_get(const unit_memo *memo, int ai, const char *u, size_t ul, double *factor) {
+  size_t h, k;
+  if (!memo || ul >= UNIT_TEXT) return 0;
+  h = unit_memo_home(ai, u, ul);
+  for (k = 0; k < UNIT_PROBES; k++) {
+    const unit_memo *m = &memo[(h + k) & (UNIT_MEMO - 1)];
+    if (m->analyte == ai && m->len == ul && memcmp(m->text, u, ul) == 0) {
+      *factor = m->factor;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Remembers a factor in the first free slot near its home (else the home). */
+static void unit_memo_put(unit_memo *memo, int ai, const char *u, size_t ul, double factor) {
+  size_t h, k;
+  unit_memo *m;
+  if (!memo || ul >= UNIT_TEXT) return;
+  h = unit_memo_home(ai, u, ul);
+  m = &memo[h & (UNIT_MEMO - 1)];
+  for (k = 0; k < UNIT_PROBES; k++)
+    if (memo[(h + k) & (UNIT_MEMO - 1)].analyte < 0) {
+      m = &memo[(h + k) & (UNIT_MEMO - 1)];
+      break;
+    }
+  m->analyte = ai;
+  m->len = (unsigned char)ul;
+  memcpy(m->text, u, ul);
+  m->factor = factor;
+}
+
 static void read_lab(const cal_cohort *plan, const in_col *c, const cal_field *f, size_t nf,
-                     const cal_field *cell, record *rec, problems *pb) {
+                     const cal_field *cell, record *rec, problems *pb, unit_memo *memo) {
   const cal_analyte *a = c->a;
   const char *p = cell->ptr;
   size_t n = cell->len, k = 0, numend;
@@ -460,26 +512,27 @@ parsed:
       ul = f[c->unit_col].len;
       trim(&u, &ul);
     }
-    if (ul > 0) {
+    if (ul > 0 && !unit_memo_get(memo, c->analyte, u, ul, &factor)) {
       char e[200];
       if (!cal_unit_parse(u, ul, &unit, e, sizeof e) ||
           !cal_analyte_to_canonical(a, 1.0, &unit, &factor, e, sizeof e)) {
         problem(pb, "%s: '%.*s': %s", c->name, (int)(n > 40 ? 40 : n), p, e);
         return;
       }
-      stated = &unit;
       {
         cal_unit canon_u;
         if (cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0) &&
             canon_u.factor == unit.factor && cal_unit_same_dim(&canon_u, &unit))
           factor = 1.0;
       }
+      unit_memo_put(memo, c->analyte, u, ul, factor);
     }
     canon = factor == 1.0 ? v : v * factor;
     if (!(canon >= a->plausible_lo && canon <= a->plausible_hi)) {
       cal_unit canon_u;
       double lc;
       const char *likely = NULL;
+      if (ul > 0) stated = cal_unit_parse(u, ul, &unit, NULL, 0) ? &unit : NULL; /* the cell's unit */
       if (!stated && cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0)) stated = &canon_u;
       if (stated) likely = cal_analyte_likely_unit(a, v, stated, &lc);
       if (likely)
@@ -986,7 +1039,32 @@ static void write_header(outbuf *o, const cal_cohort *plan, const layout *L) {
 /* ------------------------------------------------------------------ */
 /* the run                                                               */
 
-int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_stats *st,
+static int csv_next(void *src, const cal_field **f, size_t *n) { return cal_csv_next((cal_csv *)src, f, n); }
+static const char *csv_problem(const void *src) { return cal_csv_problem((const cal_csv *)src); }
+static long long csv_line(const void *src) { return cal_csv_line((const cal_csv *)src); }
+static int nd_next(void *src, const cal_field **f, size_t *n) { return cal_ndjson_next((cal_ndjson *)src, f, n); }
+static const char *nd_problem(const void *src) { return cal_ndjson_problem((const cal_ndjson *)src); }
+static long long nd_line(const void *src) { return cal_ndjson_line((const cal_ndjson *)src); }
+
+cal_source cal_source_csv(cal_csv *r) {
+  cal_source s;
+  s.next = csv_next;
+  s.problem = csv_problem;
+  s.line = csv_line;
+  s.src = r;
+  return s;
+}
+
+cal_source cal_source_ndjson(cal_ndjson *j) {
+  cal_source s;
+  s.next = nd_next;
+  s.problem = nd_problem;
+  s.line = nd_line;
+  s.src = j;
+  return s;
+}
+
+int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
                    cal_cohort_progress progress, void *ctx, long long every,
                    char *err, size_t errlen) {
   const cal_field *f;
@@ -999,6 +1077,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   row_t *rows = NULL;
   double *vals = NULL;  /* per row: the numbers of the output columns */
   record rec;
+  unit_memo memo[UNIT_MEMO];
   arena ar = {NULL, 0, 0};
   size_t nb = 0, cap, tw, ncv = plan->ncolumns ? plan->ncolumns : 1;
   long long reported = 0;
@@ -1030,6 +1109,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   }
   cap = batch->cap;
   tw = batch->tw;
+  for (i = 0; i < UNIT_MEMO; i++) memo[i].analyte = -1;
   ix.ca = analyte_index("calcium");
   ix.alb = analyte_index("albumin");
   ix.phos = analyte_index("phosphate");
@@ -1060,19 +1140,19 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   if (ix.need_ckd) ix.need_egfr = 1;
 
   write_header(&o, plan, &lay);
-  rc = cal_csv_next(r, &f, &nf);
+  rc = in->next(in->src, &f, &nf);
   if (rc == 1) {
     ncols = nf;
     cols = calloc(ncols, sizeof *cols);
     if (!cols) { status = -1; snprintf(err, errlen, "out of memory"); goto done; }
     setup_columns(plan, f, nf, cols, st);
   }
-  while (rc == 1 && (rc = cal_csv_next(r, &f, &nf)) == 1) {
+  while (rc == 1 && (rc = in->next(in->src, &f, &nf)) == 1) {
     record *R = &rec;
     uint64_t *rterms = batch->terms + nb * tw;
     problems pb;
-    const char *cp = cal_csv_problem(r);
-    long long line = cal_csv_line(r) + plan->line_offset;
+    const char *cp = in->problem(in->src);
+    long long line = in->line(in->src) + plan->line_offset;
     size_t k;
     pb.len = 0;
     pb.count = 0;
@@ -1156,7 +1236,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
         else R->height = h;
         break;
       }
-      case R_LAB: read_lab(plan, c, f, nf, cell, R, &pb); break;
+      case R_LAB: read_lab(plan, c, f, nf, cell, R, &pb, memo); break;
       case R_FINDINGS: read_terms(plan->findings, c->name, cell, rterms, tw, &pb); break;
       case R_SITES: read_terms(plan->sites, c->name, cell, rterms, tw, &pb); break;
       default: break;
@@ -1242,7 +1322,7 @@ int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_sta
   if (nb > 0 && status == 0) flush_batch(&o, plan, &lay, batch, rows, nb, &ar, st);
   if (rc < 0) {
     status = -1;
-    snprintf(err, errlen, "read error after line %lld", cal_csv_line(r));
+    snprintf(err, errlen, "read error after line %lld", in->line(in->src));
   }
 done:
   out_flush(&o);
@@ -1311,14 +1391,19 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
   if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || jobs < 2 || sb.st_size < (1 << 20)) {
     /* one process */
     FILE *f;
-    cal_csv *r;
+    cal_csv *r = NULL;
+    cal_ndjson *j = NULL;
+    cal_source src;
     if (fd >= 0) close(fd);
     f = fopen(path, "rb");
     if (!f) { snprintf(err, errlen, "%s: cannot open for reading", path); return -1; }
-    r = cal_csv_open_file(f, plan->delim);
-    if (!r) { fclose(f); snprintf(err, errlen, "cannot start the CSV reader"); return -1; }
-    status = cal_cohort_run(plan, r, out, st, NULL, NULL, 0, err, errlen);
+    if (plan->input_ndjson) j = cal_ndjson_open_file(f);
+    else r = cal_csv_open_file(f, plan->delim);
+    if (!r && !j) { fclose(f); snprintf(err, errlen, "cannot start the reader"); return -1; }
+    src = j ? cal_source_ndjson(j) : cal_source_csv(r);
+    status = cal_cohort_run(plan, &src, out, st, NULL, NULL, 0, err, errlen);
     cal_csv_close(r);
+    cal_ndjson_close(j);
     fclose(f);
     return status;
   }
@@ -1330,15 +1415,19 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
   {
     off_t pos = 0;
     long long nl = 0;
-    int inq = 0, next = 1;
+    int inq = 0, next = 1, nd = plan->input_ndjson;
     bounds[0] = 0;
     nl_before[0] = 0;
+    if (nd) { /* NDJSON: no header, and any line end is a record boundary */
+      head_end = 0;
+      for (i = 1; i < jobs; i++) bounds[i] = size * i / jobs;
+    }
     while (pos < size && next < jobs) {
       ssize_t got = pread(fd, buf, 1 << 20, pos), k;
       if (got <= 0) break;
       for (k = 0; k < got; k++) {
         char c = buf[k];
-        if (c == '"') inq = !inq;
+        if (c == '"' && !nd) inq = !inq;
         else if (c == '\n' && !inq) {
           nl++;
           if (head_end < 0) {
@@ -1382,7 +1471,9 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
     if (pids[i] == 0) {
       cal_cohort sub = *plan;
       chunk_src src;
-      cal_csv *r;
+      cal_csv *r = NULL;
+      cal_ndjson *nj = NULL;
+      cal_source in;
       cal_cohort_stats s1;
       char e2[256];
       int rc = -1;
@@ -1392,10 +1483,13 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
       sub.line_offset = plan->line_offset + nl_before[i] - head_nl;
       src.fd = fd; src.head = head; src.head_len = (size_t)head_end; src.head_pos = 0;
       src.pos = bounds[i]; src.end = bounds[i + 1];
-      r = cal_csv_open_read(chunk_read, &src, plan->delim);
+      if (plan->input_ndjson) nj = cal_ndjson_open_read(chunk_read, &src);
+      else r = cal_csv_open_read(chunk_read, &src, plan->delim);
       memset(&s1, 0, sizeof s1);
-      if (r) rc = cal_cohort_run(&sub, r, outs[i], &s1, NULL, NULL, 0, e2, sizeof e2);
+      in = nj ? cal_source_ndjson(nj) : cal_source_csv(r);
+      if (r || nj) rc = cal_cohort_run(&sub, &in, outs[i], &s1, NULL, NULL, 0, e2, sizeof e2);
       cal_csv_close(r);
+      cal_ndjson_close(nj);
       if (fflush(outs[i]) != 0) rc = -1;
       if (rc != 0) s1.stopped = -1;
       w = write(pipes[i][1], &s1, sizeof s1);

@@ -2,6 +2,9 @@
  * cohort.h - the cohort pipeline in C: CSV records in, one classified output
  * row per record out, streaming, with no Lua per record.
  *
+ * Records come from a CSV reader (csv.h) or from NDJSON lines read as
+ * records of fixed fields (ndjson.h), through a cal_source.
+ *
  * A plan (cal_cohort) says how to turn a record into the inputs of a
  * compiled rule program (src/vm.h): which VM input slot takes which lab
  * value, derived value, age, sex, CKD stage or flag; how terms in the
@@ -20,6 +23,7 @@
 #include <stdio.h>
 
 #include "csv.h"
+#include "ndjson.h"
 #include "vm.h"
 
 /* Internal to the module: not exported from the shared library, so calls
@@ -101,6 +105,7 @@ typedef struct {
   int header;                  /* write a CSV header line */
   int strict;                  /* stop at the first record with a problem */
   char delim;                  /* input delimiter */
+  int input_ndjson;            /* the input is NDJSON (for cal_cohort_run_jobs) */
   long long line_offset;       /* added to reported line numbers */
 } cal_cohort;
 
@@ -118,15 +123,27 @@ typedef struct {
  * nonzero to stop. */
 typedef int (*cal_cohort_progress)(void *ctx, long long records);
 
-/* Streams the CSV from r (header first) to out. Returns 0 on success, -1 on
+/* Where records come from; the first record is the header. */
+typedef struct {
+  int (*next)(void *src, const cal_field **fields, size_t *n); /* 1, 0 at the end, -1 on error */
+  const char *(*problem)(const void *src);                     /* NULL when clean */
+  long long (*line)(const void *src);                          /* physical line of the record */
+  void *src;
+} cal_source;
+
+cal_source cal_source_csv(cal_csv *r);
+cal_source cal_source_ndjson(cal_ndjson *j);
+
+/* Streams the records of in (header first) to out. Returns 0 on success, -1 on
  * an I/O or setup error (message in err). Record-level problems never stop
  * the run unless plan->strict. */
-int cal_cohort_run(const cal_cohort *plan, cal_csv *r, FILE *out, cal_cohort_stats *st,
+int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
                    cal_cohort_progress progress, void *ctx, long long every,
                    char *err, size_t errlen);
 
 /* The same run split over `jobs` processes: the file at `path` (a regular
- * file) is cut at record boundaries (quotes respected) into `jobs` byte
+ * file) is cut at record boundaries (quotes respected in CSV; any line end
+ * in NDJSON) into `jobs` byte
  * ranges; each process classifies one range into a temporary file, and the
  * outputs are concatenated in input order, so the result is the same as
  * cal_cohort_run's. Falls back to one process for small files or jobs < 2.

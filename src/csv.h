@@ -112,6 +112,11 @@ size_t cal_csv_expected_fields(const cal_csv *r);
 
 void cal_csv_close(cal_csv *r); /* NULL is fine */
 
+/* Offset of the first byte of s[0..n) that is not part of valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid),
+ * or n when all of it is valid. */
+size_t cal_utf8_check(const unsigned char *s, size_t n);
+
 /*
  * Numbers.
  *

@@ -653,6 +653,10 @@ static int l_cohort_run(lua_State *L) {
   delim = field_str(L, spec, "delimiter");
   plan.delim = delim && delim[0] ? delim[0] : ',';
   in_path = field_str(L, spec, "input");
+  {
+    const char *fmt = field_str(L, spec, "input_format");
+    plan.input_ndjson = fmt && strcmp(fmt, "ndjson") == 0;
+  }
   out_path = field_str(L, spec, "output");
   every = (long long)field_int(L, spec, "every", 0);
   jobs = field_int(L, spec, "jobs", 1);
@@ -695,16 +699,21 @@ static int l_cohort_run(lua_State *L) {
     if (parallel) {
       rc = cal_cohort_run_jobs(&plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
     } else {
+      cal_ndjson *nj = NULL;
       pc.in = in;
-      r = in ? cal_csv_open_file(in, plan.delim) : cal_csv_open_fd(0, plan.delim);
-      if (!r) {
+      if (plan.input_ndjson) nj = cal_ndjson_open_file(in ? in : stdin);
+      else r = in ? cal_csv_open_file(in, plan.delim) : cal_csv_open_fd(0, plan.delim);
+      if (!r && !nj) {
         rc = -1;
-        snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
+        if (plan.input_ndjson) snprintf(err, sizeof err, "out of memory");
+        else snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
       } else {
-        rc = cal_cohort_run(&plan, r, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
+        cal_source src = nj ? cal_source_ndjson(nj) : cal_source_csv(r);
+        rc = cal_cohort_run(&plan, &src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
                             every, err, sizeof err);
       }
       cal_csv_close(r);
+      cal_ndjson_close(nj);
       if (in) fclose(in);
     }
     if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }

@@ -110,7 +110,8 @@ end
 
 --- Runs a classification of a cohort file; returns stats or nil, message.
 -- opts: ruleset, input, kind, output (path or nil), columns (string or list),
--- format, header, strict, delimiter, options (labs options), progress
+-- format, header, strict, delimiter, options (labs options), progress, jobs,
+-- engine ("lua": the Lua classifier even where the C pipeline could run)
 function M.run(opts)
   local rs = opts.ruleset
   local kind = opts.kind
@@ -122,7 +123,7 @@ function M.run(opts)
     list = {}
     for c in cols:gmatch("[^,]+") do list[#list + 1] = c:match("^%s*(.-)%s*$") end
   end
-  local c_ok = kind == "csv"
+  local c_ok = (kind == "csv" or kind == "ndjson") and opts.engine ~= "lua"
   if c_ok then
     local lets = {}
     for _, l in ipairs(rs.compiled.lets) do lets[l.name] = true end
@@ -134,7 +135,7 @@ function M.run(opts)
   if c_ok then
     local size = file_size(opts.input)
     return cohort.run_csv(rs, {
-      input = opts.input, output = opts.output, columns = list, format = opts.format,
+      input = opts.input, input_format = kind, output = opts.output, columns = list, format = opts.format,
       header = opts.header, strict = opts.strict, delimiter = delim,
       ca_coefficient = opts.options and opts.options.ca_coefficient,
       progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,

@@ -1,12 +1,12 @@
 --- Cohorts: classify many patients, streaming, one output row per input
 -- record.
 --
--- Wide CSV input (one patient per row) runs entirely in C
--- (`calcinosis.core.cohort_run`): the plan below tells the C pipeline which
--- VM slot takes which value, how terms map to the program's term bits, the
--- reference ranges for flags and the output columns. Other inputs (NDJSON,
--- long-format CSV) and result fields that only the Lua classifier computes
--- go through `ruleset:classify` per record, still streaming.
+-- Wide CSV input (one patient per row) and NDJSON (one patient record per
+-- line) run entirely in C (`calcinosis.core.cohort_run`): the plan below
+-- tells the C pipeline which VM slot takes which value, how terms map to the
+-- program's term bits, the reference ranges for flags and the output
+-- columns. Long-format CSV and result fields that only the Lua classifier
+-- computes go through `ruleset:classify` per record, still streaming.
 --
 -- Input CSV header: `id`, `age` (or `age_years`, `age [mo]`), `sex`,
 -- `species`, `height_cm`, `findings`, `sites` (`;`-separated terms), and lab
@@ -211,10 +211,11 @@ function M.plan(ruleset, opts)
   }
 end
 
---- Classifies a wide CSV cohort in C, streaming.
+--- Classifies a wide CSV cohort (or NDJSON records) in C, streaming.
 -- @tparam table ruleset compiled ruleset
 -- @tparam table opts as `plan`, plus `jobs` (processes, for a file input),
---   `input` (path, or nil/"-" for stdin),
+--   `input` (path, or nil/"-" for stdin), `input_format` ("csv", the
+--   default, or "ndjson": one patient record per line, see src/ndjson.h),
 --   `output` (path, or nil/"-" for stdout), `progress` (function(records)
 --   called every `every` records; return true to stop)
 -- @treturn table|nil stats `{ records, with_problems, counts = {...}, stopped, stop_line, stop_message, warnings }`
@@ -225,6 +226,7 @@ function M.run_csv(ruleset, opts)
   plan.input, plan.output = opts.input, opts.output
   plan.progress, plan.every = opts.progress, opts.every
   plan.jobs = opts.jobs
+  plan.input_format = opts.input_format
   local stats, rerr = core.cohort_run(plan)
   if not stats then return nil, rerr end
   stats.types = {}

@@ -1,0 +1,756 @@
+/*
+ * ndjson.c - see ndjson.h. A line reader and a small recursive-descent JSON
+ * parser that fills the fields of one record; no tree is built.
+ */
+#include "ndjson.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytes.h"
+
+#define BLOCK (256u * 1024u)
+#define KEY_MEMO 64     /* lab keys remembered (a cohort repeats a few) */
+#define KEY_TEXT 32
+#define KEY_PROBES 4
+#define NAMED 7 /* id age sex species height_cm findings sites */
+#define MSG_MAX 512
+
+enum { F_ID, F_AGE, F_SEX, F_SPECIES, F_HEIGHT, F_FINDINGS, F_SITES };
+static const char *const NAMED_KEYS[NAMED] = {"id", "age", "sex", "species", "height_cm", "findings", "sites"};
+
+struct cal_ndjson {
+  cal_csv_read_fn read;
+  void *ctx;
+  FILE *file;
+  char *buf;               /* unread input is buf[start, end) */
+  size_t cap, start, end;
+  int eof, err, started, bom_checked;
+  long long line, next_line;
+  size_t nf;               /* NAMED + analytes */
+  cal_field *fields;
+  const char **lab_key;    /* per lab field: the key that set it (for "given twice") */
+  size_t *lab_key_len;
+  char *scratch;           /* unescaped strings and joined values of the record */
+  size_t scap, slen;
+  char msg[MSG_MAX];
+  size_t mlen;
+  struct {
+    int analyte;           /* index, -1 unknown key, -2 empty slot */
+    unsigned char len;
+    char text[KEY_TEXT];
+  } keys[KEY_MEMO];
+};
+
+static long read_file(void *ctx, char *buf, size_t n) {
+  cal_ndjson *j = (cal_ndjson *)ctx;
+  size_t got = fread(buf, 1, n, j->file);
+  if (got == 0 && ferror(j->file)) return -1;
+  return (long)got;
+}
+
+cal_ndjson *cal_ndjson_open_read(cal_csv_read_fn fn, void *ctx) {
+  cal_ndjson *j;
+  size_t i, na = cal_analyte_count();
+  if (!fn) return NULL;
+  j = (cal_ndjson *)calloc(1, sizeof *j);
+  if (!j) return NULL;
+  j->read = fn;
+  j->ctx = ctx;
+  j->next_line = 1;
+  j->nf = NAMED + na;
+  j->fields = (cal_field *)calloc(j->nf, sizeof *j->fields);
+  j->lab_key = (const char **)calloc(na ? na : 1, sizeof *j->lab_key);
+  j->lab_key_len = (size_t *)calloc(na ? na : 1, sizeof *j->lab_key_len);
+  if (!j->fields || !j->lab_key || !j->lab_key_len) {
+    cal_ndjson_close(j);
+    return NULL;
+  }
+  for (i = 0; i < j->nf; i++) j->fields[i].ptr = "";
+  for (i = 0; i < KEY_MEMO; i++) j->keys[i].analyte = -2;
+  return j;
+}
+
+cal_ndjson *cal_ndjson_open_file(FILE *f) {
+  cal_ndjson *j;
+  if (!f) return NULL;
+  j = cal_ndjson_open_read(read_file, NULL);
+  if (j) {
+    j->ctx = j;
+    j->file = f;
+  }
+  return j;
+}
+
+void cal_ndjson_close(cal_ndjson *j) {
+  if (!j) return;
+  free(j->buf);
+  free(j->fields);
+  free((void *)j->lab_key);
+  free(j->lab_key_len);
+  free(j->scratch);
+  free(j);
+}
+
+long long cal_ndjson_line(const cal_ndjson *j) { return j->line; }
+
+const char *cal_ndjson_problem(const cal_ndjson *j) { return j->mlen ? j->msg : NULL; }
+
+static void problem(cal_ndjson *j, const char *fmt, ...) {
+  va_list ap;
+  int w;
+  if (j->mlen + 8 >= MSG_MAX) return;
+  if (j->mlen) {
+    memcpy(j->msg + j->mlen, "; ", 2);
+    j->mlen += 2;
+  }
+  va_start(ap, fmt);
+  w = vsnprintf(j->msg + j->mlen, MSG_MAX - j->mlen, fmt, ap);
+  va_end(ap);
+  if (w < 0) w = 0;
+  j->mlen += (size_t)w;
+  if (j->mlen >= MSG_MAX) {
+    j->mlen = MSG_MAX - 4;
+    memcpy(j->msg + j->mlen, "...", 4);
+    j->mlen += 3;
+  }
+}
+
+/* Reads more input; keeps buf[start, end), moved to the front. 0, or -1. */
+static int fill(cal_ndjson *j) {
+  long got;
+  if (j->start > 0) {
+    memmove(j->buf, j->buf + j->start, j->end - j->start);
+    j->end -= j->start;
+    j->start = 0;
+  }
+  if (j->cap - j->end < BLOCK) {
+    size_t nc = j->cap ? j->cap * 2 : 2 * BLOCK;
+    char *nb;
+    while (nc - j->end < BLOCK) nc *= 2;
+    nb = (char *)realloc(j->buf, nc);
+    if (!nb) return -1;
+    j->buf = nb;
+    j->cap = nc;
+  }
+  got = j->read(j->ctx, j->buf + j->end, BLOCK);
+  if (got < 0) return -1;
+  if (got == 0) j->eof = 1;
+  j->end += (size_t)got;
+  return 0;
+}
+
+/* ---- the JSON parser ---- */
+
+typedef struct {
+  cal_ndjson *j;
+  const char *b, *p, *e; /* line start, position, end */
+  const char *err;       /* what went wrong (NULL: nothing) */
+  const char *at;        /* where */
+} parser;
+
+static int fail(parser *s, const char *what) {
+  if (!s->err) {
+    s->err = what;
+    s->at = s->p;
+  }
+  return 0;
+}
+
+static void ws(parser *s) {
+  while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) s->p++;
+}
+
+static int eat(parser *s, char c, const char *what) {
+  ws(s);
+  if (s->p < s->e && *s->p == c) {
+    s->p++;
+    return 1;
+  }
+  return fail(s, what);
+}
+
+static int hex4(const char *p, unsigned *out) {
+  unsigned v = 0;
+  int i;
+  for (i = 0; i < 4; i++) {
+    char c = p[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+    else return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+/* A string at s->p (the opening quote): its text, unescaped into the
+ * scratch when it has escapes. */
+static int parse_string(parser *s, cal_field *out) {
+  const char *q, *start;
+  char *w;
+  if (s->p >= s->e || *s->p != '"') return fail(s, "expected a string");
+  start = ++s->p;
+  q = start;
+  while (s->e - q >= 8) { /* 8 bytes at a time to the first quote, backslash or control byte */
+    uint64_t x, ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    memcpy(&x, q, 8);
+    if ((((x ^ (ones * '"')) - ones) & ~(x ^ (ones * '"')) & highs) |
+        (((x ^ (ones * '\\')) - ones) & ~(x ^ (ones * '\\')) & highs) | ((x - ones * 0x20) & ~x & highs))
+      break;
+    q += 8;
+  }
+  for (; q < s->e && *q != '"' && *q != '\\'; q++)
+    if ((unsigned char)*q < 0x20) {
+      s->p = q;
+      return fail(s, "control character in a string");
+    }
+  if (q < s->e && *q == '"') {
+    out->ptr = start;
+    out->len = (size_t)(q - start);
+    s->p = q + 1;
+    return 1;
+  }
+  /* escapes: copy what came before, then decode */
+  w = s->j->scratch + s->j->slen;
+  out->ptr = w;
+  memcpy(w, start, (size_t)(q - start));
+  w += q - start;
+  while (q < s->e && *q != '"') {
+    unsigned char c = (unsigned char)*q;
+    if (c < 0x20) {
+      s->p = q;
+      return fail(s, "control character in a string");
+    }
+    if (c != '\\') {
+      *w++ = (char)c;
+      q++;
+      continue;
+    }
+    if (q + 1 >= s->e) break;
+    switch (q[1]) {
+      case '"': *w++ = '"'; q += 2; break;
+      case '\\': *w++ = '\\'; q += 2; break;
+      case '/': *w++ = '/'; q += 2; break;
+      case 'b': *w++ = '\b'; q += 2; break;
+      case 'f': *w++ = '\f'; q += 2; break;
+      case 'n': *w++ = '\n'; q += 2; break;
+      case 'r': *w++ = '\r'; q += 2; break;
+      case 't': *w++ = '\t'; q += 2; break;
+      case 'u': {
+        unsigned u, lo;
+        if (s->e - q < 6 || !hex4(q + 2, &u)) {
+          s->p = q;
+          return fail(s, "bad \\u escape");
+        }
+        q += 6;
+        if (u >= 0xD800 && u <= 0xDBFF) { /* a surrogate pair */
+          if (s->e - q < 6 || q[0] != '\\' || q[1] != 'u' || !hex4(q + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+            s->p = q;
+            return fail(s, "unpaired surrogate in a \\u escape");
+          }
+          q += 6;
+          u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        } else if (u >= 0xDC00 && u <= 0xDFFF) {
+          s->p = q;
+          return fail(s, "unpaired surrogate in a \\u escape");
+        }
+        if (u < 0x80) *w++ = (char)u;
+        else if (u < 0x800) {
+          *w++ = (char)(0xC0 | (u >> 6));
+          *w++ = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+          *w++ = (char)(0xE0 | (u >> 12));
+          *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+          *w++ = (char)(0x80 | (u & 0x3F));
+        } else {
+          *w++ = (char)(0xF0 | (u >> 18));
+          *w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+          *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+          *w++ = (char)(0x80 | (u & 0x3F));
+        }
+        break;
+      }
+      default:
+        s->p = q;
+        return fail(s, "bad escape in a string");
+    }
+  }
+  if (q >= s->e) {
+    s->p = q;
+    return fail(s, "unterminated string");
+  }
+  out->len = (size_t)(w - out->ptr);
+  s->j->slen = (size_t)(w - s->j->scratch);
+  s->p = q + 1;
+  return 1;
+}
+
+static int digits(parser *s) {
+  const char *q = s->p;
+  while (s->p < s->e && *s->p >= '0' && *s->p <= '9') s->p++;
+  return s->p > q;
+}
+
+/* A number as written (JSON grammar). */
+static int parse_number(parser *s, cal_field *out) {
+  const char *start = s->p;
+  if (s->p < s->e && *s->p == '-') s->p++;
+  if (s->p < s->e && *s->p == '0') s->p++;
+  else if (!digits(s)) return fail(s, "bad number");
+  if (s->p < s->e && *s->p == '.') {
+    s->p++;
+    if (!digits(s)) return fail(s, "bad number");
+  }
+  if (s->p < s->e && (*s->p == 'e' || *s->p == 'E')) {
+    s->p++;
+    if (s->p < s->e && (*s->p == '+' || *s->p == '-')) s->p++;
+    if (!digits(s)) return fail(s, "bad number");
+  }
+  out->ptr = start;
+  out->len = (size_t)(s->p - start);
+  return 1;
+}
+
+static int literal(parser *s, const char *word) {
+  size_t n = strlen(word);
+  if ((size_t)(s->e - s->p) >= n && memcmp(s->p, word, n) == 0) {
+    s->p += n;
+    return 1;
+  }
+  return fail(s, "unexpected character");
+}
+
+enum { V_STRING, V_NUMBER, V_NULL, V_BOOL, V_OBJECT, V_ARRAY };
+
+/* The kind of the value at s->p (after white space), or -1. */
+static int peek(parser *s) {
+  ws(s);
+  if (s->p >= s->e) return -1;
+  switch (*s->p) {
+    case '"': return V_STRING;
+    case '{': return V_OBJECT;
+    case '[': return V_ARRAY;
+    case 'n': return V_NULL;
+    case 't': case 'f': return V_BOOL;
+    default: return (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) ? V_NUMBER : -1;
+  }
+}
+
+/* A string, number or null into *out (null: empty); 0 with s->err set on a
+ * syntax error; -1 when the value is of another kind (skipped). */
+static int scalar(parser *s, cal_field *out, int depth);
+
+static int skip_value(parser *s, int depth) {
+  cal_field tmp;
+  int k = peek(s);
+  if (depth > CAL_NDJSON_MAX_DEPTH) return fail(s, "nested too deeply");
+  if (k == V_OBJECT || k == V_ARRAY) {
+    char close = k == V_OBJECT ? '}' : ']';
+    s->p++;
+    ws(s);
+    if (s->p < s->e && *s->p == close) {
+      s->p++;
+      return 1;
+    }
+    for (;;) {
+      if (k == V_OBJECT) {
+        ws(s);
+        if (!parse_string(s, &tmp) || !eat(s, ':', "expected ':'")) return 0;
+      }
+      if (!skip_value(s, depth + 1)) return 0;
+      ws(s);
+      if (s->p < s->e && *s->p == ',') { s->p++; continue; }
+      return eat(s, close, k == V_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+  }
+  return scalar(s, &tmp, depth) != 0;
+}
+
+static int scalar(parser *s, cal_field *out, int depth) {
+  size_t mark = s->j->slen;
+  switch (peek(s)) {
+    case V_STRING: return parse_string(s, out);
+    case V_NUMBER: return parse_number(s, out);
+    case V_NULL:
+      out->ptr = "";
+      out->len = 0;
+      return literal(s, "null");
+    case V_BOOL:
+      if (!literal(s, *s->p == 't' ? "true" : "false")) return 0;
+      return -1;
+    case V_OBJECT:
+    case V_ARRAY:
+      if (!skip_value(s, depth + 1)) return 0;
+      s->j->slen = mark; /* what the skipped value unescaped is not needed */
+      return -1;
+    default:
+      return fail(s, s->p >= s->e ? "unexpected end of line" : "unexpected character");
+  }
+}
+
+static int key_is(const cal_field *k, const char *name) {
+  size_t n = strlen(name);
+  return k->len == n && memcmp(k->ptr, name, n) == 0;
+}
+
+/* A list of terms (array of strings, or one string) joined with ';'. */
+static int parse_terms(parser *s, cal_field *out, const char *name, int depth) {
+  int k = peek(s);
+  if (k != V_ARRAY) {
+    const char *at = s->p;
+    int r = scalar(s, out, depth);
+    if (r < 0) {
+      /* {} is an empty list as some JSON encoders write it (lua-cjson) */
+      const char *q = at + 1;
+      while (q < s->p && (*q == ' ' || *q == '\t')) q++;
+      if (!(k == V_OBJECT && q == s->p - 1)) problem(s->j, "%s: expected a list of terms", name);
+      out->ptr = "";
+      out->len = 0;
+    }
+    return r != 0;
+  }
+  {
+    cal_ndjson *j = s->j;
+    char *joined = NULL;
+    size_t len = 0;
+    int bad = 0;
+    s->p++;
+    ws(s);
+    if (s->p < s->e && *s->p == ']') {
+      s->p++;
+    } else {
+      for (;;) {
+        cal_field t;
+        int kind = peek(s), r = scalar(s, &t, depth + 1);
+        if (r == 0) return 0;
+        if (r < 0 || kind != V_STRING) { bad = 1; r = -1; }
+        if (r > 0 && t.len > 0) {
+          /* copy the term after what was joined so far (t may sit in the scratch itself) */
+          char *at;
+          if (!joined) {
+            joined = j->scratch + j->slen;
+            len = 0;
+          }
+          if (len) {
+            memmove(joined + len + 1, t.ptr, t.len);
+            joined[len] = ';';
+            len += 1 + t.len;
+          } else {
+            memmove(joined, t.ptr, t.len);
+            len = t.len;
+          }
+          at = joined + len;
+          j->slen = (size_t)(at - j->scratch);
+        }
+        ws(s);
+        if (s->p < s->e && *s->p == ',') { s->p++; continue; }
+        if (!eat(s, ']', "expected ',' or ']'")) return 0;
+        break;
+      }
+    }
+    if (bad) problem(j, "%s: expected a list of terms (strings)", name);
+    out->ptr = joined ? joined : "";
+    out->len = len;
+    return 1;
+  }
+}
+
+/* A lab value: a number, a text, or a value with a unit ({"value", "unit"}
+ * or [value, unit]) joined as "value unit". 1, or 0 on a syntax error;
+ * *kind_ok is 0 when the value had another shape. */
+static int parse_lab(parser *s, cal_field *out, int depth, int *kind_ok) {
+  int k = peek(s);
+  cal_ndjson *j = s->j;
+  *kind_ok = 1;
+  if (k == V_OBJECT || k == V_ARRAY) {
+    cal_field v = {"", 0}, u = {"", 0};
+    int have_v = 0, have_u = 0, idx = 0;
+    char close = k == V_OBJECT ? '}' : ']';
+    s->p++;
+    ws(s);
+    if (s->p < s->e && *s->p == close) {
+      s->p++;
+    } else {
+      for (;;) {
+        cal_field key = {"", 0}, val;
+        int r, which;
+        if (k == V_OBJECT) {
+          ws(s);
+          if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
+          which = key_is(&key, "value") ? 0 : key_is(&key, "unit") ? 1 : -1;
+        } else {
+          which = idx < 2 ? idx : -1;
+        }
+        idx++;
+        if (which < 0) {
+          if (!skip_value(s, depth + 1)) return 0;
+        } else {
+          r = scalar(s, &val, depth + 1);
+          if (r == 0) return 0;
+          if (r < 0) *kind_ok = 0;
+          else if (which == 0) { v = val; have_v = 1; }
+          else { u = val; have_u = 1; }
+        }
+        ws(s);
+        if (s->p < s->e && *s->p == ',') { s->p++; continue; }
+        if (!eat(s, close, k == V_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'")) return 0;
+        break;
+      }
+    }
+    if (!have_v) *kind_ok = 0;
+    if (have_v && have_u && u.len > 0 && v.len > 0) {
+      /* "value unit" at the end of the scratch (v and u may sit in it) */
+      char *at = j->scratch + j->slen;
+      memmove(at, v.ptr, v.len);
+      at[v.len] = ' ';
+      memmove(at + v.len + 1, u.ptr, u.len);
+      out->ptr = at;
+      out->len = v.len + 1 + u.len;
+      j->slen += out->len;
+    } else {
+      *out = v;
+    }
+    return 1;
+  }
+  {
+    int r = scalar(s, out, depth);
+    if (r < 0) *kind_ok = 0;
+    return r != 0;
+  }
+}
+
+/* The analyte index of a lab key (-1: unknown), remembered for short keys. */
+static int lab_index(cal_ndjson *j, const char *k, size_t n) {
+  size_t h = 0, i, probe;
+  const cal_analyte *a;
+  int ai = -1;
+  if (n < KEY_TEXT) {
+    for (i = 0; i < n; i++) h = h * 31u + (unsigned char)k[i];
+    for (probe = 0; probe < KEY_PROBES; probe++) {
+      size_t slot = (h + probe) & (KEY_MEMO - 1);
+      if (j->keys[slot].analyte != -2 && j->keys[slot].len == n && memcmp(j->keys[slot].text, k, n) == 0)
+        return j->keys[slot].analyte;
+    }
+  }
+  a = cal_analyte_find(k, n);
+  if (a)
+    for (i = 0; i < cal_analyte_count(); i++)
+      if (cal_analyte_at(i) == a) ai = (int)i;
+  if (n < KEY_TEXT)
+    for (probe = 0; probe < KEY_PROBES; probe++) {
+      size_t slot = (h + probe) & (KEY_MEMO - 1);
+      if (j->keys[slot].analyte == -2 || probe == KEY_PROBES - 1) {
+        j->keys[slot].analyte = ai;
+        j->keys[slot].len = (unsigned char)n;
+        memcpy(j->keys[slot].text, k, n);
+        break;
+      }
+    }
+  return ai;
+}
+
+static int parse_labs(parser *s, int depth) {
+  cal_ndjson *j = s->j;
+  int k = peek(s);
+  if (k != V_OBJECT) {
+    cal_field tmp;
+    const char *at = s->p;
+    int r = k == V_NULL ? scalar(s, &tmp, depth) : skip_value(s, depth);
+    /* [] is an empty table as some JSON encoders write it */
+    const char *q = at + 1;
+    while (q < s->p && (*q == ' ' || *q == '\t')) q++;
+    if (r && k != V_NULL && !(k == V_ARRAY && q == s->p - 1)) problem(j, "labs: expected an object");
+    return r != 0;
+  }
+  s->p++;
+  ws(s);
+  if (s->p < s->e && *s->p == '}') {
+    s->p++;
+    return 1;
+  }
+  for (;;) {
+    cal_field key, val;
+    int ok = 1, idx;
+    ws(s);
+    if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
+    idx = lab_index(j, key.ptr, key.len);
+    if (!parse_lab(s, &val, depth + 1, &ok)) return 0;
+    if (idx < 0) {
+      problem(j, "labs: unknown analyte '%.*s'", (int)(key.len > 40 ? 40 : key.len), key.ptr);
+    } else {
+      size_t ai = (size_t)idx, fi = NAMED + ai;
+      const cal_analyte *a = cal_analyte_at(ai);
+      if (!ok) {
+        problem(j, "labs: %s: expected a number, a text like '10.2 mg/dL', or a value with a unit", a->name);
+      } else if (j->lab_key[ai] && !(j->lab_key_len[ai] == key.len &&
+                                     memcmp(j->lab_key[ai], key.ptr, key.len) == 0)) {
+        problem(j, "labs: %s given twice (as '%.*s' and '%.*s'); kept the first", a->name,
+                (int)(j->lab_key_len[ai] > 40 ? 40 : j->lab_key_len[ai]), j->lab_key[ai],
+                (int)(key.len > 40 ? 40 : key.len), key.ptr);
+      } else if (val.len > 0) { /* the same key again: the last one, as JSON parsers do */
+        j->fields[fi] = val;
+        j->lab_key[ai] = key.ptr;
+        j->lab_key_len[ai] = key.len;
+      }
+    }
+    ws(s);
+    if (s->p < s->e && *s->p == ',') { s->p++; continue; }
+    return eat(s, '}', "expected ',' or '}'");
+  }
+}
+
+static const char *const EXPECT[NAMED] = {
+  "a string or a number", "a number or a text like '8 mo'", "a text (F or M)", "a text (human, dog or cat)",
+  "a number", "", ""
+};
+
+/* One line into the fields. 0 when it is not a JSON object (message set). */
+static int parse_record(parser *s) {
+  cal_ndjson *j = s->j;
+  if (!eat(s, '{', "expected an object")) return 0;
+  ws(s);
+  if (s->p < s->e && *s->p == '}') {
+    s->p++;
+  } else {
+    for (;;) {
+      cal_field key;
+      int i, which = -1;
+      ws(s);
+      if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
+      for (i = 0; i < NAMED; i++)
+        if (key_is(&key, NAMED_KEYS[i])) which = i;
+      if (key_is(&key, "labs")) {
+        if (!parse_labs(s, 1)) return 0;
+      } else if (which == F_FINDINGS || which == F_SITES) {
+        if (!parse_terms(s, &j->fields[which], NAMED_KEYS[which], 1)) return 0;
+      } else if (which >= 0) {
+        cal_field v;
+        int r = scalar(s, &v, 1);
+        if (r == 0) return 0;
+        if (r < 0) {
+          problem(j, "%s: expected %s", NAMED_KEYS[which], EXPECT[which]);
+          v.ptr = "";
+          v.len = 0;
+        }
+        j->fields[which] = v;
+      } else {
+        size_t mark = j->slen;
+        if (!skip_value(s, 1)) return 0;
+        j->slen = mark;
+      }
+      ws(s);
+      if (s->p < s->e && *s->p == ',') { s->p++; continue; }
+      if (!eat(s, '}', "expected ',' or '}'")) return 0;
+      break;
+    }
+  }
+  ws(s);
+  if (s->p < s->e) return fail(s, "text after the object");
+  return 1;
+}
+
+static void clear_fields(cal_ndjson *j) {
+  size_t i;
+  for (i = 0; i < j->nf; i++) {
+    j->fields[i].ptr = "";
+    j->fields[i].len = 0;
+  }
+  memset((void *)j->lab_key, 0, (j->nf - NAMED) * sizeof *j->lab_key);
+}
+
+static int read_line(cal_ndjson *j, const char *b, const char *e) {
+  parser s;
+  size_t need = 2 * (size_t)(e - b) + 64;
+  if (j->scap < need) {
+    char *ns = (char *)realloc(j->scratch, need);
+    if (!ns) return -1;
+    j->scratch = ns;
+    j->scap = need;
+  }
+  j->slen = 0;
+  s.j = j;
+  s.b = s.p = b;
+  s.e = e;
+  s.err = NULL;
+  s.at = b;
+  if (!parse_record(&s)) {
+    clear_fields(j);
+    j->mlen = 0;
+    problem(j, "not a JSON object (%s at column %lu)", s.err ? s.err : "syntax error",
+            (unsigned long)(s.at - b + 1));
+  }
+  if (cal_utf8_check((const unsigned char *)b, (size_t)(e - b)) != (size_t)(e - b)) problem(j, "invalid UTF-8");
+  return 1;
+}
+
+int cal_ndjson_next(cal_ndjson *j, const cal_field **fields, size_t *n) {
+  if (j->err) return -1;
+  if (!j->started) {
+    size_t i;
+    j->started = 1;
+    for (i = 0; i < j->nf; i++) {
+      const char *name = i < NAMED ? NAMED_KEYS[i] : cal_analyte_at(i - NAMED)->name;
+      j->fields[i].ptr = name;
+      j->fields[i].len = strlen(name);
+    }
+    j->line = 0;
+    *fields = j->fields;
+    *n = j->nf;
+    return 1;
+  }
+  clear_fields(j);
+  j->mlen = 0;
+  j->msg[0] = '\0';
+  for (;;) {
+    char *b = j->buf ? j->buf + j->start : NULL, *nl, *e;
+    int too_long = 0;
+    nl = b ? (char *)memchr(b, '\n', j->end - j->start) : NULL;
+    if (!nl && !j->eof) {
+      if (j->end - j->start > CAL_NDJSON_MAX_LINE) {
+        /* drop the line up to its end, then report it */
+        long long at = j->next_line;
+        for (;;) {
+          j->start = j->end;
+          if (fill(j) < 0) { j->err = 1; return -1; }
+          nl = (char *)memchr(j->buf + j->start, '\n', j->end - j->start);
+          if (nl || j->eof) break;
+        }
+        j->start = nl ? (size_t)(nl - j->buf) + 1 : j->end;
+        j->line = at;
+        j->next_line = at + 1;
+        problem(j, "line longer than %lu bytes; skipped", (unsigned long)CAL_NDJSON_MAX_LINE);
+        too_long = 1;
+      } else {
+        if (fill(j) < 0) { j->err = 1; return -1; }
+        continue;
+      }
+    }
+    if (too_long) break;
+    if (!nl && j->start == j->end) {
+      j->line = j->next_line;
+      return 0;
+    }
+    e = nl ? nl : j->buf + j->end;
+    j->start = nl ? (size_t)(nl - j->buf) + 1 : j->end;
+    j->line = j->next_line++;
+    if (!j->bom_checked) {
+      j->bom_checked = 1;
+      if (e - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
+    }
+    if (e > b && e[-1] == '\r') e--;
+    {
+      const char *q = b;
+      while (q < e && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+      if (q == e) continue; /* a blank line */
+    }
+    if (read_line(j, b, e) < 0) { j->err = 1; return -1; }
+    break;
+  }
+  *fields = j->fields;
+  *n = j->nf;
+  return 1;
+}
