@@ -33,6 +33,7 @@ build = {
         "src/csv.c",
         "src/derived.c",
         "src/lcalcinosis.c",
+        "src/longcsv.c",
         "src/ndjson.c",
         "src/units.c",
         "src/vm.c",

@@ -158,7 +158,7 @@ describe("cohort: the C pipeline", function()
       assert.equal(3, r.score)
       assert.same({ "metastatic.hyperphosphatemia", "dystrophic.cause" }, r.fired)
       assert.equal(9, r.ca_corr)
-      assert.is_nil(r.problems)
+      assert.same({}, r.problems) -- a list of messages, empty here
     end)
     it("lists the fired and the not evaluable rules of a ruleset with more than 64 rules", function()
       local decls, want = {}, {}
@@ -177,6 +177,15 @@ describe("cohort: the C pipeline", function()
       assert.equal(("P2,0,,%s"):format(table.concat(all, ";")), rows[3])
       _, _, out = run("id,calcium [mg/dL]\nP1,9.5\n", { ruleset = rs, columns = "id,fired", format = "ndjson" })
       assert.same(want, json.decode(lines(out)[1]).fired)
+    end)
+    it("NDJSON output lists the problems of a record, CSV joins them with '; '", function()
+      local csv = HEADER .. "P1,sixty,F,abc,4,3,1,,,ckd;dermatomiositis,\n"
+      local _, _, out = run(csv, { format = "ndjson", columns = "id,problems" })
+      assert.same({ "age_years: 'sixty' is not an age (a number, or a number with a unit such as 8 mo)",
+        "calcium [mg/dL]: 'abc' is not a number", "findings: unknown term 'dermatomiositis'" }, json.decode(lines(out)[1]).problems)
+      _, _, out = run(csv, { columns = "id,problems" })
+      assert.equal('P1,"age_years: \'sixty\' is not an age (a number, or a number with a unit such as 8 mo); ' ..
+        "calcium [mg/dL]: 'abc' is not a number; findings: unknown term 'dermatomiositis'\"", lines(out)[2])
     end)
     it("NDJSON output escapes control characters, quotes and backslashes in ids", function()
       local csv = 'id,age\n"a\1b""c\\d\te",50\n'
@@ -390,6 +399,69 @@ describe("cohort: the Lua streaming path", function()
   end)
 end)
 
+describe("long format in the C pipeline", function()
+  -- the generated bench cohort, one observation per row: units in their own
+  -- column or in the value, some analytes twice with dates, patient columns
+  -- on one row only, an unknown analyte and a row without an analyte
+  local function long_cohort(n, seed)
+    local pipe = assert(io.popen(("lua5.4 ../shared/bench/gen_cohort.lua %d %d"):format(n, seed)))
+    local text = pipe:read("a")
+    pipe:close()
+    local names = { "calcium", "albumin", "phosphate", "creatinine", "pth", "vitd25" }
+    local units = { "mg/dL", "g/dL", "mg/dL", "mg/dL", "pg/mL", "ng/mL" }
+    local out = { "id,analyte,value,unit,date,age,sex,findings,sites" }
+    for i, row in ipairs(lines(text)) do
+      if i > 1 then
+        local c = {}
+        for v in (row .. ","):gmatch("([^,]*),") do c[#c + 1] = v end
+        local first = true
+        for k, name in ipairs(names) do
+          local v = c[3 + k]
+          if v ~= "" then
+            local patient = first and ("%s,%s,%s,%s"):format(c[2], c[3], c[10], c[11]) or ",,,"
+            if i % 3 == 0 then -- the unit in the value
+              out[#out + 1] = ('%s,%s,%s %s,,2024-01-0%d,%s'):format(c[1], name, v, units[k], k, patient)
+            else
+              out[#out + 1] = ('%s,%s,%s,%s,2024-01-0%d,%s'):format(c[1], name, v, units[k], k, patient)
+            end
+            first = false
+          end
+        end
+        if first then out[#out + 1] = ("%s,,,,,%s,%s,%s,%s"):format(c[1], c[2], c[3], c[10], c[11]) end
+        if i % 7 == 0 then out[#out + 1] = c[1] .. ",calcium,20,mg/dL,2023-12-31,,,," end -- older: dropped
+        if i % 11 == 0 then out[#out + 1] = c[1] .. ",calcium,7.5,mg/dL,2024-02-01,,,," end -- newer: kept
+        if i % 13 == 0 then out[#out + 1] = c[1] .. ",unobtainium,1,mg/dL,,,,," end
+      end
+    end
+    return table.concat(out, "\n") .. "\n"
+  end
+  local function both(text, rs, cols)
+    local input, outc, outl = tmp(text), tmp(), tmp()
+    assert(cli_cohort.run { ruleset = rs, input = input, kind = "csv", output = outc, columns = cols })
+    assert(cli_cohort.run { ruleset = rs, input = input, kind = "csv", output = outl, columns = cols, engine = "lua" })
+    return slurp(outc), slurp(outl)
+  end
+
+  it("gives the rows of the Lua reader and classifier (bench-v1 rules, 3,000 patients)", function()
+    local c, l = both(long_cohort(3000, 5), bench, "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f,problems,line")
+    assert.equal(3001, #lines(c))
+    assert.equal(l, c)
+  end)
+  it("and with the default rules, flags and not-evaluable rules included", function()
+    local rs = assert(require("calcinosis.classify").default())
+    local c, l = both(long_cohort(1000, 6), rs, "id,type,score,fired,not_evaluable,problems,line")
+    assert.equal(l, c)
+  end)
+  it("one record per patient, the later value of a repeated analyte, problems with their lines", function()
+    local c = both(long_cohort(30, 7), bench, "id,problems,line")
+    local rows = lines(c)
+    assert.equal(31, #rows)
+    assert.matches("line %d+: calcium repeats; kept the later value %(2024%-01%-01%)", c)
+    assert.matches("line %d+: calcium repeats; kept the later value", c)
+    assert.matches("line %d+: unknown analyte 'unobtainium'", c)
+  end)
+end)
+
 describe("NDJSON in the C pipeline", function()
   local ND_COLS = "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f,problems,line"
   local function nd_run(text, opts)
@@ -476,11 +548,11 @@ describe("NDJSON in the C pipeline", function()
     { "leading zero", '{"id":"a","age":01}', "line 2: not a JSON object (expected ',' or '}' at column 18)" },
     { "deep nesting", '{"x":' .. ("["):rep(200) .. ("]"):rep(200) .. "}", "line 2: not a JSON object (nested too deeply at column 70)" },
     { "wrong types", '{"id":true,"age":[1],"sex":{},"labs":{"calcium":true},"findings":[1,"ckd"]}',
-      "line 2: id: expected a string or a number; age: expected a number or a text like '8 mo'; " ..
-      "sex: expected a text (F or M); labs: calcium: expected a number, a text like '10.2 mg/dL', " ..
-      "or a value with a unit; findings: expected a list of terms (strings)" },
+      "line 2: id: expected a string or a number; line 2: age: expected a number or a text like '8 mo'; " ..
+      "line 2: sex: expected a text (F or M); line 2: labs: calcium: expected a number, a text like '10.2 mg/dL', " ..
+      "or a value with a unit; line 2: findings: expected a list of terms (strings)" },
     { "unknown analyte, twice", '{"id":"a","labs":{"unobtainium":1,"calcium":"9 mg/dL","ca":"2 mmol/L"}}',
-      "line 2: labs: unknown analyte 'unobtainium'; labs: calcium given twice (as 'calcium' and 'ca'); kept the first" },
+      "line 2: labs: unknown analyte 'unobtainium'; line 2: labs: calcium given twice (as 'calcium' and 'ca'); kept the first" },
     { "labs not an object", '{"id":"a","labs":"high"}', "line 2: labs: expected an object" },
     { "invalid UTF-8", '{"id":"a\255"}', "line 2: invalid UTF-8" },
     { "bad lab value", '{"id":"a","labs":{"calcium":"pending"}}', "calcium: 'pending' is not a number" },

@@ -204,19 +204,22 @@ typedef struct {
   int count;
 } problems;
 
+/* Appends a message; messages are separated by CAL_PROBLEM_SEP (written
+ * as "; " in CSV and as a list in NDJSON). */
 static void problem(problems *p, const char *fmt, ...) {
   va_list ap;
   int w;
+  size_t at, i;
   if (p->len + 8 >= sizeof p->text) return;
-  if (p->count > 0) {
-    memcpy(p->text + p->len, "; ", 2);
-    p->len += 2;
-  }
+  if (p->count > 0) p->text[p->len++] = CAL_PROBLEM_SEP;
+  at = p->len;
   va_start(ap, fmt);
   w = vsnprintf(p->text + p->len, sizeof p->text - p->len, fmt, ap);
   va_end(ap);
   if (w < 0) w = 0;
   p->len += (size_t)w;
+  for (i = at; i < p->len && i < sizeof p->text; i++) /* from the data: never a separator */
+    if (p->text[i] == CAL_PROBLEM_SEP) p->text[i] = ' ';
   if (p->len >= sizeof p->text) {
     p->len = sizeof p->text - 4;
     memcpy(p->text + p->len, "...", 4);
@@ -797,6 +800,32 @@ static char *w_json_string(char *w, const char *s, size_t n) {
   return w;
 }
 
+/* problems in CSV: messages joined with "; ", quoted as needed (at most 4n + 2 bytes) */
+static char *w_problems_csv(char *w, const char *s, size_t n) {
+  char tmp[2 * PROBLEM_MAX];
+  size_t i, k = 0;
+  for (i = 0; i < n && k + 2 < sizeof tmp; i++) {
+    if (s[i] == CAL_PROBLEM_SEP) { tmp[k++] = ';'; tmp[k++] = ' '; }
+    else tmp[k++] = s[i];
+  }
+  return w_csv_field(w, tmp, k);
+}
+
+/* problems in JSON: a list of strings (at most 6n + 3 * messages + 2 bytes) */
+static char *w_problems_json(char *w, const char *s, size_t n) {
+  size_t i, start = 0;
+  *w++ = '[';
+  for (i = 0; n > 0 && i <= n; i++) {
+    if (i == n || s[i] == CAL_PROBLEM_SEP) {
+      if (start > 0) *w++ = ',';
+      w = w_json_string(w, s + start, i - start);
+      start = i + 1;
+    }
+  }
+  *w++ = ']';
+  return w;
+}
+
 /* a finite number, at most NUM_MAX bytes */
 static char *w_number(char *w, double v, int decimals) {
   size_t n;
@@ -941,7 +970,7 @@ static void write_row(outbuf *o, const cal_cohort *plan, const layout *L, const 
   int type = b->type[row];
   size_t i;
   int json = plan->ndjson;
-  char *w = out_room(o, L->fixed + 6 * (rw->id_len * L->nid + rw->pb_len * L->npb));
+  char *w = out_room(o, L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb);
   if (!w) return;
   if (json) *w++ = '{';
   for (i = 0; i < plan->ncolumns; i++) {
@@ -970,8 +999,8 @@ static void write_row(outbuf *o, const cal_cohort *plan, const layout *L, const 
     case CAL_COL_FIRED: w = w_ids(w, plan, L, b, row, CAL_TRUE, json); break;
     case CAL_COL_NOT_EVALUABLE: w = w_ids(w, plan, L, b, row, CAL_UNKNOWN, json); break;
     case CAL_COL_PROBLEMS:
-      if (json) w = rw->pb_count ? w_json_string(w, ptext, rw->pb_len) : w_bytes(w, "null", 4);
-      else if (rw->pb_count) w = w_csv_field(w, ptext, rw->pb_len);
+      if (json) w = w_problems_json(w, ptext, rw->pb_count ? rw->pb_len : 0);
+      else if (rw->pb_count) w = w_problems_csv(w, ptext, rw->pb_len);
       break;
     case CAL_COL_VALUE: v = rw->val[i]; numeric = 1; break;
     case CAL_COL_LET:
@@ -1046,8 +1075,23 @@ static int nd_next(void *src, const cal_field **f, size_t *n) { return cal_ndjso
 static const char *nd_problem(const void *src) { return cal_ndjson_problem((const cal_ndjson *)src); }
 static long long nd_line(const void *src) { return cal_ndjson_line((const cal_ndjson *)src); }
 
+static int long_next(void *src, const cal_field **f, size_t *n) { return cal_long_next((cal_long *)src, f, n); }
+static const char *long_problem(const void *src) { return cal_long_problem((const cal_long *)src); }
+static long long long_line(const void *src) { return cal_long_line((const cal_long *)src); }
+
+cal_source cal_source_long(cal_long *l) {
+  cal_source s;
+  s.next = long_next;
+  s.problem = long_problem;
+  s.line = long_line;
+  s.src = l;
+  s.lines_in_problems = 1;
+  return s;
+}
+
 cal_source cal_source_csv(cal_csv *r) {
   cal_source s;
+  s.lines_in_problems = 0;
   s.next = csv_next;
   s.problem = csv_problem;
   s.line = csv_line;
@@ -1057,6 +1101,7 @@ cal_source cal_source_csv(cal_csv *r) {
 
 cal_source cal_source_ndjson(cal_ndjson *j) {
   cal_source s;
+  s.lines_in_problems = 0;
   s.next = nd_next;
   s.problem = nd_problem;
   s.line = nd_line;
@@ -1167,7 +1212,13 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
     memset(rterms, 0, tw * sizeof(uint64_t));
     R->id = NULL;
     R->idlen = 0;
-    if (cp) problem(&pb, "line %lld: %s", line, cp);
+    while (cp && *cp) { /* each message of the reader, with its line */
+      const char *e = strchr(cp, CAL_PROBLEM_SEP);
+      int n = e ? (int)(e - cp) : (int)strlen(cp);
+      if (in->lines_in_problems) problem(&pb, "%.*s", n, cp);
+      else problem(&pb, "line %lld: %.*s", line, n, cp);
+      cp = e ? e + 1 : NULL;
+    }
     for (i = 0; i < nf && i < ncols; i++) {
       const in_col *c = &cols[i];
       const cal_field *cell = &f[i];
@@ -1279,9 +1330,12 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
       st->stopped = 1;
       st->stop_line = line;
       {
-        size_t ml = pb.len < sizeof st->stop_message - 1 ? pb.len : sizeof st->stop_message - 1;
-        memcpy(st->stop_message, pb.text, ml);
-        st->stop_message[ml] = '\0';
+        size_t q, k = 0;
+        for (q = 0; q < pb.len && k + 3 < sizeof st->stop_message; q++) {
+          if (pb.text[q] == CAL_PROBLEM_SEP) { st->stop_message[k++] = ';'; st->stop_message[k++] = ' '; }
+          else st->stop_message[k++] = pb.text[q];
+        }
+        st->stop_message[k] = '\0';
       }
       break;
     }
@@ -1388,20 +1442,30 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
   if (jobs > MAX_JOBS) jobs = MAX_JOBS;
   memset(st, 0, sizeof *st);
   fd = open(path, O_RDONLY);
-  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || jobs < 2 || sb.st_size < (1 << 20)) {
-    /* one process */
+  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || jobs < 2 || sb.st_size < (1 << 20) ||
+      plan->input_long) {
+    /* one process (a long-format patient must not be cut in two) */
     FILE *f;
     cal_csv *r = NULL;
     cal_ndjson *j = NULL;
+    cal_long *lg = NULL;
     cal_source src;
     if (fd >= 0) close(fd);
     f = fopen(path, "rb");
     if (!f) { snprintf(err, errlen, "%s: cannot open for reading", path); return -1; }
     if (plan->input_ndjson) j = cal_ndjson_open_file(f);
     else r = cal_csv_open_file(f, plan->delim);
-    if (!r && !j) { fclose(f); snprintf(err, errlen, "cannot start the reader"); return -1; }
-    src = j ? cal_source_ndjson(j) : cal_source_csv(r);
+    if (r && plan->input_long) lg = cal_long_open(r);
+    if ((!r && !j) || (plan->input_long && !lg)) {
+      cal_csv_close(r);
+      cal_ndjson_close(j);
+      fclose(f);
+      snprintf(err, errlen, "cannot start the reader");
+      return -1;
+    }
+    src = j ? cal_source_ndjson(j) : lg ? cal_source_long(lg) : cal_source_csv(r);
     status = cal_cohort_run(plan, &src, out, st, NULL, NULL, 0, err, errlen);
+    cal_long_close(lg);
     cal_csv_close(r);
     cal_ndjson_close(j);
     fclose(f);

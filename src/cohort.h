@@ -2,8 +2,9 @@
  * cohort.h - the cohort pipeline in C: CSV records in, one classified output
  * row per record out, streaming, with no Lua per record.
  *
- * Records come from a CSV reader (csv.h) or from NDJSON lines read as
- * records of fixed fields (ndjson.h), through a cal_source.
+ * Records come from a CSV reader (csv.h), or from NDJSON lines (ndjson.h)
+ * or long-format CSV (longcsv.h) read as patient records, through a
+ * cal_source.
  *
  * A plan (cal_cohort) says how to turn a record into the inputs of a
  * compiled rule program (src/vm.h): which VM input slot takes which lab
@@ -23,6 +24,7 @@
 #include <stdio.h>
 
 #include "csv.h"
+#include "longcsv.h"
 #include "ndjson.h"
 #include "vm.h"
 
@@ -106,6 +108,7 @@ typedef struct {
   int strict;                  /* stop at the first record with a problem */
   char delim;                  /* input delimiter */
   int input_ndjson;            /* the input is NDJSON (for cal_cohort_run_jobs) */
+  int input_long;              /* the input is long-format CSV (one process only) */
   long long line_offset;       /* added to reported line numbers */
 } cal_cohort;
 
@@ -129,10 +132,12 @@ typedef struct {
   const char *(*problem)(const void *src);                     /* NULL when clean */
   long long (*line)(const void *src);                          /* physical line of the record */
   void *src;
+  int lines_in_problems;       /* problems already name their lines */
 } cal_source;
 
 cal_source cal_source_csv(cal_csv *r);
 cal_source cal_source_ndjson(cal_ndjson *j);
+cal_source cal_source_long(cal_long *l);
 
 /* Streams the records of in (header first) to out. Returns 0 on success, -1 on
  * an I/O or setup error (message in err). Record-level problems never stop
@@ -143,7 +148,7 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
 
 /* The same run split over `jobs` processes: the file at `path` (a regular
  * file) is cut at record boundaries (quotes respected in CSV; any line end
- * in NDJSON) into `jobs` byte
+ * in NDJSON; long-format CSV runs in one process) into `jobs` byte
  * ranges; each process classifies one range into a temporary file, and the
  * outputs are concatenated in input order, so the result is the same as
  * cal_cohort_run's. Falls back to one process for small files or jobs < 2.

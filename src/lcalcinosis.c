@@ -656,6 +656,7 @@ static int l_cohort_run(lua_State *L) {
   {
     const char *fmt = field_str(L, spec, "input_format");
     plan.input_ndjson = fmt && strcmp(fmt, "ndjson") == 0;
+    plan.input_long = fmt && strcmp(fmt, "long") == 0;
   }
   out_path = field_str(L, spec, "output");
   every = (long long)field_int(L, spec, "every", 0);
@@ -700,18 +701,21 @@ static int l_cohort_run(lua_State *L) {
       rc = cal_cohort_run_jobs(&plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
     } else {
       cal_ndjson *nj = NULL;
+      cal_long *lg = NULL;
       pc.in = in;
       if (plan.input_ndjson) nj = cal_ndjson_open_file(in ? in : stdin);
       else r = in ? cal_csv_open_file(in, plan.delim) : cal_csv_open_fd(0, plan.delim);
-      if (!r && !nj) {
+      if (r && plan.input_long) lg = cal_long_open(r);
+      if ((!r && !nj) || (plan.input_long && !lg)) {
         rc = -1;
-        if (plan.input_ndjson) snprintf(err, sizeof err, "out of memory");
+        if (plan.input_ndjson || r) snprintf(err, sizeof err, "out of memory");
         else snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
       } else {
-        cal_source src = nj ? cal_source_ndjson(nj) : cal_source_csv(r);
+        cal_source src = nj ? cal_source_ndjson(nj) : lg ? cal_source_long(lg) : cal_source_csv(r);
         rc = cal_cohort_run(&plan, &src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
                             every, err, sizeof err);
       }
+      cal_long_close(lg);
       cal_csv_close(r);
       cal_ndjson_close(nj);
       if (in) fclose(in);

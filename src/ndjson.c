@@ -15,11 +15,18 @@
 #define KEY_MEMO 64     /* lab keys remembered (a cohort repeats a few) */
 #define KEY_TEXT 32
 #define KEY_PROBES 4
-#define NAMED 7 /* id age sex species height_cm findings sites */
+#define NAMED CAL_REC_NAMED
 #define MSG_MAX 512
 
-enum { F_ID, F_AGE, F_SEX, F_SPECIES, F_HEIGHT, F_FINDINGS, F_SITES };
+enum { F_ID = CAL_REC_ID, F_AGE, F_SEX, F_SPECIES, F_HEIGHT, F_FINDINGS, F_SITES };
 static const char *const NAMED_KEYS[NAMED] = {"id", "age", "sex", "species", "height_cm", "findings", "sites"};
+
+size_t cal_record_nfields(void) { return NAMED + cal_analyte_count(); }
+
+const char *cal_record_field_name(size_t i) {
+  if (i < NAMED) return NAMED_KEYS[i];
+  return i < cal_record_nfields() ? cal_analyte_at(i - NAMED)->name : NULL;
+}
 
 struct cal_ndjson {
   cal_csv_read_fn read;
@@ -102,10 +109,7 @@ static void problem(cal_ndjson *j, const char *fmt, ...) {
   va_list ap;
   int w;
   if (j->mlen + 8 >= MSG_MAX) return;
-  if (j->mlen) {
-    memcpy(j->msg + j->mlen, "; ", 2);
-    j->mlen += 2;
-  }
+  if (j->mlen) j->msg[j->mlen++] = CAL_PROBLEM_SEP;
   va_start(ap, fmt);
   w = vsnprintf(j->msg + j->mlen, MSG_MAX - j->mlen, fmt, ap);
   va_end(ap);
@@ -693,7 +697,7 @@ int cal_ndjson_next(cal_ndjson *j, const cal_field **fields, size_t *n) {
     size_t i;
     j->started = 1;
     for (i = 0; i < j->nf; i++) {
-      const char *name = i < NAMED ? NAMED_KEYS[i] : cal_analyte_at(i - NAMED)->name;
+      const char *name = cal_record_field_name(i);
       j->fields[i].ptr = name;
       j->fields[i].len = strlen(name);
     }

@@ -24,7 +24,7 @@
  * skipped but counted, so cal_ndjson_line() is the physical line number.
  * A UTF-8 byte-order mark at the start is skipped.
  *
- * Problems (cal_ndjson_problem, "; "-separated):
+ * Problems (cal_ndjson_problem, separated by CAL_PROBLEM_SEP):
  *   "not a JSON object (<what> at column C)"
  *   "invalid UTF-8"                         (the record is still read)
  *   "labs: unknown analyte 'k'"             "labs: calcium given twice (as 'ca' and 'calcium'); kept the first"
@@ -44,6 +44,18 @@
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility push(hidden)
 #endif
+
+/* Readers that report several problems for one record separate them with
+ * this byte (the unit separator, which no message contains). */
+#define CAL_PROBLEM_SEP '\x1f'
+
+/* The fields of a patient record, which NDJSON and long-format CSV are read
+ * into: id, age, sex, species, height_cm, findings, sites, then one per
+ * analyte (in cal_analyte_at order). */
+#define CAL_REC_NAMED 7
+enum { CAL_REC_ID, CAL_REC_AGE, CAL_REC_SEX, CAL_REC_SPECIES, CAL_REC_HEIGHT, CAL_REC_FINDINGS, CAL_REC_SITES };
+size_t cal_record_nfields(void);
+const char *cal_record_field_name(size_t i); /* NULL past the end */
 
 #define CAL_NDJSON_MAX_LINE (16u * 1024u * 1024u)
 #define CAL_NDJSON_MAX_DEPTH 64

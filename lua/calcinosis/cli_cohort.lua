@@ -123,7 +123,7 @@ function M.run(opts)
     list = {}
     for c in cols:gmatch("[^,]+") do list[#list + 1] = c:match("^%s*(.-)%s*$") end
   end
-  local c_ok = (kind == "csv" or kind == "ndjson") and opts.engine ~= "lua"
+  local c_ok = (kind == "csv" or kind == "ndjson" or kind == "long") and opts.engine ~= "lua"
   if c_ok then
     local lets = {}
     for _, l in ipairs(rs.compiled.lets) do lets[l.name] = true end

@@ -1,12 +1,13 @@
 --- Cohorts: classify many patients, streaming, one output row per input
 -- record.
 --
--- Wide CSV input (one patient per row) and NDJSON (one patient record per
--- line) run entirely in C (`calcinosis.core.cohort_run`): the plan below
--- tells the C pipeline which VM slot takes which value, how terms map to the
--- program's term bits, the reference ranges for flags and the output
--- columns. Long-format CSV and result fields that only the Lua classifier
--- computes go through `ruleset:classify` per record, still streaming.
+-- Wide CSV (one patient per row), long-format CSV (one observation per
+-- row) and NDJSON (one patient record per line) run entirely in C
+-- (`calcinosis.core.cohort_run`): the plan below tells the C pipeline which
+-- VM slot takes which value, how terms map to the program's term bits, the
+-- reference ranges for flags and the output columns. Result fields that
+-- only the Lua classifier computes go through `ruleset:classify` per record,
+-- still streaming.
 --
 -- Input CSV header: `id`, `age` (or `age_years`, `age [mo]`), `sex`,
 -- `species`, `height_cm`, `findings`, `sites` (`;`-separated terms), and lab
@@ -215,7 +216,8 @@ end
 -- @tparam table ruleset compiled ruleset
 -- @tparam table opts as `plan`, plus `jobs` (processes, for a file input),
 --   `input` (path, or nil/"-" for stdin), `input_format` ("csv", the
---   default, or "ndjson": one patient record per line, see src/ndjson.h),
+--   default; "ndjson": one patient record per line, see src/ndjson.h; or
+--   "long": long-format CSV, one observation per row, see src/longcsv.h),
 --   `output` (path, or nil/"-" for stdout), `progress` (function(records)
 --   called every `every` records; return true to stop)
 -- @treturn table|nil stats `{ records, with_problems, counts = {...}, stopped, stop_line, stop_message, warnings }`

@@ -155,7 +155,11 @@ function M.csv(path, delimiter)
       local unit = ucol and trim(fields[ucol] or "") or ""
       local text = (unit ~= "" and value ~= "" and not value:match("%a")) and (value .. " " .. unit) or value
       local a = core.analyte(name)
-      local key = a and a.name or name
+      if not a then
+        rec.problems[#rec.problems + 1] = ("line %d: unknown analyte '%s'"):format(line, name)
+        return
+      end
+      local key = a.name
       local date = dcol and trim(fields[dcol] or "") or ""
       if rec.patient.labs[key] ~= nil then
         local prev = rec.dates[key] or ""
@@ -338,7 +342,8 @@ function M.write_row(write, columns, format, rec, result, labs)
   local out = {}
   for i, col in ipairs(columns) do
     local v, kind = column_value(col, rec, result, labs)
-    if kind == "list" then v = table.concat(v, ";") end
+    -- rule ids joined with ";", problems (sentences) with "; ", as the C pipeline writes them
+    if kind == "list" then v = table.concat(v, col.name == "problems" and "; " or ";") end
     out[i] = csv_field(v or "")
   end
   write(table.concat(out, ","), "\n")

@@ -1,0 +1,70 @@
+/*
+ * longcsv.h - long-format CSV (one observation per row) read as patient
+ * records, so that the cohort pipeline (cohort.h) runs them as it runs wide
+ * rows.
+ *
+ * Pure C99, no Lua. Columns, found by header name (case and spaces
+ * ignored, a unit in brackets dropped): the patient id (id, patient_id,
+ * patient, subject, subject_id, record_id, mrn), the analyte (analyte,
+ * test, code, loinc, observation, name: a name, alias or LOINC code),
+ * value, and optionally unit (or units), date (or time, effective) and the
+ * patient columns age (age_years), sex (gender), species, height_cm
+ * (height), findings (finding) and sites (site).
+ *
+ * Consecutive rows with the same id make one record, with the fields of
+ * ndjson.h (cal_record_field_name): the first non-empty age, sex, species
+ * and height of the patient's rows; their findings and sites joined with
+ * ';'; each analyte's value, followed by its unit when the value is a
+ * number ("2.4 mmol/L"). When an analyte repeats, the row with the latest
+ * date is kept (dates compared as text, as ISO 8601 dates sort), else the
+ * last row. The first record returned is the header; a record's line is
+ * that of its first row.
+ *
+ * Problems (cal_long_problem, separated by CAL_PROBLEM_SEP (ndjson.h); each
+ * starts with the line of its row):
+ *   "line N: <what the CSV reader reported>"
+ *   "line N: analyte is empty"
+ *   "line N: unknown analyte 'x'"
+ *   "line N: calcium repeats; kept the later value (2024-01-01)" or "...; kept the later|last value"
+ *   "line N: id 'P1' appears again after other patients (rows of a patient must be consecutive)"
+ *     (ids are remembered up to a million, so that memory stays bounded)
+ *
+ * Same record texts as calcinosis.stream.csv for long-format files.
+ */
+#ifndef CALCINOSIS_LONGCSV_H
+#define CALCINOSIS_LONGCSV_H
+
+#include <stddef.h>
+
+#include "csv.h"
+
+/* Internal to the module: not exported from the shared library, so calls
+ * between the C files are direct. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
+#define CAL_LONG_MAX_IDS 1000000u /* ids remembered to report non-consecutive rows */
+
+typedef struct cal_long cal_long; /* opaque */
+
+/* Wraps a CSV reader (not closed by cal_long_close). NULL when out of memory. */
+cal_long *cal_long_open(cal_csv *r);
+
+/* 1 = a record (the header first), 0 = end of input, -1 = read error or out
+ * of memory. The fields are views, valid until the next call. */
+int cal_long_next(cal_long *l, const cal_field **fields, size_t *n);
+
+long long cal_long_line(const cal_long *l);       /* line of the record's first row */
+const char *cal_long_problem(const cal_long *l);  /* NULL when clean */
+void cal_long_close(cal_long *l);                 /* NULL is fine */
+
+/* Whether a CSV header is in long format: it has an id, an analyte and a
+ * value column. */
+int cal_long_is_long(const cal_field *header, size_t n);
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
+
+#endif
