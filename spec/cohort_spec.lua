@@ -399,6 +399,20 @@ describe("cohort: the Lua streaming path", function()
   end)
 end)
 
+it("the Lua classifier (asked for confidence) gives the C pipeline's types, scores and rules", function()
+  local rs = assert(require("calcinosis.classify").default())
+  local function first4(cols)
+    local out = tmp()
+    assert(cli_cohort.run { ruleset = rs, input = "examples/cohort.csv", kind = "csv", output = out, columns = cols })
+    local t = {}
+    for _, l in ipairs(lines(slurp(out))) do t[#t + 1] = l:match("^([^,]*,[^,]*,[^,]*,[^,]*)") end
+    return t
+  end
+  local c, l = first4("id,type,score,fired"), first4("id,type,score,fired,confidence")
+  assert.is_true(#c > 30)
+  assert.same(c, l)
+end)
+
 describe("long format in the C pipeline", function()
   -- the generated bench cohort, one observation per row: units in their own
   -- column or in the value, some analytes twice with dates, patient columns
