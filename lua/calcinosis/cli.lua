@@ -85,8 +85,8 @@ Options:
   -o, --output FILE     write to FILE instead of standard output
   --no-header           no CSV header line
   --strict              stop at the first record with a problem
-  --jobs N              split a CSV file over N processes (same output, same
-                        order; a file, not standard input)
+  --jobs N              split a CSV or NDJSON file over N processes (same
+                        output, same order; a file, not standard input)
   --ca-coefficient V    albumin correction: common (0.8), payne (1.0), si
   --json                with a single patient (.json): print the result as JSON
   --summary             after a cohort run, print the counts by type (to standard
