@@ -1079,35 +1079,20 @@ static int long_next(void *src, const cal_field **f, size_t *n) { return cal_lon
 static const char *long_problem(const void *src) { return cal_long_problem((const cal_long *)src); }
 static long long long_line(const void *src) { return cal_long_line((const cal_long *)src); }
 
-cal_source cal_source_long(cal_long *l) {
+static cal_source source(int (*next)(void *, const cal_field **, size_t *), const char *(*pb)(const void *),
+                         long long (*line)(const void *), void *src, int lines_in_problems) {
   cal_source s;
-  s.next = long_next;
-  s.problem = long_problem;
-  s.line = long_line;
-  s.src = l;
-  s.lines_in_problems = 1;
+  s.next = next;
+  s.problem = pb;
+  s.line = line;
+  s.src = src;
+  s.lines_in_problems = lines_in_problems;
   return s;
 }
 
-cal_source cal_source_csv(cal_csv *r) {
-  cal_source s;
-  s.lines_in_problems = 0;
-  s.next = csv_next;
-  s.problem = csv_problem;
-  s.line = csv_line;
-  s.src = r;
-  return s;
-}
-
-cal_source cal_source_ndjson(cal_ndjson *j) {
-  cal_source s;
-  s.lines_in_problems = 0;
-  s.next = nd_next;
-  s.problem = nd_problem;
-  s.line = nd_line;
-  s.src = j;
-  return s;
-}
+cal_source cal_source_long(cal_long *l) { return source(long_next, long_problem, long_line, l, 1); }
+cal_source cal_source_csv(cal_csv *r) { return source(csv_next, csv_problem, csv_line, r, 0); }
+cal_source cal_source_ndjson(cal_ndjson *j) { return source(nd_next, nd_problem, nd_line, j, 0); }
 
 int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
                    cal_cohort_progress progress, void *ctx, long long every,

@@ -99,19 +99,9 @@ const char *cal_long_problem(const cal_long *l) {
 
 static void problem(rec_t *r, const char *fmt, ...) {
   va_list ap;
-  int w;
-  if (r->mlen + 8 >= MSG_MAX) return;
-  if (r->mlen) r->msg[r->mlen++] = CAL_PROBLEM_SEP;
   va_start(ap, fmt);
-  w = vsnprintf(r->msg + r->mlen, MSG_MAX - r->mlen, fmt, ap);
+  cal_problem_append(r->msg, MSG_MAX, &r->mlen, fmt, ap);
   va_end(ap);
-  if (w < 0) w = 0;
-  r->mlen += (size_t)w;
-  if (r->mlen >= MSG_MAX) {
-    r->mlen = MSG_MAX - 4;
-    memcpy(r->msg + r->mlen, "...", 4);
-    r->mlen += 3;
-  }
 }
 
 /* Appends the pieces to the record's texts; returns the offset, or (size_t)-1. */

@@ -105,21 +105,25 @@ long long cal_ndjson_line(const cal_ndjson *j) { return j->line; }
 
 const char *cal_ndjson_problem(const cal_ndjson *j) { return j->mlen ? j->msg : NULL; }
 
+void cal_problem_append(char *msg, size_t cap, size_t *len, const char *fmt, va_list ap) {
+  int w;
+  if (cap < 16 || *len + 8 >= cap) return;
+  if (*len) msg[(*len)++] = CAL_PROBLEM_SEP;
+  w = vsnprintf(msg + *len, cap - *len, fmt, ap);
+  if (w < 0) w = 0;
+  *len += (size_t)w;
+  if (*len >= cap) {
+    *len = cap - 4;
+    memcpy(msg + *len, "...", 4);
+    *len += 3;
+  }
+}
+
 static void problem(cal_ndjson *j, const char *fmt, ...) {
   va_list ap;
-  int w;
-  if (j->mlen + 8 >= MSG_MAX) return;
-  if (j->mlen) j->msg[j->mlen++] = CAL_PROBLEM_SEP;
   va_start(ap, fmt);
-  w = vsnprintf(j->msg + j->mlen, MSG_MAX - j->mlen, fmt, ap);
+  cal_problem_append(j->msg, MSG_MAX, &j->mlen, fmt, ap);
   va_end(ap);
-  if (w < 0) w = 0;
-  j->mlen += (size_t)w;
-  if (j->mlen >= MSG_MAX) {
-    j->mlen = MSG_MAX - 4;
-    memcpy(j->msg + j->mlen, "...", 4);
-    j->mlen += 3;
-  }
 }
 
 /* Reads more input; keeps buf[start, end), moved to the front. 0, or -1. */
