@@ -913,9 +913,10 @@ static char *w_ids(char *w, const cal_cohort *plan, const layout *L, const cal_v
   size_t i, base;
   int first = 1;
   if (json) *w++ = '[';
-  for (base = 0; base < L->nids; base += 64) {
+  for (base = 0; base < L->nids; base += CAL_VM_FIRED_BITS) {
     /* the rules that fired are bits: only those are visited */
-    uint64_t m = state == CAL_TRUE ? b->fired[(base / 64) * b->cap + row] : ~(uint64_t)0;
+    uint64_t m = state == CAL_TRUE ? b->fired[(base / CAL_VM_FIRED_BITS) * b->cap + row]
+                                   : ((uint64_t)1 << CAL_VM_FIRED_BITS) - 1;
     while (m) {
       i = base + (size_t)lowest_bit(m);
       m &= m - 1;

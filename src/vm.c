@@ -814,12 +814,12 @@ cal_vm_batch *cal_vm_batch_new(const cal_program *p) {
   b->terms = (uint64_t *)calloc(cap * tw, sizeof(uint64_t));
   b->lets = (double *)calloc(cap * (p->nlets ? p->nlets : 1), sizeof(double));
   b->value = (double *)calloc(cap * (p->nrules ? p->nrules : 1), sizeof(double));
-  b->fired = (uint64_t *)calloc(cap * ((p->nrules + 63u) / 64u + 1u), sizeof(uint64_t));
+  b->fired = (uint64_t *)calloc(cap * (p->nrules / CAL_VM_FIRED_BITS + 1u), sizeof(uint64_t));
   b->score = (double *)calloc(cap * (p->nsubtypes ? p->nsubtypes : 1), sizeof(double));
   b->type = (int *)calloc(cap, sizeof(int));
   b->best = (double *)calloc(cap, sizeof(double));
   /* two scratch columns per depth 0..CAL_VM_STACK */
-  b->stack = (double *)calloc(cap * 2 * (CAL_VM_STACK + 1), sizeof(double));
+  b->stack = (double *)calloc(cap * 2 * (CAL_VM_STACK + 2), sizeof(double));
   b->row_vars = (double *)calloc(p->nvars ? p->nvars : 1, sizeof(double));
   b->row_lets = (double *)calloc(p->nlets ? p->nlets : 1, sizeof(double));
   if (!b->vars || !b->terms || !b->lets || !b->value || !b->fired || !b->score || !b->type || !b->best ||
@@ -1161,12 +1161,22 @@ static void rows_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t
   }
 }
 
-/* A rule's column of values into its subtype's scores and its fired bit. */
-static void k_rule(double *restrict sc, uint64_t *restrict fired, const double *restrict v, double w,
-                   uint64_t bit) {
+/* A rule's column of values into its subtype's scores and its fired bit,
+ * a power of two added to fd (exact below 2^53): the same vectorized form. */
+static void k_rule(double *restrict sc, double *restrict fd, const double *restrict v, double w, double bit) {
   size_t i;
-  LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; } /* vectorized */
-  LOOP { double x = v[i]; fired[i] |= (uint64_t)-(int64_t)((x == x) & (x != 0.0)) & bit; }
+  LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; }
+  LOOP { double x = v[i]; fd[i] += (x == x && x != 0.0) ? bit : 0.0; }
+}
+
+/* best = max(best, sc), td = s where sc is the greater (the first in order wins ties) */
+static void k_max(double *restrict best, double *restrict td, const double *restrict sc, double s) {
+  size_t i;
+  LOOP {
+    double x = sc[i], bb = best[i];
+    td[i] = x > bb ? s : td[i];
+    best[i] = x > bb ? x : bb;
+  }
 }
 
 void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
@@ -1179,14 +1189,19 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
     else rows_block(p, b, n, r, out);
   }
   for (s = 0; s < ns; s++) k_fill(b->score + (size_t)s * NB, 0.0);
-  memset(b->fired, 0, NB * sizeof(uint64_t) * ((p->nrules + 63u) / 64u));
+  /* fired bits: a column of doubles per word (scratch past the stack) */
   for (r = 0; r < p->nrules; r++) {
-    uint32_t bi = p->nlets + r;
-    double *out = b->value + (size_t)r * NB;
+    uint32_t bi = p->nlets + r, word = r / CAL_VM_FIRED_BITS;
+    double *out = b->value + (size_t)r * NB, *fd = SCR(CAL_VM_STACK + 1, 0);
+    if (r % CAL_VM_FIRED_BITS == 0) k_fill(fd, 0.0);
     if (p->fast_batch[bi]) batch_block(p, b, p->fast_start[bi], out);
     else rows_block(p, b, n, bi, out);
-    k_rule(b->score + (size_t)p->rules[r].subtype * NB, b->fired + (size_t)(r / 64) * NB, out,
-           p->rules[r].weight, (uint64_t)1 << (r % 64));
+    k_rule(b->score + (size_t)p->rules[r].subtype * NB, fd, out, p->rules[r].weight,
+           (double)((uint64_t)1 << (r % CAL_VM_FIRED_BITS)));
+    if (r % CAL_VM_FIRED_BITS == CAL_VM_FIRED_BITS - 1 || r + 1 == p->nrules) {
+      uint64_t *fw = b->fired + (size_t)word * NB;
+      LOOP fw[i] = (uint64_t)fd[i];
+    }
   }
   /* the winner of each row, subtype by subtype over all rows (no branches) */
   {
@@ -1197,17 +1212,14 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
       for (i = 0; i < n; i++) { type[i] = CAL_INDETERMINATE; best[i] = 0; }
       return;
     }
+    double *td = SCR(CAL_VM_STACK + 1, 1); /* the type as a double: loops of one width vectorize */
     memcpy(best, b->score, NB * sizeof(double));
-    LOOP type[i] = 0;
+    k_fill(td, 0.0);
     for (s = 1; s < ns; s++) {
       const double *sc = b->score + (size_t)s * NB;
-      LOOP {
-        double x = sc[i];
-        int gt = x > best[i];
-        best[i] = gt ? x : best[i];
-        type[i] = gt ? (int)s : type[i];
-      }
+      k_max(best, td, sc, (double)s);
     }
+    LOOP type[i] = (int)td[i];
     if (p->tie_policy == CAL_TIE_INDETERMINATE) {
       for (i = 0; i < n; i++) {
         unsigned ntop = 0;

@@ -185,6 +185,7 @@ int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
  * cal_vm_state gives; fired has the rules that fired as bits), score and
  * lets (lets[let * cap + row]). Same results as cal_vm_run for every row. */
 #define CAL_VM_BATCH 256
+#define CAL_VM_FIRED_BITS 52  /* rules per word of fired bits (summed exactly as doubles) */
 
 typedef struct {
   size_t cap, tw;           /* rows (always CAL_VM_BATCH); term words per row (>= 1) */
@@ -192,8 +193,9 @@ typedef struct {
   uint64_t *terms;          /* cap rows of tw words */
   double *lets;             /* nlets columns */
   double *value;            /* nrules columns: the value of each rule's condition */
-  uint64_t *fired;          /* per 64 rules, a column of words: bit r % 64 of
-                               fired[(r / 64) * cap + row] is set when rule r fired */
+  uint64_t *fired;          /* per CAL_VM_FIRED_BITS rules, a column of words: bit
+                               r % CAL_VM_FIRED_BITS of fired[(r / CAL_VM_FIRED_BITS)
+                               * cap + row] is set when rule r fired */
   double *score;            /* nsubtypes columns */
   int *type;                /* per row: subtype or CAL_INDETERMINATE */
   double *best;             /* per row */
