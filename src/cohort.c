@@ -1108,6 +1108,8 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
   row_t *rows = NULL;
   double *vals = NULL;  /* per row: the numbers of the output columns */
   record rec;
+  const double **direct = NULL; /* per slot: where in rec its value is, when it is a value or the age */
+  size_t nvs = 0;
   unit_memo memo[UNIT_MEMO];
   arena ar = {NULL, 0, 0};
   size_t nb = 0, cap, tw, ncv = plan->ncolumns ? plan->ncolumns : 1;
@@ -1141,6 +1143,19 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
   cap = batch->cap;
   tw = batch->tw;
   for (i = 0; i < UNIT_MEMO; i++) memo[i].analyte = -1;
+  nvs = plan->nslots < plan->prog->nvars ? plan->nslots : plan->prog->nvars;
+  direct = (const double **)malloc((nvs ? nvs : 1) * sizeof *direct);
+  if (!direct) {
+    status = -1;
+    snprintf(err, errlen, "out of memory");
+    goto done;
+  }
+  for (i = 0; i < nvs; i++) {
+    const cal_slot_src *s = &plan->slots[i];
+    direct[i] = NULL;
+    if (s->kind == CAL_SLOT_VALUE && s->analyte >= 0 && (size_t)s->analyte < nan_count) direct[i] = &rec.v[s->analyte];
+    else if (s->kind == CAL_SLOT_AGE) direct[i] = &rec.age;
+  }
   ix.ca = analyte_index("calcium");
   ix.alb = analyte_index("albumin");
   ix.phos = analyte_index("phosphate");
@@ -1292,9 +1307,13 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
       }
     }
     derive(plan, &ix, R);
-    for (k = 0; k < plan->nslots && k < plan->prog->nvars; k++) {
+    for (k = 0; k < nvs; k++) {
       const cal_slot_src *s = &plan->slots[k];
       double v = NAN;
+      if (direct[k]) { /* a value or the age: read where it is */
+        batch->vars[k * cap + nb] = *direct[k];
+        continue;
+      }
       switch (s->kind) {
       case CAL_SLOT_VALUE: v = (s->analyte >= 0 && (size_t)s->analyte < nan_count) ? R->v[s->analyte] : NAN; break;
       case CAL_SLOT_AGE: v = R->age; break;
@@ -1372,6 +1391,7 @@ done:
   }
   free(previd);
   free(lay.mem);
+  free((void *)direct);
   free(cols);
   free(o.buf);
   free(rows);
