@@ -614,7 +614,7 @@ static const double pow10_tab[23] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-int cal_parse_double(const char *p, size_t n, double *out)
+int cal_parse_double_general(const char *p, size_t n, double *out)
 {
     const char *s = p, *e = p + n;
     int neg = 0, sig = 0, inexact = 0, ndig = 0;
@@ -622,26 +622,6 @@ int cal_parse_double(const char *p, size_t n, double *out)
     long e10 = 0;
 
     if (n == 0 || n > 400) return 0;
-    if (n <= 16) {
-        /* the common case, [-]digits[.digits] with at most 15 digits: the
-         * same exact integer and one correctly rounded division as below */
-        const char *q = s, *dot = NULL;
-        uint64_t m = 0;
-        int nd = 0;
-        if (*q == '-') q++;
-        for (; q < e; q++) {
-            unsigned d = (unsigned)((unsigned char)*q - '0');
-            if (d < 10) { m = m * 10 + d; nd++; }
-            else if (*q == '.' && !dot) dot = q;
-            else break;
-        }
-        if (q == e && nd > 0 && nd <= 15) {
-            double v = (double)m;
-            if (dot && e - dot > 1) v /= pow10_tab[e - dot - 1];
-            *out = *s == '-' ? -v : v;
-            return 1;
-        }
-    }
     if (*s == '+' || *s == '-') { neg = *s == '-'; s++; }
     for (; s < e && *s >= '0' && *s <= '9'; s++) {
         ndig++;

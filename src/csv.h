@@ -128,7 +128,35 @@ size_t cal_utf8_check(const unsigned char *s, size_t n);
  * strtod, independent of the C locale). Inputs over 400 bytes are rejected.
  * Returns 1 and sets *out, or returns 0 and leaves *out alone.
  */
-int cal_parse_double(const char *p, size_t n, double *out);
+static inline int cal_parse_double(const char *p, size_t n, double *out);
+int cal_parse_double_general(const char *p, size_t n, double *out); /* the same, any input */
+
+/* The common case is inline: [-]digits[.digits] with at most 15 digits and
+ * 16 bytes is an exact integer and one correctly rounded division; anything
+ * else goes to cal_parse_double_general. */
+static inline int cal_parse_double(const char *p, size_t n, double *out)
+{
+    static const double tens[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+    const char *q = p, *e = p + n, *dot = NULL;
+    unsigned long long m = 0;
+    int nd = 0;
+    if (n == 0 || n > 16) return cal_parse_double_general(p, n, out);
+    if (*q == '-') q++;
+    for (; q < e; q++) {
+        unsigned d = (unsigned)((unsigned char)*q - '0');
+        if (d < 10) { m = m * 10 + d; nd++; }
+        else if (*q == '.' && !dot) dot = q;
+        else return cal_parse_double_general(p, n, out);
+    }
+    if (nd == 0 || nd > 15) return cal_parse_double_general(p, n, out);
+    {
+        double v = (double)m;
+        if (dot && e - dot > 1) v /= tens[e - dot - 1];
+        *out = *p == '-' ? -v : v;
+        return 1;
+    }
+}
 
 /*
  * cal_format_fixed: the text of printf("%.*f", decimals, v), same bytes
