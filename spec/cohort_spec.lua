@@ -352,6 +352,35 @@ describe("cohort: --jobs", function()
     -- P7 spans two lines, so P11 starts on line 13
     assert.matches("\nP11,metastatic,2,metastatic.cause,calcium %[mg/dL%]: 'abc' is not a number,13,\n", outs[5])
   end)
+  it("cuts malformed quoting where the reader does: stray quotes, text after a closing quote", function()
+    -- a stray quote (data) and text after a closing quote on most rows: a
+    -- quote-parity cut would land inside records; an unterminated quote at the end
+    local parts = { HEADER }
+    for i = 1, 30000 do
+      if i % 3 == 0 then
+        parts[#parts + 1] = ('P%d,60,F,9.5,4.0,3.5,0.8,,,tra"uma,hands\n'):format(i)
+      elseif i % 3 == 1 then
+        parts[#parts + 1] = ('P%d,60,F,9.5,4.0,3.5,0.8,,,"lupus"x,"say\n""hi"""\n'):format(i)
+      else
+        parts[#parts + 1] = ('P%d,60,M,9.5,4.0,3.5,0.8,,,,"a""b"\n'):format(i)
+      end
+    end
+    parts[#parts + 1] = 'P30001,60,F,9.5,4.0,3.5,0.8,,,"ckd\nP30002,1,F,,,,,,,,\n'
+    local input = tmp(table.concat(parts))
+    local cols = "id,type,fired,problems,line"
+    local outs = {}
+    for _, jobs in ipairs { 1, 2, 3, 4 } do
+      local out = tmp()
+      assert(cohort.run_csv(bench, { input = input, output = out, columns = cols, jobs = jobs }))
+      outs[jobs] = slurp(out)
+    end
+    assert.is_true(#table.concat(parts) > 1024 * 1024)
+    assert.equal(30002, #lines(outs[1]))
+    for jobs = 2, 4 do assert.equal(outs[1], outs[jobs]) end
+    assert.matches("stray quote", outs[1])
+    assert.matches("text after closing quote", outs[1])
+    assert.matches("unterminated quote", outs[1])
+  end)
   it("--strict with jobs stops at the first problem in input order", function()
     local parts = { HEADER }
     for i = 1, 40000 do parts[#parts + 1] = ("P%d,60,F,9.5,4.0,3.5,0.8,,,trauma,hands\n"):format(i) end

@@ -1485,7 +1485,12 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
   {
     off_t pos = 0;
     long long nl = 0;
-    int inq = 0, next = 1, nd = plan->input_ndjson;
+    /* record ends as the CSV reader finds them: the states of its scan
+     * (field start, unquoted, quoted, quote in quoted), so that stray
+     * quotes and text after a closing quote cut where the reader does */
+    enum { J_FS, J_U, J_Q, J_QQ };
+    int st = J_FS, next = 1, nd = plan->input_ndjson;
+    const char d = plan->delim;
     bounds[0] = 0;
     nl_before[0] = 0;
     if (nd) { /* NDJSON: no header, and any line end is a record boundary */
@@ -1497,8 +1502,16 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
       if (got <= 0) break;
       for (k = 0; k < got; k++) {
         char c = buf[k];
-        if (c == '"' && !nd) inq = !inq;
-        else if (c == '\n' && !inq) {
+        int end = 0;
+        if (nd) end = c == '\n';
+        else switch (st) {
+          case J_FS: if (c == '"') st = J_Q; else if (c == '\n') end = 1; else if (c != d) st = J_U; break;
+          case J_U: if (c == d) st = J_FS; else if (c == '\n') end = 1; break;
+          case J_Q: if (c == '"') st = J_QQ; break;
+          default: if (c == '"') st = J_Q; else if (c == d) st = J_FS; else if (c == '\n') end = 1; else st = J_U; break;
+        }
+        if (end) {
+          st = J_FS;
           nl++;
           if (head_end < 0) {
             head_end = pos + k + 1;

@@ -147,7 +147,8 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
                    char *err, size_t errlen);
 
 /* The same run split over `jobs` processes: the file at `path` (a regular
- * file) is cut at record boundaries (quotes respected in CSV; any line end
+ * file) is cut at record boundaries (in CSV where the reader ends records,
+ * malformed quoting included; any line end
  * in NDJSON; long-format CSV runs in one process) into `jobs` byte
  * ranges; each process classifies one range into a temporary file, and the
  * outputs are concatenated in input order, so the result is the same as
