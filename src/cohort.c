@@ -204,28 +204,15 @@ typedef struct {
   int count;
 } problems;
 
-/* Appends a message; messages are separated by CAL_PROBLEM_SEP (written
- * as "; " in CSV and as a list in NDJSON). */
+/* Appends a message (separated by CAL_PROBLEM_SEP: written as "; " in CSV
+ * and as a list in NDJSON). */
 static void problem(problems *p, const char *fmt, ...) {
   va_list ap;
-  int w;
-  size_t at, i;
-  if (p->len + 8 >= sizeof p->text) return;
-  if (p->count > 0) p->text[p->len++] = CAL_PROBLEM_SEP;
-  at = p->len;
+  size_t before = p->len;
   va_start(ap, fmt);
-  w = vsnprintf(p->text + p->len, sizeof p->text - p->len, fmt, ap);
+  cal_problem_append(p->text, sizeof p->text, &p->len, fmt, ap);
   va_end(ap);
-  if (w < 0) w = 0;
-  p->len += (size_t)w;
-  for (i = at; i < p->len && i < sizeof p->text; i++) /* from the data: never a separator */
-    if (p->text[i] == CAL_PROBLEM_SEP) p->text[i] = ' ';
-  if (p->len >= sizeof p->text) {
-    p->len = sizeof p->text - 4;
-    memcpy(p->text + p->len, "...", 4);
-    p->len += 3;
-  }
-  p->count++;
+  if (p->len != before) p->count++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -271,19 +258,13 @@ static const char *const SPECIES_NAMES[] = {"species", NULL};
 static const char *const FINDING_NAMES[] = {"findings", "finding", "diagnoses", "conditions", NULL};
 static const char *const SITE_NAMES[] = {"sites", "site", "locations", "location", NULL};
 
-static inline void trim(const char **p, size_t *n) {
-  if (*n == 0 || ((*p)[0] > ' ' && (*p)[*n - 1] > ' ')) return;
-  while (*n > 0 && ((*p)[0] == ' ' || (*p)[0] == '\t')) { (*p)++; (*n)--; }
-  while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r')) (*n)--;
-}
-
 /* "calcium [mg/dL]" -> name "calcium", unit "mg/dL" */
 static void split_header(const char *s, size_t n, char *name, size_t namecap,
                          const char **unit, size_t *unitlen) {
   size_t i, o = 0, end = n;
   *unit = NULL;
   *unitlen = 0;
-  trim(&s, &n);
+  cal_trim(&s, &n);
   end = n;
   for (i = 0; i < n; i++) {
     if (s[i] == '[' || s[i] == '(') {
@@ -429,7 +410,8 @@ typedef struct {
 #define UNIT_PROBES 4
 
 static size_t unit_memo_home(int analyte, const char *u, size_t ul) {
-  return (size_t)((hash_bytes(u, ul) ^ ((uint64_t)(unsigned)analyte * 0x9e3779b97f4a7c15ULL)) >> 58);
+  uint64_t h = hash_bytes(u, ul) ^ ((uint64_t)(unsigned)analyte * 0x9e3779b97f4a7c15ULL);
+  return (size_t)((h ^ (h >> 32)) & (UNIT_MEMO - 1));
 }
 
 /* The factor of unit text u for analyte index ai, if remembered. */
@@ -473,7 +455,7 @@ static void read_lab(const cal_cohort *plan, const in_col *c, const cal_field *f
   double v, canon;
   int q;
   (void)plan;
-  trim(&p, &n);
+  cal_trim(&p, &n);
   if (n == 0) return;
   q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
@@ -513,7 +495,7 @@ parsed:
     if (ul == 0 && c->unit_col >= 0 && (size_t)c->unit_col < nf) {
       u = f[c->unit_col].ptr;
       ul = f[c->unit_col].len;
-      trim(&u, &ul);
+      cal_trim(&u, &ul);
     }
     if (ul > 0 && !unit_memo_get(memo, c->analyte, u, ul, &factor)) {
       char e[200];
@@ -629,7 +611,7 @@ static void read_terms(const cal_termmap *m, const char *colname, const cal_fiel
       } else {
         const char *t = p;
         size_t tl = kl;
-        trim(&t, &tl);
+        cal_trim(&t, &tl);
         if (tl > 0) problem(pb, "%s: term too long", colname);
       }
     }
@@ -641,7 +623,7 @@ static double field_number(const cal_field *f, int *ok) {
   const char *p = f->ptr;
   size_t n = f->len;
   double v = NAN;
-  trim(&p, &n);
+  cal_trim(&p, &n);
   *ok = 1;
   if (n == 0) return NAN;
   if (!cal_parse_double(p, n, &v)) { *ok = 0; return NAN; }
@@ -1091,9 +1073,35 @@ static cal_source source(int (*next)(void *, const cal_field **, size_t *), cons
   return s;
 }
 
-cal_source cal_source_long(cal_long *l) { return source(long_next, long_problem, long_line, l, 1); }
-cal_source cal_source_csv(cal_csv *r) { return source(csv_next, csv_problem, csv_line, r, 0); }
-cal_source cal_source_ndjson(cal_ndjson *j) { return source(nd_next, nd_problem, nd_line, j, 0); }
+int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_read_fn fn, void *ctx) {
+  memset(rd, 0, sizeof *rd);
+  if (plan->input_ndjson) {
+    rd->ndjson = fn ? cal_ndjson_open_read(fn, ctx) : cal_ndjson_open_file(f);
+    if (!rd->ndjson) return 0;
+    rd->src = source(nd_next, nd_problem, nd_line, rd->ndjson, 0);
+    return 1;
+  }
+  rd->csv = fn ? cal_csv_open_read(fn, ctx, plan->delim) : cal_csv_open_file(f, plan->delim);
+  if (!rd->csv) return 0;
+  if (!plan->input_long) {
+    rd->src = source(csv_next, csv_problem, csv_line, rd->csv, 0);
+    return 1;
+  }
+  rd->lng = cal_long_open(rd->csv);
+  if (!rd->lng) {
+    cal_reader_close(rd);
+    return 0;
+  }
+  rd->src = source(long_next, long_problem, long_line, rd->lng, 1);
+  return 1;
+}
+
+void cal_reader_close(cal_reader *rd) {
+  cal_long_close(rd->lng);
+  cal_csv_close(rd->csv);
+  cal_ndjson_close(rd->ndjson);
+  memset(rd, 0, sizeof *rd);
+}
 
 int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
                    cal_cohort_progress progress, void *ctx, long long every,
@@ -1227,7 +1235,7 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
       case R_ID: {
         const char *p = cell->ptr;
         size_t n = cell->len;
-        trim(&p, &n);
+        cal_trim(&p, &n);
         R->id = p;
         R->idlen = n;
         break;
@@ -1239,12 +1247,12 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
           const char *p = cell->ptr;
           size_t n = cell->len, k = 0;
           cal_unit u, years;
-          trim(&p, &n);
+          cal_trim(&p, &n);
           while (k < n && ((p[k] >= '0' && p[k] <= '9') || p[k] == '.')) k++;
           if (k > 0 && cal_parse_double(p, k, &a)) {
             const char *us = p + k;
             size_t ul = n - k;
-            trim(&us, &ul);
+            cal_trim(&us, &ul);
             ok = ul > 0 && cal_unit_parse(us, ul, &u, NULL, 0) && cal_unit_parse("a", 1, &years, NULL, 0) &&
                  cal_unit_convert(1.0, &u, &years, 0, 0, &factor, NULL, 0);
           }
@@ -1261,7 +1269,7 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
       case R_SEX: {
         const char *p = cell->ptr;
         size_t n = cell->len;
-        trim(&p, &n);
+        cal_trim(&p, &n);
         if (n == 0) break;
         if ((n == 1 && (p[0] == 'F' || p[0] == 'f')) || (n == 6 && !strncmp(p, "female", 6)) ||
             (n == 6 && !strncmp(p, "Female", 6))) R->sex = 1;
@@ -1452,28 +1460,17 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
       plan->input_long) {
     /* one process (a long-format patient must not be cut in two) */
     FILE *f;
-    cal_csv *r = NULL;
-    cal_ndjson *j = NULL;
-    cal_long *lg = NULL;
-    cal_source src;
+    cal_reader rd;
     if (fd >= 0) close(fd);
     f = fopen(path, "rb");
     if (!f) { snprintf(err, errlen, "%s: cannot open for reading", path); return -1; }
-    if (plan->input_ndjson) j = cal_ndjson_open_file(f);
-    else r = cal_csv_open_file(f, plan->delim);
-    if (r && plan->input_long) lg = cal_long_open(r);
-    if ((!r && !j) || (plan->input_long && !lg)) {
-      cal_csv_close(r);
-      cal_ndjson_close(j);
+    if (!cal_reader_open(&rd, plan, f, NULL, NULL)) {
       fclose(f);
       snprintf(err, errlen, "cannot start the reader");
       return -1;
     }
-    src = j ? cal_source_ndjson(j) : lg ? cal_source_long(lg) : cal_source_csv(r);
-    status = cal_cohort_run(plan, &src, out, st, NULL, NULL, 0, err, errlen);
-    cal_long_close(lg);
-    cal_csv_close(r);
-    cal_ndjson_close(j);
+    status = cal_cohort_run(plan, &rd.src, out, st, NULL, NULL, 0, err, errlen);
+    cal_reader_close(&rd);
     fclose(f);
     return status;
   }
@@ -1554,9 +1551,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
     if (pids[i] == 0) {
       cal_cohort sub = *plan;
       chunk_src src;
-      cal_csv *r = NULL;
-      cal_ndjson *nj = NULL;
-      cal_source in;
+      cal_reader rd;
       cal_cohort_stats s1;
       char e2[256];
       int rc = -1;
@@ -1566,13 +1561,11 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE
       sub.line_offset = plan->line_offset + nl_before[i] - head_nl;
       src.fd = fd; src.head = head; src.head_len = (size_t)head_end; src.head_pos = 0;
       src.pos = bounds[i]; src.end = bounds[i + 1];
-      if (plan->input_ndjson) nj = cal_ndjson_open_read(chunk_read, &src);
-      else r = cal_csv_open_read(chunk_read, &src, plan->delim);
       memset(&s1, 0, sizeof s1);
-      in = nj ? cal_source_ndjson(nj) : cal_source_csv(r);
-      if (r || nj) rc = cal_cohort_run(&sub, &in, outs[i], &s1, NULL, NULL, 0, e2, sizeof e2);
-      cal_csv_close(r);
-      cal_ndjson_close(nj);
+      if (cal_reader_open(&rd, plan, NULL, chunk_read, &src)) {
+        rc = cal_cohort_run(&sub, &rd.src, outs[i], &s1, NULL, NULL, 0, e2, sizeof e2);
+        cal_reader_close(&rd);
+      }
       if (fflush(outs[i]) != 0) rc = -1;
       if (rc != 0) s1.stopped = -1;
       w = write(pipes[i][1], &s1, sizeof s1);

@@ -135,9 +135,19 @@ typedef struct {
   int lines_in_problems;       /* problems already name their lines */
 } cal_source;
 
-cal_source cal_source_csv(cal_csv *r);
-cal_source cal_source_ndjson(cal_ndjson *j);
-cal_source cal_source_long(cal_long *l);
+/* The reader of a plan's input (CSV, NDJSON or long format, as the plan's
+ * delim, input_ndjson and input_long say) and the source over it. */
+typedef struct {
+  cal_csv *csv;
+  cal_ndjson *ndjson;
+  cal_long *lng;
+  cal_source src;
+} cal_reader;
+
+/* Opens a reader on fn/ctx, or on f when fn is NULL. Returns 0 when out of
+ * memory or when the delimiter cannot be one. */
+int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_read_fn fn, void *ctx);
+void cal_reader_close(cal_reader *rd);
 
 /* Streams the records of in (header first) to out. Returns 0 on success, -1 on
  * an I/O or setup error (message in err). Record-level problems never stop

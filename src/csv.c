@@ -495,6 +495,25 @@ static int clean(const char *p, size_t n)
     return 1;
 }
 
+void cal_problem_append(char *msg, size_t cap, size_t *len, const char *fmt, va_list ap)
+{
+    int w;
+    size_t at, i;
+    if (cap < 16 || *len + 8 >= cap) return;
+    if (*len) msg[(*len)++] = CAL_PROBLEM_SEP;
+    at = *len;
+    w = vsnprintf(msg + *len, cap - *len, fmt, ap);
+    if (w < 0) w = 0;
+    *len += (size_t)w;
+    for (i = at; i < *len && i < cap; i++)
+        if (msg[i] == CAL_PROBLEM_SEP) msg[i] = ' ';
+    if (*len >= cap) {
+        *len = cap - 4;
+        memcpy(msg + *len, "...", 4);
+        *len += 3;
+    }
+}
+
 size_t cal_utf8_check(const unsigned char *s, size_t n)
 {
     size_t i = 0;

@@ -51,6 +51,7 @@
 #ifndef CALCINOSIS_CSV_H
 #define CALCINOSIS_CSV_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -111,6 +112,24 @@ const char *cal_csv_problem(const cal_csv *r);
 size_t cal_csv_expected_fields(const cal_csv *r);
 
 void cal_csv_close(cal_csv *r); /* NULL is fine */
+
+/* Readers and the cohort pipeline that report several problems for one
+ * record separate them with this byte (the unit separator). */
+#define CAL_PROBLEM_SEP '\x1f'
+
+/* Appends a formatted message to msg (cap bytes, *len used), after a
+ * CAL_PROBLEM_SEP when it is not the first; separator bytes the message
+ * brings from the data become spaces; cut with "..." when full. */
+void cal_problem_append(char *msg, size_t cap, size_t *len, const char *fmt, va_list ap);
+
+/* Narrows a field's text past leading spaces and tabs and before trailing
+ * spaces, tabs and CRs. */
+static inline void cal_trim(const char **p, size_t *n)
+{
+    if (*n == 0 || ((*p)[0] > ' ' && (*p)[*n - 1] > ' ')) return; /* the usual case */
+    while (*n > 0 && ((*p)[0] == ' ' || (*p)[0] == '\t')) { (*p)++; (*n)--; }
+    while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r')) (*n)--;
+}
 
 /* Offset of the first byte of s[0..n) that is not part of valid UTF-8
  * (overlong forms, surrogates and code points past U+10FFFF are invalid),

@@ -586,7 +586,6 @@ static int l_cohort_run(lua_State *L) {
   size_t i, n;
   const char *in_path, *out_path, *delim;
   FILE *in = NULL, *out = NULL;
-  cal_csv *r = NULL;
   char err[512];
   int rc, oom = 0, spec = 1, jobs;
   long long every;
@@ -700,24 +699,17 @@ static int l_cohort_run(lua_State *L) {
     if (parallel) {
       rc = cal_cohort_run_jobs(&plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
     } else {
-      cal_ndjson *nj = NULL;
-      cal_long *lg = NULL;
+      cal_reader rd;
       pc.in = in;
-      if (plan.input_ndjson) nj = cal_ndjson_open_file(in ? in : stdin);
-      else r = in ? cal_csv_open_file(in, plan.delim) : cal_csv_open_fd(0, plan.delim);
-      if (r && plan.input_long) lg = cal_long_open(r);
-      if ((!r && !nj) || (plan.input_long && !lg)) {
+      if (!cal_reader_open(&rd, &plan, in ? in : stdin, NULL, NULL)) {
         rc = -1;
-        if (plan.input_ndjson || r) snprintf(err, sizeof err, "out of memory");
+        if (plan.input_ndjson || plan.input_long) snprintf(err, sizeof err, "out of memory");
         else snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
       } else {
-        cal_source src = nj ? cal_source_ndjson(nj) : lg ? cal_source_long(lg) : cal_source_csv(r);
-        rc = cal_cohort_run(&plan, &src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
+        rc = cal_cohort_run(&plan, &rd.src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
                             every, err, sizeof err);
+        cal_reader_close(&rd);
       }
-      cal_long_close(lg);
-      cal_csv_close(r);
-      cal_ndjson_close(nj);
       if (in) fclose(in);
     }
     if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }

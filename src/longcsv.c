@@ -128,11 +128,6 @@ static size_t put(rec_t *r, const char *a, size_t an, const char *sep, const cha
   return at;
 }
 
-static void trim(const char **p, size_t *n) {
-  while (*n > 0 && ((*p)[0] == ' ' || (*p)[0] == '\t')) { (*p)++; (*n)--; }
-  while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r')) (*n)--;
-}
-
 /* A column's trimmed text in a row ("" when the row is short). */
 static void cell(const cal_field *f, size_t nf, int col, const char **p, size_t *n) {
   if (col < 0 || (size_t)col >= nf) {
@@ -142,14 +137,14 @@ static void cell(const cal_field *f, size_t nf, int col, const char **p, size_t 
   }
   *p = f[col].ptr;
   *n = f[col].len;
-  trim(p, n);
+  cal_trim(p, n);
 }
 
 /* A header as calcinosis.stream reads it: a unit in brackets or
  * parentheses dropped, trimmed, lowercase, runs of spaces and '-' as '_'. */
 static void header_name(const char *s, size_t n, char *out, size_t cap) {
   size_t i, o = 0, end;
-  trim(&s, &n);
+  cal_trim(&s, &n);
   end = n;
   if (n > 0 && (s[n - 1] == ']' || s[n - 1] == ')')) {
     char open = s[n - 1] == ']' ? '[' : '(';
@@ -340,11 +335,11 @@ static int add(cal_long *l, rec_t *r, const cal_field *f, size_t nf, long long l
     }
     problem(r, "line %lld: %s repeats; kept the %s value", line, a->name, dn > 0 ? "later" : "last");
   }
-  if (un > 0 && vn > 0 && !has_letter(value, vn)) at = put(r, value, vn, " ", unit, un);
-  else at = put(r, value, vn, NULL, NULL, 0);
+  if (!(un > 0 && vn > 0 && !has_letter(value, vn))) un = 0; /* "2.4 mmol/L", but "high" alone */
+  at = un ? put(r, value, vn, " ", unit, un) : put(r, value, vn, NULL, NULL, 0);
   if (at == (size_t)-1) return 0;
   r->off[CAL_REC_NAMED + ai] = at;
-  r->flen[CAL_REC_NAMED + ai] = un > 0 && vn > 0 && !has_letter(value, vn) ? vn + 1 + un : vn;
+  r->flen[CAL_REC_NAMED + ai] = un ? vn + 1 + un : vn;
   at = put(r, date, dn, NULL, NULL, 0);
   if (at == (size_t)-1) return 0;
   r->doff[ai] = at;

@@ -38,8 +38,7 @@ struct cal_ndjson {
   long long line, next_line;
   size_t nf;               /* NAMED + analytes */
   cal_field *fields;
-  const char **lab_key;    /* per lab field: the key that set it (for "given twice") */
-  size_t *lab_key_len;
+  cal_field *lab_key;      /* per lab field: the key that set it (for "given twice"; ptr NULL: none) */
   char *scratch;           /* unescaped strings and joined values of the record */
   size_t scap, slen;
   char msg[MSG_MAX];
@@ -69,9 +68,8 @@ cal_ndjson *cal_ndjson_open_read(cal_csv_read_fn fn, void *ctx) {
   j->next_line = 1;
   j->nf = NAMED + na;
   j->fields = (cal_field *)calloc(j->nf, sizeof *j->fields);
-  j->lab_key = (const char **)calloc(na ? na : 1, sizeof *j->lab_key);
-  j->lab_key_len = (size_t *)calloc(na ? na : 1, sizeof *j->lab_key_len);
-  if (!j->fields || !j->lab_key || !j->lab_key_len) {
+  j->lab_key = (cal_field *)calloc(na ? na : 1, sizeof *j->lab_key);
+  if (!j->fields || !j->lab_key) {
     cal_ndjson_close(j);
     return NULL;
   }
@@ -95,8 +93,7 @@ void cal_ndjson_close(cal_ndjson *j) {
   if (!j) return;
   free(j->buf);
   free(j->fields);
-  free((void *)j->lab_key);
-  free(j->lab_key_len);
+  free(j->lab_key);
   free(j->scratch);
   free(j);
 }
@@ -104,20 +101,6 @@ void cal_ndjson_close(cal_ndjson *j) {
 long long cal_ndjson_line(const cal_ndjson *j) { return j->line; }
 
 const char *cal_ndjson_problem(const cal_ndjson *j) { return j->mlen ? j->msg : NULL; }
-
-void cal_problem_append(char *msg, size_t cap, size_t *len, const char *fmt, va_list ap) {
-  int w;
-  if (cap < 16 || *len + 8 >= cap) return;
-  if (*len) msg[(*len)++] = CAL_PROBLEM_SEP;
-  w = vsnprintf(msg + *len, cap - *len, fmt, ap);
-  if (w < 0) w = 0;
-  *len += (size_t)w;
-  if (*len >= cap) {
-    *len = cap - 4;
-    memcpy(msg + *len, "...", 4);
-    *len += 3;
-  }
-}
 
 static void problem(cal_ndjson *j, const char *fmt, ...) {
   va_list ap;
@@ -405,6 +388,13 @@ static int key_is(const cal_field *k, const char *name) {
   return k->len == n && memcmp(k->ptr, name, n) == 0;
 }
 
+/* Whether the object or array just read, [at, end), held nothing but spaces. */
+static int was_empty(const char *at, const char *end) {
+  const char *q = at + 1;
+  while (q < end && (*q == ' ' || *q == '\t')) q++;
+  return q == end - 1;
+}
+
 /* A list of terms (array of strings, or one string) joined with ';'. */
 static int parse_terms(parser *s, cal_field *out, const char *name, int depth) {
   int k = peek(s);
@@ -413,9 +403,7 @@ static int parse_terms(parser *s, cal_field *out, const char *name, int depth) {
     int r = scalar(s, out, depth);
     if (r < 0) {
       /* {} is an empty list as some JSON encoders write it (lua-cjson) */
-      const char *q = at + 1;
-      while (q < s->p && (*q == ' ' || *q == '\t')) q++;
-      if (!(k == V_OBJECT && q == s->p - 1)) problem(s->j, "%s: expected a list of terms", name);
+      if (!(k == V_OBJECT && was_empty(at, s->p))) problem(s->j, "%s: expected a list of terms", name);
       out->ptr = "";
       out->len = 0;
     }
@@ -569,9 +557,7 @@ static int parse_labs(parser *s, int depth) {
     const char *at = s->p;
     int r = k == V_NULL ? scalar(s, &tmp, depth) : skip_value(s, depth);
     /* [] is an empty table as some JSON encoders write it */
-    const char *q = at + 1;
-    while (q < s->p && (*q == ' ' || *q == '\t')) q++;
-    if (r && k != V_NULL && !(k == V_ARRAY && q == s->p - 1)) problem(j, "labs: expected an object");
+    if (r && k != V_NULL && !(k == V_ARRAY && was_empty(at, s->p))) problem(j, "labs: expected an object");
     return r != 0;
   }
   s->p++;
@@ -594,15 +580,14 @@ static int parse_labs(parser *s, int depth) {
       const cal_analyte *a = cal_analyte_at(ai);
       if (!ok) {
         problem(j, "labs: %s: expected a number, a text like '10.2 mg/dL', or a value with a unit", a->name);
-      } else if (j->lab_key[ai] && !(j->lab_key_len[ai] == key.len &&
-                                     memcmp(j->lab_key[ai], key.ptr, key.len) == 0)) {
+      } else if (j->lab_key[ai].ptr && !(j->lab_key[ai].len == key.len &&
+                                         memcmp(j->lab_key[ai].ptr, key.ptr, key.len) == 0)) {
         problem(j, "labs: %s given twice (as '%.*s' and '%.*s'); kept the first", a->name,
-                (int)(j->lab_key_len[ai] > 40 ? 40 : j->lab_key_len[ai]), j->lab_key[ai],
+                (int)(j->lab_key[ai].len > 40 ? 40 : j->lab_key[ai].len), j->lab_key[ai].ptr,
                 (int)(key.len > 40 ? 40 : key.len), key.ptr);
       } else if (val.len > 0) { /* the same key again: the last one, as JSON parsers do */
         j->fields[fi] = val;
-        j->lab_key[ai] = key.ptr;
-        j->lab_key_len[ai] = key.len;
+        j->lab_key[ai] = key;
       }
     }
     ws(s);
@@ -667,7 +652,7 @@ static void clear_fields(cal_ndjson *j) {
     j->fields[i].ptr = "";
     j->fields[i].len = 0;
   }
-  memset((void *)j->lab_key, 0, (j->nf - NAMED) * sizeof *j->lab_key);
+  memset(j->lab_key, 0, (j->nf - NAMED) * sizeof *j->lab_key);
 }
 
 static int read_line(cal_ndjson *j, const char *b, const char *e) {

@@ -34,7 +34,6 @@
 #ifndef CALCINOSIS_NDJSON_H
 #define CALCINOSIS_NDJSON_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -46,13 +45,6 @@
 #pragma GCC visibility push(hidden)
 #endif
 
-/* Readers that report several problems for one record separate them with
- * this byte (the unit separator, which no message contains). */
-#define CAL_PROBLEM_SEP '\x1f'
-
-/* Appends a formatted message to msg (cap bytes, *len used), after a
- * CAL_PROBLEM_SEP when it is not the first; cut with "..." when full. */
-void cal_problem_append(char *msg, size_t cap, size_t *len, const char *fmt, va_list ap);
 
 /* The fields of a patient record, which NDJSON and long-format CSV are read
  * into: id, age, sex, species, height_cm, findings, sites, then one per

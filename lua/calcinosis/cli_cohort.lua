@@ -404,6 +404,17 @@ local function tmpname()
   return n
 end
 
+-- The delimiter and the input file of compare and sweep, or nil and the exit status.
+local function cohort_input(cmd, opts, rest)
+  local delim = delimiter_of(opts.delimiter)
+  if not delim then return nil, nil, cli.usage_error(cmd, "bad --delimiter") end
+  local input = rest[1]
+  local f = io.open(input, "rb")
+  if not f then err("calcinosis ", cmd, ": ", input, ": cannot open\n") return nil, nil, 2 end
+  f:close()
+  return delim, input
+end
+
 function M.compare(args)
   local opts, rest = cli.parse_opts(args, {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
@@ -419,12 +430,8 @@ function M.compare(args)
   end
   local max = tonumber(opts["max-changes"] or (format == "json" and 1000 or format == "csv" and math.huge or 20))
   if not max then return cli.usage_error("compare", "--max-changes must be a number") end
-  local delim = delimiter_of(opts.delimiter)
-  if not delim then return cli.usage_error("compare", "bad --delimiter") end
-  local input = rest[1]
-  local f = io.open(input, "rb")
-  if not f then err("calcinosis compare: ", input, ": cannot open\n") return 2 end
-  f:close()
+  local delim, input, code = cohort_input("compare", opts, rest)
+  if not delim then return code end
   local kind = input_kind(input, opts["input-format"])
   local rulesets, names, files = {}, {}, {}
   local problems = 0
@@ -506,12 +513,8 @@ function M.sweep(args)
   if #rest ~= 1 then return cli.usage_error("sweep", "expected one INPUT") end
   local format = opts.format or "csv"
   if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
-  local delim = delimiter_of(opts.delimiter)
-  if not delim then return cli.usage_error("sweep", "bad --delimiter") end
-  local input = rest[1]
-  local f = io.open(input, "rb")
-  if not f then err("calcinosis sweep: ", input, ": cannot open\n") return 2 end
-  f:close()
+  local delim, input, code = cohort_input("sweep", opts, rest)
+  if not delim then return code end
   local base, e = load_ruleset(opts.rules, nil, opts.trusted)
   if not base then err("calcinosis sweep: ", e, "\n") return 2 end
   local param = base.compiled.params[name]

@@ -159,23 +159,20 @@ function M.reset()
   user_reference, user_critical = {}, {}
 end
 
---- All reference entries in precedence order (added ones first).
--- @treturn table list of entries
-function M.reference_list()
+local function concat(a, b)
   local out = {}
-  for _, e in ipairs(user_reference) do out[#out + 1] = e end
-  for _, e in ipairs(M.reference) do out[#out + 1] = e end
+  for _, e in ipairs(a) do out[#out + 1] = e end
+  for _, e in ipairs(b) do out[#out + 1] = e end
   return out
 end
 
+--- All reference entries in precedence order (added ones first).
+-- @treturn table list of entries
+function M.reference_list() return concat(user_reference, M.reference) end
+
 --- All critical entries in precedence order (added ones first).
 -- @treturn table list of entries
-function M.critical_list()
-  local out = {}
-  for _, e in ipairs(user_critical) do out[#out + 1] = e end
-  for _, e in ipairs(M.critical) do out[#out + 1] = e end
-  return out
-end
+function M.critical_list() return concat(user_critical, M.critical) end
 
 local function matches(e, analyte, who)
   if e.analyte ~= analyte then return false end
