@@ -3,21 +3,26 @@
  *
  * How the reader works. Bytes are read in blocks into one buffer. For each
  * record there are two passes over bytes that are already in memory:
- *   1. scan(): find the LF that ends the record (the first LF outside quotes).
- *      Resumable: its state (position, quote state) is kept as offsets, so when
- *      the buffer runs dry we read more (moving or growing the buffer) and go on.
- *      The common case is two memchr() calls per line (LF, then '"').
+ *   1. scan(): find the LF that ends the record (the first LF outside quotes)
+ *      with cal_csv_boundary(), which is resumable: its state (quote state,
+ *      quoted LFs) is kept in the reader, so when the buffer runs dry we read
+ *      more (moving or growing the buffer) and go on. Unquoted text is
+ *      searched 8 bytes at a time for the next LF or quote, quoted text for
+ *      the closing quote.
  *   2. parse(): split the complete record into field views; quoted fields are
  *      unescaped in place. Without any '"' in the record it is a plain byte loop.
  * Then one word-at-a-time pass tells whether the record is pure ASCII without
  * NUL; only if not are fields checked for NUL and valid UTF-8.
  *
- * The quote state machine shared by both passes (d = delimiter):
+ * The quote state machine shared by both passes and by cut() (d = delimiter):
  *   FS (field start): '"' -> Q, d -> FS, LF -> end, else -> U
  *   U  (unquoted):    d -> FS, LF -> end, else U ('"' here is a stray quote)
  *   Q  (quoted):      '"' -> QQ, else Q (LF, CR, d are data)
  *   QQ (quote in Q):  '"' -> Q (escaped quote), d -> FS, LF -> end,
  *                     else -> U (text after the closing quote)
+ * cal_csv_boundary() is the one implementation of its record ends; --jobs
+ * (jobs.c) cuts input with it, so that it cuts where this reader ends
+ * records.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -54,9 +59,7 @@ struct cal_csv {
     /* scan state for the record at rec (offsets relative to rec) */
     size_t spos;      /* scanned up to here */
     size_t term;      /* absolute offset of the terminating LF when found */
-    int st;           /* quote state at spos */
-    int any_quote;    /* a '"' occurred in the record */
-    long long qnl;    /* LFs inside quotes so far */
+    cal_csv_scan sc;  /* quote state at spos, quotes and quoted LFs so far */
     int discard;      /* record too long: bytes past keep are dropped */
     size_t keep;      /* bytes of the record kept in discard mode */
     size_t ovf_col;   /* column that overflowed */
@@ -257,9 +260,9 @@ static long long count_lf(const char *p, const char *e)
 
 /* First c in [p, e) or NULL: short spans byte by byte (quoted fields are
  * mostly short, and a memchr call costs more than it saves there). */
-static char *find_byte(char *p, char *e, char c)
+static const char *find_byte(const char *p, const char *e, char c)
 {
-    char *stop = e - p > 16 ? p + 16 : e;
+    const char *stop = e - p > 16 ? p + 16 : e;
     for (; p < stop; p++)
         if (*p == c) return p;
     return p == e ? NULL : memchr(p, c, (size_t)(e - p));
@@ -268,7 +271,7 @@ static char *find_byte(char *p, char *e, char c)
 /* First LF or quote in [p, e), or NULL: 8 bytes at a time where the byte
  * order allows (the lowest set bit of the exact zero-byte mask is the first
  * match). */
-static char *find_lf_or_quote(char *p, char *e)
+static const char *find_lf_or_quote(const char *p, const char *e)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu;
@@ -288,52 +291,53 @@ static char *find_lf_or_quote(char *p, char *e)
     return NULL;
 }
 
-/* Advances the record scan over the bytes in the buffer. Returns 1 when the
- * terminating LF is found (r->term), 0 when the buffer is used up. */
-static int scan(cal_csv *r)
+size_t cal_csv_boundary(cal_csv_scan *sc, const char *start, size_t n, char d)
 {
-    char *base = r->buf + r->rec;
-    char *p = base + r->spos;
-    char *end = r->buf + r->end;
-    const char d = r->delim;
-    int st = r->st;
+    const char *p = start, *end = start + n;
+    int st = sc->st;
 
     while (p < end) {
         if (st == S_Q) {
-            char *q = find_byte(p, end, '"');
-            r->qnl += count_lf(p, q ? q : end);
+            const char *q = find_byte(p, end, '"');
+            sc->qnl += count_lf(p, q ? q : end);
             if (!q) { p = end; break; }
             p = q + 1;
             st = S_QQ;
         } else if (st == S_QQ) {
             char c = *p;
-            if (c == '\n') goto found_at_p;
+            if (c == '\n') break;
             st = c == '"' ? S_Q : c == d ? S_FS : S_U;
             p++;
         } else {
             /* unquoted text: up to the next LF or quote */
-            char *q = find_lf_or_quote(p, end);
+            const char *q = find_lf_or_quote(p, end);
             if (!q) {
                 st = end[-1] == d ? S_FS : S_U;
                 p = end;
             } else if (*q == '\n') {
                 p = q;
-                goto found_at_p;
+                break;
             } else {
-                r->any_quote = 1;
+                sc->any_quote = 1;
                 if (q == p ? st == S_FS : q[-1] == d) st = S_Q; /* opens a quoted field */
                 else st = S_U;                                  /* stray quote: data */
                 p = q + 1;
             }
         }
     }
-    r->spos = (size_t)(p - base);
-    r->st = st;
-    return 0;
-found_at_p:
-    r->spos = (size_t)(p - base);
-    r->st = st;
-    r->term = (size_t)(p - r->buf);
+    sc->st = st;
+    return (size_t)(p - start);
+}
+
+/* Advances the record scan over the bytes in the buffer. Returns 1 when the
+ * terminating LF is found (r->term), 0 when the buffer is used up. */
+static int scan(cal_csv *r)
+{
+    size_t n = r->end - r->rec - r->spos;
+    size_t k = cal_csv_boundary(&r->sc, r->buf + r->rec + r->spos, n, r->delim);
+    r->spos += k;
+    if (k == n) return 0;
+    r->term = r->rec + r->spos;
     return 1;
 }
 
@@ -394,7 +398,7 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
     size_t n = 0;
     char *p = s;
 
-    if (!r->any_quote) {
+    if (!r->sc.any_quote) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         /* 8 bytes at a time: a bit mask of the delimiters, walked with ctz;
          * the same words tell whether the record is clean ASCII. */
@@ -439,7 +443,7 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
             char *ptr = ++p, *w = p;
             int closed = 0;
             for (;;) {
-                char *q = find_byte(p, e, '"');
+                char *q = (char *)find_byte(p, e, '"'); /* p is in the writable buffer */
                 if (!q) {
                     if (w != p) memmove(w, p, (size_t)(e - p));
                     w += e - p;
@@ -564,9 +568,7 @@ int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
         r->rec = r->next_rec;
         r->line = r->next_line;
         r->spos = 0;
-        r->st = S_FS;
-        r->any_quote = 0;
-        r->qnl = 0;
+        memset(&r->sc, 0, sizeof r->sc); /* S_FS */
         r->discard = 0;
 
         for (;;) {
@@ -584,12 +586,12 @@ int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
             if (r->end == r->rec && !r->discard) { r->next_rec = r->rec; return 0; }
             r->next_rec = r->end;
         }
-        r->next_line = r->line + r->qnl + (found ? 1 : 0);
+        r->next_line = r->line + r->sc.qnl + (found ? 1 : 0);
 
         s = r->buf + r->rec;
         if (!r->discard) {
             e = found ? r->buf + r->term : r->buf + r->end;
-            if (e > s && e[-1] == '\r' && (found || r->st != S_Q)) e--;
+            if (e > s && e[-1] == '\r' && (found || r->sc.st != S_Q)) e--;
             if (e == s) continue;                    /* blank line */
             if ((size_t)(e - s) > r->max_record) cut(r);
         }
@@ -601,7 +603,7 @@ int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
         if (r->discard) {
             problem(r, "column %lu: field too long (record over %lu bytes); rest of record skipped",
                     (unsigned long)r->ovf_col, (unsigned long)r->max_record);
-            if (!found && r->st == S_Q)
+            if (!found && r->sc.st == S_Q)
                 problem(r, "column %lu: unterminated quote", (unsigned long)r->ovf_col);
         } else if (!r->expected) {
             r->expected = n;

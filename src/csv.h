@@ -55,11 +55,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Internal to the module: not exported from the shared library, so calls
- * between the C files are direct. */
-#if defined(__GNUC__) && !defined(_WIN32)
-#pragma GCC visibility push(hidden)
-#endif
+#include "cal.h"
+
+CAL_HIDDEN_BEGIN
 
 /* Defaults; see cal_csv_set_limits(). */
 #define CAL_CSV_BLOCK       (256u * 1024u)          /* bytes read at a time */
@@ -112,6 +110,23 @@ const char *cal_csv_problem(const cal_csv *r);
 size_t cal_csv_expected_fields(const cal_csv *r);
 
 void cal_csv_close(cal_csv *r); /* NULL is fine */
+
+/* Record ends without reading records, for cutting CSV input where this
+ * reader ends records (cal_cohort_run_jobs): the reader's own scan. A
+ * record starts with a zeroed state (cal_csv_scan s = {0}); bytes are fed
+ * in order, in pieces of any size. */
+typedef struct {
+    int st;            /* quote state at the end of the bytes so far (csv.c) */
+    int any_quote;     /* a '"' occurred in the record */
+    long long qnl;     /* LFs inside quoted fields of the record */
+} cal_csv_scan;
+
+/* Scans p[0..n) from the state in *s. Returns the offset of the LF that ends
+ * the record (the first LF outside quotes, stray quotes and text after a
+ * closing quote as the reader takes them; the next record starts after it,
+ * with a zeroed state), or n when the bytes end inside the record (*s holds
+ * the state to go on with the next bytes). */
+size_t cal_csv_boundary(cal_csv_scan *s, const char *p, size_t n, char delim);
 
 /* Readers and the cohort pipeline that report several problems for one
  * record separate them with this byte (the unit separator). */
@@ -186,7 +201,6 @@ static inline int cal_parse_double(const char *p, size_t n, double *out)
  */
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals);
 
-#if defined(__GNUC__) && !defined(_WIN32)
-#pragma GCC visibility pop
-#endif
+CAL_HIDDEN_END
+
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "analytes.h"
-#include "ndjson.h"
+#include "record.h"
 
 #define MSG_MAX 1024
 #define NAME_MAX_ 64

@@ -12,7 +12,7 @@
  * (height), findings (finding) and sites (site).
  *
  * Consecutive rows with the same id make one record, with the fields of
- * ndjson.h (cal_record_field_name): the first non-empty age, sex, species
+ * record.h (cal_record_field_name): the first non-empty age, sex, species
  * and height of the patient's rows; their findings and sites joined with
  * ';'; each analyte's value, followed by its unit when the value is a
  * number ("2.4 mmol/L"). When an analyte repeats, the row with the latest
@@ -20,7 +20,7 @@
  * last row. The first record returned is the header; a record's line is
  * that of its first row.
  *
- * Problems (cal_long_problem, separated by CAL_PROBLEM_SEP (ndjson.h); each
+ * Problems (cal_long_problem, separated by CAL_PROBLEM_SEP (csv.h); each
  * starts with the line of its row):
  *   "line N: <what the CSV reader reported>"
  *   "line N: analyte is empty"
@@ -36,13 +36,10 @@
 
 #include <stddef.h>
 
+#include "cal.h"
 #include "csv.h"
 
-/* Internal to the module: not exported from the shared library, so calls
- * between the C files are direct. */
-#if defined(__GNUC__) && !defined(_WIN32)
-#pragma GCC visibility push(hidden)
-#endif
+CAL_HIDDEN_BEGIN
 
 #define CAL_LONG_MAX_IDS 1000000u /* ids remembered to report non-consecutive rows */
 
@@ -63,8 +60,6 @@ void cal_long_close(cal_long *l);                 /* NULL is fine */
  * value column. */
 int cal_long_is_long(const cal_field *header, size_t n);
 
-#if defined(__GNUC__) && !defined(_WIN32)
-#pragma GCC visibility pop
-#endif
+CAL_HIDDEN_END
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analytes.h"
+#include "record.h"
 
 #define BLOCK (256u * 1024u)
 #define KEY_MEMO 64     /* lab keys remembered (a cohort repeats a few) */
@@ -19,14 +20,6 @@
 #define MSG_MAX 512
 
 enum { F_ID = CAL_REC_ID, F_AGE, F_SEX, F_SPECIES, F_HEIGHT, F_FINDINGS, F_SITES };
-static const char *const NAMED_KEYS[NAMED] = {"id", "age", "sex", "species", "height_cm", "findings", "sites"};
-
-size_t cal_record_nfields(void) { return NAMED + cal_analyte_count(); }
-
-const char *cal_record_field_name(size_t i) {
-  if (i < NAMED) return NAMED_KEYS[i];
-  return i < cal_record_nfields() ? cal_analyte_at(i - NAMED)->name : NULL;
-}
 
 struct cal_ndjson {
   cal_csv_read_fn read;
@@ -615,17 +608,17 @@ static int parse_record(parser *s) {
       ws(s);
       if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
       for (i = 0; i < NAMED; i++)
-        if (key_is(&key, NAMED_KEYS[i])) which = i;
+        if (key_is(&key, cal_record_field_name(i))) which = i;
       if (key_is(&key, "labs")) {
         if (!parse_labs(s, 1)) return 0;
       } else if (which == F_FINDINGS || which == F_SITES) {
-        if (!parse_terms(s, &j->fields[which], NAMED_KEYS[which], 1)) return 0;
+        if (!parse_terms(s, &j->fields[which], cal_record_field_name(which), 1)) return 0;
       } else if (which >= 0) {
         cal_field v;
         int r = scalar(s, &v, 1);
         if (r == 0) return 0;
         if (r < 0) {
-          problem(j, "%s: expected %s", NAMED_KEYS[which], EXPECT[which]);
+          problem(j, "%s: expected %s", cal_record_field_name(which), EXPECT[which]);
           v.ptr = "";
           v.len = 0;
         }

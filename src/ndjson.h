@@ -10,9 +10,10 @@
  *             "phosphate": {"value": 2.49, "unit": "mmol/L"}, "pth": [612, "pg/mL"]},
  *    "findings": ["ckd", "dialysis"], "sites": "shoulders;hips"}
  *
- * The first record cal_ndjson_next() returns is a header: id, age, sex,
- * species, height_cm, findings, sites, then the name of every analyte (in
- * cal_analyte_at order). Every line after it gives one record with those
+ * The first record cal_ndjson_next() returns is a header: the record schema
+ * of record.h (cal_record_field_name: id, age, sex, species, height_cm,
+ * findings, sites, then the name of every analyte in cal_analyte_at
+ * order). Every line after it gives one record with those
  * fields: a number as written, a string unescaped, a lab given as value and
  * unit as "value unit", a list of terms joined with ';', null or absent as
  * empty. Lab keys are resolved like CSV headers (cal_analyte_find: name,
@@ -37,22 +38,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cal.h"
 #include "csv.h"
 
-/* Internal to the module: not exported from the shared library, so calls
- * between the C files are direct. */
-#if defined(__GNUC__) && !defined(_WIN32)
-#pragma GCC visibility push(hidden)
-#endif
+CAL_HIDDEN_BEGIN
 
-
-/* The fields of a patient record, which NDJSON and long-format CSV are read
- * into: id, age, sex, species, height_cm, findings, sites, then one per
- * analyte (in cal_analyte_at order). */
-#define CAL_REC_NAMED 7
-enum { CAL_REC_ID, CAL_REC_AGE, CAL_REC_SEX, CAL_REC_SPECIES, CAL_REC_HEIGHT, CAL_REC_FINDINGS, CAL_REC_SITES };
-size_t cal_record_nfields(void);
-const char *cal_record_field_name(size_t i); /* NULL past the end */
 
 #define CAL_NDJSON_MAX_LINE (16u * 1024u * 1024u)
 #define CAL_NDJSON_MAX_DEPTH 64
@@ -77,8 +67,6 @@ const char *cal_ndjson_problem(const cal_ndjson *j);
 
 void cal_ndjson_close(cal_ndjson *j); /* NULL is fine */
 
-#if defined(__GNUC__) && !defined(_WIN32)
-#pragma GCC visibility pop
-#endif
+CAL_HIDDEN_END
 
 #endif

@@ -10,7 +10,7 @@
  * header's field count; record lines only go up; problems name lines.
  */
 #include "../../src/longcsv.h"
-#include "../../src/ndjson.h"
+#include "../../src/record.h"
 
 #include <stdint.h>
 #include <stdlib.h>

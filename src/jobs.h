@@ -1,0 +1,30 @@
+/*
+ * jobs.h - the cohort run split over processes (--jobs). POSIX only.
+ */
+#ifndef CALCINOSIS_JOBS_H
+#define CALCINOSIS_JOBS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cal.h"
+
+CAL_HIDDEN_BEGIN
+
+struct cal_cohort;       /* cohort.h */
+struct cal_cohort_stats;
+
+/* The run of cal_cohort_run split over `jobs` processes: the file at `path`
+ * (a regular file) is cut at record boundaries (in CSV where the reader
+ * ends records, malformed quoting included: cal_csv_boundary; any line end
+ * in NDJSON; long-format CSV runs in one process) into `jobs` byte ranges;
+ * each process classifies one range into a temporary file, and the outputs
+ * are concatenated in input order, so the result is the same as
+ * cal_cohort_run's. Falls back to one process for small files or jobs < 2.
+ * No progress callback. Returns as cal_cohort_run. */
+int cal_cohort_run_jobs(const struct cal_cohort *plan, const char *path, int jobs, FILE *out,
+                        struct cal_cohort_stats *st, char *err, size_t errlen);
+
+CAL_HIDDEN_END
+
+#endif

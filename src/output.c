@@ -1,0 +1,322 @@
+/*
+ * output.c - see output.h.
+ */
+#include "output.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "derived.h"
+#include "record.h"
+
+int cal_out_open(cal_out *o, FILE *f) {
+  o->f = f;
+  o->len = 0;
+  o->cap = CAL_OUT_BUF;
+  o->error = 0;
+  o->buf = malloc(CAL_OUT_BUF);
+  return o->buf != NULL;
+}
+
+void cal_out_close(cal_out *o) {
+  if (o->buf) cal_out_flush(o);
+  free(o->buf);
+  o->buf = NULL;
+}
+
+void cal_out_flush(cal_out *o) {
+  if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len) o->error = 1;
+  o->len = 0;
+}
+
+/* Where to write n more bytes (the buffer grows for a row longer than it);
+ * NULL when out of memory. The writers below write at such a place and
+ * return the end of what they wrote. */
+static char *out_room(cal_out *o, size_t n) {
+  if (o->len + n > o->cap) {
+    cal_out_flush(o);
+    if (n > o->cap) {
+      char *nb = realloc(o->buf, n);
+      if (!nb) { o->error = 1; return NULL; }
+      o->buf = nb;
+      o->cap = n;
+    }
+  }
+  return o->buf + o->len;
+}
+
+#define NUM_MAX 352   /* w_number: 309 integer digits, a point, 20 decimals, sign */
+#define MAX_DECIMALS 20
+
+static char *w_bytes(char *w, const char *s, size_t n) {
+  memcpy(w, s, n);
+  return w + n;
+}
+
+/* at most 2n + 2 bytes */
+static char *w_csv_field(char *w, const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') break;
+  if (i == n) return w_bytes(w, s, n);
+  *w++ = '"';
+  for (i = 0; i < n; i++) {
+    if (s[i] == '"') *w++ = '"';
+    *w++ = s[i];
+  }
+  *w++ = '"';
+  return w;
+}
+
+/* at most 6n + 2 bytes */
+static char *w_json_string(char *w, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i;
+  *w++ = '"';
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') { *w++ = '\\'; *w++ = (char)c; }
+    else if (c == '\n') { *w++ = '\\'; *w++ = 'n'; }
+    else if (c == '\r') { *w++ = '\\'; *w++ = 'r'; }
+    else if (c == '\t') { *w++ = '\\'; *w++ = 't'; }
+    else if (c < 0x20) {
+      memcpy(w, "\\u00", 4);
+      w[4] = hex[c >> 4];
+      w[5] = hex[c & 15];
+      w += 6;
+    } else *w++ = (char)c;
+  }
+  *w++ = '"';
+  return w;
+}
+
+/* problems in CSV: messages joined with "; ", quoted as needed (at most 4n + 2 bytes) */
+static char *w_problems_csv(char *w, const char *s, size_t n) {
+  char tmp[2 * CAL_PROBLEMS_MAX];
+  size_t i, k = 0;
+  for (i = 0; i < n && k + 2 < sizeof tmp; i++) {
+    if (s[i] == CAL_PROBLEM_SEP) { tmp[k++] = ';'; tmp[k++] = ' '; }
+    else tmp[k++] = s[i];
+  }
+  return w_csv_field(w, tmp, k);
+}
+
+/* problems in JSON: a list of strings (at most 6n + 3 * messages + 2 bytes) */
+static char *w_problems_json(char *w, const char *s, size_t n) {
+  size_t i, start = 0;
+  *w++ = '[';
+  for (i = 0; n > 0 && i <= n; i++) {
+    if (i == n || s[i] == CAL_PROBLEM_SEP) {
+      if (start > 0) *w++ = ',';
+      w = w_json_string(w, s + start, i - start);
+      start = i + 1;
+    }
+  }
+  *w++ = ']';
+  return w;
+}
+
+/* a finite number, at most NUM_MAX bytes */
+static char *w_number(char *w, double v, int decimals) {
+  size_t n;
+  if (decimals > MAX_DECIMALS) decimals = MAX_DECIMALS;
+  if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
+  else if (v == floor(v) && fabs(v) < 1e15) n = cal_format_fixed(w, NUM_MAX, v, 0);
+  else {
+    int k = snprintf(w, NUM_MAX, "%.6g", v);
+    n = k < 0 ? 0 : (size_t)k;
+  }
+  return w + (n < NUM_MAX ? n : NUM_MAX - 1);
+}
+
+static const char *type_name(const cal_cohort *plan, int type) {
+  if (type < 0 || type >= plan->prog->nsubtypes) return plan->indeterminate;
+  return plan->type_names[type];
+}
+
+int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
+  size_t i, ns = (size_t)plan->prog->nsubtypes, ids = 2, tmax = 0, k;
+  int json = plan->ndjson;
+  L->mem = malloc((plan->nrules + plan->ncolumns + ns + 2) * sizeof(size_t));
+  if (!L->mem) return 0;
+  L->idlen = L->mem;
+  L->namelen = L->idlen + plan->nrules;
+  L->typelen = L->namelen + plan->ncolumns;
+  L->nids = plan->nrules < plan->prog->nrules ? plan->nrules : plan->prog->nrules;
+  for (i = 0; i < plan->nrules; i++) {
+    L->idlen[i] = strlen(plan->rule_ids[i]);
+    ids += 6 * L->idlen[i] + 3;
+  }
+  for (i = 0; i <= ns; i++) {
+    L->typelen[i] = strlen(i < ns ? plan->type_names[i] : plan->indeterminate);
+    if (6 * L->typelen[i] + 2 > tmax) tmax = 6 * L->typelen[i] + 2;
+  }
+  L->fixed = 3; /* { } \n */
+  L->nid = L->npb = 0;
+  for (i = 0; i < plan->ncolumns; i++) {
+    const cal_column *c = &plan->columns[i];
+    L->namelen[i] = strlen(c->name);
+    L->fixed += 1 + (json ? 6 * L->namelen[i] + 3 : 0);
+    switch (c->kind) {
+    case CAL_COL_ID: L->nid++; k = 4; break;
+    case CAL_COL_TYPE: k = tmax; break;
+    case CAL_COL_FIRED: case CAL_COL_NOT_EVALUABLE: k = ids; break;
+    case CAL_COL_PROBLEMS: L->npb++; k = 6; break;
+    case CAL_COL_SEX: k = 8; break;
+    case CAL_COL_CKD: k = 6 * 8 + 2; break; /* labels: at most 8 bytes */
+    default: k = NUM_MAX; break;
+    }
+    L->fixed += k;
+  }
+  return 1;
+}
+
+static size_t type_len(const cal_cohort *plan, const cal_out_layout *L, int type) {
+  if (type < 0 || type >= plan->prog->nsubtypes) return L->typelen[plan->prog->nsubtypes];
+  return L->typelen[type];
+}
+
+/* The index of the lowest set bit of m (m != 0). */
+static int lowest_bit(uint64_t m) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(m);
+#else
+  int k = 0;
+  while (!(m & 1)) { m >>= 1; k++; }
+  return k;
+#endif
+}
+
+static char *w_ids(char *w, const cal_cohort *plan, const cal_out_layout *L, const cal_vm_batch *b,
+                   size_t row, int state, int json) {
+  size_t i, base;
+  int first = 1;
+  if (json) *w++ = '[';
+  for (base = 0; base < L->nids; base += CAL_VM_FIRED_BITS) {
+    /* the rules that fired are bits: only those are visited */
+    uint64_t m = state == CAL_TRUE ? b->fired[(base / CAL_VM_FIRED_BITS) * b->cap + row]
+                                   : ((uint64_t)1 << CAL_VM_FIRED_BITS) - 1;
+    while (m) {
+      i = base + (size_t)lowest_bit(m);
+      m &= m - 1;
+      if (i >= L->nids) break;
+      if (state != CAL_TRUE && cal_vm_state(b->value[i * b->cap + row]) != state) continue;
+      if (!first) *w++ = json ? ',' : ';';
+      first = 0;
+      if (json) w = w_json_string(w, plan->rule_ids[i], L->idlen[i]);
+      else w = w_bytes(w, plan->rule_ids[i], L->idlen[i]);
+    }
+  }
+  if (json) *w++ = ']';
+  return w;
+}
+
+int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off) {
+  *off = a->len;
+  if (n == 0) return 1;
+  if (a->len + n > a->cap) {
+    size_t c = a->cap ? a->cap : 4096;
+    char *nb;
+    while (c < a->len + n) c *= 2;
+    nb = realloc(a->buf, c);
+    if (!nb) return 0;
+    a->buf = nb;
+    a->cap = c;
+  }
+  memcpy(a->buf + a->len, s, n);
+  a->len += n;
+  return 1;
+}
+
+void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout *L, const cal_out_row *rw,
+                       const char *abuf, const cal_vm_batch *b, size_t row) {
+  const char *rid = rw->id_len ? abuf + rw->id_off : "";
+  const char *ptext = abuf ? abuf + rw->pb_off : "";
+  int type = b->type[row];
+  size_t i;
+  int json = plan->ndjson;
+  char *w = out_room(o, L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb);
+  if (!w) return;
+  if (json) *w++ = '{';
+  for (i = 0; i < plan->ncolumns; i++) {
+    const cal_column *c = &plan->columns[i];
+    double v = NAN;
+    int numeric = 0;
+    if (i > 0) *w++ = ',';
+    if (json) {
+      w = w_json_string(w, c->name, L->namelen[i]);
+      *w++ = ':';
+    }
+    switch (c->kind) {
+    case CAL_COL_ID:
+      w = json ? w_json_string(w, rid, rw->id_len) : w_csv_field(w, rid, rw->id_len);
+      break;
+    case CAL_COL_TYPE: {
+      const char *t = type_name(plan, type);
+      size_t tl = type_len(plan, L, type);
+      w = json ? w_json_string(w, t, tl) : w_bytes(w, t, tl);
+      break;
+    }
+    case CAL_COL_SCORE:
+      v = type < 0 ? 0 : b->best[row];
+      numeric = 1;
+      break;
+    case CAL_COL_FIRED: w = w_ids(w, plan, L, b, row, CAL_TRUE, json); break;
+    case CAL_COL_NOT_EVALUABLE: w = w_ids(w, plan, L, b, row, CAL_UNKNOWN, json); break;
+    case CAL_COL_PROBLEMS:
+      if (json) w = w_problems_json(w, ptext, rw->pb_count ? rw->pb_len : 0);
+      else if (rw->pb_count) w = w_problems_csv(w, ptext, rw->pb_len);
+      break;
+    case CAL_COL_VALUE: v = rw->val[i]; numeric = 1; break;
+    case CAL_COL_LET:
+      v = c->index < plan->prog->nlets ? b->lets[(size_t)c->index * b->cap + row] : NAN;
+      numeric = 1;
+      break;
+    case CAL_COL_AGE: v = rw->val[i]; numeric = 1; break;
+    case CAL_COL_SEX: {
+      const char *sx = rw->sex == 1 ? "F" : rw->sex == 2 ? "M" : "";
+      if (json) w = *sx ? w_json_string(w, sx, 1) : w_bytes(w, "null", 4);
+      else w = w_bytes(w, sx, strlen(sx));
+      break;
+    }
+    case CAL_COL_CKD: {
+      const char *sx = cal_kdigo_label(rw->ckd);
+      size_t n = strlen(sx);
+      if (n > 8) n = 8; /* within the layout's bound ("G3a") */
+      if (json) w = *sx ? w_json_string(w, sx, n) : w_bytes(w, "null", 4);
+      else w = w_bytes(w, sx, n);
+      break;
+    }
+    case CAL_COL_LINE: v = (double)rw->line; numeric = 1; break;
+    default: break;
+    }
+    if (numeric) {
+      if (isnan(v) || isinf(v)) { if (json) w = w_bytes(w, "null", 4); }
+      else w = w_number(w, v, c->kind == CAL_COL_LINE ? 0 : c->decimals);
+    }
+  }
+  if (json) *w++ = '}';
+  *w++ = '\n';
+  o->len = (size_t)(w - o->buf);
+}
+
+void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layout *L) {
+  size_t i, need = 1;
+  char *w;
+  if (plan->ndjson || !plan->header) return;
+  for (i = 0; i < plan->ncolumns; i++) need += 2 * L->namelen[i] + 3;
+  if (!(w = out_room(o, need))) return;
+  for (i = 0; i < plan->ncolumns; i++) {
+    if (i > 0) *w++ = ',';
+    w = w_csv_field(w, plan->columns[i].name, L->namelen[i]);
+  }
+  *w++ = '\n';
+  o->len = (size_t)(w - o->buf);
+}
+
+void cal_out_layout_free(cal_out_layout *L) {
+  free(L->mem);
+  L->mem = NULL;
+}

@@ -1,0 +1,75 @@
+/*
+ * output.h - the cohort pipeline's output: rows of classified records in
+ * CSV or NDJSON, written into one buffer with bounds worked out once per
+ * run (so that a row is written without a length check per byte).
+ *
+ * Pure C99, no Lua.
+ */
+#ifndef CALCINOSIS_OUTPUT_H
+#define CALCINOSIS_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cal.h"
+#include "cohort.h"
+#include "vm.h"
+
+CAL_HIDDEN_BEGIN
+
+#define CAL_OUT_BUF (1u << 20) /* bytes buffered before a write */
+
+/* A write buffer on a stream. error is set on a failed write or when out of
+ * memory, and stays set. */
+typedef struct {
+  FILE *f;
+  char *buf;
+  size_t len, cap;
+  int error;
+} cal_out;
+
+int cal_out_open(cal_out *o, FILE *f); /* 0 when out of memory */
+void cal_out_flush(cal_out *o);
+void cal_out_close(cal_out *o);        /* flushes, frees the buffer */
+
+/* Lengths and bounds of a plan's output, worked out once per run. */
+typedef struct {
+  size_t *idlen;    /* rule ids */
+  size_t *namelen;  /* column names */
+  size_t *typelen;  /* subtype names, then the indeterminate label */
+  size_t nids;      /* rules the output names */
+  size_t fixed;     /* the most bytes of a row but for its ids and problems */
+  size_t nid, npb;  /* columns with the id, with the problems */
+  size_t *mem;
+} cal_out_layout;
+
+int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan); /* 0 when out of memory */
+void cal_out_layout_free(cal_out_layout *L);
+
+/* Bytes kept for the rows of a batch (ids and problems). */
+typedef struct {
+  char *buf;
+  size_t len, cap;
+} cal_arena;
+
+/* Appends n bytes; stores their offset. Returns 0 when out of memory. */
+int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off);
+
+/* A record waiting in the batch for its classification. */
+typedef struct {
+  const double *val;   /* the numbers of the output columns (NaN elsewhere) */
+  signed char sex, ckd;
+  size_t id_off, id_len, pb_off, pb_len; /* in the arena */
+  int pb_count;
+  long long line;
+} cal_out_row;
+
+/* Writes the CSV header line (when the plan wants one; never in NDJSON). */
+void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layout *L);
+/* Writes row `row` of a classified batch, whose texts are in abuf. */
+void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout *L, const cal_out_row *rw,
+                       const char *abuf, const cal_vm_batch *b, size_t row);
+
+CAL_HIDDEN_END
+
+#endif

@@ -1,0 +1,582 @@
+/*
+ * record.c - see record.h.
+ */
+#include "record.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "derived.h"
+#include "text.h"
+
+/* ------------------------------------------------------------------ */
+/* problems                                                             */
+
+void cal_problems_clear(cal_problems *pb) {
+  pb->len = 0;
+  pb->count = 0;
+  pb->text[0] = '\0';
+}
+
+void cal_problems_add(cal_problems *pb, const char *fmt, ...) {
+  va_list ap;
+  size_t before = pb->len;
+  va_start(ap, fmt);
+  cal_problem_append(pb->text, sizeof pb->text, &pb->len, fmt, ap);
+  va_end(ap);
+  if (pb->len != before) pb->count++;
+}
+
+/* ------------------------------------------------------------------ */
+/* columns                                                              */
+
+static int name_is(const char *s, const char *const *list) {
+  size_t k;
+  for (k = 0; list[k]; k++)
+    if (strcmp(s, list[k]) == 0) return 1;
+  return 0;
+}
+
+/* Header names (as keys: cal_key_normalize) of the columns that are not labs. */
+static const char *const ID_NAMES[] = {"id", "patient_id", "patient", "subject", "subject_id",
+                                       "record_id", "mrn", "case", "case_id", NULL};
+static const char *const AGE_NAMES[] = {"age", "age_years", "age_months", "age_days", NULL};
+static const char *const SEX_NAMES[] = {"sex", "gender", NULL};
+static const char *const SPECIES_NAMES[] = {"species", NULL};
+static const char *const HEIGHT_NAMES[] = {"height_cm", "height", NULL};
+static const char *const FINDING_NAMES[] = {"findings", "finding", "diagnoses", "conditions", NULL};
+static const char *const SITE_NAMES[] = {"sites", "site", "locations", "location", NULL};
+
+/* "calcium [mg/dL]" -> name "calcium" (a key), unit "mg/dL" */
+static void split_header(const char *s, size_t n, char *name, const char **unit, size_t *unitlen) {
+  size_t i, end;
+  *unit = NULL;
+  *unitlen = 0;
+  cal_trim(&s, &n);
+  end = n;
+  for (i = 0; i < n; i++) {
+    if (s[i] == '[' || s[i] == '(') {
+      char close = s[i] == '[' ? ']' : ')';
+      size_t j = n;
+      while (j > i && s[j - 1] != close) j--;
+      if (j > i + 1) {
+        *unit = s + i + 1;
+        *unitlen = j - 1 - (i + 1);
+        end = i;
+        break;
+      }
+    }
+  }
+  while (end > 0 && s[end - 1] == ' ') end--;
+  cal_key_normalize(s, end, name);
+}
+
+/* Appends a warning to w (wcap bytes) when there is room bytes of room. */
+static void warn(char *w, size_t wcap, size_t room, const char *fmt, ...) CAL_PRINTF(4, 5);
+static void warn(char *w, size_t wcap, size_t room, const char *fmt, ...) {
+  size_t wl;
+  va_list ap;
+  if (!w) return;
+  wl = strlen(w);
+  if (wl + room >= wcap) return;
+  va_start(ap, fmt);
+  vsnprintf(w + wl, wcap - wl, fmt, ap);
+  va_end(ap);
+}
+
+static void setup_age(cal_record_col *c, const char *name, const char *unit, size_t unitlen, char *w, size_t wcap) {
+  cal_unit u, a;
+  const char *us = strcmp(name, "age_months") == 0 ? "mo" : strcmp(name, "age_days") == 0 ? "d" : "a";
+  size_t ul = strlen(us);
+  c->role = CAL_ROLE_AGE;
+  if (unit) { us = unit; ul = unitlen; }
+  if (!(cal_unit_parse(us, ul, &u, NULL, 0) && cal_unit_parse("a", 1, &a, NULL, 0) &&
+        cal_unit_convert(1.0, &u, &a, 0, 0, &c->age_factor, NULL, 0))) {
+    c->role = CAL_ROLE_IGNORE;
+    warn(w, wcap, 100, "column '%s': unit is not a time; column ignored. ", c->name);
+  }
+}
+
+/* A lab column ("calcium [mg/dL]"), a unit column ("calcium_unit") or an
+ * unknown one. */
+static void setup_lab(cal_record_col *c, const char *name, const char *unit, size_t unitlen, char *w, size_t wcap) {
+  size_t nl = strlen(name), k;
+  const cal_analyte *a = NULL;
+  if (nl > 5 && strcmp(name + nl - 5, "_unit") == 0) a = cal_analyte_find(name, nl - 5);
+  else if (nl > 6 && strcmp(name + nl - 6, "_units") == 0) a = cal_analyte_find(name, nl - 6);
+  if (a) c->role = CAL_ROLE_UNIT;
+  else if ((a = cal_analyte_find(name, nl)) != NULL) c->role = CAL_ROLE_LAB;
+  if (a) {
+    for (k = 0; k < cal_analyte_count(); k++)
+      if (cal_analyte_at(k) == a) c->analyte = (int)k;
+    c->a = a;
+  }
+  if (c->role == CAL_ROLE_LAB && unit) {
+    char e[200];
+    if (cal_unit_parse(unit, unitlen, &c->unit, e, sizeof e) &&
+        cal_analyte_to_canonical(a, 1.0, &c->unit, &c->factor, e, sizeof e)) {
+      cal_unit canon;
+      c->has_unit = 1;
+      if (cal_unit_parse(a->unit, strlen(a->unit), &canon, NULL, 0) && canon.factor == c->unit.factor &&
+          cal_unit_same_dim(&canon, &c->unit))
+        c->factor = 1.0; /* exact */
+    } else {
+      c->role = CAL_ROLE_IGNORE;
+      warn(w, wcap, 300, "column '%s': %s; column ignored. ", c->name, e);
+    }
+  }
+  if (c->role == CAL_ROLE_IGNORE) warn(w, wcap, 100, "column '%s' is not known; ignored. ", c->name);
+}
+
+int cal_record_layout_init(cal_record_layout *lay, const cal_field *f, size_t n, char *w, size_t wcap) {
+  size_t i, j;
+  lay->ncols = 0;
+  lay->cols = calloc(n ? n : 1, sizeof *lay->cols);
+  if (!lay->cols) return 0;
+  lay->ncols = n;
+  for (i = 0; i < n; i++) {
+    cal_record_col *c = &lay->cols[i];
+    char name[CAL_KEY_MAX + 8];
+    const char *unit;
+    size_t unitlen;
+    c->unit_col = -1;
+    c->analyte = -1;
+    c->factor = 1.0;
+    c->age_factor = 1.0;
+    if (f[i].len >= CAL_KEY_MAX) continue; /* CAL_ROLE_IGNORE */
+    split_header(f[i].ptr, f[i].len, name, &unit, &unitlen);
+    snprintf(c->name, sizeof c->name, "%.*s", (int)(f[i].len > 70 ? 70 : f[i].len), f[i].ptr);
+    if (name_is(name, ID_NAMES)) c->role = CAL_ROLE_ID;
+    else if (name_is(name, AGE_NAMES)) setup_age(c, name, unit, unitlen, w, wcap);
+    else if (name_is(name, SEX_NAMES)) c->role = CAL_ROLE_SEX;
+    else if (name_is(name, SPECIES_NAMES)) c->role = CAL_ROLE_SPECIES;
+    else if (name_is(name, HEIGHT_NAMES)) c->role = CAL_ROLE_HEIGHT;
+    else if (name_is(name, FINDING_NAMES)) c->role = CAL_ROLE_FINDINGS;
+    else if (name_is(name, SITE_NAMES)) c->role = CAL_ROLE_SITES;
+    else setup_lab(c, name, unit, unitlen, w, wcap);
+  }
+  for (i = 0; i < n; i++) { /* companion unit columns */
+    if (lay->cols[i].role != CAL_ROLE_UNIT) continue;
+    for (j = 0; j < n; j++)
+      if (lay->cols[j].role == CAL_ROLE_LAB && lay->cols[j].analyte == lay->cols[i].analyte)
+        lay->cols[j].unit_col = (int)i;
+  }
+  return 1;
+}
+
+void cal_record_layout_free(cal_record_layout *lay) {
+  free(lay->cols);
+  lay->cols = NULL;
+  lay->ncols = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the unit memo                                                        */
+
+#define UNIT_PROBES 4
+
+void cal_unit_memo_init(cal_unit_memo *memo) {
+  size_t i;
+  for (i = 0; i < CAL_UNIT_MEMO; i++) memo->e[i].analyte = -1;
+}
+
+static size_t memo_home(int analyte, const char *u, size_t ul) {
+  uint64_t h = cal_hash_bytes(u, ul) ^ ((uint64_t)(unsigned)analyte * 0x9e3779b97f4a7c15ULL);
+  return (size_t)((h ^ (h >> 32)) & (CAL_UNIT_MEMO - 1));
+}
+
+/* The factor of unit text u for analyte index ai, if remembered. */
+static int memo_get(const cal_unit_memo *memo, int ai, const char *u, size_t ul, double *factor) {
+  size_t h, k;
+  if (!memo || ul >= CAL_UNIT_TEXT) return 0;
+  h = memo_home(ai, u, ul);
+  for (k = 0; k < UNIT_PROBES; k++) {
+    size_t i = (h + k) & (CAL_UNIT_MEMO - 1);
+    if (memo->e[i].analyte == ai && memo->e[i].len == ul && memcmp(memo->e[i].text, u, ul) == 0) {
+      *factor = memo->e[i].factor;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Remembers a factor in the first free slot near its home (else the home). */
+static void memo_put(cal_unit_memo *memo, int ai, const char *u, size_t ul, double factor) {
+  size_t h, k, i;
+  if (!memo || ul >= CAL_UNIT_TEXT) return;
+  h = memo_home(ai, u, ul);
+  i = h & (CAL_UNIT_MEMO - 1);
+  for (k = 0; k < UNIT_PROBES; k++)
+    if (memo->e[(h + k) & (CAL_UNIT_MEMO - 1)].analyte < 0) {
+      i = (h + k) & (CAL_UNIT_MEMO - 1);
+      break;
+    }
+  memo->e[i].analyte = ai;
+  memo->e[i].len = (unsigned char)ul;
+  memcpy(memo->e[i].text, u, ul);
+  memo->e[i].factor = factor;
+}
+
+/* ------------------------------------------------------------------ */
+/* cells                                                                */
+
+static int qualitative(const char *p, size_t n) {
+  char k[16];
+  size_t i;
+  if (n == 0 || n >= sizeof k) return 0;
+  for (i = 0; i < n; i++) k[i] = (char)cal_lower((unsigned char)p[i]);
+  k[n] = '\0';
+  if (!strcmp(k, "high") || !strcmp(k, "elevated") || !strcmp(k, "raised") || !strcmp(k, "increased")) return CAL_QUAL_HIGH;
+  if (!strcmp(k, "low") || !strcmp(k, "decreased") || !strcmp(k, "reduced")) return CAL_QUAL_LOW;
+  if (!strcmp(k, "normal") || !strcmp(k, "wnl")) return CAL_QUAL_NORMAL;
+  return CAL_QUAL_NONE;
+}
+
+static int is_numchar(char c) {
+  return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
+}
+
+/* The end of the number that starts at p[k] ("<15 mL/min", "4.1e2 mg/dL",
+ * "3.5 eq/L": an 'e' starts a unit unless digits follow). */
+static size_t number_end(const char *p, size_t n, size_t k) {
+  while (k < n && is_numchar(p[k])) {
+    if ((p[k] == 'e' || p[k] == 'E') &&
+        !(k + 1 < n && ((p[k + 1] >= '0' && p[k + 1] <= '9') ||
+                        ((p[k + 1] == '-' || p[k + 1] == '+') && k + 2 < n && p[k + 2] >= '0' && p[k + 2] <= '9'))))
+      break;
+    k++;
+  }
+  return k;
+}
+
+/* The factor from unit text u[0..ul) to the analyte's canonical unit, or 0
+ * with a message in e. */
+static int unit_factor(const cal_record_col *c, const char *u, size_t ul, cal_unit_memo *memo, double *factor,
+                       char *e, size_t elen) {
+  cal_unit unit, canon;
+  if (memo_get(memo, c->analyte, u, ul, factor)) return 1;
+  if (!cal_unit_parse(u, ul, &unit, e, elen) || !cal_analyte_to_canonical(c->a, 1.0, &unit, factor, e, elen))
+    return 0;
+  if (cal_unit_parse(c->a->unit, strlen(c->a->unit), &canon, NULL, 0) && canon.factor == unit.factor &&
+      cal_unit_same_dim(&canon, &unit))
+    *factor = 1.0;
+  memo_put(memo, c->analyte, u, ul, *factor);
+  return 1;
+}
+
+/* The problem of a value implausible in its unit, naming the likely one. */
+static void implausible(const cal_record_col *c, const char *p, size_t n, double v, const char *u, size_t ul,
+                        cal_problems *pb) {
+  const cal_analyte *a = c->a;
+  const cal_unit *stated = c->has_unit ? &c->unit : NULL;
+  cal_unit unit, canon_u;
+  double lc;
+  const char *likely = NULL;
+  if (ul > 0) stated = cal_unit_parse(u, ul, &unit, NULL, 0) ? &unit : NULL; /* the cell's unit */
+  if (!stated && cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0)) stated = &canon_u;
+  if (stated) likely = cal_analyte_likely_unit(a, v, stated, &lc);
+  if (likely)
+    cal_problems_add(pb, "%s: %.*s is implausible for %s in %s; it looks like %s (= %.4g %s), please check the unit",
+                     c->name, (int)(n > 40 ? 40 : n), p, a->name, ul > 0 ? "the stated unit" : a->unit, likely, lc,
+                     a->unit);
+  else
+    cal_problems_add(pb, "%s: %.*s is outside the plausible range of %s", c->name, (int)(n > 40 ? 40 : n), p, a->name);
+}
+
+static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, const cal_field *cell, cal_record *rec,
+                     cal_problems *pb, cal_unit_memo *memo) {
+  const char *p = cell->ptr, *u;
+  size_t n = cell->len, k = 0, numend, ul;
+  double v, canon, factor = c->factor;
+  int q;
+  cal_trim(&p, &n);
+  if (n == 0) return;
+  q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
+  if (q) { rec->qual[c->analyte] = (signed char)q; return; }
+  if (cal_parse_double(p, n, &v)) { /* the common case: a plain number */
+    numend = n;
+  } else {
+    if (p[0] == '<' || p[0] == '>') { k = 1; if (n > 1 && p[1] == '=') k = 2; }
+    while (k < n && p[k] == ' ') k++;
+    numend = number_end(p, n, k);
+    if (numend == k || !cal_parse_double(p + k, numend - k, &v)) {
+      cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
+      return;
+    }
+  }
+  if (v < 0) {
+    cal_problems_add(pb, "%s: value %.*s is negative", c->name, (int)(numend - k), p + k);
+    return;
+  }
+  u = p + numend;
+  ul = n - numend;
+  while (ul > 0 && *u == ' ') { u++; ul--; }
+  if (ul == 0 && c->unit_col >= 0 && (size_t)c->unit_col < nf) {
+    u = f[c->unit_col].ptr;
+    ul = f[c->unit_col].len;
+    cal_trim(&u, &ul);
+  }
+  if (ul > 0) {
+    char e[200];
+    if (!unit_factor(c, u, ul, memo, &factor, e, sizeof e)) {
+      cal_problems_add(pb, "%s: '%.*s': %s", c->name, (int)(n > 40 ? 40 : n), p, e);
+      return;
+    }
+  }
+  canon = factor == 1.0 ? v : v * factor;
+  if (!(canon >= c->a->plausible_lo && canon <= c->a->plausible_hi)) {
+    implausible(c, p, n, v, u, ul, pb);
+    return;
+  }
+  if (!isnan(rec->v[c->analyte])) {
+    cal_problems_add(pb, "%s: %s given twice; kept the first", c->name, c->a->name);
+    return;
+  }
+  rec->v[c->analyte] = canon;
+}
+
+/* A number or nothing (ok = 0: something else). */
+static double field_number(const cal_field *f, int *ok) {
+  const char *p = f->ptr;
+  size_t n = f->len;
+  double v = NAN;
+  cal_trim(&p, &n);
+  *ok = 1;
+  if (n == 0) return NAN;
+  if (!cal_parse_double(p, n, &v)) { *ok = 0; return NAN; }
+  return v;
+}
+
+static void read_age(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+  int ok;
+  double a = field_number(cell, &ok), factor = c->age_factor;
+  if (!ok) { /* a number with a time unit: "8 mo", "24 d" */
+    const char *p = cell->ptr;
+    size_t n = cell->len, k = 0;
+    cal_unit u, years;
+    cal_trim(&p, &n);
+    while (k < n && ((p[k] >= '0' && p[k] <= '9') || p[k] == '.')) k++;
+    if (k > 0 && cal_parse_double(p, k, &a)) {
+      const char *us = p + k;
+      size_t ul = n - k;
+      cal_trim(&us, &ul);
+      ok = ul > 0 && cal_unit_parse(us, ul, &u, NULL, 0) && cal_unit_parse("a", 1, &years, NULL, 0) &&
+           cal_unit_convert(1.0, &u, &years, 0, 0, &factor, NULL, 0);
+    }
+  }
+  if (!ok)
+    cal_problems_add(pb, "%s: '%.*s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
+                     (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+  else if (!isnan(a)) {
+    a *= factor;
+    if (a < 0 || a > 150) cal_problems_add(pb, "%s: %.4g years is not between 0 and 150", c->name, a);
+    else r->age = a;
+  }
+}
+
+static void read_sex(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+  const char *p = cell->ptr;
+  size_t n = cell->len;
+  cal_trim(&p, &n);
+  if (n == 0) return;
+  if ((n == 1 && (p[0] == 'F' || p[0] == 'f')) || (n == 6 && !strncmp(p, "female", 6)) ||
+      (n == 6 && !strncmp(p, "Female", 6)))
+    r->sex = CAL_SEX_F;
+  else if ((n == 1 && (p[0] == 'M' || p[0] == 'm')) || (n == 4 && !strncmp(p, "male", 4)) ||
+           (n == 4 && !strncmp(p, "Male", 4)))
+    r->sex = CAL_SEX_M;
+  else cal_problems_add(pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
+}
+
+static void read_species(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+  char k[CAL_KEY_MAX];
+  size_t n = cal_key_normalize(cell->ptr, cell->len, k);
+  if (n == 0 || !strcmp(k, "human")) r->species = CAL_SPECIES_HUMAN;
+  else if (!strcmp(k, "dog") || !strcmp(k, "canine")) r->species = CAL_SPECIES_DOG;
+  else if (!strcmp(k, "cat") || !strcmp(k, "feline")) r->species = CAL_SPECIES_CAT;
+  else cal_problems_add(pb, "%s: unknown species '%s' (expected human, dog or cat)", c->name, k);
+}
+
+static void read_height(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+  int ok;
+  double h = field_number(cell, &ok);
+  if (!ok || (!isnan(h) && (h <= 20 || h >= 260)))
+    cal_problems_add(pb, "%s: '%.*s' is not a height between 20 and 260 cm", c->name,
+                     (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+  else r->height = h;
+}
+
+typedef struct {
+  const char *colname;
+  cal_problems *pb;
+} term_ctx;
+
+static void unknown_term(void *ctx, const char *key, size_t keylen) {
+  term_ctx *t = (term_ctx *)ctx;
+  if (keylen) cal_problems_add(t->pb, "%s: unknown term '%s'", t->colname, key);
+  else cal_problems_add(t->pb, "%s: term too long", t->colname);
+}
+
+static void read_terms(const cal_termmap *m, const cal_record_col *c, const cal_field *cell, cal_record *r,
+                       uint64_t *terms, size_t tw, cal_problems *pb) {
+  term_ctx t;
+  t.colname = c->name;
+  t.pb = pb;
+  r->unknown_terms += (int)cal_termmap_read_cell(m, cell->ptr, cell->len, terms, tw, unknown_term, &t);
+}
+
+static void clear(cal_record *r, uint64_t *terms, size_t tw) {
+  size_t k;
+  for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->v[k] = NAN;
+  memset(r->qual, 0, sizeof r->qual);
+  r->age = NAN;
+  r->sex = CAL_SEX_UNKNOWN;
+  r->species = CAL_SPECIES_HUMAN;
+  r->height = NAN;
+  r->ckd = 0;
+  r->id = NULL;
+  r->idlen = 0;
+  r->unknown_terms = 0;
+  if (tw) memset(terms, 0, tw * sizeof *terms);
+}
+
+int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                    cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  size_t i;
+  int before = pb->count;
+  clear(r, terms, tw);
+  for (i = 0; i < nf && i < lay->ncols; i++) {
+    const cal_record_col *c = &lay->cols[i];
+    const cal_field *cell = &f[i];
+    switch (c->role) {
+    case CAL_ROLE_ID: {
+      const char *p = cell->ptr;
+      size_t n = cell->len;
+      cal_trim(&p, &n);
+      r->id = p;
+      r->idlen = n;
+      break;
+    }
+    case CAL_ROLE_AGE: read_age(c, cell, r, pb); break;
+    case CAL_ROLE_SEX: read_sex(c, cell, r, pb); break;
+    case CAL_ROLE_SPECIES: read_species(c, cell, r, pb); break;
+    case CAL_ROLE_HEIGHT: read_height(c, cell, r, pb); break;
+    case CAL_ROLE_LAB: read_lab(c, f, nf, cell, r, pb, memo); break;
+    case CAL_ROLE_FINDINGS: read_terms(ctx->findings, c, cell, r, terms, tw, pb); break;
+    case CAL_ROLE_SITES: read_terms(ctx->sites, c, cell, r, terms, tw, pb); break;
+    default: break;
+    }
+  }
+  return pb->count - before;
+}
+
+/* ------------------------------------------------------------------ */
+/* derived values                                                       */
+
+static int analyte_index(const char *name) {
+  size_t k;
+  for (k = 0; k < cal_analyte_count(); k++)
+    if (strcmp(cal_analyte_at(k)->name, name) == 0) return (int)k;
+  return -1;
+}
+
+void cal_record_needs_value(cal_record_needs *nd, int a) {
+  if (a < 0) return;
+  if (a == nd->corr) nd->need_corr = 1;
+  if (a == nd->caxp) nd->need_caxp = nd->need_corr = 1; /* with corrected calcium when there is one */
+  if (a == nd->egfr) nd->need_egfr = 1;
+}
+
+void cal_record_needs_ckd(cal_record_needs *nd) { nd->need_ckd = nd->need_egfr = 1; }
+
+void cal_record_needs_init(cal_record_needs *nd, const cal_slot_src *slots, size_t n) {
+  size_t i;
+  nd->ca = analyte_index("calcium");
+  nd->alb = analyte_index("albumin");
+  nd->phos = analyte_index("phosphate");
+  nd->creat = analyte_index("creatinine");
+  nd->corr = analyte_index("corrected_calcium");
+  nd->caxp = analyte_index("ca_x_p");
+  nd->egfr = analyte_index("egfr");
+  nd->need_corr = nd->need_caxp = nd->need_egfr = nd->need_ckd = 0;
+  for (i = 0; i < n; i++) {
+    if (slots[i].kind == CAL_SLOT_CKD) cal_record_needs_ckd(nd);
+    else if (slots[i].kind == CAL_SLOT_VALUE || slots[i].kind == CAL_SLOT_FLAG) cal_record_needs_value(nd, slots[i].analyte);
+  }
+}
+
+void cal_record_needs_all(cal_record_needs *nd) {
+  cal_record_needs_init(nd, NULL, 0);
+  nd->need_corr = nd->need_caxp = nd->need_egfr = nd->need_ckd = 1;
+}
+
+void cal_record_derive(const cal_record_ctx *ctx, const cal_record_needs *nd, cal_record *r) {
+  if (nd->need_corr && nd->corr >= 0 && isnan(r->v[nd->corr]) && r->species == CAL_SPECIES_HUMAN && nd->ca >= 0 &&
+      nd->alb >= 0)
+    r->v[nd->corr] = cal_corrected_calcium(r->v[nd->ca], r->v[nd->alb], (cal_ca_variant)ctx->ca_variant);
+  if (nd->need_caxp && nd->caxp >= 0 && isnan(r->v[nd->caxp]) && nd->phos >= 0) {
+    double ca = nd->corr >= 0 ? r->v[nd->corr] : NAN;
+    if (isnan(ca) && nd->ca >= 0) ca = r->v[nd->ca];
+    r->v[nd->caxp] = cal_ca_x_p(ca, r->v[nd->phos]);
+  }
+  if (nd->need_egfr && nd->egfr >= 0 && nd->creat >= 0 && r->species == CAL_SPECIES_HUMAN) {
+    double e = NAN, scr = r->v[nd->creat];
+    if (!isnan(scr) && !isnan(r->age)) {
+      if (r->age >= 18 && r->sex) e = cal_egfr_ckd_epi_2021(scr, r->age, r->sex == CAL_SEX_F);
+      else if (r->age >= 1 && r->age < 18 && !isnan(r->height)) e = cal_egfr_schwartz(r->height, scr);
+    }
+    if (!isnan(e)) r->v[nd->egfr] = e;
+  }
+  r->ckd = (nd->need_ckd && nd->egfr >= 0) ? cal_kdigo_stage(r->v[nd->egfr], ctx->kdigo_round) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* flags                                                                */
+
+int cal_record_find_range(const cal_range *list, size_t n, int analyte, const cal_record *r) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    const cal_range *e = &list[i];
+    if (e->analyte != analyte || e->species != r->species) continue;
+    if (e->sex && e->sex != r->sex) continue;
+    if (!isnan(e->age_min) || !isnan(e->age_max)) {
+      if (isnan(r->age)) {
+        if (!isnan(e->age_max)) continue;
+        if (!isnan(e->age_min) && e->age_min > 18) continue;
+      } else {
+        if (!isnan(e->age_min) && r->age < e->age_min) continue;
+        if (!isnan(e->age_max) && r->age >= e->age_max) continue;
+      }
+    }
+    return (int)i;
+  }
+  return -1;
+}
+
+double cal_record_flag(const cal_record_ctx *ctx, int analyte, const cal_record *r) {
+  double v = r->v[analyte];
+  const cal_range *e;
+  int i;
+  if (isnan(v)) {
+    int q = r->qual[analyte];
+    if (q == CAL_QUAL_HIGH) return 1;
+    if (q == CAL_QUAL_LOW) return -1;
+    if (q == CAL_QUAL_NORMAL) return 0;
+    return NAN;
+  }
+  i = cal_record_find_range(ctx->critical, ctx->ncritical, analyte, r);
+  if (i >= 0) {
+    e = &ctx->critical[i];
+    if (!isnan(e->low) && (v < e->low || (e->inclusive && v == e->low))) return -2;
+    if (!isnan(e->high) && (v > e->high || (e->inclusive && v == e->high))) return 2;
+  }
+  i = cal_record_find_range(ctx->ranges, ctx->nranges, analyte, r);
+  if (i < 0) return NAN;
+  e = &ctx->ranges[i];
+  if (!isnan(e->low) && v < e->low) return -1;
+  if (!isnan(e->high) && v > e->high) return 1;
+  return 0;
+}

@@ -1,0 +1,224 @@
+/*
+ * record.h - the patient record: what a record's fields mean, one record at
+ * a time.
+ *
+ * Every reader gives records as fields named by a header (a CSV header, or
+ * the record schema below for NDJSON, long-format CSV and a Lua table):
+ *
+ *   cal_record_layout_init   the header's columns: their roles (id, age,
+ *                            sex, species, height, a lab and its unit, its
+ *                            unit column, findings, sites) and units
+ *   cal_record_read          one record's fields -> a cal_record (values in
+ *                            canonical units, qualitative words, term bits)
+ *                            and its problems
+ *   cal_record_derive        the derived values that are needed
+ *   cal_record_flag          a value's flag from the reference ranges
+ *   cal_record_slot          a VM input slot's value
+ *
+ * Pure C99, no Lua.
+ */
+#ifndef CALCINOSIS_RECORD_H
+#define CALCINOSIS_RECORD_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analytes.h"
+#include "cal.h"
+#include "csv.h"
+#include "termmap.h"
+#include "units.h"
+
+CAL_HIDDEN_BEGIN
+
+/* The fields of a patient record, which NDJSON and long-format CSV are read
+ * into (and the binding turns a Lua table into): id, age, sex, species,
+ * height_cm, findings, sites, then one per analyte (in cal_analyte_at
+ * order). cal_record_field_name gives the header of that schema. */
+#define CAL_REC_NAMED 7
+enum { CAL_REC_ID, CAL_REC_AGE, CAL_REC_SEX, CAL_REC_SPECIES, CAL_REC_HEIGHT, CAL_REC_FINDINGS, CAL_REC_SITES };
+/* (inline, so that the readers need only analytes.c) */
+static inline size_t cal_record_nfields(void) { return CAL_REC_NAMED + cal_analyte_count(); }
+static inline const char *cal_record_field_name(size_t i) { /* NULL past the end */
+  static const char *const named[CAL_REC_NAMED] = {"id", "age", "sex", "species", "height_cm", "findings", "sites"};
+  if (i < CAL_REC_NAMED) return named[i];
+  return i < cal_record_nfields() ? cal_analyte_at(i - CAL_REC_NAMED)->name : NULL;
+}
+
+#define CAL_REC_MAX_ANALYTES 32 /* cal_analyte_count() must not exceed it */
+
+enum { CAL_SEX_UNKNOWN = 0, CAL_SEX_F = 1, CAL_SEX_M = 2 };
+enum { CAL_SPECIES_HUMAN = 0, CAL_SPECIES_DOG = 1, CAL_SPECIES_CAT = 2 };
+enum { CAL_QUAL_NONE = 0, CAL_QUAL_LOW = -1, CAL_QUAL_HIGH = 1, CAL_QUAL_NORMAL = 2 };
+
+/* One record, read. The id points into the fields it was read from. */
+typedef struct {
+  double v[CAL_REC_MAX_ANALYTES];           /* by analyte index, canonical unit; NaN = missing */
+  signed char qual[CAL_REC_MAX_ANALYTES];   /* CAL_QUAL_*: a word ("high") given instead of a number */
+  double age;        /* years; NaN = missing */
+  int sex;           /* CAL_SEX_* */
+  int species;       /* CAL_SPECIES_* (a record without species is human) */
+  double height;     /* cm; NaN = missing */
+  int ckd;           /* KDIGO G stage 1..6, 0 none (cal_record_derive) */
+  const char *id;    /* NULL: no id column */
+  size_t idlen;
+  int unknown_terms; /* findings and sites terms that were not recognised */
+} cal_record;
+
+/* A reference range or critical-value entry, in canonical units. */
+typedef struct {
+  int analyte;             /* analyte index */
+  int species;             /* CAL_SPECIES_* */
+  int sex;                 /* 0 any, 1 F, 2 M */
+  double age_min, age_max; /* years; NaN = unbounded; [min, max) */
+  double low, high;        /* NaN = none */
+  int inclusive;           /* critical limits themselves are critical */
+} cal_range;
+
+/* What reading, deriving and flagging take from a plan (cal_cohort). */
+typedef struct {
+  const cal_termmap *findings; /* may be NULL: no term is known */
+  const cal_termmap *sites;
+  size_t nranges, ncritical;
+  const cal_range *ranges;     /* first match wins */
+  const cal_range *critical;
+  int ca_variant;              /* cal_ca_variant (derived.h) */
+  int kdigo_round;             /* band the rounded eGFR */
+} cal_record_ctx;
+
+/* Problems of a record: messages separated by CAL_PROBLEM_SEP (csv.h),
+ * written as "; " in CSV and as a list in NDJSON; cut with "..." when
+ * full. */
+#define CAL_PROBLEMS_MAX 1024
+typedef struct {
+  char text[CAL_PROBLEMS_MAX];
+  size_t len;
+  int count;
+} cal_problems;
+void cal_problems_clear(cal_problems *pb);
+void cal_problems_add(cal_problems *pb, const char *fmt, ...) CAL_PRINTF(2, 3);
+
+/* Column roles. */
+enum {
+  CAL_ROLE_IGNORE = 0, CAL_ROLE_ID, CAL_ROLE_AGE, CAL_ROLE_SEX, CAL_ROLE_SPECIES, CAL_ROLE_HEIGHT,
+  CAL_ROLE_LAB, CAL_ROLE_UNIT, CAL_ROLE_FINDINGS, CAL_ROLE_SITES
+};
+
+typedef struct {
+  int role;            /* CAL_ROLE_* */
+  int analyte;         /* analyte index of a lab or unit column, else -1 */
+  const cal_analyte *a;
+  int unit_col;        /* a lab's companion unit column ("calcium_unit"), or -1 */
+  int has_unit;        /* unit given in the header ("calcium [mg/dL]") */
+  cal_unit unit;       /* the header's unit */
+  double factor;       /* header unit -> canonical */
+  double age_factor;   /* age column unit -> years */
+  char name[80];       /* the header as written (cut), for messages */
+} cal_record_col;
+
+typedef struct {
+  size_t ncols;
+  cal_record_col *cols; /* owned */
+} cal_record_layout;
+
+/* The columns of a header (names as in CSV: case, spaces and punctuation
+ * ignored, a unit in brackets or parentheses kept). Ignored columns and
+ * unusable units are described in warnings (appended to the NUL-terminated
+ * text there, wcap bytes; may be NULL). Returns 0 when out of memory. */
+int cal_record_layout_init(cal_record_layout *lay, const cal_field *header, size_t n, char *warnings, size_t wcap);
+void cal_record_layout_free(cal_record_layout *lay);
+
+/* Units written in cells ("4.1 mg/dL"): the factor to the analyte's
+ * canonical unit, remembered per analyte and unit text (a cohort repeats a
+ * few of them; parsing one takes far longer than a lookup). One per
+ * stream; optional (NULL: parse every time). */
+#define CAL_UNIT_MEMO 64
+#define CAL_UNIT_TEXT 24
+typedef struct {
+  struct {
+    int analyte;       /* -1: empty */
+    unsigned char len;
+    char text[CAL_UNIT_TEXT];
+    double factor;
+  } e[CAL_UNIT_MEMO];
+} cal_unit_memo;
+void cal_unit_memo_init(cal_unit_memo *memo);
+
+/* Reads one record: clears r and terms (tw words), then reads each field
+ * f[i] (nf of them) by the role of column i of lay. Problems are appended
+ * to pb (which is not cleared: a reader's problems may come first).
+ * Returns the number of problems added. */
+int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                    cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo);
+
+/* What a VM input slot holds. */
+enum {
+  CAL_SLOT_NONE = 0, /* always missing */
+  CAL_SLOT_VALUE,    /* a lab or derived value (analyte index), canonical unit */
+  CAL_SLOT_AGE,      /* age in years */
+  CAL_SLOT_CKD,      /* KDIGO G stage 1..6 */
+  CAL_SLOT_FEMALE,   /* 1 / 0 / missing */
+  CAL_SLOT_MALE,
+  CAL_SLOT_FLAG,     /* -2 critical low, -1 low, 0 normal, 1 high, 2 critical high */
+  CAL_SLOT_HUMAN,    /* 1 / 0 (a record without species is human) */
+  CAL_SLOT_DOG,
+  CAL_SLOT_CAT
+};
+
+typedef struct {
+  int kind;     /* CAL_SLOT_* */
+  int analyte;  /* analyte index (cal_analyte_at) for VALUE and FLAG */
+} cal_slot_src;
+
+/* Which derived values cal_record_derive computes (only those that are
+ * read: each costs time per record), and the analyte indices it uses. */
+typedef struct {
+  int ca, alb, phos, creat, corr, caxp, egfr;
+  int need_corr, need_caxp, need_egfr, need_ckd;
+} cal_record_needs;
+
+/* None needed, then those that slots read (VALUE and FLAG of a derived
+ * analyte, CKD); slots may be NULL when n is 0. */
+void cal_record_needs_init(cal_record_needs *nd, const cal_slot_src *slots, size_t n);
+void cal_record_needs_value(cal_record_needs *nd, int analyte); /* that value is read (e.g. written) */
+void cal_record_needs_ckd(cal_record_needs *nd);                /* the KDIGO stage is read */
+void cal_record_needs_all(cal_record_needs *nd);                /* every derived value */
+
+/* Computes the needed derived values that the record does not give:
+ * corrected calcium (humans), Ca x P (with corrected calcium when there is
+ * one), eGFR (CKD-EPI 2021 from 18 years with a sex, bedside Schwartz from
+ * 1 to 18 with a height; humans), then the KDIGO stage. */
+void cal_record_derive(const cal_record_ctx *ctx, const cal_record_needs *nd, cal_record *r);
+
+/* The first entry of list[0..n) for the analyte that matches the record's
+ * species, sex and age (a record without age matches entries for adults
+ * only), or -1. */
+int cal_record_find_range(const cal_range *list, size_t n, int analyte, const cal_record *r);
+
+/* The flag of an analyte's value: -2 critical low, -1 low, 0 normal, 1 high,
+ * 2 critical high (critical limits first, then the range); a qualitative
+ * word gives -1, 0 or 1; NaN when there is no value or no range. */
+double cal_record_flag(const cal_record_ctx *ctx, int analyte, const cal_record *r);
+
+/* The value of a VM input slot (NaN = missing). */
+static inline double cal_record_slot(const cal_record_ctx *ctx, const cal_slot_src *s, const cal_record *r) {
+  int a = s->analyte;
+  int ok = a >= 0 && a < CAL_REC_MAX_ANALYTES; /* cal_record_read clears them all */
+  switch (s->kind) {
+  case CAL_SLOT_VALUE: return ok ? r->v[a] : NAN;
+  case CAL_SLOT_AGE: return r->age;
+  case CAL_SLOT_CKD: return r->ckd ? (double)r->ckd : NAN;
+  case CAL_SLOT_FEMALE: return r->sex ? (r->sex == CAL_SEX_F ? 1.0 : 0.0) : NAN;
+  case CAL_SLOT_MALE: return r->sex ? (r->sex == CAL_SEX_M ? 1.0 : 0.0) : NAN;
+  case CAL_SLOT_HUMAN: return r->species == CAL_SPECIES_HUMAN ? 1.0 : 0.0;
+  case CAL_SLOT_DOG: return r->species == CAL_SPECIES_DOG ? 1.0 : 0.0;
+  case CAL_SLOT_CAT: return r->species == CAL_SPECIES_CAT ? 1.0 : 0.0;
+  case CAL_SLOT_FLAG: return ok ? cal_record_flag(ctx, a, r) : NAN;
+  default: return NAN;
+  }
+}
+
+CAL_HIDDEN_END
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * source.c - see source.h.
+ */
+#include "source.h"
+
+#include <string.h>
+
+#include "cohort.h"
+
+static int csv_next(void *src, const cal_field **f, size_t *n) { return cal_csv_next((cal_csv *)src, f, n); }
+static const char *csv_problem(const void *src) { return cal_csv_problem((const cal_csv *)src); }
+static long long csv_line(const void *src) { return cal_csv_line((const cal_csv *)src); }
+
+static int nd_next(void *src, const cal_field **f, size_t *n) { return cal_ndjson_next((cal_ndjson *)src, f, n); }
+static const char *nd_problem(const void *src) { return cal_ndjson_problem((const cal_ndjson *)src); }
+static long long nd_line(const void *src) { return cal_ndjson_line((const cal_ndjson *)src); }
+
+static int long_next(void *src, const cal_field **f, size_t *n) { return cal_long_next((cal_long *)src, f, n); }
+static const char *long_problem(const void *src) { return cal_long_problem((const cal_long *)src); }
+static long long long_line(const void *src) { return cal_long_line((const cal_long *)src); }
+
+static cal_source source(int (*next)(void *, const cal_field **, size_t *), const char *(*pb)(const void *),
+                         long long (*line)(const void *), void *src, int lines_in_problems) {
+  cal_source s;
+  s.next = next;
+  s.problem = pb;
+  s.line = line;
+  s.src = src;
+  s.lines_in_problems = lines_in_problems;
+  return s;
+}
+
+int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_read_fn fn, void *ctx) {
+  memset(rd, 0, sizeof *rd);
+  if (plan->input_ndjson) {
+    rd->ndjson = fn ? cal_ndjson_open_read(fn, ctx) : cal_ndjson_open_file(f);
+    if (!rd->ndjson) return 0;
+    rd->src = source(nd_next, nd_problem, nd_line, rd->ndjson, 0);
+    return 1;
+  }
+  rd->csv = fn ? cal_csv_open_read(fn, ctx, plan->delim) : cal_csv_open_file(f, plan->delim);
+  if (!rd->csv) return 0;
+  if (!plan->input_long) {
+    rd->src = source(csv_next, csv_problem, csv_line, rd->csv, 0);
+    return 1;
+  }
+  rd->lng = cal_long_open(rd->csv);
+  if (!rd->lng) {
+    cal_reader_close(rd);
+    return 0;
+  }
+  rd->src = source(long_next, long_problem, long_line, rd->lng, 1);
+  return 1;
+}
+
+void cal_reader_close(cal_reader *rd) {
+  cal_long_close(rd->lng);
+  cal_csv_close(rd->csv);
+  cal_ndjson_close(rd->ndjson);
+  memset(rd, 0, sizeof *rd);
+}

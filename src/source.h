@@ -1,0 +1,47 @@
+/*
+ * source.h - where the cohort pipeline's records come from: a cal_source
+ * (next record, its problems, its line) over a CSV, NDJSON or long-format
+ * reader, and the factory that opens the reader a plan asks for.
+ *
+ * Pure C99, no Lua.
+ */
+#ifndef CALCINOSIS_SOURCE_H
+#define CALCINOSIS_SOURCE_H
+
+#include <stdio.h>
+
+#include "cal.h"
+#include "csv.h"
+#include "longcsv.h"
+#include "ndjson.h"
+
+CAL_HIDDEN_BEGIN
+
+struct cal_cohort; /* cohort.h */
+
+/* Records, the first of which is the header. */
+typedef struct {
+  int (*next)(void *src, const cal_field **fields, size_t *n); /* 1, 0 at the end, -1 on error */
+  const char *(*problem)(const void *src);                     /* NULL when clean */
+  long long (*line)(const void *src);                          /* physical line of the record */
+  void *src;
+  int lines_in_problems;       /* problems already name their lines */
+} cal_source;
+
+/* The reader of a plan's input (CSV, NDJSON or long format, as the plan's
+ * delim, input_ndjson and input_long say) and the source over it. */
+typedef struct {
+  cal_csv *csv;
+  cal_ndjson *ndjson;
+  cal_long *lng;
+  cal_source src;
+} cal_reader;
+
+/* Opens a reader on fn/ctx, or on f when fn is NULL. Returns 0 when out of
+ * memory or when the delimiter cannot be one. */
+int cal_reader_open(cal_reader *rd, const struct cal_cohort *plan, FILE *f, cal_csv_read_fn fn, void *ctx);
+void cal_reader_close(cal_reader *rd);
+
+CAL_HIDDEN_END
+
+#endif

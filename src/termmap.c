@@ -1,0 +1,218 @@
+/*
+ * termmap.c - see termmap.h. Open addressing over normalised keys; the keys
+ * and the bit lists live in two growing arrays.
+ */
+#include "termmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "text.h"
+
+typedef struct {
+  size_t key;   /* offset in keys, 0 = empty slot (offset 0 is a dummy byte) */
+  size_t klen;
+  size_t bits;  /* offset in bitlist */
+  size_t nbits;
+} term_slot;
+
+struct cal_termmap {
+  term_slot *slots;
+  size_t cap, count;
+  char *keys;
+  size_t keys_len, keys_cap;
+  int *bitlist;
+  size_t bits_len, bits_cap;
+};
+
+size_t cal_key_normalize(const char *s, size_t n, char *out) {
+  size_t i, o = 0;
+  int pending = 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)cal_lower((unsigned char)s[i]);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+      if (pending && o > 0) {
+        if (o + 1 >= CAL_KEY_MAX) return 0;
+        out[o++] = '_';
+      }
+      pending = 0;
+      if (o + 1 >= CAL_KEY_MAX) return 0;
+      out[o++] = (char)c;
+    } else if (c != '\'') {
+      pending = 1;
+    }
+  }
+  out[o] = '\0';
+  return o;
+}
+
+cal_termmap *cal_termmap_new(void) {
+  cal_termmap *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->cap = 64;
+  m->slots = calloc(m->cap, sizeof *m->slots);
+  m->keys_cap = 1024;
+  m->keys = malloc(m->keys_cap);
+  m->bits_cap = 64;
+  m->bitlist = malloc(m->bits_cap * sizeof *m->bitlist);
+  if (!m->slots || !m->keys || !m->bitlist) {
+    cal_termmap_free(m);
+    return NULL;
+  }
+  m->keys[0] = '\0';
+  m->keys_len = 1;
+  return m;
+}
+
+void cal_termmap_free(cal_termmap *m) {
+  if (!m) return;
+  free(m->slots);
+  free(m->keys);
+  free(m->bitlist);
+  free(m);
+}
+
+/* The slot of key k, or the empty slot where it would go. */
+static term_slot *find(const cal_termmap *m, const char *k, size_t n) {
+  size_t i = (size_t)(cal_hash_bytes(k, n) & (m->cap - 1));
+  for (;;) {
+    term_slot *s = &m->slots[i];
+    if (s->key == 0) return s;
+    if (s->klen == n && cal_same_bytes(m->keys + s->key, k, n)) return s;
+    i = (i + 1) & (m->cap - 1);
+  }
+}
+
+static int grow(cal_termmap *m) {
+  size_t i, oldcap = m->cap;
+  term_slot *old = m->slots;
+  m->cap *= 2;
+  m->slots = calloc(m->cap, sizeof *m->slots);
+  if (!m->slots) { m->slots = old; m->cap = oldcap; return 0; }
+  for (i = 0; i < oldcap; i++) {
+    if (old[i].key) {
+      term_slot *s = find(m, m->keys + old[i].key, old[i].klen);
+      *s = old[i];
+    }
+  }
+  free(old);
+  return 1;
+}
+
+int cal_termmap_add(cal_termmap *m, const char *key, size_t n, const int *bits, size_t nbits) {
+  term_slot *s;
+  size_t i;
+  if (!m || n == 0 || n >= CAL_KEY_MAX) return 0;
+  if ((m->count + 1) * 2 > m->cap && !grow(m)) return 0;
+  s = find(m, key, n);
+  if (s->key == 0) {
+    while (m->keys_len + n + 1 > m->keys_cap) {
+      char *k = realloc(m->keys, m->keys_cap * 2);
+      if (!k) return 0;
+      m->keys = k;
+      m->keys_cap *= 2;
+    }
+    memcpy(m->keys + m->keys_len, key, n);
+    m->keys[m->keys_len + n] = '\0';
+    s->key = m->keys_len;
+    s->klen = n;
+    m->keys_len += n + 1;
+    m->count++;
+  }
+  while (m->bits_len + nbits > m->bits_cap) {
+    int *b = realloc(m->bitlist, m->bits_cap * 2 * sizeof *b);
+    if (!b) return 0;
+    m->bitlist = b;
+    m->bits_cap *= 2;
+  }
+  s->bits = m->bits_len;
+  s->nbits = nbits;
+  for (i = 0; i < nbits; i++) m->bitlist[m->bits_len++] = bits[i];
+  return 1;
+}
+
+/* The first ';', '|' or ',' in [p, end), or end: 8 bytes at a time, the
+ * lowest bit of an exact zero-byte mask giving the first match where the
+ * byte order allows. */
+static const char *term_end(const char *p, const char *end) {
+  const uint64_t ones = 0x0101010101010101ULL;
+  while (end - p >= 8) {
+    uint64_t w = cal_load8(p);
+    uint64_t m = cal_zero_bytes(w ^ (ones * ';')) | cal_zero_bytes(w ^ (ones * '|')) |
+                 cal_zero_bytes(w ^ (ones * ','));
+    if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(m) >> 3);
+#else
+      break;
+#endif
+    }
+    p += 8;
+  }
+  while (p < end && *p != ';' && *p != '|' && *p != ',') p++;
+  return p;
+}
+
+static void set_bits(const cal_termmap *m, const term_slot *s, uint64_t *terms, size_t tw) {
+  size_t b;
+  for (b = 0; b < s->nbits; b++) {
+    int bit = m->bitlist[s->bits + b];
+    if (bit >= 0 && (size_t)bit < 64 * tw) terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
+  }
+}
+
+/* The slot of a normalised key, or of its longest known ICD-10-CM prefix;
+ * NULL when neither is known. */
+static const term_slot *lookup_key(const cal_termmap *m, const char *key, size_t nk) {
+  const term_slot *s = find(m, key, nk);
+  if (!s->key && nk > 3 && key[0] >= 'a' && key[0] <= 'z' && key[1] >= '0' && key[1] <= '9') {
+    size_t pl = nk;
+    while (pl > 3 && !s->key) {
+      pl--;
+      while (pl > 3 && key[pl - 1] == '_') pl--;
+      s = find(m, key, pl);
+    }
+  }
+  return s->key ? s : NULL;
+}
+
+size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, uint64_t *terms, size_t tw,
+                             cal_termmap_unknown_fn unknown, void *ctx) {
+  const char *p = cell, *end = cell + n;
+  size_t nunknown = 0;
+  while (p < end) {
+    const char *q = term_end(p, end);
+    size_t kl = (size_t)(q - p);
+    if (kl > 0 && m) { /* fast path: the term as written is already a key */
+      const term_slot *s = find(m, p, kl);
+      if (s->key) {
+        set_bits(m, s, terms, tw);
+        p = q + 1;
+        continue;
+      }
+    }
+    if (kl > 0) {
+      char key[CAL_KEY_MAX];
+      size_t nk = cal_key_normalize(p, kl, key);
+      if (nk > 0) {
+        const term_slot *s = m ? lookup_key(m, key, nk) : NULL;
+        if (s) set_bits(m, s, terms, tw);
+        else {
+          nunknown++;
+          if (unknown) unknown(ctx, key, nk);
+        }
+      } else {
+        const char *t = p;
+        size_t tl = kl;
+        cal_trim(&t, &tl);
+        if (tl > 0) {
+          nunknown++;
+          if (unknown) unknown(ctx, key, 0);
+        }
+      }
+    }
+    p = q + 1;
+  }
+  return nunknown;
+}

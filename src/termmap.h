@@ -1,0 +1,52 @@
+/*
+ * termmap.h - terms (findings, sites) in the C core: the key normaliser, a
+ * hash map from normalised keys to a program's term bits, and the lookup of
+ * the terms of one cell.
+ *
+ * The Lua side resolves synonyms and implications beforehand and adds every
+ * key it knows with the bits it sets (maybe none: known to the vocabulary,
+ * unused by the program). Pure C99, no Lua.
+ */
+#ifndef CALCINOSIS_TERMMAP_H
+#define CALCINOSIS_TERMMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cal.h"
+
+CAL_HIDDEN_BEGIN
+
+#define CAL_KEY_MAX 96 /* bytes of a key, with its NUL */
+
+/* The key of a term or a header, as calcinosis.vocab.key makes it for ASCII:
+ * lowercase, apostrophes dropped, every run of other non-alphanumerics one
+ * '_', none at either end; bytes >= 0x80 are kept. Writes it with a NUL to
+ * out (CAL_KEY_MAX bytes). Returns its length, 0 if empty or too long. */
+size_t cal_key_normalize(const char *s, size_t n, char *out);
+
+typedef struct cal_termmap cal_termmap; /* opaque */
+
+cal_termmap *cal_termmap_new(void); /* NULL when out of memory */
+/* Adds key -> bits[0..nbits) (nbits may be 0; a key added again takes the
+ * new bits). Returns 0 when out of memory or when the key is empty or not
+ * shorter than CAL_KEY_MAX. */
+int cal_termmap_add(cal_termmap *m, const char *key, size_t keylen, const int *bits, size_t nbits);
+void cal_termmap_free(cal_termmap *m); /* NULL is fine */
+
+/* Called for a term of a cell that the map does not know, with its key
+ * (keylen 0: the term is too long to be a key). */
+typedef void (*cal_termmap_unknown_fn)(void *ctx, const char *key, size_t keylen);
+
+/* Sets in terms (tw words) the bits of each term of cell[0..n): terms are
+ * separated by ';', '|' or ','; each is looked up as written, then by its
+ * key, then, when the key looks like an ICD-10-CM code (a letter, a digit,
+ * more than 3 bytes), by its longest known prefix of at least 3 bytes. m
+ * may be NULL (no term is known). Calls unknown (when not NULL) for each
+ * term not found, in order. Returns the number of such terms. */
+size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, uint64_t *terms, size_t tw,
+                             cal_termmap_unknown_fn unknown, void *ctx);
+
+CAL_HIDDEN_END
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * text.h - small byte helpers shared by the term map and the record
+ * reader: word loads, a hash, equality, and the zero-byte mask used to find
+ * separators 8 bytes at a time. All static inline; no state.
+ */
+#ifndef CALCINOSIS_TEXT_H
+#define CALCINOSIS_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* 8 bytes as a word (maps are built and read in the same process, so byte
+ * order does not matter). */
+static inline uint64_t cal_load8(const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  return w;
+}
+
+/* Up to 8 bytes as one word; different bytes of one length give different words. */
+static inline uint64_t cal_load_small(const char *s, size_t n) {
+  if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4);
+    return ((uint64_t)a << 32) | b;
+  }
+  if (n == 0) return 0;
+  return ((uint64_t)(unsigned char)s[0] << 16) | ((uint64_t)(unsigned char)s[n >> 1] << 8) |
+         (unsigned char)s[n - 1];
+}
+
+static inline uint64_t cal_mix(uint64_t h) {
+  h *= 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 32);
+}
+
+/* Words of 8 bytes, the last one overlapping the one before. */
+static inline uint64_t cal_hash_bytes(const char *s, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+  size_t i;
+  if (n <= 8) return cal_mix(h ^ cal_load_small(s, n));
+  for (i = 0; i + 8 < n; i += 8) h = cal_mix(h ^ cal_load8(s + i));
+  return cal_mix(h ^ cal_load8(s + n - 8));
+}
+
+static inline int cal_same_bytes(const char *a, const char *b, size_t n) {
+  size_t i;
+  if (n <= 8) return cal_load_small(a, n) == cal_load_small(b, n);
+  for (i = 0; i + 8 < n; i += 8)
+    if (cal_load8(a + i) != cal_load8(b + i)) return 0;
+  return cal_load8(a + n - 8) == cal_load8(b + n - 8);
+}
+
+/* 0x80 in each byte of x that is 0, exactly (no false positives above a
+ * true one), so the lowest set bit is the first zero byte. */
+static inline uint64_t cal_zero_bytes(uint64_t x) {
+  const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+  return ~(((x & low7) + low7) | x | low7);
+}
+
+/* ASCII lowercase of one byte. */
+static inline int cal_lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+#endif
