@@ -31,16 +31,10 @@ void cal_problems_add(cal_problems *pb, const char *fmt, ...) {
 }
 
 /* ------------------------------------------------------------------ */
-/* columns                                                              */
+/* spellings: every list of words the reader accepts, in one place       */
 
-static int name_is(const char *s, const char *const *list) {
-  size_t k;
-  for (k = 0; list[k]; k++)
-    if (strcmp(s, list[k]) == 0) return 1;
-  return 0;
-}
-
-/* Header names (as keys: cal_key_normalize) of the columns that are not labs. */
+/* Header names of the columns that are not labs, as keys (cal_key_normalize:
+ * case, spaces and punctuation ignored). */
 static const char *const ID_NAMES[] = {"id", "patient_id", "patient", "subject", "subject_id",
                                        "record_id", "mrn", "case", "case_id", NULL};
 static const char *const AGE_NAMES[] = {"age", "age_years", "age_months", "age_days", NULL};
@@ -49,6 +43,58 @@ static const char *const SPECIES_NAMES[] = {"species", NULL};
 static const char *const HEIGHT_NAMES[] = {"height_cm", "height", NULL};
 static const char *const FINDING_NAMES[] = {"findings", "finding", "diagnoses", "conditions", NULL};
 static const char *const SITE_NAMES[] = {"sites", "site", "locations", "location", NULL};
+
+/* Words in cells, compared case-insensitively with surrounding spaces and
+ * tabs ignored (the union of what the C and the Lua readers took; Lua:
+ * lua/calcinosis/labs.lua QUALITATIVE, SEX). Written in lowercase here. */
+
+/* A missing value in a lab, age, sex, species or height cell: the value is
+ * missing, as in an empty cell, and it is not a problem. */
+static const char *const MISSING_WORDS[] = {"na", "n/a", "nan", "null", "none", "missing", "-", "--", ".",
+                                            "not done", "unknown", NULL};
+
+/* A lab's qualitative result given instead of a number (its flag). */
+static const struct { const char *word; int qual; } QUAL_WORDS[] = {
+  {"high", CAL_QUAL_HIGH}, {"elevated", CAL_QUAL_HIGH}, {"raised", CAL_QUAL_HIGH}, {"increased", CAL_QUAL_HIGH},
+  {"low", CAL_QUAL_LOW}, {"decreased", CAL_QUAL_LOW}, {"reduced", CAL_QUAL_LOW},
+  {"normal", CAL_QUAL_NORMAL}, {"wnl", CAL_QUAL_NORMAL}, {"within normal limits", CAL_QUAL_NORMAL},
+  {NULL, 0}};
+
+/* Sex. */
+static const struct { const char *word; int sex; } SEX_WORDS[] = {
+  {"f", CAL_SEX_F}, {"female", CAL_SEX_F}, {"w", CAL_SEX_F}, {"woman", CAL_SEX_F},
+  {"m", CAL_SEX_M}, {"male", CAL_SEX_M}, {"man", CAL_SEX_M},
+  {NULL, 0}};
+
+/* 1 when p[0..n) is the lowercase word w in any case. */
+static int word_is(const char *p, size_t n, const char *w) {
+  size_t i;
+  if (n == 0 || cal_lower((unsigned char)p[0]) != (unsigned char)w[0]) return 0;
+  for (i = 1; i < n; i++)
+    if (w[i] == '\0' || cal_lower((unsigned char)p[i]) != (unsigned char)w[i]) return 0;
+  return w[n] == '\0';
+}
+
+/* 1 when the cell, trimmed, is one of MISSING_WORDS. */
+static int missing_word(const cal_field *cell) {
+  const char *p = cell->ptr;
+  size_t n = cell->len, k;
+  cal_trim(&p, &n);
+  if (n == 0 || (p[0] >= '0' && p[0] <= '9') || n > 8) return 0; /* the usual cases: a number, nothing */
+  for (k = 0; MISSING_WORDS[k]; k++)
+    if (word_is(p, n, MISSING_WORDS[k])) return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* columns                                                              */
+
+static int name_is(const char *s, const char *const *list) {
+  size_t k;
+  for (k = 0; list[k]; k++)
+    if (strcmp(s, list[k]) == 0) return 1;
+  return 0;
+}
 
 /* "calcium [mg/dL]" -> name "calcium" (a key), unit "mg/dL" */
 static void split_header(const char *s, size_t n, char *name, const char **unit, size_t *unitlen) {
@@ -223,15 +269,11 @@ static void memo_put(cal_unit_memo *memo, int ai, const char *u, size_t ul, doub
 /* ------------------------------------------------------------------ */
 /* cells                                                                */
 
+/* CAL_QUAL_* of a trimmed cell. */
 static int qualitative(const char *p, size_t n) {
-  char k[16];
-  size_t i;
-  if (n == 0 || n >= sizeof k) return 0;
-  for (i = 0; i < n; i++) k[i] = (char)cal_lower((unsigned char)p[i]);
-  k[n] = '\0';
-  if (!strcmp(k, "high") || !strcmp(k, "elevated") || !strcmp(k, "raised") || !strcmp(k, "increased")) return CAL_QUAL_HIGH;
-  if (!strcmp(k, "low") || !strcmp(k, "decreased") || !strcmp(k, "reduced")) return CAL_QUAL_LOW;
-  if (!strcmp(k, "normal") || !strcmp(k, "wnl")) return CAL_QUAL_NORMAL;
+  size_t k;
+  for (k = 0; QUAL_WORDS[k].word; k++)
+    if (word_is(p, n, QUAL_WORDS[k].word)) return QUAL_WORDS[k].qual;
   return CAL_QUAL_NONE;
 }
 
@@ -379,16 +421,15 @@ static void read_age(const cal_record_col *c, const cal_field *cell, cal_record 
 
 static void read_sex(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
   const char *p = cell->ptr;
-  size_t n = cell->len;
+  size_t n = cell->len, k;
   cal_trim(&p, &n);
   if (n == 0) return;
-  if ((n == 1 && (p[0] == 'F' || p[0] == 'f')) || (n == 6 && !strncmp(p, "female", 6)) ||
-      (n == 6 && !strncmp(p, "Female", 6)))
-    r->sex = CAL_SEX_F;
-  else if ((n == 1 && (p[0] == 'M' || p[0] == 'm')) || (n == 4 && !strncmp(p, "male", 4)) ||
-           (n == 4 && !strncmp(p, "Male", 4)))
-    r->sex = CAL_SEX_M;
-  else cal_problems_add(pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
+  for (k = 0; SEX_WORDS[k].word; k++)
+    if (word_is(p, n, SEX_WORDS[k].word)) {
+      r->sex = SEX_WORDS[k].sex;
+      return;
+    }
+  cal_problems_add(pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
 }
 
 static void read_species(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
@@ -460,11 +501,11 @@ int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, con
       r->idlen = n;
       break;
     }
-    case CAL_ROLE_AGE: read_age(c, cell, r, pb); break;
-    case CAL_ROLE_SEX: read_sex(c, cell, r, pb); break;
-    case CAL_ROLE_SPECIES: read_species(c, cell, r, pb); break;
-    case CAL_ROLE_HEIGHT: read_height(c, cell, r, pb); break;
-    case CAL_ROLE_LAB: read_lab(c, f, nf, cell, r, pb, memo); break;
+    case CAL_ROLE_AGE: if (!missing_word(cell)) read_age(c, cell, r, pb); break;
+    case CAL_ROLE_SEX: if (!missing_word(cell)) read_sex(c, cell, r, pb); break;
+    case CAL_ROLE_SPECIES: if (!missing_word(cell)) read_species(c, cell, r, pb); break;
+    case CAL_ROLE_HEIGHT: if (!missing_word(cell)) read_height(c, cell, r, pb); break;
+    case CAL_ROLE_LAB: if (!missing_word(cell)) read_lab(c, f, nf, cell, r, pb, memo); break;
     case CAL_ROLE_FINDINGS: read_terms(ctx->findings, c, cell, r, terms, tw, pb); break;
     case CAL_ROLE_SITES: read_terms(ctx->sites, c, cell, r, terms, tw, pb); break;
     default: break;
