@@ -35,7 +35,9 @@ local function run(csv, opts)
   local out = tmp()
   opts.input, opts.output = tmp(csv), out
   opts.columns = opts.columns or BENCH_COLUMNS
-  local stats, err = cohort.run_csv(opts.ruleset or bench, opts)
+  local rs = opts.ruleset or bench
+  opts.ruleset = nil
+  local stats, err = cohort.run_csv(rs, opts)
   return stats, err, slurp(out)
 end
 local function sh(cmd)
@@ -135,7 +137,7 @@ describe("cohort: the C pipeline", function()
     it("reports a value impossible in its unit, naming the likely one, and leaves it missing", function()
       local csv = "id,calcium [mg/dL]\nP1,2.4\n"
       local _, _, out = run(csv, { columns = "id,calcium,problems" })
-      assert.matches("^P1,,.*calcium %[mg/dL%]: 2.4 is implausible for calcium.*looks like mmol/L", lines(out)[2])
+      assert.matches("^P1,,.*calcium %[mg/dL%]: 2.4 is implausible for calcium.*looks like 2.4 mmol/L", lines(out)[2])
     end)
     it("findings and sites: case, spaces, synonyms, ICD-10-CM codes", function()
       local csv = "id,age,findings,sites\nP1,50,\" CKD ; Livedo racemosa\",Thighs\nP2,50,N18.6;Z99.2,\n"
@@ -182,10 +184,12 @@ describe("cohort: the C pipeline", function()
       local csv = HEADER .. "P1,sixty,F,abc,4,3,1,,,ckd;dermatomiositis,\n"
       local _, _, out = run(csv, { format = "ndjson", columns = "id,problems" })
       assert.same({ "age_years: 'sixty' is not an age (a number, or a number with a unit such as 8 mo)",
-        "calcium [mg/dL]: 'abc' is not a number", "findings: unknown term 'dermatomiositis'" }, json.decode(lines(out)[1]).problems)
+        "calcium [mg/dL]: 'abc' is not a number",
+      "findings: unknown term 'dermatomiositis' (did you mean 'dermatomyositis'?)" }, json.decode(lines(out)[1]).problems)
       _, _, out = run(csv, { columns = "id,problems" })
       assert.equal('P1,"age_years: \'sixty\' is not an age (a number, or a number with a unit such as 8 mo); ' ..
-        "calcium [mg/dL]: 'abc' is not a number; findings: unknown term 'dermatomiositis'\"", lines(out)[2])
+        "calcium [mg/dL]: 'abc' is not a number; findings: unknown term 'dermatomiositis' " ..
+        "(did you mean 'dermatomyositis'?)\"", lines(out)[2])
     end)
     it("NDJSON output escapes control characters, quotes and backslashes in ids", function()
       local csv = 'id,age\n"a\1b""c\\d\te",50\n'
@@ -478,15 +482,35 @@ describe("long format in the C pipeline", function()
     end
     return table.concat(out, "\n") .. "\n"
   end
+  -- the batch pipeline's rows, and the same file read record by record
+  -- (cohort.rows: the same readers, the engine one record at a time, the
+  -- rows written here from the results)
   local function both(text, rs, cols)
-    local input, outc, outl = tmp(text), tmp(), tmp()
+    local input, outc = tmp(text), tmp()
     assert(cli_cohort.run { ruleset = rs, input = input, kind = "csv", output = outc, columns = cols })
-    assert(cli_cohort.run { ruleset = rs, input = input, kind = "csv", output = outl, columns = cols, engine = "lua" })
-    return slurp(outc), slurp(outl)
+    local rows = { cols }
+    local function ids(list) local t = {} for i, x in ipairs(list) do t[i] = x.id end return table.concat(t, ";") end
+    local function field(s) if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end return s end
+    for r in assert(require("calcinosis.cohort").rows(rs, input)) do
+      local t = {}
+      for c in cols:gmatch("[^,]+") do
+        local v
+        if c == "id" then v = r.id or ""
+        elseif c == "type" then v = r.type
+        elseif c == "score" then v = r.score == math.floor(r.score) and ("%d"):format(r.score) or ("%.6g"):format(r.score)
+        elseif c == "fired" then v = ids(r.fired)
+        elseif c == "not_evaluable" then v = ids(r.not_evaluable)
+        elseif c == "problems" then v = table.concat(r.problems, "; ")
+        elseif c == "line" then v = tostring(r.line) end
+        t[#t + 1] = field(v)
+      end
+      rows[#rows + 1] = table.concat(t, ",")
+    end
+    return slurp(outc), table.concat(rows, "\n") .. "\n"
   end
 
-  it("gives the rows of the Lua reader and classifier (bench-v1 rules, 3,000 patients)", function()
-    local c, l = both(long_cohort(3000, 5), bench, "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f,problems,line")
+  it("gives the rows of the record-by-record path (bench-v1 rules, 3,000 patients)", function()
+    local c, l = both(long_cohort(3000, 5), bench, "id,type,score,fired,not_evaluable,problems,line")
     assert.equal(3001, #lines(c))
     assert.equal(l, c)
   end)
@@ -511,7 +535,7 @@ describe("NDJSON in the C pipeline", function()
     opts = opts or {}
     local out = tmp()
     local stats, err = cli_cohort.run { ruleset = opts.ruleset or bench, input = tmp(text), kind = "ndjson",
-      output = out, columns = opts.columns or ND_COLS, engine = opts.engine, jobs = opts.jobs, strict = opts.strict }
+      output = out, columns = opts.columns or ND_COLS, jobs = opts.jobs, strict = opts.strict }
     return stats, err, slurp(out)
   end
   -- SMALL as NDJSON records, labs with their units in the values
@@ -544,21 +568,26 @@ describe("NDJSON in the C pipeline", function()
     assert.equal(csv_out, nd_out)
   end)
 
-  it("agrees with the Lua classifier on every example patient, problems included", function()
+  it("agrees with ruleset:classify (a Lua table) on every example patient, problems included", function()
     local classify = require "calcinosis.classify"
     local rs = assert(classify.default())
     local files = dofile("examples/patients/make-results.lua").files()
-    local recs = {}
-    for _, name in ipairs(files) do
+    local recs, want = {}, { "id,type,score,fired,not_evaluable,problems,line" }
+    local function ids(list) local t = {} for i, x in ipairs(list) do t[i] = x.id end return table.concat(t, ";") end
+    local function field(v) if v:find('[,"\r\n]') then return '"' .. v:gsub('"', '""') .. '"' end return v end
+    for i, name in ipairs(files) do
       local t = json.decode(slurp("examples/patients/" .. name))
       recs[#recs + 1] = json.encode(t)
+      local r = rs:classify(t)
+      local problems = {}
+      for k, m in ipairs(r.problems) do problems[k] = m:gsub(" %(record [^)]*%)$", "") end
+      want[#want + 1] = table.concat({ field(tostring(t.id or "")), r.type, ("%d"):format(r.score), ids(r.fired),
+        ids(r.not_evaluable), field(table.concat(problems, "; ")), tostring(i) }, ",")
     end
     assert.is_true(#recs >= 30)
     local text = table.concat(recs, "\n") .. "\n"
-    local cols = "id,type,score,fired,not_evaluable,problems,line"
-    local _, _, c_out = nd_run(text, { ruleset = rs, columns = cols })
-    local _, _, lua_out = nd_run(text, { ruleset = rs, columns = cols, engine = "lua" })
-    assert.equal(lua_out, c_out)
+    local _, _, c_out = nd_run(text, { ruleset = rs, columns = "id,type,score,fired,not_evaluable,problems,line" })
+    assert.equal(table.concat(want, "\n") .. "\n", c_out)
   end)
 
   it("reads escapes, value-and-unit labs, aliases, terms as a string, BOM, CRLF and blank lines", function()
@@ -645,13 +674,14 @@ describe("NDJSON in the C pipeline", function()
 end)
 
 describe("the Lua API for cohorts", function()
-  it("ruleset:classify_stream writes one row per record", function()
-    local rows = {}
-    local records = require("calcinosis.stream").csv(tmp(SMALL))
-    local stats = bench:classify_stream(records, { columns = "id,type", write = function(...) rows[#rows + 1] = table.concat { ... } end })
-    assert.equal(6, stats.records)
-    assert.equal("id,type\n", rows[1])
-    assert.equal("P3,idiopathic\n", rows[4])
+  it("cohort.rows: the records of a file as results, one per record, problems included", function()
+    local got = {}
+    for r in assert(require("calcinosis.cohort").rows(bench, tmp(SMALL))) do got[#got + 1] = r end
+    assert.equal(6, #got)
+    assert.equal("P3", got[3].id)
+    assert.equal("idiopathic", got[3].type)
+    assert.equal(4, got[3].line)
+    for _, r in ipairs(got) do assert.is_table(r.confidence) end
   end)
   it("calcinosis.compare(results_a, results_b): counts, kappa, changes", function()
     local calcinosis = require "calcinosis"

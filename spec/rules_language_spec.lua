@@ -386,7 +386,7 @@ describe("rule language", function()
       assert.matches("unknown param 'limm' (did you mean 'lim'?)", e, 1, true)
       v, e = base:variant { drop = { "b.yung" } }
       assert.is_nil(v)
-      assert.matches("cannot drop unknown rule 'b.yung' (did you mean 'b.young'?)", e, 1, true)
+      assert.matches("cannot drop unknown rule or declaration 'b.yung' (did you mean 'b.young'?)", e, 1, true)
     end)
     it("makes variants in a ruleset file, from an included ruleset", function()
       local rs = assert(rules.load("examples/variant_strict.lua"))

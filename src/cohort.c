@@ -4,6 +4,7 @@
  * rows written (output.h) in input order.
  */
 #include "cohort.h"
+#include "engine.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -55,6 +56,12 @@ typedef struct {
   size_t nvs;                /* slots the program reads */
   char *previd;              /* the previous record's id */
   size_t previd_len, previd_cap;
+  /* the result declarations, when a column needs them */
+  int need_result;
+  cal_vm_batch *pbatch, *cbatch; /* result and confidence programs */
+  cal_result *results;       /* per record of the batch */
+  int *twin;                 /* per result slot: the decision slot with the same value, or -1 */
+  double unknown_terms[CAL_VM_BATCH]; /* per record of the batch */
 } run_t;
 
 static void run_free(run_t *R) {
@@ -67,6 +74,10 @@ static void run_free(run_t *R) {
   free(R->ar.buf);
   free((void *)R->direct);
   free(R->previd);
+  cal_vm_batch_free(R->pbatch);
+  cal_vm_batch_free(R->cbatch);
+  free(R->results);
+  free(R->twin);
 }
 
 /* Allocates what the run needs. Returns 0 when out of memory. */
@@ -92,6 +103,25 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
     if (s->kind == CAL_SLOT_VALUE && s->analyte >= 0 && s->analyte < CAL_REC_MAX_ANALYTES)
       R->direct[i] = &R->rec.v[s->analyte];
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
+  }
+  R->need_result = R->olay.need_result && plan->result.post && plan->result.conf;
+  if (R->need_result) {
+    const cal_program *post = plan->result.post;
+    size_t k, j;
+    R->pbatch = cal_vm_batch_new(post);
+    R->cbatch = cal_vm_batch_new(plan->result.conf);
+    R->results = malloc(R->batch->cap * sizeof *R->results);
+    R->twin = malloc((post->nvars ? post->nvars : 1) * sizeof *R->twin);
+    if (!R->pbatch || !R->cbatch || !R->results || !R->twin || R->pbatch->tw != R->batch->tw) return 0;
+    for (k = 0; k < post->nvars; k++) {
+      R->twin[k] = -1;
+      if (k >= plan->npost_slots || CAL_SLOT_IS_DECISION(plan->post_slots[k].kind)) continue;
+      for (j = 0; j < R->nvs; j++)
+        if (plan->slots[j].kind == plan->post_slots[k].kind && plan->slots[j].analyte == plan->post_slots[k].analyte) {
+          R->twin[k] = (int)j;
+          break;
+        }
+    }
   }
   return 1;
 }
@@ -121,6 +151,14 @@ static void put_inputs(run_t *R, size_t nb) {
   for (k = 0; k < R->nvs; k++)
     b->vars[k * cap + nb] = R->direct[k] ? *R->direct[k] : cal_record_slot(&R->ctx, &plan->slots[k], &R->rec);
   for (; k < plan->prog->nvars; k++) b->vars[k * cap + nb] = NAN;
+  if (R->need_result) { /* the result programs' record slots that the decision program has not */
+    cal_vm_batch *p = R->pbatch;
+    size_t np = plan->npost_slots < plan->result.post->nvars ? plan->npost_slots : plan->result.post->nvars;
+    for (k = 0; k < np; k++)
+      if (R->twin[k] < 0 && !CAL_SLOT_IS_DECISION(plan->post_slots[k].kind))
+        p->vars[k * cap + nb] = cal_record_slot(&R->ctx, &plan->post_slots[k], &R->rec);
+    memcpy(p->terms + nb * p->tw, b->terms + nb * b->tw, b->tw * sizeof(uint64_t));
+  }
 }
 
 /* The record's row, waiting for its classification. Returns 0 when out of memory. */
@@ -140,6 +178,8 @@ static int put_row(run_t *R, size_t nb, long long line) {
   row->sex = (signed char)r->sex;
   row->ckd = (signed char)r->ckd;
   row->val = v;
+  row->res = NULL;
+  R->unknown_terms[nb] = (double)r->unknown_terms;
   for (k = 0; k < plan->ncolumns; k++) {
     const cal_column *c = &plan->columns[k];
     if (c->kind == CAL_COL_VALUE) v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES ? r->v[c->index] : NAN;
@@ -161,9 +201,75 @@ static void read_record(run_t *R, const cal_source *in, const cal_field *f, size
   }
   cal_record_read(&R->ctx, &R->lay, f, nf, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw, &R->pb,
                   &R->memo);
+  cal_engine_species_terms(R->plan, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw);
   check_id(R);
   cal_record_derive(&R->ctx, &R->needs, &R->rec);
   put_inputs(R, nb);
+}
+
+/* The decision of row i of the batch, as result.h reads it. */
+static cal_decision decision_of(const run_t *R, size_t i) {
+  const cal_vm_batch *b = R->batch;
+  cal_decision d;
+  d.main = R->plan->prog;
+  d.type = b->type[i];
+  d.best = b->best[i];
+  d.score = b->score + i;
+  d.sstride = b->cap;
+  d.rule = b->value + i;
+  d.stride = b->cap;
+  d.unknown_terms = R->unknown_terms[i];
+  return d;
+}
+
+/* The result declarations of the first n rows of the batch: the slots that
+ * read the decision, the result program, the confidence program (which
+ * reads the same slots, and the counts of alternatives and alerts). */
+static void run_results(run_t *R, size_t n) {
+  const cal_cohort *plan = R->plan;
+  const cal_program *post = plan->result.post;
+  cal_vm_batch *b = R->batch, *p = R->pbatch, *c = R->cbatch;
+  size_t k, i, cap = b->cap;
+  size_t np = plan->npost_slots < post->nvars ? plan->npost_slots : post->nvars;
+  double *cvars = c->vars;
+  uint64_t *cterms = c->terms;
+  for (k = 0; k < post->nvars; k++) {
+    double *col = p->vars + k * cap;
+    const cal_slot_src *s = k < np ? &plan->post_slots[k] : NULL;
+    if (R->twin[k] >= 0) memcpy(col, b->vars + (size_t)R->twin[k] * cap, cap * sizeof(double));
+    else if (!s) for (i = 0; i < cap; i++) col[i] = NAN;
+    else if (s->kind == CAL_SLOT_LET)
+      for (i = 0; i < cap; i++) col[i] = s->analyte >= 0 && s->analyte < plan->prog->nlets ? b->lets[(size_t)s->analyte * cap + i] : NAN;
+    else if (s->kind == CAL_SLOT_ALT_COUNT || s->kind == CAL_SLOT_ALERT_COUNT)
+      for (i = 0; i < cap; i++) col[i] = NAN;
+    else if (CAL_SLOT_IS_DECISION(s->kind))
+      for (i = 0; i < n; i++) {
+        cal_decision d = decision_of(R, i);
+        col[i] = cal_result_decision_value(&d, s->kind, s->analyte);
+      }
+  }
+  cal_vm_run_batch(post, p, n);
+  for (i = 0; i < n; i++) {
+    cal_decision d = decision_of(R, i);
+    cal_result_build(&plan->result, &d, p->value + i, cap, &R->results[i]);
+  }
+  for (k = 0; k < np; k++) {
+    int kind = plan->post_slots[k].kind;
+    if (kind != CAL_SLOT_ALT_COUNT && kind != CAL_SLOT_ALERT_COUNT) continue;
+    for (i = 0; i < n; i++)
+      p->vars[k * cap + i] = (double)(kind == CAL_SLOT_ALT_COUNT ? R->results[i].nalt : R->results[i].nalert);
+  }
+  /* the confidence program has the same slots: it reads the same columns */
+  c->vars = p->vars;
+  c->terms = p->terms;
+  cal_vm_run_batch(plan->result.conf, c, n);
+  c->vars = cvars;
+  c->terms = cterms;
+  for (i = 0; i < n; i++) {
+    cal_decision d = decision_of(R, i);
+    cal_result_confidence(&plan->result, &d, c->value + i, cap, &R->results[i]);
+    R->rows[i].res = &R->results[i];
+  }
 }
 
 /* Classifies the rows waiting in the batch and writes them in order. */
@@ -171,6 +277,7 @@ static void flush_batch(run_t *R, size_t n, cal_cohort_stats *st) {
   size_t i;
   cal_vm_batch *b = R->batch;
   cal_vm_run_batch(R->plan->prog, b, n);
+  if (R->need_result) run_results(R, n);
   for (i = 0; i < n; i++) {
     int t = b->type[i];
     cal_out_write_row(&R->out, R->plan, &R->olay, &R->rows[i], R->ar.buf, b, i);

@@ -32,18 +32,33 @@
 #include "cal.h"
 #include "jobs.h"
 #include "record.h"
+#include "result.h"
 #include "source.h"
 #include "termmap.h"
 #include "vm.h"
 
 CAL_HIDDEN_BEGIN
 
-/* Output columns. */
-enum {
-  CAL_COL_ID = 0, CAL_COL_TYPE, CAL_COL_SCORE, CAL_COL_FIRED, CAL_COL_NOT_EVALUABLE,
-  CAL_COL_PROBLEMS, CAL_COL_VALUE, CAL_COL_LET, CAL_COL_AGE, CAL_COL_SEX,
-  CAL_COL_CKD, CAL_COL_LINE
-};
+/* Output columns: X(NAME, "lua name"), the one list (exported at luaopen
+ * as core.COL). ORDER COL. */
+#define CAL_COL_KINDS(X)                                                          \
+  X(ID, "id") X(TYPE, "type") X(SCORE, "score") X(FIRED, "fired")                 \
+  X(NOT_EVALUABLE, "not_evaluable") X(PROBLEMS, "problems")                      \
+  X(VALUE, "value")                /* a lab or derived value (index: analyte) */  \
+  X(LET, "let")                    /* a let of the ruleset (index: let) */         \
+  X(AGE, "age") X(SEX, "sex") X(CKD, "ckd_stage") X(LINE, "line")                 \
+  X(CONFIDENCE, "confidence")      /* level: none, low, moderate, high */          \
+  X(CONFIDENCE_VALUE, "confidence_value")                                         \
+  X(ALTERNATIVES, "alternatives")  /* labels */                                    \
+  X(ALERTS, "alerts")              /* alert ids */                                 \
+  X(MISSING, "missing")            /* ask ids, most useful first */
+
+#define CAL_COL_ENUM_(name, str) CAL_COL_##name,
+enum { CAL_COL_KINDS(CAL_COL_ENUM_) CAL_COL_KIND_COUNT_ };
+#undef CAL_COL_ENUM_
+
+/* Columns that need the result declarations (result.h). */
+#define CAL_COL_NEEDS_RESULT(kind) ((kind) >= CAL_COL_CONFIDENCE)
 
 typedef struct {
   int kind;       /* CAL_COL_* */
@@ -64,6 +79,14 @@ typedef struct cal_cohort {
   const cal_range *critical;
   int ca_variant;              /* cal_ca_variant */
   int kdigo_round;
+  const uint64_t *species_clear; /* 3 x prog->term_words words: the term bits a
+                                    human, dog or cat record does not use (NULL: none) */
+  /* the result declarations (result.post NULL: none) */
+  cal_result_spec result;
+  size_t npost_slots;
+  const cal_slot_src *post_slots; /* the slots of result.post and result.conf */
+  const char *const *alert_ids;   /* result.nalert */
+  const char *const *ask_ids;     /* result.nask */
   /* output */
   size_t nrules;
   const char *const *rule_ids;     /* nrules */

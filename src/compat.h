@@ -15,6 +15,7 @@
 #if LUA_VERSION_NUM == 503
 /* 5.3 has one user value per userdata and no nuvalue argument. */
 #define lua_newuserdatauv(L, sz, nuv) lua_newuserdata((L), (sz))
+#define lua_setiuservalue(L, idx, n) lua_setuservalue((L), (idx))
 #endif
 
 #endif

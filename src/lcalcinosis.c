@@ -1,7 +1,10 @@
 /*
- * lcalcinosis.c - the one binding file: exposes the pure C core as the Lua
- * module `calcinosis.core`. Everything else in src/ is plain C99 that never
- * sees a Lua header.
+ * lcalcinosis.c - the binding of the pure C core as the Lua module
+ * `calcinosis.core`: units, analytes, derived values, the rule VM, the CSV
+ * reader for Lua, the checks shared by the binding files (lcal.h) and the
+ * constants exported from C. The engine (plans) is bound in lcal_engine.c.
+ * Only the lcal*.c files see Lua headers; everything else in src/ is plain
+ * C99.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -11,11 +14,14 @@
 #include "analytes.h"
 #include "cohort.h"
 #include "compat.h"
+#include "lcal.h"
+#include "slots.h"
+#include "termmap.h"
 #include "csv.h"
 #include "derived.h"
 #include "units.h"
 
-/* ==== rules VM binding (owned by the rule-language work) ==== */
+/* ==== the rule VM ==== */
 #include <stdio.h>
 
 #include "vm.h"
@@ -35,6 +41,87 @@ static vm_box *vm_check(lua_State *L) {
   vm_box *b = (vm_box *)luaL_checkudata(L, 1, VM_MT);
   if (!b->p) luaL_error(L, "program has been freed");
   return b;
+}
+
+/* ==== checks shared by the binding files (lcal.h) ==== */
+
+void lcal_check_keys(lua_State *L, int t, const char *const *allowed, const char *what) {
+  t = lua_absindex(L, t);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    const char *k;
+    int i, ok = 0, best = -1;
+    size_t bestd = (size_t)-1;
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: keys must be strings", what);
+    k = lua_tostring(L, -1);
+    for (i = 0; allowed[i]; i++) {
+      size_t a = strlen(k), b = strlen(allowed[i]), d = 0, j;
+      if (strcmp(k, allowed[i]) == 0) { ok = 1; break; }
+      /* a rough closeness for the suggestion: length difference plus
+       * mismatched positions */
+      for (j = 0; j < a && j < b; j++) d += k[j] != allowed[i][j];
+      d += a > b ? a - b : b - a;
+      if (d < bestd) { bestd = d; best = i; }
+    }
+    if (!ok) {
+      if (best >= 0 && bestd <= 3)
+        luaL_error(L, "%s: unknown key '%s' (did you mean '%s'?)", what, k, allowed[best]);
+      luaL_error(L, "%s: unknown key '%s'", what, k);
+    }
+  }
+}
+
+int lcal_field_int(lua_State *L, int t, const char *k, int dflt) {
+  int v = dflt, isnum;
+  lua_Integer x;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    x = lua_tointegerx(L, -1, &isnum);
+    if (!isnum) luaL_error(L, "field '%s' must be an integer", k);
+    if (x < -2147483647 || x > 2147483647) luaL_error(L, "field '%s' is out of range", k);
+    v = (int)x;
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+double lcal_field_num(lua_State *L, int t, const char *k) {
+  double v = NAN;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "field '%s' must be a number", k);
+    v = (double)lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* The string stays valid while the table holds it. */
+const char *lcal_field_str(lua_State *L, int t, const char *k) {
+  const char *s = NULL;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "field '%s' must be a string", k);
+    s = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+int lcal_field_bool(lua_State *L, int t, const char *k, int dflt) {
+  int v = dflt;
+  lua_getfield(L, t, k);
+  if (!lua_isnil(L, -1)) v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+const cal_program *lcal_check_program(lua_State *L, int i, const char *what) {
+  vm_box *b = (vm_box *)luaL_testudata(L, i, VM_MT);
+  if (!b) luaL_error(L, "%s must be a program (calcinosis.program)", what);
+  if (!b->p) luaL_error(L, "%s has been freed", what);
+  return b->p;
 }
 
 /* core.vm_load(bytes) -> program | nil, message */
@@ -120,6 +207,27 @@ static int vm_hash(lua_State *L) {
   vm_box *b = vm_check(L);
   char buf[17];
   snprintf(buf, sizeof buf, "%016llx", (unsigned long long)b->p->hash);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+/* core.term_key(text) -> the key the term map and the record logic use
+ * (termmap.h cal_key_normalize), "" when empty or too long */
+static int l_term_key(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char out[CAL_KEY_MAX];
+  size_t k = cal_key_normalize(s, n, out);
+  lua_pushlstring(L, out, k);
+  return 1;
+}
+
+/* core.hash(bytes) -> 16 hex digits (FNV-1a 64, as program:hash()) */
+static int l_hash(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", (unsigned long long)cal_fnv1a64(CAL_FNV_OFFSET, s, n));
   lua_pushstring(L, buf);
   return 1;
 }
@@ -450,290 +558,6 @@ static int l_kdigo(lua_State *L) {
   return 2;
 }
 
-/* ---- cohorts ---- */
-
-/* Allocates n zeroed items as a userdata kept on the stack (freed by GC). */
-static void *stack_alloc(lua_State *L, size_t n, size_t size) {
-  void *p = lua_newuserdatauv(L, n ? n * size : 1, 0);
-  memset(p, 0, n ? n * size : 1);
-  return p;
-}
-
-static int field_int(lua_State *L, int t, const char *k, int dflt) {
-  int v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? dflt : (int)luaL_checkinteger(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-static double field_num(lua_State *L, int t, const char *k) {
-  double v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? NAN : (double)luaL_checknumber(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-static const char *field_str(lua_State *L, int t, const char *k) {
-  const char *v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-  lua_pop(L, 1); /* the string stays alive in the spec table */
-  return v;
-}
-
-static const char **string_list(lua_State *L, int spec, const char *k, size_t *n) {
-  const char **out;
-  size_t i;
-  lua_getfield(L, spec, k);
-  luaL_checktype(L, -1, LUA_TTABLE);
-  *n = (size_t)lua_rawlen(L, -1);
-  out = (const char **)stack_alloc(L, *n, sizeof *out);
-  lua_insert(L, -2); /* keep the allocation below the list */
-  for (i = 0; i < *n; i++) {
-    lua_rawgeti(L, -1, (lua_Integer)i + 1);
-    out[i] = luaL_checkstring(L, -1);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  return out; /* its userdata stays on the stack */
-}
-
-static cal_range *range_list(lua_State *L, int spec, const char *k, size_t *n) {
-  cal_range *out;
-  size_t i;
-  lua_getfield(L, spec, k);
-  if (lua_isnil(L, -1)) { lua_pop(L, 1); *n = 0; return (cal_range *)stack_alloc(L, 0, sizeof *out); }
-  luaL_checktype(L, -1, LUA_TTABLE);
-  *n = (size_t)lua_rawlen(L, -1);
-  out = (cal_range *)stack_alloc(L, *n, sizeof *out);
-  lua_insert(L, -2);
-  for (i = 0; i < *n; i++) {
-    int e;
-    lua_rawgeti(L, -1, (lua_Integer)i + 1);
-    e = lua_gettop(L);
-    luaL_checktype(L, e, LUA_TTABLE);
-    out[i].analyte = field_int(L, e, "analyte", -1);
-    out[i].species = field_int(L, e, "species", 0);
-    out[i].sex = field_int(L, e, "sex", 0);
-    out[i].age_min = field_num(L, e, "age_min");
-    out[i].age_max = field_num(L, e, "age_max");
-    out[i].low = field_num(L, e, "low");
-    out[i].high = field_num(L, e, "high");
-    lua_getfield(L, e, "inclusive");
-    out[i].inclusive = lua_toboolean(L, -1);
-    lua_pop(L, 2);
-  }
-  lua_pop(L, 1);
-  return out;
-}
-
-/* Builds a term map from { key = { bit, ... }, ... }; NULL when absent. */
-static cal_termmap *term_map(lua_State *L, int spec, const char *k, int *oom) {
-  cal_termmap *m;
-  lua_getfield(L, spec, k);
-  if (lua_isnil(L, -1)) { lua_pop(L, 1); return NULL; }
-  luaL_checktype(L, -1, LUA_TTABLE);
-  m = cal_termmap_new();
-  if (!m) { *oom = 1; lua_pop(L, 1); return NULL; }
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    int bits[64];
-    size_t nb = 0, kl;
-    const char *key;
-    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
-      size_t i, n = (size_t)lua_rawlen(L, -1);
-      key = lua_tolstring(L, -2, &kl);
-      for (i = 0; i < n && nb < 64; i++) {
-        lua_rawgeti(L, -1, (lua_Integer)i + 1);
-        bits[nb++] = (int)lua_tointeger(L, -1);
-        lua_pop(L, 1);
-      }
-      if (!cal_termmap_add(m, key, kl, bits, nb) && kl > 0 && kl < 90) *oom = 1;
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  return m;
-}
-
-typedef struct {
-  lua_State *L;
-  int fn;
-  FILE *in;
-} progress_ctx;
-
-static int cohort_progress(void *ctx, long long records) {
-  progress_ctx *pc = (progress_ctx *)ctx;
-  int stop = 0;
-  lua_pushvalue(pc->L, pc->fn);
-  lua_pushinteger(pc->L, (lua_Integer)records);
-  lua_pushinteger(pc->L, pc->in ? (lua_Integer)ftell(pc->in) : -1);
-  if (lua_pcall(pc->L, 2, 1, 0) != LUA_OK) stop = 1;
-  else stop = lua_toboolean(pc->L, -1);
-  lua_pop(pc->L, 1);
-  return stop;
-}
-
-/* core.cohort_run(spec) -> stats | nil, message. See lua/calcinosis/cohort.lua. */
-static int l_cohort_run(lua_State *L) {
-  cal_cohort plan;
-  cal_cohort_stats *st;
-  cal_slot_src *slots;
-  cal_column *cols;
-  vm_box *box;
-  size_t i, n;
-  const char *in_path, *out_path, *delim;
-  FILE *in = NULL, *out = NULL;
-  char err[512];
-  int rc, oom = 0, spec = 1, jobs;
-  long long every;
-  progress_ctx pc;
-  luaL_checktype(L, spec, LUA_TTABLE);
-  memset(&plan, 0, sizeof plan);
-  lua_getfield(L, spec, "program");
-  box = (vm_box *)luaL_checkudata(L, -1, VM_MT);
-  if (!box->p) return luaL_error(L, "program has been freed");
-  plan.prog = box->p;
-  lua_pop(L, 1);
-
-  lua_getfield(L, spec, "slots");
-  luaL_checktype(L, -1, LUA_TTABLE);
-  n = (size_t)lua_rawlen(L, -1);
-  slots = (cal_slot_src *)stack_alloc(L, n, sizeof *slots);
-  lua_insert(L, -2);
-  for (i = 0; i < n; i++) {
-    int e;
-    lua_rawgeti(L, -1, (lua_Integer)i + 1);
-    e = lua_gettop(L);
-    luaL_checktype(L, e, LUA_TTABLE);
-    slots[i].kind = field_int(L, e, "kind", CAL_SLOT_NONE);
-    slots[i].analyte = field_int(L, e, "analyte", -1);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  plan.nslots = n;
-  plan.slots = slots;
-
-  lua_getfield(L, spec, "columns");
-  luaL_checktype(L, -1, LUA_TTABLE);
-  n = (size_t)lua_rawlen(L, -1);
-  cols = (cal_column *)stack_alloc(L, n, sizeof *cols);
-  lua_insert(L, -2);
-  for (i = 0; i < n; i++) {
-    int e;
-    lua_rawgeti(L, -1, (lua_Integer)i + 1);
-    e = lua_gettop(L);
-    luaL_checktype(L, e, LUA_TTABLE);
-    cols[i].kind = field_int(L, e, "kind", CAL_COL_ID);
-    cols[i].index = field_int(L, e, "index", 0);
-    cols[i].decimals = field_int(L, e, "decimals", -1);
-    cols[i].name = field_str(L, e, "name");
-    if (!cols[i].name) return luaL_error(L, "cohort_run: column %d has no name", (int)i + 1);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  plan.ncolumns = n;
-  plan.columns = cols;
-
-  plan.rule_ids = string_list(L, spec, "rule_ids", &plan.nrules);
-  plan.type_names = string_list(L, spec, "type_names", &n);
-  if (n < plan.prog->nsubtypes) return luaL_error(L, "cohort_run: type_names too short");
-  plan.indeterminate = field_str(L, spec, "indeterminate");
-  if (!plan.indeterminate) plan.indeterminate = "indeterminate";
-  plan.ranges = range_list(L, spec, "ranges", &plan.nranges);
-  plan.critical = range_list(L, spec, "critical", &plan.ncritical);
-  plan.ca_variant = field_int(L, spec, "ca_variant", 0);
-  lua_getfield(L, spec, "kdigo_round"); plan.kdigo_round = lua_toboolean(L, -1); lua_pop(L, 1);
-  lua_getfield(L, spec, "ndjson"); plan.ndjson = lua_toboolean(L, -1); lua_pop(L, 1);
-  lua_getfield(L, spec, "header"); plan.header = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1); lua_pop(L, 1);
-  lua_getfield(L, spec, "strict"); plan.strict = lua_toboolean(L, -1); lua_pop(L, 1);
-  delim = field_str(L, spec, "delimiter");
-  plan.delim = delim && delim[0] ? delim[0] : ',';
-  in_path = field_str(L, spec, "input");
-  {
-    const char *fmt = field_str(L, spec, "input_format");
-    plan.input_ndjson = fmt && strcmp(fmt, "ndjson") == 0;
-    plan.input_long = fmt && strcmp(fmt, "long") == 0;
-  }
-  out_path = field_str(L, spec, "output");
-  every = (long long)field_int(L, spec, "every", 0);
-  jobs = field_int(L, spec, "jobs", 1);
-  lua_getfield(L, spec, "progress");
-  pc.L = L;
-  pc.fn = lua_gettop(L);
-  pc.in = NULL;
-  if (lua_isnil(L, -1)) every = 0;
-  else luaL_checktype(L, -1, LUA_TFUNCTION);
-
-  st = (cal_cohort_stats *)stack_alloc(L, 1, sizeof *st);
-  /* from here on nothing raises until everything is freed */
-  plan.findings = term_map(L, spec, "findings", &oom);
-  plan.sites = term_map(L, spec, "sites", &oom);
-  if (oom) {
-    cal_termmap_free(plan.findings);
-    cal_termmap_free(plan.sites);
-    return push_fail(L, "out of memory");
-  }
-  {
-    int parallel = jobs > 1 && in_path && strcmp(in_path, "-") != 0;
-    const char *open_error = NULL, *bad_path = NULL;
-    if (!parallel && in_path && strcmp(in_path, "-") != 0) {
-      in = fopen(in_path, "rb");
-      if (!in) { open_error = "%s: cannot open for reading"; bad_path = in_path; }
-    }
-    if (!open_error && out_path && strcmp(out_path, "-") != 0) {
-      out = fopen(out_path, "wb");
-      if (!out) { open_error = "%s: cannot open for writing"; bad_path = out_path; }
-    }
-    if (open_error) {
-      if (in) fclose(in);
-      cal_termmap_free(plan.findings);
-      cal_termmap_free(plan.sites);
-      lua_pushnil(L);
-      lua_pushfstring(L, open_error, bad_path);
-      return 2;
-    }
-    fflush(stdout);
-    if (parallel) {
-      rc = cal_cohort_run_jobs(&plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
-    } else {
-      cal_reader rd;
-      pc.in = in;
-      if (!cal_reader_open(&rd, &plan, in ? in : stdin, NULL, NULL)) {
-        rc = -1;
-        if (plan.input_ndjson || plan.input_long) snprintf(err, sizeof err, "out of memory");
-        else snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", plan.delim);
-      } else {
-        rc = cal_cohort_run(&plan, &rd.src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
-                            every, err, sizeof err);
-        cal_reader_close(&rd);
-      }
-      if (in) fclose(in);
-    }
-    if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }
-    else fflush(stdout);
-    cal_termmap_free(plan.findings);
-    cal_termmap_free(plan.sites);
-    if (rc != 0) return push_fail(L, err);
-  }
-  lua_createtable(L, 0, 8);
-  lua_pushinteger(L, (lua_Integer)st->records); lua_setfield(L, -2, "records");
-  lua_pushinteger(L, (lua_Integer)st->with_problems); lua_setfield(L, -2, "with_problems");
-  lua_createtable(L, plan.prog->nsubtypes + 1, 0);
-  for (i = 0; i <= plan.prog->nsubtypes; i++) {
-    lua_pushinteger(L, (lua_Integer)st->counts[i < plan.prog->nsubtypes ? i : CAL_VM_MAX_SUBTYPES]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  lua_setfield(L, -2, "counts");
-  lua_pushboolean(L, st->stopped); lua_setfield(L, -2, "stopped");
-  lua_pushinteger(L, (lua_Integer)st->stop_line); lua_setfield(L, -2, "stop_line");
-  lua_pushstring(L, st->stop_message); lua_setfield(L, -2, "stop_message");
-  lua_pushstring(L, st->warnings); lua_setfield(L, -2, "warnings");
-  return 1;
-}
-
 /* core.analyte_index(name) -> 0-based index in the core's analyte table | nil */
 static int l_analyte_index(lua_State *L) {
   size_t n, i;
@@ -913,13 +737,63 @@ static const luaL_Reg core_funcs[] = {
   {"egfr_ckd_epi_2009", l_egfr_ckd_epi_2009},
   {"egfr_mdrd", l_egfr_mdrd},
   {"kdigo", l_kdigo},
-  {"cohort_run", l_cohort_run},
   {"vm_run_batch", l_vm_run_batch},
   {"csv_open", l_csv_open},
   {"isatty", l_isatty},
   {"analyte_index", l_analyte_index},
+  {"hash", l_hash},
+  {"term_key", l_term_key},
   {NULL, NULL}
 };
+
+/* The C lists the Lua side reads, defined once (slots.h, cohort.h, vm.h,
+ * derived.h, record.h). */
+#define CAL_PUSH_NAME_(name, str) lua_pushinteger(L, k++); lua_setfield(L, -2, str);
+static void export_constants(lua_State *L) {
+  int k;
+  unsigned i;
+  lua_newtable(L);
+  k = 0;
+  CAL_SLOT_KINDS(CAL_PUSH_NAME_)
+  lua_setfield(L, -2, "SLOT");
+  lua_newtable(L);
+  k = 0;
+  CAL_COL_KINDS(CAL_PUSH_NAME_)
+  lua_setfield(L, -2, "COL");
+  lua_newtable(L);
+  for (i = 0; i < CAL_OP_COUNT_; i++) {
+    lua_pushinteger(L, (lua_Integer)i);
+    lua_setfield(L, -2, cal_vm_opname(i));
+  }
+  lua_setfield(L, -2, "OP");
+  lua_newtable(L);
+  for (i = 0; i < CAL_OP_COUNT_; i++) {
+    lua_createtable(L, 2, 0);
+    lua_pushinteger(L, cal_vm_op_pops(i)); lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, cal_vm_op_pushes(i)); lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, cal_vm_opname(i));
+  }
+  lua_setfield(L, -2, "OP_EFFECT");
+  lua_pushinteger(L, CAL_VM_STACK); lua_setfield(L, -2, "VM_STACK");
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, CAL_CA_COMMON); lua_setfield(L, -2, "common");
+  lua_pushinteger(L, CAL_CA_PAYNE); lua_setfield(L, -2, "payne");
+  lua_pushinteger(L, CAL_CA_SI); lua_setfield(L, -2, "si");
+  lua_setfield(L, -2, "CA_VARIANT");
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, CAL_SPECIES_HUMAN); lua_setfield(L, -2, "human");
+  lua_pushinteger(L, CAL_SPECIES_DOG); lua_setfield(L, -2, "dog");
+  lua_pushinteger(L, CAL_SPECIES_CAT); lua_setfield(L, -2, "cat");
+  lua_setfield(L, -2, "SPECIES");
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, -2); lua_setfield(L, -2, "critical_low");
+  lua_pushinteger(L, -1); lua_setfield(L, -2, "low");
+  lua_pushinteger(L, 0); lua_setfield(L, -2, "normal");
+  lua_pushinteger(L, 1); lua_setfield(L, -2, "high");
+  lua_pushinteger(L, 2); lua_setfield(L, -2, "critical_high");
+  lua_setfield(L, -2, "FLAG");
+}
+#undef CAL_PUSH_NAME_
 
 int luaopen_calcinosis_core(lua_State *L);
 int luaopen_calcinosis_core(lua_State *L) {
@@ -927,5 +801,7 @@ int luaopen_calcinosis_core(lua_State *L) {
   luaL_setfuncs(L, vm_funcs, 0);
   register_vm(L);
   register_csv(L);
+  lcal_open_engine(L);
+  export_constants(L);
   return 1;
 }

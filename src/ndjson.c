@@ -740,3 +740,23 @@ int cal_ndjson_next(cal_ndjson *j, const cal_field **fields, size_t *n) {
   *n = j->nf;
   return 1;
 }
+
+static long read_nothing(void *ctx, char *buf, size_t n) {
+  (void)ctx;
+  (void)buf;
+  (void)n;
+  return 0;
+}
+
+cal_ndjson *cal_ndjson_open_memory(void) { return cal_ndjson_open_read(read_nothing, NULL); }
+
+int cal_ndjson_parse(cal_ndjson *j, const char *text, size_t n, const cal_field **fields, size_t *nf) {
+  clear_fields(j);
+  j->mlen = 0;
+  j->msg[0] = '\0';
+  j->line = 0;
+  if (read_line(j, text, text + n) < 0) return -1;
+  *fields = j->fields;
+  *nf = j->nf;
+  return 1;
+}

@@ -67,6 +67,15 @@ const char *cal_ndjson_problem(const cal_ndjson *j);
 
 void cal_ndjson_close(cal_ndjson *j); /* NULL is fine */
 
+/* A reader of no stream, for cal_ndjson_parse (NULL when out of memory). */
+cal_ndjson *cal_ndjson_open_memory(void);
+
+/* Reads one JSON object from text[0, n) (no line end needed) as
+ * cal_ndjson_next reads a line: the fields of the record schema (valid
+ * until the next call) and cal_ndjson_problem. 1, or -1 when out of
+ * memory. The binding reads a Lua patient table this way. */
+int cal_ndjson_parse(cal_ndjson *j, const char *text, size_t n, const cal_field **fields, size_t *nf);
+
 CAL_HIDDEN_END
 
 #endif

@@ -136,6 +136,69 @@ static const char *type_name(const cal_cohort *plan, int type) {
   return plan->type_names[type];
 }
 
+/* The most bytes a list of some of these names takes, each at most once
+ * (JSON escapes, or CSV quoting, and the separators). */
+static size_t names_bound(const char *const *names, size_t n, const char *extra) {
+  size_t i, k = 4;
+  for (i = 0; i < n; i++) k += 6 * strlen(names[i]) + 3;
+  if (extra) k += 6 * strlen(extra) + 3;
+  return k;
+}
+
+/* A list of names: a JSON list, or in CSV joined with ';' (the field
+ * quoted when a name needs it). */
+static char *w_names(char *w, const char *const *names, size_t n, int json) {
+  size_t i, j;
+  int quote = 0;
+  if (json) {
+    *w++ = '[';
+    for (i = 0; i < n; i++) {
+      if (i > 0) *w++ = ',';
+      w = w_json_string(w, names[i], strlen(names[i]));
+    }
+    *w++ = ']';
+    return w;
+  }
+  for (i = 0; i < n && !quote; i++)
+    for (j = 0; names[i][j]; j++)
+      if (names[i][j] == ',' || names[i][j] == '"' || names[i][j] == '\n' || names[i][j] == '\r') quote = 1;
+  if (quote) *w++ = '"';
+  for (i = 0; i < n; i++) {
+    if (i > 0) *w++ = ';';
+    for (j = 0; names[i][j]; j++) {
+      if (names[i][j] == '"') *w++ = '"';
+      *w++ = names[i][j];
+    }
+  }
+  if (quote) *w++ = '"';
+  return w;
+}
+
+static char *w_result(char *w, const cal_cohort *plan, const cal_column *c, const cal_result *res, int json) {
+  const char *names[CAL_RESULT_MAX];
+  size_t i, n = 0;
+  if (!res) return json ? w_bytes(w, "null", 4) : w;
+  switch (c->kind) {
+  case CAL_COL_CONFIDENCE: {
+    const char *lv = cal_result_level_name(res->level);
+    return json ? w_json_string(w, lv, strlen(lv)) : w_bytes(w, lv, strlen(lv));
+  }
+  case CAL_COL_CONFIDENCE_VALUE: return w_number(w, res->confidence, c->decimals);
+  case CAL_COL_ALTERNATIVES:
+    for (i = 0; i < res->nlabels && n < CAL_RESULT_MAX; i++)
+      names[n++] = type_name(plan, res->labels[i]);
+    break;
+  case CAL_COL_ALERTS:
+    for (i = 0; i < res->nalert; i++) names[n++] = plan->alert_ids[res->alert[i]];
+    break;
+  case CAL_COL_MISSING:
+    for (i = 0; i < res->nask; i++) names[n++] = plan->ask_ids[res->ask[i].decl];
+    break;
+  default: return w;
+  }
+  return w_names(w, names, n, json);
+}
+
 int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
   size_t i, ns = (size_t)plan->prog->nsubtypes, ids = 2, tmax = 0, k;
   int json = plan->ndjson;
@@ -155,6 +218,7 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
   }
   L->fixed = 3; /* { } \n */
   L->nid = L->npb = 0;
+  L->need_result = 0;
   for (i = 0; i < plan->ncolumns; i++) {
     const cal_column *c = &plan->columns[i];
     L->namelen[i] = strlen(c->name);
@@ -166,8 +230,13 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
     case CAL_COL_PROBLEMS: L->npb++; k = 6; break;
     case CAL_COL_SEX: k = 8; break;
     case CAL_COL_CKD: k = 6 * 8 + 2; break; /* labels: at most 8 bytes */
+    case CAL_COL_CONFIDENCE: k = 12; break;
+    case CAL_COL_ALTERNATIVES: k = names_bound(plan->type_names, ns, plan->indeterminate); break;
+    case CAL_COL_ALERTS: k = names_bound(plan->alert_ids, plan->result.nalert, NULL); break;
+    case CAL_COL_MISSING: k = names_bound(plan->ask_ids, plan->result.nask, NULL); break;
     default: k = NUM_MAX; break;
     }
+    if (CAL_COL_NEEDS_RESULT(c->kind)) L->need_result = 1;
     L->fixed += k;
   }
   return 1;
@@ -290,6 +359,10 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout 
       break;
     }
     case CAL_COL_LINE: v = (double)rw->line; numeric = 1; break;
+    case CAL_COL_CONFIDENCE: case CAL_COL_CONFIDENCE_VALUE: case CAL_COL_ALTERNATIVES:
+    case CAL_COL_ALERTS: case CAL_COL_MISSING:
+      w = w_result(w, plan, c, rw->res, json);
+      break;
     default: break;
     }
     if (numeric) {

@@ -40,6 +40,7 @@ typedef struct {
   size_t nids;      /* rules the output names */
   size_t fixed;     /* the most bytes of a row but for its ids and problems */
   size_t nid, npb;  /* columns with the id, with the problems */
+  int need_result;  /* a column needs the result declarations */
   size_t *mem;
 } cal_out_layout;
 
@@ -62,6 +63,7 @@ typedef struct {
   size_t id_off, id_len, pb_off, pb_len; /* in the arena */
   int pb_count;
   long long line;
+  const cal_result *res; /* alternatives, alerts, asks, confidence (NULL: not computed) */
 } cal_out_row;
 
 /* Writes the CSV header line (when the plan wants one; never in NDJSON). */

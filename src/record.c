@@ -321,8 +321,8 @@ static void implausible(const cal_record_col *c, const char *p, size_t n, double
   if (!stated && cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0)) stated = &canon_u;
   if (stated) likely = cal_analyte_likely_unit(a, v, stated, &lc);
   if (likely)
-    cal_problems_add(pb, "%s: %.*s is implausible for %s in %s; it looks like %s (= %.4g %s), please check the unit",
-                     c->name, (int)(n > 40 ? 40 : n), p, a->name, ul > 0 ? "the stated unit" : a->unit, likely, lc,
+    cal_problems_add(pb, "%s: %.*s is implausible for %s in %s; it looks like %.6g %s (= %.4g %s), please check the unit",
+                     c->name, (int)(n > 40 ? 40 : n), p, a->name, ul > 0 ? "the stated unit" : a->unit, v, likely, lc,
                      a->unit);
   else
     cal_problems_add(pb, "%s: %.*s is outside the plausible range of %s", c->name, (int)(n > 40 ? 40 : n), p, a->name);
@@ -453,12 +453,17 @@ static void read_height(const cal_record_col *c, const cal_field *cell, cal_reco
 typedef struct {
   const char *colname;
   cal_problems *pb;
+  const cal_termmap *m;
 } term_ctx;
 
-static void unknown_term(void *ctx, const char *key, size_t keylen) {
+static void unknown_term(void *ctx, const char *key, size_t keylen, const char *note) {
   term_ctx *t = (term_ctx *)ctx;
-  if (keylen) cal_problems_add(t->pb, "%s: unknown term '%s'", t->colname, key);
-  else cal_problems_add(t->pb, "%s: term too long", t->colname);
+  char sugg[256];
+  if (!keylen) cal_problems_add(t->pb, "%s: term too long", t->colname);
+  else if (note) cal_problems_add(t->pb, "%s: ambiguous term '%s' (%s)", t->colname, key, note);
+  else if (cal_termmap_suggest(t->m, key, keylen, sugg, sizeof sugg))
+    cal_problems_add(t->pb, "%s: unknown term '%s' (did you mean %s?)", t->colname, key, sugg);
+  else cal_problems_add(t->pb, "%s: unknown term '%s'", t->colname, key);
 }
 
 static void read_terms(const cal_termmap *m, const cal_record_col *c, const cal_field *cell, cal_record *r,
@@ -466,6 +471,7 @@ static void read_terms(const cal_termmap *m, const cal_record_col *c, const cal_
   term_ctx t;
   t.colname = c->name;
   t.pb = pb;
+  t.m = m;
   r->unknown_terms += (int)cal_termmap_read_cell(m, cell->ptr, cell->len, terms, tw, unknown_term, &t);
 }
 
@@ -563,13 +569,23 @@ void cal_record_derive(const cal_record_ctx *ctx, const cal_record_needs *nd, ca
     if (isnan(ca) && nd->ca >= 0) ca = r->v[nd->ca];
     r->v[nd->caxp] = cal_ca_x_p(ca, r->v[nd->phos]);
   }
+  r->egfr_method = (nd->egfr >= 0 && !isnan(r->v[nd->egfr])) ? CAL_EGFR_REPORTED : CAL_EGFR_NONE;
   if (nd->need_egfr && nd->egfr >= 0 && nd->creat >= 0 && r->species == CAL_SPECIES_HUMAN) {
     double e = NAN, scr = r->v[nd->creat];
+    int method = CAL_EGFR_NONE;
     if (!isnan(scr) && !isnan(r->age)) {
-      if (r->age >= 18 && r->sex) e = cal_egfr_ckd_epi_2021(scr, r->age, r->sex == CAL_SEX_F);
-      else if (r->age >= 1 && r->age < 18 && !isnan(r->height)) e = cal_egfr_schwartz(r->height, scr);
+      if (r->age >= 18 && r->sex) {
+        e = cal_egfr_ckd_epi_2021(scr, r->age, r->sex == CAL_SEX_F);
+        method = CAL_EGFR_CKD_EPI_2021;
+      } else if (r->age >= 1 && r->age < 18 && !isnan(r->height)) {
+        e = cal_egfr_schwartz(r->height, scr);
+        method = CAL_EGFR_SCHWARTZ;
+      }
     }
-    if (!isnan(e)) r->v[nd->egfr] = e;
+    if (!isnan(e)) {
+      r->v[nd->egfr] = e;
+      r->egfr_method = method;
+    }
   }
   r->ckd = (nd->need_ckd && nd->egfr >= 0) ? cal_kdigo_stage(r->v[nd->egfr], ctx->kdigo_round) : 0;
 }

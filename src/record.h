@@ -28,6 +28,7 @@
 #include "cal.h"
 #include "csv.h"
 #include "termmap.h"
+#include "slots.h"
 #include "units.h"
 
 CAL_HIDDEN_BEGIN
@@ -50,6 +51,7 @@ static inline const char *cal_record_field_name(size_t i) { /* NULL past the end
 
 enum { CAL_SEX_UNKNOWN = 0, CAL_SEX_F = 1, CAL_SEX_M = 2 };
 enum { CAL_SPECIES_HUMAN = 0, CAL_SPECIES_DOG = 1, CAL_SPECIES_CAT = 2 };
+enum { CAL_EGFR_NONE = 0, CAL_EGFR_REPORTED = 1, CAL_EGFR_CKD_EPI_2021 = 2, CAL_EGFR_SCHWARTZ = 3 };
 enum { CAL_QUAL_NONE = 0, CAL_QUAL_LOW = -1, CAL_QUAL_HIGH = 1, CAL_QUAL_NORMAL = 2 };
 
 /* One record, read. The id points into the fields it was read from. */
@@ -61,6 +63,7 @@ typedef struct {
   int species;       /* CAL_SPECIES_* (a record without species is human) */
   double height;     /* cm; NaN = missing */
   int ckd;           /* KDIGO G stage 1..6, 0 none (cal_record_derive) */
+  int egfr_method;   /* the eGFR's source (cal_record_derive): CAL_EGFR_* */
   const char *id;    /* NULL: no id column */
   size_t idlen;
   int unknown_terms; /* findings and sites terms that were not recognised */
@@ -152,23 +155,11 @@ void cal_unit_memo_init(cal_unit_memo *memo);
 int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
                     cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo);
 
-/* What a VM input slot holds. */
-enum {
-  CAL_SLOT_NONE = 0, /* always missing */
-  CAL_SLOT_VALUE,    /* a lab or derived value (analyte index), canonical unit */
-  CAL_SLOT_AGE,      /* age in years */
-  CAL_SLOT_CKD,      /* KDIGO G stage 1..6 */
-  CAL_SLOT_FEMALE,   /* 1 / 0 / missing */
-  CAL_SLOT_MALE,
-  CAL_SLOT_FLAG,     /* -2 critical low, -1 low, 0 normal, 1 high, 2 critical high */
-  CAL_SLOT_HUMAN,    /* 1 / 0 (a record without species is human) */
-  CAL_SLOT_DOG,
-  CAL_SLOT_CAT
-};
-
+/* What a VM input slot holds: CAL_SLOT_* (slots.h). */
 typedef struct {
   int kind;     /* CAL_SLOT_* */
-  int analyte;  /* analyte index (cal_analyte_at) for VALUE and FLAG */
+  int analyte;  /* analyte index (cal_analyte_at) for VALUE and FLAG; the
+                   let, subtype or -1 for the decision kinds (result.h) */
 } cal_slot_src;
 
 /* Which derived values cal_record_derive computes (only those that are

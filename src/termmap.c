@@ -15,6 +15,7 @@ typedef struct {
   size_t klen;
   size_t bits;  /* offset in bitlist */
   size_t nbits;
+  size_t note;  /* offset in keys of a note (an ambiguous key), 0 = none */
 } term_slot;
 
 struct cal_termmap {
@@ -24,6 +25,8 @@ struct cal_termmap {
   size_t keys_len, keys_cap;
   int *bitlist;
   size_t bits_len, bits_cap;
+  size_t *names;          /* offsets in keys of the names suggestions are made from */
+  size_t nnames, names_cap;
 };
 
 size_t cal_key_normalize(const char *s, size_t n, char *out) {
@@ -70,6 +73,7 @@ void cal_termmap_free(cal_termmap *m) {
   free(m->slots);
   free(m->keys);
   free(m->bitlist);
+  free(m->names);
   free(m);
 }
 
@@ -98,6 +102,116 @@ static int grow(cal_termmap *m) {
   }
   free(old);
   return 1;
+}
+
+/* Stores text in the keys array; its offset, or 0 when out of memory. */
+static size_t store(cal_termmap *m, const char *t, size_t n) {
+  size_t at;
+  while (m->keys_len + n + 1 > m->keys_cap) {
+    char *k = realloc(m->keys, m->keys_cap * 2);
+    if (!k) return 0;
+    m->keys = k;
+    m->keys_cap *= 2;
+  }
+  at = m->keys_len;
+  memcpy(m->keys + at, t, n);
+  m->keys[at + n] = '\0';
+  m->keys_len += n + 1;
+  return at;
+}
+
+int cal_termmap_add_note(cal_termmap *m, const char *key, size_t n, const char *note) {
+  term_slot *s;
+  size_t at;
+  if (!cal_termmap_add(m, key, n, NULL, 0)) return 0;
+  s = find(m, key, n);
+  at = store(m, note, strlen(note));
+  if (!at) return 0;
+  s = find(m, key, n); /* store may move nothing the slots point to, but find again */
+  s->note = at;
+  return 1;
+}
+
+int cal_termmap_add_name(cal_termmap *m, const char *name, size_t n) {
+  size_t at;
+  if (!m || n == 0 || n >= CAL_KEY_MAX) return 0;
+  if (m->nnames == m->names_cap) {
+    size_t c = m->names_cap ? 2 * m->names_cap : 64;
+    size_t *nn = realloc(m->names, c * sizeof *nn);
+    if (!nn) return 0;
+    m->names = nn;
+    m->names_cap = c;
+  }
+  at = store(m, name, n);
+  if (!at) return 0;
+  m->names[m->nnames++] = at;
+  return 1;
+}
+
+/* Optimal-string-alignment distance with an early exit above limit. */
+static size_t osa(const char *a, size_t la, const char *b, size_t lb, size_t limit) {
+  size_t prev2[CAL_KEY_MAX + 1], prev[CAL_KEY_MAX + 1], cur[CAL_KEY_MAX + 1], i, j;
+  if ((la > lb ? la - lb : lb - la) > limit || la > CAL_KEY_MAX || lb > CAL_KEY_MAX) return limit + 1;
+  for (j = 0; j <= lb; j++) prev[j] = j, prev2[j] = j;
+  for (i = 1; i <= la; i++) {
+    size_t rowmin = i;
+    cur[0] = i;
+    for (j = 1; j <= lb; j++) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1, v = prev[j] + 1;
+      if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+      if (prev[j - 1] + cost < v) v = prev[j - 1] + cost;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+        v = prev2[j - 2] + 1;
+      cur[j] = v;
+      if (v < rowmin) rowmin = v;
+    }
+    if (rowmin > limit) return limit + 1;
+    memcpy(prev2, prev, (lb + 1) * sizeof prev[0]);
+    memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+  }
+  return prev[lb];
+}
+
+/* Whole-word containment: "_key_" in "_name_" or the reverse. */
+static int contains_word(const char *name, size_t nl, const char *key, size_t kl) {
+  char a[CAL_KEY_MAX + 2], b[CAL_KEY_MAX + 2];
+  a[0] = b[0] = '_';
+  memcpy(a + 1, name, nl);
+  memcpy(b + 1, key, kl);
+  a[nl + 1] = b[kl + 1] = '_';
+  a[nl + 2] = b[kl + 2] = '\0';
+  return strstr(a, b) != NULL || strstr(b, a) != NULL;
+}
+
+size_t cal_termmap_suggest(const cal_termmap *m, const char *key, size_t n, char *out, size_t cap) {
+  size_t limit = n / 3 < 1 ? 1 : n / 3 > 3 ? 3 : n / 3, i, k, best_n = 0, len = 0;
+  size_t best[3], bestd[3]; /* distance x 2 (containment counts as limit + 0.5) */
+  if (!m || cap == 0) return 0;
+  out[0] = '\0';
+  for (i = 0; i < m->nnames; i++) {
+    const char *name = m->keys + m->names[i];
+    size_t nl = strlen(name), d = osa(key, n, name, nl, limit) * 2;
+    if (d > 2 * limit && n >= 4 && contains_word(name, nl, key, n)) d = 2 * limit + 1;
+    if (d > 2 * limit + 1) continue;
+    /* keep the 3 nearest (ties: the name first in byte order) */
+    for (k = best_n; k > 0; k--) {
+      const char *o = m->keys + m->names[best[k - 1]];
+      if (bestd[k - 1] < d || (bestd[k - 1] == d && strcmp(o, name) <= 0)) break;
+      if (k < 3) { best[k] = best[k - 1]; bestd[k] = bestd[k - 1]; }
+    }
+    if (k < 3) {
+      best[k] = i;
+      bestd[k] = d;
+      if (best_n < 3) best_n++;
+    }
+  }
+  for (k = 0; k < best_n; k++) {
+    const char *name = m->keys + m->names[best[k]];
+    int w = snprintf(out + len, cap - len, "%s'%s'", k == 0 ? "" : k + 1 == best_n ? " or " : ", ", name);
+    if (w < 0 || (size_t)w >= cap - len) break;
+    len += (size_t)w;
+  }
+  return len;
 }
 
 int cal_termmap_add(cal_termmap *m, const char *key, size_t n, const int *bits, size_t nbits) {
@@ -186,7 +300,7 @@ size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, u
     size_t kl = (size_t)(q - p);
     if (kl > 0 && m) { /* fast path: the term as written is already a key */
       const term_slot *s = find(m, p, kl);
-      if (s->key) {
+      if (s->key && !s->note) {
         set_bits(m, s, terms, tw);
         p = q + 1;
         continue;
@@ -197,10 +311,10 @@ size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, u
       size_t nk = cal_key_normalize(p, kl, key);
       if (nk > 0) {
         const term_slot *s = m ? lookup_key(m, key, nk) : NULL;
-        if (s) set_bits(m, s, terms, tw);
+        if (s && !s->note) set_bits(m, s, terms, tw);
         else {
           nunknown++;
-          if (unknown) unknown(ctx, key, nk);
+          if (unknown) unknown(ctx, key, nk, s ? m->keys + s->note : NULL);
         }
       } else {
         const char *t = p;
@@ -208,7 +322,7 @@ size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, u
         cal_trim(&t, &tl);
         if (tl > 0) {
           nunknown++;
-          if (unknown) unknown(ctx, key, 0);
+          if (unknown) unknown(ctx, key, 0, NULL);
         }
       }
     }

@@ -34,9 +34,24 @@ cal_termmap *cal_termmap_new(void); /* NULL when out of memory */
 int cal_termmap_add(cal_termmap *m, const char *key, size_t keylen, const int *bits, size_t nbits);
 void cal_termmap_free(cal_termmap *m); /* NULL is fine */
 
+/* A key that stands for several terms (an ambiguous abbreviation): looking
+ * it up reports the note instead of setting bits. Returns 0 when out of
+ * memory. */
+int cal_termmap_add_note(cal_termmap *m, const char *key, size_t keylen, const char *note);
+
+/* A name (a canonical term) that "did you mean" suggestions are made from. */
+int cal_termmap_add_name(cal_termmap *m, const char *name, size_t n);
+
+/* Up to three names nearest to key (optimal-string-alignment distance
+ * within max(1, min(3, n / 3)), or containing it as a whole word), written
+ * as "'a', 'b' or 'c'" to out (cap bytes, NUL-terminated). Returns the
+ * length written, 0 when no name is near. */
+size_t cal_termmap_suggest(const cal_termmap *m, const char *key, size_t n, char *out, size_t cap);
+
 /* Called for a term of a cell that the map does not know, with its key
- * (keylen 0: the term is too long to be a key). */
-typedef void (*cal_termmap_unknown_fn)(void *ctx, const char *key, size_t keylen);
+ * (keylen 0: the term is too long to be a key) and, for an ambiguous key,
+ * its note (else NULL). */
+typedef void (*cal_termmap_unknown_fn)(void *ctx, const char *key, size_t keylen, const char *note);
 
 /* Sets in terms (tw words) the bits of each term of cell[0..n): terms are
  * separated by ';', '|' or ','; each is looked up as written, then by its

@@ -9,30 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const opnames[CAL_OP_COUNT_] = {
-  "CONST", "VAR", "LET", "COUNT", "ISNUM", "NOT", "NEG", "ABS",
-  "ADD", "SUB", "MUL", "DIV", "POW", "MIN", "MAX",
-  "LT", "LE", "GT", "GE", "EQ", "NE", "AND", "OR", "SEL",
-  "ANDJ", "ORJ", "RET"
-};
-
+#define OP_NAME_(name, pops, pushes) #name,
+#define OP_POPS_(name, pops, pushes) pops,
+#define OP_PUSHES_(name, pops, pushes) pushes,
+static const char *const opnames[CAL_OP_COUNT_] = {CAL_VM_OPS(OP_NAME_)};
 /* pops and pushes of each opcode */
-static const unsigned char op_pops[CAL_OP_COUNT_] = {
-  0, 0, 0, 0, 1, 1, 1, 1,
-  2, 2, 2, 2, 2, 2, 2,
-  2, 2, 2, 2, 2, 2, 2, 2, 3,
-  1, 1, 1
-};
-static const unsigned char op_pushes[CAL_OP_COUNT_] = {
-  1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 0
-};
+static const unsigned char op_pops[CAL_OP_COUNT_] = {CAL_VM_OPS(OP_POPS_)};
+static const unsigned char op_pushes[CAL_OP_COUNT_] = {CAL_VM_OPS(OP_PUSHES_)};
+#undef OP_NAME_
+#undef OP_POPS_
+#undef OP_PUSHES_
 
 const char *cal_vm_opname(unsigned op) {
   return op < CAL_OP_COUNT_ ? opnames[op] : "?";
 }
+
+int cal_vm_op_pops(unsigned op) { return op < CAL_OP_COUNT_ ? op_pops[op] : 0; }
+int cal_vm_op_pushes(unsigned op) { return op < CAL_OP_COUNT_ ? op_pushes[op] : 0; }
 
 uint64_t cal_fnv1a64(uint64_t h, const void *bytes, size_t len) {
   const unsigned char *b = (const unsigned char *)bytes;

@@ -77,38 +77,41 @@
 /* type = CAL_INDETERMINATE when no subtype wins. */
 #define CAL_INDETERMINATE (-1)
 
-/* Opcodes. Stack effect in brackets (pops -> pushes). */
-typedef enum {
-  CAL_OP_CONST = 0, /* arg = const index        [0 -> 1] */
-  CAL_OP_VAR,       /* arg = input slot         [0 -> 1] */
-  CAL_OP_LET,       /* arg = let index          [0 -> 1] */
-  CAL_OP_COUNT,     /* arg = set index: number of terms present in the set [0 -> 1] */
-  CAL_OP_ISNUM,     /* 1 if not NaN else 0      [1 -> 1] */
-  CAL_OP_NOT,       /* Kleene not               [1 -> 1] */
-  CAL_OP_NEG,       /*                          [1 -> 1] */
-  CAL_OP_ABS,       /*                          [1 -> 1] */
-  CAL_OP_ADD,       /*                          [2 -> 1] */
-  CAL_OP_SUB,
-  CAL_OP_MUL,
-  CAL_OP_DIV,
-  CAL_OP_POW,
-  CAL_OP_MIN,       /* NaN if either is NaN */
-  CAL_OP_MAX,
-  CAL_OP_LT,        /* NaN (unknown) if either is NaN, else 0/1 */
-  CAL_OP_LE,
-  CAL_OP_GT,
-  CAL_OP_GE,
-  CAL_OP_EQ,
-  CAL_OP_NE,
-  CAL_OP_AND,       /* Kleene and               [2 -> 1] */
-  CAL_OP_OR,        /* Kleene or                [2 -> 1] */
-  CAL_OP_SEL,       /* c a b -> if c then a else b; unknown c gives a when
-                       a == b, else NaN         [3 -> 1] */
-  CAL_OP_ANDJ,      /* arg = target: if top is false jump (top stays) [1 -> 1] */
-  CAL_OP_ORJ,       /* arg = target: if top is true jump (top stays)  [1 -> 1] */
-  CAL_OP_RET,       /* end of block; depth must be exactly 1 [1 -> 0] */
-  CAL_OP_COUNT_     /* number of opcodes */
-} cal_op;
+/* Opcodes: X(NAME, pops, pushes), the one list (ORDER OP): the enum, the
+ * names, the stack effects the verifier checks, and (exported at luaopen
+ * as core.OP and core.OP_EFFECT) the compiler's opcodes come from it. */
+#define CAL_VM_OPS(X)                                                              \
+  X(CONST, 0, 1) /* arg = const index */                                           \
+  X(VAR, 0, 1)   /* arg = input slot */                                            \
+  X(LET, 0, 1)   /* arg = let index */                                             \
+  X(COUNT, 0, 1) /* arg = set index: number of terms present in the set */         \
+  X(ISNUM, 1, 1) /* 1 if not NaN else 0 */                                         \
+  X(NOT, 1, 1)   /* Kleene not */                                                  \
+  X(NEG, 1, 1)                                                                     \
+  X(ABS, 1, 1)                                                                     \
+  X(ADD, 2, 1)                                                                     \
+  X(SUB, 2, 1)                                                                     \
+  X(MUL, 2, 1)                                                                     \
+  X(DIV, 2, 1)                                                                     \
+  X(POW, 2, 1)                                                                     \
+  X(MIN, 2, 1)   /* NaN if either is NaN */                                        \
+  X(MAX, 2, 1)                                                                     \
+  X(LT, 2, 1)    /* NaN (unknown) if either is NaN, else 0/1 */                    \
+  X(LE, 2, 1)                                                                      \
+  X(GT, 2, 1)                                                                      \
+  X(GE, 2, 1)                                                                      \
+  X(EQ, 2, 1)                                                                      \
+  X(NE, 2, 1)                                                                      \
+  X(AND, 2, 1)   /* Kleene and */                                                  \
+  X(OR, 2, 1)    /* Kleene or */                                                   \
+  X(SEL, 3, 1)   /* c a b -> if c then a else b; unknown c gives a when a == b, else NaN */ \
+  X(ANDJ, 1, 1)  /* arg = target: if top is false jump (top stays) */              \
+  X(ORJ, 1, 1)   /* arg = target: if top is true jump (top stays) */               \
+  X(RET, 1, 0)   /* end of block; depth must be exactly 1 */
+
+#define CAL_OP_ENUM_(name, pops, pushes) CAL_OP_##name,
+typedef enum { CAL_VM_OPS(CAL_OP_ENUM_) CAL_OP_COUNT_ /* number of opcodes */ } cal_op;
+#undef CAL_OP_ENUM_
 
 #define CAL_INSTR(op, arg) ((uint32_t)(op) | ((uint32_t)(arg) << 8))
 #define CAL_INSTR_OP(i) ((i) & 0xffu)
@@ -215,8 +218,11 @@ void cal_vm_batch_free(cal_vm_batch *b);
  * Allocates nothing. */
 void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n);
 
-/* Name of an opcode (for disassembly), or "?". */
+/* Name of an opcode (for disassembly), or "?"; its stack effect (0 for an
+ * unknown opcode). */
 const char *cal_vm_opname(unsigned op);
+int cal_vm_op_pops(unsigned op);
+int cal_vm_op_pushes(unsigned op);
 
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop

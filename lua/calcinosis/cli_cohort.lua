@@ -4,7 +4,6 @@
 local cli = require "calcinosis.cli"
 local core = require "calcinosis.core"
 local cohort = require "calcinosis.cohort"
-local stream = require "calcinosis.stream"
 local json = require "calcinosis.json"
 
 local M = {}
@@ -12,16 +11,9 @@ local M = {}
 local function out(...) io.stdout:write(...) end
 local function err(...) io.stderr:write(...) end
 
-local C_COLUMNS = { id = true, type = true, score = true, fired = true, not_evaluable = true,
-  problems = true, line = true, age = true, sex = true, ckd_stage = true }
-
-local function input_kind(path, forced)
+local function input_kind(path, forced, delim)
   if forced then return forced end
-  if not path or path == "-" then return "csv" end
-  local ext = path:lower():match("%.([%w]+)$")
-  if ext == "ndjson" or ext == "jsonl" then return "ndjson" end
-  if ext == "json" then return "json" end
-  return "csv"
+  return cohort.input_format(path, delim)
 end
 
 local function delimiter_of(d)
@@ -29,15 +21,6 @@ local function delimiter_of(d)
   if d == "tab" or d == "\\t" or d == "\t" then return "\t" end
   if #d == 1 and d ~= '"' then return d end
   return nil
-end
-
-local function is_long_file(path, delim)
-  if not path or path == "-" then return false end
-  local r = core.csv_open(path, delim)
-  if not r then return false end
-  local header = r:next()
-  r:close()
-  return header ~= nil and stream.is_long(header)
 end
 
 --- Loads the ruleset named by --rules (or the default) and applies --param.
@@ -110,58 +93,20 @@ end
 
 --- Runs a classification of a cohort file; returns stats or nil, message.
 -- opts: ruleset, input, kind, output (path or nil), columns (string or list),
--- format, header, strict, delimiter, options (labs options), progress, jobs,
--- engine ("lua": the Lua classifier even where the C pipeline could run)
+-- format, header, strict, delimiter, options (labs options), progress, jobs
 function M.run(opts)
-  local rs = opts.ruleset
+  local size = file_size(opts.input)
+  local o = opts.options or {}
   local kind = opts.kind
-  local delim = opts.delimiter or ","
-  if kind == "csv" and is_long_file(opts.input, delim) then kind = "long" end
-  local cols = opts.columns or cohort.default_columns
-  local list = cols
-  if type(cols) == "string" then
-    list = {}
-    for c in cols:gmatch("[^,]+") do list[#list + 1] = c:match("^%s*(.-)%s*$") end
-  end
-  local c_ok = (kind == "csv" or kind == "ndjson" or kind == "long") and opts.engine ~= "lua"
-  if c_ok then
-    local lets = {}
-    for _, l in ipairs(rs.compiled.lets) do lets[l.name] = true end
-    for _, c in ipairs(list) do
-      local name = c:match("^([^:]+)") or c
-      if not (C_COLUMNS[name] or lets[name] or core.analyte_index(name)) then c_ok = false end
-    end
-  end
-  if c_ok then
-    local size = file_size(opts.input)
-    return cohort.run_csv(rs, {
-      input = opts.input, input_format = kind, output = opts.output, columns = list, format = opts.format,
-      header = opts.header, strict = opts.strict, delimiter = delim,
-      ca_coefficient = opts.options and opts.options.ca_coefficient,
-      progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
-      every = opts.progress and 50000 or nil,
-      jobs = opts.jobs,
-    })
-  end
-  local columns, cerr = stream.columns(list, rs)
-  if not columns then return nil, cerr end
-  local records, rerr
-  if kind == "ndjson" then records, rerr = stream.ndjson(opts.input)
-  else records, rerr = stream.csv(opts.input, delim) end
-  if not records then return nil, rerr end
-  local f = io.stdout
-  if opts.output and opts.output ~= "-" then
-    local ferr
-    f, ferr = io.open(opts.output, "wb")
-    if not f then return nil, ferr end
-  end
-  local stats = stream.classify_stream(rs, records, {
-    columns = columns, format = opts.format, header = opts.header, strict = opts.strict,
-    options = opts.options, write = function(...) f:write(...) end,
-    progress = opts.progress and function(n) opts.progress(n) end,
+  if kind == nil or kind == "csv" then kind = cohort.input_format(opts.input, opts.delimiter) end
+  if kind == "json" then kind = "ndjson" end
+  return cohort.run(opts.ruleset, {
+    input = opts.input, input_format = kind, output = opts.output, columns = opts.columns,
+    format = opts.format, header = opts.header, strict = opts.strict, delimiter = opts.delimiter or ",",
+    ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding,
+    progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
+    jobs = opts.jobs,
   })
-  if f ~= io.stdout then f:close() else f:flush() end
-  return stats
 end
 
 local function print_single(rs, path, as_json, options)
@@ -171,33 +116,12 @@ local function print_single(rs, path, as_json, options)
   text:close()
   local patient, derr = json.decode(s)
   if type(patient) ~= "table" then return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object") end
-  local calcinosis = require "calcinosis"
-  local result
-  if calcinosis.classify then
-    result = calcinosis.classify(patient, rs, options)
-  else
-    result = rs:classify(patient, options)
-  end
+  local result = require("calcinosis").classify(patient, rs, options)
   if as_json then
     result.disclaimer = cli.DISCLAIMER
     out(json.encode(result, { indent = "  " }), "\n")
   else
-    local report = package.searchpath("calcinosis.report", package.path) and require("calcinosis.report")
-    if report and report.text then out(report.text(result, patient))
-    else
-      out(("%s: %s (score %s)\n"):format(tostring(patient.id or path), result.type, tostring(result.score)))
-      for _, f in ipairs(result.fired or {}) do
-        out(("  + %s (%s, weight %s): %s [%s]\n"):format(f.id, f.subtype, tostring(f.weight), f.because or "",
-          f.source or ""))
-        for _, w in ipairs(type(f.why) == "table" and f.why or {}) do out("      ", tostring(w), "\n") end
-      end
-      for _, n in ipairs(result.not_evaluable or {}) do
-        out(("  ? %s not evaluable: missing %s\n"):format(n.id, table.concat(n.missing or {}, ", ")))
-      end
-      for _, p in ipairs(result.problems or {}) do out("  ! ", p, "\n") end
-      out(("ruleset %s %s (%s)\n"):format(result.name or rs.name, result.version or rs.version, result.hash or rs.hash))
-      out(cli.DISCLAIMER, "\n")
-    end
+    out(require("calcinosis.report").text(result, patient))
   end
   return (result.problems and #result.problems > 0) and 1 or 0
 end
@@ -257,7 +181,7 @@ function M.classify(args)
   end
   local rs, rerr = load_ruleset(opts.rules, params, opts.trusted)
   if not rs then err("calcinosis classify: ", rerr, "\n") return 2 end
-  local kind = input_kind(input, forced)
+  local kind = input_kind(input, forced, delim)
   local options = { ca_coefficient = ca }
   if kind == "json" then
     local status, e = print_single(rs, input, opts.json, options)
@@ -286,24 +210,9 @@ function M.classify(args)
   return stats.with_problems > 0 and 1 or 0
 end
 
--- Cohen's kappa of a confusion matrix (rows: A, columns: B).
-local function kappa(matrix, labels, n)
-  if n == 0 then return nil end
-  local po, pe = 0, 0
-  for _, a in ipairs(labels) do
-    po = po + ((matrix[a] or {})[a] or 0)
-    local ra, cb = 0, 0
-    for _, b in ipairs(labels) do
-      ra = ra + ((matrix[a] or {})[b] or 0)
-      cb = cb + ((matrix[b] or {})[a] or 0)
-    end
-    pe = pe + (ra / n) * (cb / n)
-  end
-  po = po / n
-  if pe == 1 then return 1 end
-  return (po - pe) / (1 - pe)
-end
-M.kappa = kappa
+local compare = require "calcinosis.compare"
+M.kappa = compare.kappa
+M.compare_rows = compare.compare_rows
 
 local function split_list(s)
   local t = {}
@@ -311,54 +220,6 @@ local function split_list(s)
   return t
 end
 
---- Compares classification outputs (lists of `{ id, type, fired = {ids} }`
--- per ruleset, same order). Returns the comparison table.
--- @tparam {string,...} names ruleset names
--- @tparam function next_rows iterator returning a list of rows (one per ruleset) or nil
--- @tparam table labels subtype labels in order
--- @tparam integer max_changes how many changed patients to keep
-function M.compare_rows(names, next_rows, labels, max_changes)
-  local k = #names
-  local counts, pairs_ = {}, {}
-  for i = 1, k do counts[i] = {} end
-  for i = 1, k do
-    for j = i + 1, k do
-      pairs_[#pairs_ + 1] = { a = i, b = j, matrix = {}, n = 0, changed = 0, changes = {} }
-    end
-  end
-  local n = 0
-  for rows in next_rows do
-    n = n + 1
-    for i = 1, k do
-      local t = rows[i].type
-      counts[i][t] = (counts[i][t] or 0) + 1
-    end
-    for _, p in ipairs(pairs_) do
-      local ra, rb = rows[p.a], rows[p.b]
-      p.matrix[ra.type] = p.matrix[ra.type] or {}
-      p.matrix[ra.type][rb.type] = (p.matrix[ra.type][rb.type] or 0) + 1
-      p.n = p.n + 1
-      if ra.type ~= rb.type then
-        p.changed = p.changed + 1
-        if #p.changes < max_changes then
-          local fa, fb = {}, {}
-          for _, x in ipairs(ra.fired) do fa[x] = true end
-          for _, x in ipairs(rb.fired) do fb[x] = true end
-          local only_a, only_b = {}, {}
-          for _, x in ipairs(ra.fired) do if not fb[x] then only_a[#only_a + 1] = x end end
-          for _, x in ipairs(rb.fired) do if not fa[x] then only_b[#only_b + 1] = x end end
-          p.changes[#p.changes + 1] = { id = ra.id, from = ra.type, to = rb.type,
-            only_in_a = only_a, only_in_b = only_b }
-        end
-      end
-    end
-  end
-  for _, p in ipairs(pairs_) do
-    p.kappa = kappa(p.matrix, labels, p.n)
-    p.a_name, p.b_name = names[p.a], names[p.b]
-  end
-  return { n = n, names = names, labels = labels, counts = counts, pairs = pairs_ }
-end
 
 local function render_compare_text(c)
   local lines = {}
@@ -399,10 +260,6 @@ local function render_compare_text(c)
   return table.concat(lines, "\n") .. "\n"
 end
 
-local function tmpname()
-  local n = os.tmpname()
-  return n
-end
 
 -- The delimiter and the input file of compare and sweep, or nil and the exit status.
 local function cohort_input(cmd, opts, rest)
@@ -432,7 +289,7 @@ function M.compare(args)
   if not max then return cli.usage_error("compare", "--max-changes must be a number") end
   local delim, input, code = cohort_input("compare", opts, rest)
   if not delim then return code end
-  local kind = input_kind(input, opts["input-format"])
+  local kind = input_kind(input, opts["input-format"], delim)
   local rulesets, names, files = {}, {}, {}
   local problems = 0
   for i, path in ipairs(opts.rules) do
@@ -441,7 +298,7 @@ function M.compare(args)
     rulesets[i] = rs
     names[i] = rs.name
     for j = 1, i - 1 do if names[j] == names[i] then names[i] = names[i] .. "#" .. i end end
-    files[i] = tmpname()
+    files[i] = os.tmpname()
     local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = files[i],
       columns = { "id", "type", "fired" }, format = "csv", header = false, delimiter = delim }
     if not stats then err("calcinosis compare: ", rerr, "\n") return 2 end
@@ -530,7 +387,7 @@ function M.sweep(args)
   local labels = {}
   for _, s in ipairs(base.compiled.subtypes) do labels[#labels + 1] = s end
   labels[#labels + 1] = base.compiled.label
-  local kind = input_kind(input, opts["input-format"])
+  local kind = input_kind(input, opts["input-format"], delim)
   local rows = {}
   local problems = 0
   local nsteps = math.floor((to - from) / step + 1e-9)

@@ -221,7 +221,7 @@ function M.compare(results_a, results_b, ...)
     end
     return rows
   end
-  return require("calcinosis.cli_cohort").compare_rows(names, next_rows, labels, math.huge)
+  return require("calcinosis.compare").compare_rows(names, next_rows, labels, math.huge)
 end
 
 -- Lazily loaded parts: the rule engine (LPeg) is needed only when rules are.

@@ -6,7 +6,7 @@
 local M = {}
 
 --- A marker: `setmetatable(t, json.array)` makes an empty table encode as [].
-M.array = { __jsontype = "array" }
+M.array = require("calcinosis.util").array
 
 local escapes = {
   ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f',

@@ -1,14 +1,16 @@
 --- Reference ranges and critical values, as data.
 --
 -- Ranges are laboratory- and method-specific; these are examples from named
--- laboratories (mostly Mayo Clinic Laboratories) as reproduced in
--- ../shared/DOMAIN.md §2.2-2.5, with the source key of each. Replace or
--- extend them with your own laboratory's ranges:
+-- laboratories (mostly Mayo Clinic Laboratories) as reproduced in the
+-- project's clinical reference (§2.2-2.5), with the source key of each.
+-- Replace or extend them with your own laboratory's ranges, per call or
+-- per run (nothing here is global state):
 --
 --     local ranges = require "calcinosis.ranges"
---     ranges.add { analyte = "calcium", low = 8.5, high = 10.5, unit = "mg/dL",
---                  source = "our lab 2026" }          -- takes precedence
---     calcinosis.labs(patient, { ranges = my_table }) -- or a whole table
+--     local mine = ranges.with { { analyte = "calcium", low = 8.5, high = 10.5, unit = "mg/dL",
+--                                  source = "our lab 2026" } }   -- takes precedence
+--     calcinosis.labs(patient, { ranges = mine })
+--     calcinosis.classify(patient, nil, { ranges = mine })
 --
 -- An entry: `analyte`, `low`, `high` (either may be absent), `unit` (any unit
 -- the analyte converts to; converted when used), optional `species`
@@ -17,9 +19,9 @@
 -- matching entry wins, so put specific entries before general ones.
 -- Critical entries have the same shape; `inclusive = true` means the limit
 -- itself is critical (printed as "<=" / ">=" by the laboratory).
--- Lookups are cached per list: add or remove entries (or pass another
--- list) rather than change the analyte, species, sex or ages of an entry in
--- place; limits (`low`, `high`, `unit`) may be edited in place.
+-- The C record logic selects the entry (src/record.c); lists are converted
+-- for it once per list: pass a new list (`ranges.with`) rather than edit
+-- one in place.
 -- @module calcinosis.ranges
 
 local M = {}
@@ -134,129 +136,24 @@ M.critical = {
   { analyte = "creatinine", high = 10.0, inclusive = true, unit = "mg/dL", source = "fhplab [S35]" },
 }
 
-local user_reference, user_critical = {}, {}
-
---- Adds a reference-range entry that takes precedence over the defaults.
--- @tparam table entry see the module description
-function M.add(entry)
-  if type(entry) ~= "table" or type(entry.analyte) ~= "string" then
-    error("ranges.add: expected a table with an analyte name", 2)
-  end
-  table.insert(user_reference, 1, entry)
-end
-
---- Adds a critical-value entry that takes precedence over the defaults.
--- @tparam table entry see the module description
-function M.add_critical(entry)
-  if type(entry) ~= "table" or type(entry.analyte) ~= "string" then
-    error("ranges.add_critical: expected a table with an analyte name", 2)
-  end
-  table.insert(user_critical, 1, entry)
-end
-
---- Removes every entry added with `add` and `add_critical`.
-function M.reset()
-  user_reference, user_critical = {}, {}
-end
-
-local function concat(a, b)
+--- A list of entries that take precedence over a base list (default: the
+-- reference ranges): `calcinosis.labs(p, { ranges = ranges.with { entry, ... } })`.
+-- Nothing global changes: the new list is passed where it is used (a
+-- ruleset's plan, one call).
+-- @tparam table entries list of entries (see the module description)
+-- @tparam[opt] table base default `M.reference` (`M.critical` for critical entries)
+-- @treturn table a new list
+function M.with(entries, base)
+  if type(entries) ~= "table" then error("ranges.with: expected a list of entries", 2) end
   local out = {}
-  for _, e in ipairs(a) do out[#out + 1] = e end
-  for _, e in ipairs(b) do out[#out + 1] = e end
+  for i, e in ipairs(entries) do
+    if type(e) ~= "table" or type(e.analyte) ~= "string" then
+      error(("ranges.with: entry %d needs an analyte name"):format(i), 2)
+    end
+    out[#out + 1] = e
+  end
+  for _, e in ipairs(base or M.reference) do out[#out + 1] = e end
   return out
-end
-
---- All reference entries in precedence order (added ones first).
--- @treturn table list of entries
-function M.reference_list() return concat(user_reference, M.reference) end
-
---- All critical entries in precedence order (added ones first).
--- @treturn table list of entries
-function M.critical_list() return concat(user_critical, M.critical) end
-
-local function matches(e, analyte, who)
-  if e.analyte ~= analyte then return false end
-  if (e.species or "human") ~= who.species then return false end
-  if e.sex and e.sex ~= who.sex then return false end
-  if e.age_min or e.age_max then
-    local age = who.age
-    if age == nil then
-      -- without an age only entries that reach adulthood apply
-      if e.age_max then return false end
-      if e.age_min and e.age_min > 18 then return false end
-    else
-      if e.age_min and age < e.age_min then return false end
-      if e.age_max and age >= e.age_max then return false end
-    end
-  end
-  return true
-end
-
--- Entries by analyte, for each list (rebuilt when a list changes size or
--- identity; the default lists are data and may be edited by users), and the
--- entries found for each analyte, species, sex and age (a cohort repeats
--- them; at most MEMO_MAX kept, so that memory stays flat).
-local index = setmetatable({}, { __mode = "k" })
-local MEMO_MAX = 20000
-
-local function indexed(list)
-  local ix = index[list]
-  if not ix or ix.n ~= #list then
-    ix = { n = #list, map = {}, memo = {}, memo_n = 0 }
-    for _, e in ipairs(list) do
-      local l = ix.map[e.analyte]
-      if not l then l = {}; ix.map[e.analyte] = l end
-      l[#l + 1] = e
-    end
-    index[list] = ix
-  end
-  return ix
-end
-
-local function find(list, analyte, who)
-  local ix = indexed(list)
-  local species, sex, age = who.species or "human", who.sex or false, who.age or false
-  local found = false
-  if age ~= age then -- NaN is no table key: no memo
-    for _, e in ipairs(ix.map[analyte] or {}) do
-      if matches(e, analyte, who) then return e end
-    end
-    return nil
-  end
-  local key = analyte .. "\0" .. species .. "\0" .. tostring(sex)
-  local by_age = ix.memo[key]
-  local hit = by_age and by_age[age]
-  if hit ~= nil then return hit or nil end
-  for _, e in ipairs(ix.map[analyte] or {}) do
-    if matches(e, analyte, who) then found = e; break end
-  end
-  if ix.memo_n >= MEMO_MAX then ix.memo, ix.memo_n, by_age = {}, 0, nil end
-  if not by_age then by_age = {}; ix.memo[key] = by_age end
-  by_age[age] = found
-  ix.memo_n = ix.memo_n + 1
-  return found or nil
-end
-
---- Selects the reference range for an analyte and a patient.
--- @tparam string analyte canonical analyte name
--- @tparam table who `{ species =, sex =, age = years }`
--- @tparam[opt] table list a replacement list of entries
--- @treturn table|nil the entry
-function M.select(analyte, who, list)
-  analyte = M.same_as[analyte] or analyte
-  if list then return find(list, analyte, who) end
-  return find(user_reference, analyte, who) or find(M.reference, analyte, who)
-end
-
---- Selects the critical-value entry for an analyte and a patient.
--- @tparam string analyte canonical analyte name
--- @tparam table who `{ species =, sex =, age = years }`
--- @tparam[opt] table list a replacement list of entries
--- @treturn table|nil the entry
-function M.select_critical(analyte, who, list)
-  analyte = M.same_as[analyte] or analyte
-  if list then return find(list, analyte, who) end
-  return find(user_critical, analyte, who) or find(M.critical, analyte, who)
 end
 
 return M

@@ -37,14 +37,11 @@ local parser = require "calcinosis.rules.parser"
 local M = {}
 
 local pack = string.pack
+local inputs_of, compile_results, serialize -- defined below
 
--- opcodes, matching src/vm.h
-local OP = {}
-for i, name in ipairs { "CONST", "VAR", "LET", "COUNT", "ISNUM", "NOT", "NEG", "ABS", "ADD", "SUB",
-  "MUL", "DIV", "POW", "MIN", "MAX", "LT", "LE", "GT", "GE", "EQ", "NE", "AND", "OR", "SEL", "ANDJ",
-  "ORJ", "RET" } do
-  OP[name] = i - 1
-end
+-- opcodes and their stack effects: the list of src/vm.h, exported by the core
+local core = require "calcinosis.core"
+local OP = core.OP
 M.OP = OP
 
 local BINOP = { ["+"] = OP.ADD, ["-"] = OP.SUB, ["*"] = OP.MUL, ["/"] = OP.DIV, ["^"] = OP.POW,
@@ -74,7 +71,8 @@ local EXTRA_INPUTS = {
   cat = { kind = "species", ty = "bool" },
 }
 
-local FUNCS = { present = 1, missing = 1, min = 2, max = 2, abs = 1, high = 1, low = 1, normal = 1 }
+local FUNCS = { present = 1, missing = 1, min = 2, max = 2, abs = 1, high = 1, low = 1, normal = 1,
+  critical = 1 }
 
 local function calc() return require "calcinosis" end
 
@@ -250,7 +248,18 @@ function Checker:resolve_name(n)
   local name = n.name
   local let = self.lets_by_name[name]
   if let and (not self.let_limit or let.index < self.let_limit) then
-    n.let, n.ty, n.unit, n.analyte = let.index, let.ty, let.unit, let.analyte
+    n.ty, n.unit, n.analyte = let.ty, let.unit, let.analyte
+    if self.result_names then
+      -- a result declaration reads the let's value from the decision's run
+      n.slot, n.let_value = self:slot("let", name, nil, let.index), let.index
+    else
+      n.let = let.index
+    end
+    return
+  end
+  local rn = self.result_names and self.result_names[name]
+  if rn then
+    n.slot, n.ty, n.unit, n.result = self:slot("result", name, nil, rn.index, rn.what), rn.ty, nil, name
     return
   end
   local param = self.params[name]
@@ -278,6 +287,7 @@ function Checker:resolve_name(n)
   for k in pairs(self.lets_by_name) do cands[#cands + 1] = k end
   for k in pairs(self.params) do cands[#cands + 1] = k end
   for _, k in ipairs(self.input_names) do cands[#cands + 1] = k end
+  for k in pairs(self.result_names or {}) do cands[#cands + 1] = k end
   table.sort(cands)
   self:err(("unknown name '%s'%s"):format(name, did_you_mean(name, cands)), n.pos)
 end
@@ -403,7 +413,7 @@ function Checker:check(n)
       self:want(n.args[2], "num", fn .. "()")
       n.ty = "num"
       n.unit, n.analyte = self:unify(n.args[1], n.args[2], n.pos)
-    else -- high, low, normal: a lab's flag
+    else -- high, low, normal, critical: a lab's flag
       local x = n.args[1]
       if x.tag ~= "name" or not x.input or x.ty ~= "num" then
         self:err(("%s() takes the name of a lab value"):format(fn), x.pos)
@@ -451,11 +461,11 @@ function Checker:const(v)
   return k
 end
 
-function Checker:slot(kind, name, sex)
+function Checker:slot(kind, name, sex, index, what)
   local key = kind .. ":" .. name
   local s = self.slot_index[key]
   if not s then
-    self.slots[#self.slots + 1] = { kind = kind, name = name, sex = sex }
+    self.slots[#self.slots + 1] = { kind = kind, name = name, sex = sex, index = index, what = what }
     s = #self.slots - 1
     self.slot_index[key] = s
   end
@@ -490,14 +500,8 @@ end
 
 -- stack effect of each opcode (the verifier's rule: ANDJ/ORJ keep the top)
 local EFFECT = {}
-for _, name in ipairs { "CONST", "VAR", "LET", "COUNT" } do EFFECT[OP[name]] = 1 end
-for _, name in ipairs { "ISNUM", "NOT", "NEG", "ABS", "ANDJ", "ORJ" } do EFFECT[OP[name]] = 0 end
-for _, name in ipairs { "ADD", "SUB", "MUL", "DIV", "POW", "MIN", "MAX", "LT", "LE", "GT", "GE", "EQ",
-  "NE", "AND", "OR", "RET" } do
-  EFFECT[OP[name]] = -1
-end
-EFFECT[OP.SEL] = -2
-local MAX_STACK = 64 -- CAL_VM_STACK
+for name, e in pairs(core.OP_EFFECT) do EFFECT[OP[name]] = e[2] - e[1] end
+local MAX_STACK = core.VM_STACK
 
 function Checker:emit(op, arg)
   local code = self.code
@@ -545,6 +549,9 @@ function Checker:gen(n)
       self:gen(n.args[1]); self:emit(OP.ABS)
     elseif fn == "min" or fn == "max" then
       self:gen(n.args[1]); self:gen(n.args[2]); self:emit(fn == "min" and OP.MIN or OP.MAX)
+    elseif fn == "critical" then -- |flag| >= 2
+      self:emit(OP.VAR, n.slot); self:emit(OP.ABS)
+      self:emit(OP.CONST, self:const(2)); self:emit(OP.GE)
     else -- flag slot: -2 critical low, -1 low, 0 normal, 1 high, 2 critical high
       self:emit(OP.VAR, n.slot)
       self:emit(OP.CONST, self:const(0))
@@ -661,6 +668,226 @@ function M.fmt(v)
   return s
 end
 
+-- ---------------------------------------------------------------------------
+-- Result declarations: what the result says besides the type, decided by
+-- the ruleset like its rules (DOMAIN.md §7 for the conflicts).
+--
+--   alternative { id, when, labels = { subtype | label ... }, reason | reasons = { label = text }, source }
+--   alert { id, when, severity = "urgent" | "critical" | "warning", text, source }
+--   ask { id, when, inputs = { input names }, text, source [, priority = 1] [, weight = 0] [, changes] }
+--   confidence { id, when, factor (0 < f <= 1), because }
+--
+-- Their conditions are evaluated after the decision and may read, besides
+-- every input, let and param: is_<subtype> and is_<label> (the result's
+-- type), score_<subtype>, best_score, second_score, unevaluable_share (the
+-- share of the winning subtype's rules that were not evaluable) and
+-- unknown_terms (findings and sites not recognized); confidence factors
+-- also read alternative_count and alert_count.
+
+local RESULT_KINDS = { alternative = true, alert = true, ask = true, confidence = true }
+M.RESULT_KINDS = RESULT_KINDS
+local SEVERITY = { urgent = 1, critical = 2, warning = 3 }
+M.SEVERITY = SEVERITY
+
+-- the inputs (names) a checked AST reads, through lets, in first-use order
+function inputs_of(ast, lets)
+  local out, seen, seen_let = {}, {}, {}
+  local function walk(x)
+    if type(x) ~= "table" then return end
+    if x.tag == "name" and x.let then
+      if not seen_let[x.let] then
+        seen_let[x.let] = true
+        local l = lets[x.let + 1]
+        if l then walk(l.ast) end
+      end
+    elseif x.tag == "name" and x.input and not seen[x.input] then
+      seen[x.input] = true
+      out[#out + 1] = x.input
+    elseif x.tag == "call" and x.slot and x.args and x.args[1] and x.args[1].input then
+      local n = x.args[1].input
+      if not seen[n] then seen[n] = true; out[#out + 1] = n end
+    end
+    for _, k in ipairs { "a", "b", "c", "lo", "hi" } do walk(x[k]) end
+    if x.args then for _, y in ipairs(x.args) do walk(y) end end
+  end
+  walk(ast)
+  return out
+end
+M.inputs_of = inputs_of
+
+local function text_field(d, k, fail, what)
+  if type(d[k]) ~= "string" or d[k] == "" then fail(d, ("%s needs %s ('%s')"):format(d.kind, what, k)) end
+  return d[k]
+end
+
+function compile_results(self, post, spec, subtypes, subtype_index, label, rules, fail, warn)
+  self.slots, self.slot_index, self.consts, self.const_index, self.code = {}, {}, {}, {}, {}
+  local names = {}
+  for i, st in ipairs(subtypes) do
+    names["is_" .. st] = { ty = "bool", what = "is", index = i - 1 }
+    names["score_" .. st] = { ty = "num", what = "score", index = i - 1 }
+  end
+  names["is_" .. label] = { ty = "bool", what = "is", index = -1 }
+  names.best_score = { ty = "num", what = "best" }
+  names.second_score = { ty = "num", what = "second" }
+  names.unevaluable_share = { ty = "num", what = "unevaluable_share" }
+  names.unknown_terms = { ty = "num", what = "unknown_terms" }
+  local conf_names = {}
+  for k, v in pairs(names) do conf_names[k] = v end
+  conf_names.alternative_count = { ty = "num", what = "alternative_count" }
+  conf_names.alert_count = { ty = "num", what = "alert_count" }
+  local out = { alternatives = {}, alerts = {}, asks = {}, confidence = {}, decls = {} }
+  local seen = {}
+  local known_label = {}
+  for _, st in ipairs(subtypes) do known_label[st] = true end
+  known_label[label] = true
+  local order = { "alternative", "alert", "ask", "confidence" }
+  for _, kind in ipairs(order) do
+    for _, d in ipairs(post) do
+      if d.kind == kind then
+        if type(d.id) ~= "string" or d.id == "" then fail(d, ("an %s needs an id"):format(kind)) end
+        local qid = kind .. "." .. d.id
+        if seen[qid] then fail(d, ("%s '%s' declared twice"):format(kind, d.id)) end
+        seen[qid] = true
+        if type(d.when) ~= "string" then fail(d, ("%s '%s' needs a condition ('when')"):format(kind, d.id)) end
+        local x = { kind = kind, id = d.id, qid = qid, when = d.when, source = d.source, decl = d,
+          conflict = d.conflict }
+        if kind == "alternative" then
+          if type(d.labels) ~= "table" or #d.labels == 0 then fail(d, "an alternative needs 'labels'") end
+          x.labels, x.label_index = {}, {}
+          for i, l in ipairs(d.labels) do
+            if not known_label[l] then
+              fail(d, ("alternative '%s': unknown label '%s'%s"):format(d.id, tostring(l),
+                did_you_mean(tostring(l), subtypes)))
+            end
+            x.labels[i], x.label_index[i] = l, subtype_index[l] or -1
+          end
+          x.reasons = {}
+          if type(d.reasons) == "table" then for k, v in pairs(d.reasons) do x.reasons[k] = tostring(v) end end
+          if d.reason ~= nil then x.reason = tostring(d.reason) end
+          for _, l in ipairs(x.labels) do
+            if not x.reasons[l] and not x.reason then
+              fail(d, ("alternative '%s' needs a reason for '%s' ('reason' or 'reasons')"):format(d.id, l))
+            end
+          end
+          text_field(d, "source", fail, "a source key")
+          out.alternatives[#out.alternatives + 1] = x
+        elseif kind == "alert" then
+          if not SEVERITY[d.severity] then fail(d, "an alert's severity is 'urgent', 'critical' or 'warning'") end
+          x.severity, x.rank = d.severity, SEVERITY[d.severity]
+          x.analytes = {}
+          for i, name in ipairs(d.analytes or {}) do
+            local a = self.inputs(name)
+            if not a or a.kind ~= "value" then
+              fail(d, ("alert '%s': '%s' is not an analyte"):format(d.id, tostring(name)))
+            end
+            x.analytes[i] = name
+          end
+          x.text = text_field(d, "text", fail, "a text")
+          text_field(d, "source", fail, "a source key")
+          out.alerts[#out.alerts + 1] = x
+        elseif kind == "ask" then
+          x.text = text_field(d, "text", fail, "a text")
+          text_field(d, "source", fail, "a source key")
+          x.priority = d.priority or 1
+          x.weight = d.weight or 0
+          if type(x.priority) ~= "number" or type(x.weight) ~= "number" or x.weight ~= x.weight
+            or x.priority ~= x.priority then
+            fail(d, "an ask's priority and weight are numbers")
+          end
+          x.changes = d.changes
+          x.inputs = {}
+          local want = {}
+          for i, name in ipairs(d.inputs or {}) do
+            if not self.inputs(name) then
+              fail(d, ("ask '%s': unknown input '%s'%s"):format(d.id, tostring(name),
+                did_you_mean(tostring(name), self.input_names)))
+            end
+            x.inputs[i] = name
+            want[name] = true
+          end
+          x.rules = {}
+          for i, r in ipairs(rules) do
+            for _, name in ipairs(r.inputs) do
+              if want[name] then x.rules[#x.rules + 1] = i - 1 break end
+            end
+          end
+          out.asks[#out.asks + 1] = x
+        else
+          x.because = text_field(d, "because", fail, "a sentence")
+          x.factor = d.factor
+          if type(x.factor) ~= "number" or not (x.factor > 0 and x.factor <= 1) then
+            fail(d, "a confidence factor is a number above 0 and at most 1")
+          end
+          out.confidence[#out.confidence + 1] = x
+        end
+        if x.source then
+          for key in x.source:gmatch("[^%s,;]+") do
+            if not key:match("^[SCX]%d+[%w%-]*$") and not key:match("^seed:%d+$") then
+              warn(("%s: source '%s' does not look like a DOMAIN.md key (S1, C2, X1) or seed:NNN"):format(qid, key))
+            end
+          end
+        end
+        self.result_names = kind == "confidence" and conf_names or names
+        self.decl, self.text, self.let_limit = d, d.when, nil
+        local ast, msg, pos = parser.parse(d.when)
+        if not ast then self:err(msg, pos) end
+        self:check(ast)
+        if ast.ty ~= "bool" and ast.ty ~= "any" then
+          self:err(("an %s's condition must be a condition, not a number"):format(kind), ast.pos)
+        end
+        x.start = #self.code
+        self:gen(ast)
+        self:emit(OP.RET)
+        x.len, x.ast = #self.code - x.start, ast
+        x.subtype, x.weight_vm = 0, 0
+        out.decls[#out.decls + 1] = x
+      end
+    end
+  end
+  self.result_names = nil
+  out.main_decls = {}
+  for _, l in ipairs { out.alternatives, out.alerts, out.asks } do
+    for _, x in ipairs(l) do out.main_decls[#out.main_decls + 1] = x end
+  end
+  if #out.main_decls > 1024 or #out.confidence > 1024 then fail(nil, "at most 1024 result declarations") end
+  local levels = (spec.decision or {}).confidence or {}
+  out.levels = { high = levels.high or 0.75, moderate = levels.moderate or 0.45 }
+  if type(out.levels.high) ~= "number" or type(out.levels.moderate) ~= "number"
+    or out.levels.high < out.levels.moderate then
+    fail(nil, "decision.confidence needs numbers high >= moderate")
+  end
+  out.indeterminate_alternatives = (spec.decision or {}).indeterminate_alternatives ~= false
+  out.slots, out.consts, out.code = self.slots, self.consts, self.code
+  return out
+end
+
+-- the bytes of a program (src/vm.h); `rules` entries have start, len,
+-- subtype and weight (or weight_vm)
+function serialize(prog, setlist, term_words, lets, rules, nsubtypes, tie_code, at_most, metastr)
+  local parts = {
+    pack("<c4I2I2I2I2I2I2I2I2I2I2I4dI4", "CALV", 1, 0, #prog.slots, #lets, #prog.consts,
+      #setlist, term_words, #rules, nsubtypes, tie_code, #prog.code, at_most, #metastr),
+  }
+  for _, v in ipairs(prog.consts) do parts[#parts + 1] = pack("<d", v) end
+  for _, ids in ipairs(setlist) do
+    local words = {}
+    for w = 1, term_words do words[w] = 0 end
+    for _, id in ipairs(ids) do
+      local w = id // 64 + 1
+      words[w] = words[w] | (1 << (id % 64))
+    end
+    for w = 1, term_words do parts[#parts + 1] = pack("<i8", words[w]) end
+  end
+  for _, ins in ipairs(prog.code) do parts[#parts + 1] = pack("<I4", ins) end
+  for _, l in ipairs(lets) do parts[#parts + 1] = pack("<I4I4", l.start, l.len) end
+  for _, r in ipairs(rules) do
+    parts[#parts + 1] = pack("<I4I4I2d", r.start, r.len, r.subtype, r.weight_vm or r.weight)
+  end
+  parts[#parts + 1] = metastr
+  return table.concat(parts)
+end
+
 --- Compiles a ruleset spec.
 -- @tparam table spec `{ name, version, file, source_text, subtypes, decision, decls }`
 -- where decls is the ordered list of set/param/let/rule declarations
@@ -716,6 +943,7 @@ function M.compile(spec)
   self.sets = flatten_sets(spec_sets, default_normalize, fail, warn)
 
   local seen_rule = {}
+  local post = {}
   for _, d in ipairs(spec.decls) do
     if d.kind == "let" then
       if self.lets_by_name[d.name] or self.params[d.name] then
@@ -748,6 +976,8 @@ function M.compile(spec)
         len = #self.code - start, decl = d }
       lets[#lets + 1] = let
       self.lets_by_name[d.name] = let
+    elseif RESULT_KINDS[d.kind] then
+      post[#post + 1] = d
     elseif d.kind == "rule" then
       if type(d.id) ~= "string" or d.id == "" then fail(d, "a rule needs an id") end
       if seen_rule[d.id] then fail(d, "rule id declared twice") end
@@ -782,8 +1012,25 @@ function M.compile(spec)
         start = start, len = #self.code - start, decl = d }
     end
   end
+  for _, r in ipairs(rules) do r.inputs = inputs_of(r.ast, lets) end
+  local label = tostring(decision.label or "indeterminate")
+  local main = { slots = self.slots, consts = self.consts, code = self.code }
+  local result = compile_results(self, post, spec, subtypes, subtype_index, label, rules, fail, warn)
+  -- every term of the vocabulary has a term id, so that the record logic
+  -- knows which were given (the knowledge lookups read them), not only
+  -- those the rules name
+  do
+    local v = get_vocab()
+    if v then
+      local all = {}
+      for term in pairs(v.terms) do all[#all + 1] = term end
+      table.sort(all)
+      for _, term in ipairs(all) do self:term(v.kind(term) == "site" and "site" or "finding", term) end
+    end
+  end
   if self.nterms > 1024 then fail(nil, "at most 1024 distinct terms") end
-  if #self.slots > 65535 or #self.consts > 65535 or #self.setlist > 65535 then
+  if #main.slots > 65535 or #main.consts > 65535 or #self.setlist > 65535 or #result.slots > 65535
+    or #result.consts > 65535 then
     fail(nil, "ruleset too large")
   end
 
@@ -795,50 +1042,49 @@ function M.compile(spec)
   rec("name", spec.name)
   rec("version", tostring(spec.version))
   for _, s in ipairs(subtypes) do rec("subtype", s) end
-  rec("label", tostring(decision.label or "indeterminate"))
-  for _, s in ipairs(self.slots) do rec("slot", s.kind, s.name) end
+  rec("label", label)
+  for _, s in ipairs(main.slots) do rec("slot", s.kind, s.name) end
   for i = 0, self.nterms - 1 do
     local kind, term = self.term_names[i]:match("^(%a+):(.*)$")
     rec("term", kind, term)
   end
   for _, l in ipairs(lets) do rec("let", l.name, l.unit or "", l.expr) end
   for _, r in ipairs(rules) do rec("rule", r.id, r.supports, r.when, r.because, r.source) end
-  local metastr = table.concat(meta, "\30")
-  local parts = {
-    pack("<c4I2I2I2I2I2I2I2I2I2I2I4dI4", "CALV", 1, 0, #self.slots, #lets, #self.consts,
-      #self.setlist, term_words, #rules, #subtypes, tie == "order" and 0 or 1, #self.code, at_most,
-      #metastr),
-  }
-  for _, v in ipairs(self.consts) do parts[#parts + 1] = pack("<d", v) end
-  for _, ids in ipairs(self.setlist) do
-    local words = {}
-    for w = 1, term_words do words[w] = 0 end
-    for _, id in ipairs(ids) do
-      local w = id // 64 + 1
-      words[w] = words[w] | (1 << (id % 64))
-    end
-    for w = 1, term_words do parts[#parts + 1] = pack("<i8", words[w]) end
+  local tie_code = tie == "order" and 0 or 1
+  local bytes = serialize(main, self.setlist, term_words, lets, rules, #subtypes, tie_code, at_most,
+    table.concat(meta, "\30"))
+  -- the result programs: alternatives, alerts and asks, then the confidence
+  -- factors (which read how many alternatives and alerts there are)
+  local rmeta = {}
+  for _, s in ipairs(result.slots) do rmeta[#rmeta + 1] = table.concat({ "slot", s.kind, s.name }, "\31") end
+  for _, x in ipairs(result.decls) do
+    rmeta[#rmeta + 1] = table.concat({ x.kind, x.id, x.when, x.text or x.reason or x.because or "",
+      x.source or "", table.concat(x.labels or {}, ","), tostring(x.priority or ""), tostring(x.weight or ""),
+      tostring(x.factor or ""), x.severity or "" }, "\31")
   end
-  for _, ins in ipairs(self.code) do parts[#parts + 1] = pack("<I4", ins) end
-  for _, l in ipairs(lets) do parts[#parts + 1] = pack("<I4I4", l.start, l.len) end
-  for _, r in ipairs(rules) do parts[#parts + 1] = pack("<I4I4I2d", r.start, r.len, r.subtype, r.weight) end
-  parts[#parts + 1] = metastr
+  rmeta[#rmeta + 1] = table.concat({ "confidence_levels", tostring(result.levels.high),
+    tostring(result.levels.moderate) }, "\31")
+  local rm = table.concat(rmeta, "\30")
+  local post_bytes = serialize(result, self.setlist, term_words, {}, result.main_decls, #subtypes, 0, 0, rm)
+  local conf_bytes = serialize(result, self.setlist, term_words, {}, result.confidence, #subtypes, 0, 0, rm)
+  result.bytes, result.conf_bytes = post_bytes, conf_bytes
 
   return {
-    bytes = table.concat(parts),
-    slots = self.slots,
+    bytes = bytes,
+    slots = main.slots,
     term_ids = self.term_ids,
     sets = self.sets,
     params = self.params,
     lets = lets,
     rules = rules,
     subtypes = subtypes,
-    label = decision.label or "indeterminate",
+    label = label,
     tie = tie,
     indeterminate_at_most = at_most,
-    consts = self.consts,
+    consts = main.consts,
     setlist = self.setlist,
     warnings = warnings,
+    result = result,
   }
 end
 

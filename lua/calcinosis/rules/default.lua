@@ -68,17 +68,26 @@
 -- CONFLICTS the literature has on the label (heel sticks, tumoral calcinosis,
 -- isolated PTH elevation, four vs five subtypes, DOMAIN.md §7) are not hidden:
 -- where a rule can carry the other view it does (dystrophic.heel_stick_injury),
--- and calcinosis.classify adds an `alternatives` list to every result.
+-- and the `alternative` declarations at the end list the other defensible
+-- labels with their reasons. The `alert`, `ask` and `confidence`
+-- declarations after them say what else every result carries: alerts
+-- (suspected calciphylaxis, critical values), the missing inputs worth
+-- asking for, and how sure the answer is. They are decided by the C engine
+-- like the rules, for one patient and for a cohort alike; a variant can drop
+-- or replace them (`drop = { "alternative.heel_stick" }`).
 --
 -- Terms in the sets are canonical terms of calcinosis.vocab; specific terms
 -- are listed next to the general ones they imply (esrd next to ckd), so the
 -- sets also work where implications are not expanded (cohort runs in C).
--- luacheck: read globals ruleset rule set param let
+-- luacheck: read globals ruleset rule set param let alternative alert ask confidence
 return ruleset {
   name = "calcinosis-default",
   version = "1.0",
   subtypes = { "calciphylaxis", "iatrogenic", "metastatic", "dystrophic", "idiopathic" },
-  decision = { tie = "order", indeterminate_at_most = 1, label = "indeterminate" },
+  -- confidence: "high" from 0.75, "moderate" from 0.45, else "low" (see the
+  -- confidence declarations at the end)
+  decision = { tie = "order", indeterminate_at_most = 1, label = "indeterminate",
+    confidence = { high = 0.75, moderate = 0.45 } },
 
   ---------------------------------------------------------------------------
   -- Sets of findings and sites
@@ -183,6 +192,15 @@ return ruleset {
   -- known to be high (false, not unknown, when the labs are missing)
   let("ca_p_high_known", "present(ca_p_high) and ca_p_high"),
   let("renal_failure", "any finding in RENAL or ckd_stage >= cua_ckd_stage"),
+  -- known states (false, not unknown, when the lab is missing), for the
+  -- result declarations below
+  let("ca_high_known", "present(ca_high) and ca_high"),
+  let("ca_low_known", "present(ca_low) and ca_low"),
+  let("ca_normal_known", "present(ca_high) and not ca_high and not ca_low"),
+  let("p_high_known", "present(high(phosphate)) and high(phosphate)"),
+  let("p_low_known", "present(low(phosphate)) and low(phosphate)"),
+  let("p_normal_known", "present(normal(phosphate)) and normal(phosphate)"),
+  let("pth_high_known", "present(high(pth)) and high(pth)"),
   let("crest_pattern", [[at least 2 findings in CREST_FEATURES
       or (any finding in SSC_ANTIBODIES and any finding in CREST_FEATURES)]]),
 
@@ -341,4 +359,189 @@ return ruleset {
     because = "scrotal nodules in a man (idiopathic scrotal calcinosis; idiopathic calcinosis of the " ..
               "penis is also described, seed 002)",
     source = "S61 S62" },
+
+  ---------------------------------------------------------------------------
+  -- Alternatives: the other labels the literature allows (DOMAIN.md §1.1,
+  -- §1.4, §7). After the decision, when a condition holds, each of its labels
+  -- other than the result's type is listed with its reason; `conflict` names
+  -- the conflict of §7 a declaration encodes when it is not its id (the
+  -- pathway's label differs with and without tissue damage).
+
+  alternative { id = "heel_stick", labels = { "iatrogenic", "dystrophic" },
+    when = "finding heel_stick",
+    reasons = {
+      iatrogenic = "listed as iatrogenic by several sources [S25][S48]",
+      dystrophic = "pathogenesis is local injury (JAMA Pediatrics, VisualDx, case authors) [S23][S24][C7]" },
+    source = "S25 S48 S23 S24 C7" },
+  alternative { id = "uremic_tumoral_calcinosis", labels = { "metastatic", "idiopathic" },
+    when = "finding uremic_tumoral_calcinosis or (finding tumoral_calcinosis and any finding in {dialysis, esrd})",
+    reasons = {
+      metastatic = "uraemic tumoral calcinosis is driven by elevated Ca x P and hyperparathyroidism and " ..
+                   "behaves as metastatic [S52][C2]",
+      idiopathic = "StatPearls lists tumoral calcinosis under idiopathic [S3]" },
+    source = "S3 S52 C2" },
+  alternative { id = "tumoral_calcinosis_hftc", labels = { "metastatic", "idiopathic" },
+    when = [[(finding tumoral_calcinosis or finding hyperphosphatemia_familial) and p_high_known
+             and not ca_high_known and not pth_high_known
+             and not (finding uremic_tumoral_calcinosis or any finding in {dialysis, esrd})]],
+    reasons = {
+      metastatic = "the pathway gives metastatic for an abnormal phosphate [S1]",
+      idiopathic = "StatPearls lists tumoral calcinosis under idiopathic; an elevated phosphate is a flag, " ..
+                   "not an exclusion, in TC-like presentations [S3][S7][S26]" },
+    source = "S1 S2 S3 S7 S26" },
+  alternative { id = "isolated_pth", labels = { "dystrophic", "metastatic" },
+    when = "pth_high_known and ca_normal_known and p_normal_known and any finding in DYSTROPHIC_CAUSES",
+    reasons = {
+      dystrophic = "the pathway defines metastatic by abnormal serum Ca and/or P and only asks to " ..
+                   "'consider' PTH [S1][S2]",
+      metastatic = "hyperparathyroidism is a listed metastatic cause although Ca and P are normal [S4][S5]" },
+    source = "S1 S2 S4 S5" },
+  alternative { id = "isolated_pth_no_damage", conflict = "isolated_pth", labels = { "idiopathic", "metastatic" },
+    when = "pth_high_known and ca_normal_known and p_normal_known and no finding in DYSTROPHIC_CAUSES",
+    reasons = {
+      idiopathic = "the pathway defines metastatic by abnormal serum Ca and/or P and only asks to " ..
+                   "'consider' PTH [S1][S2]",
+      metastatic = "hyperparathyroidism is a listed metastatic cause although Ca and P are normal [S4][S5]" },
+    source = "S1 S2 S4 S5" },
+  alternative { id = "four_vs_five_subtypes", labels = { "calciphylaxis", "metastatic" },
+    when = "is_calciphylaxis",
+    reasons = {
+      calciphylaxis = "Reiter 2011, StatPearls and UpToDate list five subtypes including calciphylaxis " ..
+                      "[S1][S3][S20]",
+      metastatic = "four-subtype schemes (Medscape) have no calciphylaxis subtype; one lists it under " ..
+                   "metastatic causes [S2][seed:003]" },
+    source = "S1 S2 S3 S20 S24 seed:003" },
+  alternative { id = "variably_classified", labels = { "idiopathic", "dystrophic" },
+    when = [[any finding in {calcinosis_circumscripta, calcinosis_universalis, tumoral_calcinosis, liver_transplant}
+             and not ca_high_known and not p_high_known]],
+    reason = "Medscape: variably classified as dystrophic or idiopathic [S2]",
+    source = "S2" },
+  alternative { id = "idiopathic_phosphate", labels = { "metastatic", "idiopathic" },
+    when = "is_metastatic and p_high_known and not ca_high_known and no finding in CAUSES",
+    reasons = {
+      metastatic = "Reiter: idiopathic means no metabolic abnormality [S1]",
+      idiopathic = "Radiopaedia: phosphate usually elevated in idiopathic CC [S7]" },
+    source = "S1 S7" },
+  alternative { id = "mixed", labels = { "metastatic", "dystrophic" },
+    when = "any finding in DYSTROPHIC_CAUSES and (ca_high_known or p_high_known)",
+    reasons = {
+      metastatic = "calcium or phosphate is high (the pathway's step 3) [S1]",
+      dystrophic = "local tissue damage is present too (\"mixed\" category) [S45][S24]" },
+    source = "S45 S24" },
+  alternative { id = "canine_adrenal", labels = { "metastatic", "dystrophic" },
+    when = [[dog and any finding in CANINE_ADRENAL and not ca_high_known and not p_high_known
+             and any finding in DYSTROPHIC_CAUSES]],
+    reasons = {
+      metastatic = "seed 002: adrenal-hormone overproduction is the most common cause of metastatic " ..
+                   "calcinosis cutis in dogs [seed:002]",
+      dystrophic = "the pathway on serum values (normal for a dog) with tissue damage gives dystrophic [S1][S38]" },
+    source = "seed:002 S1 S38" },
+  alternative { id = "canine_adrenal_no_damage", conflict = "canine_adrenal", labels = { "metastatic", "idiopathic" },
+    when = [[dog and any finding in CANINE_ADRENAL and not ca_high_known and not p_high_known
+             and no finding in DYSTROPHIC_CAUSES]],
+    reasons = {
+      metastatic = "seed 002: adrenal-hormone overproduction is the most common cause of metastatic " ..
+                   "calcinosis cutis in dogs [seed:002]",
+      idiopathic = "the pathway on serum values (normal for a dog) and no tissue damage gives idiopathic [S1][S38]" },
+    source = "seed:002 S1 S38" },
+  alternative { id = "low_ca_p_only", labels = { "metastatic" },
+    when = [[(ca_low_known or p_low_known) and not ca_high_known and not p_high_known
+             and (is_dystrophic or is_idiopathic or is_indeterminate)]],
+    reason = "the pathway's criterion is an abnormal (not only a high) serum Ca and/or P [S1]",
+    source = "S1 S2 seed:003 seed:004" },
+  alternative { id = "metastatic_cause_normal_labs", labels = { "metastatic", "dystrophic" },
+    when = [[is_metastatic and ca_normal_known and p_normal_known and any finding in METASTATIC_CAUSES
+             and not (dog and any finding in CANINE_ADRENAL) and any finding in DYSTROPHIC_CAUSES]],
+    reasons = {
+      metastatic = "a listed cause of abnormal calcium/phosphate metabolism is present [S2][S4][S5]",
+      dystrophic = "calcium and phosphate are normal and local tissue damage or disease is present: the " ..
+                   "pathway gives dystrophic [S1]" },
+    source = "S1 S2 S4 S5" },
+  alternative { id = "metastatic_cause_normal_labs_no_damage", conflict = "metastatic_cause_normal_labs", labels = { "metastatic", "idiopathic" },
+    when = [[is_metastatic and ca_normal_known and p_normal_known and any finding in METASTATIC_CAUSES
+             and not (dog and any finding in CANINE_ADRENAL) and no finding in DYSTROPHIC_CAUSES]],
+    reasons = {
+      metastatic = "a listed cause of abnormal calcium/phosphate metabolism is present [S2][S4][S5]",
+      idiopathic = "calcium and phosphate are normal: the pathway (no tissue damage) gives idiopathic [S1]" },
+    source = "S1 S2 S4 S5" },
+
+  ---------------------------------------------------------------------------
+  -- Alerts, most severe first (urgent, critical, warning)
+
+  alert { id = "calciphylaxis_suspected", severity = "urgent", when = "is_calciphylaxis",
+    text = "Suspected calciphylaxis: reported 1-year mortality > 50% (sepsis the leading cause); biopsy is " ..
+           "the definitive diagnosis",
+    source = "S17 S19 S59" },
+  alert { id = "calciphylaxis_not_excluded", severity = "warning",
+    when = [[not is_calciphylaxis and (any finding in CUA_CONFIRMED
+             or (any finding in CUA_ISCHAEMIC and (any finding in RENAL or ckd_stage >= 3))
+             or score_calciphylaxis > 1)]],
+    text = "Features associated with calciphylaxis are present although the result is {type}; reported " ..
+           "1-year mortality > 50% (sepsis the leading cause); biopsy is the definitive diagnosis",
+    source = "S17 S19 S59" },
+  -- laboratory critical values (calcinosis.ranges.critical; none is known for
+  -- phosphate, ionized calcium, PTH or vitamin D) [S34][S35]
+  alert { id = "critical_calcium", severity = "critical", analytes = { "calcium", "corrected_calcium" },
+    when = "critical(calcium) or critical(corrected_calcium)",
+    text = "Calcium beyond a laboratory critical value", source = "S34 S35" },
+  alert { id = "critical_magnesium", severity = "critical", analytes = { "magnesium" }, when = "critical(magnesium)",
+    text = "Magnesium at or beyond a laboratory critical value", source = "S35" },
+  alert { id = "critical_creatinine", severity = "critical", analytes = { "creatinine" },
+    when = "critical(creatinine)",
+    text = "Creatinine at or beyond a laboratory critical value", source = "S35" },
+
+  ---------------------------------------------------------------------------
+  -- Missing inputs worth asking for. Priority 2: the pathway's deciding
+  -- inputs (step 3 cannot be answered without calcium and phosphate); the
+  -- others rank by the weight of the rules they leave not evaluable.
+
+  ask { id = "calcium", priority = 2, when = "not present(ca_high)",
+    inputs = { "calcium", "corrected_calcium", "ionized_calcium" },
+    text = "calcium not given: metastatic cannot be ruled out", changes = "the pathway's step 3 (metastatic)",
+    source = "S1 S2" },
+  ask { id = "phosphate", priority = 2, when = "not present(high(phosphate))", inputs = { "phosphate", "ca_x_p" },
+    text = "phosphate not given: metastatic cannot be ruled out", changes = "the pathway's step 3 (metastatic)",
+    source = "S1 S2" },
+  ask { id = "biopsy", weight = 1,
+    when = "(is_calciphylaxis or score_calciphylaxis > 0) and no finding in {small_vessel_calcification, calciphylaxis}",
+    text = "no histology: small-vessel calcification (calciphylaxis) not confirmed; biopsy is the definitive " ..
+           "diagnosis", source = "S59 S20" },
+  ask { id = "pth", when = "not present(high(pth))", inputs = { "pth" },
+    text = "PTH not given: hyperparathyroidism (primary/secondary/tertiary) not assessed", source = "S2 S4 S5" },
+  ask { id = "creatinine", when = "missing(ckd_stage) and not present(high(creatinine))",
+    inputs = { "creatinine", "egfr", "ckd_stage" },
+    text = "creatinine/eGFR not given: chronic renal failure (most common metastatic cause) not assessed",
+    source = "S2" },
+  ask { id = "vitd25", when = "missing(vitd25)", inputs = { "vitd25" },
+    text = "25-OH vitamin D not given: vitamin D excess not assessed", source = "S5 S34" },
+  ask { id = "vitd125", when = "not present(high(vitd125))", inputs = { "vitd125" },
+    text = "1,25-(OH)2 vitamin D not given: granulomatous disease (sarcoidosis) not assessed",
+    source = "S34-DHVD S5" },
+  ask { id = "age", when = "missing(age)", inputs = { "age" },
+    text = "age not given: age-specific (paediatric, neonatal) reference ranges and age patterns not applied",
+    source = "S34 S35" },
+  ask { id = "sex", when = "missing(female)", inputs = { "female", "male" },
+    text = "sex not given: sex-specific reference ranges and the sex risk factor of calciphylaxis not applied",
+    source = "S34 S18" },
+  ask { id = "albumin", weight = 0.5,
+    when = "present(calcium) and missing(albumin) and missing(corrected_calcium) and human",
+    inputs = { "albumin" },
+    text = "albumin not given: total calcium cannot be albumin-corrected", source = "S40" },
+  ask { id = "exposure_history", weight = 0.5, when = "no finding in CAUSES",
+    text = "no therapy/procedure history at the lesion site: iatrogenic not assessed", source = "S1 S48" },
+  ---------------------------------------------------------------------------
+  -- Confidence: the margin of the winning score, sqrt((best - second) /
+  -- best), times these factors. A research tool's rule of thumb, not a
+  -- validated score.
+
+  confidence { id = "calcium_unknown", factor = 0.6, when = "not present(ca_high)",
+    because = "calcium status unknown" },
+  confidence { id = "phosphate_unknown", factor = 0.6, when = "not present(high(phosphate))",
+    because = "phosphate unknown" },
+  confidence { id = "rules_not_evaluable", factor = 0.9, when = "unevaluable_share > 0.5",
+    because = "more than half of the winning subtype's rules were not evaluable" },
+  confidence { id = "literature_disagrees", factor = 0.7, when = "alternative_count > 0 and not is_indeterminate",
+    because = "the literature disagrees on the label (see alternatives)" },
+  confidence { id = "unknown_terms", factor = 0.9, when = "unknown_terms > 0",
+    because = "some findings or sites were not recognized" },
 }

@@ -86,6 +86,7 @@ function M.eval(n, ctx)
     else
       local f = ctx.vars[n.slot + 1]
       if f == nil or f ~= f then return NaN end
+      if fn == "critical" then return math.abs(f) >= 2 and 1 or 0 end
       if fn == "high" then return f > 0 and 1 or 0 end
       if fn == "low" then return f < 0 and 1 or 0 end
       return f == 0 and 1 or 0

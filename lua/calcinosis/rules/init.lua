@@ -65,7 +65,6 @@ Ruleset.__index = Ruleset
 M.Ruleset = Ruleset
 
 local function core() return require "calcinosis.core" end
-local function calc() return require "calcinosis" end
 
 -- ---------------------------------------------------------------------------
 -- DSL constructors (plain data; `ruleset` compiles)
@@ -140,6 +139,54 @@ function M.let(name, expr, opts)
   return d
 end
 
+local function result_decl(kind)
+  return function(t)
+    if type(t) ~= "table" then error(kind .. "{...} expects a table", 2) end
+    local d = {}
+    for k, v in pairs(t) do d[k] = v end
+    decl(kind, d, 2)
+    return d
+  end
+end
+
+--- Declares an alternative label the literature allows: `alternative { id =,
+-- when =, labels = { subtype, ... }, reason = | reasons = { subtype = text }, source = }`.
+-- After the decision, when the condition holds, each label other than the
+-- result's type is listed in `alternatives` with its reason (see
+-- `calcinosis.rules.compiler` for the names a result condition may read).
+-- A variant drops it as `"alternative.<id>"`.
+-- @function alternative
+M.alternative = result_decl("alternative")
+
+--- Declares an alert: `alert { id =, when =, severity = "urgent" | "critical" |
+-- "warning", text =, source = }`; `{type}` in the text is the result's type.
+-- @function alert
+M.alert = result_decl("alert")
+
+--- Declares a missing input worth asking for: `ask { id =, when =, inputs =
+-- { names }, text =, source = [, priority =] [, weight =] [, changes =] }`.
+-- Listed when the condition holds and its weight (its own plus the weights
+-- of the not-evaluable rules that read its inputs) is above 0, ranked by
+-- priority, then whether it could change the type, then weight.
+-- @function ask
+M.ask = result_decl("ask")
+
+--- Declares a confidence factor: `confidence { id =, when =, factor =, because = }`.
+-- The confidence is the margin of the winning score times the factors whose
+-- conditions hold.
+-- @function confidence
+M.confidence = result_decl("confidence")
+
+local RESULT_KINDS = compiler.RESULT_KINDS
+
+-- the key of a declaration for variants: rules by id, result declarations
+-- as "<kind>.<id>", the rest as "<kind>:<name>"
+local function decl_key(d)
+  if d.kind == "rule" then return d.id end
+  if RESULT_KINDS[d.kind] then return d.kind .. "." .. tostring(d.id) end
+  return d.kind .. ":" .. tostring(d.name)
+end
+
 -- ---------------------------------------------------------------------------
 -- Compilation into a Ruleset object
 
@@ -152,12 +199,13 @@ local function spec_of(t, ctx)
   spec.line = caller_line(3)
   local function add(d)
     if type(d) ~= "table" or not d.kind then
-      error("ruleset{...}: positional entries must be rule{}, set(), param() or let()", 4)
+      error("ruleset{...}: positional entries must be rule{}, set(), param(), let(), alternative{}, " ..
+        "alert{}, ask{} or confidence{}", 4)
     end
     spec.decls[#spec.decls + 1] = d
   end
   for _, d in ipairs(t) do add(d) end
-  for _, field in ipairs { "sets", "params", "lets", "rules" } do
+  for _, field in ipairs { "sets", "params", "lets", "rules", "alternatives", "alerts", "asks", "confidences" } do
     if t[field] ~= nil then
       if type(t[field]) ~= "table" then error(("ruleset{...}: %s must be a list"):format(field), 3) end
       for _, d in ipairs(t[field]) do add(d) end
@@ -187,9 +235,14 @@ local function build(spec)
   end
   local prog, err = core().vm_load(c.bytes)
   if not prog then return nil, "program rejected by the verifier: " .. err end
+  local post, perr = core().vm_load(c.result.bytes)
+  if not post then return nil, "result program rejected by the verifier: " .. perr end
+  local conf, cerr = core().vm_load(c.result.conf_bytes)
+  if not conf then return nil, "confidence program rejected by the verifier: " .. cerr end
   local self = setmetatable({
     name = spec.name, version = tostring(spec.version), spec = spec, program = prog,
-    hash = prog:hash(), compiled = c, warnings = c.warnings,
+    result_program = post, confidence_program = conf,
+    hash = core().hash(c.bytes .. c.result.bytes .. c.result.conf_bytes), compiled = c, warnings = c.warnings,
     -- buffers reused by classify
     _vars = {}, _terms = {}, _state = {}, _lets = {}, _scores = {},
   }, Ruleset)
@@ -240,6 +293,7 @@ local function make_env(ctx)
     tostring = tostring, tonumber = tonumber, error = error, assert = assert,
     string = ctx.string_lib, table = copy(table), math = copy(math), utf8 = copy(utf8),
     rule = M.rule, set = M.set, param = M.param, let = M.let,
+    alternative = M.alternative, alert = M.alert, ask = M.ask, confidence = M.confidence,
     _VERSION = _VERSION,
   }
   env.ruleset = function(t)
@@ -415,12 +469,19 @@ function Ruleset:variant(t)
   local by_id, by_name = {}, {}
   for i, d in ipairs(base.decls) do
     decls[i] = d
-    if d.kind == "rule" then by_id[d.id] = i else by_name[d.kind .. ":" .. d.name] = i end
+    if d.kind == "rule" or RESULT_KINDS[d.kind] then by_id[decl_key(d)] = i else by_name[decl_key(d)] = i end
   end
   local function names_of(kind)
     local list = {}
     for _, d in ipairs(decls) do
       if d and d.kind == kind then list[#list + 1] = d.id or d.name end
+    end
+    return list
+  end
+  local function droppable()
+    local list = {}
+    for _, d in ipairs(decls) do
+      if d.kind == "rule" or RESULT_KINDS[d.kind] then list[#list + 1] = decl_key(d) end
     end
     return list
   end
@@ -436,22 +497,27 @@ function Ruleset:variant(t)
     d.file, d.line, d.source_text = vdecl.file, line, nil
     decls[i] = d
   end
-  for _, list in ipairs { t.sets or {}, t.lets or {}, t.rules or {}, t } do
+  for _, list in ipairs { t.sets or {}, t.lets or {}, t.rules or {}, t.alternatives or {}, t.alerts or {},
+    t.asks or {}, t.confidences or {}, t } do
     for _, d in ipairs(list) do
-      if type(d) ~= "table" or not d.kind then return fail("entries must be rule{}, set(), param() or let()") end
-      local key = d.kind == "rule" and d.id or (d.kind .. ":" .. tostring(d.name))
-      local i = d.kind == "rule" and by_id[key] or by_name[key]
+      if type(d) ~= "table" or not d.kind then
+        return fail("entries must be rule{}, set(), param(), let(), alternative{}, alert{}, ask{} or confidence{}")
+      end
+      local key = decl_key(d)
+      local by = (d.kind == "rule" or RESULT_KINDS[d.kind]) and by_id or by_name
+      local i = by[key]
       if i then decls[i] = d else
         decls[#decls + 1] = d
-        if d.kind == "rule" then by_id[key] = #decls else by_name[key] = #decls end
+        by[key] = #decls
       end
     end
   end
   local drop = {}
   for _, id in ipairs(t.drop or {}) do
     if not by_id[id] then
-      local s = compiler.suggest(id, names_of("rule"))
-      return fail(("cannot drop unknown rule '%s'%s"):format(id, s and (" (did you mean '%s'?)"):format(s) or ""))
+      local s = compiler.suggest(tostring(id), droppable())
+      return fail(("cannot drop unknown rule or declaration '%s'%s"):format(tostring(id),
+        s and (" (did you mean '%s'?)"):format(s) or ""))
     end
     drop[by_id[id]] = true
   end
@@ -466,8 +532,8 @@ function Ruleset:variant(t)
   return build(spec)
 end
 
--- the term ids present: findings and sites normalized, plus the terms they
--- imply (as the C cohort pipeline does)
+-- the term ids present, for `evaluate`: terms given as canonical terms or
+-- synonyms (through the vocabulary), with the terms they imply
 local function fill_terms(self, inputs)
   local terms, n, ids = self._terms, 0, self.compiled.term_ids
   for _, kind in ipairs { "finding", "site" } do
@@ -482,38 +548,6 @@ local function fill_terms(self, inputs)
     end
   end
   for i = n + 1, #terms do terms[i] = nil end
-end
-
--- fill the input slots from a patient record, through calcinosis.labs
-local function fill(self, patient, options)
-  local labs = calc().labs(patient, options)
-  local vars = self._vars
-  for i, s in ipairs(self.compiled.slots) do
-    local v = NaN
-    local kind = s.kind
-    if kind == "value" then
-      local e = labs[s.name]
-      if e and type(e.value) == "number" then v = e.value end
-    elseif kind == "age" then
-      local e = labs.age
-      if e and type(e.value) == "number" then v = e.value end
-    elseif kind == "ckd_stage" then
-      local e = labs.ckd_stage
-      if e and type(e.index) == "number" then v = e.index end
-    elseif kind == "sex" then
-      local sex = labs.sex
-      if sex == "F" or sex == "M" then v = (sex == s.sex) and 1 or 0 end
-    elseif kind == "species" then
-      v = ((labs.species or "human") == s.name) and 1 or 0
-    elseif kind == "flag" then
-      local e = labs[s.name]
-      local f = e and (e.flag or e.qualitative)
-      v = FLAG[f] or NaN
-    end
-    vars[i] = v
-  end
-  fill_terms(self, patient)
-  return labs
 end
 
 -- fill the input slots from plain values in canonical units
@@ -538,7 +572,7 @@ local function fill_values(self, inputs)
   fill_terms(self, inputs)
 end
 
-local function run(self, explained)
+local function run(self)
   local c = self.compiled
   local t, best = self.program:run(self._vars, self._terms, self._state, self._lets, self._scores)
   local scores = {}
@@ -558,90 +592,51 @@ local function run(self, explained)
     name = self.name, version = self.version, hash = self.hash,
     ruleset = { name = self.name, version = self.version, hash = self.hash },
   }
-  local ctx
   for i, r in ipairs(c.rules) do
     local st = self._state[i]
-    if st == 1 and not explained then
+    if st == 1 then
       result.fired[#result.fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight,
         because = r.because, sentence = r.because, source = r.source }
-    elseif st == 2 and not explained then
+    elseif st == 2 then
       result.not_evaluable[#result.not_evaluable + 1] = { id = r.id }
-    elseif st ~= 0 and explained then
-      ctx = ctx or self:_ctx()
-      if st == 1 then
-        result.fired[#result.fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight,
-          because = r.because, sentence = r.because, source = r.source,
-          why = explain.reasons(r.ast, ctx, self._term_names) }
-      else
-        result.not_evaluable[#result.not_evaluable + 1] = { id = r.id,
-          missing = explain.missing(r.ast, ctx, c.lets) }
-      end
     end
   end
   return result
 end
 
---- Classifies one patient.
--- @tparam table patient the patient record (see `calcinosis.labs`)
--- @tparam[opt] table options passed to `calcinosis.labs`
--- @treturn table `{ type, score, scores = { subtype = score }, fired = { { id,
--- subtype, weight, because (= sentence), source, why = { "corrected_calcium
--- 11.30 mg/dL > 10.5 mg/dL", ... } } } (in declaration order), not_evaluable =
--- { { id, missing = { input names } } }, values = { let name = value },
--- problems (from calcinosis.labs), ruleset = { name, version, hash }, name,
--- (options: those of `calcinosis.labs`, plus `explain = false` to skip the
--- explanations of fired and not-evaluable rules, `labs = true` to include the
--- lab table as `result.labs`)
--- version, hash }`
+--- Classifies one patient: the C engine reads the record (the same record
+-- logic as every cohort reader), runs the decision program and the result
+-- declarations; the result is presented by `calcinosis.classify.present`.
+-- @tparam table patient the patient record (see `calcinosis.classify`)
+-- @tparam[opt] table options those of `calcinosis.labs` (`ca_coefficient`,
+--   `kdigo_rounding`, `ranges`, `critical`), plus `knowledge = true` to add
+--   the work-up, referrals, treatments and prognosis and the lab table
+--   (as `calcinosis.classify` does)
+-- @treturn table the result: `{ id, type, score, scores, fired, not_evaluable,
+--   values, problems, alternatives, alerts, missing, confidence, findings,
+--   sites, notes, species, name, version, hash, ruleset, disclaimer }` (see
+--   `calcinosis.classify`)
 function Ruleset:classify(patient, options)
   if type(patient) ~= "table" then error("classify(patient): patient must be a table", 2) end
-  local labs = fill(self, patient, options)
-  local result = run(self, not (options and options.explain == false))
-  result.problems = labs.problems
-  if options and options.labs then result.labs = labs end
+  local classify = require "calcinosis.classify"
+  local plan = require("calcinosis.engine").for_patients(self, options)
+  local result = classify.present(self, plan:classify(patient), patient, options)
+  if options and options.knowledge then classify.add_knowledge(result, self) end
+  result._labs = nil
   return result
 end
 
---- Classifies a stream of records and writes one row per record (see
--- `calcinosis.stream`): `records` is an iterator of `{ patient =, line =,
--- problems = {} }` (from `stream.csv(path)` or `stream.ndjson(path)`), `opts`
--- as `stream.classify_stream` (`columns`, `format`, `write`, `strict`).
--- @tparam function records
--- @tparam table opts
--- @treturn table stats
-function Ruleset:classify_stream(records, opts)
-  local stream = require "calcinosis.stream"
-  opts = opts or {}
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  if o.columns == nil or type(o.columns) == "string" then
-    local cols, err = stream.columns(o.columns or "id,type,score,fired,problems", self)
-    if not cols then error(err, 2) end
-    o.columns = cols
-  end
-  return stream.classify_stream(self, records, o)
-end
-
---- Classifies plain inputs, without `calcinosis.labs` and without
--- explanations (for cohorts whose values are already in canonical units).
+--- Classifies plain inputs, without the record logic and without
+-- explanations (for tests of rules whose values are already in canonical
+-- units).
 -- @tparam table inputs `{ calcium = 10.2, age = 54, sex = "F", calcium_flag =
 -- "high", findings = {...}, sites = {...} }`: numbers in canonical units
--- @treturn table as `classify`, but fired entries have no `why` and
--- `not_evaluable` entries have no `missing`
+-- @treturn table `{ type, score, scores, fired, not_evaluable, values, ... }`
+-- (fired entries have no `why`, not_evaluable entries no `missing`)
 function Ruleset:evaluate(inputs)
   if type(inputs) ~= "table" then error("evaluate(inputs): inputs must be a table", 2) end
   fill_values(self, inputs)
-  return run(self, false)
-end
-
---- The input slots of the compiled program, in order (for C callers that
--- fill the `vars` array themselves): a list of `{ kind, name }` where kind is
--- "value", "age", "ckd_stage", "sex" (name "female"/"male"), "species"
--- (name "human"/"dog"/"cat") or "flag".
-function Ruleset:slots()
-  local out = {}
-  for i, s in ipairs(self.compiled.slots) do out[i] = { kind = s.kind, name = s.name } end
-  return out
+  return run(self)
 end
 
 -- evaluation context for explanations (from the buffers of the last run)
@@ -652,10 +647,11 @@ function Ruleset:_ctx()
   return { vars = self._vars, lets = self._lets, terms = present, sets = c.setlist, let_decls = c.lets }
 end
 
---- Evaluates every rule with the Lua reference evaluator (slow; for tests).
+--- Evaluates every rule with the Lua reference evaluator (slow; for tests),
+-- on plain inputs as `evaluate` takes them.
 -- @treturn table states by rule index (0 false, 1 true, 2 unknown), lets
-function Ruleset:reference(patient, options)
-  if options == "values" then fill_values(self, patient) else fill(self, patient, options) end
+function Ruleset:reference(inputs)
+  fill_values(self, inputs)
   local c = self.compiled
   local ctx = self:_ctx()
   local lets = {}

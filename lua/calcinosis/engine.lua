@@ -1,0 +1,362 @@
+--- The engine: a compiled ruleset turned into a plan of the C core
+-- (`calcinosis.core.plan`), which every entry point runs: one patient
+-- (`calcinosis.classify`, `ruleset:classify`, `calcinosis.labs`), a cohort
+-- file (`calcinosis.cohort.run`, the command line) and record iterators
+-- (`calcinosis.cohort.rows`). The patient record is read, derived, flagged
+-- and classified in C, once; Lua presents what it computed.
+--
+-- A plan holds the ruleset's three programs (decision, result, confidence),
+-- how their input slots map to the record, the term maps (every synonym and
+-- ICD-10-CM code of the vocabulary to the program's term bits, with the
+-- terms it implies), the reference ranges, the albumin-correction variant,
+-- the output columns and the input format. Plans are built once per
+-- ruleset and options and kept with the ruleset (a weak table: no state is
+-- shared between rulesets).
+--
+-- Dependencies: calcinosis.core, calcinosis.vocab, calcinosis.ranges,
+-- calcinosis.util.
+-- @module calcinosis.engine
+
+local core = require "calcinosis.core"
+local ranges = require "calcinosis.ranges"
+local util = require "calcinosis.util"
+
+local M = {}
+
+local SLOT, COL, SPECIES = core.SLOT, core.COL, core.SPECIES
+
+--- Albumin-correction variants by name (and the coefficient aliases of
+-- `calcinosis.labs.ca_variants`): the codes of src/derived.h.
+M.CA_VARIANT = {}
+for k, v in pairs(core.CA_VARIANT) do M.CA_VARIANT[k] = v end
+M.CA_VARIANT["0.8"] = core.CA_VARIANT.common
+M.CA_VARIANT["1.0"] = core.CA_VARIANT.payne
+
+--- The output columns that are fields of the result (the rest are lets and
+-- analytes), as `core.COL` names them.
+M.FIELD_COLUMNS = { "id", "type", "score", "fired", "not_evaluable", "problems", "line", "age", "sex",
+  "ckd_stage", "confidence", "confidence_value", "alternatives", "alerts", "missing" }
+
+--- Columns written when none are asked for.
+M.default_columns = { "id", "type", "score", "fired", "problems" }
+
+local function slot_spec(s)
+  local kind, index = SLOT.none, -1
+  local k = s.kind
+  if k == "value" or k == "flag" then
+    index = core.analyte_index(s.name)
+    if index then kind = SLOT[k] else index = -1 end
+  elseif k == "age" then kind = SLOT.age
+  elseif k == "ckd_stage" then kind = SLOT.ckd_stage
+  elseif k == "sex" then kind = (s.sex == "M" or s.name == "male") and SLOT.male or SLOT.female
+  elseif k == "species" then kind = SLOT[s.name] or SLOT.none
+  elseif k == "let" then kind, index = SLOT.let, s.index
+  elseif k == "result" then kind, index = SLOT[s.what], s.index or -1
+  end
+  return { kind = kind, index = index }
+end
+
+local function slot_specs(list)
+  local out = {}
+  for i, s in ipairs(list) do out[i] = slot_spec(s) end
+  return out
+end
+
+-- term maps: text key -> list of program term bits (the term and the terms
+-- it implies), for every term, label, synonym and ICD-10-CM code
+local function term_maps(compiled)
+  local vocab = require "calcinosis.vocab"
+  local ids = compiled.term_ids
+  local maps = { finding = {}, site = {} }
+  local function bits_for(kind, term)
+    local list, seen = {}, {}
+    for _, t in ipairs(vocab.expand({ term })) do
+      local id = ids[kind .. ":" .. t]
+      if id and not seen[id] then seen[id] = true; list[#list + 1] = id end
+    end
+    return list
+  end
+  for key in pairs(ids) do
+    local kind, term = key:match("^(%a+):(.*)$")
+    if maps[kind] then maps[kind][core.term_key(term)] = bits_for(kind, term) end
+  end
+  for term, e in pairs(vocab.terms) do
+    local kind = vocab.kind(term) == "site" and "site" or "finding"
+    local bits = bits_for(kind, term)
+    local m = maps[kind]
+    local function add(s)
+      if type(s) ~= "string" or s == "" then return end
+      for _, k in ipairs { core.term_key(s), vocab.key(s) } do
+        if k ~= "" and m[k] == nil then m[k] = bits end
+      end
+    end
+    add(term)
+    add(e.label)
+    for _, syn in ipairs(e.synonyms or {}) do add(syn) end
+    if kind == "finding" then
+      for _, list in ipairs { e.icd10cm or {}, e.icd_prefix or {} } do
+        for _, code in ipairs(list) do
+          add(code)
+          add((code:gsub("%.", "")))
+        end
+      end
+    end
+  end
+  -- terms whose association the vocabulary sources for other species only
+  -- (Cushing's: dogs, seed:002) are not used for the other species
+  local clear = { {}, {}, {} }
+  for key, id in pairs(ids) do
+    local e = vocab.terms[key:match(":(.*)$")]
+    if e and e.species then
+      local ok = {}
+      for _, sp in ipairs(e.species) do ok[sp] = true end
+      for name, code in pairs(SPECIES) do
+        if not ok[name] then table.insert(clear[code + 1], id) end
+      end
+    end
+  end
+  -- ambiguous abbreviations name their candidates; canonical terms are the
+  -- names "did you mean" suggests
+  local notes, names = { finding = {}, site = {} }, { finding = {}, site = {} }
+  for key, cands in pairs(vocab.ambiguous or {}) do
+    local q = {}
+    for i, t in ipairs(cands) do q[i] = "'" .. t .. "'" end
+    local text = "could be " .. (#q > 1 and (table.concat(q, ", ", 1, #q - 1) .. " or " .. q[#q]) or q[1])
+      .. "; give the full term"
+    local kinds = {}
+    for _, t in ipairs(cands) do kinds[vocab.kind(t) == "site" and "site" or "finding"] = true end
+    for kind in pairs(kinds) do notes[kind][core.term_key(key)] = text end
+  end
+  for term in pairs(vocab.terms) do
+    local kind = vocab.kind(term) == "site" and "site" or "finding"
+    names[kind][#names[kind] + 1] = term
+  end
+  table.sort(names.finding)
+  table.sort(names.site)
+  return maps.finding, maps.site, clear, notes, names
+end
+
+local SEXES = { F = 1, M = 2 }
+
+-- range entries in canonical units, as the C record logic reads them, and
+-- for each the entry of `list` it comes from (cached per list: a list is
+-- data; pass another list rather than edit one in place)
+local range_cache = setmetatable({}, { __mode = "k" })
+local function range_entries(list)
+  local hit = range_cache[list]
+  if hit and hit.n == #list then return hit.out, hit.origin end
+  local out, origin = {}, {}
+  local function add(e, analyte)
+    local a = core.analyte(analyte)
+    local idx = core.analyte_index(analyte)
+    if not a or not idx then return end
+    local r = { analyte = idx, species = SPECIES[e.species or "human"] or 0, sex = SEXES[e.sex] or 0,
+      age_min = e.age_min, age_max = e.age_max, inclusive = e.inclusive or nil }
+    for _, k in ipairs { "low", "high" } do
+      if e[k] then
+        r[k] = (e.unit and e.unit ~= a.unit) and core.convert(e[k], e.unit, a.unit, a.name) or e[k]
+      end
+    end
+    out[#out + 1] = r
+    origin[#out] = e
+  end
+  for _, e in ipairs(list) do add(e, e.analyte) end
+  -- derived values flagged against another analyte's ranges (corrected
+  -- calcium against calcium), after the analyte's own entries
+  local derived_names = {}
+  for derived in pairs(ranges.same_as) do derived_names[#derived_names + 1] = derived end
+  table.sort(derived_names)
+  for _, derived in ipairs(derived_names) do
+    for _, e in ipairs(list) do
+      if e.analyte == ranges.same_as[derived] then add(e, derived) end
+    end
+  end
+  range_cache[list] = { n = #list, out = out, origin = origin }
+  return out, origin
+end
+M.range_entries = range_entries
+
+--- Parses a column list ("id,type,ca_corr:%.2f") against a compiled ruleset.
+-- @tparam table compiled `ruleset.compiled`
+-- @param columns a list or a comma-separated string
+-- @treturn table|nil list of `{ kind, index, decimals, name }`
+-- @treturn[2] string message naming the unknown column
+function M.columns(compiled, columns)
+  if type(columns) == "string" then
+    local list = {}
+    for c in columns:gmatch("[^,]+") do list[#list + 1] = c:match("^%s*(.-)%s*$") end
+    columns = list
+  end
+  local lets = {}
+  for i, l in ipairs(compiled.lets) do lets[l.name] = i - 1 end
+  local out = {}
+  for _, spec in ipairs(columns) do
+    local name, fmt = spec:match("^([^:]+):(.*)$")
+    name = name or spec
+    local decimals = -1
+    if fmt then
+      local d = fmt:match("^%%%.(%d+)f$") or fmt:match("^%.?(%d+)$")
+      if not d then
+        return nil, ("column '%s': format '%s' is not like %%.2f"):format(spec, fmt)
+      end
+      decimals = tonumber(d)
+      if decimals > 20 then
+        return nil, ("column '%s': at most 20 decimals"):format(spec)
+      end
+    end
+    local col = { name = name, decimals = decimals }
+    if COL[name] and name ~= "value" and name ~= "let" then
+      col.kind = COL[name]
+    elseif lets[name] then
+      col.kind, col.index = COL.let, lets[name]
+    elseif core.analyte_index(name) then
+      col.kind, col.index = COL.value, core.analyte_index(name)
+    else
+      local known = {}
+      for _, n in ipairs(M.FIELD_COLUMNS) do known[#known + 1] = n end
+      for n in pairs(lets) do known[#known + 1] = n end
+      for _, a in ipairs(core.analytes()) do known[#known + 1] = a end
+      table.sort(known)
+      local s = util.suggest(name, known)
+      return nil, ("unknown column '%s'%s"):format(name, s and (" (did you mean '%s'?)"):format(s) or "")
+    end
+    out[#out + 1] = col
+  end
+  return out
+end
+
+-- what a compiled ruleset gives every plan (built once per ruleset)
+local base_cache = setmetatable({}, { __mode = "k" })
+
+local function base_of(ruleset)
+  local b = base_cache[ruleset]
+  if b then return b end
+  local c = ruleset.compiled
+  local findings, sites, clear, notes, names = term_maps(c)
+  local rule_ids = {}
+  for i, r in ipairs(c.rules) do rule_ids[i] = r.id end
+  local res = c.result
+  local alt_labels, alert_rank, alert_ids, ask_ids, ask_priority, ask_weight, ask_rules, conf_factor =
+    {}, {}, {}, {}, {}, {}, {}, {}
+  for i, x in ipairs(res.alternatives) do alt_labels[i] = x.label_index end
+  for i, x in ipairs(res.alerts) do alert_rank[i], alert_ids[i] = x.rank, x.id end
+  for i, x in ipairs(res.asks) do
+    ask_ids[i], ask_priority[i], ask_weight[i], ask_rules[i] = x.id, x.priority, x.weight, x.rules
+  end
+  for i, x in ipairs(res.confidence) do conf_factor[i] = x.factor end
+  b = {
+    program = ruleset.program, result_program = ruleset.result_program,
+    confidence_program = ruleset.confidence_program,
+    slots = slot_specs(c.slots), post_slots = slot_specs(res.slots),
+    findings = findings, sites = sites, species_clear = clear,
+    finding_notes = notes.finding, site_notes = notes.site, finding_names = names.finding, site_names = names.site,
+    rule_ids = rule_ids, type_names = c.subtypes, indeterminate = c.label,
+    result = {
+      alt_labels = alt_labels, alert_rank = alert_rank, alert_ids = alert_ids, ask_ids = ask_ids,
+      ask_priority = ask_priority, ask_weight = ask_weight, ask_rules = ask_rules, conf_factor = conf_factor,
+      level_high = res.levels.high, level_moderate = res.levels.moderate,
+      indeterminate_alternatives = res.indeterminate_alternatives,
+    },
+  }
+  base_cache[ruleset] = b
+  return b
+end
+
+local PLAN_OPTIONS = { columns = true, format = true, header = true, strict = true, delimiter = true,
+  input_format = true, ca_coefficient = true, kdigo_rounding = true, ranges = true, critical = true }
+
+--- Builds a plan of the C core for a ruleset (checked once; reuse it).
+-- @tparam Ruleset ruleset a compiled ruleset (`calcinosis.rules`)
+-- @tparam[opt] table opts `columns` (list or "a,b"), `format` ("csv" |
+--   "ndjson"), `header`, `strict`, `delimiter`, `input_format` ("csv" |
+--   "long" | "ndjson"), `ca_coefficient` ("common" | "payne" | "si"),
+--   `kdigo_rounding`, `ranges` / `critical` (lists of range entries,
+--   default `calcinosis.ranges`'); an unknown option is an error
+-- @treturn userdata|nil the plan
+-- @treturn[2] string message
+function M.plan(ruleset, opts)
+  opts = opts or {}
+  for k in pairs(opts) do
+    if not PLAN_OPTIONS[k] then
+      local names = {}
+      for n in pairs(PLAN_OPTIONS) do names[#names + 1] = n end
+      table.sort(names)
+      local s = util.suggest(tostring(k), names)
+      return nil, ("unknown option '%s'%s"):format(tostring(k), s and (" (did you mean '%s'?)"):format(s) or "")
+    end
+  end
+  local b = base_of(ruleset)
+  local columns, err = M.columns(ruleset.compiled, opts.columns or M.default_columns)
+  if not columns then return nil, err end
+  local ca_variant = M.CA_VARIANT[tostring(opts.ca_coefficient or "common")]
+  if not ca_variant then
+    return nil, ("unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(opts.ca_coefficient))
+  end
+  local spec = {}
+  for k, v in pairs(b) do spec[k] = v end
+  spec.ranges = range_entries(opts.ranges or ranges.reference)
+  spec.critical = range_entries(opts.critical or ranges.critical)
+  spec.ca_variant = ca_variant
+  spec.kdigo_round = opts.kdigo_rounding and true or false
+  spec.columns = columns
+  spec.format = opts.format or "csv"
+  spec.header = opts.header ~= false
+  spec.strict = opts.strict and true or false
+  spec.delimiter = opts.delimiter or ","
+  spec.input_format = opts.input_format or "csv"
+  return core.plan(spec)
+end
+
+-- plans for one patient at a time, per ruleset and labs options
+local one_cache = setmetatable({}, { __mode = "k" })
+
+local function options_key(o)
+  return table.concat({ tostring(o.ca_coefficient or "common"), tostring(o.kdigo_rounding and true or false),
+    tostring(o.ranges or "-"), tostring(o.critical or "-") }, "\0")
+end
+
+--- The plan a ruleset classifies single patients with, for these options
+-- (`ca_coefficient`, `kdigo_rounding`, `ranges`, `critical`; others are
+-- ignored here), built once.
+-- @treturn userdata plan (raises on a bad option: a programmer error)
+function M.for_patients(ruleset, options)
+  options = options or {}
+  local by = one_cache[ruleset]
+  if not by then by = {}; one_cache[ruleset] = by end
+  local key = options_key(options)
+  local p = by[key]
+  if p then return p end
+  local err
+  p, err = M.plan(ruleset, { ca_coefficient = options.ca_coefficient, kdigo_rounding = options.kdigo_rounding,
+    ranges = options.ranges, critical = options.critical })
+  if not p then error(err, 3) end
+  by[key] = p
+  return p
+end
+
+-- the ruleset of `calcinosis.labs`: no rules, only the record logic
+local labs_ruleset
+
+local function labs_only()
+  if labs_ruleset then return labs_ruleset end
+  local compiler = require "calcinosis.rules.compiler"
+  local c = compiler.compile { name = "labs", version = "1", subtypes = { "none" }, decls = {} }
+  labs_ruleset = {
+    compiled = c,
+    program = assert(core.vm_load(c.bytes)),
+    result_program = assert(core.vm_load(c.result.bytes)),
+    confidence_program = assert(core.vm_load(c.result.conf_bytes)),
+  }
+  return labs_ruleset
+end
+
+--- The record of one patient as the C record logic reads it (what
+-- `calcinosis.labs` presents).
+-- @tparam table patient
+-- @tparam[opt] table options as `for_patients`
+-- @treturn table the plan's raw result (`record`, `problems`, ...)
+function M.labs(patient, options)
+  return M.for_patients(labs_only(), options):classify(patient)
+end
+
+return M

@@ -1,0 +1,1099 @@
+/*
+ * lcal_engine.c - the binding of the engine: a plan userdata
+ * ("calcinosis.plan") built once from a compiled ruleset and checked once,
+ * then used for one patient (plan:classify, plan:record), for a cohort file
+ * (plan:run) and for record iterators over the C readers (plan:rows).
+ *
+ * Every entry point reads records with the one record logic (record.c): a
+ * Lua patient table is written as one NDJSON object and read by the NDJSON
+ * reader, exactly as a line of an NDJSON file is.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytes.h"
+#include "cohort.h"
+#include "compat.h"
+#include "engine.h"
+#include "jobs.h"
+#include "lcal.h"
+#include "ndjson.h"
+#include "record.h"
+#include "result.h"
+#include "slots.h"
+#include "source.h"
+
+#define PLAN_MT "calcinosis.plan"
+#define ROWS_MT "calcinosis.rows"
+
+typedef struct {
+  char *p;
+  size_t len, cap;
+} jbuf;
+
+/* A plan and everything it points to (one allocation each, freed by __gc). */
+typedef struct {
+  cal_cohort plan;
+  void *mem[64];        /* owned allocations */
+  int nmem;
+  cal_termmap *findings, *sites;
+  cal_engine *engine;   /* for one record at a time */
+  cal_record_layout schema; /* the NDJSON record schema */
+  cal_ndjson *nd;       /* parses one patient object */
+  jbuf json;            /* the patient object's text */
+  int ready;
+} plan_box;
+
+static plan_box *check_plan(lua_State *L, int i) {
+  plan_box *b = (plan_box *)luaL_checkudata(L, i, PLAN_MT);
+  if (!b->ready) luaL_error(L, "plan is not usable");
+  return b;
+}
+
+static void *own(lua_State *L, plan_box *b, size_t n, size_t size) {
+  void *p;
+  if (b->nmem >= (int)(sizeof b->mem / sizeof b->mem[0])) luaL_error(L, "core.plan: too many parts");
+  p = calloc(n ? n : 1, size);
+  if (!p) luaL_error(L, "core.plan: out of memory");
+  b->mem[b->nmem++] = p;
+  return p;
+}
+
+static int plan_gc(lua_State *L) {
+  plan_box *b = (plan_box *)luaL_checkudata(L, 1, PLAN_MT);
+  int i;
+  for (i = 0; i < b->nmem; i++) free(b->mem[i]);
+  b->nmem = 0;
+  cal_termmap_free(b->findings);
+  cal_termmap_free(b->sites);
+  cal_engine_free(b->engine);
+  cal_record_layout_free(&b->schema);
+  cal_ndjson_close(b->nd);
+  free(b->json.p);
+  b->json.p = NULL;
+  b->findings = b->sites = NULL;
+  b->engine = NULL;
+  b->nd = NULL;
+  b->ready = 0;
+  return 0;
+}
+
+/* ---- reading the spec: every key checked, unknown keys rejected ---- */
+
+static const char *const PLAN_KEYS[] = {
+  "program", "result_program", "confidence_program", "slots", "post_slots", "findings", "sites",
+  "finding_notes", "site_notes", "finding_names", "site_names",
+  "species_clear", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
+  "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
+  NULL};
+static const char *const RESULT_KEYS[] = {
+  "alt_labels", "alert_rank", "alert_ids", "ask_ids", "ask_priority", "ask_weight", "ask_rules",
+  "conf_factor", "level_high", "level_moderate", "indeterminate_alternatives", NULL};
+static const char *const RUN_KEYS[] = {"input", "output", "jobs", "progress", "every", NULL};
+
+static char *own_string(lua_State *L, plan_box *b, int idx) {
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  char *c = (char *)own(L, b, n + 1, 1);
+  memcpy(c, s, n);
+  c[n] = '\0';
+  return c;
+}
+
+/* A list of strings in one allocation (the strings follow the pointers). */
+static const char **string_list(lua_State *L, plan_box *b, int t, const char *k, size_t *n) {
+  size_t i, total = 0, count;
+  char **out, *w;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); *n = 0; return (const char **)own(L, b, 1, sizeof(char *)); }
+  if (!lua_istable(L, -1)) luaL_error(L, "core.plan: '%s' must be a list of strings", k);
+  count = (size_t)lua_rawlen(L, -1);
+  for (i = 0; i < count; i++) {
+    size_t len;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "core.plan: '%s'[%d] must be a string", k, (int)i + 1);
+    lua_tolstring(L, -1, &len);
+    total += len + 1;
+    lua_pop(L, 1);
+  }
+  out = (char **)own(L, b, 1, (count + 1) * sizeof(char *) + total);
+  w = (char *)(out + count + 1);
+  for (i = 0; i < count; i++) {
+    size_t len;
+    const char *s;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    s = lua_tolstring(L, -1, &len);
+    memcpy(w, s, len + 1);
+    out[i] = w;
+    w += len + 1;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  *n = count;
+  return (const char **)out;
+}
+
+static double *number_list(lua_State *L, plan_box *b, int t, const char *k, size_t *n) {
+  size_t i;
+  double *out;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); *n = 0; return (double *)own(L, b, 1, sizeof(double)); }
+  if (!lua_istable(L, -1)) luaL_error(L, "core.plan: '%s' must be a list of numbers", k);
+  *n = (size_t)lua_rawlen(L, -1);
+  out = (double *)own(L, b, *n, sizeof(double));
+  for (i = 0; i < *n; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    if (!lua_isnumber(L, -1)) luaL_error(L, "core.plan: '%s'[%d] must be a number", k, (int)i + 1);
+    out[i] = (double)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+/* A list of lists of integers, as offsets (n + 1) and values. */
+static void int_lists(lua_State *L, plan_box *b, int t, const char *k, size_t *n, int **off, int **vals) {
+  size_t i, j, total = 0;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) lua_newtable(L), lua_replace(L, -2);
+  if (!lua_istable(L, -1)) luaL_error(L, "core.plan: '%s' must be a list of lists", k);
+  *n = (size_t)lua_rawlen(L, -1);
+  for (i = 0; i < *n; i++) {
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    if (!lua_istable(L, -1)) luaL_error(L, "core.plan: '%s'[%d] must be a list", k, (int)i + 1);
+    total += (size_t)lua_rawlen(L, -1);
+    lua_pop(L, 1);
+  }
+  *off = (int *)own(L, b, *n + 1, sizeof(int));
+  *vals = (int *)own(L, b, total, sizeof(int));
+  total = 0;
+  for (i = 0; i < *n; i++) {
+    size_t m;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    m = (size_t)lua_rawlen(L, -1);
+    (*off)[i] = (int)total;
+    for (j = 0; j < m; j++) {
+      lua_rawgeti(L, -1, (lua_Integer)j + 1);
+      (*vals)[total++] = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  (*off)[*n] = (int)total;
+  lua_pop(L, 1);
+}
+
+static cal_slot_src *slot_list(lua_State *L, plan_box *b, int t, const char *k, size_t *n) {
+  size_t i;
+  cal_slot_src *out;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); *n = 0; return (cal_slot_src *)own(L, b, 1, sizeof *out); }
+  luaL_checktype(L, -1, LUA_TTABLE);
+  *n = (size_t)lua_rawlen(L, -1);
+  out = (cal_slot_src *)own(L, b, *n, sizeof *out);
+  for (i = 0; i < *n; i++) {
+    int e;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    e = lua_gettop(L);
+    luaL_checktype(L, e, LUA_TTABLE);
+    out[i].kind = lcal_field_int(L, e, "kind", CAL_SLOT_NONE);
+    out[i].analyte = lcal_field_int(L, e, "index", -1);
+    if (out[i].kind < 0 || out[i].kind >= CAL_SLOT_KIND_COUNT_)
+      luaL_error(L, "core.plan: '%s'[%d]: unknown slot kind %d", k, (int)i + 1, out[i].kind);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+static cal_range *range_list(lua_State *L, plan_box *b, int t, const char *k, size_t *n) {
+  size_t i;
+  cal_range *out;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); *n = 0; return (cal_range *)own(L, b, 1, sizeof *out); }
+  luaL_checktype(L, -1, LUA_TTABLE);
+  *n = (size_t)lua_rawlen(L, -1);
+  out = (cal_range *)own(L, b, *n, sizeof *out);
+  for (i = 0; i < *n; i++) {
+    int e;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    e = lua_gettop(L);
+    luaL_checktype(L, e, LUA_TTABLE);
+    out[i].analyte = lcal_field_int(L, e, "analyte", -1);
+    out[i].species = lcal_field_int(L, e, "species", 0);
+    out[i].sex = lcal_field_int(L, e, "sex", 0);
+    out[i].age_min = lcal_field_num(L, e, "age_min");
+    out[i].age_max = lcal_field_num(L, e, "age_max");
+    out[i].low = lcal_field_num(L, e, "low");
+    out[i].high = lcal_field_num(L, e, "high");
+    lua_getfield(L, e, "inclusive");
+    out[i].inclusive = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+/* Ambiguous keys ({ key = note }) and suggestion names ({ name, ... }) of a term map. */
+static void term_extras(lua_State *L, cal_termmap *m, int t, const char *notes, const char *names) {
+  lua_getfield(L, t, notes);
+  if (lua_istable(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+        size_t kl;
+        const char *key = lua_tolstring(L, -2, &kl);
+        if (!cal_termmap_add_note(m, key, kl, lua_tostring(L, -1)) && kl > 0 && kl < CAL_KEY_MAX)
+          luaL_error(L, "core.plan: out of memory");
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, t, names);
+  if (lua_istable(L, -1)) {
+    size_t i, n = (size_t)lua_rawlen(L, -1);
+    for (i = 0; i < n; i++) {
+      size_t kl;
+      const char *name;
+      lua_rawgeti(L, -1, (lua_Integer)i + 1);
+      name = lua_tolstring(L, -1, &kl);
+      if (name && !cal_termmap_add_name(m, name, kl) && kl > 0 && kl < CAL_KEY_MAX)
+        luaL_error(L, "core.plan: out of memory");
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* A term map from { key = { bit, ... }, ... }; NULL when absent. */
+static cal_termmap *term_map(lua_State *L, int t, const char *k) {
+  cal_termmap *m;
+  lua_getfield(L, t, k);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return NULL; }
+  luaL_checktype(L, -1, LUA_TTABLE);
+  m = cal_termmap_new();
+  if (!m) luaL_error(L, "core.plan: out of memory");
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    int bits[64];
+    size_t nb = 0, kl;
+    const char *key;
+    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
+      size_t i, n = (size_t)lua_rawlen(L, -1);
+      key = lua_tolstring(L, -2, &kl);
+      for (i = 0; i < n && nb < 64; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        bits[nb++] = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+      }
+      if (!cal_termmap_add(m, key, kl, bits, nb) && kl > 0 && kl < 90) {
+        cal_termmap_free(m);
+        luaL_error(L, "core.plan: out of memory");
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return m;
+}
+
+static const cal_program *program_of(lua_State *L, int t, const char *k) {
+  const cal_program *p;
+  lua_getfield(L, t, k);
+  p = lcal_check_program(L, -1, k);
+  lua_pop(L, 1);
+  return p;
+}
+
+static void read_result(lua_State *L, plan_box *b, int t) {
+  cal_result_spec *rs = &b->plan.result;
+  size_t n, na, nr;
+  int r;
+  lua_getfield(L, t, "result");
+  r = lua_gettop(L);
+  if (lua_isnil(L, r)) { lua_pop(L, 1); return; }
+  luaL_checktype(L, r, LUA_TTABLE);
+  lcal_check_keys(L, r, RESULT_KEYS, "core.plan: result");
+  rs->post = program_of(L, t, "result_program");
+  rs->conf = program_of(L, t, "confidence_program");
+  int_lists(L, b, r, "alt_labels", &rs->nalt, (int **)&rs->alt_off, (int **)&rs->alt_labels);
+  {
+    double *ranks = number_list(L, b, r, "alert_rank", &rs->nalert);
+    int *ir = (int *)own(L, b, rs->nalert, sizeof(int));
+    size_t i;
+    for (i = 0; i < rs->nalert; i++) ir[i] = (int)ranks[i];
+    rs->alert_rank = ir;
+  }
+  b->plan.alert_ids = string_list(L, b, r, "alert_ids", &na);
+  b->plan.ask_ids = string_list(L, b, r, "ask_ids", &rs->nask);
+  rs->ask_priority = number_list(L, b, r, "ask_priority", &n);
+  if (n != rs->nask) luaL_error(L, "core.plan: result.ask_priority has %d entries, not %d", (int)n, (int)rs->nask);
+  rs->ask_weight = number_list(L, b, r, "ask_weight", &n);
+  if (n != rs->nask) luaL_error(L, "core.plan: result.ask_weight has %d entries, not %d", (int)n, (int)rs->nask);
+  int_lists(L, b, r, "ask_rules", &n, (int **)&rs->ask_off, (int **)&rs->ask_rules);
+  if (n != rs->nask) luaL_error(L, "core.plan: result.ask_rules has %d entries, not %d", (int)n, (int)rs->nask);
+  rs->conf_factor = number_list(L, b, r, "conf_factor", &nr);
+  if (na != rs->nalert) luaL_error(L, "core.plan: result.alert_ids and alert_rank differ in length");
+  if (rs->post->nrules != rs->nalt + rs->nalert + rs->nask)
+    luaL_error(L, "core.plan: the result program has %d blocks, not %d", (int)rs->post->nrules,
+               (int)(rs->nalt + rs->nalert + rs->nask));
+  if (rs->conf->nrules != nr) luaL_error(L, "core.plan: the confidence program has %d blocks, not %d",
+                                         (int)rs->conf->nrules, (int)nr);
+  if (rs->post->term_words != b->plan.prog->term_words || rs->conf->term_words != b->plan.prog->term_words ||
+      rs->conf->nvars != rs->post->nvars)
+    luaL_error(L, "core.plan: the result programs do not match the decision program");
+  rs->level_high = lcal_field_num(L, r, "level_high");
+  rs->level_moderate = lcal_field_num(L, r, "level_moderate");
+  if (isnan(rs->level_high)) rs->level_high = 0.75;
+  if (isnan(rs->level_moderate)) rs->level_moderate = 0.45;
+  lua_getfield(L, r, "indeterminate_alternatives");
+  rs->indeterminate_alternatives = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  {
+    size_t i;
+    int k;
+    for (i = 0; i < rs->nalt; i++)
+      for (k = rs->alt_off[i]; k < rs->alt_off[i + 1]; k++)
+        if (rs->alt_labels[k] < -1 || rs->alt_labels[k] >= b->plan.prog->nsubtypes)
+          luaL_error(L, "core.plan: result.alt_labels: bad label %d", rs->alt_labels[k]);
+    for (i = 0; i < rs->nask; i++)
+      for (k = rs->ask_off[i]; k < rs->ask_off[i + 1]; k++)
+        if (rs->ask_rules[k] < 0 || rs->ask_rules[k] >= b->plan.prog->nrules)
+          luaL_error(L, "core.plan: result.ask_rules: bad rule %d", rs->ask_rules[k]);
+  }
+}
+
+static int column_kind_ok(int kind) { return kind >= 0 && kind < CAL_COL_KIND_COUNT_; }
+
+/* core.plan(spec) -> plan. Raises on a bad spec (a programmer error). */
+static int l_plan(lua_State *L) {
+  plan_box *b;
+  cal_cohort *p;
+  size_t n, i;
+  const char *s;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lcal_check_keys(L, 1, PLAN_KEYS, "core.plan");
+  b = (plan_box *)lua_newuserdatauv(L, sizeof *b, 1);
+  memset(b, 0, sizeof *b);
+  luaL_setmetatable(L, PLAN_MT);
+  /* keep the programs alive as long as the plan */
+  lua_createtable(L, 3, 0);
+  lua_getfield(L, 1, "program"); lua_rawseti(L, -2, 1);
+  lua_getfield(L, 1, "result_program"); lua_rawseti(L, -2, 2);
+  lua_getfield(L, 1, "confidence_program"); lua_rawseti(L, -2, 3);
+  lua_setiuservalue(L, -2, 1);
+  p = &b->plan;
+  p->prog = program_of(L, 1, "program");
+  p->slots = slot_list(L, b, 1, "slots", &p->nslots);
+  p->post_slots = slot_list(L, b, 1, "post_slots", &p->npost_slots);
+  for (i = 0; i < p->nslots; i++)
+    if (CAL_SLOT_IS_DECISION(p->slots[i].kind)) luaL_error(L, "core.plan: slot %d reads the decision", (int)i + 1);
+  b->findings = term_map(L, 1, "findings");
+  b->sites = term_map(L, 1, "sites");
+  if (b->findings) term_extras(L, b->findings, 1, "finding_notes", "finding_names");
+  if (b->sites) term_extras(L, b->sites, 1, "site_notes", "site_names");
+  p->findings = b->findings;
+  p->sites = b->sites;
+  lua_getfield(L, 1, "species_clear");
+  if (!lua_isnil(L, -1)) {
+    size_t tw = p->prog->term_words, w;
+    uint64_t *m = (uint64_t *)own(L, b, 3 * (tw ? tw : 1), sizeof(uint64_t));
+    luaL_checktype(L, -1, LUA_TTABLE);
+    for (i = 0; i < 3; i++) {
+      lua_rawgeti(L, -1, (lua_Integer)i + 1);
+      if (lua_istable(L, -1)) {
+        size_t k, nb = (size_t)lua_rawlen(L, -1);
+        for (k = 0; k < nb; k++) {
+          lua_Integer bit;
+          lua_rawgeti(L, -1, (lua_Integer)k + 1);
+          bit = lua_tointeger(L, -1);
+          w = (size_t)(bit >> 6);
+          if (bit >= 0 && w < tw) m[i * tw + w] |= (uint64_t)1 << (bit & 63);
+          lua_pop(L, 1);
+        }
+      }
+      lua_pop(L, 1);
+    }
+    p->species_clear = m;
+  }
+  lua_pop(L, 1);
+  p->ranges = range_list(L, b, 1, "ranges", &p->nranges);
+  p->critical = range_list(L, b, 1, "critical", &p->ncritical);
+  p->ca_variant = lcal_field_int(L, 1, "ca_variant", 0);
+  if (p->ca_variant < 0 || p->ca_variant > 2) luaL_error(L, "core.plan: ca_variant must be 0, 1 or 2");
+  p->kdigo_round = lcal_field_bool(L, 1, "kdigo_round", 0);
+  p->rule_ids = string_list(L, b, 1, "rule_ids", &p->nrules);
+  p->type_names = string_list(L, b, 1, "type_names", &n);
+  if (n < p->prog->nsubtypes) luaL_error(L, "core.plan: type_names too short");
+  lua_getfield(L, 1, "indeterminate");
+  p->indeterminate = lua_isstring(L, -1) ? own_string(L, b, -1) : "indeterminate";
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "columns");
+  if (lua_isnil(L, -1)) lua_newtable(L), lua_replace(L, -2);
+  luaL_checktype(L, -1, LUA_TTABLE);
+  n = (size_t)lua_rawlen(L, -1);
+  {
+    cal_column *cols = (cal_column *)own(L, b, n, sizeof *cols);
+    int t = lua_gettop(L);
+    for (i = 0; i < n; i++) {
+      int e;
+      lua_rawgeti(L, t, (lua_Integer)i + 1);
+      e = lua_gettop(L);
+      luaL_checktype(L, e, LUA_TTABLE);
+      cols[i].kind = lcal_field_int(L, e, "kind", CAL_COL_ID);
+      cols[i].index = lcal_field_int(L, e, "index", 0);
+      cols[i].decimals = lcal_field_int(L, e, "decimals", -1);
+      if (!column_kind_ok(cols[i].kind)) luaL_error(L, "core.plan: column %d: unknown kind", (int)i + 1);
+      lua_getfield(L, e, "name");
+      if (!lua_isstring(L, -1)) luaL_error(L, "core.plan: column %d has no name", (int)i + 1);
+      cols[i].name = own_string(L, b, -1);
+      lua_pop(L, 2);
+    }
+    p->columns = cols;
+    p->ncolumns = n;
+  }
+  lua_pop(L, 1);
+  s = lcal_field_str(L, 1, "format");
+  if (s && strcmp(s, "csv") != 0 && strcmp(s, "ndjson") != 0) luaL_error(L, "core.plan: format must be csv or ndjson");
+  p->ndjson = s && strcmp(s, "ndjson") == 0;
+  p->header = lcal_field_bool(L, 1, "header", 1);
+  p->strict = lcal_field_bool(L, 1, "strict", 0);
+  s = lcal_field_str(L, 1, "delimiter");
+  if (s && strlen(s) != 1) luaL_error(L, "core.plan: delimiter must be one byte");
+  p->delim = s ? s[0] : ',';
+  s = lcal_field_str(L, 1, "input_format");
+  if (s && strcmp(s, "csv") != 0 && strcmp(s, "ndjson") != 0 && strcmp(s, "long") != 0)
+    luaL_error(L, "core.plan: input_format must be csv, ndjson or long");
+  p->input_ndjson = s && strcmp(s, "ndjson") == 0;
+  p->input_long = s && strcmp(s, "long") == 0;
+  read_result(L, b, 1);
+  if (p->nslots > p->prog->nvars) luaL_error(L, "core.plan: more slots than the program has");
+  /* what reads one record at a time: the engine, and the NDJSON schema */
+  b->engine = cal_engine_new(p);
+  b->nd = cal_ndjson_open_memory();
+  if (!b->engine || !b->nd) luaL_error(L, "core.plan: out of memory");
+  {
+    size_t nf = cal_record_nfields(), k;
+    cal_field *hdr = (cal_field *)own(L, b, nf, sizeof *hdr);
+    for (k = 0; k < nf; k++) {
+      hdr[k].ptr = cal_record_field_name(k);
+      hdr[k].len = strlen(hdr[k].ptr);
+    }
+    if (!cal_record_layout_init(&b->schema, hdr, nf, NULL, 0)) luaL_error(L, "core.plan: out of memory");
+  }
+  b->ready = 1;
+  return 1;
+}
+
+/* ---- a Lua patient table as one NDJSON object ---- */
+
+/* A growable byte buffer owned by the plan (no allocation per record once
+ * it is big enough). Not luaL_Buffer: values are pushed on the stack while
+ * it grows. */
+static void jb_room(lua_State *L, jbuf *j, size_t n) {
+  if (j->len + n > j->cap) {
+    size_t c = j->cap ? j->cap : 256;
+    char *np;
+    while (c < j->len + n) c *= 2;
+    if (c > ((size_t)1 << 30)) luaL_error(L, "patient record too large");
+    np = (char *)realloc(j->p, c);
+    if (!np) luaL_error(L, "out of memory");
+    j->p = np;
+    j->cap = c;
+  }
+}
+
+static void jb_add(lua_State *L, jbuf *j, const char *s, size_t n) {
+  jb_room(L, j, n);
+  memcpy(j->p + j->len, s, n);
+  j->len += n;
+}
+
+static void jb_char(lua_State *L, jbuf *j, char c) { jb_add(L, j, &c, 1); }
+static void jb_str(lua_State *L, jbuf *j, const char *s) { jb_add(L, j, s, strlen(s)); }
+
+static void json_string(lua_State *L, jbuf *j, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i;
+  jb_room(L, j, 6 * n + 2);
+  j->p[j->len++] = '"';
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') { j->p[j->len++] = '\\'; j->p[j->len++] = (char)c; }
+    else if (c < 0x20) {
+      memcpy(j->p + j->len, "\\u00", 4);
+      j->p[j->len + 4] = hex[c >> 4];
+      j->p[j->len + 5] = hex[c & 15];
+      j->len += 6;
+    } else j->p[j->len++] = (char)c;
+  }
+  j->p[j->len++] = '"';
+}
+
+static void json_value(lua_State *L, jbuf *j, int idx, int depth);
+
+static int cmp_keys(const void *a, const void *b) {
+  const char *const *x = (const char *const *)a, *const *y = (const char *const *)b;
+  return strcmp(*x, *y);
+}
+
+/* A table: a list when it has [1] (or is empty), else an object with its
+ * string keys in sorted order (so that "given twice ... kept the first" is
+ * the same on every run; at most 64 keys). */
+static void json_table(lua_State *L, jbuf *j, int idx, int depth) {
+  size_t n = (size_t)lua_rawlen(L, idx), i, nk = 0;
+  const char *keys[64];
+  int is_list;
+  if (depth > 4) { jb_str(L, j, "null"); return; }
+  lua_rawgeti(L, idx, 1);
+  is_list = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  if (!is_list) {
+    lua_pushnil(L);
+    if (lua_next(L, idx) == 0) is_list = 1; /* empty */
+    else lua_pop(L, 2);
+  }
+  if (is_list) {
+    jb_char(L, j, '[');
+    for (i = 1; i <= n; i++) {
+      if (i > 1) jb_char(L, j, ',');
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      json_value(L, j, lua_gettop(L), depth + 1);
+      lua_pop(L, 1);
+    }
+    jb_char(L, j, ']');
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    /* string keys only (the strings stay alive: they are keys of the table) */
+    if (lua_type(L, -2) == LUA_TSTRING && nk < sizeof keys / sizeof keys[0]) keys[nk++] = lua_tostring(L, -2);
+    lua_pop(L, 1);
+  }
+  qsort((void *)keys, nk, sizeof keys[0], cmp_keys);
+  jb_char(L, j, '{');
+  for (i = 0; i < nk; i++) {
+    if (i > 0) jb_char(L, j, ',');
+    json_string(L, j, keys[i], strlen(keys[i]));
+    jb_char(L, j, ':');
+    lua_getfield(L, idx, keys[i]);
+    json_value(L, j, lua_gettop(L), depth + 1);
+    lua_pop(L, 1);
+  }
+  jb_char(L, j, '}');
+}
+
+static void json_value(lua_State *L, jbuf *j, int idx, int depth) {
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    json_string(L, j, s, n);
+    break;
+  }
+  case LUA_TNUMBER: {
+    char buf[64];
+    double v = (double)lua_tonumber(L, idx);
+    if (lua_isinteger(L, idx)) snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
+    else if (v != v) snprintf(buf, sizeof buf, "\"nan\"");
+    else if (isinf(v)) snprintf(buf, sizeof buf, v > 0 ? "\"inf\"" : "\"-inf\"");
+    else {
+      /* the shortest text that reads back as the same number */
+      snprintf(buf, sizeof buf, "%.15g", v);
+      if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+    }
+    jb_str(L, j, buf);
+    break;
+  }
+  case LUA_TBOOLEAN: jb_str(L, j, lua_toboolean(L, idx) ? "true" : "false"); break;
+  case LUA_TTABLE: json_table(L, j, idx, depth); break;
+  case LUA_TNIL: jb_str(L, j, "null"); break;
+  default: /* a function, userdata or thread: its type name, reported as text */
+    jb_char(L, j, '"');
+    jb_char(L, j, '<');
+    jb_str(L, j, luaL_typename(L, idx));
+    jb_char(L, j, '>');
+    jb_char(L, j, '"');
+    break;
+  }
+}
+
+static const char *const PATIENT_KEYS[] = {"id", "age", "sex", "species", "height_cm", "findings", "sites",
+                                           "labs", NULL};
+
+/* The NDJSON text of the patient table at idx, in j. */
+static void patient_json(lua_State *L, jbuf *j, int idx) {
+  int i, first = 1;
+  j->len = 0;
+  jb_char(L, j, '{');
+  for (i = 0; PATIENT_KEYS[i]; i++) {
+    lua_getfield(L, idx, PATIENT_KEYS[i]);
+    if (!lua_isnil(L, -1)) {
+      if (!first) jb_char(L, j, ',');
+      first = 0;
+      json_string(L, j, PATIENT_KEYS[i], strlen(PATIENT_KEYS[i]));
+      jb_char(L, j, ':');
+      json_value(L, j, lua_gettop(L), 0);
+    }
+    lua_pop(L, 1);
+  }
+  jb_char(L, j, '}');
+}
+
+/* ---- results as Lua tables ---- */
+
+static void set_num(lua_State *L, const char *k, double v) {
+  if (v != v) return;
+  lua_pushnumber(L, (lua_Number)v);
+  lua_setfield(L, -2, k);
+}
+
+static void push_problems(lua_State *L, const cal_problems *pb) {
+  const char *s = pb->text, *e = pb->text + pb->len;
+  int n = 0;
+  lua_createtable(L, pb->count, 0);
+  while (pb->count && s < e) {
+    const char *q = memchr(s, CAL_PROBLEM_SEP, (size_t)(e - s));
+    if (!q) q = e;
+    lua_pushlstring(L, s, (size_t)(q - s));
+    lua_rawseti(L, -2, ++n);
+    s = q + 1;
+  }
+}
+
+static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
+  size_t a, na = cal_analyte_count();
+  cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
+  lua_createtable(L, 0, 12);
+  set_num(L, "age", r->age);
+  if (r->sex) { lua_pushstring(L, r->sex == CAL_SEX_F ? "F" : "M"); lua_setfield(L, -2, "sex"); }
+  lua_pushstring(L, r->species == CAL_SPECIES_DOG ? "dog" : r->species == CAL_SPECIES_CAT ? "cat" : "human");
+  lua_setfield(L, -2, "species");
+  set_num(L, "height_cm", r->height);
+  if (r->ckd) { lua_pushinteger(L, r->ckd); lua_setfield(L, -2, "ckd"); }
+  lua_pushinteger(L, r->unknown_terms); lua_setfield(L, -2, "unknown_terms");
+  lua_pushinteger(L, r->egfr_method); lua_setfield(L, -2, "egfr_method");
+  lua_newtable(L); /* values */
+  lua_newtable(L); /* qualitative */
+  lua_newtable(L); /* flags */
+  lua_newtable(L); /* range: index in the ranges list (1-based) */
+  lua_newtable(L); /* critical */
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
+    const char *name = cal_analyte_at(a)->name;
+    double f = cal_record_flag(&ctx, (int)a, r);
+    if (!isnan(r->v[a])) {
+      int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, (int)a, r);
+      int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, (int)a, r);
+      lua_pushnumber(L, (lua_Number)r->v[a]);
+      lua_setfield(L, -6, name);
+      if (ri >= 0) { lua_pushinteger(L, ri + 1); lua_setfield(L, -3, name); }
+      if (ci >= 0) { lua_pushinteger(L, ci + 1); lua_setfield(L, -2, name); }
+    }
+    if (r->qual[a]) {
+      lua_pushstring(L, r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal");
+      lua_setfield(L, -5, name);
+    }
+    if (!isnan(f)) { lua_pushinteger(L, (lua_Integer)f); lua_setfield(L, -4, name); }
+  }
+  lua_setfield(L, -6, "critical");
+  lua_setfield(L, -5, "range");
+  lua_setfield(L, -4, "flags");
+  lua_setfield(L, -3, "qualitative");
+  lua_setfield(L, -2, "values");
+}
+
+static void push_states(lua_State *L, const cal_vm_result *res, unsigned n) {
+  unsigned i;
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushinteger(L, res->state[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+static void push_doubles(lua_State *L, const double *v, size_t n) {
+  size_t i;
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushnumber(L, (lua_Number)v[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+/* The raw result of the engine's last record (see lua/calcinosis/classify.lua). */
+static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
+  const cal_cohort *p = &b->plan;
+  const cal_result *res = &e->res;
+  size_t i, w, nt = 0;
+  lua_createtable(L, 0, 20);
+  if (e->rec.id) { lua_pushlstring(L, e->rec.id, e->rec.idlen); lua_setfield(L, -2, "id"); }
+  lua_pushinteger(L, e->main.type < 0 ? 0 : e->main.type + 1); lua_setfield(L, -2, "type");
+  lua_pushnumber(L, (lua_Number)e->main.best); lua_setfield(L, -2, "best");
+  push_doubles(L, e->main.score, p->prog->nsubtypes); lua_setfield(L, -2, "scores");
+  push_states(L, &e->main, p->prog->nrules); lua_setfield(L, -2, "states");
+  push_doubles(L, e->main.lets, p->prog->nlets); lua_setfield(L, -2, "lets");
+  push_doubles(L, e->vars, p->prog->nvars); lua_setfield(L, -2, "vars");
+  lua_newtable(L);
+  for (w = 0; w < p->prog->term_words; w++) {
+    uint64_t m = e->terms[w];
+    while (m) {
+      int bit = 0;
+      while (!((m >> bit) & 1)) bit++;
+      m &= m - 1;
+      lua_pushinteger(L, (lua_Integer)(w * 64 + (size_t)bit));
+      lua_rawseti(L, -2, (lua_Integer)++nt);
+    }
+  }
+  lua_setfield(L, -2, "terms");
+  lua_newtable(L);
+  nt = 0;
+  for (w = 0; w < p->prog->term_words; w++) {
+    uint64_t m = e->dropped[w];
+    while (m) {
+      int bit = 0;
+      while (!((m >> bit) & 1)) bit++;
+      m &= m - 1;
+      lua_pushinteger(L, (lua_Integer)(w * 64 + (size_t)bit));
+      lua_rawseti(L, -2, (lua_Integer)++nt);
+    }
+  }
+  lua_setfield(L, -2, "dropped_terms");
+  push_problems(L, &e->pb); lua_setfield(L, -2, "problems");
+  push_record(L, b, &e->rec); lua_setfield(L, -2, "record");
+  lua_createtable(L, (int)res->nalt, 0);
+  for (i = 0; i < res->nalt; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, res->alt[i].label < 0 ? 0 : res->alt[i].label + 1); lua_setfield(L, -2, "label");
+    lua_pushinteger(L, res->alt[i].decl + 1); lua_setfield(L, -2, "decl");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "alternatives");
+  lua_createtable(L, (int)res->nalert, 0);
+  for (i = 0; i < res->nalert; i++) {
+    lua_pushinteger(L, res->alert[i] + 1);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "alerts");
+  lua_createtable(L, (int)res->nask, 0);
+  for (i = 0; i < res->nask; i++) {
+    const cal_result_ask *x = &res->ask[i];
+    int k, nr = 0;
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, x->decl + 1); lua_setfield(L, -2, "decl");
+    lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, -2, "weight");
+    if (x->change >= 0) { lua_pushinteger(L, x->change + 1); lua_setfield(L, -2, "change"); }
+    lua_newtable(L); /* its rules that were not evaluable */
+    for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
+      int r = p->result.ask_rules[k];
+      if (e->main.state[r] == CAL_UNKNOWN) {
+        lua_pushinteger(L, r + 1);
+        lua_rawseti(L, -2, ++nr);
+      }
+    }
+    lua_setfield(L, -2, "rules");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "asks");
+  lua_createtable(L, 0, 5);
+  lua_pushnumber(L, (lua_Number)res->confidence); lua_setfield(L, -2, "value");
+  lua_pushnumber(L, (lua_Number)res->margin); lua_setfield(L, -2, "margin");
+  lua_pushnumber(L, (lua_Number)res->completeness); lua_setfield(L, -2, "completeness");
+  lua_pushstring(L, cal_result_level_name(res->level)); lua_setfield(L, -2, "level");
+  lua_createtable(L, (int)res->nconf, 0);
+  for (i = 0; i < res->nconf; i++) {
+    lua_pushinteger(L, res->conf[i] + 1);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "factors");
+  lua_setfield(L, -2, "confidence");
+}
+
+/* Reads the patient table at idx into the engine. */
+static void read_patient(lua_State *L, plan_box *b, int idx) {
+  const cal_field *f;
+  size_t nf;
+  patient_json(L, &b->json, idx);
+  cal_problems_clear(&b->engine->pb);
+  if (cal_ndjson_parse(b->nd, b->json.p, b->json.len, &f, &nf) < 0) luaL_error(L, "out of memory");
+  {
+    const char *cp = cal_ndjson_problem(b->nd);
+    while (cp && *cp) { /* each message of the reader */
+      const char *e = strchr(cp, CAL_PROBLEM_SEP);
+      int n = e ? (int)(e - cp) : (int)strlen(cp);
+      cal_problems_add(&b->engine->pb, "%.*s", n, cp);
+      cp = e ? e + 1 : NULL;
+    }
+  }
+  cal_engine_read(b->engine, &b->schema, f, nf);
+}
+
+/* A record given alone (a Lua table) has no line: its problems name it by
+ * its id, "... (record P7)". */
+static void name_record(cal_engine *e) {
+  cal_problems pb;
+  const char *s = e->pb.text, *end = e->pb.text + e->pb.len;
+  int idlen = (int)(e->rec.idlen > 40 ? 40 : e->rec.idlen);
+  if (!e->rec.id || !e->pb.count) return;
+  cal_problems_clear(&pb);
+  while (s < end) {
+    const char *q = memchr(s, CAL_PROBLEM_SEP, (size_t)(end - s));
+    if (!q) q = end;
+    cal_problems_add(&pb, "%.*s (record %.*s)", (int)(q - s), s, idlen, e->rec.id);
+    s = q + 1;
+  }
+  e->pb = pb;
+}
+
+/* plan:classify(patient) -> raw result (lua/calcinosis/classify.lua presents it) */
+static int plan_classify(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  read_patient(L, b, 2);
+  name_record(b->engine);
+  push_result(L, b, b->engine);
+  return 1;
+}
+
+/* plan:patient_json(patient) -> the NDJSON line the patient is read as */
+static int plan_patient_json(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  patient_json(L, &b->json, 2);
+  lua_pushlstring(L, b->json.p, b->json.len);
+  return 1;
+}
+
+/* ---- cohort runs ---- */
+
+typedef struct {
+  lua_State *L;
+  int fn;
+  FILE *in;
+} progress_ctx;
+
+static int cohort_progress(void *ctx, long long records) {
+  progress_ctx *pc = (progress_ctx *)ctx;
+  int stop = 0;
+  lua_pushvalue(pc->L, pc->fn);
+  lua_pushinteger(pc->L, (lua_Integer)records);
+  lua_pushinteger(pc->L, pc->in ? (lua_Integer)ftell(pc->in) : -1);
+  if (lua_pcall(pc->L, 2, 1, 0) != LUA_OK) stop = 1;
+  else stop = lua_toboolean(pc->L, -1);
+  lua_pop(pc->L, 1);
+  return stop;
+}
+
+static void push_stats(lua_State *L, const cal_cohort *p, const cal_cohort_stats *st) {
+  size_t i;
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, (lua_Integer)st->records); lua_setfield(L, -2, "records");
+  lua_pushinteger(L, (lua_Integer)st->with_problems); lua_setfield(L, -2, "with_problems");
+  lua_createtable(L, p->prog->nsubtypes + 1, 0);
+  for (i = 0; i <= p->prog->nsubtypes; i++) {
+    lua_pushinteger(L, (lua_Integer)st->counts[i < p->prog->nsubtypes ? i : CAL_VM_MAX_SUBTYPES]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "counts");
+  lua_pushboolean(L, st->stopped); lua_setfield(L, -2, "stopped");
+  lua_pushinteger(L, (lua_Integer)st->stop_line); lua_setfield(L, -2, "stop_line");
+  lua_pushstring(L, st->stop_message); lua_setfield(L, -2, "stop_message");
+  lua_pushstring(L, st->warnings); lua_setfield(L, -2, "warnings");
+}
+
+/* plan:run{ input =, output =, jobs =, progress =, every = } -> stats | nil, message */
+static int plan_run(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  cal_cohort_stats *st;
+  const char *in_path, *out_path;
+  FILE *in = NULL, *out = NULL;
+  char err[512];
+  int rc, jobs;
+  long long every;
+  progress_ctx pc;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lcal_check_keys(L, 2, RUN_KEYS, "plan:run");
+  in_path = lcal_field_str(L, 2, "input");
+  out_path = lcal_field_str(L, 2, "output");
+  every = (long long)lcal_field_int(L, 2, "every", 0);
+  jobs = lcal_field_int(L, 2, "jobs", 1);
+  if (jobs < 1) luaL_error(L, "plan:run: jobs must be at least 1");
+  lua_getfield(L, 2, "progress");
+  pc.L = L;
+  pc.fn = lua_gettop(L);
+  pc.in = NULL;
+  if (lua_isnil(L, -1)) every = 0;
+  else luaL_checktype(L, -1, LUA_TFUNCTION);
+  st = (cal_cohort_stats *)lua_newuserdatauv(L, sizeof *st, 0);
+  memset(st, 0, sizeof *st);
+  {
+    int parallel = jobs > 1 && in_path && strcmp(in_path, "-") != 0;
+    const char *open_error = NULL, *bad_path = NULL;
+    if (!parallel && in_path && strcmp(in_path, "-") != 0) {
+      in = fopen(in_path, "rb");
+      if (!in) { open_error = "%s: cannot open for reading"; bad_path = in_path; }
+    }
+    if (!open_error && out_path && strcmp(out_path, "-") != 0) {
+      out = fopen(out_path, "wb");
+      if (!out) { open_error = "%s: cannot open for writing"; bad_path = out_path; }
+    }
+    if (open_error) {
+      if (in) fclose(in);
+      lua_pushnil(L);
+      lua_pushfstring(L, open_error, bad_path);
+      return 2;
+    }
+    fflush(stdout);
+    if (parallel) {
+      rc = cal_cohort_run_jobs(&b->plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
+    } else {
+      cal_reader rd;
+      pc.in = in;
+      if (!cal_reader_open(&rd, &b->plan, in ? in : stdin, NULL, NULL)) {
+        rc = -1;
+        if (b->plan.input_ndjson || b->plan.input_long) snprintf(err, sizeof err, "out of memory");
+        else snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", b->plan.delim);
+      } else {
+        rc = cal_cohort_run(&b->plan, &rd.src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
+                            every, err, sizeof err);
+        cal_reader_close(&rd);
+      }
+      if (in) fclose(in);
+    }
+    if (out) { if (fclose(out) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); } }
+    else if (fflush(stdout) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); }
+    if (rc != 0) {
+      lua_pushnil(L);
+      lua_pushstring(L, err);
+      return 2;
+    }
+  }
+  push_stats(L, &b->plan, st);
+  return 1;
+}
+
+/* ---- record iterators over the C readers ---- */
+
+typedef struct {
+  FILE *f;
+  cal_reader rd;
+  int open, started;
+  cal_record_layout lay;
+  int has_lay;
+} rows_box;
+
+static int rows_gc(lua_State *L) {
+  rows_box *r = (rows_box *)luaL_checkudata(L, 1, ROWS_MT);
+  if (r->open) cal_reader_close(&r->rd);
+  if (r->f && r->f != stdin) fclose(r->f);
+  if (r->has_lay) cal_record_layout_free(&r->lay);
+  r->open = 0;
+  r->f = NULL;
+  r->has_lay = 0;
+  return 0;
+}
+
+/* iterator: upvalue 1 the plan, 2 the rows box */
+static int rows_next(lua_State *L) {
+  plan_box *b = check_plan(L, lua_upvalueindex(1));
+  rows_box *r = (rows_box *)luaL_checkudata(L, lua_upvalueindex(2), ROWS_MT);
+  const cal_field *f;
+  size_t nf;
+  int rc;
+  if (!r->open) return 0;
+  if (!r->started) {
+    r->started = 1;
+    rc = r->rd.src.next(r->rd.src.src, &f, &nf);
+    if (rc != 1) goto end;
+    if (!cal_record_layout_init(&r->lay, f, nf, NULL, 0)) return luaL_error(L, "out of memory");
+    r->has_lay = 1;
+  }
+  rc = r->rd.src.next(r->rd.src.src, &f, &nf);
+  if (rc == 1) {
+    const char *cp = r->rd.src.problem(r->rd.src.src);
+    long long line = r->rd.src.line(r->rd.src.src);
+    cal_problems_clear(&b->engine->pb);
+    while (cp && *cp) {
+      const char *e = strchr(cp, CAL_PROBLEM_SEP);
+      int n = e ? (int)(e - cp) : (int)strlen(cp);
+      if (r->rd.src.lines_in_problems) cal_problems_add(&b->engine->pb, "%.*s", n, cp);
+      else cal_problems_add(&b->engine->pb, "line %lld: %.*s", line, n, cp);
+      cp = e ? e + 1 : NULL;
+    }
+    cal_engine_read(b->engine, &r->lay, f, nf);
+    push_result(L, b, b->engine);
+    lua_pushinteger(L, (lua_Integer)line);
+    lua_setfield(L, -2, "line");
+    return 1;
+  }
+end:
+  if (r->open) cal_reader_close(&r->rd);
+  r->open = 0;
+  if (r->f && r->f != stdin) fclose(r->f);
+  r->f = NULL;
+  if (rc < 0) return luaL_error(L, "read error");
+  return 0;
+}
+
+/* plan:rows(path | nil) -> iterator of raw results | nil, message */
+static int plan_rows(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  const char *path = luaL_optstring(L, 2, NULL);
+  rows_box *r;
+  FILE *f = stdin;
+  if (path && strcmp(path, "-") != 0) {
+    f = fopen(path, "rb");
+    if (!f) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: cannot open for reading", path);
+      return 2;
+    }
+  }
+  r = (rows_box *)lua_newuserdatauv(L, sizeof *r, 0);
+  memset(r, 0, sizeof *r);
+  luaL_setmetatable(L, ROWS_MT);
+  r->f = f;
+  if (!cal_reader_open(&r->rd, &b->plan, f, NULL, NULL)) {
+    lua_pushnil(L);
+    lua_pushstring(L, "cannot start the reader");
+    return 2;
+  }
+  r->open = 1;
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, rows_next, 2);
+  return 1;
+}
+
+static const luaL_Reg plan_methods[] = {
+  {"classify", plan_classify},
+  {"run", plan_run},
+  {"rows", plan_rows},
+  {"patient_json", plan_patient_json},
+  {NULL, NULL}
+};
+
+static const luaL_Reg engine_funcs[] = {
+  {"plan", l_plan},
+  {NULL, NULL}
+};
+
+void lcal_open_engine(lua_State *L) {
+  luaL_newmetatable(L, PLAN_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, plan_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, plan_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushliteral(L, "calcinosis.plan");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, ROWS_MT);
+  lua_pushcfunction(L, rows_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_setfuncs(L, engine_funcs, 0);
+}
