@@ -837,7 +837,7 @@ static void name_record(cal_engine *e) {
   cal_problems pb;
   const char *s = e->pb.text, *end = e->pb.text + e->pb.len;
   int idlen = (int)(e->rec.idlen > 40 ? 40 : e->rec.idlen);
-  if (!e->rec.id || !e->pb.count) return;
+  if (!e->rec.id || !e->rec.idlen || !e->pb.count) return;
   cal_problems_clear(&pb);
   while (s < end) {
     const char *q = memchr(s, CAL_PROBLEM_SEP, (size_t)(end - s));

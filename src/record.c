@@ -155,6 +155,13 @@ static void setup_lab(cal_record_col *c, const char *name, const char *unit, siz
   else if (nl > 6 && strcmp(name + nl - 6, "_units") == 0) a = cal_analyte_find(name, nl - 6);
   if (a) c->role = CAL_ROLE_UNIT;
   else if ((a = cal_analyte_find(name, nl)) != NULL) c->role = CAL_ROLE_LAB;
+  if (!a && nl < 16 && name[0] >= '0' && name[0] <= '9') {
+    /* a LOINC code ("17861-6"), whose '-' the key normaliser made '_' */
+    char code[16];
+    size_t j;
+    for (j = 0; j < nl; j++) code[j] = name[j] == '_' ? '-' : name[j];
+    if ((a = cal_analyte_find(code, nl)) != NULL) c->role = CAL_ROLE_LAB;
+  }
   if (a) {
     for (k = 0; k < cal_analyte_count(); k++)
       if (cal_analyte_at(k) == a) c->analyte = (int)k;
