@@ -1,5 +1,6 @@
 -- Reads busted's JSON output, prints failures and errors, and writes
--- "PASSED FAILED" (errors count as failed) on the last line.
+-- "PASSED FAILED SKIPPED" (errors count as failed; pending specs are the
+-- ones skipped because ../shared is not beside the clone) on the last line.
 local path, label = arg[1], arg[2] or "busted"
 local f = assert(io.open(path, "rb"))
 local text = f:read("a")
@@ -22,4 +23,9 @@ for _, kind in ipairs { "failures", "errors" } do
       tostring(t.message):gsub("\n", "\n      ")))
   end
 end
-print(#list("successes") .. " " .. (#list("failures") + #list("errors")))
+local why = {}
+for _, t in ipairs(list("pendings")) do
+  local m = tostring(t.message or "")
+  if not why[m] then why[m] = true; io.stderr:write(("    %s skipped: %s\n"):format(label, m:gsub("^skipped: ", ""))) end
+end
+print(#list("successes") .. " " .. (#list("failures") + #list("errors")) .. " " .. #list("pendings"))

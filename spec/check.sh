@@ -13,6 +13,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/calcinosis-check.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 PASS=0
 FAIL=0
+SKIP=0
 ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
 nok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; }
 
@@ -35,12 +36,13 @@ busted_run() {
     tail -n 30 "$TMP/busted.json" | sed 's/^/    /'
     return
   fi
-  p=${counts% *}; f=${counts#* }
+  set -- $counts
+  p=$1; f=$2; s=${3:-0}
   if grep -Eq 'runtime error|AddressSanitizer|LeakSanitizer' "$TMP/busted.err"; then
     nok "$label: sanitizer report"
   fi
-  PASS=$((PASS + p)); FAIL=$((FAIL + f))
-  echo "$label: $p passed, $f failed"
+  PASS=$((PASS + p)); FAIL=$((FAIL + f)); SKIP=$((SKIP + s))
+  echo "$label: $p passed, $f failed, $s skipped"
 }
 
 START=$(date +%s)
@@ -120,5 +122,10 @@ step "pandoc (its Lua 5.3) runs examples/pandoc/calcinosis-filter.lua with that 
 
 END=$(date +%s)
 echo "# took $((END - START)) s"
-echo "$PASS passed, $FAIL failed"
+if [ "$SKIP" -gt 0 ]; then
+  echo "# $SKIP specs skipped: they read the public data in ../shared, which is not beside this clone"
+  echo "$PASS passed, $FAIL failed, $SKIP skipped"
+else
+  echo "$PASS passed, $FAIL failed"
+fi
 [ "$FAIL" = 0 ]

@@ -451,9 +451,7 @@ describe("long format in the C pipeline", function()
   -- column or in the value, some analytes twice with dates, patient columns
   -- on one row only, an unknown analyte and a row without an analyte
   local function long_cohort(n, seed)
-    local pipe = assert(io.popen(("lua5.4 ../shared/bench/gen_cohort.lua %d %d"):format(n, seed)))
-    local text = pipe:read("a")
-    pipe:close()
+    local text = require("support").bench_cohort(n, seed)
     local names = { "calcium", "albumin", "phosphate", "creatinine", "pth", "vitd25" }
     local units = { "mg/dL", "g/dL", "mg/dL", "mg/dL", "pg/mL", "ng/mL" }
     local out = { "id,analyte,value,unit,date,age,sex,findings,sites" }

@@ -6,6 +6,62 @@ function M.shared(rel)
   return "../shared/" .. rel
 end
 
+--- The path of a file in ../shared, or nil when it is absent (a clone on
+-- its own): the specs that use it are then skipped, and counted as skipped.
+function M.shared_file(rel)
+  local path = M.shared(rel)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  f:close()
+  return path
+end
+
+--- Skips the current spec (busted's pending, counted as skipped) unless the
+-- file of ../shared exists; returns its path.
+function M.need_shared(rel)
+  local path = M.shared_file(rel)
+  if not path then
+    pending("skipped: ../shared/" .. rel .. " is not beside this clone")
+  end
+  return path
+end
+
+--- A generated cohort in the layout of the bench-v1 task (the header
+-- "id,age_years,sex,calcium [mg/dL],albumin [g/dL],phosphate [mg/dL],
+-- creatinine [mg/dL],pth [pg/mL],vitd25 [ng/mL],findings,sites"), made here
+-- so that the suite needs nothing outside the repository: deterministic for
+-- n and seed, some cells empty, terms from the bench-v1 sets and a few
+-- others. Returns the CSV text.
+function M.bench_cohort(n, seed)
+  local state = seed * 2654435761 % 4294967296
+  local function R() -- a small linear congruential generator: the same on every Lua
+    state = (state * 1103515245 + 12345) % 2147483648
+    return state / 2147483648
+  end
+  local function pick(t) return t[math.floor(R() * #t) + 1] end
+  local FINDINGS = { "iv_calcium", "iv_phosphate", "calcium_electrode_paste", "heel_stick", "ckd", "dialysis",
+    "hyperparathyroidism", "sarcoidosis", "milk_alkali", "vitamin_d_excess", "systemic_sclerosis",
+    "dermatomyositis", "lupus", "trauma", "burn", "acne", "livedo", "necrotic_ulcer", "tumor",
+    "ehlers_danlos", "esophageal_dysmotility", "diabetes" }
+  local SITES = { "fingertips", "shoulders", "scrotum", "penis", "vulva", "face", "thighs", "elbows" }
+  local lines = { "id,age_years,sex,calcium [mg/dL],albumin [g/dL],phosphate [mg/dL],creatinine [mg/dL]," ..
+    "pth [pg/mL],vitd25 [ng/mL],findings,sites" }
+  local function cell(p, fmt, lo, hi)
+    if R() < p then return "" end
+    return (fmt):format(lo + (hi - lo) * R())
+  end
+  for i = 1, n do
+    local f, s = {}, {}
+    for _ = 1, math.floor(R() * 3.2) do f[#f + 1] = pick(FINDINGS) end
+    for _ = 1, math.floor(R() * 1.6) do s[#s + 1] = pick(SITES) end
+    lines[#lines + 1] = table.concat({ ("P%07d"):format(i), ("%d"):format(math.floor(R() * 90)),
+      R() < 0.5 and "F" or "M", cell(0.05, "%.1f", 7.5, 13), cell(0.2, "%.1f", 2.5, 5),
+      cell(0.1, "%.1f", 1.5, 9), cell(0.15, "%.2f", 0.5, 9), cell(0.4, "%.0f", 10, 600),
+      cell(0.3, "%.0f", 5, 200), table.concat(f, ";"), table.concat(s, ";") }, ",")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
 --- Reads a small RFC 4180 CSV file into a list of tables keyed by header.
 function M.read_csv(path)
   local f = assert(io.open(path, "rb"))

@@ -149,7 +149,7 @@ describe("units", function()
 
   describe("UCUM functional tests (../shared/data/ucum)", function()
     it("runs every conversion case whose units the core supports", function()
-      local f = assert(io.open(S.shared("data/ucum/UcumFunctionalTests.xml"), "rb"))
+      local f = assert(io.open(S.need_shared("data/ucum/UcumFunctionalTests.xml"), "rb"))
       local xml = f:read("a")
       f:close()
       local section = assert(xml:match("<conversion>(.-)</conversion>")):gsub("<!%-%-.-%-%->", "")

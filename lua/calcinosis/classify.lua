@@ -121,17 +121,28 @@ local function value_of(labs, name)
   return v
 end
 
+-- term id -> { kind, term }, per compiled ruleset
+local term_cache = setmetatable({}, { __mode = "k" })
+local function term_of(compiled)
+  local t = term_cache[compiled]
+  if not t then
+    t = {}
+    for key, id in pairs(compiled.term_ids) do
+      local kind, term = key:match("^(%a+):(.*)$")
+      t[id] = { kind, term }
+    end
+    term_cache[compiled] = t
+  end
+  return t
+end
+
 local function names_of(raw, compiled)
   local findings, sites = list(), list()
-  local names = {}
-  for key, id in pairs(compiled.term_ids) do names[id] = key end
-  local seen = {}
+  local names = term_of(compiled)
   for _, id in ipairs(raw.terms) do
-    local key = names[id]
-    if key and not seen[key] then
-      seen[key] = true
-      local kind, term = key:match("^(%a+):(.*)$")
-      if kind == "site" then sites[#sites + 1] = term else findings[#findings + 1] = term end
+    local e = names[id]
+    if e then
+      if e[1] == "site" then sites[#sites + 1] = e[2] else findings[#findings + 1] = e[2] end
     end
   end
   table.sort(findings)
@@ -264,16 +275,13 @@ end
 local function species_notes(raw, c, species)
   local vocab = require "calcinosis.vocab"
   local notes = list()
+  local names = term_of(c)
   for _, id in ipairs(raw.dropped_terms or {}) do
-    for key, tid in pairs(c.term_ids) do
-      if tid == id then
-        local t = key:match(":(.*)$")
-        local e = vocab.terms[t] or {}
-        notes[#notes + 1] = ("finding '%s' (%s): its association with calcinosis is sourced for %s only " ..
-          "(%s); not used to classify a %s patient"):format(t, e.label or t, table.concat(e.species or {}, ", "),
-          e.source or "", species)
-      end
-    end
+    local t = names[id][2]
+    local e = vocab.terms[t] or {}
+    notes[#notes + 1] = ("finding '%s' (%s): its association with calcinosis is sourced for %s only " ..
+      "(%s); not used to classify a %s patient"):format(t, e.label or t, table.concat(e.species or {}, ", "),
+      e.source or "", species)
   end
   table.sort(notes)
   return notes
@@ -314,8 +322,13 @@ function M.present(ruleset, raw, patient, options)
         sentence = r.because, source = r.source, why = json_array(explain.reasons(r.ast, ctx, term_names)),
         values = vals }
     elseif st == 2 then
-      not_evaluable[#not_evaluable + 1] = { id = r.id, subtype = r.supports, weight = r.weight,
-        missing = json_array(explain.missing(r.ast, ctx, c.lets)) }
+      -- the inputs it reads that are missing (what explain.missing finds)
+      local missing, seen = list(), {}
+      for _, sl in ipairs(r.missing_slots) do
+        local v, name = raw.vars[sl[1] + 1], sl[2]
+        if v ~= v and not seen[name] then seen[name] = true; missing[#missing + 1] = name end
+      end
+      not_evaluable[#not_evaluable + 1] = { id = r.id, subtype = r.supports, weight = r.weight, missing = missing }
     end
   end
   local findings, sites = names_of(raw, c)
@@ -346,13 +359,6 @@ function M.present(ruleset, raw, patient, options)
   return result
 end
 
-local function findings_list(f)
-  local l = {}
-  for t in pairs(f) do l[#l + 1] = t end
-  table.sort(l)
-  return l
-end
-
 local function treatment_entry(t, f)
   local e = {
     id = t.id, name = t.name, status = t.status, indication = t.indication, evidence = t.evidence,
@@ -376,11 +382,11 @@ local function treatment_entry(t, f)
   return e
 end
 
-local function treatments_of(t, f)
+local function treatments_of(t, f, selected_treatments)
   local knowledge = require "calcinosis.knowledge"
   local out = list()
   local seen = {}
-  for _, tr in ipairs(knowledge.treatments_for(t, findings_list(f))) do
+  for _, tr in ipairs(selected_treatments) do
     out[#out + 1] = treatment_entry(tr, f)
     seen[tr.id] = true
   end
@@ -422,6 +428,22 @@ end
 -- @tparam table result from `present`
 -- @tparam Ruleset ruleset
 -- @treturn table the same result
+-- The knowledge entries selected for a type, findings and sites: the same
+-- for the same three, so kept (a bounded memo; the entries are copied into
+-- each result).
+local selected, nselected = {}, 0
+local function knowledge_for(t, flist, sites)
+  local key = t .. "\0" .. table.concat(flist, ",") .. "\0" .. table.concat(sites, ",")
+  local k = selected[key]
+  if k then return k end
+  local knowledge = require "calcinosis.knowledge"
+  k = { workup = knowledge.workup_for(t, flist), referrals = knowledge.referrals_for(t, flist),
+    treatments = knowledge.treatments_for(t, flist), prognosis = knowledge.prognosis_for(t, flist, sites) }
+  if nselected >= 4096 then selected, nselected = {}, 0 end
+  selected[key], nselected = k, nselected + 1
+  return k
+end
+
 function M.add_knowledge(result, ruleset)
   local knowledge = require "calcinosis.knowledge"
   local label = ruleset.compiled.label
@@ -429,18 +451,19 @@ function M.add_knowledge(result, ruleset)
   local flist = result.findings
   local fonly = {}
   for _, x in ipairs(flist) do fonly[x] = true end
-  result.workup = plain_list(knowledge.workup_for(t, flist), { "id", "test", "reason", "sources" })
-  result.referrals = plain_list(knowledge.referrals_for(t, flist), { "id", "specialty", "reason", "sources" })
+  local k = knowledge_for(t, flist, result.sites)
+  result.workup = plain_list(k.workup, { "id", "test", "reason", "sources" })
+  result.referrals = plain_list(k.referrals, { "id", "specialty", "reason", "sources" })
   if t == label then
     result.treatments = list()
     result.treatment_note = "No subtype could be named: no treatment options are listed. " ..
       knowledge.treatment_preamble.text
   else
-    result.treatments = treatments_of(t, fonly)
+    result.treatments = treatments_of(t, fonly, k.treatments)
     result.treatment_note = knowledge.treatment_preamble.text
   end
   result.treatment_sources = json_array(copy(knowledge.treatment_preamble.sources))
-  result.prognosis = plain_list(knowledge.prognosis_for(t, flist, result.sites), { "id", "text", "sources" })
+  result.prognosis = plain_list(k.prognosis, { "id", "text", "sources" })
   result.labs = result._labs
   result.lab_status = M.lab_status(result.labs)
   return result

@@ -19,6 +19,7 @@
 -- @module calcinosis.labs
 
 local core = require "calcinosis.core"
+local engine = require "calcinosis.engine"
 local ranges = require "calcinosis.ranges"
 local util = require "calcinosis.util"
 
@@ -50,16 +51,24 @@ local function analyte(name)
   return a or nil
 end
 
--- a range entry in the canonical unit of the analyte
+-- a range entry's limits in the canonical unit of the analyte (converted
+-- once per entry and analyte: entries are data)
+local limits_cache = setmetatable({}, { __mode = "k" })
 local function canonical_range(entry, a)
   if not entry then return nil end
-  local r = { source = entry.source, unit = a.unit, inclusive = entry.inclusive }
-  for _, k in ipairs { "low", "high" } do
-    local v = entry[k]
-    if v and entry.unit and entry.unit ~= a.unit then v = core.convert(v, entry.unit, a.unit, a.name) end
-    r[k] = v
+  local by = limits_cache[entry]
+  if not by then by = {}; limits_cache[entry] = by end
+  local lim = by[a.name]
+  if not lim then
+    lim = {}
+    for _, k in ipairs { "low", "high" } do
+      local v = entry[k]
+      if v and entry.unit and entry.unit ~= a.unit then v = core.convert(v, entry.unit, a.unit, a.name) end
+      lim[k] = v
+    end
+    by[a.name] = lim
   end
-  return r
+  return { source = entry.source, unit = a.unit, inclusive = entry.inclusive, low = lim.low, high = lim.high }
 end
 
 -- the texts the labs were given as, by analyte (the first key in sorted
@@ -101,8 +110,8 @@ function M.present(record, patient, options, problems)
   t.age = record.age and { value = record.age, unit = "a" } or nil
   t.sex, t.species = record.sex, record.species
   local given, key = given_texts(patient)
-  local _, origin = require("calcinosis.engine").range_entries(opts.ranges or ranges.reference)
-  local _, corigin = require("calcinosis.engine").range_entries(opts.critical or ranges.critical)
+  local _, origin = engine.range_entries(opts.ranges or ranges.reference)
+  local _, corigin = engine.range_entries(opts.critical or ranges.critical)
   local names = {}
   for name in pairs(record.values) do names[name] = true end
   for name in pairs(record.qualitative) do names[name] = true end
@@ -197,7 +206,7 @@ function M.compute(patient, options)
   if not M.ca_variants[tostring(opts.ca_coefficient or "common")] then
     error(("calcinosis.labs: unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(opts.ca_coefficient)), 3)
   end
-  local raw = require("calcinosis.engine").labs(patient, opts)
+  local raw = engine.labs(patient, opts)
   return M.present(raw.record, patient, opts, raw.problems)
 end
 

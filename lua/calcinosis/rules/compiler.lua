@@ -37,7 +37,7 @@ local parser = require "calcinosis.rules.parser"
 local M = {}
 
 local pack = string.pack
-local inputs_of, compile_results, serialize -- defined below
+local inputs_of, missing_slots, compile_results, serialize -- defined below
 
 -- opcodes and their stack effects: the list of src/vm.h, exported by the core
 local core = require "calcinosis.core"
@@ -715,6 +715,29 @@ function inputs_of(ast, lets)
 end
 M.inputs_of = inputs_of
 
+-- the input slots a checked AST reads, through lets, with the name each
+-- reports when its value is missing, in the order of calcinosis.rules.explain's
+-- walk (so that the missing inputs of a rule are found without walking it)
+function missing_slots(ast, lets)
+  local out, seen_let = {}, {}
+  local function walk(x)
+    if type(x) ~= "table" then return end
+    if x.tag == "name" and x.let then
+      if not seen_let[x.let] then
+        seen_let[x.let] = true
+        local l = lets[x.let + 1]
+        if l then walk(l.ast) end
+      end
+    elseif x.slot and (x.tag == "name" or x.tag == "call") then
+      out[#out + 1] = { x.slot, x.input or (x.args and x.args[1].input) or x.name }
+    end
+    for _, k in ipairs { "a", "b", "c", "lo", "hi" } do walk(x[k]) end
+    if x.args then for _, y in ipairs(x.args) do walk(y) end end
+  end
+  walk(ast)
+  return out
+end
+
 local function text_field(d, k, fail, what)
   if type(d[k]) ~= "string" or d[k] == "" then fail(d, ("%s needs %s ('%s')"):format(d.kind, what, k)) end
   return d[k]
@@ -1012,7 +1035,10 @@ function M.compile(spec)
         start = start, len = #self.code - start, decl = d }
     end
   end
-  for _, r in ipairs(rules) do r.inputs = inputs_of(r.ast, lets) end
+  for _, r in ipairs(rules) do
+    r.inputs = inputs_of(r.ast, lets)
+    r.missing_slots = missing_slots(r.ast, lets)
+  end
   local label = tostring(decision.label or "indeterminate")
   local main = { slots = self.slots, consts = self.consts, code = self.code }
   local result = compile_results(self, post, spec, subtypes, subtype_index, label, rules, fail, warn)
