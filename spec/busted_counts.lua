@@ -25,7 +25,9 @@ for _, kind in ipairs { "failures", "errors" } do
 end
 local why = {}
 for _, t in ipairs(list("pendings")) do
-  local m = tostring(t.message or "")
+  local m = t.message
+  if type(m) == "table" then m = m.message end
+  m = tostring(m or "")
   if not why[m] then why[m] = true; io.stderr:write(("    %s skipped: %s\n"):format(label, m:gsub("^skipped: ", ""))) end
 end
 print(#list("successes") .. " " .. (#list("failures") + #list("errors")) .. " " .. #list("pendings"))

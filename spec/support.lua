@@ -21,7 +21,7 @@ end
 function M.need_shared(rel)
   local path = M.shared_file(rel)
   if not path then
-    pending("skipped: ../shared/" .. rel .. " is not beside this clone")
+    require("busted").pending("skipped: ../shared/" .. rel .. " is not beside this clone")
   end
   return path
 end
