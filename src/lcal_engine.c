@@ -17,6 +17,7 @@
 #include "analytes.h"
 #include "cohort.h"
 #include "compat.h"
+#include "csv.h"
 #include "engine.h"
 #include "jobs.h"
 #include "lcal.h"
@@ -536,6 +537,47 @@ static void json_string(lua_State *L, jbuf *j, const char *s, size_t n) {
 
 static void json_value(lua_State *L, jbuf *j, int idx, int depth);
 
+/* An integer as text; its length. */
+static size_t int_text(char *buf, long long x) {
+  char t[24];
+  size_t n = 0, k = 0;
+  unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+  do { t[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+  if (x < 0) buf[k++] = '-';
+  while (n) buf[k++] = t[--n];
+  return k;
+}
+
+/* A number with at most 6 decimals (lab values are), written without
+ * printf: its length, or 0 when it is not such a number or its text would
+ * not read back as the same double (the reader's own parser decides). */
+static size_t short_decimal(char *buf, double v) {
+  static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+  double a = fabs(v), back;
+  int k;
+  if (!(a < 1e9)) return 0;
+  for (k = 0; k <= 6; k++) {
+    double s = a * p10[k];
+    if (s == floor(s)) {
+      long long m = (long long)s, ip = m;
+      size_t n = 0;
+      int d;
+      char frac[8];
+      for (d = 0; d < k; d++) { frac[k - 1 - d] = (char)('0' + ip % 10); ip /= 10; }
+      if (v < 0) buf[n++] = '-';
+      n += int_text(buf + n, ip);
+      if (k) {
+        buf[n++] = '.';
+        memcpy(buf + n, frac, (size_t)k);
+        n += (size_t)k;
+      }
+      if (!cal_parse_double(buf, n, &back) || back != v) return 0;
+      return n;
+    }
+  }
+  return 0;
+}
+
 static int cmp_keys(const void *a, const void *b) {
   const char *const *x = (const char *const *)a, *const *y = (const char *const *)b;
   return strcmp(*x, *y);
@@ -598,15 +640,19 @@ static void json_value(lua_State *L, jbuf *j, int idx, int depth) {
   case LUA_TNUMBER: {
     char buf[64];
     double v = (double)lua_tonumber(L, idx);
-    if (lua_isinteger(L, idx)) snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
-    else if (v != v) snprintf(buf, sizeof buf, "\"nan\"");
-    else if (isinf(v)) snprintf(buf, sizeof buf, v > 0 ? "\"inf\"" : "\"-inf\"");
+    if (lua_isinteger(L, idx)) jb_add(L, j, buf, int_text(buf, (long long)lua_tointeger(L, idx)));
+    else if (v != v) jb_str(L, j, "\"nan\"");
+    else if (isinf(v)) jb_str(L, j, v > 0 ? "\"inf\"" : "\"-inf\"");
     else {
-      /* the shortest text that reads back as the same number */
-      snprintf(buf, sizeof buf, "%.15g", v);
-      if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+      size_t n = short_decimal(buf, v);
+      if (!n) {
+        /* the shortest text that reads back as the same number */
+        snprintf(buf, sizeof buf, "%.15g", v);
+        if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+        n = strlen(buf);
+      }
+      jb_add(L, j, buf, n);
     }
-    jb_str(L, j, buf);
     break;
   }
   case LUA_TBOOLEAN: jb_str(L, j, lua_toboolean(L, idx) ? "true" : "false"); break;
@@ -677,11 +723,11 @@ static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
   if (r->ckd) { lua_pushinteger(L, r->ckd); lua_setfield(L, -2, "ckd"); }
   lua_pushinteger(L, r->unknown_terms); lua_setfield(L, -2, "unknown_terms");
   lua_pushinteger(L, r->egfr_method); lua_setfield(L, -2, "egfr_method");
-  lua_newtable(L); /* values */
-  lua_newtable(L); /* qualitative */
-  lua_newtable(L); /* flags */
-  lua_newtable(L); /* range: index in the ranges list (1-based) */
-  lua_newtable(L); /* critical */
+  lua_createtable(L, 0, 16); /* values */
+  lua_createtable(L, 0, 4);  /* qualitative */
+  lua_createtable(L, 0, 16); /* flags */
+  lua_createtable(L, 0, 16); /* range: index in the ranges list (1-based) */
+  lua_createtable(L, 0, 4);  /* critical */
   for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
     const char *name = cal_analyte_at(a)->name;
     double f = cal_record_flag(&ctx, (int)a, r);
@@ -729,7 +775,7 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
   size_t i, w, nt = 0;
-  lua_createtable(L, 0, 20);
+  lua_createtable(L, 0, 24);
   if (e->rec.id) { lua_pushlstring(L, e->rec.id, e->rec.idlen); lua_setfield(L, -2, "id"); }
   lua_pushinteger(L, e->main.type < 0 ? 0 : e->main.type + 1); lua_setfield(L, -2, "type");
   lua_pushnumber(L, (lua_Number)e->main.best); lua_setfield(L, -2, "best");
