@@ -27,7 +27,7 @@ local why = {}
 for _, t in ipairs(list("pendings")) do
   local m = t.message
   if type(m) == "table" then m = m.message end
-  m = tostring(m or "")
-  if not why[m] then why[m] = true; io.stderr:write(("    %s skipped: %s\n"):format(label, m:gsub("^skipped: ", ""))) end
+  m = tostring(m or ""):gsub("^.-skipped: ", "")
+  if not why[m] then why[m] = true; io.stderr:write(("    %s skipped: %s\n"):format(label, m)) end
 end
 print(#list("successes") .. " " .. (#list("failures") + #list("errors")) .. " " .. #list("pendings"))

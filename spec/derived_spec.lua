@@ -48,7 +48,9 @@ describe("albumin-corrected calcium (DOMAIN.md §3.1)", function()
     end)
   end
   it("reproduces ../shared/data/egfr/corrected_calcium_vectors.csv (albumin in g/L)", function()
-    local rows = S.read_csv(S.need_shared("data/egfr/corrected_calcium_vectors.csv"))
+    local path = S.shared_file("data/egfr/corrected_calcium_vectors.csv")
+    if not path then return pending(S.skip_reason("data/egfr/corrected_calcium_vectors.csv")) end
+    local rows = S.read_csv(path)
     assert.is_true(#rows >= 1)
     for _, r in ipairs(rows) do
       local t = calcinosis.labs { labs = { calcium = r.calcium_value .. " " .. r.calcium_unit,
@@ -173,7 +175,7 @@ describe("../shared/data/egfr/egfr_test_vectors.csv", function()
   local path = S.shared_file("data/egfr/egfr_test_vectors.csv")
   local rows = path and S.read_csv(path) or {}
   it("has the rows the MANIFEST lists", function()
-    S.need_shared("data/egfr/egfr_test_vectors.csv")
+    if not path then return pending(S.skip_reason("data/egfr/egfr_test_vectors.csv")) end
     assert.equal(18, #rows)
   end)
   local function compute(r, factor)

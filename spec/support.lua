@@ -16,14 +16,10 @@ function M.shared_file(rel)
   return path
 end
 
---- Skips the current spec (busted's pending, counted as skipped) unless the
--- file of ../shared exists; returns its path.
-function M.need_shared(rel)
-  local path = M.shared_file(rel)
-  if not path then
-    require("busted").pending("skipped: ../shared/" .. rel .. " is not beside this clone")
-  end
-  return path
+--- Why a spec that needs a file of ../shared is skipped (pass it to
+-- busted's `pending`, which counts the spec as skipped).
+function M.skip_reason(rel)
+  return "skipped: ../shared/" .. rel .. " is not beside this clone"
 end
 
 --- A generated cohort in the layout of the bench-v1 task (the header

@@ -149,7 +149,9 @@ describe("units", function()
 
   describe("UCUM functional tests (../shared/data/ucum)", function()
     it("runs every conversion case whose units the core supports", function()
-      local f = assert(io.open(S.need_shared("data/ucum/UcumFunctionalTests.xml"), "rb"))
+      local path = S.shared_file("data/ucum/UcumFunctionalTests.xml")
+      if not path then return pending(S.skip_reason("data/ucum/UcumFunctionalTests.xml")) end
+      local f = assert(io.open(path, "rb"))
       local xml = f:read("a")
       f:close()
       local section = assert(xml:match("<conversion>(.-)</conversion>")):gsub("<!%-%-.-%-%->", "")
