@@ -127,6 +127,11 @@ describe("rule VM", function()
       { "a subtype out of range", function(p) p.rules[1] = { 4, 10, 2, 1 } end, "subtype 2 out of range" },
       { "a NaN weight", function(p) p.rules[1] = { 4, 10, 1, NaN } end, "not a finite number" },
       { "an infinite weight", function(p) p.rules[1] = { 4, 10, 1, math.huge } end, "not a finite number" },
+      -- code outside every block is verified too (it wrote past a heap buffer: SIGSEGV, or
+      -- heap-buffer-overflow under ASan)
+      { "a jump outside the code, in no block", function(p) p.code[15] = { "ANDJ", 100000 } end,
+        "jump target 100000 outside the code" },
+      { "a bad opcode in no block", function(p) p.code[15] = 99 end, "bad opcode 99" },
     }
     for _, c in ipairs(cases) do
       it(c[1], function()

@@ -321,6 +321,15 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen) {
     if (p->nlets || p->nrules) return fail(err, errlen, "program has blocks but no code");
     return 1;
   }
+  /* every instruction, inside a block or not: a known opcode, and a jump
+   * target inside the code (build_fast marks the targets of all of them) */
+  for (i = 0; i < p->ncode; i++) {
+    unsigned op = CAL_INSTR_OP(p->code[i]);
+    if (op >= CAL_OP_COUNT_) return fail(err, errlen, "pc %u: bad opcode %u", i, op);
+    if ((op == CAL_OP_ANDJ || op == CAL_OP_ORJ) && CAL_INSTR_ARG(p->code[i]) > p->ncode)
+      return fail(err, errlen, "pc %u: jump target %lu outside the code", i,
+                  (unsigned long)CAL_INSTR_ARG(p->code[i]));
+  }
   depth_at = (short *)malloc(sizeof(short) * p->ncode);
   if (!depth_at) return fail(err, errlen, "out of memory verifying a program");
   for (i = 0; ok && i < p->nlets; i++)
