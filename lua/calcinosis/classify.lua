@@ -41,6 +41,7 @@ local explain = require "calcinosis.rules.explain"
 local util = require "calcinosis.util"
 
 local M = {}
+local lazy_knowledge, materialize -- below
 
 --- The disclaimer carried by every result.
 M.DISCLAIMER = util.DISCLAIMER
@@ -469,6 +470,27 @@ function M.add_knowledge(result, ruleset)
   return result
 end
 
+local KNOWLEDGE_FIELDS = { workup = true, referrals = true, treatments = true, treatment_note = true,
+  treatment_sources = true, prognosis = true, labs = true, lab_status = true }
+
+local function fill(result, ruleset)
+  setmetatable(result, nil)
+  M.add_knowledge(result, ruleset)
+  result._labs = nil
+  return result
+end
+
+function lazy_knowledge(ruleset)
+  return function(t, k)
+    if KNOWLEDGE_FIELDS[k] then return rawget(fill(t, ruleset), k) end
+    return nil
+  end
+end
+
+function materialize(ruleset)
+  return function(t) return next, fill(t, ruleset), nil end
+end
+
 --- Classifies one patient (the engine's result, presented).
 -- @tparam table patient the patient record: `{ id, age, sex, species,
 --   height_cm, labs = { name = "10.2 mg/dL" | 10.2 | {10.2, "mg/dL"} |
@@ -492,9 +514,14 @@ function M.classify(patient, ruleset, options)
   end
   local plan = engine.for_patients(ruleset, options)
   local result = M.present(ruleset, plan:classify(patient), patient, options)
-  if not (options and options.knowledge == false) then M.add_knowledge(result, ruleset) end
-  result._labs = nil
-  return result
+  if options and options.knowledge == false then
+    result._labs = nil
+    return result
+  end
+  -- the knowledge fields are filled in when first read (or iterated over:
+  -- pairs and the JSON encoder see them), so that a caller who reads the
+  -- type and the confidence of many patients does not pay for them
+  return setmetatable(result, { __index = lazy_knowledge(ruleset), __pairs = materialize(ruleset) })
 end
 
 return M
