@@ -13,6 +13,7 @@
 
 #include "analytes.h"
 #include "cohort.h"
+#include "record.h"
 #include "compat.h"
 #include "lcal.h"
 #include "slots.h"
@@ -220,6 +221,40 @@ static int l_term_key(lua_State *L) {
   size_t k = cal_key_normalize(s, n, out);
   lua_pushlstring(L, out, k);
   return 1;
+}
+
+/* core.quantity(text) -> value, unit text, comparator | nil, message: a
+ * quantity split as the record logic splits a lab cell (record.h
+ * cal_quantity_split); the unit is not checked. */
+static int l_quantity(lua_State *L) {
+  size_t n, cmplen, a, b;
+  const char *s = luaL_checklstring(L, 1, &n), *p = s, *u;
+  double v;
+  size_t ul;
+  cal_trim(&p, &n);
+  if (n == 0) { lua_pushnil(L); lua_pushliteral(L, "empty quantity"); return 2; }
+  if (!cal_quantity_split(p, n, &v, &cmplen, &a, &b)) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "'%s' is not a number with a unit", s);
+    return 2;
+  }
+  u = p + b;
+  ul = n - b;
+  while (ul > 0 && *u == ' ') { u++; ul--; }
+  if (ul > 0 && ((u[0] >= '0' && u[0] <= '9') || u[0] == '.' || u[0] == ',')) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "'%s' is not a number with a unit (decimal comma or stray digits?)", s);
+    return 2;
+  }
+  if (!isfinite(v)) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "'%s' is not a finite number", s);
+    return 2;
+  }
+  lua_pushnumber(L, (lua_Number)v);
+  lua_pushlstring(L, u, ul);
+  if (cmplen) lua_pushlstring(L, p, cmplen); else lua_pushnil(L);
+  return 3;
 }
 
 /* core.hash(bytes) -> 16 hex digits (FNV-1a 64, as program:hash()) */
@@ -743,6 +778,7 @@ static const luaL_Reg core_funcs[] = {
   {"analyte_index", l_analyte_index},
   {"hash", l_hash},
   {"term_key", l_term_key},
+  {"quantity", l_quantity},
   {NULL, NULL}
 };
 

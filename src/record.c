@@ -335,26 +335,35 @@ static void implausible(const cal_record_col *c, const char *p, size_t n, double
     cal_problems_add(pb, "%s: %.*s is outside the plausible range of %s", c->name, (int)(n > 40 ? 40 : n), p, a->name);
 }
 
+int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_t *numstart, size_t *numend) {
+  size_t k = 0;
+  *cmplen = 0;
+  if (cal_parse_double(p, n, v)) { /* the common case: a plain number */
+    *numstart = 0;
+    *numend = n;
+    return 1;
+  }
+  if (n > 0 && (p[0] == '<' || p[0] == '>')) { k = 1; if (n > 1 && p[1] == '=') k = 2; }
+  *cmplen = k;
+  while (k < n && p[k] == ' ') k++;
+  *numstart = k;
+  *numend = number_end(p, n, k);
+  return *numend > k && cal_parse_double(p + k, *numend - k, v);
+}
+
 static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, const cal_field *cell, cal_record *rec,
                      cal_problems *pb, cal_unit_memo *memo) {
   const char *p = cell->ptr, *u;
-  size_t n = cell->len, k = 0, numend, ul;
+  size_t n = cell->len, k = 0, numend, ul, cmplen;
   double v, canon, factor = c->factor;
   int q;
   cal_trim(&p, &n);
   if (n == 0) return;
   q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
-  if (cal_parse_double(p, n, &v)) { /* the common case: a plain number */
-    numend = n;
-  } else {
-    if (p[0] == '<' || p[0] == '>') { k = 1; if (n > 1 && p[1] == '=') k = 2; }
-    while (k < n && p[k] == ' ') k++;
-    numend = number_end(p, n, k);
-    if (numend == k || !cal_parse_double(p + k, numend - k, &v)) {
-      cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
-      return;
-    }
+  if (!cal_quantity_split(p, n, &v, &cmplen, &k, &numend)) {
+    cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
+    return;
   }
   if (v < 0) {
     cal_problems_add(pb, "%s: value %.*s is negative", c->name, (int)(numend - k), p + k);

@@ -148,6 +148,13 @@ typedef struct {
 } cal_unit_memo;
 void cal_unit_memo_init(cal_unit_memo *memo);
 
+/* A quantity as a lab cell holds it (trimmed): an optional censoring
+ * comparator (<, <=, >, >=; its length in *cmplen), spaces, a number
+ * (p[*numstart, *numend)), then the unit text (spaces before it are the
+ * caller's to skip). Returns 1 with the number in *v, 0 when there is no
+ * number where one must be. */
+int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_t *numstart, size_t *numend);
+
 /* Reads one record: clears r and terms (tw words), then reads each field
  * f[i] (nf of them) by the role of column i of lay. Problems are appended
  * to pb (which is not cleared: a reader's problems may come first).

@@ -83,69 +83,37 @@ end
 -- @treturn {string,...}
 function M.analytes() return core.analytes() end
 
-local NUMBER = "^%s*([<>]?=?)%s*([+-]?%d*%.?%d+[eE][+-]?%d+)%s*(.-)%s*$"
-local NUMBER2 = "^%s*([<>]?=?)%s*([+-]?%d*%.?%d+)%s*(.-)%s*$"
-local NUMBER3 = "^%s*([<>]?=?)%s*([+-]?%d+%.)%s*(.-)%s*$"
-
 --- Parses a quantity written as text: "11.2 mg/dL", "11.2mg/dL", "<15 mL/min".
 -- A leading comparator (`<`, `<=`, `>`, `>=`), as labs print censored values,
--- is kept in the field `comparator`.
+-- is kept in the field `comparator`. The text is split by the C record logic,
+-- as a lab cell is; the unit is then checked.
 -- @tparam string s
 -- @treturn table|nil `{ value =, unit = [, comparator =] }`; unit is "" when none is given
 -- @treturn[2] string message
 function M.quantity(s)
   check_string("quantity", 1, s, "string")
-  local q, err = M._parse_quantity(s)
-  if not q then return nil, err end
-  if q.unit ~= "" then
-    local ok, uerr = core.unit(q.unit)
+  local v, unit, cmp = core.quantity(s)
+  if not v then return nil, unit end
+  if unit ~= "" then
+    local ok, uerr = core.unit(unit)
     if not ok then return nil, ("'%s': %s"):format(s, uerr) end
   end
-  return q
+  return { value = v, unit = unit, comparator = cmp }
 end
 
--- The number, comparator and unit text of a quantity, without checking the
--- unit (calcinosis.labs checks it when it converts).
-function M._parse_quantity(s)
-  if s:match("^%s*$") then return nil, "empty quantity" end
-  local cmp, num, unit = s:match(NUMBER)
-  if not num then cmp, num, unit = s:match(NUMBER2) end
-  if not num then cmp, num, unit = s:match(NUMBER3) end
-  if not num then
-    return nil, ("'%s' is not a number with a unit"):format(s)
-  end
-  if unit:match("^[%d.,]") then
-    return nil, ("'%s' is not a number with a unit (decimal comma or stray digits?)"):format(s)
-  end
-  local v = tonumber(num)
-  if not v or v ~= v or v == math.huge or v == -math.huge then
-    return nil, ("'%s' is not a finite number"):format(s)
-  end
-  local q = { value = v, unit = unit }
-  if cmp ~= "" then q.comparator = cmp end
-  return q
-end
-
---- Parses an age into years: 54, "54", "54 y", "8 mo", "24 d", "3 wk".
+--- Parses an age into years: 54, "54", "54 y", "8 mo", "24 d", "3 wk", as
+-- the record logic reads an age.
 -- @param age number (years) or string
 -- @treturn number|nil years
 -- @treturn[2] string message
 function M.age_years(age)
-  if type(age) == "number" then
-    if age ~= age or age < 0 or age > 150 or age == math.huge then
-      return nil, ("age %s is not between 0 and 150 years"):format(tostring(age))
-    end
-    return age
-  end
-  if type(age) ~= "string" then
+  if type(age) ~= "number" and type(age) ~= "string" then
     return nil, ("age must be a number or a text like '8 mo', got %s"):format(type(age))
   end
-  local q, err = M.quantity(age)
-  if not q then return nil, err end
-  local unit = q.unit == "" and "a" or q.unit
-  local y, cerr = core.convert(q.value, unit, "a")
-  if not y then return nil, ("age '%s': %s"):format(age, cerr) end
-  return M.age_years(y)
+  local raw = require("calcinosis.engine").labs({ age = age })
+  if raw.record.age then return raw.record.age end
+  if raw.problems[1] then return nil, (raw.problems[1]:gsub("^age: ", "")) end
+  return nil, ("age '%s' is missing"):format(tostring(age))
 end
 
 --- Reference ranges and critical values (data; see `calcinosis.ranges`).

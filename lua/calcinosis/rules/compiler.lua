@@ -169,14 +169,14 @@ local function convert(value, from, to, analyte)
   return sign * v
 end
 
---- Parses a param value: a number, or "55 mg2/dL2".
+--- Parses a param value: a number, or "55 mg2/dL2" (split by the C record
+-- logic, as a lab cell is).
 -- @return value, unit (unit nil for a bare number), or nil, message
 function M.quantity(v)
   if type(v) == "number" then return v, nil end
   if type(v) ~= "string" then return nil, "expected a number or a quantity like '55 mg2/dL2'" end
-  local num, unit = v:match("^%s*([-+]?[%d.]+[eE]?[-+]?%d*)%s*(.-)%s*$")
-  num = tonumber(num)
-  if not num then return nil, ("'%s' is not a number with a unit"):format(v) end
+  local num, unit, cmp = core.quantity(v)
+  if not num or cmp then return nil, ("'%s' is not a number with a unit"):format(v) end
   if unit == "" then return num, nil end
   if not dimension(unit) then return nil, ("unknown unit '%s'"):format(unit) end
   return num, unit
