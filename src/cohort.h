@@ -79,8 +79,11 @@ typedef struct cal_cohort {
   const cal_range *critical;
   int ca_variant;              /* cal_ca_variant */
   int kdigo_round;
-  const uint64_t *species_clear; /* 3 x prog->term_words words: the term bits a
-                                    human, dog or cat record does not use (NULL: none) */
+  size_t term_words_all;          /* words of every term id (>= prog->term_words: the
+                                    vocabulary's terms the rules do not name come after
+                                    theirs; a cohort run reads only the program's) */
+  const uint64_t *species_clear; /* 3 x term_words_all words: the term bits a human,
+                                    dog or cat record does not use (NULL: none) */
   /* the result declarations (result.post NULL: none) */
   cal_result_spec result;
   size_t npost_slots;

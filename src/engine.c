@@ -39,12 +39,12 @@ void cal_engine_species_terms(const cal_cohort *plan, const cal_record *r, uint6
   size_t w;
   const uint64_t *clear;
   if (!plan->species_clear || r->species < 0 || r->species > 2) return;
-  clear = plan->species_clear + (size_t)r->species * plan->prog->term_words;
-  for (w = 0; w < tw && w < plan->prog->term_words; w++) terms[w] &= ~clear[w];
+  clear = plan->species_clear + (size_t)r->species * plan->term_words_all;
+  for (w = 0; w < tw && w < plan->term_words_all; w++) terms[w] &= ~clear[w];
 }
 
 void cal_engine_read(cal_engine *e, const cal_record_layout *lay, const cal_field *f, size_t nf) {
-  size_t tw = e->plan->prog->term_words ? e->plan->prog->term_words : 1;
+  size_t tw = e->plan->term_words_all;
   cal_record_read(&e->ctx, lay, f, nf, &e->rec, e->terms, tw, &e->pb, &e->memo);
   cal_engine_decide(e);
 }
@@ -78,7 +78,7 @@ void cal_engine_decide(cal_engine *e) {
   const cal_cohort *plan = e->plan;
   const cal_program *p = plan->prog;
   size_t k, n = plan->nslots < p->nvars ? plan->nslots : p->nvars;
-  size_t tw = p->term_words, w;
+  size_t tw = plan->term_words_all, w;
   for (w = 0; w < tw; w++) e->dropped[w] = e->terms[w];
   cal_engine_species_terms(plan, &e->rec, e->terms, tw);
   for (w = 0; w < tw; w++) e->dropped[w] &= ~e->terms[w];

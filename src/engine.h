@@ -23,7 +23,7 @@ typedef struct {
   cal_record_needs needs;
   cal_unit_memo memo;
   cal_record rec;
-  uint64_t terms[CAL_VM_MAX_TERM_WORDS];
+  uint64_t terms[CAL_VM_MAX_TERM_WORDS]; /* plan->term_words_all words */
   uint64_t dropped[CAL_VM_MAX_TERM_WORDS]; /* terms the species filter took out */
   cal_problems pb;
   double *vars;                /* plan->prog->nvars */

@@ -87,7 +87,7 @@ static int plan_gc(lua_State *L) {
 static const char *const PLAN_KEYS[] = {
   "program", "result_program", "confidence_program", "slots", "post_slots", "findings", "sites",
   "finding_notes", "site_notes", "finding_names", "site_names",
-  "species_clear", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
+  "species_clear", "term_words_all", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
   NULL};
 static const char *const RESULT_KEYS[] = {
@@ -399,9 +399,16 @@ static int l_plan(lua_State *L) {
   if (b->sites) term_extras(L, b->sites, 1, "site_notes", "site_names");
   p->findings = b->findings;
   p->sites = b->sites;
+  {
+    int twa = lcal_field_int(L, 1, "term_words_all", (int)p->prog->term_words);
+    if (twa < (int)p->prog->term_words || twa > CAL_VM_MAX_TERM_WORDS)
+      luaL_error(L, "core.plan: term_words_all must be between the program's %d and %d", (int)p->prog->term_words,
+                 CAL_VM_MAX_TERM_WORDS);
+    p->term_words_all = (size_t)(twa ? twa : 1);
+  }
   lua_getfield(L, 1, "species_clear");
   if (!lua_isnil(L, -1)) {
-    size_t tw = p->prog->term_words, w;
+    size_t tw = p->term_words_all, w;
     uint64_t *m = (uint64_t *)own(L, b, 3 * (tw ? tw : 1), sizeof(uint64_t));
     luaL_checktype(L, -1, LUA_TTABLE);
     for (i = 0; i < 3; i++) {
@@ -784,7 +791,7 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
   push_doubles(L, e->main.lets, p->prog->nlets); lua_setfield(L, -2, "lets");
   push_doubles(L, e->vars, p->prog->nvars); lua_setfield(L, -2, "vars");
   lua_newtable(L);
-  for (w = 0; w < p->prog->term_words; w++) {
+  for (w = 0; w < p->term_words_all; w++) {
     uint64_t m = e->terms[w];
     while (m) {
       int bit = 0;
@@ -797,7 +804,7 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
   lua_setfield(L, -2, "terms");
   lua_newtable(L);
   nt = 0;
-  for (w = 0; w < p->prog->term_words; w++) {
+  for (w = 0; w < p->term_words_all; w++) {
     uint64_t m = e->dropped[w];
     while (m) {
       int bit = 0;

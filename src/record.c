@@ -81,6 +81,10 @@ static int missing_word(const cal_field *cell) {
   size_t n = cell->len, k;
   cal_trim(&p, &n);
   if (n == 0 || (p[0] >= '0' && p[0] <= '9') || n > 8) return 0; /* the usual cases: a number, nothing */
+  switch (cal_lower((unsigned char)p[0])) { /* the first letters of MISSING_WORDS */
+  case 'n': case 'm': case 'u': case '-': case '.': break;
+  default: return 0;
+  }
   for (k = 0; MISSING_WORDS[k]; k++)
     if (word_is(p, n, MISSING_WORDS[k])) return 1;
   return 0;
@@ -361,8 +365,9 @@ static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, con
   if (n == 0) return;
   q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
-  if (!cal_quantity_split(p, n, &v, &cmplen, &k, &numend)) {
-    cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
+  if (cal_parse_double(p, n, &v)) numend = n; /* the common case, inline: a plain number */
+  else if (!cal_quantity_split(p, n, &v, &cmplen, &k, &numend)) {
+    if (!missing_word(cell)) cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
     return;
   }
   if (v < 0) {
@@ -425,6 +430,7 @@ static void read_age(const cal_record_col *c, const cal_field *cell, cal_record 
            cal_unit_convert(1.0, &u, &years, 0, 0, &factor, NULL, 0);
     }
   }
+  if (!ok && missing_word(cell)) return;
   if (!ok)
     cal_problems_add(pb, "%s: '%.*s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
                      (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
@@ -445,6 +451,7 @@ static void read_sex(const cal_record_col *c, const cal_field *cell, cal_record 
       r->sex = SEX_WORDS[k].sex;
       return;
     }
+  if (missing_word(cell)) return;
   cal_problems_add(pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
 }
 
@@ -454,12 +461,13 @@ static void read_species(const cal_record_col *c, const cal_field *cell, cal_rec
   if (n == 0 || !strcmp(k, "human")) r->species = CAL_SPECIES_HUMAN;
   else if (!strcmp(k, "dog") || !strcmp(k, "canine")) r->species = CAL_SPECIES_DOG;
   else if (!strcmp(k, "cat") || !strcmp(k, "feline")) r->species = CAL_SPECIES_CAT;
-  else cal_problems_add(pb, "%s: unknown species '%s' (expected human, dog or cat)", c->name, k);
+  else if (!missing_word(cell)) cal_problems_add(pb, "%s: unknown species '%s' (expected human, dog or cat)", c->name, k);
 }
 
 static void read_height(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
   int ok;
   double h = field_number(cell, &ok);
+  if (!ok && missing_word(cell)) return;
   if (!ok || (!isnan(h) && (h <= 20 || h >= 260)))
     cal_problems_add(pb, "%s: '%.*s' is not a height between 20 and 260 cm", c->name,
                      (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
@@ -523,11 +531,13 @@ int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, con
       r->idlen = n;
       break;
     }
-    case CAL_ROLE_AGE: if (!missing_word(cell)) read_age(c, cell, r, pb); break;
-    case CAL_ROLE_SEX: if (!missing_word(cell)) read_sex(c, cell, r, pb); break;
-    case CAL_ROLE_SPECIES: if (!missing_word(cell)) read_species(c, cell, r, pb); break;
-    case CAL_ROLE_HEIGHT: if (!missing_word(cell)) read_height(c, cell, r, pb); break;
-    case CAL_ROLE_LAB: if (!missing_word(cell)) read_lab(c, f, nf, cell, r, pb, memo); break;
+    /* a missing-value word is looked for only where the cell is not what
+     * the field holds (the usual case costs nothing) */
+    case CAL_ROLE_AGE: read_age(c, cell, r, pb); break;
+    case CAL_ROLE_SEX: read_sex(c, cell, r, pb); break;
+    case CAL_ROLE_SPECIES: read_species(c, cell, r, pb); break;
+    case CAL_ROLE_HEIGHT: read_height(c, cell, r, pb); break;
+    case CAL_ROLE_LAB: read_lab(c, f, nf, cell, r, pb, memo); break;
     case CAL_ROLE_FINDINGS: read_terms(ctx->findings, c, cell, r, terms, tw, pb); break;
     case CAL_ROLE_SITES: read_terms(ctx->sites, c, cell, r, terms, tw, pb); break;
     default: break;

@@ -248,7 +248,7 @@ local function base_of(ruleset)
     program = ruleset.program, result_program = ruleset.result_program,
     confidence_program = ruleset.confidence_program,
     slots = slot_specs(c.slots), post_slots = slot_specs(res.slots),
-    findings = findings, sites = sites, species_clear = clear,
+    findings = findings, sites = sites, species_clear = clear, term_words_all = c.term_words_all,
     finding_notes = notes.finding, site_notes = notes.site, finding_names = names.finding, site_names = names.site,
     rule_ids = rule_ids, type_names = c.subtypes, indeterminate = c.label,
     result = {

@@ -1044,7 +1044,9 @@ function M.compile(spec)
   local result = compile_results(self, post, spec, subtypes, subtype_index, label, rules, fail, warn)
   -- every term of the vocabulary has a term id, so that the record logic
   -- knows which were given (the knowledge lookups read them), not only
-  -- those the rules name
+  -- those the rules name; the programs' term words cover only the terms
+  -- their sets use (the ids before these), so the rules run no slower
+  local program_terms = self.nterms
   do
     local v = get_vocab()
     if v then
@@ -1061,7 +1063,7 @@ function M.compile(spec)
   end
 
   -- serialize (see src/vm.h)
-  local term_words = (self.nterms + 63) // 64
+  local term_words = (program_terms + 63) // 64
   -- meta: records separated by RS (0x1e), fields by US (0x1f); see src/vm.h
   local meta = {}
   local function rec(...) meta[#meta + 1] = table.concat({ ... }, "\31") end
@@ -1111,6 +1113,8 @@ function M.compile(spec)
     setlist = self.setlist,
     warnings = warnings,
     result = result,
+    term_words = term_words,
+    term_words_all = (self.nterms + 63) // 64,
   }
 end
 
