@@ -61,6 +61,7 @@ build = {
     ["calcinosis.labs"] = "lua/calcinosis/labs.lua",
     ["calcinosis.ranges"] = "lua/calcinosis/ranges.lua",
     ["calcinosis.report"] = "lua/calcinosis/report.lua",
+    ["calcinosis.result"] = "lua/calcinosis/result.lua",
     ["calcinosis.rules.compiler"] = "lua/calcinosis/rules/compiler.lua",
     ["calcinosis.rules.default"] = "lua/calcinosis/rules/default.lua",
     ["calcinosis.rules.explain"] = "lua/calcinosis/rules/explain.lua",

@@ -116,11 +116,11 @@ function M.rows(ruleset, path, opts)
   if not plan then return nil, err end
   local it, rerr = plan:rows(path)
   if not it then return nil, rerr end
-  local classify = require "calcinosis.classify"
+  local result = require "calcinosis.result"
   return function()
     local raw = it()
     if not raw then return nil end
-    local r = classify.present(ruleset, raw, nil, opts)
+    local r = result.present(ruleset, raw, nil, opts)
     r._labs = nil
     r.line = raw.line
     return r

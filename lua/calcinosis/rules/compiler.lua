@@ -74,7 +74,6 @@ local EXTRA_INPUTS = {
 local FUNCS = { present = 1, missing = 1, min = 2, max = 2, abs = 1, high = 1, low = 1, normal = 1,
   critical = 1 }
 
-local function calc() return require "calcinosis" end
 
 --- Levenshtein distance (for "did you mean").
 local function distance(a, b)
@@ -156,15 +155,16 @@ M.compile_error = compile_error
 -- Quantities
 
 local function dimension(unit)
-  local info = calc().unit_info(unit)
+  if type(unit) ~= "string" or unit == "" then return nil end
+  local info = core.unit(unit)
   return info and info.dimension
 end
 
 local function convert(value, from, to, analyte)
   if from == to then return value end
   local sign = value < 0 and -1 or 1
-  local v, err = calc().convert(math.abs(value), from, to, analyte)
-  if not v and analyte then v = calc().convert(math.abs(value), from, to) end
+  local v, err = core.convert(math.abs(value), from, to, analyte)
+  if not v and analyte then v = core.convert(math.abs(value), from, to) end
   if not v then return nil, err end
   return sign * v
 end
@@ -602,7 +602,7 @@ local function flatten_sets(spec_sets, normalize, fail, warn)
 end
 
 local function make_inputs()
-  local c = calc()
+  local c = core
   local names = {}
   for _, n in ipairs(c.analytes()) do names[#names + 1] = n end
   for n in pairs(EXTRA_INPUTS) do names[#names + 1] = n end

@@ -606,7 +606,7 @@ end
 
 --- Classifies one patient: the C engine reads the record (the same record
 -- logic as every cohort reader), runs the decision program and the result
--- declarations; the result is presented by `calcinosis.classify.present`.
+-- declarations; the result is presented by `calcinosis.result.present`.
 -- @tparam table patient the patient record (see `calcinosis.classify`)
 -- @tparam[opt] table options those of `calcinosis.labs` (`ca_coefficient`,
 --   `kdigo_rounding`, `ranges`, `critical`), plus `knowledge = true` to add
@@ -618,10 +618,10 @@ end
 --   `calcinosis.classify`)
 function Ruleset:classify(patient, options)
   if type(patient) ~= "table" then error("classify(patient): patient must be a table", 2) end
-  local classify = require "calcinosis.classify"
+  local present = require "calcinosis.result"
   local plan = require("calcinosis.engine").for_patients(self, options)
-  local result = classify.present(self, plan:classify(patient), patient, options)
-  if options and options.knowledge then classify.add_knowledge(result, self) end
+  local result = present.present(self, plan:classify(patient), patient, options)
+  if options and options.knowledge then present.add_knowledge(result, self) end
   result._labs = nil
   return result
 end

@@ -1,0 +1,453 @@
+--- The result of one patient, presented: the tables `ruleset:classify` and
+-- `calcinosis.classify` return, made from the raw result of the C engine
+-- (`plan:classify`, see `calcinosis.engine`).
+--
+-- Everything is decided by the C engine (one record logic for every entry
+-- point): the record is read and its labs derived and flagged, the
+-- ruleset's decision program gives the type, scores and rule states, and
+-- its result declarations (`alternative`, `alert`, `ask`, `confidence`, see
+-- `calcinosis.rules`) give the alternatives, alerts, missing inputs and
+-- confidence. This module turns that into tables with the texts, sources
+-- and explanations of the ruleset, the lab table (`calcinosis.labs`), and
+-- (`add_knowledge`) the work-up, referrals, treatment options and prognosis
+-- that `calcinosis.knowledge` lists for the type and the findings.
+--
+-- Fields: `id`, `type`, `score`, `scores`, `fired` (`{ id, subtype, weight,
+-- because, sentence, source, why, values }`), `not_evaluable` (`{ id,
+-- subtype, weight, missing }`), `values` (lets), `problems` (messages naming
+-- the field and the value), `term_problems`, `alternatives` (`{ type,
+-- reason, reasons, conflicts, sources }`), `alerts` (`{ id, severity, text,
+-- sources }`), `missing` (`{ input, text, sources, rules, weight,
+-- could_change }`), `confidence` (`{ value, level, margin, completeness,
+-- factors, explanation }`), `findings`, `sites` (the vocabulary terms
+-- recognized, with the terms they imply), `notes`, `species`, `name`,
+-- `version`, `hash`, `ruleset`, `disclaimer`; with knowledge: `labs`,
+-- `lab_status`, `workup`, `referrals`, `treatments`, `treatment_note`,
+-- `treatment_sources`, `prognosis`.
+--
+-- A research tool, not a diagnosis: the wording of every text is that of
+-- the literature ("options reported").
+--
+-- Dependencies: calcinosis.engine, calcinosis.labs, calcinosis.rules.explain,
+-- calcinosis.knowledge, calcinosis.vocab, calcinosis.util.
+-- @module calcinosis.result
+
+local explain = require "calcinosis.rules.explain"
+local util = require "calcinosis.util"
+
+local M = {}
+
+--- The disclaimer carried by every result.
+M.DISCLAIMER = util.DISCLAIMER
+
+local list = util.list
+
+local function json_array(t) return util.list(t) end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+local function split_sources(s)
+  local out = list()
+  for k in tostring(s or ""):gmatch("[^%s,;]+") do out[#out + 1] = k end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Presentation of the engine's result
+
+--- Calcium, phosphate and PTH status of a presented lab table: "high",
+-- "low", "normal" or nil (unknown). Calcium is the corrected calcium when
+-- there is one, else the total calcium; an ionized calcium counts too.
+-- (Presentation for reports; the ruleset's lets decide.)
+-- @tparam table labs from `calcinosis.labs`
+-- @treturn table `{ ca =, p =, pth = }`
+function M.lab_status(labs)
+  local function dir(e)
+    local f = e and (e.flag or e.qualitative)
+    if not f then return nil end
+    if f:find("high", 1, true) then return "high" end
+    if f:find("low", 1, true) then return "low" end
+    return "normal"
+  end
+  local main = dir(labs.corrected_calcium) or dir(labs.calcium)
+  local ion = dir(labs.ionized_calcium)
+  local ca
+  if main == "high" or ion == "high" then ca = "high"
+  elseif main == "low" or ion == "low" then ca = "low"
+  elseif main or ion then ca = "normal" end
+  return { ca = ca, p = dir(labs.phosphate), pth = dir(labs.pth) }
+end
+
+local function value_of(labs, name)
+  if name == "female" or name == "male" then
+    if labs.sex then return { name = "sex", value = labs.sex } end
+    return nil
+  end
+  local e = labs[name]
+  if type(e) ~= "table" then return nil end
+  if name == "ckd_stage" then
+    if e.value then return { name = name, value = e.value, rule = e.rule } end
+    return nil
+  end
+  if e.value == nil and e.qualitative == nil then return nil end
+  local v = { name = name, value = e.value, unit = e.unit ~= "" and e.unit or nil, flag = e.flag,
+    given = e.given, qualitative = e.qualitative, method = e.method, basis = e.basis }
+  if e.range then
+    v.range = { low = e.range.low, high = e.range.high, unit = e.range.unit, source = e.range.source }
+  end
+  return v
+end
+
+-- term id -> { kind, term }, per compiled ruleset
+local term_cache = setmetatable({}, { __mode = "k" })
+local function term_of(compiled)
+  local t = term_cache[compiled]
+  if not t then
+    t = {}
+    for key, id in pairs(compiled.term_ids) do
+      local kind, term = key:match("^(%a+):(.*)$")
+      t[id] = { kind, term }
+    end
+    term_cache[compiled] = t
+  end
+  return t
+end
+
+local function names_of(raw, compiled)
+  local findings, sites = list(), list()
+  local names = term_of(compiled)
+  for _, id in ipairs(raw.terms) do
+    local e = names[id]
+    if e then
+      if e[1] == "site" then sites[#sites + 1] = e[2] else findings[#findings + 1] = e[2] end
+    end
+  end
+  table.sort(findings)
+  table.sort(sites)
+  return findings, sites
+end
+
+local function present_alternatives(raw, c, type_name, not_evaluable)
+  local out, by_type = list(), {}
+  local res = c.result
+  local function label_name(i) return i == 0 and c.label or c.subtypes[i] end
+  local missing_of = {}
+  for _, n in ipairs(not_evaluable) do
+    local m = missing_of[n.subtype] or {}
+    missing_of[n.subtype] = m
+    for _, x in ipairs(n.missing or {}) do
+      if not m[x] then m[x] = true; m[#m + 1] = x end
+    end
+  end
+  for _, a in ipairs(raw.alternatives) do
+    local label = label_name(a.label)
+    local e = by_type[label]
+    if not e then
+      e = { type = label, reasons = list(), conflicts = list(), sources = list() }
+      by_type[label] = e
+      out[#out + 1] = e
+    end
+    local reason, sources
+    if a.decl > 0 then
+      local x = res.alternatives[a.decl]
+      reason = x.reasons[label] or x.reason
+      local conflict = x.conflict or x.id
+      local seen = false
+      for _, k in ipairs(e.conflicts) do if k == conflict then seen = true end end
+      if not seen then e.conflicts[#e.conflicts + 1] = conflict end
+      sources = split_sources(x.source)
+    else
+      local m = missing_of[label] or {}
+      table.sort(m)
+      reason = ("cannot be ruled out: its rules could not be evaluated (missing %s)")
+        :format(#m > 0 and table.concat(m, ", ") or "inputs")
+      sources = { "S1" }
+    end
+    e.reasons[#e.reasons + 1] = reason
+    local have = {}
+    for _, k in ipairs(e.sources) do have[k] = true end
+    for _, k in ipairs(sources) do
+      if not have[k] then e.sources[#e.sources + 1] = k; have[k] = true end
+    end
+    e.reason = table.concat(e.reasons, "; ")
+  end
+  return out, type_name
+end
+
+local function present_alerts(raw, c, type_name, labs)
+  local out = list()
+  for _, d in ipairs(raw.alerts) do
+    local x = c.result.alerts[d]
+    local a = { id = x.id, severity = x.severity, text = (x.text:gsub("{type}", type_name)),
+      sources = split_sources(x.source) }
+    -- an alert on lab values names the first of them beyond its critical value
+    for _, name in ipairs(x.analytes or {}) do
+      local e = labs[name]
+      if e and e.value and e.flag and e.flag:match("^critical") then
+        a.analyte, a.value, a.unit, a.flag = name, e.value, e.unit, e.flag
+        a.text = ("%s %s %s is %s a laboratory critical value (%s)"):format(name, util.fmt(e.value), e.unit or "",
+          e.flag == "critical_high" and "above" or "below", a.text)
+        break
+      end
+    end
+    out[#out + 1] = a
+  end
+  return out
+end
+
+-- the problems about terms, with the suggestions of the record logic
+local function term_problems(problems)
+  local out = list()
+  for _, m in ipairs(problems) do
+    local kind, input = m:match("^(%a+)s: unknown term '(.-)'")
+    local amb
+    if not kind then kind, input = m:match("^(%a+)s: ambiguous term '(.-)'"); amb = kind ~= nil end
+    if kind then
+      local sugg = list()
+      local list_text = amb and m:match("%(could be (.-);") or m:match("%(did you mean (.-)%?%)")
+      for t in (list_text or ""):gmatch("'(.-)'") do sugg[#sugg + 1] = t end
+      out[#out + 1] = { kind = kind, input = input, message = (m:gsub(" %(record [^)]*%)$", "")), suggestions = sugg }
+    end
+  end
+  return out
+end
+
+local function present_missing(raw, c)
+  local out = list()
+  for _, a in ipairs(raw.asks) do
+    local x = c.result.asks[a.decl]
+    local rules = list()
+    for _, r in ipairs(a.rules) do rules[#rules + 1] = c.rules[r].id end
+    out[#out + 1] = { input = x.id, text = x.text, sources = split_sources(x.source), rules = rules,
+      weight = a.weight,
+      could_change = (a.change and c.subtypes[a.change]) or (x.priority > 1 and x.changes) or nil }
+  end
+  return out
+end
+
+local function present_confidence(raw, c, type_name, best, scores)
+  local conf = raw.confidence
+  if conf.level == "none" then
+    return { value = 0, level = "none", margin = 0, completeness = 1, factors = list(),
+      explanation = "no subtype reached a score above the ruleset's indeterminate limit" }
+  end
+  local why, factors = {}, list()
+  local second = 0
+  for i, s in ipairs(c.subtypes) do
+    if s ~= type_name and scores[i] > second then second = scores[i] end
+  end
+  if conf.margin < 1 then
+    why[1] = ("%s scored %s, the next subtype %s"):format(type_name, util.fmt(best), util.fmt(second))
+  end
+  for _, d in ipairs(conf.factors) do
+    local x = c.result.confidence[d]
+    factors[#factors + 1] = { id = x.id, factor = x.factor, because = x.because }
+    why[#why + 1] = x.because
+  end
+  return { value = conf.value, level = conf.level, margin = conf.margin, completeness = conf.completeness,
+    factors = factors,
+    explanation = #why > 0 and table.concat(why, "; ") or "clear margin, key labs known, no conflict" }
+end
+
+local function species_notes(raw, c, species)
+  local vocab = require "calcinosis.vocab"
+  local notes = list()
+  local names = term_of(c)
+  for _, id in ipairs(raw.dropped_terms or {}) do
+    local t = names[id][2]
+    local e = vocab.terms[t] or {}
+    notes[#notes + 1] = ("finding '%s' (%s): its association with calcinosis is sourced for %s only " ..
+      "(%s); not used to classify a %s patient"):format(t, e.label or t, table.concat(e.species or {}, ", "),
+      e.source or "", species)
+  end
+  table.sort(notes)
+  return notes
+end
+
+--- Presents the engine's raw result of a patient (see the module
+-- description): the shape `ruleset:classify` returns.
+-- @tparam Ruleset ruleset
+-- @tparam table raw from `plan:classify(patient)`
+-- @tparam[opt] table patient the patient table (for the lab table's `given` texts)
+-- @tparam[opt] table options labs options
+-- @treturn table result
+function M.present(ruleset, raw, patient, options)
+  local c = ruleset.compiled
+  local labs = require("calcinosis.labs").present(raw.record, patient, options, raw.problems)
+  local type_name = raw.type == 0 and c.label or c.subtypes[raw.type]
+  local scores = {}
+  for i, s in ipairs(c.subtypes) do scores[s] = raw.scores[i] end
+  local values = {}
+  for i, l in ipairs(c.lets) do
+    local v = raw.lets[i]
+    if v == v then values[l.name] = v end
+  end
+  local present = {}
+  for _, id in ipairs(raw.terms) do present[id] = true end
+  local ctx = { vars = raw.vars, lets = raw.lets, terms = present, sets = c.setlist, let_decls = c.lets }
+  local term_names = ruleset._term_names
+  local fired, not_evaluable = list(), list()
+  for i, r in ipairs(c.rules) do
+    local st = raw.states[i]
+    if st == 1 then
+      local vals = list()
+      for _, name in ipairs(r.inputs) do
+        local v = value_of(labs, name)
+        if v then vals[#vals + 1] = v end
+      end
+      fired[#fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because,
+        sentence = r.because, source = r.source, why = json_array(explain.reasons(r.ast, ctx, term_names)),
+        values = vals }
+    elseif st == 2 then
+      -- the inputs it reads that are missing (what explain.missing finds)
+      local missing, seen = list(), {}
+      for _, sl in ipairs(r.missing_slots) do
+        local v, name = raw.vars[sl[1] + 1], sl[2]
+        if v ~= v and not seen[name] then seen[name] = true; missing[#missing + 1] = name end
+      end
+      not_evaluable[#not_evaluable + 1] = { id = r.id, subtype = r.supports, weight = r.weight, missing = missing }
+    end
+  end
+  local findings, sites = names_of(raw, c)
+  local species = raw.record.species
+  local result = {
+    id = raw.id,
+    type = type_name,
+    score = raw.type == 0 and 0 or raw.best,
+    scores = scores,
+    fired = fired,
+    not_evaluable = not_evaluable,
+    values = values,
+    problems = json_array(copy(raw.problems)),
+    findings = findings,
+    sites = sites,
+    species = species,
+    notes = species_notes(raw, c, species),
+    name = ruleset.name, version = ruleset.version, hash = ruleset.hash,
+    ruleset = { name = ruleset.name, version = ruleset.version, hash = ruleset.hash },
+    disclaimer = M.DISCLAIMER,
+  }
+  result.alternatives = present_alternatives(raw, c, type_name, not_evaluable)
+  result.alerts = present_alerts(raw, c, type_name, labs)
+  result.term_problems = term_problems(raw.problems)
+  result.missing = present_missing(raw, c)
+  result.confidence = present_confidence(raw, c, type_name, raw.best, raw.scores)
+  result._labs = labs
+  return result
+end
+
+local function treatment_entry(t, f)
+  local e = {
+    id = t.id, name = t.name, status = t.status, indication = t.indication, evidence = t.evidence,
+    cautions = list(), sources = json_array(copy(t.sources or {})),
+  }
+  for _, c in ipairs(t.cautions or {}) do
+    e.cautions[#e.cautions + 1] = { text = c.text, sources = json_array(copy(c.sources or {})) }
+  end
+  if t.regimen then
+    e.regimen = list()
+    for _, r in ipairs(t.regimen) do
+      e.regimen[#e.regimen + 1] = { text = r.text, sources = json_array(copy(r.sources or {})) }
+    end
+  end
+  e.dose_note = t.dose_note
+  local matched = list()
+  for _, field in ipairs { "for_findings", "for_features" } do
+    for _, x in ipairs(t[field] or {}) do if f[x] then matched[#matched + 1] = x end end
+  end
+  e.matched = matched
+  return e
+end
+
+local function treatments_of(t, f, selected_treatments)
+  local knowledge = require "calcinosis.knowledge"
+  local out = list()
+  local seen = {}
+  for _, tr in ipairs(selected_treatments) do
+    out[#out + 1] = treatment_entry(tr, f)
+    seen[tr.id] = true
+  end
+  -- surgery is listed for its subtypes even without the features that
+  -- indicate it, with its indications and the recurrence caution
+  for _, tr in ipairs(knowledge.treatments) do
+    if tr.id == "surgical_excision" and not seen[tr.id] then
+      for _, st in ipairs(tr.for_subtypes) do
+        if st == t then
+          local e = treatment_entry(tr, f)
+          e.not_indicated_yet = "none of the reported indications (very painful, ulcerated or recurrently " ..
+            "infected lesions, functional impairment, large localized deposits, SCN, scrotal calcinosis) " ..
+            "is among the findings given"
+          out[#out + 1] = e
+        end
+      end
+    end
+  end
+  return out
+end
+
+local function plain_list(items, fields)
+  local out = list()
+  for _, it in ipairs(items) do
+    local e = {}
+    for _, k in ipairs(fields) do
+      local v = it[k]
+      if type(v) == "table" then v = json_array(copy(v)) end
+      e[k] = v
+    end
+    out[#out + 1] = e
+  end
+  return out
+end
+
+
+--- Adds what `calcinosis.knowledge` lists for the type and the findings
+-- (work-up, referrals, treatment options, prognosis) and the lab table.
+-- @tparam table result from `present`
+-- @tparam Ruleset ruleset
+-- @treturn table the same result
+-- The knowledge entries selected for a type, findings and sites: the same
+-- for the same three, so kept (a bounded memo; the entries are copied into
+-- each result).
+local selected, nselected = {}, 0
+local function knowledge_for(t, flist, sites)
+  local key = t .. "\0" .. table.concat(flist, ",") .. "\0" .. table.concat(sites, ",")
+  local k = selected[key]
+  if k then return k end
+  local knowledge = require "calcinosis.knowledge"
+  k = { workup = knowledge.workup_for(t, flist), referrals = knowledge.referrals_for(t, flist),
+    treatments = knowledge.treatments_for(t, flist), prognosis = knowledge.prognosis_for(t, flist, sites) }
+  if nselected >= 4096 then selected, nselected = {}, 0 end
+  selected[key], nselected = k, nselected + 1
+  return k
+end
+
+function M.add_knowledge(result, ruleset)
+  local knowledge = require "calcinosis.knowledge"
+  local label = ruleset.compiled.label
+  local t = result.type
+  local flist = result.findings
+  local fonly = {}
+  for _, x in ipairs(flist) do fonly[x] = true end
+  local k = knowledge_for(t, flist, result.sites)
+  result.workup = plain_list(k.workup, { "id", "test", "reason", "sources" })
+  result.referrals = plain_list(k.referrals, { "id", "specialty", "reason", "sources" })
+  if t == label then
+    result.treatments = list()
+    result.treatment_note = "No subtype could be named: no treatment options are listed. " ..
+      knowledge.treatment_preamble.text
+  else
+    result.treatments = treatments_of(t, fonly, k.treatments)
+    result.treatment_note = knowledge.treatment_preamble.text
+  end
+  result.treatment_sources = json_array(copy(knowledge.treatment_preamble.sources))
+  result.prognosis = plain_list(k.prognosis, { "id", "text", "sources" })
+  result.labs = result._labs
+  result.lab_status = M.lab_status(result.labs)
+  return result
+end
+
+return M
