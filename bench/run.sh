@@ -1,26 +1,56 @@
 #!/bin/sh
-# Benchmark of bench-v1 (../shared/bench/README.md): generates cohorts with
-# ../shared/bench/gen_cohort.lua, runs `bench/bench-v1` (calcinosis classify
-# with bench/bench-v1.lua) and the plain-Lua implementation bench/plain-v1.lua
-# on each, checks that the outputs agree row by row with agree.lua, and
-# prints wall time, rows per second and peak memory of both, one core each.
+# Benchmarks, side by side in one run (bench/README.md says what each measures):
 #
-# Usage: sh bench/run.sh [N ...]          (default: 100000 1000000 10000000)
-#        SEEDS="1 2" sh bench/run.sh 1000000  (several seeds)
-#        PLAIN=0 sh bench/run.sh 10000000     (skip the plain-Lua run)
+# 1. bench-v1 (../shared/bench/README.md): generates cohorts with
+#    ../shared/bench/gen_cohort.lua, runs `bench/bench-v1` (calcinosis classify
+#    with bench/bench-v1.lua) and the plain-Lua implementation bench/plain-v1.lua
+#    on each, checks that the outputs agree row by row with agree.lua, and
+#    prints wall time, rows per second and peak memory of both, one core each.
+# 2. DuckDB on the same bench-v1 input (../shared/bench/duckdb/run.mjs, one
+#    thread, one core): time, ratio to calcinosis (target: calcinosis >= 10x
+#    faster) and a byte comparison (cmp) with calcinosis' output. Needs npm and
+#    node; installs @duckdb/node-api into a temporary folder.
+# 3. Full result: the default ruleset on bench/gen-default.lua cohorts, the
+#    minimal columns (id,type,score) and the full ones (fired, confidence,
+#    alternatives, alerts, missing, problems) one after the other on one core:
+#    records/s (target >= 500,000) and the ratio full/minimal (target <= 3);
+#    then the full run with --jobs 2 (both cores) and cmp with the one-job output.
+#
+# Usage: sh bench/run.sh [N ...]              bench-v1 and DuckDB sizes (default: 100000 1000000 10000000)
+#        SEEDS="1 2" sh bench/run.sh 1000000  several seeds (bench-v1)
+#        PLAIN=0 sh bench/run.sh 10000000     skip the plain-Lua run
+#        DUCKDB=0 | DUCKDB=1                  skip DuckDB | require it (default: run it when npm and
+#                                             node are there and the npm install works, else say why not)
+#        FULL=0                               skip the full-result case
+#        FULL_SIZES="20000 100000"            its sizes (default: 1000000); FULL_SEED (default 20261201)
+#        FULL_COLUMNS=LIST                    its full column list
+#        V1=0                                 skip bench-v1 and DuckDB (only the full-result case)
+#        BENCH_DIR=DIR                        keep inputs, outputs and the npm install there (reused)
+#        SHARED=DIR                           where the shared bench folder is (default: ../shared/bench)
+# shellcheck disable=SC2046  # set -- $(...) splits "seconds kb" on purpose
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-shared="$here/../../shared/bench"
+shared=${SHARED:-"$here/../../shared/bench"}
 [ -d "$shared" ] || shared="$here/../shared/bench"
-work=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/calcinosis-bench.XXXXXX")}
+if [ -n "${BENCH_DIR:-}" ]; then mkdir -p "$BENCH_DIR"; work=$(cd "$BENCH_DIR" && pwd)
+else work=$(mktemp -d "${TMPDIR:-/tmp}/calcinosis-bench.XXXXXX"); fi
 sizes=${*:-"100000 1000000 10000000"}
 seeds=${SEEDS:-20261121}
 plain=${PLAIN:-1}
+v1=${V1:-1}
+duckdb=${DUCKDB:-auto}
+full=${FULL:-1}
+full_sizes=${FULL_SIZES:-1000000}
+full_seed=${FULL_SEED:-20261201}
+min_cols=id,type,score
+full_cols=${FULL_COLUMNS:-id,type,score,fired,confidence,alternatives,alerts,missing,problems}
 if command -v calcinosis >/dev/null 2>&1; then
-  echo "# calcinosis: $(command -v calcinosis)"
+  calc=$(command -v calcinosis)
+  echo "# calcinosis: $calc"
 else
   (cd "$here/.." && make -s)
-  echo "# calcinosis: $here/../bin/calcinosis (not installed; the checkout's build)"
+  calc="$here/../bin/calcinosis"
+  echo "# calcinosis: $calc (not installed; the checkout's build)"
 fi
 measure() { # measure OUT CMD... -> "seconds maxrss_kb"
   out=$1; shift
@@ -31,22 +61,131 @@ row() { # N seed impl seconds kb note
   awk -v n="$1" -v seed="$2" -v impl="$3" -v s="$4" -v kb="$5" -v note="$6" \
     'BEGIN { printf "%-10s %-10s %-12s %10.2f %12.0f %10.1f   %s\n", n, seed, impl, s, n / (s > 0 ? s : 0.001), kb / 1024, note }'
 }
-printf '%-10s %-10s %-12s %10s %12s %10s   %s\n' N seed impl seconds rows/s peak_MiB check
-for n in $sizes; do
-  for seed in $seeds; do
-    in="$work/cohort-$n-$seed.csv"
-    [ -s "$in" ] || lua5.4 "$shared/gen_cohort.lua" "$n" "$seed" > "$in"
-    set -- $(measure "$work/out-c.csv" "$here/bench-v1" "$in")
-    c_s=$1; c_kb=$2
-    if [ "$plain" = 1 ]; then
-      set -- $(measure "$work/out-lua.csv" lua5.4 "$here/plain-v1.lua" "$in")
-      l_s=$1; l_kb=$2
-      check=$(lua5.4 "$shared/agree.lua" "$work/out-lua.csv" "$work/out-c.csv" | tail -n 1)
-      row "$n" "$seed" calcinosis "$c_s" "$c_kb" "$check"
-      row "$n" "$seed" plain-lua "$l_s" "$l_kb" "$(awk -v a="$l_s" -v b="$c_s" 'BEGIN { printf "speedup %.1fx", a / b }')"
+mark() { # mark VALUE OP LIMIT -> PASS or MISS (OP: ge or le)
+  awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == "ge") ? (v >= l) : (v <= l); print ok ? "PASS" : "MISS" }'
+}
+
+# --- DuckDB: install @duckdb/node-api once (kept in BENCH_DIR when given)
+duck_dir="$work/duckdb-npm"
+duck_ok=0
+if [ "$v1" = 1 ] && [ "$duckdb" != 0 ]; then
+  why=""
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then why="node or npm not found"
+  elif [ ! -f "$shared/duckdb/run.mjs" ]; then why="$shared/duckdb/run.mjs not found"
+  elif [ -d "$duck_dir/node_modules/@duckdb/node-api" ]; then duck_ok=1
+  elif npm install --prefix "$duck_dir" --no-audit --no-fund --loglevel=error @duckdb/node-api \
+         > "$work/npm.log" 2>&1; then duck_ok=1
+  else why="npm install @duckdb/node-api failed: $(tail -n 3 "$work/npm.log" | tr '\n' ' ')"; fi
+  if [ "$duck_ok" = 1 ]; then
+    echo "# duckdb: @duckdb/node-api $(node -p "require('$duck_dir/node_modules/@duckdb/node-api/package.json').version" 2>/dev/null || echo '?') in $duck_dir, node $(node --version), 1 thread"
+  else
+    echo "# duckdb: skipped ($why)"
+    [ "$duckdb" = 1 ] && { echo "DUCKDB=1 but DuckDB cannot run" >&2; exit 1; }
+  fi
+fi
+
+# --- bench-v1: calcinosis, plain Lua, DuckDB
+if [ "$v1" = 1 ]; then
+  echo "# bench-v1 (${shared}/README.md), one core each (taskset -c 0)"
+  printf '%-10s %-10s %-12s %10s %12s %10s   %s\n' N seed impl seconds rows/s peak_MiB check
+  for n in $sizes; do
+    for seed in $seeds; do
+      in="$work/cohort-$n-$seed.csv"
+      [ -s "$in" ] || lua5.4 "$shared/gen_cohort.lua" "$n" "$seed" > "$in"
+      set -- $(measure "$work/out-c.csv" "$here/bench-v1" "$in")
+      c_s=$1; c_kb=$2
+      if [ "$plain" = 1 ]; then
+        set -- $(measure "$work/out-lua.csv" lua5.4 "$here/plain-v1.lua" "$in")
+        l_s=$1; l_kb=$2
+        check=$(lua5.4 "$shared/agree.lua" "$work/out-lua.csv" "$work/out-c.csv" | tail -n 1)
+        row "$n" "$seed" calcinosis "$c_s" "$c_kb" "$check"
+        row "$n" "$seed" plain-lua "$l_s" "$l_kb" "$(awk -v a="$l_s" -v b="$c_s" 'BEGIN { printf "speedup %.1fx", a / b }')"
+      else
+        row "$n" "$seed" calcinosis "$c_s" "$c_kb" "(plain-Lua skipped)"
+      fi
+      if [ "$duck_ok" = 1 ]; then
+        rm -f "$work/out-duck.csv"
+        if (cd "$duck_dir" && /usr/bin/time -f "%e %M" -o "$work/time" \
+              taskset -c 0 node "$shared/duckdb/run.mjs" "$in" "$work/out-duck.csv" 1) 2> "$work/duck.err"; then
+          set -- $(tail -n 1 "$work/time")
+          d_s=$1; d_kb=$2
+          if cmp -s "$work/out-duck.csv" "$work/out-c.csv"; then same="same bytes"; else same="DIFFERENT"; fi
+          ratio=$(awk -v a="$d_s" -v b="$c_s" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 0.001) }')
+          row "$n" "$seed" duckdb-1t "$d_s" "$d_kb" \
+            "cmp: $same; calcinosis ${ratio}x faster (target >= 10x: $(mark "$ratio" ge 10))"
+        else
+          echo "$n $seed duckdb-1t: failed: $(tail -n 3 "$work/duck.err" | tr '\n' ' ')"
+        fi
+      fi
+    done
+  done
+fi
+
+# --- full result: default ruleset, minimal and full columns
+classify_timed() { # classify_timed OUT COLUMNS IN [OPTION...]; $pin: "taskset -c 0" or empty
+  o=$1; c=$2; i=$3; shift 3           # sets t_s t_kb, and t_err (empty when all went well)
+  t_err=""; st=0
+  rm -f "$o"
+  # shellcheck disable=SC2086
+  /usr/bin/time -f "%e %M" -o "$work/time" $pin "$calc" classify --quiet "$@" --columns "$c" -o "$o" "$i" \
+    2> "$work/err" || st=$?
+  # 0: all records read cleanly; 1: some records had problems (in the problems column): both fine
+  if [ "$st" -le 1 ]; then
+    set -- $(tail -n 1 "$work/time"); t_s=$1; t_kb=$2
+  else
+    t_err="exit $st: $(grep -v '^Command exited' "$work/err" | head -n 3 | tr '\n' ' ')"
+  fi
+}
+frow() { # N run seconds kb note
+  awk -v n="$1" -v r="$2" -v s="$3" -v kb="$4" -v note="$5" \
+    'BEGIN { printf "%-10s %-32s %10.2f %12.0f %10.1f   %s\n", n, r, s, n / (s > 0 ? s : 0.001), kb / 1024, note }'
+}
+if [ "$full" = 1 ]; then
+  echo "# full result: default ruleset, bench/gen-default.lua cohorts (seed $full_seed); one core (taskset -c 0) unless --jobs 2"
+  echo "#   minimal: --columns $min_cols"
+  echo "#   full:    --columns $full_cols"
+  printf '%-10s %-32s %10s %12s %10s   %s\n' N run seconds records/s peak_MiB check
+  for n in $full_sizes; do
+    in="$work/default-$n-$full_seed.csv"
+    [ -s "$in" ] || lua5.4 "$here/gen-default.lua" "$n" "$full_seed" > "$in"
+    pin="taskset -c 0"
+    classify_timed "$work/out-min.csv" "$min_cols" "$in"
+    if [ -n "$t_err" ]; then echo "$n minimal: error ($t_err)"; m_s=""
     else
-      row "$n" "$seed" calcinosis "$c_s" "$c_kb" "(plain-Lua skipped)"
+      m_s=$t_s
+      frow "$n" minimal "$t_s" "$t_kb" "target >= 500000 records/s: $(mark "$(awk -v n="$n" -v s="$t_s" 'BEGIN { print n / (s > 0 ? s : 0.001) }')" ge 500000)"
+    fi
+    # the full run; a column the command does not know (yet) is reported, dropped, and the run repeated
+    cols=$full_cols; label=full; dropped=""
+    while :; do
+      classify_timed "$work/out-full.csv" "$cols" "$in"
+      [ -n "$t_err" ] || break
+      echo "$n $label: error ($t_err)"
+      bad=$(sed -n "s/.*unknown column '\([^']*\)'.*/\1/p" "$work/err" | head -n 1)
+      case ",$cols," in *",$bad,"*) ;; *) bad="" ;; esac
+      [ -n "$bad" ] || break
+      cols=$(echo ",$cols," | sed "s/,$bad,/,/; s/^,//; s/,\$//")
+      dropped="$dropped $bad"; label="full (without$dropped)"
+      echo "#   repeating without '$bad': --columns $cols"
+    done
+    if [ -z "$t_err" ]; then
+      f_s=$t_s
+      rps=$(awk -v n="$n" -v s="$t_s" 'BEGIN { print n / (s > 0 ? s : 0.001) }')
+      note="target >= 500000 records/s: $(mark "$rps" ge 500000)"
+      if [ -n "$m_s" ]; then
+        ratio=$(awk -v a="$t_s" -v b="$m_s" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 0.001) }')
+        note="$note; full/minimal ${ratio}x (target <= 3: $(mark "$ratio" le 3))"
+      fi
+      frow "$n" "$label" "$t_s" "$t_kb" "$note"
+      pin=""
+      classify_timed "$work/out-full-j2.csv" "$cols" "$in" --jobs 2
+      if [ -n "$t_err" ]; then echo "$n $label --jobs 2: error ($t_err)"
+      else
+        if cmp -s "$work/out-full.csv" "$work/out-full-j2.csv"; then same="same bytes"; else same="DIFFERENT"; fi
+        frow "$n" "$label --jobs 2" "$t_s" "$t_kb" \
+          "cmp with one job: $same; $(awk -v a="$f_s" -v b="$t_s" 'BEGIN { printf "%.2fx the one-job speed", a / (b > 0 ? b : 0.001) }')"
+      fi
     fi
   done
-done
+fi
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
