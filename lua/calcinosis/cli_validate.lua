@@ -1,0 +1,250 @@
+--- The `validate` command of `calcinosis`: the classification of a cohort
+-- scored against a column of reference labels (see `calcinosis.validate`).
+--
+--     calcinosis validate --truth COLUMN [--rules FILE ...] [--format text|csv|json] COHORT
+--
+-- Dependencies: calcinosis.cli, calcinosis.cohort, calcinosis.core,
+-- calcinosis.json, calcinosis.rules, calcinosis.validate.
+-- @module calcinosis.cli_validate
+
+local cli = require "calcinosis.cli"
+local cohort = require "calcinosis.cohort"
+local core = require "calcinosis.core"
+local json = require "calcinosis.json"
+local validate = require "calcinosis.validate"
+
+local M = {}
+
+local function out(...) io.stdout:write(...) end
+local function err(...) io.stderr:write(...) end
+
+M.usage = [[
+Usage: calcinosis validate --truth COLUMN [--rules FILE ...] [options] COHORT
+
+Classifies COHORT (CSV or NDJSON) with each ruleset (default: the default
+ruleset) and scores the types against the reference labels in COLUMN (a CSV
+column or an NDJSON key; subtype names and their synonyms, e.g. "dystrophic
+calcinosis cutis", "calcific uremic arteriolopathy"): the confusion matrix,
+per subtype sensitivity, specificity, PPV, NPV and F1 with Wilson 95%
+intervals, accuracy, Cohen's kappa with its standard error, macro-F1, the
+patients it got wrong with the rules that fired, and McNemar's test between
+each pair of rulesets. Records without a reference label, or with one that
+names no subtype, are left out and counted; an indeterminate result is a
+prediction like any other.
+
+Options:
+  --truth COLUMN        the column (or key) of the reference labels
+  --rules FILE          a ruleset; repeat to compare (default: the default ruleset)
+  --format FMT          text (default), csv or json
+  --max-wrong N         wrong patients listed per ruleset in text (default 20)
+  --delimiter D         CSV delimiter (default ',')
+  --trusted             run the ruleset files unsandboxed
+  -o, --output FILE     write to FILE instead of standard output
+
+Exit status: 0 success, 1 some records had problems, 2 usage error.
+]]
+
+-- the reference labels of a file, in record order
+local function read_truth(path, column, kind, delim)
+  local labels = {}
+  if kind == "ndjson" then
+    local f, e = io.open(path, "rb")
+    if not f then return nil, e end
+    for line in f:lines() do
+      if not line:match("^%s*$") then
+        local t = json.decode(line)
+        local v = type(t) == "table" and t[column] or nil
+        labels[#labels + 1] = v ~= nil and tostring(v) or ""
+      end
+    end
+    f:close()
+    return labels
+  end
+  local r, e = core.csv_open(path, delim)
+  if not r then return nil, e end
+  local header = r:next()
+  if not header then r:close() return labels end
+  local col
+  for i, h in ipairs(header) do
+    if h == column or h:lower():gsub("^%s+", ""):gsub("%s+$", "") == column:lower() then col = i break end
+  end
+  if not col then
+    r:close()
+    local s = require("calcinosis.util").suggest(column, header)
+    return nil, ("no column '%s' in %s%s"):format(column, path, s and (" (did you mean '%s'?)"):format(s) or "")
+  end
+  while true do
+    local fields = r:next()
+    if not fields then break end
+    labels[#labels + 1] = fields[col] or ""
+  end
+  r:close()
+  return labels
+end
+
+-- the id, type and fired rules of each record under a ruleset (the C pipeline)
+local function classify_all(rs, path, kind, delim)
+  local tmp = os.tmpname()
+  local stats, e = cohort.run(rs, { input = path, input_format = kind, output = tmp, columns = "id,type,fired",
+    header = false, delimiter = delim })
+  if not stats then os.remove(tmp) return nil, e end
+  local r = assert(core.csv_open(tmp, ","))
+  local results = {}
+  while true do
+    local f = r:next()
+    if not f then break end
+    local fired = {}
+    for x in (f[3] or ""):gmatch("[^;]+") do fired[#fired + 1] = x end
+    results[#results + 1] = { id = f[1], type = f[2], fired = fired }
+  end
+  r:close()
+  os.remove(tmp)
+  return results, stats
+end
+
+local function pct(p) return p and ("%.3f"):format(p) or "n/a" end
+local function ci(x) return x.value and ("%s [%s, %s]"):format(pct(x.value), pct(x.low), pct(x.high)) or "n/a" end
+
+local function text_report(c, max_wrong)
+  local lines = {}
+  local function add(...) lines[#lines + 1] = string.format(...) end
+  for _, v in ipairs(c.tables) do
+    add("ruleset %s: %d patients scored; left out %d without a reference label, %d with one that names no subtype",
+      tostring(v.name), v.n, v.left_out.missing, v.left_out.unknown)
+    add("  accuracy %s (%d of %d)", ci(v.accuracy), v.correct, v.n)
+    if v.kappa then
+      add("  Cohen's kappa %.3f (SE %.3f) [%.3f, %.3f]", v.kappa.value, v.kappa.se, v.kappa.low, v.kappa.high)
+    end
+    add("  macro-F1 %s", pct(v.macro_f1))
+    add("  %-14s %6s %6s %6s %6s  %-22s %-22s %-22s %-22s %6s", "label", "TP", "FP", "FN", "TN", "sensitivity",
+      "specificity", "PPV", "NPV", "F1")
+    for _, l in ipairs(v.labels) do
+      local e = v.per_label[l]
+      if e.tp + e.fp + e.fn > 0 then
+        add("  %-14s %6d %6d %6d %6d  %-22s %-22s %-22s %-22s %6s", l, e.tp, e.fp, e.fn, e.tn, ci(e.sensitivity),
+          ci(e.specificity), ci(e.ppv), ci(e.npv), pct(e.f1))
+      end
+    end
+    add("  confusion (rows: reference, columns: result)")
+    local head = { ("  %-14s"):format("") }
+    for _, l in ipairs(v.labels) do head[#head + 1] = ("%8s"):format(l:sub(1, 8)) end
+    add("%s", table.concat(head))
+    for _, a in ipairs(v.labels) do
+      local row = { ("  %-14s"):format(a) }
+      for _, b in ipairs(v.labels) do row[#row + 1] = ("%8d"):format(v.matrix[a][b]) end
+      add("%s", table.concat(row))
+    end
+    if #v.wrong > 0 then
+      add("  wrong (%d):", #v.wrong)
+      for i, w in ipairs(v.wrong) do
+        if i > max_wrong then add("    ... %d more", #v.wrong - max_wrong) break end
+        add("    %s: reference %s, result %s; rules %s", tostring(w.id), w.truth, w.type,
+          #w.fired > 0 and table.concat(w.fired, ";") or "-")
+      end
+    end
+    add("  counting: %s", v.counting)
+    add("")
+  end
+  for _, m in ipairs(c.mcnemar) do
+    add("McNemar %s vs %s: b = %d (only %s right), c = %d (only %s right), %s p = %.4g", tostring(m.first),
+      tostring(m.second), m.b, tostring(m.first), m.c, tostring(m.second), m.method, m.p)
+  end
+  add("%s", cli.DISCLAIMER)
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function csv_report(c)
+  local lines = { "ruleset,label,tp,fp,fn,tn,sensitivity,sensitivity_low,sensitivity_high,specificity," ..
+    "specificity_low,specificity_high,ppv,ppv_low,ppv_high,npv,npv_low,npv_high,f1" }
+  local function n(x) return x and ("%.6g"):format(x) or "" end
+  for _, v in ipairs(c.tables) do
+    for _, l in ipairs(v.labels) do
+      local e = v.per_label[l]
+      local row = { tostring(v.name), l, e.tp, e.fp, e.fn, e.tn }
+      for _, k in ipairs { "sensitivity", "specificity", "ppv", "npv" } do
+        row[#row + 1] = n(e[k].value); row[#row + 1] = n(e[k].low); row[#row + 1] = n(e[k].high)
+      end
+      row[#row + 1] = n(e.f1)
+      for i, x in ipairs(row) do
+        x = tostring(x)
+        if x:find('[,"\r\n]') then x = '"' .. x:gsub('"', '""') .. '"' end
+        row[i] = x
+      end
+      lines[#lines + 1] = table.concat(row, ",")
+    end
+    lines[#lines + 1] = ("%s,(all),,,,,,,,,,,,,,,,,"):format(tostring(v.name))
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+--- Runs the command.
+-- @tparam table args the arguments after `validate`
+-- @treturn integer exit status
+function M.main(args)
+  local opts, rest = cli.parse_opts(args, { truth = "value", rules = "list", format = "value",
+    ["max-wrong"] = "value", delimiter = "value", trusted = "flag", output = "value" })
+  if not opts then return cli.usage_error("validate", rest) end
+  if opts.help then out(M.usage) return 0 end
+  if not opts.truth then return cli.usage_error("validate", "give --truth COLUMN") end
+  if #rest ~= 1 then return cli.usage_error("validate", "expected one COHORT") end
+  local format = opts.format or "text"
+  if not ({ text = true, csv = true, json = true })[format] then
+    return cli.usage_error("validate", ("--format must be text, csv or json, got '%s'"):format(format))
+  end
+  local max_wrong = tonumber(opts["max-wrong"] or 20)
+  if not max_wrong or max_wrong < 0 then return cli.usage_error("validate", "--max-wrong must be a number") end
+  local delim = opts.delimiter or ","
+  if delim == "tab" then delim = "\t" end
+  if #delim ~= 1 then return cli.usage_error("validate", "bad --delimiter") end
+  local path = rest[1]
+  local f = io.open(path, "rb")
+  if not f then err("calcinosis validate: ", path, ": cannot open\n") return 2 end
+  f:close()
+  local kind = cohort.input_format(path, delim)
+  if kind == "json" then kind = "ndjson" end
+  if kind == "long" then
+    err("calcinosis validate: long-format input is not supported here (give one row per patient)\n")
+    return 2
+  end
+  local truth, terr = read_truth(path, opts.truth, kind, delim)
+  if not truth then err("calcinosis validate: ", terr, "\n") return 2 end
+  local rules = require "calcinosis.rules"
+  local lists, problems = {}, 0
+  for i, rpath in ipairs(opts.rules or { "default" }) do
+    local rs, e
+    if rpath == "default" then rs, e = rules.default()
+    else rs, e = rules.load(rpath, { trusted = opts.trusted }) end
+    if not rs then err("calcinosis validate: ", tostring(e), "\n") return 2 end
+    local results, stats = classify_all(rs, path, kind, delim)
+    if not results then err("calcinosis validate: ", tostring(stats), "\n") return 2 end
+    problems = problems + stats.with_problems
+    local name = rs.name
+    for j = 1, i - 1 do if lists[j].name == name then name = name .. "#" .. i end end
+    lists[i] = { name = name, results = results, ruleset = rs }
+  end
+  local c = validate.compare(lists, truth, {})
+  local o = io.stdout
+  if opts.output and opts.output ~= "-" then
+    local e
+    o, e = io.open(opts.output, "wb")
+    if not o then err("calcinosis validate: ", e, "\n") return 2 end
+  end
+  local text
+  if format == "text" then text = text_report(c, max_wrong)
+  elseif format == "csv" then text = csv_report(c)
+  else
+    local doc = { rulesets = {}, mcnemar = c.mcnemar, disclaimer = cli.DISCLAIMER }
+    for i, v in ipairs(c.tables) do
+      v._pairs = nil
+      v.ruleset = { name = lists[i].ruleset.name, version = lists[i].ruleset.version, hash = lists[i].ruleset.hash }
+      doc.rulesets[i] = v
+    end
+    text = json.encode(doc, { indent = "  " }) .. "\n"
+  end
+  local ok, werr = o:write(text)
+  if ok and o ~= io.stdout then ok, werr = o:close() elseif ok then ok, werr = o:flush() end
+  if not ok then err("calcinosis validate: ", tostring(opts.output or "standard output"), ": ", tostring(werr), "\n") return 2 end
+  return problems > 0 and 1 or 0
+end
+
+return M
