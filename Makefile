@@ -2,6 +2,9 @@
 #   make            build the C module for Lua 5.4 into build/5.4/
 #   make demo       install missing packages, build, run the main job on bundled data
 #   make check      install missing packages, run the whole test suite
+#   make luarocks-config   build/luarocks/config.lua: Debian's packages as provided rocks
+#   make rock-tree TREE=DIR [LUA_VERSION=5.3]   luarocks make into DIR with that config
+#   (make rock, make rock-install: what `luarocks make` runs; see the rockspec)
 LUA_VERSION ?= 5.4
 LUA_INC     ?= /usr/include/lua$(LUA_VERSION)
 BUILD       ?= build/$(LUA_VERSION)
@@ -24,6 +27,31 @@ asan:
 lua53:
 	$(MAKE) LUA_VERSION=5.3
 
+# LuaRocks: the rockspec's build type is "make"; `luarocks make` runs
+# `make rock` and `make rock-install` with its own CC, CFLAGS, LIBFLAG,
+# LUA_INCDIR, LUA (the interpreter) and INST_* folders.
+LUA        ?= lua$(LUA_VERSION)
+LUA_INCDIR ?= $(LUA_INC)
+LIBFLAG    ?= -shared
+ROCK_LUAV   = $(shell $(LUA) -e 'io.write((_VERSION:gsub("^Lua ", "")))')
+ROCK_BUILD  = build/rock-$(ROCK_LUAV)
+LUAROCKS_CONFIG_FILE := build/luarocks/config.lua
+
+rock:
+	@mkdir -p $(ROCK_BUILD)/calcinosis
+	$(CC) -std=c99 $(CFLAGS) -fPIC -I$(LUA_INCDIR) -o $(ROCK_BUILD)/calcinosis/core.so $(SRC) $(LIBFLAG) -lm
+
+rock-install:
+	LUA='$(LUA)' ROCK_BUILD='$(ROCK_BUILD)' INST_PREFIX='$(INST_PREFIX)' INST_BINDIR='$(INST_BINDIR)' \
+	  INST_LIBDIR='$(INST_LIBDIR)' INST_LUADIR='$(INST_LUADIR)' INST_DOCDIR='$(INST_DOCDIR)' sh tools/rock-install.sh
+
+luarocks-config:
+	sh tools/luarocks-config.sh build/luarocks
+
+rock-tree: luarocks-config
+	@test -n "$(TREE)" || { echo "usage: make rock-tree TREE=DIR [LUA_VERSION=5.3]" >&2; exit 2; }
+	LUAROCKS_CONFIG=$(CURDIR)/$(LUAROCKS_CONFIG_FILE) luarocks --lua-version=$(LUA_VERSION) make --tree='$(TREE)' calcinosis-scm-1.rockspec
+
 demo:
 	sh tools/deps.sh build
 	$(MAKE) -s all
@@ -40,4 +68,4 @@ check:
 clean:
 	rm -rf build
 
-.PHONY: all asan lua53 demo check clean
+.PHONY: all asan lua53 demo check clean rock rock-install luarocks-config rock-tree

@@ -16,64 +16,49 @@ verifies and runs. A research tool, not a diagnosis.
   license = "MIT",
   labels = { "medicine", "clinical", "rules", "units" },
 }
--- LPeg (>= 1.0) is needed by the rule language. It is not listed here so
--- that `luarocks make` works offline against Debian's lua-lpeg package, which
--- LuaRocks cannot see as a rock; elsewhere run `luarocks install lpeg` first.
+-- Every dependency is listed. On Debian, whose lua-lpeg, lua-dkjson and
+-- lua-busted packages LuaRocks cannot see as rocks, `make luarocks-config`
+-- writes build/luarocks/config.lua declaring them as provided; use it with
+-- LUAROCKS_CONFIG=build/luarocks/config.lua (make rock-tree does), or
+-- pass --deps-mode=none.
 dependencies = {
   "lua >= 5.3, < 5.5",
+  "lpeg >= 1.0",    -- the rule language (calcinosis.rules.parser)
+  "dkjson >= 2.5",  -- JSON decoding (calcinosis.json; lua-cjson is used instead when present)
 }
+test_dependencies = {
+  "busted",
+}
+-- `luarocks make` runs `make rock` (the C module, the man page) and
+-- `make rock-install` (tools/rock-install.sh: modules, calcinosis.1, and the
+-- command as calcinosis-<Lua version> plus calcinosis, the latter only when
+-- the tree has no calcinosis command of another Lua version), so that
+-- installing the Lua 5.3 build into a tree that has the Lua 5.4 one adds
+-- calcinosis-5.3 and leaves calcinosis on Lua 5.4. The Makefile builds every
+-- src/*.c and installs every lua/**/*.lua: there is no list to keep.
 build = {
-  type = "builtin",
-  modules = {
-    -- BEGIN MODULES (tools/update-rockspec.lua writes this list)
-    ["calcinosis.core"] = {
-      sources = {
-        "src/analytes.c",
-        "src/cohort.c",
-        "src/csv.c",
-        "src/derived.c",
-        "src/engine.c",
-        "src/jobs.c",
-        "src/lcal_engine.c",
-        "src/lcalcinosis.c",
-        "src/longcsv.c",
-        "src/ndjson.c",
-        "src/output.c",
-        "src/record.c",
-        "src/result.c",
-        "src/source.c",
-        "src/termmap.c",
-        "src/units.c",
-        "src/vm.c",
-      },
-      libraries = { "m" },
-      incdirs = { "src" },
-    },
-    ["calcinosis.classify"] = "lua/calcinosis/classify.lua",
-    ["calcinosis.cli"] = "lua/calcinosis/cli.lua",
-    ["calcinosis.cli_cohort"] = "lua/calcinosis/cli_cohort.lua",
-    ["calcinosis.cohort"] = "lua/calcinosis/cohort.lua",
-    ["calcinosis.compare"] = "lua/calcinosis/compare.lua",
-    ["calcinosis.engine"] = "lua/calcinosis/engine.lua",
-    ["calcinosis"] = "lua/calcinosis/init.lua",
-    ["calcinosis.json"] = "lua/calcinosis/json.lua",
-    ["calcinosis.knowledge"] = "lua/calcinosis/knowledge.lua",
-    ["calcinosis.labs"] = "lua/calcinosis/labs.lua",
-    ["calcinosis.ranges"] = "lua/calcinosis/ranges.lua",
-    ["calcinosis.report"] = "lua/calcinosis/report.lua",
-    ["calcinosis.result"] = "lua/calcinosis/result.lua",
-    ["calcinosis.rules.compiler"] = "lua/calcinosis/rules/compiler.lua",
-    ["calcinosis.rules.default"] = "lua/calcinosis/rules/default.lua",
-    ["calcinosis.rules.explain"] = "lua/calcinosis/rules/explain.lua",
-    ["calcinosis.rules"] = "lua/calcinosis/rules/init.lua",
-    ["calcinosis.rules.parser"] = "lua/calcinosis/rules/parser.lua",
-    ["calcinosis.util"] = "lua/calcinosis/util.lua",
-    ["calcinosis.vocab"] = "lua/calcinosis/vocab.lua",
-    -- END MODULES
+  type = "make",
+  build_target = "rock",
+  install_target = "rock-install",
+  build_variables = {
+    CC = "$(CC)",
+    CFLAGS = "$(CFLAGS)",
+    LIBFLAG = "$(LIBFLAG)",
+    LUA_INCDIR = "$(LUA_INCDIR)",
+    LUA = "$(LUA)",
   },
-  install = {
-    lua = {},
-    bin = { calcinosis = "bin/calcinosis" },
+  install_variables = {
+    LUA = "$(LUA)",
+    INST_PREFIX = "$(PREFIX)",
+    INST_BINDIR = "$(BINDIR)",
+    INST_LIBDIR = "$(LIBDIR)",
+    INST_LUADIR = "$(LUADIR)",
+    INST_DOCDIR = "$(DOCDIR)",
   },
-  copy_directories = {},
+}
+-- `luarocks test`: the busted suite of spec/ (.busted); the helper builds
+-- the C module for the checkout first (make -s).
+test = {
+  type = "busted",
+  flags = { "--helper=tools/busted-helper.lua" },
 }

@@ -109,14 +109,42 @@ SRC="$TMP/src"
 mkdir -p "$SRC"
 git ls-files -co --exclude-standard | grep -v '^build/' | tar -cf - -T - | tar -xf - -C "$SRC"
 TREE="$TMP/tree"
-step "luarocks --lua-version=5.4 make --tree=DIR" sh -c "cd '$SRC' && luarocks --lua-version=5.4 make --tree='$TREE' calcinosis-scm-1.rockspec"
+# The rockspec lists lpeg, dkjson and busted; the Makefile writes the config
+# that declares Debian's packages as those rocks (rocks_provided).
+step "rockspec lists every dependency (lua, lpeg, dkjson; busted to test)" lua5.4 -e '
+  local env = {}; assert(loadfile("calcinosis-scm-1.rockspec", "t", env))()
+  local function has(list, name) for _, d in ipairs(list or {}) do if d:match("^(%S+)") == name then return true end end end
+  for _, n in ipairs { "lua", "lpeg", "dkjson" } do assert(has(env.dependencies, n), "dependencies lack " .. n) end
+  assert(has(env.test_dependencies, "busted"), "test_dependencies lack busted")
+  assert(env.test and env.test.type == "busted", "no busted test section")'
+step "make luarocks-config declares Debian's lpeg, dkjson, busted as provided rocks" sh -c "cd '$SRC' && make -s luarocks-config && lua5.4 -e '
+  local env = { home = \"/nonexistent\" }; assert(loadfile(\"build/luarocks/config.lua\", \"t\", env))()
+  for _, n in ipairs { \"lpeg\", \"dkjson\", \"busted\" } do assert(env.rocks_provided[n], n) end'"
+LRCONF="$SRC/build/luarocks/config.lua"
+step "luarocks --lua-version=5.4 make --tree=DIR" sh -c "cd '$SRC' && LUAROCKS_CONFIG='$LRCONF' luarocks --lua-version=5.4 make --tree='$TREE' calcinosis-scm-1.rockspec"
 step "require 'calcinosis' from any folder" sh -c "eval \"\$(luarocks --lua-version=5.4 --tree='$TREE' path)\" && cd / && lua5.4 -e 'local c = require \"calcinosis\"; assert(c.convert(2.5, \"mmol/L\", \"mg/dL\", \"calcium\") > 10)'"
 step "DIR/bin/calcinosis --help prints usage" sh -c "cd / && '$TREE/bin/calcinosis' --help | grep -q '^Usage: calcinosis'"
-step "rockspec lists every module and C source" lua5.4 spec/rockspec_probe.lua "$ROOT"
+step "rockspec lists every module and C source" lua5.4 spec/rockspec_probe.lua "$ROOT" "$TREE"
+step "DIR/bin/calcinosis and calcinosis-5.4 run on Lua 5.4" sh -c "'$TREE/bin/calcinosis' --version | grep -q '(Lua 5.4)\$' && '$TREE/bin/calcinosis-5.4' --version | grep -q '(Lua 5.4)\$'"
+step "the Lua 5.3 build into the same tree adds calcinosis-5.3, calcinosis stays on 5.4" sh -c "cd '$SRC' && LUAROCKS_CONFIG='$LRCONF' luarocks --lua-version=5.3 make --tree='$TREE' calcinosis-scm-1.rockspec && '$TREE/bin/calcinosis' --version | grep -q '(Lua 5.4)\$' && '$TREE/bin/calcinosis-5.3' --version | grep -q '(Lua 5.3)\$' && '$TREE/bin/calcinosis-5.4' --version | grep -q '(Lua 5.4)\$' && LUAROCKS_CONFIG='$LRCONF' luarocks --lua-version=5.3 remove --tree='$TREE' calcinosis && [ ! -e '$TREE/bin/calcinosis-5.3' ] && '$TREE/bin/calcinosis' --version | grep -q '(Lua 5.4)\$'"
+# luarocks test: the rockspec's busted section runs the whole suite (in the
+# fresh copy, where its helper builds build/5.4 first): no failure, and every
+# spec file ran.
+if (cd "$SRC" && LUAROCKS_CONFIG="$LRCONF" luarocks --lua-version=5.4 test -- -o json) >"$TMP/lrtest.json" 2>"$TMP/lrtest.err"; then
+  set -- $(lua5.4 spec/busted_counts.lua "$TMP/lrtest.json" "luarocks test" 2>/dev/null)
+  files=$(lua5.4 tools/busted-files.lua "$TMP/lrtest.json" "$SRC/spec")
+  if [ "${1:-0}" -gt 0 ] && [ "${2:-1}" = 0 ] && lua5.4 tools/busted-files.lua "$TMP/lrtest.json" "$SRC/spec" >/dev/null; then
+    ok "luarocks test runs the busted suite ($1 passed, ${3:-0} skipped; $files)"
+  else
+    nok "luarocks test: ${1:-?} passed, ${2:-?} failed, ${3:-?} skipped; $files"
+  fi
+else
+  nok "luarocks test"; tail -n 30 "$TMP/lrtest.err" | sed 's/^/    /'
+fi
 
 echo "# Lua 5.3 build (pandoc's Lua)"
 TREE53="$TMP/tree53"
-step "luarocks --lua-version=5.3 make" sh -c "cd '$SRC' && luarocks --lua-version=5.3 make --tree='$TREE53' calcinosis-scm-1.rockspec"
+step "luarocks --lua-version=5.3 make" sh -c "cd '$SRC' && LUAROCKS_CONFIG='$LRCONF' luarocks --lua-version=5.3 make --tree='$TREE53' calcinosis-scm-1.rockspec"
 step "Lua 5.3 loads the module and converts a value" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && cd / && lua5.3 -e 'local c = require \"calcinosis\"; local v = assert(c.convert(10, \"mg/dL\", \"mmol/L\", \"calcium\")); assert(math.abs(v - 2.495) < 0.001, v)'"
 step "pandoc (its Lua 5.3) runs examples/pandoc/calcinosis-filter.lua with that install" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && cd / && pandoc --lua-filter '$SRC/examples/pandoc/calcinosis-filter.lua' -t markdown '$SRC/examples/pandoc/example.md' > '$TMP/pandoc.md' && grep -q '^\*\*Type:\*\* metastatic (score 11, confidence high)' '$TMP/pandoc.md' && grep -q 'metastatic.known_cause' '$TMP/pandoc.md' && grep -q '^\*\*Problem:\*\*' '$TMP/pandoc.md' && grep -q 'age: [^ ]*old[^ ]* is not an age' '$TMP/pandoc.md' && grep -q 'Research tool, not a diagnosis' '$TMP/pandoc.md'"
 

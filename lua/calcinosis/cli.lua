@@ -341,7 +341,10 @@ function M.main(argv)
   local cmd = table.remove(args, 1)
   if cmd == nil then err(M.usage.main) return 2 end
   if cmd == "-h" or cmd == "--help" or cmd == "help" then out(M.usage.main) return 0 end
-  if cmd == "--version" then out(require("calcinosis")._VERSION, "\n") return 0 end
+  if cmd == "--version" then
+    out(require("calcinosis")._VERSION, " (", rawget(_G, "jit") and _G.jit.version or _VERSION, ")\n")
+    return 0
+  end
   local handler = M.commands[cmd]
   if not handler then return usage_error(nil, ("unknown command '%s'"):format(cmd)) end
   local ok, status = xpcall(handler, debug.traceback, args)
