@@ -110,3 +110,108 @@ describe("calcinosis command", function()
     end)
   end)
 end)
+
+describe("calcinosis command: suggestions, ruleset warnings, JSON results", function()
+  local json = require "calcinosis.json"
+  local _
+  local function tmpfile(text)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(text)
+    f:close()
+    return path
+  end
+
+  it("a misspelt command gets a 'did you mean' and exits 2", function()
+    local out, rc, err = run("clasify examples/cohort.csv")
+    assert.equal(2, rc)
+    assert.equal("", out)
+    assert.matches("unknown command 'clasify' %(did you mean 'classify'%?%)", err)
+    assert.equal("", (run("--verison")))
+    _, rc, err = run("--verison")
+    assert.equal(2, rc)
+    assert.matches("did you mean '%-%-version'%?", err)
+    _, rc, err = run("xyzzy")
+    assert.equal(2, rc)
+    assert.not_matches("did you mean", err)
+  end)
+
+  it("a misspelt option gets a 'did you mean' and exits 2", function()
+    local out, rc, err = run("classify --colums id,type examples/cohort.csv")
+    assert.equal(2, rc)
+    assert.equal("", out)
+    assert.matches("unknown option '%-%-colums' %(did you mean '%-%-columns'%?%)", err)
+    _, rc, err = run("labs --jsn calcium=10mg/dL")
+    assert.equal(2, rc)
+    assert.matches("did you mean '%-%-json'%?", err)
+    _, rc, err = run("compare --rules default --rules default --max-chnages 3 examples/cohort.csv")
+    assert.equal(2, rc)
+    assert.matches("did you mean '%-%-max%-changes'%?", err)
+  end)
+
+  it("a --rules ruleset with an unknown term warns on standard error", function()
+    local path = tmpfile([[
+return ruleset {
+  name = "typo", version = "1",
+  subtypes = { "metastatic", "idiopathic" },
+  rule { id = "metastatic.dialysis", when = "any finding in {dialisys}", supports = "metastatic",
+         weight = 1, because = "on dialysis", source = "S1" },
+}
+]])
+    local rs = assert(require("calcinosis.rules").load(path))
+    assert.matches("did you mean 'dialysis'", table.concat(rs.warnings, "\n"))
+    local out, rc, err = run("classify --rules " .. path .. " --columns id,type examples/cohort.csv")
+    os.remove(path)
+    assert.equal(0, rc)
+    assert.matches("^id,type\n", out)
+    assert.matches("calcinosis classify: warning: " .. path:gsub("%p", "%%%0") .. ": .*unknown finding 'dialisys' %(did you mean 'dialysis'%?%)", err)
+  end)
+
+  it("the default ruleset prints no warning", function()
+    assert.same({}, require("calcinosis.rules").default().warnings)
+    local _, rc, err = run("classify --columns id,type examples/cohort.csv")
+    assert.equal(0, rc)
+    assert.not_matches("warning", err)
+  end)
+
+  it("the --json result of one patient has the patient's id", function()
+    local out, rc = run("classify --json examples/patients/calciphylaxis_uraemic.json")
+    assert.equal(0, rc)
+    local f = assert(io.open("examples/patients/calciphylaxis_uraemic.json"))
+    local patient = json.decode(f:read("a"))
+    f:close()
+    local r = json.decode(out)
+    assert.is_string(patient.id)
+    assert.equal(patient.id, r.id)
+  end)
+
+  it("JSON output writes every empty list as [] (all example patients, compare)", function()
+    local files = {}
+    local p = assert(io.popen("ls examples/patients/*.json"))
+    for l in p:lines() do files[#files + 1] = l end
+    p:close()
+    local out, rc = run("classify --json " .. table.concat(files, " "))
+    assert.equal(0, rc)
+    assert.not_matches("{}", out)
+    local results = json.decode(out)
+    assert.equal(#files, #results)
+    for i, path in ipairs(files) do
+      local f = assert(io.open(path))
+      assert.equal(json.decode(f:read("a")).id, results[i].id)
+      f:close()
+    end
+    assert.matches('"alerts": %[%]', out)
+    assert.matches('"problems": %[%]', out)
+    out = run("labs --json calcium=10mg/dL")
+    assert.not_matches("{}", out)
+    out = run("compare --format json --rules default --rules examples/variant_strict.lua examples/cohort.csv")
+    assert.not_matches('"only_in_[ab]": {}', out)
+    assert.matches('"only_in_[ab]": %[%]', out)
+  end)
+
+  it("several inputs are patient records only", function()
+    local _, rc, err = run("classify examples/cohort.csv examples/patients/dog_trauma.json")
+    assert.equal(2, rc)
+    assert.matches("patient records %(%.json%) only", err)
+  end)
+end)

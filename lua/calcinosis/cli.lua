@@ -61,10 +61,13 @@ Exit status: 0 on success, 1 when the value cannot be converted, 2 usage error.
 
 M.usage.classify = [[
 Usage: calcinosis classify [options] [INPUT|-]
+       calcinosis classify [--json] [options] PATIENT.json...
 
 Classifies patients. INPUT is a cohort (CSV, one patient per row or one
 observation per row; NDJSON, one patient record per line) or one patient
-record (.json). Without INPUT or with '-', reads CSV from standard input.
+record (.json); several patient records give their results one after the
+other (a JSON array with --json). Without INPUT or with '-', reads CSV from
+standard input.
 One output row per input record, in input order, whatever is wrong with it;
 a record's problems go to the 'problems' column.
 
@@ -88,7 +91,7 @@ Options:
   --jobs N              split a CSV or NDJSON file over N processes (same
                         output, same order; a file, not standard input)
   --ca-coefficient V    albumin correction: common (0.8), payne (1.0), si
-  --json                with a single patient (.json): print the result as JSON
+  --json                with patient records (.json): print the result as JSON
   --summary             after a cohort run, print the counts by type (to standard
                         output with -o, else to standard error)
   -q, --quiet           no progress line
@@ -230,6 +233,12 @@ end
 
 local SHORT = { ["-o"] = "--output", ["-q"] = "--quiet" }
 
+-- " (did you mean 'PREFIX<closest>'?)" or "" when no candidate is close.
+local function did_you_mean(name, candidates, prefix)
+  local s = require("calcinosis.util").suggest(name, candidates)
+  return s and (" (did you mean '%s%s'?)"):format(prefix or "", s) or ""
+end
+
 local function parse_opts(args, spec)
   local opts, rest = {}, {}
   local i = 1
@@ -245,7 +254,12 @@ local function parse_opts(args, spec)
       local name, val = a:match("^%-%-([^=]+)=(.*)$")
       name = name or a:sub(3)
       local kind = spec[name]
-      if not kind then return nil, ("unknown option '--%s'"):format(name) end
+      if not kind then
+        local names = { "help" }
+        for k in pairs(spec) do names[#names + 1] = k end
+        table.sort(names)
+        return nil, ("unknown option '--%s'%s"):format(name, did_you_mean(name, names, "--"))
+      end
       if kind == "flag" then
         if val then return nil, ("option '--%s' takes no value"):format(name) end
         opts[name] = true
@@ -346,7 +360,14 @@ function M.main(argv)
     return 0
   end
   local handler = M.commands[cmd]
-  if not handler then return usage_error(nil, ("unknown command '%s'"):format(cmd)) end
+  if not handler then
+    local names = {}
+    for k in pairs(M.commands) do names[#names + 1] = k end
+    table.sort(names)
+    local hint = cmd:sub(1, 2) == "--" and did_you_mean(cmd:sub(3), { "help", "version" }, "--")
+      or did_you_mean(cmd, names)
+    return usage_error(nil, ("unknown command '%s'%s"):format(cmd, hint))
+  end
   local ok, status = xpcall(handler, debug.traceback, args)
   if not ok then
     err("calcinosis ", cmd, ": internal error: ", tostring(status), "\n")
@@ -365,6 +386,7 @@ M.commands = {
 }
 
 M.parse_opts = parse_opts
+M.did_you_mean = did_you_mean
 M.usage_error = usage_error
 M.DISCLAIMER = DISCLAIMER
 

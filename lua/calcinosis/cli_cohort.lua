@@ -23,8 +23,10 @@ local function delimiter_of(d)
   return nil
 end
 
---- Loads the ruleset named by --rules (or the default) and applies --param.
-local function load_ruleset(path, params, trusted)
+--- Loads the ruleset named by --rules (or the default) and applies --param;
+-- the ruleset's warnings (unknown terms with "did you mean", odd source
+-- keys) go to standard error as "calcinosis CMD: warning: FILE: ...".
+local function load_ruleset(path, params, trusted, cmd)
   local rules = require "calcinosis.rules"
   local rs, e
   if path == nil or path == "default" then
@@ -37,6 +39,9 @@ local function load_ruleset(path, params, trusted)
     rs, e = rules.load(path, { trusted = trusted })
   end
   if not rs then return nil, e end
+  for _, w in ipairs(rs.warnings or {}) do
+    err("calcinosis ", cmd or "classify", ": warning: ", path or "default", ": ", w, "\n")
+  end
   if params and next(params) then
     rs, e = rs:variant { params = params }
     if not rs then return nil, e end
@@ -109,7 +114,8 @@ function M.run(opts)
   })
 end
 
-local function print_single(rs, path, as_json, options)
+-- The result of one patient record (.json) and the record, or nil and a message.
+local function classify_single(rs, path, options)
   local text, e = io.open(path, "rb")
   if not text then return nil, e end
   local s = text:read("a")
@@ -117,13 +123,31 @@ local function print_single(rs, path, as_json, options)
   local patient, derr = json.decode(s)
   if type(patient) ~= "table" then return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object") end
   local result = require("calcinosis").classify(patient, rs, options)
-  if as_json then
-    result.disclaimer = cli.DISCLAIMER
-    out(json.encode(result, { indent = "  " }), "\n")
-  else
-    out(require("calcinosis.report").text(result, patient))
+  return result, patient
+end
+
+-- Prints the results of patient records (.json): one JSON object for one
+-- file, a JSON array of them for several (--json), else the readable
+-- reports one after the other. Returns the exit status, or nil and a message.
+local function print_single(rs, paths, as_json, options)
+  local results, status = {}, 0
+  for i, path in ipairs(paths) do
+    local result, patient = classify_single(rs, path, options)
+    if not result then return nil, patient end
+    if as_json then
+      result.disclaimer = cli.DISCLAIMER
+      results[i] = result
+    else
+      if i > 1 then out("\n") end
+      out(require("calcinosis.report").text(result, patient))
+    end
+    if result.problems and #result.problems > 0 then status = 1 end
   end
-  return (result.problems and #result.problems > 0) and 1 or 0
+  if as_json then
+    local doc = #paths == 1 and results[1] or setmetatable(results, json.array)
+    out(json.encode(doc, { indent = "  " }), "\n")
+  end
+  return status
 end
 
 --- A summary of a cohort run: records, problems, counts by type.
@@ -153,7 +177,13 @@ function M.classify(args)
   })
   if not opts then return cli.usage_error("classify", rest) end
   if opts.help then out(cli.usage.classify) return 0 end
-  if #rest > 1 then return cli.usage_error("classify", "expected at most one INPUT") end
+  if #rest > 1 then
+    for _, path in ipairs(rest) do
+      if input_kind(path, opts["input-format"], ",") ~= "json" then
+        return cli.usage_error("classify", "expected one INPUT, or patient records (.json) only")
+      end
+    end
+  end
   local input = rest[1]
   local format = opts.format or "csv"
   if format ~= "csv" and format ~= "ndjson" then
@@ -174,17 +204,19 @@ function M.classify(args)
   end
   local params, perr = parse_params(opts.param)
   if not params then return cli.usage_error("classify", perr) end
-  if input and input ~= "-" then
-    local f = io.open(input, "rb")
-    if not f then err("calcinosis classify: ", input, ": cannot open\n") return 2 end
-    f:close()
+  for _, path in ipairs(rest) do
+    if path ~= "-" then
+      local f = io.open(path, "rb")
+      if not f then err("calcinosis classify: ", path, ": cannot open\n") return 2 end
+      f:close()
+    end
   end
-  local rs, rerr = load_ruleset(opts.rules, params, opts.trusted)
+  local rs, rerr = load_ruleset(opts.rules, params, opts.trusted, "classify")
   if not rs then err("calcinosis classify: ", rerr, "\n") return 2 end
   local kind = input_kind(input, forced, delim)
   local options = { ca_coefficient = ca }
   if kind == "json" then
-    local status, e = print_single(rs, input, opts.json, options)
+    local status, e = print_single(rs, rest, opts.json, options)
     if not status then err("calcinosis classify: ", e, "\n") return 2 end
     return status
   end
@@ -293,7 +325,7 @@ function M.compare(args)
   local rulesets, names, files = {}, {}, {}
   local problems = 0
   for i, path in ipairs(opts.rules) do
-    local rs, e = load_ruleset(path, nil, opts.trusted)
+    local rs, e = load_ruleset(path, nil, opts.trusted, "compare")
     if not rs then err("calcinosis compare: ", e, "\n") return 2 end
     rulesets[i] = rs
     names[i] = rs.name
@@ -336,6 +368,10 @@ function M.compare(args)
       doc.rulesets[i] = { name = names[i], version = rs.version, hash = rs.hash, counts = c.counts[i] }
     end
     for i, p in ipairs(c.pairs) do
+      for _, ch in ipairs(p.changes) do
+        setmetatable(ch.only_in_a, json.array)
+        setmetatable(ch.only_in_b, json.array)
+      end
       doc.pairs[i] = { a = p.a_name, b = p.b_name, kappa = p.kappa, changed = p.changed,
         confusion = p.matrix, changes = setmetatable(p.changes, json.array) }
     end
@@ -372,7 +408,7 @@ function M.sweep(args)
   if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
   local delim, input, code = cohort_input("sweep", opts, rest)
   if not delim then return code end
-  local base, e = load_ruleset(opts.rules, nil, opts.trusted)
+  local base, e = load_ruleset(opts.rules, nil, opts.trusted, "sweep")
   if not base then err("calcinosis sweep: ", e, "\n") return 2 end
   local param = base.compiled.params[name]
   if not param then
