@@ -1,0 +1,52 @@
+-- Published case reports of dogs (see spec/cases/calciphylaxis.lua for the
+-- fields). The labels of canine calcinosis cutis conflict (DOMAIN §1.9, §7).
+return {
+  { id = "muller2011_dog_renal", key = "X143",
+    source = { authors = "Muller A, Degorce-Rubiales F, Guaguere E",
+      title = "Metastatic calcinosis (including calcinosis cutis) in a young dog with multiple urinary tract abnormalities",
+      journal = "Vet Dermatol", year = 2011, doi = "10.1111/j.1365-3164.2010.00919.x" },
+    authors_label = "metastatic", accept = { "metastatic" },
+    patient = { species = "dog", age = "6 mo", labs = {},
+      findings = { "chronic renal failure", "multiple urinary tract abnormalities", "numerous papules and plaques",
+        "erythematous", "erosive or ulcerated", "crusts", "secondary pyoderma" },
+      sites = { "dorsum of the muzzle", "forehead", "legs", "ventral abdomen" } } },
+
+  { id = "poppl2009_dog_babesiosis_steroids", key = "X144",
+    source = { authors = "Poppl AG, Buzin ML, Do Nascimento CC, Fisch J, Pereira LM, Lasta CS",
+      title = "Generalized calcinosis cutis associated with prolonged glucocorticoid therapy for " ..
+        "hemolytic anemia secondary to babesiosis in a Scottish terrier",
+      journal = "World Small Animal Veterinary Association World Congress Proceedings", year = 2009,
+      url = "https://www.vin.com/apputil/content/defaultadv1.aspx?pId=11290&catId=33311&id=4252907" },
+    authors_label = "dystrophic", accept = { "dystrophic", "iatrogenic" },
+    patient = { species = "dog", age = 4, labs = {},
+      findings = { "hemolytic anemia secondary to Babesia canis infection", "methylprednisolone sodium succinate",
+        "prednisone", "hypoadrenocorticism", "red firm irregular plaques with hyperproliferative margins" },
+      sites = { "temporal area of the head", "ears", "dorsal midline", "neck", "ventral abdomen",
+        "internal thigh surface", "inguinal areas" } },
+    note = "the authors describe the deposition as dystrophic; the steroids were given (iatrogenic, §1.9)" },
+
+  { id = "immediato2020_dog_exogenous_steroid", key = "X145",
+    source = { authors = "Immediato D",
+      title = "Suspected calcinosis cutis and demodicosis, secondary to an exogenous steroid " ..
+        "administration in a dog with hypoadrenocorticism",
+      journal = "Front Med Case Rep", year = 2020, volume = "1(1):1-11", doi = "10.47746/FMCR.2020.1107" },
+    authors_label = "iatrogenic (secondary to exogenous steroid administration)", accept = { "dystrophic", "iatrogenic" },
+    patient = { species = "dog", sex = "F", age = 4, labs = {},
+      findings = { "treatment for hypoadrenocorticism", "high exogenous glucocorticoid supplementation",
+        "iatrogenic hyperadrenocorticism", "firm pale-yellow hard and gritty plaque-like lesions",
+        "erythematous papules", "ulceration", "alopecia", "demodicosis" },
+      sites = {} } },
+
+  { id = "munday2005_dog_leptospirosis", key = "X146",
+    source = { authors = "Munday JS, Bergen DJ, Roe WD",
+      title = "Generalized calcinosis cutis associated with probable leptospirosis in a dog",
+      journal = "Vet Dermatol", year = 2005, volume = "16:401-406",
+      url = "https://m.moam.info/generalized-calcinosis-cutis-associated-with-wiley-online-library_5ad9ae817f8b9a533c8b462b.html" },
+    authors_label = "calcinosis cutis after severe systemic disease (no subtype named)",
+    accept = { "dystrophic", "metastatic" },
+    patient = { species = "dog", sex = "M", age = 6.5, labs = {},
+      findings = { "renal and hepatic disease", "leptospirosis", "alopecia", "follicular atrophy",
+        "dexamethasone suppressed serum cortisol concentrations" },
+      sites = { "dorsum", "perineal areas" } },
+    note = "hyperadrenocorticism excluded by the dexamethasone test; acute renal disease" },
+}

@@ -1,0 +1,61 @@
+-- Published case reports whose authors' label is metastatic (see
+-- spec/cases/calciphylaxis.lua for the fields).
+return {
+  { id = "zaher2019_phpt_elbows", key = "X115",
+    source = { authors = "Zaher FZ, Rafi S, Elmghari G, Elansari N",
+      title = "Uncommon cutaneous manifestation of primary hyperparathyroidism", journal = "Endocrine Abstracts",
+      year = 2019, volume = "63:P499", doi = "10.1530/endoabs.63.P499" },
+    authors_label = "metastatic", accept = { "metastatic" },
+    patient = { age = 27, sex = "F", labs = {},
+      findings = { "chronic hypercalcemia", "pathological fracture of the right femur", "acute renal failure",
+        "subcutaneous hard painless non-inflammatory nodules", "primary hyperparathyroidism" },
+      sites = { "elbows", "lower gum" } } },
+
+  { id = "hamny2023_phpt_vertex", key = "X116",
+    source = { authors = "Hamny I, Mendes M",
+      title = "Calcinosis cutis as a rare manifestation of primary hyperparathyroidism: a case report",
+      journal = "Endocrine Abstracts", year = 2023, volume = "90:P317", doi = "10.1530/endoabs.90.P317" },
+    authors_label = "metastatic", accept = { "metastatic" },
+    patient = { age = 77, sex = "F",
+      labs = { calcium = "2.85 mmol/l", pth = "100 ng/l" },
+      findings = { "rash", "severe pruritus", "externalization of small grains and filaments",
+        "hypercalcemia due to primary hyperparathyroidism", "ectopic parathyroid adenoma",
+        "renal assessment was normal" },
+      sites = { "vertex", "face", "ears" } } },
+
+  { id = "aristizabal2022_uremic_tc_fingers", key = "X117",
+    source = { authors = "Aristizabal-Alzate A, Nieto-Rios JF, Trujillo-Agudelo D, Cadavid-Aljure D, Serna-Higuita LM, Zuluaga-Valencia G",
+      title = "Uremic tumoral calcinosis with atypical manifestation. Case report", journal = "Nefrologia",
+      year = 2022, volume = "42(2)",
+      url = "https://revistanefrologia.com/en-uremic-tumoral-calcinosis-with-atypical-articulo-S2013251422000438" },
+    authors_label = "metastatic", accept = { "metastatic" },
+    patient = { age = 48, sex = "F",
+      labs = { pth = "2362 pg/ml", albumin = "3.2 g/dl", phosphate = "9.7 mg/dl", corrected_calcium = "10.2 mg/dl" },
+      findings = { "terminal CKD due to polycystic kidney disease", "on peritoneal dialysis", "pain", "itching",
+        "non-fetid white discharge", "tertiary hyperparathyroidism", "palpable mass" },
+      sites = { "distal phalanx of the second and third fingers of the right hand", "right shoulder" } } },
+
+  { id = "shakiba2025_hftc_infant", key = "X118",
+    source = { authors = "Shakiba M, Karimi A, Ghomi Z, Montazeri MS",
+      title = "Hyperphosphatemic familial tumoral calcinosis (HFTC) in a one-year-old child: a case report and literature review",
+      journal = "Arch Pediatr Infect Dis", year = 2025, volume = "13(1):e150494", doi = "10.5812/apid-150494" },
+    authors_label = "hyperphosphatemic familial tumoral calcinosis (no subtype named)", accept = { "metastatic", "idiopathic" },
+    patient = { age = 1, labs = { calcium = "high", phosphate = "high" },
+      findings = { "intermittent fevers", "gluteal mass", "calcified abscess", "pseudocyst", "neutropenia" },
+      sites = { "gluteal region" } },
+    note = "HFTC: idiopathic (tumoral calcinosis) or metastatic (abnormal phosphate) by source (DOMAIN §7); " ..
+           "the authors name HFTC, not a subtype" },
+
+  { id = "rafaelsen2014_hftc_brother", key = "X119",
+    source = { authors = "Rafaelsen S, Johansson S, Raeder H, Bjerknes R",
+      title = "Long-term clinical outcome and phenotypic variability in hyperphosphatemic familial " ..
+        "tumoral calcinosis and hyperphosphatemic hyperostosis syndrome caused by a novel GALNT3 " ..
+        "mutation",
+      journal = "BMC Genet", year = 2014, volume = "15:98", doi = "10.1186/s12863-014-0098-3" },
+    authors_label = "hyperphosphatemic familial tumoral calcinosis (no subtype named)", accept = { "metastatic", "idiopathic" },
+    patient = { age = 37, sex = "M", labs = { phosphate = "high" },
+      findings = { "calcific tumors", "consanguineous family", "homozygous GALNT3 mutation",
+        "abnormal dental roots", "myalgia" },
+      sites = {} },
+    note = "tumours from age 14, diagnosis at 37; elevated serum phosphate (no value in the abstract)" },
+}
