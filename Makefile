@@ -1,5 +1,6 @@
 # calcinosis - build and test.
 #   make            build the C module for Lua 5.4 into build/5.4/
+#   make lua53 | lua51 | luajit   the same for Lua 5.3, 5.1, LuaJIT 2.1 (build/5.3, build/5.1, build/luajit)
 #   make demo       install missing packages, build, run the main job on bundled data
 #   make check      install missing packages, run the whole test suite
 #   make luarocks-config   build/luarocks/config.lua: Debian's packages as provided rocks
@@ -26,6 +27,16 @@ asan:
 
 lua53:
 	$(MAKE) LUA_VERSION=5.3
+
+# Lua 5.1 and LuaJIT 2.1 (src/compat.h): the C core and the module load;
+# the rule compiler is Lua 5.3 code (see README, "Lua hosts").
+lua51:
+	$(MAKE) LUA_VERSION=5.1 BUILD=build/5.1
+
+luajit:
+	$(MAKE) LUA_VERSION=5.1 LUA_INC=/usr/include/luajit-2.1 BUILD=build/luajit
+
+hosts: all lua53 lua51 luajit
 
 # LuaRocks: the rockspec's build type is "make"; `luarocks make` runs
 # `make rock` and `make rock-install` with its own CC, CFLAGS, LIBFLAG,
@@ -68,4 +79,4 @@ check:
 clean:
 	rm -rf build
 
-.PHONY: all asan lua53 demo check clean rock rock-install luarocks-config rock-tree
+.PHONY: all asan lua53 lua51 luajit hosts demo check clean rock rock-install luarocks-config rock-tree

@@ -2,7 +2,8 @@
 # The whole test suite (the README's test command runs `make check`, which
 # runs this). Builds with warnings as errors (gcc and clang), runs the busted
 # suite under Lua 5.4, again against an ASan+UBSan build, the C unit tests,
-# luacheck, a valgrind run, the LuaRocks install check and the Lua 5.3 build.
+# luacheck, a valgrind run, the LuaRocks checks, the Lua 5.3 build and
+# pandoc, and smoke checks of the Lua 5.1, LuaJIT, 5.3 and 5.4 hosts.
 # Ends with one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -51,6 +52,8 @@ echo "# build (gcc, clang) with -Wall -Wextra -Wpedantic -Werror"
 step "gcc build, warnings are errors" make -s
 step "clang build, warnings are errors" make -s CC=clang BUILD=build/clang
 step "Lua 5.3 build (make lua53)" make -s lua53
+step "Lua 5.1 build through src/compat.h (make lua51), warnings are errors" make -s lua51
+step "LuaJIT 2.1 build through src/compat.h (make luajit), warnings are errors" make -s luajit
 
 echo "# busted suite, Lua 5.4"
 busted_run "busted (Lua 5.4)"
@@ -147,6 +150,21 @@ TREE53="$TMP/tree53"
 step "luarocks --lua-version=5.3 make" sh -c "cd '$SRC' && LUAROCKS_CONFIG='$LRCONF' luarocks --lua-version=5.3 make --tree='$TREE53' calcinosis-scm-1.rockspec"
 step "Lua 5.3 loads the module and converts a value" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && cd / && lua5.3 -e 'local c = require \"calcinosis\"; local v = assert(c.convert(10, \"mg/dL\", \"mmol/L\", \"calcium\")); assert(math.abs(v - 2.495) < 0.001, v)'"
 step "pandoc (its Lua 5.3) runs examples/pandoc/calcinosis-filter.lua with that install" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && cd / && pandoc --lua-filter '$SRC/examples/pandoc/calcinosis-filter.lua' -t markdown '$SRC/examples/pandoc/example.md' > '$TMP/pandoc.md' && grep -q '^\*\*Type:\*\* metastatic (score 11, confidence high)' '$TMP/pandoc.md' && grep -q 'metastatic.known_cause' '$TMP/pandoc.md' && grep -q '^\*\*Problem:\*\*' '$TMP/pandoc.md' && grep -q 'age: [^ ]*old[^ ]* is not an age' '$TMP/pandoc.md' && grep -q 'Research tool, not a diagnosis' '$TMP/pandoc.md'"
+
+echo "# Lua hosts: tools/host-smoke.lua (core, convert, quantity, analytes, C derived values, CSV reader; labs, classify, a cohort)"
+# full: every layer must run; core: the rule compiler (labs, classify,
+# cohorts) is Lua 5.3 code, so those are reported, not required.
+for host in "lua5.1 build/5.1 core" "luajit build/luajit core" "lua5.3 build/5.3 full" "lua5.4 build/5.4 full"; do
+  # shellcheck disable=SC2086
+  set -- $host
+  if "$1" tools/host-smoke.lua "$2" "$3" >"$TMP/host.log" 2>&1; then
+    ok "$(tail -n 1 "$TMP/host.log")"
+    grep '^# ' "$TMP/host.log" | sed 's/^/    /'
+  else
+    nok "$1 smoke check ($3)"; sed 's/^/    /' "$TMP/host.log" | tail -n 20
+  fi
+done
+step "Neovim (its LuaJIT) loads build/luajit: tools/host-smoke.lua core checks" sh -c "timeout 120 nvim --headless -u NONE -c 'lua arg = { \"build/luajit\", \"core\" }' -c 'luafile tools/host-smoke.lua' -c 'qa!' 2>&1 | tr '\\r' '\\n' | grep -q '(core checks): [1-9][0-9]* passed, 0 failed'"
 
 END=$(date +%s)
 echo "# took $((END - START)) s"
