@@ -111,3 +111,53 @@ describe("calcinosis.validate", function()
     assert.near(1, c.mcnemar[1].p, 1e-12) -- 2 * (1 + 3) / 8 = 1
   end)
 end)
+
+describe("calcinosis validate (the command)", function()
+  local json = require "calcinosis.json"
+  local function tmp(text)
+    local n = os.tmpname() .. ".ndjson"
+    local f = assert(io.open(n, "wb"))
+    f:write(text)
+    f:close()
+    return n
+  end
+  local function run(args)
+    local p = assert(io.popen("lua5.4 bin/calcinosis validate " .. args .. " 2>&1; echo \"rc=$?\""))
+    local out = p:read("a")
+    p:close()
+    return out:gsub("rc=%d+\n$", ""), tonumber(out:match("rc=(%d+)\n$"))
+  end
+  -- the example patients, with their expected types as reference labels
+  local lines = {}
+  for f in io.popen("ls examples/patients/*.json"):lines() do
+    local h = assert(io.open(f, "rb"))
+    lines[#lines + 1] = json.encode(json.decode(h:read("a")))
+    h:close()
+  end
+  local path = tmp(table.concat(lines, "\n") .. "\n")
+  teardown(function() os.remove(path) end)
+
+  it("scores the default ruleset and a variant, with McNemar between them", function()
+    local out, rc = run("--truth expected_type --rules default --rules examples/variant_strict.lua " .. path)
+    assert.equal(0, rc)
+    assert.matches("ruleset calcinosis%-default: 31 patients scored", out)
+    assert.matches("accuracy 1.000", out)
+    assert.matches("McNemar calcinosis%-default vs", out)
+    assert.matches("Research tool, not a diagnosis", out)
+  end)
+  it("writes CSV and JSON", function()
+    local out, rc = run("--truth expected_type --format csv " .. path)
+    assert.equal(0, rc)
+    assert.matches("^ruleset,label,tp,fp,fn,tn,", out)
+    out, rc = run("--truth expected_type --format json " .. path)
+    assert.equal(0, rc)
+    local doc = assert(json.decode(out))
+    assert.equal(31, doc.rulesets[1].n)
+    assert.equal(1, doc.rulesets[1].accuracy.value)
+  end)
+  it("exit 2 for a missing --truth or an unknown column, with a suggestion", function()
+    local out, rc = run(path)
+    assert.equal(2, rc)
+    assert.matches("give %-%-truth", out)
+  end)
+end)

@@ -17,6 +17,7 @@ Commands:
   classify  classify patients: one record (.json) or a cohort (CSV, NDJSON)
   compare   compare rulesets over a cohort (counts, confusion, kappa, changes)
   sweep     subtype counts over a range of one parameter's values
+  validate  score the classification of a cohort against reference labels
   labs      print the lab table of one patient (flags, derived values)
   convert   convert a value between units
 
@@ -118,6 +119,32 @@ Options:
   --input-format FMT    csv, long or ndjson (default: by extension)
   -o, --output FILE     write to FILE instead of standard output
   -h, --help            show this help
+
+Exit status: 0 success, 1 some records had problems, 2 usage error.
+]]
+
+M.usage.validate = [[
+Usage: calcinosis validate --truth COLUMN [--rules FILE ...] [options] COHORT
+
+Classifies COHORT (CSV or NDJSON) with each ruleset (default: the default
+ruleset) and scores the types against the reference labels in COLUMN (a CSV
+column or an NDJSON key; subtype names and their synonyms, e.g. "dystrophic
+calcinosis cutis", "calcific uremic arteriolopathy"): the confusion matrix,
+per subtype sensitivity, specificity, PPV, NPV and F1 with Wilson 95%
+intervals, accuracy, Cohen's kappa with its standard error, macro-F1, the
+patients it got wrong with the rules that fired, and McNemar's test between
+each pair of rulesets. Records without a reference label, or with one that
+names no subtype, are left out and counted; an indeterminate result is a
+prediction like any other.
+
+Options:
+  --truth COLUMN        the column (or key) of the reference labels
+  --rules FILE          a ruleset; repeat to compare (default: the default ruleset)
+  --format FMT          text (default), csv or json
+  --max-wrong N         wrong patients listed per ruleset in text (default 20)
+  --delimiter D         CSV delimiter (default ',')
+  --trusted             run the ruleset files unsandboxed
+  -o, --output FILE     write to FILE instead of standard output
 
 Exit status: 0 success, 1 some records had problems, 2 usage error.
 ]]
@@ -383,6 +410,7 @@ M.commands = {
   classify = function(args) return require("calcinosis.cli_cohort").classify(args) end,
   compare = function(args) return require("calcinosis.cli_cohort").compare(args) end,
   sweep = function(args) return require("calcinosis.cli_cohort").sweep(args) end,
+  validate = function(args) return require("calcinosis.cli_validate").main(args) end,
 }
 
 M.parse_opts = parse_opts

@@ -18,31 +18,6 @@ local M = {}
 local function out(...) io.stdout:write(...) end
 local function err(...) io.stderr:write(...) end
 
-M.usage = [[
-Usage: calcinosis validate --truth COLUMN [--rules FILE ...] [options] COHORT
-
-Classifies COHORT (CSV or NDJSON) with each ruleset (default: the default
-ruleset) and scores the types against the reference labels in COLUMN (a CSV
-column or an NDJSON key; subtype names and their synonyms, e.g. "dystrophic
-calcinosis cutis", "calcific uremic arteriolopathy"): the confusion matrix,
-per subtype sensitivity, specificity, PPV, NPV and F1 with Wilson 95%
-intervals, accuracy, Cohen's kappa with its standard error, macro-F1, the
-patients it got wrong with the rules that fired, and McNemar's test between
-each pair of rulesets. Records without a reference label, or with one that
-names no subtype, are left out and counted; an indeterminate result is a
-prediction like any other.
-
-Options:
-  --truth COLUMN        the column (or key) of the reference labels
-  --rules FILE          a ruleset; repeat to compare (default: the default ruleset)
-  --format FMT          text (default), csv or json
-  --max-wrong N         wrong patients listed per ruleset in text (default 20)
-  --delimiter D         CSV delimiter (default ',')
-  --trusted             run the ruleset files unsandboxed
-  -o, --output FILE     write to FILE instead of standard output
-
-Exit status: 0 success, 1 some records had problems, 2 usage error.
-]]
 
 -- the reference labels of a file, in record order
 local function read_truth(path, column, kind, delim)
@@ -184,7 +159,7 @@ function M.main(args)
   local opts, rest = cli.parse_opts(args, { truth = "value", rules = "list", format = "value",
     ["max-wrong"] = "value", delimiter = "value", trusted = "flag", output = "value" })
   if not opts then return cli.usage_error("validate", rest) end
-  if opts.help then out(M.usage) return 0 end
+  if opts.help then out(cli.usage.validate) return 0 end
   if not opts.truth then return cli.usage_error("validate", "give --truth COLUMN") end
   if #rest ~= 1 then return cli.usage_error("validate", "expected one COHORT") end
   local format = opts.format or "text"
