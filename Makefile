@@ -3,6 +3,7 @@
 #   make lua53 | lua51 | luajit   the same for Lua 5.3, 5.1, LuaJIT 2.1 (build/5.3, build/5.1, build/luajit)
 #   make demo       install missing packages, build, run the main job on bundled data
 #   make check      install missing packages, run the whole test suite
+#   make docs       the API reference (LDoc) into docs/api; make man: build/man/calcinosis.1
 #   make luarocks-config   build/luarocks/config.lua: Debian's packages as provided rocks
 #   make rock-tree TREE=DIR [LUA_VERSION=5.3]   luarocks make into DIR with that config
 #   (make rock, make rock-install: what `luarocks make` runs; see the rockspec)
@@ -51,6 +52,7 @@ LUAROCKS_CONFIG_FILE := build/luarocks/config.lua
 rock:
 	@mkdir -p $(ROCK_BUILD)/calcinosis
 	$(CC) -std=c99 $(CFLAGS) -fPIC -I$(LUA_INCDIR) -o $(ROCK_BUILD)/calcinosis/core.so $(SRC) $(LIBFLAG) -lm
+	$(LUA) tools/gen-man.lua > $(ROCK_BUILD)/calcinosis.1
 
 rock-install:
 	LUA='$(LUA)' ROCK_BUILD='$(ROCK_BUILD)' INST_PREFIX='$(INST_PREFIX)' INST_BINDIR='$(INST_BINDIR)' \
@@ -62,6 +64,21 @@ luarocks-config:
 rock-tree: luarocks-config
 	@test -n "$(TREE)" || { echo "usage: make rock-tree TREE=DIR [LUA_VERSION=5.3]" >&2; exit 2; }
 	LUAROCKS_CONFIG=$(CURDIR)/$(LUAROCKS_CONFIG_FILE) luarocks --lua-version=$(LUA_VERSION) make --tree='$(TREE)' calcinosis-scm-1.rockspec
+
+# Documentation: the API reference (LDoc) into docs/api, the man page
+# calcinosis(1) from the usage texts of lua/calcinosis/cli.lua.
+docs: man
+	rm -rf build/ldoc-src docs/api
+	lua5.4 tools/ldoc-src.lua build/ldoc-src
+	cd docs && ldoc -c config.ld . >../build/ldoc.log 2>&1 || { cat ../build/ldoc.log; exit 1; }
+	@test -f docs/api/index.html || { cat build/ldoc.log; exit 1; }
+	@echo "API reference: docs/api/index.html; man page: build/man/calcinosis.1"
+
+man: build/man/calcinosis.1
+
+build/man/calcinosis.1: lua/calcinosis/cli.lua docs/calcinosis.1.in tools/gen-man.lua
+	@mkdir -p build/man
+	lua5.4 tools/gen-man.lua > $@.tmp && mv $@.tmp $@
 
 demo:
 	sh tools/deps.sh build
@@ -79,4 +96,4 @@ check:
 clean:
 	rm -rf build
 
-.PHONY: all asan lua53 lua51 luajit hosts demo check clean rock rock-install luarocks-config rock-tree
+.PHONY: all asan lua53 lua51 luajit hosts docs man demo check clean rock rock-install luarocks-config rock-tree

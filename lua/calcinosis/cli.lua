@@ -167,6 +167,10 @@ Options:
 local function out(...) io.stdout:write(...) end
 local function err(...) io.stderr:write(...) end
 
+--- Prints "calcinosis CMD: MSG" and the --help hint to standard error.
+-- @tparam string|nil cmd the command (nil for the main usage)
+-- @tparam string msg
+-- @treturn integer 2, the exit status of a usage error
 local function usage_error(cmd, msg)
   err("calcinosis", cmd and (" " .. cmd) or "", ": ", msg, "\n")
   err("Try 'calcinosis", cmd and (" " .. cmd) or "", " --help' for more information.\n")
@@ -260,12 +264,24 @@ end
 
 local SHORT = { ["-o"] = "--output", ["-q"] = "--quiet" }
 
--- " (did you mean 'PREFIX<closest>'?)" or "" when no candidate is close.
+--- " (did you mean 'PREFIX<closest>'?)", or "" when no candidate is close
+-- (`calcinosis.util.suggest`).
+-- @tparam string name what was given
+-- @tparam {string,...} candidates
+-- @tparam[opt] string prefix put before the suggestion ("--" for options)
+-- @treturn string
 local function did_you_mean(name, candidates, prefix)
   local s = require("calcinosis.util").suggest(name, candidates)
   return s and (" (did you mean '%s%s'?)"):format(prefix or "", s) or ""
 end
 
+--- Parses command-line options.
+-- @tparam {string,...} args the arguments after the command
+-- @tparam table spec option name (without "--") -> "flag", "value" or "list"
+-- @treturn[1] table options by name (`help` for -h/--help)
+-- @treturn[1] {string,...} the other arguments
+-- @treturn[2] nil
+-- @treturn[2] string the usage error, with a "did you mean" for a misspelt option
 local function parse_opts(args, spec)
   local opts, rest = {}, {}
   local i = 1
@@ -315,6 +331,9 @@ end
 
 local PATIENT_KEYS = { age = true, sex = true, species = true, height_cm = true, id = true }
 
+--- `calcinosis labs`: prints the lab table of one patient.
+-- @tparam {string,...} args the arguments after the command
+-- @treturn integer the exit status
 function M.labs(args)
   local calcinosis = require "calcinosis"
   local opts, rest = parse_opts(args, { json = "flag", file = "value", ["ca-coefficient"] = "value",
@@ -359,6 +378,9 @@ function M.labs(args)
   return #t.problems > 0 and 1 or 0
 end
 
+--- `calcinosis convert`: converts a value between units.
+-- @tparam {string,...} args the arguments after the command
+-- @treturn integer the exit status
 function M.convert(args)
   local calcinosis = require "calcinosis"
   local opts, rest = parse_opts(args, {})

@@ -168,6 +168,9 @@ function M.summary(rs, stats, input, output)
   return table.concat(lines, "\n") .. "\n"
 end
 
+--- `calcinosis classify`: a cohort file, or patient records (.json).
+-- @tparam {string,...} args the arguments after the command
+-- @treturn integer the exit status
 function M.classify(args)
   local opts, rest = cli.parse_opts(args, {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
@@ -243,7 +246,9 @@ function M.classify(args)
 end
 
 local compare = require "calcinosis.compare"
+--- Cohen's kappa (`calcinosis.compare.kappa`).
 M.kappa = compare.kappa
+--- Counts, confusion matrices and changes (`calcinosis.compare.compare_rows`).
 M.compare_rows = compare.compare_rows
 
 local function split_list(s)
@@ -304,6 +309,9 @@ local function cohort_input(cmd, opts, rest)
   return delim, input
 end
 
+--- `calcinosis compare`: a cohort under several rulesets.
+-- @tparam {string,...} args the arguments after the command
+-- @treturn integer the exit status
 function M.compare(args)
   local opts, rest = cli.parse_opts(args, {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
@@ -389,6 +397,9 @@ function M.compare(args)
   return problems > 0 and 1 or 0
 end
 
+--- `calcinosis sweep`: subtype counts over the values of one parameter.
+-- @tparam {string,...} args the arguments after the command
+-- @treturn integer the exit status
 function M.sweep(args)
   local opts, rest = cli.parse_opts(args, {
     rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",

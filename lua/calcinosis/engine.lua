@@ -138,10 +138,14 @@ end
 
 local SEXES = { F = 1, M = 2 }
 
--- range entries in canonical units, as the C record logic reads them, and
--- for each the entry of `list` it comes from (cached per list: a list is
--- data; pass another list rather than edit one in place)
 local range_cache = setmetatable({}, { __mode = "k" })
+
+--- Range entries in canonical units, as the C record logic reads them, and
+-- for each the entry of `list` it comes from (cached per list: a list is
+-- data; pass another list rather than edit one in place).
+-- @tparam table list reference ranges (`calcinosis.ranges` entries)
+-- @treturn table entries
+-- @treturn table origin: for each entry, the entry of `list` it comes from
 local function range_entries(list)
   local hit = range_cache[list]
   if hit and hit.n == #list then return hit.out, hit.origin end

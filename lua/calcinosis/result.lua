@@ -404,11 +404,6 @@ local function plain_list(items, fields)
 end
 
 
---- Adds what `calcinosis.knowledge` lists for the type and the findings
--- (work-up, referrals, treatment options, prognosis) and the lab table.
--- @tparam table result from `present`
--- @tparam Ruleset ruleset
--- @treturn table the same result
 -- The knowledge entries selected for a type, findings and sites: the same
 -- for the same three, so kept (a bounded memo; the entries are copied into
 -- each result).
@@ -425,6 +420,11 @@ local function knowledge_for(t, flist, sites)
   return k
 end
 
+--- Adds what `calcinosis.knowledge` lists for the type and the findings
+-- (work-up, referrals, treatment options, prognosis) and the lab table.
+-- @tparam table result from `present`
+-- @tparam Ruleset ruleset
+-- @treturn table the same result
 function M.add_knowledge(result, ruleset)
   local knowledge = require "calcinosis.knowledge"
   local label = ruleset.compiled.label

@@ -983,8 +983,12 @@ end
 -- Nearest terms
 ---------------------------------------------------------------------------
 
--- Optimal-string-alignment Damerau-Levenshtein distance, with early exit
--- above `limit`.
+--- Optimal-string-alignment Damerau-Levenshtein distance, with early exit
+-- above `limit` (returns limit + 1 then).
+-- @tparam string a
+-- @tparam string b
+-- @tparam number limit
+-- @treturn number
 local function osa(a, b, limit)
   local la, lb = #a, #b
   if math.abs(la - lb) > limit then return limit + 1 end

@@ -131,6 +131,13 @@ local function locate(decl, pos, text)
   return line, col
 end
 
+--- Raises the compile error of a declaration, `{ compile_error = text }`
+-- with text "file:line:col: rule 'id': message" and, when `text` and `pos`
+-- are given, the expression's line with a caret under the token.
+-- @tparam table decl the declaration (kind, id or name, file, line)
+-- @tparam string msg
+-- @tparam[opt] number pos byte offset of the token in `text`
+-- @tparam[opt] string text the expression
 local function compile_error(decl, msg, pos, text)
   local line, col = locate(decl, pos, text)
   local what = decl.kind == "rule" and ("rule '%s'"):format(tostring(decl.id))
@@ -689,7 +696,10 @@ M.RESULT_KINDS = RESULT_KINDS
 local SEVERITY = { urgent = 1, critical = 2, warning = 3 }
 M.SEVERITY = SEVERITY
 
--- the inputs (names) a checked AST reads, through lets, in first-use order
+--- The inputs (names) a checked AST reads, through lets, in first-use order.
+-- @tparam table ast a checked expression
+-- @tparam table lets the compiler's lets (0-based ids)
+-- @treturn {string,...}
 function inputs_of(ast, lets)
   local out, seen, seen_let = {}, {}, {}
   local function walk(x)
