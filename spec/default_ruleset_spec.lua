@@ -124,13 +124,15 @@ describe("each cause alone, with labs that fit, leads to its subtype", function(
   end)
 
   it("metastatic: every metabolic cause with high calcium or phosphate, and with the labs missing", function()
+    -- (the canine causes, sourced for dogs only, have their own spec below:
+    -- dystrophic unless the dog's calcium or phosphate is high, DOMAIN §1.9)
     for _, term in ipairs(vocab.terms_in("metabolic_cause")) do
-      local e = vocab.terms[term]
-      local extra = e.species and { species = e.species[1] } or nil
-      check(term, "metastatic", HIGH_CA, extra)
-      check(term, "metastatic", HIGH_P, extra)
-      local r = check(term, "metastatic", {}, extra)
-      assert.is_truthy(fired_ids(r)["metastatic.known_cause"] or fired_ids(r)["metastatic.canine_adrenal"], term)
+      if not vocab.terms[term].species then
+        check(term, "metastatic", HIGH_CA)
+        check(term, "metastatic", HIGH_P)
+        local r = check(term, "metastatic", {})
+        assert.is_truthy(fired_ids(r)["metastatic.known_cause"], term)
+      end
     end
     check("hypercalcemia", "metastatic", {})
     check("hyperphosphatemia", "metastatic", {})
@@ -215,22 +217,44 @@ describe("each cause alone, with labs that fit, leads to its subtype", function(
     end
   end)
 
-  it("seed 002: a dog with hyperadrenocorticism or steroid excess is metastatic", function()
-    for _, term in ipairs { "Cushing's", "hyperadrenocorticism", "steroid administration" } do
+  -- Changed with the canine conflict of DOMAIN §1.9: the default label was
+  -- metastatic (seed 002); most veterinary dermatology sources [S89][S90][S91]
+  -- call it dystrophic, so the default follows them and metastatic [S92]
+  -- [seed:002] is the alternative; with high calcium or phosphate for a dog it
+  -- is still metastatic.
+  it("a dog with hyperadrenocorticism or glucocorticoid treatment is dystrophic, metastatic the alternative", function()
+    for _, term in ipairs { "Cushing's", "hyperadrenocorticism", "steroid administration", "on prednisolone" } do
       local r = classify.classify(patient({ term }, { calcium = "10.5 mg/dL", phosphate = "5.0 mg/dL" },
         { species = "dog", age = 9 }))
-      assert.equal("metastatic", r.type, term)
-      assert.is_truthy(fired_ids(r)["metastatic.canine_adrenal"])
-      assert.is_true(has_alternative(r, "idiopathic", "canine_adrenal"))
+      assert.equal("dystrophic", r.type, term)
+      assert.is_truthy(fired_ids(r)["dystrophic.canine_hyperglucocorticism"], term)
+      assert.is_truthy(fired_ids(r)["dystrophic.normal_ca_p"], term)
+      assert.is_true(has_alternative(r, "metastatic", "canine_adrenal"), term)
+      assert.is_nil(fired_ids(r)["metastatic.canine_adrenal"])
     end
+    -- steroids given: iatrogenic is also in use [S89][S90]
+    local r = classify.classify(patient({ "prednisolone" }, {}, { species = "dog", age = 9 }))
+    assert.equal("dystrophic", r.type)
+    assert.is_true(has_alternative(r, "iatrogenic", "canine_adrenal"))
+    -- endogenous: no iatrogenic alternative
+    r = classify.classify(patient({ "hyperadrenocorticism" }, {}, { species = "dog", age = 9 }))
+    assert.is_false(has_alternative(r, "iatrogenic"))
+    -- phosphate above the canine range (2.6-7.2 mg/dL [S38]): metastatic, step 3 first [S89]
+    r = classify.classify(patient({ "hyperadrenocorticism" }, { calcium = "10.5 mg/dL", phosphate = "9.0 mg/dL" },
+      { species = "dog", age = 9 }))
+    assert.equal("metastatic", r.type)
+    assert.is_true(has_alternative(r, "dystrophic", "mixed"))
   end)
 
   it("the canine cause is not used for a human (it is sourced for dogs only)", function()
     local r = classify.classify(patient({ "cushing" }, NORMAL))
     assert.equal("idiopathic", r.type)
-    assert.is_nil(fired_ids(r)["metastatic.canine_adrenal"])
+    assert.is_nil(fired_ids(r)["dystrophic.canine_hyperglucocorticism"])
     assert.is_true(#r.notes >= 1)
     assert.matches("dog only", r.notes[1], 1, true)
+    -- glucocorticoids given to a human are no cause of calcinosis here
+    r = classify.classify(patient({ "prednisone" }, NORMAL))
+    assert.equal("idiopathic", r.type)
   end)
 end)
 

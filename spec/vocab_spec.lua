@@ -315,3 +315,130 @@ describe("calcinosis.vocab", function()
     end)
   end)
 end)
+
+-- The lexicon through the C term map (the one reader of terms): phrases in the
+-- words of published case reports (spec/cases), one spec per class.
+describe("case-report phrases through the term map", function()
+  local calcinosis = require "calcinosis"
+  local function read(kind, text, species)
+    local r = calcinosis.classify { id = "p", species = species, [kind] = { text } }
+    local set, unknown = {}, false
+    for _, t in ipairs(r[kind] or {}) do set[t] = true end
+    for _, p in ipairs(r.problems) do if p:match("unknown term") then unknown = true end end
+    return set, unknown
+  end
+  local function means(kind, text, term, species)
+    local set, unknown = read(kind, text, species)
+    assert.is_false(unknown, text)
+    assert.is_true(set[term] == true, text .. " -> " .. term)
+  end
+  local function known_nothing(kind, text, term)
+    local set, unknown = read(kind, text)
+    assert.is_false(unknown, text)
+    assert.is_nil(set[term], text .. " must not set " .. term)
+  end
+
+  it("drug classes: coumarins, calcium salts, phosphate, vitamin D analogues, glucocorticoids", function()
+    for _, t in ipairs { "on phenprocoumon", "acenocoumarol", "oral anticoagulant therapy with acenocoumarol",
+      "received warfarin after the stent implantation", "bridged to warfarin", "vitamin K antagonists" } do
+      means("findings", t, "warfarin")
+    end
+    means("findings", "extravasation of calcium gluconate", "iv_calcium")
+    means("findings", "2 peripheral intravenous calcium gluconate infusions", "iv_calcium")
+    means("findings", "treated for hypocalcemia with calcium gluconate via peripheral IV", "iv_calcium")
+    means("findings", "calcium acetate", "calcium_based_binders")
+    means("findings", "sodium phosphate enema", "phosphate_enema")
+    means("findings", "on calcitriol", "vitamin_d_analogue")
+    means("findings", "long-term prednisolone", "glucocorticoid_therapy")
+    means("findings", "methylprednisolone sodium succinate", "glucocorticoid_therapy", "dog")
+  end)
+
+  it("disease classes: malignancy, organ transplants, GVHD, haemolytic anaemia", function()
+    for _, t in ipairs { "ovarian adenocarcinoma", "endometrial carcinoma", "non-Hodgkin lymphoma",
+      "soft tissue sarcoma", "history of breast cancer" } do
+      means("findings", t, "malignancy")
+    end
+    means("findings", "acute lymphoblastic leukemia", "malignancy") -- leukaemia implies malignancy
+    means("findings", "renal allograft recipient", "kidney_transplant")
+    means("findings", "renal transplant recipient with normal graft function", "kidney_transplant")
+    means("findings", "sclerodermoid skin disease after stem-cell transplantation", "sclerodermoid_gvhd")
+    means("findings", "sclerodermoid skin disease after stem-cell transplantation", "stem_cell_transplant")
+    means("findings", "autoimmune haemolytic anaemia", "hemolytic_anemia")
+    means("findings", "cutaneous abscess at an injection site", "infection")
+    means("findings", "cutaneous abscess at an injection site", "trauma")
+  end)
+
+  it("extravasation of a drug that holds no calcium is not a calcium exposure", function()
+    local set = read("findings", "extravasated vinca alkaloid")
+    assert.is_true(set.extravasation and set.chemotherapy)
+    assert.is_nil(set.iv_calcium)
+    assert.is_nil(set.calcium_extravasation)
+    set = read("findings", "extravasation of intravenous anticancer drugs")
+    assert.is_true(set.extravasation)
+    assert.is_nil(set.iv_calcium)
+  end)
+
+  it("prematurity, word forms and British/American spellings", function()
+    means("findings", "born at 28 weeks", "prematurity")
+    means("findings", "born at 26 weeks' gestation", "prematurity")
+    means("findings", "preterm neonate", "prematurity")
+    known_nothing("findings", "born at term", "prematurity")
+    means("findings", "maintenance haemodialysis", "dialysis")
+    means("findings", "on hemodialysis", "dialysis")
+    means("findings", "hypercalcaemia due to primary hyperparathyroidism", "primary_hyperparathyroidism")
+    means("findings", "oesophageal hypomotility", "esophageal_dysmotility")
+    means("findings", "painful indurated plaques", "indurated_plaque")
+    means("findings", "necrotic eschars", "necrotic_ulcer")
+  end)
+
+  it("sites at case-report granularity", function()
+    for text, term in pairs { armpit = "axilla", ["right axilla"] = "axilla", ["left breast"] = "breast",
+      ["back of the right leg"] = "legs", ["dorsum of the right hand"] = "hands", ["inner thigh"] = "thighs",
+      ["ventral abdomen"] = "abdomen", ["inguinal areas"] = "groin", ["lower gum"] = "mouth",
+      ["bilateral preauricular"] = "face", ["left upper eyelid"] = "eyelid", ["penile skin"] = "penis" } do
+      means("sites", text, term)
+    end
+    known_nothing("sites", "back of the right leg", "trunk")
+  end)
+
+  it("negation and hedges: known, not asserted; 'history of' is kept", function()
+    for _, t in ipairs { "no dialysis", "not on dialysis", "without dialysis", "dialysis: none",
+      "no history of dialysis" } do
+      known_nothing("findings", t, "dialysis")
+    end
+    known_nothing("findings", "suspected calciphylaxis", "calciphylaxis")
+    known_nothing("findings", "no history of trauma to the scrotum", "trauma")
+    known_nothing("findings", "without any skin necrosis", "necrotic_ulcer")
+    known_nothing("findings", "ANA negative", "ana")
+    known_nothing("findings", "no history of fluid-extravasation", "extravasation")
+    known_nothing("findings", "family history of diabetes", "diabetes")
+    means("findings", "history of dialysis", "dialysis")
+    means("findings", "no fever but on dialysis", "dialysis") -- "but" ends the negation
+  end)
+
+  it("abbreviations and words that depend on their neighbours count only as whole terms", function()
+    assert.is_nil(read("findings", "PAS stain positive").para_aminosalicylic_acid)
+    means("findings", "PAS", "para_aminosalicylic_acid")
+    known_nothing("findings", "tumor lysis syndrome related hypocalcaemia", "tumor")
+    local _, unknown = read("findings", "lesions 2 mm")
+    assert.is_false(unknown)
+    known_nothing("findings", "lesions 2 mm", "myeloma") -- "mm" is too short to be read inside a phrase
+  end)
+
+  it("an unknown term is still reported with the nearest concept", function()
+    local r = calcinosis.classify { id = "p", findings = { "calciphylaxsi" } }
+    assert.matches("did you mean 'calciphylaxis'", table.concat(r.problems, "\n"), 1, true)
+    r = calcinosis.classify { id = "p", findings = { "no xyzzy" } }
+    assert.matches("unknown term", table.concat(r.problems, "\n"), 1, true)
+  end)
+
+  it("control keys of the C reader start with a 0x01 byte and a class letter", function()
+    local lexicon = require "calcinosis.lexicon"
+    local list = lexicon.control_keys(vocab.key)
+    assert.is_true(#list > 50)
+    for _, k in ipairs(list) do
+      assert.equal(1, k:byte(1))
+      assert.is_truthy(k:sub(2, 2):match("^[nhspx]$"), k)
+    end
+  end)
+end)

@@ -291,6 +291,91 @@ static const term_slot *lookup_key(const cal_termmap *m, const char *key, size_t
   return s->key ? s : NULL;
 }
 
+/* Phrases. A term that is no key may still name known concepts: "on
+ * phenprocoumon", "ovarian adenocarcinoma", "no dialysis". Its key is read as
+ * words (between '_'): at each word the longest run of at most PHRASE_SPAN
+ * words that is a key is a concept (a single word only when it has at least
+ * 3 bytes, is not all digits and is not marked exact-only); words that are
+ * no key (on, history, of, ...) are skipped. Cue words come from the caller
+ * as keys of their own, a 0x01 byte and a class letter before the words:
+ * 'n' negation and 'h' hedge ("no", "without", "suspected": the concepts
+ * after it in the term set no bits), 's' the end of a cue's scope ("but"),
+ * 'p' a cue at the end that negates the whole term ("excluded", "negative"),
+ * 'x' a key that counts only as a whole term (an abbreviation such as "pas").
+ * The term is known when at least one concept was found (negated or not). */
+#define PHRASE_WORDS 32
+#define PHRASE_SPAN 8
+#define CUE_SPAN 4
+
+static int marked(const cal_termmap *m, char cls, const char *k, size_t n) {
+  char buf[CAL_KEY_MAX];
+  if (n + 2 >= CAL_KEY_MAX) return 0;
+  buf[0] = '\x01';
+  buf[1] = cls;
+  memcpy(buf + 2, k, n);
+  return find(m, buf, n + 2)->key != 0;
+}
+
+static int all_digits(const char *k, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (k[i] < '0' || k[i] > '9') return 0;
+  return 1;
+}
+
+static int read_phrase(const cal_termmap *m, const char *key, size_t nk, uint64_t *terms, size_t tw) {
+  size_t at[PHRASE_WORDS], len[PHRASE_WORDS], nw = 0, p = 0, i = 0, end, l;
+  int negated = 0, all_negated = 0, found = 0;
+  while (p < nk) {
+    size_t q = p;
+    while (q < nk && key[q] != '_') q++;
+    if (nw == PHRASE_WORDS) return 0;
+    at[nw] = p;
+    len[nw] = q - p;
+    nw++;
+    p = q + 1;
+  }
+  if (nw < 2) return 0;
+  end = nw;
+  for (l = CUE_SPAN - 1; l >= 1; l--) { /* a cue at the end negates the whole term */
+    if (l < end && marked(m, 'p', key + at[end - l], nk - at[end - l])) {
+      all_negated = 1;
+      end -= l;
+      break;
+    }
+  }
+  while (i < end) {
+    size_t best = 0;
+    int cue = 0;
+    for (l = (end - i < CUE_SPAN ? end - i : CUE_SPAN); l >= 1 && !cue; l--) {
+      size_t b = at[i + l - 1] + len[i + l - 1];
+      if (marked(m, 'n', key + at[i], b - at[i]) || marked(m, 'h', key + at[i], b - at[i])) {
+        negated = 1;
+        i += l;
+        cue = 1;
+      }
+    }
+    if (cue) continue;
+    if (marked(m, 's', key + at[i], len[i])) {
+      negated = 0;
+      i++;
+      continue;
+    }
+    for (l = (end - i < PHRASE_SPAN ? end - i : PHRASE_SPAN); l >= 1 && !best; l--) {
+      size_t b = at[i + l - 1] + len[i + l - 1];
+      const term_slot *s = find(m, key + at[i], b - at[i]);
+      if (!s->key || s->note) continue;
+      if (l == 1 && (len[i] < 3 || all_digits(key + at[i], len[i]) || marked(m, 'x', key + at[i], len[i])))
+        continue;
+      best = l;
+      found = 1;
+      if (!negated && !all_negated) set_bits(m, s, terms, tw);
+    }
+    i += best ? best : 1;
+  }
+  return found;
+}
+
 size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, uint64_t *terms, size_t tw,
                              cal_termmap_unknown_fn unknown, void *ctx) {
   const char *p = cell, *end = cell + n;
@@ -312,7 +397,9 @@ size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, u
       if (nk > 0) {
         const term_slot *s = m ? lookup_key(m, key, nk) : NULL;
         if (s && !s->note) set_bits(m, s, terms, tw);
-        else {
+        else if (!s && m && read_phrase(m, key, nk, terms, tw)) {
+          /* known as a phrase of known concepts */
+        } else {
           nunknown++;
           if (unknown) unknown(ctx, key, nk, s ? m->keys + s->note : NULL);
         }

@@ -62,8 +62,40 @@ local function slot_specs(list)
   return out
 end
 
+-- The keys of the lexicon (calcinosis.lexicon), made once per process: the
+-- word forms of every term, label and synonym, the generated phrases, the
+-- neutral phrases and the control keys of the C reader's phrases.
+local lexicon_keys
+local function lexicon_cache(vocab)
+  if lexicon_keys then return lexicon_keys end
+  local lexicon = require "calcinosis.lexicon"
+  local forms, neutral, control = {}, {}, lexicon.control_keys(vocab.key)
+  local names = {}
+  for term in pairs(vocab.terms) do names[#names + 1] = term end
+  table.sort(names)
+  local generated = lexicon.generated()
+  for _, term in ipairs(names) do
+    local e = vocab.terms[term]
+    local kind = vocab.kind(term) == "site" and "site" or "finding"
+    local texts = { term, e.label }
+    for _, syn in ipairs(e.synonyms or {}) do texts[#texts + 1] = syn end
+    for _, g in ipairs(generated[term] or {}) do texts[#texts + 1] = g end
+    for _, t in ipairs(texts) do
+      if type(t) == "string" and t ~= "" then
+        for _, k in ipairs(lexicon.keys_of(t, vocab.key)) do forms[#forms + 1] = { kind, term, k } end
+      end
+    end
+  end
+  for _, t in ipairs(lexicon.neutral) do
+    for _, k in ipairs(lexicon.keys_of(t, vocab.key)) do neutral[#neutral + 1] = k end
+  end
+  lexicon_keys = { forms = forms, neutral = neutral, control = control }
+  return lexicon_keys
+end
+
 -- term maps: text key -> list of program term bits (the term and the terms
--- it implies), for every term, label, synonym and ICD-10-CM code
+-- it implies), for every term, label, synonym and ICD-10-CM code, then the
+-- lexicon's word forms, neutral phrases (no bits) and control keys
 local function term_maps(compiled)
   local vocab = require "calcinosis.vocab"
   local ids = compiled.term_ids
@@ -80,9 +112,11 @@ local function term_maps(compiled)
     local kind, term = key:match("^(%a+):(.*)$")
     if maps[kind] then maps[kind][core.term_key(term)] = bits_for(kind, term) end
   end
+  local term_bits = { finding = {}, site = {} }
   for term, e in pairs(vocab.terms) do
     local kind = vocab.kind(term) == "site" and "site" or "finding"
     local bits = bits_for(kind, term)
+    term_bits[kind][term] = bits
     local m = maps[kind]
     local function add(s)
       if type(s) ~= "string" or s == "" then return end
@@ -101,6 +135,17 @@ local function term_maps(compiled)
         end
       end
     end
+  end
+  local lex = lexicon_cache(vocab)
+  for _, f in ipairs(lex.forms) do
+    local m = maps[f[1]]
+    if m[f[3]] == nil then m[f[3]] = term_bits[f[1]][f[2]] end
+  end
+  local none = {}
+  for _, kind in ipairs { "finding", "site" } do
+    local m = maps[kind]
+    for _, k in ipairs(lex.neutral) do if m[k] == nil then m[k] = none end end
+    for _, k in ipairs(lex.control) do m[k] = none end
   end
   -- terms whose association the vocabulary sources for other species only
   -- (Cushing's: dogs, seed:002) are not used for the other species

@@ -51,7 +51,8 @@ M.terms = {
   ---------------------------------------------------------------- CTD
   systemic_sclerosis = {
     group = "connective_tissue_disease", label = "Systemic sclerosis",
-    synonyms = { "SSc", "scleroderma", "systemic scleroderma", "progressive systemic sclerosis" },
+    synonyms = { "SSc", "scleroderma", "systemic scleroderma", "progressive systemic sclerosis",
+                 "diffuse cutaneous systemic sclerosis" },
     icd10cm = { "M34.0", "M34.2", "M34.81", "M34.82", "M34.83", "M34.89", "M34.9" }, -- ✔ [S30]
     icd_prefix = { "M34" }, -- every M34 child is a form of SSc (incl. M34.1 CREST) [S30]
     source = "[S10][S44]",
@@ -59,7 +60,8 @@ M.terms = {
   crest = {
     group = "connective_tissue_disease", label = "CREST syndrome (limited cutaneous SSc)",
     synonyms = { "CREST syndrome", "CRST", "CRST syndrome", "limited scleroderma",
-                 "limited cutaneous systemic sclerosis", "lcSSc" }, -- [S14][S15] seed:002
+                 "limited cutaneous systemic sclerosis", "lcSSc", "limited cutaneous scleroderma",
+                 "limited systemic cutaneous scleroderma", "limited cutaneous systemic scleroderma" },
     icd10cm = { "M34.1" }, -- ✔ [S30]
     source = "[S14][S15]",
   },
@@ -85,7 +87,8 @@ M.terms = {
   },
   lupus = {
     group = "connective_tissue_disease", label = "Systemic lupus erythematosus",
-    synonyms = { "SLE", "systemic lupus erythematosus", "systemic lupus", "lupus erythematosus" },
+    synonyms = { "SLE", "systemic lupus erythematosus", "systemic lupus", "lupus erythematosus",
+                 "lupus nephritis" },
     icd10cm = { "M32.0", "M32.10", "M32.11", "M32.12", "M32.13", "M32.14", "M32.15", "M32.19",
                 "M32.8", "M32.9" }, -- ✔ [S30]
     icd_prefix = { "M32" },
@@ -132,7 +135,8 @@ M.terms = {
   },
   connective_tissue_disease = {
     group = "connective_tissue_disease", label = "Autoimmune connective-tissue disease (unspecified)",
-    synonyms = { "CTD", "autoimmune connective tissue disease", "ACTD" },
+    synonyms = { "CTD", "autoimmune connective tissue disease", "ACTD", "connective tissue disorder",
+                 "collagen disease", "collagenosis" },
     icd10cm = {},
     source = "[S1][S4][S10]",
   },
@@ -140,7 +144,9 @@ M.terms = {
   ---------------------------------------------------------------- local tissue damage
   trauma = {
     group = "local_tissue_damage", label = "Local trauma",
-    synonyms = { "injury", "local trauma", "previous trauma", "local injury" },
+    synonyms = { "injury", "local trauma", "previous trauma", "local injury", "injection site",
+                 "injection sites", "dog bite", "bite injury", "surgical scar", "scar", "ischemic injury",
+                 "ischaemic injury" },
     icd10cm = {}, source = "[S4][S5]",
   },
   burn = {
@@ -166,7 +172,8 @@ M.terms = {
   infection = {
     group = "local_tissue_damage", label = "Infection at the site (as the cause)",
     synonyms = { "infections", "onchocerciasis", "cysticercosis", "histoplasmosis", "cryptococcosis",
-                 "intrauterine herpes", "parasitic infection", "parasitic infections" }, -- [S5][S20-tx]
+                 "intrauterine herpes", "parasitic infection", "parasitic infections", "abscess",
+                 "cutaneous abscess", "skin abscess", "skin infection", "local infection" }, -- [S5][S20-tx]
     icd10cm = {}, source = "[S5]",
   },
   tumor = {
@@ -228,6 +235,7 @@ M.terms = {
   ckd = {
     group = "metabolic_cause", label = "Chronic kidney disease",
     synonyms = { "chronic kidney disease", "chronic renal failure", "CRF", "chronic renal insufficiency",
+                 "chronic renal disease", "diabetic nephropathy", "polycystic kidney disease", "renal failure chronic",
                  "chronic renal disease", "CKD stage 1", "CKD stage 2", "CKD stage 3", "CKD stage 3a",
                  "CKD stage 3b", "CKD stage 4", "CKD stage 5", "CKD 3", "CKD 4", "CKD 5" }, -- N18.1–N18.5 titles [S30]
     icd10cm = { "N18.1", "N18.2", "N18.30", "N18.31", "N18.32", "N18.4", "N18.5", "N18.9" }, -- ✔ [S30]
@@ -237,7 +245,9 @@ M.terms = {
   },
   esrd = {
     group = "metabolic_cause", label = "End-stage renal disease",
-    synonyms = { "ESKD", "end stage renal disease", "end stage kidney disease", "end stage renal failure" },
+    synonyms = { "ESKD", "end stage renal disease", "end stage kidney disease", "end stage renal failure",
+                 "terminal CKD", "terminal chronic kidney disease", "terminal renal failure",
+                 "ESRF" },
     icd10cm = { "N18.6" }, -- ✔ [S30]
     also = { "calciphylaxis_risk" }, -- [S18]
     source = "[S2][S17]",
@@ -245,7 +255,8 @@ M.terms = {
   dialysis = {
     group = "metabolic_cause", label = "Renal dialysis (haemodialysis or peritoneal dialysis)",
     synonyms = { "hemodialysis", "haemodialysis", "peritoneal dialysis", "HD", "PD", "renal dialysis",
-                 "dialysis dependent", "CKD5D", "CKD 5D" },
+                 "dialysis dependent", "CKD5D", "CKD 5D", "maintenance haemodialysis", "maintenance hemodialysis",
+                 "CAPD", "CCPD", "intermittent hemodialysis" },
     icd10cm = { "Z99.2" }, -- ✔ [S30]
     also = { "calciphylaxis_risk" }, -- dialysis duration (HD and PD) [S18]
     note = "does not imply CKD: daily haemodialysis was used in HFTC with normal kidney function [C1]",
@@ -259,7 +270,7 @@ M.terms = {
   },
   primary_hyperparathyroidism = {
     group = "metabolic_cause", label = "Primary hyperparathyroidism",
-    synonyms = { "PHPT", "primary HPT" },
+    synonyms = { "PHPT", "primary HPT", "parathyroid adenoma", "normocalcemic primary hyperparathyroidism" },
     icd10cm = { "E21.0" }, -- ✔ [S30]
     also = { "calciphylaxis_risk" }, -- non-uraemic calciphylaxis with normal renal function [X1]
     source = "[S4][S5]",
@@ -298,7 +309,8 @@ M.terms = {
   },
   calcium_carbonate_intake = {
     group = "metabolic_cause", label = "Large calcium carbonate (± alkali / vitamin D) intake",
-    synonyms = { "calcium carbonate", "calcium supplements", "OTC calcium", "calcium supplement" },
+    synonyms = { "calcium carbonate", "calcium supplements", "OTC calcium", "calcium supplement", "oral calcium",
+                 "calcium tablets", "calcium citrate" },
     icd10cm = {}, source = "[S27][S64]",
   },
   vitamin_d_excess = {
@@ -357,7 +369,8 @@ M.terms = {
   cushing = {
     group = "metabolic_cause", label = "Cushing syndrome / hyperadrenocorticism",
     synonyms = { "Cushing syndrome", "Cushing's syndrome", "Cushing's", "Cushing disease",
-                 "Cushing's disease", "hyperadrenocorticism" },
+                 "Cushing's disease", "hyperadrenocorticism", "hypercortisolism", "pituitary-dependent hyperadrenocorticism",
+                 "adrenal-dependent hyperadrenocorticism", "endogenous hyperglucocorticism" },
     icd10cm = { "E24.0", "E24.1", "E24.2", "E24.3", "E24.8", "E24.9" }, -- ✔ [S30] (E24.4 pseudo-Cushing excluded)
     species = { "dog" },
     note = "seed:002 names adrenal-hormone overproduction as the most common cause of metastatic " ..
@@ -366,8 +379,8 @@ M.terms = {
   },
   steroid_excess = {
     group = "metabolic_cause", label = "Steroid (corticosteroid) excess",
-    synonyms = { "glucocorticoid excess", "corticosteroid excess", "steroid therapy",
-                 "exogenous steroids", "high steroid levels", "steroid administration" }, -- seed:002
+    synonyms = { "glucocorticoid excess", "corticosteroid excess", "high steroid levels",
+                 "hyperglucocorticism" }, -- seed:002; therapy: glucocorticoid_therapy
     icd10cm = {},
     species = { "dog" },
     note = "seed:002: steroid administration or increased endogenous production (dogs)",
@@ -378,18 +391,21 @@ M.terms = {
   iv_calcium = {
     group = "iatrogenic_exposure", label = "Intravenous calcium (gluconate or chloride)",
     synonyms = { "intravenous calcium", "IV calcium gluconate", "IV calcium chloride", "calcium gluconate",
-                 "calcium chloride", "calcium infusion" },
+                 "calcium chloride", "calcium infusion", "parenteral calcium", "intravenous calcium gluconate",
+                 "calcium gluconate infusion", "IV calcium", "calcium-gluconate" },
     icd10cm = {}, source = "[S48]",
   },
   iv_phosphate = {
     group = "iatrogenic_exposure", label = "Phosphate infusion",
-    synonyms = { "phosphate infusion", "intravenous phosphate", "IV phosphate" },
+    synonyms = { "phosphate infusion", "intravenous phosphate", "IV phosphate", "potassium phosphate infusion",
+                 "sodium phosphate infusion", "parenteral phosphate" },
     icd10cm = {}, source = "[S54]",
   },
   calcium_extravasation = {
     group = "iatrogenic_exposure", label = "Extravasation of IV calcium",
-    synonyms = { "calcium gluconate extravasation", "calcium chloride extravasation", "extravasation",
-                 "calcium extravasation injury" },
+    synonyms = { "calcium gluconate extravasation", "calcium chloride extravasation",
+                 "calcium extravasation injury", "extravasation of calcium gluconate",
+                 "extravasation of calcium chloride", "calcium gluconate extravasation injury" },
     icd10cm = {}, source = "[S48][C14][C15][S63]",
   },
   heel_stick = {
@@ -415,6 +431,61 @@ M.terms = {
     synonyms = { "PAS", "p-aminosalicylic acid", "aminosalicylic acid" },
     icd10cm = {}, source = "[S25][S53]",
   },
+  glucocorticoid_therapy = {
+    group = "other_risk", label = "Glucocorticoid (corticosteroid) therapy",
+    synonyms = { "glucocorticoid therapy", "corticosteroid therapy", "steroid therapy", "exogenous steroids",
+                 "steroid administration", "glucocorticoids", "corticosteroids", "systemic corticosteroids",
+                 "prednisone", "prednisolone", "methylprednisolone", "dexamethasone", "hydrocortisone",
+                 "iatrogenic hyperadrenocorticism", "iatrogenic hypercortisolism", "iatrogenic hyperglucocorticism",
+                 "iatrogenic Cushing's syndrome", "exogenous glucocorticoid", "exogenous steroid administration",
+                 "long-term corticosteroid treatment" },
+    icd10cm = { "E24.2" }, -- drug-induced Cushing syndrome ✔ [S30]
+    also = { "calciphylaxis_risk" }, -- systemic corticosteroid use in non-uraemic calciphylaxis [X150]
+    note = "dogs: steroid administration is a cause of canine calcinosis cutis, labelled dystrophic, " ..
+           "metastatic or iatrogenic by source (DOMAIN §1.9)",
+    source = "seed:002 [S90][S92][X150]",
+  },
+  extravasation = {
+    group = "local_tissue_damage", label = "Extravasation of an intravenous drug (no calcium or phosphate named)",
+    synonyms = { "extravasation injury", "extravasated", "extravasation of intravenous drugs",
+                 "drug extravasation", "infiltration injury", "extravasation phlebitis" },
+    icd10cm = {},
+    note = "extravasated calcium or phosphate is an iatrogenic exposure (calcium_extravasation, iv_calcium, " ..
+           "iv_phosphate); another drug is local tissue injury, called iatrogenic by some case authors [X114]",
+    source = "[S1][S63][X114]",
+  },
+  chemotherapy = {
+    group = "other_risk", label = "Chemotherapy / cytotoxic drugs",
+    synonyms = { "chemotherapy", "anticancer drugs", "anticancer drug", "cytotoxic drugs", "vinca alkaloid",
+                 "vinca alkaloids", "vincristine", "vinblastine", "vinorelbine", "doxorubicin", "anthracycline",
+                 "methotrexate", "cyclophosphamide", "intravenous anticancer drugs" },
+    icd10cm = {}, also = { "calciphylaxis_risk" }, -- chemotherapy in non-uraemic calciphylaxis [X150]
+    source = "[X150][X114]",
+  },
+  organ_transplant = {
+    group = "other_risk", label = "Organ or stem-cell transplant recipient",
+    synonyms = { "transplant recipient", "organ transplantation", "transplantation", "allograft recipient",
+                 "heart transplant", "lung transplant" },
+    icd10cm = {},
+    note = "Medscape lists transplant-associated calcinosis cutis as variably classified [S2]",
+    source = "[S2]",
+  },
+  kidney_transplant = {
+    group = "other_risk", label = "Kidney transplant recipient",
+    synonyms = { "kidney transplantation", "kidney transplant", "renal transplantation", "renal transplant",
+                 "renal transplant recipient", "kidney transplant recipient", "renal allograft recipient",
+                 "renal allograft", "kidney allograft", "renal graft" },
+    icd10cm = {},
+    also = { "calciphylaxis_risk" }, -- calciphylaxis after kidney transplantation [X148][X149]
+    source = "[X148][X149]",
+  },
+  stem_cell_transplant = {
+    group = "other_risk", label = "Haematopoietic stem-cell / bone-marrow transplant",
+    synonyms = { "stem cell transplantation", "stem-cell transplantation", "stem cell transplant",
+                 "bone marrow transplantation", "bone marrow transplant", "allogeneic bone marrow transplantation",
+                 "allogenic bone marrow transplantation", "HSCT", "allogeneic stem cell transplantation" },
+    icd10cm = {}, source = "[X120][X121]",
+  },
   liver_transplant = {
     group = "iatrogenic_exposure", label = "Liver transplantation (transplant-associated CC)",
     synonyms = { "liver transplantation", "transplant associated calcinosis",
@@ -424,33 +495,111 @@ M.terms = {
     source = "[S2]",
   },
 
+  sclerodermoid_gvhd = {
+    group = "local_tissue_damage", label = "Sclerodermoid skin disease / sclerodermatous chronic GVHD",
+    synonyms = { "sclerodermoid graft versus host disease", "chronic sclerodermoid graft versus host disease",
+                 "sclerodermatous chronic graft versus host disease", "sclerodermatous graft versus host disease",
+                 "sclerodermatous GVHD", "sclerodermoid GVHD", "sclerotic GVHD", "sclerotic chronic GVHD",
+                 "sclerodermoid", "sclerodermatous", "sclerodermatoid", "sclerodermoid skin disease",
+                 "chronic graft versus host disease", "chronic GVHD", "cGVHD", "graft versus host disease" },
+    icd10cm = {}, source = "[X120][X121]", -- 'the etiology of calcification was thought to be dystrophic' [X120]
+  },
+  malignancy = {
+    group = "other_risk", label = "Malignancy (carcinoma, sarcoma, lymphoma, leukaemia, ...)",
+    synonyms = { "malignancy", "malignant neoplasm", "malignant tumour", "malignant tumor", "cancer", "carcinoma",
+                 "adenocarcinoma", "sarcoma", "lymphoma", "melanoma", "non-Hodgkin lymphoma", "Hodgkin lymphoma",
+                 "metastatic cancer", "squamous cell carcinoma", "neoplastic disease" },
+    icd10cm = {},
+    also = { "calciphylaxis_risk" }, -- non-uraemic calciphylaxis setting (DOMAIN §7) [X150]
+    note = "a cause of metastatic calcinosis only through hypercalcaemia or bone destruction " ..
+           "(paraneoplastic_hypercalcemia, bone_metastases, myeloma, leukemia) [S4][S5]",
+    source = "[X150]",
+  },
+  prematurity = {
+    group = "other_risk", label = "Preterm birth / premature neonate",
+    synonyms = { "preterm", "premature", "preterm birth", "premature birth", "preterm neonate", "preterm infant",
+                 "premature neonate", "premature infant", "premature baby", "preterm newborn", "prematurity",
+                 "born prematurely", "extremely preterm", "very preterm" },
+    icd10cm = {},
+    note = "heel-stick calcinosis is seen mostly in high-risk neonates [S23]; IV calcium is given for neonatal " ..
+           "hypocalcaemia [S48][C14]: ask for both",
+    source = "[S23][S48]",
+  },
+  hemolytic_anemia = {
+    group = "other_risk", label = "Haemolytic anaemia (autoimmune / immune-mediated)",
+    synonyms = { "hemolytic anemia", "autoimmune hemolytic anemia", "immune-mediated hemolytic anemia", "AIHA",
+                 "IMHA", "immune mediated haemolytic anaemia" },
+    icd10cm = {}, source = "[X126][X144]", -- named beside calcinosis in SLE [X126] and in a dog on steroids [X144]
+  },
+  phosphate_enema = {
+    group = "metabolic_cause", label = "Phosphate enemas or oral phosphate (taking phosphate)",
+    synonyms = { "phosphate enema", "phosphate enemas", "sodium phosphate enema", "oral sodium phosphate",
+                 "oral phosphate", "phosphate supplements" },
+    icd10cm = {}, source = "seed:000", -- 'so can taking calcium or phosphate' (seed:000)
+  },
+  vitamin_d_analogue = {
+    group = "calciphylaxis_risk", label = "Active vitamin D analogue therapy",
+    synonyms = { "vitamin D analogue", "vitamin D analog", "active vitamin D", "calcitriol", "alfacalcidol",
+                 "paricalcitol", "doxercalciferol", "vitamin D sterols", "vitamin D therapy" },
+    icd10cm = {}, source = "[S85][S83][S28]",
+  },
+
   ---------------------------------------------------------------- calciphylaxis
   calciphylaxis = {
     group = "calciphylaxis_feature", label = "Calciphylaxis (diagnosed / biopsy-proven)",
     synonyms = { "calcific uremic arteriolopathy", "calcific uraemic arteriolopathy", "CUA",
+                 "nonuremic calciphylaxis", "non-uremic calciphylaxis", "atypical calciphylaxis",
                  "vascular calcification-cutaneous necrosis syndrome", "calcifying panniculitis" }, -- [S20][S46]
     icd10cm = {}, -- "calciphylaxis -> E83.59" mapping ◐ only [S31]
     source = "[S20][S46]",
   },
   livedo = {
     group = "calciphylaxis_feature", label = "Livedo racemosa / violaceous mottling",
-    synonyms = { "livedo racemosa", "violaceous mottling", "mottling", "mottled skin" },
+    synonyms = { "livedo racemosa", "violaceous mottling", "mottling", "mottled skin", "livedo reticularis",
+                 "livedoid", "livedoid pattern", "livedoid lesions", "reticulated violaceous patches",
+                 "violaceous mottled lesions" },
     icd10cm = {}, source = "[S6][S17]",
   },
   retiform_purpura = {
     group = "calciphylaxis_feature", label = "Retiform purpura",
     synonyms = {}, icd10cm = {}, source = "[S6]",
   },
+  purpura = {
+    group = "calciphylaxis_feature", label = "Purpura (not retiform) / purpuric lesions",
+    synonyms = { "purpuric", "purpuric lesions", "purpuric macules", "purpuric skin lesions", "purpuric patches" },
+    icd10cm = {}, source = "[S83]",
+  },
+  bullae = {
+    group = "calciphylaxis_feature", label = "Bullae (haemorrhagic)",
+    synonyms = { "bulla", "bullous", "hemorrhagic bullae", "haemorrhagic bullae", "blisters" },
+    icd10cm = {}, source = "[S83]",
+  },
+  indurated_plaque = {
+    group = "calciphylaxis_feature", label = "Painful indurated / hard plaques",
+    synonyms = { "indurated plaques", "indurated plaque", "induration", "indurated", "hard plaques",
+                 "painful hard plaques", "firm plaques", "indurated areas", "firm indurated areas",
+                 "hardened lesions", "indurated lesions", "woody induration" },
+    icd10cm = {},
+    note = "with pain on the abdomen, thighs, hips, buttocks or breasts in renal failure: the presentation of " ..
+           "calciphylaxis [S83][S84]; indurated plaques also occur in other calcinosis",
+    source = "[S83][S84][S17]",
+  },
   necrotic_ulcer = {
     group = "calciphylaxis_feature", label = "Skin necrosis / non-healing ulcer",
     synonyms = { "skin necrosis", "necrosis", "non healing ulcer", "non-healing ulcers", "ischemic necrosis",
-                 "ischaemic necrosis", "gangrene", "necrotic ulcers" },
+                 "ischaemic necrosis", "gangrene", "necrotic ulcers", "eschar", "eschars", "black eschar",
+                 "necrotic eschar", "central eschar", "dermal necrosis", "cutaneous necrosis", "breast necrosis",
+                 "tissue necrosis", "epidermal necrosis", "superficial necrosis", "tissue loss",
+                 "non-healing tissue loss", "necrotic", "necrotic lesions", "necrotic plaques" },
     icd10cm = {}, source = "[S6][S17]",
   },
   small_vessel_calcification = {
     group = "calciphylaxis_feature", label = "Small-vessel (arteriolar/capillary) calcification on histology",
     synonyms = { "arteriolar calcification", "capillary calcification", "medial calcification",
-                 "small vessel calcification on biopsy" },
+                 "small vessel calcification on biopsy", "calcification of small vessels",
+                 "calcium deposition within a small blood vessel", "calcified small vessels",
+                 "calcified subcutaneous vessels", "small blood vessel calcification",
+                 "calcification of arterioles", "mural calcification of small vessels" },
     icd10cm = {}, source = "[S1][S6][S20]",
   },
   net_like_vascular_calcification = {
@@ -462,17 +611,22 @@ M.terms = {
   ---------------------------------------------------------------- calciphylaxis risk
   diabetes = {
     group = "calciphylaxis_risk", label = "Diabetes mellitus",
-    synonyms = { "diabetes mellitus", "type 2 diabetes", "type 1 diabetes", "T2DM", "T1DM" },
+    synonyms = { "diabetes mellitus", "type 2 diabetes", "type 1 diabetes", "T2DM", "T1DM", "diabetic",
+                 "diabetes mellitus type II", "non-insulin-dependent diabetes mellitus" },
     icd10cm = {}, source = "[S18]",
   },
   warfarin = {
-    group = "calciphylaxis_risk", label = "Warfarin use",
-    synonyms = { "coumadin", "warfarin use", "warfarin therapy" },
-    icd10cm = {}, source = "[S18][S22]",
+    group = "calciphylaxis_risk", label = "Warfarin or another vitamin K antagonist (coumarin)",
+    synonyms = { "coumadin", "warfarin use", "warfarin therapy", "jantoven", "phenprocoumon", "marcumar",
+                 "falithrom", "acenocoumarol", "acenocumarol", "sintrom", "vitamin K antagonist",
+                 "vitamin K antagonists", "VKA", "coumarin", "coumarins", "coumarin derivatives",
+                 "oral anticoagulant therapy with acenocoumarol", "warfarin sodium" },
+    -- warfarin, acenocoumarol and phenprocoumon are all coumarins (vitamin K antagonists) (DOMAIN §1.9)
+    icd10cm = {}, source = "[S18][S22][S85]",
   },
   obesity = {
     group = "calciphylaxis_risk", label = "Obesity",
-    synonyms = { "obese" }, icd10cm = {}, source = "[S18]",
+    synonyms = { "obese", "morbid obesity", "morbidly obese" }, icd10cm = {}, source = "[S18]",
   },
   protein_c_s_deficiency = {
     group = "calciphylaxis_risk", label = "Protein C or S deficiency",
@@ -480,12 +634,13 @@ M.terms = {
   },
   hypercoagulable_state = {
     group = "calciphylaxis_risk", label = "Hypercoagulable state",
-    synonyms = { "hypercoagulability", "thrombophilia" }, icd10cm = {}, source = "[S17]",
+    synonyms = { "hypercoagulability", "thrombophilia", "lupus anticoagulant", "antiphospholipid syndrome",
+                 "factor V Leiden" }, icd10cm = {}, source = "[S17][S88]",
   },
   calcium_based_binders = {
     group = "calciphylaxis_risk", label = "Calcium-containing phosphate binders",
     synonyms = { "calcium containing phosphate binders", "calcium based phosphate binders",
-                 "calcium binders" },
+                 "calcium binders", "calcium acetate", "calcium-based binders" },
     icd10cm = {}, source = "[S18][S28]",
   },
   cirrhosis = {
@@ -591,11 +746,20 @@ M.terms = {
   ---------------------------------------------------------------- lesion features
   painful = {
     group = "lesion_feature", label = "Painful / tender",
-    synonyms = { "pain", "tender", "tenderness" }, icd10cm = {}, source = "[S2][S14]",
+    synonyms = { "pain", "tender", "tenderness", "painful lesions", "excruciating pain", "intense pain",
+                 "severe pain", "exquisitely tender", "lancinating pain", "burning pain", "burning sensation" },
+    icd10cm = {}, source = "[S2][S14][S87]",
   },
   ulcerated = {
     group = "lesion_feature", label = "Ulcerated",
-    synonyms = { "ulceration", "ulcer", "ulcers" }, icd10cm = {}, source = "[S2][S14]",
+    synonyms = { "ulceration", "ulcer", "ulcers", "ulcerative", "open wound", "wound", "open sore", "sore",
+                 "erosive", "erosions", "ulcerating" }, icd10cm = {}, source = "[S2][S14]",
+  },
+  nodule = {
+    group = "lesion_feature", label = "Nodule(s) / subcutaneous nodules",
+    synonyms = { "nodules", "subcutaneous nodule", "subcutaneous nodules", "nodular", "nodular lesions",
+                 "hard nodules", "firm nodules", "calcified nodules" },
+    icd10cm = {}, source = "[S2-clinical][S17]",
   },
   infected = {
     group = "lesion_feature", label = "Secondarily infected",
@@ -609,16 +773,19 @@ M.terms = {
   },
   chalky_discharge = {
     group = "lesion_feature", label = "Chalky discharge",
-    synonyms = { "chalky material", "chalky extrusion", "chalky fluid", "discharge" },
+    synonyms = { "chalky material", "chalky extrusion", "chalky fluid", "discharge", "chalky discharge",
+                 "white discharge", "chalky white material" },
     icd10cm = {}, source = "[S2-clinical][S14]",
   },
   inflamed = {
     group = "lesion_feature", label = "Inflamed (secondary inflammation)",
-    synonyms = { "inflammation", "secondary inflammation" }, icd10cm = {}, source = "[S12][S76]",
+    synonyms = { "inflammation", "secondary inflammation", "erythema", "erythematous", "redness",
+                 "tender inflammation", "surrounding erythema" }, icd10cm = {}, source = "[S12][S76]",
   },
   solitary = {
     group = "lesion_feature", label = "Solitary lesion",
-    synonyms = { "single lesion", "single nodule" }, icd10cm = {}, source = "[S8][S9]",
+    synonyms = { "single lesion", "single nodule", "solitary nodule", "solitary lesion", "single papule",
+                 "solitary papule" }, icd10cm = {}, source = "[S8][S9]",
   },
   multiple = {
     group = "lesion_feature", label = "Multiple lesions",
@@ -626,7 +793,8 @@ M.terms = {
   },
   milia_like_papules = {
     group = "lesion_feature", label = "Milia-like papules (1–2 mm)",
-    synonyms = { "milia like", "milia-like" }, icd10cm = {}, source = "[S8]",
+    synonyms = { "milia like", "milia-like", "milia-like papules", "milia-like lesions", "milia like papules" },
+    icd10cm = {}, source = "[S8]",
   },
   large_localized = {
     group = "lesion_feature", label = "Large, localized deposit",
@@ -664,11 +832,13 @@ M.terms = {
   },
   scrotal_calcinosis = {
     group = "calcinosis_form", label = "Idiopathic scrotal calcinosis",
-    synonyms = { "idiopathic scrotal calcinosis", "ISC" }, icd10cm = {}, source = "[S61][S62]",
+    synonyms = { "idiopathic scrotal calcinosis", "ISC", "scrotal calcinosis", "calcinosis of the scrotum",
+                 "idiopathic calcinosis of scrotum" }, icd10cm = {}, source = "[S61][S62]",
   },
   calcinosis_universalis = {
     group = "calcinosis_form", label = "Calcinosis cutis universalis",
-    synonyms = { "calcinosis cutis universalis" }, icd10cm = {}, source = "[S2][S48]",
+    synonyms = { "calcinosis cutis universalis", "universal calcinosis", "calcinosis universalis" },
+    icd10cm = {}, source = "[S2][S48]",
   },
   calcinosis_circumscripta = {
     group = "calcinosis_form", label = "Calcinosis cutis circumscripta",
@@ -678,7 +848,8 @@ M.terms = {
   ---------------------------------------------------------------- qualitative lab states
   hypercalcemia = {
     group = "lab_finding", label = "Hypercalcaemia (no value given)",
-    synonyms = { "hypercalcaemia", "high calcium" },
+    synonyms = { "hypercalcaemia", "high calcium", "chronic hypercalcemia", "persistent hypercalcemia",
+                 "elevated calcium", "elevated serum calcium" },
     icd10cm = { "E83.52" }, -- ✔ [S30]
     source = "[S2][S5]",
   },
@@ -690,7 +861,8 @@ M.terms = {
   },
   hyperphosphatemia = {
     group = "lab_finding", label = "Hyperphosphataemia (no value given)",
-    synonyms = { "hyperphosphataemia", "high phosphate" },
+    synonyms = { "hyperphosphataemia", "high phosphate", "elevated phosphate", "elevated serum phosphate",
+                 "elevated phosphorus" },
     icd10cm = {}, -- "hyperphosphatemia -> E83.39" mapping ✘
     also = { "calciphylaxis_risk" }, -- [S18]
     source = "[S2][S18]",
@@ -719,7 +891,7 @@ M.terms = {
   ---------------------------------------------------------------- other associations
   down_syndrome = {
     group = "other_risk", label = "Down syndrome",
-    synonyms = { "trisomy 21", "Down's syndrome" },
+    synonyms = { "trisomy 21", "Down's syndrome", "Down syndrome" },
     icd10cm = { "Q90.0", "Q90.1", "Q90.2", "Q90.9" }, -- ✔ [S30]
     icd_prefix = { "Q90" },
     source = "[S8][X11]", -- MICC association
@@ -739,7 +911,8 @@ M.terms = {
   -- in a calcinosis pattern (§1.3), "anatomy" where it does not.
   fingertips = { group = "site", label = "Fingertips", synonyms = { "fingertip", "finger tips", "digital tips" },
                  icd10cm = {}, source = "[S44]" },
-  fingers = { group = "site", label = "Fingers", synonyms = { "finger", "digits", "PIP joints", "PIPs" },
+  fingers = { group = "site", label = "Fingers", synonyms = { "finger", "digits", "PIP joints", "PIPs", "phalanx",
+              "distal phalanx" },
               icd10cm = {}, source = "[S44]" },
   thumbs = { group = "site", label = "Thumbs", synonyms = { "thumb" }, icd10cm = {}, source = "[S44]" },
   hands = { group = "site", label = "Hands", synonyms = { "hand", "dorsum of hand" }, icd10cm = {},
@@ -747,9 +920,10 @@ M.terms = {
   wrists = { group = "site", label = "Wrists", synonyms = { "wrist" }, icd10cm = {}, source = "anatomy" },
   forearms = { group = "site", label = "Forearms", synonyms = { "forearm" }, icd10cm = {}, source = "anatomy" },
   arms = { group = "site", label = "Arms / upper extremities",
-           synonyms = { "arm", "upper arm", "upper extremity", "upper extremities", "upper limb", "upper limbs" },
+           synonyms = { "arm", "upper arm", "upper extremity", "upper extremities", "upper limb", "upper limbs",
+                        "humerus", "extremities" },
            icd10cm = {}, source = "[S44]" },
-  elbows = { group = "site", label = "Elbows", synonyms = { "elbow" }, icd10cm = {}, source = "[S12][S57][S26]" },
+  elbows = { group = "site", label = "Elbows", synonyms = { "elbow", "antecubital fossa", "antecubital" }, icd10cm = {}, source = "[S12][S57][S26]" },
   knees = { group = "site", label = "Knees", synonyms = { "knee" }, icd10cm = {}, source = "[S12][S57]" },
   periarticular = { group = "site", label = "Periarticular",
                     synonyms = { "around joints", "juxta-articular", "joints" }, icd10cm = {},
@@ -761,10 +935,13 @@ M.terms = {
             source = "[S57][S14]" },
   iliac_crests = { group = "site", label = "Iliac crests", synonyms = { "iliac crest" }, icd10cm = {},
                    source = "[S57]" },
-  thighs = { group = "site", label = "Thighs", synonyms = { "thigh" }, icd10cm = {}, source = "[S59]" },
-  abdomen = { group = "site", label = "Abdomen", synonyms = { "abdominal wall", "abdominal" }, icd10cm = {},
+  thighs = { group = "site", label = "Thighs", synonyms = { "thigh", "inner thigh", "medial thigh", "upper thigh",
+             "internal thigh surface" }, icd10cm = {}, source = "[S59]" },
+  abdomen = { group = "site", label = "Abdomen", synonyms = { "abdominal wall", "abdominal", "lower abdomen",
+              "ventral abdomen", "belly", "pannus" }, icd10cm = {},
               source = "anatomy" },
-  buttocks = { group = "site", label = "Buttocks", synonyms = { "buttock", "gluteal" }, icd10cm = {},
+  buttocks = { group = "site", label = "Buttocks", synonyms = { "buttock", "gluteal", "gluteal region",
+               "buttocks area", "buttock area" }, icd10cm = {},
                source = "[S12]" },
   legs = { group = "site", label = "Legs / lower extremities",
            synonyms = { "leg", "lower leg", "lower extremity", "lower extremities", "lower limb", "lower limbs" },
@@ -775,18 +952,35 @@ M.terms = {
   soles = { group = "site", label = "Soles", synonyms = { "sole", "plantar" }, icd10cm = {}, source = "[S23]" },
   heels = { group = "site", label = "Heels", synonyms = { "heel", "posterolateral heel" }, icd10cm = {},
             source = "[S23][S24]" },
-  face = { group = "site", label = "Face", synonyms = { "facial", "cheek" }, icd10cm = {}, source = "[S8][S9]" },
+  face = { group = "site", label = "Face", synonyms = { "facial", "cheek", "cheeks", "nose", "forehead",
+           "eyebrow", "preauricular", "muzzle", "chin", "jaw" }, icd10cm = {}, source = "[S8][S9]" },
   ear = { group = "site", label = "Ear", synonyms = { "ears", "auricle", "earlobe" }, icd10cm = {}, source = "[S9]" },
   eyelid = { group = "site", label = "Eyelid", synonyms = { "eyelids" }, icd10cm = {}, source = "[S9]" },
-  scalp = { group = "site", label = "Scalp", synonyms = {}, icd10cm = {}, source = "anatomy" },
+  scalp = { group = "site", label = "Scalp", synonyms = { "vertex" }, icd10cm = {}, source = "anatomy" },
   head = { group = "site", label = "Head", synonyms = {}, icd10cm = {}, source = "[S12][S8]" },
   neck = { group = "site", label = "Neck", synonyms = {}, icd10cm = {}, source = "anatomy" },
-  trunk = { group = "site", label = "Trunk / torso", synonyms = { "torso", "truncal", "chest", "back" },
+  trunk = { group = "site", label = "Trunk / torso", synonyms = { "torso", "truncal", "chest", "back", "flank",
+            "flanks", "dorsal midline", "interscapular", "dorsum", "chest wall" },
             icd10cm = {}, source = "[S12][S55]" },
-  scrotum = { group = "site", label = "Scrotum", synonyms = { "scrotal", "scrotal wall" }, icd10cm = {},
+  scrotum = { group = "site", label = "Scrotum", synonyms = { "scrotal", "scrotal wall", "scrotal skin",
+              "scrotal area", "scrotal region" }, icd10cm = {},
               source = "[S61]" },
-  penis = { group = "site", label = "Penis", synonyms = { "penile", "foreskin", "penile shaft" }, icd10cm = {},
+  penis = { group = "site", label = "Penis", synonyms = { "penile", "foreskin", "penile shaft", "penile skin",
+            "shaft of the penis" }, icd10cm = {},
             source = "[S79] seed:002" },
+  breast = { group = "site", label = "Breast(s)", synonyms = { "breasts", "mammary" }, icd10cm = {},
+             source = "[S83]" }, -- calciphylaxis localized to the breast [S83]
+  axilla = { group = "site", label = "Axilla", synonyms = { "axillae", "armpit", "armpits", "axillary" },
+             icd10cm = {}, source = "anatomy" },
+  groin = { group = "site", label = "Groin / inguinal", synonyms = { "inguinal", "inguinal area", "inguinal areas",
+            "inguinal region" }, icd10cm = {}, source = "anatomy" },
+  perineum = { group = "site", label = "Perineum", synonyms = { "perineal", "perianal", "perineal area",
+               "perineal areas" }, icd10cm = {}, source = "anatomy" },
+  mouth = { group = "site", label = "Mouth / tongue / gums", synonyms = { "tongue", "gum", "gums", "oral",
+            "oral cavity", "lip", "lips" }, icd10cm = {}, source = "[S89]" }, -- tongue (dogs) [S89]
+  bony_prominences = { group = "site", label = "Bony prominences / pressure areas",
+                       synonyms = { "bony prominence", "pressure areas", "pressure area", "pressure points" },
+                       icd10cm = {}, source = "[S57][S89]" },
   vulva = { group = "site", label = "Vulva", synonyms = { "vulvar", "labia" }, icd10cm = {}, source = "anatomy" },
   genitals = { group = "site", label = "Genitals", synonyms = { "genital", "genitalia" }, icd10cm = {},
                source = "[S55]" },
@@ -808,8 +1002,16 @@ M.implies = {
   hyperphosphatemia_familial = { "tumoral_calcinosis" }, -- HFTC is a familial TC [S26][S26c]
   uremic_tumoral_calcinosis = { "tumoral_calcinosis", "ckd" }, -- TC in dialysis patients [S52][C2]
   milk_alkali = { "calcium_carbonate_intake" },       -- large intake of calcium + absorbable alkali [S27]
-  calcium_extravasation = { "iv_calcium" },           -- extravasation of IV Ca gluconate/chloride [S48]
   cushing = { "steroid_excess" },                     -- seed:002 (increased endogenous production)
+  glucocorticoid_therapy = { "steroid_excess" },      -- seed:002 (steroid administration; dogs only)
+  kidney_transplant = { "organ_transplant" },
+  liver_transplant = { "organ_transplant" },
+  stem_cell_transplant = { "organ_transplant" },
+  leukemia = { "malignancy" },                        -- leukaemia is a malignancy
+  myeloma = { "malignancy" },                         -- multiple myeloma is a malignancy
+  calcium_extravasation = { "iv_calcium" },           -- extravasation of IV Ca gluconate/chloride [S48]
+  breast = { "trunk" },
+  axilla = { "trunk" },
   -- sites (anatomical containment)
   fingertips = { "fingers" },
   thumbs = { "fingers" },

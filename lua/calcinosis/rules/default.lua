@@ -39,6 +39,13 @@
 --   idiopathic         3 + 1..4
 --
 -- Supporting rules (weight 1) add evidence inside a tier but cannot cross one.
+-- The gates added with the case-report lexicon keep these weights: the
+-- presentation of calciphylaxis (painful indurated plaques, nodules or
+-- ulcers at its sites in a renal setting; painful livedo, purpura,
+-- induration or necrosis in a non-renal setting, DOMAIN §1.9) is 20; the
+-- canine hyperglucocorticism rule is 3 (a dystrophic cause); extravasation of
+-- a drug without calcium or phosphate is a dystrophic cause (3), not an
+-- iatrogenic exposure (16); the no-cause-no-labs rule is 2 (idiopathic tier).
 -- Ties go to the first subtype in `subtypes`, which is the order of the
 -- pathway's questions: calciphylaxis, iatrogenic, metastatic, dystrophic,
 -- idiopathic. The result is `indeterminate` when the best score is at most 1:
@@ -96,6 +103,13 @@ return ruleset {
   set("CUA_CONFIRMED", { "calciphylaxis", "small_vessel_calcification" }),
   -- livedo racemosa -> retiform purpura -> skin necrosis [S6][S17]
   set("CUA_SKIN", { "livedo", "retiform_purpura", "necrotic_ulcer" }),
+  -- how calciphylaxis presents when a record says neither "necrosis" nor
+  -- "retiform purpura": painful indurated plaques or nodules that ulcerate;
+  -- livedo reticularis, purpura and bullae (DOMAIN §1.9) [S83][S84][S87][S17]
+  set("CUA_SIGNS", { "livedo", "retiform_purpura", "necrotic_ulcer", "purpura", "bullae", "indurated_plaque" }),
+  -- where: abdomen, thighs, hips, breast, penis [S83]; lower extremities and
+  -- torso, thighs commonly [S59]; truncal and genital involvement [S55]
+  set("CUA_SITES", { "abdomen", "thighs", "hips", "buttocks", "breast", "penis", "genitals", "legs", "trunk" }),
   set("CUA_ISCHAEMIC", { "retiform_purpura", "necrotic_ulcer" }),
   -- renal failure / dialysis: the usual setting of calciphylaxis [S1][S17][S20]
   set("RENAL", { "ckd", "esrd", "dialysis" }),
@@ -103,7 +117,17 @@ return ruleset {
   set("CUA_RISK", { "diabetes", "warfarin", "obesity", "protein_c_s_deficiency", "hypercoagulable_state",
     "calcium_based_binders", "cirrhosis", "poems", "rheumatoid_arthritis", "myeloma",
     "primary_hyperparathyroidism", "secondary_hyperparathyroidism", "hyperphosphatemia",
-    "hypoalbuminemia", "elevated_alp", "ckd", "esrd", "dialysis" }),
+    "hypoalbuminemia", "elevated_alp", "ckd", "esrd", "dialysis",
+    -- DOMAIN §1.9: vitamin D analogues [S85][S83], hypercalcaemia [S17]; non-uraemic cases:
+    -- malignancy, systemic corticosteroids, chemotherapy [X150]; after kidney transplantation [X148][X149]
+    "vitamin_d_analogue", "hypercalcemia", "malignancy", "leukemia", "glucocorticoid_therapy", "chemotherapy",
+    "kidney_transplant" }),
+  -- non-renal settings of calciphylaxis (a risk profile, not another subtype, DOMAIN §7): vitamin K
+  -- antagonists (coumarins), malignancy, cirrhosis, myeloma, POEMS, rheumatoid arthritis,
+  -- thrombophilia [S55][S85][S88]; primary hyperparathyroidism [X1]; corticosteroids, chemotherapy [X150]
+  set("CUA_NON_RENAL", { "warfarin", "malignancy", "leukemia", "myeloma", "cirrhosis", "poems",
+    "rheumatoid_arthritis", "primary_hyperparathyroidism", "protein_c_s_deficiency", "hypercoagulable_state",
+    "glucocorticoid_therapy", "chemotherapy" }),
 
   -- Step 2. Iatrogenic exposures at the lesion site [S48][S53][S54][S25][C14][C15];
   -- seed:003 (parenteral calcium or phosphate, heel sticks), seed:004 (IV
@@ -121,20 +145,26 @@ return ruleset {
     "sarcoidosis", "granulomatous_disease", "vitamin_d_excess",
     "milk_alkali", "calcium_carbonate_intake",
     "paraneoplastic_hypercalcemia", "bone_metastases", "paget_disease", "myeloma", "leukemia",
-    "immobilization", "hyperphosphatemia_familial", "uremic_tumoral_calcinosis" }),
+    "immobilization", "hyperphosphatemia_familial", "uremic_tumoral_calcinosis",
+    "phosphate_enema" }), -- seed:000: 'so can taking calcium or phosphate'
+
   -- hypercalcaemia / hyperphosphataemia reported without a value [S2][S5]; seed:002
   set("REPORTED_HIGH_CA_P", { "hypercalcemia", "hyperphosphatemia" }),
   -- dogs: adrenal-hormone (steroid) overproduction or administration (seed:002)
   set("CANINE_ADRENAL", { "cushing", "steroid_excess" }),
+  -- (glucocorticoid_therapy implies steroid_excess, whose association is sourced for dogs only)
 
   -- Step 4. Local tissue damage and underlying diseases [S4][S5][S10][S20][S47][X10];
   -- seed:000, seed:001, seed:002, seed:003, seed:004
   set("CTD", { "systemic_sclerosis", "crest", "dermatomyositis", "juvenile_dermatomyositis", "polymyositis",
     "lupus", "cutaneous_lupus", "lupus_panniculitis", "mixed_connective_tissue_disease", "overlap_ctd",
     "sjogren", "rheumatoid_arthritis", "connective_tissue_disease" }),
+  -- extravasation of a drug that holds no calcium or phosphate is local tissue injury [S1][X114];
+  -- sclerodermoid chronic GVHD: 'the etiology of calcification was thought to be dystrophic' [X120][X121]
   set("LOCAL_DAMAGE", { "trauma", "burn", "arthropod_bite", "acne", "varicose_veins", "infection", "tumor",
     "cyst", "panniculitis", "pancreatic_panniculitis", "porphyria_cutanea_tarda", "inherited_ct_disorder",
-    "ehlers_danlos", "pseudoxanthoma_elasticum", "werner_syndrome", "rothmund_thomson" }),
+    "ehlers_danlos", "pseudoxanthoma_elasticum", "werner_syndrome", "rothmund_thomson", "extravasation",
+    "sclerodermoid_gvhd" }),
   set("DYSTROPHIC_CAUSES", { "CTD", "LOCAL_DAMAGE" }),
   -- CREST: calcinosis, Raynaud, oesophageal dysmotility, sclerodactyly,
   -- telangiectasia; anticentromere antibody typical [S14][S15][S39]
@@ -192,6 +222,12 @@ return ruleset {
   -- known to be high (false, not unknown, when the labs are missing)
   let("ca_p_high_known", "present(ca_p_high) and ca_p_high"),
   let("renal_failure", "any finding in RENAL or ckd_stage >= cua_ckd_stage"),
+  -- the renal setting of calciphylaxis: renal failure, or a kidney transplant (calciphylaxis
+  -- after kidney transplantation, also with normal graft function [X148][X149])
+  let("renal_setting", "renal_failure or finding kidney_transplant"),
+  -- calcium and phosphate known (not missing) and neither abnormal
+  let("ca_p_known_normal", "present(ca_p_normal) and ca_p_normal"),
+  let("ca_p_abnormal_known", "ca_p_high_known or (present(ca_low) and ca_low) or (present(low(phosphate)) and low(phosphate))"),
   -- known states (false, not unknown, when the lab is missing), for the
   -- result declarations below
   let("ca_high_known", "present(ca_high) and ca_high"),
@@ -220,10 +256,26 @@ return ruleset {
     because = "retiform purpura or skin necrosis / non-healing ulcers in renal failure or on dialysis",
     source = "S1 S6 S17 S20" },
   rule { id = "calciphylaxis.non_uraemic", supports = "calciphylaxis", weight = 20,
-    when = "at least 2 findings in CUA_SKIN and any finding in CUA_RISK and no finding in RENAL",
+    when = "at least 2 findings in CUA_SIGNS and any finding in CUA_RISK and no finding in RENAL",
     because = "livedo, retiform purpura and/or necrosis with a calciphylaxis risk factor or non-renal " ..
               "setting (warfarin, primary hyperparathyroidism, myeloma, ...)",
     source = "S6 S17 S18 S55 X1" },
+  rule { id = "calciphylaxis.presentation_renal", supports = "calciphylaxis", weight = 20,
+    when = [[renal_setting and any site in CUA_SITES
+             and (finding indurated_plaque or (finding painful and (finding ulcerated or finding nodule)))
+             and no finding in {tumoral_calcinosis, uremic_tumoral_calcinosis}]],
+    because = "painful indurated plaques, or painful nodules or ulcers, on the abdomen, thighs, hips, buttocks, " ..
+              "breasts, legs or trunk in renal failure, on dialysis or after a kidney transplant: how " ..
+              "calciphylaxis presents before necrosis (tumoral calcinosis excluded)",
+    source = "S83 S84 S17 S55 S59 X148" },
+  rule { id = "calciphylaxis.presentation_non_renal", supports = "calciphylaxis", weight = 20,
+    when = [[no finding in RENAL and any finding in CUA_NON_RENAL and finding painful
+             and any finding in CUA_SIGNS and any site in CUA_SITES]],
+    because = "painful livedo, purpura, induration, bullae or necrosis at a typical site in a non-renal " ..
+              "setting of calciphylaxis (a vitamin K antagonist such as warfarin, acenocoumarol or " ..
+              "phenprocoumon, malignancy, cirrhosis, myeloma, rheumatoid arthritis, thrombophilia, " ..
+              "primary hyperparathyroidism, corticosteroids, chemotherapy)",
+    source = "S83 S84 S87 S55 S85 S88 X1 X150" },
   rule { id = "calciphylaxis.livedo_renal", supports = "calciphylaxis", weight = 4,
     when = "finding livedo and renal_failure",
     because = "livedo racemosa (the first stage before retiform purpura and necrosis) in renal failure",
@@ -283,11 +335,6 @@ return ruleset {
               "failure, hyperparathyroidism, vitamin D excess, sarcoidosis, milk-alkali syndrome, " ..
               "malignancy or bone destruction, HFTC, uraemic tumoral calcinosis)",
     source = "S2 S4 S5" },
-  rule { id = "metastatic.canine_adrenal", supports = "metastatic", weight = 2,
-    when = "dog and any finding in CANINE_ADRENAL",
-    because = "in dogs, overproduction of adrenal hormones (or steroid administration) is named the most " ..
-              "common cause of metastatic calcinosis cutis (seed 002; dogs only)",
-    source = "seed:002" },
   rule { id = "metastatic.pth_high", supports = "metastatic", weight = 1,
     when = "high(pth)",
     because = "PTH above the reference range (hyperparathyroidism is a listed cause; the pathway asks to " ..
@@ -323,8 +370,22 @@ return ruleset {
     because = "features of CREST / limited cutaneous systemic sclerosis (two of Raynaud, oesophageal " ..
               "dysmotility, sclerodactyly, telangiectasia, or one with an SSc antibody)",
     source = "S14 S15 S39" },
+  -- Dogs: canine calcinosis cutis with hyperadrenocorticism or glucocorticoid
+  -- treatment is called dystrophic by most veterinary dermatology sources
+  -- (vetbook, a 46-dog series, a case report) [S89][S90][S91], metastatic by a
+  -- hospital client page and seed 002 [S92][seed:002], and iatrogenic when
+  -- the steroids are given (DOMAIN §1.9, §7). The default label follows the
+  -- weight of the sources, three against two: dystrophic; the alternatives
+  -- canine_hyperglucocorticism and canine_glucocorticoid_therapy carry the
+  -- other labels with their sources. A dog with high calcium or phosphate is
+  -- still metastatic (step 3 comes first) [S89].
+  rule { id = "dystrophic.canine_hyperglucocorticism", supports = "dystrophic", weight = 3,
+    when = "dog and any finding in CANINE_ADRENAL and no finding in DYSTROPHIC_CAUSES",
+    because = "a dog with hyperadrenocorticism or glucocorticoid treatment: veterinary dermatology describes " ..
+              "its calcinosis cutis as dystrophic deposition, virtually pathognomonic for hyperadrenocorticism",
+    source = "S89 S90 S91" },
   rule { id = "dystrophic.normal_ca_p", supports = "dystrophic", weight = 2,
-    when = "(any finding in DYSTROPHIC_CAUSES or crest_pattern) and ca_p_normal",
+    when = "(any finding in DYSTROPHIC_CAUSES or crest_pattern or (dog and any finding in CANINE_ADRENAL)) and ca_p_normal",
     because = "tissue damage or disease with normal serum calcium and phosphate",
     source = "S1 S2" },
   rule { id = "dystrophic.heel_stick_injury", supports = "dystrophic", weight = 3,
@@ -341,6 +402,22 @@ return ruleset {
     when = "no finding in CAUSES and not crest_pattern and ca_p_normal",
     because = "no tissue damage, disease, therapy or metabolic cause, and calcium and phosphate are normal",
     source = "S1 S3" },
+  -- No cause and no labs (DOMAIN §1.5 step 5; a decision of this ruleset):
+  -- a presentation typical of an idiopathic form -- a child, a named
+  -- idiopathic form, milia-like papules, scrotal or penile nodules in a man --
+  -- with no cause and calcium or phosphate not given (and none known to be
+  -- abnormal) is named idiopathic, with low confidence (the calcium and
+  -- phosphate factors), the alternative metastatic (idiopathic_unmeasured)
+  -- and the missing labs as what could overturn it. Without such a
+  -- presentation the result stays indeterminate.
+  rule { id = "idiopathic.typical_unmeasured", supports = "idiopathic", weight = 2,
+    when = [[no finding in CAUSES and not crest_pattern and not ca_p_known_normal and not ca_p_abnormal_known
+             and ((human and age < adult_age) or any finding in IDIOPATHIC_FORMS or finding milia_like_papules
+                  or (male and any site in MALE_GENITAL_SITES))]],
+    because = "no cause, and a presentation typical of idiopathic calcinosis (a child; a named idiopathic form; " ..
+              "milia-like papules; scrotal or penile nodules in a man), calcium or phosphate not given: the " ..
+              "leading subtype, until the labs rule out metastatic",
+    source = "S1 S3 S8 S9 S61 S62" },
   rule { id = "idiopathic.named_form", supports = "idiopathic", weight = 1,
     when = "any finding in IDIOPATHIC_FORMS and ca_p_normal",
     because = "a form listed as idiopathic (tumoral calcinosis, subepidermal calcified nodule, MICC, " ..
@@ -423,27 +500,42 @@ return ruleset {
       idiopathic = "Radiopaedia: phosphate usually elevated in idiopathic CC [S7]" },
     source = "S1 S7" },
   alternative { id = "mixed", labels = { "metastatic", "dystrophic" },
-    when = "any finding in DYSTROPHIC_CAUSES and (ca_high_known or p_high_known)",
+    when = [[(any finding in DYSTROPHIC_CAUSES or (dog and any finding in CANINE_ADRENAL))
+             and (ca_high_known or p_high_known)]],
     reasons = {
       metastatic = "calcium or phosphate is high (the pathway's step 3) [S1]",
       dystrophic = "local tissue damage is present too (\"mixed\" category) [S45][S24]" },
     source = "S45 S24" },
-  alternative { id = "canine_adrenal", labels = { "metastatic", "dystrophic" },
-    when = [[dog and any finding in CANINE_ADRENAL and not ca_high_known and not p_high_known
-             and any finding in DYSTROPHIC_CAUSES]],
+  alternative { id = "canine_adrenal", labels = { "dystrophic", "metastatic" },
+    when = "dog and any finding in CANINE_ADRENAL and not ca_high_known and not p_high_known",
     reasons = {
-      metastatic = "seed 002: adrenal-hormone overproduction is the most common cause of metastatic " ..
-                   "calcinosis cutis in dogs [seed:002]",
-      dystrophic = "the pathway on serum values (normal for a dog) with tissue damage gives dystrophic [S1][S38]" },
-    source = "seed:002 S1 S38" },
-  alternative { id = "canine_adrenal_no_damage", conflict = "canine_adrenal", labels = { "metastatic", "idiopathic" },
-    when = [[dog and any finding in CANINE_ADRENAL and not ca_high_known and not p_high_known
-             and no finding in DYSTROPHIC_CAUSES]],
+      dystrophic = "veterinary dermatology: dystrophic deposition, virtually pathognomonic for " ..
+                   "hyperadrenocorticism; most of 46 dogs had an exogenous or endogenous corticosteroid source; " ..
+                   "dystrophic the most common subtype [S89][S90][S91]",
+      metastatic = "a veterinary hospital page and seed 002 call corticosteroid overproduction the most common " ..
+                   "cause of metastatic calcinosis cutis in dogs [S92][seed:002]" },
+    source = "S89 S90 S91 S92 seed:002" },
+  alternative { id = "canine_glucocorticoid_therapy", conflict = "canine_adrenal", labels = { "iatrogenic" },
+    when = "dog and finding glucocorticoid_therapy",
+    reason = "the glucocorticoids were given: with exogenous steroids the label iatrogenic is also in use " ..
+             "(DOMAIN §1.9); the histology does not differ between endogenous and iatrogenic " ..
+             "hyperglucocorticism [S90]",
+    source = "S89 S90" },
+  alternative { id = "drug_extravasation", labels = { "dystrophic", "iatrogenic" },
+    when = "finding extravasation and no finding in IATROGENIC_EXPOSURES",
     reasons = {
-      metastatic = "seed 002: adrenal-hormone overproduction is the most common cause of metastatic " ..
-                   "calcinosis cutis in dogs [seed:002]",
-      idiopathic = "the pathway on serum values (normal for a dog) and no tissue damage gives idiopathic [S1][S38]" },
-    source = "seed:002 S1 S38" },
+      dystrophic = "the extravasated drug holds no calcium or phosphate: local tissue injury, the pathway's " ..
+                   "step 4 (step 2 asks for a calcium/phosphate-containing therapy) [S1][S48]",
+      iatrogenic = "a side effect of therapy or a medical intervention, the subtype's definition [S1][S2]; " ..
+                   "case authors call it iatrogenic [X114]" },
+    source = "S1 S2 S48 X114" },
+  alternative { id = "idiopathic_unmeasured", labels = { "idiopathic", "metastatic" },
+    when = "is_idiopathic and (not present(ca_high) or not present(high(phosphate)))",
+    reasons = {
+      idiopathic = "no cause was found (the pathway's step 5) [S1][S3]",
+      metastatic = "calcium and/or phosphate not given: an abnormal value would make it metastatic (the " ..
+                   "pathway's step 3) [S1][S2]" },
+    source = "S1 S2 S3" },
   alternative { id = "low_ca_p_only", labels = { "metastatic" },
     when = [[(ca_low_known or p_low_known) and not ca_high_known and not p_high_known
              and (is_dystrophic or is_idiopathic or is_indeterminate)]],
@@ -542,6 +634,9 @@ return ruleset {
     because = "more than half of the winning subtype's rules were not evaluable" },
   confidence { id = "literature_disagrees", factor = 0.7, when = "alternative_count > 0 and not is_indeterminate",
     because = "the literature disagrees on the label (see alternatives)" },
+  confidence { id = "clinical_calciphylaxis", factor = 0.8,
+    when = "is_calciphylaxis and no finding in CUA_CONFIRMED",
+    because = "calciphylaxis named from its presentation, without histology (biopsy is the definitive diagnosis)" },
   confidence { id = "unknown_terms", factor = 0.9, when = "unknown_terms > 0",
     because = "some findings or sites were not recognized" },
 }
