@@ -108,16 +108,11 @@ function M.generated()
   return out
 end
 
+-- every occurrence of a in s replaced by b (a and b are lowercase letters:
+-- no pattern characters; the plain find skips the usual case quickly)
 local function swap_all(s, a, b)
-  local out, i = {}, 1
-  while true do
-    local j, k = s:find(a, i, true)
-    if not j then break end
-    out[#out + 1] = s:sub(i, j - 1) .. b
-    i = k + 1
-  end
-  out[#out + 1] = s:sub(i)
-  return table.concat(out)
+  if not s:find(a, 1, true) then return s end
+  return (s:gsub(a, b))
 end
 
 --- The spelling variants of a key (the key itself first): every American
