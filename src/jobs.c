@@ -1,103 +1,216 @@
 /*
- * jobs.c - see jobs.h. The parent finds the cuts (one pass over the file up
- * to the last cut: record ends need the quote state from the start), forks
- * one process per range and concatenates their outputs in order.
+ * jobs.c - see jobs.h.
+ *
+ * The parent finds the end of the header record and starts the first
+ * range's process at once: it may read up to its target, and learns its
+ * exact end (the first record end at or after the target) through a pipe.
+ * Meanwhile the parent finds the other cuts (one pass up to the last cut:
+ * record ends need the quote state from the start; in a block without a
+ * quote only the line ends are counted), then starts the other processes.
+ *
+ * The first range writes straight to the output. Each other range writes
+ * to memory (a memfd on Linux, else a temporary file), which the parent
+ * sends to the output in order (sendfile on Linux: no copy through user
+ * space) while that range is still being written, as soon as the ranges
+ * before it are done; what was sent is given back to the system.
  */
+#if defined(__linux__)
+#define _GNU_SOURCE /* memfd_create, sendfile, fallocate */
+#else
 #define _POSIX_C_SOURCE 200809L
+#endif
 #include "jobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#endif
 
 #include "cohort.h"
+#include "text.h"
 
 #define MAX_JOBS 64
 #define SCAN_BUF (1 << 20)
+#define FOLLOW_MS 5 /* how often a range's output is looked at while it grows */
+
+/* ------------------------------------------------------------------ */
+/* cuts                                                                 */
 
 /* Where the input is cut. */
 typedef struct {
-  int jobs;                         /* ranges (fewer than asked when lines run out) */
-  off_t head_end;                   /* end of the header record (0 in NDJSON) */
-  long long head_nl;                /* line ends up to there */
-  off_t bounds[MAX_JOBS + 1];       /* range i is [bounds[i], bounds[i + 1]) */
+  int jobs;                          /* ranges (fewer than asked when lines run out) */
+  off_t head_end;                    /* end of the header record (0 in NDJSON; -1 not found yet) */
+  long long head_nl;                 /* line ends up to there */
+  off_t bounds[MAX_JOBS + 1];        /* range i is [bounds[i], bounds[i + 1]); targets until found */
   long long nl_before[MAX_JOBS + 1]; /* line ends before range i */
 } cuts_t;
 
-/* The end of the current record in p[0..n) (the offset of its LF), or n:
- * in CSV where the reader ends records, in NDJSON at any line end. */
-static size_t record_end(const cal_cohort *plan, cal_csv_scan *sc, const char *p, size_t n) {
-  if (plan->input_ndjson) {
-    const char *q = memchr(p, '\n', n);
-    return q ? (size_t)(q - p) : n;
+/* Line ends in p[0..n): 8 bytes at a time, counted in the byte lanes of
+ * a word (each lane takes at most 255 words before they are summed). */
+static long long count_lf(const char *p, size_t n) {
+  const uint64_t lf = 0x0101010101010101ULL * '\n', lanes = 0x00ff00ff00ff00ffULL;
+  long long c = 0;
+  size_t i = 0;
+  while (n - i >= 8) {
+    uint64_t acc = 0;
+    size_t end = n - i > 8 * 255 ? i + 8 * 255 : n;
+    for (; end - i >= 8; i += 8) acc += cal_zero_bytes(cal_load8(p + i) ^ lf) >> 7;
+    acc = (acc & lanes) + ((acc >> 8) & lanes);
+    c += (long long)((acc * 0x0001000100010001ULL) >> 48);
   }
-  return cal_csv_boundary(sc, p, n, plan->delim);
+  for (; i < n; i++) c += p[i] == '\n';
+  return c;
 }
 
-/* One pass: the end of the header record, then for each cut the first
- * record end at or after its target. Returns 0 on a read error. */
-static int find_cuts(const cal_cohort *plan, int fd, off_t size, int jobs, cuts_t *c, char *buf) {
-  off_t pos = 0;
-  long long nl = 0;
-  int i, next = 1;
-  cal_csv_scan sc;
-  memset(&sc, 0, sizeof sc);
+/* The scan for the cuts. */
+typedef struct {
+  const cal_cohort *plan;
+  cuts_t *c;
+  off_t size;
+  int jobs, next;     /* cuts asked for, the next one to find */
+  long long nl;       /* line ends before the current record */
+  cal_csv_scan sc;    /* the scan of the current record (CSV) */
+  int fresh;          /* the current record starts at the scan's position (sc is zero) */
+} cutter;
+
+static void cutter_init(cutter *t, const cal_cohort *plan, cuts_t *c, off_t size, int jobs) {
+  int i;
+  memset(t, 0, sizeof *t);
+  t->plan = plan;
+  t->c = c;
+  t->size = size;
+  t->jobs = jobs;
+  t->next = 1;
+  t->fresh = 1;
   c->head_end = -1;
   c->head_nl = 0;
   if (plan->input_ndjson) { /* no header */
     c->head_end = 0;
     for (i = 1; i < jobs; i++) c->bounds[i] = size * i / jobs;
   }
-  while (pos < size && next < jobs) {
+}
+
+/* The end of the current record in p[0..n) (the offset of its LF), or n:
+ * in CSV where the reader ends records, in NDJSON at any line end. */
+static size_t record_end(cutter *t, const char *p, size_t n) {
+  if (t->plan->input_ndjson) {
+    const char *q = memchr(p, '\n', n);
+    return q ? (size_t)(q - p) : n;
+  }
+  return cal_csv_boundary(&t->sc, p, n, t->plan->delim);
+}
+
+/* A record ended just before file offset at. */
+static void record_ended(cutter *t, off_t at) {
+  cuts_t *c = t->c;
+  int i;
+  if (c->head_end < 0) {
+    c->head_end = at;
+    c->head_nl = t->nl;
+    for (i = 1; i < t->jobs; i++) c->bounds[i] = at + (t->size - at) * i / t->jobs;
+  } else if (at >= c->bounds[t->next]) {
+    c->bounds[t->next] = at;
+    c->nl_before[t->next] = t->nl;
+    t->next++;
+  }
+}
+
+/* The rest of a block without quotes, from a record start: every line end
+ * ends a record, so only the line ends are counted, and the first one at
+ * or after each cut's target is found. */
+static void quote_free_block(cutter *t, const char *buf, size_t k, size_t got, off_t pos) {
+  size_t last = got;
+  while (t->next < t->jobs) {
+    off_t target = t->c->bounds[t->next] - pos - 1; /* the earliest line end that may end the range */
+    size_t from = target > (off_t)k ? (size_t)target : k;
+    const char *q = from < got ? memchr(buf + from, '\n', got - from) : NULL;
+    if (!q) break;
+    t->nl += count_lf(buf + k, (size_t)(q - buf) + 1 - k);
+    k = (size_t)(q - buf) + 1;
+    record_ended(t, pos + (off_t)k);
+  }
+  if (t->next >= t->jobs) return;
+  t->nl += count_lf(buf + k, got - k);
+  while (last > k && buf[last - 1] != '\n') last--; /* the record the block ends in starts at last */
+  memset(&t->sc, 0, sizeof t->sc);
+  if (!t->plan->input_ndjson) cal_csv_boundary(&t->sc, buf + last, got - last, t->plan->delim);
+  t->fresh = last == got;
+}
+
+/* Scans from file offset pos (a record start) until the cuts are found
+ * (only the header's end when head_only), or the end of the file. Returns
+ * 0 on a read error. */
+static int scan(cutter *t, int fd, off_t pos, char *buf, int head_only) {
+  cuts_t *c = t->c;
+  while (pos < t->size && t->next < t->jobs) {
     ssize_t got;
     size_t k = 0;
+    int quote_free;
     do got = pread(fd, buf, SCAN_BUF, pos); while (got < 0 && errno == EINTR);
     if (got < 0) return 0;
     if (got == 0) break;
-    while (k < (size_t)got && next < jobs) {
-      size_t e = record_end(plan, &sc, buf + k, (size_t)got - k);
-      off_t at;
-      if (k + e == (size_t)got) break;
-      k += e + 1;
-      at = pos + (off_t)k;
-      nl += sc.qnl + 1;
-      memset(&sc, 0, sizeof sc);
-      if (c->head_end < 0) {
-        c->head_end = at;
-        c->head_nl = nl;
-        for (i = 1; i < jobs; i++) c->bounds[i] = at + (size - at) * i / jobs;
-      } else if (at >= c->bounds[next]) {
-        c->bounds[next] = at;
-        c->nl_before[next] = nl;
-        next++;
+    quote_free = t->plan->input_ndjson || !memchr(buf, '"', (size_t)got);
+    while (k < (size_t)got && t->next < t->jobs) {
+      size_t e;
+      if (quote_free && t->fresh && c->head_end >= 0) {
+        quote_free_block(t, buf, k, (size_t)got, pos);
+        break;
       }
+      e = record_end(t, buf + k, (size_t)got - k);
+      if (k + e == (size_t)got) { t->fresh = 0; break; }
+      k += e + 1;
+      t->nl += t->sc.qnl + 1;
+      memset(&t->sc, 0, sizeof t->sc);
+      t->fresh = 1;
+      record_ended(t, pos + (off_t)k);
+      if (head_only) return 1;
     }
     pos += got;
   }
-  if (c->head_end < 0 || next < jobs) jobs = next; /* not enough line ends: fewer ranges */
-  if (c->head_end < 0) c->head_end = size;
-  c->jobs = jobs;
-  c->bounds[0] = c->head_end;
-  c->nl_before[0] = c->head_nl;
-  c->bounds[jobs] = size;
   return 1;
 }
 
-/* A range of the file, after the header record's bytes. */
+/* After the scan: the ranges there are. */
+static void cuts_finish(cutter *t) {
+  cuts_t *c = t->c;
+  int jobs = t->next < t->jobs ? t->next : t->jobs; /* not enough line ends: fewer ranges */
+  c->jobs = jobs;
+  c->bounds[0] = c->head_end;
+  c->nl_before[0] = c->head_nl;
+  c->bounds[jobs] = t->size;
+}
+
+/* ------------------------------------------------------------------ */
+/* the processes                                                        */
+
+/* A range of the file, read after the header record's bytes. The first
+ * range starts before its end is known: it reads up to its target, then
+ * reads its end (an off_t; negative: the scan failed) from end_fd. */
 typedef struct {
   int fd;
   const char *head;
   size_t head_len, head_pos;
-  off_t pos, end;
+  off_t pos, end;   /* end -1: not known yet */
+  off_t target;     /* the end is at or after it */
+  int end_fd;
+  int end_fd_w;     /* the parent's end of that pipe (closed in the child), or -1 */
 } chunk_src;
 
 static long chunk_read(void *ctx, char *buf, size_t n) {
   chunk_src *c = (chunk_src *)ctx;
+  off_t limit;
+  size_t want;
+  ssize_t got;
   if (c->head_pos < c->head_len) {
     size_t k = c->head_len - c->head_pos;
     if (k > n) k = n;
@@ -105,16 +218,19 @@ static long chunk_read(void *ctx, char *buf, size_t n) {
     c->head_pos += k;
     return (long)k;
   }
-  if (c->pos >= c->end) return 0;
-  {
-    size_t want = (size_t)(c->end - c->pos);
-    ssize_t got;
-    if (want > n) want = n;
-    do got = pread(c->fd, buf, want, c->pos); while (got < 0 && errno == EINTR);
-    if (got < 0) return -1;
-    c->pos += got;
-    return (long)got;
+  if (c->end < 0 && c->pos >= c->target) {
+    off_t e;
+    do got = read(c->end_fd, &e, sizeof e); while (got < 0 && errno == EINTR);
+    if (got != (ssize_t)sizeof e || e < c->target) return -1;
+    c->end = e;
   }
+  limit = c->end >= 0 ? c->end : c->target;
+  if (c->pos >= limit) return 0;
+  want = (size_t)(limit - c->pos) < n ? (size_t)(limit - c->pos) : n;
+  do got = pread(c->fd, buf, want, c->pos); while (got < 0 && errno == EINTR);
+  if (got < 0) return -1;
+  c->pos += got;
+  return (long)got;
 }
 
 /* The run of one process (no fork). */
@@ -135,133 +251,270 @@ static int run_one(const cal_cohort *plan, const char *path, FILE *out, cal_coho
   return status;
 }
 
-/* The child of range i: classifies it into out, sends its stats on pipe
- * fd `tell` and exits. */
-static void child(const cal_cohort *plan, int fd, const cuts_t *c, const char *head, int i, FILE *out, int tell) {
+/* One process: its range, where it writes, how it reports. */
+typedef struct {
+  pid_t pid;
+  FILE *out;        /* the output (range 0) or the range's buffer */
+  int stats[2];     /* pipe: the child's cal_cohort_stats when it is done */
+  int started;
+} job_t;
+
+/* The child of range i (src set up): classifies it into j->out, sends its
+ * stats and exits. */
+static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *j) {
   cal_cohort sub = *plan;
-  chunk_src src;
   cal_reader rd;
   cal_cohort_stats s1;
   char e2[256];
   int rc = -1;
   ssize_t w;
+  close(j->stats[0]);
+  if (src->end_fd_w >= 0) close(src->end_fd_w);
   sub.header = i == 0 ? plan->header : 0;
   sub.line_offset = plan->line_offset + c->nl_before[i] - c->head_nl;
-  src.fd = fd;
-  src.head = head;
-  src.head_len = (size_t)c->head_end;
-  src.head_pos = 0;
-  src.pos = c->bounds[i];
-  src.end = c->bounds[i + 1];
   memset(&s1, 0, sizeof s1);
-  if (cal_reader_open(&rd, plan, NULL, chunk_read, &src)) {
-    rc = cal_cohort_run(&sub, &rd.src, out, &s1, NULL, NULL, 0, e2, sizeof e2);
+  if (cal_reader_open(&rd, plan, NULL, chunk_read, src)) {
+    rc = cal_cohort_run(&sub, &rd.src, j->out, &s1, NULL, NULL, 0, e2, sizeof e2);
     cal_reader_close(&rd);
   }
-  if (fflush(out) != 0) rc = -1;
+  if (fflush(j->out) != 0) rc = -1;
   if (rc != 0) s1.stopped = -1;
-  w = write(tell, &s1, sizeof s1);
+  w = write(j->stats[1], &s1, sizeof s1);
   _exit(w == (ssize_t)sizeof s1 && rc == 0 ? 0 : 1);
 }
 
+/* Forks the process of range i. Returns 0 when it cannot. */
+static int start(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *j) {
+  if (pipe(j->stats) != 0) return 0;
+  j->pid = fork();
+  if (j->pid < 0) {
+    close(j->stats[0]);
+    close(j->stats[1]);
+    return 0;
+  }
+  if (j->pid == 0) child(plan, c, i, src, j);
+  close(j->stats[1]);
+  j->started = 1;
+  return 1;
+}
+
 /* Reads a child's stats and waits for it. Returns 0 when it failed. */
-static int reap(int rfd, pid_t pid, cal_cohort_stats *cs) {
+static int reap(job_t *j, cal_cohort_stats *cs) {
   int ws = 0;
   ssize_t got = 0, k;
   memset(cs, 0, sizeof *cs);
   while ((size_t)got < sizeof *cs) {
-    k = read(rfd, (char *)cs + got, sizeof *cs - (size_t)got);
+    k = read(j->stats[0], (char *)cs + got, sizeof *cs - (size_t)got);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) break;
     got += k;
   }
-  close(rfd);
-  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {}
+  close(j->stats[0]);
+  while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR) {}
+  j->started = 0;
   return (size_t)got == sizeof *cs && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
 }
 
-/* Adds a range's stats; returns 1 when --strict stopped it. */
-static int add_stats(cal_cohort_stats *st, const cal_cohort_stats *cs, int first) {
-  size_t j;
+/* Adds a range's stats. */
+static void add_stats(cal_cohort_stats *st, const cal_cohort_stats *cs, int first) {
+  size_t k;
   st->records += cs->records;
   st->with_problems += cs->with_problems;
-  for (j = 0; j <= CAL_VM_MAX_SUBTYPES; j++) st->counts[j] += cs->counts[j];
+  for (k = 0; k <= CAL_VM_MAX_SUBTYPES; k++) st->counts[k] += cs->counts[k];
   if (first) memcpy(st->warnings, cs->warnings, sizeof st->warnings);
-  if (!cs->stopped) return 0;
+  if (!cs->stopped) return;
   st->stopped = 1;
   st->stop_line = cs->stop_line;
   memcpy(st->stop_message, cs->stop_message, sizeof st->stop_message);
-  return 1;
 }
 
-/* Copies a temporary file to out. Returns 0 on a write error. */
-static int copy_out(FILE *from, FILE *out) {
+/* ------------------------------------------------------------------ */
+/* the output of the ranges after the first                             */
+
+/* Where such a range's output waits: memory (a memfd) where the system
+ * has it, else a temporary file. NULL when neither. */
+static FILE *range_buffer(void) {
+#if defined(__linux__) && defined(MFD_CLOEXEC)
+  int fd = memfd_create("calcinosis-job", MFD_CLOEXEC);
+  if (fd >= 0) {
+    FILE *f = fdopen(fd, "w+b");
+    if (f) return f;
+    close(fd);
+  }
+#endif
+  return tmpfile();
+}
+
+/* Sends bytes [*off, end) of fd to out (flushed): sendfile where it works
+ * (not to a file opened for appending, a terminal, ...), else read and
+ * written. Returns 0 on an I/O error. */
+static int send_bytes(int fd, off_t *off, off_t end, FILE *out) {
   char copy[1 << 16];
-  size_t k;
-  rewind(from);
-  while ((k = fread(copy, 1, sizeof copy, from)) > 0)
-    if (fwrite(copy, 1, k, out) != k) return 0;
-  return 1;
+#if defined(__linux__)
+  while (*off < end) {
+    size_t want = (size_t)(end - *off) < (1u << 30) ? (size_t)(end - *off) : (1u << 30);
+    ssize_t k = sendfile(fileno(out), fd, off, want);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break; /* the rest below */
+  }
+#endif
+  while (*off < end) {
+    size_t want = (size_t)(end - *off) < sizeof copy ? (size_t)(end - *off) : sizeof copy;
+    ssize_t k = pread(fd, copy, want, *off);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0 || fwrite(copy, 1, (size_t)k, out) != (size_t)k) return 0;
+    *off += k;
+  }
+  return fflush(out) == 0;
 }
 
-int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int jobs, FILE *out, cal_cohort_stats *st,
+/* Gives the memory of what was sent back to the system, where it can, in
+ * whole MiB (a page partly sent may still be in a pipe's buffer: sendfile
+ * to a pipe passes pages, and a hole zeroes the part of a page it covers). */
+static void give_back(int fd, off_t *freed, off_t sent) {
+  off_t upto = sent & ~(off_t)0xfffff;
+#if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
+  if (upto > *freed && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, *freed, upto - *freed) == 0)
+    *freed = upto;
+#else
+  (void)fd;
+  *freed = upto;
+#endif
+}
+
+/* Sends range j's output to out while its child writes it (looking every
+ * FOLLOW_MS), then the rest, and reaps the child. Returns 0 on a write
+ * error; *ok is 0 when the child failed. */
+static int follow(job_t *j, FILE *out, cal_cohort_stats *cs, int *ok) {
+  int fd = fileno(j->out), done = 0, good = 1;
+  off_t sent = 0, freed = 0;
+  struct pollfd p;
+  p.fd = j->stats[0];
+  p.events = POLLIN;
+  while (good) {
+    struct stat sb;
+    /* the child's end first: what it wrote before is then all there */
+    if (!done && poll(&p, 1, 0) > 0) done = 1;
+    if (fstat(fd, &sb) != 0) good = 0;
+    else if (sb.st_size > sent) {
+      good = send_bytes(fd, &sent, sb.st_size, out);
+      give_back(fd, &freed, sent);
+    } else if (done) break;
+    else poll(&p, 1, FOLLOW_MS);
+  }
+  *ok = reap(j, cs);
+  return good;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Stops what started: tells the first range the scan failed, reaps. */
+static void abandon(job_t *jobs, int n, int end_fd) {
+  cal_cohort_stats cs;
+  off_t bad = -1;
+  int i;
+  if (end_fd >= 0 && write(end_fd, &bad, sizeof bad) < 0) {}
+  for (i = 0; i < n; i++)
+    if (jobs[i].started) reap(&jobs[i], &cs);
+}
+
+int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FILE *out, cal_cohort_stats *st,
                         char *err, size_t errlen) {
-  int fd, i, n, status = 0;
+  int fd, i, n = 0, status = 0, endp[2];
   struct stat sb;
   cuts_t c;
+  cutter t;
   char *head = NULL, *buf = NULL;
-  pid_t pids[MAX_JOBS];
-  FILE *outs[MAX_JOBS];
-  int pipes[MAX_JOBS][2];
+  job_t jobs[MAX_JOBS];
+  chunk_src src;
   cal_cohort_stats cs;
-  if (jobs > MAX_JOBS) jobs = MAX_JOBS;
+  if (njobs > MAX_JOBS) njobs = MAX_JOBS;
   memset(st, 0, sizeof *st);
+  memset(jobs, 0, sizeof jobs);
   fd = open(path, O_RDONLY);
-  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || jobs < 2 || sb.st_size < (1 << 20) ||
+  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || njobs < 2 || sb.st_size < (1 << 20) ||
       plan->input_long) { /* one process (a long-format patient must not be cut in two) */
     if (fd >= 0) close(fd);
     return run_one(plan, path, out, st, err, errlen);
   }
+  cutter_init(&t, plan, &c, sb.st_size, njobs);
   buf = malloc(SCAN_BUF);
-  if (!buf || !find_cuts(plan, fd, sb.st_size, jobs, &c, buf) || !(head = malloc((size_t)c.head_end + 1)) ||
-      pread(fd, head, (size_t)c.head_end, 0) != (ssize_t)c.head_end) {
-    free(buf); free(head); close(fd);
+  if (buf && c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) {
+    free(buf); close(fd);
     snprintf(err, errlen, "%s: read error", path);
     return -1;
   }
-  free(buf);
-  fflush(out);
-  for (n = 0; n < c.jobs; n++) {
-    outs[n] = tmpfile();
-    if (!outs[n] || pipe(pipes[n]) != 0) {
-      if (outs[n]) fclose(outs[n]);
-      status = -1; snprintf(err, errlen, "cannot create a temporary file"); break;
-    }
-    pids[n] = fork();
-    if (pids[n] < 0) {
-      fclose(outs[n]); close(pipes[n][0]); close(pipes[n][1]);
-      status = -1; snprintf(err, errlen, "cannot fork"); break;
-    }
-    if (pids[n] == 0) {
-      close(pipes[n][0]);
-      child(plan, fd, &c, head, n, outs[n], pipes[n][1]);
-    }
-    close(pipes[n][1]);
+  if (!buf || c.head_end < 0) { /* out of memory, or no record end: nothing to cut */
+    free(buf); close(fd);
+    return run_one(plan, path, out, st, err, errlen);
   }
-  for (i = 0; i < n; i++) {
-    if (!reap(pipes[i][0], pids[i], &cs)) {
-      if (status == 0) snprintf(err, errlen, "job %d failed", i + 1);
-      status = -1;
+  head = malloc((size_t)c.head_end + 1);
+  if (!head || pread(fd, head, (size_t)c.head_end, 0) != (ssize_t)c.head_end || fflush(out) != 0 ||
+      pipe(endp) != 0) {
+    free(buf); free(head); close(fd);
+    snprintf(err, errlen, "cannot start the jobs");
+    return -1;
+  }
+  /* the first range, at once */
+  memset(&src, 0, sizeof src);
+  src.fd = fd;
+  src.head = head;
+  src.head_len = (size_t)c.head_end;
+  src.pos = c.head_end;
+  src.end = -1;
+  src.target = c.bounds[1];
+  src.end_fd = endp[0];
+  src.end_fd_w = endp[1];
+  c.nl_before[0] = c.head_nl;
+  jobs[0].out = out;
+  if (!start(plan, &c, 0, &src, &jobs[0])) {
+    status = -1; snprintf(err, errlen, "cannot fork");
+  } else if (!scan(&t, fd, c.head_end, buf, 0)) {
+    status = -1; snprintf(err, errlen, "%s: read error", path);
+  }
+  close(endp[0]);
+  if (status != 0) {
+    abandon(jobs, 1, endp[1]);
+    close(endp[1]); free(buf); free(head); close(fd);
+    return -1;
+  }
+  cuts_finish(&t);
+  if (write(endp[1], &c.bounds[1], sizeof c.bounds[1]) != (ssize_t)sizeof c.bounds[1]) {
+    status = -1; snprintf(err, errlen, "cannot start the jobs");
+  }
+  close(endp[1]);
+  src.end_fd_w = -1;
+  free(buf);
+  /* the others */
+  for (n = 1; n < c.jobs && status == 0; n++) {
+    src.pos = c.bounds[n];
+    src.end = c.bounds[n + 1];
+    src.head_pos = 0;
+    jobs[n].out = range_buffer();
+    if (!jobs[n].out || !start(plan, &c, n, &src, &jobs[n])) {
+      if (jobs[n].out) fclose(jobs[n].out);
+      jobs[n].out = NULL;
+      status = -1; snprintf(err, errlen, "cannot start job %d", n + 1);
     }
-    /* concatenate in order; with --strict stop after the first range that stopped */
+  }
+  /* in order: the first range is written already; each other one follows
+   * when the ones before are done; with --strict, up to the first range
+   * that stopped */
+  for (i = 0; i < n; i++) {
+    int ok = 1, sent = 1;
+    if (!jobs[i].started) break;
+    if (i == 0 || status != 0 || st->stopped) ok = reap(&jobs[i], &cs);
+    else sent = follow(&jobs[i], out, &cs, &ok);
     if (status == 0 && !st->stopped) {
-      if (!copy_out(outs[i], out)) { status = -1; snprintf(err, errlen, "write error"); }
+      if (!ok) { status = -1; snprintf(err, errlen, "job %d failed", i + 1); }
+      else if (!sent) { status = -1; snprintf(err, errlen, "write error"); }
       else add_stats(st, &cs, i == 0);
     }
   }
-  for (i = 0; i < n; i++) fclose(outs[i]);
+  abandon(jobs, n, -1); /* those not reaped after an error */
+  for (i = 1; i < n; i++) if (jobs[i].out) fclose(jobs[i].out);
   free(head);
   close(fd);
-  fflush(out);
+  if (fflush(out) != 0 && status == 0) { status = -1; snprintf(err, errlen, "write error"); }
   return status;
 }

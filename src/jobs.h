@@ -18,10 +18,13 @@ struct cal_cohort_stats;
  * (a regular file) is cut at record boundaries (in CSV where the reader
  * ends records, malformed quoting included: cal_csv_boundary; any line end
  * in NDJSON; long-format CSV runs in one process) into `jobs` byte ranges;
- * each process classifies one range into a temporary file, and the outputs
- * are concatenated in input order, so the result is the same as
- * cal_cohort_run's. Falls back to one process for small files or jobs < 2.
- * No progress callback. Returns as cal_cohort_run. */
+ * each process classifies one range, the first straight into out, the
+ * others into memory that is sent to out in input order (while it is
+ * written, once the ranges before are done), so the result is the same as
+ * cal_cohort_run's. out is flushed first; its file descriptor is written
+ * (by the first range's process and by sendfile). Falls back to one
+ * process for small files or jobs < 2. No progress callback. Returns as
+ * cal_cohort_run. */
 int cal_cohort_run_jobs(const struct cal_cohort *plan, const char *path, int jobs, FILE *out,
                         struct cal_cohort_stats *st, char *err, size_t errlen);
 
