@@ -215,3 +215,203 @@ return ruleset {
     assert.matches("patient records %(%.json%) only", err)
   end)
 end)
+
+describe("calcinosis command: manners", function()
+  local cli = require "calcinosis.cli"
+  local function tmpfile(text, ext)
+    local path = os.tmpname()
+    os.remove(path)
+    path = path .. (ext or "")
+    local f = assert(io.open(path, "w"))
+    f:write(text)
+    f:close()
+    return path
+  end
+  local function commands()
+    local names = {}
+    for name in pairs(cli.commands) do names[#names + 1] = name end
+    table.sort(names)
+    return names
+  end
+
+  it("every command's --help lists its exit statuses 0, 1 and 2", function()
+    local out, rc = run("--help")
+    assert.equal(0, rc)
+    assert.matches("Exit status: 0 [^\n]*, 1 [^\n]*, 2 usage error", out)
+    for _, cmd in ipairs(commands()) do
+      out, rc = run(cmd .. " --help")
+      assert.equal(0, rc, cmd)
+      local text = out:gsub("\n%s*", " ")
+      assert.matches("Exit status: 0 .-, 1 .-, 2 usage error", text, 1, cmd)
+    end
+  end)
+
+  it("every option a command accepts is in its --help, and every option of its --help is accepted", function()
+    for _, cmd in ipairs(commands()) do
+      local spec = assert(cli.options[cmd], cmd)
+      local usage = cli.usage[cmd]
+      local listed = {}
+      for line in usage:gmatch("[^\n]+") do
+        local name = line:match("^  %-%-([%w-]+)") or line:match("^  %-%a, %-%-([%w-]+)")
+        if name then listed[name] = true end
+      end
+      for name in pairs(spec) do assert.is_true(listed[name] == true, cmd .. " --" .. name .. " is not in its usage") end
+      for name in pairs(listed) do
+        assert.is_true(name == "help" or spec[name] ~= nil, cmd .. " --" .. name .. " is not accepted")
+      end
+      assert.is_true(listed.help, cmd .. " --help")
+    end
+  end)
+
+  it("--no-warnings silences ruleset warnings in classify, compare, sweep and validate", function()
+    local rules = tmpfile([[
+return ruleset {
+  name = "typo", version = "1",
+  subtypes = { "metastatic", "idiopathic" },
+  param("limit", 1),
+  rule { id = "metastatic.dialysis", when = "any finding in {dialisys}", supports = "metastatic",
+         weight = 1, because = "on dialysis", source = "S1" },
+}
+]], ".lua")
+    local cohort = tmpfile("id,calcium,findings,truth\np1,10 mg/dL,dialysis,metastatic\np2,9 mg/dL,,idiopathic\n", ".csv")
+    local cases = {
+      classify = "classify --rules " .. rules .. " " .. cohort,
+      compare = "compare --rules " .. rules .. " --rules default " .. cohort,
+      sweep = "sweep --param limit=1:2:1 --rules " .. rules .. " " .. cohort,
+      validate = "validate --truth truth --rules " .. rules .. " " .. cohort,
+    }
+    for cmd, args in pairs(cases) do
+      local _, rc, err = run(args)
+      assert.equal(0, rc, cmd .. ": " .. err)
+      assert.matches("calcinosis " .. cmd .. ": warning: .*unknown finding 'dialisys'", err)
+      _, rc, err = run(args .. " --no-warnings")
+      assert.equal(0, rc, cmd .. ": " .. err)
+      assert.not_matches("warning", err, cmd)
+      assert.not_matches("dialisys", err, cmd)
+    end
+    os.remove(rules)
+    os.remove(cohort)
+  end)
+
+  it("--version prints the version and the ruleset program format (CAL_VM_VERSION of src/vm.h)", function()
+    local out, rc = run("--version")
+    assert.equal(0, rc)
+    assert.matches("^calcinosis %d+%.%d+%.%d+ %(Lua 5%.4%)\nruleset program format: CALV 1\n$", out)
+    local f = assert(io.open("src/vm.h"))
+    local h = f:read("a")
+    f:close()
+    assert.equal(cli.RULESET_FORMAT.version, tonumber(h:match("#define CAL_VM_VERSION (%d+)")))
+    local magic, version = string.unpack("<c4I2", require("calcinosis.rules").default().compiled.bytes)
+    assert.equal(cli.RULESET_FORMAT.magic, magic)
+    assert.equal(cli.RULESET_FORMAT.version, version)
+  end)
+
+  it("an unknown --columns name gets a 'did you mean' on the command line", function()
+    local out, rc, err = run("classify --columns id,tpye examples/cohort.csv")
+    assert.equal(2, rc)
+    assert.equal("", out)
+    assert.matches("calcinosis classify: unknown column 'tpye' %(did you mean 'type'%?%)", err)
+    out, rc, err = run("classify --columns id,calcuim examples/cohort.csv")
+    assert.equal(2, rc)
+    assert.equal("", out)
+    assert.matches("did you mean 'calcium'%?", err)
+    out, rc, err = run("classify --columns '' examples/cohort.csv")
+    assert.equal(2, rc)
+    assert.matches("%-%-columns is empty", err)
+    assert.equal("", out)
+  end)
+
+  describe("completions", function()
+    local function read(path)
+      local f = assert(io.open(path))
+      local s = f:read("a")
+      f:close()
+      return s
+    end
+    -- the options each command accepts, as words: --name, -o/-q, -h, --help
+    local function accepted(cmd)
+      local set = { ["-h"] = true, ["--help"] = true }
+      for name in pairs(cli.options[cmd]) do
+        set["--" .. name] = true
+        if name == "output" then set["-o"] = true end
+        if name == "quiet" then set["-q"] = true end
+      end
+      return set
+    end
+
+    it("are the output of tools/gen-completions.lua", function()
+      for shell, path in pairs { bash = "completions/calcinosis.bash", zsh = "completions/_calcinosis" } do
+        local p = assert(io.popen("lua5.4 tools/gen-completions.lua " .. shell))
+        local made = p:read("a")
+        p:close()
+        assert.equal(made, read(path), path .. " is stale: run lua5.4 tools/gen-completions.lua " .. shell)
+      end
+    end)
+
+    it("bash: the commands and options are exactly those the commands accept", function()
+      local text = read("completions/calcinosis.bash")
+      local first = assert(text:match("compgen %-W '([^']*)' %-%- \"%$cur\"%)%)\n    return"))
+      local names = {}
+      for w in first:gmatch("%S+") do if w:sub(1, 1) ~= "-" then names[#names + 1] = w end end
+      table.sort(names)
+      assert.same(commands(), names)
+      local seen = {}
+      for cmd, words in text:gmatch("\n    ([%w_-]+)%) opts='([^']*)' ;;") do
+        local set = {}
+        for w in words:gmatch("%S+") do set[w] = true end
+        assert.same(accepted(cmd), set)
+        seen[#seen + 1] = cmd
+      end
+      table.sort(seen)
+      assert.same(commands(), seen)
+      -- the value cases name options of their command that take a value
+      for cmd, opt in text:gmatch("\n    ([%w_-]+):(%-[%w-]+)[|)]") do
+        local name = opt == "-o" and "output" or opt:sub(3)
+        local kind = cli.options[cmd][name]
+        assert.is_true(kind == "value" or kind == "list", cmd .. " " .. opt)
+      end
+    end)
+
+    it("zsh: the commands and options are exactly those the commands accept", function()
+      local text = read("completions/_calcinosis")
+      local names = {}
+      for name in (text:match("commands=%((.-)\n  %)") or ""):gmatch("\n    '([%w_-]+):") do names[#names + 1] = name end
+      table.sort(names)
+      assert.same(commands(), names)
+      local seen = {}
+      for cmd, body in text:gmatch("\n    ([%w_-]+)%)\n      _arguments(.-)\n      ;;") do
+        local set = { ["-h"] = true, ["--help"] = true }
+        for spec in body:gmatch("\n        '([^']*)'") do
+          local rep, opt = spec:match("^(%*?)(%-%-?[%w-]+)=?%[")
+          if opt then
+            set[opt] = true
+            local name = opt == "-o" and "output" or opt == "-q" and "quiet" or opt:sub(3)
+            local kind = cli.options[cmd][name]
+            assert.is_not_nil(kind, cmd .. " " .. opt)
+            assert.equal(kind == "list", rep == "*", cmd .. " " .. opt .. " repeatable")
+            assert.equal(kind == "flag", not spec:find("%]:"), cmd .. " " .. opt .. " takes a value")
+          end
+        end
+        assert.same(accepted(cmd), set)
+        seen[#seen + 1] = cmd
+      end
+      table.sort(seen)
+      assert.same(commands(), seen)
+    end)
+
+    it("bash: completes commands, options and their values", function()
+      local function complete(words)
+        local sh = ("source completions/calcinosis.bash; COMP_WORDS=(%s); COMP_CWORD=%d; _calcinosis; echo \"${COMPREPLY[*]}\"")
+          :format(table.concat(words, " "), #words - 1)
+        local p = assert(io.popen("bash -c '" .. sh:gsub("'", "'\\''") .. "'"))
+        local s = p:read("a")
+        p:close()
+        return s:gsub("\n$", "")
+      end
+      assert.equal("classify compare convert", complete { "calcinosis", "c" })
+      assert.equal("--no-header --no-warnings", complete { "calcinosis", "classify", "--no" })
+      assert.equal("csv ndjson", complete { "calcinosis", "classify", "--format", "''" })
+      assert.equal("text csv json", complete { "calcinosis", "validate", "--format", "''" })
+    end)
+  end)
+end)

@@ -1,8 +1,73 @@
 --- The `calcinosis` command. `main(argv)` returns the exit status:
--- 0 all well, 1 some input had problems, 2 usage error.
+-- 0 all well, 1 some input had problems, 2 usage error (3: an internal error).
+--
+-- Why the options are parsed here and not with lua-argparse (Debian
+-- `lua-argparse` 0.7, evaluated): it would change for users
+--   * the exit status of a usage error: argparse exits 1, which this command
+--     uses for "some input had problems" (scripts and `make` tell them apart
+--     by 2); `pparse` avoids its os.exit for errors, but `--help` still calls
+--     os.exit(0) from inside the parser, so `main(argv)` would no longer return
+--     a status (the specs and pandoc/LuaTeX hosts call it as a function);
+--   * the messages: argparse prints the whole generated usage, a blank line,
+--     "Error: unknown option '--colums'" and "Did you mean '--columns'?" on a
+--     line of its own; here it is one line, "calcinosis classify: unknown
+--     option '--colums' (did you mean '--columns'?)", and a "Try ... --help"
+--     line, the format of the column, parameter and term suggestions too;
+--   * the help: argparse generates "Usage: calcinosis classify [-h] [--rules
+--     <rules>] ..." from the declarations; the hand-written usage texts below
+--     (which the man page is made from, tools/gen-man.lua) would have to be
+--     passed back in as help strings anyway;
+--   * negative numbers: `calcinosis convert -5 ...` is read as an option.
+-- What it offers (repeatable options as lists, `--opt=value`, suggestions
+-- for options and commands) `parse_opts` already does, in 60 lines, and
+-- the option tables (`M.options`) are what the completion scripts in
+-- completions/ are checked against.
 -- @module calcinosis.cli
 
 local M = {}
+
+--- The ruleset program format this command reads and writes: the header
+-- "CALV" and `CAL_VM_VERSION` of src/vm.h (the C core does not export it;
+-- spec/cli_spec.lua checks this against src/vm.h and a compiled program).
+M.RULESET_FORMAT = { magic = "CALV", version = 1 }
+
+--- The options of each command: name (without "--") -> "flag", "value" or
+-- "list" (repeatable); `-h`/`--help` everywhere, `-o` for output and `-q`
+-- for quiet where the command has them. The completion scripts in
+-- completions/ list exactly these.
+M.options = {
+  labs = { json = "flag", file = "value", ["ca-coefficient"] = "value", ["round-egfr"] = "flag" },
+  convert = {},
+  classify = {
+    rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
+    ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
+    strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
+    summary = "flag", ["no-warnings"] = "flag",
+  },
+  compare = {
+    rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
+    output = "value", delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag",
+  },
+  sweep = {
+    rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",
+    delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag",
+  },
+  validate = {
+    truth = "value", rules = "list", format = "value", ["max-wrong"] = "value", delimiter = "value",
+    trusted = "flag", output = "value", ["no-warnings"] = "flag",
+  },
+}
+
+--- The values some options take, for the completion scripts
+-- (tools/gen-completions.lua); the commands check them themselves.
+M.choices = {
+  ["ca-coefficient"] = { "common", "payne", "si" },
+  delimiter = { ",", ";", "tab" },
+  format = { classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text" },
+    validate = { "text", "csv", "json" } },
+  ["input-format"] = { classify = { "csv", "long", "ndjson", "json" }, compare = { "csv", "long", "ndjson" },
+    sweep = { "csv", "long", "ndjson" } },
+}
 
 local DISCLAIMER = "Research tool, not a diagnosis: results are literature-based suggestions for a clinician to review."
 
@@ -23,9 +88,12 @@ Commands:
 
 Options:
   -h, --help     show this help, or a command's help after the command
-  --version      print the version
+  --version      print the version and the ruleset program format
 
 Run 'calcinosis <command> --help' for the options of a command.
+
+Exit status: 0 success, 1 some input had problems, 2 usage error, 3 internal
+error.
 ]] .. DISCLAIMER .. "\n"
 
 M.usage.labs = [[
@@ -56,6 +124,9 @@ Usage: calcinosis convert VALUE FROM_UNIT TO_UNIT [ANALYTE]
 Converts VALUE from one unit to another and prints the number. Mass, molar
 and equivalent units convert with the analyte's molar mass and valence:
   calcinosis convert 11.2 mg/dL mmol/L calcium
+
+Options:
+  -h, --help      show this help
 
 Exit status: 0 on success, 1 when the value cannot be converted, 2 usage error.
 ]]
@@ -95,6 +166,7 @@ Options:
   --json                with patient records (.json): print the result as JSON
   --summary             after a cohort run, print the counts by type (to standard
                         output with -o, else to standard error)
+  --no-warnings         do not print the ruleset's warnings
   -q, --quiet           no progress line
   -h, --help            show this help
 
@@ -117,7 +189,11 @@ Options:
   --format FMT          text (default), csv (the changed patients) or json
   --max-changes N       changed patients listed in text and json (default 20 / 1000)
   --input-format FMT    csv, long or ndjson (default: by extension)
+  --delimiter D         input delimiter: ',' (default), ';' or 'tab'
+  --trusted             load the --rules files with the full Lua environment
+  --no-warnings         do not print the rulesets' warnings
   -o, --output FILE     write to FILE instead of standard output
+  -q, --quiet           accepted as in classify (compare prints no progress)
   -h, --help            show this help
 
 Exit status: 0 success, 1 some records had problems, 2 usage error.
@@ -144,7 +220,9 @@ Options:
   --max-wrong N         wrong patients listed per ruleset in text (default 20)
   --delimiter D         CSV delimiter (default ',')
   --trusted             run the ruleset files unsandboxed
+  --no-warnings         do not print the rulesets' warnings
   -o, --output FILE     write to FILE instead of standard output
+  -h, --help            show this help
 
 Exit status: 0 success, 1 some records had problems, 2 usage error.
 ]]
@@ -157,11 +235,18 @@ counts at each value. Values are in the parameter's declared unit, e.g.
   calcinosis sweep --param ca_x_p_limit=50:80:5 cohort.csv
 
 Options:
+  --param NAME=FROM:TO:STEP  the parameter and its values (required)
   --rules FILE          ruleset (default: the built-in clinical ruleset)
   --format FMT          csv (default) or text
   --input-format FMT    csv, long or ndjson (default: by extension)
+  --delimiter D         input delimiter: ',' (default), ';' or 'tab'
+  --trusted             load --rules with the full Lua environment (no sandbox)
+  --no-warnings         do not print the ruleset's warnings
   -o, --output FILE     write to FILE instead of standard output
+  -q, --quiet           accepted as in classify (sweep prints no progress)
   -h, --help            show this help
+
+Exit status: 0 success, 1 some records had problems, 2 usage error.
 ]]
 
 local function out(...) io.stdout:write(...) end
@@ -336,8 +421,7 @@ local PATIENT_KEYS = { age = true, sex = true, species = true, height_cm = true,
 -- @treturn integer the exit status
 function M.labs(args)
   local calcinosis = require "calcinosis"
-  local opts, rest = parse_opts(args, { json = "flag", file = "value", ["ca-coefficient"] = "value",
-    ["round-egfr"] = "flag" })
+  local opts, rest = parse_opts(args, M.options.labs)
   if not opts then return usage_error("labs", rest) end
   if opts.help then out(M.usage.labs) return 0 end
   local patient
@@ -383,7 +467,7 @@ end
 -- @treturn integer the exit status
 function M.convert(args)
   local calcinosis = require "calcinosis"
-  local opts, rest = parse_opts(args, {})
+  local opts, rest = parse_opts(args, M.options.convert)
   if not opts then return usage_error("convert", rest) end
   if opts.help then out(M.usage.convert) return 0 end
   if #rest < 3 or #rest > 4 then return usage_error("convert", "expected VALUE FROM_UNIT TO_UNIT [ANALYTE]") end
@@ -406,6 +490,7 @@ function M.main(argv)
   if cmd == "-h" or cmd == "--help" or cmd == "help" then out(M.usage.main) return 0 end
   if cmd == "--version" then
     out(require("calcinosis")._VERSION, " (", rawget(_G, "jit") and _G.jit.version or _VERSION, ")\n")
+    out(("ruleset program format: %s %d\n"):format(M.RULESET_FORMAT.magic, M.RULESET_FORMAT.version))
     return 0
   end
   local handler = M.commands[cmd]
@@ -434,6 +519,20 @@ M.commands = {
   sweep = function(args) return require("calcinosis.cli_cohort").sweep(args) end,
   validate = function(args) return require("calcinosis.cli_validate").main(args) end,
 }
+
+--- Prints the warnings of a loaded ruleset (unknown terms with "did you
+-- mean", odd source keys) to standard error as "calcinosis CMD: warning:
+-- FILE: ...", unless `silent` (--no-warnings).
+-- @tparam string cmd the command
+-- @tparam string|nil path the --rules argument (nil for the default)
+-- @tparam table rs the ruleset
+-- @tparam[opt] boolean silent
+function M.print_warnings(cmd, path, rs, silent)
+  if silent then return end
+  for _, w in ipairs(rs.warnings or {}) do
+    err("calcinosis ", cmd, ": warning: ", path or "default", ": ", w, "\n")
+  end
+end
 
 M.parse_opts = parse_opts
 M.did_you_mean = did_you_mean

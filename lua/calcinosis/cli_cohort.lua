@@ -26,7 +26,7 @@ end
 --- Loads the ruleset named by --rules (or the default) and applies --param;
 -- the ruleset's warnings (unknown terms with "did you mean", odd source
 -- keys) go to standard error as "calcinosis CMD: warning: FILE: ...".
-local function load_ruleset(path, params, trusted, cmd)
+local function load_ruleset(path, params, trusted, cmd, no_warnings)
   local rules = require "calcinosis.rules"
   local rs, e
   if path == nil or path == "default" then
@@ -39,9 +39,7 @@ local function load_ruleset(path, params, trusted, cmd)
     rs, e = rules.load(path, { trusted = trusted })
   end
   if not rs then return nil, e end
-  for _, w in ipairs(rs.warnings or {}) do
-    err("calcinosis ", cmd or "classify", ": warning: ", path or "default", ": ", w, "\n")
-  end
+  cli.print_warnings(cmd or "classify", path, rs, no_warnings)
   if params and next(params) then
     rs, e = rs:variant { params = params }
     if not rs then return nil, e end
@@ -172,12 +170,7 @@ end
 -- @tparam {string,...} args the arguments after the command
 -- @treturn integer the exit status
 function M.classify(args)
-  local opts, rest = cli.parse_opts(args, {
-    rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
-    ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
-    strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
-    summary = "flag",
-  })
+  local opts, rest = cli.parse_opts(args, cli.options.classify)
   if not opts then return cli.usage_error("classify", rest) end
   if opts.help then out(cli.usage.classify) return 0 end
   if #rest > 1 then
@@ -205,6 +198,9 @@ function M.classify(args)
   if ca and not require("calcinosis.labs").ca_variants[ca] then
     return cli.usage_error("classify", ("unknown --ca-coefficient '%s' (common, payne or si)"):format(ca))
   end
+  if opts.columns and not opts.columns:find("[^,%s]") then
+    return cli.usage_error("classify", "--columns is empty (give one or more column names)")
+  end
   local params, perr = parse_params(opts.param)
   if not params then return cli.usage_error("classify", perr) end
   for _, path in ipairs(rest) do
@@ -214,7 +210,7 @@ function M.classify(args)
       f:close()
     end
   end
-  local rs, rerr = load_ruleset(opts.rules, params, opts.trusted, "classify")
+  local rs, rerr = load_ruleset(opts.rules, params, opts.trusted, "classify", opts["no-warnings"])
   if not rs then err("calcinosis classify: ", rerr, "\n") return 2 end
   local kind = input_kind(input, forced, delim)
   local options = { ca_coefficient = ca }
@@ -313,10 +309,7 @@ end
 -- @tparam {string,...} args the arguments after the command
 -- @treturn integer the exit status
 function M.compare(args)
-  local opts, rest = cli.parse_opts(args, {
-    rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
-    output = "value", delimiter = "value", trusted = "flag", quiet = "flag",
-  })
+  local opts, rest = cli.parse_opts(args, cli.options.compare)
   if not opts then return cli.usage_error("compare", rest) end
   if opts.help then out(cli.usage.compare) return 0 end
   if not opts.rules or #opts.rules < 2 then return cli.usage_error("compare", "give at least two --rules") end
@@ -333,7 +326,7 @@ function M.compare(args)
   local rulesets, names, files = {}, {}, {}
   local problems = 0
   for i, path in ipairs(opts.rules) do
-    local rs, e = load_ruleset(path, nil, opts.trusted, "compare")
+    local rs, e = load_ruleset(path, nil, opts.trusted, "compare", opts["no-warnings"])
     if not rs then err("calcinosis compare: ", e, "\n") return 2 end
     rulesets[i] = rs
     names[i] = rs.name
@@ -401,10 +394,7 @@ end
 -- @tparam {string,...} args the arguments after the command
 -- @treturn integer the exit status
 function M.sweep(args)
-  local opts, rest = cli.parse_opts(args, {
-    rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",
-    delimiter = "value", trusted = "flag", quiet = "flag",
-  })
+  local opts, rest = cli.parse_opts(args, cli.options.sweep)
   if not opts then return cli.usage_error("sweep", rest) end
   if opts.help then out(cli.usage.sweep) return 0 end
   if not opts.param then return cli.usage_error("sweep", "give --param NAME=FROM:TO:STEP") end
@@ -419,7 +409,7 @@ function M.sweep(args)
   if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
   local delim, input, code = cohort_input("sweep", opts, rest)
   if not delim then return code end
-  local base, e = load_ruleset(opts.rules, nil, opts.trusted, "sweep")
+  local base, e = load_ruleset(opts.rules, nil, opts.trusted, "sweep", opts["no-warnings"])
   if not base then err("calcinosis sweep: ", e, "\n") return 2 end
   local param = base.compiled.params[name]
   if not param then

@@ -156,8 +156,7 @@ end
 -- @tparam table args the arguments after `validate`
 -- @treturn integer exit status
 function M.main(args)
-  local opts, rest = cli.parse_opts(args, { truth = "value", rules = "list", format = "value",
-    ["max-wrong"] = "value", delimiter = "value", trusted = "flag", output = "value" })
+  local opts, rest = cli.parse_opts(args, cli.options.validate)
   if not opts then return cli.usage_error("validate", rest) end
   if opts.help then out(cli.usage.validate) return 0 end
   if not opts.truth then return cli.usage_error("validate", "give --truth COLUMN") end
@@ -190,6 +189,7 @@ function M.main(args)
     if rpath == "default" then rs, e = rules.default()
     else rs, e = rules.load(rpath, { trusted = opts.trusted }) end
     if not rs then err("calcinosis validate: ", tostring(e), "\n") return 2 end
+    cli.print_warnings("validate", rpath, rs, opts["no-warnings"])
     local results, stats = classify_all(rs, path, kind, delim)
     if not results then err("calcinosis validate: ", tostring(stats), "\n") return 2 end
     problems = problems + stats.with_problems
@@ -209,8 +209,13 @@ function M.main(args)
   elseif format == "csv" then text = csv_report(c)
   else
     local doc = { rulesets = {}, mcnemar = c.mcnemar, disclaimer = cli.DISCLAIMER }
+    doc.mcnemar = setmetatable(c.mcnemar or {}, json.array)
     for i, v in ipairs(c.tables) do
       v._pairs = nil
+      -- empty lists are JSON arrays (docs/schema/validate.schema.json)
+      setmetatable(v.wrong, json.array)
+      setmetatable(v.labels, json.array)
+      for _, w in ipairs(v.wrong) do setmetatable(w.fired, json.array) end
       v.ruleset = { name = lists[i].ruleset.name, version = lists[i].ruleset.version, hash = lists[i].ruleset.hash }
       doc.rulesets[i] = v
     end
