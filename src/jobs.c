@@ -518,3 +518,76 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   if (fflush(out) != 0 && status == 0) { status = -1; snprintf(err, errlen, "write error"); }
   return status;
 }
+
+/* ------------------------------------------------------------------ */
+/* --shard K/N: one range of the same cuts, in this process             */
+
+int cal_cohort_run_shard(const cal_cohort *plan, const char *path, int k, int n, FILE *out,
+                         cal_cohort_stats *st, char *err, size_t errlen) {
+  int fd, status;
+  struct stat sb;
+  cuts_t c;
+  cutter t;
+  char *head = NULL, *buf = NULL;
+  chunk_src src;
+  cal_cohort sub = *plan;
+  cal_reader rd;
+  memset(st, 0, sizeof *st);
+  if (n < 1 || n > MAX_JOBS || k < 1 || k > n) {
+    snprintf(err, errlen, "--shard K/N needs 1 <= K <= N <= %d", MAX_JOBS);
+    return -1;
+  }
+  if (plan->input_long) {
+    snprintf(err, errlen, "--shard needs one record per row (wide CSV or NDJSON), not long format");
+    return -1;
+  }
+  if (n == 1) return run_one(plan, path, out, st, err, errlen);
+  fd = open(path, O_RDONLY);
+  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fd >= 0) close(fd);
+    snprintf(err, errlen, "%s: --shard needs a regular file", path);
+    return -1;
+  }
+  buf = malloc(SCAN_BUF);
+  if (!buf) { close(fd); snprintf(err, errlen, "out of memory"); return -1; }
+  /* the cuts of --jobs N, found the same way */
+  cutter_init(&t, plan, &c, sb.st_size, n);
+  if ((c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) || (c.head_end >= 0 && !scan(&t, fd, c.head_end, buf, 0))) {
+    free(buf); close(fd);
+    snprintf(err, errlen, "%s: read error", path);
+    return -1;
+  }
+  free(buf);
+  if (c.head_end < 0) c.head_end = sb.st_size; /* a header and nothing else */
+  cuts_finish(&t);
+  head = malloc((size_t)c.head_end + 1);
+  if (!head || pread(fd, head, (size_t)c.head_end, 0) != (ssize_t)c.head_end) {
+    free(head); close(fd);
+    snprintf(err, errlen, "%s: read error", path);
+    return -1;
+  }
+  memset(&src, 0, sizeof src);
+  src.fd = fd;
+  src.head = head;
+  src.head_len = (size_t)c.head_end;
+  src.end_fd = src.end_fd_w = -1;
+  if (k <= c.jobs) {
+    src.pos = c.bounds[k - 1];
+    src.end = src.target = c.bounds[k];
+  } else { /* fewer records than shards: this one has none */
+    src.pos = src.end = src.target = sb.st_size;
+  }
+  sub.header = k == 1 ? plan->header : 0;
+  sub.line_offset = plan->line_offset + (k <= c.jobs ? c.nl_before[k - 1] : 0) - c.head_nl;
+  if (!cal_reader_open(&rd, plan, NULL, chunk_read, &src)) {
+    free(head); close(fd);
+    snprintf(err, errlen, "cannot start the reader");
+    return -1;
+  }
+  status = cal_cohort_run(&sub, &rd.src, out, st, NULL, NULL, 0, err, errlen);
+  cal_reader_close(&rd);
+  free(head);
+  close(fd);
+  return status;
+}
+

@@ -28,6 +28,14 @@ struct cal_cohort_stats;
 int cal_cohort_run_jobs(const struct cal_cohort *plan, const char *path, int jobs, FILE *out,
                         struct cal_cohort_stats *st, char *err, size_t errlen);
 
+/* Shard k of n (1-based): the records of range k of the cuts --jobs n
+ * makes, classified in this process (the CSV header line only in shard 1),
+ * so that the outputs of shards 1..n concatenated in order are the output
+ * of one process. Fewer records than shards leave the last shards empty.
+ * Not for long-format CSV. Returns as cal_cohort_run. */
+int cal_cohort_run_shard(const struct cal_cohort *plan, const char *path, int k, int n, FILE *out,
+                         struct cal_cohort_stats *st, char *err, size_t errlen);
+
 CAL_HIDDEN_END
 
 #endif

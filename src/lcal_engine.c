@@ -38,8 +38,8 @@ typedef struct {
 /* A plan and everything it points to (one allocation each, freed by __gc). */
 typedef struct {
   cal_cohort plan;
-  void *mem[64];        /* owned allocations */
-  int nmem;
+  void **mem;           /* owned allocations */
+  int nmem, capmem;
   cal_termmap *findings, *sites;
   cal_engine *engine;   /* for one record at a time */
   cal_record_layout schema; /* the NDJSON record schema */
@@ -56,7 +56,13 @@ static plan_box *check_plan(lua_State *L, int i) {
 
 static void *own(lua_State *L, plan_box *b, size_t n, size_t size) {
   void *p;
-  if (b->nmem >= (int)(sizeof b->mem / sizeof b->mem[0])) luaL_error(L, "core.plan: too many parts");
+  if (b->nmem == b->capmem) {
+    int cap = b->capmem ? 2 * b->capmem : 64;
+    void **m = (void **)realloc(b->mem, (size_t)cap * sizeof *m);
+    if (!m) luaL_error(L, "core.plan: out of memory");
+    b->mem = m;
+    b->capmem = cap;
+  }
   p = calloc(n ? n : 1, size);
   if (!p) luaL_error(L, "core.plan: out of memory");
   b->mem[b->nmem++] = p;
@@ -67,7 +73,9 @@ static int plan_gc(lua_State *L) {
   plan_box *b = (plan_box *)luaL_checkudata(L, 1, PLAN_MT);
   int i;
   for (i = 0; i < b->nmem; i++) free(b->mem[i]);
-  b->nmem = 0;
+  free(b->mem);
+  b->mem = NULL;
+  b->nmem = b->capmem = 0;
   cal_termmap_free(b->findings);
   cal_termmap_free(b->sites);
   cal_engine_free(b->engine);
@@ -93,7 +101,7 @@ static const char *const PLAN_KEYS[] = {
 static const char *const RESULT_KEYS[] = {
   "alt_labels", "alert_rank", "alert_ids", "ask_ids", "ask_priority", "ask_weight", "ask_rules",
   "conf_factor", "level_high", "level_moderate", "indeterminate_alternatives", NULL};
-static const char *const RUN_KEYS[] = {"input", "output", "jobs", "progress", "every", NULL};
+static const char *const RUN_KEYS[] = {"input", "output", "jobs", "progress", "every", "shard", "shards", NULL};
 
 static char *own_string(lua_State *L, plan_box *b, int idx) {
   size_t n;
@@ -964,7 +972,7 @@ static int plan_run(lua_State *L) {
   const char *in_path, *out_path;
   FILE *in = NULL, *out = NULL;
   char err[512];
-  int rc, jobs;
+  int rc, jobs, shard, shards;
   long long every;
   progress_ctx pc;
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -974,6 +982,15 @@ static int plan_run(lua_State *L) {
   every = (long long)lcal_field_int(L, 2, "every", 0);
   jobs = lcal_field_int(L, 2, "jobs", 1);
   if (jobs < 1) luaL_error(L, "plan:run: jobs must be at least 1");
+  shard = lcal_field_int(L, 2, "shard", 0);
+  shards = lcal_field_int(L, 2, "shards", 0);
+  if ((shard || shards) && (shard < 1 || shard > shards))
+    luaL_error(L, "plan:run: shard must be between 1 and shards");
+  if (shard && (!in_path || strcmp(in_path, "-") == 0)) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "--shard needs an input file");
+    return 2;
+  }
   lua_getfield(L, 2, "progress");
   pc.L = L;
   pc.fn = lua_gettop(L);
@@ -983,7 +1000,7 @@ static int plan_run(lua_State *L) {
   st = (cal_cohort_stats *)lua_newuserdatauv(L, sizeof *st, 0);
   memset(st, 0, sizeof *st);
   {
-    int parallel = jobs > 1 && in_path && strcmp(in_path, "-") != 0;
+    int parallel = (jobs > 1 || shard) && in_path && strcmp(in_path, "-") != 0;
     const char *open_error = NULL, *bad_path = NULL;
     if (!parallel && in_path && strcmp(in_path, "-") != 0) {
       in = fopen(in_path, "rb");
@@ -1000,7 +1017,9 @@ static int plan_run(lua_State *L) {
       return 2;
     }
     fflush(stdout);
-    if (parallel) {
+    if (shard) {
+      rc = cal_cohort_run_shard(&b->plan, in_path, shard, shards, out ? out : stdout, st, err, sizeof err);
+    } else if (parallel) {
       rc = cal_cohort_run_jobs(&b->plan, in_path, jobs, out ? out : stdout, st, err, sizeof err);
     } else {
       cal_reader rd;

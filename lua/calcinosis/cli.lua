@@ -42,7 +42,7 @@ M.options = {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
     strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
-    summary = "flag", ["no-warnings"] = "flag",
+    shard = "value", summary = "flag", ["no-warnings"] = "flag",
   },
   compare = {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
@@ -162,6 +162,10 @@ Options:
   --strict              stop at the first record with a problem
   --jobs N              split a CSV or NDJSON file over N processes (same
                         output, same order; a file, not standard input)
+  --shard K/N           only the K-th of N parts of the file, cut at record
+                        boundaries as --jobs cuts (for cluster array jobs:
+                        the N outputs concatenated in order are the output
+                        of one run; the CSV header line is in part 1)
   --ca-coefficient V    albumin correction: common (0.8), payne (1.0), si
   --json                with patient records (.json): print the result as JSON
   --summary             after a cohort run, print the counts by type (to standard

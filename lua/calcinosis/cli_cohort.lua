@@ -108,7 +108,7 @@ function M.run(opts)
     format = opts.format, header = opts.header, strict = opts.strict, delimiter = opts.delimiter or ",",
     ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding,
     progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
-    jobs = opts.jobs,
+    jobs = opts.jobs, shard = opts.shard,
   })
 end
 
@@ -224,7 +224,7 @@ function M.classify(args)
     ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
     format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
     options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
-    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil,
+    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard,
   }
   if progress then io.stderr:write("\n") end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end

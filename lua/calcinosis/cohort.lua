@@ -70,7 +70,9 @@ end
 --   ("csv" | "long" | "ndjson"; default: from the file, see `input_format`),
 --   `columns`, `format` ("csv" | "ndjson"), `header`, `strict`, `delimiter`,
 --   `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical` (as
---   `calcinosis.engine.plan`), `jobs` (processes, for a file), `progress`
+--   `calcinosis.engine.plan`), `jobs` (processes, for a file), `shard`
+--   ("K/N": only the K-th of N parts of a file, cut at record boundaries as
+--   `jobs` cuts; the N outputs concatenated in order are the whole output), `progress`
 --   (function(records, bytes) called every `every` records; return true to stop)
 -- @treturn table|nil stats `{ records, with_problems, types = { [type] = n }, counts, stopped,
 --   stop_line, stop_message, warnings }`
@@ -79,6 +81,13 @@ function M.run(ruleset, opts)
   local popts, run = {}, {}
   for k, v in pairs(opts) do
     if k == "input" or k == "output" or k == "jobs" or k == "progress" or k == "every" then run[k] = v
+    elseif k == "shard" then
+      local a, b = tostring(v):match("^(%d+)/(%d+)$")
+      a, b = tonumber(a), tonumber(b)
+      if not a or a < 1 or b > 64 or a > b then
+        return nil, ("shard must be K/N with 1 <= K <= N <= 64, got '%s'"):format(tostring(v))
+      end
+      run.shard, run.shards = a, b
     else popts[k] = v end
   end
   popts.input_format = popts.input_format or M.input_format(opts.input, opts.delimiter)
