@@ -49,18 +49,38 @@ function M.distance(a, b, limit)
   return prev[lb]
 end
 
+--- The most distance cells (name length x candidate length) one `suggest`
+-- call computes: the whole search is bounded, whatever the number and the
+-- length of the candidates.
+M.SUGGEST_WORK = 400000
+
 --- The closest candidate to `name`, or nil when none is close (within
--- max(2, #name // 3) edits). Names longer than 200 bytes get no suggestion.
+-- max(2, #name // 3) edits). Names longer than 200 bytes get no suggestion;
+-- candidates whose length is too far from the name's are skipped at once;
+-- the search stops (with the best so far) after `M.SUGGEST_WORK` cells.
 -- @tparam string name
 -- @tparam {string,...} candidates
+-- @tparam[opt] number work the bound on cells, default `M.SUGGEST_WORK`
 -- @treturn string|nil
-function M.suggest(name, candidates)
-  if #name > 200 then return nil end
+function M.suggest(name, candidates, work)
+  if type(name) ~= "string" or #name > 200 or type(candidates) ~= "table" then return nil end
   local best, bestd
-  local limit = math.max(2, #name // 3)
+  local ln = #name
+  local limit = math.max(2, ln // 3)
+  work = work or M.SUGGEST_WORK
   for _, c in ipairs(candidates) do
-    local d = M.distance(name, c, limit)
-    if d <= limit and (not bestd or d < bestd) then best, bestd = c, d end
+    work = work - 1
+    if work < 0 then break end
+    if type(c) == "string" and math.abs(#c - ln) <= limit then
+      work = work - ln * #c
+      if work < 0 then break end
+      -- only a strictly closer candidate can win: a tighter early exit
+      local d = M.distance(name, c, bestd and bestd - 1 or limit)
+      if d <= limit and (not bestd or d < bestd) then
+        best, bestd = c, d
+        if d == 0 then break end
+      end
+    end
   end
   return best
 end

@@ -33,11 +33,13 @@
 -- as high/low) and are unknown when the lab has no flag.
 -- @module calcinosis.rules.compiler
 local parser = require "calcinosis.rules.parser"
+local util = require "calcinosis.util"
 
 local M = {}
 
 local pack = string.pack
 local inputs_of, missing_slots, compile_results, serialize -- defined below
+local literal_value, const_value -- defined below
 
 -- opcodes and their stack effects: the list of src/vm.h, exported by the core
 local core = require "calcinosis.core"
@@ -74,52 +76,61 @@ local EXTRA_INPUTS = {
 local FUNCS = { present = 1, missing = 1, min = 2, max = 2, abs = 1, high = 1, low = 1, normal = 1,
   critical = 1 }
 
-
---- Levenshtein distance (for "did you mean").
-local function distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
---- The closest candidate to `name`, or nil when none is close.
-function M.suggest(name, candidates)
-  local best, bestd
-  for _, c in ipairs(candidates) do
-    local d = distance(name, c)
-    if d <= math.max(2, #name // 3) and (not bestd or d < bestd) then best, bestd = c, d end
-  end
-  return best
-end
+--- The closest candidate to `name`, or nil when none is close: the
+-- bounded search of `calcinosis.util.suggest` (kept here as an alias for
+-- the modules that ask the compiler).
+M.suggest = util.suggest
 
 local function did_you_mean(name, candidates)
   local s = M.suggest(name, candidates)
   return s and (" (did you mean '%s'?)"):format(s) or ""
 end
 
+-- the start of the UTF-8 character that holds byte i of s
+local function char_start(s, i)
+  while i > 1 do
+    local b = s:byte(i)
+    if not b or b < 0x80 or b >= 0xC0 then break end
+    i = i - 1
+  end
+  return i
+end
+
+--- A name or token as messages show it: at most `n` bytes (default 60),
+-- cut on a UTF-8 character boundary, with "..." when cut.
+-- @tparam string s
+-- @tparam[opt] number n
+-- @treturn string
+local function short(s, n)
+  s = tostring(s)
+  n = n or 60
+  if #s <= n then return s end
+  return s:sub(1, char_start(s, n + 1) - 1) .. "..."
+end
+M.short = short
+
 -- ---------------------------------------------------------------------------
 -- Errors: file:line:col: rule 'id': message, then the expression and a caret.
+
+-- an expression is looked for in the source near its declaration's line
+-- only (a bounded search: the message of a huge expression gives the
+-- declaration's line)
+local LOCATE_TEXT, LOCATE_WINDOW = 4096, 65536
 
 local function locate(decl, pos, text)
   -- find the expression in the ruleset's source, to give its file position
   local src = decl.source_text
-  local line, col = decl.line or 0, pos or 1
-  if src and text and decl.line then
+  local line, col = tonumber(decl.line) or 0, pos or 1
+  if type(src) == "string" and type(text) == "string" and math.type(decl.line) == "integer"
+    and #text <= LOCATE_TEXT then
     local start = 1
     for _ = 2, decl.line do
       local nl = src:find("\n", start, true)
       if not nl then break end
       start = nl + 1
     end
-    local at = src:find(text, start, true)
+    local at = src:sub(start, start + #text + LOCATE_WINDOW):find(text, 1, true)
+    if at then at = start + at - 1 end
     if at then
       local off = at + (pos or 1) - 1
       local before = src:sub(1, off - 1)
@@ -131,6 +142,9 @@ local function locate(decl, pos, text)
   return line, col
 end
 
+-- bytes of an expression's line shown around the caret
+local SHOWN = 120
+
 --- Raises the compile error of a declaration, `{ compile_error = text }`
 -- with text "file:line:col: rule 'id': message" and, when `text` and `pos`
 -- are given, the expression's line with a caret under the token.
@@ -140,19 +154,26 @@ end
 -- @tparam[opt] string text the expression
 local function compile_error(decl, msg, pos, text)
   local line, col = locate(decl, pos, text)
-  local what = decl.kind == "rule" and ("rule '%s'"):format(tostring(decl.id))
-    or ("%s '%s'"):format(decl.kind or "?", tostring(decl.name))
-  local out = ("%s:%d:%d: %s: %s"):format(decl.file or "?", line, col, what, msg)
-  if text and pos then
-    -- the line of the expression holding the token, and a caret under it
+  local what = decl.kind == "rule" and ("rule '%s'"):format(short(decl.id))
+    or ("%s '%s'"):format(short(decl.kind or "?"), short(decl.name))
+  local out = ("%s:%d:%d: %s: %s"):format(tostring(decl.file or "?"), line, col, what, msg)
+  if type(text) == "string" and pos then
+    -- the line of the expression holding the token (at most SHOWN bytes
+    -- around it, cut on UTF-8 boundaries), and a caret under it (one
+    -- column per character)
     local first = 1
     for nl in text:gmatch("()\n") do
       if nl >= pos then break end
       first = nl + 1
     end
-    local shown = text:match("^[^\n]*", first)
-    local lead = text:sub(first, pos - 1):gsub("[^\t]", " ")
-    out = out .. "\n    " .. shown .. "\n    " .. lead .. "^"
+    local last = (text:find("\n", first, true) or (#text + 1)) - 1
+    local from = math.max(first, pos - SHOWN // 2)
+    local to = math.min(last, from + SHOWN - 1)
+    from = char_start(text, math.max(first, math.min(from, to - SHOWN + 1)))
+    if to < last then to = char_start(text, to + 1) - 1 end
+    local head, tail = from > first and "..." or "", to < last and "..." or ""
+    local lead = text:sub(from, pos - 1):gsub("[\128-\191]", ""):gsub("[^\t]", " ")
+    out = out .. "\n    " .. head .. text:sub(from, to) .. tail .. "\n    " .. (" "):rep(#head) .. lead .. "^"
   end
   error({ compile_error = out }, 0)
 end
@@ -180,10 +201,18 @@ end
 -- logic, as a lab cell is).
 -- @return value, unit (unit nil for a bare number), or nil, message
 function M.quantity(v)
-  if type(v) == "number" then return v, nil end
+  if type(v) == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then
+      return nil, ("%s is not a finite number"):format(tostring(v))
+    end
+    return v, nil
+  end
   if type(v) ~= "string" then return nil, "expected a number or a quantity like '55 mg2/dL2'" end
   local num, unit, cmp = core.quantity(v)
-  if not num or cmp then return nil, ("'%s' is not a number with a unit"):format(v) end
+  if not num or cmp then return nil, ("'%s' is not a number with a unit"):format(short(v)) end
+  if num ~= num or num == math.huge or num == -math.huge then
+    return nil, ("'%s' is not a finite number"):format(short(v))
+  end
   if unit == "" then return num, nil end
   if not dimension(unit) then return nil, ("unknown unit '%s'"):format(unit) end
   return num, unit
@@ -244,6 +273,24 @@ function Checker:unify(a, b, pos)
   return a.unit or b.unit, analyte
 end
 
+-- the value of a number written in the condition (folded with its sign and
+-- settled into a unit), or nil
+function literal_value(n)
+  if n.qunit then return nil end
+  if n.tag == "num" and not n.logical and not n.param then return n.value end
+  if n.tag == "neg" then
+    local v = literal_value(n.a)
+    return v and -v
+  end
+  return nil
+end
+
+-- the same, params included (their values are known when compiling)
+function const_value(n)
+  if n.param and not n.qunit then return n.value end
+  return literal_value(n)
+end
+
 function Checker:want(n, ty, what)
   if n.ty ~= ty and n.ty ~= "any" then
     self:err(("%s needs a %s, got a %s"):format(what, ty == "bool" and "condition" or "number",
@@ -288,7 +335,7 @@ function Checker:resolve_name(n)
     return
   end
   if self.sets[name] then
-    self:err(("'%s' is a set: use it as 'any finding in %s'"):format(name, name), n.pos)
+    self:err(("'%s' is a set: use it as 'any finding in %s'"):format(short(name), short(name)), n.pos)
   end
   local cands = {}
   for k in pairs(self.lets_by_name) do cands[#cands + 1] = k end
@@ -296,16 +343,21 @@ function Checker:resolve_name(n)
   for _, k in ipairs(self.input_names) do cands[#cands + 1] = k end
   for k in pairs(self.result_names or {}) do cands[#cands + 1] = k end
   table.sort(cands)
-  self:err(("unknown name '%s'%s"):format(name, did_you_mean(name, cands)), n.pos)
+  self:err(("unknown name '%s'%s"):format(short(name), did_you_mean(name, cands)), n.pos)
 end
 
 function Checker:check(n)
   local tag = n.tag
   if tag == "num" then
     n.ty = n.logical and (n.value ~= n.value and "any" or "bool") or "num"
+    if not n.logical and (n.value == math.huge or n.value == -math.huge or n.value ~= n.value) then
+      local written = type(self.text) == "string" and self.text:match("^[%d.eE+-]+", n.pos)
+      self:err(("the number %s is not finite (too large for a double)"):format(short(written or tostring(n.value))),
+        n.pos)
+    end
     if n.unit then
       if not dimension(n.unit) then
-        self:err(("unknown unit '%s'"):format(n.unit), n.upos)
+        self:err(("unknown unit '%s'"):format(short(n.unit)), n.upos)
       end
       n.qvalue, n.qunit, n.unit = n.value, n.unit, nil
     end
@@ -348,6 +400,13 @@ function Checker:check(n)
       local a, b = n.a, n.b
       if a.qunit then self:settle(a) end
       if b.qunit then self:settle(b) end
+      -- a division by the number 0 is infinite or unknown whatever the
+      -- value divided: a warning (not an error: the specs of the VM divide
+      -- by 0 on purpose)
+      if op == "/" and literal_value(b) == 0 and self.warn then
+        self.warn(("%s '%s': division by the number 0 (infinite or unknown whatever the value divided)")
+          :format(self.decl.kind or "rule", short(self.decl.id or self.decl.name)))
+      end
       local bare_a = a.tag == "num" and not a.param
       local bare_b = b.tag == "num" and not b.param
       if op == "^" then
@@ -385,6 +444,13 @@ function Checker:check(n)
     self:unify(n.a, n.lo, n.pos)
     self:unify(n.a, n.hi, n.pos)
     n.ty = "bool"
+    -- constant bounds the wrong way round: the condition never holds
+    local lo, hi = const_value(n.lo), const_value(n.hi)
+    if lo and hi and lo > hi and self.warn then
+      self.warn(("%s '%s': 'between %s and %s' has its bounds reversed (the lower is above the upper): "
+        .. "it never holds"):format(self.decl.kind or "rule", short(self.decl.id or self.decl.name),
+        M.fmt(lo), M.fmt(hi)))
+    end
   elseif tag == "if" then
     self:check(n.c)
     self:check(n.a)
@@ -401,7 +467,7 @@ function Checker:check(n)
       local names = {}
       for k in pairs(FUNCS) do names[#names + 1] = k end
       table.sort(names)
-      self:err(("unknown function '%s'%s"):format(n.fn, did_you_mean(n.fn, names)), n.pos)
+      self:err(("unknown function '%s'%s"):format(short(n.fn), did_you_mean(n.fn, names)), n.pos)
     end
     if #n.args ~= arity then
       self:err(("%s() takes %d argument%s, got %d"):format(n.fn, arity, arity == 1 and "" or "s",
@@ -437,7 +503,7 @@ function Checker:check(n)
         local cands = {}
         for k in pairs(self.sets) do cands[#cands + 1] = k end
         table.sort(cands)
-        self:err(("unknown set '%s'%s"):format(n.set.name, did_you_mean(n.set.name, cands)), n.set.pos)
+        self:err(("unknown set '%s'%s"):format(short(n.set.name), did_you_mean(n.set.name, cands)), n.set.pos)
       end
     else
       terms = {}
@@ -790,7 +856,7 @@ function compile_results(self, post, spec, subtypes, subtype_index, label, rules
           x.labels, x.label_index = {}, {}
           for i, l in ipairs(d.labels) do
             if not known_label[l] then
-              fail(d, ("alternative '%s': unknown label '%s'%s"):format(d.id, tostring(l),
+              fail(d, ("alternative '%s': unknown label '%s'%s"):format(d.id, short(l),
                 did_you_mean(tostring(l), subtypes)))
             end
             x.labels[i], x.label_index[i] = l, subtype_index[l] or -1
@@ -833,7 +899,7 @@ function compile_results(self, post, spec, subtypes, subtype_index, label, rules
           local want = {}
           for i, name in ipairs(d.inputs or {}) do
             if not self.inputs(name) then
-              fail(d, ("ask '%s': unknown input '%s'%s"):format(d.id, tostring(name),
+              fail(d, ("ask '%s': unknown input '%s'%s"):format(d.id, short(name),
                 did_you_mean(tostring(name), self.input_names)))
             end
             x.inputs[i] = name
@@ -1016,7 +1082,7 @@ function M.compile(spec)
       if seen_rule[d.id] then fail(d, "rule id declared twice") end
       seen_rule[d.id] = true
       if not subtype_index[d.supports] then
-        fail(d, ("supports unknown subtype '%s'%s"):format(tostring(d.supports),
+        fail(d, ("supports unknown subtype '%s'%s"):format(short(d.supports),
           did_you_mean(tostring(d.supports), subtypes)))
       end
       if type(d.weight) ~= "number" or d.weight ~= d.weight or math.abs(d.weight) == math.huge then

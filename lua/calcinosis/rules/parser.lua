@@ -171,8 +171,16 @@ function M.parse(src)
   local pos = far
   -- skip the spaces the furthest token attempt started with
   pos = src:find("%S", pos) or (#src + 1)
-  local tok = src:match("^[%w_%.]+", pos) or src:match("^%S", pos)
+  -- the token: a word, or one character (a whole UTF-8 sequence), shown
+  -- with at most 40 bytes (cut on a character boundary)
+  local tok = src:match("^[%w_%.]+", pos) or src:match("^[\194-\244][\128-\191]*", pos)
+    or src:match("^%S", pos)
   if tok then
+    if #tok > 40 then
+      local cut = 41
+      while cut > 1 and tok:byte(cut) >= 0x80 and tok:byte(cut) < 0xC0 do cut = cut - 1 end
+      tok = tok:sub(1, cut - 1) .. "..."
+    end
     return nil, ("syntax error: unexpected '%s'"):format(tok), pos
   end
   return nil, "syntax error: unexpected end of expression", pos
