@@ -891,8 +891,8 @@ function compile_results(self, post, spec, subtypes, subtype_index, label, rules
           x.priority = d.priority or 1
           x.weight = d.weight or 0
           if type(x.priority) ~= "number" or type(x.weight) ~= "number" or x.weight ~= x.weight
-            or x.priority ~= x.priority then
-            fail(d, "an ask's priority and weight are numbers")
+            or x.priority ~= x.priority or math.abs(x.weight) == math.huge or math.abs(x.priority) == math.huge then
+            fail(d, "an ask's priority and weight are finite numbers")
           end
           x.changes = d.changes
           x.inputs = {}
