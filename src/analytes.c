@@ -1,12 +1,12 @@
 /*
  * analytes.c - see analytes.h. Codes, units and molar masses come from
- * ../shared/DOMAIN.md §2.1 with their source keys. Molar masses are IUPAC
- * standard atomic weights as computed there [S37].
+ * the clinical reference (docs/clinical-reference.md §4.1, §12) with their
+ * source keys. Molar masses are IUPAC standard atomic weights [S37].
  *
  * Plausibility limits are engineering bounds, not clinical thresholds: they
- * sit well outside every reference range and critical value of DOMAIN.md
- * §2.2-2.5 and exist only to catch a number written in another unit
- * (calcium "2.4 mg/dL" that is really 2.4 mmol/L).
+ * sit well outside every reference range and critical value of the
+ * clinical reference (§4.2-4.5) and exist only to catch a number written
+ * in another unit (calcium "2.4 mg/dL" that is really 2.4 mmol/L).
  */
 #include "analytes.h"
 
@@ -79,15 +79,15 @@ static const cal_analyte ANALYTES[] = {
    L("6768-6"), L("alkaline_phosphatase", "alk_phos", "alkp"),
    L("U/L", "IU/L"), "S34 S36 S37", 0},
   /* eGFR: 98979-8 CKD-EPI 2021 (third-party), 98980-6 creatinine-cystatin C
-   * (Swiss IG) [S36]; 62238-1 and 33914-3 (MDRD, as Synthea reports) are the
-   * other eGFR codes found in ../shared/data (fhir MANIFEST). */
+   * (Swiss IG) [S36]; 62238-1 and 33914-3 (MDRD) are the other eGFR codes
+   * found in public Synthea FHIR patient bundles. */
   {"egfr", "eGFR", "mL/min/{1.73_m2}", NULL, 0, 0, 0.5, 250,
    L("98979-8", "98980-6", "62238-1", "33914-3"),
    L("gfr", "e_gfr", "estimated_gfr", "ckd_epi"),
    L("mL/min/{1.73_m2}", "mL/min/1.73m2", "mL/min"), "S36 S41", 1},
   /* Calcium x phosphate product: no LOINC confirmed. Its "molar mass" is the
    * geometric mean sqrt(M_Ca x M_P), so that mg2/dL2 -> mmol2/L2 divides by
-   * M_Ca x M_P: x 0.08056 (DOMAIN.md §2.1 *computed*). */
+   * M_Ca x M_P: x 0.08056 (computed; clinical reference §4.1). */
   {"ca_x_p", "Calcium x phosphate product", "mg2/dL2", "mmol2/L2", 35.23302986343922, 0, 0, 1000,
    L(""), L("caxp", "ca_p_product", "calcium_phosphate_product", "ca*p", "cap"),
    L("mg2/dL2", "mmol2/L2"), "S2 S3 S48 S50", 1},

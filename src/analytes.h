@@ -29,7 +29,7 @@ typedef struct cal_analyte {
   const char *const *loinc;    /* LOINC codes, NULL-terminated */
   const char *const *aliases;  /* other names, NULL-terminated */
   const char *const *units;    /* units labs report it in, NULL-terminated */
-  const char *source;          /* DOMAIN.md source keys */
+  const char *source;          /* source keys (calcinosis.sources) */
   int derived;                 /* 1 when usually computed, not measured */
 } cal_analyte;
 

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-/* Calcium molar mass, g/mol: IUPAC via DOMAIN.md §2.1 [S37]. */
+/* Calcium molar mass, g/mol: IUPAC standard atomic weight [S37]. */
 #define CA_MOLAR_MASS 40.078
 
 static int missing(double x) { return isnan(x) || isinf(x); }
@@ -29,7 +29,7 @@ double cal_corrected_calcium(double ca, double alb, cal_ca_variant v) {
 
 double cal_ca_x_p(double ca, double p) {
   if (missing(ca) || missing(p) || ca < 0 || p < 0) return NAN;
-  return ca * p; /* DOMAIN.md §3.2 */
+  return ca * p; /* docs/clinical-reference.md §5.2 */
 }
 
 double cal_egfr_ckd_epi_2021(double scr, double age, int female) {
@@ -71,7 +71,7 @@ const char *cal_kdigo_label(int stage) {
 }
 
 double cal_egfr_ckd_epi_2009(double scr, double age, int female, int black) {
-  /* Levey AS et al., Ann Intern Med 2009;150:604-612 (not in DOMAIN.md):
+  /* Levey AS et al., Ann Intern Med 2009;150:604-612 (not a keyed source):
    * 141 x min(Scr/k,1)^a x max(Scr/k,1)^-1.209 x 0.993^age x 1.018 [F]
    * x 1.159 [black]; k = 0.7 (F) / 0.9 (M); a = -0.329 (F) / -0.411 (M). */
   double k = female ? 0.7 : 0.9, a = female ? -0.329 : -0.411, r, e;
@@ -85,7 +85,7 @@ double cal_egfr_ckd_epi_2009(double scr, double age, int female, int black) {
 }
 
 double cal_egfr_mdrd(double scr, double age, int female, int black, double k) {
-  /* Levey AS et al., Ann Intern Med 2006;145:247-254 (not in DOMAIN.md):
+  /* Levey AS et al., Ann Intern Med 2006;145:247-254 (not a keyed source):
    * k x Scr^-1.154 x age^-0.203 x 0.742 [F] x 1.212 [black]; k = 175 with
    * IDMS-traceable creatinine, 186 in the original 1999/2000 form. */
   double e;

@@ -14,7 +14,7 @@
 #pragma GCC visibility push(hidden)
 #endif
 
-/* Variants of albumin-corrected calcium (DOMAIN.md §3.1, [S40]). */
+/* Variants of albumin-corrected calcium (docs/clinical-reference.md §5.1, [S40]). */
 typedef enum {
   CAL_CA_COMMON = 0,  /* Ca + 0.8 x (4.0 - albumin), mg/dL and g/dL */
   CAL_CA_PAYNE,       /* Ca - albumin + 4.0: Payne 1973 abstract, coefficient 1.0 */
@@ -44,8 +44,8 @@ int cal_kdigo_stage(double egfr, int round_first);
 const char *cal_kdigo_label(int stage);
 
 /* Older equations, not used by default: provided so that published
- * calculators' test vectors (../shared/data/egfr) can be reproduced and
- * rule variants compared. Not in DOMAIN.md; see derived.c for sources.
+ * calculators' test vectors can be reproduced and rule variants compared.
+ * Not among the keyed sources; see derived.c for their references.
  * black is 1 or 0 (these equations carry a race coefficient; the 2021
  * equation dropped it [S41]). */
 double cal_egfr_ckd_epi_2009(double creatinine_mg_dl, double age_years, int female, int black);

@@ -3,12 +3,13 @@
 -- Ca x P thresholds, albumin-correction coefficients, critical values and
 -- "missing input" hints.
 --
--- Every clinical statement carries source keys from /work/shared/DOMAIN.md §8
--- (`S16`, `S2-tx`, `C2`, `X1` ...) or a seed document (`seed:002` =
--- seeds/002_a7dbe297998eec20.txt). Wording is descriptive ("reported",
+-- Every clinical statement carries source keys (`S16`, `S2-tx`, `C2`, `X1`
+-- ...) or names a seed document (`seed:002`); `calcinosis.sources` resolves
+-- each to its full reference, and docs/clinical-reference.md (§9-§11) is the
+-- clinical reference these tables follow. Wording is descriptive ("reported",
 -- "listed"): this is a research tool, not advice to a patient. Doses appear only
--- where DOMAIN.md prints them (`regimen`, verbatim, each with its source); all
--- other doses are UNCONFIRMED in DOMAIN.md and are deliberately absent.
+-- where a source printed them (`regimen`, verbatim, each with its source); all
+-- other doses are UNCONFIRMED and are deliberately absent.
 --
 -- Pure data plus small pure functions; no I/O, no C core.
 -- @module calcinosis.knowledge
@@ -18,13 +19,14 @@ local M = {}
 --- The labels a classification can carry.
 M.subtypes = { "dystrophic", "metastatic", "idiopathic", "iatrogenic", "calciphylaxis", "indeterminate" }
 
---- Seed documents cited as `seed:NNN`.
+--- Seed documents cited as `seed:NNN` (the project's seed documents; full
+-- descriptions in `calcinosis.sources`).
 M.seed_sources = {
-  ["seed:000"] = "seeds/000_e321c3efd63be09a.txt (Scleroderma News, calcinosis)",
-  ["seed:001"] = "seeds/001_3af5519e628b4822.txt (Hidoc, calcinosis overview)",
-  ["seed:002"] = "seeds/002_a7dbe297998eec20.txt (calcinosis Q&A incl. dogs, Cushing's, specialists)",
-  ["seed:003"] = "seeds/003_f18653fc887522cf.txt (blog, four types, surgery indications)",
-  ["seed:004"] = "seeds/004_975cbd348918ac66.txt (WikiMD, calcinosis cutis)",
+  ["seed:000"] = "project seed document: Scleroderma News patient-information page on calcinosis",
+  ["seed:001"] = "project seed document: Hidoc Dr. overview article on calcinosis",
+  ["seed:002"] = "project seed document: calcinosis Q&A compilation (incl. dogs, Cushing's, specialists)",
+  ["seed:003"] = "project seed document: blog post 'How do you get calcinosis cutis?' (four types, surgery indications)",
+  ["seed:004"] = "project seed document: WikiMD page 'Calcinosis cutis'",
 }
 
 --- General statement shown with every treatment list.
@@ -36,7 +38,7 @@ M.treatment_preamble = {
 }
 
 ---------------------------------------------------------------------------
--- Work-up (DOMAIN §1.6)
+-- Work-up (docs/clinical-reference.md §9)
 ---------------------------------------------------------------------------
 
 --- Work-up items. `general` applies to every result; `by_subtype[subtype]`
@@ -138,7 +140,7 @@ M.workup = {
 }
 
 ---------------------------------------------------------------------------
--- Referrals (seeds + DOMAIN)
+-- Referrals (the seed documents and the sources; docs/clinical-reference.md §9)
 ---------------------------------------------------------------------------
 
 --- Specialties the literature names. A referral applies when the result's
@@ -166,14 +168,14 @@ M.referrals = {
   { id = "dermatology", specialty = "Dermatology",
     for_subtypes = { "dystrophic", "metastatic", "idiopathic", "iatrogenic", "calciphylaxis", "indeterminate" },
     reason = "skin biopsy (histology; punch biopsy from the lesion margin in calciphylaxis) and " ..
-             "lesion-directed therapies (intralesional/topical agents, laser, excision). DOMAIN.md names the " ..
+             "lesion-directed therapies (intralesional/topical agents, laser, excision). The sources name the " ..
              "procedures, not the specialty",
     sources = { "S7", "S59", "S74" } },
   { id = "endocrinology", specialty = "Endocrinology / parathyroid surgery",
     for_subtypes = {},
     for_findings = { "primary_hyperparathyroidism", "tertiary_hyperparathyroidism", "hyperphosphatemia_familial" },
     reason = "hyperparathyroidism (parathyroidectomy reported in metastatic CC and calciphylaxis); HFTC " ..
-             "(phosphate lowering). DOMAIN.md names the treatments, not the specialty",
+             "(phosphate lowering). The sources name the treatments, not the specialty",
     sources = { "S17", "S26", "S28", "X8" } },
   { id = "wound_palliative", specialty = "Wound care / palliative care",
     for_subtypes = { "calciphylaxis" },
@@ -189,7 +191,7 @@ M.referrals = {
 }
 
 ---------------------------------------------------------------------------
--- Treatments (DOMAIN §1.7)
+-- Treatments (docs/clinical-reference.md §10)
 ---------------------------------------------------------------------------
 
 --- Treatment options reported in the literature. Fields:
@@ -198,7 +200,7 @@ M.referrals = {
 -- features), `for_groups` (vocabulary groups), `unconditional_for` (subtypes
 -- for which the findings/features are not required), `by_finding_alone`
 -- (returned for its findings whatever the subtype), `indication`, `evidence`, `regimen` (list of `{ text, sources }`,
--- verbatim from DOMAIN.md, only where printed), `dose_note`, `cautions` (list of
+-- verbatim as a source printed it, only where printed), `dose_note`, `cautions` (list of
 -- `{ text, sources }`), `sources`.
 M.treatments = {
   {
@@ -210,7 +212,7 @@ M.treatments = {
     evidence = "Level IV [S11]; partial response 9/17 (Mayo series) [S10]; \"effective at high doses, but not " ..
                "low doses\" (EULAR 2012 talk) [S68]; 12 SSc patients, slight radiological improvement in 3 only " ..
                "[S69]; response over at least 5 years variable [S2-tx]",
-    dose_note = "dose not given in DOMAIN.md (UNCONFIRMED)",
+    dose_note = "dose not given by the sources read (UNCONFIRMED)",
     cautions = {},
     sources = { "S10", "S68", "S69", "S11", "S2-tx" },
   },
@@ -224,7 +226,7 @@ M.treatments = {
     evidence = "Level IV [S11]; alendronate response in JDM (case letters) [S70]; etidronate + cimetidine >5 y in " ..
                "a JDM case [S71]; \"benefits in some studies but not in others\" [S68]; listed for calciphylaxis " ..
                "[S17][S59]",
-    dose_note = "dose not given in DOMAIN.md (UNCONFIRMED)",
+    dose_note = "dose not given by the sources read (UNCONFIRMED)",
     cautions = {
       { text = "Etidronate requires prolonged therapy and can cause paradoxical hyperphosphatemia",
         sources = { "S2-tx" } },
@@ -303,7 +305,7 @@ M.treatments = {
     for_subtypes = { "dystrophic" },
     for_findings = {}, for_features = { "inflamed" },
     indication = "Secondary inflammation",
-    evidence = "Listed by Medscape [S2-tx]; no outcome data in DOMAIN.md",
+    evidence = "Listed by Medscape [S2-tx]; no outcome data in the sources read",
     regimen = {
       { text = "Triamcinolone acetonide 20 mg/mL suspension", sources = { "S76" } },
     },
@@ -330,7 +332,7 @@ M.treatments = {
     for_findings = {}, for_features = {},
     indication = "Dystrophic CC",
     evidence = "\"Beneficial in some\" [S2-tx]; no data read",
-    dose_note = "dose not given in DOMAIN.md (UNCONFIRMED)",
+    dose_note = "dose not given by the sources read (UNCONFIRMED)",
     cautions = {},
     sources = { "S2-tx" },
   },
@@ -341,7 +343,7 @@ M.treatments = {
     for_findings = { "hyperphosphatemia", "hyperphosphatemia_familial" }, for_features = {},
     indication = "CC with phosphate excess",
     evidence = "Listed by Medscape [S2-tx]; specific aluminium-hydroxide evidence in CTD calcinosis UNCONFIRMED",
-    dose_note = "dose not given in DOMAIN.md (UNCONFIRMED)",
+    dose_note = "dose not given by the sources read (UNCONFIRMED)",
     cautions = {
       { text = "Risk of magnesium or aluminium toxicity in renal insufficiency", sources = { "S2-tx" } },
     },
@@ -373,7 +375,7 @@ M.treatments = {
     for_findings = {}, for_groups = { "connective_tissue_disease" }, for_features = {},
     indication = "Dystrophic CC with an underlying disease",
     evidence = "Sources advise identifying and treating the underlying cause [seed:003][seed:002]; agents above; " ..
-               "surgery for symptomatic localized deposits (DOMAIN §1.7)",
+               "surgery for symptomatic localized deposits (docs/clinical-reference.md §10)",
     cautions = {},
     sources = { "seed:002", "seed:003", "S12" },
   },
@@ -524,7 +526,7 @@ M.treatments = {
 }
 
 ---------------------------------------------------------------------------
--- Prognosis (DOMAIN §1.8)
+-- Prognosis (docs/clinical-reference.md §11)
 ---------------------------------------------------------------------------
 
 --- Prognosis notes. A note applies when the subtype is in `for_subtypes`, or
@@ -580,7 +582,7 @@ M.prognosis = {
 }
 
 ---------------------------------------------------------------------------
--- Classification conflicts (DOMAIN §1.1, §1.4, §7)
+-- Classification conflicts (docs/clinical-reference.md §6)
 ---------------------------------------------------------------------------
 
 --- Known classification conflicts. `labels` are the defensible labels, the
@@ -689,8 +691,9 @@ M.conflicts = {
            "for a dog",
     labels = { "metastatic", "idiopathic", "dystrophic" },
     reason = "A seed document names overproduction of adrenal hormones (or steroid administration) the most " ..
-             "common cause of metastatic calcinosis cutis in dogs [seed:002]; the pathway defines metastatic " ..
-             "by abnormal serum Ca and/or P [S1], and DOMAIN.md has no source for this canine cause",
+             "common cause of metastatic calcinosis cutis in dogs [seed:002], as does a veterinary hospital " ..
+             "page [S92]; the pathway defines metastatic by abnormal serum Ca and/or P [S1], and most veterinary " ..
+             "dermatology sources call it dystrophic [S89][S90][S91] (docs/clinical-reference.md §8)",
     alternative_reason = {
       metastatic = "seed 002: adrenal-hormone overproduction is the most common cause of metastatic " ..
                    "calcinosis cutis in dogs [seed:002]",
@@ -730,13 +733,13 @@ M.conflicts = {
 -- Ca x P thresholds, correction coefficients, critical values
 ---------------------------------------------------------------------------
 
---- Ca x P thresholds quoted for metastatic calcification (DOMAIN §1.5, §3.2).
+--- Ca x P thresholds quoted for metastatic calcification (docs/clinical-reference.md §5.2).
 -- `default` is the key used when the caller does not choose: 70 mg²/dL², the
 -- value two sources (Medscape, StatPearls) give for ectopic calcification
 -- "without preceding tissue damage"; 60 and 55 are selectable.
 M.ca_x_p_thresholds = {
   default = 70,
-  { value = 70, unit = "mg2/dL2", si = 5.639, si_unit = "mmol2/L2", -- SI *computed* in DOMAIN §3.2
+  { value = 70, unit = "mg2/dL2", si = 5.639, si_unit = "mmol2/L2", -- SI computed (clinical reference §5.2)
     meaning = "ectopic (metastatic) calcification possible without tissue damage", sources = { "S2", "S3" } },
   { value = 60, unit = "mg2/dL2", si = 4.833, si_unit = "mmol2/L2",
     meaning = "metastatic calcification \"usually\" occurs above this", sources = { "S48" } },
@@ -758,7 +761,7 @@ M.ca_x_p_targets = {
     sources = { "S29" } },
 }
 
---- Albumin-correction variants (DOMAIN §3.1). `default` names the variant used
+--- Albumin-correction variants (docs/clinical-reference.md §5.1). `default` names the variant used
 -- when the caller does not choose (matches the C core's "common"). Not applied
 -- to dogs or cats [S38].
 M.ca_coefficients = {
@@ -784,7 +787,7 @@ M.ca_coefficients = {
   not_for_species = { "dog", "cat" },
 }
 
---- Critical (panic) values reported by laboratories (DOMAIN §2.4), mg/dL.
+--- Critical (panic) values reported by laboratories (docs/clinical-reference.md §4.5), mg/dL.
 -- `default` is the laboratory used for alerts unless the caller chooses one.
 M.critical_values = {
   default = "mayo",
@@ -803,7 +806,8 @@ M.critical_values = {
   creatinine = {
     fhplab = { high = 10.0, sources = { "S35" } },
   },
-  unconfirmed = "no critical value found for phosphate, ionized calcium, PTH or vitamin D (DOMAIN §2.4)",
+  unconfirmed = "no critical value found for phosphate, ionized calcium, PTH or vitamin D " ..
+    "(docs/clinical-reference.md §4.5)",
 }
 
 --- Alerts the ruleset may raise.

@@ -25,7 +25,7 @@ local util = require "calcinosis.util"
 
 local M = {}
 
---- Variants of albumin-corrected calcium (DOMAIN.md §3.1 [S40]): the
+--- Variants of albumin-corrected calcium (docs/clinical-reference.md §5.1 [S40]): the
 -- formulas as the result shows them (computed by src/derived.c).
 M.ca_variants = {
   common = { key = "common", formula = "Ca + 0.8 x (4.0 - albumin) [mg/dL, g/dL]",
@@ -132,14 +132,14 @@ function M.present(record, patient, options, problems)
     t[name] = e
   end
 
-  -- Albumin-corrected calcium: computed for humans only (DOMAIN.md §2.5 [S38]).
+  -- Albumin-corrected calcium: computed for humans only (docs/clinical-reference.md §5.1 [S38]).
   local variant = M.ca_variants[tostring(opts.ca_coefficient or "common")]
   if given.corrected_calcium and t.corrected_calcium.value then
     t.corrected_calcium.source = "reported"
   else
     local e = t.corrected_calcium or { unit = "mg/dL" }
     if record.species ~= "human" then
-      e.note = "albumin correction is not applied to " .. record.species .. "s (DOMAIN.md §2.5 [S38])"
+      e.note = "albumin correction is not applied to " .. record.species .. "s (docs/clinical-reference.md §5.1 [S38])"
     else
       e.method, e.variant, e.source = variant.formula, variant.key, "computed"
       if e.value == nil then
@@ -178,7 +178,7 @@ function M.present(record, patient, options, problems)
     t.egfr = e
   end
 
-  -- KDIGO G category (DOMAIN.md §3.5 [S43]); see derived.h for the band-edge rule.
+  -- KDIGO G category (docs/clinical-reference.md §5.4 [S43]); see derived.h for the band-edge rule.
   do
     local round = opts.kdigo_rounding and true or false
     local index, label = core.kdigo(t.egfr.value, round)

@@ -2,7 +2,8 @@
 --
 -- Ranges are laboratory- and method-specific; these are examples from named
 -- laboratories (mostly Mayo Clinic Laboratories) as reproduced in the
--- project's clinical reference (§2.2-2.5), with the source key of each.
+-- project's clinical reference (docs/clinical-reference.md §4), with the
+-- source key of each (resolved by `calcinosis.sources`).
 -- Replace or extend them with your own laboratory's ranges, per call or
 -- per run (nothing here is global state):
 --
@@ -31,12 +32,12 @@ local MO = 1 / 12 -- one month in years
 
 --- The default reference ranges (a list; first match wins).
 M.reference = {
-  -- Total calcium, mg/dL. Mayo CA [S34] (§2.2, §2.3)
+  -- Total calcium, mg/dL. Mayo CA [S34] (clinical reference §4.2, §4.3)
   { analyte = "calcium", age_max = 1, low = 8.7, high = 11.0, unit = "mg/dL", source = "Mayo CA [S34]" },
   { analyte = "calcium", age_min = 1, age_max = 18, low = 9.3, high = 10.6, unit = "mg/dL", source = "Mayo CA [S34]" },
   { analyte = "calcium", age_min = 18, age_max = 60, low = 8.6, high = 10.0, unit = "mg/dL", source = "Mayo CA [S34]" },
   { analyte = "calcium", age_min = 60, low = 8.8, high = 10.2, unit = "mg/dL", source = "Mayo CA [S34]" },
-  -- Dog and cat total calcium (Engelking appendix) [S38] (§2.5)
+  -- Dog and cat total calcium (Engelking appendix) [S38] (clinical reference §4.4)
   { analyte = "calcium", species = "dog", low = 9.4, high = 11.8, unit = "mg/dL", source = "Engelking [S38]" },
   { analyte = "calcium", species = "cat", low = 8.8, high = 11.7, unit = "mg/dL", source = "Engelking [S38]" },
 
@@ -48,7 +49,7 @@ M.reference = {
   { analyte = "ionized_calcium", age_min = 24, low = 4.57, high = 5.43, unit = "mg/dL", source = "Mayo CAI [S34]" },
 
   -- Phosphate, mg/dL. Under 12 months Mayo has none: Quest (F / M) [S35];
-  -- from 1 year Mayo PHOS [S34] (§2.3).
+  -- from 1 year Mayo PHOS [S34] (clinical reference §4.3).
   { analyte = "phosphate", sex = "F", age_max = 31 * D, low = 3.1, high = 7.7, unit = "mg/dL", source = "Quest [S35]" },
   { analyte = "phosphate", sex = "M", age_max = 31 * D, low = 2.8, high = 7.0, unit = "mg/dL", source = "Quest [S35]" },
   { analyte = "phosphate", sex = "F", age_max = 3 * MO, low = 3.1, high = 7.2, unit = "mg/dL", source = "Quest [S35]" },
@@ -124,7 +125,7 @@ M.reference = {
 --- Derived values flagged against another analyte's range.
 M.same_as = { corrected_calcium = "calcium" }
 
---- Critical (panic) values (DOMAIN.md §2.4). Laboratories disagree; the
+--- Critical (panic) values (docs/clinical-reference.md §4.5). Laboratories disagree; the
 -- defaults name theirs. No critical value was found for phosphate, ionized
 -- calcium, PTH or vitamin D (UNCONFIRMED), so none is set.
 M.critical = {

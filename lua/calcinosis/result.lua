@@ -21,15 +21,19 @@
 -- could_change }`), `confidence` (`{ value, level, margin, completeness,
 -- factors, explanation }`), `findings`, `sites` (the vocabulary terms
 -- recognized, with the terms they imply), `notes`, `species`, `name`,
--- `version`, `hash`, `ruleset`, `disclaimer`; with knowledge: `labs`,
--- `lab_status`, `workup`, `referrals`, `treatments`, `treatment_note`,
--- `treatment_sources`, `prognosis`.
+-- `version`, `hash`, `ruleset`, `disclaimer`, `references` (the entries of
+-- `calcinosis.sources` for every key the result cites: its fired rules,
+-- alternatives, alerts and missing inputs, and with knowledge its work-up,
+-- referrals, treatments and prognosis; in bibliography order; a key that
+-- does not resolve is listed as `{ key =, unresolved = true }`); with
+-- knowledge: `labs`, `lab_status`, `workup`, `referrals`, `treatments`,
+-- `treatment_note`, `treatment_sources`, `prognosis`.
 --
 -- A research tool, not a diagnosis: the wording of every text is that of
 -- the literature ("options reported").
 --
 -- Dependencies: calcinosis.engine, calcinosis.labs, calcinosis.rules.explain,
--- calcinosis.knowledge, calcinosis.vocab, calcinosis.util.
+-- calcinosis.knowledge, calcinosis.sources, calcinosis.vocab, calcinosis.util.
 -- @module calcinosis.result
 
 local explain = require "calcinosis.rules.explain"
@@ -53,6 +57,43 @@ end
 local function split_sources(s)
   local out = list()
   for k in tostring(s or ""):gmatch("[^%s,;]+") do out[#out + 1] = k end
+  return out
+end
+
+-- The references of a result: the entries of calcinosis.sources for the
+-- keys its parts cite. A source text resolves once (text -> entries; the
+-- bibliography is static data, and the texts are the rulesets' and the
+-- knowledge tables'), so a result pays only for its own list.
+local sources_m = require "calcinosis.sources"
+local entries_of = {}
+local function references(groups)
+  local out, seen = list(), {}
+  local function add1(text)
+    local es = entries_of[text]
+    if not es then
+      es = {}
+      for _, k in ipairs(sources_m.keys_in(text)) do
+        es[#es + 1] = sources_m.get(k) or { key = k, unresolved = true }
+      end
+      entries_of[text] = es
+    end
+    for _, e in ipairs(es) do
+      if not seen[e.key] then seen[e.key] = true; out[#out + 1] = e end
+    end
+  end
+  local function add(x)
+    if type(x) == "string" then add1(x)
+    elseif type(x) == "table" then for _, t in ipairs(x) do if type(t) == "string" then add1(t) end end end
+  end
+  for _, g in ipairs(groups) do
+    for _, item in ipairs(g) do
+      add(item.source)
+      add(item.sources)
+      for _, sub in ipairs(item.cautions or {}) do add(sub.sources) end
+      for _, sub in ipairs(item.regimen or {}) do add(sub.sources) end
+    end
+  end
+  table.sort(out, function(a, b) return sources_m.compare(a.key, b.key) end)
   return out
 end
 
@@ -336,6 +377,7 @@ function M.present(ruleset, raw, patient, options)
   result.term_problems = term_problems(raw.problems)
   result.missing = present_missing(raw, c)
   result.confidence = present_confidence(raw, c, type_name, raw.best, raw.scores)
+  result.references = references { fired, result.alternatives, result.alerts, result.missing }
   result._labs = labs
   return result
 end
@@ -445,6 +487,9 @@ function M.add_knowledge(result, ruleset)
   end
   result.treatment_sources = json_array(copy(knowledge.treatment_preamble.sources))
   result.prognosis = plain_list(k.prognosis, { "id", "text", "sources" })
+  result.references = references { result.fired, result.alternatives, result.alerts, result.missing,
+    result.workup, result.referrals, result.treatments, { { sources = result.treatment_sources } },
+    result.prognosis }
   result.labs = result._labs
   result.lab_status = M.lab_status(result.labs)
   return result

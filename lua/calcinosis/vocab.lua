@@ -3,10 +3,11 @@
 -- The vocabulary is data: `vocab.terms` maps a canonical term (lowercase
 -- snake_case) to its group, label, synonyms, ICD-10-CM codes and source key.
 -- Every clinical association (the group a term belongs to, an implication)
--- carries a source key from /work/shared/DOMAIN.md §8 (`[Sn]`, `[Cn]`, `[Xn]`)
--- or names a seed document (`seed:002` = seeds/002_a7dbe297998eec20.txt).
--- ICD-10-CM codes are only those DOMAIN.md §4 marks ✔ (title read in the CMS
--- FY2023 code file [S30]); index mappings DOMAIN marks ◐/✘ are left out.
+-- carries a source key (`[Sn]`, `[Cn]`, `[Xn]`) or names a seed document
+-- (`seed:002`); `calcinosis.sources` resolves each to its full reference.
+-- ICD-10-CM codes are only those whose title was read in the CMS FY2023 code
+-- file [S30] (docs/clinical-reference.md §12); index mappings seen only in
+-- third-party tables, or not confirmed, are left out.
 --
 -- Functions: `normalize`, `normalize_list`, `kind`, `group`, `in_group`,
 -- `expand`, `suggest`, `icd_lookup`. The module is pure Lua (no C core, no I/O).
@@ -39,7 +40,7 @@ for _, g in ipairs(M.groups) do GROUP_SET[g] = true end
 -- Short constructors keep the table below readable; each is plain data.
 --   label      human-readable name
 --   synonyms   alternative spellings (matched case/space/hyphen/accent-insensitively)
---   icd10cm    ICD-10-CM codes as printed in DOMAIN.md §4 (✔ only)
+--   icd10cm    ICD-10-CM codes whose titles were read [S30] (docs/clinical-reference.md §12)
 --   icd_prefix ICD-10-CM (sub)categories every child of which belongs to the term
 --   source     source key(s) for the group assignment
 --   also       secondary groups
@@ -358,7 +359,7 @@ M.terms = {
     synonyms = { "HFTC", "hFTC", "hyperphosphatemic familial tumoral calcinosis",
                  "hyperphosphataemic familial tumoral calcinosis", "FGF23 deficiency" },
     icd10cm = {}, -- no code confirmed ✘
-    note = "classified metastatic (abnormal P) or idiopathic (tumoral calcinosis) by source (DOMAIN §7)",
+    note = "classified metastatic (abnormal P) or idiopathic (tumoral calcinosis) by source (docs/clinical-reference.md §6)",
     source = "[S26]",
   },
   uremic_tumoral_calcinosis = {
@@ -374,7 +375,7 @@ M.terms = {
     icd10cm = { "E24.0", "E24.1", "E24.2", "E24.3", "E24.8", "E24.9" }, -- ✔ [S30] (E24.4 pseudo-Cushing excluded)
     species = { "dog" },
     note = "seed:002 names adrenal-hormone overproduction as the most common cause of metastatic " ..
-           "calcinosis cutis in dogs; DOMAIN.md has no source for this in humans",
+           "calcinosis cutis in dogs; none of the keyed sources gives this cause for humans",
     source = "seed:002",
   },
   steroid_excess = {
@@ -412,7 +413,7 @@ M.terms = {
     group = "iatrogenic_exposure", label = "Neonatal heel sticks",
     synonyms = { "heel sticks", "heel prick", "heel pricks", "heelstick", "heel stick calcinosis" },
     icd10cm = {},
-    note = "also described as dystrophic (local injury) [S23][S24] (DOMAIN §7 conflict)",
+    note = "also described as dystrophic (local injury) [S23][S24] (a conflict, docs/clinical-reference.md §6)",
     source = "[S25][S48]",
   },
   calcium_electrode_paste = {
@@ -442,7 +443,7 @@ M.terms = {
     icd10cm = { "E24.2" }, -- drug-induced Cushing syndrome ✔ [S30]
     also = { "calciphylaxis_risk" }, -- systemic corticosteroid use in non-uraemic calciphylaxis [X150]
     note = "dogs: steroid administration is a cause of canine calcinosis cutis, labelled dystrophic, " ..
-           "metastatic or iatrogenic by source (DOMAIN §1.9)",
+           "metastatic or iatrogenic by source (docs/clinical-reference.md §8)",
     source = "seed:002 [S90][S92][X150]",
   },
   extravasation = {
@@ -510,7 +511,7 @@ M.terms = {
                  "adenocarcinoma", "sarcoma", "lymphoma", "melanoma", "non-Hodgkin lymphoma", "Hodgkin lymphoma",
                  "metastatic cancer", "squamous cell carcinoma", "neoplastic disease" },
     icd10cm = {},
-    also = { "calciphylaxis_risk" }, -- non-uraemic calciphylaxis setting (DOMAIN §7) [X150]
+    also = { "calciphylaxis_risk" }, -- non-uraemic calciphylaxis setting (clinical reference §7.2) [X150]
     note = "a cause of metastatic calcinosis only through hypercalcaemia or bone destruction " ..
            "(paraneoplastic_hypercalcemia, bone_metastases, myeloma, leukemia) [S4][S5]",
     source = "[X150]",
@@ -621,7 +622,7 @@ M.terms = {
                  "falithrom", "acenocoumarol", "acenocumarol", "sintrom", "vitamin K antagonist",
                  "vitamin K antagonists", "VKA", "coumarin", "coumarins", "coumarin derivatives",
                  "oral anticoagulant therapy with acenocoumarol", "warfarin sodium" },
-    -- warfarin, acenocoumarol and phenprocoumon are all coumarins (vitamin K antagonists) (DOMAIN §1.9)
+    -- warfarin, acenocoumarol and phenprocoumon are all coumarins (vitamin K antagonists) (clinical reference §7.2)
     icd10cm = {}, source = "[S18][S22][S85]",
   },
   obesity = {
@@ -907,8 +908,9 @@ M.terms = {
   },
 
   ---------------------------------------------------------------- sites
-  -- Sites are anatomical terms; the source names where DOMAIN.md mentions the site
-  -- in a calcinosis pattern (§1.3), "anatomy" where it does not.
+  -- Sites are anatomical terms; the source names where the clinical reference
+  -- mentions the site in a calcinosis pattern (docs/clinical-reference.md §2.3),
+  -- "anatomy" where it does not.
   fingertips = { group = "site", label = "Fingertips", synonyms = { "fingertip", "finger tips", "digital tips" },
                  icd10cm = {}, source = "[S44]" },
   fingers = { group = "site", label = "Fingers", synonyms = { "finger", "digits", "PIP joints", "PIPs", "phalanx",
@@ -1273,7 +1275,7 @@ function M.is_icd(s)
 end
 
 --- Map an ICD-10-CM code to a canonical term by longest prefix among the codes
--- DOMAIN.md §4 confirms (with or without the dot, case-insensitive). A code
+-- whose titles were read [S30] (with or without the dot, case-insensitive). A code
 -- broader than every confirmed code (e.g. "E21") is refused with the codes
 -- it would cover.
 -- @tparam string code
@@ -1297,7 +1299,7 @@ function M.icd_lookup(code)
       "specific code", code, table.concat(under, ", ", 1, math.min(6, #under)), more)
   end
   return nil, string.format("unknown ICD-10-CM code '%s' (no mapping to a vocabulary term confirmed by " ..
-    "DOMAIN.md §4)", code)
+    "the ICD-10-CM code file [S30])", code)
 end
 
 ---------------------------------------------------------------------------

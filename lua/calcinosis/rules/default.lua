@@ -5,10 +5,12 @@
 -- (`calcinosis.rules.load(path)`), with no privileged path.
 --
 -- A research tool, not a diagnosis. Every rule names its source: the keys
--- ([S1], [C2], ...) are those of DOMAIN.md §8 (the clinical reference of this
--- project); `seed:002` is the seed document seeds/002_a7dbe297998eec20.txt.
+-- ([S1], [C2], ..., and `seed:002` for a seed document of the project)
+-- resolve to full references through `calcinosis.sources` (the bibliography
+-- of docs/clinical-reference.md, the clinical reference of this project; a
+-- result lists them under `references`).
 --
--- THE PATHWAY (DOMAIN.md §1.5, reconstructed from Reiter et al. 2011 [S1];
+-- THE PATHWAY (docs/clinical-reference.md §3, reconstructed from Reiter et al. 2011 [S1];
 -- the published figure itself was not read, so the tree is UNCONFIRMED as a
 -- reproduction of it). Five questions, asked in this order:
 --
@@ -42,7 +44,7 @@
 -- The gates added with the case-report lexicon keep these weights: the
 -- presentation of calciphylaxis (painful indurated plaques, nodules or
 -- ulcers at its sites in a renal setting; painful livedo, purpura,
--- induration or necrosis in a non-renal setting, DOMAIN §1.9) is 20; the
+-- induration or necrosis in a non-renal setting, clinical reference §7) is 20; the
 -- canine hyperglucocorticism rule is 3 (a dystrophic cause); extravasation of
 -- a drug without calcium or phosphate is a dystrophic cause (3), not an
 -- iatrogenic exposure (16); the no-cause-no-labs rule is 2 (idiopathic tier).
@@ -55,8 +57,8 @@
 -- LABS. Calcium and phosphate are judged by their flags (`high(x)`, `low(x)`,
 -- `normal(x)`), i.e. against the reference ranges of calcinosis.ranges for the
 -- patient's age, sex and species: paediatric and neonatal ranges for children
--- (phosphate runs markedly higher in children, DOMAIN.md §2.3 [S34][S35]),
--- canine and feline ranges for dogs and cats (§2.5 [S38]). Calcium is the
+-- (phosphate runs markedly higher in children, clinical reference §4.3 [S34][S35]),
+-- canine and feline ranges for dogs and cats (§4.4 [S38]). Calcium is the
 -- albumin-corrected calcium when albumin is given (never for dogs and cats:
 -- the correction performs poorly there [S38]), else the total calcium, and an
 -- ionized calcium counts too. A value given only as "high"/"low"/"normal" has
@@ -73,7 +75,7 @@
 --   `--ca-coefficient payne` on the command line.
 --
 -- CONFLICTS the literature has on the label (heel sticks, tumoral calcinosis,
--- isolated PTH elevation, four vs five subtypes, DOMAIN.md §7) are not hidden:
+-- isolated PTH elevation, four vs five subtypes, clinical reference §6) are not hidden:
 -- where a rule can carry the other view it does (dystrophic.heel_stick_injury),
 -- and the `alternative` declarations at the end list the other defensible
 -- labels with their reasons. The `alert`, `ask` and `confidence`
@@ -105,7 +107,7 @@ return ruleset {
   set("CUA_SKIN", { "livedo", "retiform_purpura", "necrotic_ulcer" }),
   -- how calciphylaxis presents when a record says neither "necrosis" nor
   -- "retiform purpura": painful indurated plaques or nodules that ulcerate;
-  -- livedo reticularis, purpura and bullae (DOMAIN §1.9) [S83][S84][S87][S17]
+  -- livedo reticularis, purpura and bullae (clinical reference §7.1) [S83][S84][S87][S17]
   set("CUA_SIGNS", { "livedo", "retiform_purpura", "necrotic_ulcer", "purpura", "bullae", "indurated_plaque" }),
   -- where: abdomen, thighs, hips, breast, penis [S83]; lower extremities and
   -- torso, thighs commonly [S59]; truncal and genital involvement [S55]
@@ -118,11 +120,11 @@ return ruleset {
     "calcium_based_binders", "cirrhosis", "poems", "rheumatoid_arthritis", "myeloma",
     "primary_hyperparathyroidism", "secondary_hyperparathyroidism", "hyperphosphatemia",
     "hypoalbuminemia", "elevated_alp", "ckd", "esrd", "dialysis",
-    -- DOMAIN §1.9: vitamin D analogues [S85][S83], hypercalcaemia [S17]; non-uraemic cases:
+    -- clinical reference §7.2: vitamin D analogues [S85][S83], hypercalcaemia [S17]; non-uraemic cases:
     -- malignancy, systemic corticosteroids, chemotherapy [X150]; after kidney transplantation [X148][X149]
     "vitamin_d_analogue", "hypercalcemia", "malignancy", "leukemia", "glucocorticoid_therapy", "chemotherapy",
     "kidney_transplant" }),
-  -- non-renal settings of calciphylaxis (a risk profile, not another subtype, DOMAIN §7): vitamin K
+  -- non-renal settings of calciphylaxis (a risk profile, not another subtype, clinical reference §7.2): vitamin K
   -- antagonists (coumarins), malignancy, cirrhosis, myeloma, POEMS, rheumatoid arthritis,
   -- thrombophilia [S55][S85][S88]; primary hyperparathyroidism [X1]; corticosteroids, chemotherapy [X150]
   set("CUA_NON_RENAL", { "warfarin", "malignancy", "leukemia", "myeloma", "cirrhosis", "poems",
@@ -244,7 +246,7 @@ return ruleset {
   -- Step 1: calciphylaxis (tier 20). Small-vessel calcification of the dermis
   -- and subcutaneous fat with ischaemic skin; usually on dialysis, also
   -- non-uraemic [S1][S6][S17][S20][S55][X1]. Four-subtype schemes put it
-  -- under metastatic (DOMAIN.md §7): the result lists that alternative.
+  -- under metastatic (clinical reference §6): the result lists that alternative.
 
   rule { id = "calciphylaxis.confirmed", supports = "calciphylaxis", weight = 20,
     when = "any finding in CUA_CONFIRMED",
@@ -373,8 +375,8 @@ return ruleset {
   -- Dogs: canine calcinosis cutis with hyperadrenocorticism or glucocorticoid
   -- treatment is called dystrophic by most veterinary dermatology sources
   -- (vetbook, a 46-dog series, a case report) [S89][S90][S91], metastatic by a
-  -- hospital client page and seed 002 [S92][seed:002], and iatrogenic when
-  -- the steroids are given (DOMAIN §1.9, §7). The default label follows the
+  -- hospital client page and a seed document [S92][seed:002], and iatrogenic when
+  -- the steroids are given (clinical reference §8, §6). The default label follows the
   -- weight of the sources, three against two: dystrophic; the alternatives
   -- canine_hyperglucocorticism and canine_glucocorticoid_therapy carry the
   -- other labels with their sources. A dog with high calcium or phosphate is
@@ -402,7 +404,7 @@ return ruleset {
     when = "no finding in CAUSES and not crest_pattern and ca_p_normal",
     because = "no tissue damage, disease, therapy or metabolic cause, and calcium and phosphate are normal",
     source = "S1 S3" },
-  -- No cause and no labs (DOMAIN §1.5 step 5; a decision of this ruleset):
+  -- No cause and no labs (the pathway's step 5, clinical reference §3; a decision of this ruleset):
   -- a presentation typical of an idiopathic form -- a child, a named
   -- idiopathic form, milia-like papules, scrotal or penile nodules in a man --
   -- with no cause and calcium or phosphate not given (and none known to be
@@ -434,14 +436,14 @@ return ruleset {
   rule { id = "idiopathic.genital_pattern", supports = "idiopathic", weight = 1,
     when = "male and any site in MALE_GENITAL_SITES",
     because = "scrotal nodules in a man (idiopathic scrotal calcinosis; idiopathic calcinosis of the " ..
-              "penis is also described, seed 002)",
+              "penis is also described [seed:002])",
     source = "S61 S62" },
 
   ---------------------------------------------------------------------------
-  -- Alternatives: the other labels the literature allows (DOMAIN.md §1.1,
-  -- §1.4, §7). After the decision, when a condition holds, each of its labels
+  -- Alternatives: the other labels the literature allows (docs/clinical-reference.md
+  -- §6). After the decision, when a condition holds, each of its labels
   -- other than the result's type is listed with its reason; `conflict` names
-  -- the conflict of §7 a declaration encodes when it is not its id (the
+  -- the conflict of §6 a declaration encodes when it is not its id (the
   -- pathway's label differs with and without tissue damage).
 
   alternative { id = "heel_stick", labels = { "iatrogenic", "dystrophic" },
@@ -512,13 +514,13 @@ return ruleset {
       dystrophic = "veterinary dermatology: dystrophic deposition, virtually pathognomonic for " ..
                    "hyperadrenocorticism; most of 46 dogs had an exogenous or endogenous corticosteroid source; " ..
                    "dystrophic the most common subtype [S89][S90][S91]",
-      metastatic = "a veterinary hospital page and seed 002 call corticosteroid overproduction the most common " ..
+      metastatic = "a veterinary hospital page and a seed document call corticosteroid overproduction the most common " ..
                    "cause of metastatic calcinosis cutis in dogs [S92][seed:002]" },
     source = "S89 S90 S91 S92 seed:002" },
   alternative { id = "canine_glucocorticoid_therapy", conflict = "canine_adrenal", labels = { "iatrogenic" },
     when = "dog and finding glucocorticoid_therapy",
     reason = "the glucocorticoids were given: with exogenous steroids the label iatrogenic is also in use " ..
-             "(DOMAIN §1.9); the histology does not differ between endogenous and iatrogenic " ..
+             "(clinical reference §8); the histology does not differ between endogenous and iatrogenic " ..
              "hyperglucocorticism [S90]",
     source = "S89 S90" },
   alternative { id = "drug_extravasation", labels = { "dystrophic", "iatrogenic" },
