@@ -36,7 +36,7 @@ function M.default()
 end
 
 local KNOWLEDGE_FIELDS = { workup = true, referrals = true, treatments = true, treatment_note = true,
-  treatment_sources = true, prognosis = true, labs = true, lab_status = true }
+  treatment_sources = true, prognosis = true, labs = true, lab_status = true, references = true }
 
 local function fill(result, ruleset)
   setmetatable(result, nil)
@@ -79,9 +79,10 @@ function M.classify(patient, ruleset, options)
   end
   local plan = engine.for_patients(ruleset, options)
   local result = result_m.present(ruleset, plan:classify(patient), patient, options)
+  result.references = nil -- rebuilt with the knowledge entries' sources when first read
   if options and options.knowledge == false then
     result._labs = nil
-    return result
+    return result_m.present_references(result)
   end
   -- the knowledge fields are filled in when first read (or iterated over:
   -- pairs and the JSON encoder see them), so that a caller who reads the

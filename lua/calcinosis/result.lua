@@ -382,6 +382,15 @@ function M.present(ruleset, raw, patient, options)
   return result
 end
 
+--- Sets `result.references` from the result's fired rules, alternatives,
+-- alerts and missing inputs (what `present` does), and returns the result.
+-- @tparam table result
+-- @treturn table the result
+function M.present_references(result)
+  result.references = references { result.fired, result.alternatives, result.alerts, result.missing }
+  return result
+end
+
 local function treatment_entry(t, f)
   local e = {
     id = t.id, name = t.name, status = t.status, indication = t.indication, evidence = t.evidence,

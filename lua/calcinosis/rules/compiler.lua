@@ -743,7 +743,7 @@ end
 
 -- ---------------------------------------------------------------------------
 -- Result declarations: what the result says besides the type, decided by
--- the ruleset like its rules (DOMAIN.md §7 for the conflicts).
+-- the ruleset like its rules (docs/clinical-reference.md for the conflicts).
 --
 --   alternative { id, when, labels = { subtype | label ... }, reason | reasons = { label = text }, source }
 --   alert { id, when, severity = "urgent" | "critical" | "warning", text, source }
@@ -923,7 +923,7 @@ function compile_results(self, post, spec, subtypes, subtype_index, label, rules
         if x.source then
           for key in x.source:gmatch("[^%s,;]+") do
             if not key:match("^[SCX]%d+[%w%-]*$") and not key:match("^seed:%d+$") then
-              warn(("%s: source '%s' does not look like a DOMAIN.md key (S1, C2, X1) or seed:NNN"):format(qid, key))
+              warn(("%s: source '%s' does not look like a key of the bibliography (S1, C2, X1, seed:NNN: calcinosis.sources)"):format(qid, key))
             end
           end
         end
@@ -1092,7 +1092,7 @@ function M.compile(spec)
       if type(d.source) ~= "string" or d.source == "" then fail(d, "a rule needs a source key") end
       for key in d.source:gmatch("[^%s,;]+") do
         if not key:match("^[SCX]%d+[%w%-]*$") and not key:match("^seed:%d+$") then
-          warn(("rule '%s': source '%s' does not look like a DOMAIN.md key (S1, C2, X1) or seed:NNN")
+          warn(("rule '%s': source '%s' does not look like a key of the bibliography (S1, C2, X1, seed:NNN: calcinosis.sources)")
             :format(d.id, key))
         end
       end
