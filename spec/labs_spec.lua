@@ -203,3 +203,43 @@ describe("calcinosis.labs", function()
     end)
   end)
 end)
+
+describe("lab logic of published cases", function()
+  it("a censored eGFR keeps its comparator through staging: '<15' is G5, not G4", function()
+    local t = labs { age = 70, sex = "M", labs = { egfr = "<15 mL/min/{1.73_m2}" } }
+    assert.equal("<", t.egfr.comparator)
+    assert.equal("G5", t.ckd_stage.value)
+    assert.matches("reported as <15", t.ckd_stage.rule, 1, true)
+    assert.equal("G4", labs({ age = 70, sex = "M", labs = { egfr = "15 mL/min/{1.73_m2}" } }).ckd_stage.value)
+    assert.equal("G2", labs({ age = 70, sex = "M", labs = { egfr = ">60 mL/min/{1.73_m2}" } }).ckd_stage.value)
+  end)
+  it("the KDIGO explanation names the stage found", function()
+    local t = labs { age = 70, sex = "M", labs = { egfr = "35 mL/min/{1.73_m2}" } }
+    assert.equal("G3b", t.ckd_stage.value)
+    assert.matches("^G3b: 30 <= eGFR < 45", t.ckd_stage.rule)
+  end)
+  it("a reported eGFR is kept beside the computed one, and the result says which is used", function()
+    local t = labs { age = 70, sex = "M", labs = { egfr = "40 mL/min/{1.73_m2}", creatinine = "1.0 mg/dL" } }
+    assert.equal("computed", t.egfr.source)
+    assert.equal(40, t.egfr.reported.value)
+    assert.matches("computed eGFR", t.egfr.used, 1, true)
+  end)
+end)
+
+describe("results of published cases", function()
+  it("a value refused as implausible is 'given but not used', not 'not given'", function()
+    local r = calcinosis.classify { id = "x", age = 40, sex = "F", labs = { calcium = "2.4 mg/dL" },
+      findings = { "trauma" }, sites = { "knee" } }
+    local m
+    for _, x in ipairs(r.missing) do if x.input == "calcium" then m = x end end
+    assert.matches("calcium given as '2.4 mg/dL' but not used", m.text, 1, true)
+  end)
+  it("a record with no lesion described says that calcinosis cutis is assumed", function()
+    local r = calcinosis.classify { id = "x", age = 40, sex = "F", findings = { "trauma" } }
+    local found = false
+    for _, n in ipairs(r.notes) do if n:match("assumes that calcinosis cutis is present") then found = true end end
+    assert.is_true(found)
+    r = calcinosis.classify { id = "y", age = 40, sex = "F", findings = { "trauma" }, sites = { "knee" } }
+    for _, n in ipairs(r.notes) do assert.is_nil(n:match("assumes that calcinosis cutis")) end
+  end)
+end)

@@ -65,6 +65,13 @@ int cal_kdigo_stage(double egfr, int round_first) {
   return 6;
 }
 
+const char *cal_kdigo_band(int stage) {
+  /* the bands of cal_kdigo_stage, as text [S43] */
+  static const char *const B[] = {"", "eGFR >= 90", "60 <= eGFR < 90", "45 <= eGFR < 60", "30 <= eGFR < 45",
+                                  "15 <= eGFR < 30", "eGFR < 15"};
+  return (stage >= 0 && stage <= 6) ? B[stage] : "";
+}
+
 const char *cal_kdigo_label(int stage) {
   static const char *const L[] = {"", "G1", "G2", "G3a", "G3b", "G4", "G5"};
   return (stage >= 0 && stage <= 6) ? L[stage] : "";

@@ -41,6 +41,8 @@ double cal_egfr_schwartz(double height_cm, double creatinine_mg_dl);
 int cal_kdigo_stage(double egfr, int round_first);
 
 /* "G1" ... "G5" for a stage index, "" for 0. */
+/* The band of a KDIGO G stage as text ("30 <= eGFR < 45"; "" for 0). */
+const char *cal_kdigo_band(int stage);
 const char *cal_kdigo_label(int stage);
 
 /* Older equations, not used by default: provided so that published

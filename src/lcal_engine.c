@@ -738,6 +738,14 @@ static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
   if (r->ckd) { lua_pushinteger(L, r->ckd); lua_setfield(L, -2, "ckd"); }
   lua_pushinteger(L, r->unknown_terms); lua_setfield(L, -2, "unknown_terms");
   lua_pushinteger(L, r->egfr_method); lua_setfield(L, -2, "egfr_method");
+  set_num(L, "egfr_reported", r->egfr_reported);
+  lua_createtable(L, 0, 2); /* comparators of censored values */
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    if (r->cmp[a] && !isnan(r->v[a])) {
+      lua_pushstring(L, r->cmp[a] < 0 ? "<" : ">");
+      lua_setfield(L, -2, cal_analyte_at(a)->name);
+    }
+  lua_setfield(L, -2, "comparators");
   lua_createtable(L, 0, 16); /* values */
   lua_createtable(L, 0, 4);  /* qualitative */
   lua_createtable(L, 0, 16); /* flags */

@@ -584,12 +584,22 @@ static int l_egfr_schwartz(lua_State *L) {
   return 1;
 }
 
-/* core.kdigo(egfr [, round_first]) -> index, label | nil */
+/* core.kdigo(egfr [, round_first]) -> index, label, band | nil */
 static int l_kdigo(lua_State *L) {
   int st = cal_kdigo_stage(opt_num(L, 1), lua_toboolean(L, 2));
   if (st == 0) return 0;
   lua_pushinteger(L, st);
   lua_pushstring(L, cal_kdigo_label(st));
+  lua_pushstring(L, cal_kdigo_band(st));
+  return 3;
+}
+
+/* core.kdigo_stage(index) -> label, band | nil */
+static int l_kdigo_stage(lua_State *L) {
+  lua_Integer st = luaL_checkinteger(L, 1);
+  if (st < 1 || st > 6) return 0;
+  lua_pushstring(L, cal_kdigo_label((int)st));
+  lua_pushstring(L, cal_kdigo_band((int)st));
   return 2;
 }
 
@@ -772,6 +782,7 @@ static const luaL_Reg core_funcs[] = {
   {"egfr_ckd_epi_2009", l_egfr_ckd_epi_2009},
   {"egfr_mdrd", l_egfr_mdrd},
   {"kdigo", l_kdigo},
+  {"kdigo_stage", l_kdigo_stage},
   {"vm_run_batch", l_vm_run_batch},
   {"csv_open", l_csv_open},
   {"isatty", l_isatty},

@@ -399,6 +399,8 @@ static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, con
     return;
   }
   rec->v[c->analyte] = canon;
+  /* strict censoring moves a value out of its band ("<15" is below 15) */
+  if (cmplen == 1) rec->cmp[c->analyte] = (signed char)(p[0] == '<' ? -1 : 1);
 }
 
 /* A number or nothing (ok = 0: something else). */
@@ -503,6 +505,8 @@ static void clear(cal_record *r, uint64_t *terms, size_t tw) {
   size_t k;
   for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->v[k] = NAN;
   memset(r->qual, 0, sizeof r->qual);
+  memset(r->cmp, 0, sizeof r->cmp);
+  r->egfr_reported = NAN;
   r->age = NAN;
   r->sex = CAL_SEX_UNKNOWN;
   r->species = CAL_SPECIES_HUMAN;
@@ -596,6 +600,7 @@ void cal_record_derive(const cal_record_ctx *ctx, const cal_record_needs *nd, ca
     r->v[nd->caxp] = cal_ca_x_p(ca, r->v[nd->phos]);
   }
   r->egfr_method = (nd->egfr >= 0 && !isnan(r->v[nd->egfr])) ? CAL_EGFR_REPORTED : CAL_EGFR_NONE;
+  r->egfr_reported = nd->egfr >= 0 ? r->v[nd->egfr] : NAN;
   if (nd->need_egfr && nd->egfr >= 0 && nd->creat >= 0 && r->species == CAL_SPECIES_HUMAN) {
     double e = NAN, scr = r->v[nd->creat];
     int method = CAL_EGFR_NONE;
@@ -613,7 +618,13 @@ void cal_record_derive(const cal_record_ctx *ctx, const cal_record_needs *nd, ca
       r->egfr_method = method;
     }
   }
-  r->ckd = (nd->need_ckd && nd->egfr >= 0) ? cal_kdigo_stage(r->v[nd->egfr], ctx->kdigo_round) : 0;
+  if (nd->need_ckd && nd->egfr >= 0) {
+    /* a reported eGFR given as "<15" is below 15: G5, not G4 (">" likewise above) */
+    double g = r->v[nd->egfr];
+    if (r->egfr_method == CAL_EGFR_REPORTED && r->cmp[nd->egfr])
+      g = nextafter(g, r->cmp[nd->egfr] < 0 ? -INFINITY : INFINITY);
+    r->ckd = cal_kdigo_stage(g, ctx->kdigo_round && !(r->egfr_method == CAL_EGFR_REPORTED && r->cmp[nd->egfr]));
+  } else r->ckd = 0;
 }
 
 /* ------------------------------------------------------------------ */

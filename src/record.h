@@ -58,6 +58,9 @@ enum { CAL_QUAL_NONE = 0, CAL_QUAL_LOW = -1, CAL_QUAL_HIGH = 1, CAL_QUAL_NORMAL 
 typedef struct {
   double v[CAL_REC_MAX_ANALYTES];           /* by analyte index, canonical unit; NaN = missing */
   signed char qual[CAL_REC_MAX_ANALYTES];   /* CAL_QUAL_*: a word ("high") given instead of a number */
+  signed char cmp[CAL_REC_MAX_ANALYTES];    /* a censored value: -1 given as "<v", 1 as ">v", else 0 */
+  double egfr_reported;                     /* an eGFR given in the record (NaN: none), kept beside
+                                               a computed one (cal_record_derive) */
   double age;        /* years; NaN = missing */
   int sex;           /* CAL_SEX_* */
   int species;       /* CAL_SPECIES_* (a record without species is human) */

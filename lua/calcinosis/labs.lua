@@ -128,7 +128,7 @@ function M.present(record, patient, options, problems)
       local ci = record.critical[name]
       if ci then e.critical = canonical_range(corigin[ci], a) end
     end
-    if e.given then e.comparator = e.given:match("^%s*([<>]=?)") end
+    e.comparator = record.comparators and record.comparators[name] or nil
     t[name] = e
   end
 
@@ -166,7 +166,15 @@ function M.present(record, patient, options, problems)
     local e = t.egfr or { unit = "mL/min/{1.73_m2}" }
     local m = record.egfr_method or 0
     if m == 1 then e.source = "reported"
-    elseif m > 1 then e.method, e.source = EGFR_METHOD[m], "computed" end
+    elseif m > 1 then
+      e.method, e.source = EGFR_METHOD[m], "computed"
+      if record.egfr_reported then
+        -- a reported eGFR is kept beside the computed one, which the rules use
+        e.reported = { value = record.egfr_reported, unit = e.unit, given = given.egfr }
+        e.used = "the computed eGFR (" .. EGFR_METHOD[m] .. ") is used: it is computed from the record's " ..
+          "creatinine, age and sex the same way for every patient; the reported value is kept as 'reported'"
+      end
+    end
     if e.value == nil then
       e.missing = {}
       local age = record.age
@@ -180,11 +188,18 @@ function M.present(record, patient, options, problems)
 
   -- KDIGO G category (docs/clinical-reference.md §5.4 [S43]); see derived.h for the band-edge rule.
   do
+    -- the stage the record logic found (a censored "<15" is below 15: G5)
     local round = opts.kdigo_rounding and true or false
-    local index, label = core.kdigo(t.egfr.value, round)
+    local index = record.ckd
+    local label, band
+    if index then label, band = core.kdigo_stage(index) end
+    local how = round and "the eGFR rounded to an integer, then banded" or "the raw eGFR banded (59.71 is G3a)"
+    if t.egfr.comparator then
+      how = ("the eGFR was reported as %s%s: it is %s that value"):format(t.egfr.comparator, util.fmt(t.egfr.value),
+        t.egfr.comparator == "<" and "below" or "above")
+    end
     t.ckd_stage = { value = label, index = index, unit = "",
-      rule = round and "eGFR rounded to an integer, then banded"
-        or "raw eGFR banded: G3a is 45 <= eGFR < 60 (59.71 is G3a)" }
+      rule = label and ("%s: %s mL/min/1.73 m2 [S43]; %s"):format(label, band, how) or nil }
   end
   return t
 end

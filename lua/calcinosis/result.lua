@@ -257,13 +257,23 @@ local function term_problems(problems)
   return out
 end
 
-local function present_missing(raw, c)
+local function present_missing(raw, c, labs)
   local out = list()
   for _, a in ipairs(raw.asks) do
     local x = c.result.asks[a.decl]
     local rules = list()
     for _, r in ipairs(a.rules) do rules[#rules + 1] = c.rules[r].id end
-    out[#out + 1] = { input = x.id, text = x.text, sources = split_sources(x.source), rules = rules,
+    local text = x.text
+    -- an input that was given but refused (a problem names why) is not "not given"
+    for _, name in ipairs(x.inputs or {}) do
+      local e = labs[name]
+      if type(e) == "table" and e.given and e.value == nil and not e.qualitative then
+        text = ("%s given as '%s' but not used (see the problems); %s"):format(name, e.given,
+          text:gsub("^[^:]*: ", ""))
+        break
+      end
+    end
+    out[#out + 1] = { input = x.id, text = text, sources = split_sources(x.source), rules = rules,
       weight = a.weight,
       could_change = (a.change and c.subtypes[a.change]) or (x.priority > 1 and x.changes) or nil }
   end
@@ -307,6 +317,17 @@ local function species_notes(raw, c, species)
   end
   table.sort(notes)
   return notes
+end
+
+-- a finding that describes the lesion itself (a form of calcinosis, a
+-- lesion feature, a calciphylaxis sign)
+local LESION_GROUPS = { calcinosis_form = true, lesion_feature = true, calciphylaxis_feature = true }
+local function has_lesion(findings)
+  local vocab = require "calcinosis.vocab"
+  for _, t in ipairs(findings) do
+    if LESION_GROUPS[vocab.group(t) or ""] or t == "calciphylaxis" then return true end
+  end
+  return false
 end
 
 --- Presents the engine's raw result of a patient (see the module
@@ -375,8 +396,12 @@ function M.present(ruleset, raw, patient, options)
   result.alternatives = present_alternatives(raw, c, type_name, not_evaluable)
   result.alerts = present_alerts(raw, c, type_name, labs)
   result.term_problems = term_problems(raw.problems)
-  result.missing = present_missing(raw, c)
+  result.missing = present_missing(raw, c, labs)
   result.confidence = present_confidence(raw, c, type_name, raw.best, raw.scores)
+  if #sites == 0 and not has_lesion(findings) then
+    result.notes[#result.notes + 1] = "no calcinosis lesion is described (no site, no lesion finding): the " ..
+      "classification assumes that calcinosis cutis is present"
+  end
   result.references = references { fired, result.alternatives, result.alerts, result.missing }
   result._labs = labs
   return result
