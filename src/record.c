@@ -358,7 +358,7 @@ int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_
 static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, const cal_field *cell, cal_record *rec,
                      cal_problems *pb, cal_unit_memo *memo) {
   const char *p = cell->ptr, *u;
-  size_t n = cell->len, k = 0, numend, ul, cmplen;
+  size_t n = cell->len, k = 0, numend, ul, cmplen = 0;
   double v, canon, factor = c->factor;
   int q;
   cal_trim(&p, &n);
