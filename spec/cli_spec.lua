@@ -19,6 +19,23 @@ describe("calcinosis command", function()
     assert.matches("^Usage: calcinosis <command>", out)
     assert.matches("Research tool, not a diagnosis", out)
   end)
+  it("names a directory given as input and exits 2, for a cohort and a patient file", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir .. " " .. dir .. ".json"))
+    for _, c in ipairs {
+      { "classify " .. dir, "calcinosis classify: " .. dir .. ": cannot read %(Is a directory%)" },
+      { "classify --jobs 2 " .. dir, "calcinosis classify: " .. dir .. ": cannot read %(Is a directory%)" },
+      { "classify " .. dir .. ".json", "calcinosis classify: " .. dir .. ".json: cannot read %(Is a directory%)" },
+      { "validate --truth type " .. dir, "calcinosis validate: " .. dir .. ": cannot read %(Is a directory%)" },
+    } do
+      local out, rc, err = run(c[1])
+      assert.equal(2, rc, c[1])
+      assert.equal("", out)
+      assert.matches("^" .. c[2] .. "\n$", err)
+    end
+    os.execute("rmdir " .. dir .. " " .. dir .. ".json")
+  end)
   it("without arguments prints usage on stderr and exits 2", function()
     local _, rc, err = run("")
     assert.equal(2, rc)

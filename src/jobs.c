@@ -254,10 +254,10 @@ static long chunk_read(void *ctx, char *buf, size_t n) {
 /* The run of one process (no fork). */
 static int run_one(const cal_cohort *plan, const char *path, FILE *out, cal_cohort_stats *st, char *err,
                    size_t errlen) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = cal_input_open(path, err, errlen);
   cal_reader rd;
   int status;
-  if (!f) { snprintf(err, errlen, "%s: cannot open for reading", path); return -1; }
+  if (!f) return -1;
   if (!cal_reader_open(&rd, plan, f, NULL, NULL)) {
     fclose(f);
     snprintf(err, errlen, "cannot start the reader");

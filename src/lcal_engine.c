@@ -1010,9 +1010,10 @@ static int plan_run(lua_State *L) {
   {
     int parallel = (jobs > 1 || shard) && in_path && strcmp(in_path, "-") != 0;
     const char *open_error = NULL, *bad_path = NULL;
+    char in_error[512];
     if (!parallel && in_path && strcmp(in_path, "-") != 0) {
-      in = fopen(in_path, "rb");
-      if (!in) { open_error = "%s: cannot open for reading"; bad_path = in_path; }
+      in = cal_input_open(in_path, in_error, sizeof in_error);
+      if (!in) { open_error = "%s"; bad_path = in_error; }
     }
     if (!open_error && out_path && strcmp(out_path, "-") != 0) {
       out = fopen(out_path, "wb");
@@ -1125,10 +1126,11 @@ static int plan_rows(lua_State *L) {
   rows_box *r;
   FILE *f = stdin;
   if (path && strcmp(path, "-") != 0) {
-    f = fopen(path, "rb");
+    char e[512];
+    f = cal_input_open(path, e, sizeof e);
     if (!f) {
       lua_pushnil(L);
-      lua_pushfstring(L, "%s: cannot open for reading", path);
+      lua_pushstring(L, e);
       return 2;
     }
   }

@@ -19,6 +19,7 @@
 #include "slots.h"
 #include "termmap.h"
 #include "csv.h"
+#include "source.h"
 #include "derived.h"
 #include "units.h"
 
@@ -634,10 +635,11 @@ static int l_csv_open(lua_State *L) {
   b->f = NULL;
   luaL_setmetatable(L, CSV_MT);
   if (path && strcmp(path, "-") != 0) {
-    b->f = fopen(path, "rb");
+    char e[512];
+    b->f = cal_input_open(path, e, sizeof e);
     if (!b->f) {
       lua_pushnil(L);
-      lua_pushfstring(L, "%s: cannot open for reading", path);
+      lua_pushstring(L, e);
       return 2;
     }
     b->r = cal_csv_open_file(b->f, d[0] ? d[0] : ',');

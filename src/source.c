@@ -3,6 +3,7 @@
  */
 #include "source.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "cohort.h"
@@ -58,4 +59,22 @@ void cal_reader_close(cal_reader *rd) {
   cal_csv_close(rd->csv);
   cal_ndjson_close(rd->ndjson);
   memset(rd, 0, sizeof *rd);
+}
+
+FILE *cal_input_open(const char *path, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  int c;
+  if (!f) {
+    snprintf(err, errlen, "%s: cannot open for reading", path);
+    return NULL;
+  }
+  errno = 0;
+  c = getc(f); /* a directory opens on POSIX systems; its first read fails */
+  if (c == EOF && ferror(f)) {
+    snprintf(err, errlen, "%s: cannot read (%s)", path, errno ? strerror(errno) : "read error");
+    fclose(f);
+    return NULL;
+  }
+  if (c != EOF) ungetc(c, f);
+  return f;
 }

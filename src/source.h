@@ -42,6 +42,12 @@ typedef struct {
 int cal_reader_open(cal_reader *rd, const struct cal_cohort *plan, FILE *f, cal_csv_read_fn fn, void *ctx);
 void cal_reader_close(cal_reader *rd);
 
+/* Opens a file to read records from. A path that opens but cannot be read
+ * (a directory) is refused here, so that every reader reports it the same
+ * way. NULL with err set ("PATH: cannot open for reading", "PATH: cannot
+ * read (Is a directory)") on failure. */
+FILE *cal_input_open(const char *path, char *err, size_t errlen);
+
 CAL_HIDDEN_END
 
 #endif

@@ -116,8 +116,9 @@ end
 local function classify_single(rs, path, options)
   local text, e = io.open(path, "rb")
   if not text then return nil, e end
-  local s = text:read("a")
+  local s, rerr = text:read("a")
   text:close()
+  if not s then return nil, ("%s: cannot read (%s)"):format(path, rerr or "read error") end
   local patient, derr = json.decode(s)
   if type(patient) ~= "table" then return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object") end
   local result = require("calcinosis").classify(patient, rs, options)
