@@ -229,6 +229,19 @@ describe("cohort: the C pipeline", function()
     assert.is_nil(stats)
     assert.equal("/nonexistent/dir/out.csv: cannot open for writing", err)
   end)
+  it("writes NDJSON that is UTF-8 when an input cell is not, and names the cell in problems", function()
+    -- before, the bytes were copied: a JSON reader refused the line
+    local csv = "id,calcium [mg/dL],findings\nP\xff1,9.5,nodule \xc3\n\"P\x012\",9.0,\"nod\xe2\x82\"\n"
+    local want = '{"id":"P\xEF\xBF\xBD1","problems":["line 2: column 1: invalid UTF-8; column 3: invalid UTF-8"]}\n'
+      .. '{"id":"P\\u00012","problems":["line 3: column 3: invalid UTF-8",'
+      .. '"findings: unknown term \'nod\xEF\xBF\xBD\xEF\xBF\xBD\'"]}\n'
+    for _, jobs in ipairs { 1, 2 } do
+      local stats, err, out = run(csv, { format = "ndjson", columns = "id,problems", jobs = jobs })
+      assert.is_truthy(stats, err)
+      assert.equal(want, out)
+      for line in out:gmatch("[^\n]+") do assert.is_truthy(utf8.len(line), line) end
+    end
+  end)
   it("refuses a directory as input with its name and reason, through every reader", function()
     -- a directory opens on Linux; before, the first read raised "read error after line 0"
     local dir = os.tmpname()

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "derived.h"
 #include "record.h"
 
@@ -70,14 +71,27 @@ static char *w_csv_field(char *w, const char *s, size_t n) {
   return w;
 }
 
-/* at most 6n + 2 bytes */
+/* A JSON string: each byte that is not part of valid UTF-8 becomes U+FFFD,
+ * so that NDJSON output stays JSON (the reader has already named the field
+ * in the record's problems). At most 6n + 2 bytes. */
 static char *w_json_string(char *w, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   size_t i;
   *w++ = '"';
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') { *w++ = '\\'; *w++ = (char)c; }
+    if (c >= 0x80) {
+      size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; /* the sequence its lead byte announces */
+      if (len <= n - i && cal_utf8_check((const unsigned char *)s + i, len) == len) {
+        memcpy(w, s + i, len);
+        w += len;
+        i += len - 1;
+      } else {
+        memcpy(w, "\xEF\xBF\xBD", 3);
+        w += 3;
+      }
+    }
+    else if (c == '"' || c == '\\') { *w++ = '\\'; *w++ = (char)c; }
     else if (c == '\n') { *w++ = '\\'; *w++ = 'n'; }
     else if (c == '\r') { *w++ = '\\'; *w++ = 'r'; }
     else if (c == '\t') { *w++ = '\\'; *w++ = 't'; }
