@@ -1,10 +1,10 @@
--- bench-v1: the task of ../shared/bench/README.md in the calcinosis rule
+-- bench-v1: the benchmark task of bench/README.md in the calcinosis rule
 -- language (load with calcinosis.rules.load "bench/bench-v1.lua").
 --
 -- The bench defines its own derived values (ca_corr falls back to calcium
 -- when albumin is missing; eGFR only for adults), so they are lets here; the
 -- lets named ca_x_p and egfr shadow the built-in derived values.
--- Source keys are DOMAIN.md's.
+-- Source keys are those of docs/clinical-reference.md §14.
 -- luacheck: read globals ruleset rule set param let
 return ruleset {
   name = "bench-v1",

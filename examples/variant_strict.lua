@@ -17,6 +17,6 @@ return base:variant {                          -- same rules, except what is lis
     supports = "metastatic",                   -- the subtype this rule adds weight to
     weight = 3,                                -- added to that subtype's score when the rule fires
     because = "ionized calcium is high",       -- the sentence shown when it fires
-    source = "S34",                            -- the DOMAIN.md source key behind the threshold
+    source = "S34",                            -- the source key behind the threshold (docs/clinical-reference.md §14)
   },
 }

@@ -1,5 +1,5 @@
 -- Published case reports of dogs (see spec/cases/calciphylaxis.lua for the
--- fields). The labels of canine calcinosis cutis conflict (DOMAIN §1.9, §7).
+-- fields). The labels of canine calcinosis cutis conflict (clinical reference §8, §6).
 return {
   { id = "muller2011_dog_renal", key = "X143",
     source = { authors = "Muller A, Degorce-Rubiales F, Guaguere E",
@@ -23,7 +23,7 @@ return {
         "prednisone", "hypoadrenocorticism", "red firm irregular plaques with hyperproliferative margins" },
       sites = { "temporal area of the head", "ears", "dorsal midline", "neck", "ventral abdomen",
         "internal thigh surface", "inguinal areas" } },
-    note = "the authors describe the deposition as dystrophic; the steroids were given (iatrogenic, §1.9)" },
+    note = "the authors describe the deposition as dystrophic; the steroids were given (iatrogenic, §8)" },
 
   { id = "immediato2020_dog_exogenous_steroid", key = "X145",
     source = { authors = "Immediato D",

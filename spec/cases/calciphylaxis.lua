@@ -51,7 +51,7 @@ return {
       findings = { "end-stage renal disease", "on hemodialysis", "deep-vein thrombosis", "bridged to warfarin",
         "black dry scaly shiny lesions", "tender", "extremely pruritic lesions", "nodule" },
       sites = { "dorsal right hand", "left medial forearm", "thighs", "legs", "right medial thigh" } },
-    note = "no 'necrosis' or 'retiform purpura' in the record: the presentation of §1.9 in a dialysis patient" },
+    note = "no 'necrosis' or 'retiform purpura' in the record: the presentation of §7.1 in a dialysis patient" },
 
   { id = "gutnik2023_bilateral_breast", key = "X105",
     source = { authors = "Gutnik et al. (first author as printed in the journal's address)",

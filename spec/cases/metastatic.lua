@@ -43,7 +43,7 @@ return {
     patient = { age = 1, labs = { calcium = "high", phosphate = "high" },
       findings = { "intermittent fevers", "gluteal mass", "calcified abscess", "pseudocyst", "neutropenia" },
       sites = { "gluteal region" } },
-    note = "HFTC: idiopathic (tumoral calcinosis) or metastatic (abnormal phosphate) by source (DOMAIN §7); " ..
+    note = "HFTC: idiopathic (tumoral calcinosis) or metastatic (abnormal phosphate) by source (clinical reference §6); " ..
            "the authors name HFTC, not a subtype" },
 
   { id = "rafaelsen2014_hftc_brother", key = "X119",
