@@ -60,7 +60,7 @@ describe("default ruleset", function()
     assert.equal("indeterminate", rs.compiled.label)
   end)
 
-  it("gives every rule a sentence and a source key (DOMAIN.md or the seed)", function()
+  it("gives every rule a sentence and a source key (the clinical reference or the seed)", function()
     local rs = classify.default()
     local n = 0
     for _, r in ipairs(rs:rules()) do
@@ -125,7 +125,7 @@ describe("each cause alone, with labs that fit, leads to its subtype", function(
 
   it("metastatic: every metabolic cause with high calcium or phosphate, and with the labs missing", function()
     -- (the canine causes, sourced for dogs only, have their own spec below:
-    -- dystrophic unless the dog's calcium or phosphate is high, DOMAIN §1.9)
+    -- dystrophic unless the dog's calcium or phosphate is high, clinical reference §8)
     for _, term in ipairs(vocab.terms_in("metabolic_cause")) do
       if not vocab.terms[term].species then
         check(term, "metastatic", HIGH_CA)
@@ -217,7 +217,7 @@ describe("each cause alone, with labs that fit, leads to its subtype", function(
     end
   end)
 
-  -- Changed with the canine conflict of DOMAIN §1.9: the default label was
+  -- Changed with the canine conflict of clinical reference §8: the default label was
   -- metastatic (seed 002); most veterinary dermatology sources [S89][S90][S91]
   -- call it dystrophic, so the default follows them and metastatic [S92]
   -- [seed:002] is the alternative; with high calcium or phosphate for a dog it
@@ -519,7 +519,7 @@ describe("the result", function()
     assert.is_true(seen_surgery)
   end)
 
-  it("has referrals, work-up and prognosis as the seeds and DOMAIN.md say", function()
+  it("has referrals, work-up and prognosis as the seeds and the clinical reference say", function()
     local function specialties(r)
       local s = {}
       for _, x in ipairs(r.referrals) do s[x.id] = true end

@@ -1,4 +1,4 @@
--- Derived values: every worked example of DOMAIN.md §3 and every row of
+-- Derived values: every worked example of clinical reference §5 and every row of
 -- ../shared/data/egfr, within the rounding the source prints.
 local calcinosis = require "calcinosis"
 local core = calcinosis.core
@@ -11,7 +11,7 @@ local function near(expected, actual, tol, what)
 end
 local sig4 = function(x) return S.sig_tolerance(x, 4) end
 
-describe("albumin-corrected calcium (DOMAIN.md §3.1)", function()
+describe("albumin-corrected calcium (clinical reference §5.1)", function()
   local conventional = {
     { 8.0, 2.5, 9.200, 9.500 },
     { 7.6, 2.0, 9.200, 9.600 },
@@ -65,7 +65,7 @@ describe("albumin-corrected calcium (DOMAIN.md §3.1)", function()
     assert.same({ "albumin" }, t.corrected_calcium.missing)
     assert.is_nil(core.corrected_calcium(9.5, nil))
   end)
-  it("is not applied to dogs or cats (DOMAIN.md §2.5)", function()
+  it("is not applied to dogs or cats (clinical reference §4.4)", function()
     for _, species in ipairs { "dog", "cat" } do
       local t = calcinosis.labs { species = species, labs = { calcium = "11 mg/dL", albumin = "2.0 g/dL" } }
       assert.is_nil(t.corrected_calcium.value)
@@ -79,7 +79,7 @@ describe("albumin-corrected calcium (DOMAIN.md §3.1)", function()
   end)
 end)
 
-describe("calcium x phosphate (DOMAIN.md §3.2)", function()
+describe("calcium x phosphate (clinical reference §5.2)", function()
   local cases = {
     { 10.2, 7.7, 78.54, 6.327 },
     { 9.5, 5.5, 52.25, 4.209 },
@@ -93,7 +93,7 @@ describe("calcium x phosphate (DOMAIN.md §3.2)", function()
       local t = calcinosis.labs { labs = { calcium = c[1] .. " mg/dL", phosphate = c[2] .. " mg/dL" } }
       near(c[3], t.ca_x_p.value, sig4(c[3]))
       assert.equal("calcium", t.ca_x_p.basis)
-      -- DOMAIN prints 7.716 for 95.79 / (4.0078 x 3.0973761) = 7.71651: allow one
+      -- the facts print 7.716 for 95.79 / (4.0078 x 3.0973761) = 7.71651: allow one
       -- unit in the last printed place for the SI column
       near(c[4], t.ca_x_p.si.value, 2 * sig4(c[4]))
     end)
@@ -109,7 +109,7 @@ describe("calcium x phosphate (DOMAIN.md §3.2)", function()
   end)
 end)
 
-describe("eGFR CKD-EPI 2021 and KDIGO stage (DOMAIN.md §3.3, §3.5)", function()
+describe("eGFR CKD-EPI 2021 and KDIGO stage (clinical reference §5.3, §5.4)", function()
   local cases = {
     { "F", 55, "0.9 mg/dL", 75.50, "G2" },
     { "M", 50, "1.0 mg/dL", 91.69, "G1" },
@@ -154,7 +154,7 @@ describe("eGFR CKD-EPI 2021 and KDIGO stage (DOMAIN.md §3.3, §3.5)", function(
   end)
 end)
 
-describe("bedside Schwartz (DOMAIN.md §3.4)", function()
+describe("bedside Schwartz (clinical reference §5.3)", function()
   local cases = {
     { 100, "0.4 mg/dL", 103.25, 5 },
     { 100, "0.5 mg/dL", 82.60, 4 },

@@ -7,7 +7,7 @@ local json = require("dkjson")
 local SUBTYPE_SET = {}
 for _, s in ipairs(knowledge.subtypes) do SUBTYPE_SET[s] = true end
 
--- A source key of DOMAIN.md §8 (S16, S2-tx, S25-full case, S34-DHVD, C2, X1) or a seed.
+-- A source key of clinical reference §14 (S16, S2-tx, S25-full case, S34-DHVD, C2, X1) or a seed.
 local function valid_source(s)
   if knowledge.seed_sources[s] then return true end
   return s:match("^[SCX]%d+[a-z]?$") ~= nil or s:match("^S%d+%-[%w ]+$") ~= nil
@@ -87,7 +87,7 @@ describe("calcinosis.knowledge", function()
       end
     end)
 
-    it("reproduce regimen text verbatim from DOMAIN.md (when the reference is available)", function()
+    it("reproduce regimen text verbatim from the domain facts (when the reference is available)", function()
       local S = require "support"
       local path = os.getenv("CALCINOSIS_DOMAIN") or S.shared_file("DOMAIN.md")
       if not path then return pending(S.skip_reason("DOMAIN.md")) end
@@ -102,7 +102,7 @@ describe("calcinosis.knowledge", function()
       end
     end)
 
-    it("hold doses only in regimen, and only for drugs DOMAIN gives one for", function()
+    it("hold doses only in regimen, and only for drugs the reference gives one for", function()
       local no_dose = { diltiazem = true, bisphosphonates = true, probenecid = true, antacid_binders = true }
       for _, t in ipairs(knowledge.treatments) do
         if no_dose[t.id] then
@@ -138,7 +138,7 @@ describe("calcinosis.knowledge", function()
       end
     end)
 
-    it("reproduce the STS regimen verbatim from DOMAIN §1.7", function()
+    it("reproduce the STS regimen verbatim from clinical reference §10", function()
       local sts
       for _, t in ipairs(knowledge.treatments) do if t.id == "sts_iv" then sts = t end end
       assert.matches("most commonly 25 g after each dialysis", sts.regimen[1].text, 1, true)
@@ -171,7 +171,7 @@ describe("calcinosis.knowledge", function()
       local idio = ids(knowledge.treatments_for("idiopathic", { "solitary" }))
       assert.is_nil(idio.sts_topical_il)
       local php = ids(knowledge.treatments_for("metastatic", { "primary_hyperparathyroidism" }))
-      assert.is_nil(php.parathyroidectomy) -- DOMAIN lists it for CKD-related HPT and calciphylaxis only
+      assert.is_nil(php.parathyroidectomy) -- the reference lists it for CKD-related HPT and calciphylaxis only
       local heel = ids(knowledge.treatments_for("dystrophic", { "heel_stick" }))
       assert.is_true(heel.observation) -- kept under the alternative label
       local met = ids(knowledge.treatments_for("metastatic", { "ckd" }))
@@ -281,7 +281,7 @@ describe("calcinosis.knowledge", function()
       assert.are.same({ "S50" }, knowledge.ca_x_p_threshold(55).sources)
     end)
 
-    it("albumin-correction coefficients match DOMAIN §3.1", function()
+    it("albumin-correction coefficients match clinical reference §5.1", function()
       local c = knowledge.ca_coefficients
       assert.are.equal(0.8, c.common.coefficient)
       assert.are.equal(1.0, c.payne.coefficient)

@@ -37,7 +37,7 @@ describe("units", function()
     it("mg2/dL2 to mg2/L2", function() near(7854, convert(78.54, "mg2/dL2", "mg2/L2"), 1e-9) end)
   end)
 
-  describe("mass <-> molar with the analyte's molar mass (DOMAIN.md §2.1)", function()
+  describe("mass <-> molar with the analyte's molar mass (clinical reference §4.1)", function()
     -- factors as printed in §2.1 (computed there to 4 significant digits)
     local cases = {
       { "calcium", "mg/dL", "mmol/L", 0.2495 },

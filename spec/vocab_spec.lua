@@ -170,7 +170,7 @@ describe("calcinosis.vocab", function()
       assert.matches("more specific", msg)
     end)
 
-    it("does not map codes DOMAIN marks unconfirmed", function()
+    it("does not map codes the reference marks unconfirmed", function()
       for _, code in ipairs({ "E83.59", "E83.39", "Q82.8", "E24.4" }) do
         local t, msg = vocab.normalize(code)
         assert.is_nil(t, code)
