@@ -8,23 +8,8 @@ local cli_cohort = require "calcinosis.cli_cohort"
 local BENCH_COLUMNS = "id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f"
 local bench = assert(rules.load("bench/bench-v1.lua"))
 
-local tmpfiles = {}
-local function tmp(content)
-  local name = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = name
-  if content then
-    local f = assert(io.open(name, "wb"))
-    f:write(content)
-    f:close()
-  end
-  return name
-end
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local tmp, clean_tmp = require("support").temp_files()
+local slurp = require("support").slurp
 local function lines(s)
   local t = {}
   for l in (s .. ""):gmatch("([^\n]*)\n") do t[#t + 1] = l end
@@ -48,7 +33,7 @@ local function sh(cmd)
   return out:gsub("rc=%d+\n$", ""), rc
 end
 
-teardown(function() for _, f in ipairs(tmpfiles) do os.remove(f) end end)
+teardown(clean_tmp)
 
 local HEADER = "id,age_years,sex,calcium [mg/dL],albumin [g/dL],phosphate [mg/dL],creatinine [mg/dL],pth [pg/mL],vitd25 [ng/mL],findings,sites\n"
 

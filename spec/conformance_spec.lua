@@ -18,24 +18,9 @@ local FULL = "id,type,score,fired,not_evaluable,confidence,confidence_value,alte
 local COLUMN_SETS = { "id,type", "id,type,score,fired", "type,problems",
   "id,type,confidence,alternatives,alerts,missing,problems", "id,missing,alerts,not_evaluable,score" }
 
-local tmpfiles = {}
-local function tmp(text)
-  local n = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = n
-  if text then
-    local f = assert(io.open(n, "wb"))
-    f:write(text)
-    f:close()
-  end
-  return n
-end
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-teardown(function() for _, f in ipairs(tmpfiles) do os.remove(f) end end)
+local tmp, clean_tmp = require("support").temp_files()
+local slurp = require("support").slurp
+teardown(clean_tmp)
 
 local function csv_field(s)
   s = tostring(s or "")
@@ -208,12 +193,7 @@ describe("conformance: one record, one answer, through every entry point", funct
     { "wide CSV", function() return tmp(wide_csv(RECORDS)) end },
     { "long CSV", function() return tmp(long_csv(RECORDS)), "long" end },
     { "NDJSON", function()
-      local f = os.tmpname() .. ".ndjson"
-      tmpfiles[#tmpfiles + 1] = f
-      local h = assert(io.open(f, "wb"))
-      h:write(ndjson(RECORDS))
-      h:close()
-      return f
+      return tmp(ndjson(RECORDS), ".ndjson")
     end },
   }
   for _, input in ipairs(inputs) do

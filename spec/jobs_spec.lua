@@ -5,23 +5,8 @@
 -- ones run in one process), with blocks without quotes (only line ends
 -- counted) and blocks with quoted line breaks (scanned as the reader does).
 
-local tmpfiles = {}
-local function tmp(content, ext)
-  local name = os.tmpname() .. (ext or "")
-  tmpfiles[#tmpfiles + 1] = name
-  if content then
-    local f = assert(io.open(name, "wb"))
-    f:write(content)
-    f:close()
-  end
-  return name
-end
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local tmp, clean_tmp = require("support").temp_files()
+local slurp = require("support").slurp
 local function sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1; echo \"rc=$?\""))
   local text = p:read("a")
@@ -92,7 +77,7 @@ local function outputs(input, jobs, fmt)
 end
 
 describe("--jobs: the same bytes as one job, whatever the output", function()
-  teardown(function() for _, f in ipairs(tmpfiles) do os.remove(f) end end)
+  teardown(clean_tmp)
 
   for _, case in ipairs {
     { "CSV in, CSV out", csv_input, ".csv", "csv", 40001 },

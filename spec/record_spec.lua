@@ -4,17 +4,7 @@
 -- with surrounding spaces.
 local support = require "support"
 
-local tmpfiles = {}
-local function tmp(content, ext)
-  local name = os.tmpname() .. (ext or "")
-  tmpfiles[#tmpfiles + 1] = name
-  if content then
-    local f = assert(io.open(name, "wb"))
-    f:write(content)
-    f:close()
-  end
-  return name
-end
+local tmp, clean_tmp = require("support").temp_files()
 
 -- A ruleset whose fired rules show the flags and the sex the reader found.
 local RULES = tmp([[
@@ -104,7 +94,7 @@ local QUAL = {
 local MISSING = { "NA", "N/A", "NaN", "null", "none", "missing", "-", "--", ".", "not done", "unknown" }
 
 describe("record spellings (C reader, CSV and NDJSON)", function()
-  teardown(function() for _, f in ipairs(tmpfiles) do os.remove(f) end end)
+  teardown(clean_tmp)
 
   -- the two spellings the C reader rejected before (the Lua reader took them)
   it("'woman' is F and 'within normal limits' is normal", function()

@@ -2,18 +2,8 @@
 -- job), concatenated in order are byte-identical to one run.
 local support = require "support"
 
-local tmpfiles = {}
-local function tmp(text, ext)
-  local n = os.tmpname() .. (ext or "")
-  tmpfiles[#tmpfiles + 1] = n
-  if text then
-    local f = assert(io.open(n, "wb"))
-    f:write(text)
-    f:close()
-  end
-  return n
-end
-teardown(function() for _, f in ipairs(tmpfiles) do os.remove(f) end end)
+local tmp, clean_tmp = require("support").temp_files()
+teardown(clean_tmp)
 
 local function sh(cmd)
   local p = assert(io.popen(cmd .. " 2>/dev/null; echo \"rc=$?\""))

@@ -1,6 +1,39 @@
 -- Helpers shared by specs.
 local M = {}
 
+--- Temporary files of one spec file. `tmp(text, ext)` names a new file
+-- (ending in `ext` when given; holding `text` when given); `clean()` removes
+-- every file it named, to be called in `teardown`.
+-- @treturn function tmp
+-- @treturn function clean
+function M.temp_files()
+  local names = {}
+  local function tmp(text, ext)
+    local base = os.tmpname()
+    local name = base .. (ext or "")
+    names[#names + 1] = base
+    if ext then names[#names + 1] = name end
+    if text then
+      local f = assert(io.open(name, "wb"))
+      f:write(text)
+      f:close()
+    end
+    return name
+  end
+  local function clean()
+    for _, n in ipairs(names) do os.remove(n) end
+  end
+  return tmp, clean
+end
+
+--- The whole content of a file.
+function M.slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 --- Path of a file in ../shared (beside the repository).
 function M.shared(rel)
   return "../shared/" .. rel

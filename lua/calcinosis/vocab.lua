@@ -1188,36 +1188,14 @@ end
 ---------------------------------------------------------------------------
 
 --- Optimal-string-alignment Damerau-Levenshtein distance, with early exit
--- above `limit` (returns limit + 1 then).
+-- above `limit` (returns limit + 1 then): `calcinosis.util.distance`.
+-- @function distance
 -- @tparam string a
 -- @tparam string b
 -- @tparam number limit
 -- @treturn number
-local function osa(a, b, limit)
-  local la, lb = #a, #b
-  if math.abs(la - lb) > limit then return limit + 1 end
-  local prev2, prev = {}, {}
-  for j = 0, lb do prev[j] = j end
-  for i = 1, la do
-    local cur = { [0] = i }
-    local rowmin = i
-    local ai = a:byte(i)
-    for j = 1, lb do
-      local bj = b:byte(j)
-      local cost = (ai == bj) and 0 or 1
-      local v = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-      if i > 1 and j > 1 and ai == b:byte(j - 1) and a:byte(i - 1) == bj then
-        v = math.min(v, prev2[j - 2] + 1)
-      end
-      cur[j] = v
-      if v < rowmin then rowmin = v end
-    end
-    if rowmin > limit then return limit + 1 end
-    prev2, prev = prev, cur
-  end
-  return prev[lb]
-end
-M.distance = osa
+M.distance = require("calcinosis.util").distance
+local osa = M.distance
 
 --- Up to `n` (default 3) canonical terms nearest to `s`: Damerau-Levenshtein
 -- (optimal string alignment) distance over canonical terms, labels and
