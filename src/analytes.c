@@ -61,7 +61,9 @@ static const cal_analyte ANALYTES[] = {
   {"vitd25", "25-hydroxyvitamin D", "ng/mL", "nmol/L", 400.637, 0, 0.5, 400,
    L("62292-8", "1989-3"),
    L("25ohd", "25_oh_d", "25-oh-d", "vitamin_d", "vitamin_d_25", "calcidiol",
-     "25_hydroxyvitamin_d", "vit_d", "vitd"),
+     "25_hydroxyvitamin_d", "vit_d", "vitd",
+     /* as pasted lab lines write it ("25-OH Vitamin D 18 ng/mL") */
+     "25_oh_vitamin_d", "25_oh_vit_d", "25_hydroxy_vitamin_d", "vitamin_d_25_oh"),
    L("ng/mL", "nmol/L"), "S34 S36 S37", 0},
   /* 1,25-(OH)2 vitamin D: 62290-2 (Mayo DHVD) [S34]; M = 416.636,
    * pg/mL x 2.400 = pmol/L [S37] (the 2.6 factor is not confirmed) */

@@ -18,7 +18,7 @@
 
 local lpeg = require "lpeg"
 
-local P, S, R, C, Ct, Cs = lpeg.P, lpeg.S, lpeg.R, lpeg.C, lpeg.Ct, lpeg.Cs
+local P, R, C, Ct, Cs = lpeg.P, lpeg.R, lpeg.C, lpeg.Ct, lpeg.Cs
 
 local M = {}
 
