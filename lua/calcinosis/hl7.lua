@@ -395,6 +395,7 @@ end
 -- @treturn table|string the file-level problems (messages not read,
 --   results without a patient, segments before the first MSH); or, with a
 --   nil first value, why nothing was read (the code table file)
+-- @treturn table `{ messages = n }`: the number of messages found (read or not)
 function M.records(text, opts)
   if type(text) ~= "string" then
     error(("calcinosis.hl7.records: bad argument #1 (string expected, got %s)"):format(type(text)), 2)
@@ -427,7 +428,7 @@ function M.records(text, opts)
     st.problems[1] = "no HL7 v2 message (no segment beginning with MSH)"
   end
   for _, rec in ipairs(st.records) do finish(rec) end
-  return st.records, st.problems
+  return st.records, st.problems, { messages = msgno }
 end
 
 return M
