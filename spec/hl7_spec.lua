@@ -384,6 +384,20 @@ describe("hl7: malformed messages", function()
       "message 2, segment 2 (PID), PID-8: sex 'M' differs from 'F' given before; kept 'F'" }, recs[1].problems)
   end)
 
+  it("does not use a result whose status (OBX-11) is wrong, deleted or cannot be obtained", function()
+    local r = one(msg { MSH, PID, OBR,
+      "OBX|1|NM|17861-6^Calcium^LN||15.0|mg/dL|8.6-10.3|HH|||W|||20240102",
+      "OBX|2|NM|17861-6^Calcium^LN||9.0|mg/dL|8.6-10.3||||C|||20240101",
+      "OBX|3|NM|1751-7^Albumin^LN||4.0|g/dL|||||D",
+      "OBX|4|NM|2160-0^Creatinine^LN||1.0|mg/dL|||||X" })[1]
+    assert.same({ calcium = "9.0 mg/dL" }, r.labs)
+    assert.same({
+      "message 1, segment 4 (OBX), OBX-11: result status 'W' (wrong, replaced by a corrected result); calcium not used",
+      "message 1, segment 6 (OBX), OBX-11: result status 'D' (deleted); albumin not used",
+      "message 1, segment 7 (OBX), OBX-11: result status 'X' (cannot be obtained); creatinine not used" },
+      r.unrecognised)
+  end)
+
   it("records an OBX without a value and one with an unknown code as unrecognised, not as a lab", function()
     local r = one(msg { MSH, PID, OBR, obx(1, "NM", "17861-6^Calcium^LN", "", "mg/dL"),
       obx(2, "NM", "XYZ^Mystery^L", "5", "mg/dL") })[1]

@@ -21,7 +21,9 @@
 -- not say which specimen or method it is), OBX-5 (value), OBX-6 (unit, as
 -- written: the C unit parser reads lab spellings such as `UMOLL` and
 -- `MMOLL`), OBX-7 (reference range), OBX-8 (abnormal flags), OBX-14 (the
--- observation time, else OBR-7).
+-- observation time, else OBR-7); a result whose OBX-11 status is W (wrong),
+-- D (deleted) or X (cannot be obtained) is not used (it is listed in
+-- `unrecognised`).
 --
 -- A record is a plain table in the record schema `calcinosis.classify` and
 -- `calcinosis.labs` accept (`id`, `sex`, `labs = { calcium = "9.5 mg/dL",
@@ -39,8 +41,9 @@
 --   flag = }`;
 -- - `problems`: a list of strings, each naming the message number, the
 --   segment and the field (`message 2, segment 7 (OBX), OBX-5: ...`);
--- - `unrecognised`: the OBX whose code is not mapped to an analyte, or whose
---   value is empty, each named as the problems are.
+-- - `unrecognised`: the OBX whose code is not mapped to an analyte, whose
+--   value is empty or whose status says it is not a result, each named as
+--   the problems are.
 --
 -- When a patient has several results of one analyte, `labs` holds the one
 -- with the latest observation time, compared as text: HL7 TS values of the
@@ -71,7 +74,11 @@ M.default_codes = default_codes
 
 local OPTIONS = { codes = true }
 
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+local function trim(s)
+  local a, z = s:byte(1), s:byte(-1)
+  if a and a > 32 and z > 32 then return s end -- the usual case, at once
+  return s:match("^%s*(.-)%s*$")
+end
 
 -- The analyte name of a LOINC code (only a LOINC code, not a name or alias).
 local function loinc_analyte(code)
@@ -150,7 +157,15 @@ local function segment(g, text)
   local shift = name == "MSH" and 0 or 1 -- MSH-1 is the separator itself: MSH-2 is raw[2]
   local s = { name = name, raw = raw }
   function s.f(n) return raw[n + shift] or "" end
-  function s.parse(n) return g.field:match(s.f(n)) or { { { s.f(n) } } } end
+  local parsed = {}
+  function s.parse(n)
+    local t = parsed[n]
+    if not t then
+      t = g.field:match(s.f(n)) or { { { s.f(n) } } }
+      parsed[n] = t
+    end
+    return t
+  end
   -- component c (subcomponent 1) of repetition r of field n, decoded
   function s.comp(n, c, r)
     local rep = s.parse(n)[r or 1]
@@ -269,6 +284,9 @@ local function read_pid(st, msgno, segno, pid)
   return rec
 end
 
+-- OBX-11 result statuses (HL7 table 0085) whose value is not a result
+local STATUS_NOT_USED = { W = "wrong, replaced by a corrected result", D = "deleted", X = "cannot be obtained" }
+
 local function read_obx(st, rec, msgno, segno, obx, obr_time)
   local where = ("message %d, segment %d (OBX)"):format(msgno, segno)
   local analyte
@@ -282,6 +300,12 @@ local function read_obx(st, rec, msgno, segno, obx, obr_time)
   if not analyte then
     rec.unrecognised[#rec.unrecognised + 1] = ("%s, OBX-3: code %s is not mapped to an analyte"):format(where,
       quote(obx.decoded(3)))
+    return
+  end
+  local status = trim(obx.comp(11, 1)):upper()
+  if STATUS_NOT_USED[status] then
+    rec.unrecognised[#rec.unrecognised + 1] = ("%s, OBX-11: result status '%s' (%s); %s not used"):format(where,
+      status, STATUS_NOT_USED[status], analyte)
     return
   end
   local vt = trim(obx.comp(2, 1)):upper()
@@ -332,7 +356,11 @@ local function read_message(st, msgno, segments)
   end
   local rec, obr_time, orphans, first_orphan = nil, "", 0, nil
   for k = 2, #segments do
-    local s = segment(g, segments[k].text)
+    local text = segments[k].text
+    local name = text:sub(1, 3)
+    local known = text:sub(4, 4) == e.field or #text == 3
+    local s = known and (name == "PID" or name == "OBR" or name == "OBX") and segment(g, text)
+      or { name = known and name or text }
     if s.name == "PID" then
       rec = read_pid(st, msgno, k, s)
       obr_time = ""
