@@ -146,7 +146,7 @@ else
 fi
 
 echo "# Documentation: API reference (LDoc), doc comments, man page, changelog"
-step "make docs: LDoc writes docs/api, a page for every module" sh -c "cd '$SRC' && make -s docs >'$TMP/docs.log' 2>&1 && for f in \$(grep -rl '@module' lua); do m=\$(sed -n 's/.*@module[[:space:]]*\\([a-z_.]*\\).*/\\1/p' \"\$f\" | head -n 1); [ -f \"docs/api/modules/\$m.html\" ] || { echo \"no page for \$m\"; exit 1; }; done"
+step "make docs: LDoc writes docs/api, a page for every module" sh -c "cd '$SRC' && make -s docs >'$TMP/docs.log' 2>&1 && for f in \$(grep -rl '@module' lua); do m=\$(sed -n 's/.*@module[[:space:]]*\\([a-z0-9_.]*\\).*/\\1/p' \"\$f\" | head -n 1); [ -f \"docs/api/modules/\$m.html\" ] || { echo \"no page for \$m\"; exit 1; }; done"
 step "every public function of the modules has a doc comment (tools/check-docs.lua)" lua5.4 tools/check-docs.lua
 step "man page calcinosis(1): groff reads it without warnings, it holds every line of --help" sh -c "cd '$SRC' && make -s man && groff -ww -z -man build/man/calcinosis.1 2>'$TMP/groff.log' && [ ! -s '$TMP/groff.log' ] && MANWIDTH=200 man -l build/man/calcinosis.1 2>/dev/null | col -b >'$TMP/man.txt' && lua5.4 tools/gen-man.lua --check '$TMP/man.txt'"
 step "the rockspec installs the man page (rock doc/calcinosis.1)" sh -c "grep -q '^\\.TH CALCINOSIS 1' '$TREE/lib/luarocks/rocks-5.4/calcinosis/scm-1/doc/calcinosis.1'"
