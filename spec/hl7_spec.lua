@@ -254,6 +254,13 @@ describe("hl7: framing", function()
       recs[2].labs.calcium })
   end)
 
+  it("skips a UTF-8 byte-order mark at the start", function()
+    local recs, problems, info = one("\239\187\191" .. msg(segs))
+    assert.equal(1, info.messages)
+    assert.same({}, problems)
+    assert.same(expected, recs[1].labs)
+  end)
+
   it("reports a segment before the first MSH with its line, and skips batch envelope segments", function()
     local text = "FHS|^~\\&\rBHS|^~\\&\rXYZ|junk\r" .. msg(segs) .. "\rBTS|1\rFTS|1"
     local recs, problems, info = one(text)

@@ -40,6 +40,7 @@ describe("labtext: the lines people paste", function()
     { "Ca 9.5 mg/dL; Phos 4.1 mg/dL, Alb 4.0 g/dL", { "calcium", "9.5 mg/dL", 9.5, "mg/dL" },
       { "phosphate", "4.1 mg/dL", 4.1, "mg/dL" }, { "albumin", "4.0 g/dL", 4.0, "g/dL" } },
     { "Calcium 9.9", { "calcium", "9.9", 9.9 } },
+    { "Calcium 11.2 mg/dL H (8.5-10.5)", { "calcium", "11.2 mg/dL", 11.2, "mg/dL", "8.5-10.5", "H" } },
   }
   for _, c in ipairs(cases) do
     it(("reads %q"):format(c[1]), function()

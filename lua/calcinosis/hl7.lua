@@ -384,7 +384,10 @@ local function read_message(st, msgno, segments)
   end
 end
 
--- latest first by the timestamp text; see the module description
+-- Is result a later than result b? By the timestamp text: HL7 TS values of
+-- equal precision (and time zone) sort correctly as text. A stopgap: the
+-- final choice belongs to the C record logic once it reads dates (it gets
+-- every result in <analyte>_values).
 local function later(a, b)
   if a.date and not b.date then return true end
   if b.date and not a.date then return false end

@@ -13,7 +13,8 @@
 -- `mmol/l`, `mL/min/1.73m2`, `mL/min/1.73 m2`, `UMOLL`, ...), an optional
 -- reference range in parentheses or brackets (`8.5-10.5`, `2.15–2.55` with
 -- an en dash, `< 1.5`) and an optional flag (`H`, `L`, `HH`, `LL`, `HIGH`,
--- `LOW`, `*`, `**`, `***`, or one of them in parentheses). Results on a
+-- `LOW`, `*`, `**`, `***`, or one of them in parentheses; before or after
+-- the range). Results on a
 -- line are separated by spaces, `,` or `;`.
 --
 -- Analyte names are the names and aliases of the C analyte table
@@ -81,7 +82,8 @@ local word = -value_start * ((1 - S " \t:()[]")^1 + P "(" * (1 - S "()[]")^0 * P
 local name = word * (sp * word)^0
 local result = Ct(Cg(lpeg.Cp(), "from") * Cg(C(name), "name") * osp * (P ":" * osp)^-1 *
   Cg(comparator + Cc "", "cmp") * osp * Cg(C(number), "num") *
-  (sp * Cg(unit, "unit"))^-1 * (osp * Cg(range, "range"))^-1 * (sp * Cg(flag, "flag"))^-1 *
+  (sp * Cg(unit, "unit"))^-1 *
+  ((sp * Cg(flag, "flag")) * (osp * Cg(range, "range")) + (osp * Cg(range, "range"))^-1 * (sp * Cg(flag, "flag"))^-1) *
   Cg(lpeg.Cp(), "to"))
 local between = osp * S ",;" * osp + sp
 local line = osp * Ct(result * (between * result)^0) * osp * -1

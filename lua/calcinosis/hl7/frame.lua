@@ -1,6 +1,7 @@
 --- HL7 v2, phase 1: a file's bytes into messages of segments (an LPeg
 -- grammar). Segments end with `\r`, `\n` or `\r\n`; MLLP framing bytes
--- (0x0B before a message, 0x1C 0x0D after it) separate like segment ends;
+-- (0x0B before a message, 0x1C 0x0D after it) separate like segment ends
+-- and a UTF-8 byte-order mark at the start is skipped;
 -- a message begins at each `MSH` segment. Batch envelope segments (FHS, BHS,
 -- BTS, FTS) are skipped; any other segment before the first MSH is returned
 -- as a stray segment for the caller to report.
@@ -24,7 +25,8 @@ local gap = (END + blank)^1
 -- a message: its MSH, then every following segment that is not an MSH
 local message = Ct(Cg(Cc "message", "kind") * Cg(Ct(#msh * seg * (gap * -msh * -envelope * seg)^0), "segments"))
 local stray = Ct(Cg(Cc "stray", "kind") * Cg(Cp(), "pos") * Cg(C(text), "text"))
-local file = Ct((gap + envelope + message + stray)^0) * -1
+local bom = P "\239\187\191" -- a UTF-8 byte-order mark before the first segment
+local file = bom^-1 * Ct((gap + envelope + message + stray)^0) * -1
 
 --- Cuts a file's text into messages and stray segments.
 -- @tparam string s the file's bytes
