@@ -40,6 +40,12 @@ describe("labtext: the lines people paste", function()
     { "Ca 9.5 mg/dL; Phos 4.1 mg/dL, Alb 4.0 g/dL", { "calcium", "9.5 mg/dL", 9.5, "mg/dL" },
       { "phosphate", "4.1 mg/dL", 4.1, "mg/dL" }, { "albumin", "4.0 g/dL", 4.0, "g/dL" } },
     { "Calcium 9.9", { "calcium", "9.9", 9.9 } },
+    { "Vitamin D, 25-Hydroxy 31 ng/mL", { "vitd25", "31 ng/mL", 31, "ng/mL" } },
+    { "1,25-Dihydroxyvitamin D 45 pg/mL", { "vitd125", "45 pg/mL", 45, "pg/mL" } },
+    { "Parathyroid Hormone, Intact 70 pg/mL H", { "pth", "70 pg/mL", 70, "pg/mL", nil, "H" } },
+    { "GFR, estimated 52 mL/min/1.73m2", { "egfr", "52 mL/min/1.73m2", 52, "mL/min/1.73m2" } },
+    { "Creatinine, serum 1.9 mg/dL", { "creatinine", "1.9 mg/dL", 1.9, "mg/dL" } },
+    { "Albumin (serum) 2.9 g/dL L", { "albumin", "2.9 g/dL", 2.9, "g/dL", nil, "L" } },
     { "Calcium 11.2 mg/dL H (8.5-10.5)", { "calcium", "11.2 mg/dL", 11.2, "mg/dL", "8.5-10.5", "H" } },
   }
   for _, c in ipairs(cases) do

@@ -54,7 +54,8 @@ static const cal_analyte ANALYTES[] = {
    * source's paired values (15-65 pg/mL = 1.6-6.9 pmol/L); the molar mass
    * 1000/0.106 g/mol follows from it (PTH molar mass itself UNCONFIRMED) [S37]. */
   {"pth", "Parathyroid hormone, intact", "pg/mL", "pmol/L", 1000.0 / 0.106, 0, 0.3, 10000,
-   L("2731-8"), L("ipth", "intact_pth", "parathyroid_hormone", "parathyrin", "pth_intact"),
+   L("2731-8"), L("ipth", "intact_pth", "parathyroid_hormone", "parathyrin", "pth_intact",
+     "parathyroid_hormone_intact"),
    L("pg/mL", "ng/L", "pmol/L"), "S34 S36 S37", 0},
   /* 25-OH vitamin D: 62292-8; 1989-3 used by one lab (display UNCONFIRMED) [S36];
    * D3 M = 400.637, ng/mL x 2.496 = nmol/L [S37] */
@@ -63,7 +64,7 @@ static const cal_analyte ANALYTES[] = {
    L("25ohd", "25_oh_d", "25-oh-d", "vitamin_d", "vitamin_d_25", "calcidiol",
      "25_hydroxyvitamin_d", "vit_d", "vitd",
      /* as pasted lab lines write it ("25-OH Vitamin D 18 ng/mL") */
-     "25_oh_vitamin_d", "25_oh_vit_d", "25_hydroxy_vitamin_d", "vitamin_d_25_oh"),
+     "25_oh_vitamin_d", "25_oh_vit_d", "25_hydroxy_vitamin_d", "vitamin_d_25_oh", "vitamin_d_25_hydroxy"),
    L("ng/mL", "nmol/L"), "S34 S36 S37", 0},
   /* 1,25-(OH)2 vitamin D: 62290-2 (Mayo DHVD) [S34]; M = 416.636,
    * pg/mL x 2.400 = pmol/L [S37] (the 2.6 factor is not confirmed) */
@@ -85,7 +86,7 @@ static const cal_analyte ANALYTES[] = {
    * found in public Synthea FHIR patient bundles. */
   {"egfr", "eGFR", "mL/min/{1.73_m2}", NULL, 0, 0, 0.5, 250,
    L("98979-8", "98980-6", "62238-1", "33914-3"),
-   L("gfr", "e_gfr", "estimated_gfr", "ckd_epi"),
+   L("gfr", "e_gfr", "estimated_gfr", "ckd_epi", "gfr_estimated", "egfr_ckd_epi", "egfr_mdrd"),
    L("mL/min/{1.73_m2}", "mL/min/1.73m2", "mL/min"), "S36 S41", 1},
   /* Calcium x phosphate product: no LOINC confirmed. Its "molar mass" is the
    * geometric mean sqrt(M_Ca x M_P), so that mg2/dL2 -> mmol2/L2 divides by

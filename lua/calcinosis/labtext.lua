@@ -97,8 +97,11 @@ local SPECIMEN = { serum = true, plasma = true, blood = true, s = true, p = true
 
 -- the analyte a written name stands for, or nil
 local function analyte_of(written)
-  local n = written:lower():gsub(",", " "):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
-  local a = core.analyte(n)
+  local raw = written:lower():gsub("%s+", " ")
+  local a = core.analyte(raw) -- "1,25-dihydroxyvitamin d" has its comma
+  if a then return a.name end
+  local n = raw:gsub(",", " "):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+  a = core.analyte(n)
   if a then return a.name end
   local nop = n:gsub("[()]", "")
   a = nop ~= n and core.analyte(nop)
