@@ -266,7 +266,14 @@ describe("hl7: framing", function()
     local recs, problems, info = one(text)
     assert.equal(1, info.messages)
     assert.equal(1, #recs)
-    assert.same({ "line 3: segment 'XYZ|junk' comes before the first MSH; not read" }, problems)
+    assert.same({ "line 3: segment 'XYZ|junk' is outside a message (no MSH before it); not read" }, problems)
+  end)
+
+  it("reports a segment after a batch trailer as outside a message", function()
+    local recs, problems = one(msg(segs) .. "\rBTS|1\rOBX|1|NM|17861-6^Calcium^LN||8.0|mg/dL")
+    assert.equal("10.9 mg/dL", recs[1].labs.calcium)
+    assert.same({ "line 6: segment 'OBX|1|NM|17861-6^Calcium^LN||8.0|mg/dL' is outside a message (no MSH before " ..
+      "it); not read" }, problems)
   end)
 
   it("says so when a text holds no message", function()

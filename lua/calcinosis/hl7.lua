@@ -424,7 +424,7 @@ end
 -- @treturn table|nil the records (see the module description), one per
 --   patient, in the order of their first PID
 -- @treturn table|string the file-level problems (messages not read,
---   results without a patient, segments before the first MSH); or, with a
+--   results without a patient, segments outside a message); or, with a
 --   nil first value, why nothing was read (the code table file)
 -- @treturn table `{ messages = n }`: the number of messages found (read or not)
 function M.records(text, opts)
@@ -451,7 +451,7 @@ function M.records(text, opts)
       msgno = msgno + 1
       read_message(st, msgno, item.segments)
     else
-      st.problems[#st.problems + 1] = ("line %d: segment %s comes before the first MSH; not read"):format(
+      st.problems[#st.problems + 1] = ("line %d: segment %s is outside a message (no MSH before it); not read"):format(
         frame.line_of(text, item.pos), quote(item.text))
     end
   end

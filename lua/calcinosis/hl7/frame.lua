@@ -3,8 +3,9 @@
 -- (0x0B before a message, 0x1C 0x0D after it) separate like segment ends
 -- and a UTF-8 byte-order mark at the start is skipped;
 -- a message begins at each `MSH` segment. Batch envelope segments (FHS, BHS,
--- BTS, FTS) are skipped; any other segment before the first MSH is returned
--- as a stray segment for the caller to report.
+-- BTS, FTS) are skipped and end the message they follow; any other segment
+-- outside a message (before the first MSH, or after an envelope segment) is
+-- returned as a stray segment for the caller to report.
 --
 -- Dependencies: lpeg.
 -- @module calcinosis.hl7.frame
