@@ -503,7 +503,11 @@ describe("hl7: codes and value types", function()
   end)
 
   it("the default code table names an analyte the C table knows and a source for every entry", function()
-    for _, e in ipairs(hl7.default_codes) do
+    local codes = hl7.default_codes()
+    assert.is_true(#codes >= 4)
+    codes[1].analyte = "changed" -- a copy: the next call is not affected
+    assert.is_not.equal("changed", hl7.default_codes()[1].analyte)
+    for _, e in ipairs(hl7.default_codes()) do
       assert.is_table(calcinosis.core.analyte(e.analyte), e.code)
       assert.equal(e.analyte, calcinosis.core.analyte(e.analyte).name)
       assert.is_true(#e.source > 20, e.code)

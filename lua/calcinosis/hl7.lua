@@ -68,9 +68,16 @@ local default_codes = require "calcinosis.hl7.codes"
 
 local M = {}
 
---- The default local code table (`calcinosis.hl7.codes`): `{ code =,
--- analyte =, name =, source = }` entries.
-M.default_codes = default_codes
+--- The default local code table (`calcinosis.hl7.codes`), a copy: a list
+-- of `{ code =, analyte =, name =, source = }` entries.
+-- @treturn table
+function M.default_codes()
+  local out = {}
+  for i, e in ipairs(default_codes) do
+    out[i] = { code = e.code, analyte = e.analyte, name = e.name, source = e.source }
+  end
+  return out
+end
 
 local OPTIONS = { codes = true }
 
@@ -420,7 +427,7 @@ end
 -- @tparam string text the file's bytes (one or more messages, MLLP framed
 --   or not)
 -- @tparam[opt] table opts `codes`: a code table file (see `read_codes`) or a
---   table `{ [code] = analyte }`, added to `default_codes` (overriding them)
+--   table `{ [code] = analyte }`, added to the default codes (overriding them)
 -- @treturn table|nil the records (see the module description), one per
 --   patient, in the order of their first PID
 -- @treturn table|string the file-level problems (messages not read,
