@@ -72,7 +72,8 @@ local function ticks(lo, hi, n)
     if m * mag >= raw then step = m * mag break end
   end
   local t, v = {}, math.floor(lo / step) * step
-  while v <= hi + step * 1e-9 do
+  local last = math.ceil(hi / step - 1e-9) * step
+  while v <= last + step * 1e-9 do
     if v >= lo - step * 1e-9 then t[#t + 1] = v end
     v = v + step
   end
@@ -254,13 +255,13 @@ end
 function M.heatmap(chart)
   local rows, cols = chart.rows or {}, chart.cols or {}
   local cell = 48
-  local left, top = 120, 70
-  local w, h = left + cell * #cols + 20, top + cell * #rows + 30
+  local left, top = 120, 104
+  local w, h = left + cell * #cols + 80, top + cell * #rows + 30
   w = math.max(w, 300)
   local out = open(chart, w, h)
   local maxv = 0
   for r = 1, #rows do for c = 1, #cols do maxv = math.max(maxv, (chart.values[r] or {})[c] or 0) end end
-  if chart.col_title then text(out, left + cell * #cols / 2, 32, chart.col_title, 'text-anchor="middle" font-style="italic"') end
+  if chart.col_title then text(out, left + cell * #cols / 2, 34, chart.col_title, 'text-anchor="middle" font-style="italic"') end
   for c, name in ipairs(cols) do
     text(out, left + (c - 0.5) * cell, top - 6, name, ('text-anchor="start" font-size="10" transform="rotate(-35 %s %d)"'):format(
       f2(left + (c - 0.5) * cell), top - 6))
