@@ -295,8 +295,8 @@ Options:
 
 Text on a terminal is in colour unless NO_COLOR is set.
 
-Exit status: 0 all records read cleanly, 1 some records had problems, 2
-usage or input error.
+Exit status: 0 all records read cleanly, 1 some records had problems, 2 usage error
+(or an input that cannot be read).
 ]]
 
 local function out(...) io.stdout:write(...) end

@@ -47,6 +47,8 @@ local function load_ruleset(path, params, trusted, cmd, no_warnings)
   return rs
 end
 
+--- Loads the ruleset of --rules (or the default) with --param applied.
+-- @function load_ruleset
 M.load_ruleset = load_ruleset
 
 local function parse_params(list)
@@ -59,7 +61,11 @@ local function parse_params(list)
   return params
 end
 
+--- The --param list as a table NAME -> VALUE, or nil and the usage error.
+-- @function parse_params
 M.parse_params = parse_params
+--- The --delimiter character (',' by default, "tab" for a tab), or nil when bad.
+-- @function delimiter_of
 M.delimiter_of = delimiter_of
 
 -- A progress reporter on stderr when it is a terminal.

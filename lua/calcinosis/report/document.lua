@@ -28,12 +28,16 @@ local json = require "calcinosis.json"
 local M = {}
 
 local function arr(t) return setmetatable(t or {}, json.array) end
+--- Marks a list as a JSON array (an empty list is `[]`).
+-- @function array
 M.array = arr
 
 local function slug(s)
   s = tostring(s):lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", "")
   return s ~= "" and s or "section"
 end
+--- A section id made from a title (lower case, dashes).
+-- @function slug
 M.slug = slug
 
 --- A document.

@@ -64,6 +64,8 @@ local function lab_names()
   names[#names + 1] = "ckd_stage"
   return names
 end
+--- The names the lab table lists, in order (the core's analytes, then ckd_stage).
+-- @function lab_names
 M.lab_names = lab_names
 
 local S = {}

@@ -62,6 +62,11 @@ local function text(out, x, y, s, attrs)
   out[#out + 1] = ('<text x="%s" y="%s"%s>%s</text>'):format(f2(x), f2(y), attrs and (" " .. attrs) or "", esc(s))
 end
 
+-- an axis title written upwards at the left edge
+local function vertical(out, y, s)
+  text(out, 12, y, s, ('transform="rotate(-90 12 %s)" text-anchor="middle"'):format(f2(y)))
+end
+
 -- "nice" axis ticks over [lo, hi]
 local function ticks(lo, hi, n)
   if hi <= lo then hi = lo + 1 end
@@ -127,7 +132,7 @@ function M.bar(chart)
       f2(gx + gw * 0.4), f2(top + ph + 14)))
   end
   out[#out + 1] = ('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333333"/>'):format(left, top + ph, left + pw, top + ph)
-  if chart.y_title then text(out, 12, top + ph / 2, chart.y_title, ('transform="rotate(-90 12 %s)" text-anchor="middle"'):format(f2(top + ph / 2))) end
+  if chart.y_title then vertical(out, top + ph / 2, chart.y_title) end
   if #series > 1 then
     local names = {}
     for i, s in ipairs(series) do names[i] = s.name end
@@ -184,6 +189,8 @@ local function quantile(s, p)
   local hi = math.min(lo + 1, n)
   return s[lo] + (hpos - lo) * (s[hi] - s[lo])
 end
+--- The quantile `p` of a sorted list (type 7, linear interpolation).
+-- @function quantile
 M.quantile = quantile
 
 --- Box and strip plot of distributions: `groups` (`{ { name, values } }`),
@@ -229,7 +236,8 @@ function M.box(chart)
     if #s > 0 then
       local q1, q2, q3 = quantile(s, 0.25), quantile(s, 0.5), quantile(s, 0.75)
       out[#out + 1] = ('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333333"/>'):format(f2(cx), f2(Y(s[1])), f2(cx), f2(Y(s[#s])))
-      out[#out + 1] = ('<rect class="box" x="%s" y="%s" width="%s" height="%s" fill="none" stroke="%s" stroke-width="2"><title>%s</title></rect>'):format(
+      out[#out + 1] = ('<rect class="box" x="%s" y="%s" width="%s" height="%s" fill="none" stroke="%s" ' ..
+        'stroke-width="2"><title>%s</title></rect>'):format(
         f2(cx - gw * 0.25), f2(Y(q3)), f2(gw * 0.5), f2(math.max(1, Y(q1) - Y(q3))), colour,
         esc(("%s: n %d, median %s, quartiles %s-%s, range %s-%s"):format(g.name, #s, num(q2), num(q1), num(q3),
           num(s[1]), num(s[#s]))))
@@ -244,7 +252,7 @@ function M.box(chart)
     text(out, cx, top + ph + 16, g.name, 'text-anchor="middle"')
     text(out, cx, top + ph + 30, ("n %d"):format(#s), 'text-anchor="middle" font-size="10"')
   end
-  if chart.unit then text(out, 12, top + ph / 2, chart.unit, ('transform="rotate(-90 12 %s)" text-anchor="middle"'):format(f2(top + ph / 2))) end
+  if chart.unit then vertical(out, top + ph / 2, chart.unit) end
   return close(out)
 end
 
@@ -331,7 +339,7 @@ function M.line(chart)
   end
   legend(out, names, w - right + 12, top + 12)
   if chart.x_title then text(out, left + pw / 2, h - 8, chart.x_title, 'text-anchor="middle"') end
-  if chart.y_title then text(out, 12, top + ph / 2, chart.y_title, ('transform="rotate(-90 12 %s)" text-anchor="middle"'):format(f2(top + ph / 2))) end
+  if chart.y_title then vertical(out, top + ph / 2, chart.y_title) end
   return close(out)
 end
 

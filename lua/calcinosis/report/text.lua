@@ -119,6 +119,8 @@ function M.render(doc, opts)
   return table.concat(out, "\n") .. "\n"
 end
 
+--- A number as a report prints it (`calcinosis.report.document.num`).
+-- @function num
 M.num = document.num
 
 return M
