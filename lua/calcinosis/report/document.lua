@@ -143,6 +143,18 @@ function M.figures(doc)
   return t
 end
 
+--- The research-tool statement to print at the end of a rendering: the
+-- document's `disclaimer`, unless a paragraph of style "statement" already
+-- says it.
+-- @tparam table doc
+-- @treturn string|nil
+function M.footer(doc)
+  local found = false
+  M.walk(doc, function(b) if b.type == "paragraph" and b.style == "statement" then found = true end end)
+  if found then return nil end
+  return doc.disclaimer
+end
+
 --- A number for a report (up to 4 significant digits; integers as such).
 -- @tparam number|nil v
 -- @treturn string

@@ -3,7 +3,7 @@
 -- print style (`@media print`), headings in order, tables with
 -- `<caption>` and `<th scope>`, charts as `role="img"` with a title.
 --
--- Dependencies: calcinosis.report.svg.
+-- Dependencies: calcinosis.report.document, calcinosis.report.svg.
 -- @module calcinosis.report.html
 
 local svg = require "calcinosis.report.svg"
@@ -113,7 +113,8 @@ function M.render(doc, opts)
   add("<main>")
   blocks(doc.blocks, 1)
   add("</main>")
-  if doc.disclaimer then add('<footer><p class="statement">' .. esc(doc.disclaimer) .. "</p></footer>") end
+  local footer = require("calcinosis.report.document").footer(doc)
+  if footer then add('<footer><p class="statement">' .. esc(footer) .. "</p></footer>") end
   local body = table.concat(out, "\n")
   if opts.fragment then return body .. "\n" end
   return table.concat({

@@ -4,7 +4,7 @@
 -- caller writes them next to the Markdown file), text escaped so that
 -- pandoc reads it back as written.
 --
--- Dependencies: calcinosis.report.svg.
+-- Dependencies: calcinosis.report.document, calcinosis.report.svg.
 -- @module calcinosis.report.markdown
 
 local svg = require "calcinosis.report.svg"
@@ -85,7 +85,8 @@ function M.render(doc, opts)
     end
   end
   blocks(doc.blocks, 1)
-  if doc.disclaimer then add("*" .. esc(doc.disclaimer) .. "*") add("") end
+  local footer = require("calcinosis.report.document").footer(doc)
+  if footer then add("*" .. esc(footer) .. "*") add("") end
   return table.concat(out, "\n"), files
 end
 

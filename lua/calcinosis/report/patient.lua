@@ -243,7 +243,8 @@ function M.document(result, patient, opts)
     if s then blocks[#blocks + 1] = s end
   end
   local id = result.id or patient.id
-  return D.document("patient", "Patient report: " .. tostring(id or "patient"), blocks, {
+  if id == nil or id == "" then id = "patient" end
+  return D.document("patient", "Patient report: " .. tostring(id), blocks, {
     subtitle = patient.title,
     disclaimer = result.disclaimer or M.DISCLAIMER,
     ruleset = { name = tostring(result.name), version = tostring(result.version), hash = tostring(result.hash) },

@@ -112,9 +112,10 @@ function M.render(doc, opts)
     end
   end
   blocks(doc.blocks, 1)
-  if doc.disclaimer then
+  local footer = document.footer(doc)
+  if footer then
     add("")
-    add(paint("3", M.wrap(doc.disclaimer, "", "", width)))
+    add(paint("3", M.wrap(footer, "", "", width)))
   end
   return table.concat(out, "\n") .. "\n"
 end
