@@ -1,5 +1,6 @@
 --- JSON of a report document (`calcinosis.report.document`): the document
--- as it is, which docs/schema/report.schema.json describes.
+-- as it is, which docs/schema/report.schema.json describes (and
+-- docs/schema/report-<kind>.schema.json, one for each kind).
 --
 -- Dependencies: calcinosis.json.
 -- @module calcinosis.report.json
