@@ -55,6 +55,20 @@ describe("calcinosis report", function()
     assert.falsy(out:find("\27[", 1, true))
   end)
 
+  it("colour on a terminal (util-linux script gives one), none with NO_COLOR", function()
+    if not os.execute("command -v script >/dev/null 2>&1") then pending("no script(1) to make a terminal") return end
+    local cmd = "script -qec 'lua5.4 bin/calcinosis report examples/patients/calciphylaxis_uraemic.json' /dev/null"
+    local p = assert(io.popen(cmd))
+    local out = p:read("a")
+    p:close()
+    assert.truthy(out:find("\27%[1;31m"))
+    p = assert(io.popen("NO_COLOR=1 " .. cmd))
+    out = p:read("a")
+    p:close()
+    assert.truthy(out:find("RESULT", 1, true))
+    assert.falsy(out:find("\27[", 1, true))
+  end)
+
   it("a cohort report: Markdown with its SVG figures beside it", function()
     local dir = tmp()
     os.remove(dir)
