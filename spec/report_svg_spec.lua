@@ -58,6 +58,15 @@ describe("report.svg", function()
     assert.truthy(s:find("g: n 4, median 10.5, quartiles 9.75-11.25, range 9-12", 1, true))
   end)
 
+  it("a strip plot draws at most max_points dots per group (every k-th), the box from all values", function()
+    local values = {}
+    for i = 1, 1000 do values[i] = i end
+    local s = svg.box { id = "b", title = "t", max_points = 100, groups = { { name = "g", values = values } } }
+    local _, dots = s:gsub('class="point"', "")
+    assert.equal(100, dots) -- 1, 11, 21, ..., 991: every 10th
+    assert.truthy(s:find("g: n 1000, median 500.5,", 1, true))
+  end)
+
   it("a bar's axis reaches above the largest value", function()
     local s = svg.bar { id = "b", title = "t", categories = { "a" }, series = { { name = "n", values = { 12 } } } }
     local y = tonumber(s:match('class="bar" x="[%d.]+" y="([%d.%-]+)"'))

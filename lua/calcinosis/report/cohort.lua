@@ -197,9 +197,10 @@ function S.labs(a)
         end
         if best then band = { low = best.low, high = best.high } end
         local unit = a.units and a.units[name] or ""
-        local caption = ("%s (%s) by type; band: the reference range %s of %d of %d records with a range%s"):format(
+        local caption = ("%s (%s) by type; band: the reference range %s of %d of %d records with a range%s%s"):format(
           name, unit, best and patient.range_text(best) or "(none)", best and best.n or 0, total,
-          shown < total and ("; drawn from a sample of %d of %d values"):format(shown, total) or "")
+          shown < total and ("; drawn from a sample of %d of %d values"):format(shown, total) or "",
+          shown > 400 and "; dots: at most 400 per type" or "")
         b[#b + 1] = D.section(name, {
           D.table(("%s (%s) by type"):format(name, unit), { "type", "records", "median", "quartiles", "range" }, rows,
             { "l", "r", "r", "r", "r" }),

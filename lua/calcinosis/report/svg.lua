@@ -194,8 +194,9 @@ end
 M.quantile = quantile
 
 --- Box and strip plot of distributions: `groups` (`{ { name, values } }`),
--- optional reference `band` (`{ low, high }`), `unit`. Each group: the
--- quartile box, whiskers to the minimum and maximum, every value a dot.
+-- optional reference `band` (`{ low, high }`), `unit`, `max_points`
+-- (default 400). Each group: the quartile box, whiskers to the minimum and
+-- maximum, every value a dot (every k-th beyond `max_points` per group).
 -- @tparam table chart
 -- @treturn string SVG
 function M.box(chart)
@@ -243,7 +244,10 @@ function M.box(chart)
           num(s[1]), num(s[#s]))))
       out[#out + 1] = ('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"/>'):format(
         f2(cx - gw * 0.25), f2(Y(q2)), f2(cx + gw * 0.25), f2(Y(q2)), colour)
-      for i, v in ipairs(g.values) do
+      -- the dots: every value, or every k-th of them beyond max_points (the box is of all)
+      local every = math.max(1, math.ceil(#g.values / (chart.max_points or 400)))
+      for i = 1, #g.values, every do
+        local v = g.values[i]
         local jitter = ((i * 7919) % 17 - 8) / 8 * gw * 0.15
         out[#out + 1] = ('<circle class="point" cx="%s" cy="%s" r="2.5" fill="%s" opacity="0.7"/>'):format(
           f2(cx + jitter), f2(Y(v)), colour)
