@@ -169,6 +169,13 @@ describe("patient report", function()
         assert.truthy(l:find("\\bottomrule", 1, true))
         assert.truthy(l:find("\\caption{Lab values in canonical units", 1, true))
         assert.truthy(l:find("Research tool, not a diagnosis", 1, true))
+        -- the tables: the type's score, the fired rules, the lab values and flags
+        local t = r.latex.plain
+        assert.truthy(has(t, expected .. " & "))
+        for _, fr in ipairs(result.fired) do assert.truthy(has(t, fr.id .. " & "), fr.id) end
+        for name, v in pairs(case.labs or {}) do
+          assert.truthy(has(t, ("%s & %s & %s"):format(name, v[1], v[2])), name)
+        end
         for line in l:gmatch("[^\n]+") do
           if not line:match("^%%") then assert.falsy(line:find("[^\\]_"), line) end
         end
