@@ -3,6 +3,7 @@
 #   make lua53 | lua51 | luajit   the same for Lua 5.3, 5.1, LuaJIT 2.1 (build/5.3, build/5.1, build/luajit)
 #   make demo       install missing packages, build, run the main job on bundled data
 #   make check      install missing packages, run the whole test suite
+#   make images     the README's report images (examples/images)
 #   make docs       the API reference (LDoc) into docs/api; make man: build/man/calcinosis.1
 #   make luarocks-config   build/luarocks/config.lua: Debian's packages as provided rocks
 #   make rock-tree TREE=DIR [LUA_VERSION=5.3]   luarocks make into DIR with that config
@@ -87,13 +88,26 @@ demo:
 	./bin/calcinosis classify --summary --columns id,type,score,confidence,alternatives,alerts,problems \
 	  -o build/demo-results.csv examples/cohort.csv || [ $$? -eq 1 ]
 	@echo "(one row per patient: build/demo-results.csv)"
+	./bin/calcinosis report --cohort examples/cohort.csv --format html -o build/demo-report.html || [ $$? -eq 1 ]
+	@echo "(the cohort report, one HTML file: build/demo-report.html)"
 	@echo
 	./bin/calcinosis classify examples/patients/heel_stick_infant.json || [ $$? -eq 1 ]
 
 check:
 	sh spec/check.sh
 
+# The README's report images: a patient report (chromium screenshot) and the
+# cohort's subtype chart (the SVG itself), committed under examples/images.
+images: all
+	@mkdir -p build/images examples/images
+	./bin/calcinosis report examples/lab-patient.json --format html -o build/images/patient.html
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking --hide-scrollbars \
+	  --window-size=1000,1300 --screenshot=examples/images/patient-report.png "file://$(CURDIR)/build/images/patient.html"
+	./bin/calcinosis report --cohort examples/cohort.csv --format md -o build/images/cohort.md
+	cp build/images/cohort-subtype-counts.svg examples/images/cohort-subtype-counts.svg
+	cp build/images/cohort-dist-phosphate.svg examples/images/cohort-phosphate.svg
+
 clean:
 	rm -rf build
 
-.PHONY: all asan lua53 lua51 luajit hosts docs man demo check clean rock rock-install luarocks-config rock-tree
+.PHONY: all asan lua53 lua51 luajit hosts docs man demo check images clean rock rock-install luarocks-config rock-tree

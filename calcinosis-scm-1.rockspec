@@ -28,6 +28,7 @@ dependencies = {
 }
 test_dependencies = {
   "busted",
+  "luaexpat",   -- the report specs check that every SVG is well-formed XML (lxp)
 }
 -- `luarocks make` runs `make rock` (the C module, the man page) and
 -- `make rock-install` (tools/rock-install.sh: modules, calcinosis.1, and the

@@ -7,15 +7,16 @@ _calcinosis() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'classify compare sweep validate labs convert -h --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'classify compare sweep validate report labs convert -h --help --version' -- "$cur"))
     return
   fi
   cmd=${COMP_WORDS[1]}
   case $cmd in
     classify) opts='--ca-coefficient --columns --delimiter --format --input-format --jobs --json --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted -h --help' ;;
-    compare) opts='--delimiter --format --input-format --max-changes --no-warnings --output -o --quiet -q --rules --trusted -h --help' ;;
-    sweep) opts='--delimiter --format --input-format --no-warnings --output -o --param --quiet -q --rules --trusted -h --help' ;;
-    validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --rules --trusted --truth -h --help' ;;
+    compare) opts='--delimiter --format --input-format --max-changes --no-warnings --output -o --quiet -q --report --rules --trusted -h --help' ;;
+    sweep) opts='--delimiter --format --input-format --no-warnings --output -o --param --quiet -q --report --rules --trusted -h --help' ;;
+    validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --report --rules --trusted --truth -h --help' ;;
+    report) opts='--cohort --delimiter --format --no-warnings --output -o --param --rules --trusted -h --help' ;;
     labs) opts='--ca-coefficient --file --json --round-egfr -h --help' ;;
     convert) opts='-h --help' ;;
     *) return ;;
@@ -36,19 +37,28 @@ _calcinosis() {
     compare:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson' -- "$cur")); return ;;
     compare:--max-changes) return ;;
     compare:--output|compare:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    compare:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     compare:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     sweep:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
     sweep:--format) COMPREPLY=($(compgen -W 'csv text' -- "$cur")); return ;;
     sweep:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson' -- "$cur")); return ;;
     sweep:--output|sweep:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     sweep:--param) return ;;
+    sweep:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     sweep:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     validate:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
     validate:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
     validate:--max-wrong) return ;;
     validate:--output|validate:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    validate:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     validate:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     validate:--truth) return ;;
+    report:--cohort) return ;;
+    report:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
+    report:--format) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
+    report:--output|report:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    report:--param) return ;;
+    report:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     labs:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
     labs:--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac

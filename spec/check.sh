@@ -156,7 +156,7 @@ echo "# Lua 5.3 build (pandoc's Lua)"
 TREE53="$TMP/tree53"
 step "luarocks --lua-version=5.3 make" sh -c "cd '$SRC' && LUAROCKS_CONFIG='$LRCONF' luarocks --lua-version=5.3 make --tree='$TREE53' calcinosis-scm-1.rockspec"
 step "Lua 5.3 loads the module and converts a value" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && cd / && lua5.3 -e 'local c = require \"calcinosis\"; local v = assert(c.convert(10, \"mg/dL\", \"mmol/L\", \"calcium\")); assert(math.abs(v - 2.495) < 0.001, v)'"
-step "pandoc (its Lua 5.3) runs examples/pandoc/calcinosis-filter.lua with that install" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && cd / && pandoc --lua-filter '$SRC/examples/pandoc/calcinosis-filter.lua' -t markdown '$SRC/examples/pandoc/example.md' > '$TMP/pandoc.md' && grep -q '^\*\*Type:\*\* metastatic (score 11, confidence high)' '$TMP/pandoc.md' && grep -q 'metastatic.known_cause' '$TMP/pandoc.md' && grep -q '^\*\*Problem:\*\*' '$TMP/pandoc.md' && grep -q 'age: [^ ]*old[^ ]* is not an age' '$TMP/pandoc.md' && grep -q 'Research tool, not a diagnosis' '$TMP/pandoc.md'"
+step "pandoc (its Lua 5.3) runs examples/pandoc/calcinosis-filter.lua with that install: the full patient report and a cohort table, in Markdown, HTML and .docx (tools/pandoc-check.sh)" sh -c "eval \"\$(luarocks --lua-version=5.3 --tree='$TREE53' path)\" && sh '$SRC/tools/pandoc-check.sh' '$TMP/pandoc'"
 
 echo "# Lua hosts: tools/host-smoke.lua (core, convert, quantity, analytes, C derived values, CSV reader; labs, classify, a cohort)"
 # full: every layer must run; core: the rule compiler (labs, classify,
@@ -172,6 +172,18 @@ for host in "lua5.1 build/5.1 core" "luajit build/luajit core" "lua5.3 build/5.3
   fi
 done
 step "Neovim (its LuaJIT) loads build/luajit: tools/host-smoke.lua core checks" sh -c "timeout 120 nvim --headless -u NONE -c 'lua arg = { \"build/luajit\", \"core\" }' -c 'luafile tools/host-smoke.lua' -c 'qa!' 2>&1 | tr '\\r' '\\n' | grep -q '(core checks): [1-9][0-9]* passed, 0 failed'"
+
+echo "# Browser check: the HTML reports in chromium (tools/browser-check.sh; screenshots in build/browser)"
+if command -v chromium >/dev/null 2>&1; then
+  if sh tools/browser-check.sh build/browser >"$TMP/browser.log" 2>&1; then
+    ok "browser check: patient, cohort, comparison, sweep and validation reports render in chromium (headings, charts, no console errors, screenshots)"
+    sed 's/^/    /' "$TMP/browser.log"
+  else
+    nok "browser check"; sed 's/^/    /' "$TMP/browser.log" | tail -n 30
+  fi
+else
+  SKIP=$((SKIP + 1)); echo "skip - browser check: chromium is not installed (sh tools/deps.sh test installs it)"
+fi
 
 END=$(date +%s)
 echo "# took $((END - START)) s"

@@ -139,4 +139,24 @@ function M.printed_tolerance(s)
   return 0.5 * 10 ^ -(dec and #dec or 0)
 end
 
+--- Whether a text is well-formed XML (lua-expat, Debian `lua-expat`).
+-- @treturn boolean
+-- @treturn string|nil the parser's message
+function M.xml_ok(text)
+  local lxp = require "lxp"
+  local p = lxp.new({})
+  local ok, msg, line, col = p:parse(text)
+  if ok then ok, msg, line, col = p:parse() end
+  p:close()
+  if not ok then return false, ("%s at line %s, column %s"):format(tostring(msg), tostring(line), tostring(col)) end
+  return true
+end
+
+--- The `<svg>...</svg>` elements of a text (an HTML page, a Markdown folder's files).
+function M.svg_elements(text)
+  local t = {}
+  for s in text:gmatch("<svg .-</svg>") do t[#t + 1] = s end
+  return t
+end
+
 return M

@@ -9,6 +9,8 @@ if [ "$kind" = test ]; then
   pkgs="$pkgs lua5.3 liblua5.3-dev luarocks lua-busted lua-check clang valgrind pandoc"
   # the other Lua hosts the C core builds for (smoke checks), and LDoc with its Markdown
   pkgs="$pkgs lua5.1 liblua5.1-0-dev luajit libluajit-5.1-dev neovim lua-ldoc lua-markdown"
+  # the report specs' XML check (lua-expat), the pandoc .docx check (unzip), the browser check (chromium)
+  pkgs="$pkgs lua-expat unzip chromium"
 fi
 missing=""
 for p in $pkgs; do

@@ -32,7 +32,7 @@ rock_version() {
 }
 
 provided=""
-for pair in lpeg:lua-lpeg dkjson:lua-dkjson lua-cjson:lua-cjson busted:lua-busted; do
+for pair in lpeg:lua-lpeg dkjson:lua-dkjson lua-cjson:lua-cjson busted:lua-busted luaexpat:lua-expat; do
   rock=${pair%%:*}
   pkg=${pair#*:}
   if ver=$(rock_version "$pkg"); then

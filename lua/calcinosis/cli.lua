@@ -47,14 +47,19 @@ M.options = {
   compare = {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
     output = "value", delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag",
+    report = "value",
   },
   sweep = {
     rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",
-    delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag",
+    delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag", report = "value",
   },
   validate = {
     truth = "value", rules = "list", format = "value", ["max-wrong"] = "value", delimiter = "value",
-    trusted = "flag", output = "value", ["no-warnings"] = "flag",
+    trusted = "flag", output = "value", ["no-warnings"] = "flag", report = "value",
+  },
+  report = {
+    cohort = "value", rules = "value", param = "list", trusted = "flag", format = "value", output = "value",
+    delimiter = "value", ["no-warnings"] = "flag",
   },
 }
 
@@ -64,7 +69,8 @@ M.choices = {
   ["ca-coefficient"] = { "common", "payne", "si" },
   delimiter = { ",", ";", "tab" },
   format = { classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text" },
-    validate = { "text", "csv", "json" } },
+    validate = { "text", "csv", "json" }, report = { "text", "md", "html", "json", "latex" } },
+  report = { "text", "md", "html", "json", "latex" },
   ["input-format"] = { classify = { "csv", "long", "ndjson", "json" }, compare = { "csv", "long", "ndjson" },
     sweep = { "csv", "long", "ndjson" } },
 }
@@ -83,6 +89,7 @@ Commands:
   compare   compare rulesets over a cohort (counts, confusion, kappa, changes)
   sweep     subtype counts over a range of one parameter's values
   validate  score the classification of a cohort against reference labels
+  report    a patient or cohort report (text, Markdown, HTML, JSON, LaTeX)
   labs      print the lab table of one patient (flags, derived values)
   convert   convert a value between units
 
@@ -196,6 +203,8 @@ Options:
   --delimiter D         input delimiter: ',' (default), ';' or 'tab'
   --trusted             load the --rules files with the full Lua environment
   --no-warnings         do not print the rulesets' warnings
+  --report FMT          write the comparison report instead: text, md, html,
+                        json or latex (counts, confusion heat maps, kappa, changes)
   -o, --output FILE     write to FILE instead of standard output
   -q, --quiet           accepted as in classify (compare prints no progress)
   -h, --help            show this help
@@ -225,6 +234,8 @@ Options:
   --delimiter D         CSV delimiter (default ',')
   --trusted             run the ruleset files unsandboxed
   --no-warnings         do not print the rulesets' warnings
+  --report FMT          write the validation report instead: text, md, html,
+                        json or latex (tables with intervals, forest plots)
   -o, --output FILE     write to FILE instead of standard output
   -h, --help            show this help
 
@@ -246,11 +257,46 @@ Options:
   --delimiter D         input delimiter: ',' (default), ';' or 'tab'
   --trusted             load --rules with the full Lua environment (no sandbox)
   --no-warnings         do not print the ruleset's warnings
+  --report FMT          write the sweep report instead: text, md, html, json
+                        or latex (subtype and rule-fire counts as line charts)
   -o, --output FILE     write to FILE instead of standard output
   -q, --quiet           accepted as in classify (sweep prints no progress)
   -h, --help            show this help
 
 Exit status: 0 success, 1 some records had problems, 2 usage error.
+]]
+
+M.usage.report = [[
+Usage: calcinosis report [options] PATIENT.json
+       calcinosis report --cohort COHORT [options]
+
+Writes the report of one patient record (.json): the type with its
+confidence, alternatives and alerts, the problems in the data, the evidence
+(each rule that fired, with the values that made it fire and its source),
+what could not be evaluated and what is missing, the lab table with
+reference ranges and flags and a chart of each value against its band,
+work-up, referrals, treatment options, prognosis, the ruleset and the
+references in full. With --cohort, the report of a cohort (CSV or NDJSON):
+subtype counts, rule fires and not-evaluable counts, lab distributions by
+subtype, data completeness and the records with problems.
+
+Options:
+  --cohort FILE         a cohort report of FILE instead of a patient report
+  --format FMT          text (default), md (Markdown, its SVG figures written
+                        beside -o FILE), html (one self-contained file), json
+                        or latex (booktabs tables)
+  --rules FILE          ruleset (default: the built-in clinical ruleset)
+  --param NAME=VALUE    override a ruleset parameter (repeatable)
+  --trusted             load --rules with the full Lua environment (no sandbox)
+  --delimiter D         cohort delimiter: ',' (default), ';' or 'tab'
+  --no-warnings         do not print the ruleset's warnings
+  -o, --output FILE     write to FILE instead of standard output
+  -h, --help            show this help
+
+Text on a terminal is in colour unless NO_COLOR is set.
+
+Exit status: 0 all records read cleanly, 1 some records had problems, 2 usage error
+(or an input that cannot be read).
 ]]
 
 local function out(...) io.stdout:write(...) end
@@ -522,7 +568,40 @@ M.commands = {
   compare = function(args) return require("calcinosis.cli_cohort").compare(args) end,
   sweep = function(args) return require("calcinosis.cli_cohort").sweep(args) end,
   validate = function(args) return require("calcinosis.cli_validate").main(args) end,
+  report = function(args) return require("calcinosis.cli_report").main(args) end,
 }
+
+--- Checks a report format (`report --format`, `--report` of compare,
+-- sweep and validate).
+-- @tparam string cmd the command
+-- @tparam string format
+-- @treturn integer|nil nil when the format is known, else 2 after the usage error
+function M.check_report_format(cmd, format)
+  for _, f in ipairs(require("calcinosis.report").formats) do if f == format then return nil end end
+  return usage_error(cmd, ("report format must be text, md, html, json or latex, got '%s'"):format(tostring(format)))
+end
+
+--- Writes a report document (`calcinosis.report.write`) to `output` or
+-- standard output: text in colour when standard output is a terminal and
+-- NO_COLOR is not set; Markdown to standard output has no figures (they are
+-- files beside -o FILE), which is said on standard error.
+-- @tparam string cmd the command
+-- @tparam table doc
+-- @tparam string format
+-- @tparam[opt] string output
+-- @treturn integer 0, or 2 when the file cannot be written
+function M.write_report(cmd, doc, format, output)
+  local to_stdout = output == nil or output == "-"
+  local no_color = os.getenv("NO_COLOR")
+  local color = to_stdout and format == "text" and (no_color == nil or no_color == "")
+    and require("calcinosis.core").isatty(1)
+  if to_stdout and format == "md" and #require("calcinosis.report.document").figures(doc) > 0 then
+    err("calcinosis ", cmd, ": Markdown on standard output has no figures; give -o FILE to write them beside it\n")
+  end
+  local ok, e = require("calcinosis.report").write(doc, format, output, { color = color })
+  if not ok then err("calcinosis ", cmd, ": ", tostring(e), "\n") return 2 end
+  return 0
+end
 
 --- Prints the warnings of a loaded ruleset (unknown terms with "did you
 -- mean", odd source keys) to standard error as "calcinosis CMD: warning:

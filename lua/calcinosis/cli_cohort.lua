@@ -47,6 +47,10 @@ local function load_ruleset(path, params, trusted, cmd, no_warnings)
   return rs
 end
 
+--- Loads the ruleset of --rules (or the default) with --param applied.
+-- @function load_ruleset
+M.load_ruleset = load_ruleset
+
 local function parse_params(list)
   local params = {}
   for _, p in ipairs(list or {}) do
@@ -56,6 +60,13 @@ local function parse_params(list)
   end
   return params
 end
+
+--- The --param list as a table NAME -> VALUE, or nil and the usage error.
+-- @function parse_params
+M.parse_params = parse_params
+--- The --delimiter character (',' by default, "tab" for a tab), or nil when bad.
+-- @function delimiter_of
+M.delimiter_of = delimiter_of
 
 -- A progress reporter on stderr when it is a terminal.
 local function progress_reporter(quiet, total_bytes)
@@ -319,6 +330,7 @@ function M.compare(args)
   if not ({ text = true, csv = true, json = true })[format] then
     return cli.usage_error("compare", ("--format must be text, csv or json, got '%s'"):format(format))
   end
+  if opts.report and cli.check_report_format("compare", opts.report) then return 2 end
   local max = tonumber(opts["max-changes"] or (format == "json" and 1000 or format == "csv" and math.huge or 20))
   if not max then return cli.usage_error("compare", "--max-changes must be a number") end
   local delim, input, code = cohort_input("compare", opts, rest)
@@ -360,6 +372,12 @@ function M.compare(args)
   end
   local c = M.compare_rows(names, next_rows, labels, max)
   for i, r in ipairs(readers) do r:close(); os.remove(files[i]) end
+  if opts.report then
+    local doc = require("calcinosis.report").comparison(c, rulesets, { input = input })
+    local status = cli.write_report("compare", doc, opts.report, opts.output)
+    if status ~= 0 then return status end
+    return problems > 0 and 1 or 0
+  end
   local o = open_output("compare", opts.output)
   if not o then return 2 end
   if format == "text" then
@@ -408,6 +426,7 @@ function M.sweep(args)
   if #rest ~= 1 then return cli.usage_error("sweep", "expected one INPUT") end
   local format = opts.format or "csv"
   if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
+  if opts.report and cli.check_report_format("sweep", opts.report) then return 2 end
   local delim, input, code = cohort_input("sweep", opts, rest)
   if not delim then return code end
   local base, e = load_ruleset(opts.rules, nil, opts.trusted, "sweep", opts["no-warnings"])
@@ -435,13 +454,33 @@ function M.sweep(args)
     local value = param.unit and (("%.10g %s"):format(v, param.unit)) or v
     local rs, verr = base:variant { params = { [name] = value } }
     if not rs then err("calcinosis sweep: ", verr, "\n") return 2 end
-    local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = "/dev/null",
-      columns = { "type" }, format = "csv", header = false, delimiter = delim }
-    if not stats then err("calcinosis sweep: ", rerr, "\n") return 2 end
+    -- with --report, the rules that fired too (to a temporary file, counted here)
+    local tmp = opts.report and os.tmpname() or nil
+    local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = tmp or "/dev/null",
+      columns = tmp and { "fired" } or { "type" }, format = "csv", header = false, delimiter = delim }
+    if not stats then if tmp then os.remove(tmp) end err("calcinosis sweep: ", rerr, "\n") return 2 end
     problems = math.max(problems, stats.with_problems)
     local row = { value = v, counts = {} }
     for _, l in ipairs(labels) do row.counts[l] = stats.types[l] or 0 end
+    if tmp then
+      row.fired = {}
+      local r = assert(core.csv_open(tmp, ","))
+      for fields in r.next, r do
+        for id in (fields[1] or ""):gmatch("[^;]+") do row.fired[id] = (row.fired[id] or 0) + 1 end
+      end
+      r:close()
+      os.remove(tmp)
+    end
     rows[#rows + 1] = row
+  end
+  if opts.report then
+    local ids = {}
+    for i, r in ipairs(base.compiled.rules) do ids[i] = r.id end
+    local doc = require("calcinosis.report").sweep({ name = name, unit = param.unit, labels = labels, rows = rows,
+      rules = ids, ruleset = { name = base.name, version = base.version, hash = base.hash } }, { input = input })
+    local status = cli.write_report("sweep", doc, opts.report, opts.output)
+    if status ~= 0 then return status end
+    return problems > 0 and 1 or 0
   end
   local o = open_output("sweep", opts.output)
   if not o then return 2 end

@@ -165,6 +165,7 @@ function M.main(args)
   if not ({ text = true, csv = true, json = true })[format] then
     return cli.usage_error("validate", ("--format must be text, csv or json, got '%s'"):format(format))
   end
+  if opts.report and cli.check_report_format("validate", opts.report) then return 2 end
   local max_wrong = tonumber(opts["max-wrong"] or 20)
   if not max_wrong or max_wrong < 0 then return cli.usage_error("validate", "--max-wrong must be a number") end
   local delim = opts.delimiter or ","
@@ -198,6 +199,15 @@ function M.main(args)
     lists[i] = { name = name, results = results, ruleset = rs }
   end
   local c = validate.compare(lists, truth, {})
+  if opts.report then
+    local info = {}
+    for i, l in ipairs(lists) do info[i] = { name = l.name, version = l.ruleset.version, hash = l.ruleset.hash } end
+    local doc = require("calcinosis.report").validation(c, info, { input = path, truth = opts.truth,
+      max_wrong = opts["max-wrong"] and max_wrong or nil })
+    local status = cli.write_report("validate", doc, opts.report, opts.output)
+    if status ~= 0 then return status end
+    return problems > 0 and 1 or 0
+  end
   local o = io.stdout
   if opts.output and opts.output ~= "-" then
     local e

@@ -3,11 +3,128 @@
 -- with the actual values), alternatives, missing inputs, work-up, referrals,
 -- treatment options reported in the literature, prognosis, problems, the
 -- ruleset and the disclaimer. Plain text wrapped at 80 columns.
+--
+-- Reports as documents (`calcinosis.report.document`) rendered as text,
+-- Markdown, HTML, JSON or LaTeX tables: `patient`, `cohort`, `comparison`,
+-- `sweep`, `validation` build them (layouts in `calcinosis.report.patient`,
+-- `.cohort`, `.comparison`, `.sweep`, `.validation`, each a template to
+-- copy); `render` and `write` turn them into files; charts are
+-- `calcinosis.report.svg`.
+--
+-- Dependencies: calcinosis.report.* (document, svg, the renderers and layouts), calcinosis.cohort.
 -- @module calcinosis.report
 
 local M = {}
 
-local WIDTH = 80
+local RENDERERS = { text = "calcinosis.report.text", md = "calcinosis.report.markdown",
+  html = "calcinosis.report.html", json = "calcinosis.report.json", latex = "calcinosis.report.latex" }
+
+--- The output formats: text, md (Markdown with SVG files), html, json, latex (booktabs tables).
+M.formats = { "text", "md", "html", "json", "latex" }
+
+--- Renders a report document.
+-- @tparam table doc
+-- @tparam string format one of `M.formats`
+-- @tparam[opt] table opts for the renderer (text: `color`, `width`; md:
+--   `figures`, `figure_prefix`; html: `css`, `fragment`)
+-- @treturn string the report
+-- @treturn {table,...} files to write beside it (`{ name, content }`; Markdown figures)
+function M.render(doc, format, opts)
+  local mod = RENDERERS[format]
+  if not mod then error(("unknown report format '%s' (text, md, html, json or latex)"):format(tostring(format)), 2) end
+  local text, files = require(mod).render(doc, opts)
+  return text, files or {}
+end
+
+--- Writes a report document to `path` (the Markdown figures beside it, named
+-- after it), or to standard output when `path` is nil or "-" (Markdown then
+-- without figures).
+-- @tparam table doc
+-- @tparam string format
+-- @tparam[opt] string path
+-- @tparam[opt] table opts as `render`
+-- @treturn[1] true
+-- @treturn[2] nil
+-- @treturn[2] string message naming the file
+function M.write(doc, format, path, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local to_stdout = path == nil or path == "-"
+  local dir = ""
+  if format == "md" then
+    if to_stdout then o.figures = false
+    else
+      dir = path:match("^(.*/)") or ""
+      o.figure_prefix = o.figure_prefix or (path:match("([^/]*)$"):gsub("%.[^.]*$", ""))
+    end
+  end
+  local text, files = M.render(doc, format, o)
+  if to_stdout then
+    io.stdout:write(text)
+    return true
+  end
+  local function put(name, content)
+    local f, e = io.open(name, "wb")
+    if not f then return nil, e end
+    local ok, werr = f:write(content)
+    if ok then ok, werr = f:close() else f:close() end
+    if not ok then return nil, name .. ": " .. tostring(werr) end
+    return true
+  end
+  local ok, e = put(path, text)
+  if not ok then return nil, e end
+  for _, file in ipairs(files) do
+    ok, e = put(dir .. file.name, file.content)
+    if not ok then return nil, e end
+  end
+  return true
+end
+
+--- The patient report document (`calcinosis.report.patient`).
+-- @tparam table result from `calcinosis.classify`
+-- @tparam[opt] table patient the record
+-- @tparam[opt] table opts `sections`
+-- @treturn table document
+function M.patient(result, patient, opts)
+  return require("calcinosis.report.patient").document(result, patient, opts)
+end
+
+--- The cohort report document of a file (`calcinosis.report.cohort`).
+-- @tparam Ruleset ruleset
+-- @tparam string path
+-- @tparam[opt] table opts
+-- @treturn table|nil document
+-- @treturn[2] string message
+function M.cohort(ruleset, path, opts)
+  return require("calcinosis.report.cohort").from_file(ruleset, path, opts)
+end
+
+--- The comparison report document (`calcinosis.report.comparison`).
+-- @tparam table c from `calcinosis.compare.compare_rows`
+-- @tparam {table,...} rulesets
+-- @tparam[opt] table opts
+-- @treturn table document
+function M.comparison(c, rulesets, opts)
+  return require("calcinosis.report.comparison").document(c, rulesets, opts)
+end
+
+--- The sweep report document (`calcinosis.report.sweep`).
+-- @tparam table s the sweep's counts
+-- @tparam[opt] table opts
+-- @treturn table document
+function M.sweep(s, opts)
+  return require("calcinosis.report.sweep").document(s, opts)
+end
+
+--- The validation report document (`calcinosis.report.validation`).
+-- @tparam table c from `calcinosis.validate.compare`
+-- @tparam[opt] {table,...} rulesets
+-- @tparam[opt] table opts
+-- @treturn table document
+function M.validation(c, rulesets, opts)
+  return require("calcinosis.report.validation").document(c, rulesets, opts)
+end
+
 
 local DISCLAIMER = "Research tool, not a diagnosis: results are literature-based suggestions for a clinician " ..
   "to review."
@@ -18,29 +135,9 @@ local function fmt(v)
   return (("%.4g"):format(v))
 end
 
---- Wraps `text` at `width` columns; the first line starts with `first`,
--- the others with `rest` (indents).
--- @tparam string text
--- @tparam string first
--- @tparam string rest
--- @tparam[opt] number width default 80
--- @treturn string lines joined by "\n" (no trailing newline)
-function M.wrap(text, first, rest, width)
-  width = width or WIDTH
-  local lines, line = {}, first
-  local empty = true
-  for word in tostring(text):gmatch("%S+") do
-    if not empty and #line + 1 + #word > width then
-      lines[#lines + 1] = line
-      line, empty = rest .. word, false
-    else
-      line = line .. (empty and "" or " ") .. word
-      empty = false
-    end
-  end
-  lines[#lines + 1] = line
-  return table.concat(lines, "\n")
-end
+--- Wraps `text` at `width` columns (`calcinosis.report.text.wrap`).
+-- @function wrap
+M.wrap = require("calcinosis.report.text").wrap
 
 local function srcs(list)
   if type(list) == "string" then return " [" .. list .. "]" end
