@@ -95,6 +95,21 @@ static const cal_analyte ANALYTES[] = {
 
 size_t cal_analyte_count(void) { return sizeof ANALYTES / sizeof ANALYTES[0]; }
 
+/* The record fields of the analytes' dates, in ANALYTES order (record.h);
+ * cal_analyte_date_field checks that each names its analyte. */
+static const char *const DATE_FIELDS[] = {
+  "calcium_date", "ionized_calcium_date", "corrected_calcium_date", "phosphate_date", "albumin_date",
+  "creatinine_date", "pth_date", "vitd25_date", "vitd125_date", "magnesium_date", "alp_date", "egfr_date",
+  "ca_x_p_date"};
+
+const char *cal_analyte_date_field(size_t i) {
+  size_t n;
+  if (i >= cal_analyte_count() || i >= sizeof DATE_FIELDS / sizeof DATE_FIELDS[0]) return NULL;
+  n = strlen(ANALYTES[i].name);
+  if (strncmp(DATE_FIELDS[i], ANALYTES[i].name, n) != 0 || strcmp(DATE_FIELDS[i] + n, "_date") != 0) return NULL;
+  return DATE_FIELDS[i];
+}
+
 const cal_analyte *cal_analyte_at(size_t i) {
   return i < cal_analyte_count() ? &ANALYTES[i] : NULL;
 }

@@ -37,6 +37,11 @@ typedef struct cal_analyte {
 size_t cal_analyte_count(void);
 const cal_analyte *cal_analyte_at(size_t i);
 
+/* The record field of the i-th analyte's date ("calcium_date"); NULL past
+ * the end (or when the list of date fields lags the analytes, which
+ * spec/dates_spec.lua checks). */
+const char *cal_analyte_date_field(size_t i);
+
 /* Finds an analyte by name, alias (case-, space-, '-', '_'-insensitive) or
  * LOINC code. NULL when none matches. */
 const cal_analyte *cal_analyte_find(const char *s, size_t n);

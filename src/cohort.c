@@ -23,6 +23,7 @@ cal_record_ctx cal_cohort_record_ctx(const cal_cohort *plan) {
   c.critical = plan->critical;
   c.ca_variant = plan->ca_variant;
   c.kdigo_round = plan->kdigo_round;
+  c.index_date = plan->index_date;
   return c;
 }
 

@@ -99,7 +99,7 @@ end
 
 --- Presents the record the C core read (`raw.record` of a plan's result).
 -- @tparam table record `{ age, sex, species, height_cm, ckd, egfr_method,
---   values, qualitative, flags, range, critical }` by analyte name
+--   values, qualitative, flags, range, critical, dates }` by analyte name
 -- @tparam[opt] table patient the patient table (for the given texts)
 -- @tparam[opt] table options `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical`
 -- @tparam[opt] table problems the record's problems
@@ -109,6 +109,7 @@ function M.present(record, patient, options, problems)
   local t = { problems = util.list(problems or {}) }
   t.age = record.age and { value = record.age, unit = "a" } or nil
   t.sex, t.species = record.sex, record.species
+  t.birth_date = record.birth_date
   local given, key = given_texts(patient)
   local _, origin = engine.range_entries(opts.ranges or ranges.reference)
   local _, corigin = engine.range_entries(opts.critical or ranges.critical)
@@ -129,6 +130,7 @@ function M.present(record, patient, options, problems)
       if ci then e.critical = canonical_range(corigin[ci], a) end
     end
     e.comparator = record.comparators and record.comparators[name] or nil
+    e.date = record.dates and record.dates[name] or nil -- the value's date (YYYY-MM-DD), as the C reader chose it
     t[name] = e
   end
 
