@@ -1036,9 +1036,11 @@ static int plan_run(lua_State *L) {
   memset(st, 0, sizeof *st);
   {
     int parallel = (jobs > 1 || shard) && in_path && strcmp(in_path, "-") != 0;
+    int fhir_path = b->plan.input_fhir && in_path && strcmp(in_path, "-") != 0 && !shard;
     const char *open_error = NULL, *bad_path = NULL;
     char in_error[512];
-    if (!parallel && in_path && strcmp(in_path, "-") != 0) {
+    if (fhir_path) parallel = 0; /* FHIR is read whole, in one process (a file or a folder) */
+    if (!parallel && !fhir_path && in_path && strcmp(in_path, "-") != 0) {
       in = cal_input_open(in_path, in_error, sizeof in_error);
       if (!in) { open_error = "%s"; bad_path = in_error; }
     }
@@ -1060,9 +1062,11 @@ static int plan_run(lua_State *L) {
     } else {
       cal_reader rd;
       pc.in = in;
-      if (!cal_reader_open(&rd, &b->plan, in ? in : stdin, NULL, NULL)) {
+      if (fhir_path ? !cal_reader_open_path(&rd, &b->plan, in_path, err, sizeof err)
+                    : !cal_reader_open(&rd, &b->plan, in ? in : stdin, NULL, NULL)) {
         rc = -1;
-        if (b->plan.input_ndjson || b->plan.input_long) snprintf(err, sizeof err, "out of memory");
+        if (fhir_path) { /* err says why */ }
+        else if (b->plan.input_ndjson || b->plan.input_long || b->plan.input_fhir) snprintf(err, sizeof err, "out of memory");
         else snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", b->plan.delim);
       } else {
         rc = cal_cohort_run(&b->plan, &rd.src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
@@ -1152,6 +1156,22 @@ static int plan_rows(lua_State *L) {
   const char *path = luaL_optstring(L, 2, NULL);
   rows_box *r;
   FILE *f = stdin;
+  if (b->plan.input_fhir && path && strcmp(path, "-") != 0) { /* a file or a folder */
+    char e[512];
+    r = (rows_box *)lua_newuserdatauv(L, sizeof *r, 0);
+    memset(r, 0, sizeof *r);
+    luaL_setmetatable(L, ROWS_MT);
+    if (!cal_reader_open_path(&r->rd, &b->plan, path, e, sizeof e)) {
+      lua_pushnil(L);
+      lua_pushstring(L, e);
+      return 2;
+    }
+    r->open = 1;
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, rows_next, 2);
+    return 1;
+  }
   if (path && strcmp(path, "-") != 0) {
     char e[512];
     f = cal_input_open(path, e, sizeof e);
