@@ -47,6 +47,7 @@ CAL_HIDDEN_BEGIN
   X(VALUE, "value")                /* a lab or derived value (index: analyte) */  \
   X(LET, "let")                    /* a let of the ruleset (index: let) */         \
   X(AGE, "age") X(SEX, "sex") X(CKD, "ckd_stage") X(LINE, "line")                 \
+  X(DATE, "date")                  /* a lab value's date (index: analyte) */       \
   X(CONFIDENCE, "confidence")      /* level: none, low, moderate, high */          \
   X(CONFIDENCE_VALUE, "confidence_value")                                         \
   X(ALTERNATIVES, "alternatives")  /* labels */                                    \

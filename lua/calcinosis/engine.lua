@@ -260,6 +260,8 @@ function M.columns(compiled, columns)
       col.kind, col.index = COL.let, lets[name]
     elseif core.analyte_index(name) then
       col.kind, col.index = COL.value, core.analyte_index(name)
+    elseif name:match("^(.+)_date$") and core.analyte_index(name:match("^(.+)_date$")) then
+      col.kind, col.index = COL.date, core.analyte_index(name:match("^(.+)_date$")) -- YYYY-MM-DD
     else
       local known = {}
       for _, n in ipairs(M.FIELD_COLUMNS) do known[#known + 1] = n end
