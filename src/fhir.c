@@ -480,7 +480,7 @@ static int text(cal_fhir *h, const char *b, size_t n) {
   int rc = cal_json_parse(&h->doc, b, n);
   if (rc < 0) return -1;
   if (rc == 0)
-    return orphan(h, "%s JSON (%s at byte %lu)", h->doc.truncated ? "truncated" : "not", h->doc.err,
+    return orphan(h, "line %lld: %s JSON (%s at byte %lu)", h->line, h->doc.truncated ? "truncated" : "not", h->doc.err,
                   (unsigned long)h->doc.err_at + 1) ? 1 : -1;
   resource(h, 0, 0);
   return h->err ? -1 : 1;

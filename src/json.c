@@ -20,7 +20,7 @@ void cal_json_free(cal_json *d) {
 
 static int fail(jp *s, const char *what) {
   if (!s->d->err) {
-    s->d->err = s->p >= s->e ? "truncated JSON (the text ends inside a value)" : what;
+    s->d->err = s->p >= s->e ? "the text ends inside a value" : what;
     s->d->err_at = (size_t)(s->p - s->b);
     s->d->truncated = s->p >= s->e;
   }

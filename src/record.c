@@ -501,10 +501,7 @@ static void age_from_birth(const cal_record_ctx *ctx, cal_record *r, cal_problem
   if (isnan(at))
     for (k = 0; k < CAL_REC_MAX_ANALYTES; k++)
       if (!isnan(r->date[k]) && (isnan(at) || r->date[k] > at)) at = r->date[k];
-  if (isnan(at)) {
-    cal_problems_add(pb, "birth_date: no index date and no lab date to compute the age at");
-    return;
-  }
+  if (isnan(at)) return; /* no date to compute the age at: the age is missing */
   a = cal_age_years(r->birth, at);
   if (isnan(a) || a > 150) {
     char b[11], d[11];
