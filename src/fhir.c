@@ -516,10 +516,10 @@ int cal_fhir_add(cal_fhir *h, FILE *f, cal_csv_read_fn fn, void *ctx) {
         scan -= start;
         start = 0;
       }
-      if (end + BLOCK > h->bcap) {
-        size_t nc = h->bcap ? h->bcap * 2 : 4 * BLOCK;
+      if (h->bcap - end < BLOCK / 16) {
+        size_t nc = h->bcap ? h->bcap * 2 : BLOCK / 4;
         char *nb;
-        if (nc > CAL_FHIR_MAX_DOCUMENT + 2 * BLOCK) {
+        if (nc > CAL_FHIR_MAX_DOCUMENT + 2 * BLOCK) { /* (a line or a document this long) */
           h->line = line;
           return orphan(h, "a JSON document longer than %u bytes; not read", CAL_FHIR_MAX_DOCUMENT) ? 1 : -1;
         }
@@ -528,7 +528,7 @@ int cal_fhir_add(cal_fhir *h, FILE *f, cal_csv_read_fn fn, void *ctx) {
         h->buf = nb;
         h->bcap = nc;
       }
-      got = fn(ctx, h->buf + end, BLOCK);
+      got = fn(ctx, h->buf + end, h->bcap - end < BLOCK ? h->bcap - end : BLOCK);
       if (got < 0) return -1;
       if (got == 0) eof = 1;
       scan = end;
