@@ -109,6 +109,20 @@ describe("FHIR input", function()
     assert.is_true(has(t[1].problems, "codes not mapped: Condition SNOMED 444814009 'Viral sinusitis %(disorder%)'"))
   end)
 
+  it("keeps the lab's reference range and interpretation beside the library's range, in canonical units", function()
+    local path = tmp(PAT .. "\n" .. [[{"resourceType":"Observation","id":"r","subject":{"reference":"Patient/p1"},]] ..
+      [["code":{"coding":[{"system":"http://loinc.org","code":"17861-6"}]},"effectiveDateTime":"2020-01-01",]] ..
+      [["valueQuantity":{"value":2.8,"unit":"mmol/L","code":"mmol/L"},"interpretation":[{"coding":[{"code":"H"}]}],]] ..
+      [["referenceRange":[{"low":{"value":2.2,"code":"mmol/L"},"high":{"value":2.6,"code":"mmol/L"}}]}]] .. "\n", ".ndjson")
+    local c = rows(path)[1].labs.calcium
+    assert.near(2.8 * 40.078 / 10, c.value, 1e-9)   -- mmol/L x 40.078 g/mol / 10 = mg/dL
+    assert.near(2.2 * 40.078 / 10, c.reported_range.low, 1e-9)
+    assert.near(2.6 * 40.078 / 10, c.reported_range.high, 1e-9)
+    assert.equal("H", c.interpretation)
+    assert.equal("high", c.flag)
+    assert.is_table(c.range) -- the library's own range is still there
+  end)
+
   it("reports malformed input with the record and field", function()
     local path = tmp(table.concat({
       PAT,
@@ -234,5 +248,9 @@ describe("FHIR files of ../shared/data/fhir", function()
     if not path then return pending(S.skip_reason(rel)) end
     local r = rows(path)[1]
     assert.equal(7.7, r.labs.calcium.value) -- "value" : 7.7, "unit" : "mg/dL"
+    assert.equal("2005-07-05", r.labs.calcium.date) -- "effectiveDateTime" : "2005-07-05"
+    -- the lab's interpretation (code "L") and referenceRange (8.5-10.5 mg/dL), beside the library's
+    assert.equal("L", r.labs.calcium.interpretation)
+    assert.same({ low = 8.5, high = 10.5, unit = "mg/dL" }, r.labs.calcium.reported_range)
   end)
 end)

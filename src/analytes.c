@@ -95,20 +95,29 @@ static const cal_analyte ANALYTES[] = {
 
 size_t cal_analyte_count(void) { return sizeof ANALYTES / sizeof ANALYTES[0]; }
 
-/* The record fields of the analytes' dates, in ANALYTES order (record.h);
- * cal_analyte_date_field checks that each names its analyte. */
-static const char *const DATE_FIELDS[] = {
-  "calcium_date", "ionized_calcium_date", "corrected_calcium_date", "phosphate_date", "albumin_date",
-  "creatinine_date", "pth_date", "vitd25_date", "vitd125_date", "magnesium_date", "alp_date", "egfr_date",
-  "ca_x_p_date"};
+/* The record fields of the analytes' dates, reported reference ranges and
+ * interpretation flags (record.h), in ANALYTES order; cal_analyte_field
+ * checks that each names its analyte. */
+#define ANALYTE_NAMES(X) X(calcium) X(ionized_calcium) X(corrected_calcium) X(phosphate) X(albumin) \
+  X(creatinine) X(pth) X(vitd25) X(vitd125) X(magnesium) X(alp) X(egfr) X(ca_x_p)
+#define DATE_NAME(n) #n "_date",
+#define RANGE_NAME(n) #n "_range",
+#define FLAG_NAME(n) #n "_flag",
+static const char *const EXTRA_FIELDS[3][sizeof ANALYTES / sizeof ANALYTES[0]] = {
+  {ANALYTE_NAMES(DATE_NAME)}, {ANALYTE_NAMES(RANGE_NAME)}, {ANALYTE_NAMES(FLAG_NAME)}};
+static const char *const SUFFIX[3] = {"_date", "_range", "_flag"};
 
-const char *cal_analyte_date_field(size_t i) {
+const char *cal_analyte_field(size_t i, int kind) {
   size_t n;
-  if (i >= cal_analyte_count() || i >= sizeof DATE_FIELDS / sizeof DATE_FIELDS[0]) return NULL;
+  const char *f;
+  if (i >= cal_analyte_count() || kind < 0 || kind > 2) return NULL;
+  f = EXTRA_FIELDS[kind][i];
   n = strlen(ANALYTES[i].name);
-  if (strncmp(DATE_FIELDS[i], ANALYTES[i].name, n) != 0 || strcmp(DATE_FIELDS[i] + n, "_date") != 0) return NULL;
-  return DATE_FIELDS[i];
+  if (!f || strncmp(f, ANALYTES[i].name, n) != 0 || strcmp(f + n, SUFFIX[kind]) != 0) return NULL;
+  return f;
 }
+
+const char *cal_analyte_date_field(size_t i) { return cal_analyte_field(i, CAL_FIELD_DATE); }
 
 const cal_analyte *cal_analyte_at(size_t i) {
   return i < cal_analyte_count() ? &ANALYTES[i] : NULL;

@@ -34,6 +34,8 @@ typedef struct {
   double day;                  /* NaN: no date */
   unsigned char len, set;
   char txt[VAL_MAX];           /* "8.6 mg/dL", "<15 mL/min" */
+  char range[2 * VAL_MAX + 4]; /* referenceRange as text: "8.5-10.5 mg/dL", ">=60 mL/min" */
+  char flag[4];                /* interpretation code: "L" */
 } lab_t;
 
 typedef struct {
@@ -277,9 +279,62 @@ static size_t value_text(cal_fhir *h, int obj, char *out) {
   return 0;
 }
 
-/* Keeps a dated value of analyte a (or the height, a < 0) when it is the
- * best so far. */
-static void keep(cal_fhir *h, pat_t *p, int a, const char *txt, size_t n, double day) {
+/* A quantity's number and unit ("8.5 mg/dL") at out; its length, 0 when none. */
+static size_t quantity(cal_fhir *h, int q, char *out, size_t cap) {
+  int val = cal_json_get(&h->doc, q, "value"), u = cal_json_get(&h->doc, q, "code");
+  char unit[32];
+  size_t ul, n;
+  if (val < 0 || h->doc.node[val].type != CAL_J_NUMBER) return 0;
+  if (u < 0) u = cal_json_get(&h->doc, q, "unit");
+  ul = cal_json_text(&h->doc, u, unit, sizeof unit);
+  n = h->doc.node[val].n;
+  if (n + ul + 2 > cap) return 0;
+  memcpy(out, h->doc.node[val].s, n);
+  if (ul) {
+    out[n++] = ' ';
+    memcpy(out + n, unit, ul);
+    n += ul;
+  }
+  out[n] = '\0';
+  return n;
+}
+
+/* The first referenceRange of an Observation or component as text
+ * ("8.5 mg/dL-10.5 mg/dL" is written "8.5-10.5 mg/dL"), "" when none. */
+static void range_text(cal_fhir *h, int obj, char *out) {
+  int rr = cal_json_get(&h->doc, obj, "referenceRange"), r0, lo, hi;
+  char a[VAL_MAX], b[VAL_MAX];
+  size_t an, bn;
+  out[0] = '\0';
+  r0 = rr >= 0 && h->doc.node[rr].type == CAL_J_ARRAY ? h->doc.node[rr].child : -1;
+  if (r0 < 0) return;
+  lo = cal_json_get(&h->doc, r0, "low");
+  hi = cal_json_get(&h->doc, r0, "high");
+  an = lo >= 0 ? quantity(h, lo, a, sizeof a) : 0;
+  bn = hi >= 0 ? quantity(h, hi, b, sizeof b) : 0;
+  if (an && bn) {
+    size_t k = strcspn(a, " ");
+    snprintf(out, 2 * VAL_MAX + 4, "%.*s-%s", (int)k, a, b);
+  } else if (an) {
+    snprintf(out, 2 * VAL_MAX + 4, ">=%s", a);
+  } else if (bn) {
+    snprintf(out, 2 * VAL_MAX + 4, "<=%s", b);
+  }
+}
+
+/* The first interpretation code of an Observation or component. */
+static void flag_text(cal_fhir *h, int obj, char *out) {
+  int it = cal_json_get(&h->doc, obj, "interpretation"), c0, cod;
+  out[0] = '\0';
+  c0 = it >= 0 && h->doc.node[it].type == CAL_J_ARRAY ? h->doc.node[it].child : -1;
+  cod = cal_json_get(&h->doc, c0, "coding");
+  c0 = cod >= 0 && h->doc.node[cod].type == CAL_J_ARRAY ? h->doc.node[cod].child : -1;
+  cal_json_text(&h->doc, cal_json_get(&h->doc, c0, "code"), out, 4);
+}
+
+/* Keeps a dated value of analyte a (or the height, a < 0) of obj when it
+ * is the best so far. */
+static void keep(cal_fhir *h, pat_t *p, int a, int obj, const char *txt, size_t n, double day) {
   lab_t *l = a < 0 ? &p->height : &p->lab[a];
   if (l->set && !cal_date_better(l->day, day, h->index)) return;
   memcpy(l->txt, txt, n);
@@ -287,6 +342,8 @@ static void keep(cal_fhir *h, pat_t *p, int a, const char *txt, size_t n, double
   l->len = (unsigned char)n;
   l->day = day;
   l->set = 1;
+  range_text(h, obj, l->range);
+  flag_text(h, obj, l->flag);
 }
 
 /* Which analyte (index) a coding list names: -2 none, -1 the height. */
@@ -328,7 +385,7 @@ static void observation(cal_fhir *h, int res, const char *rid) {
     n = value_text(h, res, val);
     if (n && a == -1 && !(n > 3 && strcmp(val + n - 3, " cm") == 0))
       problem(p, "Observation/%s: height_cm (%s) '%s' is not in cm; not used", rid, codes, val);
-    else if (n) keep(h, p, a, val, n, day);
+    else if (n) keep(h, p, a, res, val, n, day);
     else problem(p, "Observation/%s: %s (%s) has no value", rid, a < 0 ? "height_cm" : cal_analyte_at((size_t)a)->name, codes);
     return;
   }
@@ -340,7 +397,7 @@ static void observation(cal_fhir *h, int res, const char *rid) {
       if (ca < -1) continue;
       used = 1;
       n = value_text(h, c, val);
-      if (n) keep(h, p, ca, val, n, day);
+      if (n) keep(h, p, ca, c, val, n, day);
       else problem(p, "Observation/%s: component %s has no value", rid, cc);
     }
     if (!used) {
@@ -691,7 +748,7 @@ int cal_fhir_next(cal_fhir *h, const cal_field **fields, size_t *n) {
     h->fields[i].ptr = "";
     h->fields[i].len = 0;
   }
-  need = p->klen + p->flen + 64 + (na + 1) * (VAL_MAX + 12);
+  need = p->klen + p->flen + 64 + (na + 1) * (4 * VAL_MAX + 24);
   if (need > h->scap) {
     char *ns = (char *)realloc(h->scratch, need);
     if (!ns) { h->err = 1; return -1; }
@@ -746,6 +803,16 @@ int cal_fhir_next(cal_fhir *h, const cal_field **fields, size_t *n) {
     if (d[0]) {
       h->fields[cal_record_date_field(i)].ptr = put(h, d, 10);
       h->fields[cal_record_date_field(i)].len = 10;
+    }
+    if (l->range[0]) {
+      size_t rn = strlen(l->range);
+      h->fields[cal_record_range_field(i)].ptr = put(h, l->range, rn);
+      h->fields[cal_record_range_field(i)].len = rn;
+    }
+    if (l->flag[0]) {
+      size_t fn = strlen(l->flag);
+      h->fields[cal_record_flag_field(i)].ptr = put(h, l->flag, fn);
+      h->fields[cal_record_flag_field(i)].len = fn;
     }
   }
   if (p->ulen) problem(p, "codes not mapped: %s", p->unmapped);

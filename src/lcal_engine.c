@@ -767,6 +767,22 @@ static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
       lua_setfield(L, -2, cal_analyte_at(a)->name);
     }
   lua_setfield(L, -2, "dates");
+  lua_createtable(L, 0, 2); /* reference ranges the lab reported ({ low, high }, canonical unit) */
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    if (!isnan(r->rlow[a]) || !isnan(r->rhigh[a])) {
+      lua_createtable(L, 0, 2);
+      set_num(L, "low", r->rlow[a]);
+      set_num(L, "high", r->rhigh[a]);
+      lua_setfield(L, -2, cal_analyte_at(a)->name);
+    }
+  lua_setfield(L, -2, "reported_ranges");
+  lua_createtable(L, 0, 2); /* the lab's interpretation codes */
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    if (r->rflag[a][0]) {
+      lua_pushstring(L, r->rflag[a]);
+      lua_setfield(L, -2, cal_analyte_at(a)->name);
+    }
+  lua_setfield(L, -2, "interpretations");
   if (!isnan(r->birth)) {
     char d[11];
     cal_date_format(r->birth, d);

@@ -134,6 +134,7 @@ local function term_maps(compiled)
           add((code:gsub("%.", "")))
         end
       end
+      for _, code in ipairs(e.snomed or {}) do add("snomed:" .. code) end -- as the FHIR reader writes them
     end
   end
   local lex = lexicon_cache(vocab)
