@@ -126,8 +126,11 @@ describe("FHIR input", function()
   it("reports malformed input with the record and field", function()
     local path = tmp(table.concat({
       PAT,
-      [[{"resourceType":"Observation","id":"nov","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://loinc.org","code":"2777-1"}]},"effectiveDateTime":"2020-01-01"}]],
-      [[{"resourceType":"Observation","id":"bd","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://loinc.org","code":"1751-7"}]},"effectiveDateTime":"9999-99-99","valueQuantity":{"value":4,"code":"g/dL"}}]],
+      [[{"resourceType":"Observation","id":"nov","subject":{"reference":"Patient/p1"},]] ..
+        [["code":{"coding":[{"system":"http://loinc.org","code":"2777-1"}]},"effectiveDateTime":"2020-01-01"}]],
+      [[{"resourceType":"Observation","id":"bd","subject":{"reference":"Patient/p1"},]] ..
+        [["code":{"coding":[{"system":"http://loinc.org","code":"1751-7"}]},"effectiveDateTime":"9999-99-99",]] ..
+        [["valueQuantity":{"value":4,"code":"g/dL"}}]],
       obs("wu", "49765-1", 2.4, "mg/dL", "2020-01-01"), -- 2.4 mg/dL calcium: mmol/L written as mg/dL
       [[{"resourceType":"Observation","id":"t1","subject":{"reference":"Patient/p1"},"code":]],
     }, "\n") .. "\n", ".ndjson")

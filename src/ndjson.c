@@ -382,6 +382,12 @@ static int key_is(const cal_field *k, const char *name) {
 }
 
 /* Whether the object or array just read, [at, end), held nothing but spaces. */
+/* 1 when the key ends with suf. */
+static int key_is_suffix(const cal_field *k, const char *suf) {
+  size_t n = strlen(suf);
+  return k->len >= n && memcmp(k->ptr + k->len - n, suf, n) == 0;
+}
+
 static int was_empty(const char *at, const char *end) {
   const char *q = at + 1;
   while (q < end && (*q == ' ' || *q == '\t')) q++;
@@ -612,8 +618,10 @@ static int parse_record(parser *s) {
       if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
       for (i = 0; i < NAMED; i++)
         if (key_is(&key, cal_record_field_name(i))) which = i;
-      for (i = (int)cal_record_birth_field(); which < 0 && i < (int)j->nf; i++)
-        if (key_is(&key, cal_record_field_name((size_t)i))) which = i; /* birth_date, calcium_date, ... */
+      if (which < 0 && key.len > 5 && memchr(key.ptr, '_', key.len) &&
+          (key_is_suffix(&key, "_date") || key_is_suffix(&key, "_range") || key_is_suffix(&key, "_flag")))
+        for (i = (int)cal_record_birth_field(); which < 0 && i < (int)j->nf; i++)
+          if (key_is(&key, cal_record_field_name((size_t)i))) which = i; /* birth_date, calcium_date, ... */
       if (key_is(&key, "labs")) {
         if (!parse_labs(s, 1)) return 0;
       } else if (which == F_FINDINGS || which == F_SITES) {
