@@ -7,7 +7,8 @@
 #   the NDJSON patient reader on flat.ndjson of about the same size,
 #   calcinosis classify --input-format fhir --columns id on Observation.ndjson
 #   (one core), on the whole folder (Patient + Observation), and --jobs 2.
-# Prints MB/s for each.
+# Prints MB/s for each, by wall time (best of 3) and by processor time (user +
+# system, which other work on a shared machine disturbs less).
 #
 # Usage: sh bench/fhir.sh [MB]        (default 300)
 #        FHIR_DATA=DIR                the bundles (default: ../shared/data/fhir/synthea)
@@ -30,15 +31,16 @@ obs="$work/bulk/Observation.ndjson"
 bytes=$(wc -c < "$obs")
 fbytes=$(wc -c < "$work/flat.ndjson")
 echo "# Observation.ndjson: $bytes bytes; flat.ndjson: $fbytes bytes; $(nproc) cores"
-t() { # t BYTES LABEL CMD... : best of 3 wall times
+t() { # t BYTES LABEL CMD... : best of 3 by wall time; its processor time (user + system) beside
   b=$1; label=$2; shift 2
   best=
   for _ in 1 2 3; do
-    s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)
-    w=$(echo "$e - $s" | bc -l)
-    if [ -z "$best" ] || [ "$(echo "$w < $best" | bc -l)" = 1 ]; then best=$w; fi
+    /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" > /dev/null || true # exit 1: records with problems
+    read -r w u s < "$work/time"
+    if [ -z "$best" ] || [ "$(echo "$w < $best" | bc -l)" = 1 ]; then best=$w; cpu=$(echo "$u + $s" | bc -l); fi
   done
-  printf '%-58s %7.3f s %8.1f MB/s\n' "$label" "$best" "$(echo "$b / 1000000 / $best" | bc -l)"
+  printf '%-58s %7.2f s %7.1f MB/s   cpu %6.2f s %7.1f MB/s\n' "$label" "$best" \
+    "$(echo "$b / 1000000 / $best" | bc -l)" "$cpu" "$(echo "$b / 1000000 / ($cpu + 0.001)" | bc -l)"
 }
 t "$bytes" "cat > /dev/null (Observation.ndjson)" taskset -c 0 cat "$obs"
 t "$bytes" "wc -l (Observation.ndjson)" taskset -c 0 wc -l "$obs"
