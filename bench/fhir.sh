@@ -36,7 +36,9 @@ t() { # t BYTES LABEL CMD... : best of 3 by wall time; its processor time (user 
   best=
   for _ in 1 2 3; do
     /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" > /dev/null || true # exit 1: records with problems
-    read -r w u s < "$work/time"
+    read -r w u s <<EOF
+$(tail -n 1 "$work/time")
+EOF
     if [ -z "$best" ] || [ "$(echo "$w < $best" | bc -l)" = 1 ]; then best=$w; cpu=$(echo "$u + $s" | bc -l); fi
   done
   printf '%-58s %7.2f s %7.1f MB/s   cpu %6.2f s %7.1f MB/s\n' "$label" "$best" \
