@@ -60,9 +60,23 @@ describe("dates", function()
     assert.is_true(#a > 10)
     -- the record schema: every <analyte>_date is read from a Lua table
     for _, name in ipairs(a) do
-      local t = calcinosis.labs { id = "x", [name .. "_date"] = "bad" }
+      local t = calcinosis.labs { id = "x", [name .. "_date"] = "bad", [name .. "_range"] = "wide",
+        [name .. "_flag"] = "Q" }
       assert.is_true(has(t.problems, "^" .. name .. "_date: 'bad' is not a date"), name)
+      assert.is_true(has(t.problems, "^" .. name .. "_range: 'wide' is not a range"), name)
+      assert.is_true(has(t.problems, "^" .. name .. "_flag: 'Q' is not an interpretation code"), name)
     end
+  end)
+
+  it("reads a reported range and interpretation code from a record, in canonical units", function()
+    local t = calcinosis.labs { id = "x", labs = { calcium = "2.7 mmol/L", albumin = "4 g/dL", pth = 70 },
+      calcium_range = "2.2 - 2.6 mmol/L",
+      calcium_flag = "H", pth_range = "<65 pg/mL", albumin_range = ">=3.5 g/dL" }
+    assert.near(2.2 * 4.0078, t.calcium.reported_range.low, 1e-9)
+    assert.near(2.6 * 4.0078, t.calcium.reported_range.high, 1e-9)
+    assert.equal("H", t.calcium.interpretation)
+    assert.same({ high = 65, unit = "pg/mL" }, t.pth.reported_range)
+    assert.same({ low = 3.5, unit = "g/dL" }, t.albumin.reported_range)
   end)
 
   it("computes the age from birth_date at the index date, else at the latest lab date", function()
