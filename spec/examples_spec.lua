@@ -82,3 +82,23 @@ describe("example patients", function()
     assert.equal(build(), text)
   end)
 end)
+
+describe("examples/fhir-patient.lua", function()
+  it("reads the hand-written bundle examples/fhir-bundle.json and prints the patient's result with dates", function()
+    local p = assert(io.popen("lua5.4 examples/fhir-patient.lua examples/fhir-bundle.json 2>&1; echo rc=$?"))
+    local out = p:read("a")
+    p:close()
+    -- by hand from the bundle: calcium 2.45 mmol/L on 2024-03-05 (x 40.078 / 10 = 9.82 mg/dL; the
+    -- 9.1 mg/dL of 2023-11-02 is older), phosphate 8.4 mg/dL, PTH 612 pg/mL on 2024-02-20; born
+    -- 1961-09-14: 62 on 2024-03-05; ESRD (N18.6) and dialysis (Z99.2) coded
+    assert.matches("patient 7d1f0c2e%-0000%-4000%-8000%-000000000001: metastatic", out)
+    assert.matches("age 62", out)
+    assert.matches("calcium%s+9%.82 mg/dL%s+%S+%s+2024%-03%-05", out)
+    assert.matches("phosphate%s+8%.40 mg/dL%s+high%s+2024%-03%-05", out)
+    assert.matches("pth%s+612%.00 pg/mL%s+high%s+2024%-02%-20", out)
+    assert.matches("findings: ckd, dialysis, esrd", out)
+    assert.matches("codes not mapped: MedicationStatement 'Sevelamer carbonate", out)
+    assert.matches("not a diagnosis", out)
+    assert.matches("rc=1\n$", out) -- a record with a problem
+  end)
+end)

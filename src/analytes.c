@@ -98,6 +98,30 @@ static const cal_analyte ANALYTES[] = {
 
 size_t cal_analyte_count(void) { return sizeof ANALYTES / sizeof ANALYTES[0]; }
 
+/* The record fields of the analytes' dates, reported reference ranges and
+ * interpretation flags (record.h), in ANALYTES order; cal_analyte_field
+ * checks that each names its analyte. */
+#define ANALYTE_NAMES(X) X(calcium) X(ionized_calcium) X(corrected_calcium) X(phosphate) X(albumin) \
+  X(creatinine) X(pth) X(vitd25) X(vitd125) X(magnesium) X(alp) X(egfr) X(ca_x_p)
+#define DATE_NAME(n) #n "_date",
+#define RANGE_NAME(n) #n "_range",
+#define FLAG_NAME(n) #n "_flag",
+static const char *const EXTRA_FIELDS[3][sizeof ANALYTES / sizeof ANALYTES[0]] = {
+  {ANALYTE_NAMES(DATE_NAME)}, {ANALYTE_NAMES(RANGE_NAME)}, {ANALYTE_NAMES(FLAG_NAME)}};
+static const char *const SUFFIX[3] = {"_date", "_range", "_flag"};
+
+const char *cal_analyte_field(size_t i, int kind) {
+  size_t n;
+  const char *f;
+  if (i >= cal_analyte_count() || kind < 0 || kind > 2) return NULL;
+  f = EXTRA_FIELDS[kind][i];
+  n = strlen(ANALYTES[i].name);
+  if (!f || strncmp(f, ANALYTES[i].name, n) != 0 || strcmp(f + n, SUFFIX[kind]) != 0) return NULL;
+  return f;
+}
+
+const char *cal_analyte_date_field(size_t i) { return cal_analyte_field(i, CAL_FIELD_DATE); }
+
 const cal_analyte *cal_analyte_at(size_t i) {
   return i < cal_analyte_count() ? &ANALYTES[i] : NULL;
 }

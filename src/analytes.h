@@ -37,6 +37,17 @@ typedef struct cal_analyte {
 size_t cal_analyte_count(void);
 const cal_analyte *cal_analyte_at(size_t i);
 
+/* The record field of the i-th analyte's date ("calcium_date"); NULL past
+ * the end (or when the list of date fields lags the analytes, which
+ * spec/dates_spec.lua checks). */
+const char *cal_analyte_date_field(size_t i);
+/* The same for its other fields: CAL_FIELD_DATE ("calcium_date"),
+ * CAL_FIELD_RANGE ("calcium_range": a reference range as the lab reported
+ * it, "8.5-10.5 mg/dL") and CAL_FIELD_FLAG ("calcium_flag": the lab's
+ * interpretation code, L, H, N, LL, HH, A). */
+enum { CAL_FIELD_DATE = 0, CAL_FIELD_RANGE = 1, CAL_FIELD_FLAG = 2 };
+const char *cal_analyte_field(size_t i, int kind);
+
 /* Finds an analyte by name, alias (case-, space-, '-', '_'-insensitive) or
  * LOINC code. NULL when none matches. */
 const cal_analyte *cal_analyte_find(const char *s, size_t n);

@@ -23,6 +23,7 @@ cal_record_ctx cal_cohort_record_ctx(const cal_cohort *plan) {
   c.critical = plan->critical;
   c.ca_variant = plan->ca_variant;
   c.kdigo_round = plan->kdigo_round;
+  c.index_date = plan->index_date;
   return c;
 }
 
@@ -184,6 +185,9 @@ static int put_row(run_t *R, size_t nb, long long line) {
     const cal_column *c = &plan->columns[k];
     if (c->kind == CAL_COL_VALUE) v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES ? r->v[c->index] : NAN;
     else if (c->kind == CAL_COL_AGE) v[k] = r->age;
+    else if (c->kind == CAL_COL_DATE) /* the date of a value that is there */
+      v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES && (!isnan(r->v[c->index]) || r->qual[c->index])
+           ? r->date[c->index] : NAN;
   }
   return 1;
 }

@@ -47,6 +47,7 @@ CAL_HIDDEN_BEGIN
   X(VALUE, "value")                /* a lab or derived value (index: analyte) */  \
   X(LET, "let")                    /* a let of the ruleset (index: let) */         \
   X(AGE, "age") X(SEX, "sex") X(CKD, "ckd_stage") X(LINE, "line")                 \
+  X(DATE, "date")                  /* a lab value's date (index: analyte) */       \
   X(CONFIDENCE, "confidence")      /* level: none, low, moderate, high */          \
   X(CONFIDENCE_VALUE, "confidence_value")                                         \
   X(ALTERNATIVES, "alternatives")  /* labels */                                    \
@@ -104,6 +105,11 @@ typedef struct cal_cohort {
   char delim;                  /* input delimiter */
   int input_ndjson;            /* the input is NDJSON (for cal_cohort_run_jobs) */
   int input_long;              /* the input is long-format CSV (one process only) */
+  int input_fhir;              /* the input is FHIR R4 JSON (fhir.h; one process only) */
+  double index_date;           /* day (dates.h) lab values are chosen nearest to and ages
+                                  computed at; NaN: the latest */
+  double window_days;          /* values farther than this from the index date are not
+                                  used; NaN: no window */
   long long line_offset;       /* added to reported line numbers */
 } cal_cohort;
 

@@ -254,9 +254,16 @@ static long chunk_read(void *ctx, char *buf, size_t n) {
 /* The run of one process (no fork). */
 static int run_one(const cal_cohort *plan, const char *path, FILE *out, cal_cohort_stats *st, char *err,
                    size_t errlen) {
-  FILE *f = cal_input_open(path, err, errlen);
+  FILE *f;
   cal_reader rd;
   int status;
+  if (plan->input_fhir) { /* a file or a folder, read whole: one process */
+    if (!cal_reader_open_path(&rd, plan, path, err, errlen)) return -1;
+    status = cal_cohort_run(plan, &rd.src, out, st, NULL, NULL, 0, err, errlen);
+    cal_reader_close(&rd);
+    return status;
+  }
+  f = cal_input_open(path, err, errlen);
   if (!f) return -1;
   if (!cal_reader_open(&rd, plan, f, NULL, NULL)) {
     fclose(f);
@@ -451,7 +458,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   memset(jobs, 0, sizeof jobs);
   fd = open(path, O_RDONLY);
   if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || njobs < 2 || sb.st_size < (1 << 20) ||
-      plan->input_long) { /* one process (a long-format patient must not be cut in two) */
+      plan->input_long || plan->input_fhir) { /* one process (a long-format or FHIR patient must not be cut in two) */
     if (fd >= 0) close(fd);
     return run_one(plan, path, out, st, err, errlen);
   }
@@ -559,8 +566,9 @@ int cal_cohort_run_shard(const cal_cohort *plan, const char *path, int k, int n,
     snprintf(err, errlen, "--shard K/N needs 1 <= K <= N <= %d", MAX_JOBS);
     return -1;
   }
-  if (plan->input_long) {
-    snprintf(err, errlen, "--shard needs one record per row (wide CSV or NDJSON), not long format");
+  if (plan->input_long || plan->input_fhir) {
+    snprintf(err, errlen, "--shard needs one record per row (wide CSV or NDJSON), not %s",
+             plan->input_fhir ? "FHIR" : "long format");
     return -1;
   }
   if (n == 1) return run_one(plan, path, out, st, err, errlen);

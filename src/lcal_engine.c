@@ -18,6 +18,7 @@
 #include "cohort.h"
 #include "compat.h"
 #include "csv.h"
+#include "dates.h"
 #include "engine.h"
 #include "jobs.h"
 #include "lcal.h"
@@ -97,7 +98,7 @@ static const char *const PLAN_KEYS[] = {
   "finding_notes", "site_notes", "finding_names", "site_names",
   "species_clear", "term_words_all", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
-  NULL};
+  "index_date", "window", NULL};
 static const char *const RESULT_KEYS[] = {
   "alt_labels", "alert_rank", "alert_ids", "ask_ids", "ask_priority", "ask_weight", "ask_rules",
   "conf_factor", "level_high", "level_moderate", "indeterminate_alternatives", NULL};
@@ -482,10 +483,17 @@ static int l_plan(lua_State *L) {
   if (s && strlen(s) != 1) luaL_error(L, "core.plan: delimiter must be one byte");
   p->delim = s ? s[0] : ',';
   s = lcal_field_str(L, 1, "input_format");
-  if (s && strcmp(s, "csv") != 0 && strcmp(s, "ndjson") != 0 && strcmp(s, "long") != 0)
-    luaL_error(L, "core.plan: input_format must be csv, ndjson or long");
+  if (s && strcmp(s, "csv") != 0 && strcmp(s, "ndjson") != 0 && strcmp(s, "long") != 0 && strcmp(s, "fhir") != 0)
+    luaL_error(L, "core.plan: input_format must be csv, ndjson, long or fhir");
   p->input_ndjson = s && strcmp(s, "ndjson") == 0;
   p->input_long = s && strcmp(s, "long") == 0;
+  p->input_fhir = s && strcmp(s, "fhir") == 0;
+  p->index_date = p->window_days = NAN;
+  s = lcal_field_str(L, 1, "index_date");
+  if (s && !cal_date_parse(s, strlen(s), &p->index_date)) luaL_error(L, "core.plan: index_date '%s' is not a date", s);
+  s = lcal_field_str(L, 1, "window");
+  if (s && !cal_window_parse(s, strlen(s), &p->window_days))
+    luaL_error(L, "core.plan: window '%s' is not a length of time (365d, 52w, 12mo, 2y)", s);
   read_result(L, b, 1);
   if (p->nslots > p->prog->nvars) luaL_error(L, "core.plan: more slots than the program has");
   /* what reads one record at a time: the engine, and the NDJSON schema */
@@ -691,12 +699,16 @@ static void patient_json(lua_State *L, jbuf *j, int idx) {
   int i, first = 1;
   j->len = 0;
   jb_char(L, j, '{');
-  for (i = 0; PATIENT_KEYS[i]; i++) {
-    lua_getfield(L, idx, PATIENT_KEYS[i]);
+  size_t nk = 0, nf = cal_record_nfields();
+  while (PATIENT_KEYS[nk]) nk++;
+  for (i = 0; (size_t)i < nk + nf - cal_record_birth_field(); i++) {
+    /* the keys above, then birth_date and the analytes' dates */
+    const char *key = (size_t)i < nk ? PATIENT_KEYS[i] : cal_record_field_name(cal_record_birth_field() + (size_t)i - nk);
+    lua_getfield(L, idx, key);
     if (!lua_isnil(L, -1)) {
       if (!first) jb_char(L, j, ',');
       first = 0;
-      json_string(L, j, PATIENT_KEYS[i], strlen(PATIENT_KEYS[i]));
+      json_string(L, j, key, strlen(key));
       jb_char(L, j, ':');
       json_value(L, j, lua_gettop(L), 0);
     }
@@ -746,6 +758,37 @@ static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
       lua_setfield(L, -2, cal_analyte_at(a)->name);
     }
   lua_setfield(L, -2, "comparators");
+  lua_createtable(L, 0, 4); /* the dates of the values (YYYY-MM-DD) */
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    if (!isnan(r->date[a]) && (!isnan(r->v[a]) || r->qual[a])) {
+      char d[11];
+      cal_date_format(r->date[a], d);
+      lua_pushstring(L, d);
+      lua_setfield(L, -2, cal_analyte_at(a)->name);
+    }
+  lua_setfield(L, -2, "dates");
+  lua_createtable(L, 0, 2); /* reference ranges the lab reported ({ low, high }, canonical unit) */
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    if (!isnan(r->rlow[a]) || !isnan(r->rhigh[a])) {
+      lua_createtable(L, 0, 2);
+      set_num(L, "low", r->rlow[a]);
+      set_num(L, "high", r->rhigh[a]);
+      lua_setfield(L, -2, cal_analyte_at(a)->name);
+    }
+  lua_setfield(L, -2, "reported_ranges");
+  lua_createtable(L, 0, 2); /* the lab's interpretation codes */
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    if (r->rflag[a][0]) {
+      lua_pushstring(L, r->rflag[a]);
+      lua_setfield(L, -2, cal_analyte_at(a)->name);
+    }
+  lua_setfield(L, -2, "interpretations");
+  if (!isnan(r->birth)) {
+    char d[11];
+    cal_date_format(r->birth, d);
+    lua_pushstring(L, d);
+    lua_setfield(L, -2, "birth_date");
+  }
   lua_createtable(L, 0, 16); /* values */
   lua_createtable(L, 0, 4);  /* qualitative */
   lua_createtable(L, 0, 16); /* flags */
@@ -1009,9 +1052,11 @@ static int plan_run(lua_State *L) {
   memset(st, 0, sizeof *st);
   {
     int parallel = (jobs > 1 || shard) && in_path && strcmp(in_path, "-") != 0;
+    int fhir_path = b->plan.input_fhir && in_path && strcmp(in_path, "-") != 0 && !shard;
     const char *open_error = NULL, *bad_path = NULL;
     char in_error[512];
-    if (!parallel && in_path && strcmp(in_path, "-") != 0) {
+    if (fhir_path) parallel = 0; /* FHIR is read whole, in one process (a file or a folder) */
+    if (!parallel && !fhir_path && in_path && strcmp(in_path, "-") != 0) {
       in = cal_input_open(in_path, in_error, sizeof in_error);
       if (!in) { open_error = "%s"; bad_path = in_error; }
     }
@@ -1033,9 +1078,11 @@ static int plan_run(lua_State *L) {
     } else {
       cal_reader rd;
       pc.in = in;
-      if (!cal_reader_open(&rd, &b->plan, in ? in : stdin, NULL, NULL)) {
+      if (fhir_path ? !cal_reader_open_path(&rd, &b->plan, in_path, err, sizeof err)
+                    : !cal_reader_open(&rd, &b->plan, in ? in : stdin, NULL, NULL)) {
         rc = -1;
-        if (b->plan.input_ndjson || b->plan.input_long) snprintf(err, sizeof err, "out of memory");
+        if (fhir_path) { /* err says why */ }
+        else if (b->plan.input_ndjson || b->plan.input_long || b->plan.input_fhir) snprintf(err, sizeof err, "out of memory");
         else snprintf(err, sizeof err, "cannot start the CSV reader (delimiter '%c'?)", b->plan.delim);
       } else {
         rc = cal_cohort_run(&b->plan, &rd.src, out ? out : stdout, st, every ? cohort_progress : NULL, &pc,
@@ -1125,6 +1172,22 @@ static int plan_rows(lua_State *L) {
   const char *path = luaL_optstring(L, 2, NULL);
   rows_box *r;
   FILE *f = stdin;
+  if (b->plan.input_fhir && path && strcmp(path, "-") != 0) { /* a file or a folder */
+    char e[512];
+    r = (rows_box *)lua_newuserdatauv(L, sizeof *r, 0);
+    memset(r, 0, sizeof *r);
+    luaL_setmetatable(L, ROWS_MT);
+    if (!cal_reader_open_path(&r->rd, &b->plan, path, e, sizeof e)) {
+      lua_pushnil(L);
+      lua_pushstring(L, e);
+      return 2;
+    }
+    r->open = 1;
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, rows_next, 2);
+    return 1;
+  }
   if (path && strcmp(path, "-") != 0) {
     char e[512];
     f = cal_input_open(path, e, sizeof e);
@@ -1158,8 +1221,41 @@ static const luaL_Reg plan_methods[] = {
   {NULL, NULL}
 };
 
+/* core.date(text) -> "YYYY-MM-DD" | nil, message: a date as every reader
+ * reads it (dates.h) */
+static int l_date(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  double day;
+  char out[11];
+  if (!cal_date_parse(s, n, &day)) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "'%s' is not a date (YYYY-MM-DD, a date-time, or YYYYMMDD)", s);
+    return 2;
+  }
+  cal_date_format(day, out);
+  lua_pushstring(L, out);
+  return 1;
+}
+
+/* core.window(text) -> days | nil, message */
+static int l_window(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  double days;
+  if (!cal_window_parse(s, n, &days)) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "'%s' is not a length of time (365d, 52w, 12mo, 2y)", s);
+    return 2;
+  }
+  lua_pushnumber(L, (lua_Number)days);
+  return 1;
+}
+
 static const luaL_Reg engine_funcs[] = {
   {"plan", l_plan},
+  {"date", l_date},
+  {"window", l_window},
   {NULL, NULL}
 };
 

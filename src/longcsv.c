@@ -3,6 +3,7 @@
  */
 #include "longcsv.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "analytes.h"
+#include "dates.h"
 #include "record.h"
 
 #define MSG_MAX 1024
@@ -24,6 +26,7 @@ typedef struct {
   size_t *off, *flen;   /* per record field */
   size_t *doff, *dlen;  /* per analyte: the date of its value */
   unsigned char *set;   /* per analyte: has a value */
+  double *day;          /* per analyte: the day of its date (NaN: none or not a date) */
   long long line;
   char msg[MSG_MAX];
   size_t mlen;
@@ -40,6 +43,7 @@ struct cal_long {
   cal_field *fields;
   rec_t rec[2];
   int cur, out;         /* rec[cur] is being built, rec[out] was returned */
+  double index, window; /* cal_long_set_dates */
   uint64_t *ids;        /* hashes of the ids seen (0 = empty slot) */
   size_t ids_cap, ids_n;
 };
@@ -51,7 +55,8 @@ static int rec_init(rec_t *r, size_t nf, size_t na) {
   r->doff = (size_t *)calloc(na ? na : 1, sizeof *r->doff);
   r->dlen = (size_t *)calloc(na ? na : 1, sizeof *r->dlen);
   r->set = (unsigned char *)calloc(na ? na : 1, 1);
-  return r->off && r->flen && r->doff && r->dlen && r->set;
+  r->day = (double *)calloc(na ? na : 1, sizeof *r->day);
+  return r->off && r->flen && r->doff && r->dlen && r->set && r->day;
 }
 
 static void rec_free(rec_t *r) {
@@ -61,6 +66,7 @@ static void rec_free(rec_t *r) {
   free(r->doff);
   free(r->dlen);
   free(r->set);
+  free(r->day);
 }
 
 cal_long *cal_long_open(cal_csv *r) {
@@ -77,7 +83,13 @@ cal_long *cal_long_open(cal_csv *r) {
     return NULL;
   }
   l->idcol = l->acol = l->vcol = l->ucol = l->dcol = -1;
+  l->index = l->window = NAN;
   return l;
+}
+
+void cal_long_set_dates(cal_long *l, double index, double window) {
+  l->index = index;
+  l->window = window;
 }
 
 void cal_long_close(cal_long *l) {
@@ -275,18 +287,12 @@ static int has_letter(const char *s, size_t n) {
   return 0;
 }
 
-/* Text comparison of two dates, as Lua compares strings in the C locale. */
-static int text_less(const char *a, size_t an, const char *b, size_t bn) {
-  size_t n = an < bn ? an : bn;
-  int c = memcmp(a, b, n);
-  return c < 0 || (c == 0 && an < bn);
-}
-
 static int add(cal_long *l, rec_t *r, const cal_field *f, size_t nf, long long line, const char *csvp) {
   size_t i, nn, vn, un, dn, at;
   const char *name, *value, *unit, *date;
   const cal_analyte *a;
   size_t ai;
+  double day;
   if (csvp) problem(r, "line %lld: %s", line, csvp);
   for (i = 0; i < nf && i < l->ncols; i++) {
     int role = l->role[i];
@@ -326,14 +332,20 @@ static int add(cal_long *l, rec_t *r, const cal_field *f, size_t nf, long long l
   }
   for (ai = 0; ai < l->na; ai++)
     if (cal_analyte_at(ai) == a) break;
+  day = NAN;
+  if (dn > 0 && !cal_date_parse(date, dn, &day))
+    problem(r, "line %lld: date '%.*s' of %s is not a date (YYYY-MM-DD, or YYYYMMDD)", line, (int)(dn > 40 ? 40 : dn),
+            date, a->name);
   if (r->set[ai]) {
     const char *prev = r->data + r->doff[ai];
     size_t pn = r->dlen[ai];
-    if (dn > 0 && pn > 0 && text_less(date, dn, prev, pn)) {
-      problem(r, "line %lld: %s repeats; kept the later value (%.*s)", line, a->name, (int)(pn > 40 ? 40 : pn), prev);
+    const char *which = isnan(l->index) ? "later" : "nearer the index date";
+    if (!isnan(r->day[ai]) && !cal_date_better(r->day[ai], day, l->index)) {
+      problem(r, "line %lld: %s repeats; kept the %s value (%.*s)", line, a->name, which, (int)(pn > 40 ? 40 : pn), prev);
       return 1;
     }
-    problem(r, "line %lld: %s repeats; kept the %s value", line, a->name, dn > 0 ? "later" : "last");
+    problem(r, "line %lld: %s repeats; kept the %s value", line, a->name,
+            !isnan(day) ? which : "last");
   }
   if (!(un > 0 && vn > 0 && !has_letter(value, vn))) un = 0; /* "2.4 mmol/L", but "high" alone */
   at = un ? put(r, value, vn, " ", unit, un) : put(r, value, vn, NULL, NULL, 0);
@@ -344,6 +356,7 @@ static int add(cal_long *l, rec_t *r, const cal_field *f, size_t nf, long long l
   if (at == (size_t)-1) return 0;
   r->doff[ai] = at;
   r->dlen[ai] = dn;
+  r->day[ai] = day;
   r->set[ai] = 1;
   return 1;
 }
@@ -351,9 +364,30 @@ static int add(cal_long *l, rec_t *r, const cal_field *f, size_t nf, long long l
 static void emit(cal_long *l, const cal_field **fields, size_t *n) {
   rec_t *r = &l->rec[l->out];
   size_t i;
+  double ref = l->index;
+  if (isnan(ref)) /* without an index date, the window counts back from the latest date */
+    for (i = 0; i < l->na; i++)
+      if (r->set[i] && !isnan(r->day[i]) && (isnan(ref) || r->day[i] > ref)) ref = r->day[i];
   for (i = 0; i < l->nf; i++) {
     l->fields[i].ptr = r->flen[i] ? r->data + r->off[i] : "";
     l->fields[i].len = r->flen[i];
+  }
+  for (i = 0; i < l->na; i++) {
+    if (!r->set[i]) continue;
+    if (!cal_date_in_window(r->day[i], ref, l->window)) {
+      char d[11];
+      cal_date_format(ref, d);
+      problem(r, "line %lld: %s of %.*s is outside the window (%g days from %s); not used", r->line,
+              cal_analyte_at(i)->name, (int)(r->dlen[i] > 40 ? 40 : r->dlen[i]),
+              r->dlen[i] ? r->data + r->doff[i] : "no date", l->window, d);
+      l->fields[CAL_REC_NAMED + i].ptr = "";
+      l->fields[CAL_REC_NAMED + i].len = 0;
+      continue;
+    }
+    if (!isnan(r->day[i])) { /* the date of the value kept, when it is one */
+      l->fields[cal_record_date_field(i)].ptr = r->data + r->doff[i];
+      l->fields[cal_record_date_field(i)].len = r->dlen[i];
+    }
   }
   *fields = l->fields;
   *n = l->nf;

@@ -15,9 +15,12 @@
  * record.h (cal_record_field_name): the first non-empty age, sex, species
  * and height of the patient's rows; their findings and sites joined with
  * ';'; each analyte's value, followed by its unit when the value is a
- * number ("2.4 mmol/L"). When an analyte repeats, the row with the latest
- * date is kept (dates compared as text, as ISO 8601 dates sort), else the
- * last row. The first record returned is the header; a record's line is
+ * number ("2.4 mmol/L"), and the date of the value kept (the field
+ * <analyte>_date). When an analyte repeats, the row whose date is nearest
+ * the index date is kept (cal_long_set_dates; by default the latest date;
+ * dates read by dates.h, compared as days), else the last row; a value
+ * farther from the index date than the window (by default from the
+ * patient's latest date) is not used. The first record returned is the header; a record's line is
  * that of its first row.
  *
  * Problems (cal_long_problem, separated by CAL_PROBLEM_SEP (csv.h); each
@@ -25,7 +28,10 @@
  *   "line N: <what the CSV reader reported>"
  *   "line N: analyte is empty"
  *   "line N: unknown analyte 'x'"
+ *   "line N: date 'x' of calcium is not a date (YYYY-MM-DD, or YYYYMMDD)"
  *   "line N: calcium repeats; kept the later value (2024-01-01)" or "...; kept the later|last value"
+ *     ("nearer the index date" with an index date)
+ *   "line N: calcium of 2019-01-01 is outside the window (365 days from 2020-06-01); not used"
  *   "line N: id 'P1' appears again after other patients (rows of a patient must be consecutive)"
  *     (ids are remembered up to a million, so that memory stays bounded)
  *
@@ -51,6 +57,10 @@ cal_long *cal_long_open(cal_csv *r);
 /* 1 = a record (the header first), 0 = end of input, -1 = read error or out
  * of memory. The fields are views, valid until the next call. */
 int cal_long_next(cal_long *l, const cal_field **fields, size_t *n);
+
+/* The index date and the window (days, dates.h; NaN: none) values are
+ * chosen by. */
+void cal_long_set_dates(cal_long *l, double index, double window);
 
 long long cal_long_line(const cal_long *l);       /* line of the record's first row */
 const char *cal_long_problem(const cal_long *l);  /* NULL when clean */

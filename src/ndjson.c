@@ -59,7 +59,7 @@ cal_ndjson *cal_ndjson_open_read(cal_csv_read_fn fn, void *ctx) {
   j->read = fn;
   j->ctx = ctx;
   j->next_line = 1;
-  j->nf = NAMED + na;
+  j->nf = cal_record_nfields();
   j->fields = (cal_field *)calloc(j->nf, sizeof *j->fields);
   j->lab_key = (cal_field *)calloc(na ? na : 1, sizeof *j->lab_key);
   if (!j->fields || !j->lab_key) {
@@ -382,6 +382,12 @@ static int key_is(const cal_field *k, const char *name) {
 }
 
 /* Whether the object or array just read, [at, end), held nothing but spaces. */
+/* 1 when the key ends with suf. */
+static int key_is_suffix(const cal_field *k, const char *suf) {
+  size_t n = strlen(suf);
+  return k->len >= n && memcmp(k->ptr + k->len - n, suf, n) == 0;
+}
+
 static int was_empty(const char *at, const char *end) {
   const char *q = at + 1;
   while (q < end && (*q == ' ' || *q == '\t')) q++;
@@ -449,9 +455,10 @@ static int parse_terms(parser *s, cal_field *out, const char *name, int depth) {
 }
 
 /* A lab value: a number, a text, or a value with a unit ({"value", "unit"}
- * or [value, unit]) joined as "value unit". 1, or 0 on a syntax error;
+ * or [value, unit]) joined as "value unit"; an object's "date" goes to
+ * *date. 1, or 0 on a syntax error;
  * *kind_ok is 0 when the value had another shape. */
-static int parse_lab(parser *s, cal_field *out, int depth, int *kind_ok) {
+static int parse_lab(parser *s, cal_field *out, cal_field *date, int depth, int *kind_ok) {
   int k = peek(s);
   cal_ndjson *j = s->j;
   *kind_ok = 1;
@@ -470,7 +477,7 @@ static int parse_lab(parser *s, cal_field *out, int depth, int *kind_ok) {
         if (k == V_OBJECT) {
           ws(s);
           if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
-          which = key_is(&key, "value") ? 0 : key_is(&key, "unit") ? 1 : -1;
+          which = key_is(&key, "value") ? 0 : key_is(&key, "unit") ? 1 : key_is(&key, "date") ? 2 : -1;
         } else {
           which = idx < 2 ? idx : -1;
         }
@@ -482,7 +489,8 @@ static int parse_lab(parser *s, cal_field *out, int depth, int *kind_ok) {
           if (r == 0) return 0;
           if (r < 0) *kind_ok = 0;
           else if (which == 0) { v = val; have_v = 1; }
-          else { u = val; have_u = 1; }
+          else if (which == 1) { u = val; have_u = 1; }
+          else *date = val;
         }
         ws(s);
         if (s->p < s->e && *s->p == ',') { s->p++; continue; }
@@ -560,12 +568,12 @@ static int parse_labs(parser *s, int depth) {
     return 1;
   }
   for (;;) {
-    cal_field key, val;
+    cal_field key, val, date = {"", 0};
     int ok = 1, idx;
     ws(s);
     if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
     idx = lab_index(j, key.ptr, key.len);
-    if (!parse_lab(s, &val, depth + 1, &ok)) return 0;
+    if (!parse_lab(s, &val, &date, depth + 1, &ok)) return 0;
     if (idx < 0) {
       problem(j, "labs: unknown analyte '%.*s'", (int)(key.len > 40 ? 40 : key.len), key.ptr);
     } else {
@@ -581,6 +589,7 @@ static int parse_labs(parser *s, int depth) {
       } else if (val.len > 0) { /* the same key again: the last one, as JSON parsers do */
         j->fields[fi] = val;
         j->lab_key[ai] = key;
+        if (date.len > 0) j->fields[cal_record_date_field(ai)] = date;
       }
     }
     ws(s);
@@ -609,6 +618,10 @@ static int parse_record(parser *s) {
       if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
       for (i = 0; i < NAMED; i++)
         if (key_is(&key, cal_record_field_name(i))) which = i;
+      if (which < 0 && key.len > 5 && memchr(key.ptr, '_', key.len) &&
+          (key_is_suffix(&key, "_date") || key_is_suffix(&key, "_range") || key_is_suffix(&key, "_flag")))
+        for (i = (int)cal_record_birth_field(); which < 0 && i < (int)j->nf; i++)
+          if (key_is(&key, cal_record_field_name((size_t)i))) which = i; /* birth_date, calcium_date, ... */
       if (key_is(&key, "labs")) {
         if (!parse_labs(s, 1)) return 0;
       } else if (which == F_FINDINGS || which == F_SITES) {
@@ -618,7 +631,8 @@ static int parse_record(parser *s) {
         int r = scalar(s, &v, 1);
         if (r == 0) return 0;
         if (r < 0) {
-          problem(j, "%s: expected %s", cal_record_field_name(which), EXPECT[which]);
+          problem(j, "%s: expected %s", cal_record_field_name((size_t)which),
+                  which < NAMED ? EXPECT[which] : "a date text (YYYY-MM-DD)");
           v.ptr = "";
           v.len = 0;
         }
@@ -645,7 +659,7 @@ static void clear_fields(cal_ndjson *j) {
     j->fields[i].ptr = "";
     j->fields[i].len = 0;
   }
-  memset(j->lab_key, 0, (j->nf - NAMED) * sizeof *j->lab_key);
+  memset(j->lab_key, 0, cal_analyte_count() * sizeof *j->lab_key);
 }
 
 static int read_line(cal_ndjson *j, const char *b, const char *e) {

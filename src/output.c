@@ -3,6 +3,8 @@
  */
 #include "output.h"
 
+#include "dates.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -358,6 +360,13 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout 
       numeric = 1;
       break;
     case CAL_COL_AGE: v = rw->val[i]; numeric = 1; break;
+    case CAL_COL_DATE: {
+      char d[11];
+      cal_date_format(rw->val[i], d);
+      if (json) w = d[0] ? w_json_string(w, d, 10) : w_bytes(w, "null", 4);
+      else w = w_bytes(w, d, strlen(d));
+      break;
+    }
     case CAL_COL_SEX: {
       const char *sx = rw->sex == 1 ? "F" : rw->sex == 2 ? "M" : "";
       if (json) w = *sx ? w_json_string(w, sx, 1) : w_bytes(w, "null", 4);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dates.h"
 #include "derived.h"
 #include "text.h"
 
@@ -43,6 +44,7 @@ static const char *const SPECIES_NAMES[] = {"species", NULL};
 static const char *const HEIGHT_NAMES[] = {"height_cm", "height", NULL};
 static const char *const FINDING_NAMES[] = {"findings", "finding", "diagnoses", "conditions", NULL};
 static const char *const SITE_NAMES[] = {"sites", "site", "locations", "location", NULL};
+static const char *const BIRTH_NAMES[] = {"birth_date", "birthdate", "date_of_birth", "dob", NULL};
 
 /* Words in cells, compared case-insensitively with surrounding spaces and
  * tabs ignored (the union of what the C and the Lua readers took; Lua:
@@ -156,9 +158,15 @@ static void setup_lab(cal_record_col *c, const char *name, const char *unit, siz
   size_t nl = strlen(name), k;
   const cal_analyte *a = NULL;
   if (nl > 5 && strcmp(name + nl - 5, "_unit") == 0) a = cal_analyte_find(name, nl - 5);
+  else if (nl > 5 && strcmp(name + nl - 5, "_date") == 0 && (a = cal_analyte_find(name, nl - 5)) != NULL)
+    c->role = CAL_ROLE_DATE;
+  else if (nl > 6 && strcmp(name + nl - 6, "_range") == 0 && (a = cal_analyte_find(name, nl - 6)) != NULL)
+    c->role = CAL_ROLE_RANGE;
+  else if (nl > 5 && strcmp(name + nl - 5, "_flag") == 0 && (a = cal_analyte_find(name, nl - 5)) != NULL)
+    c->role = CAL_ROLE_FLAG;
   else if (nl > 6 && strcmp(name + nl - 6, "_units") == 0) a = cal_analyte_find(name, nl - 6);
-  if (a) c->role = CAL_ROLE_UNIT;
-  else if ((a = cal_analyte_find(name, nl)) != NULL) c->role = CAL_ROLE_LAB;
+  if (a && c->role == CAL_ROLE_IGNORE) c->role = CAL_ROLE_UNIT;
+  else if (!a && (a = cal_analyte_find(name, nl)) != NULL) c->role = CAL_ROLE_LAB;
   if (!a && nl < 16 && name[0] >= '0' && name[0] <= '9') {
     /* a LOINC code ("17861-6"), whose '-' the key normaliser made '_' */
     char code[16];
@@ -213,6 +221,7 @@ int cal_record_layout_init(cal_record_layout *lay, const cal_field *f, size_t n,
     else if (name_is(name, HEIGHT_NAMES)) c->role = CAL_ROLE_HEIGHT;
     else if (name_is(name, FINDING_NAMES)) c->role = CAL_ROLE_FINDINGS;
     else if (name_is(name, SITE_NAMES)) c->role = CAL_ROLE_SITES;
+    else if (name_is(name, BIRTH_NAMES)) c->role = CAL_ROLE_BIRTH;
     else setup_lab(c, name, unit, unitlen, w, wcap);
   }
   for (i = 0; i < n; i++) { /* companion unit columns */
@@ -476,6 +485,105 @@ static void read_height(const cal_record_col *c, const cal_field *cell, cal_reco
   else r->height = h;
 }
 
+/* A date cell (dates.h) into *day; a problem naming the column when it is
+ * not a date. */
+static void read_date(const cal_record_col *c, const cal_field *cell, double *day, cal_problems *pb) {
+  const char *p = cell->ptr;
+  size_t n = cell->len;
+  cal_trim(&p, &n);
+  if (n == 0 || missing_word(cell)) return;
+  if (!cal_date_parse(p, n, day))
+    cal_problems_add(pb, "%s: '%.*s' is not a date (YYYY-MM-DD, or YYYYMMDD)", c->name, (int)(n > 40 ? 40 : n), p);
+}
+
+/* A reference range as a lab reports it ("8.5-10.5 mg/dL", "2.2 - 2.6
+ * mmol/L", ">=60 mL/min", "<5.0") into canonical units. */
+static void read_range(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb,
+                       cal_unit_memo *memo) {
+  const char *p = cell->ptr, *u;
+  size_t n = cell->len, k = 0, e1, ul;
+  double lo = NAN, hi = NAN, v = NAN, factor = 1.0;
+  int ok = 1;
+  char e[200];
+  cal_trim(&p, &n);
+  if (n == 0) return;
+  if (p[0] == '<' || p[0] == '>') { /* one limit */
+    int below = p[0] == '<';
+    k = (n > 1 && p[1] == '=') ? 2 : 1;
+    while (k < n && p[k] == ' ') k++;
+    e1 = number_end(p, n, k);
+    ok = e1 > k && cal_parse_double(p + k, e1 - k, &v);
+    if (below) hi = v; else lo = v;
+  } else {
+    size_t d;
+    e1 = number_end(p, n, 0);
+    /* the first number ends at a '-' that follows a digit */
+    for (d = 1; d < e1; d++)
+      if (p[d] == '-' && p[d - 1] >= '0' && p[d - 1] <= '9') { e1 = d; break; }
+    ok = e1 > 0 && cal_parse_double(p, e1, &lo);
+    k = e1;
+    while (k < n && p[k] == ' ') k++;
+    if (ok && k < n && p[k] == '-') {
+      k++;
+      while (k < n && p[k] == ' ') k++;
+      e1 = number_end(p, n, k);
+      ok = e1 > k && cal_parse_double(p + k, e1 - k, &hi);
+    } else ok = 0;
+  }
+  if (!ok) {
+    cal_problems_add(pb, "%s: '%.*s' is not a range (low-high unit, or <high, >low)", c->name, (int)(n > 40 ? 40 : n), p);
+    return;
+  }
+  u = p + e1;
+  ul = n - e1;
+  while (ul > 0 && *u == ' ') { u++; ul--; }
+  if (ul > 0 && !unit_factor(c, u, ul, memo, &factor, e, sizeof e)) {
+    cal_problems_add(pb, "%s: '%.*s': %s", c->name, (int)(n > 40 ? 40 : n), p, e);
+    return;
+  }
+  r->rlow[c->analyte] = lo * factor;
+  r->rhigh[c->analyte] = hi * factor;
+}
+
+/* An interpretation code (HL7 v3 ObservationInterpretation, as FHIR and
+ * HL7 v2 OBX-8 give it). */
+static void read_flag(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+  static const char *const CODES[] = {"L", "H", "N", "LL", "HH", "A", "AA", "<", ">", "LU", "HU", NULL};
+  const char *p = cell->ptr;
+  size_t n = cell->len, k;
+  cal_trim(&p, &n);
+  if (n == 0) return;
+  for (k = 0; CODES[k]; k++)
+    if (strlen(CODES[k]) == n && memcmp(CODES[k], p, n) == 0) {
+      memcpy(r->rflag[c->analyte], p, n);
+      r->rflag[c->analyte][n] = '\0';
+      return;
+    }
+  cal_problems_add(pb, "%s: '%.*s' is not an interpretation code (L, H, N, LL, HH, A)", c->name,
+                   (int)(n > 20 ? 20 : n), p);
+}
+
+/* The age from the birth date, at the index date or else at the latest
+ * date of a lab value, when the record gives no age. */
+static void age_from_birth(const cal_record_ctx *ctx, cal_record *r, cal_problems *pb) {
+  double at = ctx->index_date, a;
+  size_t k;
+  if (isnan(r->birth) || !isnan(r->age)) return;
+  if (isnan(at))
+    for (k = 0; k < CAL_REC_MAX_ANALYTES; k++)
+      if (!isnan(r->date[k]) && (isnan(at) || r->date[k] > at)) at = r->date[k];
+  if (isnan(at)) return; /* no date to compute the age at: the age is missing */
+  a = cal_age_years(r->birth, at);
+  if (isnan(a) || a > 150) {
+    char b[11], d[11];
+    cal_date_format(r->birth, b);
+    cal_date_format(at, d);
+    cal_problems_add(pb, "birth_date: %s gives no age on %s", b, d);
+    return;
+  }
+  r->age = a;
+}
+
 typedef struct {
   const char *colname;
   cal_problems *pb;
@@ -515,6 +623,9 @@ static void clear(cal_record *r, uint64_t *terms, size_t tw) {
   r->id = NULL;
   r->idlen = 0;
   r->unknown_terms = 0;
+  for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->date[k] = r->rlow[k] = r->rhigh[k] = NAN;
+  memset(r->rflag, 0, sizeof r->rflag);
+  r->birth = NAN;
   if (tw) memset(terms, 0, tw * sizeof *terms);
 }
 
@@ -544,9 +655,14 @@ int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, con
     case CAL_ROLE_LAB: read_lab(c, f, nf, cell, r, pb, memo); break;
     case CAL_ROLE_FINDINGS: read_terms(ctx->findings, c, cell, r, terms, tw, pb); break;
     case CAL_ROLE_SITES: read_terms(ctx->sites, c, cell, r, terms, tw, pb); break;
+    case CAL_ROLE_BIRTH: read_date(c, cell, &r->birth, pb); break;
+    case CAL_ROLE_DATE: read_date(c, cell, &r->date[c->analyte], pb); break;
+    case CAL_ROLE_RANGE: read_range(c, cell, r, pb, memo); break;
+    case CAL_ROLE_FLAG: read_flag(c, cell, r, pb); break;
     default: break;
     }
   }
+  age_from_birth(ctx, r, pb);
   return pb->count - before;
 }
 

@@ -33,18 +33,31 @@
 
 CAL_HIDDEN_BEGIN
 
-/* The fields of a patient record, which NDJSON and long-format CSV are read
- * into (and the binding turns a Lua table into): id, age, sex, species,
- * height_cm, findings, sites, then one per analyte (in cal_analyte_at
- * order). cal_record_field_name gives the header of that schema. */
+/* The fields of a patient record, which NDJSON, long-format CSV and FHIR
+ * are read into (and the binding turns a Lua table into): id, age, sex,
+ * species, height_cm, findings, sites, then one per analyte (in
+ * cal_analyte_at order), then birth_date, then per analyte (same order)
+ * the date of its value ("calcium_date"), then the reference range the lab
+ * reported with it ("calcium_range": "8.5-10.5 mg/dL", ">=60 mL/min"),
+ * then the lab's interpretation code ("calcium_flag": L, H, N, LL, HH, A).
+ * cal_record_field_name gives the header of that schema. */
 #define CAL_REC_NAMED 7
 enum { CAL_REC_ID, CAL_REC_AGE, CAL_REC_SEX, CAL_REC_SPECIES, CAL_REC_HEIGHT, CAL_REC_FINDINGS, CAL_REC_SITES };
 /* (inline, so that the readers need only analytes.c) */
-static inline size_t cal_record_nfields(void) { return CAL_REC_NAMED + cal_analyte_count(); }
+static inline size_t cal_record_birth_field(void) { return CAL_REC_NAMED + cal_analyte_count(); }
+static inline size_t cal_record_date_field(size_t analyte) { return CAL_REC_NAMED + cal_analyte_count() + 1 + analyte; }
+static inline size_t cal_record_range_field(size_t analyte) { return CAL_REC_NAMED + 2 * cal_analyte_count() + 1 + analyte; }
+static inline size_t cal_record_flag_field(size_t analyte) { return CAL_REC_NAMED + 3 * cal_analyte_count() + 1 + analyte; }
+static inline size_t cal_record_nfields(void) { return CAL_REC_NAMED + 4 * cal_analyte_count() + 1; }
 static inline const char *cal_record_field_name(size_t i) { /* NULL past the end */
   static const char *const named[CAL_REC_NAMED] = {"id", "age", "sex", "species", "height_cm", "findings", "sites"};
+  size_t na = cal_analyte_count();
   if (i < CAL_REC_NAMED) return named[i];
-  return i < cal_record_nfields() ? cal_analyte_at(i - CAL_REC_NAMED)->name : NULL;
+  if (i < CAL_REC_NAMED + na) return cal_analyte_at(i - CAL_REC_NAMED)->name;
+  if (i == CAL_REC_NAMED + na) return "birth_date";
+  if (i >= cal_record_nfields()) return NULL;
+  i -= CAL_REC_NAMED + na + 1;
+  return cal_analyte_field(i % na, (int)(i / na));
 }
 
 #define CAL_REC_MAX_ANALYTES 32 /* cal_analyte_count() must not exceed it */
@@ -70,6 +83,11 @@ typedef struct {
   const char *id;    /* NULL: no id column */
   size_t idlen;
   int unknown_terms; /* findings and sites terms that were not recognised */
+  double date[CAL_REC_MAX_ANALYTES]; /* the day (dates.h) of each value; NaN = none given */
+  double birth;      /* day of birth; NaN = none */
+  double rlow[CAL_REC_MAX_ANALYTES], rhigh[CAL_REC_MAX_ANALYTES]; /* the reference range the lab
+                                                 reported, canonical unit; NaN = none */
+  char rflag[CAL_REC_MAX_ANALYTES][3];        /* the lab's interpretation code ("L", "HH"); "" = none */
 } cal_record;
 
 /* A reference range or critical-value entry, in canonical units. */
@@ -91,6 +109,8 @@ typedef struct {
   const cal_range *critical;
   int ca_variant;              /* cal_ca_variant (derived.h) */
   int kdigo_round;             /* band the rounded eGFR */
+  double index_date;           /* the day ages are computed at from birth_date (NaN:
+                                  the latest lab date of the record) */
 } cal_record_ctx;
 
 /* Problems of a record: messages separated by CAL_PROBLEM_SEP (csv.h),
@@ -108,7 +128,8 @@ void cal_problems_add(cal_problems *pb, const char *fmt, ...) CAL_PRINTF(2, 3);
 /* Column roles. */
 enum {
   CAL_ROLE_IGNORE = 0, CAL_ROLE_ID, CAL_ROLE_AGE, CAL_ROLE_SEX, CAL_ROLE_SPECIES, CAL_ROLE_HEIGHT,
-  CAL_ROLE_LAB, CAL_ROLE_UNIT, CAL_ROLE_FINDINGS, CAL_ROLE_SITES
+  CAL_ROLE_LAB, CAL_ROLE_UNIT, CAL_ROLE_FINDINGS, CAL_ROLE_SITES, CAL_ROLE_BIRTH, CAL_ROLE_DATE,
+  CAL_ROLE_RANGE, CAL_ROLE_FLAG
 };
 
 typedef struct {

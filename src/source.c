@@ -20,6 +20,10 @@ static int long_next(void *src, const cal_field **f, size_t *n) { return cal_lon
 static const char *long_problem(const void *src) { return cal_long_problem((const cal_long *)src); }
 static long long long_line(const void *src) { return cal_long_line((const cal_long *)src); }
 
+static int fhir_next(void *src, const cal_field **f, size_t *n) { return cal_fhir_next((cal_fhir *)src, f, n); }
+static const char *fhir_problem(const void *src) { return cal_fhir_problem((const cal_fhir *)src); }
+static long long fhir_line(const void *src) { return cal_fhir_line((const cal_fhir *)src); }
+
 static cal_source source(int (*next)(void *, const cal_field **, size_t *), const char *(*pb)(const void *),
                          long long (*line)(const void *), void *src, int lines_in_problems) {
   cal_source s;
@@ -33,6 +37,16 @@ static cal_source source(int (*next)(void *, const cal_field **, size_t *), cons
 
 int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_read_fn fn, void *ctx) {
   memset(rd, 0, sizeof *rd);
+  if (plan->input_fhir) {
+    cal_record_ctx rc = cal_cohort_record_ctx(plan);
+    rd->fhir = cal_fhir_open(rc.findings, plan->index_date, plan->window_days);
+    if (!rd->fhir || cal_fhir_add(rd->fhir, f, fn, ctx) < 0) {
+      cal_reader_close(rd);
+      return 0;
+    }
+    rd->src = source(fhir_next, fhir_problem, fhir_line, rd->fhir, 1);
+    return 1;
+  }
   if (plan->input_ndjson) {
     rd->ndjson = fn ? cal_ndjson_open_read(fn, ctx) : cal_ndjson_open_file(f);
     if (!rd->ndjson) return 0;
@@ -50,11 +64,29 @@ int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_rea
     cal_reader_close(rd);
     return 0;
   }
+  cal_long_set_dates(rd->lng, plan->index_date, plan->window_days);
   rd->src = source(long_next, long_problem, long_line, rd->lng, 1);
   return 1;
 }
 
+int cal_reader_open_path(cal_reader *rd, const cal_cohort *plan, const char *path, char *err, size_t errlen) {
+  cal_record_ctx rc = cal_cohort_record_ctx(plan);
+  memset(rd, 0, sizeof *rd);
+  rd->fhir = cal_fhir_open(rc.findings, plan->index_date, plan->window_days);
+  if (!rd->fhir) {
+    snprintf(err, errlen, "out of memory");
+    return 0;
+  }
+  if (!cal_fhir_add_path(rd->fhir, path, err, errlen)) {
+    cal_reader_close(rd);
+    return 0;
+  }
+  rd->src = source(fhir_next, fhir_problem, fhir_line, rd->fhir, 1);
+  return 1;
+}
+
 void cal_reader_close(cal_reader *rd) {
+  cal_fhir_close(rd->fhir);
   cal_long_close(rd->lng);
   cal_csv_close(rd->csv);
   cal_ndjson_close(rd->ndjson);

@@ -12,6 +12,7 @@
 
 #include "cal.h"
 #include "csv.h"
+#include "fhir.h"
 #include "longcsv.h"
 #include "ndjson.h"
 
@@ -29,11 +30,12 @@ typedef struct {
 } cal_source;
 
 /* The reader of a plan's input (CSV, NDJSON or long format, as the plan's
- * delim, input_ndjson and input_long say) and the source over it. */
+ * delim, input_ndjson, input_long and input_fhir say) and the source over it. */
 typedef struct {
   cal_csv *csv;
   cal_ndjson *ndjson;
   cal_long *lng;
+  cal_fhir *fhir;
   cal_source src;
 } cal_reader;
 
@@ -41,6 +43,10 @@ typedef struct {
  * memory or when the delimiter cannot be one. */
 int cal_reader_open(cal_reader *rd, const struct cal_cohort *plan, FILE *f, cal_csv_read_fn fn, void *ctx);
 void cal_reader_close(cal_reader *rd);
+
+/* Opens a FHIR reader (plan->input_fhir) on a file or a folder of Bulk
+ * Data files. 0 with a message in err. */
+int cal_reader_open_path(cal_reader *rd, const struct cal_cohort *plan, const char *path, char *err, size_t errlen);
 
 /* Opens a file to read records from. A path that opens but cannot be read
  * (a directory) is refused here, so that every reader reports it the same

@@ -42,7 +42,7 @@ M.options = {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
     strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
-    shard = "value", summary = "flag", ["no-warnings"] = "flag",
+    shard = "value", summary = "flag", ["no-warnings"] = "flag", ["index-date"] = "value", window = "value",
   },
   compare = {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
@@ -71,7 +71,7 @@ M.choices = {
   format = { classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text" },
     validate = { "text", "csv", "json" }, report = { "text", "md", "html", "json", "latex" } },
   report = { "text", "md", "html", "json", "latex" },
-  ["input-format"] = { classify = { "csv", "long", "ndjson", "json" }, compare = { "csv", "long", "ndjson" },
+  ["input-format"] = { classify = { "csv", "long", "ndjson", "json", "fhir" }, compare = { "csv", "long", "ndjson" },
     sweep = { "csv", "long", "ndjson" } },
 }
 
@@ -162,7 +162,15 @@ Options:
                         derived value or let of the ruleset, each with an
                         optional format: ca_corr:%.2f
   --format FMT          output: csv (default) or ndjson
-  --input-format FMT    csv, long, ndjson or json (default: by extension)
+  --input-format FMT    csv, long, ndjson, json or fhir (FHIR R4: a Bundle, a
+                        resource, Bulk Data NDJSON or a folder of it; default:
+                        by extension)
+  --index-date DATE     long format and FHIR: per lab, the value dated nearest
+                        DATE (default: the latest); ages from the birth date
+                        at DATE (default: the latest lab date)
+  --window LEN          long format and FHIR: values farther than LEN from the
+                        index date (default: the latest lab date) are not
+                        used: 365d, 52w, 12mo, 2y
   --delimiter D         input delimiter: ',' (default), ';' or 'tab'
   -o, --output FILE     write to FILE instead of standard output
   --no-header           no CSV header line

@@ -118,6 +118,7 @@ function M.run(opts)
     input = opts.input, input_format = kind, output = opts.output, columns = opts.columns,
     format = opts.format, header = opts.header, strict = opts.strict, delimiter = opts.delimiter or ",",
     ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding,
+    index_date = o.index_date, window = o.window,
     progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
     jobs = opts.jobs, shard = opts.shard,
   })
@@ -198,8 +199,14 @@ function M.classify(args)
     return cli.usage_error("classify", ("--format must be csv or ndjson, got '%s'"):format(format))
   end
   local forced = opts["input-format"]
-  if forced and not ({ csv = true, long = true, ndjson = true, json = true })[forced] then
-    return cli.usage_error("classify", ("--input-format must be csv, long, ndjson or json, got '%s'"):format(forced))
+  if forced and not ({ csv = true, long = true, ndjson = true, json = true, fhir = true })[forced] then
+    return cli.usage_error("classify", ("--input-format must be csv, long, ndjson, json or fhir, got '%s'"):format(forced))
+  end
+  if opts["index-date"] and not core.date(opts["index-date"]) then
+    return cli.usage_error("classify", "--index-date: " .. select(2, core.date(opts["index-date"])))
+  end
+  if opts.window and not core.window(opts.window) then
+    return cli.usage_error("classify", "--window: " .. select(2, core.window(opts.window)))
   end
   local delim = delimiter_of(opts.delimiter)
   if not delim then return cli.usage_error("classify", ("bad --delimiter '%s'"):format(opts.delimiter)) end
@@ -225,7 +232,7 @@ function M.classify(args)
   local rs, rerr = load_ruleset(opts.rules, params, opts.trusted, "classify", opts["no-warnings"])
   if not rs then err("calcinosis classify: ", rerr, "\n") return 2 end
   local kind = input_kind(input, forced, delim)
-  local options = { ca_coefficient = ca }
+  local options = { ca_coefficient = ca, index_date = opts["index-date"], window = opts.window }
   if kind == "json" then
     local status, e = print_single(rs, rest, opts.json, options)
     if not status then err("calcinosis classify: ", e, "\n") return 2 end

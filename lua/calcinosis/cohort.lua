@@ -112,14 +112,16 @@ M.run_csv = M.run
 -- @tparam Ruleset ruleset
 -- @tparam string|nil path nil or "-" for standard input
 -- @tparam[opt] table opts as `run` (no output options): `input_format`,
---   `delimiter`, `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical`;
---   `labs = true` keeps each record's lab table as `labs` (for reports)
+--   `delimiter`, `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical`,
+--   `index_date`, `window`; `labs = true` keeps each record's lab table
+--   (as `calcinosis.labs` gives it: values, units, flags, dates) in `labs`
 -- @treturn function|nil iterator of results
 -- @treturn[2] string message
 function M.rows(ruleset, path, opts)
   opts = opts or {}
   local popts = {}
-  for k, v in pairs(opts) do if k ~= "labs" then popts[k] = v end end
+  for k, v in pairs(opts) do popts[k] = v end
+  popts.labs = nil
   popts.input_format = popts.input_format or M.input_format(path, opts.delimiter)
   if popts.input_format == "json" then popts.input_format = "ndjson" end
   local plan, err = engine.plan(ruleset, popts)

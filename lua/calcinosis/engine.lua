@@ -134,6 +134,7 @@ local function term_maps(compiled)
           add((code:gsub("%.", "")))
         end
       end
+      for _, code in ipairs(e.snomed or {}) do add("snomed:" .. code) end -- as the FHIR reader writes them
     end
   end
   local lex = lexicon_cache(vocab)
@@ -260,6 +261,8 @@ function M.columns(compiled, columns)
       col.kind, col.index = COL.let, lets[name]
     elseif core.analyte_index(name) then
       col.kind, col.index = COL.value, core.analyte_index(name)
+    elseif name:match("^(.+)_date$") and core.analyte_index(name:match("^(.+)_date$")) then
+      col.kind, col.index = COL.date, core.analyte_index(name:match("^(.+)_date$")) -- YYYY-MM-DD
     else
       local known = {}
       for _, n in ipairs(M.FIELD_COLUMNS) do known[#known + 1] = n end
@@ -312,13 +315,17 @@ local function base_of(ruleset)
 end
 
 local PLAN_OPTIONS = { columns = true, format = true, header = true, strict = true, delimiter = true,
-  input_format = true, ca_coefficient = true, kdigo_rounding = true, ranges = true, critical = true }
+  input_format = true, ca_coefficient = true, kdigo_rounding = true, ranges = true, critical = true,
+  index_date = true, window = true }
 
 --- Builds a plan of the C core for a ruleset (checked once; reuse it).
 -- @tparam Ruleset ruleset a compiled ruleset (`calcinosis.rules`)
 -- @tparam[opt] table opts `columns` (list or "a,b"), `format` ("csv" |
 --   "ndjson"), `header`, `strict`, `delimiter`, `input_format` ("csv" |
---   "long" | "ndjson"), `ca_coefficient` ("common" | "payne" | "si"),
+--   "long" | "ndjson" | "fhir"), `index_date` (the date lab values are
+--   chosen nearest to and ages computed at; default: the latest), `window`
+--   (values farther from it are not used: "365d", "52w", "12mo", "2y"),
+--   `ca_coefficient` ("common" | "payne" | "si"),
 --   `kdigo_rounding`, `ranges` / `critical` (lists of range entries,
 --   default `calcinosis.ranges`'); an unknown option is an error
 -- @treturn userdata|nil the plan
@@ -353,6 +360,16 @@ function M.plan(ruleset, opts)
   spec.strict = opts.strict and true or false
   spec.delimiter = opts.delimiter or ","
   spec.input_format = opts.input_format or "csv"
+  if opts.index_date ~= nil then
+    local d, e = core.date(tostring(opts.index_date))
+    if not d then return nil, "index_date: " .. e end
+    spec.index_date = d
+  end
+  if opts.window ~= nil then
+    local w, e = core.window(tostring(opts.window))
+    if not w then return nil, "window: " .. e end
+    spec.window = tostring(opts.window)
+  end
   return core.plan(spec)
 end
 

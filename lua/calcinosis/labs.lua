@@ -99,7 +99,8 @@ end
 
 --- Presents the record the C core read (`raw.record` of a plan's result).
 -- @tparam table record `{ age, sex, species, height_cm, ckd, egfr_method,
---   values, qualitative, flags, range, critical }` by analyte name
+--   values, qualitative, flags, range, critical, dates, reported_ranges,
+--   interpretations }` by analyte name
 -- @tparam[opt] table patient the patient table (for the given texts)
 -- @tparam[opt] table options `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical`
 -- @tparam[opt] table problems the record's problems
@@ -109,6 +110,7 @@ function M.present(record, patient, options, problems)
   local t = { problems = util.list(problems or {}) }
   t.age = record.age and { value = record.age, unit = "a" } or nil
   t.sex, t.species = record.sex, record.species
+  t.birth_date = record.birth_date
   local given, key = given_texts(patient)
   local _, origin = engine.range_entries(opts.ranges or ranges.reference)
   local _, corigin = engine.range_entries(opts.critical or ranges.critical)
@@ -129,6 +131,10 @@ function M.present(record, patient, options, problems)
       if ci then e.critical = canonical_range(corigin[ci], a) end
     end
     e.comparator = record.comparators and record.comparators[name] or nil
+    e.date = record.dates and record.dates[name] or nil -- the value's date (YYYY-MM-DD), as the C reader chose it
+    local rr = record.reported_ranges and record.reported_ranges[name]
+    if rr then e.reported_range = { low = rr.low, high = rr.high, unit = a.unit } end -- the lab's own, beside e.range
+    e.interpretation = record.interpretations and record.interpretations[name] or nil -- the lab's code (L, H, N, ...)
     t[name] = e
   end
 

@@ -42,6 +42,9 @@ for _, g in ipairs(M.groups) do GROUP_SET[g] = true end
 --   synonyms   alternative spellings (matched case/space/hyphen/accent-insensitively)
 --   icd10cm    ICD-10-CM codes whose titles were read [S30] (docs/clinical-reference.md §12)
 --   icd_prefix ICD-10-CM (sub)categories every child of which belongs to the term
+--   snomed     SNOMED CT concept ids (FHIR Condition codes, read as "snomed:<id>"); the
+--              clinical reference confirms none (§12), so each list names the public
+--              value set or data file its ids and display names were read from
 --   source     source key(s) for the group assignment
 --   also       secondary groups
 --   species    species the association is sourced for (default: human)
@@ -241,6 +244,11 @@ M.terms = {
                  "CKD stage 3b", "CKD stage 4", "CKD stage 5", "CKD 3", "CKD 4", "CKD 5" }, -- N18.1–N18.5 titles [S30]
     icd10cm = { "N18.1", "N18.2", "N18.30", "N18.31", "N18.32", "N18.4", "N18.5", "N18.9" }, -- ✔ [S30]
     icd_prefix = { "N18" }, -- every N18 child is a CKD stage (N18.6 resolves to esrd, more specific)
+    -- CKD (709044004), stages 1-4 (431855005, 431856006, 433144002, 431857002): HL7 Germany
+    -- value set ChronicKidneyDiseases (github.com/hl7germany/forschungsnetz-covid19,
+    -- input/fsh/valuesets/ChronicKidneyDiseases.fsh); 431855005 is also Synthea's
+    -- "Chronic kidney disease stage 1 (disorder)"
+    snomed = { "709044004", "431855005", "431856006", "433144002", "431857002" },
     also = { "calciphylaxis_risk" }, -- [S18]
     source = "[S2][S50]",
   },
@@ -250,6 +258,8 @@ M.terms = {
                  "terminal CKD", "terminal chronic kidney disease", "terminal renal failure",
                  "ESRF" },
     icd10cm = { "N18.6" }, -- ✔ [S30]
+    -- CKD stage 5 (433146000) and stage 5 on dialysis (714152005): the same HL7 Germany value set as ckd
+    snomed = { "433146000", "714152005" },
     also = { "calciphylaxis_risk" }, -- [S18]
     source = "[S2][S17]",
   },
@@ -614,6 +624,10 @@ M.terms = {
     group = "calciphylaxis_risk", label = "Diabetes mellitus",
     synonyms = { "diabetes mellitus", "type 2 diabetes", "type 1 diabetes", "T2DM", "T1DM", "diabetic",
                  "diabetes mellitus type II", "non-insulin-dependent diabetes mellitus" },
+    -- 73211009 "Diabetes mellitus (disorder)" (a public SNOMED CT code listing found with the
+    -- project's code search); 44054006 is Synthea's "Diabetes" (the Synthea R4 bundles of
+    -- smart-on-fhir/generated-sample-data)
+    snomed = { "73211009", "44054006" },
     icd10cm = {}, source = "[S18]",
   },
   warfarin = {

@@ -2,7 +2,7 @@
  * fuzz_longcsv.c - libFuzzer target for src/longcsv.c (not part of `make check`).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc spec/c/fuzz_longcsv.c \
- *     src/longcsv.c src/ndjson.c src/csv.c src/analytes.c src/units.c -lm -o /tmp/fuzz_longcsv
+ *     src/longcsv.c src/dates.c src/ndjson.c src/csv.c src/analytes.c src/units.c -lm -o /tmp/fuzz_longcsv
  *   /tmp/fuzz_longcsv -max_total_time=300 -max_len=4096 /tmp/fuzz_long_corpus
  *
  * The input is a CSV file (a long-format header is put in front when the

@@ -114,14 +114,18 @@ int main(void)
         check(d && strcmp(d, whole) == 0, what, d);
         free(d);
     }
-    /* the header: the named fields, then every analyte */
+    /* the header: the named fields, then every analyte, then birth_date and
+     * each analyte's date, reported range and interpretation flag */
     r = record(whole, 0, buf, sizeof buf);
     check(r && starts(r, "0||id|age|sex|species|height_cm|findings|sites|"), "header fields", r);
     {
         size_t bars = 0;
         const char *p;
         for (p = r ? r : ""; *p; p++) bars += *p == '|';
-        check(bars == 1 + 7 + na, "header: one field per analyte after the named ones", r);
+        check(bars == 1 + 7 + 4 * na + 1, "header: one field per analyte after the named ones, birth_date, "
+              "then a date, a range and a flag per analyte", r);
+        check(r && strstr(r, "|ca_x_p|birth_date|calcium_date|") && strstr(r, "|ca_x_p_date|calcium_range|") &&
+              strstr(r, "|ca_x_p_range|calcium_flag|"), "header: the fields in the schema's order", r);
     }
     /* line 1: BOM and CR dropped, escapes decoded, value with unit joined, terms joined, unknown keys skipped */
     r = record(whole, 1, buf, sizeof buf);
