@@ -12,7 +12,7 @@ _calcinosis() {
   fi
   cmd=${COMP_WORDS[1]}
   case $cmd in
-    classify) opts='--ca-coefficient --columns --delimiter --format --input-format --jobs --json --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted -h --help' ;;
+    classify) opts='--ca-coefficient --columns --delimiter --format --index-date --input-format --jobs --json --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --window -h --help' ;;
     compare) opts='--delimiter --format --input-format --max-changes --no-warnings --output -o --quiet -q --report --rules --trusted -h --help' ;;
     sweep) opts='--delimiter --format --input-format --no-warnings --output -o --param --quiet -q --report --rules --trusted -h --help' ;;
     validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --report --rules --trusted --truth -h --help' ;;
@@ -26,12 +26,14 @@ _calcinosis() {
     classify:--columns) return ;;
     classify:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
     classify:--format) COMPREPLY=($(compgen -W 'csv ndjson' -- "$cur")); return ;;
-    classify:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson json' -- "$cur")); return ;;
+    classify:--index-date) return ;;
+    classify:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson json fhir' -- "$cur")); return ;;
     classify:--jobs) return ;;
     classify:--output|classify:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     classify:--param) return ;;
     classify:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     classify:--shard) return ;;
+    classify:--window) return ;;
     compare:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
     compare:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
     compare:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson' -- "$cur")); return ;;
