@@ -64,6 +64,7 @@ typedef struct {
   int kind;       /* CAL_COL_* */
   int index;      /* analyte index or let index */
   int decimals;   /* digits after the point, or -1 for a short general form */
+  double scale;   /* a value column: canonical unit -> the unit written (0: 1) */
   const char *name;
 } cal_column;
 
@@ -104,6 +105,10 @@ typedef struct cal_cohort {
   char delim;                  /* input delimiter */
   int input_ndjson;            /* the input is NDJSON (for cal_cohort_run_jobs) */
   int input_long;              /* the input is long-format CSV (one process only) */
+  int input_arff;              /* the input is ARFF (arff.h; one process only) */
+  const char *const *na;       /* missing-value codes (NULL: cal_record_na_default) */
+  int decimal_comma;           /* numbers with a decimal comma */
+  cal_record_map map;          /* the user's column mapping (map.n 0: none) */
   long long line_offset;       /* added to reported line numbers */
 } cal_cohort;
 
