@@ -851,6 +851,10 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
   lua_setfield(L, -2, "dropped_terms");
   push_problems(L, &e->pb); lua_setfield(L, -2, "problems");
   push_record(L, b, &e->rec); lua_setfield(L, -2, "record");
+  lua_newtable(L); /* the analytes the record gave (the others are derived or missing) */
+  for (i = 0; i < cal_analyte_count() && i < CAL_REC_MAX_ANALYTES; i++)
+    if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
+  lua_setfield(L, -2, "given");
   lua_createtable(L, (int)res->nalt, 0);
   for (i = 0; i < res->nalt; i++) {
     lua_createtable(L, 0, 2);
