@@ -102,6 +102,13 @@ static int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
   return 0;
 }
 
+int cal_record_is_missing(const cal_record_ctx *ctx, const cal_field *cell) {
+  const char *p = cell->ptr;
+  size_t n = cell->len;
+  cal_trim(&p, &n);
+  return n == 0 || missing_word(ctx, cell);
+}
+
 /* A cell written with a decimal comma ("2,45 mmol/L"), with a plan that
  * says so: its text with the comma as a point, in buf (tmp points to it).
  * A cell with both a comma and a point, or longer than the buffer, stays

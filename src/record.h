@@ -101,6 +101,10 @@ typedef struct {
  * of them is a missing value, as an empty cell is, and not a problem. */
 const char *const *cal_record_na_default(void);
 
+/* 1 when a cell, trimmed, is one of the context's missing-value codes (an
+ * empty cell is missing too). */
+int cal_record_is_missing(const cal_record_ctx *ctx, const cal_field *cell);
+
 /* A header name as the reader knows it, for "did you mean": the names of
  * the non-lab columns, then each analyte's name and aliases; NULL past the
  * end. */

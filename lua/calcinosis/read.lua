@@ -95,13 +95,13 @@ local function check_options(opts)
   end
 end
 
--- a list of ';'-separated terms
+-- a list of ';'-separated terms, each once (a long-format patient repeats them)
 local function terms(text)
   if not text or text == "" then return nil end
-  local t = {}
+  local t, seen = {}, {}
   for x in text:gmatch("[^;]+") do
     x = x:match("^%s*(.-)%s*$")
-    if x ~= "" then t[#t + 1] = x end
+    if x ~= "" and not seen[x] then t[#t + 1] = x; seen[x] = true end
   end
   return #t > 0 and t or nil
 end
