@@ -195,7 +195,7 @@ function M.run(opts)
   local o = opts.options or {}
   local spec = opts.input_spec or {}
   local kind = opts.kind or spec.kind
-  if kind == nil or kind == "csv" then kind = cohort.input_format(opts.input, opts.delimiter) end
+  if kind == nil then kind = cohort.input_format(opts.input, opts.delimiter) end -- (no detection asked for)
   if kind == "json" then kind = "ndjson" end
   local input, tmp = opts.input, nil
   if kind == "hl7" or kind == "text" then
