@@ -57,6 +57,8 @@ local function split(line, d)
   for i, f in ipairs(out) do out[i] = f:match('^%s*"?(.-)"?%s*$') end
   return out
 end
+--- Splits a CSV header line by a delimiter (quotes respected and taken off).
+-- @function split_header
 M.split_header = split
 
 -- the first non-blank line
