@@ -195,7 +195,9 @@ function M.run(opts)
   local o = opts.options or {}
   local spec = opts.input_spec or {}
   local kind = opts.kind or spec.kind
-  if kind == nil then kind = cohort.input_format(opts.input, opts.delimiter) end -- (no detection asked for)
+  if kind == nil or (kind == "csv" and not opts.input_spec) then
+    kind = cohort.input_format(opts.input, opts.delimiter) -- (no detection done: long format from the header)
+  end
   if kind == "json" then kind = "ndjson" end
   local input, tmp = opts.input, nil
   if kind == "hl7" or kind == "text" then

@@ -155,7 +155,9 @@ end
 -- @tparam {string,...} header
 -- @tparam[opt] table map `{ from = {...}, to = {...} }` (`calcinosis.engine.parse_map`)
 -- @treturn table `{ known = { {name, role, analyte}... }, unknown = { {name, suggestion}... }, usable = bool }`
---   (usable: a lab, unit, findings or sites column is read)
+--   (usable: a lab, unit, findings or sites column is read, or every column
+--   is one the reader knows: a file of ids and ages is a cohort, a data set
+--   whose measurements all have names of their own is not)
 function M.columns(header, map)
   local target = {}
   if map then for i, f in ipairs(map.from) do target[core.term_key(f)] = map.to[i] end end
@@ -171,6 +173,7 @@ function M.columns(header, map)
       out.unknown[#out.unknown + 1] = { name = h, suggestion = util.suggest(key, names) }
     end
   end
+  if #out.unknown == 0 and #out.known > 0 then out.usable = true end
   return out
 end
 

@@ -313,7 +313,7 @@ end
 
 local PLAN_OPTIONS = { columns = true, format = true, header = true, strict = true, delimiter = true,
   input_format = true, ca_coefficient = true, kdigo_rounding = true, ranges = true, critical = true,
-  na = true, decimal_comma = true, map = true, units = true }
+  na = true, decimal_comma = true, map = true, units = true, index_date = true, window = true }
 
 --- The missing-value codes a cell may hold when none are given (`na`):
 -- the C record logic's set (`core.na_default`). An empty cell is always
@@ -388,7 +388,8 @@ end
 --   default `calcinosis.ranges`'), `na` (the missing-value codes, default
 --   `NA_DEFAULT`), `decimal_comma`, `map` (see `parse_map`), `units`
 --   ("conventional" | "si": value columns in those units, the unit in the
---   header); an unknown option is an error
+--   header), `index_date` and `window` (with `input_format = "fhir"`); an
+--   unknown option is an error
 -- @treturn userdata|nil the plan
 -- @treturn[2] string message
 function M.plan(ruleset, opts)
@@ -445,6 +446,9 @@ function M.plan(ruleset, opts)
   spec.strict = opts.strict and true or false
   spec.delimiter = opts.delimiter or ","
   spec.input_format = opts.input_format or "csv"
+  if spec.input_format == "fhir" then -- (the FHIR reader's keys; other readers have no dates)
+    spec.index_date, spec.window = opts.index_date, opts.window
+  end
   spec.na = na
   spec.decimal_comma = opts.decimal_comma and true or false
   if map then spec.map_from, spec.map_to = map.from, map.to end
