@@ -96,7 +96,13 @@ static int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
   size_t n = cell->len, k;
   cal_trim(&p, &n);
   if (n == 0) return 0;
-  if (!ctx->na && ((p[0] >= '0' && p[0] <= '9') || n > 8)) return 0; /* the usual cases, default set */
+  if (!ctx->na) { /* the default set: the usual cases (a number, a term) cost a test or two */
+    if (n > 8) return 0;
+    switch (cal_lower((unsigned char)p[0])) { /* the first letters of NA_DEFAULT */
+    case 'n': case '#': case '.': case '-': case 'm': case 'u': break;
+    default: return 0;
+    }
+  }
   for (k = 0; list[k]; k++)
     if (word_ci(p, n, list[k])) return 1;
   return 0;
@@ -444,12 +450,14 @@ static void read_lab(const cal_record_ctx *ctx, const cal_record_col *c, const c
   int q;
   cal_field tmp;
   char buf[COMMA_BUF];
-  cell = decimal_cell(ctx, cell, &tmp, buf);
+  if (ctx->decimal_comma || ctx->na) { /* (off the usual path: one test) */
+    cell = decimal_cell(ctx, cell, &tmp, buf);
+    if (ctx->na && missing_word(ctx, cell)) return; /* a plan's own codes may be numbers ("-99") */
+  }
   p = cell->ptr;
   n = cell->len;
   cal_trim(&p, &n);
   if (n == 0) return;
-  if (ctx->na && missing_word(ctx, cell)) return; /* a plan's own codes may be numbers ("-99") */
   q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
   if (cal_parse_double(p, n, &v)) numend = n; /* the common case, inline: a plain number */
