@@ -463,6 +463,11 @@ function M.labs(args)
   if opts.file then
     local text, e = read_file(opts.file)
     if not text then err("calcinosis labs: ", e, "\n") return 2 end
+    local seen = require("calcinosis.detect").sniff(text:sub(1, 65536), { path = opts.file })
+    if seen.format ~= "json" then -- the content decides: a FHIR bundle or a cohort is not one patient
+      err(("calcinosis labs: %s: it looks like %s, not a JSON patient record\n"):format(opts.file, seen.what))
+      return 2
+    end
     local p, derr = require("calcinosis.json").decode(text)
     if type(p) ~= "table" then
       err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))

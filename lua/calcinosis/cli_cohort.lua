@@ -300,6 +300,12 @@ function M.classify(args)
       if input_kind(path, opts["input-format"], ",") ~= "json" then
         return cli.usage_error("classify", "expected one INPUT, or patient records (.json) only")
       end
+      -- the content decides: a FHIR bundle named .json is not a patient record
+      local info = require("calcinosis.detect").sniff(require("calcinosis.detect").head(path) or "", { path = path })
+      if info.format ~= "json" then
+        err(("calcinosis classify: %s: it looks like %s, not a patient record\n"):format(path, info.what))
+        return 2
+      end
     end
   end
   local input = rest[1]
