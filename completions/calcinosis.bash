@@ -12,9 +12,9 @@ _calcinosis() {
   fi
   cmd=${COMP_WORDS[1]}
   case $cmd in
-    classify) opts='--ca-coefficient --columns --delimiter --format --index-date --input-format --jobs --json --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --window -h --help' ;;
-    compare) opts='--delimiter --format --input-format --max-changes --no-warnings --output -o --quiet -q --report --rules --trusted -h --help' ;;
-    sweep) opts='--delimiter --format --input-format --no-warnings --output -o --param --quiet -q --report --rules --trusted -h --help' ;;
+    classify) opts='--ca-coefficient --columns --decimal-comma --delimiter --format --index-date --input-format --jobs --json --map --na --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --units --window -h --help' ;;
+    compare) opts='--decimal-comma --delimiter --format --input-format --map --max-changes --na --no-warnings --output -o --quiet -q --report --rules --trusted -h --help' ;;
+    sweep) opts='--decimal-comma --delimiter --format --input-format --map --na --no-warnings --output -o --param --quiet -q --report --rules --trusted -h --help' ;;
     validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --report --rules --trusted --truth -h --help' ;;
     report) opts='--cohort --delimiter --format --no-warnings --output -o --param --rules --trusted -h --help' ;;
     labs) opts='--ca-coefficient --file --json --round-egfr -h --help' ;;
@@ -24,31 +24,38 @@ _calcinosis() {
   case $cmd:$prev in
     classify:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
     classify:--columns) return ;;
-    classify:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
+    classify:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     classify:--format) COMPREPLY=($(compgen -W 'csv ndjson' -- "$cur")); return ;;
     classify:--index-date) return ;;
-    classify:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson json fhir' -- "$cur")); return ;;
+    classify:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson json arff fhir hl7 text' -- "$cur")); return ;;
     classify:--jobs) return ;;
+    classify:--map) return ;;
+    classify:--na) return ;;
     classify:--output|classify:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     classify:--param) return ;;
     classify:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     classify:--shard) return ;;
+    classify:--units) COMPREPLY=($(compgen -W 'conventional si' -- "$cur")); return ;;
     classify:--window) return ;;
-    compare:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
+    compare:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     compare:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
-    compare:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson' -- "$cur")); return ;;
+    compare:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
+    compare:--map) return ;;
     compare:--max-changes) return ;;
+    compare:--na) return ;;
     compare:--output|compare:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     compare:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     compare:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
-    sweep:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
+    sweep:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     sweep:--format) COMPREPLY=($(compgen -W 'csv text' -- "$cur")); return ;;
-    sweep:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson' -- "$cur")); return ;;
+    sweep:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
+    sweep:--map) return ;;
+    sweep:--na) return ;;
     sweep:--output|sweep:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     sweep:--param) return ;;
     sweep:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     sweep:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
-    validate:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
+    validate:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     validate:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
     validate:--max-wrong) return ;;
     validate:--output|validate:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -56,7 +63,7 @@ _calcinosis() {
     validate:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     validate:--truth) return ;;
     report:--cohort) return ;;
-    report:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
+    report:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     report:--format) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     report:--output|report:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     report:--param) return ;;

@@ -24,6 +24,8 @@ cal_record_ctx cal_cohort_record_ctx(const cal_cohort *plan) {
   c.ca_variant = plan->ca_variant;
   c.kdigo_round = plan->kdigo_round;
   c.index_date = plan->index_date;
+  c.na = plan->na;
+  c.decimal_comma = plan->decimal_comma;
   return c;
 }
 
@@ -183,7 +185,10 @@ static int put_row(run_t *R, size_t nb, long long line) {
   R->unknown_terms[nb] = (double)r->unknown_terms;
   for (k = 0; k < plan->ncolumns; k++) {
     const cal_column *c = &plan->columns[k];
-    if (c->kind == CAL_COL_VALUE) v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES ? r->v[c->index] : NAN;
+    if (c->kind == CAL_COL_VALUE) {
+      v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES ? r->v[c->index] : NAN;
+      if (c->scale != 0 && c->scale != 1) v[k] *= c->scale;
+    }
     else if (c->kind == CAL_COL_AGE) v[k] = r->age;
     else if (c->kind == CAL_COL_DATE) /* the date of a value that is there */
       v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES && (!isnan(r->v[c->index]) || r->qual[c->index])
@@ -327,7 +332,7 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
   }
   cal_out_write_header(&R.out, plan, &R.olay);
   rc = in->next(in->src, &f, &nf);
-  if (rc == 1 && !cal_record_layout_init(&R.lay, f, nf, st->warnings, sizeof st->warnings)) {
+  if (rc == 1 && !cal_record_layout_init_map(&R.lay, f, nf, &plan->map, st->warnings, sizeof st->warnings)) {
     status = -1;
     snprintf(err, errlen, "out of memory");
   }

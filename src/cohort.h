@@ -65,6 +65,7 @@ typedef struct {
   int kind;       /* CAL_COL_* */
   int index;      /* analyte index or let index */
   int decimals;   /* digits after the point, or -1 for a short general form */
+  double scale;   /* a value column: canonical unit -> the unit written (0: 1) */
   const char *name;
 } cal_column;
 
@@ -110,6 +111,10 @@ typedef struct cal_cohort {
                                   computed at; NaN: the latest */
   double window_days;          /* values farther than this from the index date are not
                                   used; NaN: no window */
+  int input_arff;              /* the input is ARFF (arff.h; one process only) */
+  const char *const *na;       /* missing-value codes (NULL: cal_record_na_default) */
+  int decimal_comma;           /* numbers with a decimal comma */
+  cal_record_map map;          /* the user's column mapping (map.n 0: none) */
   long long line_offset;       /* added to reported line numbers */
 } cal_cohort;
 

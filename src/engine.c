@@ -45,7 +45,9 @@ void cal_engine_species_terms(const cal_cohort *plan, const cal_record *r, uint6
 
 void cal_engine_read(cal_engine *e, const cal_record_layout *lay, const cal_field *f, size_t nf) {
   size_t tw = e->plan->term_words_all;
+  size_t a;
   cal_record_read(&e->ctx, lay, f, nf, &e->rec, e->terms, tw, &e->pb, &e->memo);
+  for (a = 0; a < CAL_REC_MAX_ANALYTES; a++) e->given[a] = !isnan(e->rec.v[a]) || e->rec.qual[a];
   cal_engine_decide(e);
 }
 

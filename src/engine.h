@@ -23,6 +23,7 @@ typedef struct {
   cal_record_needs needs;
   cal_unit_memo memo;
   cal_record rec;
+  unsigned char given[CAL_REC_MAX_ANALYTES]; /* the record gave the value (not derived) */
   uint64_t terms[CAL_VM_MAX_TERM_WORDS]; /* plan->term_words_all words */
   uint64_t dropped[CAL_VM_MAX_TERM_WORDS]; /* terms the species filter took out */
   cal_problems pb;

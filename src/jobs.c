@@ -458,7 +458,8 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   memset(jobs, 0, sizeof jobs);
   fd = open(path, O_RDONLY);
   if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || njobs < 2 || sb.st_size < (1 << 20) ||
-      plan->input_long || plan->input_fhir) { /* one process (a long-format or FHIR patient must not be cut in two) */
+      plan->input_long || plan->input_fhir || plan->input_arff) { /* one process (a long-format or FHIR patient
+                                                  must not be cut in two; an ARFF header is not a line) */
     if (fd >= 0) close(fd);
     return run_one(plan, path, out, st, err, errlen);
   }
@@ -566,9 +567,9 @@ int cal_cohort_run_shard(const cal_cohort *plan, const char *path, int k, int n,
     snprintf(err, errlen, "--shard K/N needs 1 <= K <= N <= %d", MAX_JOBS);
     return -1;
   }
-  if (plan->input_long || plan->input_fhir) {
+  if (plan->input_long || plan->input_fhir || plan->input_arff) {
     snprintf(err, errlen, "--shard needs one record per row (wide CSV or NDJSON), not %s",
-             plan->input_fhir ? "FHIR" : "long format");
+             plan->input_fhir ? "FHIR" : plan->input_long ? "long format" : "ARFF");
     return -1;
   }
   if (n == 1) return run_one(plan, path, out, st, err, errlen);

@@ -98,7 +98,8 @@ static const char *const PLAN_KEYS[] = {
   "finding_notes", "site_notes", "finding_names", "site_names",
   "species_clear", "term_words_all", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
-  "index_date", "window", NULL};
+  "index_date", "window",
+  "na", "decimal_comma", "map_from", "map_to", NULL};
 static const char *const RESULT_KEYS[] = {
   "alt_labels", "alert_rank", "alert_ids", "ask_ids", "ask_priority", "ask_weight", "ask_rules",
   "conf_factor", "level_high", "level_moderate", "indeterminate_alternatives", NULL};
@@ -464,6 +465,8 @@ static int l_plan(lua_State *L) {
       cols[i].kind = lcal_field_int(L, e, "kind", CAL_COL_ID);
       cols[i].index = lcal_field_int(L, e, "index", 0);
       cols[i].decimals = lcal_field_int(L, e, "decimals", -1);
+      cols[i].scale = lcal_field_num(L, e, "scale");
+      if (isnan(cols[i].scale)) cols[i].scale = 0;
       if (!column_kind_ok(cols[i].kind)) luaL_error(L, "core.plan: column %d: unknown kind", (int)i + 1);
       lua_getfield(L, e, "name");
       if (!lua_isstring(L, -1)) luaL_error(L, "core.plan: column %d has no name", (int)i + 1);
@@ -483,17 +486,32 @@ static int l_plan(lua_State *L) {
   if (s && strlen(s) != 1) luaL_error(L, "core.plan: delimiter must be one byte");
   p->delim = s ? s[0] : ',';
   s = lcal_field_str(L, 1, "input_format");
-  if (s && strcmp(s, "csv") != 0 && strcmp(s, "ndjson") != 0 && strcmp(s, "long") != 0 && strcmp(s, "fhir") != 0)
-    luaL_error(L, "core.plan: input_format must be csv, ndjson, long or fhir");
+  if (s && strcmp(s, "csv") != 0 && strcmp(s, "ndjson") != 0 && strcmp(s, "long") != 0 && strcmp(s, "fhir") != 0 &&
+      strcmp(s, "arff") != 0)
+    luaL_error(L, "core.plan: input_format must be csv, ndjson, long, fhir or arff");
   p->input_ndjson = s && strcmp(s, "ndjson") == 0;
   p->input_long = s && strcmp(s, "long") == 0;
   p->input_fhir = s && strcmp(s, "fhir") == 0;
+  p->input_arff = s && strcmp(s, "arff") == 0;
   p->index_date = p->window_days = NAN;
   s = lcal_field_str(L, 1, "index_date");
   if (s && !cal_date_parse(s, strlen(s), &p->index_date)) luaL_error(L, "core.plan: index_date '%s' is not a date", s);
   s = lcal_field_str(L, 1, "window");
   if (s && !cal_window_parse(s, strlen(s), &p->window_days))
     luaL_error(L, "core.plan: window '%s' is not a length of time (365d, 52w, 12mo, 2y)", s);
+  lua_getfield(L, 1, "na");
+  if (!lua_isnil(L, -1)) {
+    size_t nna;
+    p->na = string_list(L, b, 1, "na", &nna);
+  }
+  lua_pop(L, 1);
+  p->decimal_comma = lcal_field_bool(L, 1, "decimal_comma", 0);
+  {
+    size_t nto;
+    p->map.from = string_list(L, b, 1, "map_from", &p->map.n);
+    p->map.to = string_list(L, b, 1, "map_to", &nto);
+    if (nto != p->map.n) luaL_error(L, "core.plan: map_from and map_to differ in length");
+  }
   read_result(L, b, 1);
   if (p->nslots > p->prog->nvars) luaL_error(L, "core.plan: more slots than the program has");
   /* what reads one record at a time: the engine, and the NDJSON schema */
@@ -691,8 +709,10 @@ static void json_value(lua_State *L, jbuf *j, int idx, int depth) {
   }
 }
 
+/* (problems: a reader's problems of the record, passed through by the
+ * NDJSON reader, so that records read in Lua keep them) */
 static const char *const PATIENT_KEYS[] = {"id", "age", "sex", "species", "height_cm", "findings", "sites",
-                                           "labs", NULL};
+                                           "labs", "problems", NULL};
 
 /* The NDJSON text of the patient table at idx, in j. */
 static void patient_json(lua_State *L, jbuf *j, int idx) {
@@ -876,6 +896,10 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
   lua_setfield(L, -2, "dropped_terms");
   push_problems(L, &e->pb); lua_setfield(L, -2, "problems");
   push_record(L, b, &e->rec); lua_setfield(L, -2, "record");
+  lua_newtable(L); /* the analytes the record gave (the others are derived or missing) */
+  for (i = 0; i < cal_analyte_count() && i < CAL_REC_MAX_ANALYTES; i++)
+    if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
+  lua_setfield(L, -2, "given");
   lua_createtable(L, (int)res->nalt, 0);
   for (i = 0; i < res->nalt; i++) {
     lua_createtable(L, 0, 2);
@@ -1111,6 +1135,7 @@ typedef struct {
   int open, started;
   cal_record_layout lay;
   int has_lay;
+  char warnings[1024]; /* the header's (ignored columns, unusable units) */
 } rows_box;
 
 static int rows_gc(lua_State *L) {
@@ -1122,6 +1147,31 @@ static int rows_gc(lua_State *L) {
   r->f = NULL;
   r->has_lay = 0;
   return 0;
+}
+
+/* The findings and sites cells of a record as written (joined with ';'
+ * when a layout has several such columns; a missing-value code is no
+ * terms), as raw.findings_text and
+ * raw.sites_text: what calcinosis.read gives back as the record's terms. */
+static void push_terms_text(lua_State *L, const cal_cohort *plan, const cal_record_layout *lay, const cal_field *f,
+                            size_t nf) {
+  static const char *const names[2] = {"findings_text", "sites_text"};
+  cal_record_ctx ctx = cal_cohort_record_ctx(plan);
+  int k;
+  for (k = 0; k < 2; k++) {
+    int role = k == 0 ? CAL_ROLE_FINDINGS : CAL_ROLE_SITES, any = 0;
+    size_t i;
+    luaL_Buffer B;
+    luaL_buffinit(L, &B);
+    for (i = 0; i < nf && i < lay->ncols; i++)
+      if (lay->cols[i].role == role && !cal_record_is_missing(&ctx, &f[i])) {
+        if (any) luaL_addchar(&B, ';');
+        luaL_addlstring(&B, f[i].ptr, f[i].len);
+        any = 1;
+      }
+    luaL_pushresult(&B);
+    lua_setfield(L, -2, names[k]);
+  }
 }
 
 /* iterator: upvalue 1 the plan, 2 the rows box */
@@ -1136,7 +1186,8 @@ static int rows_next(lua_State *L) {
     r->started = 1;
     rc = r->rd.src.next(r->rd.src.src, &f, &nf);
     if (rc != 1) goto end;
-    if (!cal_record_layout_init(&r->lay, f, nf, NULL, 0)) return luaL_error(L, "out of memory");
+    if (!cal_record_layout_init_map(&r->lay, f, nf, &b->plan.map, r->warnings, sizeof r->warnings))
+      return luaL_error(L, "out of memory");
     r->has_lay = 1;
   }
   rc = r->rd.src.next(r->rd.src.src, &f, &nf);
@@ -1155,6 +1206,8 @@ static int rows_next(lua_State *L) {
     push_result(L, b, b->engine);
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");
+    push_terms_text(L, &b->plan, &r->lay, f, nf);
+    if (r->warnings[0]) { lua_pushstring(L, r->warnings); lua_setfield(L, -2, "warnings"); }
     return 1;
   }
 end:

@@ -605,6 +605,58 @@ static int l_kdigo_stage(lua_State *L) {
 }
 
 /* core.analyte_index(name) -> 0-based index in the core's analyte table | nil */
+/* core.na_default() -> the default missing-value codes (record.c) */
+static int l_na_default(lua_State *L) {
+  const char *const *na = cal_record_na_default();
+  int i;
+  lua_newtable(L);
+  for (i = 0; na[i]; i++) {
+    lua_pushstring(L, na[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* core.column_names() -> the header names the reader knows (record.c):
+ * the non-lab columns, then each analyte's name and aliases */
+static int l_column_names(lua_State *L) {
+  size_t i;
+  const char *s;
+  lua_newtable(L);
+  for (i = 0; (s = cal_record_known_name(i)) != NULL; i++) {
+    lua_pushstring(L, s);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* core.column_role(header) -> the role the reader gives a CSV header
+ * ("id", "age", "sex", "species", "height", "lab", "unit", "findings",
+ * "sites") and, for a lab or unit column, the analyte; nil when the column
+ * would be ignored */
+static int l_column_role(lua_State *L) {
+  static const char *const roles[] = {NULL, "id", "age", "sex", "species", "height", "lab", "unit", "findings",
+                                      "sites"};
+  size_t n;
+  const char *h = luaL_checklstring(L, 1, &n);
+  cal_field f;
+  cal_record_layout lay;
+  int role, analyte;
+  f.ptr = h;
+  f.len = n;
+  if (!cal_record_layout_init(&lay, &f, 1, NULL, 0)) return luaL_error(L, "out of memory");
+  role = lay.cols[0].role;
+  analyte = lay.cols[0].analyte;
+  cal_record_layout_free(&lay);
+  if (role <= 0 || role >= (int)(sizeof roles / sizeof roles[0])) return 0;
+  lua_pushstring(L, roles[role]);
+  if (analyte >= 0) {
+    lua_pushstring(L, cal_analyte_at((size_t)analyte)->name);
+    return 2;
+  }
+  return 1;
+}
+
 static int l_analyte_index(lua_State *L) {
   size_t n, i;
   const char *s = luaL_checklstring(L, 1, &n);
@@ -789,6 +841,9 @@ static const luaL_Reg core_funcs[] = {
   {"csv_open", l_csv_open},
   {"isatty", l_isatty},
   {"analyte_index", l_analyte_index},
+  {"na_default", l_na_default},
+  {"column_names", l_column_names},
+  {"column_role", l_column_role},
   {"hash", l_hash},
   {"term_key", l_term_key},
   {"quantity", l_quantity},

@@ -598,6 +598,39 @@ static int parse_labs(parser *s, int depth) {
   }
 }
 
+/* "problems": a list of strings, a reader's problems of the record (the
+ * hl7 and text readers' records are written as NDJSON lines with them):
+ * each becomes a problem of the record, as written. */
+static int parse_problems(parser *s, int depth) {
+  cal_ndjson *j = s->j;
+  size_t mark = j->slen;
+  int k = peek(s);
+  if (k != V_ARRAY) {
+    const char *at = s->p;
+    cal_field tmp;
+    int r = k == V_NULL ? scalar(s, &tmp, depth) : skip_value(s, depth);
+    if (r == 0) return 0;
+    /* null, or {} as some encoders write an empty list: nothing */
+    if (k != V_NULL && !(k == V_OBJECT && was_empty(at, s->p))) problem(j, "problems: expected a list of strings");
+    j->slen = mark;
+    return 1;
+  }
+  s->p++;
+  ws(s);
+  if (s->p < s->e && *s->p == ']') { s->p++; return 1; }
+  for (;;) {
+    cal_field t;
+    int kind = peek(s), r = scalar(s, &t, depth + 1);
+    if (r == 0) return 0;
+    if (r < 0 || kind != V_STRING) problem(j, "problems: expected a list of strings");
+    else if (t.len > 0) problem(j, "%.*s", (int)(t.len > 400 ? 400 : t.len), t.ptr);
+    j->slen = mark;
+    ws(s);
+    if (s->p < s->e && *s->p == ',') { s->p++; continue; }
+    return eat(s, ']', "expected ',' or ']'");
+  }
+}
+
 static const char *const EXPECT[NAMED] = {
   "a string or a number", "a number or a text like '8 mo'", "a text (F or M)", "a text (human, dog or cat)",
   "a number", "", ""
@@ -624,6 +657,8 @@ static int parse_record(parser *s) {
           if (key_is(&key, cal_record_field_name((size_t)i))) which = i; /* birth_date, calcium_date, ... */
       if (key_is(&key, "labs")) {
         if (!parse_labs(s, 1)) return 0;
+      } else if (key_is(&key, "problems")) {
+        if (!parse_problems(s, 1)) return 0;
       } else if (which == F_FINDINGS || which == F_SITES) {
         if (!parse_terms(s, &j->fields[which], cal_record_field_name(which), 1)) return 0;
       } else if (which >= 0) {

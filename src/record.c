@@ -50,10 +50,15 @@ static const char *const BIRTH_NAMES[] = {"birth_date", "birthdate", "date_of_bi
  * tabs ignored (the union of what the C and the Lua readers took; Lua:
  * lua/calcinosis/labs.lua QUALITATIVE, SEX). Written in lowercase here. */
 
-/* A missing value in a lab, age, sex, species or height cell: the value is
- * missing, as in an empty cell, and it is not a problem. */
-static const char *const MISSING_WORDS[] = {"na", "n/a", "nan", "null", "none", "missing", "-", "--", ".",
-                                            "not done", "unknown", NULL};
+/* The default missing-value codes of a lab, age, sex, species, height,
+ * findings or sites cell: the value is missing, as in an empty cell, and it
+ * is not a problem. The codes spreadsheets, R, SAS and SQL exports write
+ * (NA, N/A, #N/A, NULL, '.', '-') and the words of the earlier readers.
+ * A plan gives its own set (cal_record_ctx.na). */
+static const char *const NA_DEFAULT[] = {"NA", "N/A", "#N/A", "NULL", ".", "-", "nan", "none", "missing", "--",
+                                         "not done", "unknown", NULL};
+
+const char *const *cal_record_na_default(void) { return NA_DEFAULT; }
 
 /* A lab's qualitative result given instead of a number (its flag). */
 static const struct { const char *word; int qual; } QUAL_WORDS[] = {
@@ -77,19 +82,72 @@ static int word_is(const char *p, size_t n, const char *w) {
   return w[n] == '\0';
 }
 
-/* 1 when the cell, trimmed, is one of MISSING_WORDS. */
-static int missing_word(const cal_field *cell) {
+/* 1 when p[0..n) is w in any case (ASCII). */
+static int word_ci(const char *p, size_t n, const char *w) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (w[i] == '\0' || cal_lower((unsigned char)p[i]) != cal_lower((unsigned char)w[i])) return 0;
+  return w[n] == '\0';
+}
+
+/* 1 when the cell, trimmed, is one of the plan's missing-value codes (an
+ * empty cell is missing without being looked up). */
+static int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
+  const char *const *list = ctx->na ? ctx->na : NA_DEFAULT;
   const char *p = cell->ptr;
   size_t n = cell->len, k;
   cal_trim(&p, &n);
-  if (n == 0 || (p[0] >= '0' && p[0] <= '9') || n > 8) return 0; /* the usual cases: a number, nothing */
-  switch (cal_lower((unsigned char)p[0])) { /* the first letters of MISSING_WORDS */
-  case 'n': case 'm': case 'u': case '-': case '.': break;
-  default: return 0;
+  if (n == 0) return 0;
+  if (!ctx->na) { /* the default set: the usual cases (a number, a term) cost a test or two */
+    if (n > 8) return 0;
+    switch (cal_lower((unsigned char)p[0])) { /* the first letters of NA_DEFAULT */
+    case 'n': case '#': case '.': case '-': case 'm': case 'u': break;
+    default: return 0;
+    }
   }
-  for (k = 0; MISSING_WORDS[k]; k++)
-    if (word_is(p, n, MISSING_WORDS[k])) return 1;
+  for (k = 0; list[k]; k++)
+    if (word_ci(p, n, list[k])) return 1;
   return 0;
+}
+
+int cal_record_is_missing(const cal_record_ctx *ctx, const cal_field *cell) {
+  const char *p = cell->ptr;
+  size_t n = cell->len;
+  cal_trim(&p, &n);
+  return n == 0 || missing_word(ctx, cell);
+}
+
+/* A cell written with a decimal comma ("2,45 mmol/L"), with a plan that
+ * says so: its text with the comma as a point, in buf (tmp points to it).
+ * A cell with both a comma and a point, or longer than the buffer, stays
+ * as written (and is reported as not a number where a number must be). */
+#define COMMA_BUF 64
+static const cal_field *decimal_cell(const cal_record_ctx *ctx, const cal_field *cell, cal_field *tmp, char *buf) {
+  size_t i;
+  const char *c;
+  if (!ctx->decimal_comma || cell->len >= COMMA_BUF || !(c = memchr(cell->ptr, ',', cell->len)) ||
+      memchr(cell->ptr, '.', cell->len) || memchr(c + 1, ',', cell->len - (size_t)(c + 1 - cell->ptr)))
+    return cell;
+  for (i = 0; i < cell->len; i++) buf[i] = cell->ptr[i] == ',' ? '.' : cell->ptr[i];
+  tmp->ptr = buf;
+  tmp->len = cell->len;
+  return tmp;
+}
+
+const char *cal_record_known_name(size_t i) {
+  static const char *const *const lists[] = {ID_NAMES, AGE_NAMES, SEX_NAMES, SPECIES_NAMES, HEIGHT_NAMES,
+                                             FINDING_NAMES, SITE_NAMES, NULL};
+  size_t l, k;
+  for (l = 0; lists[l]; l++)
+    for (k = 0; lists[l][k]; k++)
+      if (i-- == 0) return lists[l][k];
+  for (l = 0; l < cal_analyte_count(); l++) {
+    const cal_analyte *a = cal_analyte_at(l);
+    if (i-- == 0) return a->name;
+    for (k = 0; a->aliases[k]; k++)
+      if (i-- == 0) return a->aliases[k];
+  }
+  return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -197,6 +255,25 @@ static void setup_lab(cal_record_col *c, const char *name, const char *unit, siz
 }
 
 int cal_record_layout_init(cal_record_layout *lay, const cal_field *f, size_t n, char *w, size_t wcap) {
+  return cal_record_layout_init_map(lay, f, n, NULL, w, wcap);
+}
+
+/* The target of header key name in map (its index), or -1. */
+static int map_find(const cal_record_map *map, const char *name) {
+  size_t k;
+  char key[CAL_KEY_MAX + 8];
+  if (!map) return -1;
+  for (k = 0; k < map->n; k++) {
+    size_t l = strlen(map->from[k]);
+    if (l >= CAL_KEY_MAX) continue;
+    cal_key_normalize(map->from[k], l, key);
+    if (strcmp(key, name) == 0) return (int)k;
+  }
+  return -1;
+}
+
+int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *f, size_t n, const cal_record_map *map,
+                               char *w, size_t wcap) {
   size_t i, j;
   lay->ncols = 0;
   lay->cols = calloc(n ? n : 1, sizeof *lay->cols);
@@ -214,6 +291,16 @@ int cal_record_layout_init(cal_record_layout *lay, const cal_field *f, size_t n,
     if (f[i].len >= CAL_KEY_MAX) continue; /* CAL_ROLE_IGNORE */
     split_header(f[i].ptr, f[i].len, name, &unit, &unitlen);
     snprintf(c->name, sizeof c->name, "%.*s", (int)(f[i].len > 70 ? 70 : f[i].len), f[i].ptr);
+    {
+      int m = map_find(map, name);
+      size_t tl;
+      if (m >= 0 && (tl = strlen(map->to[m])) < CAL_KEY_MAX) {
+        const char *tu;
+        size_t tul;
+        split_header(map->to[m], tl, name, &tu, &tul);
+        if (tu) { unit = tu; unitlen = tul; }
+      }
+    }
     if (name_is(name, ID_NAMES)) c->role = CAL_ROLE_ID;
     else if (name_is(name, AGE_NAMES)) setup_age(c, name, unit, unitlen, w, wcap);
     else if (name_is(name, SEX_NAMES)) c->role = CAL_ROLE_SEX;
@@ -364,19 +451,27 @@ int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_
   return *numend > k && cal_parse_double(p + k, *numend - k, v);
 }
 
-static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, const cal_field *cell, cal_record *rec,
-                     cal_problems *pb, cal_unit_memo *memo) {
-  const char *p = cell->ptr, *u;
-  size_t n = cell->len, k = 0, numend, ul, cmplen = 0;
+static void read_lab(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *f, size_t nf,
+                     const cal_field *cell, cal_record *rec, cal_problems *pb, cal_unit_memo *memo) {
+  const char *p, *u;
+  size_t n, k = 0, numend, ul, cmplen = 0;
   double v, canon, factor = c->factor;
   int q;
+  cal_field tmp;
+  char buf[COMMA_BUF];
+  if (ctx->decimal_comma || ctx->na) { /* (off the usual path: one test) */
+    cell = decimal_cell(ctx, cell, &tmp, buf);
+    if (ctx->na && missing_word(ctx, cell)) return; /* a plan's own codes may be numbers ("-99") */
+  }
+  p = cell->ptr;
+  n = cell->len;
   cal_trim(&p, &n);
   if (n == 0) return;
   q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
   if (cal_parse_double(p, n, &v)) numend = n; /* the common case, inline: a plain number */
   else if (!cal_quantity_split(p, n, &v, &cmplen, &k, &numend)) {
-    if (!missing_word(cell)) cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
+    if (!missing_word(ctx, cell)) cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
     return;
   }
   if (v < 0) {
@@ -424,9 +519,15 @@ static double field_number(const cal_field *f, int *ok) {
   return v;
 }
 
-static void read_age(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+static void read_age(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *cell, cal_record *r,
+                     cal_problems *pb) {
   int ok;
-  double a = field_number(cell, &ok), factor = c->age_factor;
+  double a, factor = c->age_factor;
+  cal_field tmp;
+  char buf[COMMA_BUF];
+  cell = decimal_cell(ctx, cell, &tmp, buf);
+  if (ctx->na && missing_word(ctx, cell)) return;
+  a = field_number(cell, &ok);
   if (!ok) { /* a number with a time unit: "8 mo", "24 d" */
     const char *p = cell->ptr;
     size_t n = cell->len, k = 0;
@@ -441,7 +542,7 @@ static void read_age(const cal_record_col *c, const cal_field *cell, cal_record 
            cal_unit_convert(1.0, &u, &years, 0, 0, &factor, NULL, 0);
     }
   }
-  if (!ok && missing_word(cell)) return;
+  if (!ok && missing_word(ctx, cell)) return;
   if (!ok)
     cal_problems_add(pb, "%s: '%.*s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
                      (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
@@ -452,7 +553,8 @@ static void read_age(const cal_record_col *c, const cal_field *cell, cal_record 
   }
 }
 
-static void read_sex(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+static void read_sex(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *cell, cal_record *r,
+                     cal_problems *pb) {
   const char *p = cell->ptr;
   size_t n = cell->len, k;
   cal_trim(&p, &n);
@@ -462,23 +564,30 @@ static void read_sex(const cal_record_col *c, const cal_field *cell, cal_record 
       r->sex = SEX_WORDS[k].sex;
       return;
     }
-  if (missing_word(cell)) return;
+  if (missing_word(ctx, cell)) return;
   cal_problems_add(pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
 }
 
-static void read_species(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+static void read_species(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *cell, cal_record *r,
+                         cal_problems *pb) {
   char k[CAL_KEY_MAX];
   size_t n = cal_key_normalize(cell->ptr, cell->len, k);
   if (n == 0 || !strcmp(k, "human")) r->species = CAL_SPECIES_HUMAN;
   else if (!strcmp(k, "dog") || !strcmp(k, "canine")) r->species = CAL_SPECIES_DOG;
   else if (!strcmp(k, "cat") || !strcmp(k, "feline")) r->species = CAL_SPECIES_CAT;
-  else if (!missing_word(cell)) cal_problems_add(pb, "%s: unknown species '%s' (expected human, dog or cat)", c->name, k);
+  else if (!missing_word(ctx, cell)) cal_problems_add(pb, "%s: unknown species '%s' (expected human, dog or cat)", c->name, k);
 }
 
-static void read_height(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
+static void read_height(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *cell, cal_record *r,
+                        cal_problems *pb) {
   int ok;
-  double h = field_number(cell, &ok);
-  if (!ok && missing_word(cell)) return;
+  double h;
+  cal_field tmp;
+  char buf[COMMA_BUF];
+  cell = decimal_cell(ctx, cell, &tmp, buf);
+  if (ctx->na && missing_word(ctx, cell)) return;
+  h = field_number(cell, &ok);
+  if (!ok && missing_word(ctx, cell)) return;
   if (!ok || (!isnan(h) && (h <= 20 || h >= 260)))
     cal_problems_add(pb, "%s: '%.*s' is not a height between 20 and 260 cm", c->name,
                      (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
@@ -487,11 +596,12 @@ static void read_height(const cal_record_col *c, const cal_field *cell, cal_reco
 
 /* A date cell (dates.h) into *day; a problem naming the column when it is
  * not a date. */
-static void read_date(const cal_record_col *c, const cal_field *cell, double *day, cal_problems *pb) {
+static void read_date(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *cell, double *day,
+                      cal_problems *pb) {
   const char *p = cell->ptr;
   size_t n = cell->len;
   cal_trim(&p, &n);
-  if (n == 0 || missing_word(cell)) return;
+  if (n == 0 || missing_word(ctx, cell)) return;
   if (!cal_date_parse(p, n, day))
     cal_problems_add(pb, "%s: '%.*s' is not a date (YYYY-MM-DD, or YYYYMMDD)", c->name, (int)(n > 40 ? 40 : n), p);
 }
@@ -600,9 +710,10 @@ static void unknown_term(void *ctx, const char *key, size_t keylen, const char *
   else cal_problems_add(t->pb, "%s: unknown term '%s'", t->colname, key);
 }
 
-static void read_terms(const cal_termmap *m, const cal_record_col *c, const cal_field *cell, cal_record *r,
-                       uint64_t *terms, size_t tw, cal_problems *pb) {
+static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
+                       const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb) {
   term_ctx t;
+  if (missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
@@ -648,15 +759,15 @@ int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, con
     }
     /* a missing-value word is looked for only where the cell is not what
      * the field holds (the usual case costs nothing) */
-    case CAL_ROLE_AGE: read_age(c, cell, r, pb); break;
-    case CAL_ROLE_SEX: read_sex(c, cell, r, pb); break;
-    case CAL_ROLE_SPECIES: read_species(c, cell, r, pb); break;
-    case CAL_ROLE_HEIGHT: read_height(c, cell, r, pb); break;
-    case CAL_ROLE_LAB: read_lab(c, f, nf, cell, r, pb, memo); break;
-    case CAL_ROLE_FINDINGS: read_terms(ctx->findings, c, cell, r, terms, tw, pb); break;
-    case CAL_ROLE_SITES: read_terms(ctx->sites, c, cell, r, terms, tw, pb); break;
-    case CAL_ROLE_BIRTH: read_date(c, cell, &r->birth, pb); break;
-    case CAL_ROLE_DATE: read_date(c, cell, &r->date[c->analyte], pb); break;
+    case CAL_ROLE_AGE: read_age(ctx, c, cell, r, pb); break;
+    case CAL_ROLE_SEX: read_sex(ctx, c, cell, r, pb); break;
+    case CAL_ROLE_SPECIES: read_species(ctx, c, cell, r, pb); break;
+    case CAL_ROLE_HEIGHT: read_height(ctx, c, cell, r, pb); break;
+    case CAL_ROLE_LAB: read_lab(ctx, c, f, nf, cell, r, pb, memo); break;
+    case CAL_ROLE_FINDINGS: read_terms(ctx, ctx->findings, c, cell, r, terms, tw, pb); break;
+    case CAL_ROLE_SITES: read_terms(ctx, ctx->sites, c, cell, r, terms, tw, pb); break;
+    case CAL_ROLE_BIRTH: read_date(ctx, c, cell, &r->birth, pb); break;
+    case CAL_ROLE_DATE: read_date(ctx, c, cell, &r->date[c->analyte], pb); break;
     case CAL_ROLE_RANGE: read_range(c, cell, r, pb, memo); break;
     case CAL_ROLE_FLAG: read_flag(c, cell, r, pb); break;
     default: break;

@@ -111,7 +111,24 @@ typedef struct {
   int kdigo_round;             /* band the rounded eGFR */
   double index_date;           /* the day ages are computed at from birth_date (NaN:
                                   the latest lab date of the record) */
+  const char *const *na;       /* the missing-value codes of a cell, NULL-terminated, as
+                                  written (compared in any case, trimmed); NULL: the
+                                  default set (cal_record_na_default) */
+  int decimal_comma;           /* numbers are written with a decimal comma ("2,45") */
 } cal_record_ctx;
+
+/* The default missing-value codes (NULL-terminated): a cell that holds one
+ * of them is a missing value, as an empty cell is, and not a problem. */
+const char *const *cal_record_na_default(void);
+
+/* 1 when a cell, trimmed, is one of the context's missing-value codes (an
+ * empty cell is missing too). */
+int cal_record_is_missing(const cal_record_ctx *ctx, const cal_field *cell);
+
+/* A header name as the reader knows it, for "did you mean": the names of
+ * the non-lab columns, then each analyte's name and aliases; NULL past the
+ * end. */
+const char *cal_record_known_name(size_t i);
 
 /* Problems of a record: messages separated by CAL_PROBLEM_SEP (csv.h),
  * written as "; " in CSV and as a list in NDJSON; cut with "..." when
@@ -154,6 +171,20 @@ typedef struct {
  * unusable units are described in warnings (appended to the NUL-terminated
  * text there, wcap bytes; may be NULL). Returns 0 when out of memory. */
 int cal_record_layout_init(cal_record_layout *lay, const cal_field *header, size_t n, char *warnings, size_t wcap);
+
+/* A mapping of a data set's column names to the reader's (given by the
+ * user, never guessed): header from[i] (compared as a key: case, spaces and
+ * punctuation ignored) is read as if it were to[i] ("creatinine [mg/dL]";
+ * the header's own unit is kept when to[i] has none). */
+typedef struct {
+  size_t n;
+  const char *const *from;
+  const char *const *to;
+} cal_record_map;
+
+/* cal_record_layout_init with a mapping (map may be NULL). */
+int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *header, size_t n, const cal_record_map *map,
+                               char *warnings, size_t wcap);
 void cal_record_layout_free(cal_record_layout *lay);
 
 /* Units written in cells ("4.1 mg/dL"): the factor to the analyte's

@@ -53,7 +53,14 @@ int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_rea
     rd->src = source(nd_next, nd_problem, nd_line, rd->ndjson, 0);
     return 1;
   }
-  rd->csv = fn ? cal_csv_open_read(fn, ctx, plan->delim) : cal_csv_open_file(f, plan->delim);
+  if (plan->input_arff) {
+    rd->arff = cal_arff_open(fn, ctx, f);
+    if (!rd->arff) return 0;
+    rd->csv = cal_csv_open_read(cal_arff_read, rd->arff, plan->delim);
+  } else {
+    rd->csv = fn ? cal_csv_open_read(fn, ctx, plan->delim) : cal_csv_open_file(f, plan->delim);
+  }
+  if (!rd->csv) { cal_arff_close(rd->arff); rd->arff = NULL; }
   if (!rd->csv) return 0;
   if (!plan->input_long) {
     rd->src = source(csv_next, csv_problem, csv_line, rd->csv, 0);
@@ -90,6 +97,7 @@ void cal_reader_close(cal_reader *rd) {
   cal_long_close(rd->lng);
   cal_csv_close(rd->csv);
   cal_ndjson_close(rd->ndjson);
+  cal_arff_close(rd->arff);
   memset(rd, 0, sizeof *rd);
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "arff.h"
 #include "cal.h"
 #include "csv.h"
 #include "fhir.h"
@@ -29,13 +30,15 @@ typedef struct {
   int lines_in_problems;       /* problems already name their lines */
 } cal_source;
 
-/* The reader of a plan's input (CSV, NDJSON or long format, as the plan's
- * delim, input_ndjson, input_long and input_fhir say) and the source over it. */
+/* The reader of a plan's input (CSV, NDJSON, long format, FHIR or ARFF, as the
+ * plan's delim, input_ndjson, input_long, input_fhir and input_arff say) and the source
+ * over it. */
 typedef struct {
   cal_csv *csv;
   cal_ndjson *ndjson;
   cal_long *lng;
   cal_fhir *fhir;
+  cal_arff *arff;
   cal_source src;
 } cal_reader;
 

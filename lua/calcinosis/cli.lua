@@ -43,15 +43,17 @@ M.options = {
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
     strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
     shard = "value", summary = "flag", ["no-warnings"] = "flag", ["index-date"] = "value", window = "value",
+    na = "value", ["decimal-comma"] = "flag", map = "value", units = "value",
   },
   compare = {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
     output = "value", delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag",
-    report = "value",
+    report = "value", na = "value", ["decimal-comma"] = "flag", map = "value",
   },
   sweep = {
     rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",
     delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag", report = "value",
+    na = "value", ["decimal-comma"] = "flag", map = "value",
   },
   validate = {
     truth = "value", rules = "list", format = "value", ["max-wrong"] = "value", delimiter = "value",
@@ -67,12 +69,15 @@ M.options = {
 -- (tools/gen-completions.lua); the commands check them themselves.
 M.choices = {
   ["ca-coefficient"] = { "common", "payne", "si" },
-  delimiter = { ",", ";", "tab" },
+  delimiter = { ",", ";", "tab", "|" },
+  units = { "conventional", "si" },
   format = { classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text" },
     validate = { "text", "csv", "json" }, report = { "text", "md", "html", "json", "latex" } },
   report = { "text", "md", "html", "json", "latex" },
-  ["input-format"] = { classify = { "csv", "long", "ndjson", "json", "fhir" }, compare = { "csv", "long", "ndjson" },
-    sweep = { "csv", "long", "ndjson" } },
+  ["input-format"] = {
+    classify = { "auto", "csv", "long", "ndjson", "json", "arff", "fhir", "hl7", "text" },
+    compare = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
+    sweep = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" } },
 }
 
 local DISCLAIMER = "Research tool, not a diagnosis: results are literature-based suggestions for a clinician to review."
@@ -162,16 +167,26 @@ Options:
                         derived value or let of the ruleset, each with an
                         optional format: ca_corr:%.2f
   --format FMT          output: csv (default) or ndjson
-  --input-format FMT    csv, long, ndjson, json or fhir (FHIR R4: a Bundle, a
-                        resource, Bulk Data NDJSON or a folder of it; default:
-                        by extension)
+  --input-format FMT    auto (default: from the content), csv, long, ndjson,
+                        json, arff, fhir (FHIR R4: a Bundle, a resource, Bulk
+                        Data NDJSON or a folder of it), hl7 or text
   --index-date DATE     long format and FHIR: per lab, the value dated nearest
                         DATE (default: the latest); ages from the birth date
                         at DATE (default: the latest lab date)
   --window LEN          long format and FHIR: values farther than LEN from the
                         index date (default: the latest lab date) are not
                         used: 365d, 52w, 12mo, 2y
-  --delimiter D         input delimiter: ',' (default), ';' or 'tab'
+  --delimiter D         input delimiter: ',' (default; detected), ';', 'tab', '|'
+  --na LIST             missing-value codes, comma-separated (default: NA,N/A,
+                        #N/A,NULL,.,- and nan, none, missing, --, not done,
+                        unknown; an empty cell is always missing; ARFF adds ?)
+  --decimal-comma       numbers written with a decimal comma (2,45); the
+                        delimiter is then ';' unless --delimiter is given
+  --map LIST|FILE       read a data set's columns as the tool's:
+                        sc=creatinine,bu=urea or a file of NAME=COLUMN lines
+  --units U             lab and derived value columns in conventional (the
+                        analyte's canonical unit) or si units, the unit in
+                        each column's header: 'calcium [mmol/L]'
   -o, --output FILE     write to FILE instead of standard output
   --no-header           no CSV header line
   --strict              stop at the first record with a problem
@@ -192,8 +207,14 @@ Options:
 A progress line (records, records/s, percent, time left) goes to standard
 error when it is a terminal.
 
+An input that is not a cohort is refused (exit 2) with what it looks like:
+ARFF read as CSV, FHIR JSON or HL7 v2 where this build cannot read them, a
+CSV with one column because the delimiter is wrong (naming the delimiter
+the file seems to use), a CSV with no column the tool recognises (with the
+closest known names: map a data set's names with --map).
+
 Exit status: 0 all records read cleanly, 1 some records had problems (or
---strict stopped), 2 usage error.
+--strict stopped), 2 usage error or an input that is not a cohort.
 ]]
 
 M.usage.compare = [[
@@ -207,8 +228,12 @@ Options:
   --rules FILE          a ruleset (at least two; 'default' is the built-in one)
   --format FMT          text (default), csv (the changed patients) or json
   --max-changes N       changed patients listed in text and json (default 20 / 1000)
-  --input-format FMT    csv, long or ndjson (default: by extension)
-  --delimiter D         input delimiter: ',' (default), ';' or 'tab'
+  --input-format FMT    auto (default: from the content), csv, long, ndjson,
+                        arff, fhir, hl7 or text
+  --delimiter D         input delimiter: ',' (default; detected), ';', 'tab', '|'
+  --na LIST             missing-value codes, comma-separated (as in classify)
+  --decimal-comma       numbers written with a decimal comma (as in classify)
+  --map LIST|FILE       read a data set's columns as the tool's (as in classify)
   --trusted             load the --rules files with the full Lua environment
   --no-warnings         do not print the rulesets' warnings
   --report FMT          write the comparison report instead: text, md, html,
@@ -261,8 +286,12 @@ Options:
   --param NAME=FROM:TO:STEP  the parameter and its values (required)
   --rules FILE          ruleset (default: the built-in clinical ruleset)
   --format FMT          csv (default) or text
-  --input-format FMT    csv, long or ndjson (default: by extension)
-  --delimiter D         input delimiter: ',' (default), ';' or 'tab'
+  --input-format FMT    auto (default: from the content), csv, long, ndjson,
+                        arff, fhir, hl7 or text
+  --delimiter D         input delimiter: ',' (default; detected), ';', 'tab', '|'
+  --na LIST             missing-value codes, comma-separated (as in classify)
+  --decimal-comma       numbers written with a decimal comma (as in classify)
+  --map LIST|FILE       read a data set's columns as the tool's (as in classify)
   --trusted             load --rules with the full Lua environment (no sandbox)
   --no-warnings         do not print the ruleset's warnings
   --report FMT          write the sweep report instead: text, md, html, json
@@ -486,6 +515,11 @@ function M.labs(args)
   if opts.file then
     local text, e = read_file(opts.file)
     if not text then err("calcinosis labs: ", e, "\n") return 2 end
+    local seen = require("calcinosis.detect").sniff(text:sub(1, 65536), { path = opts.file })
+    if seen.format ~= "json" then -- the content decides: a FHIR bundle or a cohort is not one patient
+      err(("calcinosis labs: %s: it looks like %s, not a JSON patient record\n"):format(opts.file, seen.what))
+      return 2
+    end
     local p, derr = require("calcinosis.json").decode(text)
     if type(p) ~= "table" then
       err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))

@@ -23,6 +23,96 @@ local function delimiter_of(d)
   return nil
 end
 
+--- The values --input-format takes.
+M.INPUT_FORMATS = { "auto", "csv", "long", "ndjson", "json", "arff", "fhir", "hl7", "text" }
+
+--- A --na list ("NA,.,-99"): the missing-value codes, or nil when not given.
+-- @tparam string|nil s
+-- @treturn table|nil
+function M.na_list(s)
+  if s == nil then return nil end
+  local t = {}
+  for x in (s .. ","):gmatch("([^,]*),") do
+    x = x:match("^%s*(.-)%s*$")
+    if x ~= "" then t[#t + 1] = x end
+  end
+  return t
+end
+
+--- A --map value: "sc=creatinine,bu=urea", or a file of NAME=COLUMN lines
+-- ('#' comments; NAME,COLUMN accepted too), parsed (`calcinosis.engine.parse_map`).
+-- @tparam string|nil s
+-- @treturn table|nil the map (nil when not given)
+-- @treturn[2] string message
+function M.map_of(s)
+  if s == nil then return nil end
+  if not s:find("=", 1, true) then
+    local f = io.open(s, "rb")
+    if not f then return nil, ("--map: '%s' is neither NAME=COLUMN,... nor a file that opens"):format(s) end
+    local items = {}
+    for line in f:lines() do
+      line = line:gsub("\r$", ""):gsub("#.*$", ""):match("^%s*(.-)%s*$")
+      if line ~= "" then items[#items + 1] = line:find("=", 1, true) and line or line:gsub(",", "=", 1) end
+    end
+    f:close()
+    s = table.concat(items, ",")
+    if s == "" then return nil, "--map: the map file has no NAME=COLUMN line" end
+  end
+  local m, e = require("calcinosis.engine").parse_map(s)
+  if not m then return nil, "--" .. e end
+  return m
+end
+
+--- How a command reads its input: the options --input-format, --delimiter,
+-- --decimal-comma, --na and --map checked, and the format detected from
+-- the content (`calcinosis.detect.input`). Returns the input spec, or nil
+-- and the exit status after printing why (2: a usage error, or a file that
+-- is not a cohort, with what it looks like).
+-- @tparam string cmd
+-- @tparam table opts the parsed options
+-- @tparam string|nil input the input path
+-- @treturn table|nil `{ kind, delimiter, na, decimal_comma, map, map_text }`
+-- @treturn[2] integer the exit status
+function M.input_spec(cmd, opts, input)
+  local forced = opts["input-format"]
+  if forced then
+    local ok = false
+    for _, f in ipairs(M.INPUT_FORMATS) do if f == forced then ok = true end end
+    if not ok then
+      return nil, cli.usage_error(cmd, ("--input-format must be one of %s, got '%s'%s"):format(
+        table.concat(M.INPUT_FORMATS, ", "), forced, cli.did_you_mean(forced, M.INPUT_FORMATS)))
+    end
+    if forced == "auto" then forced = nil end
+  end
+  local delim
+  if opts.delimiter then
+    delim = delimiter_of(opts.delimiter)
+    if not delim then return nil, cli.usage_error(cmd, ("bad --delimiter '%s'"):format(opts.delimiter)) end
+  elseif opts["decimal-comma"] then
+    delim = ";" -- the usual pairing of a decimal comma
+  end
+  local map, merr = M.map_of(opts.map)
+  if merr then return nil, cli.usage_error(cmd, merr) end
+  local na = M.na_list(opts.na)
+  local info, e = require("calcinosis.detect").input(input, { format = forced, delimiter = delim, map = map,
+    available = require("calcinosis.read").available })
+  if not info then
+    err("calcinosis ", cmd, ": ", e, "\n")
+    return nil, 2
+  end
+  return { kind = info.format, delimiter = info.delimiter or delim or ",", na = na,
+    decimal_comma = opts["decimal-comma"] or nil, map = opts.map and map and M.map_table(map) or nil }
+end
+
+--- A parsed map as the `map` option of a plan takes it ({ from = to }).
+-- @tparam table m `{ from = {...}, to = {...} }`
+-- @treturn table
+function M.map_table(m)
+  local t = {}
+  for i, f in ipairs(m.from) do t[f] = m.to[i] end
+  return t
+end
+
 --- Loads the ruleset named by --rules (or the default) and applies --param;
 -- the ruleset's warnings (unknown terms with "did you mean", odd source
 -- keys) go to standard error as "calcinosis CMD: warning: FILE: ...".
@@ -108,20 +198,51 @@ end
 --- Runs a classification of a cohort file; returns stats or nil, message.
 -- opts: ruleset, input, kind, output (path or nil), columns (string or list),
 -- format, header, strict, delimiter, options (labs options), progress, jobs
+-- opts.input_spec (M.input_spec): the detected kind and the reading options.
+-- Records read in Lua (hl7, text) are written as NDJSON lines to a
+-- temporary file that the C pipeline runs as any file (`calcinosis.read`'s
+-- `write_ndjson`), with their problems.
 function M.run(opts)
-  local size = file_size(opts.input)
   local o = opts.options or {}
-  local kind = opts.kind
-  if kind == nil or kind == "csv" then kind = cohort.input_format(opts.input, opts.delimiter) end
+  local spec = opts.input_spec or {}
+  local kind = opts.kind or spec.kind
+  if kind == nil or (kind == "csv" and not opts.input_spec) then
+    kind = cohort.input_format(opts.input, opts.delimiter) -- (no detection done: long format from the header)
+  end
   if kind == "json" then kind = "ndjson" end
-  return cohort.run(opts.ruleset, {
-    input = opts.input, input_format = kind, output = opts.output, columns = opts.columns,
-    format = opts.format, header = opts.header, strict = opts.strict, delimiter = opts.delimiter or ",",
+  local input, tmp = opts.input, nil
+  if kind == "hl7" or kind == "text" then
+    local read = require "calcinosis.read"
+    local text
+    if input and input ~= "-" then
+      local f, e = io.open(input, "rb")
+      if not f then return nil, e end
+      text = f:read("a")
+      f:close()
+    else
+      text = io.stdin:read("a")
+    end
+    local it, file_problems = read.read(text .. (text:find("\n", 1, true) and "" or "\n"),
+      { format = kind, na = spec.na, decimal_comma = spec.decimal_comma })
+    if not it then return nil, file_problems end
+    tmp = os.tmpname()
+    local n, werr = read.write_ndjson(it, tmp)
+    if not n then os.remove(tmp) return nil, werr end
+    for _, p in ipairs(file_problems or {}) do err("calcinosis: ", input or "-", ": ", p, "\n") end
+    input, kind = tmp, "ndjson"
+  end
+  local size = file_size(input)
+  local stats, e = cohort.run(opts.ruleset, {
+    input = input, input_format = kind, output = opts.output, columns = opts.columns,
+    format = opts.format, header = opts.header, strict = opts.strict, delimiter = spec.delimiter or opts.delimiter or ",",
     ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding,
     index_date = o.index_date, window = o.window,
+    na = spec.na, decimal_comma = spec.decimal_comma, map = spec.map, units = opts.units,
     progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
     jobs = opts.jobs, shard = opts.shard,
   })
+  if tmp then os.remove(tmp) end
+  return stats, e
 end
 
 -- The result of one patient record (.json) and the record, or nil and a message.
@@ -191,6 +312,12 @@ function M.classify(args)
       if input_kind(path, opts["input-format"], ",") ~= "json" then
         return cli.usage_error("classify", "expected one INPUT, or patient records (.json) only")
       end
+      -- the content decides: a FHIR bundle named .json is not a patient record
+      local info = require("calcinosis.detect").sniff(require("calcinosis.detect").head(path) or "", { path = path })
+      if info.format ~= "json" then
+        err(("calcinosis classify: %s: it looks like %s, not a patient record\n"):format(path, info.what))
+        return 2
+      end
     end
   end
   local input = rest[1]
@@ -199,9 +326,6 @@ function M.classify(args)
     return cli.usage_error("classify", ("--format must be csv or ndjson, got '%s'"):format(format))
   end
   local forced = opts["input-format"]
-  if forced and not ({ csv = true, long = true, ndjson = true, json = true, fhir = true })[forced] then
-    return cli.usage_error("classify", ("--input-format must be csv, long, ndjson, json or fhir, got '%s'"):format(forced))
-  end
   if opts["index-date"] and not core.date(opts["index-date"]) then
     return cli.usage_error("classify", "--index-date: " .. select(2, core.date(opts["index-date"])))
   end
@@ -210,6 +334,9 @@ function M.classify(args)
   end
   local delim = delimiter_of(opts.delimiter)
   if not delim then return cli.usage_error("classify", ("bad --delimiter '%s'"):format(opts.delimiter)) end
+  if opts.units and not require("calcinosis.engine").UNITS[opts.units] then
+    return cli.usage_error("classify", ("--units must be conventional or si, got '%s'"):format(opts.units))
+  end
   if opts.jobs and not (tonumber(opts.jobs) and tonumber(opts.jobs) >= 1) then
     return cli.usage_error("classify", ("--jobs must be a positive number, got '%s'"):format(opts.jobs))
   end
@@ -229,9 +356,14 @@ function M.classify(args)
       f:close()
     end
   end
+  local spec, scode
+  if #rest <= 1 then
+    spec, scode = M.input_spec("classify", opts, input)
+    if not spec then return scode end
+  end
   local rs, rerr = load_ruleset(opts.rules, params, opts.trusted, "classify", opts["no-warnings"])
   if not rs then err("calcinosis classify: ", rerr, "\n") return 2 end
-  local kind = input_kind(input, forced, delim)
+  local kind = spec and spec.kind or input_kind(input, forced, delim)
   local options = { ca_coefficient = ca, index_date = opts["index-date"], window = opts.window }
   if kind == "json" then
     local status, e = print_single(rs, rest, opts.json, options)
@@ -242,7 +374,7 @@ function M.classify(args)
   local stats, e = M.run {
     ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
     format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
-    options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
+    input_spec = spec, units = opts.units, options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
     jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard,
   }
   if progress then io.stderr:write("\n") end
@@ -321,7 +453,9 @@ local function cohort_input(cmd, opts, rest)
   local f = io.open(input, "rb")
   if not f then err("calcinosis ", cmd, ": ", input, ": cannot open\n") return nil, nil, 2 end
   f:close()
-  return delim, input
+  local spec, code = M.input_spec(cmd, opts, input)
+  if not spec then return nil, nil, code end
+  return spec.delimiter, input, nil, spec
 end
 
 --- `calcinosis compare`: a cohort under several rulesets.
@@ -340,9 +474,9 @@ function M.compare(args)
   if opts.report and cli.check_report_format("compare", opts.report) then return 2 end
   local max = tonumber(opts["max-changes"] or (format == "json" and 1000 or format == "csv" and math.huge or 20))
   if not max then return cli.usage_error("compare", "--max-changes must be a number") end
-  local delim, input, code = cohort_input("compare", opts, rest)
+  local delim, input, code, spec = cohort_input("compare", opts, rest)
   if not delim then return code end
-  local kind = input_kind(input, opts["input-format"], delim)
+  local kind = spec.kind
   local rulesets, names, files = {}, {}, {}
   local problems = 0
   for i, path in ipairs(opts.rules) do
@@ -353,7 +487,7 @@ function M.compare(args)
     for j = 1, i - 1 do if names[j] == names[i] then names[i] = names[i] .. "#" .. i end end
     files[i] = os.tmpname()
     local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = files[i],
-      columns = { "id", "type", "fired" }, format = "csv", header = false, delimiter = delim }
+      columns = { "id", "type", "fired" }, format = "csv", header = false, delimiter = delim, input_spec = spec }
     if not stats then err("calcinosis compare: ", rerr, "\n") return 2 end
     problems = math.max(problems, stats.with_problems)
   end
@@ -434,7 +568,7 @@ function M.sweep(args)
   local format = opts.format or "csv"
   if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
   if opts.report and cli.check_report_format("sweep", opts.report) then return 2 end
-  local delim, input, code = cohort_input("sweep", opts, rest)
+  local delim, input, code, spec = cohort_input("sweep", opts, rest)
   if not delim then return code end
   local base, e = load_ruleset(opts.rules, nil, opts.trusted, "sweep", opts["no-warnings"])
   if not base then err("calcinosis sweep: ", e, "\n") return 2 end
@@ -451,7 +585,7 @@ function M.sweep(args)
   local labels = {}
   for _, s in ipairs(base.compiled.subtypes) do labels[#labels + 1] = s end
   labels[#labels + 1] = base.compiled.label
-  local kind = input_kind(input, opts["input-format"], delim)
+  local kind = spec.kind
   local rows = {}
   local problems = 0
   local nsteps = math.floor((to - from) / step + 1e-9)
@@ -464,7 +598,8 @@ function M.sweep(args)
     -- with --report, the rules that fired too (to a temporary file, counted here)
     local tmp = opts.report and os.tmpname() or nil
     local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = tmp or "/dev/null",
-      columns = tmp and { "fired" } or { "type" }, format = "csv", header = false, delimiter = delim }
+      columns = tmp and { "fired" } or { "type" }, format = "csv", header = false, delimiter = delim,
+      input_spec = spec }
     if not stats then if tmp then os.remove(tmp) end err("calcinosis sweep: ", rerr, "\n") return 2 end
     problems = math.max(problems, stats.with_problems)
     local row = { value = v, counts = {} }

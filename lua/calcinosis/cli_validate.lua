@@ -175,7 +175,16 @@ function M.main(args)
   local f = io.open(path, "rb")
   if not f then err("calcinosis validate: ", path, ": cannot open\n") return 2 end
   f:close()
-  local kind = cohort.input_format(path, delim)
+  -- the content decides the format; what is not a cohort is refused (exit 2)
+  local spec, scode = require("calcinosis.cli_cohort").input_spec("validate", opts, path)
+  if not spec then return scode end
+  if spec.kind ~= "csv" and spec.kind ~= "long" and spec.kind ~= "ndjson" and spec.kind ~= "json" then
+    err(("calcinosis validate: %s: %s input is not supported here (give CSV or NDJSON, one row per patient)\n")
+      :format(path, spec.kind))
+    return 2
+  end
+  delim = spec.delimiter or delim
+  local kind = spec.kind
   if kind == "json" then kind = "ndjson" end
   if kind == "long" then
     err("calcinosis validate: long-format input is not supported here (give one row per patient)\n")

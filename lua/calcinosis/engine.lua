@@ -316,18 +316,85 @@ end
 
 local PLAN_OPTIONS = { columns = true, format = true, header = true, strict = true, delimiter = true,
   input_format = true, ca_coefficient = true, kdigo_rounding = true, ranges = true, critical = true,
-  index_date = true, window = true }
+  index_date = true, window = true, na = true, decimal_comma = true, map = true, units = true }
+
+--- The missing-value codes a cell may hold when none are given (`na`):
+-- the C record logic's set (`core.na_default`). An empty cell is always
+-- missing; the ARFF path adds `?`.
+M.NA_DEFAULT = core.na_default()
+
+--- Parses a column mapping: `"sc=creatinine,bu=urea"`, or a table
+-- `{ sc = "creatinine" }`; each target must be a column the reader knows
+-- (an analyte, alias or LOINC code with an optional unit, "creatinine
+-- [mg/dL]", or id, age, sex, ...).
+-- @param map string or table
+-- @treturn table|nil `{ from = {...}, to = {...} }`, sorted by source name
+-- @treturn[2] string message naming the entry, with "did you mean"
+function M.parse_map(map)
+  local pairs_ = {}
+  if type(map) == "string" then
+    for item in map:gmatch("[^,]+") do
+      local k, v = item:match("^%s*(.-)%s*=%s*(.-)%s*$")
+      if not k or k == "" or v == "" then
+        return nil, ("map: expected NAME=COLUMN, got '%s'"):format(item)
+      end
+      pairs_[#pairs_ + 1] = { k, v }
+    end
+  elseif type(map) == "table" then
+    for k, v in pairs(map) do
+      if type(k) ~= "string" or type(v) ~= "string" then return nil, "map: expected { NAME = COLUMN, ... }" end
+      pairs_[#pairs_ + 1] = { k, v }
+    end
+  else
+    return nil, "map: expected NAME=COLUMN,... or a table"
+  end
+  table.sort(pairs_, function(a, b) return a[1] < b[1] end)
+  local out = { from = {}, to = {} }
+  for i, p in ipairs(pairs_) do
+    if not core.column_role(p[2]) then
+      local s = util.suggest(core.term_key((p[2]:gsub("%s*[%[%(].*$", ""))), core.column_names())
+      return nil, ("map: %s=%s: '%s' is not a column the reader knows%s"):format(p[1], p[2], p[2],
+        s and (" (did you mean '%s'?)"):format(s) or "")
+    end
+    out.from[i], out.to[i] = p[1], p[2]
+  end
+  return out
+end
+
+--- Output units of the lab and derived value columns: `conventional`
+-- (each analyte's canonical unit) or `si`; with either, the unit is in the
+-- column's header (`calcium [mg/dL]`).
+M.UNITS = { conventional = true, si = true }
+
+-- value columns in the unit asked for, their unit in the header
+local function columns_in_units(columns, units)
+  for _, col in ipairs(columns) do
+    if col.kind == COL.value then
+      local a = core.analyte(col.name)
+      local unit = units == "si" and a.si_unit or a.unit
+      if unit and unit ~= a.unit then
+        local f = core.convert(1, a.unit, unit, a.name)
+        if f then col.scale = f else unit = a.unit end -- (a unit the C logic cannot convert to: kept)
+      end
+      if unit then col.name = ("%s [%s]"):format(col.name, unit) end
+    end
+  end
+  return columns
+end
 
 --- Builds a plan of the C core for a ruleset (checked once; reuse it).
 -- @tparam Ruleset ruleset a compiled ruleset (`calcinosis.rules`)
 -- @tparam[opt] table opts `columns` (list or "a,b"), `format` ("csv" |
 --   "ndjson"), `header`, `strict`, `delimiter`, `input_format` ("csv" |
---   "long" | "ndjson" | "fhir"), `index_date` (the date lab values are
+--   "long" | "ndjson" | "fhir" | "arff"), `index_date` (the date lab values are
 --   chosen nearest to and ages computed at; default: the latest), `window`
 --   (values farther from it are not used: "365d", "52w", "12mo", "2y"),
 --   `ca_coefficient` ("common" | "payne" | "si"),
 --   `kdigo_rounding`, `ranges` / `critical` (lists of range entries,
---   default `calcinosis.ranges`'); an unknown option is an error
+--   default `calcinosis.ranges`'), `na` (the missing-value codes, default
+--   `NA_DEFAULT`), `decimal_comma`, `map` (see `parse_map`), `units`
+--   ("conventional" | "si": value columns in those units, the unit in the
+--   header); an unknown option is an error
 -- @treturn userdata|nil the plan
 -- @treturn[2] string message
 function M.plan(ruleset, opts)
@@ -344,6 +411,30 @@ function M.plan(ruleset, opts)
   local b = base_of(ruleset)
   local columns, err = M.columns(ruleset.compiled, opts.columns or M.default_columns)
   if not columns then return nil, err end
+  if opts.units ~= nil then
+    if not M.UNITS[opts.units] then
+      return nil, ("unknown units '%s' (conventional or si)"):format(tostring(opts.units))
+    end
+    columns = columns_in_units(columns, opts.units)
+  end
+  local na
+  if opts.na ~= nil then
+    if type(opts.na) ~= "table" then return nil, "na must be a list of strings" end
+    na = {}
+    for i, v in ipairs(opts.na) do
+      if type(v) ~= "string" then return nil, ("na[%d] must be a string"):format(i) end
+      na[i] = v
+    end
+  end
+  if opts.input_format == "arff" then
+    na = na or { table.unpack(M.NA_DEFAULT) }
+    na[#na + 1] = "?"
+  end
+  local map
+  if opts.map ~= nil then
+    map, err = M.parse_map(opts.map)
+    if not map then return nil, err end
+  end
   local ca_variant = M.CA_VARIANT[tostring(opts.ca_coefficient or "common")]
   if not ca_variant then
     return nil, ("unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(opts.ca_coefficient))
@@ -370,6 +461,9 @@ function M.plan(ruleset, opts)
     if not w then return nil, "window: " .. e end
     spec.window = tostring(opts.window)
   end
+  spec.na = na
+  spec.decimal_comma = opts.decimal_comma and true or false
+  if map then spec.map_from, spec.map_to = map.from, map.to end
   return core.plan(spec)
 end
 

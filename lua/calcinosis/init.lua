@@ -140,6 +140,20 @@ function M.classify(patient, ruleset, options)
   return require("calcinosis.classify").classify(patient, ruleset, options)
 end
 
+--- Reads patient records from a file or a string, in any input format
+-- (detected from the content; CSV, long-format CSV, NDJSON and ARFF through
+-- the C readers): an iterator of records in the record schema `classify`
+-- takes, each with its `problems` and `line`. See `calcinosis.read`.
+-- @tparam string path_or_string a path, or the content (a string with a line break)
+-- @tparam[opt] table opts `format`, `index_date`, `window`, `na`,
+--   `decimal_comma`, `delimiter`, `map`, ... (an unknown key raises)
+-- @treturn function|nil iterator of records
+-- @treturn[1] table the file's problems
+-- @treturn[2] string message
+function M.read(path_or_string, opts)
+  return require("calcinosis.read").read(path_or_string, opts)
+end
+
 --- Compares two (or more) lists of classification results of the same
 -- patients, in the same order: the counts by type under each, the confusion
 -- matrix and Cohen's kappa of each pair, and the patients whose type changes
