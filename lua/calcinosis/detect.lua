@@ -187,6 +187,20 @@ local function unknown_list(unknown)
   return table.concat(t, ", ")
 end
 
+-- Whether lines of the head read as pasted lab results (at least two lines,
+-- with analytes the library knows): a hint only, never a guess of the format.
+local function looks_like_lab_text(head)
+  local ok, labtext = pcall(require, "calcinosis.labtext")
+  if not ok then return false end
+  local n = 0
+  for line in (head .. "\n"):gmatch("([^\r\n]*)[\r\n]") do
+    local got = line:find("%S") and labtext.parse_line(line)
+    if got and got[1] and got[1].analyte then n = n + 1 end
+    if n >= 2 then return true end
+  end
+  return false
+end
+
 --- The format to read an input with, or why it cannot be read as a cohort.
 -- @tparam string|nil path nil or "-": standard input (CSV unless `format`)
 -- @tparam[opt] table opts `format` (given: overrides detection, "auto" or
@@ -266,6 +280,9 @@ function M.input(path, opts)
           "Name the columns as the README's Input formats section says, or map a data set's names with " ..
           "--map NAME=ANALYTE (e.g. --map sc=creatinine)")
           :format(name, #read > 0 and (" (read: " .. table.concat(read, ", ") .. ")") or "", unknown_list(cols.unknown))
+      end
+      if format == "csv" and looks_like_lab_text(head) then
+        msg = msg .. ". It looks like a pasted lab report: give --input-format text to read it as one"
       end
       return nil, msg
     end
