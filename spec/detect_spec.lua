@@ -84,7 +84,6 @@ describe("cohort commands refuse what is not a cohort (exit 2, what it looks lik
     assert.equal("id,creatinine\n12345,2.99763\n", out) -- 265 umol/L x 113.118 g/mol = 2.99763 mg/dL
   end)
   it("without the HL7 v2 reader (asked for as not available), it is refused, not read as CSV", function()
-    local detect = require "calcinosis.detect"
     local ok, err = detect.input(files.hl7, { available = function() return nil, "HL7 v2 reading is not available in this build" end })
     assert.is_nil(ok)
     assert.matches("it looks like HL7 v2 messages %(MSH segment%); HL7 v2 reading is not available in this build", err)
@@ -103,7 +102,6 @@ describe("cohort commands refuse what is not a cohort (exit 2, what it looks lik
     assert.equal("id,sex,type\np1,F,indeterminate\n", out)
   end)
   it("without the FHIR reader (asked for as not available), a bundle is refused", function()
-    local detect = require "calcinosis.detect"
     local ok, err = detect.input(files.fhir, { available = function() return nil, "FHIR reading is not available in this build" end })
     assert.is_nil(ok)
     assert.matches("it looks like a FHIR JSON resource %(Bundle%); FHIR reading is not available in this build", err)
