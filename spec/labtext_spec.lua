@@ -121,7 +121,9 @@ describe("labtext: the lines people paste", function()
     assert.near(2.45 * 40.078 / 10, t.calcium.value, 1e-9) -- the last calcium, mmol/L x M(Ca) / 10
     assert.near(6.3, t.phosphate.value, 1e-12)
     local res = calcinosis.classify(r)
-    assert.same({}, res.problems)
+    -- the reader's problems pass into the result (the record's `problems` list), and no other
+    assert.same({ "calcium given 2 times (lines 1, 2); the last is used" }, r.problems)
+    assert.same({ "calcium given 2 times (lines 1, 2); the last is used (record p1)" }, res.problems)
     assert.equal(3.1, res.labs.albumin.value)
   end)
 

@@ -246,16 +246,20 @@ describe("records read in Lua, run through the C pipeline", function()
     local text = S.slurp(path)
     local n = select(2, text:gsub("\n", ""))
     assert.equal(3, n)
-    assert.not_matches("calcium_date", text)
+    -- the dates, ranges and flags are fields of the record schema (src/record.h): written, and read by C
+    assert.matches('"calcium_date":"2024-03-01"', text, 1, true)
+    assert.not_matches("calcium_values", text) -- (a reader-only key: not written)
     local rs = calcinosis.rules.default()
     local out = tmp(nil, ".csv")
-    local stats = assert(cohort.run(rs, { input = path, output = out, columns = "id,type,ca_corr:%.2f,problems" }))
+    local stats = assert(cohort.run(rs, { input = path, output = out,
+      columns = "id,type,ca_corr:%.2f,calcium_date,problems" }))
     assert.equal(3, stats.records)
     assert.equal(2, stats.with_problems)
     local rows = S.read_csv(out)
     assert.equal(3, #rows)
     -- by hand: corrected calcium = 11.8 + 0.8 x (4.0 - 3.0) = 12.60 mg/dL
     assert.equal("12.60", rows[1]["ca_corr"])
+    assert.equal("2024-03-01", rows[1].calcium_date)
     assert.matches("line 1: OBX 4: unit 'mg/dl?' not recognised; line 1: PID 7: birth date '1957' without month",
       rows[1].problems, 1, true)
     assert.equal("", rows[2].problems)
