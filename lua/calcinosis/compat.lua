@@ -97,8 +97,8 @@ end
 local setfenv = rawget(_G, "setfenv")
 
 --- `load(chunk, chunkname, mode, env)` for a string chunk. On 5.1 (whose
--- `load` takes only functions) it is `loadstring` and `setfenv`, and mode
--- "t" refuses a binary chunk as 5.4 does.
+-- `load` takes only functions) it is `loadstring` and `setfenv`; on 5.1 and
+-- LuaJIT mode "t" refuses a binary chunk with 5.4's message.
 -- @tparam string src the chunk
 -- @tparam string chunkname
 -- @tparam string mode "t", "b" or "bt"
@@ -106,7 +106,8 @@ local setfenv = rawget(_G, "setfenv")
 -- @treturn function|nil the chunk
 -- @treturn[2] string message
 M.load = load
-if not pcall(load, "return 1") or not load("return 1") then
+if not math.type then
+  local native = pcall(load, "return 1") and load
   local loadstring = rawget(_G, "loadstring")
   M.load = function(src, chunkname, mode, env)
     local binary = sbyte(src, 1) == 27
@@ -115,6 +116,7 @@ if not pcall(load, "return 1") or not load("return 1") then
     elseif not binary and not (mode or "bt"):find("t", 1, true) then
       return nil, sformat("attempt to load a text chunk (mode is '%s')", mode)
     end
+    if native then return native(src, chunkname, mode, env) end -- LuaJIT
     local chunk, err = loadstring(src, chunkname)
     if chunk and env ~= nil then setfenv(chunk, env) end
     return chunk, err
@@ -131,6 +133,11 @@ if not select(2, xpcall(function(a) return a end, tostring, true)) then
     return xp(function() return f(up(args, 1, args.n)) end, handler)
   end
 end
+
+--- How many values one call can take or return: 5.1 and LuaJIT stop at
+-- their C stack limit (LUAI_MAXCSTACK, 8000 slots: 7997 values measured
+-- with `unpack`); 5.3 and 5.4 allow far more (math.huge here).
+M.max_values = math.type and huge or 7997
 
 --- Whether `pairs` uses a `__pairs` metamethod (5.3, 5.4; not 5.1, not
 -- LuaJIT built without its 5.2 extensions, as Debian's is).
@@ -362,20 +369,21 @@ M.utf8 = rawget(_G, "utf8") or utf8_replacement()
 
 local jit = rawget(_G, "jit")
 
---- Runs `f(...)` with LuaJIT's compiler off and its traces flushed, so that
--- a count hook sees every instruction (LuaJIT calls no hook inside compiled
--- code), and puts the compiler back as it was; elsewhere calls `f(...)`.
--- Errors pass through after the compiler is put back.
--- @tparam function f
--- @return the results of f
-function M.interpreted(f, ...)
-  if not jit or not jit.status() then return f(...) end
+--- LuaJIT: turns the compiler off and flushes its traces, so that a count
+-- hook sees every instruction (LuaJIT calls no hook inside compiled code);
+-- elsewhere does nothing. Allocates nothing after the flush.
+-- @treturn boolean whether the compiler was on (for `jit_restore`)
+function M.jit_suspend()
+  if not jit or not jit.status() then return false end
   jit.flush()
   jit.off()
-  local r = M.tpack(pcall(f, ...))
-  jit.on()
-  if not r[1] then error(r[2], 0) end
-  return M.unpack(r, 2, r.n)
+  return true
+end
+
+--- Puts LuaJIT's compiler back on when `jit_suspend` turned it off.
+-- @tparam boolean was_on what `jit_suspend` returned
+function M.jit_restore(was_on)
+  if was_on then jit.on() end
 end
 
 return M

@@ -321,7 +321,8 @@ local debug_getinfo, debug_sethook, debug_gethook = debug.getinfo, debug.sethook
 -- `utf8.char`, `utf8.codepoint`, conversions of `string.format`);
 -- `elements`: elements of one `table.concat`, `table.move` or `table.sort`;
 -- `plain_find`: subject bytes times pattern bytes of a plain `string.find`.
-M.limits = { rep = 1000000, values = 100000, elements = 1000000, plain_find = 100000000 }
+-- (5.1, LuaJIT: `values` is their C stack's limit, 7997)
+M.limits = { rep = 1000000, values = math.min(100000, compat.max_values), elements = 1000000, plain_find = 100000000 }
 local LIMIT = M.limits
 
 --- Default budgets of a sandboxed load: instructions (a count hook), memory
@@ -941,8 +942,10 @@ local function sb_codepoint(s, i, j, lax)
 end
 
 -- a read-only view of a table of functions (pairs sees them, writes raise)
+local read_only_of = setmetatable({}, { __mode = "k" }) -- proxy -> table (the pairs of 5.1, LuaJIT)
 local function read_only(t, what)
   local proxy = {}
+  read_only_of[proxy] = t
   return setmetatable(proxy, {
     __index = t,
     __newindex = function() fail_at_script(what .. " is read-only in a ruleset") end,
@@ -959,6 +962,16 @@ do
   s.find, s.match, s.gmatch, s.gsub = sb_find, sb_match, sb_gmatch, sb_gsub
   s.rep, s.byte, s.char, s.format = sb_rep, sb_byte, sb_char, sb_format
   SAFE_STRING = read_only(s, "string")
+end
+
+-- pairs that sees through the read-only views where pairs has no __pairs
+local sb_pairs = pairs
+if not compat.pairs_metamethod then
+  sb_pairs = function(t)
+    local real_t = read_only_of[t]
+    if real_t then return next, real_t, nil end
+    return pairs(t)
+  end
 end
 
 local function copy(t)
@@ -1231,7 +1244,7 @@ end
 local function make_env(ctx)
   local trusted = ctx.options.trusted
   local env = {
-    pairs = pairs, ipairs = ipairs, next = next, select = select, type = type,
+    pairs = sb_pairs, ipairs = ipairs, next = next, select = select, type = type,
     tostring = tostring, tonumber = tonumber, error = error, assert = assert,
     rule = M.rule, set = M.set, param = M.param, let = M.let,
     alternative = M.alternative, alert = M.alert, ask = M.ask, confidence = M.confidence,
@@ -1300,15 +1313,17 @@ local function run_sandboxed(chunk, ctx, handler)
       error(source_of_frame(3) .. sformat("time budget exceeded (%g s of processor time)", seconds), 0)
     end
   end
+  -- LuaJIT: its compiler off meanwhile, so that the hook sees every instruction
+  local jit_was_on = compat.jit_suspend()
   local gok, gerr = pcall(memguard, math.floor(memory_kb * 1024))
-  if not gok then return false, gerr end
+  if not gok then compat.jit_restore(jit_was_on) return false, gerr end
   active = state
   smt.__index = SAFE_STRING
   debug_sethook(hook, "", every)
-  -- LuaJIT: with its compiler off, so that the hook sees every instruction
-  local ok, res, res2 = compat.interpreted(xpcall, chunk, handler)
+  local ok, res, res2 = xpcall(chunk, handler)
   -- nothing is allocated before the guard is off
   memguard()
+  compat.jit_restore(jit_was_on)
   debug_sethook(oldhook, oldmask, oldcount)
   smt.__index = state.index
   active = state.previous
