@@ -175,6 +175,7 @@ if full then
       if type(r.type) ~= "string" then error(name .. ": no type", 0) end
       record("patient." .. name, r)
       record("patient." .. name .. ".ruleset", rs:classify(p))
+      record("patient." .. name .. ".report", require("calcinosis.report").text(r, p))
     end
   end)
 
@@ -234,6 +235,8 @@ return ruleset {
     record("user.hash", rs.hash)
     record("user.strict.hash", strict.hash)
     record("user.warnings", rs.warnings)
+    record("user.describe", rs:describe())
+    record("user.strict.rules", strict:rules())
     for _, p in ipairs(PEOPLE) do
       record("user." .. p.id, rs:classify(p))
       record("user.strict." .. p.id, strict:classify(p))
