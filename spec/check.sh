@@ -197,6 +197,23 @@ smoke "Neovim (its LuaJIT)" "$TMP/digest-nvim" timeout 120 nvim --headless -u NO
   -c "lua arg = { 'build/luajit', 'full', '$TMP/digest-nvim' }" -c 'luafile tools/host-smoke.lua' -c 'qa!'
 same_as_54 "Neovim (its LuaJIT)" "$TMP/digest-nvim"
 
+# without LPeg (package.cpath without the system folders): the module loads
+# and converts, and the rule compiler says that it needs LPeg, on every call
+for host in "lua5.4 build/5.4" "lua5.3 build/5.3" "lua5.1 build/5.1" "luajit build/luajit"; do
+  # shellcheck disable=SC2086
+  set -- $host
+  step "$1 without LPeg: convert works, classify and rules say they need LPeg" "$1" -e "
+    package.path = 'lua/?.lua;lua/?/init.lua'; package.cpath = '$2/?.so'
+    local c = require 'calcinosis'
+    assert(math.abs(c.convert(10, 'mg/dL', 'mmol/L', 'calcium') - 2.495) < 0.001)
+    for _ = 1, 2 do
+      local ok, e = pcall(c.classify, { id = 'x' })
+      assert(not ok and e:find('the rule compiler needs LPeg', 1, true), e)
+      ok, e = pcall(function() return c.rules end)
+      assert(not ok and e:find('the rule compiler needs LPeg', 1, true), e)
+    end"
+done
+
 echo "# the sandbox specs on Lua 5.1 and LuaJIT (rules_sandbox_spec, hardening_rules_spec)"
 # Left out, each for a reason that is the host's, not the sandbox's (the
 # smoke checks the sandbox's side of each on every host):
