@@ -197,6 +197,20 @@ smoke "Neovim (its LuaJIT)" "$TMP/digest-nvim" timeout 120 nvim --headless -u NO
   -c "lua arg = { 'build/luajit', 'full', '$TMP/digest-nvim' }" -c 'luafile tools/host-smoke.lua' -c 'qa!'
 same_as_54 "Neovim (its LuaJIT)" "$TMP/digest-nvim"
 
+# the command (bin/calcinosis, run with each interpreter): the same bytes as
+# on Lua 5.4 for a cohort (CSV and NDJSON) and one patient's text report
+for f in "classify examples/cohort.csv" "classify --format ndjson examples/cohort.csv" \
+    "classify examples/patients/milk_alkali.json"; do
+  # shellcheck disable=SC2086
+  CALCINOSIS_BUILD=build/5.4 lua5.4 bin/calcinosis $f >"$TMP/cli-5.4.out" 2>&1
+  for host in "lua5.3 build/5.3" "lua5.1 build/5.1" "luajit build/luajit"; do
+    # shellcheck disable=SC2086
+    set -- $host
+    # shellcheck disable=SC2086
+    step "$1 bin/calcinosis $f: the same output as Lua 5.4" sh -c "CALCINOSIS_BUILD=$2 $1 bin/calcinosis $f >'$TMP/cli-host.out' 2>&1; [ -s '$TMP/cli-5.4.out' ] && cmp '$TMP/cli-5.4.out' '$TMP/cli-host.out'"
+  done
+done
+
 # without LPeg (package.cpath without the system folders): the module loads
 # and converts, and the rule compiler says that it needs LPeg, on every call
 for host in "lua5.4 build/5.4" "lua5.3 build/5.3" "lua5.1 build/5.1" "luajit build/luajit"; do
