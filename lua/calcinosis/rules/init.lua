@@ -1327,7 +1327,8 @@ local function run_sandboxed(chunk, ctx, handler)
   debug_sethook(oldhook, oldmask, oldcount)
   smt.__index = state.index
   active = state.previous
-  if not ok and res == "not enough memory" then
+  if not ok and (res == "not enough memory" -- 5.3's lauxlib raises a buffer's as an error:
+      or (type(res) == "string" and sfind(res, "not enough memory for buffer allocation", 1, true))) then
     res = sformat("%s: memory budget exceeded (%d KB)", ctx.file, memory_kb)
   end
   return ok, res, res2
