@@ -132,6 +132,31 @@ check("C core: CSV reader (examples/cohort.csv)", function()
   record("csv.row1", row)
 end)
 
+-- calcinosis.compat: on 5.1 and LuaJIT its pack and utf8 are replacements
+-- in Lua, on 5.3 and 5.4 the library's own: the digests compare them
+check("calcinosis.compat: pack (doubles, integers) and utf8", function()
+  local compat = require "calcinosis.compat"
+  local function hex(s) return (s:gsub(".", function(ch) return ("%02x"):format(ch:byte()) end)) end
+  local zero = 0.5 - 0.5
+  for i, v in ipairs { zero, -zero, 1, -1, 0.8, 70, 1 / 3, 1e-300, 4.9e-324, 2.2250738585072014e-308,
+      2.225073858507201e-308, -2.5e-310, 1.7976931348623157e308, 1 / 0, -1 / 0, 2 ^ 52, 2 ^ 53 + 2 } do
+    record(("compat.pack.d%02d"):format(i), hex(compat.pack("<d", v)))
+  end
+  record("compat.pack.ints", hex(compat.pack("<c4I2I2I4I4", "CALV", 1, 65535, 0, 4294967295)))
+  local u = compat.utf8
+  local cps = { 0, 65, 127, 128, 233, 2047, 2048, 8364, 65535, 65536, 0x10FFFF } -- (5.3 stops there)
+  for i, cp in ipairs(cps) do record(("compat.utf8.char%02d"):format(i), hex(u.char(cp))) end
+  local text = "h\195\169llo \226\130\172 \240\159\152\128"
+  record("compat.utf8.codepoint", { u.codepoint(text, 1, -1) })
+  record("compat.utf8.len", { u.len(text), u.len("a\255b"), u.len(text, 3) })
+  record("compat.utf8.offset", { u.offset(text, 3), u.offset(text, -1), u.offset(text, 0, 3), u.offset(text, 20) })
+  local codes, widths = {}, {}
+  for p, cp in u.codes(text) do codes[#codes + 1] = p .. ":" .. cp end
+  for ch in text:gmatch(u.charpattern) do widths[#widths + 1] = #ch end
+  record("compat.utf8.codes", codes)
+  record("compat.utf8.charpattern", widths)
+end)
+
 if full then
   check("calcinosis.labs", function()
     local t = calcinosis.labs {

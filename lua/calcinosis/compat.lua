@@ -228,7 +228,7 @@ end
 
 local function utf8_replacement()
   local U = {}
-  U.charpattern = "[\0-\127\194-\253][\128-\191]*"
+  U.charpattern = "[%z\1-\127\194-\253][\128-\191]*" -- 5.4's, with 5.1's %z for the zero byte
 
   -- a code point as UTF-8: n continuation bytes, a lead of n + 1 ones,
   -- a zero and the bits left
