@@ -3,7 +3,9 @@
 # runs this). Builds with warnings as errors (gcc and clang), runs the busted
 # suite under Lua 5.4, again against an ASan+UBSan build, the C unit tests,
 # luacheck, a valgrind run, the LuaRocks checks, the Lua 5.3 build and
-# pandoc, and smoke checks of the Lua 5.1, LuaJIT, 5.3 and 5.4 hosts.
+# pandoc, and the Lua hosts: a smoke check of every layer on Lua 5.4, 5.3,
+# 5.1, LuaJIT and Neovim whose results must equal 5.4's, the command on each,
+# each without LPeg, and the sandbox specs on 5.3, 5.1 and LuaJIT.
 # Ends with one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 2
