@@ -213,6 +213,11 @@ for f in "classify examples/cohort.csv" "classify --format ndjson examples/cohor
   done
 done
 
+# LuaRocks for Lua 5.1 (the rockspec says lua >= 5.1): a fresh tree, the
+# module from any folder, the command calcinosis-5.1
+TREE51="$TMP/tree51"
+step "luarocks --lua-version=5.1 make --tree=DIR: require, classify and the command on Lua 5.1" sh -c "cd '$SRC' && LUAROCKS_CONFIG='$LRCONF' luarocks --lua-version=5.1 make --tree='$TREE51' calcinosis-scm-1.rockspec >'$TMP/lr51.log' 2>&1 && eval \"\$(luarocks --lua-version=5.1 --tree='$TREE51' path)\" && cd / && lua5.1 -e 'local c = require \"calcinosis\"; assert(c.classify({ id = \"x\", labs = { calcium = \"10.2 mg/dL\", phosphate = \"7.7 mg/dL\", creatinine = \"6.8 mg/dL\" }, findings = { \"esrd\" } }).type == \"metastatic\")' && '$TREE51/bin/calcinosis-5.1' --version | grep -q '(Lua 5.1)\$' && '$TREE51/bin/calcinosis-5.1' classify '$SRC/examples/cohort.csv' | head -n 1 | grep -q '^id,type'"
+
 # without LPeg (package.cpath without the system folders): the module loads
 # and converts, and the rule compiler says that it needs LPeg, on every call
 for host in "lua5.4 build/5.4" "lua5.3 build/5.3" "lua5.1 build/5.1" "luajit build/luajit"; do
