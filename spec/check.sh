@@ -188,6 +188,10 @@ same_as_54() {
     diff "$TMP/digest-5.4" "$2" 2>&1 | cut -c1-200 | head -n 20 | sed 's/^/    /'
   fi
 }
+# the module's files in the syntax Lua 5.1 parses (a clear message when a
+# merged change brings in //, bit operators, goto or <const>)
+step "every Lua file of the module and the command parses on Lua 5.1 (luac5.1 -p)" sh -c \
+  'for f in $(git ls-files "lua/*.lua") bin/calcinosis; do luac5.1 -p "$f" || exit 1; done'
 smoke "lua5.4" "$TMP/digest-5.4" timeout 300 lua5.4 tools/host-smoke.lua build/5.4 full "$TMP/digest-5.4"
 for host in "lua5.3 build/5.3" "lua5.1 build/5.1" "luajit build/luajit"; do
   # shellcheck disable=SC2086
