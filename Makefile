@@ -30,8 +30,8 @@ asan:
 lua53:
 	$(MAKE) LUA_VERSION=5.3
 
-# Lua 5.1 and LuaJIT 2.1 (src/compat.h): the C core and the module load;
-# the rule compiler is Lua 5.3 code (see README, "Lua hosts").
+# Lua 5.1 and LuaJIT 2.1 (src/compat.h; the Lua side: calcinosis.compat):
+# the whole module (see README, "Lua hosts").
 lua51:
 	$(MAKE) LUA_VERSION=5.1 BUILD=build/5.1
 

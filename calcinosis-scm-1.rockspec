@@ -22,7 +22,7 @@ verifies and runs. A research tool, not a diagnosis.
 -- LUAROCKS_CONFIG=build/luarocks/config.lua (make rock-tree does), or
 -- pass --deps-mode=none.
 dependencies = {
-  "lua >= 5.3, < 5.5",
+  "lua >= 5.1, < 5.5",
   "lpeg >= 1.0",    -- the rule language (calcinosis.rules.parser)
   "dkjson >= 2.5",  -- JSON decoding (calcinosis.json; lua-cjson is used instead when present)
 }

@@ -11,6 +11,7 @@
 local engine = require "calcinosis.engine"
 local result_m = require "calcinosis.result"
 local util = require "calcinosis.util"
+local compat = require "calcinosis.compat"
 
 local M = {}
 local lazy_knowledge, materialize -- below
@@ -31,7 +32,7 @@ M.lab_status = result_m.lab_status
 -- @treturn[2] string message
 function M.default()
   local rs, err = require("calcinosis.rules").default()
-  if rs then M.default_path = package.searchpath("calcinosis.rules.default", package.path) end
+  if rs then M.default_path = compat.searchpath("calcinosis.rules.default", package.path) end
   return rs, err
 end
 
@@ -86,7 +87,9 @@ function M.classify(patient, ruleset, options)
   end
   -- the knowledge fields are filled in when first read (or iterated over:
   -- pairs and the JSON encoder see them), so that a caller who reads the
-  -- type and the confidence of many patients does not pay for them
+  -- type and the confidence of many patients does not pay for them; where
+  -- pairs has no __pairs (5.1, LuaJIT) they are filled in now
+  if not compat.pairs_metamethod then return fill(result, ruleset) end
   return setmetatable(result, { __index = lazy_knowledge(ruleset), __pairs = materialize(ruleset) })
 end
 

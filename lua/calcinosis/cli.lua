@@ -352,7 +352,7 @@ end
 local function read_file(path)
   local f, e = io.open(path, "rb")
   if not f then return nil, e end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -367,7 +367,7 @@ end
 
 local function pad(s, n)
   s = tostring(s or "")
-  local len = utf8.len(s) or #s
+  local len = require("calcinosis.compat").utf8.len(s) or #s
   if len >= n then return s .. " " end
   return s .. (" "):rep(n - len)
 end
@@ -594,7 +594,7 @@ function M.main(argv)
       or did_you_mean(cmd, names)
     return usage_error(nil, ("unknown command '%s'%s"):format(cmd, hint))
   end
-  local ok, status = xpcall(handler, debug.traceback, args)
+  local ok, status = xpcall(function() return handler(args) end, debug.traceback)
   if not ok then
     err("calcinosis ", cmd, ": internal error: ", tostring(status), "\n")
     return 3

@@ -249,7 +249,7 @@ end
 local function classify_single(rs, path, options)
   local text, e = io.open(path, "rb")
   if not text then return nil, e end
-  local s, rerr = text:read("a")
+  local s, rerr = text:read("*a")
   text:close()
   if not s then return nil, ("%s: cannot read (%s)"):format(path, rerr or "read error") end
   local patient, derr = json.decode(s)

@@ -7,6 +7,7 @@ local M = {}
 
 --- A marker: `setmetatable(t, json.array)` makes an empty table encode as [].
 M.array = require("calcinosis.util").array
+local math_type = require("calcinosis.compat").math_type
 
 local escapes = {
   ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f',
@@ -27,7 +28,7 @@ local function is_list(t)
   end
   local count = 0
   for k in pairs(t) do
-    if math.type(k) ~= "integer" or k < 1 or k > n then return false end
+    if math_type(k) ~= "integer" or k < 1 or k > n then return false end
     count = count + 1
   end
   return count == n
@@ -39,7 +40,7 @@ local function encode(v, out, indent, depth, seen)
   elseif tv == "boolean" then out[#out + 1] = tostring(v)
   elseif tv == "number" then
     if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
-    elseif math.type(v) == "integer" then out[#out + 1] = tostring(v)
+    elseif math_type(v) == "integer" then out[#out + 1] = tostring(v)
     else
       local s = ("%.14g"):format(v)
       if not s:find("[%.eEn]") then s = s .. ".0" end

@@ -66,7 +66,7 @@ function M.suggest(name, candidates, work)
   if type(name) ~= "string" or #name > 200 or type(candidates) ~= "table" then return nil end
   local best, bestd
   local ln = #name
-  local limit = math.max(2, ln // 3)
+  local limit = math.max(2, math.floor(ln / 3))
   work = work or M.SUGGEST_WORK
   for _, c in ipairs(candidates) do
     work = work - 1

@@ -1073,9 +1073,9 @@ local C3 = {
 }
 
 local function fold(s)
-  s = s:gsub("\xE2\x80\x99", "") -- right single quotation mark (apostrophe)
-  s = s:gsub("\xC5\x93", "oe"):gsub("\xC5\x92", "oe")
-  s = s:gsub("\xC3([\x80-\xBF])", function(b) return C3[b:byte()] or " " end)
+  s = s:gsub("\226\128\153", "") -- right single quotation mark (apostrophe)
+  s = s:gsub("\197\147", "oe"):gsub("\197\146", "oe")
+  s = s:gsub("\195([\128-\191])", function(b) return C3[b:byte()] or " " end)
   return s
 end
 
@@ -1223,7 +1223,7 @@ function M.suggest(s, kind, n)
   n = n or 3
   local k = M.key(s)
   if k == "" then return {} end
-  local limit = math.max(1, math.min(3, #k // 3))
+  local limit = math.max(1, math.min(3, math.floor(#k / 3)))
   local best = {}
   for _, e in ipairs(ENTRIES) do
     if not kind or M.kind(e.term) == kind then
@@ -1340,7 +1340,7 @@ function M.normalize(s, kind)
     local amb = M.ambiguous[k]
     if amb then
       return nil, string.format("ambiguous %s '%s' (could be %s; give the full term)", kind or "term", s,
-        quote_list(amb)), { table.unpack(amb) }
+        quote_list(amb)), { require("calcinosis.compat").unpack(amb) }
     end
     term = lookup_key(k)
   end

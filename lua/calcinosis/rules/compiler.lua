@@ -37,7 +37,8 @@ local util = require "calcinosis.util"
 
 local M = {}
 
-local pack = string.pack
+local compat = require "calcinosis.compat"
+local pack = compat.pack
 local inputs_of, missing_slots, compile_results, serialize -- defined below
 local literal_value, const_value -- defined below
 
@@ -121,7 +122,7 @@ local function locate(decl, pos, text)
   -- find the expression in the ruleset's source, to give its file position
   local src = decl.source_text
   local line, col = tonumber(decl.line) or 0, pos or 1
-  if type(src) == "string" and type(text) == "string" and math.type(decl.line) == "integer"
+  if type(src) == "string" and type(text) == "string" and compat.math_type(decl.line) == "integer"
     and #text <= LOCATE_TEXT then
     local start = 1
     for _ = 2, decl.line do
@@ -167,7 +168,7 @@ local function compile_error(decl, msg, pos, text)
       first = nl + 1
     end
     local last = (text:find("\n", first, true) or (#text + 1)) - 1
-    local from = math.max(first, pos - SHOWN // 2)
+    local from = math.max(first, pos - math.floor(SHOWN / 2))
     local to = math.min(last, from + SHOWN - 1)
     from = char_start(text, math.max(first, math.min(from, to - SHOWN + 1)))
     if to < last then to = char_start(text, to + 1) - 1 end
@@ -578,7 +579,7 @@ local MAX_STACK = core.VM_STACK
 
 function Checker:emit(op, arg)
   local code = self.code
-  code[#code + 1] = op | ((arg or 0) << 8)
+  code[#code + 1] = op + (arg or 0) * 256
   self.depth = (self.depth or 0) + EFFECT[op]
   if self.depth > MAX_STACK then
     self:err(("expression too deep for the VM (more than %d pending values): split it with let")
@@ -603,7 +604,7 @@ function Checker:gen(n)
     local j = self:emit(tag == "and" and OP.ANDJ or OP.ORJ, 0)
     self:gen(n.b)
     self:emit(tag == "and" and OP.AND or OP.OR)
-    self.code[j + 1] = (tag == "and" and OP.ANDJ or OP.ORJ) | (#self.code << 8)
+    self.code[j + 1] = (tag == "and" and OP.ANDJ or OP.ORJ) + #self.code * 256
   elseif tag == "bin" then
     self:gen(n.a); self:gen(n.b); self:emit(BINOP[n.op])
   elseif tag == "between" then
@@ -970,13 +971,14 @@ function serialize(prog, setlist, term_words, lets, rules, nsubtypes, tie_code, 
   }
   for _, v in ipairs(prog.consts) do parts[#parts + 1] = pack("<d", v) end
   for _, ids in ipairs(setlist) do
-    local words = {}
-    for w = 1, term_words do words[w] = 0 end
+    -- term_words little-endian 64-bit words, written byte by byte
+    local bytes = {}
+    for b = 1, term_words * 8 do bytes[b] = 0 end
     for _, id in ipairs(ids) do
-      local w = id // 64 + 1
-      words[w] = words[w] | (1 << (id % 64))
+      local b, bit = math.floor(id / 8) + 1, 2 ^ (id % 8)
+      if math.floor(bytes[b] / bit) % 2 == 0 then bytes[b] = bytes[b] + bit end
     end
-    for w = 1, term_words do parts[#parts + 1] = pack("<i8", words[w]) end
+    for b = 1, term_words * 8 do parts[#parts + 1] = string.char(bytes[b]) end
   end
   for _, ins in ipairs(prog.code) do parts[#parts + 1] = pack("<I4", ins) end
   for _, l in ipairs(lets) do parts[#parts + 1] = pack("<I4I4", l.start, l.len) end
@@ -1139,7 +1141,7 @@ function M.compile(spec)
   end
 
   -- serialize (see src/vm.h)
-  local term_words = (program_terms + 63) // 64
+  local term_words = math.floor((program_terms + 63) / 64)
   -- meta: records separated by RS (0x1e), fields by US (0x1f); see src/vm.h
   local meta = {}
   local function rec(...) meta[#meta + 1] = table.concat({ ... }, "\31") end
@@ -1190,7 +1192,7 @@ function M.compile(spec)
     warnings = warnings,
     result = result,
     term_words = term_words,
-    term_words_all = (self.nterms + 63) // 64,
+    term_words_all = math.floor((self.nterms + 63) / 64),
   }
 end
 

@@ -51,6 +51,7 @@
 local compiler = require "calcinosis.rules.compiler"
 local explain = require "calcinosis.rules.explain"
 local util = require "calcinosis.util"
+local compat = require "calcinosis.compat"
 
 local M = {}
 
@@ -308,9 +309,9 @@ end
 -- replace none of them)
 local sformat, ssub, sbyte, sfind, sgsub, smatch, sgmatch, schar, srep =
   string.format, string.sub, string.byte, string.find, string.gsub, string.match, string.gmatch,
-  string.char, string.rep
-local tconcat, tpack, tunpack, tmove, tsort = table.concat, table.pack, table.unpack, table.move, table.sort
-local tointeger = math.tointeger
+  string.char, compat.rep
+local tconcat, tpack, tunpack, tmove, tsort = table.concat, compat.tpack, compat.unpack, compat.move, table.sort
+local tointeger = compat.tointeger
 local clock = os.clock
 local debug_getinfo, debug_sethook, debug_gethook = debug.getinfo, debug.sethook, debug.gethook
 
@@ -320,7 +321,8 @@ local debug_getinfo, debug_sethook, debug_gethook = debug.getinfo, debug.sethook
 -- `utf8.char`, `utf8.codepoint`, conversions of `string.format`);
 -- `elements`: elements of one `table.concat`, `table.move` or `table.sort`;
 -- `plain_find`: subject bytes times pattern bytes of a plain `string.find`.
-M.limits = { rep = 1000000, values = 100000, elements = 1000000, plain_find = 100000000 }
+-- (5.1, LuaJIT: `values` is their C stack's limit, 7997)
+M.limits = { rep = 1000000, values = math.min(100000, compat.max_values), elements = 1000000, plain_find = 100000000 }
 local LIMIT = M.limits
 
 --- Default budgets of a sandboxed load: instructions (a count hook), memory
@@ -919,10 +921,10 @@ local function sb_utf8_char(...)
   if n > LIMIT.values then
     fail_at_script(sformat("utf8.char: too many values (%d; at most %d in a ruleset)", n, LIMIT.values))
   end
-  return utf8.char(...)
+  return compat.utf8.char(...)
 end
 
-local utf8_codepoint = utf8.codepoint
+local utf8_codepoint = compat.utf8.codepoint
 local function sb_codepoint(s, i, j, lax)
   s = checkstr(s, 1, "codepoint")
   local len = #s
@@ -940,8 +942,10 @@ local function sb_codepoint(s, i, j, lax)
 end
 
 -- a read-only view of a table of functions (pairs sees them, writes raise)
+local read_only_of = setmetatable({}, { __mode = "k" }) -- proxy -> table (the pairs of 5.1, LuaJIT)
 local function read_only(t, what)
   local proxy = {}
+  read_only_of[proxy] = t
   return setmetatable(proxy, {
     __index = t,
     __newindex = function() fail_at_script(what .. " is read-only in a ruleset") end,
@@ -954,10 +958,20 @@ local SAFE_STRING -- the read-only `string` of the sandbox, also the string meth
 do
   local s = {}
   for k, v in pairs(string) do s[k] = v end
-  s.dump = nil
+  s.dump, s.gfind = nil, nil -- gfind: 5.1's gmatch
   s.find, s.match, s.gmatch, s.gsub = sb_find, sb_match, sb_gmatch, sb_gsub
   s.rep, s.byte, s.char, s.format = sb_rep, sb_byte, sb_char, sb_format
   SAFE_STRING = read_only(s, "string")
+end
+
+-- pairs that sees through the read-only views where pairs has no __pairs
+local sb_pairs = pairs
+if not compat.pairs_metamethod then
+  sb_pairs = function(t)
+    local real_t = read_only_of[t]
+    if real_t then return next, real_t, nil end
+    return pairs(t)
+  end
 end
 
 local function copy(t)
@@ -973,7 +987,7 @@ local function safe_table()
 end
 
 local function safe_utf8()
-  local t = copy(utf8)
+  local t = copy(compat.utf8)
   t.char, t.codepoint = sb_utf8_char, sb_codepoint
   return t
 end
@@ -1170,7 +1184,7 @@ local function include_file(ctx, path, where)
     if smatch(path, "%.lua$") then
       full = ssub(path, 1, 1) == "/" and path or (ctx.dir .. path)
     else
-      full = package.searchpath(path, package.path)
+      full = compat.searchpath(path, package.path)
       if not full then refuse("module '%s' not found", path) end
     end
     local rs, err = load_file(full, options, ctx)
@@ -1230,14 +1244,14 @@ end
 local function make_env(ctx)
   local trusted = ctx.options.trusted
   local env = {
-    pairs = pairs, ipairs = ipairs, next = next, select = select, type = type,
+    pairs = sb_pairs, ipairs = ipairs, next = next, select = select, type = type,
     tostring = tostring, tonumber = tonumber, error = error, assert = assert,
     rule = M.rule, set = M.set, param = M.param, let = M.let,
     alternative = M.alternative, alert = M.alert, ask = M.ask, confidence = M.confidence,
     _VERSION = _VERSION,
   }
   if trusted then
-    env.string, env.table, env.math, env.utf8 = copy(string), copy(table), copy(math), copy(utf8)
+    env.string, env.table, env.math, env.utf8 = copy(string), copy(table), copy(math), copy(compat.utf8)
     env.string.dump = nil
   else
     env.string, env.table, env.math, env.utf8 = SAFE_STRING, safe_table(), copy(math), safe_utf8()
@@ -1299,18 +1313,22 @@ local function run_sandboxed(chunk, ctx, handler)
       error(source_of_frame(3) .. sformat("time budget exceeded (%g s of processor time)", seconds), 0)
     end
   end
+  -- LuaJIT: its compiler off meanwhile, so that the hook sees every instruction
+  local jit_was_on = compat.jit_suspend()
   local gok, gerr = pcall(memguard, math.floor(memory_kb * 1024))
-  if not gok then return false, gerr end
+  if not gok then compat.jit_restore(jit_was_on) return false, gerr end
   active = state
   smt.__index = SAFE_STRING
   debug_sethook(hook, "", every)
   local ok, res, res2 = xpcall(chunk, handler)
   -- nothing is allocated before the guard is off
   memguard()
+  compat.jit_restore(jit_was_on)
   debug_sethook(oldhook, oldmask, oldcount)
   smt.__index = state.index
   active = state.previous
-  if not ok and res == "not enough memory" then
+  if not ok and (res == "not enough memory" -- 5.3's lauxlib raises a buffer's as an error:
+      or (type(res) == "string" and sfind(res, "not enough memory for buffer allocation", 1, true))) then
     res = sformat("%s: memory budget exceeded (%d KB)", ctx.file, memory_kb)
   end
   return ok, res, res2
@@ -1341,7 +1359,7 @@ local function load_source(src, chunkname, file, options, parent)
     end
   end
   local env = make_env(ctx)
-  local chunk, err = load(src, chunkname, "t", env)
+  local chunk, err = compat.load(src, chunkname, "t", env)
   if not chunk then
     if parent then parent.depth = parent.depth - 1 end
     return nil, err
@@ -1377,7 +1395,7 @@ end
 load_file = function(path, options, parent)
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local src = f:read("a")
+  local src = f:read("*a")
   f:close()
   if not src then return nil, path .. ": cannot be read" end
   return load_source(src, "@" .. path, path, options or {}, parent)
@@ -1419,7 +1437,7 @@ local default_ruleset
 -- @treturn[2] string message
 function M.default()
   if default_ruleset then return default_ruleset end
-  local path = package.searchpath("calcinosis.rules.default", package.path)
+  local path = compat.searchpath("calcinosis.rules.default", package.path)
   if not path then return nil, "the default ruleset (calcinosis/rules/default.lua) is not installed" end
   local rs, err = load_file(path, {})
   if not rs then return nil, err end

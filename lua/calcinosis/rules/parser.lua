@@ -27,7 +27,19 @@
 -- Nodes are tables with a `tag` and `pos` (1-based byte offset of the node's
 -- token in the condition string).
 -- @module calcinosis.rules.parser
-local lpeg = require "lpeg"
+local has_lpeg, lpeg = pcall(require, "lpeg")
+if not has_lpeg then -- a host without LPeg: say which, and how to get it
+  -- (5.1, LuaJIT: the modules being loaded keep require's marker, and a second
+  -- require would say "loop or previous error"; every module here returns a
+  -- table, so the markers are what is not a table: take them out)
+  for name, v in pairs(package.loaded) do
+    if type(v) ~= "table" and name:find("^calcinosis%.") then package.loaded[name] = nil end
+  end
+  error(("calcinosis.rules: the rule compiler needs LPeg, which %s cannot load (Debian: apt-get install "
+    .. "lua-lpeg; LuaRocks: luarocks --lua-version=%s install lpeg): %s"):format(
+    rawget(_G, "jit") and _G.jit.version or _VERSION, _VERSION:match("%d+%.%d+") or "5.4",
+    (tostring(lpeg):gsub("\n.*", ""))), 0)
+end
 
 local P, R, S, V, C, Ct, Cc, Cp, Cmt = lpeg.P, lpeg.R, lpeg.S, lpeg.V, lpeg.C, lpeg.Ct, lpeg.Cc,
   lpeg.Cp, lpeg.Cmt
