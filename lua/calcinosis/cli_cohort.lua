@@ -217,10 +217,10 @@ function M.run(opts)
     if input and input ~= "-" then
       local f, e = io.open(input, "rb")
       if not f then return nil, e end
-      text = f:read("a")
+      text = f:read("*a")
       f:close()
     else
-      text = io.stdin:read("a")
+      text = io.stdin:read("*a")
     end
     local it, file_problems = read.read(text .. (text:find("\n", 1, true) and "" or "\n"),
       { format = kind, na = spec.na, decimal_comma = spec.decimal_comma })

@@ -20,7 +20,7 @@ local function err(...) io.stderr:write(...) end
 local function read_patient(path)
   local f, e = io.open(path, "rb")
   if not f then return nil, e end
-  local s, rerr = f:read("a")
+  local s, rerr = f:read("*a")
   f:close()
   if not s then return nil, ("%s: cannot read (%s)"):format(path, tostring(rerr)) end
   local patient, derr = require("calcinosis.json").decode(s)

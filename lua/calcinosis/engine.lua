@@ -20,6 +20,7 @@
 local core = require "calcinosis.core"
 local ranges = require "calcinosis.ranges"
 local util = require "calcinosis.util"
+local compat = require "calcinosis.compat"
 
 local M = {}
 
@@ -427,7 +428,7 @@ function M.plan(ruleset, opts)
     end
   end
   if opts.input_format == "arff" then
-    na = na or { table.unpack(M.NA_DEFAULT) }
+    na = na or { compat.unpack(M.NA_DEFAULT) }
     na[#na + 1] = "?"
   end
   local map

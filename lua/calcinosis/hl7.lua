@@ -107,7 +107,7 @@ function M.read_codes(path)
   end
   local f, err = io.open(path, "rb")
   if not f then return nil, ("codes file: %s"):format(err) end
-  local text = f:read("a") or ""
+  local text = f:read("*a") or ""
   f:close()
   local t, n = {}, 0
   for line in (text .. "\n"):gmatch("([^\r\n]*)\r?\n?") do

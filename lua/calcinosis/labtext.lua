@@ -41,6 +41,7 @@
 local lpeg = require "lpeg"
 local core = require "calcinosis.core"
 local util = require "calcinosis.util"
+local compat = require "calcinosis.compat"
 
 local P, S, R, C, Ct, Cg, Cmt, Cc = lpeg.P, lpeg.S, lpeg.R, lpeg.C, lpeg.Ct, lpeg.Cg, lpeg.Cmt, lpeg.Cc
 
@@ -157,7 +158,7 @@ function M.records(text, opts)
         s and (" (did you mean '" .. s .. "'?)") or ""), 2)
     end
   end
-  if opts.id ~= nil and type(opts.id) ~= "string" and math.type(opts.id) ~= "integer" then
+  if opts.id ~= nil and type(opts.id) ~= "string" and compat.math_type(opts.id) ~= "integer" then
     error(("calcinosis.labtext.records: option 'id' must be a string, got %s"):format(type(opts.id)), 2)
   end
   local rec = { id = opts.id ~= nil and tostring(opts.id) or nil, labs = {}, problems = {}, unrecognised = {} }

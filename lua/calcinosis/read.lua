@@ -203,7 +203,7 @@ function M.read(path_or_string, opts)
     if not is_text then
       local f, oerr = io.open(path_or_string, "rb")
       if not f then return nil, oerr end
-      text = f:read("a")
+      text = f:read("*a")
       f:close()
     end
     return lua_records(fmt, text, opts)

@@ -8,6 +8,7 @@
 -- @module calcinosis.report.text
 
 local document = require "calcinosis.report.document"
+local compat = require "calcinosis.compat"
 
 local M = {}
 
@@ -37,7 +38,7 @@ function M.wrap(text, first, rest, width)
   return table.concat(lines, "\n")
 end
 
-local function len(s) return utf8.len(s) or #s end
+local function len(s) return compat.utf8.len(s) or #s end
 
 local STYLE = { alert = "1;31", problem = "33", statement = "3", lead = "1" }
 
