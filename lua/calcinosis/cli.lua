@@ -42,7 +42,7 @@ M.options = {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
     strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
-    shard = "value", summary = "flag", ["no-warnings"] = "flag",
+    shard = "value", summary = "flag", ["no-warnings"] = "flag", keep = "value",
   },
   compare = {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
@@ -151,9 +151,16 @@ Options:
   --columns LIST        output columns, comma-separated (default:
                         id,type,score,fired,problems). Available: id, type,
                         score, fired, not_evaluable, problems, line, age, sex,
-                        ckd_stage, confidence, alerts, alternatives, any lab or
-                        derived value or let of the ruleset, each with an
-                        optional format: ca_corr:%.2f
+                        ckd_stage, confidence, confidence_value, alerts,
+                        alternatives, missing, ruleset, version, hash (of
+                        the rules and every option that changes a result),
+                        any lab or derived value or let of the ruleset, each
+                        with an optional format: ca_corr:%.2f; and any column
+                        of the input (its header name, or NDJSON key), copied
+                        as read, so that the output joins back to the input
+  --keep LIST           input columns to copy after --columns, as read (always
+                        the input's, even when a result column has the name),
+                        e.g. --keep site,visit
   --format FMT          output: csv (default) or ndjson
   --input-format FMT    csv, long, ndjson or json (default: by extension)
   --delimiter D         input delimiter: ',' (default), ';' or 'tab'

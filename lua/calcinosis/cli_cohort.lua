@@ -106,7 +106,8 @@ function M.run(opts)
   return cohort.run(opts.ruleset, {
     input = opts.input, input_format = kind, output = opts.output, columns = opts.columns,
     format = opts.format, header = opts.header, strict = opts.strict, delimiter = opts.delimiter or ",",
-    ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding,
+    ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding, keep = opts.keep,
+    rule_counts = opts.rule_counts,
     progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
     jobs = opts.jobs, shard = opts.shard,
   })
@@ -154,7 +155,7 @@ end
 function M.summary(rs, stats, input, output)
   local lines = {}
   lines[#lines + 1] = ("%s: %d records classified with %s %s (hash %s)%s"):format(input or "-", stats.records,
-    rs.name, rs.version, rs.hash, output and output ~= "-" and (" -> " .. output) or "")
+    rs.name, rs.version, stats.hash or rs.hash, output and output ~= "-" and (" -> " .. output) or "")
   local labels = {}
   for _, s in ipairs(rs.compiled.subtypes) do labels[#labels + 1] = s end
   labels[#labels + 1] = rs.compiled.label
@@ -225,7 +226,7 @@ function M.classify(args)
     ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
     format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
     options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
-    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard,
+    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard, keep = opts.keep,
   }
   if progress then io.stderr:write("\n") end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end
