@@ -57,6 +57,23 @@ local function parse_params(list)
   return params
 end
 
+--- Loads the ruleset of --rules (or the default), prints its warnings and
+-- applies --param (as classify does).
+-- @tparam string|nil path the --rules argument
+-- @tparam table|nil params NAME -> VALUE
+-- @tparam boolean|nil trusted --trusted
+-- @tparam string cmd the command, for the warnings
+-- @tparam boolean|nil no_warnings --no-warnings
+-- @treturn table|nil the ruleset
+-- @treturn[2] string message
+M.load_ruleset = load_ruleset
+
+--- Parses the --param NAME=VALUE list.
+-- @tparam table|nil list
+-- @treturn table|nil NAME -> VALUE
+-- @treturn[2] string message
+M.parse_params = parse_params
+
 -- A progress reporter on stderr when it is a terminal.
 local function progress_reporter(quiet, total_bytes)
   if quiet or not core.isatty(2) then return nil end
@@ -408,7 +425,9 @@ function M.sweep(args)
   if (to - from) / step > 10000 then return cli.usage_error("sweep", "more than 10000 steps") end
   if #rest ~= 1 then return cli.usage_error("sweep", "expected one INPUT") end
   local format = opts.format or "csv"
-  if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
+  if format ~= "csv" and format ~= "text" and format ~= "json" then
+    return cli.usage_error("sweep", "--format must be csv, text or json")
+  end
   local delim, input, code = cohort_input("sweep", opts, rest)
   if not delim then return code end
   local base, e = load_ruleset(opts.rules, nil, opts.trusted, "sweep", opts["no-warnings"])
@@ -426,6 +445,8 @@ function M.sweep(args)
   local labels = {}
   for _, s in ipairs(base.compiled.subtypes) do labels[#labels + 1] = s end
   labels[#labels + 1] = base.compiled.label
+  local rule_ids = {}
+  for i, r in ipairs(base.compiled.rules) do rule_ids[i] = r.id end
   local kind = input_kind(input, opts["input-format"], delim)
   local rows = {}
   local problems = 0
@@ -437,32 +458,79 @@ function M.sweep(args)
     local rs, verr = base:variant { params = { [name] = value } }
     if not rs then err("calcinosis sweep: ", verr, "\n") return 2 end
     local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = "/dev/null",
-      columns = { "type" }, format = "csv", header = false, delimiter = delim }
+      columns = { "type" }, format = "csv", header = false, delimiter = delim, rule_counts = true }
     if not stats then err("calcinosis sweep: ", rerr, "\n") return 2 end
     problems = math.max(problems, stats.with_problems)
-    local row = { value = v, counts = {} }
+    local row = { value = v, hash = stats.hash, counts = {}, fired = {}, not_evaluable = {} }
     for _, l in ipairs(labels) do row.counts[l] = stats.types[l] or 0 end
+    for i, id in ipairs(rule_ids) do
+      row.fired[id] = stats.rule_fired[i] or 0
+      row.not_evaluable[id] = stats.rule_unevaluable[i] or 0
+    end
     rows[#rows + 1] = row
   end
   local o = open_output("sweep", opts.output)
   if not o then return 2 end
   if format == "csv" then
-    o:write(name, ",", table.concat(labels, ","), "\n")
+    -- the subtype counts, then per rule the records it fired for and could
+    -- not evaluate, then the hash of the ruleset at that value
+    local head = { name }
+    for _, l in ipairs(labels) do head[#head + 1] = l end
+    for _, id in ipairs(rule_ids) do head[#head + 1] = "fired:" .. id end
+    for _, id in ipairs(rule_ids) do head[#head + 1] = "not_evaluable:" .. id end
+    head[#head + 1] = "hash"
+    o:write(table.concat(head, ","), "\n")
     for _, r in ipairs(rows) do
       local t = { ("%.10g"):format(r.value) }
       for _, l in ipairs(labels) do t[#t + 1] = tostring(r.counts[l]) end
+      for _, id in ipairs(rule_ids) do t[#t + 1] = tostring(r.fired[id]) end
+      for _, id in ipairs(rule_ids) do t[#t + 1] = tostring(r.not_evaluable[id]) end
+      t[#t + 1] = r.hash
       o:write(table.concat(t, ","), "\n")
     end
+  elseif format == "json" then
+    local doc = { parameter = name, unit = param.unit, input = input,
+      ruleset = { name = base.name, version = base.version, hash = base.hash },
+      labels = setmetatable(labels, json.array), rules = setmetatable(rule_ids, json.array), values = {} }
+    for i, r in ipairs(rows) do
+      doc.values[i] = { value = r.value, hash = r.hash, counts = r.counts, fired = r.fired,
+        not_evaluable = r.not_evaluable }
+    end
+    setmetatable(doc.values, json.array)
+    o:write(json.encode(doc, { indent = "  " }), "\n")
   else
     local function pad(s, n) s = tostring(s) return (" "):rep(math.max(1, n - #s)) .. s end
+    o:write(("%s %s (hash %s at the base value), %s\n\n"):format(base.name, base.version, base.hash, input))
     local head = pad(name .. (param.unit and (" [" .. param.unit .. "]") or ""), 24)
     for _, l in ipairs(labels) do head = head .. pad(l, 15) end
-    o:write(head, "\n")
+    o:write(head, pad("hash", 18), "\n")
     for _, r in ipairs(rows) do
       local line = pad(("%.10g"):format(r.value), 24)
       for _, l in ipairs(labels) do line = line .. pad(r.counts[l], 15) end
+      o:write(line, pad(r.hash, 18), "\n")
+    end
+    -- the rules whose counts change with the value: fired (not evaluable)
+    local changing, same = {}, 0
+    for _, id in ipairs(rule_ids) do
+      local moves = false
+      for _, r in ipairs(rows) do
+        if r.fired[id] ~= rows[1].fired[id] or r.not_evaluable[id] ~= rows[1].not_evaluable[id] then moves = true end
+      end
+      if moves then changing[#changing + 1] = id else same = same + 1 end
+    end
+    o:write("\nrecords each rule fired for (and could not evaluate), at each value:\n")
+    local w = 26
+    for _, id in ipairs(changing) do w = math.max(w, #id + 2) end
+    local h = ("%-" .. w .. "s"):format("rule")
+    for _, r in ipairs(rows) do h = h .. pad(("%.10g"):format(r.value), 14) end
+    o:write(h, "\n")
+    for _, id in ipairs(changing) do
+      local line = ("%-" .. w .. "s"):format(id)
+      for _, r in ipairs(rows) do line = line .. pad(("%d (%d)"):format(r.fired[id], r.not_evaluable[id]), 14) end
       o:write(line, "\n")
     end
+    o:write(("%s%d rule(s) with the same counts at every value not shown (see --format csv or json)\n"):format(
+      #changing == 0 and "no rule's counts change; " or "", same))
   end
   if o ~= io.stdout then o:close() end
   return problems > 0 and 1 or 0
