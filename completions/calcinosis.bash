@@ -7,15 +7,16 @@ _calcinosis() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'classify compare sweep validate labs convert -h --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'classify compare sweep validate describe labs convert -h --help --version' -- "$cur"))
     return
   fi
   cmd=${COMP_WORDS[1]}
   case $cmd in
-    classify) opts='--ca-coefficient --columns --delimiter --format --input-format --jobs --json --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted -h --help' ;;
+    classify) opts='--ca-coefficient --columns --delimiter --format --input-format --jobs --json --keep --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted -h --help' ;;
     compare) opts='--delimiter --format --input-format --max-changes --no-warnings --output -o --quiet -q --rules --trusted -h --help' ;;
     sweep) opts='--delimiter --format --input-format --no-warnings --output -o --param --quiet -q --rules --trusted -h --help' ;;
     validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --rules --trusted --truth -h --help' ;;
+    describe) opts='--ca-coefficient --format --methods --no-warnings --output -o --param --round-egfr --rules --standalone --trusted -h --help' ;;
     labs) opts='--ca-coefficient --file --json --round-egfr -h --help' ;;
     convert) opts='-h --help' ;;
     *) return ;;
@@ -27,6 +28,7 @@ _calcinosis() {
     classify:--format) COMPREPLY=($(compgen -W 'csv ndjson' -- "$cur")); return ;;
     classify:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson json' -- "$cur")); return ;;
     classify:--jobs) return ;;
+    classify:--keep) return ;;
     classify:--output|classify:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     classify:--param) return ;;
     classify:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
@@ -38,7 +40,7 @@ _calcinosis() {
     compare:--output|compare:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     compare:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     sweep:--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
-    sweep:--format) COMPREPLY=($(compgen -W 'csv text' -- "$cur")); return ;;
+    sweep:--format) COMPREPLY=($(compgen -W 'csv text json' -- "$cur")); return ;;
     sweep:--input-format) COMPREPLY=($(compgen -W 'csv long ndjson' -- "$cur")); return ;;
     sweep:--output|sweep:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     sweep:--param) return ;;
@@ -49,6 +51,11 @@ _calcinosis() {
     validate:--output|validate:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     validate:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     validate:--truth) return ;;
+    describe:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
+    describe:--format) COMPREPLY=($(compgen -W 'text md latex' -- "$cur")); return ;;
+    describe:--output|describe:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    describe:--param) return ;;
+    describe:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     labs:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
     labs:--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac

@@ -67,8 +67,8 @@ M.options = {
 M.choices = {
   ["ca-coefficient"] = { "common", "payne", "si" },
   delimiter = { ",", ";", "tab" },
-  format = { describe = { "text", "md", "latex" }, classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text", "json" },
-    validate = { "text", "csv", "json" } },
+  format = { classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text", "json" },
+    validate = { "text", "csv", "json" }, describe = { "text", "md", "latex" } },
   ["input-format"] = { classify = { "csv", "long", "ndjson", "json" }, compare = { "csv", "long", "ndjson" },
     sweep = { "csv", "long", "ndjson" } },
 }
@@ -270,7 +270,8 @@ Options:
   -o, --output FILE     write to FILE instead of standard output
   -h, --help            show this help
 
-Exit status: 0 success, 2 usage error.
+Exit status: 0 success, 1 with --methods when a source key the ruleset cites
+is not in the bibliography (listed as such), 2 usage error.
 ]]
 
 M.usage.sweep = [[

@@ -34,11 +34,15 @@ function M.main(args)
   local rs, e = cli_cohort.load_ruleset(opts.rules, params, opts.trusted, "describe", opts["no-warnings"])
   if not rs then err("calcinosis describe: ", e, "\n") return 2 end
   local options = { ca_coefficient = ca, kdigo_rounding = opts["round-egfr"] or nil }
-  local text
+  local text, status = nil, 0
   if opts.methods then
     local doc, derr = methods.document(rs, options)
     if not doc then err("calcinosis describe: ", derr, "\n") return 2 end
     text = format == "latex" and methods.latex(doc, { standalone = opts.standalone }) or methods.markdown(doc)
+    if #doc.unresolved > 0 then
+      err("calcinosis describe: not in the bibliography: ", table.concat(doc.unresolved, ", "), "\n")
+      status = 1
+    end
   else
     local hash = require("calcinosis.engine").hash(rs, options)
     text = ("ruleset %s %s, hash %s with these options (ca coefficient %s, KDIGO %s eGFR)\n"):format(
@@ -53,7 +57,7 @@ function M.main(args)
   end
   o:write(text)
   if o ~= io.stdout then o:close() end
-  return 0
+  return status
 end
 
 return M

@@ -93,6 +93,7 @@ function M.document(ruleset, opts)
       if r.supports == s then
         step.rules[#step.rules + 1] = { id = r.id, when = (r.when:gsub("%s+", " ")), weight = r.weight,
           because = r.because, keys = cite(r.source) }
+        cite(r.because) -- keys cited in the sentence itself
       end
     end
     doc.pathway[i] = step
