@@ -273,10 +273,13 @@ local function split_list(s)
 end
 
 
-local function render_compare_text(c)
+local function render_compare_text(c, rulesets)
   local lines = {}
   local w = 14
   local function pad(s, n) s = tostring(s) return s .. (" "):rep(math.max(1, n - #s)) end
+  for i, rs in ipairs(rulesets or {}) do
+    lines[#lines + 1] = ("%s: ruleset %s version %s (hash %s)"):format(c.names[i], rs.name, rs.version, rs.hash)
+  end
   lines[#lines + 1] = ("%d patients"):format(c.n)
   lines[#lines + 1] = ""
   local head = pad("type", w)
@@ -381,7 +384,7 @@ function M.compare(args)
   local o = open_output("compare", opts.output)
   if not o then return 2 end
   if format == "text" then
-    o:write(render_compare_text(c))
+    o:write(render_compare_text(c, rulesets))
   elseif format == "json" then
     local doc = { n = c.n, rulesets = {}, pairs = {} }
     for i, rs in ipairs(rulesets) do

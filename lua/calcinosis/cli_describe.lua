@@ -34,7 +34,8 @@ function M.main(args)
   local rs, e = cli_cohort.load_ruleset(opts.rules, params, opts.trusted, "describe", opts["no-warnings"])
   if not rs then err("calcinosis describe: ", e, "\n") return 2 end
   local options = { ca_coefficient = ca, kdigo_rounding = opts["round-egfr"] or nil }
-  local text, status = nil, 0
+  local text
+  local status = 0
   if opts.methods then
     local doc, derr = methods.document(rs, options)
     if not doc then err("calcinosis describe: ", derr, "\n") return 2 end

@@ -65,7 +65,7 @@ end
 
 --- The column names of an input file, as `--columns` and `--keep` can pass
 -- them through: the CSV header (wide or long format), or the top-level
--- keys of the first NDJSON record (in the order written). `false` for
+-- keys of the first NDJSON record (sorted). `false` for
 -- standard input (not known before the run).
 -- @tparam string|nil path nil or "-" for standard input
 -- @tparam[opt] string format "csv" | "long" | "ndjson" (default: `input_format`)
@@ -78,16 +78,20 @@ function M.input_columns(path, format, delimiter)
     local f = io.open(path, "rb")
     if not f then return {} end
     local names = {}
-    for line in f:lines() do
-      if line:find("%S") then
-        -- the keys of the first record, in order, as the C reader matches them
-        local json = require "calcinosis.json"
-        local ok, obj = pcall(json.decode, (line:gsub("^\239\187\191", "")))
-        if ok and type(obj) == "table" then
-          for k in pairs(obj) do if type(k) == "string" then names[#names + 1] = k end end
-          table.sort(names)
-        end
-        break
+    local first
+    -- (a path that opens but cannot be read, a directory, is the run's to report)
+    pcall(function()
+      for line in f:lines() do
+        if line:find("%S") then first = line break end
+      end
+    end)
+    if first then
+      -- the keys of the first record (sorted), as the C reader matches them
+      local json = require "calcinosis.json"
+      local ok, obj = pcall(json.decode, (first:gsub("^\239\187\191", "")))
+      if ok and type(obj) == "table" then
+        for k in pairs(obj) do if type(k) == "string" then names[#names + 1] = k end end
+        table.sort(names)
       end
     end
     f:close()
