@@ -1,5 +1,9 @@
---- `calcinosis describe`: the ruleset in effect, or with `--methods` a
--- methods section for a paper (`calcinosis.methods`).
+--- The `describe` command of `calcinosis`: the ruleset in effect with its
+-- hash, or a methods section for a paper (see `calcinosis.methods`).
+--
+--     calcinosis describe --methods [--format md|latex] [--rules FILE]
+--
+-- Dependencies: calcinosis.cli, calcinosis.cli_cohort, calcinosis.methods.
 -- @module calcinosis.cli_describe
 
 local cli = require "calcinosis.cli"
