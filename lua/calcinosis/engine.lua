@@ -455,9 +455,10 @@ local function vocabulary_canon()
   -- the lexicon's lists of strings (in their deterministic order), joined
   local forms = {}
   for i, f in ipairs(lex.forms) do forms[i] = table.concat(f, "\1") end
-  vocabulary_text = M.canonical { terms = vocab.terms, implies = vocab.implies, ambiguous = vocab.ambiguous,
+  -- (its digest: every ruleset's hash reads it, a sweep's at each value)
+  vocabulary_text = core.hash(M.canonical { terms = vocab.terms, implies = vocab.implies, ambiguous = vocab.ambiguous,
     groups = vocab.groups, forms = table.concat(forms, "\0"), neutral = table.concat(lex.neutral, "\0"),
-    control = table.concat(lex.control, "\0") }
+    control = table.concat(lex.control, "\0") })
   return vocabulary_text
 end
 
