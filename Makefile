@@ -20,9 +20,19 @@ SO          := $(BUILD)/calcinosis/core.so
 
 all: $(SO)
 
-$(SO): $(SRC) $(HDR)
+$(SO): $(SRC) $(HDR) $(BUILD)/gen/revision.h
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -I$(LUA_INC) -o $@ $(SRC) -lm
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -I$(LUA_INC) -I$(BUILD)/gen -DCAL_HAVE_REVISION -o $@ $(SRC) -lm
+
+# The build's revision (core.REVISION, `calcinosis --version`): `git describe
+# --always --dirty` when this folder is a git checkout, else empty (the
+# version alone); rewritten only when it changes.
+%/gen/revision.h: FORCE
+	@mkdir -p $(dir $@)
+	@rev=$$(test -e .git && git describe --always --dirty 2>/dev/null | tr -cd 'A-Za-z0-9._+-'); \
+	  printf '#define CAL_REVISION "%s"\n' "$$rev" > $@.tmp; \
+	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
 
 asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -50,9 +60,9 @@ ROCK_LUAV   = $(shell $(LUA) -e 'io.write((_VERSION:gsub("^Lua ", "")))')
 ROCK_BUILD  = build/rock-$(ROCK_LUAV)
 LUAROCKS_CONFIG_FILE := build/luarocks/config.lua
 
-rock:
+rock: $(ROCK_BUILD)/gen/revision.h
 	@mkdir -p $(ROCK_BUILD)/calcinosis
-	$(CC) -std=c99 $(CFLAGS) -fPIC -I$(LUA_INCDIR) -o $(ROCK_BUILD)/calcinosis/core.so $(SRC) $(LIBFLAG) -lm
+	$(CC) -std=c99 $(CFLAGS) -fPIC -I$(LUA_INCDIR) -I$(ROCK_BUILD)/gen -DCAL_HAVE_REVISION -o $(ROCK_BUILD)/calcinosis/core.so $(SRC) $(LIBFLAG) -lm
 	$(LUA) tools/gen-man.lua > $(ROCK_BUILD)/calcinosis.1
 
 rock-install:
@@ -110,4 +120,4 @@ images: all
 clean:
 	rm -rf build
 
-.PHONY: all asan lua53 lua51 luajit hosts docs man demo check images clean rock rock-install luarocks-config rock-tree
+.PHONY: all asan lua53 lua51 luajit hosts docs man demo check images clean rock rock-install luarocks-config rock-tree FORCE

@@ -7,16 +7,17 @@ _calcinosis() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'classify compare sweep validate report labs convert -h --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'classify compare sweep validate report describe labs convert -h --help --version' -- "$cur"))
     return
   fi
   cmd=${COMP_WORDS[1]}
   case $cmd in
-    classify) opts='--ca-coefficient --columns --decimal-comma --delimiter --format --index-date --input-format --jobs --json --map --na --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --units --window -h --help' ;;
+    classify) opts='--ca-coefficient --columns --decimal-comma --delimiter --format --index-date --input-format --jobs --json --keep --map --na --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --units --window -h --help' ;;
     compare) opts='--decimal-comma --delimiter --format --input-format --map --max-changes --na --no-warnings --output -o --quiet -q --report --rules --trusted -h --help' ;;
     sweep) opts='--decimal-comma --delimiter --format --input-format --map --na --no-warnings --output -o --param --quiet -q --report --rules --trusted -h --help' ;;
     validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --report --rules --trusted --truth -h --help' ;;
     report) opts='--cohort --delimiter --format --no-warnings --output -o --param --rules --trusted -h --help' ;;
+    describe) opts='--ca-coefficient --format --methods --no-warnings --output -o --param --round-egfr --rules --standalone --trusted -h --help' ;;
     labs) opts='--ca-coefficient --file --json --round-egfr -h --help' ;;
     convert) opts='-h --help' ;;
     *) return ;;
@@ -29,6 +30,7 @@ _calcinosis() {
     classify:--index-date) return ;;
     classify:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson json arff fhir hl7 text' -- "$cur")); return ;;
     classify:--jobs) return ;;
+    classify:--keep) return ;;
     classify:--map) return ;;
     classify:--na) return ;;
     classify:--output|classify:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -47,7 +49,7 @@ _calcinosis() {
     compare:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     compare:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     sweep:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
-    sweep:--format) COMPREPLY=($(compgen -W 'csv text' -- "$cur")); return ;;
+    sweep:--format) COMPREPLY=($(compgen -W 'csv text json' -- "$cur")); return ;;
     sweep:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
     sweep:--map) return ;;
     sweep:--na) return ;;
@@ -68,6 +70,11 @@ _calcinosis() {
     report:--output|report:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     report:--param) return ;;
     report:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
+    describe:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
+    describe:--format) COMPREPLY=($(compgen -W 'text md latex' -- "$cur")); return ;;
+    describe:--output|describe:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    describe:--param) return ;;
+    describe:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     labs:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
     labs:--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac

@@ -65,6 +65,10 @@ typedef struct {
   cal_result *results;       /* per record of the batch */
   int *twin;                 /* per result slot: the decision slot with the same value, or -1 */
   double unknown_terms[CAL_VM_BATCH]; /* per record of the batch */
+  /* input columns of the output (CAL_COL_INPUT) */
+  int has_input;
+  int *in_field;             /* per output column: its field in the header (wide CSV), or -1 */
+  size_t *in_pos;            /* per record of the batch: 2 x ncolumns (offset, length) */
 } run_t;
 
 static void run_free(run_t *R) {
@@ -81,6 +85,8 @@ static void run_free(run_t *R) {
   cal_vm_batch_free(R->cbatch);
   free(R->results);
   free(R->twin);
+  free(R->in_field);
+  free(R->in_pos);
 }
 
 /* Allocates what the run needs. Returns 0 when out of memory. */
@@ -106,6 +112,14 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
     if (s->kind == CAL_SLOT_VALUE && s->analyte >= 0 && s->analyte < CAL_REC_MAX_ANALYTES)
       R->direct[i] = &R->rec.v[s->analyte];
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
+  }
+  for (i = 0; i < plan->ncolumns; i++)
+    if (plan->columns[i].kind == CAL_COL_INPUT) R->has_input = 1;
+  if (R->has_input) {
+    R->in_field = malloc(plan->ncolumns * sizeof *R->in_field);
+    R->in_pos = malloc(R->batch->cap * 2 * plan->ncolumns * sizeof *R->in_pos);
+    if (!R->in_field || !R->in_pos) return 0;
+    for (i = 0; i < plan->ncolumns; i++) R->in_field[i] = -1;
   }
   R->need_result = R->olay.need_result && plan->result.post && plan->result.conf;
   if (R->need_result) {
@@ -164,6 +178,51 @@ static void put_inputs(run_t *R, size_t nb) {
   }
 }
 
+/* The input columns of the record's row: each field's text as read, kept
+ * in the arena. Returns 0 when out of memory. */
+static int put_input(run_t *R, const cal_source *in, const cal_field *f, size_t nf, cal_out_row *row, size_t nb) {
+  const cal_cohort *plan = R->plan;
+  size_t k, *pos = R->in_pos + nb * 2 * plan->ncolumns;
+  row->in_pos = pos;
+  row->in_bytes = 0;
+  for (k = 0; k < plan->ncolumns; k++) {
+    const cal_column *c = &plan->columns[k];
+    cal_field v;
+    int have;
+    pos[2 * k + 1] = (size_t)-1;
+    if (c->kind != CAL_COL_INPUT) continue;
+    if (in->column) have = in->column(in->src, c->name, strlen(c->name), &v);
+    else if (R->in_field[k] >= 0 && (size_t)R->in_field[k] < nf) { v = f[R->in_field[k]]; have = 1; }
+    else { v.ptr = ""; v.len = 0; have = R->in_field[k] >= 0; } /* a short row: empty */
+    if (!have) continue;
+    if (!cal_arena_add(&R->ar, v.ptr, v.len, &pos[2 * k])) return 0;
+    pos[2 * k + 1] = v.len;
+    row->in_bytes += v.len;
+  }
+  return 1;
+}
+
+/* The header fields of the input columns (wide CSV); 0 and a message naming
+ * the first one the header does not have. */
+static int find_input_columns(run_t *R, const cal_source *in, const cal_field *f, size_t nf, char *err,
+                              size_t errlen) {
+  const cal_cohort *plan = R->plan;
+  size_t k, j;
+  if (!R->has_input || in->column) return 1;
+  for (k = 0; k < plan->ncolumns; k++) {
+    const char *name = plan->columns[k].name;
+    size_t n = strlen(name);
+    if (plan->columns[k].kind != CAL_COL_INPUT) continue;
+    for (j = 0; j < nf; j++)
+      if (f[j].len == n && memcmp(f[j].ptr, name, n) == 0) { R->in_field[k] = (int)j; break; }
+    if (R->in_field[k] < 0) {
+      snprintf(err, errlen, "column '%s' is not in the input's header", name);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* The record's row, waiting for its classification. Returns 0 when out of memory. */
 static int put_row(run_t *R, size_t nb, long long line) {
   const cal_cohort *plan = R->plan;
@@ -182,6 +241,8 @@ static int put_row(run_t *R, size_t nb, long long line) {
   row->ckd = (signed char)r->ckd;
   row->val = v;
   row->res = NULL;
+  row->in_pos = NULL;
+  row->in_bytes = 0;
   R->unknown_terms[nb] = (double)r->unknown_terms;
   for (k = 0; k < plan->ncolumns; k++) {
     const cal_column *c = &plan->columns[k];
@@ -287,6 +348,20 @@ static void flush_batch(run_t *R, size_t n, cal_cohort_stats *st) {
   cal_vm_batch *b = R->batch;
   cal_vm_run_batch(R->plan->prog, b, n);
   if (R->need_result) run_results(R, n);
+  if (R->plan->rule_counts) { /* per rule: fired, not evaluable */
+    size_t r, nr = R->plan->prog->nrules < CAL_VM_MAX_RULES ? R->plan->prog->nrules : CAL_VM_MAX_RULES;
+    for (r = 0; r < nr; r++) {
+      const double *val = b->value + r * b->cap;
+      long long nt = 0, nu = 0;
+      for (i = 0; i < n; i++) {
+        int s = cal_vm_state(val[i]);
+        nt += s == CAL_TRUE;
+        nu += s == CAL_UNKNOWN;
+      }
+      st->fired[r] += nt;
+      st->unevaluable[r] += nu;
+    }
+  }
   for (i = 0; i < n; i++) {
     int t = b->type[i];
     cal_out_write_row(&R->out, R->plan, &R->olay, &R->rows[i], R->ar.buf, b, i);
@@ -336,6 +411,7 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
     status = -1;
     snprintf(err, errlen, "out of memory");
   }
+  if (rc == 1 && status == 0 && !find_input_columns(&R, in, f, nf, err, errlen)) status = -1;
   while (status == 0 && rc == 1 && (rc = in->next(in->src, &f, &nf)) == 1) {
     long long line = in->line(in->src) + plan->line_offset;
     read_record(&R, in, f, nf, nb, line);
@@ -343,7 +419,7 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
       stop_at(&R, line, st);
       break;
     }
-    if (!put_row(&R, nb, line)) {
+    if (!put_row(&R, nb, line) || (R.has_input && !put_input(&R, in, f, nf, &R.rows[nb], nb))) {
       status = -1;
       snprintf(err, errlen, "out of memory");
       break;

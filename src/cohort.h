@@ -52,14 +52,17 @@ CAL_HIDDEN_BEGIN
   X(CONFIDENCE_VALUE, "confidence_value")                                         \
   X(ALTERNATIVES, "alternatives")  /* labels */                                    \
   X(ALERTS, "alerts")              /* alert ids */                                 \
-  X(MISSING, "missing")            /* ask ids, most useful first */
+  X(MISSING, "missing")            /* ask ids, most useful first */               \
+  X(RULESET, "ruleset") X(VERSION, "version") /* the ruleset's name and version */  \
+  X(HASH, "hash")                  /* the result hash (calcinosis.engine.hash) */  \
+  X(INPUT, "input")                /* an input column, as read (name: its header) */
 
 #define CAL_COL_ENUM_(name, str) CAL_COL_##name,
 enum { CAL_COL_KINDS(CAL_COL_ENUM_) CAL_COL_KIND_COUNT_ };
 #undef CAL_COL_ENUM_
 
 /* Columns that need the result declarations (result.h). */
-#define CAL_COL_NEEDS_RESULT(kind) ((kind) >= CAL_COL_CONFIDENCE)
+#define CAL_COL_NEEDS_RESULT(kind) ((kind) >= CAL_COL_CONFIDENCE && (kind) <= CAL_COL_MISSING)
 
 typedef struct {
   int kind;       /* CAL_COL_* */
@@ -97,6 +100,10 @@ typedef struct cal_cohort {
   const char *const *rule_ids;     /* nrules */
   const char *const *type_names;   /* nsubtypes */
   const char *indeterminate;       /* label */
+  const char *ruleset_name;        /* the ruleset, version and hash columns ("" when not given) */
+  const char *ruleset_version;
+  const char *hash;
+  int rule_counts;                 /* count, per rule, the records it fired for and could not evaluate */
   size_t ncolumns;
   const cal_column *columns;
   int ndjson;                  /* output NDJSON instead of CSV */
@@ -134,6 +141,10 @@ typedef struct cal_cohort_stats {
   long long stop_line;         /* line of the record that stopped it */
   char stop_message[512];
   char warnings[1024];         /* ignored columns etc. */
+  /* per rule (with plan->rule_counts): records it fired for, records it
+   * could not evaluate (its condition unknown for lack of an input) */
+  long long fired[CAL_VM_MAX_RULES];
+  long long unevaluable[CAL_VM_MAX_RULES];
 } cal_cohort_stats;
 
 /* Progress callback: called every `every` records (0 = never). Return

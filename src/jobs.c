@@ -346,6 +346,10 @@ static void add_stats(cal_cohort_stats *st, const cal_cohort_stats *cs, int firs
   st->records += cs->records;
   st->with_problems += cs->with_problems;
   for (k = 0; k <= CAL_VM_MAX_SUBTYPES; k++) st->counts[k] += cs->counts[k];
+  for (k = 0; k < CAL_VM_MAX_RULES; k++) {
+    st->fired[k] += cs->fired[k];
+    st->unevaluable[k] += cs->unevaluable[k];
+  }
   if (first) memcpy(st->warnings, cs->warnings, sizeof st->warnings);
   if (!cs->stopped) return;
   st->stopped = 1;

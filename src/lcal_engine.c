@@ -98,7 +98,7 @@ static const char *const PLAN_KEYS[] = {
   "finding_notes", "site_notes", "finding_names", "site_names",
   "species_clear", "term_words_all", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
-  "index_date", "window",
+  "index_date", "window", "ruleset_name", "ruleset_version", "hash", "rule_counts",
   "na", "decimal_comma", "map_from", "map_to", NULL};
 static const char *const RESULT_KEYS[] = {
   "alt_labels", "alert_rank", "alert_ids", "ask_ids", "ask_priority", "ask_weight", "ask_rules",
@@ -450,6 +450,16 @@ static int l_plan(lua_State *L) {
   lua_getfield(L, 1, "indeterminate");
   p->indeterminate = lua_isstring(L, -1) ? own_string(L, b, -1) : "indeterminate";
   lua_pop(L, 1);
+  lua_getfield(L, 1, "ruleset_name");
+  p->ruleset_name = lua_isstring(L, -1) ? own_string(L, b, -1) : "";
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "ruleset_version");
+  p->ruleset_version = lua_isstring(L, -1) ? own_string(L, b, -1) : "";
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "hash");
+  p->hash = lua_isstring(L, -1) ? own_string(L, b, -1) : "";
+  lua_pop(L, 1);
+  p->rule_counts = lcal_field_bool(L, 1, "rule_counts", 0);
   lua_getfield(L, 1, "columns");
   if (lua_isnil(L, -1)) lua_newtable(L), lua_replace(L, -2);
   luaL_checktype(L, -1, LUA_TTABLE);
@@ -1038,6 +1048,18 @@ static void push_stats(lua_State *L, const cal_cohort *p, const cal_cohort_stats
   lua_pushinteger(L, (lua_Integer)st->stop_line); lua_setfield(L, -2, "stop_line");
   lua_pushstring(L, st->stop_message); lua_setfield(L, -2, "stop_message");
   lua_pushstring(L, st->warnings); lua_setfield(L, -2, "warnings");
+  if (p->rule_counts) { /* per rule, in rule order: records it fired for, could not evaluate */
+    size_t nr = p->prog->nrules < CAL_VM_MAX_RULES ? p->prog->nrules : CAL_VM_MAX_RULES;
+    lua_createtable(L, (int)nr, 0);
+    for (i = 0; i < nr; i++) { lua_pushinteger(L, (lua_Integer)st->fired[i]); lua_rawseti(L, -2, (lua_Integer)i + 1); }
+    lua_setfield(L, -2, "rule_fired");
+    lua_createtable(L, (int)nr, 0);
+    for (i = 0; i < nr; i++) {
+      lua_pushinteger(L, (lua_Integer)st->unevaluable[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "rule_unevaluable");
+  }
 }
 
 /* plan:run{ input =, output =, jobs =, progress =, every = } -> stats | nil, message */

@@ -852,6 +852,16 @@ static const luaL_Reg core_funcs[] = {
 
 /* The C lists the Lua side reads, defined once (slots.h, cohort.h, vm.h,
  * derived.h, record.h). */
+/* The build's revision: `git describe --always --dirty` of the checkout it
+ * was built from, which the Makefile writes into a generated revision.h
+ * (-DCAL_HAVE_REVISION); "" when built otherwise (not a checkout). */
+#ifdef CAL_HAVE_REVISION
+#include "revision.h"
+#endif
+#ifndef CAL_REVISION
+#define CAL_REVISION ""
+#endif
+
 #define CAL_PUSH_NAME_(name, str) lua_pushinteger(L, k++); lua_setfield(L, -2, str);
 static void export_constants(lua_State *L) {
   int k;
@@ -896,6 +906,7 @@ static void export_constants(lua_State *L) {
   lua_pushinteger(L, 1); lua_setfield(L, -2, "high");
   lua_pushinteger(L, 2); lua_setfield(L, -2, "critical_high");
   lua_setfield(L, -2, "FLAG");
+  lua_pushstring(L, CAL_REVISION); lua_setfield(L, -2, "REVISION");
 }
 #undef CAL_PUSH_NAME_
 

@@ -31,6 +31,7 @@ typedef struct {
   char msg[MSG_MAX];
   size_t mlen;
   int active;
+  size_t *coff, *clen;  /* per input column (with keep): its first non-empty cell in the patient's rows */
 } rec_t;
 
 struct cal_long {
@@ -46,6 +47,9 @@ struct cal_long {
   double index, window; /* cal_long_set_dates */
   uint64_t *ids;        /* hashes of the ids seen (0 = empty slot) */
   size_t ids_cap, ids_n;
+  int keep;             /* keep each input column's first non-empty cell (cal_long_keep) */
+  char *hnames;         /* the header's names, NUL-separated (with keep) */
+  size_t *hoff, *hlen;
 };
 
 static int rec_init(rec_t *r, size_t nf, size_t na) {
@@ -67,6 +71,8 @@ static void rec_free(rec_t *r) {
   free(r->dlen);
   free(r->set);
   free(r->day);
+  free(r->coff);
+  free(r->clen);
 }
 
 cal_long *cal_long_open(cal_csv *r) {
@@ -99,6 +105,9 @@ void cal_long_close(cal_long *l) {
   free(l->fields);
   free(l->role);
   free(l->ids);
+  free(l->hnames);
+  free(l->hoff);
+  free(l->hlen);
   free(l);
 }
 
@@ -268,6 +277,7 @@ static int start(cal_long *l, rec_t *r, const char *id, size_t idn, long long li
   r->msg[0] = '\0';
   memset(r->flen, 0, l->nf * sizeof *r->flen);
   memset(r->set, 0, l->na ? l->na : 1);
+  if (r->clen) memset(r->clen, 0, (l->ncols ? l->ncols : 1) * sizeof *r->clen);
   r->line = line;
   r->active = 1;
   if (ids_seen(l, id_hash(id, idn)))
@@ -294,6 +304,14 @@ static int add(cal_long *l, rec_t *r, const cal_field *f, size_t nf, long long l
   size_t ai;
   double day;
   if (csvp) problem(r, "line %lld: %s", line, csvp);
+  if (r->clen)
+    for (i = 0; i < nf && i < l->ncols; i++)
+      if (r->clen[i] == 0 && f[i].len > 0) {
+        at = put(r, f[i].ptr, f[i].len, NULL, NULL, 0);
+        if (at == (size_t)-1) return 0;
+        r->coff[i] = at;
+        r->clen[i] = f[i].len;
+      }
   for (i = 0; i < nf && i < l->ncols; i++) {
     int role = l->role[i];
     int field = role == C_AGE ? CAL_REC_AGE : role == C_SEX ? CAL_REC_SEX : role == C_SPECIES ? CAL_REC_SPECIES
@@ -410,7 +428,45 @@ static int setup(cal_long *l, const cal_field *f, size_t nf) {
     if (r == C_UNIT) l->ucol = (int)i;
     if (r == C_DATE) l->dcol = (int)i;
   }
+  if (l->keep) {
+    size_t total = 0, k;
+    for (i = 0; i < nf; i++) total += f[i].len + 1;
+    l->hnames = (char *)malloc(total ? total : 1);
+    l->hoff = (size_t *)calloc(nf ? nf : 1, sizeof *l->hoff);
+    l->hlen = (size_t *)calloc(nf ? nf : 1, sizeof *l->hlen);
+    if (!l->hnames || !l->hoff || !l->hlen) return 0;
+    for (i = 0, total = 0; i < nf; i++) {
+      memcpy(l->hnames + total, f[i].ptr, f[i].len);
+      l->hoff[i] = total;
+      l->hlen[i] = f[i].len;
+      total += f[i].len;
+      l->hnames[total++] = '\0';
+    }
+    for (k = 0; k < 2; k++) {
+      l->rec[k].coff = (size_t *)calloc(nf ? nf : 1, sizeof(size_t));
+      l->rec[k].clen = (size_t *)calloc(nf ? nf : 1, sizeof(size_t));
+      if (!l->rec[k].coff || !l->rec[k].clen) return 0;
+    }
+  }
   return 1;
+}
+
+void cal_long_keep(cal_long *l) { l->keep = 1; }
+
+int cal_long_column(const cal_long *l, const char *name, size_t n, cal_field *out) {
+  const rec_t *r = &l->rec[l->out];
+  size_t i;
+  out->ptr = "";
+  out->len = 0;
+  if (!r->clen || !l->hnames) return 0;
+  for (i = 0; i < l->ncols; i++)
+    if (l->hlen[i] == n && memcmp(l->hnames + l->hoff[i], name, n) == 0) {
+      if (r->clen[i] == 0) return 0;
+      out->ptr = r->data + r->coff[i];
+      out->len = r->clen[i];
+      return 1;
+    }
+  return 0;
 }
 
 int cal_long_next(cal_long *l, const cal_field **fields, size_t *n) {

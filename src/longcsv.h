@@ -70,6 +70,16 @@ void cal_long_close(cal_long *l);                 /* NULL is fine */
  * value column. */
 int cal_long_is_long(const cal_field *header, size_t n);
 
+/* Keeps, per record, each input column's first non-empty cell in the
+ * patient's rows, for cal_long_column (call before the first
+ * cal_long_next). */
+void cal_long_keep(cal_long *l);
+
+/* The kept cell of the input column named exactly `name` (its header text)
+ * in the current record: 1 when there is one, else 0 with an empty field.
+ * Valid until the next cal_long_next. */
+int cal_long_column(const cal_long *l, const char *name, size_t n, cal_field *out);
+
 CAL_HIDDEN_END
 
 #endif

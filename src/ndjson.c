@@ -36,6 +36,7 @@ struct cal_ndjson {
   size_t scap, slen;
   char msg[MSG_MAX];
   size_t mlen;
+  const char *cur_b, *cur_e; /* the current record's line (for cal_ndjson_column) */
   struct {
     int analyte;           /* index, -1 unknown key, -2 empty slot */
     unsigned char len;
@@ -707,6 +708,8 @@ static int read_line(cal_ndjson *j, const char *b, const char *e) {
     j->scap = need;
   }
   j->slen = 0;
+  j->cur_b = b;
+  j->cur_e = e;
   s.j = j;
   s.b = s.p = b;
   s.e = e;
@@ -740,6 +743,7 @@ int cal_ndjson_next(cal_ndjson *j, const cal_field **fields, size_t *n) {
   clear_fields(j);
   j->mlen = 0;
   j->msg[0] = '\0';
+  j->cur_b = j->cur_e = NULL;
   for (;;) {
     char *b = j->buf ? j->buf + j->start : NULL, *nl, *e;
     int too_long = 0;
@@ -808,4 +812,55 @@ int cal_ndjson_parse(cal_ndjson *j, const char *text, size_t n, const cal_field 
   *fields = j->fields;
   *nf = j->nf;
   return 1;
+}
+
+int cal_ndjson_column(cal_ndjson *j, const char *name, size_t n, cal_field *out) {
+  parser s;
+  out->ptr = "";
+  out->len = 0;
+  if (!j->cur_b || !j->scratch) return 0;
+  {
+    /* room for one more unescaped string of the line (what the schema's
+     * fields point to in the scratch has been read by now) */
+    size_t need = j->slen + (size_t)(j->cur_e - j->cur_b) + 64;
+    if (j->scap < need) {
+      char *ns = (char *)realloc(j->scratch, need);
+      if (!ns) return 0;
+      j->scratch = ns;
+      j->scap = need;
+    }
+  }
+  s.j = j;
+  s.b = s.p = j->cur_b;
+  s.e = j->cur_e;
+  s.err = NULL;
+  s.at = j->cur_b;
+  if (!eat(&s, '{', "expected an object")) return 0;
+  for (;;) {
+    cal_field key;
+    const char *at;
+    int k, r;
+    ws(&s);
+    if (s.p < s.e && *s.p == '}') return 0;
+    if (!parse_string(&s, &key) || !eat(&s, ':', "expected ':'")) return 0;
+    ws(&s);
+    at = s.p;
+    if (key.len == n && memcmp(key.ptr, name, n) == 0) {
+      k = peek(&s);
+      if (k == V_OBJECT || k == V_ARRAY || k == V_BOOL) {
+        /* the JSON text as written */
+        if (!skip_value(&s, 1)) return 0;
+        out->ptr = at;
+        out->len = (size_t)(s.p - at);
+        return 1;
+      }
+      r = scalar(&s, out, 1);
+      if (r <= 0) { out->ptr = ""; out->len = 0; return 0; }
+      return k != V_NULL;
+    }
+    if (!skip_value(&s, 1)) return 0;
+    ws(&s);
+    if (s.p < s.e && *s.p == ',') { s.p++; continue; }
+    return 0;
+  }
 }

@@ -76,6 +76,13 @@ cal_ndjson *cal_ndjson_open_memory(void);
  * memory. The binding reads a Lua patient table this way. */
 int cal_ndjson_parse(cal_ndjson *j, const char *text, size_t n, const cal_field **fields, size_t *nf);
 
+/* The value of a top-level key of the current record (a key the record
+ * schema does not read, as `--keep` passes it through): a string
+ * unescaped, a number as written, true/false, an object or an array as its
+ * JSON text. 1 when the key is there (and not null), else 0 with an empty
+ * field. The field is valid until the next call of cal_ndjson_next. */
+int cal_ndjson_column(cal_ndjson *j, const char *name, size_t n, cal_field *out);
+
 CAL_HIDDEN_END
 
 #endif

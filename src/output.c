@@ -250,6 +250,10 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
     case CAL_COL_ALTERNATIVES: k = names_bound(plan->type_names, ns, plan->indeterminate); break;
     case CAL_COL_ALERTS: k = names_bound(plan->alert_ids, plan->result.nalert, NULL); break;
     case CAL_COL_MISSING: k = names_bound(plan->ask_ids, plan->result.nask, NULL); break;
+    case CAL_COL_RULESET: k = 6 * strlen(plan->ruleset_name ? plan->ruleset_name : "") + 2; break;
+    case CAL_COL_VERSION: k = 6 * strlen(plan->ruleset_version ? plan->ruleset_version : "") + 2; break;
+    case CAL_COL_HASH: k = 6 * strlen(plan->hash ? plan->hash : "") + 2; break;
+    case CAL_COL_INPUT: k = 4; break; /* "" or null, and 6 per byte of the row's text (in_bytes) */
     default: k = NUM_MAX; break;
     }
     if (CAL_COL_NEEDS_RESULT(c->kind)) L->need_result = 1;
@@ -322,7 +326,7 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout 
   int type = b->type[row];
   size_t i;
   int json = plan->ndjson;
-  char *w = out_room(o, L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb);
+  char *w = out_room(o, L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb + 6 * rw->in_bytes);
   if (!w) return;
   if (json) *w++ = '{';
   for (i = 0; i < plan->ncolumns; i++) {
@@ -386,6 +390,23 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout 
     case CAL_COL_ALERTS: case CAL_COL_MISSING:
       w = w_result(w, plan, c, rw->res, json);
       break;
+    case CAL_COL_RULESET: case CAL_COL_VERSION: case CAL_COL_HASH: {
+      const char *t = c->kind == CAL_COL_RULESET ? plan->ruleset_name
+                    : c->kind == CAL_COL_VERSION ? plan->ruleset_version : plan->hash;
+      if (!t) t = "";
+      w = json ? w_json_string(w, t, strlen(t)) : w_csv_field(w, t, strlen(t));
+      break;
+    }
+    case CAL_COL_INPUT: {
+      /* the input column's text as read: quoted in CSV when it needs it */
+      size_t off = rw->in_pos ? rw->in_pos[2 * i] : 0, n = rw->in_pos ? rw->in_pos[2 * i + 1] : (size_t)-1;
+      if (n == (size_t)-1) { if (json) w = w_bytes(w, "null", 4); }
+      else {
+        const char *t = n ? abuf + off : "";
+        w = json ? w_json_string(w, t, n) : w_csv_field(w, t, n);
+      }
+      break;
+    }
     default: break;
     }
     if (numeric) {

@@ -64,6 +64,9 @@ typedef struct {
   int pb_count;
   long long line;
   const cal_result *res; /* alternatives, alerts, asks, confidence (NULL: not computed) */
+  const size_t *in_pos;  /* per output column: offset and length in the arena of its input
+                            column's text (length (size_t)-1: no value); NULL: none */
+  size_t in_bytes;       /* their total length */
 } cal_out_row;
 
 /* Writes the CSV header line (when the plan wants one; never in NDJSON). */

@@ -23,6 +23,20 @@ static long long long_line(const void *src) { return cal_long_line((const cal_lo
 static int fhir_next(void *src, const cal_field **f, size_t *n) { return cal_fhir_next((cal_fhir *)src, f, n); }
 static const char *fhir_problem(const void *src) { return cal_fhir_problem((const cal_fhir *)src); }
 static long long fhir_line(const void *src) { return cal_fhir_line((const cal_fhir *)src); }
+static int nd_column(void *src, const char *name, size_t n, cal_field *out) {
+  return cal_ndjson_column((cal_ndjson *)src, name, n, out);
+}
+static int long_column(void *src, const char *name, size_t n, cal_field *out) {
+  return cal_long_column((const cal_long *)src, name, n, out);
+}
+
+/* Whether a plan writes input columns. */
+static int has_input_columns(const cal_cohort *plan) {
+  size_t i;
+  for (i = 0; i < plan->ncolumns; i++)
+    if (plan->columns[i].kind == CAL_COL_INPUT) return 1;
+  return 0;
+}
 
 static cal_source source(int (*next)(void *, const cal_field **, size_t *), const char *(*pb)(const void *),
                          long long (*line)(const void *), void *src, int lines_in_problems) {
@@ -32,6 +46,7 @@ static cal_source source(int (*next)(void *, const cal_field **, size_t *), cons
   s.line = line;
   s.src = src;
   s.lines_in_problems = lines_in_problems;
+  s.column = NULL;
   return s;
 }
 
@@ -51,6 +66,7 @@ int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_rea
     rd->ndjson = fn ? cal_ndjson_open_read(fn, ctx) : cal_ndjson_open_file(f);
     if (!rd->ndjson) return 0;
     rd->src = source(nd_next, nd_problem, nd_line, rd->ndjson, 0);
+    rd->src.column = nd_column;
     return 1;
   }
   if (plan->input_arff) {
@@ -73,6 +89,8 @@ int cal_reader_open(cal_reader *rd, const cal_cohort *plan, FILE *f, cal_csv_rea
   }
   cal_long_set_dates(rd->lng, plan->index_date, plan->window_days);
   rd->src = source(long_next, long_problem, long_line, rd->lng, 1);
+  rd->src.column = long_column;
+  if (has_input_columns(plan)) cal_long_keep(rd->lng);
   return 1;
 }
 

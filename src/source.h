@@ -28,6 +28,11 @@ typedef struct {
   long long (*line)(const void *src);                          /* physical line of the record */
   void *src;
   int lines_in_problems;       /* problems already name their lines */
+  /* An input column of the current record by its header name, for the
+   * input columns of the output (CAL_COL_INPUT): 1 when it has a value.
+   * NULL when the records' fields are the input's columns (wide CSV: the
+   * header names them). */
+  int (*column)(void *src, const char *name, size_t n, cal_field *out);
 } cal_source;
 
 /* The reader of a plan's input (CSV, NDJSON, long format, FHIR or ARFF, as the

@@ -42,7 +42,7 @@ M.options = {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
     strict = "flag", ["ca-coefficient"] = "value", json = "flag", quiet = "flag", jobs = "value",
-    shard = "value", summary = "flag", ["no-warnings"] = "flag", ["index-date"] = "value", window = "value",
+    shard = "value", summary = "flag", ["no-warnings"] = "flag", ["index-date"] = "value", window = "value", keep = "value",
     na = "value", ["decimal-comma"] = "flag", map = "value", units = "value",
   },
   compare = {
@@ -63,6 +63,10 @@ M.options = {
     cohort = "value", rules = "value", param = "list", trusted = "flag", format = "value", output = "value",
     delimiter = "value", ["no-warnings"] = "flag",
   },
+  describe = {
+    methods = "flag", rules = "value", param = "list", format = "value", ["ca-coefficient"] = "value",
+    ["round-egfr"] = "flag", standalone = "flag", trusted = "flag", output = "value", ["no-warnings"] = "flag",
+  },
 }
 
 --- The values some options take, for the completion scripts
@@ -71,8 +75,9 @@ M.choices = {
   ["ca-coefficient"] = { "common", "payne", "si" },
   delimiter = { ",", ";", "tab", "|" },
   units = { "conventional", "si" },
-  format = { classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text" },
-    validate = { "text", "csv", "json" }, report = { "text", "md", "html", "json", "latex" } },
+  format = { classify = { "csv", "ndjson" }, compare = { "text", "csv", "json" }, sweep = { "csv", "text", "json" },
+    validate = { "text", "csv", "json" }, report = { "text", "md", "html", "json", "latex" },
+    describe = { "text", "md", "latex" } },
   report = { "text", "md", "html", "json", "latex" },
   ["input-format"] = {
     classify = { "auto", "csv", "long", "ndjson", "json", "arff", "fhir", "hl7", "text" },
@@ -95,12 +100,15 @@ Commands:
   sweep     subtype counts over a range of one parameter's values
   validate  score the classification of a cohort against reference labels
   report    a patient or cohort report (text, Markdown, HTML, JSON, LaTeX)
+  describe  the ruleset in effect: its rules, or a methods section for a paper
   labs      print the lab table of one patient (flags, derived values)
   convert   convert a value between units
 
 Options:
   -h, --help     show this help, or a command's help after the command
-  --version      print the version and the ruleset program format
+  --version      print the version, the build's revision (git describe of the
+                 checkout it was built from, when it was) and the ruleset
+                 program format
 
 Run 'calcinosis <command> --help' for the options of a command.
 
@@ -163,9 +171,16 @@ Options:
   --columns LIST        output columns, comma-separated (default:
                         id,type,score,fired,problems). Available: id, type,
                         score, fired, not_evaluable, problems, line, age, sex,
-                        ckd_stage, confidence, alerts, alternatives, any lab or
-                        derived value or let of the ruleset, each with an
-                        optional format: ca_corr:%.2f
+                        ckd_stage, confidence, confidence_value, alerts,
+                        alternatives, missing, ruleset, version, hash (of
+                        the rules and every option that changes a result),
+                        any lab or derived value or let of the ruleset, each
+                        with an optional format: ca_corr:%.2f; and any column
+                        of the input (its header name, or NDJSON key), copied
+                        as read, so that the output joins back to the input
+  --keep LIST           input columns to copy after --columns, as read (always
+                        the input's, even when a result column has the name),
+                        e.g. --keep site,visit
   --format FMT          output: csv (default) or ndjson
   --input-format FMT    auto (default: from the content), csv, long, ndjson,
                         json, arff, fhir (FHIR R4: a Bundle, a resource, Bulk
@@ -275,17 +290,53 @@ Options:
 Exit status: 0 success, 1 some records had problems, 2 usage error.
 ]]
 
+M.usage.describe = [[
+Usage: calcinosis describe [--rules FILE] [--param NAME=VALUE ...] [options]
+       calcinosis describe --methods [--format md|latex] [--rules FILE] [options]
+
+Describes the ruleset in effect with these options: its name, version and
+hash (of the rules, parameters, vocabulary, reference ranges and every
+option that changes a result), then its rules (the default), or with
+--methods a methods section for a paper: the tool's version and revision,
+the ruleset's name, version and hash, the decision pathway (from the
+compiled ruleset), every threshold and reference range used with its
+citation, the options in effect and the references in full.
+
+Options:
+  --methods             write the methods section (Markdown, or LaTeX)
+  --format FMT          with --methods: md (default) or latex; else text
+  --standalone          with --format latex: a whole document (pdflatex compiles it)
+  --rules FILE          ruleset (default: the built-in clinical ruleset)
+  --param NAME=VALUE    override a ruleset parameter (repeatable)
+  --ca-coefficient V    albumin correction: common (0.8), payne (1.0), si
+  --round-egfr          round eGFR to an integer before KDIGO banding
+  --trusted             load --rules with the full Lua environment (no sandbox)
+  --no-warnings         do not print the ruleset's warnings
+  -o, --output FILE     write to FILE instead of standard output
+  -h, --help            show this help
+
+Exit status: 0 success, 1 with --methods when a source key the ruleset cites
+is not in the bibliography (listed as such), 2 usage error.
+]]
+
 M.usage.sweep = [[
 Usage: calcinosis sweep --param NAME=FROM:TO:STEP [--rules FILE] [options] INPUT
 
-Classifies the cohort at each value of one parameter and prints the subtype
-counts at each value. Values are in the parameter's declared unit, e.g.
+Classifies the cohort at each value of one parameter and prints, at each
+value, the subtype counts, how many records each rule fired for and could
+not evaluate (so that a parameter which moves no subtype still shows its
+effect), and the hash of the ruleset at that value. Values are in the
+parameter's declared unit, e.g.
   calcinosis sweep --param ca_x_p_limit=50:80:5 cohort.csv
+
+CSV columns: the parameter, one per subtype, fired:RULE and
+not_evaluable:RULE for every rule, hash. The text output lists the rules
+whose counts change with the value.
 
 Options:
   --param NAME=FROM:TO:STEP  the parameter and its values (required)
   --rules FILE          ruleset (default: the built-in clinical ruleset)
-  --format FMT          csv (default) or text
+  --format FMT          csv (default), text or json
   --input-format FMT    auto (default: from the content), csv, long, ndjson,
                         arff, fhir, hl7 or text
   --delimiter D         input delimiter: ',' (default; detected), ';', 'tab', '|'
@@ -581,7 +632,9 @@ function M.main(argv)
   if cmd == nil then err(M.usage.main) return 2 end
   if cmd == "-h" or cmd == "--help" or cmd == "help" then out(M.usage.main) return 0 end
   if cmd == "--version" then
-    out(require("calcinosis")._VERSION, " (", rawget(_G, "jit") and _G.jit.version or _VERSION, ")\n")
+    local calcinosis = require "calcinosis"
+    out(calcinosis._VERSION, " (", rawget(_G, "jit") and _G.jit.version or _VERSION, ")\n")
+    if calcinosis.REVISION then out("revision: ", calcinosis.REVISION, "\n") end
     out(("ruleset program format: %s %d\n"):format(M.RULESET_FORMAT.magic, M.RULESET_FORMAT.version))
     return 0
   end
@@ -611,6 +664,7 @@ M.commands = {
   sweep = function(args) return require("calcinosis.cli_cohort").sweep(args) end,
   validate = function(args) return require("calcinosis.cli_validate").main(args) end,
   report = function(args) return require("calcinosis.cli_report").main(args) end,
+  describe = function(args) return require("calcinosis.cli_describe").main(args) end,
 }
 
 --- Checks a report format (`report --format`, `--report` of compare,

@@ -238,6 +238,7 @@ function M.run(opts)
     ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding,
     index_date = o.index_date, window = o.window,
     na = spec.na, decimal_comma = spec.decimal_comma, map = spec.map, units = opts.units,
+    keep = opts.keep, rule_counts = opts.rule_counts,
     progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
     jobs = opts.jobs, shard = opts.shard,
   })
@@ -287,7 +288,7 @@ end
 function M.summary(rs, stats, input, output)
   local lines = {}
   lines[#lines + 1] = ("%s: %d records classified with %s %s (hash %s)%s"):format(input or "-", stats.records,
-    rs.name, rs.version, rs.hash, output and output ~= "-" and (" -> " .. output) or "")
+    rs.name, rs.version, stats.hash or rs.hash, output and output ~= "-" and (" -> " .. output) or "")
   local labels = {}
   for _, s in ipairs(rs.compiled.subtypes) do labels[#labels + 1] = s end
   labels[#labels + 1] = rs.compiled.label
@@ -375,7 +376,7 @@ function M.classify(args)
     ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
     format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
     input_spec = spec, units = opts.units, options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
-    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard,
+    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard, keep = opts.keep,
   }
   if progress then io.stderr:write("\n") end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end
@@ -405,10 +406,13 @@ local function split_list(s)
 end
 
 
-local function render_compare_text(c)
+local function render_compare_text(c, rulesets)
   local lines = {}
   local w = 14
   local function pad(s, n) s = tostring(s) return s .. (" "):rep(math.max(1, n - #s)) end
+  for i, rs in ipairs(rulesets or {}) do
+    lines[#lines + 1] = ("%s: ruleset %s version %s (hash %s)"):format(c.names[i], rs.name, rs.version, rs.hash)
+  end
   lines[#lines + 1] = ("%d patients"):format(c.n)
   lines[#lines + 1] = ""
   local head = pad("type", w)
@@ -522,7 +526,7 @@ function M.compare(args)
   local o = open_output("compare", opts.output)
   if not o then return 2 end
   if format == "text" then
-    o:write(render_compare_text(c))
+    o:write(render_compare_text(c, rulesets))
   elseif format == "json" then
     local doc = { n = c.n, rulesets = {}, pairs = {} }
     for i, rs in ipairs(rulesets) do
@@ -566,7 +570,9 @@ function M.sweep(args)
   if (to - from) / step > 10000 then return cli.usage_error("sweep", "more than 10000 steps") end
   if #rest ~= 1 then return cli.usage_error("sweep", "expected one INPUT") end
   local format = opts.format or "csv"
-  if format ~= "csv" and format ~= "text" then return cli.usage_error("sweep", "--format must be csv or text") end
+  if format ~= "csv" and format ~= "text" and format ~= "json" then
+    return cli.usage_error("sweep", "--format must be csv, text or json")
+  end
   if opts.report and cli.check_report_format("sweep", opts.report) then return 2 end
   local delim, input, code, spec = cohort_input("sweep", opts, rest)
   if not delim then return code end
@@ -585,6 +591,8 @@ function M.sweep(args)
   local labels = {}
   for _, s in ipairs(base.compiled.subtypes) do labels[#labels + 1] = s end
   labels[#labels + 1] = base.compiled.label
+  local rule_ids = {}
+  for i, r in ipairs(base.compiled.rules) do rule_ids[i] = r.id end
   local kind = spec.kind
   local rows = {}
   local problems = 0
@@ -595,23 +603,16 @@ function M.sweep(args)
     local value = param.unit and (("%.10g %s"):format(v, param.unit)) or v
     local rs, verr = base:variant { params = { [name] = value } }
     if not rs then err("calcinosis sweep: ", verr, "\n") return 2 end
-    -- with --report, the rules that fired too (to a temporary file, counted here)
-    local tmp = opts.report and os.tmpname() or nil
-    local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = tmp or "/dev/null",
-      columns = tmp and { "fired" } or { "type" }, format = "csv", header = false, delimiter = delim,
+    local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = "/dev/null",
+      columns = { "type" }, format = "csv", header = false, delimiter = delim, rule_counts = true,
       input_spec = spec }
-    if not stats then if tmp then os.remove(tmp) end err("calcinosis sweep: ", rerr, "\n") return 2 end
+    if not stats then err("calcinosis sweep: ", rerr, "\n") return 2 end
     problems = math.max(problems, stats.with_problems)
-    local row = { value = v, counts = {} }
+    local row = { value = v, hash = stats.hash, counts = {}, fired = {}, not_evaluable = {} }
     for _, l in ipairs(labels) do row.counts[l] = stats.types[l] or 0 end
-    if tmp then
-      row.fired = {}
-      local r = assert(core.csv_open(tmp, ","))
-      for fields in r.next, r do
-        for id in (fields[1] or ""):gmatch("[^;]+") do row.fired[id] = (row.fired[id] or 0) + 1 end
-      end
-      r:close()
-      os.remove(tmp)
+    for i, id in ipairs(rule_ids) do
+      row.fired[id] = stats.rule_fired[i] or 0
+      row.not_evaluable[id] = stats.rule_unevaluable[i] or 0
     end
     rows[#rows + 1] = row
   end
@@ -627,22 +628,65 @@ function M.sweep(args)
   local o = open_output("sweep", opts.output)
   if not o then return 2 end
   if format == "csv" then
-    o:write(name, ",", table.concat(labels, ","), "\n")
+    -- the subtype counts, then per rule the records it fired for and could
+    -- not evaluate, then the hash of the ruleset at that value
+    local head = { name }
+    for _, l in ipairs(labels) do head[#head + 1] = l end
+    for _, id in ipairs(rule_ids) do head[#head + 1] = "fired:" .. id end
+    for _, id in ipairs(rule_ids) do head[#head + 1] = "not_evaluable:" .. id end
+    head[#head + 1] = "hash"
+    o:write(table.concat(head, ","), "\n")
     for _, r in ipairs(rows) do
       local t = { ("%.10g"):format(r.value) }
       for _, l in ipairs(labels) do t[#t + 1] = tostring(r.counts[l]) end
+      for _, id in ipairs(rule_ids) do t[#t + 1] = tostring(r.fired[id]) end
+      for _, id in ipairs(rule_ids) do t[#t + 1] = tostring(r.not_evaluable[id]) end
+      t[#t + 1] = r.hash
       o:write(table.concat(t, ","), "\n")
     end
+  elseif format == "json" then
+    local doc = { parameter = name, unit = param.unit, input = input,
+      ruleset = { name = base.name, version = base.version, hash = base.hash },
+      labels = setmetatable(labels, json.array), rules = setmetatable(rule_ids, json.array), values = {} }
+    for i, r in ipairs(rows) do
+      doc.values[i] = { value = r.value, hash = r.hash, counts = r.counts, fired = r.fired,
+        not_evaluable = r.not_evaluable }
+    end
+    setmetatable(doc.values, json.array)
+    o:write(json.encode(doc, { indent = "  " }), "\n")
   else
     local function pad(s, n) s = tostring(s) return (" "):rep(math.max(1, n - #s)) .. s end
+    o:write(("%s %s (hash %s at the base value), %s\n\n"):format(base.name, base.version, base.hash, input))
     local head = pad(name .. (param.unit and (" [" .. param.unit .. "]") or ""), 24)
     for _, l in ipairs(labels) do head = head .. pad(l, 15) end
-    o:write(head, "\n")
+    o:write(head, pad("hash", 18), "\n")
     for _, r in ipairs(rows) do
       local line = pad(("%.10g"):format(r.value), 24)
       for _, l in ipairs(labels) do line = line .. pad(r.counts[l], 15) end
+      o:write(line, pad(r.hash, 18), "\n")
+    end
+    -- the rules whose counts change with the value: fired (not evaluable)
+    local changing, same = {}, 0
+    for _, id in ipairs(rule_ids) do
+      local moves = false
+      for _, r in ipairs(rows) do
+        if r.fired[id] ~= rows[1].fired[id] or r.not_evaluable[id] ~= rows[1].not_evaluable[id] then moves = true end
+      end
+      if moves then changing[#changing + 1] = id else same = same + 1 end
+    end
+    o:write("\nrecords each rule fired for (and could not evaluate), at each value:\n")
+    local w = 26
+    for _, id in ipairs(changing) do w = math.max(w, #id + 2) end
+    local h = ("%-" .. w .. "s"):format("rule")
+    for _, r in ipairs(rows) do h = h .. pad(("%.10g"):format(r.value), 14) end
+    o:write(h, "\n")
+    for _, id in ipairs(changing) do
+      local line = ("%-" .. w .. "s"):format(id)
+      for _, r in ipairs(rows) do line = line .. pad(("%d (%d)"):format(r.fired[id], r.not_evaluable[id]), 14) end
       o:write(line, "\n")
     end
+    o:write(("%s%d rule(s) with the same counts at every value not shown (see --format csv or json)\n"):format(
+      #changing == 0 and "no rule's counts change; " or "", same))
   end
   if o ~= io.stdout then o:close() end
   return problems > 0 and 1 or 0

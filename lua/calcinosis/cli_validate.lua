@@ -80,12 +80,14 @@ end
 local function pct(p) return p and ("%.3f"):format(p) or "n/a" end
 local function ci(x) return x.value and ("%s [%s, %s]"):format(pct(x.value), pct(x.low), pct(x.high)) or "n/a" end
 
-local function text_report(c, max_wrong)
+local function text_report(c, max_wrong, lists)
   local lines = {}
   local function add(...) lines[#lines + 1] = string.format(...) end
-  for _, v in ipairs(c.tables) do
+  for t, v in ipairs(c.tables) do
+    local rs = lists and lists[t] and lists[t].ruleset
     add("ruleset %s: %d patients scored; left out %d without a reference label, %d with one that names no subtype",
       tostring(v.name), v.n, v.left_out.missing, v.left_out.unknown)
+    if rs then add("  version %s, hash %s", tostring(rs.version), tostring(rs.hash)) end
     add("  accuracy %s (%d of %d)", ci(v.accuracy), v.correct, v.n)
     if v.kappa then
       add("  Cohen's kappa %.3f (SE %.3f) [%.3f, %.3f]", v.kappa.value, v.kappa.se, v.kappa.low, v.kappa.high)
@@ -224,7 +226,7 @@ function M.main(args)
     if not o then err("calcinosis validate: ", e, "\n") return 2 end
   end
   local text
-  if format == "text" then text = text_report(c, max_wrong)
+  if format == "text" then text = text_report(c, max_wrong, lists)
   elseif format == "csv" then text = csv_report(c)
   else
     local doc = { rulesets = {}, mcnemar = c.mcnemar, disclaimer = cli.DISCLAIMER }

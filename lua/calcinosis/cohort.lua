@@ -63,19 +63,62 @@ function M.input_format(path, delimiter)
   return (id and analyte and has.value) and "long" or "csv"
 end
 
+--- The column names of an input file, as `--columns` and `--keep` can pass
+-- them through: the CSV header (wide or long format), or the top-level
+-- keys of the first NDJSON record (sorted). `false` for
+-- standard input (not known before the run).
+-- @tparam string|nil path nil or "-" for standard input
+-- @tparam[opt] string format "csv" | "long" | "ndjson" (default: `input_format`)
+-- @tparam[opt] string delimiter
+-- @treturn table|boolean the names, or false
+function M.input_columns(path, format, delimiter)
+  if not path or path == "-" then return false end
+  format = format or M.input_format(path, delimiter)
+  if format == "ndjson" or format == "json" then
+    local f = io.open(path, "rb")
+    if not f then return {} end
+    local names = {}
+    local first
+    -- (a path that opens but cannot be read, a directory, is the run's to report)
+    pcall(function()
+      for line in f:lines() do
+        if line:find("%S") then first = line break end
+      end
+    end)
+    if first then
+      -- the keys of the first record (sorted), as the C reader matches them
+      local json = require "calcinosis.json"
+      local ok, obj = pcall(json.decode, (first:gsub("^\239\187\191", "")))
+      if ok and type(obj) == "table" then
+        for k in pairs(obj) do if type(k) == "string" then names[#names + 1] = k end end
+        table.sort(names)
+      end
+    end
+    f:close()
+    return names
+  end
+  local r = core.csv_open(path, delimiter or ",")
+  if not r then return {} end
+  local header = r:next() or {}
+  r:close()
+  return header
+end
+
 --- Classifies a cohort file in C, streaming.
 -- @tparam Ruleset ruleset compiled ruleset
 -- @tparam table opts `input` (path, or nil/"-" for standard input),
 --   `output` (path, or nil/"-" for standard output), `input_format`
 --   ("csv" | "long" | "ndjson"; default: from the file, see `input_format`),
 --   `columns`, `format` ("csv" | "ndjson"), `header`, `strict`, `delimiter`,
---   `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical` (as
---   `calcinosis.engine.plan`), `jobs` (processes, for a file), `shard`
+--   `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical`, `keep`,
+--   `rule_counts` (as `calcinosis.engine.plan`; the input's columns are
+--   read from the file, `input_columns`), `jobs` (processes, for a file), `shard`
 --   ("K/N": only the K-th of N parts of a file, cut at record boundaries as
 --   `jobs` cuts; the N outputs concatenated in order are the whole output), `progress`
 --   (function(records, bytes) called every `every` records; return true to stop)
 -- @treturn table|nil stats `{ records, with_problems, types = { [type] = n }, counts, stopped,
---   stop_line, stop_message, warnings }`
+--   stop_line, stop_message, warnings, hash }` (`hash`: `calcinosis.engine.hash` of the
+--   ruleset with the run's options)
 -- @treturn[2] string message
 function M.run(ruleset, opts)
   local popts, run = {}, {}
@@ -92,11 +135,25 @@ function M.run(ruleset, opts)
   end
   popts.input_format = popts.input_format or M.input_format(opts.input, opts.delimiter)
   if popts.input_format == "json" then popts.input_format = "ndjson" end
+  if popts.input_columns == nil then
+    popts.input_columns = M.input_columns(opts.input, popts.input_format, opts.delimiter)
+  end
   if run.progress and not run.every then run.every = 50000 end
   local plan, err = engine.plan(ruleset, popts)
   if not plan then return nil, err end
   local stats, rerr = plan:run(run)
   if not stats then return nil, rerr end
+  stats.hash = engine.hash(ruleset, popts)
+  -- a column passed through is not "not known"
+  for _, c in ipairs(engine.columns(ruleset.compiled, popts.columns or engine.default_columns,
+      popts.input_columns, popts.keep) or {}) do
+    if c.kind == core.COL.input and stats.warnings then
+      local w = ("column '%s' is not known; ignored. "):format(c.name)
+      local at = stats.warnings:find(w, 1, true)
+      if at then stats.warnings = stats.warnings:sub(1, at - 1) .. stats.warnings:sub(at + #w) end
+    end
+  end
+  if stats.warnings then stats.warnings = stats.warnings:gsub("%s+$", "") end
   stats.types = {}
   for i, name in ipairs(ruleset.compiled.subtypes) do stats.types[name] = stats.counts[i] end
   stats.types[ruleset.compiled.label] = stats.counts[#ruleset.compiled.subtypes + 1]

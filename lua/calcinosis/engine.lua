@@ -36,7 +36,8 @@ M.CA_VARIANT["1.0"] = core.CA_VARIANT.payne
 --- The output columns that are fields of the result (the rest are lets and
 -- analytes), as `core.COL` names them.
 M.FIELD_COLUMNS = { "id", "type", "score", "fired", "not_evaluable", "problems", "line", "age", "sex",
-  "ckd_stage", "confidence", "confidence_value", "alternatives", "alerts", "missing" }
+  "ckd_stage", "confidence", "confidence_value", "alternatives", "alerts", "missing", "ruleset", "version",
+  "hash" }
 
 --- Columns written when none are asked for.
 M.default_columns = { "id", "type", "score", "fired", "problems" }
@@ -227,16 +228,35 @@ local function range_entries(list)
 end
 M.range_entries = range_entries
 
---- Parses a column list ("id,type,ca_corr:%.2f") against a compiled ruleset.
--- @tparam table compiled `ruleset.compiled`
--- @param columns a list or a comma-separated string
--- @treturn table|nil list of `{ kind, index, decimals, name }`
--- @treturn[2] string message naming the unknown column
-function M.columns(compiled, columns)
+local function column_list(columns)
   if type(columns) == "string" then
     local list = {}
     for c in columns:gmatch("[^,]+") do list[#list + 1] = c:match("^%s*(.-)%s*$") end
     columns = list
+  end
+  return columns or {}
+end
+
+--- Parses a column list ("id,type,ca_corr:%.2f") against a compiled ruleset.
+-- A name that is no result column but a column of the input (`input`, the
+-- input's header names) passes that column through as read; so do the
+-- names of `keep`, always.
+-- @tparam table compiled `ruleset.compiled`
+-- @param columns a list or a comma-separated string
+-- @tparam[opt] table input the input's column names (a list); `false` when
+--   they are not known (standard input): an unknown name is then taken as
+--   an input column, which the C run checks against the header
+-- @param[opt] keep input columns to add after `columns` (a list or "a,b")
+-- @treturn table|nil list of `{ kind, index, decimals, name }`
+-- @treturn[2] string message naming the unknown column, with "did you mean"
+--   over the result columns and the input's header
+function M.columns(compiled, columns, input, keep)
+  columns = column_list(columns)
+  local in_input = {}
+  for _, n in ipairs(input or {}) do in_input[n] = true end
+  local function input_suggestion(name)
+    local s = util.suggest(name, input or {})
+    return s and (" (did you mean '%s'?)"):format(s) or ""
   end
   local lets = {}
   for i, l in ipairs(compiled.lets) do lets[l.name] = i - 1 end
@@ -264,16 +284,25 @@ function M.columns(compiled, columns)
       col.kind, col.index = COL.value, core.analyte_index(name)
     elseif name:match("^(.+)_date$") and core.analyte_index(name:match("^(.+)_date$")) then
       col.kind, col.index = COL.date, core.analyte_index(name:match("^(.+)_date$")) -- YYYY-MM-DD
+    elseif in_input[name] or input == false then
+      col.kind, col.index, col.decimals = COL.input, 0, -1
     else
       local known = {}
       for _, n in ipairs(M.FIELD_COLUMNS) do known[#known + 1] = n end
       for n in pairs(lets) do known[#known + 1] = n end
       for _, a in ipairs(core.analytes()) do known[#known + 1] = a end
+      for _, n in ipairs(input or {}) do known[#known + 1] = n end
       table.sort(known)
       local s = util.suggest(name, known)
       return nil, ("unknown column '%s'%s"):format(name, s and (" (did you mean '%s'?)"):format(s) or "")
     end
     out[#out + 1] = col
+  end
+  for _, name in ipairs(column_list(keep)) do
+    if input and not in_input[name] then
+      return nil, ("--keep: column '%s' is not in the input's header%s"):format(name, input_suggestion(name))
+    end
+    out[#out + 1] = { name = name, kind = COL.input, index = 0, decimals = -1 }
   end
   return out
 end
@@ -317,7 +346,8 @@ end
 
 local PLAN_OPTIONS = { columns = true, format = true, header = true, strict = true, delimiter = true,
   input_format = true, ca_coefficient = true, kdigo_rounding = true, ranges = true, critical = true,
-  index_date = true, window = true, na = true, decimal_comma = true, map = true, units = true }
+  index_date = true, window = true, na = true, decimal_comma = true, map = true, units = true, keep = true,
+  input_columns = true, rule_counts = true }
 
 --- The missing-value codes a cell may hold when none are given (`na`):
 -- the C record logic's set (`core.na_default`). An empty cell is always
@@ -395,7 +425,13 @@ end
 --   default `calcinosis.ranges`'), `na` (the missing-value codes, default
 --   `NA_DEFAULT`), `decimal_comma`, `map` (see `parse_map`), `units`
 --   ("conventional" | "si": value columns in those units, the unit in the
---   header); an unknown option is an error
+--   header), `keep` (input columns to pass through,
+--   after `columns`), `input_columns` (the input's header names, for
+--   passing input columns through; `false`: not known), `rule_counts`
+--   (count per rule the records it fired for and could not evaluate:
+--   the run's stats get `rule_fired` and `rule_unevaluable`); an unknown
+--   option is an error. The plan's `ruleset`, `version` and `hash` columns
+--   are the ruleset's name and version and `hash(ruleset, opts)`.
 -- @treturn userdata|nil the plan
 -- @treturn[2] string message
 function M.plan(ruleset, opts)
@@ -410,7 +446,11 @@ function M.plan(ruleset, opts)
     end
   end
   local b = base_of(ruleset)
-  local columns, err = M.columns(ruleset.compiled, opts.columns or M.default_columns)
+  local input = opts.input_columns
+  if input ~= nil and input ~= false and type(input) ~= "table" then
+    return nil, "input_columns must be a list of names or false"
+  end
+  local columns, err = M.columns(ruleset.compiled, opts.columns or M.default_columns, input, opts.keep)
   if not columns then return nil, err end
   if opts.units ~= nil then
     if not M.UNITS[opts.units] then
@@ -440,6 +480,7 @@ function M.plan(ruleset, opts)
   if not ca_variant then
     return nil, ("unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(opts.ca_coefficient))
   end
+  local hash = M.hash(ruleset, opts)
   local spec = {}
   for k, v in pairs(b) do spec[k] = v end
   spec.ranges = range_entries(opts.ranges or ranges.reference)
@@ -465,7 +506,125 @@ function M.plan(ruleset, opts)
   spec.na = na
   spec.decimal_comma = opts.decimal_comma and true or false
   if map then spec.map_from, spec.map_to = map.from, map.to end
+  spec.ruleset_name = tostring(ruleset.name or "")
+  spec.ruleset_version = tostring(ruleset.version or "")
+  spec.hash = hash
+  spec.rule_counts = opts.rule_counts and true or false
   return core.plan(spec)
+end
+
+-- ---------------------------------------------------------------------------
+-- The hash of a result's configuration
+--
+-- One function (`M.hash`) over one canonical serialisation (`canon`): plain
+-- data written with sorted keys, strings length-prefixed, numbers as %.17g,
+-- so that the same configuration gives the same bytes in every process.
+
+local function canon(v, out)
+  local t = type(v)
+  if t == "table" then
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b)
+      local ta, tb = type(a), type(b)
+      if ta ~= tb then return ta < tb end
+      return a < b
+    end)
+    out[#out + 1] = "{"
+    for _, k in ipairs(keys) do
+      if type(v[k]) ~= "function" then
+        canon(k, out)
+        out[#out + 1] = "="
+        canon(v[k], out)
+      end
+    end
+    out[#out + 1] = "}"
+  elseif t == "string" then
+    out[#out + 1] = ("s%d:"):format(#v)
+    out[#out + 1] = v
+  elseif t == "number" then
+    out[#out + 1] = math.type(v) == "integer" and ("i%d;"):format(v) or ("n%.17g;"):format(v)
+  elseif t == "boolean" then
+    out[#out + 1] = v and "T" or "F"
+  else
+    out[#out + 1] = "_"
+  end
+  return out
+end
+
+--- The canonical serialisation `hash` is computed over (plain data, sorted
+-- keys, length-prefixed strings, numbers as %.17g).
+-- @param v plain data
+-- @treturn string
+function M.canonical(v) return table.concat(canon(v, {})) end
+
+-- the vocabulary and lexicon the term maps are built from (per process)
+local vocabulary_text
+local function vocabulary_canon()
+  if vocabulary_text then return vocabulary_text end
+  local vocab = require "calcinosis.vocab"
+  local lex = lexicon_cache(vocab)
+  -- the lexicon's lists of strings (in their deterministic order), joined
+  local forms = {}
+  for i, f in ipairs(lex.forms) do forms[i] = table.concat(f, "\1") end
+  -- (its digest: every ruleset's hash reads it, a sweep's at each value)
+  vocabulary_text = core.hash(M.canonical { terms = vocab.terms, implies = vocab.implies, ambiguous = vocab.ambiguous,
+    groups = vocab.groups, forms = table.concat(forms, "\0"), neutral = table.concat(lex.neutral, "\0"),
+    control = table.concat(lex.control, "\0") })
+  return vocabulary_text
+end
+
+local function ranges_canon(list)
+  local out = {}
+  for i, r in ipairs(range_entries(list)) do
+    out[i] = { r.analyte, r.species, r.sex, r.age_min or "-", r.age_max or "-", r.inclusive or false,
+      r.low or "-", r.high or "-" }
+  end
+  return out
+end
+
+local hash_cache = setmetatable({}, { __mode = "k" })
+
+--- The hash of everything that changes a result: the ruleset's three
+-- programs (rules, params, lets, sets, result declarations and their
+-- metadata), the term ids it names, the vocabulary and lexicon its terms are
+-- read with (every term, synonym, ICD-10-CM code, implication and word
+-- form), and the options of the run: the albumin-correction coefficient,
+-- the KDIGO rounding and the reference and critical ranges (in canonical
+-- units, in order). Output formatting (columns, decimals, CSV or NDJSON)
+-- does not change a result and is not in it. 16 hex digits (FNV-1a 64 of
+-- the canonical serialisation, `canonical`); the same options give the same
+-- hash in every process. `ruleset.hash` is this hash with the default
+-- options.
+-- @tparam table ruleset a compiled ruleset (its `compiled` field is read)
+-- @tparam[opt] table opts `ca_coefficient`, `kdigo_rounding`, `ranges`,
+--   `critical` (as `plan`; other keys are ignored)
+-- @treturn string|nil the hash
+-- @treturn[2] string message (an unknown `ca_coefficient`)
+function M.hash(ruleset, opts)
+  opts = opts or {}
+  local c = ruleset.compiled
+  local ca = M.CA_VARIANT[tostring(opts.ca_coefficient or "common")]
+  if not ca then
+    return nil, ("unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(opts.ca_coefficient))
+  end
+  local by = hash_cache[c]
+  if not by then by = {}; hash_cache[c] = by end
+  local key = table.concat({ tostring(ca), tostring(opts.kdigo_rounding and true or false),
+    tostring(opts.ranges or "-"), tostring(opts.critical or "-") }, "\0")
+  if by[key] then return by[key] end
+  local text = M.canonical {
+    "calcinosis result hash 1",
+    programs = { c.bytes, c.result.bytes, c.result.conf_bytes },
+    term_ids = c.term_ids, term_words_all = c.term_words_all,
+    vocabulary = vocabulary_canon(),
+    ca_variant = ca, kdigo_rounding = opts.kdigo_rounding and true or false,
+    ranges = ranges_canon(opts.ranges or ranges.reference),
+    critical = ranges_canon(opts.critical or ranges.critical),
+  }
+  local h = core.hash(text)
+  by[key] = h
+  return h
 end
 
 -- plans for one patient at a time, per ruleset and labs options

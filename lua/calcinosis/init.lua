@@ -18,6 +18,9 @@ local M = {
   _VERSION = "calcinosis 0.1.0",
   --- The C core (units, analytes, derived values).
   core = core,
+  --- The build's revision: `git describe --always --dirty` of the checkout
+  -- the C core was built from, or nil when it was not built from one.
+  REVISION = (core.REVISION or "") ~= "" and core.REVISION or nil,
 }
 
 local function check_string(fn, i, v, what)

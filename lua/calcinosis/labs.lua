@@ -40,6 +40,9 @@ M.ca_variants["1.0"] = M.ca_variants.payne
 
 local FLAG_NAME = { [-2] = "critical_low", [-1] = "low", [0] = "normal", [1] = "high", [2] = "critical_high" }
 local EGFR_METHOD = { [1] = "reported", [2] = "CKD-EPI 2021 creatinine [S41]", [3] = "bedside Schwartz [S42]" }
+--- The eGFR methods by the C core's code (1 reported, 2 CKD-EPI 2021, 3
+-- bedside Schwartz), with their sources.
+M.egfr_methods = EGFR_METHOD
 
 local analyte_cache = {}
 local function analyte(name)

@@ -341,6 +341,11 @@ function M.present(ruleset, raw, patient, options)
   local c = ruleset.compiled
   local labs = require("calcinosis.labs").present(raw.record, patient, options, raw.problems)
   local type_name = raw.type == 0 and c.label or c.subtypes[raw.type]
+  -- the hash covers the options that change the result (calcinosis.engine.hash)
+  local hash = ruleset.hash
+  if options and (options.ca_coefficient or options.kdigo_rounding or options.ranges or options.critical) then
+    hash = require("calcinosis.engine").hash(ruleset, options) or hash
+  end
   local scores = {}
   for i, s in ipairs(c.subtypes) do scores[s] = raw.scores[i] end
   local values = {}
@@ -389,8 +394,8 @@ function M.present(ruleset, raw, patient, options)
     sites = sites,
     species = species,
     notes = species_notes(raw, c, species),
-    name = ruleset.name, version = ruleset.version, hash = ruleset.hash,
-    ruleset = { name = ruleset.name, version = ruleset.version, hash = ruleset.hash },
+    name = ruleset.name, version = ruleset.version, hash = hash,
+    ruleset = { name = ruleset.name, version = ruleset.version, hash = hash },
     disclaimer = M.DISCLAIMER,
   }
   result.alternatives = present_alternatives(raw, c, type_name, not_evaluable)

@@ -36,8 +36,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = cal_csv_open_mem(buf, n, ',');
     l = cal_long_open(r);
     if (!r || !l) abort();
+    if (data[0] & 2) cal_long_keep(l); /* input columns passed through (cal_long_column) */
     while ((rc = cal_long_next(l, &f, &nf)) == 1) {
         const char *pb = cal_long_problem(l);
+        cal_field v;
+        if (cal_long_column(l, "sex", 3, &v) && v.len == 0) abort();
+        if (cal_long_column(l, "nosuch", 6, &v) || v.len != 0) abort();
         if (!want) want = nf;
         if (nf != want || nf != cal_record_nfields()) abort();
         if (cal_long_line(l) < last) abort();

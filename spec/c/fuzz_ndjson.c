@@ -8,7 +8,8 @@
  * The first byte chooses the read size; the rest is the input. Checks, besides
  * the sanitizers: reading in chunks of 1..16 bytes gives exactly the records,
  * lines and problems of reading all at once; every record has the header's
- * field count; line numbers only go up.
+ * field count; line numbers only go up; the top-level keys read by
+ * cal_ndjson_column (input columns passed through) are the same either way.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -60,6 +61,15 @@ static uint64_t run(const uint8_t *p, size_t n, size_t chunk)
         h = mix(h, &line, sizeof line);
         if (pb) h = mix(h, pb, strlen(pb));
         for (i = 0; i < nf; i++) h = mix(mix(h, f[i].ptr, f[i].len), "|", 1);
+        if (line > 0) { /* input columns passed through (cal_ndjson_column), after the fields */
+            static const char *const keys[] = { "site", "id", "labs", "" };
+            for (i = 0; i < 4; i++) {
+                cal_field v;
+                int have = cal_ndjson_column(j, keys[i], strlen(keys[i]), &v);
+                if (!have && v.len != 0) abort();
+                h = mix(mix(h, &have, sizeof have), v.ptr, v.len);
+            }
+        }
     }
     if (rc < 0) abort();
     cal_ndjson_close(j);

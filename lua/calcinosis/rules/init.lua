@@ -59,8 +59,10 @@ local NaN = 0 / 0
 local FLAG = { critical_low = -2, low = -1, normal = 0, high = 1, critical_high = 2 }
 
 --- A compiled ruleset (returned by `load`, `compile`, `ruleset`, `variant`).
--- Fields (read-only): `name`, `version`, `hash` (FNV-1a 64 of the program
--- bytes, which include the metadata: ids, conditions, sentences, sources),
+-- Fields (read-only): `name`, `version`, `hash` (`calcinosis.engine.hash`
+-- with the default options: the programs, whose bytes include the metadata
+-- (ids, conditions, sentences, sources), the vocabulary and the default
+-- ranges and options),
 -- `warnings` (unknown terms or source keys), `program` (the verified VM
 -- program, userdata "calcinosis.program"), and `compiled`, the compiler's
 -- output that C callers map their inputs with: `slots` (list of `{ kind,
@@ -251,6 +253,9 @@ local function build(spec)
   if hook then debug.sethook() end
   local t0 = os.clock()
   local ok, c = pcall(compiler.compile, spec)
+  -- the hash of the result's configuration with the default options
+  -- (calcinosis.engine.hash), trusted code too
+  local hash = ok and type(c) == "table" and c.bytes and assert(require("calcinosis.engine").hash({ compiled = c }))
   local sandbox = active_sandbox()
   if sandbox then sandbox.paused = sandbox.paused + (os.clock() - t0) end
   if hook then debug.sethook(hook, mask, count) end
@@ -267,7 +272,7 @@ local function build(spec)
   local self = setmetatable({
     name = spec.name, version = tostring(spec.version), spec = spec, program = prog,
     result_program = post, confidence_program = conf,
-    hash = core().hash(c.bytes .. c.result.bytes .. c.result.conf_bytes), compiled = c, warnings = c.warnings,
+    hash = hash, compiled = c, warnings = c.warnings,
     -- buffers reused by classify
     _vars = {}, _terms = {}, _state = {}, _lets = {}, _scores = {},
   }, RS_MT)
