@@ -70,6 +70,32 @@ describe("the hash covers everything that changes a result", function()
     assert.is_nil((engine.hash(default, { ca_coefficient = "bogus" })))
   end)
 
+  it("how records are read is part of it: missing-value codes, decimal commas, a mapping, index date, window", function()
+    local base = engine.hash(default)
+    local seen = { [base] = "default" }
+    local function differs(what, h)
+      assert.is_string(h, what)
+      assert.is_nil(seen[h], what .. " gives the hash of " .. tostring(seen[h]))
+      seen[h] = what
+    end
+    differs("na", engine.hash(default, { na = { "-99" } }))
+    differs("na, another order", engine.hash(default, { na = { "-99", "NA" } }))
+    differs("decimal_comma", engine.hash(default, { decimal_comma = true }))
+    differs("map", engine.hash(default, { map = "sc=creatinine" }))
+    differs("index_date", engine.hash(default, { index_date = "2020-01-31" }))
+    differs("window", engine.hash(default, { window = "365d" }))
+    differs("arff", engine.hash(default, { input_format = "arff" }))
+    -- the same mapping written two ways is one mapping
+    assert.equal(engine.hash(default, { map = "sc=creatinine,bu=urea" }),
+      engine.hash(default, { map = { bu = "urea", sc = "creatinine" } }))
+    -- reading options that change nothing leave it alone
+    assert.equal(base, engine.hash(default, { decimal_comma = false, input_format = "csv" }))
+    -- and the run's stats carry it (a CSV with a decimal comma read as such)
+    local path = tmp("id;calcium\nP1;9,5\n", ".csv")
+    local st = assert(cohort.run(default, { input = path, output = "/dev/null", delimiter = ";", decimal_comma = true }))
+    assert.equal(engine.hash(default, { decimal_comma = true }), st.hash)
+  end)
+
   it("the vocabulary is part of it: the canonical serialisation holds every term's synonyms", function()
     local vocab = require "calcinosis.vocab"
     local text = engine.canonical { vocab.terms.dialysis }

@@ -543,7 +543,7 @@ local function canon(v, out)
     out[#out + 1] = ("s%d:"):format(#v)
     out[#out + 1] = v
   elseif t == "number" then
-    out[#out + 1] = math.type(v) == "integer" and ("i%d;"):format(v) or ("n%.17g;"):format(v)
+    out[#out + 1] = compat.math_type(v) == "integer" and ("i%d;"):format(v) or ("n%.17g;"):format(v)
   elseif t == "boolean" then
     out[#out + 1] = v and "T" or "F"
   else
@@ -585,6 +585,32 @@ end
 
 local hash_cache = setmetatable({}, { __mode = "k" })
 
+-- The reading options of a plan that change a result, as one canonical
+-- text ("" with the defaults): `na` (in order), `decimal_comma`, `map`
+-- (sorted by source name), `index_date`, `window`, `input_format` when it
+-- is ARFF (which adds "?" to the missing-value codes).
+local function reading_canon(opts)
+  local parts = {}
+  if opts.na ~= nil and type(opts.na) == "table" then
+    local t = {}
+    for i, v in ipairs(opts.na) do t[i] = tostring(v) end
+    parts[#parts + 1] = "na=" .. table.concat(t, "\1")
+  end
+  if opts.decimal_comma then parts[#parts + 1] = "decimal_comma" end
+  if opts.map ~= nil then
+    local m = M.parse_map(opts.map)
+    if m then
+      local t = {}
+      for i, f in ipairs(m.from) do t[i] = f .. "=" .. m.to[i] end
+      parts[#parts + 1] = "map=" .. table.concat(t, "\1")
+    end
+  end
+  if opts.index_date ~= nil then parts[#parts + 1] = "index_date=" .. tostring(opts.index_date) end
+  if opts.window ~= nil then parts[#parts + 1] = "window=" .. tostring(opts.window) end
+  if opts.input_format == "arff" then parts[#parts + 1] = "arff" end
+  return table.concat(parts, "\0")
+end
+
 --- The hash of everything that changes a result: the ruleset's three
 -- programs (rules, params, lets, sets, result declarations and their
 -- metadata), the term ids it names, the vocabulary and lexicon its terms are
@@ -610,10 +636,13 @@ function M.hash(ruleset, opts)
   end
   local by = hash_cache[c]
   if not by then by = {}; hash_cache[c] = by end
+  -- how records are read changes what the rules see: the missing-value
+  -- codes, decimal commas, a column mapping, the index date and window
+  local reading = reading_canon(opts)
   local key = table.concat({ tostring(ca), tostring(opts.kdigo_rounding and true or false),
-    tostring(opts.ranges or "-"), tostring(opts.critical or "-") }, "\0")
+    tostring(opts.ranges or "-"), tostring(opts.critical or "-"), reading }, "\0")
   if by[key] then return by[key] end
-  local text = M.canonical {
+  local t = {
     "calcinosis result hash 1",
     programs = { c.bytes, c.result.bytes, c.result.conf_bytes },
     term_ids = c.term_ids, term_words_all = c.term_words_all,
@@ -622,6 +651,9 @@ function M.hash(ruleset, opts)
     ranges = ranges_canon(opts.ranges or ranges.reference),
     critical = ranges_canon(opts.critical or ranges.critical),
   }
+  -- (absent with the default reading, so that the default hash stays what it was)
+  if reading ~= "" then t.reading = reading end
+  local text = M.canonical(t)
   local h = core.hash(text)
   by[key] = h
   return h
