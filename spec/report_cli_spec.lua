@@ -147,11 +147,22 @@ describe("--report", function()
     local series
     for _, s in ipairs(figs[2].chart.series) do if s.name == "metastatic.ca_x_p" then series = s end end
     assert.equal(n, series.values[2])
+    -- the CSV: the value, the subtype counts, then fired:RULE and
+    -- not_evaluable:RULE per rule, then the hash
+    local head = {}
+    for c in lines[1]:gmatch("[^,]+") do head[#head + 1] = c end
+    local nsub, fired_col = 0, nil
+    for j, c in ipairs(head) do
+      if j > 1 and not c:find(":", 1, true) and c ~= "hash" then nsub = j - 1 end
+      if c == "fired:metastatic.ca_x_p" then fired_col = j end
+    end
+    assert.equal(#figs[1].chart.series, nsub)
     for i, l in ipairs(lines) do
       if i > 1 then
         local cells = {}
         for c in l:gmatch("[^,]+") do cells[#cells + 1] = c end
-        for j = 2, #cells do assert.equal(tonumber(cells[j]), figs[1].chart.series[j - 1].values[i - 1]) end
+        for j = 2, nsub + 1 do assert.equal(tonumber(cells[j]), figs[1].chart.series[j - 1].values[i - 1]) end
+        assert.equal(tonumber(cells[fired_col]), series.values[i - 1])
       end
     end
   end)
