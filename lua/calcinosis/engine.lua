@@ -543,7 +543,9 @@ local function canon(v, out)
     out[#out + 1] = ("s%d:"):format(#v)
     out[#out + 1] = v
   elseif t == "number" then
-    out[#out + 1] = compat.math_type(v) == "integer" and ("i%d;"):format(v) or ("n%.17g;"):format(v)
+    -- (one spelling for 1 and 1.0: Lua 5.1 and LuaJIT have no integer subtype,
+    -- and the hash is the same on every host)
+    out[#out + 1] = ("n%.17g;"):format(v)
   elseif t == "boolean" then
     out[#out + 1] = v and "T" or "F"
   else
