@@ -78,11 +78,11 @@ function M.classify(patient, ruleset, options)
     if not ruleset then error("calcinosis.classify: " .. tostring(err), 2) end
   end
   local plan = engine.for_patients(ruleset, options)
-  local result = result_m.present(ruleset, plan:classify(patient), patient, options)
-  result.references = nil -- rebuilt with the knowledge entries' sources when first read
+  -- references are made with the knowledge entries' sources when first read
+  local result = result_m.present(ruleset, plan:classify(patient), patient, options, true)
   if options and options.knowledge == false then
     result._labs = nil
-    return result_m.present_references(result)
+    return result_m.present_references(result, ruleset)
   end
   -- the knowledge fields are filled in when first read (or iterated over:
   -- pairs and the JSON encoder see them), so that a caller who reads the
