@@ -54,9 +54,21 @@ local function copy(t)
   return c
 end
 
-local function split_sources(s)
+-- the keys of a source text, as a new list; the split is kept per compiled
+-- ruleset (its texts), so each call only copies it
+local split_caches = setmetatable({}, { __mode = "k" })
+local function split_sources(s, c)
+  local by = split_caches[c]
+  if not by then by = {}; split_caches[c] = by end
+  local text = tostring(s or "")
+  local keys = by[text]
+  if not keys then
+    keys = {}
+    for k in text:gmatch("[^%s,;]+") do keys[#keys + 1] = k end
+    by[text] = keys
+  end
   local out = list()
-  for k in tostring(s or ""):gmatch("[^%s,;]+") do out[#out + 1] = k end
+  for i = 1, #keys do out[i] = keys[i] end
   return out
 end
 
@@ -230,7 +242,7 @@ local function present_alternatives(raw, c, type_name, not_evaluable)
       local seen = false
       for _, k in ipairs(e.conflicts) do if k == conflict then seen = true end end
       if not seen then e.conflicts[#e.conflicts + 1] = conflict end
-      sources = split_sources(x.source)
+      sources = split_sources(x.source, c)
     else
       local m = missing_of[label] or {}
       table.sort(m)
@@ -254,7 +266,7 @@ local function present_alerts(raw, c, type_name, labs)
   for _, d in ipairs(raw.alerts) do
     local x = c.result.alerts[d]
     local a = { id = x.id, severity = x.severity, text = (x.text:gsub("{type}", type_name)),
-      sources = split_sources(x.source) }
+      sources = split_sources(x.source, c) }
     -- an alert on lab values names the first of them beyond its critical value
     for _, name in ipairs(x.analytes or {}) do
       local e = labs[name]
@@ -303,7 +315,7 @@ local function present_missing(raw, c, labs)
         break
       end
     end
-    out[#out + 1] = { input = x.id, text = text, sources = split_sources(x.source), rules = rules,
+    out[#out + 1] = { input = x.id, text = text, sources = split_sources(x.source, c), rules = rules,
       weight = a.weight,
       could_change = (a.change and c.subtypes[a.change]) or (x.priority > 1 and x.changes) or nil }
   end

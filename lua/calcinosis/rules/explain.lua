@@ -213,6 +213,21 @@ end
 
 local function nothing() end
 
+-- the term of a "kind:term" name, by term id, kept per term name table
+local short_names = setmetatable({}, { __mode = "k" })
+local function short_of(term_names)
+  local t = short_names[term_names]
+  if not t then
+    t = setmetatable({}, { __index = function(self, id)
+      local v = term_names[id]:match(":(.*)")
+      rawset(self, id, v)
+      return v
+    end })
+    short_names[term_names] = t
+  end
+  return t
+end
+
 compile_why = function(n)
   local tag = n.tag
   if tag == "and" then
@@ -246,9 +261,9 @@ compile_why = function(n)
     local kind, tail = n.kind, " in " .. setname
     return function(ctx, out, term_names)
       local hits = {}
-      local terms = ctx.terms
+      local terms, short = ctx.terms, short_of(term_names)
       for _, id in ipairs(ctx.sets[si]) do
-        if terms[id] then hits[#hits + 1] = term_names[id]:match(":(.*)") end
+        if terms[id] then hits[#hits + 1] = short[id] end
       end
       out[#out + 1] = kind .. (#hits > 1 and "s" or "") .. " " .. table.concat(hits, ", ") .. tail
     end
