@@ -26,12 +26,15 @@ M.lab_status = result_m.lab_status
 
 --- The default clinical ruleset (lua/calcinosis/rules/default.lua), loaded
 -- once in the sandbox like any user ruleset: the same object as
--- `calcinosis.rules.default()`.
+-- `calcinosis.rules.default()`. `M.default_path` is the file it was
+-- found in (searched for once, not on every call: a search opens files).
 -- @treturn Ruleset|nil
 -- @treturn[2] string message
 function M.default()
   local rs, err = require("calcinosis.rules").default()
-  if rs then M.default_path = package.searchpath("calcinosis.rules.default", package.path) end
+  if rs and M.default_path == nil then
+    M.default_path = package.searchpath("calcinosis.rules.default", package.path)
+  end
   return rs, err
 end
 
