@@ -14,6 +14,9 @@
 # patients, divided by the number of calls it adds (bench/api.lua calls each
 # patient of the first batch of 1000 twice, warm-up and timed), is the cost
 # of one call, without start-up (loading the library, compiling the ruleset).
+# Then (TIMES, default 20000; 0 skips it) bench/api.lua's own timings with
+# TIMES patients, baseline and this checkout alternately, three times each:
+# CPU seconds, which other load on the machine disturbs (hence the counts).
 # Needs valgrind (apt-get install valgrind).
 set -eu
 cd "$(dirname "$0")/.."
@@ -47,4 +50,15 @@ for c in classify ruleset labs; do
   case $c in classify) name="calcinosis.classify(patient)";; ruleset) name="ruleset:classify(patient)";;
     labs) name="calcinosis.labs(patient)";; esac
   printf '%-30s %14d %14d %7.2fx\n' "$name" "$old" "$new" "$(echo "$old / $new" | bc -l)"
+done
+
+TIMES=${TIMES:-20000}
+[ "$TIMES" -gt 0 ] || exit 0
+printf '\n# microseconds per call (bench/api.lua %d, os.clock), three runs each, alternating\n' "$TIMES"
+for r in 1 2 3; do
+  for v in baseline now; do
+    root=$TMP; [ "$v" = now ] && root=$PWD
+    CALCINOSIS_ROOT=$root lua5.4 bench/api.lua "$TIMES" | sed -n 's/^\(c[a-z.]*(patient)\|ruleset:classify(patient)\) *\([0-9.]*\) us.*/\1 \2/p' |
+      while read -r name us; do printf '%-9s run %d  %-30s %8s us\n' "$v" "$r" "$name" "$us"; done
+  done
 done

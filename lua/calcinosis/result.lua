@@ -218,12 +218,15 @@ local function present_alternatives(raw, c, type_name, not_evaluable)
   local out, by_type = list(), {}
   local res = c.result
   local function label_name(i) return i == 0 and c.label or c.subtypes[i] end
-  local missing_of = {}
-  for _, n in ipairs(not_evaluable) do
-    local m = missing_of[n.subtype] or {}
-    missing_of[n.subtype] = m
-    for _, x in ipairs(n.missing or {}) do
-      if not m[x] then m[x] = true; m[#m + 1] = x end
+  local missing_of -- made when an alternative needs it (an indeterminate result's)
+  local function missing_by_subtype()
+    missing_of = {}
+    for _, n in ipairs(not_evaluable) do
+      local m = missing_of[n.subtype] or {}
+      missing_of[n.subtype] = m
+      for _, x in ipairs(n.missing or {}) do
+        if not m[x] then m[x] = true; m[#m + 1] = x end
+      end
     end
   end
   for _, a in ipairs(raw.alternatives) do
@@ -244,6 +247,7 @@ local function present_alternatives(raw, c, type_name, not_evaluable)
       if not seen then e.conflicts[#e.conflicts + 1] = conflict end
       sources = split_sources(x.source, c)
     else
+      if not missing_of then missing_by_subtype() end
       local m = missing_of[label] or {}
       table.sort(m)
       reason = ("cannot be ruled out: its rules could not be evaluated (missing %s)")
