@@ -19,7 +19,9 @@
 -- Uses this checkout's lua/ and build/<version>/ (run `make -s` first), as
 -- bin/calcinosis does; CALCINOSIS_BUILD overrides the build folder.
 local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local root = dir .. "/.."
+-- CALCINOSIS_ROOT: the folder whose lua/ (and build/) to use instead of this
+-- checkout's (bench/api-instructions.sh points it at the baseline commit)
+local root = os.getenv("CALCINOSIS_ROOT") or (dir .. "/..")
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
 do
   local v = _VERSION:match("%d+%.%d+")
@@ -135,13 +137,26 @@ local function labs_digest(t)
   labs_sum.problems = labs_sum.problems + #(t.problems or {})
 end
 
+-- API_ONLY=classify|ruleset|labs: time only that call; none: only make the
+-- patients (for instruction counts, bench/api-instructions.sh)
+local only = os.getenv("API_ONLY")
 local types1, types2, sum1, sum2 = {}, {}, { score = 0, problems = 0 }, { score = 0, problems = 0 }
-local s1 = bench(function(p) return calcinosis.classify(p) end, class_digest(types1, sum1))
-report("calcinosis.classify(patient)", s1, TARGET.classify)
-local s2 = bench(function(p) return ruleset:classify(p) end, class_digest(types2, sum2))
-report("ruleset:classify(patient)", s2, TARGET.classify)
-local s3 = bench(function(p) return calcinosis.labs(p) end, labs_digest)
-report("calcinosis.labs(patient)", s3, TARGET.labs)
+if not only or only == "classify" then
+  local s1 = bench(function(p) return calcinosis.classify(p) end, class_digest(types1, sum1))
+  report("calcinosis.classify(patient)", s1, TARGET.classify)
+end
+if not only or only == "ruleset" then
+  local s2 = bench(function(p) return ruleset:classify(p) end, class_digest(types2, sum2))
+  report("ruleset:classify(patient)", s2, TARGET.classify)
+end
+if not only or only == "labs" then
+  local s3 = bench(function(p) return calcinosis.labs(p) end, labs_digest)
+  report("calcinosis.labs(patient)", s3, TARGET.labs)
+end
+if only == "none" then -- the patients only (what the counts above include besides the calls)
+  bench(function(p) return p end, function() end)
+end
+if only then return end
 
 -- checksum: counts by type, agreement of the two classify calls, labs totals
 local ORDER = { "calciphylaxis", "iatrogenic", "metastatic", "dystrophic", "idiopathic", "indeterminate" }

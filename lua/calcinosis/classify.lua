@@ -27,12 +27,15 @@ M.lab_status = result_m.lab_status
 
 --- The default clinical ruleset (lua/calcinosis/rules/default.lua), loaded
 -- once in the sandbox like any user ruleset: the same object as
--- `calcinosis.rules.default()`.
+-- `calcinosis.rules.default()`. `M.default_path` is the file it was
+-- found in (searched for once, not on every call: a search opens files).
 -- @treturn Ruleset|nil
 -- @treturn[2] string message
 function M.default()
   local rs, err = require("calcinosis.rules").default()
-  if rs then M.default_path = compat.searchpath("calcinosis.rules.default", package.path) end
+  if rs and M.default_path == nil then
+    M.default_path = compat.searchpath("calcinosis.rules.default", package.path)
+  end
   return rs, err
 end
 
@@ -79,11 +82,11 @@ function M.classify(patient, ruleset, options)
     if not ruleset then error("calcinosis.classify: " .. tostring(err), 2) end
   end
   local plan = engine.for_patients(ruleset, options)
-  local result = result_m.present(ruleset, plan:classify(patient), patient, options)
-  result.references = nil -- rebuilt with the knowledge entries' sources when first read
+  -- references are made with the knowledge entries' sources when first read
+  local result = result_m.present(ruleset, plan:classify(patient), patient, options, true)
   if options and options.knowledge == false then
     result._labs = nil
-    return result_m.present_references(result)
+    return result_m.present_references(result, ruleset)
   end
   -- the knowledge fields are filled in when first read (or iterated over:
   -- pairs and the JSON encoder see them), so that a caller who reads the

@@ -80,21 +80,20 @@ local function given_texts(patient)
   local given, key = {}, {}
   local labs = type(patient) == "table" and patient.labs
   if type(labs) ~= "table" then return given, key end
-  local keys = {}
-  for k in pairs(labs) do if type(k) == "string" then keys[#keys + 1] = k end end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local a = analyte(k)
-    if a and not given[a.name] then
-      local raw = labs[k]
-      local text
-      if type(raw) == "table" then
-        local v, u = raw.value or raw[1], raw.unit or raw[2]
-        text = u and (tostring(v) .. " " .. tostring(u)) or tostring(v)
-      else
-        text = tostring(raw)
+  for k, raw in pairs(labs) do
+    if type(k) == "string" then
+      local a = analyte(k)
+      local name = a and a.name
+      if a and (key[name] == nil or k < key[name]) then
+        local text
+        if type(raw) == "table" then
+          local v, u = raw.value or raw[1], raw.unit or raw[2]
+          text = u and (tostring(v) .. " " .. tostring(u)) or tostring(v)
+        else
+          text = tostring(raw)
+        end
+        given[name], key[name] = text, k
       end
-      given[a.name], key[a.name] = text, k
     end
   end
   return given, key

@@ -54,36 +54,69 @@ local function copy(t)
   return c
 end
 
-local function split_sources(s)
+-- the keys of a source text, as a new list; the split is kept per compiled
+-- ruleset (its texts), so each call only copies it
+local split_caches = setmetatable({}, { __mode = "k" })
+local function split_sources(s, c)
+  local by = split_caches[c]
+  if not by then by = {}; split_caches[c] = by end
+  local text = tostring(s or "")
+  local keys = by[text]
+  if not keys then
+    keys = {}
+    for k in text:gmatch("[^%s,;]+") do keys[#keys + 1] = k end
+    by[text] = keys
+  end
   local out = list()
-  for k in tostring(s or ""):gmatch("[^%s,;]+") do out[#out + 1] = k end
+  for i = 1, #keys do out[i] = keys[i] end
   return out
 end
 
 -- The references of a result: the entries of calcinosis.sources for the
 -- keys its parts cite. A source text resolves once (text -> entries; the
 -- bibliography is static data, and the texts are the rulesets' and the
--- knowledge tables'), so a result pays only for its own list.
+-- knowledge tables'), so a result pays only for its own list; the sorted
+-- list for one sequence of source texts is kept per ruleset (`cache`, see
+-- `ref_cache_of`), since results cite the same few combinations.
 local sources_m = require "calcinosis.sources"
 local entries_of = {}
-local function references(groups)
-  local out, seen = list(), {}
-  local function add1(text)
-    local es = entries_of[text]
-    if not es then
-      es = {}
-      for _, k in ipairs(sources_m.keys_in(text)) do
-        es[#es + 1] = sources_m.get(k) or { key = k, unresolved = true }
-      end
-      entries_of[text] = es
+local function resolve(text)
+  local es = entries_of[text]
+  if not es then
+    es = {}
+    for _, k in ipairs(sources_m.keys_in(text)) do
+      es[#es + 1] = sources_m.get(k) or { key = k, unresolved = true }
     end
-    for _, e in ipairs(es) do
+    entries_of[text] = es
+  end
+  return es
+end
+
+local function sorted_references(texts)
+  local out, seen = list(), {}
+  for _, text in ipairs(texts) do
+    for _, e in ipairs(resolve(text)) do
       if not seen[e.key] then seen[e.key] = true; out[#out + 1] = e end
     end
   end
+  table.sort(out, function(a, b) return sources_m.compare(a.key, b.key) end)
+  return out
+end
+
+-- per ruleset: source texts joined -> sorted entries (bounded)
+local ref_caches = setmetatable({}, { __mode = "k" })
+local function ref_cache_of(ruleset)
+  if ruleset == nil then return nil end
+  local c = ref_caches[ruleset]
+  if not c then c = { n = 0, by = {} }; ref_caches[ruleset] = c end
+  return c
+end
+
+local function references(groups, cache)
+  local texts = {}
   local function add(x)
-    if type(x) == "string" then add1(x)
-    elseif type(x) == "table" then for _, t in ipairs(x) do if type(t) == "string" then add1(t) end end end
+    if type(x) == "string" then texts[#texts + 1] = x
+    elseif type(x) == "table" then for _, t in ipairs(x) do if type(t) == "string" then texts[#texts + 1] = t end end end
   end
   for _, g in ipairs(groups) do
     for _, item in ipairs(g) do
@@ -93,7 +126,16 @@ local function references(groups)
       for _, sub in ipairs(item.regimen or {}) do add(sub.sources) end
     end
   end
-  table.sort(out, function(a, b) return sources_m.compare(a.key, b.key) end)
+  if not cache then return sorted_references(texts) end
+  local key = table.concat(texts, "\1")
+  local hit = cache.by[key]
+  if not hit then
+    hit = sorted_references(texts)
+    if cache.n >= 4096 then cache.by, cache.n = {}, 0 end
+    cache.by[key], cache.n = hit, cache.n + 1
+  end
+  local out = list()
+  for i = 1, #hit do out[i] = hit[i] end
   return out
 end
 
@@ -176,12 +218,15 @@ local function present_alternatives(raw, c, type_name, not_evaluable)
   local out, by_type = list(), {}
   local res = c.result
   local function label_name(i) return i == 0 and c.label or c.subtypes[i] end
-  local missing_of = {}
-  for _, n in ipairs(not_evaluable) do
-    local m = missing_of[n.subtype] or {}
-    missing_of[n.subtype] = m
-    for _, x in ipairs(n.missing or {}) do
-      if not m[x] then m[x] = true; m[#m + 1] = x end
+  local missing_of -- made when an alternative needs it (an indeterminate result's)
+  local function missing_by_subtype()
+    missing_of = {}
+    for _, n in ipairs(not_evaluable) do
+      local m = missing_of[n.subtype] or {}
+      missing_of[n.subtype] = m
+      for _, x in ipairs(n.missing or {}) do
+        if not m[x] then m[x] = true; m[#m + 1] = x end
+      end
     end
   end
   for _, a in ipairs(raw.alternatives) do
@@ -200,8 +245,9 @@ local function present_alternatives(raw, c, type_name, not_evaluable)
       local seen = false
       for _, k in ipairs(e.conflicts) do if k == conflict then seen = true end end
       if not seen then e.conflicts[#e.conflicts + 1] = conflict end
-      sources = split_sources(x.source)
+      sources = split_sources(x.source, c)
     else
+      if not missing_of then missing_by_subtype() end
       local m = missing_of[label] or {}
       table.sort(m)
       reason = ("cannot be ruled out: its rules could not be evaluated (missing %s)")
@@ -224,7 +270,7 @@ local function present_alerts(raw, c, type_name, labs)
   for _, d in ipairs(raw.alerts) do
     local x = c.result.alerts[d]
     local a = { id = x.id, severity = x.severity, text = (x.text:gsub("{type}", type_name)),
-      sources = split_sources(x.source) }
+      sources = split_sources(x.source, c) }
     -- an alert on lab values names the first of them beyond its critical value
     for _, name in ipairs(x.analytes or {}) do
       local e = labs[name]
@@ -273,7 +319,7 @@ local function present_missing(raw, c, labs)
         break
       end
     end
-    out[#out + 1] = { input = x.id, text = text, sources = split_sources(x.source), rules = rules,
+    out[#out + 1] = { input = x.id, text = text, sources = split_sources(x.source, c), rules = rules,
       weight = a.weight,
       could_change = (a.change and c.subtypes[a.change]) or (x.priority > 1 and x.changes) or nil }
   end
@@ -336,8 +382,10 @@ end
 -- @tparam table raw from `plan:classify(patient)`
 -- @tparam[opt] table patient the patient table (for the lab table's `given` texts)
 -- @tparam[opt] table options labs options
+-- @tparam[opt] boolean no_references leave `references` out (the caller
+--   sets it, e.g. with the knowledge entries' sources)
 -- @treturn table result
-function M.present(ruleset, raw, patient, options)
+function M.present(ruleset, raw, patient, options, no_references)
   local c = ruleset.compiled
   local labs = require("calcinosis.labs").present(raw.record, patient, options, raw.problems)
   local type_name = raw.type == 0 and c.label or c.subtypes[raw.type]
@@ -407,7 +455,10 @@ function M.present(ruleset, raw, patient, options)
     result.notes[#result.notes + 1] = "no calcinosis lesion is described (no site, no lesion finding): the " ..
       "classification assumes that calcinosis cutis is present"
   end
-  result.references = references { fired, result.alternatives, result.alerts, result.missing }
+  if not no_references then
+    result.references = references({ fired, result.alternatives, result.alerts, result.missing },
+      ref_cache_of(ruleset))
+  end
   result._labs = labs
   return result
 end
@@ -415,9 +466,11 @@ end
 --- Sets `result.references` from the result's fired rules, alternatives,
 -- alerts and missing inputs (what `present` does), and returns the result.
 -- @tparam table result
+-- @tparam[opt] Ruleset ruleset the result's ruleset (its lists are kept with it)
 -- @treturn table the result
-function M.present_references(result)
-  result.references = references { result.fired, result.alternatives, result.alerts, result.missing }
+function M.present_references(result, ruleset)
+  result.references = references({ result.fired, result.alternatives, result.alerts, result.missing },
+    ref_cache_of(ruleset))
   return result
 end
 
@@ -526,9 +579,9 @@ function M.add_knowledge(result, ruleset)
   end
   result.treatment_sources = json_array(copy(knowledge.treatment_preamble.sources))
   result.prognosis = plain_list(k.prognosis, { "id", "text", "sources" })
-  result.references = references { result.fired, result.alternatives, result.alerts, result.missing,
+  result.references = references({ result.fired, result.alternatives, result.alerts, result.missing,
     result.workup, result.referrals, result.treatments, { { sources = result.treatment_sources } },
-    result.prognosis }
+    result.prognosis }, ref_cache_of(ruleset))
   result.labs = result._labs
   result.lab_status = M.lab_status(result.labs)
   return result

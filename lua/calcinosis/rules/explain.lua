@@ -33,58 +33,116 @@ local REL = {
   ["=="] = function(a, b) return a == b end, ["!="] = function(a, b) return a ~= b end,
 }
 
---- Evaluates a checked AST node.
--- @param n node
--- @tparam table ctx `{ vars = {slot+1 -> number}, lets = {index+1 -> number},
--- terms = {term id -> true}, sets = {set index -> {term ids}} }`
--- @treturn number value (NaN = missing / unknown; truth values 0/1)
-function M.eval(n, ctx)
+-- Each node is turned once into a Lua closure (its evaluator, and its
+-- explanation), kept by node: a checked AST belongs to its compiled
+-- ruleset and is not changed after the check, so the closures live as long
+-- as the ruleset does (weak keys) and nothing is shared between rulesets.
+local eval_fns = setmetatable({}, { __mode = "k" })
+local why_fns = setmetatable({}, { __mode = "k" })
+local compile_eval, compile_why -- below
+
+local function ev(n)
+  local f = eval_fns[n]
+  if not f then f = compile_eval(n); eval_fns[n] = f end
+  return f
+end
+
+local function wh(n)
+  local f = why_fns[n]
+  if not f then f = compile_why(n); why_fns[n] = f end
+  return f
+end
+
+compile_eval = function(n)
   local tag = n.tag
   -- floats throughout, as in C (so that -0.0 and 1 / -0.0 behave the same)
-  if tag == "num" or n.param then return n.value + 0.0 end
+  if tag == "num" or n.param then
+    if type(n.value) == "number" then
+      local v = n.value + 0.0
+      return function() return v end
+    end
+    return function() return n.value + 0.0 end
+  end
   if tag == "name" then
-    if n.let then return ctx.lets[n.let + 1] end
-    local v = ctx.vars[n.slot + 1]
-    if v == nil then return NaN end
-    return v + 0.0
-  elseif tag == "neg" then return -M.eval(n.a, ctx)
+    if n.let then
+      local i = n.let + 1
+      return function(ctx) return ctx.lets[i] end
+    end
+    local i = n.slot + 1
+    return function(ctx)
+      local v = ctx.vars[i]
+      if v == nil then return NaN end
+      return v + 0.0
+    end
+  elseif tag == "neg" then
+    local a = ev(n.a)
+    return function(ctx) return -a(ctx) end
   elseif tag == "not" then
-    local a = M.eval(n.a, ctx)
-    if a ~= a then return NaN end
-    return a == 0 and 1 or 0
-  elseif tag == "and" then return truth_and(M.eval(n.a, ctx), M.eval(n.b, ctx))
-  elseif tag == "or" then return truth_or(M.eval(n.a, ctx), M.eval(n.b, ctx))
+    local a = ev(n.a)
+    return function(ctx)
+      local x = a(ctx)
+      if x ~= x then return NaN end
+      return x == 0 and 1 or 0
+    end
+  elseif tag == "and" then
+    local a, b = ev(n.a), ev(n.b)
+    return function(ctx) return truth_and(a(ctx), b(ctx)) end
+  elseif tag == "or" then
+    local a, b = ev(n.a), ev(n.b)
+    return function(ctx) return truth_or(a(ctx), b(ctx)) end
   elseif tag == "bin" then
-    local a, b = M.eval(n.a, ctx), M.eval(n.b, ctx)
+    local a, b = ev(n.a), ev(n.b)
     local op = n.op
-    if REL[op] then return cmp(a, b, REL[op]) end
-    if op == "+" then return a + b elseif op == "-" then return a - b
-    elseif op == "*" then return a * b elseif op == "/" then return a / b
-    else
-      if a ~= a or b ~= b then return NaN end
-      return a ^ b
+    local rel = REL[op]
+    if rel then return function(ctx) return cmp(a(ctx), b(ctx), rel) end end
+    if op == "+" then return function(ctx) return a(ctx) + b(ctx) end
+    elseif op == "-" then return function(ctx) return a(ctx) - b(ctx) end
+    elseif op == "*" then return function(ctx) return a(ctx) * b(ctx) end
+    elseif op == "/" then return function(ctx) return a(ctx) / b(ctx) end
+    end
+    return function(ctx)
+      local x, y = a(ctx), b(ctx)
+      if x ~= x or y ~= y then return NaN end
+      return x ^ y
     end
   elseif tag == "between" then
-    local a = M.eval(n.a, ctx)
-    return truth_and(cmp(a, M.eval(n.lo, ctx), REL[">="]), cmp(a, M.eval(n.hi, ctx), REL["<="]))
+    local a, lo, hi = ev(n.a), ev(n.lo), ev(n.hi)
+    local ge, le = REL[">="], REL["<="]
+    return function(ctx)
+      local x = a(ctx)
+      return truth_and(cmp(x, lo(ctx), ge), cmp(x, hi(ctx), le))
+    end
   elseif tag == "if" then
-    local c, a, b = M.eval(n.c, ctx), M.eval(n.a, ctx), M.eval(n.b, ctx)
-    if c ~= c then return (a == b) and a or NaN end
-    return c ~= 0 and a or b
+    local c, a, b = ev(n.c), ev(n.a), ev(n.b)
+    return function(ctx)
+      local cv, av, bv = c(ctx), a(ctx), b(ctx)
+      if cv ~= cv then return (av == bv) and av or NaN end
+      return cv ~= 0 and av or bv
+    end
   elseif tag == "call" then
     local fn = n.fn
     if fn == "present" or fn == "missing" then
-      local v = M.eval(n.args[1], ctx)
-      local present = v == v
-      if fn == "missing" then present = not present end
-      return present and 1 or 0
-    elseif fn == "abs" then return math.abs(M.eval(n.args[1], ctx))
+      local a = ev(n.args[1])
+      local want = fn == "present"
+      return function(ctx)
+        local v = a(ctx)
+        return ((v == v) == want) and 1 or 0
+      end
+    elseif fn == "abs" then
+      local a = ev(n.args[1])
+      return function(ctx) return math.abs(a(ctx)) end
     elseif fn == "min" or fn == "max" then
-      local a, b = M.eval(n.args[1], ctx), M.eval(n.args[2], ctx)
-      if a ~= a or b ~= b then return NaN end
-      return math[fn](a, b)
-    else
-      local f = ctx.vars[n.slot + 1]
+      local a, b = ev(n.args[1]), ev(n.args[2])
+      local m = math[fn]
+      return function(ctx)
+        local x, y = a(ctx), b(ctx)
+        if x ~= x or y ~= y then return NaN end
+        return m(x, y)
+      end
+    end
+    local i = n.slot + 1
+    return function(ctx)
+      local f = ctx.vars[i]
       if f == nil or f ~= f then return NaN end
       if fn == "critical" then return math.abs(f) >= 2 and 1 or 0 end
       if fn == "high" then return f > 0 and 1 or 0 end
@@ -92,15 +150,28 @@ function M.eval(n, ctx)
       return f == 0 and 1 or 0
     end
   elseif tag == "setq" then
-    local count = 0
-    for _, id in ipairs(ctx.sets[n.setidx + 1]) do
-      if ctx.terms[id] then count = count + 1 end
+    local si, quant, k = n.setidx + 1, n.quant, n.k
+    return function(ctx)
+      local count = 0
+      local terms = ctx.terms
+      for _, id in ipairs(ctx.sets[si]) do
+        if terms[id] then count = count + 1 end
+      end
+      if quant == "any" then return count > 0 and 1 or 0 end
+      if quant == "no" then return count == 0 and 1 or 0 end
+      return count >= k and 1 or 0
     end
-    if n.quant == "any" then return count > 0 and 1 or 0 end
-    if n.quant == "no" then return count == 0 and 1 or 0 end
-    return count >= n.k and 1 or 0
   end
-  error("internal: cannot evaluate " .. tostring(tag))
+  return function() error("internal: cannot evaluate " .. tostring(tag)) end
+end
+
+--- Evaluates a checked AST node.
+-- @param n node
+-- @tparam table ctx `{ vars = {slot+1 -> number}, lets = {index+1 -> number},
+-- terms = {term id -> true}, sets = {set index -> {term ids}} }`
+-- @treturn number value (NaN = missing / unknown; truth values 0/1)
+function M.eval(n, ctx)
+  return ev(n)(ctx)
 end
 
 local render -- forward (M.render)
@@ -115,17 +186,23 @@ end
 -- units as shown to readers
 local SHOW_UNIT = { a = "years" }
 
-local function show_value(n, v, unit)
+-- a function of the value that shows node n with it (in `unit`, or the node's)
+local function shower(n, unit)
   unit = unit or n.unit
   unit = unit and (SHOW_UNIT[unit] or unit)
   if n.tag == "num" and not n.param then
     local s = fmt(n.value) .. (unit and (" " .. unit) or "")
     if n.given and n.given[2] ~= unit then s = s .. (" (%s %s)"):format(fmt(n.given[1]), n.given[2]) end
-    return s
+    return function() return s end
   end
-  local s = (v == v) and ("%.2f"):format(v) or "missing"
-  if v == math.floor(v) and math.abs(v) < 1e9 and n.ty == "num" and not unit then s = ("%d"):format(v) end
-  return label(n) .. " " .. s .. ((unit and v == v) and (" " .. unit) or "")
+  local lbl = label(n) .. " "
+  local whole = n.ty == "num" and not unit
+  local tail = unit and (" " .. unit) or ""
+  return function(v)
+    local s = (v == v) and ("%.2f"):format(v) or "missing"
+    if whole and v == math.floor(v) and math.abs(v) < 1e9 then s = ("%d"):format(v) end
+    return lbl .. s .. ((v == v) and tail or "")
+  end
 end
 
 local function unit_of(a, b)
@@ -134,53 +211,93 @@ local function unit_of(a, b)
   return u
 end
 
+local function nothing() end
+
+-- the term of a "kind:term" name, by term id, kept per term name table
+local short_names = setmetatable({}, { __mode = "k" })
+local function short_of(term_names)
+  local t = short_names[term_names]
+  if not t then
+    t = setmetatable({}, { __index = function(self, id)
+      local v = term_names[id]:match(":(.*)")
+      rawset(self, id, v)
+      return v
+    end })
+    short_names[term_names] = t
+  end
+  return t
+end
+
+compile_why = function(n)
+  local tag = n.tag
+  if tag == "and" then
+    local a, b = wh(n.a), wh(n.b)
+    return function(ctx, out, term_names) a(ctx, out, term_names); b(ctx, out, term_names) end
+  elseif tag == "or" then
+    local ea, eb, a, b = ev(n.a), ev(n.b), wh(n.a), wh(n.b)
+    return function(ctx, out, term_names)
+      if ea(ctx) == 1 then a(ctx, out, term_names) end
+      if eb(ctx) == 1 then b(ctx, out, term_names) end
+    end
+  elseif tag == "bin" then
+    local u = unit_of(n.a, n.b)
+    local ea, eb, sa, sb = ev(n.a), ev(n.b), shower(n.a, u), shower(n.b, u)
+    local op = " " .. n.op .. " "
+    return function(ctx, out) out[#out + 1] = sa(ea(ctx)) .. op .. sb(eb(ctx)) end
+  elseif tag == "between" then
+    local u = unit_of(n.a, n.lo)
+    local ea, elo, ehi = ev(n.a), ev(n.lo), ev(n.hi)
+    local sa, slo, shi = shower(n.a, u), shower(n.lo, u), shower(n.hi, u)
+    return function(ctx, out)
+      out[#out + 1] = sa(ea(ctx)) .. " between " .. slo(elo(ctx)) .. " and " .. shi(ehi(ctx))
+    end
+  elseif tag == "setq" then
+    local si = n.setidx + 1
+    local setname = n.set.tag == "setref" and n.set.name or ("{" .. table.concat(n.terms, ", ") .. "}")
+    if n.quant == "no" then
+      local s = ("no %s in %s"):format(n.kind, setname)
+      return function(_, out) out[#out + 1] = s end
+    end
+    local kind, tail = n.kind, " in " .. setname
+    return function(ctx, out, term_names)
+      local hits = {}
+      local terms, short = ctx.terms, short_of(term_names)
+      for _, id in ipairs(ctx.sets[si]) do
+        if terms[id] then hits[#hits + 1] = short[id] end
+      end
+      out[#out + 1] = kind .. (#hits > 1 and "s" or "") .. " " .. table.concat(hits, ", ") .. tail
+    end
+  elseif tag == "call" and (n.fn == "present" or n.fn == "missing" or n.slot) then
+    local s = ("%s(%s)"):format(n.fn, label(n.args[1]))
+    return function(_, out) out[#out + 1] = s end
+  elseif tag == "not" then
+    local s = "not (" .. M.render(n.a) .. ")"
+    return function(_, out) out[#out + 1] = s end
+  elseif tag == "if" then
+    -- the branch taken (the condition only chose it)
+    local c, a, b = ev(n.c), wh(n.a), wh(n.b)
+    return function(ctx, out, term_names)
+      local cv = c(ctx)
+      if cv == 1 then a(ctx, out, term_names)
+      elseif cv == 0 then b(ctx, out, term_names) end
+    end
+  elseif tag == "name" and n.let then
+    -- a condition named by a let: explain its definition
+    local i, name = n.let + 1, n.name
+    return function(ctx, out, term_names)
+      local l = ctx.let_decls and ctx.let_decls[i]
+      if l and l.ty == "bool" then wh(l.ast)(ctx, out, term_names) else out[#out + 1] = name end
+    end
+  end
+  return nothing
+end
+
 --- Renders why a (true) condition is true: the comparisons and set tests
 -- that were true, with the actual values and units.
 -- @return list of strings
 function M.why(n, ctx, out, term_names)
   out = out or {}
-  local tag = n.tag
-  if tag == "and" then
-    M.why(n.a, ctx, out, term_names); M.why(n.b, ctx, out, term_names)
-  elseif tag == "or" then
-    if M.eval(n.a, ctx) == 1 then M.why(n.a, ctx, out, term_names) end
-    if M.eval(n.b, ctx) == 1 then M.why(n.b, ctx, out, term_names) end
-  elseif tag == "bin" then
-    local u = unit_of(n.a, n.b)
-    out[#out + 1] = ("%s %s %s"):format(show_value(n.a, M.eval(n.a, ctx), u), n.op,
-      show_value(n.b, M.eval(n.b, ctx), u))
-  elseif tag == "between" then
-    local u = unit_of(n.a, n.lo)
-    out[#out + 1] = ("%s between %s and %s"):format(show_value(n.a, M.eval(n.a, ctx), u),
-      show_value(n.lo, M.eval(n.lo, ctx), u), show_value(n.hi, M.eval(n.hi, ctx), u))
-  elseif tag == "setq" then
-    local hits = {}
-    for _, id in ipairs(ctx.sets[n.setidx + 1]) do
-      if ctx.terms[id] then hits[#hits + 1] = term_names[id]:match(":(.*)") end
-    end
-    local setname = n.set.tag == "setref" and n.set.name or ("{" .. table.concat(n.terms, ", ") .. "}")
-    if n.quant == "no" then
-      out[#out + 1] = ("no %s in %s"):format(n.kind, setname)
-    else
-      out[#out + 1] = ("%s %s in %s"):format(n.kind .. (#hits > 1 and "s" or ""),
-        table.concat(hits, ", "), setname)
-    end
-  elseif tag == "call" and (n.fn == "present" or n.fn == "missing") then
-    out[#out + 1] = ("%s(%s)"):format(n.fn, label(n.args[1]))
-  elseif tag == "call" and n.slot then
-    out[#out + 1] = ("%s(%s)"):format(n.fn, label(n.args[1]))
-  elseif tag == "not" then
-    out[#out + 1] = "not (" .. M.render(n.a) .. ")"
-  elseif tag == "if" then
-    -- the branch taken (the condition only chose it)
-    local c = M.eval(n.c, ctx)
-    if c == 1 then M.why(n.a, ctx, out, term_names)
-    elseif c == 0 then M.why(n.b, ctx, out, term_names) end
-  elseif tag == "name" and n.let then
-    -- a condition named by a let: explain its definition
-    local l = ctx.let_decls and ctx.let_decls[n.let + 1]
-    if l and l.ty == "bool" then M.why(l.ast, ctx, out, term_names) else out[#out + 1] = n.name end
-  end
+  wh(n)(ctx, out, term_names)
   return out
 end
 
