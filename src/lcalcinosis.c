@@ -22,6 +22,7 @@
 #include "source.h"
 #include "derived.h"
 #include "units.h"
+#include "output.h"
 
 /* ==== the rule VM ==== */
 #include <stdio.h>
@@ -771,7 +772,20 @@ static int l_vm_run_batch(lua_State *L) {
   return 1;
 }
 
+/* core.csv_field(s) -> s as one CSV field: the output's quoting
+ * (cal_csv_quote), for the Lua writers of CSV. */
+static int l_csv_field(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char *w;
+  if (n > (((size_t)-1) - 2) / 2) return luaL_error(L, "core.csv_field: string too long");
+  w = (char *)lua_newuserdatauv(L, 2 * n + 2, 0); /* collected with the rest */
+  lua_pushlstring(L, w, cal_csv_quote(w, s, n));
+  return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
+  {"csv_field", l_csv_field},
   {"unit", l_unit},
   {"convert", l_convert},
   {"analyte", l_analyte},

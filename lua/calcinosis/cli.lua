@@ -543,4 +543,18 @@ M.did_you_mean = did_you_mean
 M.usage_error = usage_error
 M.DISCLAIMER = DISCLAIMER
 
+--- One CSV line (without its line end) of the given fields, for every CSV
+-- the commands write in Lua (compare, sweep, validate): each field is
+-- quoted as the C output quotes it (`core.csv_field`: in quotes, `"`
+-- doubled, when it holds `,`, `"`, CR or LF), so a rule id, subtype or
+-- ruleset name with those never shifts the columns.
+-- @tparam {string|number,...} fields
+-- @treturn string
+function M.csv_row(fields)
+  local field = require("calcinosis.core").csv_field
+  local t = {}
+  for i = 1, #fields do t[i] = field(tostring(fields[i])) end
+  return table.concat(t, ",")
+end
+
 return M

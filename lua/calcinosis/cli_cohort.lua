@@ -382,8 +382,8 @@ function M.compare(args)
     o:write("a,b,id,type_a,type_b,only_in_a,only_in_b\n")
     for _, p in ipairs(c.pairs) do
       for _, ch in ipairs(p.changes) do
-        o:write(table.concat({ p.a_name, p.b_name, ch.id, ch.from, ch.to, table.concat(ch.only_in_a, ";"),
-          table.concat(ch.only_in_b, ";") }, ","), "\n")
+        o:write(cli.csv_row { p.a_name, p.b_name, ch.id, ch.from, ch.to, table.concat(ch.only_in_a, ";"),
+          table.concat(ch.only_in_b, ";") }, "\n")
       end
     end
   end
@@ -446,11 +446,13 @@ function M.sweep(args)
   local o = open_output("sweep", opts.output)
   if not o then return 2 end
   if format == "csv" then
-    o:write(name, ",", table.concat(labels, ","), "\n")
+    local head = { name }
+    for _, l in ipairs(labels) do head[#head + 1] = l end
+    o:write(cli.csv_row(head), "\n")
     for _, r in ipairs(rows) do
       local t = { ("%.10g"):format(r.value) }
       for _, l in ipairs(labels) do t[#t + 1] = tostring(r.counts[l]) end
-      o:write(table.concat(t, ","), "\n")
+      o:write(cli.csv_row(t), "\n")
     end
   else
     local function pad(s, n) s = tostring(s) return (" "):rep(math.max(1, n - #s)) .. s end

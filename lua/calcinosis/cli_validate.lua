@@ -140,14 +140,11 @@ local function csv_report(c)
         row[#row + 1] = n(e[k].value); row[#row + 1] = n(e[k].low); row[#row + 1] = n(e[k].high)
       end
       row[#row + 1] = n(e.f1)
-      for i, x in ipairs(row) do
-        x = tostring(x)
-        if x:find('[,"\r\n]') then x = '"' .. x:gsub('"', '""') .. '"' end
-        row[i] = x
-      end
-      lines[#lines + 1] = table.concat(row, ",")
+      lines[#lines + 1] = cli.csv_row(row)
     end
-    lines[#lines + 1] = ("%s,(all),,,,,,,,,,,,,,,,,"):format(tostring(v.name))
+    local all = { tostring(v.name), "(all)" }
+    for i = 3, 19 do all[i] = "" end
+    lines[#lines + 1] = cli.csv_row(all)
   end
   return table.concat(lines, "\n") .. "\n"
 end
