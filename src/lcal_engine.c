@@ -1048,7 +1048,10 @@ static int plan_run(lua_State *L) {
     else if (fflush(stdout) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); }
     if (rc != 0) {
       lua_pushnil(L);
-      lua_pushstring(L, err);
+      if (strcmp(err, "write error") == 0) { /* name the output it failed on, and report it once */
+        lua_pushfstring(L, "%s: write error", out ? out_path : "standard output");
+        if (!out) clearerr(stdout);
+      } else lua_pushstring(L, err);
       return 2;
     }
   }

@@ -7,6 +7,7 @@
  * C99.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -772,6 +773,20 @@ static int l_vm_run_batch(lua_State *L) {
   return 1;
 }
 
+/* core.stdout_error() -> nil when everything written to the C stdout (which
+ * io.stdout writes through) reached it, else the reason: flushes, then
+ * reads the stream's sticky error flag, so that a write that failed
+ * before (a full buffer sent to a full disk) is not missed. Clears it. */
+static int l_stdout_error(lua_State *L) {
+  int e = 0;
+  errno = 0;
+  if (fflush(stdout) != 0) e = errno;
+  if (!e && !ferror(stdout)) return 0;
+  clearerr(stdout);
+  lua_pushstring(L, e ? strerror(e) : "write error");
+  return 1;
+}
+
 /* core.csv_field(s) -> s as one CSV field: the output's quoting
  * (cal_csv_quote), for the Lua writers of CSV. */
 static int l_csv_field(lua_State *L) {
@@ -786,6 +801,7 @@ static int l_csv_field(lua_State *L) {
 
 static const luaL_Reg core_funcs[] = {
   {"csv_field", l_csv_field},
+  {"stdout_error", l_stdout_error},
   {"unit", l_unit},
   {"convert", l_convert},
   {"analyte", l_analyte},

@@ -328,15 +328,16 @@ static void implausible(const cal_record_col *c, const char *p, size_t n, double
   cal_unit unit, canon_u;
   double lc;
   const char *likely = NULL;
+  char sh[4 * 40 + 1];
   if (ul > 0) stated = cal_unit_parse(u, ul, &unit, NULL, 0) ? &unit : NULL; /* the cell's unit */
   if (!stated && cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0)) stated = &canon_u;
   if (stated) likely = cal_analyte_likely_unit(a, v, stated, &lc);
   if (likely)
-    cal_problems_add(pb, "%s: %.*s is implausible for %s in %s; it looks like %.6g %s (= %.4g %s), please check the unit",
-                     c->name, (int)(n > 40 ? 40 : n), p, a->name, ul > 0 ? "the stated unit" : a->unit, v, likely, lc,
+    cal_problems_add(pb, "%s: %s is implausible for %s in %s; it looks like %.6g %s (= %.4g %s), please check the unit",
+                     c->name, cal_show(sh, p, n, 40), a->name, ul > 0 ? "the stated unit" : a->unit, v, likely, lc,
                      a->unit);
   else
-    cal_problems_add(pb, "%s: %.*s is outside the plausible range of %s", c->name, (int)(n > 40 ? 40 : n), p, a->name);
+    cal_problems_add(pb, "%s: %s is outside the plausible range of %s", c->name, cal_show(sh, p, n, 40), a->name);
 }
 
 int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_t *numstart, size_t *numend) {
@@ -361,13 +362,14 @@ static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, con
   size_t n = cell->len, k = 0, numend, ul, cmplen = 0;
   double v, canon, factor = c->factor;
   int q;
+  char sh[4 * 40 + 1];
   cal_trim(&p, &n);
   if (n == 0) return;
   q = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ? qualitative(p, n) : 0;
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
   if (cal_parse_double(p, n, &v)) numend = n; /* the common case, inline: a plain number */
   else if (!cal_quantity_split(p, n, &v, &cmplen, &k, &numend)) {
-    if (!missing_word(cell)) cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
+    if (!missing_word(cell)) cal_problems_add(pb, "%s: '%s' is not a number", c->name, cal_show(sh, p, n, 40));
     return;
   }
   if (v < 0) {
@@ -385,7 +387,7 @@ static void read_lab(const cal_record_col *c, const cal_field *f, size_t nf, con
   if (ul > 0) {
     char e[200];
     if (!unit_factor(c, u, ul, memo, &factor, e, sizeof e)) {
-      cal_problems_add(pb, "%s: '%.*s': %s", c->name, (int)(n > 40 ? 40 : n), p, e);
+      cal_problems_add(pb, "%s: '%s': %s", c->name, cal_show(sh, p, n, 40), e);
       return;
     }
   }
@@ -418,6 +420,7 @@ static double field_number(const cal_field *f, int *ok) {
 static void read_age(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
   int ok;
   double a = field_number(cell, &ok), factor = c->age_factor;
+  char sh[4 * 40 + 1];
   if (!ok) { /* a number with a time unit: "8 mo", "24 d" */
     const char *p = cell->ptr;
     size_t n = cell->len, k = 0;
@@ -434,8 +437,8 @@ static void read_age(const cal_record_col *c, const cal_field *cell, cal_record 
   }
   if (!ok && missing_word(cell)) return;
   if (!ok)
-    cal_problems_add(pb, "%s: '%.*s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
-                     (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+    cal_problems_add(pb, "%s: '%s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
+                     cal_show(sh, cell->ptr, cell->len, 40));
   else if (!isnan(a)) {
     a *= factor;
     if (a < 0 || a > 150) cal_problems_add(pb, "%s: %.4g years is not between 0 and 150", c->name, a);
@@ -446,6 +449,7 @@ static void read_age(const cal_record_col *c, const cal_field *cell, cal_record 
 static void read_sex(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
   const char *p = cell->ptr;
   size_t n = cell->len, k;
+  char sh[4 * 20 + 1];
   cal_trim(&p, &n);
   if (n == 0) return;
   for (k = 0; SEX_WORDS[k].word; k++)
@@ -454,7 +458,7 @@ static void read_sex(const cal_record_col *c, const cal_field *cell, cal_record 
       return;
     }
   if (missing_word(cell)) return;
-  cal_problems_add(pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
+  cal_problems_add(pb, "%s: unknown sex '%s' (expected F or M)", c->name, cal_show(sh, p, n, 20));
 }
 
 static void read_species(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
@@ -469,10 +473,11 @@ static void read_species(const cal_record_col *c, const cal_field *cell, cal_rec
 static void read_height(const cal_record_col *c, const cal_field *cell, cal_record *r, cal_problems *pb) {
   int ok;
   double h = field_number(cell, &ok);
+  char sh[4 * 40 + 1];
   if (!ok && missing_word(cell)) return;
   if (!ok || (!isnan(h) && (h <= 20 || h >= 260)))
-    cal_problems_add(pb, "%s: '%.*s' is not a height between 20 and 260 cm", c->name,
-                     (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+    cal_problems_add(pb, "%s: '%s' is not a height between 20 and 260 cm", c->name,
+                     cal_show(sh, cell->ptr, cell->len, 40));
   else r->height = h;
 }
 

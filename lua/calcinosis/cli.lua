@@ -269,8 +269,9 @@ end
 local function read_file(path)
   local f, e = io.open(path, "rb")
   if not f then return nil, e end
-  local s = f:read("a")
+  local s, re = f:read("a")
   f:close()
+  if not s then return nil, ("%s: cannot read (%s)"):format(path, tostring(re or "read error")) end
   return s
 end
 
@@ -483,10 +484,10 @@ function M.convert(args)
   return 0
 end
 
---- Runs the command with an argument list; returns the exit status.
+-- Runs the command with an argument list; returns the exit status.
 -- @tparam {string,...} argv
 -- @treturn integer
-function M.main(argv)
+local function run_main(argv)
   local args = {}
   for i = 1, #argv do args[i] = argv[i] end
   local cmd = table.remove(args, 1)
@@ -512,6 +513,37 @@ function M.main(argv)
     return 3
   end
   return status
+end
+
+--- Runs the command line `argv` (without the program name) and returns the
+-- exit status: 0 all well, 1 some input had problems, 2 usage, input or
+-- output error (a write to standard output that failed, e.g. to a full
+-- disk, is reported naming it, whatever the command; 3 an internal error).
+-- @tparam {string,...} argv
+-- @treturn integer
+function M.main(argv)
+  local status = run_main(argv)
+  local werr = require("calcinosis.core").stdout_error()
+  if werr then
+    local cmd = argv[1] and M.commands[argv[1]] and (" " .. argv[1]) or ""
+    err("calcinosis", cmd, ": standard output: ", werr, "\n")
+    return status == 3 and 3 or 2
+  end
+  return status
+end
+
+--- Closes an output file opened for a command (nothing for standard output,
+-- which `main` checks): false after printing the write error, naming the file.
+-- @tparam string cmd the command, for the message
+-- @param o the file
+-- @tparam[opt] string path its name
+-- @treturn boolean
+function M.close_output(cmd, o, path)
+  if o == io.stdout then return true end
+  local ok, e = o:close()
+  if ok then return true end
+  err("calcinosis ", cmd, ": ", path or "output", ": ", tostring(e or "write error"), "\n")
+  return false
 end
 
 --- Subcommand handlers by name (each takes the argument list, returns a status).

@@ -192,8 +192,10 @@ function M.classify(args)
   end
   local delim = delimiter_of(opts.delimiter)
   if not delim then return cli.usage_error("classify", ("bad --delimiter '%s'"):format(opts.delimiter)) end
-  if opts.jobs and not (tonumber(opts.jobs) and tonumber(opts.jobs) >= 1) then
-    return cli.usage_error("classify", ("--jobs must be a positive number, got '%s'"):format(opts.jobs))
+  local njobs = opts.jobs and opts.jobs:match("^%d+$") and #opts.jobs <= 7 and tonumber(opts.jobs)
+  if opts.jobs and not (njobs and njobs >= 1) then
+    return cli.usage_error("classify", ("--jobs must be a whole number of processes from 1 to 9999999 (more than 64 run as 64), got '%s'")
+      :format(opts.jobs))
   end
   local ca = opts["ca-coefficient"]
   if ca and not require("calcinosis.labs").ca_variants[ca] then
@@ -225,7 +227,7 @@ function M.classify(args)
     ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
     format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
     options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
-    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard,
+    jobs = njobs or nil, shard = opts.shard,
   }
   if progress then io.stderr:write("\n") end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end
@@ -387,7 +389,7 @@ function M.compare(args)
       end
     end
   end
-  if o ~= io.stdout then o:close() end
+  if not cli.close_output("compare", o, opts.output) then return 2 end
   return problems > 0 and 1 or 0
 end
 
@@ -465,7 +467,7 @@ function M.sweep(args)
       o:write(line, "\n")
     end
   end
-  if o ~= io.stdout then o:close() end
+  if not cli.close_output("sweep", o, opts.output) then return 2 end
   return problems > 0 and 1 or 0
 end
 

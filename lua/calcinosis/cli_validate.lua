@@ -218,9 +218,13 @@ function M.main(args)
     end
     text = json.encode(doc, { indent = "  " }) .. "\n"
   end
-  local ok, werr = o:write(text)
-  if ok and o ~= io.stdout then ok, werr = o:close() elseif ok then ok, werr = o:flush() end
-  if not ok then err("calcinosis validate: ", tostring(opts.output or "standard output"), ": ", tostring(werr), "\n") return 2 end
+  if o == io.stdout then -- cli.main checks standard output, for every command
+    o:write(text)
+  else
+    local ok, werr = o:write(text)
+    if ok then ok, werr = o:close() end
+    if not ok then err("calcinosis validate: ", tostring(opts.output), ": ", tostring(werr), "\n") return 2 end
+  end
   return problems > 0 and 1 or 0
 end
 

@@ -209,7 +209,11 @@ function M.quantity(v)
   end
   if type(v) ~= "string" then return nil, "expected a number or a quantity like '55 mg2/dL2'" end
   local num, unit, cmp = core.quantity(v)
-  if not num or cmp then return nil, ("'%s' is not a number with a unit"):format(short(v)) end
+  if not num or cmp then
+    local x = tonumber(v:match("^%s*([^%s]+)") or "")
+    if x and (x == math.huge or x == -math.huge) then return nil, ("'%s' is not a finite number"):format(short(v)) end
+    return nil, ("'%s' is not a number with a unit"):format(short(v))
+  end
   if num ~= num or num == math.huge or num == -math.huge then
     return nil, ("'%s' is not a finite number"):format(short(v))
   end

@@ -58,12 +58,16 @@ function M.eval(n, ctx)
     local a, b = M.eval(n.a, ctx), M.eval(n.b, ctx)
     local op = n.op
     if REL[op] then return cmp(a, b, REL[op]) end
-    if op == "+" then return a + b elseif op == "-" then return a - b
-    elseif op == "*" then return a * b elseif op == "/" then return a / b
+    local r
+    if op == "+" then r = a + b elseif op == "-" then r = a - b
+    elseif op == "*" then r = a * b elseif op == "/" then r = a / b
     else
       if a ~= a or b ~= b then return NaN end
-      return a ^ b
+      r = a ^ b
     end
+    -- as the VM (src/vm.c FINITE_OR_NAN): a result that is not finite is unknown
+    if r - r ~= 0 then return NaN end
+    return r
   elseif tag == "between" then
     local a = M.eval(n.a, ctx)
     return truth_and(cmp(a, M.eval(n.lo, ctx), REL[">="]), cmp(a, M.eval(n.hi, ctx), REL["<="]))
