@@ -28,7 +28,8 @@ write("fuzz_csv", "numbers", "\2\9\1\0" .. "1.5,-0,1e308,0x10,inf,nan,.5,5.,1e-3
 
 -- NDJSON reader (fuzz_ndjson): a chunk byte, then the lines
 write("fuzz_ndjson", "records", "\3" .. table.concat({
-  '{"id":"P1","age":60,"sex":"F","labs":{"calcium":"11.2 mg/dL","albumin":{"value":31,"unit":"g/L"},"phos":[2.1,"mmol/L"]},"findings":["ckd","dialysis"],"sites":["fingertips"]}',
+  '{"id":"P1","age":60,"sex":"F","labs":{"calcium":"11.2 mg/dL","albumin":{"value":31,"unit":"g/L"},'
+    .. '"phos":[2.1,"mmol/L"]},"findings":["ckd","dialysis"],"sites":["fingertips"]}',
   '{"id":"P\\u00e9\\ud83d\\ude00","age":"8 mo","height_cm":70,"labs":{"17861-6":2.45,"pth":null}}',
   '{"id":2,"labs":{"calcium":"10 mg\\u0000/dL"},"findings":"ckd; esrd"}',
   '[1,2,3]', '{"id":"deep","x":[[[[[[[[[[{}]]]]]]]]]]}', '{"id":"bad" "age":1}', '',
