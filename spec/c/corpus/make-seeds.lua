@@ -74,7 +74,8 @@ end
 
 -- record logic (fuzz_record): an option byte, then a wide CSV
 write("fuzz_record", "wide", "\0" .. WIDE)
-write("fuzz_record", "dog", "\37" .. "id;species;age [mo];calcium (mmol/L);phosphate_unit;phosphate;sex\nd1;canine;30;3.1;mg/dL;9;M\nd2;feline;x;;;;\n")
+write("fuzz_record", "dog", "\37" .. "id;species;age [mo];calcium (mmol/L);phosphate_unit;phosphate;sex\n"
+  .. "d1;canine;30;3.1;mg/dL;9;M\nd2;feline;x;;;;\n")
 write("fuzz_record", "child", "\4" .. "patient_id,age_days,height,creatinine [umol/L],calcium,albumin [g/L],sites,diagnoses\n"
   .. "c1,400,80,35,9.9,40,\"heel, elbows\",N18.6\nc2,7000,150,0.6 mg/dL,11,38,,\n")
 print("seed corpora written to spec/c/corpus/")
