@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analytes.h"
@@ -701,6 +702,24 @@ static int l_isatty(lua_State *L) {
   return 1;
 }
 
+/* core.file_kind(path) -> "regular", "directory", "fifo", "char",
+ * "block", "socket" or "other" (stat, without opening: opening a FIFO
+ * would block, and reading it takes its data), or nil, message. */
+static int l_file_kind(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  const char *k;
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  k = S_ISREG(st.st_mode) ? "regular" : S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "fifo"
+    : S_ISCHR(st.st_mode) ? "char" : S_ISBLK(st.st_mode) ? "block" : S_ISSOCK(st.st_mode) ? "socket" : "other";
+  lua_pushstring(L, k);
+  return 1;
+}
+
 /* core.vm_run_batch(program, vars_rows, terms_rows) -> list of
  * { type =, best =, state = {...}, lets = {...} }: the batch interpreter
  * over the given rows (vars_rows[i] as program:run's vars, terms_rows[i]
@@ -818,6 +837,7 @@ static const luaL_Reg core_funcs[] = {
   {"vm_run_batch", l_vm_run_batch},
   {"csv_open", l_csv_open},
   {"isatty", l_isatty},
+  {"file_kind", l_file_kind},
   {"analyte_index", l_analyte_index},
   {"hash", l_hash},
   {"term_key", l_term_key},

@@ -215,6 +215,16 @@ int cal_record_layout_init(cal_record_layout *lay, const cal_field *f, size_t n,
     else if (name_is(name, SITE_NAMES)) c->role = CAL_ROLE_SITES;
     else setup_lab(c, name, unit, unitlen, w, wcap);
   }
+  if (n == 1 && lay->cols[0].role == CAL_ROLE_IGNORE) { /* a header read with the wrong delimiter */
+    static const struct { char c; const char *shown, *option; } seps[] = {
+      { ';', ";", "';'" }, { '\t', "\\t", "tab" }, { '|', "|", "'|'" }, { ',', ",", "','" } };
+    for (j = 0; j < sizeof seps / sizeof seps[0]; j++)
+      if (memchr(f[0].ptr, seps[j].c, f[0].len)) {
+        warn(w, wcap, 200, "the header is one column holding '%s': is the file delimited by it (--delimiter %s)? ",
+             seps[j].shown, seps[j].option);
+        break;
+      }
+  }
   for (i = 0; i < n; i++) { /* companion unit columns */
     if (lay->cols[i].role != CAL_ROLE_UNIT) continue;
     for (j = 0; j < n; j++)

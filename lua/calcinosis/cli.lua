@@ -434,7 +434,7 @@ function M.labs(args)
     local text, e = read_file(opts.file)
     if not text then err("calcinosis labs: ", e, "\n") return 2 end
     local p, derr = require("calcinosis.json").decode(text)
-    if type(p) ~= "table" then
+    if type(p) ~= "table" or not M.json_object_text(text) then
       err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))
       return 2
     end
@@ -530,6 +530,15 @@ function M.main(argv)
     return status == 3 and 3 or 2
   end
   return status
+end
+
+--- Whether JSON text holds an object (its first character, after a UTF-8
+-- byte-order mark and spaces, is `{`): a patient file holding a list or a
+-- number is refused, not read as a patient.
+-- @tparam string text
+-- @treturn boolean
+function M.json_object_text(text)
+  return text:gsub("^\239\187\191", ""):match("^%s*{") ~= nil
 end
 
 --- Closes an output file opened for a command (nothing for standard output,

@@ -86,7 +86,7 @@ local function open_output(cmd, path)
 end
 
 local function file_size(path)
-  if not path or path == "-" then return nil end
+  if not path or path == "-" or core.file_kind(path) ~= "regular" then return nil end
   local f = io.open(path, "rb")
   if not f then return nil end
   local n = f:seek("end")
@@ -99,6 +99,8 @@ end
 -- format, header, strict, delimiter, options (labs options), progress, jobs
 function M.run(opts)
   local size = file_size(opts.input)
+  local stream = opts.input and opts.input ~= "-" and core.file_kind(opts.input) ~= "regular"
+  if stream and opts.shard then return nil, ("%s: --shard needs a regular file"):format(opts.input) end
   local o = opts.options or {}
   local kind = opts.kind
   if kind == nil or kind == "csv" then kind = cohort.input_format(opts.input, opts.delimiter) end
@@ -108,7 +110,8 @@ function M.run(opts)
     format = opts.format, header = opts.header, strict = opts.strict, delimiter = opts.delimiter or ",",
     ca_coefficient = o.ca_coefficient, kdigo_rounding = o.kdigo_rounding,
     progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
-    jobs = opts.jobs, shard = opts.shard,
+    -- a FIFO or a device cannot be cut into ranges: one process reads it
+    jobs = stream and 1 or opts.jobs, shard = opts.shard,
   })
 end
 
@@ -120,7 +123,9 @@ local function classify_single(rs, path, options)
   text:close()
   if not s then return nil, ("%s: cannot read (%s)"):format(path, rerr or "read error") end
   local patient, derr = json.decode(s)
-  if type(patient) ~= "table" then return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object") end
+  if type(patient) ~= "table" or not cli.json_object_text(s) then
+    return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object")
+  end
   local result = require("calcinosis").classify(patient, rs, options)
   return result, patient
 end
@@ -208,9 +213,10 @@ function M.classify(args)
   if not params then return cli.usage_error("classify", perr) end
   for _, path in ipairs(rest) do
     if path ~= "-" then
-      local f = io.open(path, "rb")
+      -- a FIFO is not opened here: an open would wait for its writer, and take its data
+      local f = core.file_kind(path) == "fifo" or io.open(path, "rb")
       if not f then err("calcinosis classify: ", path, ": cannot open\n") return 2 end
-      f:close()
+      if f ~= true then f:close() end
     end
   end
   local rs, rerr = load_ruleset(opts.rules, params, opts.trusted, "classify", opts["no-warnings"])
@@ -302,6 +308,12 @@ local function cohort_input(cmd, opts, rest)
   local delim = delimiter_of(opts.delimiter)
   if not delim then return nil, nil, cli.usage_error(cmd, "bad --delimiter") end
   local input = rest[1]
+  local kind = input and core.file_kind(input)
+  if kind and kind ~= "regular" and kind ~= "directory" then -- a FIFO or a device: it could be read only once
+    err("calcinosis ", cmd, ": ", input, ": not a regular file (", kind, "); ", cmd,
+      " reads its input more than once: save it to a file first\n")
+    return nil, nil, 2
+  end
   local f = io.open(input, "rb")
   if not f then err("calcinosis ", cmd, ": ", input, ": cannot open\n") return nil, nil, 2 end
   f:close()

@@ -168,6 +168,12 @@ function M.main(args)
   if delim == "tab" then delim = "\t" end
   if #delim ~= 1 then return cli.usage_error("validate", "bad --delimiter") end
   local path = rest[1]
+  local fkind = path and core.file_kind(path)
+  if fkind and fkind ~= "regular" and fkind ~= "directory" then -- a FIFO or a device could be read only once
+    err("calcinosis validate: ", path, ": not a regular file (", fkind,
+      "); validate reads its input more than once: save it to a file first\n")
+    return 2
+  end
   local f = io.open(path, "rb")
   if not f then err("calcinosis validate: ", path, ": cannot open\n") return 2 end
   f:close()

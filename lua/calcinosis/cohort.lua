@@ -50,6 +50,8 @@ function M.input_format(path, delimiter)
   local ext = path:lower():match("%.([%w]+)$")
   if ext == "ndjson" or ext == "jsonl" then return "ndjson" end
   if ext == "json" then return "json" end
+  -- a FIFO or a device is read once, by the run: its header is not looked at first
+  if core.file_kind(path) ~= "regular" then return "csv" end
   local r = core.csv_open(path, delimiter or ",")
   if not r then return "csv" end
   local header = r:next()

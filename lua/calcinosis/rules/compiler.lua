@@ -172,8 +172,12 @@ local function compile_error(decl, msg, pos, text)
     from = char_start(text, math.max(first, math.min(from, to - SHOWN + 1)))
     if to < last then to = char_start(text, to + 1) - 1 end
     local head, tail = from > first and "..." or "", to < last and "..." or ""
-    local lead = text:sub(from, pos - 1):gsub("[\128-\191]", ""):gsub("[^\t]", " ")
-    out = out .. "\n    " .. head .. text:sub(from, to) .. tail .. "\n    " .. (" "):rep(#head) .. lead .. "^"
+    -- control bytes (a NUL, an escape) shown as \xHH, so the line is seen whole
+    local function visible(x)
+      return (x:gsub("[%z\1-\8\11-\31\127]", function(c) return ("\\x%02x"):format(c:byte()) end))
+    end
+    local lead = visible(text:sub(from, pos - 1)):gsub("[\128-\191]", ""):gsub("[^\t]", " ")
+    out = out .. "\n    " .. head .. visible(text:sub(from, to)) .. tail .. "\n    " .. (" "):rep(#head) .. lead .. "^"
   end
   error({ compile_error = out }, 0)
 end
