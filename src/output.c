@@ -128,6 +128,7 @@ static char *w_json_string(char *w, const char *s, size_t n) {
 static char *w_problems_csv(char *w, const char *s, size_t n) {
   char tmp[2 * CAL_PROBLEMS_MAX];
   size_t i, k = 0;
+  tmp[0] = '\0'; /* (nothing is read past k; this keeps cppcheck's uninitvar quiet) */
   for (i = 0; i < n && k + 2 < sizeof tmp; i++) {
     if (s[i] == CAL_PROBLEM_SEP) { tmp[k++] = ';'; tmp[k++] = ' '; }
     else tmp[k++] = s[i];
