@@ -142,10 +142,12 @@ end
 -- already quoted for the shell), with standard error in a temp file of this
 -- run's own. Returns standard output, the exit status and standard error;
 -- the status is nil when the process ended by a signal (with its number as
--- a fourth value).
-function M.run(args, stdin)
+-- a fourth value). With `seconds`, the command is stopped after that long
+-- (its status is then 124, as timeout(1) gives it).
+function M.run(args, stdin, seconds)
   local errfile = os.tmpname()
-  local cmd = "lua5.4 bin/calcinosis " .. args .. " 2>" .. errfile .. (stdin and (" <" .. stdin) or "")
+  local cmd = (seconds and ("timeout -k 5 %d "):format(seconds) or "") .. "lua5.4 bin/calcinosis " .. args .. " 2>"
+    .. errfile .. (stdin and (" <" .. stdin) or "")
     .. "; echo \"rc=$?\""
   local p = assert(io.popen(cmd))
   local out = p:read("a")
