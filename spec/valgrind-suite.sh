@@ -21,7 +21,7 @@ for s in $SPECS; do
   log=$OUT/$name.log
   start=$(date +%s)
   valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
-    --show-leak-kinds=definite --trace-children=yes --trace-children-skip='*/timeout,*/cat,*/mkfifo,*/rm,*/mkdir,*/ls,*/sleep,*/sort,*/grep,*/sed' \
+    --show-leak-kinds=definite --trace-children=yes --trace-children-skip='*/cat,*/mkfifo,*/rm,*/mkdir,*/ls,*/sleep,*/sort,*/grep,*/sed' \
     --suppressions=spec/valgrind.supp --log-file="$log.%p" \
     lua5.4 /usr/bin/busted -o TAP "$s" >"$log.out" 2>&1
   rc=$?
