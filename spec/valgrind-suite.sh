@@ -7,6 +7,7 @@
 # the C core is checked through every entry point. Suppressions
 # (spec/valgrind.supp) cover Lua and libc internals only, each with why.
 # VALGRIND_SPECS="spec/a_spec.lua spec/b_spec.lua" runs only those files.
+# CALCINOSIS_SLOW=20 tells specs with time bounds that valgrind runs slower.
 # Prints one line per file and "N passed, N failed" last.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -20,7 +21,7 @@ for s in $SPECS; do
   name=$(basename "$s" .lua)
   log=$OUT/$name.log
   start=$(date +%s)
-  valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+  CALCINOSIS_SLOW=20 valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
     --show-leak-kinds=definite --trace-children=yes --trace-children-skip='*/cat,*/mkfifo,*/rm,*/mkdir,*/ls,*/sleep,*/sort,*/grep,*/sed' \
     --suppressions=spec/valgrind.supp --log-file="$log.%p" \
     lua5.4 /usr/bin/busted -o TAP "$s" >"$log.out" 2>&1
