@@ -3,6 +3,9 @@
 #   make lua53 | lua51 | luajit   the same for Lua 5.3, 5.1, LuaJIT 2.1 (build/5.3, build/5.1, build/luajit)
 #   make demo       install missing packages, build, run the main job on bundled data
 #   make check      install missing packages, run the whole test suite
+#   make check-all  make check, then valgrind over the busted suite, cppcheck on
+#                   src/ (clang-tidy: not yet clean) and make fuzz (README, Development)
+#   make fuzz       every libFuzzer target spec/c/fuzz_*.c, FUZZ_SECONDS each (default 60)
 #   make images     the README's report images (examples/images)
 #   make docs       the API reference (LDoc) into docs/api; make man: build/man/calcinosis.1
 #   make luarocks-config   build/luarocks/config.lua: Debian's packages as provided rocks
@@ -117,7 +120,20 @@ images: all
 	cp build/images/cohort-subtype-counts.svg examples/images/cohort-subtype-counts.svg
 	cp build/images/cohort-dist-phosphate.svg examples/images/cohort-phosphate.svg
 
+# Hardening checks, longer than make check (README, "Development").
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh spec/c/fuzz.sh
+
+valgrind-suite: all
+	sh spec/valgrind-suite.sh
+
+static:
+	sh tools/static-check.sh
+
+check-all: check valgrind-suite static fuzz
+
 clean:
 	rm -rf build
 
-.PHONY: all asan lua53 lua51 luajit hosts docs man demo check images clean rock rock-install luarocks-config rock-tree FORCE
+.PHONY: all asan lua53 lua51 luajit hosts docs man demo check check-all fuzz valgrind-suite static images clean rock rock-install luarocks-config rock-tree FORCE

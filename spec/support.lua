@@ -91,13 +91,14 @@ function M.bench_cohort(n, seed)
   return table.concat(lines, "\n") .. "\n"
 end
 
---- Reads a small RFC 4180 CSV file into a list of tables keyed by header.
-function M.read_csv(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("a")
-  f:close()
+--- Parses RFC 4180 CSV text (quoted fields with commas, doubled quotes and
+-- line breaks; CRLF or LF) into a list of rows, each a list of fields. A
+-- parser of its own (not the C reader), so that specs check the C and Lua
+-- writers against an independent reading. With `strict`, raises on a quote
+-- left open, a quote inside an unquoted field or text after a closing quote.
+function M.parse_csv(text, strict)
   local rows, row, field, i, n = {}, {}, {}, 1, #text
-  local inq = false
+  local inq, quoted = false, false
   while i <= n do
     local c = text:sub(i, i)
     if inq then
@@ -105,16 +106,28 @@ function M.read_csv(path)
         if text:sub(i + 1, i + 1) == '"' then field[#field + 1] = '"'; i = i + 1
         else inq = false end
       else field[#field + 1] = c end
-    elseif c == '"' then inq = true
-    elseif c == "," then row[#row + 1] = table.concat(field); field = {}
+    elseif c == '"' then
+      if strict and (#field > 0 or quoted) then error(("CSV: a quote inside an unquoted field at byte %d"):format(i)) end
+      inq, quoted = true, true
+    elseif c == "," then row[#row + 1] = table.concat(field); field = {}; quoted = false
     elseif c == "\n" or c == "\r" then
       if c == "\r" and text:sub(i + 1, i + 1) == "\n" then i = i + 1 end
-      row[#row + 1] = table.concat(field); field = {}
+      row[#row + 1] = table.concat(field); field = {}; quoted = false
       rows[#rows + 1] = row; row = {}
-    else field[#field + 1] = c end
+    else
+      if strict and quoted then error(("CSV: text after a closing quote at byte %d"):format(i)) end
+      field[#field + 1] = c
+    end
     i = i + 1
   end
-  if #field > 0 or #row > 0 then row[#row + 1] = table.concat(field); rows[#rows + 1] = row end
+  if strict and inq then error("CSV: a quoted field is not closed") end
+  if #field > 0 or #row > 0 or quoted then row[#row + 1] = table.concat(field); rows[#rows + 1] = row end
+  return rows
+end
+
+--- Reads a small RFC 4180 CSV file into a list of tables keyed by header.
+function M.read_csv(path)
+  local rows = M.parse_csv(M.slurp(path))
   local header = table.remove(rows, 1)
   local out = {}
   for _, r in ipairs(rows) do
@@ -123,6 +136,30 @@ function M.read_csv(path)
     out[#out + 1] = t
   end
   return out
+end
+
+--- Runs the command as users run it, `lua5.4 bin/calcinosis ARGS` (ARGS
+-- already quoted for the shell), with standard error in a temp file of this
+-- run's own. Returns standard output, the exit status and standard error;
+-- the status is nil when the process ended by a signal (with its number as
+-- a fourth value). With `seconds`, the command is stopped after that long
+-- (its status is then 124, as timeout(1) gives it).
+function M.run(args, stdin, seconds)
+  local errfile = os.tmpname()
+  local cmd = (seconds and ("timeout -k 5 %d "):format(seconds) or "") .. "lua5.4 bin/calcinosis " .. args .. " 2>"
+    .. errfile .. (stdin and (" <" .. stdin) or "")
+    .. "; echo \"rc=$?\""
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  local rc = tonumber(out:match("rc=(%d+)\n$"))
+  out = out:gsub("rc=%d+\n$", "")
+  local f = io.open(errfile, "rb")
+  local err = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(errfile)
+  if rc and rc > 128 then return out, nil, err, rc - 128 end
+  return out, rc, err
 end
 
 --- Half a unit in the last place of a number printed with `digits`

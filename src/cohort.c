@@ -12,6 +12,7 @@
 
 #include "analytes.h"
 #include "output.h"
+#include "text.h"
 
 cal_record_ctx cal_cohort_record_ctx(const cal_cohort *plan) {
   cal_record_ctx c;
@@ -147,9 +148,10 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
  * record's. Remembers this record's id. */
 static void check_id(run_t *R) {
   const cal_record *r = &R->rec;
+  char sh[4 * 40 + 1];
   if (!r->id) return;
   if (R->previd && r->idlen == R->previd_len && memcmp(r->id, R->previd, r->idlen) == 0)
-    cal_problems_add(&R->pb, "id '%.*s' repeats the previous record's", (int)(r->idlen > 40 ? 40 : r->idlen), r->id);
+    cal_problems_add(&R->pb, "id '%s' repeats the previous record's", cal_show(sh, r->id, r->idlen, 40));
   if (r->idlen + 1 > R->previd_cap) {
     char *np = realloc(R->previd, r->idlen + 64);
     if (np) { R->previd = np; R->previd_cap = r->idlen + 64; }

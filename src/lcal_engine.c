@@ -429,8 +429,8 @@ static int l_plan(lua_State *L) {
           lua_Integer bit;
           lua_rawgeti(L, -1, (lua_Integer)k + 1);
           bit = lua_tointeger(L, -1);
-          w = (size_t)(bit >> 6);
-          if (bit >= 0 && w < tw) m[i * tw + w] |= (uint64_t)1 << (bit & 63);
+          w = bit >= 0 ? (size_t)(bit >> 6) : tw; /* a negative bit is no term */
+          if (w < tw) m[i * tw + w] |= (uint64_t)1 << (bit & 63);
           lua_pop(L, 1);
         }
       }
@@ -691,7 +691,10 @@ static void json_value(lua_State *L, jbuf *j, int idx, int depth) {
   case LUA_TNUMBER: {
     char buf[64];
     double v = (double)lua_tonumber(L, idx);
-    if (lua_isinteger(L, idx)) jb_add(L, j, buf, int_text(buf, (long long)lua_tointeger(L, idx)));
+    if (lua_isinteger(L, idx)) {
+      size_t k = int_text(buf, (long long)lua_tointeger(L, idx)); /* buf filled before it is read */
+      jb_add(L, j, buf, k);
+    }
     else if (v != v) jb_str(L, j, "\"nan\"");
     else if (isinf(v)) jb_str(L, j, v > 0 ? "\"inf\"" : "\"-inf\"");
     else {
@@ -1112,6 +1115,7 @@ static int plan_run(lua_State *L) {
     }
     if (open_error) {
       if (in) fclose(in);
+      if (out) fclose(out);
       lua_pushnil(L);
       lua_pushfstring(L, open_error, bad_path);
       return 2;
@@ -1141,7 +1145,10 @@ static int plan_run(lua_State *L) {
     else if (fflush(stdout) != 0 && rc == 0) { rc = -1; snprintf(err, sizeof err, "write error"); }
     if (rc != 0) {
       lua_pushnil(L);
-      lua_pushstring(L, err);
+      if (strcmp(err, "write error") == 0) { /* name the output it failed on, and report it once */
+        lua_pushfstring(L, "%s: write error", out ? out_path : "standard output");
+        if (!out) clearerr(stdout);
+      } else lua_pushstring(L, err);
       return 2;
     }
   }

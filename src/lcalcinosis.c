@@ -7,8 +7,10 @@
  * C99.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analytes.h"
@@ -22,6 +24,7 @@
 #include "source.h"
 #include "derived.h"
 #include "units.h"
+#include "output.h"
 
 /* ==== the rule VM ==== */
 #include <stdio.h>
@@ -751,6 +754,24 @@ static int l_isatty(lua_State *L) {
   return 1;
 }
 
+/* core.file_kind(path) -> "regular", "directory", "fifo", "char",
+ * "block", "socket" or "other" (stat, without opening: opening a FIFO
+ * would block, and reading it takes its data), or nil, message. */
+static int l_file_kind(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  const char *k;
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  k = S_ISREG(st.st_mode) ? "regular" : S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "fifo"
+    : S_ISCHR(st.st_mode) ? "char" : S_ISBLK(st.st_mode) ? "block" : S_ISSOCK(st.st_mode) ? "socket" : "other";
+  lua_pushstring(L, k);
+  return 1;
+}
+
 /* core.vm_run_batch(program, vars_rows, terms_rows) -> list of
  * { type =, best =, state = {...}, lets = {...} }: the batch interpreter
  * over the given rows (vars_rows[i] as program:run's vars, terms_rows[i]
@@ -823,7 +844,35 @@ static int l_vm_run_batch(lua_State *L) {
   return 1;
 }
 
+/* core.stdout_error() -> nil when everything written to the C stdout (which
+ * io.stdout writes through) reached it, else the reason: flushes, then
+ * reads the stream's sticky error flag, so that a write that failed
+ * before (a full buffer sent to a full disk) is not missed. Clears it. */
+static int l_stdout_error(lua_State *L) {
+  int e = 0;
+  errno = 0;
+  if (fflush(stdout) != 0) e = errno;
+  if (!e && !ferror(stdout)) return 0;
+  clearerr(stdout);
+  lua_pushstring(L, e ? strerror(e) : "write error");
+  return 1;
+}
+
+/* core.csv_field(s) -> s as one CSV field: the output's quoting
+ * (cal_csv_quote), for the Lua writers of CSV. */
+static int l_csv_field(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char *w;
+  if (n > (((size_t)-1) - 2) / 2) return luaL_error(L, "core.csv_field: string too long");
+  w = (char *)lua_newuserdatauv(L, 2 * n + 2, 0); /* collected with the rest */
+  lua_pushlstring(L, w, cal_csv_quote(w, s, n));
+  return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
+  {"csv_field", l_csv_field},
+  {"stdout_error", l_stdout_error},
   {"unit", l_unit},
   {"convert", l_convert},
   {"analyte", l_analyte},
@@ -840,6 +889,7 @@ static const luaL_Reg core_funcs[] = {
   {"vm_run_batch", l_vm_run_batch},
   {"csv_open", l_csv_open},
   {"isatty", l_isatty},
+  {"file_kind", l_file_kind},
   {"analyte_index", l_analyte_index},
   {"na_default", l_na_default},
   {"column_names", l_column_names},

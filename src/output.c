@@ -58,19 +58,37 @@ static char *w_bytes(char *w, const char *s, size_t n) {
   return w + n;
 }
 
-/* at most 2n + 2 bytes */
-static char *w_csv_field(char *w, const char *s, size_t n) {
-  size_t i;
+/* The one CSV quoting of the output (RFC 4180): the n bytes written at w
+ * are left as they are when they hold no ',', '"', CR or LF; else they are
+ * put in quotes with each '"' doubled, in place. Returns the end. The room
+ * at w must be at least 2n + 2 bytes. */
+static char *csv_quote_in_place(char *w, size_t n) {
+  size_t i, q = 0;
+  char *src, *dst;
   for (i = 0; i < n; i++)
-    if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') break;
-  if (i == n) return w_bytes(w, s, n);
-  *w++ = '"';
-  for (i = 0; i < n; i++) {
-    if (s[i] == '"') *w++ = '"';
-    *w++ = s[i];
+    if (w[i] == ',' || w[i] == '"' || w[i] == '\n' || w[i] == '\r') break;
+  if (i == n) return w + n;
+  for (i = 0; i < n; i++) q += w[i] == '"';
+  /* from the back: the closing quote, the bytes (quotes doubled), the opening quote */
+  dst = w + n + q + 1;
+  *dst = '"';
+  src = w + n;
+  while (src > w) {
+    *--dst = *--src;
+    if (*src == '"') *--dst = '"';
   }
-  *w++ = '"';
-  return w;
+  *w = '"';
+  return w + n + q + 2;
+}
+
+/* a text field: at most 2n + 2 bytes */
+static char *w_csv_field(char *w, const char *s, size_t n) {
+  memmove(w, s, n);
+  return csv_quote_in_place(w, n);
+}
+
+size_t cal_csv_quote(char *w, const char *s, size_t n) {
+  return (size_t)(w_csv_field(w, s, n) - w);
 }
 
 /* A JSON string: each byte that is not part of valid UTF-8 becomes U+FFFD,
@@ -112,6 +130,7 @@ static char *w_json_string(char *w, const char *s, size_t n) {
 static char *w_problems_csv(char *w, const char *s, size_t n) {
   char tmp[2 * CAL_PROBLEMS_MAX];
   size_t i, k = 0;
+  tmp[0] = '\0'; /* (nothing is read past k; this keeps cppcheck's uninitvar quiet) */
   for (i = 0; i < n && k + 2 < sizeof tmp; i++) {
     if (s[i] == CAL_PROBLEM_SEP) { tmp[k++] = ';'; tmp[k++] = ' '; }
     else tmp[k++] = s[i];
@@ -164,8 +183,8 @@ static size_t names_bound(const char *const *names, size_t n, const char *extra)
 /* A list of names: a JSON list, or in CSV joined with ';' (the field
  * quoted when a name needs it). */
 static char *w_names(char *w, const char *const *names, size_t n, int json) {
-  size_t i, j;
-  int quote = 0;
+  size_t i;
+  char *start;
   if (json) {
     *w++ = '[';
     for (i = 0; i < n; i++) {
@@ -175,19 +194,12 @@ static char *w_names(char *w, const char *const *names, size_t n, int json) {
     *w++ = ']';
     return w;
   }
-  for (i = 0; i < n && !quote; i++)
-    for (j = 0; names[i][j]; j++)
-      if (names[i][j] == ',' || names[i][j] == '"' || names[i][j] == '\n' || names[i][j] == '\r') quote = 1;
-  if (quote) *w++ = '"';
+  start = w;
   for (i = 0; i < n; i++) {
     if (i > 0) *w++ = ';';
-    for (j = 0; names[i][j]; j++) {
-      if (names[i][j] == '"') *w++ = '"';
-      *w++ = names[i][j];
-    }
+    w = w_bytes(w, names[i], strlen(names[i]));
   }
-  if (quote) *w++ = '"';
-  return w;
+  return csv_quote_in_place(start, (size_t)(w - start));
 }
 
 static char *w_result(char *w, const cal_cohort *plan, const cal_column *c, const cal_result *res, int json) {
@@ -224,8 +236,10 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
   L->namelen = L->idlen + plan->nrules;
   L->typelen = L->namelen + plan->ncolumns;
   L->nids = plan->nrules < plan->prog->nrules ? plan->nrules : plan->prog->nrules;
+  L->ids_quote = 0;
   for (i = 0; i < plan->nrules; i++) {
     L->idlen[i] = strlen(plan->rule_ids[i]);
+    if (strpbrk(plan->rule_ids[i], ",\"\r\n")) L->ids_quote = 1;
     ids += 6 * L->idlen[i] + 3;
   }
   for (i = 0; i <= ns; i++) {
@@ -282,6 +296,7 @@ static char *w_ids(char *w, const cal_cohort *plan, const cal_out_layout *L, con
                    size_t row, int state, int json) {
   size_t i, base;
   int first = 1;
+  char *start = w;
   if (json) *w++ = '[';
   for (base = 0; base < L->nids; base += CAL_VM_FIRED_BITS) {
     /* the rules that fired are bits: only those are visited */
@@ -299,6 +314,7 @@ static char *w_ids(char *w, const cal_cohort *plan, const cal_out_layout *L, con
     }
   }
   if (json) *w++ = ']';
+  else if (L->ids_quote) w = csv_quote_in_place(start, (size_t)(w - start));
   return w;
 }
 
@@ -345,7 +361,7 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout 
     case CAL_COL_TYPE: {
       const char *t = type_name(plan, type);
       size_t tl = type_len(plan, L, type);
-      w = json ? w_json_string(w, t, tl) : w_bytes(w, t, tl);
+      w = json ? w_json_string(w, t, tl) : w_csv_field(w, t, tl);
       break;
     }
     case CAL_COL_SCORE:

@@ -41,11 +41,17 @@ typedef struct {
   size_t fixed;     /* the most bytes of a row but for its ids and problems */
   size_t nid, npb;  /* columns with the id, with the problems */
   int need_result;  /* a column needs the result declarations */
+  int ids_quote;    /* a rule id holds a byte that CSV must quote */
   size_t *mem;
 } cal_out_layout;
 
 int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan); /* 0 when out of memory */
 void cal_out_layout_free(cal_out_layout *L);
+
+/* The output's one CSV quoting: writes the n bytes of s to w as a CSV field
+ * (in quotes, '"' doubled, when they hold ',', '"', CR or LF) and returns
+ * the bytes written; w has room for 2n + 2. */
+size_t cal_csv_quote(char *w, const char *s, size_t n);
 
 /* Bytes kept for the rows of a batch (ids and problems). */
 typedef struct {

@@ -311,6 +311,16 @@ int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *f, size_
     else if (name_is(name, BIRTH_NAMES)) c->role = CAL_ROLE_BIRTH;
     else setup_lab(c, name, unit, unitlen, w, wcap);
   }
+  if (n == 1 && lay->cols[0].role == CAL_ROLE_IGNORE) { /* a header read with the wrong delimiter */
+    static const struct { char c; const char *shown, *option; } seps[] = {
+      { ';', ";", "';'" }, { '\t', "\\t", "tab" }, { '|', "|", "'|'" }, { ',', ",", "','" } };
+    for (j = 0; j < sizeof seps / sizeof seps[0]; j++)
+      if (memchr(f[0].ptr, seps[j].c, f[0].len)) {
+        warn(w, wcap, 200, "the header is one column holding '%s': is the file delimited by it (--delimiter %s)? ",
+             seps[j].shown, seps[j].option);
+        break;
+      }
+  }
   for (i = 0; i < n; i++) { /* companion unit columns */
     if (lay->cols[i].role != CAL_ROLE_UNIT) continue;
     for (j = 0; j < n; j++)
@@ -424,15 +434,16 @@ static void implausible(const cal_record_col *c, const char *p, size_t n, double
   cal_unit unit, canon_u;
   double lc;
   const char *likely = NULL;
+  char sh[4 * 40 + 1];
   if (ul > 0) stated = cal_unit_parse(u, ul, &unit, NULL, 0) ? &unit : NULL; /* the cell's unit */
   if (!stated && cal_unit_parse(a->unit, strlen(a->unit), &canon_u, NULL, 0)) stated = &canon_u;
   if (stated) likely = cal_analyte_likely_unit(a, v, stated, &lc);
   if (likely)
-    cal_problems_add(pb, "%s: %.*s is implausible for %s in %s; it looks like %.6g %s (= %.4g %s), please check the unit",
-                     c->name, (int)(n > 40 ? 40 : n), p, a->name, ul > 0 ? "the stated unit" : a->unit, v, likely, lc,
+    cal_problems_add(pb, "%s: %s is implausible for %s in %s; it looks like %.6g %s (= %.4g %s), please check the unit",
+                     c->name, cal_show(sh, p, n, 40), a->name, ul > 0 ? "the stated unit" : a->unit, v, likely, lc,
                      a->unit);
   else
-    cal_problems_add(pb, "%s: %.*s is outside the plausible range of %s", c->name, (int)(n > 40 ? 40 : n), p, a->name);
+    cal_problems_add(pb, "%s: %s is outside the plausible range of %s", c->name, cal_show(sh, p, n, 40), a->name);
 }
 
 int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_t *numstart, size_t *numend) {
@@ -457,6 +468,7 @@ static void read_lab(const cal_record_ctx *ctx, const cal_record_col *c, const c
   size_t n, k = 0, numend, ul, cmplen = 0;
   double v, canon, factor = c->factor;
   int q;
+  char sh[4 * 40 + 1];
   cal_field tmp;
   char buf[COMMA_BUF];
   if (ctx->decimal_comma || ctx->na) { /* (off the usual path: one test) */
@@ -471,7 +483,7 @@ static void read_lab(const cal_record_ctx *ctx, const cal_record_col *c, const c
   if (q) { rec->qual[c->analyte] = (signed char)q; return; }
   if (cal_parse_double(p, n, &v)) numend = n; /* the common case, inline: a plain number */
   else if (!cal_quantity_split(p, n, &v, &cmplen, &k, &numend)) {
-    if (!missing_word(ctx, cell)) cal_problems_add(pb, "%s: '%.*s' is not a number", c->name, (int)(n > 40 ? 40 : n), p);
+    if (!missing_word(ctx, cell)) cal_problems_add(pb, "%s: '%s' is not a number", c->name, cal_show(sh, p, n, 40));
     return;
   }
   if (v < 0) {
@@ -489,7 +501,7 @@ static void read_lab(const cal_record_ctx *ctx, const cal_record_col *c, const c
   if (ul > 0) {
     char e[200];
     if (!unit_factor(c, u, ul, memo, &factor, e, sizeof e)) {
-      cal_problems_add(pb, "%s: '%.*s': %s", c->name, (int)(n > 40 ? 40 : n), p, e);
+      cal_problems_add(pb, "%s: '%s': %s", c->name, cal_show(sh, p, n, 40), e);
       return;
     }
   }
@@ -523,6 +535,7 @@ static void read_age(const cal_record_ctx *ctx, const cal_record_col *c, const c
                      cal_problems *pb) {
   int ok;
   double a, factor = c->age_factor;
+  char sh[4 * 40 + 1];
   cal_field tmp;
   char buf[COMMA_BUF];
   cell = decimal_cell(ctx, cell, &tmp, buf);
@@ -544,8 +557,8 @@ static void read_age(const cal_record_ctx *ctx, const cal_record_col *c, const c
   }
   if (!ok && missing_word(ctx, cell)) return;
   if (!ok)
-    cal_problems_add(pb, "%s: '%.*s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
-                     (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+    cal_problems_add(pb, "%s: '%s' is not an age (a number, or a number with a unit such as 8 mo)", c->name,
+                     cal_show(sh, cell->ptr, cell->len, 40));
   else if (!isnan(a)) {
     a *= factor;
     if (a < 0 || a > 150) cal_problems_add(pb, "%s: %.4g years is not between 0 and 150", c->name, a);
@@ -557,6 +570,7 @@ static void read_sex(const cal_record_ctx *ctx, const cal_record_col *c, const c
                      cal_problems *pb) {
   const char *p = cell->ptr;
   size_t n = cell->len, k;
+  char sh[4 * 20 + 1];
   cal_trim(&p, &n);
   if (n == 0) return;
   for (k = 0; SEX_WORDS[k].word; k++)
@@ -565,7 +579,7 @@ static void read_sex(const cal_record_ctx *ctx, const cal_record_col *c, const c
       return;
     }
   if (missing_word(ctx, cell)) return;
-  cal_problems_add(pb, "%s: unknown sex '%.*s' (expected F or M)", c->name, (int)(n > 20 ? 20 : n), p);
+  cal_problems_add(pb, "%s: unknown sex '%s' (expected F or M)", c->name, cal_show(sh, p, n, 20));
 }
 
 static void read_species(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *cell, cal_record *r,
@@ -582,6 +596,7 @@ static void read_height(const cal_record_ctx *ctx, const cal_record_col *c, cons
                         cal_problems *pb) {
   int ok;
   double h;
+  char sh[4 * 40 + 1];
   cal_field tmp;
   char buf[COMMA_BUF];
   cell = decimal_cell(ctx, cell, &tmp, buf);
@@ -589,8 +604,8 @@ static void read_height(const cal_record_ctx *ctx, const cal_record_col *c, cons
   h = field_number(cell, &ok);
   if (!ok && missing_word(ctx, cell)) return;
   if (!ok || (!isnan(h) && (h <= 20 || h >= 260)))
-    cal_problems_add(pb, "%s: '%.*s' is not a height between 20 and 260 cm", c->name,
-                     (int)(cell->len > 40 ? 40 : cell->len), cell->ptr);
+    cal_problems_add(pb, "%s: '%s' is not a height between 20 and 260 cm", c->name,
+                     cal_show(sh, cell->ptr, cell->len, 40));
   else r->height = h;
 }
 

@@ -60,6 +60,31 @@ static inline uint64_t cal_zero_bytes(uint64_t x) {
   return ~(((x & low7) + low7) | x | low7);
 }
 
+/* A value as messages show it: at most max bytes of s[0..n) (cut before a
+ * UTF-8 continuation byte, so that no character is cut in half), each
+ * control byte as \xHH, so that a NUL or a line break in a value neither
+ * cuts nor breaks the message. out has room for 4 * max + 1 bytes; returns
+ * out, NUL-terminated. */
+static inline const char *cal_show(char *out, const char *s, size_t n, size_t max) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i, k = 0;
+  if (n > max) {
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+  }
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f) {
+      out[k++] = '\\';
+      out[k++] = 'x';
+      out[k++] = hex[c >> 4];
+      out[k++] = hex[c & 15];
+    } else out[k++] = (char)c;
+  }
+  out[k] = '\0';
+  return out;
+}
+
 /* ASCII lowercase of one byte. */
 static inline int cal_lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
 

@@ -8,6 +8,7 @@
  * 2.2), except that mol, eq and [IU] are base dimensions here (see units.h).
  */
 #include "units.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -140,8 +141,8 @@ typedef struct parser {
 static void set_err(char *err, size_t errlen, const char *msg, const char *s,
                     size_t n) {
   if (err && errlen > 0) {
-    int len = n > 200 ? 200 : (int)n;
-    snprintf(err, errlen, "%s in unit '%.*s'", msg, len, s);
+    char sh[4 * 200 + 1];
+    snprintf(err, errlen, "%s in unit '%s'", msg, cal_show(sh, s, n, 200));
   }
 }
 

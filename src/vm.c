@@ -622,16 +622,25 @@ static inline int popcount64(uint64_t x) {
   return (int)((x * 0x0101010101010101ULL) >> 56);
 }
 
+/* An arithmetic result that is not finite (a division by 0, an overflow)
+ * is unknown: NaN. Inputs and constants are finite (the readers and the
+ * compiler refuse others), so only arithmetic makes infinities, and
+ * `calcium / 0 > 1` is unknown, not true. (r - r is 0 for a finite r, NaN
+ * for an infinite or NaN one; a plain compare, so the loops still vectorise.) */
+#define FINITE_OR_NAN(r) ((r) - (r) == 0.0 ? (r) : NAN)
+
 static inline double fx_arith(unsigned op, double a, double b) {
+  double r;
   switch (op) {
-    case CAL_OP_ADD: return a + b;
-    case CAL_OP_SUB: return a - b;
-    case CAL_OP_MUL: return a * b;
-    case CAL_OP_DIV: return a / b;
-    case CAL_OP_POW: return (isnan(a) || isnan(b)) ? NAN : pow(a, b);
+    case CAL_OP_ADD: r = a + b; break;
+    case CAL_OP_SUB: r = a - b; break;
+    case CAL_OP_MUL: r = a * b; break;
+    case CAL_OP_DIV: r = a / b; break;
+    case CAL_OP_POW: r = (isnan(a) || isnan(b)) ? NAN : pow(a, b); break;
     case CAL_OP_MIN: return (isnan(a) || isnan(b)) ? NAN : (b < a ? b : a);
     default: return (isnan(a) || isnan(b)) ? NAN : (b > a ? b : a);
   }
+  return FINITE_OR_NAN(r);
 }
 
 #define CMP(expr) \
@@ -919,12 +928,12 @@ static void k_cmpk(unsigned op, double *restrict d, const double *restrict x, do
 #define K_NAN2(expr) { double r_ = (expr); d[i] = (a_ != a_ || b_ != b_) ? NAN : r_; }
 #define K_ARITH_SWITCH(AI, BI) \
   switch (op) { \
-    case CAL_OP_ADD: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ + b_; } break; \
-    case CAL_OP_SUB: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ - b_; } break; \
-    case CAL_OP_MUL: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ * b_; } break; \
-    case CAL_OP_DIV: LOOP { double a_ = (AI), b_ = (BI); d[i] = a_ / b_; } break; \
+    case CAL_OP_ADD: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ + b_; d[i] = FINITE_OR_NAN(r_); } break; \
+    case CAL_OP_SUB: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ - b_; d[i] = FINITE_OR_NAN(r_); } break; \
+    case CAL_OP_MUL: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ * b_; d[i] = FINITE_OR_NAN(r_); } break; \
+    case CAL_OP_DIV: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ / b_; d[i] = FINITE_OR_NAN(r_); } break; \
     case CAL_OP_POW: /* pow(1, y) is 1 for every y (C99 F.9.4.4): no call */ \
-      LOOP { double a_ = (AI), b_ = (BI); K_NAN2(a_ == 1.0 ? 1.0 : pow(a_, b_)) } break; \
+      LOOP { double a_ = (AI), b_ = (BI), p_ = a_ == 1.0 ? 1.0 : pow(a_, b_); K_NAN2(FINITE_OR_NAN(p_)) } break; \
     case CAL_OP_MIN: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ < a_ ? b_ : a_) } break; \
     default: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ > a_ ? b_ : a_) } break; \
   }
@@ -951,7 +960,7 @@ static void k_powk(double *restrict d, double k, const double *restrict tab, con
     double b_ = y[i], r_;
     if (b_ >= 0 && b_ < POW_TAB && b_ == (double)(int)b_) r_ = tab[(int)b_];
     else r_ = (k != k || b_ != b_) ? NAN : pow(k, b_);
-    d[i] = r_;
+    d[i] = FINITE_OR_NAN(r_);
   }
 }
 

@@ -403,8 +403,9 @@ end
 local function read_file(path)
   local f, e = io.open(path, "rb")
   if not f then return nil, e end
-  local s = f:read("*a")
+  local s, re = f:read("*a")
   f:close()
+  if not s then return nil, ("%s: cannot read (%s)"):format(path, tostring(re or "read error")) end
   return s
 end
 
@@ -572,7 +573,7 @@ function M.labs(args)
       return 2
     end
     local p, derr = require("calcinosis.json").decode(text)
-    if type(p) ~= "table" then
+    if type(p) ~= "table" or not M.json_object_text(text) then
       err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))
       return 2
     end
@@ -622,10 +623,10 @@ function M.convert(args)
   return 0
 end
 
---- Runs the command with an argument list; returns the exit status.
+-- Runs the command with an argument list; returns the exit status.
 -- @tparam {string,...} argv
 -- @treturn integer
-function M.main(argv)
+local function run_main(argv)
   local args = {}
   for i = 1, #argv do args[i] = argv[i] end
   local cmd = table.remove(args, 1)
@@ -653,6 +654,46 @@ function M.main(argv)
     return 3
   end
   return status
+end
+
+--- Runs the command line `argv` (without the program name) and returns the
+-- exit status: 0 all well, 1 some input had problems, 2 usage, input or
+-- output error (a write to standard output that failed, e.g. to a full
+-- disk, is reported naming it, whatever the command; 3 an internal error).
+-- @tparam {string,...} argv
+-- @treturn integer
+function M.main(argv)
+  local status = run_main(argv)
+  local werr = require("calcinosis.core").stdout_error()
+  if werr then
+    local cmd = argv[1] and M.commands[argv[1]] and (" " .. argv[1]) or ""
+    err("calcinosis", cmd, ": standard output: ", werr, "\n")
+    return status == 3 and 3 or 2
+  end
+  return status
+end
+
+--- Whether JSON text holds an object (its first character, after a UTF-8
+-- byte-order mark and spaces, is `{`): a patient file holding a list or a
+-- number is refused, not read as a patient.
+-- @tparam string text
+-- @treturn boolean
+function M.json_object_text(text)
+  return text:gsub("^\239\187\191", ""):match("^%s*{") ~= nil
+end
+
+--- Closes an output file opened for a command (nothing for standard output,
+-- which `main` checks): false after printing the write error, naming the file.
+-- @tparam string cmd the command, for the message
+-- @param o the file
+-- @tparam[opt] string path its name
+-- @treturn boolean
+function M.close_output(cmd, o, path)
+  if o == io.stdout then return true end
+  local ok, e = o:close()
+  if ok then return true end
+  err("calcinosis ", cmd, ": ", path or "output", ": ", tostring(e or "write error"), "\n")
+  return false
 end
 
 --- Subcommand handlers by name (each takes the argument list, returns a status).
@@ -717,5 +758,19 @@ M.parse_opts = parse_opts
 M.did_you_mean = did_you_mean
 M.usage_error = usage_error
 M.DISCLAIMER = DISCLAIMER
+
+--- One CSV line (without its line end) of the given fields, for every CSV
+-- the commands write in Lua (compare, sweep, validate): each field is
+-- quoted as the C output quotes it (`core.csv_field`: in quotes, `"`
+-- doubled, when it holds `,`, `"`, CR or LF), so a rule id, subtype or
+-- ruleset name with those never shifts the columns.
+-- @tparam {string|number,...} fields
+-- @treturn string
+function M.csv_row(fields)
+  local field = require("calcinosis.core").csv_field
+  local t = {}
+  for i = 1, #fields do t[i] = field(tostring(fields[i])) end
+  return table.concat(t, ",")
+end
 
 return M

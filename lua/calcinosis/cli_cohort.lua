@@ -187,7 +187,7 @@ local function open_output(cmd, path)
 end
 
 local function file_size(path)
-  if not path or path == "-" then return nil end
+  if not path or path == "-" or core.file_kind(path) ~= "regular" then return nil end
   local f = io.open(path, "rb")
   if not f then return nil end
   local n = f:seek("end")
@@ -203,6 +203,8 @@ end
 -- temporary file that the C pipeline runs as any file (`calcinosis.read`'s
 -- `write_ndjson`), with their problems.
 function M.run(opts)
+  local stream = opts.input and opts.input ~= "-" and core.file_kind(opts.input) ~= "regular"
+  if stream and opts.shard then return nil, ("%s: --shard needs a regular file"):format(opts.input) end
   local o = opts.options or {}
   local spec = opts.input_spec or {}
   local kind = opts.kind or spec.kind
@@ -240,7 +242,8 @@ function M.run(opts)
     na = spec.na, decimal_comma = spec.decimal_comma, map = spec.map, units = opts.units,
     keep = opts.keep, rule_counts = opts.rule_counts,
     progress = opts.progress and function(n, bytes) return opts.progress(n, bytes or 0, size) end,
-    jobs = opts.jobs, shard = opts.shard,
+    -- a FIFO or a device cannot be cut into ranges: one process reads it
+    jobs = stream and 1 or opts.jobs, shard = opts.shard,
   })
   if tmp then os.remove(tmp) end
   return stats, e
@@ -254,7 +257,9 @@ local function classify_single(rs, path, options)
   text:close()
   if not s then return nil, ("%s: cannot read (%s)"):format(path, rerr or "read error") end
   local patient, derr = json.decode(s)
-  if type(patient) ~= "table" then return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object") end
+  if type(patient) ~= "table" or not cli.json_object_text(s) then
+    return nil, ("%s: not a JSON patient record (%s)"):format(path, derr or "not an object")
+  end
   local result = require("calcinosis").classify(patient, rs, options)
   return result, patient
 end
@@ -338,8 +343,10 @@ function M.classify(args)
   if opts.units and not require("calcinosis.engine").UNITS[opts.units] then
     return cli.usage_error("classify", ("--units must be conventional or si, got '%s'"):format(opts.units))
   end
-  if opts.jobs and not (tonumber(opts.jobs) and tonumber(opts.jobs) >= 1) then
-    return cli.usage_error("classify", ("--jobs must be a positive number, got '%s'"):format(opts.jobs))
+  local njobs = opts.jobs and opts.jobs:match("^%d+$") and #opts.jobs <= 7 and tonumber(opts.jobs)
+  if opts.jobs and not (njobs and njobs >= 1) then
+    return cli.usage_error("classify", ("--jobs must be a whole number of processes from 1 to 9999999 (more than 64 run as 64), got '%s'")
+      :format(opts.jobs))
   end
   local ca = opts["ca-coefficient"]
   if ca and not require("calcinosis.labs").ca_variants[ca] then
@@ -352,9 +359,10 @@ function M.classify(args)
   if not params then return cli.usage_error("classify", perr) end
   for _, path in ipairs(rest) do
     if path ~= "-" then
-      local f = io.open(path, "rb")
+      -- a FIFO is not opened here: an open would wait for its writer, and take its data
+      local f = core.file_kind(path) == "fifo" or io.open(path, "rb")
       if not f then err("calcinosis classify: ", path, ": cannot open\n") return 2 end
-      f:close()
+      if f ~= true then f:close() end
     end
   end
   local spec, scode
@@ -376,7 +384,7 @@ function M.classify(args)
     ruleset = rs, input = input, kind = kind, output = opts.output, columns = opts.columns,
     format = format, header = not opts["no-header"], strict = opts.strict, delimiter = delim,
     input_spec = spec, units = opts.units, options = options, progress = progress and function(n, bytes) return progress(n, bytes) end,
-    jobs = opts.jobs and math.floor(tonumber(opts.jobs)) or nil, shard = opts.shard, keep = opts.keep,
+    jobs = njobs or nil, shard = opts.shard, keep = opts.keep,
   }
   if progress then io.stderr:write("\n") end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end
@@ -454,6 +462,12 @@ local function cohort_input(cmd, opts, rest)
   local delim = delimiter_of(opts.delimiter)
   if not delim then return nil, nil, cli.usage_error(cmd, "bad --delimiter") end
   local input = rest[1]
+  local kind = input and core.file_kind(input)
+  if kind and kind ~= "regular" and kind ~= "directory" then -- a FIFO or a device: it could be read only once
+    err("calcinosis ", cmd, ": ", input, ": not a regular file (", kind, "); ", cmd,
+      " reads its input more than once: save it to a file first\n")
+    return nil, nil, 2
+  end
   local f = io.open(input, "rb")
   if not f then err("calcinosis ", cmd, ": ", input, ": cannot open\n") return nil, nil, 2 end
   f:close()
@@ -545,12 +559,12 @@ function M.compare(args)
     o:write("a,b,id,type_a,type_b,only_in_a,only_in_b\n")
     for _, p in ipairs(c.pairs) do
       for _, ch in ipairs(p.changes) do
-        o:write(table.concat({ p.a_name, p.b_name, ch.id, ch.from, ch.to, table.concat(ch.only_in_a, ";"),
-          table.concat(ch.only_in_b, ";") }, ","), "\n")
+        o:write(cli.csv_row { p.a_name, p.b_name, ch.id, ch.from, ch.to, table.concat(ch.only_in_a, ";"),
+          table.concat(ch.only_in_b, ";") }, "\n")
       end
     end
   end
-  if o ~= io.stdout then o:close() end
+  if not cli.close_output("compare", o, opts.output) then return 2 end
   return problems > 0 and 1 or 0
 end
 
@@ -635,14 +649,14 @@ function M.sweep(args)
     for _, id in ipairs(rule_ids) do head[#head + 1] = "fired:" .. id end
     for _, id in ipairs(rule_ids) do head[#head + 1] = "not_evaluable:" .. id end
     head[#head + 1] = "hash"
-    o:write(table.concat(head, ","), "\n")
+    o:write(cli.csv_row(head), "\n")
     for _, r in ipairs(rows) do
       local t = { ("%.10g"):format(r.value) }
       for _, l in ipairs(labels) do t[#t + 1] = tostring(r.counts[l]) end
       for _, id in ipairs(rule_ids) do t[#t + 1] = tostring(r.fired[id]) end
       for _, id in ipairs(rule_ids) do t[#t + 1] = tostring(r.not_evaluable[id]) end
       t[#t + 1] = r.hash
-      o:write(table.concat(t, ","), "\n")
+      o:write(cli.csv_row(t), "\n")
     end
   elseif format == "json" then
     local doc = { parameter = name, unit = param.unit, input = input,
@@ -688,7 +702,7 @@ function M.sweep(args)
     o:write(("%s%d rule(s) with the same counts at every value not shown (see --format csv or json)\n"):format(
       #changing == 0 and "no rule's counts change; " or "", same))
   end
-  if o ~= io.stdout then o:close() end
+  if not cli.close_output("sweep", o, opts.output) then return 2 end
   return problems > 0 and 1 or 0
 end
 

@@ -142,14 +142,11 @@ local function csv_report(c)
         row[#row + 1] = n(e[k].value); row[#row + 1] = n(e[k].low); row[#row + 1] = n(e[k].high)
       end
       row[#row + 1] = n(e.f1)
-      for i, x in ipairs(row) do
-        x = tostring(x)
-        if x:find('[,"\r\n]') then x = '"' .. x:gsub('"', '""') .. '"' end
-        row[i] = x
-      end
-      lines[#lines + 1] = table.concat(row, ",")
+      lines[#lines + 1] = cli.csv_row(row)
     end
-    lines[#lines + 1] = ("%s,(all),,,,,,,,,,,,,,,,,"):format(tostring(v.name))
+    local all = { tostring(v.name), "(all)" }
+    for i = 3, 19 do all[i] = "" end
+    lines[#lines + 1] = cli.csv_row(all)
   end
   return table.concat(lines, "\n") .. "\n"
 end
@@ -174,6 +171,12 @@ function M.main(args)
   if delim == "tab" then delim = "\t" end
   if #delim ~= 1 then return cli.usage_error("validate", "bad --delimiter") end
   local path = rest[1]
+  local fkind = path and core.file_kind(path)
+  if fkind and fkind ~= "regular" and fkind ~= "directory" then -- a FIFO or a device could be read only once
+    err("calcinosis validate: ", path, ": not a regular file (", fkind,
+      "); validate reads its input more than once: save it to a file first\n")
+    return 2
+  end
   local f = io.open(path, "rb")
   if not f then err("calcinosis validate: ", path, ": cannot open\n") return 2 end
   f:close()
@@ -242,9 +245,13 @@ function M.main(args)
     end
     text = json.encode(doc, { indent = "  " }) .. "\n"
   end
-  local ok, werr = o:write(text)
-  if ok and o ~= io.stdout then ok, werr = o:close() elseif ok then ok, werr = o:flush() end
-  if not ok then err("calcinosis validate: ", tostring(opts.output or "standard output"), ": ", tostring(werr), "\n") return 2 end
+  if o == io.stdout then -- cli.main checks standard output, for every command
+    o:write(text)
+  else
+    local ok, werr = o:write(text)
+    if ok then ok, werr = o:close() end
+    if not ok then err("calcinosis validate: ", tostring(opts.output), ": ", tostring(werr), "\n") return 2 end
+  end
   return problems > 0 and 1 or 0
 end
 

@@ -50,6 +50,8 @@ function M.input_format(path, delimiter)
   local ext = path:lower():match("%.([%w]+)$")
   if ext == "ndjson" or ext == "jsonl" then return "ndjson" end
   if ext == "json" then return "json" end
+  -- a FIFO or a device is read once, by the run: its header is not looked at first
+  if core.file_kind(path) ~= "regular" then return "csv" end
   local r = core.csv_open(path, delimiter or ",")
   if not r then return "csv" end
   local header = r:next()
@@ -66,13 +68,14 @@ end
 --- The column names of an input file, as `--columns` and `--keep` can pass
 -- them through: the CSV header (wide or long format), or the top-level
 -- keys of the first NDJSON record (sorted). `false` for
--- standard input (not known before the run).
+-- standard input, a FIFO or a device (not known before the run).
 -- @tparam string|nil path nil or "-" for standard input
 -- @tparam[opt] string format "csv" | "long" | "ndjson" (default: `input_format`)
 -- @tparam[opt] string delimiter
 -- @treturn table|boolean the names, or false
 function M.input_columns(path, format, delimiter)
-  if not path or path == "-" then return false end
+  -- (standard input, a FIFO or a device can be read once only: by the run)
+  if not path or path == "-" or core.file_kind(path) ~= "regular" then return false end
   format = format or M.input_format(path, delimiter)
   if format == "ndjson" or format == "json" then
     local f = io.open(path, "rb")

@@ -1,9 +1,8 @@
 /*
- * fuzz_arff.c - libFuzzer target for src/arff.c (not part of `make check`).
+ * fuzz_arff.c - libFuzzer target for src/arff.c (not part of `make check`;
+ * built and run by `make fuzz`, spec/c/fuzz.sh).
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc spec/c/fuzz_arff.c \
- *     src/arff.c src/csv.c -lm -o /tmp/fuzz_arff
- *   /tmp/fuzz_arff -max_total_time=300 -max_len=4096 /tmp/fuzz_arff_corpus
+ * TEST-SOURCES: src/arff.c src/csv.c
  *
  * The input is an ARFF file (a small header is put in front when the first
  * byte is even), read through the CSV reader in reads of 1 to 16 bytes (the

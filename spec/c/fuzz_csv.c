@@ -1,5 +1,7 @@
 /*
- * fuzz_csv.c - libFuzzer target for src/csv.c (not part of `make check`).
+ * fuzz_csv.c - libFuzzer target for src/csv.c (run by `make fuzz`, spec/c/fuzz.sh).
+ *
+ * TEST-SOURCES: src/csv.c
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined spec/c/fuzz_csv.c src/csv.c -lm -o /tmp/fuzz_csv
  *   /tmp/fuzz_csv -max_total_time=300 -max_len=4096 /tmp/fuzz_corpus

@@ -6,7 +6,7 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc spec/c/fuzz_fhir.c \
  *     src/fhir.c src/json.c src/dates.c src/termmap.c src/csv.c src/analytes.c src/units.c -lm -o /tmp/fuzz_fhir
- *   /tmp/fuzz_fhir -max_total_time=300 -max_len=8192 spec/c/corpus/fhir
+ *   /tmp/fuzz_fhir -max_total_time=300 -max_len=8192 spec/c/corpus/fuzz_fhir
  *
  * The first byte chooses the read size; the rest is the input. Checks, besides
  * the sanitizers: reading in chunks of 1..16 bytes gives exactly the records

@@ -1,5 +1,7 @@
 /*
- * fuzz_longcsv.c - libFuzzer target for src/longcsv.c (not part of `make check`).
+ * fuzz_longcsv.c - libFuzzer target for src/longcsv.c (run by `make fuzz`, spec/c/fuzz.sh).
+ *
+ * TEST-SOURCES: src/longcsv.c src/dates.c src/ndjson.c src/csv.c src/analytes.c src/units.c
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc spec/c/fuzz_longcsv.c \
  *     src/longcsv.c src/dates.c src/ndjson.c src/csv.c src/analytes.c src/units.c -lm -o /tmp/fuzz_longcsv

@@ -1,5 +1,7 @@
 /*
- * fuzz_ndjson.c - libFuzzer target for src/ndjson.c (not part of `make check`).
+ * fuzz_ndjson.c - libFuzzer target for src/ndjson.c (run by `make fuzz`, spec/c/fuzz.sh).
+ *
+ * TEST-SOURCES: src/ndjson.c src/csv.c src/analytes.c src/units.c
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc spec/c/fuzz_ndjson.c \
  *     src/ndjson.c src/csv.c src/analytes.c src/units.c -lm -o /tmp/fuzz_ndjson

@@ -173,8 +173,12 @@ local function compile_error(decl, msg, pos, text)
     from = char_start(text, math.max(first, math.min(from, to - SHOWN + 1)))
     if to < last then to = char_start(text, to + 1) - 1 end
     local head, tail = from > first and "..." or "", to < last and "..." or ""
-    local lead = text:sub(from, pos - 1):gsub("[\128-\191]", ""):gsub("[^\t]", " ")
-    out = out .. "\n    " .. head .. text:sub(from, to) .. tail .. "\n    " .. (" "):rep(#head) .. lead .. "^"
+    -- control bytes (a NUL, an escape) shown as \xHH, so the line is seen whole
+    local function visible(x)
+      return (x:gsub("[%z\1-\8\11-\31\127]", function(c) return ("\\x%02x"):format(c:byte()) end))
+    end
+    local lead = visible(text:sub(from, pos - 1)):gsub("[\128-\191]", ""):gsub("[^\t]", " ")
+    out = out .. "\n    " .. head .. visible(text:sub(from, to)) .. tail .. "\n    " .. (" "):rep(#head) .. lead .. "^"
   end
   error({ compile_error = out }, 0)
 end
@@ -210,7 +214,11 @@ function M.quantity(v)
   end
   if type(v) ~= "string" then return nil, "expected a number or a quantity like '55 mg2/dL2'" end
   local num, unit, cmp = core.quantity(v)
-  if not num or cmp then return nil, ("'%s' is not a number with a unit"):format(short(v)) end
+  if not num or cmp then
+    local x = tonumber(v:match("^%s*([^%s]+)") or "")
+    if x and (x == math.huge or x == -math.huge) then return nil, ("'%s' is not a finite number"):format(short(v)) end
+    return nil, ("'%s' is not a number with a unit"):format(short(v))
+  end
   if num ~= num or num == math.huge or num == -math.huge then
     return nil, ("'%s' is not a finite number"):format(short(v))
   end

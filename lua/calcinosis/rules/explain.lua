@@ -95,15 +95,17 @@ compile_eval = function(n)
     local op = n.op
     local rel = REL[op]
     if rel then return function(ctx) return cmp(a(ctx), b(ctx), rel) end end
-    if op == "+" then return function(ctx) return a(ctx) + b(ctx) end
-    elseif op == "-" then return function(ctx) return a(ctx) - b(ctx) end
-    elseif op == "*" then return function(ctx) return a(ctx) * b(ctx) end
-    elseif op == "/" then return function(ctx) return a(ctx) / b(ctx) end
+    -- as the VM (src/vm.c FINITE_OR_NAN): a result that is not finite is unknown
+    local function finite(r) if r - r ~= 0 then return NaN end return r end
+    if op == "+" then return function(ctx) return finite(a(ctx) + b(ctx)) end
+    elseif op == "-" then return function(ctx) return finite(a(ctx) - b(ctx)) end
+    elseif op == "*" then return function(ctx) return finite(a(ctx) * b(ctx)) end
+    elseif op == "/" then return function(ctx) return finite(a(ctx) / b(ctx)) end
     end
     return function(ctx)
       local x, y = a(ctx), b(ctx)
       if x ~= x or y ~= y then return NaN end
-      return x ^ y
+      return finite(x ^ y)
     end
   elseif tag == "between" then
     local a, lo, hi = ev(n.a), ev(n.lo), ev(n.hi)

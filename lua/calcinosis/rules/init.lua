@@ -1367,6 +1367,7 @@ local function load_source(src, chunkname, file, options, parent)
   local chunk, err = compat.load(src, chunkname, "t", env)
   if not chunk then
     if parent then parent.depth = parent.depth - 1 end
+    if src:sub(1, 1) == "\27" then err = file .. ": a binary (compiled) Lua chunk, not a ruleset text (only text is loaded)" end
     return nil, err
   end
   local previous = source_by_file[file]

@@ -193,6 +193,7 @@ function M.parse(src)
       while cut > 1 and tok:byte(cut) >= 0x80 and tok:byte(cut) < 0xC0 do cut = cut - 1 end
       tok = tok:sub(1, cut - 1) .. "..."
     end
+    tok = tok:gsub("[%z\1-\31\127]", function(c) return ("\\x%02x"):format(c:byte()) end)
     return nil, ("syntax error: unexpected '%s'"):format(tok), pos
   end
   return nil, "syntax error: unexpected end of expression", pos
