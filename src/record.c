@@ -617,8 +617,10 @@ static void read_date(const cal_record_ctx *ctx, const cal_record_col *c, const 
   size_t n = cell->len;
   cal_trim(&p, &n);
   if (n == 0 || missing_word(ctx, cell)) return;
-  if (!cal_date_parse(p, n, day))
-    cal_problems_add(pb, "%s: '%.*s' is not a date (YYYY-MM-DD, or YYYYMMDD)", c->name, (int)(n > 40 ? 40 : n), p);
+  if (!cal_date_parse(p, n, day)) {
+    char sh[4 * 40 + 1];
+    cal_problems_add(pb, "%s: '%s' is not a date (YYYY-MM-DD, or YYYYMMDD)", c->name, cal_show(sh, p, n, 40));
+  }
 }
 
 /* A reference range as a lab reports it ("8.5-10.5 mg/dL", "2.2 - 2.6
@@ -656,14 +658,16 @@ static void read_range(const cal_record_col *c, const cal_field *cell, cal_recor
     } else ok = 0;
   }
   if (!ok) {
-    cal_problems_add(pb, "%s: '%.*s' is not a range (low-high unit, or <high, >low)", c->name, (int)(n > 40 ? 40 : n), p);
+    char sh[4 * 40 + 1];
+    cal_problems_add(pb, "%s: '%s' is not a range (low-high unit, or <high, >low)", c->name, cal_show(sh, p, n, 40));
     return;
   }
   u = p + e1;
   ul = n - e1;
   while (ul > 0 && *u == ' ') { u++; ul--; }
   if (ul > 0 && !unit_factor(c, u, ul, memo, &factor, e, sizeof e)) {
-    cal_problems_add(pb, "%s: '%.*s': %s", c->name, (int)(n > 40 ? 40 : n), p, e);
+    char sh[4 * 40 + 1];
+    cal_problems_add(pb, "%s: '%s': %s", c->name, cal_show(sh, p, n, 40), e);
     return;
   }
   r->rlow[c->analyte] = lo * factor;
@@ -684,8 +688,10 @@ static void read_flag(const cal_record_col *c, const cal_field *cell, cal_record
       r->rflag[c->analyte][n] = '\0';
       return;
     }
-  cal_problems_add(pb, "%s: '%.*s' is not an interpretation code (L, H, N, LL, HH, A)", c->name,
-                   (int)(n > 20 ? 20 : n), p);
+  {
+    char sh[4 * 20 + 1];
+    cal_problems_add(pb, "%s: '%s' is not an interpretation code (L, H, N, LL, HH, A)", c->name, cal_show(sh, p, n, 20));
+  }
 }
 
 /* The age from the birth date, at the index date or else at the latest
