@@ -96,11 +96,19 @@ describe("CSV output quotes every text field that needs it", function()
   it("sweep (csv): the subtype names in the header", function()
     local out, rc = cmd(("sweep --rules %s --param lim=1:2:1 %s"):format(rs_a, COHORT))
     assert.equal(0, rc)
-    assert.same({
-      { "lim", "a,b", 'c"d', "e\nf", "indeterminate" },
-      { "1", "1", "1", "1", "0" },
-      { "2", "1", "1", "1", "0" },
-    }, parse(out))
+    -- the subtype counts, then per rule the records it fired for and could
+    -- not evaluate (by hand from the cohort above: r,1 fires for p,1; r"2 for
+    -- p,1 and p2; r\n3 for p2 and p3, and cannot be evaluated for p,1), then the hash
+    local rows = parse(out)
+    assert.same({ "lim", "a,b", 'c"d', "e\nf", "indeterminate",
+      "fired:r,1", 'fired:r"2', "fired:r\n3", "not_evaluable:r,1", 'not_evaluable:r"2', "not_evaluable:r\n3",
+      "hash" }, rows[1])
+    assert.equal(3, #rows)
+    for i = 2, 3 do
+      assert.same({ tostring(i - 1), "1", "1", "1", "0", "1", "2", "2", "0", "0", "1" }, { table.unpack(rows[i], 1, 11) })
+      assert.matches("^%x+$", rows[i][12])
+      assert.equal(12, #rows[i])
+    end
   end)
 
   it("validate --format csv: the ruleset name, 19 columns in every row", function()

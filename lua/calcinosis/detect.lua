@@ -82,7 +82,11 @@ function M.sniff(head, opts)
   local s = head:gsub("^\239\187\191", "")
   local ext = opts.path and opts.path:lower():match("%.([%w]+)$")
   local lead = s:match("^%s*(.?)")
-  if s:match("^%s*$") then return { format = "csv", what = "an empty file", empty = true } end
+  if s:match("^%s*$") then
+    -- (an empty .json file is not a patient record; an empty cohort file has no records)
+    if ext == "json" then return { format = "json", what = "an empty file", empty = true } end
+    return { format = "csv", what = "an empty file", empty = true }
+  end
   if s:match("^%s*MSH|") or s:match("^%s*FHS|") or s:match("^%s*BHS|") then
     return { format = "hl7", what = "HL7 v2 messages (MSH segment)" }
   end
@@ -91,7 +95,7 @@ function M.sniff(head, opts)
       local rt = s:match('"resourceType"%s*:%s*"([^"]*)"')
       return { format = "fhir", what = ("a FHIR JSON %s"):format(rt and ("resource (" .. rt .. ")") or "resource") }
     end
-    if lead == "[" then return { format = "json", what = "a JSON array" } end
+    if lead == "[" and ext ~= "ndjson" and ext ~= "jsonl" then return { format = "json", what = "a JSON array" } end
     local line, rest = first_line(s:match("^%s*(.*)$"))
     local second = rest:match("^%s*(.)")
     if ext == "ndjson" or ext == "jsonl" or (line:match("}%s*$") and second == "{") then
@@ -217,12 +221,21 @@ function M.input(path, opts)
     if not path or path == "-" then
       return { format = forced or "csv", delimiter = opts.delimiter or ",", what = "standard input" }
     end
+    -- a FIFO or a device can be read once only: by the run, not here
+    local kind = core.file_kind(path)
+    if kind == "fifo" or kind == "char" then
+      return { format = forced or "csv", delimiter = opts.delimiter or ",", what = "a stream (" .. kind .. ")" }
+    end
     local e
     head, e = M.head(path)
     if not head then return nil, e end
   end
-  local info = M.sniff(head, { path = path, delimiter = opts.delimiter })
   local name = path or "input"
+  if not forced and (head:sub(1, 2) == "\255\254" or head:sub(1, 2) == "\254\255") then
+    return nil, ("%s: it looks like UTF-16 text (a byte-order mark %s); save it as UTF-8 (or give --input-format)")
+      :format(name, head:sub(1, 1) == "\255" and "FF FE" or "FE FF")
+  end
+  local info = M.sniff(head, { path = path, delimiter = opts.delimiter })
   local format = forced or info.format
   if forced == "csv" and info.format == "long" then format = "long" end
   if format == "fhir" or format == "hl7" or format == "text" then
