@@ -1,19 +1,7 @@
 -- The calcinosis command (run as a separate process, as users run it).
--- Standard error goes to a file of this run's own (two clones tested at once
--- must not read each other's messages).
-local stderr_path = os.tmpname()
-local function run(args)
-  local cmd = "lua5.4 bin/calcinosis " .. args .. " 2>" .. stderr_path .. "; echo \"rc=$?\""
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  out = out:gsub("rc=%d+\n$", "")
-  local f = io.open(stderr_path)
-  local err = f and f:read("a") or ""
-  if f then f:close() end
-  return out, rc, err
-end
+-- (standard output, exit status, standard error; standard error goes to a
+-- temp file of the run's own, so that clones tested at once do not race)
+local run = require("support").run
 
 describe("calcinosis command", function()
   it("--help prints usage and exits 0", function()
@@ -448,4 +436,3 @@ return ruleset {
     end)
   end)
 end)
-teardown(function() os.remove(stderr_path) end)

@@ -7,16 +7,7 @@ local detect = require "calcinosis.detect"
 local tmp, clean = S.temp_files()
 teardown(clean)
 
-local stderr_path = tmp()
-local function run(args)
-  local cmd = "lua5.4 bin/calcinosis " .. args .. " 2>" .. stderr_path .. "; echo \"rc=$?\""
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  out = out:gsub("rc=%d+\n$", "")
-  return out, rc, S.slurp(stderr_path)
-end
+local run = S.run
 
 local function lines(s)
   local t = {}

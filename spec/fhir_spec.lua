@@ -24,13 +24,8 @@ local function has(list, pat)
 end
 
 local function run_cli(args)
-  local errf = os.tmpname()
-  local p = assert(io.popen("lua5.4 bin/calcinosis " .. args .. " 2>" .. errf .. "; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  os.remove(errf)
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
+  local out, rc = require("support").run(args)
+  return out, rc
 end
 
 local PAT = [[{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-03-15"}]]

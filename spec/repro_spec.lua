@@ -16,14 +16,7 @@ local slurp = require("support").slurp
 teardown(clean_tmp)
 
 -- runs the command; its standard output, exit status and standard error
-local function sh(args)
-  local errf = tmp()
-  local p = assert(io.popen("lua5.4 bin/calcinosis " .. args .. " 2>" .. errf .. "; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return (out:gsub("rc=%d+\n$", "")), rc, slurp(errf)
-end
+local sh = require("support").run
 
 local function lines(s)
   local t = {}

@@ -20,13 +20,9 @@ local function read(path)
 end
 local function schema(name) return decode(read("docs/schema/" .. name .. ".schema.json")) end
 
-local stderr_file = os.tmpname()
 local function run(args)
-  local p = assert(io.popen("lua5.4 bin/calcinosis " .. args .. " 2>" .. stderr_file .. "; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return (out:gsub("rc=%d+\n$", "")), rc
+  local out, rc = require("support").run(args)
+  return out, rc
 end
 
 local function tmpfile(text)
