@@ -156,6 +156,28 @@ describe("FHIR input", function()
     assert.same({}, t[1].problems)
   end)
 
+  it("reads a list of Bulk Data files on the command line as the folder they would make", function()
+    local pats = tmp(PAT .. "\n", ".ndjson")
+    local obsf = tmp(obs("o1", "49765-1", 9.5, "mg/dL", "2020-02-02") .. "\n" ..
+      obs("o2", "49765-1", 8.1, "mg/dL", "2020-02-03", "p7") .. "\n", ".ndjson")
+    local cols = "id,sex,calcium,calcium_date,problems"
+    local out, rc = run_cli("classify --columns " .. cols .. " " .. pats .. " " .. obsf)
+    assert.equal(1, rc) -- p7 is referenced but not in the input
+    assert.equal("id,sex,calcium,calcium_date,problems\np1,F,9.5,2020-02-02,\n" ..
+      "p7,,8.1,2020-02-03,Patient/p7 is referenced by 1 resource but is not in the input\n", out)
+    -- the same as the folder of the two files
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir))
+    assert(os.execute(("cp %s %s/Patient.ndjson && cp %s %s/Observation.ndjson"):format(pats, dir, obsf, dir)))
+    local fout = run_cli("classify --input-format fhir --columns " .. cols .. " " .. dir)
+    os.execute("rm -r " .. dir)
+    assert.equal(out, fout)
+    -- a list that mixes FHIR with a CSV cohort is refused
+    local _, rc2 = run_cli("classify " .. pats .. " examples/cohort.csv")
+    assert.equal(2, rc2)
+  end)
+
   it("gives the same answer through cohort.rows, plan runs with --jobs 1 and 2, and the command", function()
     local path = tmp(table.concat({ PAT, obs("o1", "49765-1", 11.9, "mg/dL", "2020-02-02"),
       obs("o2", "1751-7", 4.1, "g/dL", "2020-02-02") }, "\n"), ".ndjson")

@@ -154,11 +154,13 @@ Exit status: 0 on success, 1 when the value cannot be converted, 2 usage error.
 M.usage.classify = [[
 Usage: calcinosis classify [options] [INPUT|-]
        calcinosis classify [--json] [options] PATIENT.json...
+       calcinosis classify [options] FHIR.ndjson...
 
 Classifies patients. INPUT is a cohort (CSV, one patient per row or one
-observation per row; NDJSON, one patient record per line) or one patient
-record (.json); several patient records give their results one after the
-other (a JSON array with --json). Without INPUT or with '-', reads CSV from
+observation per row; NDJSON, one patient record per line; FHIR R4, HL7 v2,
+ARFF) or one patient record (.json); several patient records give their
+results one after the other (a JSON array with --json); several FHIR files
+(Bulk Data NDJSON, bundles) are read as one export, joined by patient. Without INPUT or with '-', reads CSV from
 standard input.
 One output row per input record, in input order, whatever is wrong with it;
 a record's problems go to the 'problems' column.

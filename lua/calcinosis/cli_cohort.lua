@@ -249,6 +249,30 @@ function M.run(opts)
   return stats, e
 end
 
+-- A path quoted for the shell.
+local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- Several FHIR files (Bulk Data NDJSON, bundles) as one export: a temporary
+-- folder of links to them, named so that the reader (which reads a folder's
+-- files in name order) takes them in the order given.
+local function fhir_list_folder(paths)
+  local dir = os.tmpname()
+  os.remove(dir)
+  if not os.execute("mkdir -m 700 " .. shell_quote(dir)) then return nil, dir .. ": cannot make a folder" end
+  for i, path in ipairs(paths) do
+    local abs = path:sub(1, 1) == "/" and path or (os.getenv("PWD") or ".") .. "/" .. path
+    local name = ("%04d-%s"):format(i, (path:match("([^/]+)$") or "input"))
+    if not name:match("%.ndjson$") and not name:match("%.jsonl$") and not name:match("%.json$") then
+      name = name .. ".ndjson"
+    end
+    if not os.execute(("ln -s %s %s"):format(shell_quote(abs), shell_quote(dir .. "/" .. name))) then
+      os.execute("rm -rf " .. shell_quote(dir))
+      return nil, path .. ": cannot link it into a temporary folder"
+    end
+  end
+  return dir
+end
+
 -- The result of one patient record (.json) and the record, or nil and a message.
 local function classify_single(rs, path, options)
   local text, e = io.open(path, "rb")
@@ -313,10 +337,18 @@ function M.classify(args)
   local opts, rest = cli.parse_opts(args, cli.options.classify)
   if not opts then return cli.usage_error("classify", rest) end
   if opts.help then out(cli.usage.classify) return 0 end
-  if #rest > 1 then
+  -- several FHIR files (Bulk Data NDJSON files, bundles): read as one export
+  local all_fhir = #rest > 1
+  for _, path in ipairs(#rest > 1 and rest or {}) do
+    local kind = core.file_kind(path)
+    local d = opts["input-format"] == "fhir" and kind == "regular" and { format = "fhir" }
+      or (kind == "regular" and require("calcinosis.detect").input(path, { format = opts["input-format"] }))
+    if not (d and d.format == "fhir") then all_fhir = false end
+  end
+  if #rest > 1 and not all_fhir then
     for _, path in ipairs(rest) do
       if input_kind(path, opts["input-format"], ",") ~= "json" then
-        return cli.usage_error("classify", "expected one INPUT, or patient records (.json) only")
+        return cli.usage_error("classify", "expected one INPUT, patient records (.json) only, or FHIR files only")
       end
       -- the content decides: a FHIR bundle named .json is not a patient record
       local info = require("calcinosis.detect").sniff(require("calcinosis.detect").head(path) or "", { path = path })
@@ -366,7 +398,16 @@ function M.classify(args)
     end
   end
   local spec, scode
-  if #rest <= 1 then
+  local list_dir -- several FHIR files: a temporary folder of links to them, read as one export
+  if #rest > 1 then
+    if all_fhir then
+      local lerr
+      list_dir, lerr = fhir_list_folder(rest)
+      if not list_dir then err("calcinosis classify: ", lerr, "\n") return 2 end
+      input, forced = list_dir, "fhir"
+      spec = { kind = "fhir" }
+    end
+  else
     spec, scode = M.input_spec("classify", opts, input)
     if not spec then return scode end
   end
@@ -387,6 +428,7 @@ function M.classify(args)
     jobs = njobs or nil, shard = opts.shard, keep = opts.keep,
   }
   if progress then io.stderr:write("\n") end
+  if list_dir then os.execute("rm -rf " .. shell_quote(list_dir)) end
   if not stats then err("calcinosis classify: ", e, "\n") return 2 end
   if stats.warnings and stats.warnings ~= "" then err("calcinosis classify: ", stats.warnings, "\n") end
   if opts.summary then
