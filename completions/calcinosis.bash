@@ -13,8 +13,8 @@ _calcinosis() {
   cmd=${COMP_WORDS[1]}
   case $cmd in
     classify) opts='--ca-coefficient --columns --decimal-comma --delimiter --format --index-date --input-format --jobs --json --keep --map --na --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --units --window -h --help' ;;
-    compare) opts='--decimal-comma --delimiter --format --input-format --map --max-changes --na --no-warnings --output -o --quiet -q --report --rules --trusted -h --help' ;;
-    sweep) opts='--decimal-comma --delimiter --format --input-format --map --na --no-warnings --output -o --param --quiet -q --report --rules --trusted -h --help' ;;
+    compare) opts='--decimal-comma --delimiter --format --index-date --input-format --map --max-changes --na --no-warnings --output -o --quiet -q --report --rules --trusted --window -h --help' ;;
+    sweep) opts='--decimal-comma --delimiter --format --index-date --input-format --map --na --no-warnings --output -o --param --quiet -q --report --rules --trusted --window -h --help' ;;
     validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --report --rules --trusted --truth -h --help' ;;
     report) opts='--cohort --delimiter --format --no-warnings --output -o --param --rules --trusted -h --help' ;;
     describe) opts='--ca-coefficient --format --methods --no-warnings --output -o --param --round-egfr --rules --standalone --trusted -h --help' ;;
@@ -41,6 +41,7 @@ _calcinosis() {
     classify:--window) return ;;
     compare:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     compare:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
+    compare:--index-date) return ;;
     compare:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
     compare:--map) return ;;
     compare:--max-changes) return ;;
@@ -48,8 +49,10 @@ _calcinosis() {
     compare:--output|compare:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     compare:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     compare:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
+    compare:--window) return ;;
     sweep:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     sweep:--format) COMPREPLY=($(compgen -W 'csv text json' -- "$cur")); return ;;
+    sweep:--index-date) return ;;
     sweep:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
     sweep:--map) return ;;
     sweep:--na) return ;;
@@ -57,6 +60,7 @@ _calcinosis() {
     sweep:--param) return ;;
     sweep:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     sweep:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
+    sweep:--window) return ;;
     validate:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     validate:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
     validate:--max-wrong) return ;;

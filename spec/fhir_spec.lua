@@ -178,6 +178,41 @@ describe("FHIR input", function()
     assert.equal(2, rc2)
   end)
 
+  it("compare and sweep take --index-date and --window as classify does", function()
+    -- calcium 13.2 and phosphate 7.5 mg/dL on 2020-01-01 (metastatic, as classify says below), 9.4 and
+    -- 3.5 on 2022-01-01 (the latest, the default)
+    local path = tmp(table.concat({ PAT, obs("o1", "17861-6", 13.2, "mg/dL", "2020-01-01"),
+      obs("o2", "2777-1", 7.5, "mg/dL", "2020-01-01"), obs("o3", "17861-6", 9.4, "mg/dL", "2022-01-01"),
+      obs("o4", "2777-1", 3.5, "mg/dL", "2022-01-01") }, "\n") .. "\n", ".ndjson")
+    local function type_of(args)
+      local out = run_cli("classify --columns type " .. args .. " " .. path)
+      return out:match("^type\n(%w+)\n$")
+    end
+    local early, latest = type_of("--index-date 2020-01-05"), type_of("")
+    assert.equal("metastatic", early)
+    assert.not_equal(early, latest)
+    -- sweep: the subtype counts at the one value follow the index date
+    local function counts(args)
+      local out, rc = run_cli("sweep --param ca_x_p_limit=70:70:1 " .. args .. " " .. path)
+      assert.equal(0, rc)
+      local head, row = out:match("^([^\n]*)\n([^\n]*)\n")
+      local names, values, t = {}, {}, {}
+      for c in head:gmatch("[^,]+") do names[#names + 1] = c end
+      for c in row:gmatch("[^,]+") do values[#values + 1] = c end
+      for i = 2, #names do if not names[i]:find(":", 1, true) and names[i] ~= "hash" then t[names[i]] = values[i] end end
+      return t
+    end
+    assert.equal("1", counts("--index-date 2020-01-05")[early])
+    assert.equal("1", counts("")[latest])
+    assert.equal("0", counts("")[early])
+    -- compare: both rulesets see the early values
+    local out, rc = run_cli("compare --format json --index-date 2020-01-05 --rules default --rules default " .. path)
+    assert.equal(0, rc)
+    assert.matches('"metastatic":%s*1', out)
+    local _, rc2 = run_cli("compare --window 3x --rules default --rules default " .. path)
+    assert.equal(2, rc2)
+  end)
+
   it("gives the same answer through cohort.rows, plan runs with --jobs 1 and 2, and the command", function()
     local path = tmp(table.concat({ PAT, obs("o1", "49765-1", 11.9, "mg/dL", "2020-02-02"),
       obs("o2", "1751-7", 4.1, "g/dL", "2020-02-02") }, "\n"), ".ndjson")

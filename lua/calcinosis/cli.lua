@@ -48,12 +48,13 @@ M.options = {
   compare = {
     rules = "list", format = "value", ["max-changes"] = "value", ["input-format"] = "value",
     output = "value", delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag",
-    report = "value", na = "value", ["decimal-comma"] = "flag", map = "value",
+    report = "value", na = "value", ["decimal-comma"] = "flag", map = "value", ["index-date"] = "value",
+    window = "value",
   },
   sweep = {
     rules = "value", param = "value", format = "value", ["input-format"] = "value", output = "value",
     delimiter = "value", trusted = "flag", quiet = "flag", ["no-warnings"] = "flag", report = "value",
-    na = "value", ["decimal-comma"] = "flag", map = "value",
+    na = "value", ["decimal-comma"] = "flag", map = "value", ["index-date"] = "value", window = "value",
   },
   validate = {
     truth = "value", rules = "list", format = "value", ["max-wrong"] = "value", delimiter = "value",
@@ -251,6 +252,10 @@ Options:
   --na LIST             missing-value codes, comma-separated (as in classify)
   --decimal-comma       numbers written with a decimal comma (as in classify)
   --map LIST|FILE       read a data set's columns as the tool's (as in classify)
+  --index-date DATE     long format and FHIR: the values dated nearest DATE (as in
+                        classify)
+  --window LEN          long format and FHIR: values farther than LEN from the
+                        index date are not used (as in classify)
   --trusted             load the --rules files with the full Lua environment
   --no-warnings         do not print the rulesets' warnings
   --report FMT          write the comparison report instead: text, md, html,
@@ -345,6 +350,10 @@ Options:
   --na LIST             missing-value codes, comma-separated (as in classify)
   --decimal-comma       numbers written with a decimal comma (as in classify)
   --map LIST|FILE       read a data set's columns as the tool's (as in classify)
+  --index-date DATE     long format and FHIR: the values dated nearest DATE (as in
+                        classify)
+  --window LEN          long format and FHIR: values farther than LEN from the
+                        index date are not used (as in classify)
   --trusted             load --rules with the full Lua environment (no sandbox)
   --no-warnings         do not print the ruleset's warnings
   --report FMT          write the sweep report instead: text, md, html, json

@@ -503,6 +503,12 @@ end
 local function cohort_input(cmd, opts, rest)
   local delim = delimiter_of(opts.delimiter)
   if not delim then return nil, nil, cli.usage_error(cmd, "bad --delimiter") end
+  if opts["index-date"] and not core.date(opts["index-date"]) then
+    return nil, nil, cli.usage_error(cmd, "--index-date: " .. select(2, core.date(opts["index-date"])))
+  end
+  if opts.window and not core.window(opts.window) then
+    return nil, nil, cli.usage_error(cmd, "--window: " .. select(2, core.window(opts.window)))
+  end
   local input = rest[1]
   local kind = input and core.file_kind(input)
   if kind and kind ~= "regular" and kind ~= "directory" then -- a FIFO or a device: it could be read only once
@@ -547,7 +553,8 @@ function M.compare(args)
     for j = 1, i - 1 do if names[j] == names[i] then names[i] = names[i] .. "#" .. i end end
     files[i] = os.tmpname()
     local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = files[i],
-      columns = { "id", "type", "fired" }, format = "csv", header = false, delimiter = delim, input_spec = spec }
+      columns = { "id", "type", "fired" }, format = "csv", header = false, delimiter = delim, input_spec = spec,
+      options = { index_date = opts["index-date"], window = opts.window } }
     if not stats then err("calcinosis compare: ", rerr, "\n") return 2 end
     problems = math.max(problems, stats.with_problems)
   end
@@ -661,7 +668,7 @@ function M.sweep(args)
     if not rs then err("calcinosis sweep: ", verr, "\n") return 2 end
     local stats, rerr = M.run { ruleset = rs, input = input, kind = kind, output = "/dev/null",
       columns = { "type" }, format = "csv", header = false, delimiter = delim, rule_counts = true,
-      input_spec = spec }
+      input_spec = spec, options = { index_date = opts["index-date"], window = opts.window } }
     if not stats then err("calcinosis sweep: ", rerr, "\n") return 2 end
     problems = math.max(problems, stats.with_problems)
     local row = { value = v, hash = stats.hash, counts = {}, fired = {}, not_evaluable = {} }
