@@ -534,14 +534,7 @@ describe("hl7: the example", function()
 end)
 
 describe("hl7: property tests", function()
-  -- a small linear congruential generator: the same cases on every run
-  local function rng(seed)
-    local state = seed
-    return function(n)
-      state = (state * 1103515245 + 12345) % 2147483648
-      return math.floor(state / 2147483648 * n) + 1
-    end
-  end
+  local rng = require("support").lcg -- (seeded: the same cases on every run)
   local ALPHABET = { "|", "^", "~", "\\", "&", "\r", "\n", "\r\n", "\011", "\028", "MSH", "PID", "OBX", "OBR",
     "NM", "SN", "ST", "1", "9.5", "<", "mg/dL", "17861-6", "LN", "CA", "\\X", "\\F\\", "\\.br\\", " ", "a", "\0",
     "\255", "MSH|^~\\&|", "$", "%" }

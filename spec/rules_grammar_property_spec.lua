@@ -15,16 +15,7 @@ local function shown(s)
   return #s > 200 and (("%q"):format(s:sub(1, 200)) .. (" ... (%d bytes)"):format(#s)) or ("%q"):format(s)
 end
 
-local function lcg(seed)
-  local s = seed
-  return function(a, b)
-    s = (s * 1103515245 + 12345) % 2147483648
-    local x = s / 2147483648
-    if not a then return x end
-    if not b then a, b = 1, a end
-    return a + math.floor(x * (b - a + 1))
-  end
-end
+local lcg = require("support").lcg
 
 local NAMES = { "calcium", "phosphate", "corrected_calcium", "ca_x_p", "egfr", "pth", "age", "albumin", "ckd_stage",
   "female", "male", "dog", "x", "lim" }

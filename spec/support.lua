@@ -55,6 +55,20 @@ function M.skip_reason(rel)
   return "skipped: ../shared/" .. rel .. " is not beside this clone"
 end
 
+--- A small linear congruential generator, seeded: the same numbers on
+-- every run and every Lua. The function it returns gives a number in
+-- [0, 1) with no argument, an integer in 1..n with one, in a..b with two.
+function M.lcg(seed)
+  local state = seed
+  return function(a, b)
+    state = (state * 1103515245 + 12345) % 2147483648
+    local x = state / 2147483648
+    if not a then return x end
+    if not b then a, b = 1, a end
+    return a + math.floor(x * (b - a + 1))
+  end
+end
+
 --- A generated cohort in the layout of the bench-v1 task (the header
 -- "id,age_years,sex,calcium [mg/dL],albumin [g/dL],phosphate [mg/dL],
 -- creatinine [mg/dL],pth [pg/mL],vitd25 [ng/mL],findings,sites"), made here
@@ -62,11 +76,7 @@ end
 -- n and seed, some cells empty, terms from the bench-v1 sets and a few
 -- others. Returns the CSV text.
 function M.bench_cohort(n, seed)
-  local state = seed * 2654435761 % 4294967296
-  local function R() -- a small linear congruential generator: the same on every Lua
-    state = (state * 1103515245 + 12345) % 2147483648
-    return state / 2147483648
-  end
+  local R = M.lcg(seed * 2654435761 % 4294967296)
   local function pick(t) return t[math.floor(R() * #t) + 1] end
   local FINDINGS = { "iv_calcium", "iv_phosphate", "calcium_electrode_paste", "heel_stick", "ckd", "dialysis",
     "hyperparathyroidism", "sarcoidosis", "milk_alkali", "vitamin_d_excess", "systemic_sclerosis",
