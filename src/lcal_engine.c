@@ -19,6 +19,7 @@
 #include "compat.h"
 #include "csv.h"
 #include "dates.h"
+#include "derived.h"
 #include "engine.h"
 #include "jobs.h"
 #include "lcal.h"
@@ -27,6 +28,7 @@
 #include "result.h"
 #include "slots.h"
 #include "source.h"
+#include "units.h"
 
 #define PLAN_MT "calcinosis.plan"
 #define ROWS_MT "calcinosis.rows"
@@ -46,8 +48,18 @@ typedef struct {
   cal_record_layout schema; /* the NDJSON record schema */
   cal_ndjson *nd;       /* parses one patient object */
   jbuf json;            /* the patient object's text */
+  int has_labs;         /* the spec gave labs_display: results carry the lab table */
+  int i_ca, i_alb, i_corr, i_caxp, i_creat, i_egfr; /* analyte indexes the lab table's derived entries read */
+  int caxp_si;          /* the units below parsed */
+  cal_unit caxp_from, caxp_to; /* Ca x P in mg2/dL2 and mmol2/L2 */
+  const cal_analyte *caxp;
   int ready;
 } plan_box;
+
+/* The plan's user value: a table holding the programs (kept alive with the
+ * plan) and what the lab table is built with (labs_display, given once). */
+enum { UV_PROGRAM = 1, UV_RESULT_PROGRAM, UV_CONF_PROGRAM, UV_LIST_MT, UV_FMT, UV_RANGES, UV_CRITICAL, UV_EGFR,
+       UV_CA_FORMULA, UV_CA_KEY, UV_COUNT_ };
 
 static plan_box *check_plan(lua_State *L, int i) {
   plan_box *b = (plan_box *)luaL_checkudata(L, i, PLAN_MT);
@@ -99,7 +111,9 @@ static const char *const PLAN_KEYS[] = {
   "species_clear", "term_words_all", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
   "index_date", "window", "ruleset_name", "ruleset_version", "hash", "rule_counts",
-  "na", "decimal_comma", "map_from", "map_to", NULL};
+  "na", "decimal_comma", "map_from", "map_to", "labs_display", NULL};
+static const char *const LABS_DISPLAY_KEYS[] = {"ranges", "critical", "list_mt", "fmt", "egfr_methods", "ca_formula",
+                                                "ca_key", NULL};
 static const char *const RESULT_KEYS[] = {
   "alt_labels", "alert_rank", "alert_ids", "ask_ids", "ask_priority", "ask_weight", "ask_rules",
   "conf_factor", "level_high", "level_moderate", "indeterminate_alternatives", NULL};
@@ -380,6 +394,15 @@ static void read_result(lua_State *L, plan_box *b, int t) {
 
 static int column_kind_ok(int kind) { return kind >= 0 && kind < CAL_COL_KIND_COUNT_; }
 
+/* The index of an analyte in cal_analyte_at order, or -1. */
+static int analyte_index(const char *name) {
+  const cal_analyte *a = cal_analyte_find(name, strlen(name));
+  size_t i;
+  for (i = 0; a && i < cal_analyte_count() && i < CAL_REC_MAX_ANALYTES; i++)
+    if (cal_analyte_at(i) == a) return (int)i;
+  return -1;
+}
+
 /* core.plan(spec) -> plan. Raises on a bad spec (a programmer error). */
 static int l_plan(lua_State *L) {
   plan_box *b;
@@ -391,12 +414,42 @@ static int l_plan(lua_State *L) {
   b = (plan_box *)lua_newuserdatauv(L, sizeof *b, 1);
   memset(b, 0, sizeof *b);
   luaL_setmetatable(L, PLAN_MT);
-  /* keep the programs alive as long as the plan */
-  lua_createtable(L, 3, 0);
-  lua_getfield(L, 1, "program"); lua_rawseti(L, -2, 1);
-  lua_getfield(L, 1, "result_program"); lua_rawseti(L, -2, 2);
-  lua_getfield(L, 1, "confidence_program"); lua_rawseti(L, -2, 3);
+  /* keep the programs alive as long as the plan; what the lab table is built with */
+  lua_createtable(L, UV_COUNT_, 0);
+  lua_getfield(L, 1, "program"); lua_rawseti(L, -2, UV_PROGRAM);
+  lua_getfield(L, 1, "result_program"); lua_rawseti(L, -2, UV_RESULT_PROGRAM);
+  lua_getfield(L, 1, "confidence_program"); lua_rawseti(L, -2, UV_CONF_PROGRAM);
+  lua_getfield(L, 1, "labs_display");
+  if (!lua_isnil(L, -1)) {
+    int d = lua_gettop(L);
+    luaL_checktype(L, d, LUA_TTABLE);
+    lcal_check_keys(L, d, LABS_DISPLAY_KEYS, "core.plan: labs_display");
+    lua_getfield(L, d, "list_mt"); luaL_checktype(L, -1, LUA_TTABLE); lua_rawseti(L, d - 1, UV_LIST_MT);
+    lua_getfield(L, d, "fmt"); luaL_checktype(L, -1, LUA_TFUNCTION); lua_rawseti(L, d - 1, UV_FMT);
+    lua_getfield(L, d, "ranges"); luaL_checktype(L, -1, LUA_TTABLE); lua_rawseti(L, d - 1, UV_RANGES);
+    lua_getfield(L, d, "critical"); luaL_checktype(L, -1, LUA_TTABLE); lua_rawseti(L, d - 1, UV_CRITICAL);
+    lua_getfield(L, d, "egfr_methods"); luaL_checktype(L, -1, LUA_TTABLE); lua_rawseti(L, d - 1, UV_EGFR);
+    lua_getfield(L, d, "ca_formula"); luaL_checktype(L, -1, LUA_TSTRING); lua_rawseti(L, d - 1, UV_CA_FORMULA);
+    lua_getfield(L, d, "ca_key"); luaL_checktype(L, -1, LUA_TSTRING); lua_rawseti(L, d - 1, UV_CA_KEY);
+    b->has_labs = 1;
+  }
+  lua_pop(L, 1);
   lua_setiuservalue(L, -2, 1);
+  {
+    char uerr[128];
+    b->i_ca = analyte_index("calcium");
+    b->i_alb = analyte_index("albumin");
+    b->i_corr = analyte_index("corrected_calcium");
+    b->i_caxp = analyte_index("ca_x_p");
+    b->i_creat = analyte_index("creatinine");
+    b->i_egfr = analyte_index("egfr");
+    if (b->has_labs && (b->i_ca < 0 || b->i_alb < 0 || b->i_corr < 0 || b->i_caxp < 0 || b->i_creat < 0 ||
+                        b->i_egfr < 0))
+      luaL_error(L, "core.plan: the analyte table lacks an analyte of the lab table");
+    b->caxp = cal_analyte_find("ca_x_p", 6);
+    b->caxp_si = cal_unit_parse("mg2/dL2", 7, &b->caxp_from, uerr, sizeof uerr) &&
+                 cal_unit_parse("mmol2/L2", 8, &b->caxp_to, uerr, sizeof uerr);
+  }
   p = &b->plan;
   p->prog = program_of(L, 1, "program");
   p->slots = slot_list(L, b, 1, "slots", &p->nslots);
@@ -851,6 +904,289 @@ static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
   lua_setfield(L, -2, "values");
 }
 
+/* ---- the lab table (calcinosis.labs) ---- */
+
+static const char *const FLAG_NAMES[5] = {"critical_low", "low", "normal", "high", "critical_high"};
+
+static void set_str(lua_State *L, const char *k, const char *v) {
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* A copy of entry i (0-based) of the shown ranges at uv[slot] as a new
+ * table, set as field k of the table on top. */
+static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
+  static const char *const fields[] = {"source", "unit", "inclusive", "low", "high"};
+  int f, t;
+  lua_rawgeti(L, uv, slot);
+  lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  t = lua_gettop(L);
+  if (!lua_istable(L, t)) { lua_pop(L, 2); return; }
+  lua_createtable(L, 0, 5);
+  for (f = 0; f < 5; f++) {
+    lua_getfield(L, t, fields[f]);
+    lua_setfield(L, -2, fields[f]);
+  }
+  lua_setfield(L, t - 2, k);
+  lua_pop(L, 2);
+}
+
+/* The texts the labs were given as, by analyte: the first key in sorted
+ * order (as the record logic keeps it); each as tostring gives it, "value
+ * unit" for a table. slots is the first of 2 x CAL_REC_MAX_ANALYTES stack
+ * slots reserved for them: the key of analyte a at slots + 2a, its text
+ * above it; keyat[a] is set to that index when a was given. */
+static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
+  size_t na = cal_analyte_count();
+  int labs;
+  lua_getfield(L, patient, "labs");
+  labs = lua_gettop(L);
+  if (lua_istable(L, labs)) {
+    lua_pushnil(L);
+    while (lua_next(L, labs)) {
+      int v = lua_gettop(L);
+      if (lua_type(L, v - 1) == LUA_TSTRING) {
+        size_t kl, i;
+        const char *k = lua_tolstring(L, v - 1, &kl);
+        const cal_analyte *a = cal_analyte_find(k, kl);
+        int ai = -1;
+        for (i = 0; a && i < na && i < CAL_REC_MAX_ANALYTES; i++)
+          if (cal_analyte_at(i) == a) ai = (int)i;
+        if (ai >= 0 && (!keyat[ai] || lua_compare(L, v - 1, keyat[ai], LUA_OPLT))) {
+          luaL_checkstack(L, 8, "too many labs");
+          lua_pushvalue(L, v - 1);
+          lua_replace(L, slots + 2 * ai);
+          if (lua_type(L, v) == LUA_TTABLE) {
+            lua_getfield(L, v, "value");
+            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_geti(L, v, 1); }
+            lua_getfield(L, v, "unit");
+            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_geti(L, v, 2); }
+            if (lua_toboolean(L, v + 2)) {
+              luaL_tolstring(L, v + 1, NULL);
+              lua_pushliteral(L, " ");
+              luaL_tolstring(L, v + 2, NULL);
+              lua_concat(L, 3);
+            } else {
+              luaL_tolstring(L, v + 1, NULL);
+            }
+          } else {
+            luaL_tolstring(L, v, NULL);
+          }
+          lua_replace(L, slots + 2 * ai + 1);
+          keyat[ai] = slots + 2 * ai;
+        }
+      }
+      lua_settop(L, v - 1);
+    }
+  }
+  lua_settop(L, labs - 1);
+}
+
+/* The lab table of the engine's record (what calcinosis.labs returns; see
+ * lua/calcinosis/labs.lua for its fields): patient is the stack index of
+ * the patient table (0: none, a record of a file), uv that of the plan's
+ * user value. */
+static void push_labs(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int uv) {
+  const cal_record *r = &e->rec;
+  size_t a, na = cal_analyte_count();
+  cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
+  int keyat[CAL_REC_MAX_ANALYTES] = {0}, textat[CAL_REC_MAX_ANALYTES] = {0};
+  int base = lua_gettop(L), t, ent[CAL_REC_MAX_ANALYTES] = {0};
+  const char *species = r->species == CAL_SPECIES_DOG ? "dog" : r->species == CAL_SPECIES_CAT ? "cat" : "human";
+  if (na > CAL_REC_MAX_ANALYTES) na = CAL_REC_MAX_ANALYTES;
+  if (patient) {
+    luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 40, "lab table");
+    lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
+    given_texts(L, patient, base + 1, keyat);
+    for (a = 0; a < na; a++) textat[a] = keyat[a] ? keyat[a] + 1 : 0;
+  } else {
+    luaL_checkstack(L, CAL_REC_MAX_ANALYTES + 40, "lab table");
+  }
+  lua_createtable(L, 0, 24);
+  t = lua_gettop(L);
+  push_problems(L, &e->pb);
+  lua_rawgeti(L, uv, UV_LIST_MT);
+  lua_setmetatable(L, -2);
+  lua_setfield(L, t, "problems");
+  if (!isnan(r->age)) {
+    lua_createtable(L, 0, 2);
+    lua_pushnumber(L, (lua_Number)r->age); lua_setfield(L, -2, "value");
+    set_str(L, "unit", "a");
+    lua_setfield(L, t, "age");
+  }
+  if (r->sex) set_str(L, "sex", r->sex == CAL_SEX_F ? "F" : "M");
+  set_str(L, "species", species);
+  if (!isnan(r->birth)) {
+    char d[11];
+    cal_date_format(r->birth, d);
+    set_str(L, "birth_date", d);
+  }
+  for (a = 0; a < na; a++) {
+    const cal_analyte *an = cal_analyte_at(a);
+    int has_v = !isnan(r->v[a]);
+    if (!has_v && !r->qual[a] && !keyat[a]) continue;
+    lua_createtable(L, 0, 8);
+    set_str(L, "unit", an->unit);
+    if (has_v) { lua_pushnumber(L, (lua_Number)r->v[a]); lua_setfield(L, -2, "value"); }
+    if (keyat[a]) {
+      lua_pushvalue(L, textat[a]); lua_setfield(L, -2, "given");
+      lua_pushvalue(L, keyat[a]); lua_setfield(L, -2, "key");
+    }
+    if (r->qual[a] && !has_v) {
+      const char *q = r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal";
+      set_str(L, "qualitative", q);
+      set_str(L, "flag", q);
+    }
+    if (has_v) {
+      double f = cal_record_flag(&ctx, (int)a, r);
+      int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, (int)a, r);
+      int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, (int)a, r);
+      if (!isnan(f) && f >= -2 && f <= 2) set_str(L, "flag", FLAG_NAMES[(int)f + 2]);
+      if (ri >= 0) set_range(L, uv, UV_RANGES, ri, "range");
+      if (ci >= 0) set_range(L, uv, UV_CRITICAL, ci, "critical");
+      if (r->cmp[a]) set_str(L, "comparator", r->cmp[a] < 0 ? "<" : ">");
+    }
+    if (!isnan(r->date[a]) && (has_v || r->qual[a])) {
+      char d[11];
+      cal_date_format(r->date[a], d);
+      set_str(L, "date", d);
+    }
+    if (!isnan(r->rlow[a]) || !isnan(r->rhigh[a])) { /* the lab's own range, beside range */
+      lua_createtable(L, 0, 3);
+      set_num(L, "low", r->rlow[a]);
+      set_num(L, "high", r->rhigh[a]);
+      set_str(L, "unit", an->unit);
+      lua_setfield(L, -2, "reported_range");
+    }
+    if (r->rflag[a][0]) set_str(L, "interpretation", r->rflag[a]);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, t, an->name);
+    ent[a] = lua_gettop(L);
+  }
+  /* albumin-corrected calcium: computed for humans only (docs/clinical-reference.md §5.1 [S38]) */
+  {
+    int c = b->i_corr, has_v = !isnan(r->v[c]);
+    if (keyat[c] && has_v) {
+      lua_pushvalue(L, ent[c]);
+      set_str(L, "source", "reported");
+      lua_pop(L, 1);
+    } else {
+      if (ent[c]) lua_pushvalue(L, ent[c]);
+      else { lua_createtable(L, 0, 4); set_str(L, "unit", "mg/dL"); }
+      if (r->species != CAL_SPECIES_HUMAN) {
+        lua_pushfstring(L, "albumin correction is not applied to %ss (docs/clinical-reference.md \302\2475.1 [S38])",
+                        species);
+        lua_setfield(L, -2, "note");
+      } else {
+        lua_rawgeti(L, uv, UV_CA_FORMULA); lua_setfield(L, -2, "method");
+        lua_rawgeti(L, uv, UV_CA_KEY); lua_setfield(L, -2, "variant");
+        set_str(L, "source", "computed");
+        if (!has_v) {
+          int n = 0;
+          lua_createtable(L, 2, 0);
+          if (isnan(r->v[b->i_ca])) { lua_pushliteral(L, "calcium"); lua_rawseti(L, -2, ++n); }
+          if (isnan(r->v[b->i_alb])) { lua_pushliteral(L, "albumin"); lua_rawseti(L, -2, ++n); }
+          lua_setfield(L, -2, "missing");
+        }
+      }
+      lua_setfield(L, t, "corrected_calcium");
+    }
+  }
+  /* Ca x P: with corrected calcium when there is one, else total calcium */
+  {
+    int c = b->i_caxp;
+    if (ent[c]) lua_pushvalue(L, ent[c]);
+    else { lua_createtable(L, 0, 1); set_str(L, "unit", "mg2/dL2"); }
+    if (!isnan(r->v[c]) && !keyat[c]) {
+      double si;
+      char err[128];
+      set_str(L, "basis", !isnan(r->v[b->i_corr]) ? "corrected_calcium" : "calcium");
+      lua_createtable(L, 0, 2);
+      if (b->caxp_si && isfinite(r->v[c]) &&
+          cal_unit_convert(r->v[c], &b->caxp_from, &b->caxp_to, b->caxp ? b->caxp->molar_mass : 0,
+                           b->caxp ? b->caxp->valence : 0, &si, err, sizeof err)) {
+        lua_pushnumber(L, (lua_Number)si);
+        lua_setfield(L, -2, "value");
+      }
+      set_str(L, "unit", "mmol2/L2");
+      lua_setfield(L, -2, "si");
+    }
+    lua_setfield(L, t, "ca_x_p");
+  }
+  /* eGFR: CKD-EPI 2021 from 18 years, bedside Schwartz for children with a height */
+  {
+    int c = b->i_egfr, m = r->egfr_method, eg;
+    if (ent[c]) lua_pushvalue(L, ent[c]);
+    else { lua_createtable(L, 0, 4); set_str(L, "unit", "mL/min/{1.73_m2}"); }
+    eg = lua_gettop(L);
+    if (m == CAL_EGFR_REPORTED) set_str(L, "source", "reported");
+    else if (m > 1) {
+      lua_rawgeti(L, uv, UV_EGFR);
+      lua_rawgeti(L, -1, m);
+      lua_setfield(L, eg, "method");
+      lua_pushliteral(L, "computed");
+      lua_setfield(L, eg, "source");
+      if (!isnan(r->egfr_reported)) {
+        /* a reported eGFR is kept beside the computed one, which the rules use */
+        lua_createtable(L, 0, 3);
+        lua_pushnumber(L, (lua_Number)r->egfr_reported); lua_setfield(L, -2, "value");
+        lua_getfield(L, eg, "unit"); lua_setfield(L, -2, "unit");
+        if (textat[c]) { lua_pushvalue(L, textat[c]); lua_setfield(L, -2, "given"); }
+        lua_setfield(L, eg, "reported");
+        lua_pushliteral(L, "the computed eGFR (");
+        lua_rawgeti(L, -2, m);
+        lua_pushliteral(L, ") is used: it is computed from the record's creatinine, age and sex the same way for "
+                           "every patient; the reported value is kept as 'reported'");
+        lua_concat(L, 3);
+        lua_setfield(L, eg, "used");
+      }
+      lua_pop(L, 1);
+    }
+    if (isnan(r->v[c])) {
+      int n = 0;
+      lua_createtable(L, 2, 0);
+      if (isnan(r->v[b->i_creat])) { lua_pushliteral(L, "creatinine"); lua_rawseti(L, -2, ++n); }
+      if (isnan(r->age)) { lua_pushliteral(L, "age"); lua_rawseti(L, -2, ++n); }
+      else if (r->age >= 18 && !r->sex) { lua_pushliteral(L, "sex"); lua_rawseti(L, -2, ++n); }
+      else if (r->age < 18 && isnan(r->height)) { lua_pushliteral(L, "height_cm"); lua_rawseti(L, -2, ++n); }
+      lua_setfield(L, eg, "missing");
+    }
+    lua_setfield(L, t, "egfr");
+  }
+  /* KDIGO G category (docs/clinical-reference.md §5.4 [S43]); see derived.h for the band-edge rule */
+  {
+    int st = r->ckd, c = b->i_egfr, has_label = st >= 1 && st <= 6;
+    lua_createtable(L, 0, 4);
+    if (has_label) set_str(L, "value", cal_kdigo_label(st));
+    if (st) { lua_pushinteger(L, st); lua_setfield(L, -2, "index"); }
+    set_str(L, "unit", "");
+    if (has_label) {
+      lua_pushstring(L, cal_kdigo_label(st));
+      lua_pushliteral(L, ": ");
+      lua_pushstring(L, cal_kdigo_band(st));
+      lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
+      if (r->cmp[c] && !isnan(r->v[c])) { /* a censored "<15" is below 15: G5 */
+        lua_pushliteral(L, "the eGFR was reported as ");
+        lua_pushstring(L, r->cmp[c] < 0 ? "<" : ">");
+        lua_rawgeti(L, uv, UV_FMT);
+        lua_pushnumber(L, (lua_Number)r->v[c]);
+        lua_call(L, 1, 1);
+        lua_pushstring(L, r->cmp[c] < 0 ? ": it is below that value" : ": it is above that value");
+        lua_concat(L, 4);
+      } else {
+        lua_pushstring(L, b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
+                                              : "the raw eGFR banded (59.71 is G3a)");
+      }
+      lua_concat(L, 5);
+      lua_setfield(L, -2, "rule");
+    }
+    lua_setfield(L, t, "ckd_stage");
+  }
+  lua_pushvalue(L, t);
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+}
+
 static void push_states(lua_State *L, const cal_vm_result *res, unsigned n) {
   unsigned i;
   lua_createtable(L, (int)n, 0);
@@ -869,12 +1205,20 @@ static void push_doubles(lua_State *L, const double *v, size_t n) {
   }
 }
 
-/* The raw result of the engine's last record (see lua/calcinosis/classify.lua). */
-static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
+/* The raw result of the engine's last record (see lua/calcinosis/result.lua):
+ * with the lab table (labs) when the plan has labs_display (patient: the
+ * stack index of the patient table, for the texts the labs were given as;
+ * 0 none), with the record as read (record) when with_record. uv is the
+ * stack index of the plan's user value. */
+static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int uv, int with_record) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
   size_t i, w, nt = 0;
   lua_createtable(L, 0, 24);
+  if (b->has_labs) {
+    push_labs(L, b, e, patient, uv);
+    lua_setfield(L, -2, "labs");
+  }
   if (e->rec.id) { lua_pushlstring(L, e->rec.id, e->rec.idlen); lua_setfield(L, -2, "id"); }
   lua_pushinteger(L, e->main.type < 0 ? 0 : e->main.type + 1); lua_setfield(L, -2, "type");
   lua_pushnumber(L, (lua_Number)e->main.best); lua_setfield(L, -2, "best");
@@ -908,7 +1252,7 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e) {
   }
   lua_setfield(L, -2, "dropped_terms");
   push_problems(L, &e->pb); lua_setfield(L, -2, "problems");
-  push_record(L, b, &e->rec); lua_setfield(L, -2, "record");
+  if (with_record) { push_record(L, b, &e->rec); lua_setfield(L, -2, "record"); }
   lua_newtable(L); /* the analytes the record gave (the others are derived or missing) */
   for (i = 0; i < cal_analyte_count() && i < CAL_REC_MAX_ANALYTES; i++)
     if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
@@ -997,13 +1341,29 @@ static void name_record(cal_engine *e) {
   e->pb = pb;
 }
 
-/* plan:classify(patient) -> raw result (lua/calcinosis/classify.lua presents it) */
+/* plan:classify(patient) -> raw result (lua/calcinosis/result.lua presents
+ * it), with the lab table and without the record as read */
 static int plan_classify(lua_State *L) {
   plan_box *b = check_plan(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
   read_patient(L, b, 2);
   name_record(b->engine);
-  push_result(L, b, b->engine);
+  lua_getiuservalue(L, 1, 1);
+  push_result(L, b, b->engine, 2, 3, 0);
+  return 1;
+}
+
+/* plan:labs(patient) -> the lab table alone (calcinosis.labs) */
+static int plan_labs(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!b->has_labs) return luaL_error(L, "plan:labs: the plan was built without labs_display");
+  lua_settop(L, 2);
+  read_patient(L, b, 2);
+  name_record(b->engine);
+  lua_getiuservalue(L, 1, 1);
+  push_labs(L, b, b->engine, 2, 3);
   return 1;
 }
 
@@ -1232,7 +1592,9 @@ static int rows_next(lua_State *L) {
       cp = e ? e + 1 : NULL;
     }
     cal_engine_read(b->engine, &r->lay, f, nf);
-    push_result(L, b, b->engine);
+    lua_getiuservalue(L, lua_upvalueindex(1), 1);
+    push_result(L, b, b->engine, 0, lua_gettop(L), 1);
+    lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");
     push_terms_text(L, &b->plan, &r->lay, f, nf);
@@ -1297,6 +1659,7 @@ static int plan_rows(lua_State *L) {
 
 static const luaL_Reg plan_methods[] = {
   {"classify", plan_classify},
+  {"labs", plan_labs},
   {"run", plan_run},
   {"rows", plan_rows},
   {"patient_json", plan_patient_json},

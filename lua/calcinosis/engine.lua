@@ -188,16 +188,57 @@ local SEXES = { F = 1, M = 2 }
 
 local range_cache = setmetatable({}, { __mode = "k" })
 
+--- Variants of albumin-corrected calcium (docs/clinical-reference.md §5.1 [S40]): the
+-- formulas as the result shows them (computed by src/derived.c); the same
+-- table as `calcinosis.labs.ca_variants`.
+M.ca_variants = {
+  common = { key = "common", formula = "Ca + 0.8 x (4.0 - albumin) [mg/dL, g/dL]",
+    note = "common clinical form, attributed to Payne by secondary sources [S40]" },
+  payne = { key = "payne", formula = "Ca - albumin + 4.0 [mg/dL, g/dL]",
+    note = "Payne 1973 abstract as printed, coefficient 1.0 [S40]" },
+  si = { key = "si", formula = "Ca + 0.02 x (40 - albumin) [mmol/L, g/L]",
+    note = "common SI form [S40]" },
+}
+M.ca_variants["0.8"] = M.ca_variants.common
+M.ca_variants["1.0"] = M.ca_variants.payne
+
+--- The eGFR methods by the C core's code (1 reported, 2 CKD-EPI 2021, 3
+-- bedside Schwartz), with their sources; the same table as
+-- `calcinosis.labs.egfr_methods`.
+M.egfr_methods = { [1] = "reported", [2] = "CKD-EPI 2021 creatinine [S41]", [3] = "bedside Schwartz [S42]" }
+
+-- a range entry's limits in the canonical unit of the analyte (converted
+-- once per entry and analyte: entries are data), as the lab table shows them
+local limits_cache = setmetatable({}, { __mode = "k" })
+local function canonical_range(entry, a)
+  local by = limits_cache[entry]
+  if not by then by = {}; limits_cache[entry] = by end
+  local lim = by[a.name]
+  if not lim then
+    lim = {}
+    for _, k in ipairs { "low", "high" } do
+      local v = entry[k]
+      if v and entry.unit and entry.unit ~= a.unit then v = core.convert(v, entry.unit, a.unit, a.name) end
+      lim[k] = v
+    end
+    by[a.name] = lim
+  end
+  return { source = entry.source, unit = a.unit, inclusive = entry.inclusive, low = lim.low, high = lim.high }
+end
+
 --- Range entries in canonical units, as the C record logic reads them, and
 -- for each the entry of `list` it comes from (cached per list: a list is
 -- data; pass another list rather than edit one in place).
 -- @tparam table list reference ranges (`calcinosis.ranges` entries)
 -- @treturn table entries
 -- @treturn table origin: for each entry, the entry of `list` it comes from
+-- @treturn table shown: for each entry, the range as the lab table shows it
+--   (`{ low, high, unit, inclusive, source }` in the analyte's canonical unit;
+--   the C core copies it into each lab table)
 local function range_entries(list)
   local hit = range_cache[list]
-  if hit and hit.n == #list then return hit.out, hit.origin end
-  local out, origin = {}, {}
+  if hit and hit.n == #list then return hit.out, hit.origin, hit.shown end
+  local out, origin, shown = {}, {}, {}
   local function add(e, analyte)
     local a = core.analyte(analyte)
     local idx = core.analyte_index(analyte)
@@ -211,6 +252,7 @@ local function range_entries(list)
     end
     out[#out + 1] = r
     origin[#out] = e
+    shown[#out] = canonical_range(e, a)
   end
   for _, e in ipairs(list) do add(e, e.analyte) end
   -- derived values flagged against another analyte's ranges (corrected
@@ -223,8 +265,8 @@ local function range_entries(list)
       if e.analyte == ranges.same_as[derived] then add(e, derived) end
     end
   end
-  range_cache[list] = { n = #list, out = out, origin = origin }
-  return out, origin
+  range_cache[list] = { n = #list, out = out, origin = origin, shown = shown }
+  return out, origin, shown
 end
 M.range_entries = range_entries
 
@@ -483,8 +525,14 @@ function M.plan(ruleset, opts)
   local hash = M.hash(ruleset, opts)
   local spec = {}
   for k, v in pairs(b) do spec[k] = v end
-  spec.ranges = range_entries(opts.ranges or ranges.reference)
-  spec.critical = range_entries(opts.critical or ranges.critical)
+  local range_list, _, shown_ranges = range_entries(opts.ranges or ranges.reference)
+  local critical_list, _, shown_critical = range_entries(opts.critical or ranges.critical)
+  spec.ranges, spec.critical = range_list, critical_list
+  -- what the C core needs to build the lab table (calcinosis.labs): the
+  -- ranges as shown, the albumin-correction formula, the eGFR methods
+  local variant = M.ca_variants[tostring(opts.ca_coefficient or "common")]
+  spec.labs_display = { ranges = shown_ranges, critical = shown_critical, list_mt = util.array, fmt = util.fmt,
+    egfr_methods = M.egfr_methods, ca_formula = variant.formula, ca_key = variant.key }
   spec.ca_variant = ca_variant
   spec.kdigo_round = opts.kdigo_rounding and true or false
   spec.columns = columns
@@ -704,13 +752,13 @@ local function labs_only()
   return labs_ruleset
 end
 
---- The record of one patient as the C record logic reads it (what
--- `calcinosis.labs` presents).
+--- The lab table of one patient, as the C core builds it from the record
+-- it read (what `calcinosis.labs` returns; see there for its fields).
 -- @tparam table patient
 -- @tparam[opt] table options as `for_patients`
--- @treturn table the plan's raw result (`record`, `problems`, ...)
+-- @treturn table the lab table
 function M.labs(patient, options)
-  return M.for_patients(labs_only(), options):classify(patient)
+  return M.for_patients(labs_only(), options):labs(patient)
 end
 
 return M

@@ -113,9 +113,9 @@ function M.age_years(age)
   if type(age) ~= "number" and type(age) ~= "string" then
     return nil, ("age must be a number or a text like '8 mo', got %s"):format(type(age))
   end
-  local raw = require("calcinosis.engine").labs({ age = age })
-  if raw.record.age then return raw.record.age end
-  if raw.problems[1] then return nil, (raw.problems[1]:gsub("^age: ", "")) end
+  local t = require("calcinosis.engine").labs({ age = age })
+  if t.age then return t.age.value end
+  if t.problems[1] then return nil, (t.problems[1]:gsub("^age: ", "")) end
   return nil, ("age '%s' is missing"):format(tostring(age))
 end
 

@@ -380,14 +380,15 @@ end
 -- description): the shape `ruleset:classify` returns.
 -- @tparam Ruleset ruleset
 -- @tparam table raw from `plan:classify(patient)`
--- @tparam[opt] table patient the patient table (for the lab table's `given` texts)
+-- @tparam[opt] table _patient the patient table (not read: `raw.labs`, the
+--   lab table, was built by the C core with the texts the labs were given as)
 -- @tparam[opt] table options labs options
 -- @tparam[opt] boolean no_references leave `references` out (the caller
 --   sets it, e.g. with the knowledge entries' sources)
 -- @treturn table result
-function M.present(ruleset, raw, patient, options, no_references)
+function M.present(ruleset, raw, _patient, options, no_references)
   local c = ruleset.compiled
-  local labs = require("calcinosis.labs").present(raw.record, patient, options, raw.problems)
+  local labs = raw.labs -- built by the C core from the record it read (calcinosis.labs)
   local type_name = raw.type == 0 and c.label or c.subtypes[raw.type]
   -- the hash covers the options that change the result (calcinosis.engine.hash)
   local hash = ruleset.hash
@@ -428,7 +429,7 @@ function M.present(ruleset, raw, patient, options, no_references)
     end
   end
   local findings, sites = names_of(raw, c)
-  local species = raw.record.species
+  local species = labs.species
   local result = {
     id = raw.id,
     type = type_name,
