@@ -916,16 +916,17 @@ static void set_str(lua_State *L, const char *k, const char *v) {
 /* A copy of entry i (0-based) of the shown ranges at uv[slot] as a new
  * table, set as field k of the table on top. */
 static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
-  static const char *const fields[] = {"source", "unit", "inclusive", "low", "high"};
-  int f, t;
+  int t;
   lua_rawgeti(L, uv, slot);
   lua_rawgeti(L, -1, (lua_Integer)i + 1);
   t = lua_gettop(L);
   if (!lua_istable(L, t)) { lua_pop(L, 2); return; }
   lua_createtable(L, 0, 5);
-  for (f = 0; f < 5; f++) {
-    lua_getfield(L, t, fields[f]);
-    lua_setfield(L, -2, fields[f]);
+  lua_pushnil(L);
+  while (lua_next(L, t)) { /* its fields (source, unit, inclusive, low, high) */
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, t + 1);
   }
   lua_setfield(L, t - 2, k);
   lua_pop(L, 2);
@@ -1253,10 +1254,12 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
   lua_setfield(L, -2, "dropped_terms");
   push_problems(L, &e->pb); lua_setfield(L, -2, "problems");
   if (with_record) { push_record(L, b, &e->rec); lua_setfield(L, -2, "record"); }
-  lua_newtable(L); /* the analytes the record gave (the others are derived or missing) */
-  for (i = 0; i < cal_analyte_count() && i < CAL_REC_MAX_ANALYTES; i++)
-    if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
-  lua_setfield(L, -2, "given");
+  if (with_record) {
+    lua_newtable(L); /* the analytes the record gave (the others are derived or missing) */
+    for (i = 0; i < cal_analyte_count() && i < CAL_REC_MAX_ANALYTES; i++)
+      if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
+    lua_setfield(L, -2, "given");
+  }
   lua_createtable(L, (int)res->nalt, 0);
   for (i = 0; i < res->nalt; i++) {
     lua_createtable(L, 0, 2);

@@ -92,6 +92,18 @@ local function resolve(text)
   return es
 end
 
+-- sources_m.compare of two keys, remembered (the keys are the
+-- bibliography's and the rulesets' few; the order of two keys never changes)
+local order_of = {}
+local function before(a, b)
+  local ka, kb = a.key, b.key
+  local row = order_of[ka]
+  if not row then row = {}; order_of[ka] = row end
+  local v = row[kb]
+  if v == nil then v = sources_m.compare(ka, kb); row[kb] = v end
+  return v
+end
+
 local function sorted_references(texts)
   local out, seen = list(), {}
   for _, text in ipairs(texts) do
@@ -99,7 +111,7 @@ local function sorted_references(texts)
       if not seen[e.key] then seen[e.key] = true; out[#out + 1] = e end
     end
   end
-  table.sort(out, function(a, b) return sources_m.compare(a.key, b.key) end)
+  table.sort(out, before)
   return out
 end
 
@@ -350,9 +362,16 @@ local function present_confidence(raw, c, type_name, best, scores)
     explanation = #why > 0 and table.concat(why, "; ") or "clear margin, key labs known, no conflict" }
 end
 
+local vocab_m -- calcinosis.vocab, required when first needed
+local function get_vocab()
+  vocab_m = vocab_m or require "calcinosis.vocab"
+  return vocab_m
+end
+
 local function species_notes(raw, c, species)
-  local vocab = require "calcinosis.vocab"
   local notes = list()
+  if #raw.dropped_terms == 0 then return notes end
+  local vocab = get_vocab()
   local names = term_of(c)
   for _, id in ipairs(raw.dropped_terms or {}) do
     local t = names[id][2]
@@ -369,7 +388,7 @@ end
 -- lesion feature, a calciphylaxis sign)
 local LESION_GROUPS = { calcinosis_form = true, lesion_feature = true, calciphylaxis_feature = true }
 local function has_lesion(findings)
-  local vocab = require "calcinosis.vocab"
+  local vocab = get_vocab()
   for _, t in ipairs(findings) do
     if LESION_GROUPS[vocab.group(t) or ""] or t == "calciphylaxis" then return true end
   end
