@@ -983,55 +983,60 @@ static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
   lua_settop(L, labs - 1);
 }
 
-/* The lab table of the engine's record (what calcinosis.labs returns; see
- * lua/calcinosis/labs.lua for its fields): patient is the stack index of
- * the patient table (0: none, a record of a file), uv that of the plan's
- * user value. */
-static void push_labs(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int uv) {
-  const cal_record *r = &e->rec;
-  size_t a, na = cal_analyte_count();
-  cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
-  int keyat[CAL_REC_MAX_ANALYTES] = {0}, textat[CAL_REC_MAX_ANALYTES] = {0};
-  int base = lua_gettop(L), t, ent[CAL_REC_MAX_ANALYTES] = {0};
-  const char *species = r->species == CAL_SPECIES_DOG ? "dog" : r->species == CAL_SPECIES_CAT ? "cat" : "human";
-  if (na > CAL_REC_MAX_ANALYTES) na = CAL_REC_MAX_ANALYTES;
-  if (patient) {
-    luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 40, "lab table");
-    lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
-    given_texts(L, patient, base + 1, keyat);
-    for (a = 0; a < na; a++) textat[a] = keyat[a] ? keyat[a] + 1 : 0;
+/* Where a lab table is built from: a record, its problems, the texts its
+ * labs were given as (on the stack: the key of analyte a at given_base +
+ * 2a, its text above it; or, given_base 0, in the user values of a lab
+ * snapshot at snap), the plan and its user value (uv, a stack index). */
+typedef struct {
+  const plan_box *b;
+  const cal_record *r;
+  const cal_problems *pb;
+  int uv, given_base, snap;
+  unsigned char given[CAL_REC_MAX_ANALYTES];
+} lab_src;
+
+/* A lab snapshot ("calcinosis.labsnap"): the record of one result, kept so
+ * that its lab table, or one entry of it, is built only when read. User
+ * values: the plan, the plan's user value, then the key and the text of
+ * each analyte given (SNAP_GIVEN + 2a, + 1). */
+#define LABSNAP_MT "calcinosis.labsnap"
+enum { SNAP_PLAN = 1, SNAP_UV, SNAP_GIVEN };
+typedef struct {
+  const plan_box *b;
+  cal_record rec;
+  cal_problems pb;
+  unsigned char given[CAL_REC_MAX_ANALYTES];
+} lab_snap;
+
+static void push_given(lua_State *L, const lab_src *s, int a, int text) {
+  if (s->given_base) lua_pushvalue(L, s->given_base + 2 * a + text);
+  else lua_getiuservalue(L, s->snap, SNAP_GIVEN + 2 * a + text);
+}
+
+static const char *species_name(int sp) {
+  return sp == CAL_SPECIES_DOG ? "dog" : sp == CAL_SPECIES_CAT ? "cat" : "human";
+}
+
+/* Pushes the lab table's entry of analyte a (labs[name]), or nil: every
+ * analyte with a value, a word or a given text, and the derived entries
+ * (corrected calcium, Ca x P, eGFR) always. */
+static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
+  const cal_record *r = s->r;
+  const plan_box *b = s->b;
+  const cal_analyte *an = cal_analyte_at((size_t)a);
+  int has_v = !isnan(r->v[a]), e;
+  if (!has_v && !r->qual[a] && !s->given[a]) {
+    if (a != b->i_corr && a != b->i_caxp && a != b->i_egfr) { lua_pushnil(L); return; }
+    lua_createtable(L, 0, 4);
+    set_str(L, "unit", a == b->i_corr ? "mg/dL" : a == b->i_caxp ? "mg2/dL2" : "mL/min/{1.73_m2}");
   } else {
-    luaL_checkstack(L, CAL_REC_MAX_ANALYTES + 40, "lab table");
-  }
-  lua_createtable(L, 0, 24);
-  t = lua_gettop(L);
-  push_problems(L, &e->pb);
-  lua_rawgeti(L, uv, UV_LIST_MT);
-  lua_setmetatable(L, -2);
-  lua_setfield(L, t, "problems");
-  if (!isnan(r->age)) {
-    lua_createtable(L, 0, 2);
-    lua_pushnumber(L, (lua_Number)r->age); lua_setfield(L, -2, "value");
-    set_str(L, "unit", "a");
-    lua_setfield(L, t, "age");
-  }
-  if (r->sex) set_str(L, "sex", r->sex == CAL_SEX_F ? "F" : "M");
-  set_str(L, "species", species);
-  if (!isnan(r->birth)) {
-    char d[11];
-    cal_date_format(r->birth, d);
-    set_str(L, "birth_date", d);
-  }
-  for (a = 0; a < na; a++) {
-    const cal_analyte *an = cal_analyte_at(a);
-    int has_v = !isnan(r->v[a]);
-    if (!has_v && !r->qual[a] && !keyat[a]) continue;
+    cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
     lua_createtable(L, 0, 8);
     set_str(L, "unit", an->unit);
     if (has_v) { lua_pushnumber(L, (lua_Number)r->v[a]); lua_setfield(L, -2, "value"); }
-    if (keyat[a]) {
-      lua_pushvalue(L, textat[a]); lua_setfield(L, -2, "given");
-      lua_pushvalue(L, keyat[a]); lua_setfield(L, -2, "key");
+    if (s->given[a]) {
+      push_given(L, s, a, 1); lua_setfield(L, -2, "given");
+      push_given(L, s, a, 0); lua_setfield(L, -2, "key");
     }
     if (r->qual[a] && !has_v) {
       const char *q = r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal";
@@ -1039,12 +1044,12 @@ static void push_labs(lua_State *L, const plan_box *b, const cal_engine *e, int 
       set_str(L, "flag", q);
     }
     if (has_v) {
-      double f = cal_record_flag(&ctx, (int)a, r);
-      int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, (int)a, r);
-      int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, (int)a, r);
+      double f = cal_record_flag(&ctx, a, r);
+      int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
+      int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, a, r);
       if (!isnan(f) && f >= -2 && f <= 2) set_str(L, "flag", FLAG_NAMES[(int)f + 2]);
-      if (ri >= 0) set_range(L, uv, UV_RANGES, ri, "range");
-      if (ci >= 0) set_range(L, uv, UV_CRITICAL, ci, "critical");
+      if (ri >= 0) set_range(L, s->uv, UV_RANGES, ri, "range");
+      if (ci >= 0) set_range(L, s->uv, UV_CRITICAL, ci, "critical");
       if (r->cmp[a]) set_str(L, "comparator", r->cmp[a] < 0 ? "<" : ">");
     }
     if (!isnan(r->date[a]) && (has_v || r->qual[a])) {
@@ -1060,133 +1065,444 @@ static void push_labs(lua_State *L, const plan_box *b, const cal_engine *e, int 
       lua_setfield(L, -2, "reported_range");
     }
     if (r->rflag[a][0]) set_str(L, "interpretation", r->rflag[a]);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, t, an->name);
-    ent[a] = lua_gettop(L);
   }
-  /* albumin-corrected calcium: computed for humans only (docs/clinical-reference.md §5.1 [S38]) */
-  {
-    int c = b->i_corr, has_v = !isnan(r->v[c]);
-    if (keyat[c] && has_v) {
-      lua_pushvalue(L, ent[c]);
-      set_str(L, "source", "reported");
-      lua_pop(L, 1);
+  e = lua_gettop(L);
+  if (a == b->i_corr) {
+    /* albumin-corrected calcium: computed for humans only (docs/clinical-reference.md §5.1 [S38]) */
+    if (s->given[a] && has_v) set_str(L, "source", "reported");
+    else if (r->species != CAL_SPECIES_HUMAN) {
+      lua_pushfstring(L, "albumin correction is not applied to %ss (docs/clinical-reference.md \302\2475.1 [S38])",
+                      species_name(r->species));
+      lua_setfield(L, e, "note");
     } else {
-      if (ent[c]) lua_pushvalue(L, ent[c]);
-      else { lua_createtable(L, 0, 4); set_str(L, "unit", "mg/dL"); }
-      if (r->species != CAL_SPECIES_HUMAN) {
-        lua_pushfstring(L, "albumin correction is not applied to %ss (docs/clinical-reference.md \302\2475.1 [S38])",
-                        species);
-        lua_setfield(L, -2, "note");
-      } else {
-        lua_rawgeti(L, uv, UV_CA_FORMULA); lua_setfield(L, -2, "method");
-        lua_rawgeti(L, uv, UV_CA_KEY); lua_setfield(L, -2, "variant");
-        set_str(L, "source", "computed");
-        if (!has_v) {
-          int n = 0;
-          lua_createtable(L, 2, 0);
-          if (isnan(r->v[b->i_ca])) { lua_pushliteral(L, "calcium"); lua_rawseti(L, -2, ++n); }
-          if (isnan(r->v[b->i_alb])) { lua_pushliteral(L, "albumin"); lua_rawseti(L, -2, ++n); }
-          lua_setfield(L, -2, "missing");
-        }
+      lua_rawgeti(L, s->uv, UV_CA_FORMULA); lua_setfield(L, e, "method");
+      lua_rawgeti(L, s->uv, UV_CA_KEY); lua_setfield(L, e, "variant");
+      set_str(L, "source", "computed");
+      if (!has_v) {
+        int n = 0;
+        lua_createtable(L, 2, 0);
+        if (isnan(r->v[b->i_ca])) { lua_pushliteral(L, "calcium"); lua_rawseti(L, -2, ++n); }
+        if (isnan(r->v[b->i_alb])) { lua_pushliteral(L, "albumin"); lua_rawseti(L, -2, ++n); }
+        lua_setfield(L, e, "missing");
       }
-      lua_setfield(L, t, "corrected_calcium");
     }
-  }
-  /* Ca x P: with corrected calcium when there is one, else total calcium */
-  {
-    int c = b->i_caxp;
-    if (ent[c]) lua_pushvalue(L, ent[c]);
-    else { lua_createtable(L, 0, 1); set_str(L, "unit", "mg2/dL2"); }
-    if (!isnan(r->v[c]) && !keyat[c]) {
+  } else if (a == b->i_caxp) {
+    /* Ca x P: with corrected calcium when there is one, else total calcium */
+    if (has_v && !s->given[a]) {
       double si;
       char err[128];
       set_str(L, "basis", !isnan(r->v[b->i_corr]) ? "corrected_calcium" : "calcium");
       lua_createtable(L, 0, 2);
-      if (b->caxp_si && isfinite(r->v[c]) &&
-          cal_unit_convert(r->v[c], &b->caxp_from, &b->caxp_to, b->caxp ? b->caxp->molar_mass : 0,
+      if (b->caxp_si && isfinite(r->v[a]) &&
+          cal_unit_convert(r->v[a], &b->caxp_from, &b->caxp_to, b->caxp ? b->caxp->molar_mass : 0,
                            b->caxp ? b->caxp->valence : 0, &si, err, sizeof err)) {
         lua_pushnumber(L, (lua_Number)si);
         lua_setfield(L, -2, "value");
       }
       set_str(L, "unit", "mmol2/L2");
-      lua_setfield(L, -2, "si");
+      lua_setfield(L, e, "si");
     }
-    lua_setfield(L, t, "ca_x_p");
-  }
-  /* eGFR: CKD-EPI 2021 from 18 years, bedside Schwartz for children with a height */
-  {
-    int c = b->i_egfr, m = r->egfr_method, eg;
-    if (ent[c]) lua_pushvalue(L, ent[c]);
-    else { lua_createtable(L, 0, 4); set_str(L, "unit", "mL/min/{1.73_m2}"); }
-    eg = lua_gettop(L);
+  } else if (a == b->i_egfr) {
+    /* eGFR: CKD-EPI 2021 from 18 years, bedside Schwartz for children with a height */
+    int m = r->egfr_method;
     if (m == CAL_EGFR_REPORTED) set_str(L, "source", "reported");
     else if (m > 1) {
-      lua_rawgeti(L, uv, UV_EGFR);
+      lua_rawgeti(L, s->uv, UV_EGFR);
       lua_rawgeti(L, -1, m);
-      lua_setfield(L, eg, "method");
+      lua_setfield(L, e, "method");
       lua_pushliteral(L, "computed");
-      lua_setfield(L, eg, "source");
+      lua_setfield(L, e, "source");
       if (!isnan(r->egfr_reported)) {
         /* a reported eGFR is kept beside the computed one, which the rules use */
         lua_createtable(L, 0, 3);
         lua_pushnumber(L, (lua_Number)r->egfr_reported); lua_setfield(L, -2, "value");
-        lua_getfield(L, eg, "unit"); lua_setfield(L, -2, "unit");
-        if (textat[c]) { lua_pushvalue(L, textat[c]); lua_setfield(L, -2, "given"); }
-        lua_setfield(L, eg, "reported");
+        lua_getfield(L, e, "unit"); lua_setfield(L, -2, "unit");
+        if (s->given[a]) { push_given(L, s, a, 1); lua_setfield(L, -2, "given"); }
+        lua_setfield(L, e, "reported");
         lua_pushliteral(L, "the computed eGFR (");
         lua_rawgeti(L, -2, m);
         lua_pushliteral(L, ") is used: it is computed from the record's creatinine, age and sex the same way for "
                            "every patient; the reported value is kept as 'reported'");
         lua_concat(L, 3);
-        lua_setfield(L, eg, "used");
+        lua_setfield(L, e, "used");
       }
       lua_pop(L, 1);
     }
-    if (isnan(r->v[c])) {
+    if (!has_v) {
       int n = 0;
       lua_createtable(L, 2, 0);
       if (isnan(r->v[b->i_creat])) { lua_pushliteral(L, "creatinine"); lua_rawseti(L, -2, ++n); }
       if (isnan(r->age)) { lua_pushliteral(L, "age"); lua_rawseti(L, -2, ++n); }
       else if (r->age >= 18 && !r->sex) { lua_pushliteral(L, "sex"); lua_rawseti(L, -2, ++n); }
       else if (r->age < 18 && isnan(r->height)) { lua_pushliteral(L, "height_cm"); lua_rawseti(L, -2, ++n); }
-      lua_setfield(L, eg, "missing");
+      lua_setfield(L, e, "missing");
     }
-    lua_setfield(L, t, "egfr");
   }
-  /* KDIGO G category (docs/clinical-reference.md §5.4 [S43]); see derived.h for the band-edge rule */
-  {
-    int st = r->ckd, c = b->i_egfr, has_label = st >= 1 && st <= 6;
-    lua_createtable(L, 0, 4);
-    if (has_label) set_str(L, "value", cal_kdigo_label(st));
-    if (st) { lua_pushinteger(L, st); lua_setfield(L, -2, "index"); }
-    set_str(L, "unit", "");
-    if (has_label) {
-      lua_pushstring(L, cal_kdigo_label(st));
-      lua_pushliteral(L, ": ");
-      lua_pushstring(L, cal_kdigo_band(st));
-      lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
-      if (r->cmp[c] && !isnan(r->v[c])) { /* a censored "<15" is below 15: G5 */
-        lua_pushliteral(L, "the eGFR was reported as ");
-        lua_pushstring(L, r->cmp[c] < 0 ? "<" : ">");
-        lua_rawgeti(L, uv, UV_FMT);
-        lua_pushnumber(L, (lua_Number)r->v[c]);
-        lua_call(L, 1, 1);
-        lua_pushstring(L, r->cmp[c] < 0 ? ": it is below that value" : ": it is above that value");
-        lua_concat(L, 4);
-      } else {
-        lua_pushstring(L, b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
-                                              : "the raw eGFR banded (59.71 is G3a)");
+}
+
+/* Pushes the lab table's KDIGO G category entry (docs/clinical-reference.md
+ * §5.4 [S43]; see derived.h for the band-edge rule). */
+static void push_lab_ckd(lua_State *L, const lab_src *s) {
+  const cal_record *r = s->r;
+  int st = r->ckd, c = s->b->i_egfr, has_label = st >= 1 && st <= 6;
+  lua_createtable(L, 0, 4);
+  if (has_label) set_str(L, "value", cal_kdigo_label(st));
+  if (st) { lua_pushinteger(L, st); lua_setfield(L, -2, "index"); }
+  set_str(L, "unit", "");
+  if (has_label) {
+    lua_pushstring(L, cal_kdigo_label(st));
+    lua_pushliteral(L, ": ");
+    lua_pushstring(L, cal_kdigo_band(st));
+    lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
+    if (r->cmp[c] && !isnan(r->v[c])) { /* a censored "<15" is below 15: G5 */
+      lua_pushliteral(L, "the eGFR was reported as ");
+      lua_pushstring(L, r->cmp[c] < 0 ? "<" : ">");
+      lua_rawgeti(L, s->uv, UV_FMT);
+      lua_pushnumber(L, (lua_Number)r->v[c]);
+      lua_call(L, 1, 1);
+      lua_pushstring(L, r->cmp[c] < 0 ? ": it is below that value" : ": it is above that value");
+      lua_concat(L, 4);
+    } else {
+      lua_pushstring(L, s->b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
+                                               : "the raw eGFR banded (59.71 is G3a)");
+    }
+    lua_concat(L, 5);
+    lua_setfield(L, -2, "rule");
+  }
+}
+
+/* The analyte index of a canonical analyte name (the lab table's keys), or -1. */
+static int lab_analyte(const char *name, size_t n) {
+  size_t a, na = cal_analyte_count();
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
+    const char *an = cal_analyte_at(a)->name;
+    if (strlen(an) == n && memcmp(an, name, n) == 0) return (int)a;
+  }
+  return -1;
+}
+
+/* Pushes labs[key] of the lab table (see push_labs), or nil. */
+static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n) {
+  const cal_record *r = s->r;
+  int a;
+  if (n == 8 && memcmp(k, "problems", 8) == 0) {
+    push_problems(L, s->pb);
+    lua_rawgeti(L, s->uv, UV_LIST_MT);
+    lua_setmetatable(L, -2);
+  } else if (n == 3 && memcmp(k, "age", 3) == 0) {
+    if (isnan(r->age)) { lua_pushnil(L); return; }
+    lua_createtable(L, 0, 2);
+    lua_pushnumber(L, (lua_Number)r->age); lua_setfield(L, -2, "value");
+    set_str(L, "unit", "a");
+  } else if (n == 3 && memcmp(k, "sex", 3) == 0) {
+    if (r->sex) lua_pushstring(L, r->sex == CAL_SEX_F ? "F" : "M");
+    else lua_pushnil(L);
+  } else if (n == 7 && memcmp(k, "species", 7) == 0) {
+    lua_pushstring(L, species_name(r->species));
+  } else if (n == 10 && memcmp(k, "birth_date", 10) == 0) {
+    char d[11];
+    if (isnan(r->birth)) { lua_pushnil(L); return; }
+    cal_date_format(r->birth, d);
+    lua_pushstring(L, d);
+  } else if (n == 9 && memcmp(k, "ckd_stage", 9) == 0) {
+    push_lab_ckd(L, s);
+  } else if ((a = lab_analyte(k, n)) >= 0) {
+    push_lab_entry(L, s, a);
+  } else {
+    lua_pushnil(L);
+  }
+}
+
+/* Pushes the lab table (what calcinosis.labs returns; see
+ * lua/calcinosis/labs.lua for its fields). */
+static void push_labs(lua_State *L, const lab_src *s) {
+  static const char *const keys[] = {"problems", "age", "sex", "species", "birth_date", "ckd_stage", NULL};
+  size_t a, na = cal_analyte_count(), i;
+  luaL_checkstack(L, 24, "lab table");
+  lua_createtable(L, 0, 24);
+  for (i = 0; keys[i]; i++) {
+    push_lab_key(L, s, keys[i], strlen(keys[i]));
+    lua_setfield(L, -2, keys[i]);
+  }
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
+    push_lab_entry(L, s, (int)a);
+    lua_setfield(L, -2, cal_analyte_at(a)->name);
+  }
+}
+
+/* push_lab_value of analyte a: those fields of its entry, made without the entry. */
+static void push_lab_view(lua_State *L, const lab_src *s, int a) {
+  const cal_record *r = s->r;
+  const plan_box *b = s->b;
+  const cal_analyte *an = cal_analyte_at((size_t)a);
+  int has_v = !isnan(r->v[a]);
+  if (!has_v && !r->qual[a]) { lua_pushnil(L); return; }
+  lua_createtable(L, 0, 9);
+  set_str(L, "name", an->name);
+  if (an->unit[0]) set_str(L, "unit", an->unit);
+  if (s->given[a]) { push_given(L, s, a, 1); lua_setfield(L, -2, "given"); }
+  if (has_v) {
+    cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
+    double f = cal_record_flag(&ctx, a, r);
+    int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
+    lua_pushnumber(L, (lua_Number)r->v[a]); lua_setfield(L, -2, "value");
+    if (!isnan(f) && f >= -2 && f <= 2) set_str(L, "flag", FLAG_NAMES[(int)f + 2]);
+    if (ri >= 0) { /* low, high, unit and source of the range shown */
+      int t;
+      lua_rawgeti(L, s->uv, UV_RANGES);
+      lua_rawgeti(L, -1, (lua_Integer)ri + 1);
+      t = lua_gettop(L);
+      if (lua_istable(L, t)) {
+        lua_createtable(L, 0, 4);
+        lua_getfield(L, t, "low"); lua_setfield(L, -2, "low");
+        lua_getfield(L, t, "high"); lua_setfield(L, -2, "high");
+        lua_getfield(L, t, "unit"); lua_setfield(L, -2, "unit");
+        lua_getfield(L, t, "source"); lua_setfield(L, -2, "source");
+        lua_setfield(L, t - 2, "range");
       }
-      lua_concat(L, 5);
-      lua_setfield(L, -2, "rule");
+      lua_pop(L, 2);
     }
-    lua_setfield(L, t, "ckd_stage");
+  } else {
+    const char *q = r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal";
+    set_str(L, "qualitative", q);
+    set_str(L, "flag", q);
   }
-  lua_pushvalue(L, t);
+  if (a == b->i_corr) {
+    if (!(s->given[a] && has_v) && r->species == CAL_SPECIES_HUMAN) {
+      lua_rawgeti(L, s->uv, UV_CA_FORMULA);
+      lua_setfield(L, -2, "method");
+    }
+  } else if (a == b->i_caxp) {
+    if (has_v && !s->given[a]) set_str(L, "basis", !isnan(r->v[b->i_corr]) ? "corrected_calcium" : "calcium");
+  } else if (a == b->i_egfr && r->egfr_method > 1) {
+    lua_rawgeti(L, s->uv, UV_EGFR);
+    lua_rawgeti(L, -1, r->egfr_method);
+    lua_setfield(L, -3, "method");
+    lua_pop(L, 1);
+  }
+}
+
+/* Pushes the value a fired rule shows for one of its inputs (name): the
+ * lab table's entry of it without its critical range, date and notes
+ * ({ name, value, unit, flag, given, qualitative, method, basis, range }),
+ * the sex for "female" and "male", or nil when the record has no value. */
+static void push_lab_value(lua_State *L, const lab_src *s, const char *k, size_t n) {
+  static const char *const fields[] = {"value", "flag", "given", "qualitative", "method", "basis", NULL};
+  int e, i;
+  if ((n == 6 && memcmp(k, "female", 6) == 0) || (n == 4 && memcmp(k, "male", 4) == 0)) {
+    if (!s->r->sex) { lua_pushnil(L); return; }
+    lua_createtable(L, 0, 2);
+    set_str(L, "name", "sex");
+    set_str(L, "value", s->r->sex == CAL_SEX_F ? "F" : "M");
+    return;
+  }
+  if ((i = lab_analyte(k, n)) >= 0) { push_lab_view(L, s, i); return; }
+  push_lab_key(L, s, k, n);
+  e = lua_gettop(L);
+  if (!lua_istable(L, e)) { lua_pop(L, 1); lua_pushnil(L); return; }
+  if (n == 9 && memcmp(k, "ckd_stage", 9) == 0) {
+    lua_getfield(L, e, "value");
+    if (!lua_toboolean(L, -1)) { lua_settop(L, e - 1); lua_pushnil(L); return; }
+    lua_createtable(L, 0, 3);
+    lua_pushlstring(L, k, n); lua_setfield(L, -2, "name");
+    lua_pushvalue(L, -2); lua_setfield(L, -2, "value");
+    lua_getfield(L, e, "rule"); lua_setfield(L, -2, "rule");
+    lua_replace(L, e);
+    lua_settop(L, e);
+    return;
+  }
+  lua_getfield(L, e, "value");
+  lua_getfield(L, e, "qualitative");
+  if (lua_isnil(L, -1) && lua_isnil(L, -2)) { lua_settop(L, e - 1); lua_pushnil(L); return; }
+  lua_pop(L, 2);
+  lua_createtable(L, 0, 9);
+  lua_pushlstring(L, k, n); lua_setfield(L, -2, "name");
+  lua_getfield(L, e, "unit");
+  if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) == 0) { lua_pop(L, 1); lua_pushnil(L); }
+  lua_setfield(L, -2, "unit");
+  for (i = 0; fields[i]; i++) {
+    lua_getfield(L, e, fields[i]);
+    lua_setfield(L, -2, fields[i]);
+  }
+  lua_getfield(L, e, "range");
+  if (lua_toboolean(L, -1)) {
+    int rg = lua_gettop(L);
+    lua_createtable(L, 0, 4);
+    lua_getfield(L, rg, "low"); lua_setfield(L, -2, "low");
+    lua_getfield(L, rg, "high"); lua_setfield(L, -2, "high");
+    lua_getfield(L, rg, "unit"); lua_setfield(L, -2, "unit");
+    lua_getfield(L, rg, "source"); lua_setfield(L, -2, "source");
+    lua_setfield(L, -3, "range");
+  }
+  lua_pop(L, 1);
+  lua_replace(L, e);
+  lua_settop(L, e);
+}
+
+/* The engine's record as a lab source, with the texts the labs of the
+ * patient at stack index patient (0: none) were given as: reserves their
+ * stack slots. */
+static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_engine *e, int patient, int uv) {
+  int keyat[CAL_REC_MAX_ANALYTES] = {0}, base = lua_gettop(L);
+  size_t a;
+  memset(s, 0, sizeof *s);
+  s->b = b;
+  s->r = &e->rec;
+  s->pb = &e->pb;
+  s->uv = uv;
+  if (!patient) return;
+  luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
+  lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
+  given_texts(L, patient, base + 1, keyat);
+  s->given_base = base + 1;
+  for (a = 0; a < CAL_REC_MAX_ANALYTES; a++) s->given[a] = keyat[a] != 0;
+}
+
+/* Pushes a lab snapshot of the engine's record (plan: the plan's stack index). */
+static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int plan, int uv) {
+  int base = lua_gettop(L), snap;
+  size_t a;
+  lab_src s;
+  lab_snap *ls;
+  lab_source(L, &s, b, e, patient, uv);
+  ls = (lab_snap *)lua_newuserdatauv(L, sizeof *ls, SNAP_GIVEN - 1 + 2 * CAL_REC_MAX_ANALYTES);
+  snap = lua_gettop(L);
+  ls->b = b;
+  ls->rec = e->rec;
+  ls->rec.id = NULL; /* (it points into the reader's fields) */
+  ls->rec.idlen = 0;
+  ls->pb = e->pb;
+  memcpy(ls->given, s.given, sizeof ls->given);
+  luaL_setmetatable(L, LABSNAP_MT);
+  lua_pushvalue(L, plan); lua_setiuservalue(L, snap, SNAP_PLAN);
+  lua_pushvalue(L, uv); lua_setiuservalue(L, snap, SNAP_UV);
+  for (a = 0; a < CAL_REC_MAX_ANALYTES; a++)
+    if (s.given[a]) {
+      lua_pushvalue(L, s.given_base + 2 * (int)a); lua_setiuservalue(L, snap, SNAP_GIVEN + 2 * (int)a);
+      lua_pushvalue(L, s.given_base + 2 * (int)a + 1); lua_setiuservalue(L, snap, SNAP_GIVEN + 2 * (int)a + 1);
+    }
   lua_replace(L, base + 1);
   lua_settop(L, base + 1);
 }
+
+/* The lab source of the snapshot at stack index 1 (pushes the plan's user value). */
+static void snap_source(lua_State *L, lab_src *s) {
+  lab_snap *ls = (lab_snap *)luaL_checkudata(L, 1, LABSNAP_MT);
+  memset(s, 0, sizeof *s);
+  s->b = ls->b;
+  s->r = &ls->rec;
+  s->pb = &ls->pb;
+  s->snap = 1;
+  memcpy(s->given, ls->given, sizeof s->given);
+  lua_getiuservalue(L, 1, SNAP_UV);
+  s->uv = lua_gettop(L);
+}
+
+/* snap:table() -> the whole lab table (a new one each time) */
+static int snap_table(lua_State *L) {
+  lab_src s;
+  lua_settop(L, 1);
+  snap_source(L, &s);
+  push_labs(L, &s);
+  return 1;
+}
+
+/* snap:get(key) -> labs[key] (a new table each time), or nil */
+static int snap_get(lua_State *L) {
+  lab_src s;
+  size_t n;
+  const char *k = luaL_checklstring(L, 2, &n);
+  lua_settop(L, 2);
+  snap_source(L, &s);
+  push_lab_key(L, &s, k, n);
+  return 1;
+}
+
+/* snap:value(input) -> what a fired rule shows for that input, or nil */
+static int snap_value(lua_State *L) {
+  lab_src s;
+  size_t n;
+  const char *k = luaL_checklstring(L, 2, &n);
+  lua_settop(L, 2);
+  snap_source(L, &s);
+  push_lab_value(L, &s, k, n);
+  return 1;
+}
+
+/* snap:values(inputs) -> the list (a JSON array) of what a fired rule shows
+ * for each of its inputs that the record has (snap:value of each) */
+static int snap_values(lua_State *L) {
+  lab_src s;
+  lua_Integer i, n, k = 0;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  snap_source(L, &s);
+  n = (lua_Integer)lua_rawlen(L, 2);
+  lua_createtable(L, (int)n, 0);
+  lua_rawgeti(L, s.uv, UV_LIST_MT);
+  lua_setmetatable(L, -2);
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *name;
+    lua_rawgeti(L, 2, i);
+    name = lua_tolstring(L, -1, &len);
+    if (!name) luaL_error(L, "labs:values: input %d is not a name", (int)i);
+    push_lab_value(L, &s, name, len);
+    if (lua_isnil(L, -1)) lua_pop(L, 2);
+    else {
+      lua_rawseti(L, -3, ++k);
+      lua_pop(L, 1);
+    }
+  }
+  return 1;
+}
+
+/* snap:refused(input) -> the text an analyte was given as when the record
+ * logic did not use it (no value, no word: a problem says why), or nil */
+static int snap_refused(lua_State *L) {
+  lab_src s;
+  size_t n;
+  const char *k = luaL_checklstring(L, 2, &n);
+  int a;
+  lua_settop(L, 2);
+  snap_source(L, &s);
+  a = lab_analyte(k, n);
+  if (a < 0 || !s.given[a] || !isnan(s.r->v[a]) || s.r->qual[a]) return 0;
+  push_given(L, &s, a, 1);
+  return 1;
+}
+
+/* snap:critical(analyte) -> value, unit, flag when the analyte's value is
+ * beyond its critical value (flag "critical_low" or "critical_high"), or nil */
+static int snap_critical(lua_State *L) {
+  lab_src s;
+  size_t n;
+  const char *k = luaL_checklstring(L, 2, &n);
+  int a;
+  double f;
+  cal_record_ctx ctx;
+  lua_settop(L, 2);
+  snap_source(L, &s);
+  a = lab_analyte(k, n);
+  if (a < 0 || isnan(s.r->v[a])) return 0;
+  ctx = cal_cohort_record_ctx(&s.b->plan);
+  f = cal_record_flag(&ctx, a, s.r);
+  if (f != -2 && f != 2) return 0;
+  lua_pushnumber(L, (lua_Number)s.r->v[a]);
+  lua_pushstring(L, cal_analyte_at((size_t)a)->unit);
+  lua_pushstring(L, FLAG_NAMES[(int)f + 2]);
+  return 3;
+}
+
+static const luaL_Reg snap_methods[] = {
+  {"table", snap_table},
+  {"get", snap_get},
+  {"value", snap_value},
+  {"values", snap_values},
+  {"refused", snap_refused},
+  {"critical", snap_critical},
+  {NULL, NULL}
+};
 
 static void push_states(lua_State *L, const cal_vm_result *res, unsigned n) {
   unsigned i;
@@ -1211,15 +1527,18 @@ static void push_doubles(lua_State *L, const double *v, size_t n) {
  * stack index of the patient table, for the texts the labs were given as;
  * 0 none), with the record as read (record) when with_record. uv is the
  * stack index of the plan's user value. */
-static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int uv, int with_record) {
+static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int plan, int uv,
+                        int with_record) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
   size_t i, w, nt = 0;
   lua_createtable(L, 0, 24);
   if (b->has_labs) {
-    push_labs(L, b, e, patient, uv);
+    push_lab_snapshot(L, b, e, patient, plan, uv);
     lua_setfield(L, -2, "labs");
   }
+  lua_pushstring(L, species_name(e->rec.species));
+  lua_setfield(L, -2, "species");
   if (e->rec.id) { lua_pushlstring(L, e->rec.id, e->rec.idlen); lua_setfield(L, -2, "id"); }
   lua_pushinteger(L, e->main.type < 0 ? 0 : e->main.type + 1); lua_setfield(L, -2, "type");
   lua_pushnumber(L, (lua_Number)e->main.best); lua_setfield(L, -2, "best");
@@ -1353,7 +1672,7 @@ static int plan_classify(lua_State *L) {
   read_patient(L, b, 2);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 2, 3, 0);
+  push_result(L, b, b->engine, 2, 1, 3, 0);
   return 1;
 }
 
@@ -1366,7 +1685,11 @@ static int plan_labs(lua_State *L) {
   read_patient(L, b, 2);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_labs(L, b, b->engine, 2, 3);
+  {
+    lab_src s;
+    lab_source(L, &s, b, b->engine, 2, 3);
+    push_labs(L, &s);
+  }
   return 1;
 }
 
@@ -1596,7 +1919,7 @@ static int rows_next(lua_State *L) {
     }
     cal_engine_read(b->engine, &r->lay, f, nf);
     lua_getiuservalue(L, lua_upvalueindex(1), 1);
-    push_result(L, b, b->engine, 0, lua_gettop(L), 1);
+    push_result(L, b, b->engine, 0, lua_upvalueindex(1), lua_gettop(L), 1);
     lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");
@@ -1715,6 +2038,13 @@ void lcal_open_engine(lua_State *L) {
   lua_pushcfunction(L, plan_gc);
   lua_setfield(L, -2, "__gc");
   lua_pushliteral(L, "calcinosis.plan");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, LABSNAP_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, snap_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "calcinosis.labsnap");
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
   luaL_newmetatable(L, ROWS_MT);

@@ -14,7 +14,7 @@ local util = require "calcinosis.util"
 local compat = require "calcinosis.compat"
 
 local M = {}
-local lazy_knowledge, materialize -- below
+local knowledge_mt -- below
 
 --- The disclaimer carried by every result.
 M.DISCLAIMER = util.DISCLAIMER
@@ -49,15 +49,22 @@ local function fill(result, ruleset)
   return result
 end
 
-function lazy_knowledge(ruleset)
-  return function(t, k)
-    if KNOWLEDGE_FIELDS[k] then return rawget(fill(t, ruleset), k) end
-    return nil
+-- The metatable of a ruleset's results whose knowledge fields are filled in
+-- when first read: one per ruleset (weak keys), made once.
+local metatables = setmetatable({}, { __mode = "k" })
+function knowledge_mt(ruleset)
+  local mt = metatables[ruleset]
+  if not mt then
+    mt = {
+      __index = function(t, k)
+        if KNOWLEDGE_FIELDS[k] then return rawget(fill(t, ruleset), k) end
+        return nil
+      end,
+      __pairs = function(t) return next, fill(t, ruleset), nil end,
+    }
+    metatables[ruleset] = mt
   end
-end
-
-function materialize(ruleset)
-  return function(t) return next, fill(t, ruleset), nil end
+  return mt
 end
 
 --- Classifies one patient (the engine's result, presented).
@@ -93,7 +100,7 @@ function M.classify(patient, ruleset, options)
   -- type and the confidence of many patients does not pay for them; where
   -- pairs has no __pairs (5.1, LuaJIT) they are filled in now
   if not compat.pairs_metamethod then return fill(result, ruleset) end
-  return setmetatable(result, { __index = lazy_knowledge(ruleset), __pairs = materialize(ruleset) })
+  return setmetatable(result, knowledge_mt(ruleset))
 end
 
 return M

@@ -193,7 +193,7 @@ function M.rows(ruleset, path, opts)
     local raw = it()
     if not raw then return nil end
     local r = result.present(ruleset, raw, nil, opts)
-    if opts.labs then r.labs = r._labs end
+    if opts.labs then r.labs = r._labs:table() end
     r._labs = nil
     r.line = raw.line
     return r

@@ -722,9 +722,11 @@ end
 -- ignored here), built once.
 -- @treturn userdata plan (raises on a bad option: a programmer error)
 function M.for_patients(ruleset, options)
-  options = options or {}
   local by = one_cache[ruleset]
   if not by then by = {}; one_cache[ruleset] = by end
+  -- (no options: the plan of the defaults, without making its key)
+  if options == nil and by[true] then return by[true] end
+  options = options or {}
   local key = options_key(options)
   local p = by[key]
   if p then return p end
@@ -733,6 +735,7 @@ function M.for_patients(ruleset, options)
     ranges = options.ranges, critical = options.critical })
   if not p then error(err, 3) end
   by[key] = p
+  if key == options_key({}) then by[true] = p end
   return p
 end
 

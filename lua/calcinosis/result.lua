@@ -177,26 +177,6 @@ function M.lab_status(labs)
   return { ca = ca, p = dir(labs.phosphate), pth = dir(labs.pth) }
 end
 
-local function value_of(labs, name)
-  if name == "female" or name == "male" then
-    if labs.sex then return { name = "sex", value = labs.sex } end
-    return nil
-  end
-  local e = labs[name]
-  if type(e) ~= "table" then return nil end
-  if name == "ckd_stage" then
-    if e.value then return { name = name, value = e.value, rule = e.rule } end
-    return nil
-  end
-  if e.value == nil and e.qualitative == nil then return nil end
-  local v = { name = name, value = e.value, unit = e.unit ~= "" and e.unit or nil, flag = e.flag,
-    given = e.given, qualitative = e.qualitative, method = e.method, basis = e.basis }
-  if e.range then
-    v.range = { low = e.range.low, high = e.range.high, unit = e.range.unit, source = e.range.source }
-  end
-  return v
-end
-
 -- term id -> { kind, term }, per compiled ruleset
 local term_cache = setmetatable({}, { __mode = "k" })
 local function term_of(compiled)
@@ -285,11 +265,11 @@ local function present_alerts(raw, c, type_name, labs)
       sources = split_sources(x.source, c) }
     -- an alert on lab values names the first of them beyond its critical value
     for _, name in ipairs(x.analytes or {}) do
-      local e = labs[name]
-      if e and e.value and e.flag and e.flag:match("^critical") then
-        a.analyte, a.value, a.unit, a.flag = name, e.value, e.unit, e.flag
-        a.text = ("%s %s %s is %s a laboratory critical value (%s)"):format(name, util.fmt(e.value), e.unit or "",
-          e.flag == "critical_high" and "above" or "below", a.text)
+      local value, unit, flag = labs:critical(name)
+      if value then
+        a.analyte, a.value, a.unit, a.flag = name, value, unit, flag
+        a.text = ("%s %s %s is %s a laboratory critical value (%s)"):format(name, util.fmt(value), unit or "",
+          flag == "critical_high" and "above" or "below", a.text)
         break
       end
     end
@@ -324,9 +304,9 @@ local function present_missing(raw, c, labs)
     local text = x.text
     -- an input that was given but refused (a problem names why) is not "not given"
     for _, name in ipairs(x.inputs or {}) do
-      local e = labs[name]
-      if type(e) == "table" and e.given and e.value == nil and not e.qualitative then
-        text = ("%s given as '%s' but not used (see the problems); %s"):format(name, e.given,
+      local given = labs:refused(name)
+      if given then
+        text = ("%s given as '%s' but not used (see the problems); %s"):format(name, given,
           text:gsub("^[^:]*: ", ""))
         break
       end
@@ -399,15 +379,18 @@ end
 -- description): the shape `ruleset:classify` returns.
 -- @tparam Ruleset ruleset
 -- @tparam table raw from `plan:classify(patient)`
--- @tparam[opt] table _patient the patient table (not read: `raw.labs`, the
---   lab table, was built by the C core with the texts the labs were given as)
+-- @tparam[opt] table _patient the patient table (not read: `raw.labs`, whose
+--   lab table the C core builds, holds the texts the labs were given as)
 -- @tparam[opt] table options labs options
 -- @tparam[opt] boolean no_references leave `references` out (the caller
 --   sets it, e.g. with the knowledge entries' sources)
 -- @treturn table result
 function M.present(ruleset, raw, _patient, options, no_references)
   local c = ruleset.compiled
-  local labs = raw.labs -- built by the C core from the record it read (calcinosis.labs)
+  -- the lab table, built by the C core from the record it read when it is
+  -- read (labs:table(); an entry: labs:get(name); what a fired rule shows
+  -- of its inputs: labs:values(inputs))
+  local labs = raw.labs
   local type_name = raw.type == 0 and c.label or c.subtypes[raw.type]
   -- the hash covers the options that change the result (calcinosis.engine.hash)
   local hash = ruleset.hash
@@ -429,14 +412,9 @@ function M.present(ruleset, raw, _patient, options, no_references)
   for i, r in ipairs(c.rules) do
     local st = raw.states[i]
     if st == 1 then
-      local vals = list()
-      for _, name in ipairs(r.inputs) do
-        local v = value_of(labs, name)
-        if v then vals[#vals + 1] = v end
-      end
       fired[#fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because,
         sentence = r.because, source = r.source, why = json_array(explain.reasons(r.ast, ctx, term_names)),
-        values = vals }
+        values = labs:values(r.inputs) }
     elseif st == 2 then
       -- the inputs it reads that are missing (what explain.missing finds)
       local missing, seen = list(), {}
@@ -448,7 +426,7 @@ function M.present(ruleset, raw, _patient, options, no_references)
     end
   end
   local findings, sites = names_of(raw, c)
-  local species = labs.species
+  local species = raw.species
   local result = {
     id = raw.id,
     type = type_name,
@@ -602,7 +580,7 @@ function M.add_knowledge(result, ruleset)
   result.references = references({ result.fired, result.alternatives, result.alerts, result.missing,
     result.workup, result.referrals, result.treatments, { { sources = result.treatment_sources } },
     result.prognosis }, ref_cache_of(ruleset))
-  result.labs = result._labs
+  result.labs = result._labs:table()
   result.lab_status = M.lab_status(result.labs)
   return result
 end
