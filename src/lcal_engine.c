@@ -781,12 +781,35 @@ static const char *const PATIENT_KEYS[] = {"id", "age", "sex", "species", "heigh
                                            "labs", "problems", NULL};
 
 /* The NDJSON text of the patient table at idx, in j. */
+/* 1 when the table at idx may hold a key beyond PATIENT_KEYS (a date, range
+ * or flag field): it has another key, or a metatable. */
+static int other_keys(lua_State *L, int idx) {
+  int other = 0;
+  if (lua_getmetatable(L, idx)) { lua_pop(L, 1); return 1; }
+  lua_pushnil(L);
+  while (!other && lua_next(L, idx)) {
+    size_t k;
+    other = 1;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *key = lua_tostring(L, -2);
+      for (k = 0; PATIENT_KEYS[k]; k++)
+        if (strcmp(key, PATIENT_KEYS[k]) == 0) { other = 0; break; }
+    }
+    lua_pop(L, 1);
+  }
+  if (other) lua_pop(L, 1); /* the key lua_next left */
+  return other;
+}
+
 static void patient_json(lua_State *L, jbuf *j, int idx) {
   int i, first = 1;
   j->len = 0;
   jb_char(L, j, '{');
   size_t nk = 0, nf = cal_record_nfields();
   while (PATIENT_KEYS[nk]) nk++;
+  /* (the birth_date and the analytes' date, range and flag fields, after
+   * the keys above, only when the table may hold one) */
+  if (!other_keys(L, idx)) nf = cal_record_birth_field();
   for (i = 0; (size_t)i < nk + nf - cal_record_birth_field(); i++) {
     /* the keys above, then birth_date and the analytes' dates */
     const char *key = (size_t)i < nk ? PATIENT_KEYS[i] : cal_record_field_name(cal_record_birth_field() + (size_t)i - nk);
