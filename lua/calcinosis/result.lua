@@ -124,18 +124,23 @@ local function ref_cache_of(ruleset)
   return c
 end
 
+-- the source texts of x (a text, or a list of them) appended to texts
+local function add_texts(texts, x)
+  if type(x) == "string" then texts[#texts + 1] = x
+  elseif type(x) == "table" then
+    for _, t in ipairs(x) do if type(t) == "string" then texts[#texts + 1] = t end end
+  end
+end
+
 local function references(groups, cache)
   local texts = {}
-  local function add(x)
-    if type(x) == "string" then texts[#texts + 1] = x
-    elseif type(x) == "table" then for _, t in ipairs(x) do if type(t) == "string" then texts[#texts + 1] = t end end end
-  end
   for _, g in ipairs(groups) do
     for _, item in ipairs(g) do
-      add(item.source)
-      add(item.sources)
-      for _, sub in ipairs(item.cautions or {}) do add(sub.sources) end
-      for _, sub in ipairs(item.regimen or {}) do add(sub.sources) end
+      add_texts(texts, item.source)
+      add_texts(texts, item.sources)
+      local cautions, regimen = item.cautions, item.regimen
+      if cautions then for _, sub in ipairs(cautions) do add_texts(texts, sub.sources) end end
+      if regimen then for _, sub in ipairs(regimen) do add_texts(texts, sub.sources) end end
     end
   end
   if not cache then return sorted_references(texts) end
