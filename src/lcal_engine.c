@@ -1404,8 +1404,10 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
       lua_pushvalue(L, s.given_base + 2 * (int)a); lua_setiuservalue(L, snap, SNAP_GIVEN + 2 * (int)a);
       lua_pushvalue(L, s.given_base + 2 * (int)a + 1); lua_setiuservalue(L, snap, SNAP_GIVEN + 2 * (int)a + 1);
     }
-  lua_replace(L, base + 1);
-  lua_settop(L, base + 1);
+  if (snap != base + 1) { /* above the texts' slots */
+    lua_replace(L, base + 1);
+    lua_settop(L, base + 1);
+  }
 }
 
 /* The lab source of the snapshot at stack index 1 (pushes the plan's user value). */
