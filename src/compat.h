@@ -3,7 +3,8 @@
  * 5.3 and 5.4 that the binding uses. Only the binding files include this
  * header. The binding is written against the 5.4 API; this header maps
  * what older versions lack onto what they have:
- *   5.3:    one user value per userdata, no nuvalue argument;
+ *   5.3:    one user value per userdata, no nuvalue argument (the binding
+ *           uses only the first);
  *   5.1:    also no lua_rawlen, lua_absindex, lua_isinteger, LUA_OK,
  *           luaL_setfuncs, luaL_newlib, luaL_setmetatable, luaL_testudata,
  *           lua_tonumberx, lua_tointegerx (LuaJIT 2.1 has the last six);
@@ -25,6 +26,7 @@
 /* 5.3 has one user value per userdata and no nuvalue argument. */
 #define lua_newuserdatauv(L, sz, nuv) lua_newuserdata((L), (sz))
 #define lua_setiuservalue(L, idx, n) lua_setuservalue((L), (idx))
+#define lua_getiuservalue(L, idx, n) lua_getuservalue((L), (idx))
 #endif
 
 #if LUA_VERSION_NUM == 501
@@ -33,6 +35,7 @@
 /* The user value (a table) of a 5.1 userdata is its environment. */
 #define lua_newuserdatauv(L, sz, nuv) lua_newuserdata((L), (sz))
 #define lua_setiuservalue(L, idx, n) ((void)lua_setfenv((L), (idx)))
+#define lua_getiuservalue(L, idx, n) lua_getfenv((L), (idx))
 #define lua_rawlen(L, i) lua_objlen((L), (i))
 
 static inline int lua_absindex(lua_State *L, int i) {

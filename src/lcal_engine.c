@@ -955,6 +955,28 @@ static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
   lua_pop(L, 2);
 }
 
+/* tostring(v) of the value at idx, pushed (luaL_tolstring; 5.1 and LuaJIT
+ * have no luaL_tolstring: the global tostring, as Lua code calls it). */
+static void push_tostring(lua_State *L, int idx) {
+#if LUA_VERSION_NUM == 501
+  idx = lua_absindex(L, idx);
+  lua_getglobal(L, "tostring");
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 1);
+#else
+  luaL_tolstring(L, idx, NULL);
+#endif
+}
+
+/* a < b for the values at two stack indexes, as Lua's < compares them */
+static int less_than(lua_State *L, int a, int b) {
+#if LUA_VERSION_NUM == 501
+  return lua_lessthan(L, a, b);
+#else
+  return lua_compare(L, a, b, LUA_OPLT);
+#endif
+}
+
 /* The texts the labs were given as, by analyte: the first key in sorted
  * order (as the record logic keeps it); each as tostring gives it, "value
  * unit" for a table. slots is the first of 2 x CAL_REC_MAX_ANALYTES stack
@@ -976,25 +998,25 @@ static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
         int ai = -1;
         for (i = 0; a && i < na && i < CAL_REC_MAX_ANALYTES; i++)
           if (cal_analyte_at(i) == a) ai = (int)i;
-        if (ai >= 0 && (!keyat[ai] || lua_compare(L, v - 1, keyat[ai], LUA_OPLT))) {
+        if (ai >= 0 && (!keyat[ai] || less_than(L, v - 1, keyat[ai]))) {
           luaL_checkstack(L, 8, "too many labs");
           lua_pushvalue(L, v - 1);
           lua_replace(L, slots + 2 * ai);
-          if (lua_type(L, v) == LUA_TTABLE) {
+          if (lua_type(L, v) == LUA_TTABLE) { /* v = raw.value or raw[1], u = raw.unit or raw[2] */
             lua_getfield(L, v, "value");
-            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_geti(L, v, 1); }
+            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_pushinteger(L, 1); lua_gettable(L, v); }
             lua_getfield(L, v, "unit");
-            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_geti(L, v, 2); }
+            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_pushinteger(L, 2); lua_gettable(L, v); }
             if (lua_toboolean(L, v + 2)) {
-              luaL_tolstring(L, v + 1, NULL);
+              push_tostring(L, v + 1);
               lua_pushliteral(L, " ");
-              luaL_tolstring(L, v + 2, NULL);
+              push_tostring(L, v + 2);
               lua_concat(L, 3);
             } else {
-              luaL_tolstring(L, v + 1, NULL);
+              push_tostring(L, v + 1);
             }
           } else {
-            luaL_tolstring(L, v, NULL);
+            push_tostring(L, v);
           }
           lua_replace(L, slots + 2 * ai + 1);
           keyat[ai] = slots + 2 * ai;
@@ -1008,8 +1030,9 @@ static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
 
 /* Where a lab table is built from: a record, its problems, the texts its
  * labs were given as (on the stack: the key of analyte a at given_base +
- * 2a, its text above it; or, given_base 0, in the user values of a lab
- * snapshot at snap), the plan and its user value (uv, a stack index). */
+ * 2a, its text above it; or, given_base 0, in the user value of a lab
+ * snapshot, at stack index snap), the plan and its user value (uv, a
+ * stack index). */
 typedef struct {
   const plan_box *b;
   const cal_record *r;
@@ -1019,9 +1042,9 @@ typedef struct {
 } lab_src;
 
 /* A lab snapshot ("calcinosis.labsnap"): the record of one result, kept so
- * that its lab table, or one entry of it, is built only when read. User
- * values: the plan, the plan's user value, then the key and the text of
- * each analyte given (SNAP_GIVEN + 2a, + 1). */
+ * that its lab table, or one entry of it, is built only when read. Its
+ * user value is a table: the plan, the plan's user value, then the key and
+ * the text of each analyte given (SNAP_GIVEN + 2a, + 1). */
 #define LABSNAP_MT "calcinosis.labsnap"
 enum { SNAP_PLAN = 1, SNAP_UV, SNAP_GIVEN };
 typedef struct {
@@ -1033,7 +1056,7 @@ typedef struct {
 
 static void push_given(lua_State *L, const lab_src *s, int a, int text) {
   if (s->given_base) lua_pushvalue(L, s->given_base + 2 * a + text);
-  else lua_getiuservalue(L, s->snap, SNAP_GIVEN + 2 * a + text);
+  else lua_rawgeti(L, s->snap, SNAP_GIVEN + 2 * a + text);
 }
 
 static const char *species_name(int sp) {
@@ -1388,7 +1411,7 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
   lab_src s;
   lab_snap *ls;
   lab_source(L, &s, b, e, patient, uv);
-  ls = (lab_snap *)lua_newuserdatauv(L, sizeof *ls, SNAP_GIVEN - 1 + 2 * CAL_REC_MAX_ANALYTES);
+  ls = (lab_snap *)lua_newuserdatauv(L, sizeof *ls, 1);
   snap = lua_gettop(L);
   ls->b = b;
   ls->rec = e->rec;
@@ -1397,13 +1420,15 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
   ls->pb = e->pb;
   memcpy(ls->given, s.given, sizeof ls->given);
   luaL_setmetatable(L, LABSNAP_MT);
-  lua_pushvalue(L, plan); lua_setiuservalue(L, snap, SNAP_PLAN);
-  lua_pushvalue(L, uv); lua_setiuservalue(L, snap, SNAP_UV);
+  lua_createtable(L, SNAP_GIVEN - 1 + 2 * CAL_REC_MAX_ANALYTES, 0);
+  lua_pushvalue(L, plan); lua_rawseti(L, -2, SNAP_PLAN);
+  lua_pushvalue(L, uv); lua_rawseti(L, -2, SNAP_UV);
   for (a = 0; a < CAL_REC_MAX_ANALYTES; a++)
     if (s.given[a]) {
-      lua_pushvalue(L, s.given_base + 2 * (int)a); lua_setiuservalue(L, snap, SNAP_GIVEN + 2 * (int)a);
-      lua_pushvalue(L, s.given_base + 2 * (int)a + 1); lua_setiuservalue(L, snap, SNAP_GIVEN + 2 * (int)a + 1);
+      lua_pushvalue(L, s.given_base + 2 * (int)a); lua_rawseti(L, -2, SNAP_GIVEN + 2 * (int)a);
+      lua_pushvalue(L, s.given_base + 2 * (int)a + 1); lua_rawseti(L, -2, SNAP_GIVEN + 2 * (int)a + 1);
     }
+  lua_setiuservalue(L, snap, 1);
   if (snap != base + 1) { /* above the texts' slots */
     lua_replace(L, base + 1);
     lua_settop(L, base + 1);
@@ -1417,9 +1442,10 @@ static void snap_source(lua_State *L, lab_src *s) {
   s->b = ls->b;
   s->r = &ls->rec;
   s->pb = &ls->pb;
-  s->snap = 1;
   memcpy(s->given, ls->given, sizeof s->given);
-  lua_getiuservalue(L, 1, SNAP_UV);
+  lua_getiuservalue(L, 1, 1);
+  s->snap = lua_gettop(L);
+  lua_rawgeti(L, s->snap, SNAP_UV);
   s->uv = lua_gettop(L);
 }
 
