@@ -214,7 +214,6 @@ end
 local function present_alternatives(raw, c, type_name, not_evaluable)
   local out, by_type = list(), {}
   local res = c.result
-  local function label_name(i) return i == 0 and c.label or c.subtypes[i] end
   local missing_of -- made when an alternative needs it (an indeterminate result's)
   local function missing_by_subtype()
     missing_of = {}
@@ -226,8 +225,10 @@ local function present_alternatives(raw, c, type_name, not_evaluable)
       end
     end
   end
-  for _, a in ipairs(raw.alternatives) do
-    local label = label_name(a.label)
+  local alts = raw.alternatives
+  for i = 1, #alts do
+    local a = alts[i]
+    local label = a.label == 0 and c.label or c.subtypes[a.label]
     local e = by_type[label]
     if not e then
       e = { type = label, reasons = list(), conflicts = list(), sources = list() }
@@ -252,10 +253,12 @@ local function present_alternatives(raw, c, type_name, not_evaluable)
       sources = { "S1" }
     end
     e.reasons[#e.reasons + 1] = reason
-    local have = {}
-    for _, k in ipairs(e.sources) do have[k] = true end
-    for _, k in ipairs(sources) do
-      if not have[k] then e.sources[#e.sources + 1] = k; have[k] = true end
+    -- its sources, each once (short lists: looked through)
+    local have = e.sources
+    for k = 1, #sources do
+      local key, seen = sources[k], false
+      for j = 1, #have do if have[j] == key then seen = true; break end end
+      if not seen then have[#have + 1] = key end
     end
     e.reason = table.concat(e.reasons, "; ")
   end
@@ -302,13 +305,17 @@ end
 
 local function present_missing(raw, c, labs)
   local out = list()
-  for _, a in ipairs(raw.asks) do
-    local x = c.result.asks[a.decl]
-    local rules = list()
-    for _, r in ipairs(a.rules) do rules[#rules + 1] = c.rules[r].id end
+  local asks, decls, crules = raw.asks, c.result.asks, c.rules
+  for i = 1, #asks do
+    local a = asks[i]
+    local x = decls[a.decl]
+    local rules, ar = list(), a.rules
+    for k = 1, #ar do rules[k] = crules[ar[k]].id end
     local text = x.text
     -- an input that was given but refused (a problem names why) is not "not given"
-    for _, name in ipairs(x.inputs or {}) do
+    local inputs = x.inputs
+    for k = 1, inputs and #inputs or 0 do
+      local name = inputs[k]
       local given = labs:refused(name)
       if given then
         text = ("%s given as '%s' but not used (see the problems); %s"):format(name, given,
@@ -414,18 +421,27 @@ function M.present(ruleset, raw, _patient, options, no_references)
   local ctx = { vars = raw.vars, lets = raw.lets, terms = present, sets = c.setlist, let_decls = c.lets }
   local term_names = ruleset._term_names
   local fired, not_evaluable = list(), list()
-  for i, r in ipairs(c.rules) do
-    local st = raw.states[i]
+  local rules, states, vars = c.rules, raw.states, raw.vars
+  for i = 1, #rules do
+    local st = states[i]
     if st == 1 then
+      local r = rules[i]
       fired[#fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because,
         sentence = r.because, source = r.source, why = json_array(explain.reasons(r.ast, ctx, term_names)),
         values = labs:values(r.inputs) }
     elseif st == 2 then
-      -- the inputs it reads that are missing (what explain.missing finds)
-      local missing, seen = list(), {}
-      for _, sl in ipairs(r.missing_slots) do
-        local v, name = raw.vars[sl[1] + 1], sl[2]
-        if v ~= v and not seen[name] then seen[name] = true; missing[#missing + 1] = name end
+      -- the inputs it reads that are missing (what explain.missing finds),
+      -- each once (the lists are short: looked through, no set)
+      local r = rules[i]
+      local missing, n, slots = list(), 0, r.missing_slots
+      for k = 1, #slots do
+        local sl = slots[k]
+        local v = vars[sl[1] + 1]
+        if v ~= v then
+          local name, seen = sl[2], false
+          for j = 1, n do if missing[j] == name then seen = true; break end end
+          if not seen then n = n + 1; missing[n] = name end
+        end
       end
       not_evaluable[#not_evaluable + 1] = { id = r.id, subtype = r.supports, weight = r.weight, missing = missing }
     end
