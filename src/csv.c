@@ -480,6 +480,70 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
     }
 }
 
+/* The usual record in one pass instead of two (scan() then parse()): a
+ * record whose LF is already in the buffer, within the record limit, with
+ * no '"' in it and not blank. The first 8-byte word that holds a
+ * delimiter, LF or quote gives a mask of them (the exact zero-byte masks,
+ * lowest bit first); delimiters end fields, the LF ends the record, a quote
+ * gives up. Returns 1 with the fields (as parse() splits them), their count
+ * in *nout, the LF's offset in *term and the record's end (before a CR) in
+ * *eout; 0 when the record is not such a one or its end is closer than 8
+ * bytes to the end of the buffer: nothing is changed then but the field
+ * array, and the two passes read the record. *is_clean as parse() sets it. */
+static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int *is_clean)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu;
+    const uint64_t dd = ones * (unsigned char)r->delim, lf = ones * '\n', qu = ones * '"';
+    char *s = r->buf + r->rec, *p = s, *f = s;
+    size_t avail = r->end - r->rec, n = 0;
+    const char *lim;
+    uint64_t acc = 0;
+    if (avail > r->max_record) avail = r->max_record;
+    lim = s + avail;
+    while (lim - p >= 8) {
+        uint64_t x, a, b, c, m;
+        memcpy(&x, p, 8);
+        a = x ^ dd;
+        b = x ^ lf;
+        c = x ^ qu;
+        m = ~(((a & low7) + low7) | a | low7) | ~(((b & low7) + low7) | b | low7) |
+            ~(((c & low7) + low7) | c | low7);
+        acc |= (x - ones) | x; /* (bytes past the LF too: at worst clean() looks again) */
+        while (m) {
+            char *q = p + (__builtin_ctzll(m) >> 3);
+            m &= m - 1;
+            if (*q == r->delim) {
+                if (n == r->fcap && !grow_fields(r)) return 0;
+                r->fields[n].ptr = f;
+                r->fields[n].len = (size_t)(q - f);
+                n++;
+                f = q + 1;
+            } else if (*q == '\n') {
+                char *e = q;
+                if (e > s && e[-1] == '\r') e--;
+                if (e == s) return 0; /* a blank line: the two passes skip it */
+                if (n == r->fcap && !grow_fields(r)) return 0;
+                r->fields[n].ptr = f;
+                r->fields[n].len = (size_t)(e - f);
+                n++;
+                *nout = n;
+                *term = (size_t)(q - r->buf);
+                *eout = e;
+                *is_clean = !(acc & 0x8080808080808080u);
+                return 1;
+            } else {
+                return 0; /* a quote */
+            }
+        }
+        p += 8;
+    }
+#else
+    (void)r; (void)nout; (void)term; (void)eout; (void)is_clean;
+#endif
+    return 0;
+}
+
 /* 1 when [p, p+n) is ASCII without NUL (the usual case), checked 8 bytes at a time. */
 static int clean(const char *p, size_t n)
 {
@@ -571,6 +635,13 @@ int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
         memset(&r->sc, 0, sizeof r->sc); /* S_FS */
         r->discard = 0;
 
+        if (fast_record(r, &n, &r->term, &e, &is_clean)) {
+            s = r->buf + r->rec;
+            found = 1;
+            r->next_rec = r->term + 1;
+            r->next_line = r->line + 1;
+            goto fields;
+        }
         for (;;) {
             int rc;
             found = scan(r);
@@ -599,6 +670,7 @@ int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
 
         is_clean = 0;
         n = parse(r, s, e, &is_clean);
+    fields:
         kept = n < r->fcap ? n : r->fcap;
         if (r->discard) {
             problem(r, "column %lu: field too long (record over %lu bytes); rest of record skipped",
