@@ -493,7 +493,7 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
 static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int *is_clean)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu;
+    const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu, highs = ~low7;
     const uint64_t dd = ones * (unsigned char)r->delim, lf = ones * '\n', qu = ones * '"';
     char *s = r->buf + r->rec, *p = s, *f = s;
     size_t avail = r->end - r->rec, n = 0;
@@ -502,39 +502,41 @@ static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int 
     if (avail > r->max_record) avail = r->max_record;
     lim = s + avail;
     while (lim - p >= 8) {
-        uint64_t x, a, b, c, m;
+        uint64_t x, a, b, c, md, ms;
         memcpy(&x, p, 8);
         a = x ^ dd;
         b = x ^ lf;
         c = x ^ qu;
-        m = ~(((a & low7) + low7) | a | low7) | ~(((b & low7) + low7) | b | low7) |
-            ~(((c & low7) + low7) | c | low7);
+        /* delimiters: the exact mask (each bit is one); LF or quote: only
+         * its lowest bit is used, and that one is exact */
+        md = ~(((a & low7) + low7) | a | low7);
+        ms = (((b - ones) & ~b) | ((c - ones) & ~c)) & highs;
         acc |= (x - ones) | x; /* (bytes past the LF too: at worst clean() looks again) */
-        while (m) {
-            char *q = p + (__builtin_ctzll(m) >> 3);
-            m &= m - 1;
-            if (*q == r->delim) {
-                if (n == r->fcap && !grow_fields(r)) return 0;
+        if (ms) md &= (ms & (0 - ms)) - 1; /* the delimiters before it */
+        while (md) {
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            {
+                char *q = p + (__builtin_ctzll(md) >> 3);
                 r->fields[n].ptr = f;
                 r->fields[n].len = (size_t)(q - f);
                 n++;
                 f = q + 1;
-            } else if (*q == '\n') {
-                char *e = q;
-                if (e > s && e[-1] == '\r') e--;
-                if (e == s) return 0; /* a blank line: the two passes skip it */
-                if (n == r->fcap && !grow_fields(r)) return 0;
-                r->fields[n].ptr = f;
-                r->fields[n].len = (size_t)(e - f);
-                n++;
-                *nout = n;
-                *term = (size_t)(q - r->buf);
-                *eout = e;
-                *is_clean = !(acc & 0x8080808080808080u);
-                return 1;
-            } else {
-                return 0; /* a quote */
             }
+            md &= md - 1;
+        }
+        if (ms) {
+            char *q = p + (__builtin_ctzll(ms) >> 3), *e = q;
+            if (*q != '\n') return 0; /* a quote */
+            if (e > s && e[-1] == '\r') e--;
+            if (e == s) return 0; /* a blank line: the two passes skip it */
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            r->fields[n].ptr = f;
+            r->fields[n].len = (size_t)(e - f);
+            *nout = n + 1;
+            *term = (size_t)(q - r->buf);
+            *eout = e;
+            *is_clean = !(acc & highs);
+            return 1;
         }
         p += 8;
     }

@@ -276,6 +276,7 @@ int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *f, size_
                                char *w, size_t wcap) {
   size_t i, j;
   lay->ncols = 0;
+  lay->dated = 1;
   lay->cols = calloc(n ? n : 1, sizeof *lay->cols);
   if (!lay->cols) return 0;
   lay->ncols = n;
@@ -320,6 +321,12 @@ int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *f, size_
              seps[j].shown, seps[j].option);
         break;
       }
+  }
+  lay->dated = 0;
+  for (i = 0; i < n; i++) {
+    int role = lay->cols[i].role;
+    if (role == CAL_ROLE_BIRTH || role == CAL_ROLE_DATE || role == CAL_ROLE_RANGE || role == CAL_ROLE_FLAG)
+      lay->dated = 1;
   }
   for (i = 0; i < n; i++) { /* companion unit columns */
     if (lay->cols[i].role != CAL_ROLE_UNIT) continue;
@@ -741,7 +748,7 @@ static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const ca
   r->unknown_terms += (int)cal_termmap_read_cell(m, cell->ptr, cell->len, terms, tw, unknown_term, &t);
 }
 
-static void clear(cal_record *r, uint64_t *terms, size_t tw) {
+static void clear(cal_record *r, uint64_t *terms, size_t tw, int dated) {
   size_t k;
   for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->v[k] = NAN;
   memset(r->qual, 0, sizeof r->qual);
@@ -755,17 +762,32 @@ static void clear(cal_record *r, uint64_t *terms, size_t tw) {
   r->id = NULL;
   r->idlen = 0;
   r->unknown_terms = 0;
-  for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->date[k] = r->rlow[k] = r->rhigh[k] = NAN;
-  memset(r->rflag, 0, sizeof r->rflag);
-  r->birth = NAN;
+  if (dated) { /* (only columns of these roles set them) */
+    for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->date[k] = r->rlow[k] = r->rhigh[k] = NAN;
+    memset(r->rflag, 0, sizeof r->rflag);
+    r->birth = NAN;
+  }
   if (tw) memset(terms, 0, tw * sizeof *terms);
 }
 
+static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                       cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo, int dated);
+
 int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
                     cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  return read_record(ctx, lay, f, nf, r, terms, tw, pb, memo, 1);
+}
+
+int cal_record_read_next(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  return read_record(ctx, lay, f, nf, r, terms, tw, pb, memo, lay->dated);
+}
+
+static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                       cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo, int dated) {
   size_t i;
   int before = pb->count;
-  clear(r, terms, tw);
+  clear(r, terms, tw, dated);
   for (i = 0; i < nf && i < lay->ncols; i++) {
     const cal_record_col *c = &lay->cols[i];
     const cal_field *cell = &f[i];
