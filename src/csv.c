@@ -775,28 +775,58 @@ int cal_parse_double_general(const char *p, size_t n, double *out)
     }
 }
 
+/* "00" to "99": two digits at a time */
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
 {
     if (decimals >= 0 && decimals <= 17 && isfinite(v)) {
         double a = fabs(v), P = pow10_tab[decimals];
         double hi = a * P;
         if (hi < 4503599627370496.0) {                  /* 2^52 */
-            /* a*P == hi + lo exactly; round it half-to-even, as glibc does */
-            double lo = fma(a, P, -hi);
             uint64_t N = (uint64_t)hi;                  /* floor: 0 <= hi < 2^52 */
-            double frac = hi - (double)N;
-            char tmp[48], *t = tmp + sizeof tmp;
+            double frac = hi - (double)N;               /* exact */
+            /* digits from the back, ending at tmp + 32 (the 16 bytes after
+             * it are there to be copied past the end, zeroed) */
+            char tmp[48], *t = tmp + 32;
             size_t len;
-            int k;
-            if (frac > 0.5 || (frac == 0.5 && (lo > 0 || (lo == 0 && (N & 1))))) N++;
-            for (k = 0; k < decimals; k++) { *--t = (char)('0' + N % 10); N /= 10; }
+            int k = decimals;
+            memset(tmp + 32, 0, 16);
+            /* a*P == hi + lo exactly (fma); hi's fraction is above or below
+             * one half exactly when the sum's is, so lo matters only at a
+             * tie: rounded half-to-even, as glibc does */
+            if (frac > 0.5) N++;
+            else if (frac == 0.5) {
+                double lo = fma(a, P, -hi);
+                if (lo > 0 || (lo == 0 && (N & 1))) N++;
+            }
+            for (; k >= 2; k -= 2) {
+                const char *d2 = digits2 + 2 * (N % 100);
+                N /= 100;
+                *--t = d2[1];
+                *--t = d2[0];
+            }
+            if (k) { *--t = (char)('0' + N % 10); N /= 10; }
             if (decimals) *--t = '.';
-            do { *--t = (char)('0' + N % 10); N /= 10; } while (N);
+            while (N >= 100) {
+                const char *d2 = digits2 + 2 * (N % 100);
+                N /= 100;
+                *--t = d2[1];
+                *--t = d2[0];
+            }
+            if (N >= 10) { *--t = digits2[2 * N + 1]; *--t = digits2[2 * N]; }
+            else *--t = (char)('0' + N);
             if (signbit(v)) *--t = '-';
-            len = (size_t)(tmp + sizeof tmp - t);
-            if (size) {
-                size_t c = len < size ? len : size - 1, i;
-                for (i = 0; i < c; i++) buf[i] = t[i]; /* a few bytes: no call */
+            len = (size_t)(tmp + 32 - t);
+            if (len < 16 && size > 16) {
+                memcpy(buf, t, 16); /* one wide copy (t + 16 is within tmp) */
+                buf[len] = '\0';
+            } else if (size) {
+                size_t c = len < size ? len : size - 1;
+                memcpy(buf, t, c);
                 buf[c] = '\0';
             }
             return len;

@@ -158,7 +158,7 @@ static char *w_number(char *w, double v, int decimals) {
   size_t n;
   if (decimals > MAX_DECIMALS) decimals = MAX_DECIMALS;
   if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
-  else if (v == floor(v) && fabs(v) < 1e15) n = cal_format_fixed(w, NUM_MAX, v, 0);
+  else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
   else {
     int k = snprintf(w, NUM_MAX, "%.6g", v);
     n = k < 0 ? 0 : (size_t)k;
