@@ -469,6 +469,14 @@ int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_
   return *numend > k && cal_parse_double(p + k, *numend - k, v);
 }
 
+/* A cell that is a number as written, starting with a digit, with nothing
+ * to trim: its value (cal_parse_double). */
+static int plain_number(const cal_field *cell, double *v) {
+  const char *p = cell->ptr;
+  size_t n = cell->len;
+  return n > 0 && (unsigned)(p[0] - '0') < 10 && p[n - 1] > ' ' && cal_parse_double(p, n, v);
+}
+
 static void read_lab(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *f, size_t nf,
                      const cal_field *cell, cal_record *rec, cal_problems *pb, cal_unit_memo *memo) {
   const char *p, *u;
@@ -787,10 +795,37 @@ static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, 
                        cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo, int dated) {
   size_t i;
   int before = pb->count;
+  int plain = !ctx->decimal_comma && !ctx->na; /* numbers are read as written */
   clear(r, terms, tw, dated);
   for (i = 0; i < nf && i < lay->ncols; i++) {
     const cal_record_col *c = &lay->cols[i];
     const cal_field *cell = &f[i];
+    double v;
+    /* the usual cells first, inline: a plain number (which read_lab and
+     * read_age would take as it is: nothing to trim, no unit, no word, not
+     * negative, plausible, not given twice; anything else is theirs), F or M */
+    if (c->role == CAL_ROLE_LAB) {
+      if (plain && c->unit_col < 0 && plain_number(cell, &v)) {
+        v *= c->factor;
+        if (v >= c->a->plausible_lo && v <= c->a->plausible_hi && isnan(r->v[c->analyte])) {
+          r->v[c->analyte] = v;
+          continue;
+        }
+      }
+      read_lab(ctx, c, f, nf, cell, r, pb, memo);
+      continue;
+    }
+    if (c->role == CAL_ROLE_AGE && plain && plain_number(cell, &v)) {
+      v *= c->age_factor;
+      if (v >= 0 && v <= 150) {
+        r->age = v;
+        continue;
+      }
+    }
+    if (c->role == CAL_ROLE_SEX && cell->len == 1 && ((cell->ptr[0] | 0x20) == 'f' || (cell->ptr[0] | 0x20) == 'm')) {
+      r->sex = (cell->ptr[0] | 0x20) == 'f' ? CAL_SEX_F : CAL_SEX_M;
+      continue;
+    }
     switch (c->role) {
     case CAL_ROLE_ID: {
       const char *p = cell->ptr;
