@@ -781,6 +781,52 @@ static const char digits2[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+/* The decimal digits of N (1 for 0), without a loop: from its bit length */
+static int digit_count(uint64_t N)
+{
+    static const uint64_t p10[20] = { 1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+                                      1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+                                      10000000000000u, 100000000000000u, 1000000000000000u,
+                                      10000000000000000u, 100000000000000000u, 1000000000000000000u,
+                                      10000000000000000000u };
+#if defined(__GNUC__)
+    uint64_t M = N | 1; /* the same count (a power of ten is even), and 1 for 0 */
+    int bits = 64 - __builtin_clzll(M), t = (bits * 1233) >> 12; /* 1233 / 4096 ~ log10(2) */
+    return t + (M >= p10[t]);
+#else
+    int nd = 1;
+    while (nd < 20 && N >= p10[nd]) nd++;
+    return nd;
+#endif
+}
+
+/* Writes N / 10^decimals, a point and the last `decimals` digits of N
+ * (and a '-' before them when neg), ending just before end; returns where
+ * the text starts. */
+static char *put_fixed(char *end, uint64_t N, int decimals, int neg)
+{
+    char *t = end;
+    int k = decimals;
+    for (; k >= 2; k -= 2) {
+        const char *d2 = digits2 + 2 * (N % 100);
+        N /= 100;
+        *--t = d2[1];
+        *--t = d2[0];
+    }
+    if (k) { *--t = (char)('0' + N % 10); N /= 10; }
+    if (decimals) *--t = '.';
+    while (N >= 100) {
+        const char *d2 = digits2 + 2 * (N % 100);
+        N /= 100;
+        *--t = d2[1];
+        *--t = d2[0];
+    }
+    if (N >= 10) { *--t = digits2[2 * N + 1]; *--t = digits2[2 * N]; }
+    else *--t = (char)('0' + N);
+    if (neg) *--t = '-';
+    return t;
+}
+
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
 {
     if (decimals >= 0 && decimals <= 17 && isfinite(v)) {
@@ -789,45 +835,26 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
         if (hi < 4503599627370496.0) {                  /* 2^52 */
             uint64_t N = (uint64_t)hi;                  /* floor: 0 <= hi < 2^52 */
             double frac = hi - (double)N;               /* exact */
-            /* digits from the back, ending at tmp + 32 (the 16 bytes after
-             * it are there to be copied past the end, zeroed) */
-            char tmp[48], *t = tmp + 32;
             size_t len;
-            int k = decimals;
-            memset(tmp + 32, 0, 16);
+            int nd, neg = signbit(v) != 0;
             /* a*P == hi + lo exactly (fma); hi's fraction is above or below
              * one half exactly when the sum's is, so lo matters only at a
-             * tie: rounded half-to-even, as glibc does */
-            if (frac > 0.5) N++;
-            else if (frac == 0.5) {
+             * tie: rounded half-to-even, as glibc does (without a branch
+             * on the fraction, which is as good as random) */
+            if (frac == 0.5) {
                 double lo = fma(a, P, -hi);
-                if (lo > 0 || (lo == 0 && (N & 1))) N++;
-            }
-            for (; k >= 2; k -= 2) {
-                const char *d2 = digits2 + 2 * (N % 100);
-                N /= 100;
-                *--t = d2[1];
-                *--t = d2[0];
-            }
-            if (k) { *--t = (char)('0' + N % 10); N /= 10; }
-            if (decimals) *--t = '.';
-            while (N >= 100) {
-                const char *d2 = digits2 + 2 * (N % 100);
-                N /= 100;
-                *--t = d2[1];
-                *--t = d2[0];
-            }
-            if (N >= 10) { *--t = digits2[2 * N + 1]; *--t = digits2[2 * N]; }
-            else *--t = (char)('0' + N);
-            if (signbit(v)) *--t = '-';
-            len = (size_t)(tmp + 32 - t);
-            if (len < 16 && size > 16) {
-                memcpy(buf, t, 16); /* one wide copy (t + 16 is within tmp) */
+                N += (uint64_t)(lo > 0 || (lo == 0 && (N & 1)));
+            } else N += (uint64_t)(frac > 0.5);
+            nd = digit_count(N);
+            /* the length first, then the digits in place from the back */
+            len = (size_t)neg + (size_t)(nd > decimals ? nd - decimals : 1) + (decimals ? (size_t)decimals + 1 : 0);
+            if (len < size) {
                 buf[len] = '\0';
+                put_fixed(buf + len, N, decimals, neg);
             } else if (size) {
-                size_t c = len < size ? len : size - 1;
-                memcpy(buf, t, c);
-                buf[c] = '\0';
+                char tmp[48];
+                memcpy(buf, put_fixed(tmp + sizeof tmp, N, decimals, neg), size - 1);
+                buf[size - 1] = '\0';
             }
             return len;
         }

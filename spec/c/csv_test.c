@@ -726,6 +726,16 @@ static void test_format_fixed(void)
     char b[64];
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         for (d = 0; d <= 20; d++) { format_one(fixed[i], d, &bad); n++; }
+    { /* around each power of ten, where the digit count changes */
+        double p = 1;
+        int e;
+        for (e = 0; e <= 16; e++, p *= 10)
+            for (d = 0; d <= 4; d++) {
+                format_one(p, d, &bad); format_one(p - 1, d, &bad); format_one(p + 1, d, &bad);
+                format_one(p / pow(10, d) - 0.5 / pow(10, d), d, &bad); format_one(nextafter(p, 0) / pow(10, d), d, &bad);
+                n += 5;
+            }
+    }
     format_one(NAN, 2, &bad);
     format_one(-NAN, 2, &bad);
     format_one(INFINITY, 1, &bad);
