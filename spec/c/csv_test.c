@@ -702,6 +702,35 @@ static void test_parse_double(void)
         snprintf(what, sizeof what, "parse_double equals strtod on %ld random inputs (%ld differ)", n, bad);
         check(bad == 0, what, bad ? first : NULL);
     }
+    {
+        /* short texts of digits, points, signs and other bytes: the inline
+         * parser takes and rejects what the general one does, with the same
+         * value bit for bit */
+        static const char alpha[] = "0123456789012345678900..-+eE x/";
+        long bad = 0, n = 0, taken = 0;
+        int iter;
+        char first[100] = "";
+        for (iter = 0; iter < 2000000; iter++) {
+            char s[16];
+            size_t len = (size_t)(rnd() % 11), i;
+            double a = -1, b = -2;
+            int oka, okb;
+            for (i = 0; i < len; i++) s[i] = alpha[rnd() % (sizeof alpha - 1)];
+            if (rnd() % 4 == 0) for (i = 0; i < len; i++) if (s[i] < '0' || s[i] > '9') s[i] = (char)('0' + rnd() % 10);
+            s[len] = '\0';
+            oka = cal_parse_double(s, len, &a);
+            okb = cal_parse_double_general(s, len, &b);
+            n++;
+            taken += oka;
+            if (oka != okb || (oka && memcmp(&a, &b, sizeof a) != 0)) {
+                if (!bad) snprintf(first, sizeof first, "e.g. \"%s\"", s);
+                bad++;
+            }
+        }
+        snprintf(what, sizeof what, "parse_double equals parse_double_general on %ld short texts (%ld numbers; %ld differ)",
+                 n, taken, bad);
+        check(bad == 0 && taken > n / 10, what, bad ? first : NULL);
+    }
 }
 
 static void format_one(double v, int d, long *bad)
