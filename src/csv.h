@@ -53,9 +53,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cal.h"
 
@@ -177,43 +175,6 @@ static inline int cal_parse_double(const char *p, size_t n, double *out)
     const char *q = p, *e = p + n, *dot = NULL;
     unsigned long long m = 0;
     int nd = 0;
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n - 1 < 8) {
-        /* 1 to 8 bytes of digits and at most one point (the usual cell):
-         * the same value as the loop below, 8 bytes at a time with no
-         * branch per byte. x: the bytes, zero above n (loads within p[0..n)) */
-        const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu, f0 = 0xF0F0F0F0F0F0F0F0u;
-        uint64_t x, t, dm, live = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1, y;
-        if (n >= 4) {
-            uint32_t a, b;
-            memcpy(&a, p, 4);
-            memcpy(&b, p + n - 4, 4);
-            x = a | ((uint64_t)b << (8 * (n - 4)));
-        } else {
-            x = (uint64_t)(unsigned char)p[0] | ((uint64_t)(unsigned char)p[n >> 1] << (8 * (n >> 1))) |
-                ((uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1)));
-        }
-        t = x ^ (ones * '.');
-        dm = ~(((t & low7) + low7) | t | low7) & live; /* 0x80 at the point */
-        /* every byte a digit once the point is '0' and the bytes past n are '0' */
-        y = (x ^ ((dm >> 7) * ('.' ^ '0'))) | (~live & (ones * '0'));
-        if (!(dm & (dm - 1)) && (y & f0) == ones * '0' && ((y + ones * 6) & f0) == ones * '0' && !(n == 1 && dm)) {
-            uint64_t below = dm ? (dm >> 7) - 1 : ~(uint64_t)0; /* the bytes before the point */
-            size_t nd8 = n - (dm != 0), k = dm ? (size_t)__builtin_ctzll(dm) >> 3 : n;
-            uint64_t d = (x & below) | ((x >> 8) & ~below); /* the digits, without the point */
-            double v;
-            d -= (nd8 == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * nd8)) - 1) & (ones * '0');
-            d <<= 8 * (8 - nd8); /* leading zeros in the low bytes: 8 digits, the first lowest */
-            d = d * 10 + (d >> 8);
-            d = (((d & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
-                 (((d >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >> 32;
-            v = (double)(uint32_t)d;
-            if (n - k > 1) v /= tens[n - k - 1];
-            *out = v;
-            return 1;
-        }
-    }
-#endif
     if (n == 0 || n > 16) return cal_parse_double_general(p, n, out);
     if (*q == '-') q++;
     for (; q < e; q++) {
