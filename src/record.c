@@ -351,6 +351,7 @@ void cal_record_layout_free(cal_record_layout *lay) {
 void cal_unit_memo_init(cal_unit_memo *memo) {
   size_t i;
   for (i = 0; i < CAL_UNIT_MEMO; i++) memo->e[i].analyte = -1;
+  cal_term_memo_init(&memo->terms);
 }
 
 static size_t memo_home(int analyte, const char *u, size_t ul) {
@@ -747,13 +748,15 @@ static void unknown_term(void *ctx, const char *key, size_t keylen, const char *
 }
 
 static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
-                       const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb) {
+                       const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
+                       cal_unit_memo *memo) {
   term_ctx t;
   if (missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
-  r->unknown_terms += (int)cal_termmap_read_cell(m, cell->ptr, cell->len, terms, tw, unknown_term, &t);
+  r->unknown_terms += (int)cal_termmap_read_cell_memo(m, memo ? &memo->terms : NULL, cell->ptr, cell->len, terms, tw,
+                                                      unknown_term, &t);
 }
 
 static void clear(cal_record *r, uint64_t *terms, size_t tw, int dated) {
@@ -842,8 +845,8 @@ static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, 
     case CAL_ROLE_SPECIES: read_species(ctx, c, cell, r, pb); break;
     case CAL_ROLE_HEIGHT: read_height(ctx, c, cell, r, pb); break;
     case CAL_ROLE_LAB: read_lab(ctx, c, f, nf, cell, r, pb, memo); break;
-    case CAL_ROLE_FINDINGS: read_terms(ctx, ctx->findings, c, cell, r, terms, tw, pb); break;
-    case CAL_ROLE_SITES: read_terms(ctx, ctx->sites, c, cell, r, terms, tw, pb); break;
+    case CAL_ROLE_FINDINGS: read_terms(ctx, ctx->findings, c, cell, r, terms, tw, pb, memo); break;
+    case CAL_ROLE_SITES: read_terms(ctx, ctx->sites, c, cell, r, terms, tw, pb, memo); break;
     case CAL_ROLE_BIRTH: read_date(ctx, c, cell, &r->birth, pb); break;
     case CAL_ROLE_DATE: read_date(ctx, c, cell, &r->date[c->analyte], pb); break;
     case CAL_ROLE_RANGE: read_range(c, cell, r, pb, memo); break;

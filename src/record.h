@@ -201,6 +201,7 @@ typedef struct {
     char text[CAL_UNIT_TEXT];
     double factor;
   } e[CAL_UNIT_MEMO];
+  cal_term_memo terms; /* and the terms of the findings and sites cells (termmap.h) */
 } cal_unit_memo;
 void cal_unit_memo_init(cal_unit_memo *memo);
 
