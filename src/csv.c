@@ -37,6 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)
+#include <emmintrin.h>
+#endif
 
 enum { S_FS, S_U, S_Q, S_QQ };
 
@@ -482,17 +485,65 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
 
 /* The usual record in one pass instead of two (scan() then parse()): a
  * record whose LF is already in the buffer, within the record limit, with
- * no '"' in it and not blank. The first 8-byte word that holds a
- * delimiter, LF or quote gives a mask of them (the exact zero-byte masks,
- * lowest bit first); delimiters end fields, the LF ends the record, a quote
- * gives up. Returns 1 with the fields (as parse() splits them), their count
+ * no '"' in it and not blank. Blocks of bytes give masks of delimiters and
+ * of LFs and quotes (SSE2, or else 8-byte words and the exact zero-byte
+ * masks, lowest bit first); delimiters end fields, the LF ends the record,
+ * a quote gives up. Returns 1 with the fields (as parse() splits them), their count
  * in *nout, the LF's offset in *term and the record's end (before a CR) in
- * *eout; 0 when the record is not such a one or its end is closer than 8
- * bytes to the end of the buffer: nothing is changed then but the field
+ * *eout; 0 when the record is not such a one or its end is closer than 64
+ * (8 without SSE2) bytes to the end of the buffer: nothing is changed then but the field
  * array, and the two passes read the record. *is_clean as parse() sets it. */
 static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int *is_clean)
 {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)
+    /* 64 bytes at a time (4 x 16 with SSE2): one mask of delimiters and
+     * one of LFs and quotes per 64 bytes, so that the loop over the fields
+     * of a usual record ends once or twice, not once per word */
+    const __m128i vd = _mm_set1_epi8(r->delim), vl = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"');
+    const __m128i vz = _mm_setzero_si128();
+    char *s = r->buf + r->rec, *p = s, *f = s;
+    size_t avail = r->end - r->rec, n = 0;
+    const char *lim;
+    unsigned odd = 0; /* high bits: a byte >= 0x80 or a NUL in the bytes looked at */
+    if (avail > r->max_record) avail = r->max_record;
+    lim = s + avail;
+    while (lim - p >= 64) {
+        uint64_t md = 0, ms = 0;
+        int k;
+        for (k = 0; k < 4; k++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+            md |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd)) << (16 * k);
+            ms |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vl), _mm_cmpeq_epi8(v, vq)))
+                  << (16 * k);
+            odd |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, vz)));
+        }
+        if (ms) md &= (ms & (0 - ms)) - 1; /* the delimiters before the first LF or quote */
+        while (md) {
+            char *q = p + __builtin_ctzll(md);
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            r->fields[n].ptr = f;
+            r->fields[n].len = (size_t)(q - f);
+            n++;
+            f = q + 1;
+            md &= md - 1;
+        }
+        if (ms) {
+            char *q = p + __builtin_ctzll(ms), *e = q;
+            if (*q != '\n') return 0; /* a quote */
+            if (e > s && e[-1] == '\r') e--;
+            if (e == s) return 0; /* a blank line: the two passes skip it */
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            r->fields[n].ptr = f;
+            r->fields[n].len = (size_t)(e - f);
+            *nout = n + 1;
+            *term = (size_t)(q - r->buf);
+            *eout = e;
+            *is_clean = !odd; /* (bytes past the LF too: at worst clean() looks again) */
+            return 1;
+        }
+        p += 64;
+    }
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu, highs = ~low7;
     const uint64_t dd = ones * (unsigned char)r->delim, lf = ones * '\n', qu = ones * '"';
     char *s = r->buf + r->rec, *p = s, *f = s;
