@@ -275,6 +275,23 @@ static const char *term_end(const char *p, const char *end) {
     }
     p += 8;
   }
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (p < end) { /* the last 1 to 7 bytes as one word (zero above them), loaded within [p, end) */
+    size_t r = (size_t)(end - p);
+    uint64_t w, m;
+    if (r >= 4) {
+      uint32_t a, b;
+      memcpy(&a, p, 4);
+      memcpy(&b, end - 4, 4);
+      w = a | ((uint64_t)b << (8 * (r - 4)));
+    } else {
+      w = (uint64_t)(unsigned char)p[0] | ((uint64_t)(unsigned char)p[r >> 1] << (8 * (r >> 1))) |
+          ((uint64_t)(unsigned char)p[r - 1] << (8 * (r - 1)));
+    }
+    m = cal_zero_bytes(w ^ (ones * ';')) | cal_zero_bytes(w ^ (ones * '|')) | cal_zero_bytes(w ^ (ones * ','));
+    return m ? p + (__builtin_ctzll(m) >> 3) : end;
+  }
+#endif
   while (p < end && *p != ';' && *p != '|' && *p != ',') p++;
   return p;
 }
