@@ -854,7 +854,7 @@ static int digit_count(uint64_t N)
 /* Writes N / 10^decimals, a point and the last `decimals` digits of N
  * (and a '-' before them when neg), ending just before end; returns where
  * the text starts. */
-static char *put_fixed(char *end, uint64_t N, int decimals, int neg)
+static inline char *put_fixed(char *end, uint64_t N, int decimals, int neg)
 {
     char *t = end;
     int k = decimals;
@@ -876,6 +876,23 @@ static char *put_fixed(char *end, uint64_t N, int decimals, int neg)
     else *--t = (char)('0' + N);
     if (neg) *--t = '-';
     return t;
+}
+
+/* cal_format_fixed by snprintf (the rare values; apart, so that the usual
+ * path keeps its registers) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static size_t format_fixed_printf(char *buf, size_t size, double v, int decimals)
+{
+    int n = snprintf(buf, size, "%.*f", decimals, v);
+    const char *dp = localeconv()->decimal_point;
+    if (n < 0) { if (size) buf[0] = '\0'; return 0; }
+    if (dp && dp[0] && dp[0] != '.' && !dp[1] && size) {
+        char *c = memchr(buf, dp[0], strlen(buf));
+        if (c) *c = '.';
+    }
+    return (size_t)n;
 }
 
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
@@ -910,14 +927,5 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
             return len;
         }
     }
-    {
-        int n = snprintf(buf, size, "%.*f", decimals, v);
-        const char *dp = localeconv()->decimal_point;
-        if (n < 0) { if (size) buf[0] = '\0'; return 0; }
-        if (dp && dp[0] && dp[0] != '.' && !dp[1] && size) {
-            char *c = memchr(buf, dp[0], strlen(buf));
-            if (c) *c = '.';
-        }
-        return (size_t)n;
-    }
+    return format_fixed_printf(buf, size, v, decimals);
 }
