@@ -19,6 +19,8 @@
 # Usage: sh bench/run.sh [N ...]              bench-v1 and DuckDB sizes (default: 100000 1000000 10000000)
 #        SEEDS="1 2" sh bench/run.sh 1000000  several seeds (bench-v1)
 #        PLAIN=0 sh bench/run.sh 10000000     skip the plain-Lua run
+#        JOBS=0                               skip bench-v1 with --jobs 2 (both cores, to a file; cmp
+#                                             with the one-job output, ratio to it, the load average)
 #        DUCKDB=0 | DUCKDB=1                  skip DuckDB | require it (default: run it when npm and
 #                                             node are there and the npm install works, else say why not)
 #        FULL=0                               skip the full-result case
@@ -37,6 +39,8 @@ else work=$(mktemp -d "${TMPDIR:-/tmp}/calcinosis-bench.XXXXXX"); fi
 sizes=${*:-"100000 1000000 10000000"}
 seeds=${SEEDS:-20261121}
 plain=${PLAIN:-1}
+jobs=${JOBS:-1}
+v1_cols='id,type,score,fired,ca_corr:%.2f,ca_x_p:%.1f,egfr:%.0f' # as bench/bench-v1 writes them
 v1=${V1:-1}
 duckdb=${DUCKDB:-auto}
 full=${FULL:-1}
@@ -102,6 +106,21 @@ if [ "$v1" = 1 ]; then
         row "$n" "$seed" plain-lua "$l_s" "$l_kb" "$(awk -v a="$l_s" -v b="$c_s" 'BEGIN { printf "speedup %.1fx", a / b }')"
       else
         row "$n" "$seed" calcinosis "$c_s" "$c_kb" "(plain-Lua skipped)"
+      fi
+      if [ "$jobs" = 1 ]; then # the same with --jobs 2 (both cores, no taskset), into a file
+        rm -f "$work/out-c-j2.csv"
+        st=0
+        /usr/bin/time -f "%e %M" -o "$work/time" "$calc" classify --quiet --rules "$here/bench-v1.lua" \
+          --columns "$v1_cols" --jobs 2 -o "$work/out-c-j2.csv" "$in" 2> "$work/err" || st=$?
+        if [ "$st" -le 1 ]; then
+          set -- $(tail -n 1 "$work/time")
+          if cmp -s "$work/out-c-j2.csv" "$work/out-c.csv"; then same="same bytes"; else same="DIFFERENT"; fi
+          ratio=$(awk -v a="$c_s" -v b="$1" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 0.001) }')
+          row "$n" "$seed" calc-jobs2 "$1" "$2" \
+            "cmp with one job: $same; ${ratio}x one job (target >= 1.7: $(mark "$ratio" ge 1.7); load $(cut -d' ' -f1 /proc/loadavg))"
+        else
+          echo "$n $seed calc-jobs2: exit $st: $(head -n 3 "$work/err" | tr '\n' ' ')"
+        fi
       fi
       if [ "$duck_ok" = 1 ]; then
         rm -f "$work/out-duck.csv"

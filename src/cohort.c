@@ -47,6 +47,7 @@ typedef struct {
   cal_record_needs needs;
   cal_record_layout lay;     /* the input's columns */
   cal_record rec;
+  int rec_read;              /* rec holds a record read with lay (cal_record_read_next) */
   cal_problems pb;
   cal_unit_memo memo;
   cal_out out;
@@ -271,8 +272,10 @@ static void read_record(run_t *R, const cal_source *in, const cal_field *f, size
     else cal_problems_add(&R->pb, "line %lld: %.*s", line, n, cp);
     cp = e ? e + 1 : NULL;
   }
-  cal_record_read(&R->ctx, &R->lay, f, nf, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw, &R->pb,
-                  &R->memo);
+  (R->rec_read ? cal_record_read_next : cal_record_read)(&R->ctx, &R->lay, f, nf, &R->rec,
+                                                         R->batch->terms + nb * R->batch->tw, R->batch->tw, &R->pb,
+                                                         &R->memo);
+  R->rec_read = 1;
   cal_engine_species_terms(R->plan, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw);
   check_id(R);
   cal_record_derive(&R->ctx, &R->needs, &R->rec);

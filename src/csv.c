@@ -37,6 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)
+#include <emmintrin.h>
+#endif
 
 enum { S_FS, S_U, S_Q, S_QQ };
 
@@ -480,6 +483,120 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
     }
 }
 
+/* The usual record in one pass instead of two (scan() then parse()): a
+ * record whose LF is already in the buffer, within the record limit, with
+ * no '"' in it and not blank. Blocks of bytes give masks of delimiters and
+ * of LFs and quotes (SSE2, or else 8-byte words and the exact zero-byte
+ * masks, lowest bit first); delimiters end fields, the LF ends the record,
+ * a quote gives up. Returns 1 with the fields (as parse() splits them), their count
+ * in *nout, the LF's offset in *term and the record's end (before a CR) in
+ * *eout; 0 when the record is not such a one or its end is closer than 64
+ * (8 without SSE2) bytes to the end of the buffer: nothing is changed then but the field
+ * array, and the two passes read the record. *is_clean as parse() sets it. */
+static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int *is_clean)
+{
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)
+    /* 64 bytes at a time (4 x 16 with SSE2): one mask of delimiters and
+     * one of LFs and quotes per 64 bytes, so that the loop over the fields
+     * of a usual record ends once or twice, not once per word */
+    const __m128i vd = _mm_set1_epi8(r->delim), vl = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"');
+    const __m128i vz = _mm_setzero_si128();
+    char *s = r->buf + r->rec, *p = s, *f = s;
+    size_t avail = r->end - r->rec, n = 0;
+    const char *lim;
+    unsigned odd = 0; /* high bits: a byte >= 0x80 or a NUL in the bytes looked at */
+    if (avail > r->max_record) avail = r->max_record;
+    lim = s + avail;
+    while (lim - p >= 64) {
+        uint64_t md = 0, ms = 0;
+        int k;
+        for (k = 0; k < 4; k++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+            md |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd)) << (16 * k);
+            ms |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vl), _mm_cmpeq_epi8(v, vq)))
+                  << (16 * k);
+            odd |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, vz)));
+        }
+        if (ms) md &= (ms & (0 - ms)) - 1; /* the delimiters before the first LF or quote */
+        while (md) {
+            char *q = p + __builtin_ctzll(md);
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            r->fields[n].ptr = f;
+            r->fields[n].len = (size_t)(q - f);
+            n++;
+            f = q + 1;
+            md &= md - 1;
+        }
+        if (ms) {
+            char *q = p + __builtin_ctzll(ms), *e = q;
+            if (*q != '\n') return 0; /* a quote */
+            if (e > s && e[-1] == '\r') e--;
+            if (e == s) return 0; /* a blank line: the two passes skip it */
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            r->fields[n].ptr = f;
+            r->fields[n].len = (size_t)(e - f);
+            *nout = n + 1;
+            *term = (size_t)(q - r->buf);
+            *eout = e;
+            *is_clean = !odd; /* (bytes past the LF too: at worst clean() looks again) */
+            return 1;
+        }
+        p += 64;
+    }
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, low7 = 0x7F7F7F7F7F7F7F7Fu, highs = ~low7;
+    const uint64_t dd = ones * (unsigned char)r->delim, lf = ones * '\n', qu = ones * '"';
+    char *s = r->buf + r->rec, *p = s, *f = s;
+    size_t avail = r->end - r->rec, n = 0;
+    const char *lim;
+    uint64_t acc = 0;
+    if (avail > r->max_record) avail = r->max_record;
+    lim = s + avail;
+    while (lim - p >= 8) {
+        uint64_t x, a, b, c, md, ms;
+        memcpy(&x, p, 8);
+        a = x ^ dd;
+        b = x ^ lf;
+        c = x ^ qu;
+        /* delimiters: the exact mask (each bit is one); LF or quote: only
+         * its lowest bit is used, and that one is exact */
+        md = ~(((a & low7) + low7) | a | low7);
+        ms = (((b - ones) & ~b) | ((c - ones) & ~c)) & highs;
+        acc |= (x - ones) | x; /* (bytes past the LF too: at worst clean() looks again) */
+        if (ms) md &= (ms & (0 - ms)) - 1; /* the delimiters before it */
+        while (md) {
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            {
+                char *q = p + (__builtin_ctzll(md) >> 3);
+                r->fields[n].ptr = f;
+                r->fields[n].len = (size_t)(q - f);
+                n++;
+                f = q + 1;
+            }
+            md &= md - 1;
+        }
+        if (ms) {
+            char *q = p + (__builtin_ctzll(ms) >> 3), *e = q;
+            if (*q != '\n') return 0; /* a quote */
+            if (e > s && e[-1] == '\r') e--;
+            if (e == s) return 0; /* a blank line: the two passes skip it */
+            if (n == r->fcap && !grow_fields(r)) return 0;
+            r->fields[n].ptr = f;
+            r->fields[n].len = (size_t)(e - f);
+            *nout = n + 1;
+            *term = (size_t)(q - r->buf);
+            *eout = e;
+            *is_clean = !(acc & highs);
+            return 1;
+        }
+        p += 8;
+    }
+#else
+    (void)r; (void)nout; (void)term; (void)eout; (void)is_clean;
+#endif
+    return 0;
+}
+
 /* 1 when [p, p+n) is ASCII without NUL (the usual case), checked 8 bytes at a time. */
 static int clean(const char *p, size_t n)
 {
@@ -571,6 +688,13 @@ int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
         memset(&r->sc, 0, sizeof r->sc); /* S_FS */
         r->discard = 0;
 
+        if (fast_record(r, &n, &r->term, &e, &is_clean)) {
+            s = r->buf + r->rec;
+            found = 1;
+            r->next_rec = r->term + 1;
+            r->next_line = r->line + 1;
+            goto fields;
+        }
         for (;;) {
             int rc;
             found = scan(r);
@@ -599,6 +723,7 @@ int cal_csv_next(cal_csv *r, const cal_field **fields, size_t *nfields)
 
         is_clean = 0;
         n = parse(r, s, e, &is_clean);
+    fields:
         kept = n < r->fcap ? n : r->fcap;
         if (r->discard) {
             problem(r, "column %lu: field too long (record over %lu bytes); rest of record skipped",
@@ -701,41 +826,106 @@ int cal_parse_double_general(const char *p, size_t n, double *out)
     }
 }
 
+/* "00" to "99": two digits at a time */
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* The decimal digits of N (1 for 0), without a loop: from its bit length */
+static int digit_count(uint64_t N)
+{
+    static const uint64_t p10[20] = { 1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+                                      1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+                                      10000000000000u, 100000000000000u, 1000000000000000u,
+                                      10000000000000000u, 100000000000000000u, 1000000000000000000u,
+                                      10000000000000000000u };
+#if defined(__GNUC__)
+    uint64_t M = N | 1; /* the same count (a power of ten is even), and 1 for 0 */
+    int bits = 64 - __builtin_clzll(M), t = (bits * 1233) >> 12; /* 1233 / 4096 ~ log10(2) */
+    return t + (M >= p10[t]);
+#else
+    int nd = 1;
+    while (nd < 20 && N >= p10[nd]) nd++;
+    return nd;
+#endif
+}
+
+/* Writes N / 10^decimals, a point and the last `decimals` digits of N
+ * (and a '-' before them when neg), ending just before end; returns where
+ * the text starts. */
+static inline char *put_fixed(char *end, uint64_t N, int decimals, int neg)
+{
+    char *t = end;
+    int k = decimals;
+    for (; k >= 2; k -= 2) {
+        const char *d2 = digits2 + 2 * (N % 100);
+        N /= 100;
+        *--t = d2[1];
+        *--t = d2[0];
+    }
+    if (k) { *--t = (char)('0' + N % 10); N /= 10; }
+    if (decimals) *--t = '.';
+    while (N >= 100) {
+        const char *d2 = digits2 + 2 * (N % 100);
+        N /= 100;
+        *--t = d2[1];
+        *--t = d2[0];
+    }
+    if (N >= 10) { *--t = digits2[2 * N + 1]; *--t = digits2[2 * N]; }
+    else *--t = (char)('0' + N);
+    if (neg) *--t = '-';
+    return t;
+}
+
+/* cal_format_fixed by snprintf (the rare values; apart, so that the usual
+ * path keeps its registers) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static size_t format_fixed_printf(char *buf, size_t size, double v, int decimals)
+{
+    int n = snprintf(buf, size, "%.*f", decimals, v);
+    const char *dp = localeconv()->decimal_point;
+    if (n < 0) { if (size) buf[0] = '\0'; return 0; }
+    if (dp && dp[0] && dp[0] != '.' && !dp[1] && size) {
+        char *c = memchr(buf, dp[0], strlen(buf));
+        if (c) *c = '.';
+    }
+    return (size_t)n;
+}
+
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
 {
     if (decimals >= 0 && decimals <= 17 && isfinite(v)) {
         double a = fabs(v), P = pow10_tab[decimals];
         double hi = a * P;
         if (hi < 4503599627370496.0) {                  /* 2^52 */
-            /* a*P == hi + lo exactly; round it half-to-even, as glibc does */
-            double lo = fma(a, P, -hi);
             uint64_t N = (uint64_t)hi;                  /* floor: 0 <= hi < 2^52 */
-            double frac = hi - (double)N;
-            char tmp[48], *t = tmp + sizeof tmp;
+            double frac = hi - (double)N;               /* exact */
             size_t len;
-            int k;
-            if (frac > 0.5 || (frac == 0.5 && (lo > 0 || (lo == 0 && (N & 1))))) N++;
-            for (k = 0; k < decimals; k++) { *--t = (char)('0' + N % 10); N /= 10; }
-            if (decimals) *--t = '.';
-            do { *--t = (char)('0' + N % 10); N /= 10; } while (N);
-            if (signbit(v)) *--t = '-';
-            len = (size_t)(tmp + sizeof tmp - t);
-            if (size) {
-                size_t c = len < size ? len : size - 1, i;
-                for (i = 0; i < c; i++) buf[i] = t[i]; /* a few bytes: no call */
-                buf[c] = '\0';
+            int nd, neg = signbit(v) != 0;
+            /* a*P == hi + lo exactly (fma); hi's fraction is above or below
+             * one half exactly when the sum's is, so lo matters only at a
+             * tie: rounded half-to-even, as glibc does (without a branch
+             * on the fraction, which is as good as random) */
+            if (frac == 0.5) {
+                double lo = fma(a, P, -hi);
+                N += (uint64_t)(lo > 0 || (lo == 0 && (N & 1)));
+            } else N += (uint64_t)(frac > 0.5);
+            nd = digit_count(N);
+            /* the length first, then the digits in place from the back */
+            len = (size_t)neg + (size_t)(nd > decimals ? nd - decimals : 1) + (decimals ? (size_t)decimals + 1 : 0);
+            if (len < size) {
+                buf[len] = '\0';
+                put_fixed(buf + len, N, decimals, neg);
+            } else if (size) {
+                char tmp[48];
+                memcpy(buf, put_fixed(tmp + sizeof tmp, N, decimals, neg), size - 1);
+                buf[size - 1] = '\0';
             }
             return len;
         }
     }
-    {
-        int n = snprintf(buf, size, "%.*f", decimals, v);
-        const char *dp = localeconv()->decimal_point;
-        if (n < 0) { if (size) buf[0] = '\0'; return 0; }
-        if (dp && dp[0] && dp[0] != '.' && !dp[1] && size) {
-            char *c = memchr(buf, dp[0], strlen(buf));
-            if (c) *c = '.';
-        }
-        return (size_t)n;
-    }
+    return format_fixed_printf(buf, size, v, decimals);
 }

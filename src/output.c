@@ -13,6 +13,7 @@
 #include "csv.h"
 #include "derived.h"
 #include "record.h"
+#include "text.h"
 
 int cal_out_open(cal_out *o, FILE *f) {
   o->f = f;
@@ -63,9 +64,17 @@ static char *w_bytes(char *w, const char *s, size_t n) {
  * put in quotes with each '"' doubled, in place. Returns the end. The room
  * at w must be at least 2n + 2 bytes. */
 static char *csv_quote_in_place(char *w, size_t n) {
-  size_t i, q = 0;
+  size_t i = 0, q = 0;
   char *src, *dst;
-  for (i = 0; i < n; i++)
+  const uint64_t ones = 0x0101010101010101ULL;
+  for (; i + 8 <= n; i += 8) { /* 8 bytes at a time: none of the four (the usual case) */
+    uint64_t x;
+    memcpy(&x, w + i, 8);
+    if (cal_zero_bytes(x ^ (ones * ',')) | cal_zero_bytes(x ^ (ones * '"')) | cal_zero_bytes(x ^ (ones * '\n')) |
+        cal_zero_bytes(x ^ (ones * '\r')))
+      break;
+  }
+  for (; i < n; i++)
     if (w[i] == ',' || w[i] == '"' || w[i] == '\n' || w[i] == '\r') break;
   if (i == n) return w + n;
   for (i = 0; i < n; i++) q += w[i] == '"';
@@ -158,7 +167,7 @@ static char *w_number(char *w, double v, int decimals) {
   size_t n;
   if (decimals > MAX_DECIMALS) decimals = MAX_DECIMALS;
   if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
-  else if (v == floor(v) && fabs(v) < 1e15) n = cal_format_fixed(w, NUM_MAX, v, 0);
+  else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
   else {
     int k = snprintf(w, NUM_MAX, "%.6g", v);
     n = k < 0 ? 0 : (size_t)k;
@@ -230,8 +239,18 @@ static char *w_result(char *w, const cal_cohort *plan, const cal_column *c, cons
 int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
   size_t i, ns = (size_t)plan->prog->nsubtypes, ids = 2, tmax = 0, k;
   int json = plan->ndjson;
-  L->mem = malloc((plan->nrules + plan->ncolumns + ns + 2) * sizeof(size_t));
+  size_t at = 0;
+  L->idtext = NULL;
+  L->mem = malloc((2 * plan->nrules + plan->ncolumns + ns + 2) * sizeof(size_t));
   if (!L->mem) return 0;
+  L->idat = L->mem + plan->nrules + plan->ncolumns + ns + 2;
+  for (i = 0; i < plan->nrules; i++) {
+    L->idat[i] = at;
+    at += strlen(plan->rule_ids[i]) / 16 + 1;
+  }
+  L->idtext = calloc(at ? at : 1, 16);
+  if (!L->idtext) return 0;
+  for (i = 0; i < plan->nrules; i++) memcpy(L->idtext + 16 * L->idat[i], plan->rule_ids[i], strlen(plan->rule_ids[i]));
   L->idlen = L->mem;
   L->namelen = L->idlen + plan->nrules;
   L->typelen = L->namelen + plan->ncolumns;
@@ -242,11 +261,13 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
     if (strpbrk(plan->rule_ids[i], ",\"\r\n")) L->ids_quote = 1;
     ids += 6 * L->idlen[i] + 3;
   }
+  L->types_quote = 0;
   for (i = 0; i <= ns; i++) {
     L->typelen[i] = strlen(i < ns ? plan->type_names[i] : plan->indeterminate);
+    if (strpbrk(i < ns ? plan->type_names[i] : plan->indeterminate, ",\"\r\n")) L->types_quote = 1;
     if (6 * L->typelen[i] + 2 > tmax) tmax = 6 * L->typelen[i] + 2;
   }
-  L->fixed = 3; /* { } \n */
+  L->fixed = 3 + 16; /* { } \n, and 16 bytes that a copy of 16 at a time may write past the end */
   L->nid = L->npb = 0;
   L->need_result = 0;
   for (i = 0; i < plan->ncolumns; i++) {
@@ -310,7 +331,12 @@ static char *w_ids(char *w, const cal_cohort *plan, const cal_out_layout *L, con
       if (!first) *w++ = json ? ',' : ';';
       first = 0;
       if (json) w = w_json_string(w, plan->rule_ids[i], L->idlen[i]);
-      else w = w_bytes(w, plan->rule_ids[i], L->idlen[i]);
+      else { /* 16 bytes at a time from the padded copy; the bytes past the id are overwritten or not written */
+        const char *t = L->idtext + 16 * L->idat[i];
+        size_t k;
+        for (k = 0; k < L->idlen[i]; k += 16) memcpy(w + k, t + k, 16);
+        w += L->idlen[i];
+      }
     }
   }
   if (json) *w++ = ']';
@@ -361,7 +387,7 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout 
     case CAL_COL_TYPE: {
       const char *t = type_name(plan, type);
       size_t tl = type_len(plan, L, type);
-      w = json ? w_json_string(w, t, tl) : w_csv_field(w, t, tl);
+      w = json ? w_json_string(w, t, tl) : L->types_quote ? w_csv_field(w, t, tl) : w_bytes(w, t, tl);
       break;
     }
     case CAL_COL_SCORE:
@@ -452,4 +478,6 @@ void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layo
 void cal_out_layout_free(cal_out_layout *L) {
   free(L->mem);
   L->mem = NULL;
+  free(L->idtext);
+  L->idtext = NULL;
 }

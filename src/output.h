@@ -42,6 +42,10 @@ typedef struct {
   size_t nid, npb;  /* columns with the id, with the problems */
   int need_result;  /* a column needs the result declarations */
   int ids_quote;    /* a rule id holds a byte that CSV must quote */
+  int types_quote;  /* a type name (or the label) holds one */
+  char *idtext;     /* the rule ids, each at 16 * idat[i], padded with NULs to a
+                       multiple of 16 bytes (copied 16 bytes at a time) */
+  size_t *idat;
   size_t *mem;
 } cal_out_layout;
 

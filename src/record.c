@@ -276,6 +276,7 @@ int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *f, size_
                                char *w, size_t wcap) {
   size_t i, j;
   lay->ncols = 0;
+  lay->dated = 1;
   lay->cols = calloc(n ? n : 1, sizeof *lay->cols);
   if (!lay->cols) return 0;
   lay->ncols = n;
@@ -321,6 +322,12 @@ int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *f, size_
         break;
       }
   }
+  lay->dated = 0;
+  for (i = 0; i < n; i++) {
+    int role = lay->cols[i].role;
+    if (role == CAL_ROLE_BIRTH || role == CAL_ROLE_DATE || role == CAL_ROLE_RANGE || role == CAL_ROLE_FLAG)
+      lay->dated = 1;
+  }
   for (i = 0; i < n; i++) { /* companion unit columns */
     if (lay->cols[i].role != CAL_ROLE_UNIT) continue;
     for (j = 0; j < n; j++)
@@ -344,6 +351,7 @@ void cal_record_layout_free(cal_record_layout *lay) {
 void cal_unit_memo_init(cal_unit_memo *memo) {
   size_t i;
   for (i = 0; i < CAL_UNIT_MEMO; i++) memo->e[i].analyte = -1;
+  cal_term_memo_init(&memo->terms);
 }
 
 static size_t memo_home(int analyte, const char *u, size_t ul) {
@@ -460,6 +468,14 @@ int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_
   *numstart = k;
   *numend = number_end(p, n, k);
   return *numend > k && cal_parse_double(p + k, *numend - k, v);
+}
+
+/* A cell that is a number as written, starting with a digit, with nothing
+ * to trim: its value (cal_parse_double). */
+static int plain_number(const cal_field *cell, double *v) {
+  const char *p = cell->ptr;
+  size_t n = cell->len;
+  return n > 0 && (unsigned)(p[0] - '0') < 10 && p[n - 1] > ' ' && cal_parse_double(p, n, v);
 }
 
 static void read_lab(const cal_record_ctx *ctx, const cal_record_col *c, const cal_field *f, size_t nf,
@@ -732,16 +748,18 @@ static void unknown_term(void *ctx, const char *key, size_t keylen, const char *
 }
 
 static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
-                       const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb) {
+                       const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
+                       cal_unit_memo *memo) {
   term_ctx t;
   if (missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
-  r->unknown_terms += (int)cal_termmap_read_cell(m, cell->ptr, cell->len, terms, tw, unknown_term, &t);
+  r->unknown_terms += (int)cal_termmap_read_cell_memo(m, memo ? &memo->terms : NULL, cell->ptr, cell->len, terms, tw,
+                                                      unknown_term, &t);
 }
 
-static void clear(cal_record *r, uint64_t *terms, size_t tw) {
+static void clear(cal_record *r, uint64_t *terms, size_t tw, int dated) {
   size_t k;
   for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->v[k] = NAN;
   memset(r->qual, 0, sizeof r->qual);
@@ -755,20 +773,62 @@ static void clear(cal_record *r, uint64_t *terms, size_t tw) {
   r->id = NULL;
   r->idlen = 0;
   r->unknown_terms = 0;
-  for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->date[k] = r->rlow[k] = r->rhigh[k] = NAN;
-  memset(r->rflag, 0, sizeof r->rflag);
-  r->birth = NAN;
+  if (dated) { /* (only columns of these roles set them) */
+    for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->date[k] = r->rlow[k] = r->rhigh[k] = NAN;
+    memset(r->rflag, 0, sizeof r->rflag);
+    r->birth = NAN;
+  }
   if (tw) memset(terms, 0, tw * sizeof *terms);
 }
 
+static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                       cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo, int dated);
+
 int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
                     cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  return read_record(ctx, lay, f, nf, r, terms, tw, pb, memo, 1);
+}
+
+int cal_record_read_next(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  return read_record(ctx, lay, f, nf, r, terms, tw, pb, memo, lay->dated);
+}
+
+static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                       cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo, int dated) {
   size_t i;
   int before = pb->count;
-  clear(r, terms, tw);
+  int plain = !ctx->decimal_comma && !ctx->na; /* numbers are read as written */
+  clear(r, terms, tw, dated);
   for (i = 0; i < nf && i < lay->ncols; i++) {
     const cal_record_col *c = &lay->cols[i];
     const cal_field *cell = &f[i];
+    double v;
+    /* the usual cells first, inline: a plain number (which read_lab and
+     * read_age would take as it is: nothing to trim, no unit, no word, not
+     * negative, plausible, not given twice; anything else is theirs), F or M */
+    if (c->role == CAL_ROLE_LAB) {
+      if (plain && c->unit_col < 0 && plain_number(cell, &v)) {
+        v *= c->factor;
+        if (v >= c->a->plausible_lo && v <= c->a->plausible_hi && isnan(r->v[c->analyte])) {
+          r->v[c->analyte] = v;
+          continue;
+        }
+      }
+      read_lab(ctx, c, f, nf, cell, r, pb, memo);
+      continue;
+    }
+    if (c->role == CAL_ROLE_AGE && plain && plain_number(cell, &v)) {
+      v *= c->age_factor;
+      if (v >= 0 && v <= 150) {
+        r->age = v;
+        continue;
+      }
+    }
+    if (c->role == CAL_ROLE_SEX && cell->len == 1 && ((cell->ptr[0] | 0x20) == 'f' || (cell->ptr[0] | 0x20) == 'm')) {
+      r->sex = (cell->ptr[0] | 0x20) == 'f' ? CAL_SEX_F : CAL_SEX_M;
+      continue;
+    }
     switch (c->role) {
     case CAL_ROLE_ID: {
       const char *p = cell->ptr;
@@ -785,8 +845,8 @@ int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, con
     case CAL_ROLE_SPECIES: read_species(ctx, c, cell, r, pb); break;
     case CAL_ROLE_HEIGHT: read_height(ctx, c, cell, r, pb); break;
     case CAL_ROLE_LAB: read_lab(ctx, c, f, nf, cell, r, pb, memo); break;
-    case CAL_ROLE_FINDINGS: read_terms(ctx, ctx->findings, c, cell, r, terms, tw, pb); break;
-    case CAL_ROLE_SITES: read_terms(ctx, ctx->sites, c, cell, r, terms, tw, pb); break;
+    case CAL_ROLE_FINDINGS: read_terms(ctx, ctx->findings, c, cell, r, terms, tw, pb, memo); break;
+    case CAL_ROLE_SITES: read_terms(ctx, ctx->sites, c, cell, r, terms, tw, pb, memo); break;
     case CAL_ROLE_BIRTH: read_date(ctx, c, cell, &r->birth, pb); break;
     case CAL_ROLE_DATE: read_date(ctx, c, cell, &r->date[c->analyte], pb); break;
     case CAL_ROLE_RANGE: read_range(c, cell, r, pb, memo); break;

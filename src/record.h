@@ -164,6 +164,7 @@ typedef struct {
 typedef struct {
   size_t ncols;
   cal_record_col *cols; /* owned */
+  int dated;            /* a column gives a birth date, a date, a range or a flag */
 } cal_record_layout;
 
 /* The columns of a header (names as in CSV: case, spaces and punctuation
@@ -200,6 +201,7 @@ typedef struct {
     char text[CAL_UNIT_TEXT];
     double factor;
   } e[CAL_UNIT_MEMO];
+  cal_term_memo terms; /* and the terms of the findings and sites cells (termmap.h) */
 } cal_unit_memo;
 void cal_unit_memo_init(cal_unit_memo *memo);
 
@@ -216,6 +218,14 @@ int cal_quantity_split(const char *p, size_t n, double *v, size_t *cmplen, size_
  * Returns the number of problems added. */
 int cal_record_read(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
                     cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo);
+
+/* cal_record_read for the next record of a stream into the same r, which
+ * the previous cal_record_read or cal_record_read_next call with this
+ * layout filled: when no column of the layout gives a birth date, date,
+ * reference range or flag, those fields of r are still clear and are not
+ * cleared again (the same record as cal_record_read gives, for less). */
+int cal_record_read_next(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo);
 
 /* What a VM input slot holds: CAL_SLOT_* (slots.h). */
 typedef struct {

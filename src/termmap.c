@@ -78,6 +78,17 @@ void cal_termmap_free(cal_termmap *m) {
 }
 
 /* The slot of key k, or the empty slot where it would go. */
+/* The slot of key k (hash h = cal_hash_bytes(k, n)), or the empty slot where it would go. */
+static term_slot *find_h(const cal_termmap *m, const char *k, size_t n, uint64_t h) {
+  size_t i = (size_t)(h & (m->cap - 1));
+  for (;;) {
+    term_slot *s = &m->slots[i];
+    if (s->key == 0) return s;
+    if (s->klen == n && cal_same_bytes(m->keys + s->key, k, n)) return s;
+    i = (i + 1) & (m->cap - 1);
+  }
+}
+
 static term_slot *find(const cal_termmap *m, const char *k, size_t n) {
   size_t i = (size_t)(cal_hash_bytes(k, n) & (m->cap - 1));
   for (;;) {
@@ -264,6 +275,23 @@ static const char *term_end(const char *p, const char *end) {
     }
     p += 8;
   }
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (p < end) { /* the last 1 to 7 bytes as one word (zero above them), loaded within [p, end) */
+    size_t r = (size_t)(end - p);
+    uint64_t w, m;
+    if (r >= 4) {
+      uint32_t a, b;
+      memcpy(&a, p, 4);
+      memcpy(&b, end - 4, 4);
+      w = a | ((uint64_t)b << (8 * (r - 4)));
+    } else {
+      w = (uint64_t)(unsigned char)p[0] | ((uint64_t)(unsigned char)p[r >> 1] << (8 * (r >> 1))) |
+          ((uint64_t)(unsigned char)p[r - 1] << (8 * (r - 1)));
+    }
+    m = cal_zero_bytes(w ^ (ones * ';')) | cal_zero_bytes(w ^ (ones * '|')) | cal_zero_bytes(w ^ (ones * ','));
+    return m ? p + (__builtin_ctzll(m) >> 3) : end;
+  }
+#endif
   while (p < end && *p != ';' && *p != '|' && *p != ',') p++;
   return p;
 }
@@ -376,15 +404,45 @@ static int read_phrase(const cal_termmap *m, const char *key, size_t nk, uint64_
   return found;
 }
 
+void cal_term_memo_init(cal_term_memo *memo) {
+  size_t i;
+  for (i = 0; i < CAL_TERM_MEMO; i++) memo->e[i].map = NULL;
+}
+
 size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, uint64_t *terms, size_t tw,
                              cal_termmap_unknown_fn unknown, void *ctx) {
+  return cal_termmap_read_cell_memo(m, NULL, cell, n, terms, tw, unknown, ctx);
+}
+
+size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n,
+                                  uint64_t *terms, size_t tw, cal_termmap_unknown_fn unknown, void *ctx) {
   const char *p = cell, *end = cell + n;
   size_t nunknown = 0;
   while (p < end) {
     const char *q = term_end(p, end);
     size_t kl = (size_t)(q - p);
     if (kl > 0 && m) { /* fast path: the term as written is already a key */
-      const term_slot *s = find(m, p, kl);
+      uint64_t h = cal_hash_bytes(p, kl);
+      const term_slot *s;
+      if (memo && kl < CAL_TERM_MEMO_KEY) { /* remembered: the bits without the map */
+        size_t b, at = (size_t)((h ^ (h >> 29)) & (CAL_TERM_MEMO - 1));
+        if (memo->e[at].map == m && memo->e[at].len == kl && cal_same_bytes(memo->e[at].key, p, kl)) {
+          for (b = 0; b < memo->e[at].nbits; b++) {
+            int bit = memo->e[at].bits[b];
+            if (bit >= 0 && (size_t)bit < 64 * tw) terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
+          }
+          p = q + 1;
+          continue;
+        }
+        s = find_h(m, p, kl, h);
+        if (s->key && !s->note && s->nbits <= CAL_TERM_MEMO_BITS) {
+          memo->e[at].map = m;
+          memo->e[at].len = (unsigned char)kl;
+          memcpy(memo->e[at].key, p, kl);
+          memo->e[at].nbits = (unsigned char)s->nbits;
+          for (b = 0; b < s->nbits; b++) memo->e[at].bits[b] = m->bitlist[s->bits + b];
+        }
+      } else s = find_h(m, p, kl, h);
       if (s->key && !s->note) {
         set_bits(m, s, terms, tw);
         p = q + 1;

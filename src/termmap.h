@@ -62,6 +62,27 @@ typedef void (*cal_termmap_unknown_fn)(void *ctx, const char *key, size_t keylen
 size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, uint64_t *terms, size_t tw,
                              cal_termmap_unknown_fn unknown, void *ctx);
 
+/* Terms as written in a stream's cells and their bits, remembered per map
+ * (a cohort repeats a few terms, and a lookup in a large map misses the
+ * cache; these entries stay in it): one per stream, optional. Only terms
+ * found as written, with at most CAL_TERM_MEMO_BITS bits, are kept. */
+#define CAL_TERM_MEMO 128
+#define CAL_TERM_MEMO_KEY 22
+#define CAL_TERM_MEMO_BITS 8
+typedef struct {
+  struct {
+    const cal_termmap *map; /* NULL: empty */
+    unsigned char len, nbits;
+    char key[CAL_TERM_MEMO_KEY];
+    int bits[CAL_TERM_MEMO_BITS];
+  } e[CAL_TERM_MEMO];
+} cal_term_memo;
+void cal_term_memo_init(cal_term_memo *memo);
+
+/* cal_termmap_read_cell with a memo (NULL: none): the same bits and calls. */
+size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n,
+                                  uint64_t *terms, size_t tw, cal_termmap_unknown_fn unknown, void *ctx);
+
 CAL_HIDDEN_END
 
 #endif

@@ -1180,12 +1180,22 @@ static void k_rule(double *restrict sc, double *restrict fd, const double *restr
   LOOP { double x = v[i]; fd[i] += (x == x && x != 0.0) ? bit : 0.0; }
 }
 
-/* best = max(best, sc), td = s where sc is the greater (the first in order wins ties) */
+/* best = max(best, sc), td = s where sc is the greater (the first in order
+ * wins ties). Without a branch on the comparison, which is as good as
+ * random: td is chosen by a mask of bits, best by a maximum (in a loop of
+ * its own, after td has read the old best). */
 static void k_max(double *restrict best, double *restrict td, const double *restrict sc, double s) {
   size_t i;
+  uint64_t sb;
+  memcpy(&sb, &s, sizeof sb);
+  LOOP {
+    uint64_t t, m = (uint64_t)0 - (uint64_t)(sc[i] > best[i]);
+    memcpy(&t, &td[i], sizeof t);
+    t = (sb & m) | (t & ~m);
+    memcpy(&td[i], &t, sizeof t);
+  }
   LOOP {
     double x = sc[i], bb = best[i];
-    td[i] = x > bb ? s : td[i];
     best[i] = x > bb ? x : bb;
   }
 }

@@ -566,6 +566,42 @@ static void test_fuzz(void)
     }
 }
 
+/* Mostly plain records (few quotes, some CRs, blank lines, NULs, high
+ * bytes, ragged rows, limits), longer than test_fuzz's: the reader's
+ * one-pass path for a plain record (read all at once) must give what its
+ * two passes give (reads of 1 to 7 bytes, which leave the one-pass path
+ * too few bytes to look at). */
+static void test_fuzz_plain(void)
+{
+    static const char alphabet[] = "abcdefgh0123456789.;,,,,,,\n\n\r \t";
+    int iter;
+    long bad = 0;
+    for (iter = 0; iter < 4000; iter++) {
+        size_t len = rnd() % 600, i;
+        char in[600];
+        str a = { 0 }, b = { 0 };
+        for (i = 0; i < len; i++) {
+            unsigned k = (unsigned)(rnd() % 400);
+            in[i] = k == 0 ? '"' : k == 1 ? '\0' : k == 2 ? (char)0xC3 : alphabet[rnd() % (sizeof alphabet - 1)];
+        }
+        {
+            size_t lim = (rnd() % 4 == 0) ? 1 + rnd() % 80 : 0;
+            char d = rnd() % 4 == 0 ? ';' : ',';
+            run(in, len, d, 1 << 20, lim, &a);
+            run(in, len, d, 1 + rnd() % 7, lim, &b);
+        }
+        if (strcmp(a.p, b.p) != 0 && bad++ < 3) {
+            str d = { 0 };
+            sputs(&d, "\n  "); sputs(&d, a.p); sputs(&d, "\n  "); sputs(&d, b.p);
+            check(0, "fuzz (plain records): the one-pass path differs from the two passes", d.p);
+            sfree(&d);
+        } else if (strcmp(a.p, b.p) == 0) passed++;
+        else failed++;
+        sfree(&a);
+        sfree(&b);
+    }
+}
+
 /* A long stream through small blocks: exercises buffer compaction, and the
  * buffer must not grow (memory stays flat). */
 static void test_stream(void)
@@ -666,6 +702,35 @@ static void test_parse_double(void)
         snprintf(what, sizeof what, "parse_double equals strtod on %ld random inputs (%ld differ)", n, bad);
         check(bad == 0, what, bad ? first : NULL);
     }
+    {
+        /* short texts of digits, points, signs and other bytes: the inline
+         * parser takes and rejects what the general one does, with the same
+         * value bit for bit */
+        static const char alpha[] = "0123456789012345678900..-+eE x/";
+        long bad = 0, n = 0, taken = 0;
+        int iter;
+        char first[100] = "";
+        for (iter = 0; iter < 2000000; iter++) {
+            char s[16];
+            size_t len = (size_t)(rnd() % 11), i;
+            double a = -1, b = -2;
+            int oka, okb;
+            for (i = 0; i < len; i++) s[i] = alpha[rnd() % (sizeof alpha - 1)];
+            if (rnd() % 4 == 0) for (i = 0; i < len; i++) if (s[i] < '0' || s[i] > '9') s[i] = (char)('0' + rnd() % 10);
+            s[len] = '\0';
+            oka = cal_parse_double(s, len, &a);
+            okb = cal_parse_double_general(s, len, &b);
+            n++;
+            taken += oka;
+            if (oka != okb || (oka && memcmp(&a, &b, sizeof a) != 0)) {
+                if (!bad) snprintf(first, sizeof first, "e.g. \"%s\"", s);
+                bad++;
+            }
+        }
+        snprintf(what, sizeof what, "parse_double equals parse_double_general on %ld short texts (%ld numbers; %ld differ)",
+                 n, taken, bad);
+        check(bad == 0 && taken > n / 10, what, bad ? first : NULL);
+    }
 }
 
 static void format_one(double v, int d, long *bad)
@@ -690,6 +755,16 @@ static void test_format_fixed(void)
     char b[64];
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         for (d = 0; d <= 20; d++) { format_one(fixed[i], d, &bad); n++; }
+    { /* around each power of ten, where the digit count changes */
+        double p = 1;
+        int e;
+        for (e = 0; e <= 16; e++, p *= 10)
+            for (d = 0; d <= 4; d++) {
+                format_one(p, d, &bad); format_one(p - 1, d, &bad); format_one(p + 1, d, &bad);
+                format_one(p / pow(10, d) - 0.5 / pow(10, d), d, &bad); format_one(nextafter(p, 0) / pow(10, d), d, &bad);
+                n += 5;
+            }
+    }
     format_one(NAN, 2, &bad);
     format_one(-NAN, 2, &bad);
     format_one(INFINITY, 1, &bad);
@@ -741,6 +816,7 @@ int main(void)
     CASE(test_corpus);
     CASE(test_roundtrip);
     CASE(test_fuzz);
+    CASE(test_fuzz_plain);
     CASE(test_stream);
     CASE(test_parse_double);
     CASE(test_format_fixed);

@@ -13,7 +13,8 @@
  * The first byte chooses the calcium correction, KDIGO rounding and the
  * delimiter; the rest is a CSV file (header, then records). Checks, besides
  * the sanitizers: reading a record with the unit memo and without it gives
- * the same record and problems; every value is NaN or finite, ages in
+ * the same record and problems, and so does reading each record into the
+ * record the one before was read into (cal_record_read_next); every value is NaN or finite, ages in
  * [0, 150], heights in (20, 260), flags in -2..2 or NaN, the KDIGO stage in
  * 0..6; the problems stay inside their buffer.
  */
@@ -48,6 +49,11 @@ static void same_record(const cal_record *a, const cal_record *b, const cal_prob
     for (i = 0; i < CAL_REC_MAX_ANALYTES; i++)
         if (memcmp(&a->v[i], &b->v[i], sizeof a->v[i]) != 0 || a->qual[i] != b->qual[i] || a->cmp[i] != b->cmp[i])
             abort();
+    for (i = 0; i < CAL_REC_MAX_ANALYTES; i++)
+        if (memcmp(&a->date[i], &b->date[i], sizeof a->date[i]) != 0 || memcmp(&a->rlow[i], &b->rlow[i], sizeof a->rlow[i]) != 0 ||
+            memcmp(&a->rhigh[i], &b->rhigh[i], sizeof a->rhigh[i]) != 0 || memcmp(a->rflag[i], b->rflag[i], 3) != 0)
+            abort();
+    if (memcmp(&a->birth, &b->birth, sizeof a->birth) != 0) abort();
     if (memcmp(&a->age, &b->age, sizeof a->age) != 0 || memcmp(&a->height, &b->height, sizeof a->height) != 0) abort();
     if (a->sex != b->sex || a->species != b->species || a->unknown_terms != b->unknown_terms) abort();
     if (a->idlen != b->idlen || (a->id == NULL) != (b->id == NULL)) abort();
@@ -81,7 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static cal_range ranges[3];
     static cal_record a, b;
     static cal_problems pa, pb;
-    static cal_unit_memo memo;
+    static cal_unit_memo memo, memo2;
+    static cal_record c;
+    static cal_problems pc;
+    uint64_t tc[2];
     static char warnings[4096];
     cal_record_ctx ctx;
     cal_record_needs nd;
@@ -136,6 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!cal_record_layout_init(&lay, f, n, warnings, sizeof warnings)) { cal_csv_close(r); return 0; }
     if (memchr(warnings, '\0', sizeof warnings) == NULL) abort();
     cal_unit_memo_init(&memo);
+    cal_unit_memo_init(&memo2);
+    memset(&c, 0xA5, sizeof c); /* what a record holds before it is read */
     while ((rc = cal_csv_next(r, &f, &n)) == 1 && rows++ < 64) {
         size_t tw = 1 + (size_t)(data[0] >> 5) % 2;
         memset(&a, 0, sizeof a);
@@ -146,6 +157,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cal_record_read(&ctx, &lay, f, n, &b, tb, tw, &pb, NULL);
         same_record(&a, &b, &pa, &pb);
         if (memcmp(ta, tb, tw * sizeof *ta) != 0) abort();
+        cal_problems_clear(&pc);
+        (rows == 1 ? cal_record_read : cal_record_read_next)(&ctx, &lay, f, n, &c, tc, tw, &pc, &memo2);
+        same_record(&c, &b, &pc, &pb);
+        if (memcmp(tc, tb, tw * sizeof *tc) != 0) abort();
         cal_record_derive(&ctx, &nd, &a);
         check_record(&ctx, &a, &pa);
     }
