@@ -99,6 +99,8 @@ describe("examples/fhir-patient.lua", function()
     assert.matches("findings: ckd, dialysis, esrd", out)
     assert.matches("codes not mapped: MedicationStatement 'Sevelamer carbonate", out)
     assert.matches("not a diagnosis", out)
-    assert.matches("rc=1\n$", out) -- a record with a problem
+    -- a code that maps to nothing is a note (the record's `unmapped` column), not a problem: status 0
+    assert.not_matches("problem:", out)
+    assert.matches("rc=0\n$", out)
   end)
 end)
