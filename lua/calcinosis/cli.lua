@@ -36,8 +36,8 @@ M.RULESET_FORMAT = { magic = "CALV", version = 1 }
 -- for quiet where the command has them. The completion scripts in
 -- completions/ list exactly these.
 M.options = {
-  labs = { json = "flag", file = "value", ["ca-coefficient"] = "value", ["round-egfr"] = "flag" },
-  convert = {},
+  labs = { json = "flag", file = "value", ["ca-coefficient"] = "value", ["round-egfr"] = "flag", units = "value" },
+  convert = { units = "value" },
   classify = {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
@@ -62,7 +62,8 @@ M.options = {
   },
   report = {
     cohort = "value", rules = "value", param = "list", trusted = "flag", format = "value", output = "value",
-    delimiter = "value", ["no-warnings"] = "flag",
+    delimiter = "value", ["no-warnings"] = "flag", ["input-format"] = "value", na = "value",
+    ["decimal-comma"] = "flag", map = "value", ["index-date"] = "value", window = "value",
   },
   describe = {
     methods = "flag", rules = "value", param = "list", format = "value", ["ca-coefficient"] = "value",
@@ -83,7 +84,8 @@ M.choices = {
   ["input-format"] = {
     classify = { "auto", "csv", "long", "ndjson", "json", "arff", "fhir", "hl7", "text" },
     compare = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
-    sweep = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" } },
+    sweep = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
+    report = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" } },
 }
 
 local DISCLAIMER = "Research tool, not a diagnosis: results are literature-based suggestions for a clinician to review."
@@ -134,6 +136,8 @@ Options:
   --json                  print the table as JSON
   --ca-coefficient NAME   albumin correction: common (0.8, default), payne (1.0), si
   --round-egfr            round eGFR to an integer before KDIGO banding
+  --units U               values and ranges in conventional (the analyte's
+                          canonical unit, the default) or si units
   -h, --help              show this help
 
 Exit status: 0 when all input was read, 1 when some had problems, 2 usage error.
@@ -141,12 +145,17 @@ Exit status: 0 when all input was read, 1 when some had problems, 2 usage error.
 
 M.usage.convert = [[
 Usage: calcinosis convert VALUE FROM_UNIT TO_UNIT [ANALYTE]
+       calcinosis convert --units conventional|si VALUE FROM_UNIT ANALYTE
 
 Converts VALUE from one unit to another and prints the number. Mass, molar
 and equivalent units convert with the analyte's molar mass and valence:
   calcinosis convert 11.2 mg/dL mmol/L calcium
+With --units, the unit converted to is the analyte's conventional
+(canonical) or SI unit, printed after the number:
+  calcinosis convert --units si 11.2 mg/dL calcium
 
 Options:
+  --units U       to the analyte's conventional or si unit
   -h, --help      show this help
 
 Exit status: 0 on success, 1 when the value cannot be converted, 2 usage error.
@@ -388,6 +397,15 @@ Options:
   --param NAME=VALUE    override a ruleset parameter (repeatable)
   --trusted             load --rules with the full Lua environment (no sandbox)
   --delimiter D         cohort delimiter: ',' (default), ';' or 'tab'
+  --input-format FMT    with --cohort: auto (default: from the content), csv,
+                        long, ndjson, arff, fhir, hl7 or text
+  --na LIST             missing-value codes, comma-separated (as in classify)
+  --decimal-comma       numbers written with a decimal comma (as in classify)
+  --map LIST|FILE       read a data set's columns as the tool's (as in classify)
+  --index-date DATE     long format, FHIR, HL7, text: the values dated nearest
+                        DATE (as in classify)
+  --window LEN          values farther than LEN from the index date are not
+                        used (as in classify)
   --no-warnings         do not print the ruleset's warnings
   -o, --output FILE     write to FILE instead of standard output
   -h, --help            show this help
@@ -607,7 +625,11 @@ function M.labs(args)
   if ca and not require("calcinosis.labs").ca_variants[ca] then
     return usage_error("labs", ("unknown --ca-coefficient '%s' (common, payne or si)"):format(ca))
   end
+  if opts.units and not require("calcinosis.engine").UNITS[opts.units] then
+    return usage_error("labs", ("--units must be conventional or si, got '%s'"):format(opts.units))
+  end
   local t = calcinosis.labs(patient, { ca_coefficient = ca, kdigo_rounding = opts["round-egfr"] })
+  if opts.units == "si" then M.labs_in_si(t) end
   if opts.json then
     t.disclaimer = DISCLAIMER
     out(require("calcinosis.json").encode(t, { indent = "  " }), "\n")
@@ -615,6 +637,32 @@ function M.labs(args)
     out(M.render_labs(t))
   end
   return #t.problems > 0 and 1 or 0
+end
+
+--- Rewrites a lab table (from `calcinosis.labs`, values in each analyte's
+-- conventional unit) in SI units: each value and reference range of an
+-- analyte that has an SI unit (`calcinosis.analyte(name).si_unit`),
+-- converted by the C unit logic (`calcinosis.convert`); the others as
+-- they are.
+-- @tparam table t lab table, changed in place
+-- @treturn table t
+function M.labs_in_si(t)
+  local calcinosis = require "calcinosis"
+  for name, e in pairs(t) do
+    local a = type(e) == "table" and e.unit and calcinosis.analyte(name)
+    if a and a.si_unit and e.unit ~= a.si_unit then
+      local function conv(v) return v and calcinosis.convert(v, e.unit, a.si_unit, name) or v end
+      e.value = conv(e.value)
+      if e.range then
+        local r = {}
+        for k, v in pairs(e.range) do r[k] = v end
+        r.low, r.high = conv(r.low), conv(r.high)
+        e.range = r
+      end
+      e.unit = a.si_unit
+    end
+  end
+  return t
 end
 
 --- `calcinosis convert`: converts a value between units.
@@ -625,6 +673,22 @@ function M.convert(args)
   local opts, rest = parse_opts(args, M.options.convert)
   if not opts then return usage_error("convert", rest) end
   if opts.help then out(M.usage.convert) return 0 end
+  if opts.units then
+    if not require("calcinosis.engine").UNITS[opts.units] then
+      return usage_error("convert", ("--units must be conventional or si, got '%s'"):format(opts.units))
+    end
+    if #rest ~= 3 then return usage_error("convert", "with --units, expected VALUE FROM_UNIT ANALYTE") end
+    local v = tonumber(rest[1])
+    if not v then return usage_error("convert", ("VALUE '%s' is not a number"):format(rest[1])) end
+    local a = calcinosis.analyte(rest[3])
+    if not a then return usage_error("convert", ("unknown analyte '%s'"):format(rest[3])) end
+    local to = opts.units == "si" and a.si_unit or a.unit
+    if not to then err("calcinosis convert: ", a.name, " has no SI unit\n") return 1 end
+    local r, e = calcinosis.convert(v, rest[2], to, a.name)
+    if not r then err("calcinosis convert: ", e, "\n") return 1 end
+    out(("%.10g %s"):format(r, to), "\n")
+    return 0
+  end
   if #rest < 3 or #rest > 4 then return usage_error("convert", "expected VALUE FROM_UNIT TO_UNIT [ANALYTE]") end
   local v = tonumber(rest[1])
   if not v then return usage_error("convert", ("VALUE '%s' is not a number"):format(rest[1])) end
