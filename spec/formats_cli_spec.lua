@@ -27,10 +27,10 @@ local FORMATS = {
       ["Patient.ndjson"] = PATIENT .. "\n",
       ["Observation.ndjson"] = OBS:format("o1", "2020-01-01", "9.5") .. "\n" .. OBS:format("o2", "2021-01-01", "11.0") .. "\n" },
     args = "--input-format fhir" },
-  { name = "hl7", ext = ".hl7", dated = true, lua_reader = true,
+  { name = "hl7", ext = ".hl7", dated = true,
     text = "MSH|^~\\&|LAB|H|R|H|20210101||ORU^R01|1|P|2.5\rPID|1||p1||Doe^J||19600101|F\rOBR|1|||CA\r" ..
       "OBX|1|NM|17861-6^Calcium^LN||9.5|mg/dL|||||F|||20200101\rOBX|2|NM|17861-6^Calcium^LN||11.0|mg/dL|||||F|||20210101\r" },
-  { name = "text", ext = ".txt", lua_reader = true, text = "Calcium 9.5 mg/dL\n", args = "--input-format text",
+  { name = "text", ext = ".txt", text = "Calcium 9.5 mg/dL\n", args = "--input-format text",
     id = "" }, -- pasted text names no patient
   { name = "arff", ext = ".arff", text = "@relation x\n@attribute id string\n@attribute calcium numeric\n@data\np1,9.5\n" },
 }
@@ -55,7 +55,7 @@ end
 
 -- the command line of a cohort subcommand over an input
 local COMMANDS = {
-  classify = function(input, o) return "classify --columns id,calcium " .. o .. " " .. sh(input) end,
+  classify = function(input, o) return "classify --columns id,calcium,problems " .. o .. " " .. sh(input) end,
   compare = function(input, o) return "compare --rules default --rules default " .. o .. " " .. sh(input) end,
   sweep = function(input, o) return "sweep --param ca_x_p_limit=50:60:10 " .. o .. " " .. sh(input) end,
   report = function(input, o) return "report --format json " .. o .. " --cohort " .. sh(input) end,
@@ -75,7 +75,7 @@ describe("every cohort subcommand takes every input format", function()
         assert.truthy(#out > 0)
         if cmd == "classify" then
           local r = S.parse_csv(out)
-          assert.same({ "id", "calcium" }, r[1])
+          assert.same({ "id", "calcium", "problems" }, r[1])
           assert.equal(f.id or "p1", r[2][1])
           -- the latest value where there are two (11.0 of 2021-01-01), else the only one
           assert.equal(f.dated and 11 or 9.5, tonumber(r[2][2]))
@@ -84,20 +84,17 @@ describe("every cohort subcommand takes every input format", function()
       it(cmd .. " passes --index-date and --window for " .. f.name, function()
         -- the value nearest 2019-06-01 is that of 2020-01-01, 214 days away: outside a 30-day window
         local out, rc, err = S.run(COMMANDS[cmd](input_of(f), (f.args or "") .. " --index-date 2019-06-01 --window 30d"))
-        if f.lua_reader then
-          -- not yet: the HL7 and text readers do not choose by date; refused, not ignored
-          assert.equal(2, rc, err)
-          assert.matches("not available for .* input yet", err)
-        elseif f.dated then
+        if f.dated then
           assert.equal(1, rc, err) -- the window's problem
           if cmd == "classify" then
             local r = S.parse_csv(out)
             assert.equal("", r[2][2]) -- not used
+            assert.matches("calcium.* of 2020%-01%-01 is outside the window %(30 days from 2019%-06%-01%); not used", r[2][3])
           end
         else
           assert.equal(0, rc, err) -- no dates: nothing to choose
         end
-        if cmd == "classify" and f.dated and not f.lua_reader then
+        if cmd == "classify" and f.dated then
           local o2 = S.run(COMMANDS[cmd](input_of(f), (f.args or "") .. " --index-date 2020-02-01"))
           assert.equal(9.5, tonumber(S.parse_csv(o2)[2][2])) -- nearest 2020-02-01
         end

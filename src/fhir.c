@@ -1142,20 +1142,22 @@ int cal_fhir_next(cal_fhir *h, const cal_field **fields, size_t *n) {
     h->fields[CAL_REC_FINDINGS].ptr = p->find;
     h->fields[CAL_REC_FINDINGS].len = p->flen;
   }
-  ref = h->index;
-  if (isnan(ref))
-    for (i = 0; i < na; i++)
-      if (p->lab[i].set && !isnan(p->lab[i].day) && (isnan(ref) || p->lab[i].day > ref)) ref = p->lab[i].day;
+  {
+    double kept[CAL_REC_MAX_ANALYTES];
+    size_t nk = 0;
+    for (i = 0; i < na && i < CAL_REC_MAX_ANALYTES; i++)
+      if (p->lab[i].set) kept[nk++] = p->lab[i].day;
+    ref = cal_date_reference(kept, nk, h->index);
+  }
   for (i = 0; i < na && i < CAL_REC_MAX_ANALYTES; i++) {
     lab_t *l = &p->lab[i];
     char d[11];
     if (!l->set) continue;
     cal_date_format(l->day, d);
     if (!cal_date_in_window(l->day, ref, h->window)) {
-      char r[11];
-      cal_date_format(ref, r);
-      problem(p, "%s: the value of %s is outside the window (%g days from %s); not used", cal_analyte_at(i)->name,
-              d[0] ? d : "no date", h->window, r);
+      char m[200];
+      cal_date_window_problem(m, sizeof m, cal_analyte_at(i)->name, l->day, ref, h->window);
+      problem(p, "%s", m);
       continue;
     }
     h->fields[CAL_REC_NAMED + i].ptr = put(h, l->txt, l->len);

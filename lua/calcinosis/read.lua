@@ -152,13 +152,10 @@ end
 local function lua_records(format, text, opts)
   local ok, why = M.available(format)
   if not ok then return nil, why end
-  if opts.index_date or opts.window then -- (the value choice is C's: cal_date_better, cal_date_in_window)
-    return nil, ("index_date and window are not available for %s input yet (each analyte's latest value is used)")
-      :format(format == "hl7" and "HL7 v2" or "lab text")
-  end
   local mod = require(M.LUA_READERS[format])
-  -- (the modules take no reading options of a plan: they read decimal commas and missing codes themselves)
-  local recs, file_problems = mod.records(text, {})
+  -- (the values are chosen by date in C, core.choose_dated; decimal commas and missing codes are the
+  -- modules' own: they take no na or decimal_comma)
+  local recs, file_problems = mod.records(text, { index_date = opts.index_date, window = opts.window })
   local i = 0
   return function()
     i = i + 1
