@@ -15,7 +15,7 @@ _calcinosis() {
     classify) opts='--ca-coefficient --columns --decimal-comma --delimiter --format --index-date --input-format --jobs --json --keep --map --na --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --units --window -h --help' ;;
     compare) opts='--decimal-comma --delimiter --format --index-date --input-format --map --max-changes --na --no-warnings --output -o --quiet -q --report --rules --trusted --window -h --help' ;;
     sweep) opts='--decimal-comma --delimiter --format --index-date --input-format --map --na --no-warnings --output -o --param --quiet -q --report --rules --trusted --window -h --help' ;;
-    validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --report --rules --trusted --truth -h --help' ;;
+    validate) opts='--decimal-comma --delimiter --format --index-date --input-format --labels --map --max-wrong --na --no-warnings --output -o --report --rules --trusted --truth --window -h --help' ;;
     report) opts='--cohort --decimal-comma --delimiter --format --index-date --input-format --map --na --no-warnings --output -o --param --rules --trusted --window -h --help' ;;
     describe) opts='--ca-coefficient --format --methods --no-warnings --output -o --param --round-egfr --rules --standalone --trusted -h --help' ;;
     labs) opts='--ca-coefficient --file --json --round-egfr --units -h --help' ;;
@@ -63,11 +63,17 @@ _calcinosis() {
     sweep:--window) return ;;
     validate:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     validate:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
+    validate:--index-date) return ;;
+    validate:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
+    validate:--labels) return ;;
+    validate:--map) return ;;
     validate:--max-wrong) return ;;
+    validate:--na) return ;;
     validate:--output|validate:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     validate:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     validate:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     validate:--truth) return ;;
+    validate:--window) return ;;
     report:--cohort) return ;;
     report:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     report:--format) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;

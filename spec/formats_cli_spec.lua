@@ -2,8 +2,8 @@
 -- (issue 12): classify, compare, sweep and report --cohort over CSV, long
 -- format, NDJSON, a FHIR bundle, a FHIR Bulk Data folder, HL7 v2, lab text
 -- and ARFF; --index-date/--window passed through where the format has dates;
--- validate on the formats that can carry reference labels; labs and convert
--- with --units.
+-- validate likewise (labels from the input's column, or a labels file by id);
+-- labs and convert with --units.
 local S = require "spec.support"
 local tmp, clean = S.temp_files()
 
@@ -64,7 +64,10 @@ local ORDER = { "classify", "compare", "sweep", "report" }
 
 describe("every cohort subcommand takes every input format", function()
   teardown(function()
-    for _, f in ipairs(FORMATS) do if f.folder and f.path then os.execute("rm -r " .. sh(f.path)) end end
+    for _, f in ipairs(FORMATS) do
+      if f.folder and f.path then os.execute("rm -r " .. sh(f.path)) end
+      f.path = nil
+    end
     clean()
   end)
   for _, f in ipairs(FORMATS) do
@@ -110,6 +113,58 @@ describe("every cohort subcommand takes every input format", function()
       assert.equal(2, rc2)
     end)
   end
+end)
+
+describe("validate takes every input format", function()
+  local LABELS = "id,label\np1,metastatic\n"
+  teardown(function()
+    for _, f in ipairs(FORMATS) do if f.folder and f.path then os.execute("rm -r " .. sh(f.path)) f.path = nil end end
+    clean()
+  end)
+  -- the JSON report's patients scored, and its reference column
+  local function scored(out)
+    local doc = assert(require("calcinosis.json").decode(out))
+    return doc.rulesets[1].n
+  end
+  for _, f in ipairs(FORMATS) do
+    it("validate scores " .. f.name .. " against a labels file joined by id", function()
+      local labels = tmp(LABELS, ".csv")
+      local out, rc, err = S.run(("validate --format json --labels %s --truth label %s %s"):format(sh(labels),
+        f.args or "", sh(input_of(f))))
+      assert.equal(f.repeats and 1 or 0, rc, err)
+      -- pasted text names no patient: nothing to join its record to
+      assert.equal(f.id == "" and 0 or 1, scored(out))
+    end)
+    if f.dated then
+      it("validate passes --index-date and --window for " .. f.name, function()
+        local labels = tmp(LABELS, ".csv")
+        local _, rc, err = S.run(("validate --format json --labels %s --truth label %s --index-date 2019-06-01 " ..
+          "--window 30d %s"):format(sh(labels), f.args or "", sh(input_of(f))))
+        assert.equal(1, rc, err) -- the window's problem
+      end)
+    end
+  end
+  it("validate reads the labels from the input's own column: CSV, long format, NDJSON, ARFF", function()
+    local inputs = {
+      { "id,calcium [mg/dL],truth\np1,9.5,metastatic\np2,9.4,dystrophic\n", ".csv" },
+      { "id,analyte,value,unit,truth\np1,calcium,9.5,mg/dL,metastatic\np1,phosphate,4,mg/dL,\n" ..
+        "p2,calcium,9.4,mg/dL,dystrophic\n", ".csv" },
+      { '{"id":"p1","labs":{"calcium":9.5},"truth":"metastatic"}\n{"id":"p2","labs":{"calcium":9.4},"truth":"dystrophic"}\n',
+        ".ndjson" },
+      { "@relation x\n@attribute id string\n@attribute calcium numeric\n@attribute truth string\n@data\n" ..
+        "p1,9.5,metastatic\np2,9.4,dystrophic\n", ".arff" },
+    }
+    for _, i in ipairs(inputs) do
+      local out, rc, err = S.run("validate --format json --truth truth " .. sh(tmp(i[1], i[2])))
+      assert.equal(0, rc, err)
+      assert.equal(2, scored(out), i[1])
+    end
+  end)
+  it("validate refuses FHIR without --labels, saying how to give them", function()
+    local _, rc, err = S.run("validate --truth label " .. sh(input_of(FORMATS[4])))
+    assert.equal(2, rc)
+    assert.matches("FHIR input has no column of reference labels: give them with %-%-labels FILE", err)
+  end)
 end)
 
 describe("labs and convert take --units", function()

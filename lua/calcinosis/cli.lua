@@ -58,7 +58,9 @@ M.options = {
   },
   validate = {
     truth = "value", rules = "list", format = "value", ["max-wrong"] = "value", delimiter = "value",
-    trusted = "flag", output = "value", ["no-warnings"] = "flag", report = "value",
+    trusted = "flag", output = "value", ["no-warnings"] = "flag", report = "value", labels = "value",
+    ["input-format"] = "value", na = "value", ["decimal-comma"] = "flag", map = "value",
+    ["index-date"] = "value", window = "value",
   },
   report = {
     cohort = "value", rules = "value", param = "list", trusted = "flag", format = "value", output = "value",
@@ -85,6 +87,7 @@ M.choices = {
     classify = { "auto", "csv", "long", "ndjson", "json", "arff", "fhir", "hl7", "text" },
     compare = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
     sweep = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
+    validate = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
     report = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" } },
 }
 
@@ -278,10 +281,13 @@ Exit status: 0 success, 1 some records had problems, 2 usage error.
 
 M.usage.validate = [[
 Usage: calcinosis validate --truth COLUMN [--rules FILE ...] [options] COHORT
+       calcinosis validate --labels LABELS.csv --truth COLUMN [options] COHORT
 
-Classifies COHORT (CSV or NDJSON) with each ruleset (default: the default
-ruleset) and scores the types against the reference labels in COLUMN (a CSV
-column or an NDJSON key; subtype names and their synonyms, e.g. "dystrophic
+Classifies COHORT (any input format) with each ruleset (default: the default
+ruleset) and scores the types against the reference labels in COLUMN (a CSV,
+long-format or ARFF column or an NDJSON key; or, with --labels, a column of
+a CSV file of labels joined to the records by its 'id' column, for FHIR,
+HL7 v2 or any input; subtype names and their synonyms, e.g. "dystrophic
 calcinosis cutis", "calcific uremic arteriolopathy"): the confusion matrix,
 per subtype sensitivity, specificity, PPV, NPV and F1 with Wilson 95%
 intervals, accuracy, Cohen's kappa with its standard error, macro-F1, the
@@ -292,10 +298,20 @@ prediction like any other.
 
 Options:
   --truth COLUMN        the column (or key) of the reference labels
+  --labels FILE         read COLUMN from FILE (CSV with an 'id' column), by record id
   --rules FILE          a ruleset; repeat to compare (default: the default ruleset)
   --format FMT          text (default), csv or json
   --max-wrong N         wrong patients listed per ruleset in text (default 20)
+  --input-format FMT    auto (default: from the content), csv, long, ndjson,
+                        arff, fhir, hl7 or text
   --delimiter D         CSV delimiter (default ',')
+  --na LIST             missing-value codes, comma-separated (as in classify)
+  --decimal-comma       numbers written with a decimal comma (as in classify)
+  --map LIST|FILE       read a data set's columns as the tool's (as in classify)
+  --index-date DATE     long format, FHIR, HL7: the values dated nearest DATE
+                        (as in classify)
+  --window LEN          values farther than LEN from the index date are not
+                        used (as in classify)
   --trusted             run the ruleset files unsandboxed
   --no-warnings         do not print the rulesets' warnings
   --report FMT          write the validation report instead: text, md, html,
