@@ -3,12 +3,11 @@
 --
 --     calcinosis validate --truth COLUMN [--rules FILE ...] [--format text|csv|json] COHORT
 --
--- Dependencies: calcinosis.cli, calcinosis.cohort, calcinosis.core,
+-- Dependencies: calcinosis.cli, calcinosis.cli_cohort, calcinosis.core,
 -- calcinosis.json, calcinosis.rules, calcinosis.validate.
 -- @module calcinosis.cli_validate
 
 local cli = require "calcinosis.cli"
-local cohort = require "calcinosis.cohort"
 local core = require "calcinosis.core"
 local json = require "calcinosis.json"
 local validate = require "calcinosis.validate"
