@@ -435,10 +435,49 @@ describe("FHIR files of ../shared/data/fhir", function()
         assert.near(v[a][1], r.labs[a].value, 1e-9)
         assert.equal(v[a][2], r.labs[a].date)
       end
+      -- the units as the files give them (valueQuantity.code): mg/dL, mg/dL, g/dL
       assert.equal("mg/dL", r.labs.calcium.unit)
+      assert.equal("mg/dL", r.labs.creatinine.unit)
+      assert.equal("g/dL", r.labs.albumin.unit)
       assert.equal(v.age, r.labs.age.value)
     end)
   end
+
+  it("resolves the US Core metabolic panel's results against the two US Core Observations beside it", function()
+    local D = "data/fhir/hl7-official/"
+    local names = { "uscore-diagnosticreport-metabolic-panel.json", "uscore-observation-serum-calcium.json",
+      "uscore-observation-serum-creatinine.json" }
+    local paths = {}
+    for i, n in ipairs(names) do
+      paths[i] = S.shared_file(D .. n)
+      if not paths[i] then return pending(S.skip_reason(D .. n)) end
+    end
+    local dir = tmp("", "")
+    os.remove(dir)
+    assert(os.execute(("mkdir %q && cp %q %q %q %q"):format(dir, paths[1], paths[2], paths[3], dir)))
+    local t = rows(dir)
+    os.execute(("rm -r %q"):format(dir))
+    assert.equal(1, #t)
+    assert.equal("example", t[1].id)
+    -- serum-calcium: "value" : 7.7, "unit" : "mg/dL"; serum-creatinine: "value" : 1, "unit" : "mg/dL";
+    -- both "effectiveDateTime" : "2005-07-05"
+    assert.equal(7.7, t[1].labs.calcium.value)
+    assert.equal(1, t[1].labs.creatinine.value)
+    assert.equal("2005-07-05", t[1].labs.creatinine.date)
+    -- the report's result list names eight Observations: serum-calcium and serum-creatinine are there,
+    -- the other six (sodium, potassium, co2, chloride, bun, glucose) are not
+    local missing = 0
+    for _, p in ipairs(t[1].problems) do
+      if p:find("^DiagnosticReport/metabolic%-panel: result 'Observation/serum%-[a-z0-9]+' is not in the input$") then
+        missing = missing + 1
+      end
+    end
+    assert.equal(6, missing)
+    assert.is_false(has(t[1].problems, "serum%-calcium"))
+    assert.is_false(has(t[1].problems, "serum%-creatinine"))
+    -- the report, the calcium and the creatinine reference Patient/example
+    assert.is_true(has(t[1].problems, "Patient/example is referenced by 3 resources but is not in the input"))
+  end)
 
   it("reads the US Core serum calcium, whose valueQuantity has a unit but no code", function()
     local rel = "data/fhir/hl7-official/uscore-observation-serum-calcium.json"
