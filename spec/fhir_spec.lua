@@ -298,6 +298,20 @@ describe("FHIR references, statuses and reader notes", function()
     assert.is_false(has(t[1].problems, "77aa"))
   end)
 
+  it("reads Observations of other patients that share an id (bundles from two sources) each", function()
+    local a = tmp(obs("o1", "17861-6", 9.1, "mg/dL", "2020-01-01", "pa") .. "\n", ".ndjson")
+    local b = tmp(obs("o1", "17861-6", 10.2, "mg/dL", "2020-01-01", "pb") .. "\n", ".ndjson")
+    local dir = tmp("", "")
+    os.remove(dir)
+    assert(os.execute(("mkdir %q && cp %q %q/a.ndjson && cp %q %q/b.ndjson"):format(dir, a, dir, b, dir)))
+    local t = rows(dir)
+    os.execute(("rm -r %q"):format(dir))
+    assert.equal(2, #t)
+    assert.equal(9.1, t[1].labs.calcium.value)
+    assert.equal("pb", t[2].id)
+    assert.equal(10.2, t[2].labs.calcium.value)
+  end)
+
   it("resolves medicationReference to a contained Medication or one anywhere in the input", function()
     local warfarin = [[{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"855332",]] ..
       [["display":"Warfarin Sodium 5 MG Oral Tablet"}]}]]

@@ -313,18 +313,25 @@ static int add_finding(pat_t *p, const char *t, size_t n) {
 
 static size_t text_of(cal_fhir *h, int node, char *out) { return cal_json_text(&h->doc, node, out, TEXT_MAX); }
 
+/* The patient key of a resource's subject (or patient) reference
+ * ("Patient/x", "urn:uuid:x", "x": x) at *k, in ref; its length, 0: none. */
+static size_t subject_key(cal_fhir *h, int res, char *ref, const char **k) {
+  int s = cal_json_get(&h->doc, res, "subject");
+  size_t n;
+  if (s < 0) s = cal_json_get(&h->doc, res, "patient");
+  n = text_of(h, cal_json_get(&h->doc, s, "reference"), ref);
+  *k = ref;
+  if (n > 9 && memcmp(ref, "urn:uuid:", 9) == 0) { *k += 9; n -= 9; }
+  else if (n > 8 && memcmp(ref, "Patient/", 8) == 0) { *k += 8; n -= 8; }
+  return n;
+}
+
 /* The patient a reference names ("Patient/x", "urn:uuid:x", "x"). */
 static pat_t *subject(cal_fhir *h, int res, const char *rtype, const char *rid) {
-  int s = cal_json_get(&h->doc, res, "subject"), r;
   char ref[TEXT_MAX];
-  const char *k = ref;
-  size_t n;
+  const char *k;
+  size_t n = subject_key(h, res, ref, &k);
   pat_t *p;
-  if (s < 0) s = cal_json_get(&h->doc, res, "patient");
-  r = cal_json_get(&h->doc, s, "reference");
-  n = text_of(h, r, ref);
-  if (n > 9 && memcmp(k, "urn:uuid:", 9) == 0) { k += 9; n -= 9; }
-  else if (n > 8 && memcmp(k, "Patient/", 8) == 0) { k += 8; n -= 8; }
   if (n == 0) {
     orphan(h, "%s/%s: no subject (a reference to its patient)", rtype, rid);
     return NULL;
@@ -855,9 +862,15 @@ static void resource(cal_fhir *h, int res, int depth, const char *full) {
       problem(p, "Patient/%s: gender '%.20s' is not a FHIR gender", rid, t);
     cal_json_text(&h->doc, cal_json_get(&h->doc, res, "birthDate"), p->birth, sizeof p->birth);
   } else if (!strcmp(type, "Observation")) {
-    char k[TEXT_MAX];
-    if (rid[0]) { /* the same Observation twice in the input (two files of one export) is read once */
+    char k[2 * TEXT_MAX], ref[TEXT_MAX];
+    if (rid[0]) {
+      /* the same Observation twice in the input (two files of one export) is read once: the same id
+       * of the same patient (ids of other patients' Observations may repeat across sources) */
+      const char *pk;
+      size_t pn = subject_key(h, res, ref, &pk);
       snprintf(k, sizeof k, "Observation/%s", rid);
+      if (!ks_add(&h->obs, k, 0)) { h->err = 1; return; }
+      snprintf(k, sizeof k, "%.*s\037Observation/%s", (int)pn, pk, rid);
       if (ks_find(&h->obs, k, NULL)) return;
       if (!ks_add(&h->obs, k, 0)) { h->err = 1; return; }
     }
