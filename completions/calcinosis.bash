@@ -18,7 +18,7 @@ _calcinosis() {
     validate) opts='--decimal-comma --delimiter --format --index-date --input-format --labels --map --max-wrong --na --no-warnings --output -o --report --rules --trusted --truth --window -h --help' ;;
     report) opts='--cohort --decimal-comma --delimiter --format --index-date --input-format --map --na --no-warnings --output -o --param --rules --trusted --window -h --help' ;;
     describe) opts='--ca-coefficient --format --methods --no-warnings --output -o --param --round-egfr --rules --standalone --trusted -h --help' ;;
-    labs) opts='--ca-coefficient --file --json --round-egfr --units -h --help' ;;
+    labs) opts='--ca-coefficient --file --id --index-date --input-format --json --round-egfr --units --window -h --help' ;;
     convert) opts='--units -h --help' ;;
     *) return ;;
   esac
@@ -92,7 +92,11 @@ _calcinosis() {
     describe:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     labs:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
     labs:--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    labs:--id) return ;;
+    labs:--index-date) return ;;
+    labs:--input-format) return ;;
     labs:--units) COMPREPLY=($(compgen -W 'conventional si' -- "$cur")); return ;;
+    labs:--window) return ;;
     convert:--units) COMPREPLY=($(compgen -W 'conventional si' -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then

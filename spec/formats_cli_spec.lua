@@ -3,7 +3,7 @@
 -- format, NDJSON, a FHIR bundle, a FHIR Bulk Data folder, HL7 v2, lab text
 -- and ARFF; --index-date/--window passed through where the format has dates;
 -- validate likewise (labels from the input's column, or a labels file by id);
--- labs and convert with --units.
+-- labs --file on each format; labs and convert with --units.
 local S = require "spec.support"
 local tmp, clean = S.temp_files()
 
@@ -53,6 +53,15 @@ local function input_of(f)
   return f.path
 end
 
+-- removes the inputs made (and forgets them: the next describe makes its own)
+local function reset()
+  for _, f in ipairs(FORMATS) do
+    if f.folder and f.path then os.execute("rm -r " .. sh(f.path)) end
+    f.path = nil
+  end
+  clean()
+end
+
 -- the command line of a cohort subcommand over an input
 local COMMANDS = {
   classify = function(input, o) return "classify --columns id,calcium,problems " .. o .. " " .. sh(input) end,
@@ -63,13 +72,7 @@ local COMMANDS = {
 local ORDER = { "classify", "compare", "sweep", "report" }
 
 describe("every cohort subcommand takes every input format", function()
-  teardown(function()
-    for _, f in ipairs(FORMATS) do
-      if f.folder and f.path then os.execute("rm -r " .. sh(f.path)) end
-      f.path = nil
-    end
-    clean()
-  end)
+  teardown(reset)
   for _, f in ipairs(FORMATS) do
     for _, cmd in ipairs(ORDER) do
       it(cmd .. " reads " .. f.name, function()
@@ -117,10 +120,7 @@ end)
 
 describe("validate takes every input format", function()
   local LABELS = "id,label\np1,metastatic\n"
-  teardown(function()
-    for _, f in ipairs(FORMATS) do if f.folder and f.path then os.execute("rm -r " .. sh(f.path)) f.path = nil end end
-    clean()
-  end)
+  teardown(reset)
   -- the JSON report's patients scored, and its reference column
   local function scored(out)
     local doc = assert(require("calcinosis.json").decode(out))
@@ -164,6 +164,35 @@ describe("validate takes every input format", function()
     local _, rc, err = S.run("validate --truth label " .. sh(input_of(FORMATS[4])))
     assert.equal(2, rc)
     assert.matches("FHIR input has no column of reference labels: give them with %-%-labels FILE", err)
+  end)
+end)
+
+describe("labs --file takes every input format", function()
+  teardown(reset)
+  for _, f in ipairs(FORMATS) do
+    it("labs --file reads the one patient of " .. f.name .. ", with --index-date where it has dates", function()
+      local json = require "calcinosis.json"
+      local out, rc, err = S.run(("labs --json %s --file %s"):format(f.args or "", sh(input_of(f))))
+      assert.equal(f.repeats and 1 or 0, rc, err)
+      local t = assert(json.decode(out))
+      assert.equal(f.dated and 11 or 9.5, t.calcium.value)
+      if f.dated then
+        out, rc, err = S.run(("labs --json %s --index-date 2020-02-01 --file %s"):format(f.args or "", sh(input_of(f))))
+        assert.equal(f.repeats and 1 or 0, rc, err)
+        assert.equal(9.5, json.decode(out).calcium.value) -- the value of 2020-01-01, nearest 2020-02-01
+      end
+    end)
+  end
+  it("labs --file with several patients asks for --id, and --id chooses", function()
+    local path = tmp("id,calcium [mg/dL]\np1,9.5\np2,11.2\n", ".csv")
+    local _, rc, err = S.run("labs --file " .. sh(path))
+    assert.equal(2, rc)
+    assert.matches("2 patient records; choose one with --id ID (ids: p1, p2)", err, 1, true)
+    local out = S.run("labs --json --id p2 --file " .. sh(path))
+    assert.equal(11.2, require("calcinosis.json").decode(out).calcium.value)
+    _, rc, err = S.run("labs --id p9 --file " .. sh(path))
+    assert.equal(2, rc)
+    assert.matches("no patient with id 'p9'", err, 1, true)
   end)
 end)
 

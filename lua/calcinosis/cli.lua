@@ -36,7 +36,8 @@ M.RULESET_FORMAT = { magic = "CALV", version = 1 }
 -- for quiet where the command has them. The completion scripts in
 -- completions/ list exactly these.
 M.options = {
-  labs = { json = "flag", file = "value", ["ca-coefficient"] = "value", ["round-egfr"] = "flag", units = "value" },
+  labs = { json = "flag", file = "value", ["ca-coefficient"] = "value", ["round-egfr"] = "flag", units = "value",
+    id = "value", ["input-format"] = "value", ["index-date"] = "value", window = "value" },
   convert = { units = "value" },
   classify = {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
@@ -125,6 +126,7 @@ error.
 M.usage.labs = [[
 Usage: calcinosis labs [--json] [--ca-coefficient common|payne|si] [--round-egfr] NAME=VALUE...
        calcinosis labs [options] --file PATIENT.json
+       calcinosis labs [options] --file FILE [--id ID]   (any input format)
 
 Prints the lab table of one patient: each value in its canonical unit with
 its reference range and flag, then the derived values (albumin-corrected
@@ -135,7 +137,17 @@ height_cm=120, id=ID, and lab values such as calcium=11.2mg/dL,
 albumin=3.1g/dL, creatinine=88umol/L, pth=high.
 
 Options:
-  --file FILE             read the patient record from a JSON file
+  --file FILE             read the patient record from a JSON file, or from
+                          a file of any input format (CSV, long format,
+                          NDJSON, ARFF, FHIR, HL7 v2; the content decides)
+  --id ID                 with --file: the patient with this id (needed when
+                          the file holds more than one)
+  --input-format FMT      with --file: auto (default), csv, long, ndjson,
+                          arff, fhir, hl7 or text
+  --index-date DATE       with --file: the values dated nearest DATE (as in
+                          classify)
+  --window LEN            with --file: values farther than LEN from the index
+                          date are not used (as in classify)
   --json                  print the table as JSON
   --ca-coefficient NAME   albumin correction: common (0.8, default), payne (1.0), si
   --round-egfr            round eGFR to an integer before KDIGO banding
@@ -609,20 +621,43 @@ function M.labs(args)
   if not opts then return usage_error("labs", rest) end
   if opts.help then out(M.usage.labs) return 0 end
   local patient
+  local core = require "calcinosis.core"
+  for _, o in ipairs { { "index-date", core.date }, { "window", core.window } } do
+    if opts[o[1]] and not o[2](opts[o[1]]) then
+      return usage_error("labs", "--" .. o[1] .. ": " .. select(2, o[2](opts[o[1]])))
+    end
+  end
   if opts.file then
-    local text, e = read_file(opts.file)
-    if not text then err("calcinosis labs: ", e, "\n") return 2 end
-    local seen = require("calcinosis.detect").sniff(text:sub(1, 65536), { path = opts.file })
-    if seen.format ~= "json" then -- the content decides: a FHIR bundle or a cohort is not one patient
-      err(("calcinosis labs: %s: it looks like %s, not a JSON patient record\n"):format(opts.file, seen.what))
-      return 2
+    local folder = core.file_kind(opts.file) == "directory" -- (a FHIR Bulk Data folder)
+    local text, e
+    if not folder then
+      text, e = read_file(opts.file)
+      if not text then err("calcinosis labs: ", e, "\n") return 2 end
     end
-    local p, derr = require("calcinosis.json").decode(text)
-    if type(p) ~= "table" or not M.json_object_text(text) then
-      err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))
-      return 2
+    local forced = opts["input-format"] ~= "auto" and opts["input-format"] or nil
+    if forced then
+      local formats = require("calcinosis.detect").FORMATS
+      local known = false
+      for _, f in ipairs(formats) do known = known or f == forced end
+      if not known then
+        return usage_error("labs", ("--input-format must be one of auto, %s, got '%s'%s"):format(
+          table.concat(formats, ", "), forced, did_you_mean(forced, formats)))
+      end
     end
-    patient = p
+    local seen = not forced and text and require("calcinosis.detect").sniff(text:sub(1, 65536), { path = opts.file })
+    if seen and seen.format == "json" then
+      local p, derr = require("calcinosis.json").decode(text)
+      if type(p) ~= "table" or not M.json_object_text(text) then
+        err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))
+        return 2
+      end
+      patient = p
+    else -- a file of records (a cohort, a FHIR export, HL7 messages): the one patient, or --id's
+      local p, perr = M.one_record(opts.file, { format = forced, index_date = opts["index-date"],
+        window = opts.window }, opts.id)
+      if not p then err("calcinosis labs: ", perr, "\n") return 2 end
+      patient = p
+    end
   else
     patient = { labs = {} }
   end
@@ -679,6 +714,34 @@ function M.labs_in_si(t)
     end
   end
   return t
+end
+
+--- The one patient record of a file of any input format (`calcinosis.read`),
+-- or the one with the id `id`.
+-- @tparam string path
+-- @tparam table opts `calcinosis.read` options (`format`, `index_date`, `window`)
+-- @tparam[opt] string id
+-- @treturn table|nil the record
+-- @treturn[2] string why not: not a file of records, no such id, or more than one record without an id
+function M.one_record(path, opts, id)
+  local it, e = require("calcinosis.read").read(path, opts)
+  if not it then return nil, e end
+  local found, n, ids = nil, 0, {}
+  for r in it do
+    n = n + 1
+    if #ids < 5 then ids[#ids + 1] = tostring(r.id) end
+    if id == nil then found = found or r
+    elseif tostring(r.id) == id then found = r break end
+  end
+  if id ~= nil and not found then
+    return nil, ("%s: no patient with id '%s' (ids: %s%s)"):format(path, id, table.concat(ids, ", "), n > 5 and ", ..." or "")
+  end
+  if n == 0 then return nil, ("%s: no patient record in it"):format(path) end
+  if id == nil and n > 1 then
+    return nil, ("%s: %d patient records; choose one with --id ID (ids: %s%s)"):format(path, n, table.concat(ids, ", "),
+      n > 5 and ", ..." or "")
+  end
+  return found
 end
 
 --- `calcinosis convert`: converts a value between units.

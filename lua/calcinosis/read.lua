@@ -168,7 +168,7 @@ end
 --   string with a line break is content)
 -- @tparam[opt] table opts `format` ("auto" (default) | "csv" | "long" |
 --   "ndjson" | "json" | "arff" | "fhir" | "hl7" | "text"), `index_date`,
---   `window` (FHIR, HL7 and text readers), `na` (missing-value codes, default
+--   `window` (the readers of dated values: long format, FHIR, HL7), `na` (missing-value codes, default
 --   `calcinosis.engine.NA_DEFAULT`), `decimal_comma`, `delimiter`, `map`
 --   (`"sc=creatinine"` or `{ sc = "creatinine" }`), `ca_coefficient`,
 --   `kdigo_rounding`, `ranges`, `critical`; an unknown key raises
@@ -210,7 +210,7 @@ function M.read(path_or_string, opts)
     return lua_records(fmt, text, opts)
   end
   local popts = plan_options(fmt, info, opts)
-  if fmt == "fhir" then popts.index_date, popts.window = opts.index_date, opts.window end
+  if fmt == "fhir" or fmt == "long" then popts.index_date, popts.window = opts.index_date, opts.window end
   local plan, perr = engine.plan(plain(), popts)
   if not plan then return nil, perr end
   local path = path_or_string
