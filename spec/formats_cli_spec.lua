@@ -118,6 +118,39 @@ describe("every cohort subcommand takes every input format", function()
   end
 end)
 
+describe("every cohort subcommand takes the reading options --na, --decimal-comma and --map", function()
+  teardown(clean)
+  -- each file read without its option has a problem (exit 1) or is refused (exit 2); with it, it is clean
+  local CASES = {
+    { opt = "--na -99", text = "id,calcium [mg/dL]\np1,-99\n", without = 1 },        -- "value -99 is negative"
+    { opt = "--decimal-comma", text = "id;calcium [mg/dL]\np1;9,5\n", without = 1, value = 9.5 }, -- "unknown unit ','"
+    { opt = "--map ca_total=calcium", text = "id,ca_total\np1,9.5\n", without = 2, value = 9.5 }, -- no known column
+  }
+  local labels
+  local function command(cmd, input, o)
+    if cmd == "validate" then
+      labels = labels or tmp("id,label\np1,metastatic\n", ".csv")
+      return ("validate --labels %s --truth label %s %s"):format(sh(labels), o, sh(input))
+    end
+    return COMMANDS[cmd](input, o)
+  end
+  for _, c in ipairs(CASES) do
+    for _, cmd in ipairs { "classify", "compare", "sweep", "validate", "report" } do
+      it(cmd .. " " .. c.opt, function()
+        local input = tmp(c.text, ".csv")
+        local _, rc0 = S.run(command(cmd, input, ""))
+        assert.equal(c.without, rc0)
+        local out, rc, err = S.run(command(cmd, input, c.opt))
+        assert.equal(0, rc, err)
+        if cmd == "classify" then
+          local r = S.parse_csv(out)
+          assert.equal(c.value and tostring(c.value) or "", r[2][2])
+        end
+      end)
+    end
+  end
+end)
+
 describe("validate takes every input format", function()
   local LABELS = "id,label\np1,metastatic\n"
   teardown(reset)
