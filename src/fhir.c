@@ -67,6 +67,14 @@ typedef struct {
   size_t cap, n;
 } keyset;
 
+/* A set of 64-bit hashes (open addressing; 0 is empty, a key hashing to 0
+ * is kept as 1): which Observations were read, without a copy of each key
+ * (a Bulk Data export has millions). */
+typedef struct {
+  uint64_t *v;
+  size_t cap, n;
+} hashset;
+
 /* A reference resolved once everything is read: a DiagnosticReport's
  * result (kind 0: an Observation) or a medicationReference (kind 1). */
 typedef struct {
@@ -99,7 +107,7 @@ struct cal_fhir {
   char *scratch;               /* the texts of the record returned */
   size_t scap, slen;
   char text[TEXT_MAX], text2[TEXT_MAX];
-  keyset obs;                  /* "Observation/<id>" and the fullUrls of those read */
+  hashset obs;                 /* the hashes of patient + "Observation/<id>" (and + fullUrl) read */
   keyset meds;                 /* Medication keys -> index in med */
   med_t *med;
   size_t nmed, medcap;
@@ -175,6 +183,45 @@ static void ks_free(keyset *s) {
   for (i = 0; i < s->cap; i++) free(s->key[i]);
   free(s->key);
   free(s->val);
+}
+
+static uint64_t hash_more(uint64_t h, const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+static int hs_has(const hashset *s, uint64_t k) {
+  size_t j;
+  if (!s->cap) return 0;
+  if (!k) k = 1;
+  for (j = (size_t)(k & (s->cap - 1)); s->v[j]; j = (j + 1) & (s->cap - 1))
+    if (s->v[j] == k) return 1;
+  return 0;
+}
+
+/* Adds k: 1, or 0 when out of memory. */
+static int hs_add(hashset *s, uint64_t k) {
+  size_t j;
+  if (!k) k = 1;
+  if (hs_has(s, k)) return 1;
+  if ((s->n + 1) * 2 > s->cap) {
+    size_t nc = s->cap ? s->cap * 2 : 1024, i;
+    uint64_t *nv = (uint64_t *)calloc(nc, sizeof *nv);
+    if (!nv) return 0;
+    for (i = 0; i < s->cap; i++)
+      if (s->v[i]) {
+        for (j = (size_t)(s->v[i] & (nc - 1)); nv[j]; j = (j + 1) & (nc - 1)) {}
+        nv[j] = s->v[i];
+      }
+    free(s->v);
+    s->v = nv;
+    s->cap = nc;
+  }
+  for (j = (size_t)(k & (s->cap - 1)); s->v[j]; j = (j + 1) & (s->cap - 1)) {}
+  s->v[j] = k;
+  s->n++;
+  return 1;
 }
 
 static int rehash(cal_fhir *h, size_t nc) {
@@ -818,7 +865,7 @@ static void resolve(cal_fhir *h) {
     pending_t *d = &h->pend[i];
     pat_t *p = &h->pat[d->pat];
     if (d->kind == 0) {
-      if (!ks_find(&h->obs, d->key, NULL)) problem(p, "%s: result '%.80s' is not in the input", d->src, d->key);
+      if (!hs_has(&h->obs, hash_more(hash_more(hash(p->key, p->klen), "\037", 1), d->key, strlen(d->key)))) problem(p, "%s: result '%.80s' is not in the input", d->src, d->key);
     } else if (!ks_find(&h->meds, d->key, &m)) {
       problem(p, "%s: medicationReference '%.80s' is not in the input", d->src, d->key);
     } else if (h->med[m].found) {
@@ -862,19 +909,23 @@ static void resource(cal_fhir *h, int res, int depth, const char *full) {
       problem(p, "Patient/%s: gender '%.20s' is not a FHIR gender", rid, t);
     cal_json_text(&h->doc, cal_json_get(&h->doc, res, "birthDate"), p->birth, sizeof p->birth);
   } else if (!strcmp(type, "Observation")) {
-    char k[2 * TEXT_MAX], ref[TEXT_MAX];
+    /* kept as its patient's (a report's results are its subject's): the same Observation twice in the
+     * input (two files of one export) is read once, the same id of the same patient (ids of other
+     * patients' Observations may repeat across sources) */
+    char k[TEXT_MAX], ref[TEXT_MAX];
+    const char *pk;
+    size_t kn, pn = subject_key(h, res, ref, &pk);
+    uint64_t mine = hash_more(hash(pk, pn), "\037", 1);
     if (rid[0]) {
-      /* the same Observation twice in the input (two files of one export) is read once: the same id
-       * of the same patient (ids of other patients' Observations may repeat across sources) */
-      const char *pk;
-      size_t pn = subject_key(h, res, ref, &pk);
-      snprintf(k, sizeof k, "Observation/%s", rid);
-      if (!ks_add(&h->obs, k, 0)) { h->err = 1; return; }
-      snprintf(k, sizeof k, "%.*s\037Observation/%s", (int)pn, pk, rid);
-      if (ks_find(&h->obs, k, NULL)) return;
-      if (!ks_add(&h->obs, k, 0)) { h->err = 1; return; }
+      uint64_t o = hash_more(hash_more(mine, "Observation/", 12), rid, strlen(rid));
+      if (hs_has(&h->obs, o)) return;
+      if (!hs_add(&h->obs, o)) { h->err = 1; return; }
     }
-    if (full && ref_key(full, strlen(full), "Observation", k, sizeof k) && !ks_add(&h->obs, k, 0)) { h->err = 1; return; }
+    if (full && (kn = ref_key(full, strlen(full), "Observation", k, sizeof k)) != 0 &&
+        !hs_add(&h->obs, hash_more(mine, k, kn))) {
+      h->err = 1;
+      return;
+    }
     observation(h, res, rid, NULL);
   } else if (!strcmp(type, "Condition")) {
     if ((p = subject(h, res, type, rid)) != NULL) {
@@ -1081,7 +1132,7 @@ void cal_fhir_close(cal_fhir *h) {
   free(h->pend);
   for (i = 0; i < h->nmed; i++) free(h->med[i].text);
   free(h->med);
-  ks_free(&h->obs);
+  free(h->obs.v);
   ks_free(&h->meds);
   cal_json_free(&h->doc);
   free(h);
