@@ -15,11 +15,11 @@ _calcinosis() {
     classify) opts='--ca-coefficient --columns --decimal-comma --delimiter --format --index-date --input-format --jobs --json --keep --map --na --no-header --no-warnings --output -o --param --quiet -q --rules --shard --strict --summary --trusted --units --window -h --help' ;;
     compare) opts='--decimal-comma --delimiter --format --index-date --input-format --map --max-changes --na --no-warnings --output -o --quiet -q --report --rules --trusted --window -h --help' ;;
     sweep) opts='--decimal-comma --delimiter --format --index-date --input-format --map --na --no-warnings --output -o --param --quiet -q --report --rules --trusted --window -h --help' ;;
-    validate) opts='--delimiter --format --max-wrong --no-warnings --output -o --report --rules --trusted --truth -h --help' ;;
-    report) opts='--cohort --delimiter --format --no-warnings --output -o --param --rules --trusted -h --help' ;;
+    validate) opts='--decimal-comma --delimiter --format --index-date --input-format --labels --map --max-wrong --na --no-warnings --output -o --report --rules --trusted --truth --window -h --help' ;;
+    report) opts='--cohort --decimal-comma --delimiter --format --index-date --input-format --map --na --no-warnings --output -o --param --rules --trusted --window -h --help' ;;
     describe) opts='--ca-coefficient --format --methods --no-warnings --output -o --param --round-egfr --rules --standalone --trusted -h --help' ;;
-    labs) opts='--ca-coefficient --file --json --round-egfr -h --help' ;;
-    convert) opts='-h --help' ;;
+    labs) opts='--ca-coefficient --file --id --index-date --input-format --json --round-egfr --units --window -h --help' ;;
+    convert) opts='--units -h --help' ;;
     *) return ;;
   esac
   case $cmd:$prev in
@@ -63,17 +63,28 @@ _calcinosis() {
     sweep:--window) return ;;
     validate:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     validate:--format) COMPREPLY=($(compgen -W 'text csv json' -- "$cur")); return ;;
+    validate:--index-date) return ;;
+    validate:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
+    validate:--labels) return ;;
+    validate:--map) return ;;
     validate:--max-wrong) return ;;
+    validate:--na) return ;;
     validate:--output|validate:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     validate:--report) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
     validate:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     validate:--truth) return ;;
+    validate:--window) return ;;
     report:--cohort) return ;;
     report:--delimiter) COMPREPLY=($(compgen -W ', ; tab |' -- "$cur")); return ;;
     report:--format) COMPREPLY=($(compgen -W 'text md html json latex' -- "$cur")); return ;;
+    report:--index-date) return ;;
+    report:--input-format) COMPREPLY=($(compgen -W 'auto csv long ndjson arff fhir hl7 text' -- "$cur")); return ;;
+    report:--map) return ;;
+    report:--na) return ;;
     report:--output|report:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     report:--param) return ;;
     report:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
+    report:--window) return ;;
     describe:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
     describe:--format) COMPREPLY=($(compgen -W 'text md latex' -- "$cur")); return ;;
     describe:--output|describe:-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -81,6 +92,12 @@ _calcinosis() {
     describe:--rules) COMPREPLY=($(compgen -f -- "$cur") $(compgen -W 'default' -- "$cur")); return ;;
     labs:--ca-coefficient) COMPREPLY=($(compgen -W 'common payne si' -- "$cur")); return ;;
     labs:--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    labs:--id) return ;;
+    labs:--index-date) return ;;
+    labs:--input-format) return ;;
+    labs:--units) COMPREPLY=($(compgen -W 'conventional si' -- "$cur")); return ;;
+    labs:--window) return ;;
+    convert:--units) COMPREPLY=($(compgen -W 'conventional si' -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

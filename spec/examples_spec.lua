@@ -99,6 +99,25 @@ describe("examples/fhir-patient.lua", function()
     assert.matches("findings: ckd, dialysis, esrd", out)
     assert.matches("codes not mapped: MedicationStatement 'Sevelamer carbonate", out)
     assert.matches("not a diagnosis", out)
-    assert.matches("rc=1\n$", out) -- a record with a problem
+    -- a code that maps to nothing is a note (the record's `unmapped` column), not a problem: status 0
+    assert.not_matches("problem:", out)
+    assert.matches("rc=0\n$", out)
+  end)
+end)
+
+describe("examples/hl7-results.lua", function()
+  it("reads examples/hl7-results.hl7: each patient's calcium, albumin and creatinine with units and times", function()
+    local p = assert(io.popen("lua5.4 examples/hl7-results.lua examples/hl7-results.hl7 2>&1; echo rc=$?"))
+    local out = p:read("a")
+    p:close()
+    -- by hand from the file: message 1 OBX 1, 3, 4 for PT-001 (OBX-14 202403010815); message 2 OBX 1 for
+    -- PT-001 has no OBX-14, so OBR-7 202403080900 (the later calcium); PT-002's OBR-7 is 202403081000
+    assert.matches("calcium     11.9 mg/dL     at 202403080900  flag H  (latest of 2)", out, 1, true)
+    assert.matches("albumin     3.0 g/dL       at 202403010815  flag L", out, 1, true)
+    assert.matches("creatinine  5.9 mg/dL      at 202403010815  flag H", out, 1, true)
+    assert.matches("patient PT-002 (sex M, born 19900101)", out, 1, true)
+    assert.matches("calcium     9.4 mg/dL      at 202403081000", out, 1, true)
+    assert.matches("albumin     4.2 g/dL       at 202403081000", out, 1, true)
+    assert.matches("rc=0\n$", out)
   end)
 end)

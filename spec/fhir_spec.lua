@@ -18,6 +18,16 @@ local function rows(path, opts)
   return t
 end
 
+-- the output rows of cohort.run with these columns (the reader notes
+-- `unmapped` and `skipped` are columns of the record, not problems)
+local function columns(path, cols, opts)
+  local out = tmp("", ".csv")
+  local o = { input = path, input_format = "fhir", output = out, columns = cols }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local stats = assert(cohort.run(rs, o))
+  return S.read_csv(out), stats
+end
+
 local function has(list, pat)
   for _, p in ipairs(list) do if p:find(pat) then return true end end
   return false
@@ -101,7 +111,10 @@ describe("FHIR input", function()
     local f = table.concat(t[1].findings, ";")
     assert.truthy(f:find("esrd"), f)
     assert.truthy(f:find("warfarin"), f)
-    assert.is_true(has(t[1].problems, "codes not mapped: Condition SNOMED 444814009 'Viral sinusitis %(disorder%)'"))
+    -- a code that maps to nothing is a note of its own, not a problem of the data
+    assert.is_false(has(t[1].problems, "Viral sinusitis"))
+    local c = columns(path, "id,unmapped,problems")
+    assert.equal("Condition SNOMED 444814009 'Viral sinusitis (disorder)'", c[1].unmapped)
   end)
 
   it("keeps the lab's reference range and interpretation beside the library's range, in canonical units", function()
@@ -238,6 +251,150 @@ describe("FHIR input", function()
   end)
 end)
 
+describe("FHIR references, statuses and reader notes", function()
+  teardown(clean)
+  local function cond(id, code, extra, subj)
+    return ([[{"resourceType":"Condition","id":"%s","subject":{"reference":"Patient/%s"},%s]] ..
+      [["code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"%s"}]}}]]):format(id, subj or "p1",
+      extra or "", code)
+  end
+  local function status(v) return ([["verificationStatus":{"coding":[{"system":]] ..
+    [["http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"%s"}]},]]):format(v) end
+  local function clinical(v) return ([["clinicalStatus":{"coding":[{"system":]] ..
+    [["http://terminology.hl7.org/CodeSystem/condition-clinical","code":"%s"}]},]]):format(v) end
+
+  it("reads a DiagnosticReport's contained Observations and checks its result references; each value counts once", function()
+    local path = tmp([[{"resourceType":"Bundle","type":"collection","entry":[
+      {"fullUrl":"urn:uuid:0b5e","resource":{"resourceType":"DiagnosticReport","id":"r1","status":"final",
+        "subject":{"reference":"Patient/p9"},
+        "contained":[{"resourceType":"Observation","id":"ca","status":"final",
+          "code":{"coding":[{"system":"http://loinc.org","code":"17861-6"}]},"effectiveDateTime":"2021-06-01",
+          "valueQuantity":{"value":10.6,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}}],
+        "result":[{"reference":"#ca"},{"reference":"Observation/cr"},{"reference":"urn:uuid:77aa"},
+                  {"reference":"Observation/gone"},{"reference":"#nope"}]}},
+      {"fullUrl":"http://example.org/fhir/Observation/cr","resource":]] ..
+        obs("cr", "2160-0", 1.4, "mg/dL", "2021-06-01", "p9") .. [[},
+      {"fullUrl":"urn:uuid:77aa","resource":]] .. obs("al", "1751-7", 3.1, "g/dL", "2021-06-01", "p9") .. [[}
+    ]}]], ".json")
+    -- the same Observation again in a second file of the export: read once
+    local again = tmp(obs("cr", "2160-0", 1.4, "mg/dL", "2021-06-01", "p9") .. "\n", ".ndjson")
+    local dir = tmp("", "")
+    os.remove(dir)
+    assert(os.execute(("mkdir %q && cp %q %q/a.json && cp %q %q/b.ndjson"):format(dir, path, dir, again, dir)))
+    local t = rows(dir)
+    os.execute(("rm -r %q"):format(dir))
+    assert.equal(1, #t)
+    assert.equal("p9", t[1].id)
+    assert.equal(10.6, t[1].labs.calcium.value) -- the contained Observation, as the report's subject's
+    assert.equal("2021-06-01", t[1].labs.calcium.date)
+    assert.equal(1.4, t[1].labs.creatinine.value)
+    assert.equal(3.1, t[1].labs.albumin.value)
+    -- referenced by the report, creatinine and albumin: three (the creatinine of the second file is the same one)
+    assert.is_true(has(t[1].problems, "Patient/p9 is referenced by 3 resources but is not in the input"))
+    assert.is_true(has(t[1].problems, "DiagnosticReport/r1: result 'Observation/gone' is not in the input"))
+    assert.is_true(has(t[1].problems, "DiagnosticReport/r1: result '#nope' is not a contained Observation"))
+    -- "Observation/cr" and "urn:uuid:77aa" are found: no problem names them
+    assert.is_false(has(t[1].problems, "Observation/cr'"))
+    assert.is_false(has(t[1].problems, "77aa"))
+  end)
+
+  it("reads Observations of other patients that share an id (bundles from two sources) each", function()
+    local a = tmp(obs("o1", "17861-6", 9.1, "mg/dL", "2020-01-01", "pa") .. "\n", ".ndjson")
+    local b = tmp(obs("o1", "17861-6", 10.2, "mg/dL", "2020-01-01", "pb") .. "\n", ".ndjson")
+    local dir = tmp("", "")
+    os.remove(dir)
+    assert(os.execute(("mkdir %q && cp %q %q/a.ndjson && cp %q %q/b.ndjson"):format(dir, a, dir, b, dir)))
+    local t = rows(dir)
+    os.execute(("rm -r %q"):format(dir))
+    assert.equal(2, #t)
+    assert.equal(9.1, t[1].labs.calcium.value)
+    assert.equal("pb", t[2].id)
+    assert.equal(10.2, t[2].labs.calcium.value)
+  end)
+
+  it("resolves medicationReference to a contained Medication or one anywhere in the input", function()
+    local warfarin = [[{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"855332",]] ..
+      [["display":"Warfarin Sodium 5 MG Oral Tablet"}]}]]
+    local path = tmp(table.concat({
+      PAT,
+      [[{"resourceType":"Patient","id":"p2","gender":"male"}]],
+      [[{"resourceType":"Patient","id":"p3","gender":"male"}]],
+      [[{"resourceType":"MedicationRequest","id":"m1","status":"active","subject":{"reference":"Patient/p1"},]] ..
+        [["contained":[{"resourceType":"Medication","id":"w","code":]] .. warfarin .. [[}],]] ..
+        [["medicationReference":{"reference":"#w"}}]],
+      -- the Medication comes later in the input (another file of an export would do the same)
+      [[{"resourceType":"MedicationStatement","id":"s1","status":"active","subject":{"reference":"Patient/p2"},]] ..
+        [["medicationReference":{"reference":"Medication/med7"}}]],
+      [[{"resourceType":"MedicationRequest","id":"m3","status":"active","subject":{"reference":"Patient/p3"},]] ..
+        [["medicationReference":{"reference":"Medication/unknown"}}]],
+      [[{"resourceType":"MedicationRequest","id":"m4","status":"active","subject":{"reference":"Patient/p3"},]] ..
+        [["medicationReference":{"reference":"Medication/odd"}}]],
+      [[{"resourceType":"Medication","id":"med7","code":]] .. warfarin .. [[}]],
+      [[{"resourceType":"Medication","id":"odd","code":{"coding":[{"system":]] ..
+        [["http://www.nlm.nih.gov/research/umls/rxnorm","code":"999999","display":"Placebo Oral Tablet"}]}}]],
+    }, "\n") .. "\n", ".ndjson")
+    local t = rows(path)
+    assert.equal(3, #t)
+    assert.same({ "warfarin" }, t[1].findings)
+    assert.same({ "warfarin" }, t[2].findings)
+    assert.same({}, t[3].findings)
+    assert.same({}, t[1].problems)
+    assert.same({}, t[2].problems)
+    assert.is_true(has(t[3].problems, "MedicationRequest/m3: medicationReference 'Medication/unknown' is not in the input"))
+    local c = columns(path, "id,unmapped")
+    assert.equal("Medication RxNorm 999999 'Placebo Oral Tablet'", c[3].unmapped)
+  end)
+
+  it("does not read refuted or entered-in-error Conditions (listed as skipped); resolved ones are history", function()
+    local path = tmp(table.concat({
+      PAT,
+      cond("c1", "M34.0", status("refuted")),
+      cond("c2", "M33.10", status("entered-in-error")),
+      cond("c3", "N18.6", clinical("resolved") .. status("confirmed")), -- a past condition is still history
+      cond("c4", "M33.10", clinical("inactive") .. status("provisional")),
+    }, "\n") .. "\n", ".ndjson")
+    local t = rows(path)
+    local f = table.concat(t[1].findings, ";")
+    assert.falsy(f:find("systemic_sclerosis"), f)
+    assert.truthy(f:find("esrd"), f)
+    assert.truthy(f:find("dermatomyositis"), f) -- from c4; c2 (the same code) was entered in error
+    assert.same({}, t[1].problems)
+    local c = columns(path, "id,skipped,problems")
+    assert.equal("Condition/c1 (verificationStatus refuted), Condition/c2 (verificationStatus entered-in-error)",
+      c[1].skipped)
+    assert.equal("", c[1].problems)
+  end)
+
+  it("skips Observations entered in error or cancelled, naming them; the other value is used", function()
+    local function with_status(o, st) return (o:gsub('"status":"final"', '"status":"' .. st .. '"')) end
+    local path = tmp(table.concat({
+      PAT,
+      obs("good", "17861-6", 9.4, "mg/dL", "2020-01-01"),
+      with_status(obs("bad", "17861-6", 14.0, "mg/dL", "2020-02-01"), "entered-in-error"), -- later, but void
+      with_status(obs("cx", "2777-1", 5.0, "mg/dL", "2020-02-01"), "cancelled"),
+    }, "\n") .. "\n", ".ndjson")
+    local t = rows(path)
+    assert.equal(9.4, t[1].labs.calcium.value)
+    assert.equal("2020-01-01", t[1].labs.calcium.date)
+    assert.is_nil(t[1].labs.phosphate and t[1].labs.phosphate.value)
+    assert.same({}, t[1].problems)
+    local c = columns(path, "id,skipped")
+    assert.equal("Observation/bad (status entered-in-error), Observation/cx (status cancelled)", c[1].skipped)
+  end)
+
+  it("exit status: unmapped codes and skipped resources are notes (0); a data problem is 1", function()
+    local ok = tmp(PAT .. "\n" .. cond("c9", "Z99.9") .. "\n" .. cond("c8", "M34.0", status("refuted")) .. "\n", ".ndjson")
+    local out, rc = run_cli(("classify --input-format fhir --columns id,problems,unmapped,skipped %q"):format(ok))
+    assert.equal(0, rc, out)
+    local r = S.parse_csv(out)
+    assert.same({ "id", "problems", "unmapped", "skipped" }, r[1])
+    assert.same({ "p1", "", "Condition ICD-10 Z99.9", "Condition/c8 (verificationStatus refuted)" }, r[2])
+    local bad = tmp(PAT .. "\n" .. obs("o1", "17861-6", 9.4, "mg/dL", "2020-13-01") .. "\n", ".ndjson")
+    local _, rc2 = run_cli(("classify --input-format fhir %q"):format(bad))
+    assert.equal(1, rc2)
+  end)
+end)
+
 describe("FHIR files of ../shared/data/fhir", function()
   local SYN = "data/fhir/synthea/"
   -- patients per file (MANIFEST.md: each Synthea bundle is one patient; the
@@ -292,10 +449,49 @@ describe("FHIR files of ../shared/data/fhir", function()
         assert.near(v[a][1], r.labs[a].value, 1e-9)
         assert.equal(v[a][2], r.labs[a].date)
       end
+      -- the units as the files give them (valueQuantity.code): mg/dL, mg/dL, g/dL
       assert.equal("mg/dL", r.labs.calcium.unit)
+      assert.equal("mg/dL", r.labs.creatinine.unit)
+      assert.equal("g/dL", r.labs.albumin.unit)
       assert.equal(v.age, r.labs.age.value)
     end)
   end
+
+  it("resolves the US Core metabolic panel's results against the two US Core Observations beside it", function()
+    local D = "data/fhir/hl7-official/"
+    local names = { "uscore-diagnosticreport-metabolic-panel.json", "uscore-observation-serum-calcium.json",
+      "uscore-observation-serum-creatinine.json" }
+    local paths = {}
+    for i, n in ipairs(names) do
+      paths[i] = S.shared_file(D .. n)
+      if not paths[i] then return pending(S.skip_reason(D .. n)) end
+    end
+    local dir = tmp("", "")
+    os.remove(dir)
+    assert(os.execute(("mkdir %q && cp %q %q %q %q"):format(dir, paths[1], paths[2], paths[3], dir)))
+    local t = rows(dir)
+    os.execute(("rm -r %q"):format(dir))
+    assert.equal(1, #t)
+    assert.equal("example", t[1].id)
+    -- serum-calcium: "value" : 7.7, "unit" : "mg/dL"; serum-creatinine: "value" : 1, "unit" : "mg/dL";
+    -- both "effectiveDateTime" : "2005-07-05"
+    assert.equal(7.7, t[1].labs.calcium.value)
+    assert.equal(1, t[1].labs.creatinine.value)
+    assert.equal("2005-07-05", t[1].labs.creatinine.date)
+    -- the report's result list names eight Observations: serum-calcium and serum-creatinine are there,
+    -- the other six (sodium, potassium, co2, chloride, bun, glucose) are not
+    local missing = 0
+    for _, p in ipairs(t[1].problems) do
+      if p:find("^DiagnosticReport/metabolic%-panel: result 'Observation/serum%-[a-z0-9]+' is not in the input$") then
+        missing = missing + 1
+      end
+    end
+    assert.equal(6, missing)
+    assert.is_false(has(t[1].problems, "serum%-calcium"))
+    assert.is_false(has(t[1].problems, "serum%-creatinine"))
+    -- the report, the calcium and the creatinine reference Patient/example
+    assert.is_true(has(t[1].problems, "Patient/example is referenced by 3 resources but is not in the input"))
+  end)
 
   it("reads the US Core serum calcium, whose valueQuantity has a unit but no code", function()
     local rel = "data/fhir/hl7-official/uscore-observation-serum-calcium.json"

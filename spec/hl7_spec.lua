@@ -592,3 +592,38 @@ describe("hl7: property tests", function()
     assert.is_true(os.clock() - t0 < 10)
   end)
 end)
+
+describe("hl7: values chosen by date (the C date logic, as for FHIR and long format)", function()
+  local text = msg { MSH, PID, OBR,
+    obx(1, "NM", "17861-6^Calcium^LN", "9.1", "mg/dL", "", "", "20230115"),
+    obx(2, "NM", "17861-6^Calcium^LN", "10.9", "mg/dL", "", "", "20240302"),
+    obx(3, "NM", "17861-6^Calcium^LN", "9.7", "mg/dL", "", "", "20240302"), -- same day: the later in the file
+    obx(4, "NM", "1751-7^Albumin^LN", "3.9", "g/dL", "", "", "20200101") }
+
+  it("keeps the latest by default, on a tie the later in the file", function()
+    local r = one(text)[1]
+    assert.equal("9.7 mg/dL", r.labs.calcium)
+    assert.equal("20240302", r.calcium_date)
+    assert.equal(3, #r.calcium_values)
+  end)
+
+  it("keeps the value nearest index_date and drops one outside the window, with a problem", function()
+    local r = one(text, { index_date = "2023-02-01", window = "365d" })[1]
+    assert.equal("9.1 mg/dL", r.labs.calcium) -- 17 days from 2023-02-01 (the others are 395 days away)
+    assert.equal("20230115", r.calcium_date)
+    assert.is_nil(r.labs.albumin) -- 2020-01-01: 1127 days before the index date
+    assert.same({ "albumin: the value of 2020-01-01 is outside the window (365 days from 2023-02-01); not used" },
+      r.problems)
+    -- without an index date the window is measured from the patient's latest value (2024-03-02)
+    local r2 = one(text, { window = "2y" })[1]
+    assert.equal("9.7 mg/dL", r2.labs.calcium)
+    assert.is_nil(r2.labs.albumin)
+    assert.matches("730%.5 days from 2024%-03%-02", r2.problems[1])
+  end)
+
+  it("calcinosis.read passes index_date, window and na to the HL7 reader (it raised before)", function()
+    local it = assert(calcinosis.read(text .. "\r\n", { format = "hl7", index_date = "2023-02-01", na = { "NA" } }))
+    local rec = it()
+    assert.equal("9.1 mg/dL", rec.labs.calcium)
+  end)
+end)

@@ -4,6 +4,7 @@
 #include "dates.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,4 +199,28 @@ int cal_date_in_window(double day, double index, double window) {
   if (isnan(day)) return 0;
   if (isnan(index)) return 1;
   return fabs(day - index) <= window;
+}
+
+size_t cal_date_choose(const double *days, size_t n, double index) {
+  size_t i, best = 0;
+  for (i = 1; i < n; i++)
+    if (!cal_date_better(days[i], days[best], index)) best = i;
+  return best;
+}
+
+double cal_date_reference(const double *days, size_t n, double index) {
+  double ref = index;
+  size_t i;
+  if (!isnan(ref)) return ref;
+  for (i = 0; i < n; i++)
+    if (!isnan(days[i]) && (isnan(ref) || days[i] > ref)) ref = days[i];
+  return ref;
+}
+
+void cal_date_window_problem(char *out, size_t cap, const char *what, double day, double ref, double window) {
+  char d[11], r[11];
+  cal_date_format(day, d);
+  cal_date_format(ref, r);
+  snprintf(out, cap, "%s: the value of %s is outside the window (%g days from %s); not used", what,
+           d[0] ? d : "no date", window, r[0] ? r : "no date");
 }

@@ -54,6 +54,19 @@ int cal_date_better(double a, double b, double index);
  * always; NaN day: only without a window). */
 int cal_date_in_window(double day, double index, double window);
 
+/* Which of n dated values (days, NaN: undated) to keep for an index date:
+ * the best by cal_date_better, the later in the list on a tie (0 when n is 0). */
+size_t cal_date_choose(const double *days, size_t n, double index);
+
+/* The day a record's window is measured from: the index date, else the
+ * latest of the n days of its kept values (NaN when none is dated). */
+double cal_date_reference(const double *days, size_t n, double index);
+
+/* The problem of a value dated day that lies outside the window from ref:
+ * "calcium: the value of 2010-05-01 is outside the window (365 days from
+ * 2019-02-01); not used" into out (cap bytes). */
+void cal_date_window_problem(char *out, size_t cap, const char *what, double day, double ref, double window);
+
 CAL_HIDDEN_END
 
 #endif

@@ -19,6 +19,7 @@
 
 #define MSG_MAX 1024
 #define UNMAPPED_MAX 600
+#define SKIPPED_MAX 400
 #define VAL_MAX 48
 #define BLOCK (1u << 20)
 #define TEXT_MAX 256
@@ -50,10 +51,43 @@ typedef struct {
   size_t flen, fcap;
   char msg[MSG_MAX];
   size_t mlen;
-  char unmapped[UNMAPPED_MAX];
+  char unmapped[UNMAPPED_MAX];  /* codes mapped to nothing: a note, not a problem */
   size_t ulen;
+  int ufull;
+  char skipped[SKIPPED_MAX];    /* resources not used (refuted, entered in error): a note */
+  size_t sklen;
+  int skfull;
   long long line;
 } pat_t;
+
+/* A set of texts (open addressing), each with a number. */
+typedef struct {
+  char **key;
+  size_t *val;
+  size_t cap, n;
+} keyset;
+
+/* A set of 64-bit hashes (open addressing; 0 is empty, a key hashing to 0
+ * is kept as 1): which Observations were read, without a copy of each key
+ * (a Bulk Data export has millions). */
+typedef struct {
+  uint64_t *v;
+  size_t cap, n;
+} hashset;
+
+/* A reference resolved once everything is read: a DiagnosticReport's
+ * result (kind 0: an Observation) or a medicationReference (kind 1). */
+typedef struct {
+  size_t pat;
+  int kind;
+  char *key, *src;
+} pending_t;
+
+/* A Medication's code, mapped: a finding term, or the unmapped note. */
+typedef struct {
+  int found;
+  char *text;
+} med_t;
 
 struct cal_fhir {
   const cal_termmap *findings;
@@ -73,6 +107,13 @@ struct cal_fhir {
   char *scratch;               /* the texts of the record returned */
   size_t scap, slen;
   char text[TEXT_MAX], text2[TEXT_MAX];
+  hashset obs;                 /* the hashes of patient + "Observation/<id>" (and + fullUrl) read */
+  keyset meds;                 /* Medication keys -> index in med */
+  med_t *med;
+  size_t nmed, medcap;
+  pending_t *pend;
+  size_t npend, pendcap;
+  int resolved;
 };
 
 /* ---- patients ---- */
@@ -82,6 +123,105 @@ static uint64_t hash(const char *s, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
   return h;
+}
+
+static int ks_grow(keyset *s) {
+  size_t nc = s->cap ? s->cap * 2 : 256, i;
+  char **nk = (char **)calloc(nc, sizeof *nk);
+  size_t *nv = (size_t *)calloc(nc, sizeof *nv);
+  if (!nk || !nv) {
+    free(nk);
+    free(nv);
+    return 0;
+  }
+  for (i = 0; i < s->cap; i++)
+    if (s->key[i]) {
+      size_t j = (size_t)(hash(s->key[i], strlen(s->key[i])) & (nc - 1));
+      while (nk[j]) j = (j + 1) & (nc - 1);
+      nk[j] = s->key[i];
+      nv[j] = s->val[i];
+    }
+  free(s->key);
+  free(s->val);
+  s->key = nk;
+  s->val = nv;
+  s->cap = nc;
+  return 1;
+}
+
+/* Whether k is in the set (its number at *val when val is not NULL). */
+static int ks_find(const keyset *s, const char *k, size_t *val) {
+  size_t j;
+  if (!s->cap) return 0;
+  j = (size_t)(hash(k, strlen(k)) & (s->cap - 1));
+  while (s->key[j]) {
+    if (strcmp(s->key[j], k) == 0) {
+      if (val) *val = s->val[j];
+      return 1;
+    }
+    j = (j + 1) & (s->cap - 1);
+  }
+  return 0;
+}
+
+/* Adds k (a key already there keeps its number). 0 when out of memory. */
+static int ks_add(keyset *s, const char *k, size_t val) {
+  size_t j, n = strlen(k);
+  if (ks_find(s, k, NULL)) return 1;
+  if ((s->n + 1) * 2 > s->cap && !ks_grow(s)) return 0;
+  j = (size_t)(hash(k, n) & (s->cap - 1));
+  while (s->key[j]) j = (j + 1) & (s->cap - 1);
+  if (!(s->key[j] = (char *)malloc(n + 1))) return 0;
+  memcpy(s->key[j], k, n + 1);
+  s->val[j] = val;
+  s->n++;
+  return 1;
+}
+
+static void ks_free(keyset *s) {
+  size_t i;
+  for (i = 0; i < s->cap; i++) free(s->key[i]);
+  free(s->key);
+  free(s->val);
+}
+
+static uint64_t hash_more(uint64_t h, const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+static int hs_has(const hashset *s, uint64_t k) {
+  size_t j;
+  if (!s->cap) return 0;
+  if (!k) k = 1;
+  for (j = (size_t)(k & (s->cap - 1)); s->v[j]; j = (j + 1) & (s->cap - 1))
+    if (s->v[j] == k) return 1;
+  return 0;
+}
+
+/* Adds k: 1, or 0 when out of memory. */
+static int hs_add(hashset *s, uint64_t k) {
+  size_t j;
+  if (!k) k = 1;
+  if (hs_has(s, k)) return 1;
+  if ((s->n + 1) * 2 > s->cap) {
+    size_t nc = s->cap ? s->cap * 2 : 1024, i;
+    uint64_t *nv = (uint64_t *)calloc(nc, sizeof *nv);
+    if (!nv) return 0;
+    for (i = 0; i < s->cap; i++)
+      if (s->v[i]) {
+        for (j = (size_t)(s->v[i] & (nc - 1)); nv[j]; j = (j + 1) & (nc - 1)) {}
+        nv[j] = s->v[i];
+      }
+    free(s->v);
+    s->v = nv;
+    s->cap = nc;
+  }
+  for (j = (size_t)(k & (s->cap - 1)); s->v[j]; j = (j + 1) & (s->cap - 1)) {}
+  s->v[j] = k;
+  s->n++;
+  return 1;
 }
 
 static int rehash(cal_fhir *h, size_t nc) {
@@ -160,22 +300,44 @@ static int orphan(cal_fhir *h, const char *fmt, ...) {
   return 1;
 }
 
-/* Notes a code that maps to nothing, once per patient. */
-static void unmapped(pat_t *p, const char *what) {
+/* Appends what to a ", "-separated note (once: an entry already there is
+ * not repeated); a full note ends with ", ...". */
+static void note(char *buf, size_t cap, size_t *len, int *full, const char *what) {
   size_t n = strlen(what);
-  if (p->ulen && (strstr(p->unmapped, what) != NULL)) return;
-  if (p->ulen + n + 2 >= UNMAPPED_MAX) {
-    if (p->ulen + 4 < UNMAPPED_MAX && strcmp(p->unmapped + p->ulen - 3, "...") != 0) {
-      memcpy(p->unmapped + p->ulen, ", ...", 5);
-      p->ulen += 5;
-      p->unmapped[p->ulen] = '\0';
+  const char *at = buf;
+  if (*full || n == 0) return;
+  while (*len && (at = strstr(at, what)) != NULL) { /* a whole entry, not a prefix of one */
+    if ((at == buf || (at >= buf + 2 && at[-2] == ',' && at[-1] == ' ')) && (at[n] == '\0' || at[n] == ','))
+      return;
+    at++;
+  }
+  if (*len + n + 2 + 6 >= cap) {
+    if (*len + 6 < cap) {
+      memcpy(buf + *len, *len ? ", ..." : "...", *len ? 5 : 3);
+      *len += *len ? 5 : 3;
+      buf[*len] = '\0';
     }
+    *full = 1;
     return;
   }
-  if (p->ulen) { memcpy(p->unmapped + p->ulen, ", ", 2); p->ulen += 2; }
-  memcpy(p->unmapped + p->ulen, what, n);
-  p->ulen += n;
-  p->unmapped[p->ulen] = '\0';
+  if (*len) { memcpy(buf + *len, ", ", 2); *len += 2; }
+  memcpy(buf + *len, what, n);
+  *len += n;
+  buf[*len] = '\0';
+}
+
+/* Notes a code that maps to nothing, once per patient. */
+static void unmapped(pat_t *p, const char *what) { note(p->unmapped, UNMAPPED_MAX, &p->ulen, &p->ufull, what); }
+
+/* Notes a resource that is not used, and why. */
+static void skipped(pat_t *p, const char *fmt, ...) CAL_PRINTF(2, 3);
+static void skipped(pat_t *p, const char *fmt, ...) {
+  char t[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(t, sizeof t, fmt, ap);
+  va_end(ap);
+  note(p->skipped, SKIPPED_MAX, &p->sklen, &p->skfull, t);
 }
 
 static int add_finding(pat_t *p, const char *t, size_t n) {
@@ -198,18 +360,25 @@ static int add_finding(pat_t *p, const char *t, size_t n) {
 
 static size_t text_of(cal_fhir *h, int node, char *out) { return cal_json_text(&h->doc, node, out, TEXT_MAX); }
 
+/* The patient key of a resource's subject (or patient) reference
+ * ("Patient/x", "urn:uuid:x", "x": x) at *k, in ref; its length, 0: none. */
+static size_t subject_key(cal_fhir *h, int res, char *ref, const char **k) {
+  int s = cal_json_get(&h->doc, res, "subject");
+  size_t n;
+  if (s < 0) s = cal_json_get(&h->doc, res, "patient");
+  n = text_of(h, cal_json_get(&h->doc, s, "reference"), ref);
+  *k = ref;
+  if (n > 9 && memcmp(ref, "urn:uuid:", 9) == 0) { *k += 9; n -= 9; }
+  else if (n > 8 && memcmp(ref, "Patient/", 8) == 0) { *k += 8; n -= 8; }
+  return n;
+}
+
 /* The patient a reference names ("Patient/x", "urn:uuid:x", "x"). */
 static pat_t *subject(cal_fhir *h, int res, const char *rtype, const char *rid) {
-  int s = cal_json_get(&h->doc, res, "subject"), r;
   char ref[TEXT_MAX];
-  const char *k = ref;
-  size_t n;
+  const char *k;
+  size_t n = subject_key(h, res, ref, &k);
   pat_t *p;
-  if (s < 0) s = cal_json_get(&h->doc, res, "patient");
-  r = cal_json_get(&h->doc, s, "reference");
-  n = text_of(h, r, ref);
-  if (n > 9 && memcmp(k, "urn:uuid:", 9) == 0) { k += 9; n -= 9; }
-  else if (n > 8 && memcmp(k, "Patient/", 8) == 0) { k += 8; n -= 8; }
   if (n == 0) {
     orphan(h, "%s/%s: no subject (a reference to its patient)", rtype, rid);
     return NULL;
@@ -370,15 +539,30 @@ static int analyte_of(cal_fhir *h, int code, char *codes) {
   return -2;
 }
 
-static void observation(cal_fhir *h, int res, const char *rid) {
-  pat_t *p = subject(h, res, "Observation", rid);
-  char codes[40], val[VAL_MAX];
-  int a, st;
+/* Whether a resource's status says it is not to be used (entered-in-error,
+ * or for an Observation or a report also cancelled): the status at st. */
+static int void_status(cal_fhir *h, int res, int cancelled, char *st) {
+  int s = cal_json_get(&h->doc, res, "status");
+  st[0] = '\0';
+  if (!(cal_json_is(&h->doc, s, "entered-in-error") || (cancelled && cal_json_is(&h->doc, s, "cancelled")))) return 0;
+  cal_json_text(&h->doc, s, st, 20);
+  return 1;
+}
+
+/* An Observation; dflt: the patient of the resource that contains it (a
+ * contained Observation may have no subject of its own). */
+static void observation(cal_fhir *h, int res, const char *rid, pat_t *dflt) {
+  pat_t *p;
+  char codes[40], val[VAL_MAX], st[24];
+  int a;
   double day;
   size_t n;
+  p = dflt && cal_json_get(&h->doc, res, "subject") < 0 ? dflt : subject(h, res, "Observation", rid);
   if (!p) return;
-  st = cal_json_get(&h->doc, res, "status");
-  if (cal_json_is(&h->doc, st, "entered-in-error") || cal_json_is(&h->doc, st, "cancelled")) return;
+  if (void_status(h, res, 1, st)) {
+    skipped(p, "Observation/%s (status %s)", rid, st);
+    return;
+  }
   day = obs_date(h, res, p, rid);
   a = analyte_of(h, cal_json_get(&h->doc, res, "code"), codes);
   if (a >= -1) {
@@ -438,9 +622,12 @@ static size_t as_term(char *t, size_t n) {
   return n;
 }
 
-/* A coded concept (Condition.code, medicationCodeableConcept) into the
- * findings; `words`: also try the text's leading words (drug names). */
-static void concept(cal_fhir *h, pat_t *p, int cc, const char *rtype, int words) {
+/* A coded concept (Condition.code, medicationCodeableConcept, Medication.code)
+ * mapped through the term map: 1 with the finding term at out, or 0 with
+ * the note of what maps to nothing ("Condition SNOMED 444814009 'Viral
+ * sinusitis (disorder)'") at out; `words`: also try the text's leading
+ * words (drug names). */
+static int concept_map(cal_fhir *h, int cc, const char *rtype, int words, char *out, size_t cap) {
   int cod = cal_json_get(&h->doc, cc, "coding"), c;
   char first[120];
   first[0] = '\0';
@@ -451,7 +638,7 @@ static void concept(cal_fhir *h, pat_t *p, int cc, const char *rtype, int words)
                        : (cal_json_is(&h->doc, sy, ICD10CM) || cal_json_is(&h->doc, sy, ICD10)) ? "" : NULL;
     if (!n || !prefix) continue;
     m = (size_t)snprintf(h->text2, TEXT_MAX, "%s%s", prefix, h->text);
-    if (m < TEXT_MAX && known(h, h->text2, m)) { add_finding(p, h->text2, m); return; }
+    if (m < TEXT_MAX && known(h, h->text2, m)) { snprintf(out, cap, "%s", h->text2); return 1; }
     if (!first[0]) {
       char disp[80];
       cal_json_text(&h->doc, cal_json_get(&h->doc, c, "display"), disp, sizeof disp);
@@ -466,29 +653,231 @@ static void concept(cal_fhir *h, pat_t *p, int cc, const char *rtype, int words)
     for (;;) {
       size_t n = text_of(h, node, h->text);
       n = as_term(h->text, n);
-      if (n && known(h, h->text, n)) { add_finding(p, h->text, n); return; }
+      if (n && known(h, h->text, n)) { snprintf(out, cap, "%.*s", (int)n, h->text); return 1; }
       while (words && n > 0) { /* "Warfarin Sodium 5 MG Oral Tablet" -> "Warfarin Sodium" -> "Warfarin" */
         while (n > 0 && h->text[n - 1] != ' ') n--;
         while (n > 0 && h->text[n - 1] == ' ') n--;
-        if (n && known(h, h->text, n)) { add_finding(p, h->text, n); return; }
+        if (n && known(h, h->text, n)) { snprintf(out, cap, "%.*s", (int)n, h->text); return 1; }
       }
       if (c < 0) break;
       node = cal_json_get(&h->doc, c, "display");
       c = h->doc.node[c].next;
     }
   }
-  {
-    char u[160];
-    if (!first[0]) {
-      text_of(h, cal_json_get(&h->doc, cc, "text"), h->text);
-      snprintf(first, sizeof first, "'%.100s'", h->text[0] ? h->text : "no code");
-    }
-    snprintf(u, sizeof u, "%s %s", rtype, first);
-    unmapped(p, u);
+  if (!first[0]) {
+    text_of(h, cal_json_get(&h->doc, cc, "text"), h->text);
+    snprintf(first, sizeof first, "'%.100s'", h->text[0] ? h->text : "no code");
+  }
+  snprintf(out, cap, "%s %s", rtype, first);
+  return 0;
+}
+
+/* A coded concept into the patient's findings, or its unmapped note. */
+static void concept(cal_fhir *h, pat_t *p, int cc, const char *rtype, int words) {
+  char t[TEXT_MAX];
+  if (concept_map(h, cc, rtype, words, t, sizeof t)) {
+    if (!add_finding(p, t, strlen(t))) h->err = 1;
+  } else {
+    unmapped(p, t);
   }
 }
 
-static void resource(cal_fhir *h, int res, int depth) {
+/* A reference as a key: "urn:uuid:x" as written; "[base/]Type/id[/_history/v]"
+ * as "Type/id". Its length, 0 when it names no resource of that type. */
+static size_t ref_key(const char *ref, size_t n, const char *type, char *out, size_t cap) {
+  size_t tl = strlen(type), i;
+  if (n >= 4 && memcmp(ref, "urn:", 4) == 0) {
+    if (n >= cap) return 0;
+    memcpy(out, ref, n);
+    out[n] = '\0';
+    return n;
+  }
+  for (i = n; i-- > 0;) /* the last "Type/" at the start or after a '/' */
+    if ((i == 0 || ref[i - 1] == '/') && n - i > tl + 1 && memcmp(ref + i, type, tl) == 0 && ref[i + tl] == '/') {
+      size_t k = i + tl + 1;
+      while (k < n && ref[k] != '/') k++;
+      if (k - i >= cap) return 0;
+      memcpy(out, ref + i, k - i);
+      out[k - i] = '\0';
+      return k - i;
+    }
+  return 0;
+}
+
+/* The element of a resource's `contained` whose id is ref without its
+ * '#', or -1. */
+static int contained(cal_fhir *h, int res, const char *ref) {
+  int ct = cal_json_get(&h->doc, res, "contained"), c;
+  char id[80];
+  for (c = ct >= 0 && h->doc.node[ct].type == CAL_J_ARRAY ? h->doc.node[ct].child : -1; c >= 0; c = h->doc.node[c].next) {
+    cal_json_text(&h->doc, cal_json_get(&h->doc, c, "id"), id, sizeof id);
+    if (id[0] && strcmp(id, ref + 1) == 0) return c;
+  }
+  return -1;
+}
+
+/* Notes a reference to resolve when everything is read. */
+static void defer(cal_fhir *h, pat_t *p, int kind, const char *key, const char *src) {
+  pending_t *d;
+  if (h->npend == h->pendcap) {
+    size_t nc = h->pendcap ? h->pendcap * 2 : 64;
+    pending_t *np = (pending_t *)realloc(h->pend, nc * sizeof *np);
+    if (!np) { h->err = 1; return; }
+    h->pend = np;
+    h->pendcap = nc;
+  }
+  d = &h->pend[h->npend];
+  d->pat = (size_t)(p - h->pat);
+  d->kind = kind;
+  d->key = (char *)malloc(strlen(key) + 1);
+  d->src = (char *)malloc(strlen(src) + 1);
+  if (!d->key || !d->src) {
+    free(d->key);
+    free(d->src);
+    h->err = 1;
+    return;
+  }
+  strcpy(d->key, key);
+  strcpy(d->src, src);
+  h->npend++;
+}
+
+/* A Medication: its code mapped, kept under "Medication/<id>" and its fullUrl. */
+static void medication(cal_fhir *h, int res, const char *rid, const char *full) {
+  char t[TEXT_MAX], k[TEXT_MAX];
+  med_t *m;
+  if (h->nmed == h->medcap) {
+    size_t nc = h->medcap ? h->medcap * 2 : 32;
+    med_t *nm = (med_t *)realloc(h->med, nc * sizeof *nm);
+    if (!nm) { h->err = 1; return; }
+    h->med = nm;
+    h->medcap = nc;
+  }
+  m = &h->med[h->nmed];
+  m->found = concept_map(h, cal_json_get(&h->doc, res, "code"), "Medication", 1, t, sizeof t);
+  if (!(m->text = (char *)malloc(strlen(t) + 1))) { h->err = 1; return; }
+  strcpy(m->text, t);
+  h->nmed++;
+  if (rid[0]) {
+    snprintf(k, sizeof k, "Medication/%s", rid);
+    if (!ks_add(&h->meds, k, h->nmed - 1)) h->err = 1;
+  }
+  if (full && ref_key(full, strlen(full), "Medication", k, sizeof k) && !ks_add(&h->meds, k, h->nmed - 1)) h->err = 1;
+}
+
+/* MedicationRequest, MedicationStatement: the code of medicationCodeableConcept,
+ * or of the Medication its medicationReference names (contained "#id", or
+ * in the input: resolved when everything is read). */
+static void med_use(cal_fhir *h, int res, const char *type, const char *rid) {
+  pat_t *p = subject(h, res, type, rid);
+  int cc, mr;
+  char st[24], ref[TEXT_MAX], k[TEXT_MAX], src[160];
+  size_t n;
+  if (!p) return;
+  if (void_status(h, res, 0, st)) {
+    skipped(p, "%s/%s (status %s)", type, rid, st);
+    return;
+  }
+  if ((cc = cal_json_get(&h->doc, res, "medicationCodeableConcept")) >= 0) {
+    concept(h, p, cc, type, 1);
+    return;
+  }
+  mr = cal_json_get(&h->doc, res, "medicationReference");
+  n = text_of(h, cal_json_get(&h->doc, mr, "reference"), ref);
+  if (mr < 0 || n == 0) {
+    problem(p, "%s/%s: no medication (medicationCodeableConcept or medicationReference)", type, rid);
+    return;
+  }
+  if (ref[0] == '#') {
+    int c = contained(h, res, ref);
+    if (c < 0 || !cal_json_is(&h->doc, cal_json_get(&h->doc, c, "resourceType"), "Medication"))
+      problem(p, "%s/%s: medicationReference '%.60s' is not a contained Medication", type, rid, ref);
+    else
+      concept(h, p, cal_json_get(&h->doc, c, "code"), "Medication", 1);
+    return;
+  }
+  if (!ref_key(ref, n, "Medication", k, sizeof k)) {
+    problem(p, "%s/%s: medicationReference '%.60s' does not name a Medication", type, rid, ref);
+    return;
+  }
+  snprintf(src, sizeof src, "%s/%s", type, rid);
+  defer(h, p, 1, k, src);
+}
+
+/* A DiagnosticReport: its contained Observations are read (once, as its
+ * subject's); its results that are in the input are read as resources of
+ * their own (so a value reachable both ways counts once) and checked to
+ * be there when everything is read. */
+static void report(cal_fhir *h, int res, const char *rid) {
+  pat_t *p = subject(h, res, "DiagnosticReport", rid);
+  int ct, rs, c;
+  size_t pi;
+  char st[24], ref[TEXT_MAX], k[TEXT_MAX], src[120];
+  if (!p) return;
+  pi = (size_t)(p - h->pat);
+  if (void_status(h, res, 1, st)) {
+    skipped(p, "DiagnosticReport/%s (status %s)", rid, st);
+    return;
+  }
+  ct = cal_json_get(&h->doc, res, "contained");
+  for (c = ct >= 0 && h->doc.node[ct].type == CAL_J_ARRAY ? h->doc.node[ct].child : -1; c >= 0; c = h->doc.node[c].next)
+    if (cal_json_is(&h->doc, cal_json_get(&h->doc, c, "resourceType"), "Observation")) {
+      char id[80], crid[168];
+      cal_json_text(&h->doc, cal_json_get(&h->doc, c, "id"), id, sizeof id);
+      snprintf(crid, sizeof crid, "%s#%s", rid, id);
+      observation(h, c, crid, &h->pat[pi]);
+    }
+  p = &h->pat[pi]; /* (a contained Observation with a subject of its own may have added a patient) */
+  snprintf(src, sizeof src, "DiagnosticReport/%s", rid);
+  rs = cal_json_get(&h->doc, res, "result");
+  for (c = rs >= 0 && h->doc.node[rs].type == CAL_J_ARRAY ? h->doc.node[rs].child : -1; c >= 0; c = h->doc.node[c].next) {
+    size_t n = text_of(h, cal_json_get(&h->doc, c, "reference"), ref);
+    if (n && ref[0] == '#') {
+      int o = contained(h, res, ref);
+      if (o < 0 || !cal_json_is(&h->doc, cal_json_get(&h->doc, o, "resourceType"), "Observation"))
+        problem(p, "%s: result '%.60s' is not a contained Observation", src, ref);
+    } else if (n && ref_key(ref, n, "Observation", k, sizeof k)) {
+      defer(h, p, 0, k, src);
+    } else {
+      problem(p, "%s: result '%.60s' is not a reference to an Observation", src, ref);
+    }
+  }
+}
+
+/* Condition.verificationStatus refuted or entered-in-error (the FHIR R4
+ * ConditionVerificationStatus codes that deny the condition): its code at vs. */
+static int denied(cal_fhir *h, int res, char *vs) {
+  int cod = cal_json_get(&h->doc, cal_json_get(&h->doc, res, "verificationStatus"), "coding"), c;
+  for (c = cod >= 0 && h->doc.node[cod].type == CAL_J_ARRAY ? h->doc.node[cod].child : -1; c >= 0; c = h->doc.node[c].next) {
+    int cn = cal_json_get(&h->doc, c, "code");
+    if (cal_json_is(&h->doc, cn, "refuted") || cal_json_is(&h->doc, cn, "entered-in-error")) {
+      cal_json_text(&h->doc, cn, vs, 20);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The references noted while reading, now that everything is read. */
+static void resolve(cal_fhir *h) {
+  size_t i, m;
+  for (i = 0; i < h->npend; i++) {
+    pending_t *d = &h->pend[i];
+    pat_t *p = &h->pat[d->pat];
+    if (d->kind == 0) {
+      if (!hs_has(&h->obs, hash_more(hash_more(hash(p->key, p->klen), "\037", 1), d->key, strlen(d->key)))) problem(p, "%s: result '%.80s' is not in the input", d->src, d->key);
+    } else if (!ks_find(&h->meds, d->key, &m)) {
+      problem(p, "%s: medicationReference '%.80s' is not in the input", d->src, d->key);
+    } else if (h->med[m].found) {
+      if (!add_finding(p, h->med[m].text, strlen(h->med[m].text))) h->err = 1;
+    } else {
+      unmapped(p, h->med[m].text);
+    }
+  }
+}
+
+/* A resource; full: its entry's fullUrl in a Bundle (NULL: none). */
+static void resource(cal_fhir *h, int res, int depth, const char *full) {
   int rt = cal_json_get(&h->doc, res, "resourceType");
   char type[40], rid[80];
   pat_t *p;
@@ -503,7 +892,9 @@ static void resource(cal_fhir *h, int res, int depth) {
     if (depth > 4) return;
     for (c = e >= 0 ? h->doc.node[e].child : -1; c >= 0; c = h->doc.node[c].next) {
       int r = cal_json_get(&h->doc, c, "resource");
-      if (r >= 0) resource(h, r, depth + 1);
+      char fu[TEXT_MAX];
+      size_t n = text_of(h, cal_json_get(&h->doc, c, "fullUrl"), fu);
+      if (r >= 0) resource(h, r, depth + 1, n ? fu : NULL);
     }
   } else if (!strcmp(type, "Patient")) {
     char t[40];
@@ -518,17 +909,36 @@ static void resource(cal_fhir *h, int res, int depth) {
       problem(p, "Patient/%s: gender '%.20s' is not a FHIR gender", rid, t);
     cal_json_text(&h->doc, cal_json_get(&h->doc, res, "birthDate"), p->birth, sizeof p->birth);
   } else if (!strcmp(type, "Observation")) {
-    observation(h, res, rid);
-  } else if (!strcmp(type, "Condition")) {
-    if ((p = subject(h, res, type, rid)) != NULL) concept(h, p, cal_json_get(&h->doc, res, "code"), type, 0);
-  } else if (!strcmp(type, "MedicationRequest") || !strcmp(type, "MedicationStatement")) {
-    if ((p = subject(h, res, type, rid)) != NULL) {
-      int cc = cal_json_get(&h->doc, res, "medicationCodeableConcept");
-      if (cc >= 0) concept(h, p, cc, type, 1);
-      else unmapped(p, "a medicationReference (not resolved)");
+    /* kept as its patient's (a report's results are its subject's): the same Observation twice in the
+     * input (two files of one export) is read once, the same id of the same patient (ids of other
+     * patients' Observations may repeat across sources) */
+    char k[TEXT_MAX], ref[TEXT_MAX];
+    const char *pk;
+    size_t kn, pn = subject_key(h, res, ref, &pk);
+    uint64_t mine = hash_more(hash(pk, pn), "\037", 1);
+    if (rid[0]) {
+      uint64_t o = hash_more(hash_more(mine, "Observation/", 12), rid, strlen(rid));
+      if (hs_has(&h->obs, o)) return;
+      if (!hs_add(&h->obs, o)) { h->err = 1; return; }
     }
+    if (full && (kn = ref_key(full, strlen(full), "Observation", k, sizeof k)) != 0 &&
+        !hs_add(&h->obs, hash_more(mine, k, kn))) {
+      h->err = 1;
+      return;
+    }
+    observation(h, res, rid, NULL);
+  } else if (!strcmp(type, "Condition")) {
+    if ((p = subject(h, res, type, rid)) != NULL) {
+      char vs[24];
+      if (denied(h, res, vs)) skipped(p, "Condition/%s (verificationStatus %s)", rid, vs);
+      else concept(h, p, cal_json_get(&h->doc, res, "code"), type, 0);
+    }
+  } else if (!strcmp(type, "MedicationRequest") || !strcmp(type, "MedicationStatement")) {
+    med_use(h, res, type, rid);
+  } else if (!strcmp(type, "Medication")) {
+    medication(h, res, rid, full);
   } else if (!strcmp(type, "DiagnosticReport")) {
-    subject(h, res, type, rid);
+    report(h, res, rid);
   }
 }
 
@@ -539,7 +949,7 @@ static int text(cal_fhir *h, const char *b, size_t n) {
   if (rc == 0)
     return orphan(h, "line %lld: %s JSON (%s at byte %lu)", h->line, h->doc.truncated ? "truncated" : "not", h->doc.err,
                   (unsigned long)h->doc.err_at + 1) ? 1 : -1;
-  resource(h, 0, 0);
+  resource(h, 0, 0, NULL);
   return h->err ? -1 : 1;
 }
 
@@ -715,6 +1125,15 @@ void cal_fhir_close(cal_fhir *h) {
   free(h->buf);
   free(h->fields);
   free(h->scratch);
+  for (i = 0; i < h->npend; i++) {
+    free(h->pend[i].key);
+    free(h->pend[i].src);
+  }
+  free(h->pend);
+  for (i = 0; i < h->nmed; i++) free(h->med[i].text);
+  free(h->med);
+  free(h->obs.v);
+  ks_free(&h->meds);
   cal_json_free(&h->doc);
   free(h);
 }
@@ -731,6 +1150,11 @@ int cal_fhir_next(cal_fhir *h, const cal_field **fields, size_t *n) {
   pat_t *p;
   double ref;
   if (h->err) return -1;
+  if (!h->resolved) {
+    h->resolved = 1;
+    resolve(h);
+    if (h->err) return -1;
+  }
   if (!h->started) {
     h->started = 1;
     for (i = 0; i < h->nf; i++) {
@@ -782,20 +1206,22 @@ int cal_fhir_next(cal_fhir *h, const cal_field **fields, size_t *n) {
     h->fields[CAL_REC_FINDINGS].ptr = p->find;
     h->fields[CAL_REC_FINDINGS].len = p->flen;
   }
-  ref = h->index;
-  if (isnan(ref))
-    for (i = 0; i < na; i++)
-      if (p->lab[i].set && !isnan(p->lab[i].day) && (isnan(ref) || p->lab[i].day > ref)) ref = p->lab[i].day;
+  {
+    double kept[CAL_REC_MAX_ANALYTES];
+    size_t nk = 0;
+    for (i = 0; i < na && i < CAL_REC_MAX_ANALYTES; i++)
+      if (p->lab[i].set) kept[nk++] = p->lab[i].day;
+    ref = cal_date_reference(kept, nk, h->index);
+  }
   for (i = 0; i < na && i < CAL_REC_MAX_ANALYTES; i++) {
     lab_t *l = &p->lab[i];
     char d[11];
     if (!l->set) continue;
     cal_date_format(l->day, d);
     if (!cal_date_in_window(l->day, ref, h->window)) {
-      char r[11];
-      cal_date_format(ref, r);
-      problem(p, "%s: the value of %s is outside the window (%g days from %s); not used", cal_analyte_at(i)->name,
-              d[0] ? d : "no date", h->window, r);
+      char m[200];
+      cal_date_window_problem(m, sizeof m, cal_analyte_at(i)->name, l->day, ref, h->window);
+      problem(p, "%s", m);
       continue;
     }
     h->fields[CAL_REC_NAMED + i].ptr = put(h, l->txt, l->len);
@@ -815,7 +1241,14 @@ int cal_fhir_next(cal_fhir *h, const cal_field **fields, size_t *n) {
       h->fields[cal_record_flag_field(i)].len = fn;
     }
   }
-  if (p->ulen) problem(p, "codes not mapped: %s", p->unmapped);
+  if (p->ulen) {
+    h->fields[cal_record_unmapped_field()].ptr = p->unmapped;
+    h->fields[cal_record_unmapped_field()].len = p->ulen;
+  }
+  if (p->sklen) {
+    h->fields[cal_record_skipped_field()].ptr = p->skipped;
+    h->fields[cal_record_skipped_field()].len = p->sklen;
+  }
   *fields = h->fields;
   *n = h->nf;
   return 1;

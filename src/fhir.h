@@ -21,11 +21,23 @@
  *   Condition            code.coding: ICD-10-CM codes, SNOMED CT codes as
  *                        "snomed:<code>", then the text, through the plan's
  *                        term map (the vocabulary's codes and terms)
+ *                        (verificationStatus refuted or entered-in-error:
+ *                        not a finding, "skipped"; clinicalStatus is kept:
+ *                        a resolved condition is history)
  *   MedicationRequest,   medicationCodeableConcept: RxNorm as
  *   MedicationStatement  "rxnorm:<code>", then the text and its leading words
- *                        ("Warfarin Sodium 5 MG Oral Tablet": "warfarin sodium")
- *   DiagnosticReport     its subject (its results are Observations)
+ *                        ("Warfarin Sodium 5 MG Oral Tablet": "warfarin sodium");
+ *                        or medicationReference to a Medication, contained
+ *                        ("#id") or anywhere in the input (resolved at the end)
+ *   Medication           its code, for the references to it
+ *   DiagnosticReport     its subject; its contained Observations (read as the
+ *                        subject's); its result references checked at the end
+ *                        against the Observations read (each read once: by
+ *                        patient and id)
  *   other resources      not read
+ *
+ * Observations and reports with status entered-in-error or cancelled, and
+ * medication resources entered-in-error, are not used ("skipped").
  *
  * Per analyte the value dated nearest the index date is kept (by default
  * the latest: cal_date_better); a value farther from it than the window (by
@@ -37,7 +49,13 @@
  *   "Observation/o: calcium (LOINC 49765-1) has no value"
  *   "Observation/o: effectiveDateTime '...' is not a date"
  *   "Observation/o: no subject" (a record of its own)
- *   "codes not mapped: Condition SNOMED 444814009 'Viral sinusitis (disorder)', Observation LOINC 8310-5, ..."
+ *   "DiagnosticReport/r: result 'Observation/x' is not in the input"
+ *   "MedicationRequest/m: medicationReference 'Medication/d' is not in the input"
+ *
+ * Reader notes, not problems (the record's fields "unmapped" and "skipped",
+ * record.h):
+ *   unmapped  "Condition SNOMED 444814009 'Viral sinusitis (disorder)', Observation LOINC 8310-5, ..."
+ *   skipped   "Condition/c1 (verificationStatus refuted), Observation/o3 (status entered-in-error)"
  */
 #ifndef CALCINOSIS_FHIR_H
 #define CALCINOSIS_FHIR_H

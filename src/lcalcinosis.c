@@ -22,6 +22,7 @@
 #include "termmap.h"
 #include "csv.h"
 #include "source.h"
+#include "dates.h"
 #include "derived.h"
 #include "units.h"
 #include "output.h"
@@ -620,6 +621,74 @@ static int l_na_default(lua_State *L) {
   return 1;
 }
 
+/* core.choose_dated(lists [, index_date [, window]]) -> { [analyte] = i | false }, { problem, ... }
+ * lists: { [analyte] = { date | false, ... } }, the dates of each analyte's
+ * values in the order read (a date text, ISO 8601 or HL7 TS; anything else
+ * is undated). Per analyte, the value to keep (dates.c: cal_date_choose,
+ * the one nearest index_date, by default the latest; on a tie the later in
+ * the list), or false when it lies outside the window from the index date
+ * (by default from the record's latest kept date), with its problem. The
+ * readers written in Lua (HL7 v2, lab text) choose their values here, as
+ * the FHIR and long-format readers do in C. A bad index_date or window
+ * raises (the commands check them first: core.date, core.window). */
+static int l_choose_dated(lua_State *L) {
+  double index = NAN, window = NAN, kept[CAL_REC_MAX_ANALYTES], day[CAL_REC_MAX_ANALYTES], ref;
+  size_t pick[CAL_REC_MAX_ANALYTES], na = cal_analyte_count(), k, nk = 0, n;
+  int has[CAL_REC_MAX_ANALYTES], np = 0;
+  const char *s;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 2)) {
+    s = luaL_checklstring(L, 2, &n);
+    if (!cal_date_parse(s, n, &index)) return luaL_argerror(L, 2, "not a date");
+  }
+  if (!lua_isnoneornil(L, 3)) {
+    s = luaL_checklstring(L, 3, &n);
+    if (!cal_window_parse(s, n, &window)) return luaL_argerror(L, 3, "not a length of time");
+  }
+  if (na > CAL_REC_MAX_ANALYTES) na = CAL_REC_MAX_ANALYTES;
+  for (k = 0; k < na; k++) {
+    size_t i, len;
+    double *days;
+    has[k] = 0;
+    lua_getfield(L, 1, cal_analyte_at(k)->name);
+    if (!lua_istable(L, -1) || (len = (size_t)lua_rawlen(L, -1)) == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    days = (double *)lua_newuserdatauv(L, len * sizeof *days, 0);
+    for (i = 0; i < len; i++) {
+      lua_rawgeti(L, -2, (lua_Integer)i + 1);
+      days[i] = NAN;
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        s = lua_tolstring(L, -1, &n);
+        if (!cal_date_parse(s, n, &days[i])) days[i] = NAN;
+      }
+      lua_pop(L, 1);
+    }
+    pick[k] = cal_date_choose(days, len, index);
+    day[k] = kept[nk++] = days[pick[k]];
+    has[k] = 1;
+    lua_pop(L, 2);
+  }
+  ref = cal_date_reference(kept, nk, index);
+  lua_newtable(L);
+  lua_newtable(L);
+  for (k = 0; k < na; k++) {
+    if (!has[k]) continue;
+    if (cal_date_in_window(day[k], ref, window)) {
+      lua_pushinteger(L, (lua_Integer)pick[k] + 1);
+    } else {
+      char m[200];
+      cal_date_window_problem(m, sizeof m, cal_analyte_at(k)->name, day[k], ref, window);
+      lua_pushstring(L, m);
+      lua_rawseti(L, -2, ++np);
+      lua_pushboolean(L, 0);
+    }
+    lua_setfield(L, -3, cal_analyte_at(k)->name);
+  }
+  return 2;
+}
+
 /* core.column_names() -> the header names the reader knows (record.c):
  * the non-lab columns, then each analyte's name and aliases */
 static int l_column_names(lua_State *L) {
@@ -893,6 +962,7 @@ static const luaL_Reg core_funcs[] = {
   {"analyte_index", l_analyte_index},
   {"na_default", l_na_default},
   {"column_names", l_column_names},
+  {"choose_dated", l_choose_dated},
   {"column_role", l_column_role},
   {"hash", l_hash},
   {"term_key", l_term_key},

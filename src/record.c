@@ -251,7 +251,8 @@ static void setup_lab(cal_record_col *c, const char *name, const char *unit, siz
       warn(w, wcap, 300, "column '%s': %s; column ignored. ", c->name, e);
     }
   }
-  if (c->role == CAL_ROLE_IGNORE) warn(w, wcap, 100, "column '%s' is not known; ignored. ", c->name);
+  if (c->role == CAL_ROLE_IGNORE && strcmp(name, "unmapped") != 0 && strcmp(name, "skipped") != 0) /* reader notes (record.h) */
+    warn(w, wcap, 100, "column '%s' is not known; ignored. ", c->name);
 }
 
 int cal_record_layout_init(cal_record_layout *lay, const cal_field *f, size_t n, char *w, size_t wcap) {

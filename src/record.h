@@ -39,8 +39,10 @@ CAL_HIDDEN_BEGIN
  * cal_analyte_at order), then birth_date, then per analyte (same order)
  * the date of its value ("calcium_date"), then the reference range the lab
  * reported with it ("calcium_range": "8.5-10.5 mg/dL", ">=60 mL/min"),
- * then the lab's interpretation code ("calcium_flag": L, H, N, LL, HH, A).
- * cal_record_field_name gives the header of that schema. */
+ * then the lab's interpretation code ("calcium_flag": L, H, N, LL, HH, A),
+ * then two reader notes that are not problems: "unmapped" (codes the
+ * reader found no mapping for) and "skipped" (resources it did not use, and
+ * why). cal_record_field_name gives the header of that schema. */
 #define CAL_REC_NAMED 7
 enum { CAL_REC_ID, CAL_REC_AGE, CAL_REC_SEX, CAL_REC_SPECIES, CAL_REC_HEIGHT, CAL_REC_FINDINGS, CAL_REC_SITES };
 /* (inline, so that the readers need only analytes.c) */
@@ -48,7 +50,9 @@ static inline size_t cal_record_birth_field(void) { return CAL_REC_NAMED + cal_a
 static inline size_t cal_record_date_field(size_t analyte) { return CAL_REC_NAMED + cal_analyte_count() + 1 + analyte; }
 static inline size_t cal_record_range_field(size_t analyte) { return CAL_REC_NAMED + 2 * cal_analyte_count() + 1 + analyte; }
 static inline size_t cal_record_flag_field(size_t analyte) { return CAL_REC_NAMED + 3 * cal_analyte_count() + 1 + analyte; }
-static inline size_t cal_record_nfields(void) { return CAL_REC_NAMED + 4 * cal_analyte_count() + 1; }
+static inline size_t cal_record_unmapped_field(void) { return CAL_REC_NAMED + 4 * cal_analyte_count() + 1; }
+static inline size_t cal_record_skipped_field(void) { return CAL_REC_NAMED + 4 * cal_analyte_count() + 2; }
+static inline size_t cal_record_nfields(void) { return CAL_REC_NAMED + 4 * cal_analyte_count() + 3; }
 static inline const char *cal_record_field_name(size_t i) { /* NULL past the end */
   static const char *const named[CAL_REC_NAMED] = {"id", "age", "sex", "species", "height_cm", "findings", "sites"};
   size_t na = cal_analyte_count();
@@ -56,6 +60,8 @@ static inline const char *cal_record_field_name(size_t i) { /* NULL past the end
   if (i < CAL_REC_NAMED + na) return cal_analyte_at(i - CAL_REC_NAMED)->name;
   if (i == CAL_REC_NAMED + na) return "birth_date";
   if (i >= cal_record_nfields()) return NULL;
+  if (i == cal_record_unmapped_field()) return "unmapped";
+  if (i == cal_record_skipped_field()) return "skipped";
   i -= CAL_REC_NAMED + na + 1;
   return cal_analyte_field(i % na, (int)(i / na));
 }

@@ -36,8 +36,9 @@ M.RULESET_FORMAT = { magic = "CALV", version = 1 }
 -- for quiet where the command has them. The completion scripts in
 -- completions/ list exactly these.
 M.options = {
-  labs = { json = "flag", file = "value", ["ca-coefficient"] = "value", ["round-egfr"] = "flag" },
-  convert = {},
+  labs = { json = "flag", file = "value", ["ca-coefficient"] = "value", ["round-egfr"] = "flag", units = "value",
+    id = "value", ["input-format"] = "value", ["index-date"] = "value", window = "value" },
+  convert = { units = "value" },
   classify = {
     rules = "value", trusted = "flag", param = "list", columns = "value", format = "value",
     ["input-format"] = "value", delimiter = "value", output = "value", ["no-header"] = "flag",
@@ -58,11 +59,14 @@ M.options = {
   },
   validate = {
     truth = "value", rules = "list", format = "value", ["max-wrong"] = "value", delimiter = "value",
-    trusted = "flag", output = "value", ["no-warnings"] = "flag", report = "value",
+    trusted = "flag", output = "value", ["no-warnings"] = "flag", report = "value", labels = "value",
+    ["input-format"] = "value", na = "value", ["decimal-comma"] = "flag", map = "value",
+    ["index-date"] = "value", window = "value",
   },
   report = {
     cohort = "value", rules = "value", param = "list", trusted = "flag", format = "value", output = "value",
-    delimiter = "value", ["no-warnings"] = "flag",
+    delimiter = "value", ["no-warnings"] = "flag", ["input-format"] = "value", na = "value",
+    ["decimal-comma"] = "flag", map = "value", ["index-date"] = "value", window = "value",
   },
   describe = {
     methods = "flag", rules = "value", param = "list", format = "value", ["ca-coefficient"] = "value",
@@ -83,7 +87,9 @@ M.choices = {
   ["input-format"] = {
     classify = { "auto", "csv", "long", "ndjson", "json", "arff", "fhir", "hl7", "text" },
     compare = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
-    sweep = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" } },
+    sweep = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
+    validate = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" },
+    report = { "auto", "csv", "long", "ndjson", "arff", "fhir", "hl7", "text" } },
 }
 
 local DISCLAIMER = "Research tool, not a diagnosis: results are literature-based suggestions for a clinician to review."
@@ -120,6 +126,7 @@ error.
 M.usage.labs = [[
 Usage: calcinosis labs [--json] [--ca-coefficient common|payne|si] [--round-egfr] NAME=VALUE...
        calcinosis labs [options] --file PATIENT.json
+       calcinosis labs [options] --file FILE [--id ID]   (any input format)
 
 Prints the lab table of one patient: each value in its canonical unit with
 its reference range and flag, then the derived values (albumin-corrected
@@ -130,10 +137,22 @@ height_cm=120, id=ID, and lab values such as calcium=11.2mg/dL,
 albumin=3.1g/dL, creatinine=88umol/L, pth=high.
 
 Options:
-  --file FILE             read the patient record from a JSON file
+  --file FILE             read the patient record from a JSON file, or from
+                          a file of any input format (CSV, long format,
+                          NDJSON, ARFF, FHIR, HL7 v2; the content decides)
+  --id ID                 with --file: the patient with this id (needed when
+                          the file holds more than one)
+  --input-format FMT      with --file: auto (default), csv, long, ndjson,
+                          arff, fhir, hl7 or text
+  --index-date DATE       with --file: the values dated nearest DATE (as in
+                          classify)
+  --window LEN            with --file: values farther than LEN from the index
+                          date are not used (as in classify)
   --json                  print the table as JSON
   --ca-coefficient NAME   albumin correction: common (0.8, default), payne (1.0), si
   --round-egfr            round eGFR to an integer before KDIGO banding
+  --units U               values and ranges in conventional (the analyte's
+                          canonical unit, the default) or si units
   -h, --help              show this help
 
 Exit status: 0 when all input was read, 1 when some had problems, 2 usage error.
@@ -141,12 +160,17 @@ Exit status: 0 when all input was read, 1 when some had problems, 2 usage error.
 
 M.usage.convert = [[
 Usage: calcinosis convert VALUE FROM_UNIT TO_UNIT [ANALYTE]
+       calcinosis convert --units conventional|si VALUE FROM_UNIT ANALYTE
 
 Converts VALUE from one unit to another and prints the number. Mass, molar
 and equivalent units convert with the analyte's molar mass and valence:
   calcinosis convert 11.2 mg/dL mmol/L calcium
+With --units, the unit converted to is the analyte's conventional
+(canonical) or SI unit, printed after the number:
+  calcinosis convert --units si 11.2 mg/dL calcium
 
 Options:
+  --units U       to the analyte's conventional or si unit
   -h, --help      show this help
 
 Exit status: 0 on success, 1 when the value cannot be converted, 2 usage error.
@@ -269,10 +293,13 @@ Exit status: 0 success, 1 some records had problems, 2 usage error.
 
 M.usage.validate = [[
 Usage: calcinosis validate --truth COLUMN [--rules FILE ...] [options] COHORT
+       calcinosis validate --labels LABELS.csv --truth COLUMN [options] COHORT
 
-Classifies COHORT (CSV or NDJSON) with each ruleset (default: the default
-ruleset) and scores the types against the reference labels in COLUMN (a CSV
-column or an NDJSON key; subtype names and their synonyms, e.g. "dystrophic
+Classifies COHORT (any input format) with each ruleset (default: the default
+ruleset) and scores the types against the reference labels in COLUMN (a CSV,
+long-format or ARFF column or an NDJSON key; or, with --labels, a column of
+a CSV file of labels joined to the records by its 'id' column, for FHIR,
+HL7 v2 or any input; subtype names and their synonyms, e.g. "dystrophic
 calcinosis cutis", "calcific uremic arteriolopathy"): the confusion matrix,
 per subtype sensitivity, specificity, PPV, NPV and F1 with Wilson 95%
 intervals, accuracy, Cohen's kappa with its standard error, macro-F1, the
@@ -283,10 +310,20 @@ prediction like any other.
 
 Options:
   --truth COLUMN        the column (or key) of the reference labels
+  --labels FILE         read COLUMN from FILE (CSV with an 'id' column), by record id
   --rules FILE          a ruleset; repeat to compare (default: the default ruleset)
   --format FMT          text (default), csv or json
   --max-wrong N         wrong patients listed per ruleset in text (default 20)
+  --input-format FMT    auto (default: from the content), csv, long, ndjson,
+                        arff, fhir, hl7 or text
   --delimiter D         CSV delimiter (default ',')
+  --na LIST             missing-value codes, comma-separated (as in classify)
+  --decimal-comma       numbers written with a decimal comma (as in classify)
+  --map LIST|FILE       read a data set's columns as the tool's (as in classify)
+  --index-date DATE     long format, FHIR, HL7: the values dated nearest DATE
+                        (as in classify)
+  --window LEN          values farther than LEN from the index date are not
+                        used (as in classify)
   --trusted             run the ruleset files unsandboxed
   --no-warnings         do not print the rulesets' warnings
   --report FMT          write the validation report instead: text, md, html,
@@ -388,6 +425,15 @@ Options:
   --param NAME=VALUE    override a ruleset parameter (repeatable)
   --trusted             load --rules with the full Lua environment (no sandbox)
   --delimiter D         cohort delimiter: ',' (default), ';' or 'tab'
+  --input-format FMT    with --cohort: auto (default: from the content), csv,
+                        long, ndjson, arff, fhir, hl7 or text
+  --na LIST             missing-value codes, comma-separated (as in classify)
+  --decimal-comma       numbers written with a decimal comma (as in classify)
+  --map LIST|FILE       read a data set's columns as the tool's (as in classify)
+  --index-date DATE     long format, FHIR, HL7, text: the values dated nearest
+                        DATE (as in classify)
+  --window LEN          values farther than LEN from the index date are not
+                        used (as in classify)
   --no-warnings         do not print the ruleset's warnings
   -o, --output FILE     write to FILE instead of standard output
   -h, --help            show this help
@@ -575,20 +621,43 @@ function M.labs(args)
   if not opts then return usage_error("labs", rest) end
   if opts.help then out(M.usage.labs) return 0 end
   local patient
+  local core = require "calcinosis.core"
+  for _, o in ipairs { { "index-date", core.date }, { "window", core.window } } do
+    if opts[o[1]] and not o[2](opts[o[1]]) then
+      return usage_error("labs", "--" .. o[1] .. ": " .. select(2, o[2](opts[o[1]])))
+    end
+  end
   if opts.file then
-    local text, e = read_file(opts.file)
-    if not text then err("calcinosis labs: ", e, "\n") return 2 end
-    local seen = require("calcinosis.detect").sniff(text:sub(1, 65536), { path = opts.file })
-    if seen.format ~= "json" then -- the content decides: a FHIR bundle or a cohort is not one patient
-      err(("calcinosis labs: %s: it looks like %s, not a JSON patient record\n"):format(opts.file, seen.what))
-      return 2
+    local folder = core.file_kind(opts.file) == "directory" -- (a FHIR Bulk Data folder)
+    local text, e
+    if not folder then
+      text, e = read_file(opts.file)
+      if not text then err("calcinosis labs: ", e, "\n") return 2 end
     end
-    local p, derr = require("calcinosis.json").decode(text)
-    if type(p) ~= "table" or not M.json_object_text(text) then
-      err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))
-      return 2
+    local forced = opts["input-format"] ~= "auto" and opts["input-format"] or nil
+    if forced then
+      local formats = require("calcinosis.detect").FORMATS
+      local known = false
+      for _, f in ipairs(formats) do known = known or f == forced end
+      if not known then
+        return usage_error("labs", ("--input-format must be one of auto, %s, got '%s'%s"):format(
+          table.concat(formats, ", "), forced, did_you_mean(forced, formats)))
+      end
     end
-    patient = p
+    local seen = not forced and text and require("calcinosis.detect").sniff(text:sub(1, 65536), { path = opts.file })
+    if seen and seen.format == "json" then
+      local p, derr = require("calcinosis.json").decode(text)
+      if type(p) ~= "table" or not M.json_object_text(text) then
+        err(("calcinosis labs: %s: not a JSON patient record (%s)\n"):format(opts.file, derr or "not an object"))
+        return 2
+      end
+      patient = p
+    else -- a file of records (a cohort, a FHIR export, HL7 messages): the one patient, or --id's
+      local p, perr = M.one_record(opts.file, { format = forced, index_date = opts["index-date"],
+        window = opts.window }, opts.id)
+      if not p then err("calcinosis labs: ", perr, "\n") return 2 end
+      patient = p
+    end
   else
     patient = { labs = {} }
   end
@@ -607,7 +676,11 @@ function M.labs(args)
   if ca and not require("calcinosis.labs").ca_variants[ca] then
     return usage_error("labs", ("unknown --ca-coefficient '%s' (common, payne or si)"):format(ca))
   end
+  if opts.units and not require("calcinosis.engine").UNITS[opts.units] then
+    return usage_error("labs", ("--units must be conventional or si, got '%s'"):format(opts.units))
+  end
   local t = calcinosis.labs(patient, { ca_coefficient = ca, kdigo_rounding = opts["round-egfr"] })
+  if opts.units == "si" then M.labs_in_si(t) end
   if opts.json then
     t.disclaimer = DISCLAIMER
     out(require("calcinosis.json").encode(t, { indent = "  " }), "\n")
@@ -615,6 +688,60 @@ function M.labs(args)
     out(M.render_labs(t))
   end
   return #t.problems > 0 and 1 or 0
+end
+
+--- Rewrites a lab table (from `calcinosis.labs`, values in each analyte's
+-- conventional unit) in SI units: each value and reference range of an
+-- analyte that has an SI unit (`calcinosis.analyte(name).si_unit`),
+-- converted by the C unit logic (`calcinosis.convert`); the others as
+-- they are.
+-- @tparam table t lab table, changed in place
+-- @treturn table t
+function M.labs_in_si(t)
+  local calcinosis = require "calcinosis"
+  for name, e in pairs(t) do
+    local a = type(e) == "table" and e.unit and calcinosis.analyte(name)
+    if a and a.si_unit and e.unit ~= a.si_unit then
+      local function conv(v) return v and calcinosis.convert(v, e.unit, a.si_unit, name) or v end
+      e.value = conv(e.value)
+      if e.range then
+        local r = {}
+        for k, v in pairs(e.range) do r[k] = v end
+        r.low, r.high = conv(r.low), conv(r.high)
+        e.range = r
+      end
+      e.unit = a.si_unit
+    end
+  end
+  return t
+end
+
+--- The one patient record of a file of any input format (`calcinosis.read`),
+-- or the one with the id `id`.
+-- @tparam string path
+-- @tparam table opts `calcinosis.read` options (`format`, `index_date`, `window`)
+-- @tparam[opt] string id
+-- @treturn table|nil the record
+-- @treturn[2] string why not: not a file of records, no such id, or more than one record without an id
+function M.one_record(path, opts, id)
+  local it, e = require("calcinosis.read").read(path, opts)
+  if not it then return nil, e end
+  local found, n, ids = nil, 0, {}
+  for r in it do
+    n = n + 1
+    if #ids < 5 then ids[#ids + 1] = tostring(r.id) end
+    if id == nil then found = found or r
+    elseif tostring(r.id) == id then found = r break end
+  end
+  if id ~= nil and not found then
+    return nil, ("%s: no patient with id '%s' (ids: %s%s)"):format(path, id, table.concat(ids, ", "), n > 5 and ", ..." or "")
+  end
+  if n == 0 then return nil, ("%s: no patient record in it"):format(path) end
+  if id == nil and n > 1 then
+    return nil, ("%s: %d patient records; choose one with --id ID (ids: %s%s)"):format(path, n, table.concat(ids, ", "),
+      n > 5 and ", ..." or "")
+  end
+  return found
 end
 
 --- `calcinosis convert`: converts a value between units.
@@ -625,6 +752,22 @@ function M.convert(args)
   local opts, rest = parse_opts(args, M.options.convert)
   if not opts then return usage_error("convert", rest) end
   if opts.help then out(M.usage.convert) return 0 end
+  if opts.units then
+    if not require("calcinosis.engine").UNITS[opts.units] then
+      return usage_error("convert", ("--units must be conventional or si, got '%s'"):format(opts.units))
+    end
+    if #rest ~= 3 then return usage_error("convert", "with --units, expected VALUE FROM_UNIT ANALYTE") end
+    local v = tonumber(rest[1])
+    if not v then return usage_error("convert", ("VALUE '%s' is not a number"):format(rest[1])) end
+    local a = calcinosis.analyte(rest[3])
+    if not a then return usage_error("convert", ("unknown analyte '%s'"):format(rest[3])) end
+    local to = opts.units == "si" and a.si_unit or a.unit
+    if not to then err("calcinosis convert: ", a.name, " has no SI unit\n") return 1 end
+    local r, e = calcinosis.convert(v, rest[2], to, a.name)
+    if not r then err("calcinosis convert: ", e, "\n") return 1 end
+    out(("%.10g %s"):format(r, to), "\n")
+    return 0
+  end
   if #rest < 3 or #rest > 4 then return usage_error("convert", "expected VALUE FROM_UNIT TO_UNIT [ANALYTE]") end
   local v = tonumber(rest[1])
   if not v then return usage_error("convert", ("VALUE '%s' is not a number"):format(rest[1])) end

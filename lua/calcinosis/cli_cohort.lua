@@ -113,6 +113,38 @@ function M.map_table(m)
   return t
 end
 
+--- Reads an input the Lua readers read (HL7 v2, lab text: `calcinosis.read`)
+-- into a temporary NDJSON file that the C pipeline runs as any file, with
+-- the records' problems; the file's own problems go to standard error.
+-- @tparam string kind "hl7" or "text"
+-- @tparam string|nil input the path (nil or "-": standard input)
+-- @tparam table spec `input_spec`'s (na, decimal_comma)
+-- @tparam[opt] table options `index_date`, `window`
+-- @treturn string|nil the temporary file's path (the caller removes it)
+-- @treturn[2] string message
+function M.read_to_ndjson(kind, input, spec, options)
+  local read = require "calcinosis.read"
+  local text
+  options = options or {}
+  if input and input ~= "-" then
+    local f, e = io.open(input, "rb")
+    if not f then return nil, e end
+    text = f:read("*a")
+    f:close()
+  else
+    text = io.stdin:read("*a")
+  end
+  local it, file_problems = read.read(text .. (text:find("\n", 1, true) and "" or "\n"),
+    { format = kind, na = spec.na, decimal_comma = spec.decimal_comma,
+      index_date = options.index_date, window = options.window })
+  if not it then return nil, file_problems end
+  local tmp = os.tmpname()
+  local n, werr = read.write_ndjson(it, tmp)
+  if not n then os.remove(tmp) return nil, werr end
+  for _, p in ipairs(file_problems or {}) do err("calcinosis: ", input or "-", ": ", p, "\n") end
+  return tmp
+end
+
 --- Loads the ruleset named by --rules (or the default) and applies --param;
 -- the ruleset's warnings (unknown terms with "did you mean", odd source
 -- keys) go to standard error as "calcinosis CMD: warning: FILE: ...".
@@ -214,23 +246,9 @@ function M.run(opts)
   if kind == "json" then kind = "ndjson" end
   local input, tmp = opts.input, nil
   if kind == "hl7" or kind == "text" then
-    local read = require "calcinosis.read"
-    local text
-    if input and input ~= "-" then
-      local f, e = io.open(input, "rb")
-      if not f then return nil, e end
-      text = f:read("*a")
-      f:close()
-    else
-      text = io.stdin:read("*a")
-    end
-    local it, file_problems = read.read(text .. (text:find("\n", 1, true) and "" or "\n"),
-      { format = kind, na = spec.na, decimal_comma = spec.decimal_comma })
-    if not it then return nil, file_problems end
-    tmp = os.tmpname()
-    local n, werr = read.write_ndjson(it, tmp)
-    if not n then os.remove(tmp) return nil, werr end
-    for _, p in ipairs(file_problems or {}) do err("calcinosis: ", input or "-", ": ", p, "\n") end
+    local e
+    tmp, e = M.read_to_ndjson(kind, input, spec, o)
+    if not tmp then return nil, e end
     input, kind = tmp, "ndjson"
   end
   local size = file_size(input)

@@ -54,12 +54,36 @@ function M.main(args)
   local report = require "calcinosis.report"
   local doc, problems
   if opts.cohort then
-    local kind = require("calcinosis.cohort").input_format(input, delim)
+    local core = require "calcinosis.core"
+    for _, o in ipairs { { "index-date", core.date }, { "window", core.window } } do
+      if opts[o[1]] and not o[2](opts[o[1]]) then
+        return cli.usage_error("report", "--" .. o[1] .. ": " .. select(2, o[2](opts[o[1]])))
+      end
+    end
+    -- the content decides the format, as for classify; what is not a cohort is refused (exit 2)
+    local spec, scode = cli_cohort.input_spec("report", opts, input)
+    if not spec then return scode end
+    local kind = spec.kind
     if kind == "json" then return cli.usage_error("report", input .. " is one patient record: give it without --cohort") end
+    local options = { index_date = opts["index-date"], window = opts.window }
+    local path, tmp = input, nil
+    if kind == "hl7" or kind == "text" then -- the Lua readers, into NDJSON the C pipeline reads
+      local e
+      tmp, e = cli_cohort.read_to_ndjson(kind, input, spec, options)
+      if not tmp then err("calcinosis report: ", tostring(e), "\n") return 2 end
+      path, kind = tmp, "ndjson"
+    end
     local acc = require("calcinosis.report.cohort").new(rs, { input = input })
-    local it, e = require("calcinosis.cohort").rows(rs, input, { labs = true, delimiter = delim, input_format = kind })
-    if not it then err("calcinosis report: ", tostring(e), "\n") return 2 end
+    local it, e = require("calcinosis.cohort").rows(rs, path, { labs = true, delimiter = spec.delimiter,
+      input_format = kind, na = spec.na, decimal_comma = spec.decimal_comma, map = spec.map,
+      index_date = options.index_date, window = options.window })
+    if not it then
+      if tmp then os.remove(tmp) end
+      err("calcinosis report: ", tostring(e), "\n")
+      return 2
+    end
     for r in it do acc:add(r) end
+    if tmp then os.remove(tmp) end
     doc, problems = acc:document(), acc.with_problems
   else
     local patient, e = read_patient(input)

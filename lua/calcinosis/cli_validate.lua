@@ -3,12 +3,11 @@
 --
 --     calcinosis validate --truth COLUMN [--rules FILE ...] [--format text|csv|json] COHORT
 --
--- Dependencies: calcinosis.cli, calcinosis.cohort, calcinosis.core,
+-- Dependencies: calcinosis.cli, calcinosis.cli_cohort, calcinosis.core,
 -- calcinosis.json, calcinosis.rules, calcinosis.validate.
 -- @module calcinosis.cli_validate
 
 local cli = require "calcinosis.cli"
-local cohort = require "calcinosis.cohort"
 local core = require "calcinosis.core"
 local json = require "calcinosis.json"
 local validate = require "calcinosis.validate"
@@ -57,11 +56,41 @@ local function read_truth(path, column, kind, delim)
   return labels
 end
 
--- the id, type and fired rules of each record under a ruleset (the C pipeline)
-local function classify_all(rs, path, kind, delim)
+-- the reference labels of a CSV file of labels, by its id column
+local function read_labels(path, column, delim)
+  local r, e = core.csv_open(path, delim)
+  if not r then return nil, e end
+  local header = r:next() or {}
+  local col, idcol
+  for i, h in ipairs(header) do
+    local k = h:lower():gsub("^%s+", ""):gsub("%s+$", "")
+    if h == column or k == column:lower() then col = i end
+    if k == "id" then idcol = idcol or i end
+  end
+  if not col or not idcol then
+    r:close()
+    local s = not col and require("calcinosis.util").suggest(column, header)
+    return nil, ("%s: no column '%s'%s"):format(path, not col and column or "id",
+      s and (" (did you mean '%s'?)"):format(s) or "")
+  end
+  local by_id = {}
+  while true do
+    local fields = r:next()
+    if not fields then break end
+    if fields[idcol] and fields[idcol] ~= "" then by_id[fields[idcol]] = fields[col] or "" end
+  end
+  r:close()
+  return by_id
+end
+
+-- the id, type and fired rules of each record under a ruleset (the C
+-- pipeline, every input format: cli_cohort.run), and the truth column as
+-- read when `truth` names one (an input column passed through)
+local function classify_all(rs, path, spec, options, truth)
   local tmp = os.tmpname()
-  local stats, e = cohort.run(rs, { input = path, input_format = kind, output = tmp, columns = "id,type,fired",
-    header = false, delimiter = delim })
+  local stats, e = require("calcinosis.cli_cohort").run { ruleset = rs, input = path, output = tmp,
+    columns = { "id", "type", "fired", truth }, format = "csv", header = false, input_spec = spec,
+    delimiter = spec.delimiter, options = options }
   if not stats then os.remove(tmp) return nil, e end
   local r = assert(core.csv_open(tmp, ","))
   local results = {}
@@ -70,7 +99,7 @@ local function classify_all(rs, path, kind, delim)
     if not f then break end
     local fired = {}
     for x in (f[3] or ""):gmatch("[^;]+") do fired[#fired + 1] = x end
-    results[#results + 1] = { id = f[1], type = f[2], fired = fired }
+    results[#results + 1] = { id = f[1], type = f[2], fired = fired, truth = truth and (f[4] or "") or nil }
   end
   r:close()
   os.remove(tmp)
@@ -180,23 +209,38 @@ function M.main(args)
   local f = io.open(path, "rb")
   if not f then err("calcinosis validate: ", path, ": cannot open\n") return 2 end
   f:close()
+  for _, o in ipairs { { "index-date", core.date }, { "window", core.window } } do
+    if opts[o[1]] and not o[2](opts[o[1]]) then
+      return cli.usage_error("validate", "--" .. o[1] .. ": " .. select(2, o[2](opts[o[1]])))
+    end
+  end
   -- the content decides the format; what is not a cohort is refused (exit 2)
   local spec, scode = require("calcinosis.cli_cohort").input_spec("validate", opts, path)
   if not spec then return scode end
-  if spec.kind ~= "csv" and spec.kind ~= "long" and spec.kind ~= "ndjson" and spec.kind ~= "json" then
-    err(("calcinosis validate: %s: %s input is not supported here (give CSV or NDJSON, one row per patient)\n")
-      :format(path, spec.kind))
-    return 2
-  end
   delim = spec.delimiter or delim
   local kind = spec.kind
   if kind == "json" then kind = "ndjson" end
-  if kind == "long" then
-    err("calcinosis validate: long-format input is not supported here (give one row per patient)\n")
+  spec.kind = kind
+  -- the reference labels: a labels file by id, the CSV or NDJSON column read here, or (long
+  -- format, ARFF) the column as the C reader passes it through
+  local truth, passed
+  if opts.labels then
+    local terr
+    truth, terr = read_labels(opts.labels, opts.truth, delim == "\t" and "\t" or ",")
+    if not truth then err("calcinosis validate: ", terr, "\n") return 2 end
+  elseif kind == "csv" or kind == "ndjson" then
+    local terr
+    truth, terr = read_truth(path, opts.truth, kind, delim)
+    if not truth then err("calcinosis validate: ", terr, "\n") return 2 end
+  elseif kind == "long" or kind == "arff" then
+    passed = opts.truth
+  else
+    err(("calcinosis validate: %s: %s input has no column of reference labels: give them with --labels FILE " ..
+      "(a CSV with an 'id' column and the --truth column)\n"):format(path, kind == "fhir" and "FHIR"
+      or kind == "hl7" and "HL7 v2" or "lab text"))
     return 2
   end
-  local truth, terr = read_truth(path, opts.truth, kind, delim)
-  if not truth then err("calcinosis validate: ", terr, "\n") return 2 end
+  local options = { index_date = opts["index-date"], window = opts.window }
   local rules = require "calcinosis.rules"
   local lists, problems = {}, 0
   for i, rpath in ipairs(opts.rules or { "default" }) do
@@ -205,12 +249,16 @@ function M.main(args)
     else rs, e = rules.load(rpath, { trusted = opts.trusted }) end
     if not rs then err("calcinosis validate: ", tostring(e), "\n") return 2 end
     cli.print_warnings("validate", rpath, rs, opts["no-warnings"])
-    local results, stats = classify_all(rs, path, kind, delim)
+    local results, stats = classify_all(rs, path, spec, options, passed)
     if not results then err("calcinosis validate: ", tostring(stats), "\n") return 2 end
     problems = problems + stats.with_problems
     local name = rs.name
     for j = 1, i - 1 do if lists[j].name == name then name = name .. "#" .. i end end
     lists[i] = { name = name, results = results, ruleset = rs }
+  end
+  if passed then
+    truth = {}
+    for k, r in ipairs(lists[1].results) do truth[k] = r.truth end
   end
   local c = validate.compare(lists, truth, {})
   if opts.report then

@@ -77,6 +77,8 @@ function M.input_columns(path, format, delimiter)
   -- (standard input, a FIFO or a device can be read once only: by the run)
   if not path or path == "-" or core.file_kind(path) ~= "regular" then return false end
   format = format or M.input_format(path, delimiter)
+  -- the FHIR record schema (unmapped, skipped, ...) and the ARFF @attribute names: the C run checks them
+  if format == "fhir" or format == "arff" then return false end
   if format == "ndjson" or format == "json" then
     local f = io.open(path, "rb")
     if not f then return {} end

@@ -46,11 +46,12 @@
 --   the problems are.
 --
 -- When a patient has several results of one analyte, `labs` holds the one
--- with the latest observation time, compared as text: HL7 TS values of the
--- same precision and time zone sort correctly as text (a result without a
--- time counts as earlier than one with; on a tie, the later in the file is
--- kept). Choosing by date properly is the C record logic's job, which will
--- read `<analyte>_values` (another branch adds dates to it).
+-- the C date logic chooses (`core.choose_dated`, as for FHIR and long
+-- format): dated nearest `opts.index_date`, by default the latest, compared
+-- as calendar days (a result without a date loses to one with; on a tie,
+-- the later in the file is kept); with `opts.window`, a value farther than
+-- that from the index date (by default from the patient's latest value) is
+-- not used, with a problem.
 --
 -- A message that cannot be read (a bad MSH, too few encoding characters,
 -- not a result message) and results without a PID are file-level problems;
@@ -79,7 +80,7 @@ function M.default_codes()
   return out
 end
 
-local OPTIONS = { codes = true }
+local OPTIONS = { codes = true, index_date = true, window = true }
 
 local function trim(s)
   local a, z = s:byte(1), s:byte(-1)
@@ -391,27 +392,27 @@ local function read_message(st, msgno, segments)
   end
 end
 
--- Is result a later than result b? By the timestamp text: HL7 TS values of
--- equal precision (and time zone) sort correctly as text. A stopgap: the
--- final choice belongs to the C record logic once it reads dates (it gets
--- every result in <analyte>_values).
-local function later(a, b)
-  if a.date and not b.date then return true end
-  if b.date and not a.date then return false end
-  return a.date ~= nil and a.date > b.date
-end
-
-local function finish(rec)
+-- Chooses each analyte's value (the C logic: core.choose_dated, the one
+-- dated nearest the index date, by default the latest, on a tie the later in
+-- the file; outside the window: not used, with a problem) and lists them all.
+local function finish(rec, opts)
+  local dates = {}
+  for _, analyte in ipairs(rec._order) do
+    local d = {}
+    for i, r in ipairs(rec._results[analyte]) do d[i] = r.date or false end
+    dates[analyte] = d
+  end
+  local pick, window_problems = core.choose_dated(dates, opts.index_date, opts.window)
+  for _, p in ipairs(window_problems) do rec.problems[#rec.problems + 1] = p end
   for _, analyte in ipairs(rec._order) do
     local list = rec._results[analyte]
-    local best = list[1]
-    for i = 2, #list do
-      if not later(best, list[i]) then best = list[i] end
+    local best = pick[analyte] and list[pick[analyte]]
+    if best then
+      rec.labs[analyte] = best.text
+      rec[analyte .. "_date"] = best.date
+      rec[analyte .. "_range"] = best.range
+      rec[analyte .. "_flag"] = best.flag
     end
-    rec.labs[analyte] = best.text
-    rec[analyte .. "_date"] = best.date
-    rec[analyte .. "_range"] = best.range
-    rec[analyte .. "_flag"] = best.flag
     local values = {}
     for i, r in ipairs(list) do
       values[i] = { value = r.value, unit = r.unit, date = r.date, comparator = r.comparator, range = r.range,
@@ -427,7 +428,11 @@ end
 -- @tparam string text the file's bytes (one or more messages, MLLP framed
 --   or not)
 -- @tparam[opt] table opts `codes`: a code table file (see `read_codes`) or a
---   table `{ [code] = analyte }`, added to the default codes (overriding them)
+--   table `{ [code] = analyte }`, added to the default codes (overriding them);
+--   `index_date` (a date text) and `window` ("365d", "52w", "12mo", "2y"):
+--   per analyte the value dated nearest the index date (by default the
+--   latest), and none farther than the window from it (by default from the
+--   patient's latest value), as the C readers choose (`core.choose_dated`)
 -- @treturn table|nil the records (see the module description), one per
 --   patient, in the order of their first PID
 -- @treturn table|string the file-level problems (messages not read,
@@ -444,7 +449,7 @@ function M.records(text, opts)
   opts = opts or {}
   for k in pairs(opts) do
     if not OPTIONS[k] then
-      local s = type(k) == "string" and util.suggest(k, { "codes" })
+      local s = type(k) == "string" and util.suggest(k, { "codes", "index_date", "window" })
       error(("calcinosis.hl7.records: unknown option '%s'%s"):format(tostring(k),
         s and (" (did you mean '" .. s .. "'?)") or ""), 2)
     end
@@ -465,7 +470,7 @@ function M.records(text, opts)
   if msgno == 0 and #st.problems == 0 then
     st.problems[1] = "no HL7 v2 message (no segment beginning with MSH)"
   end
-  for _, rec in ipairs(st.records) do finish(rec) end
+  for _, rec in ipairs(st.records) do finish(rec, opts) end
   return st.records, st.problems, { messages = msgno }
 end
 

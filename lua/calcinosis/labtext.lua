@@ -47,7 +47,7 @@ local P, S, R, C, Ct, Cg, Cmt, Cc = lpeg.P, lpeg.S, lpeg.R, lpeg.C, lpeg.Ct, lpe
 
 local M = {}
 
-local OPTIONS = { id = true }
+local OPTIONS = { id = true, index_date = true, window = true }
 
 -- ---------------------------------------------------------------------------
 -- The grammar of one line
@@ -139,7 +139,10 @@ end
 
 --- Reads pasted lab text into one patient record.
 -- @tparam string text the pasted lines (`\n`, `\r\n` or `\r` between them)
--- @tparam[opt] table opts `id`: the record's id
+-- @tparam[opt] table opts `id`: the record's id; `index_date`, `window`
+--   accepted as every reader accepts them, but pasted lines have no dates:
+--   as for a wide CSV, the last value of an analyte is used and no window
+--   applies
 -- @treturn table the records: one (see the module description)
 -- @treturn table the file-level problems (none today: every line goes into
 --   the record, read or unrecognised)
@@ -153,7 +156,7 @@ function M.records(text, opts)
   opts = opts or {}
   for k in pairs(opts) do
     if not OPTIONS[k] then
-      local s = type(k) == "string" and util.suggest(k, { "id" })
+      local s = type(k) == "string" and util.suggest(k, { "id", "index_date", "window" })
       error(("calcinosis.labtext.records: unknown option '%s'%s"):format(tostring(k),
         s and (" (did you mean '" .. s .. "'?)") or ""), 2)
     end
@@ -162,7 +165,7 @@ function M.records(text, opts)
     error(("calcinosis.labtext.records: option 'id' must be a string, got %s"):format(type(opts.id)), 2)
   end
   local rec = { id = opts.id ~= nil and tostring(opts.id) or nil, labs = {}, problems = {}, unrecognised = {} }
-  local lines_of, order = {}, {}
+  local lines_of, order, texts = {}, {}, {}
   local n = 0
   for l in (text:gsub("\r\n?", "\n") .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
@@ -180,17 +183,32 @@ function M.records(text, opts)
             if not rec[key] then
               rec[key] = {}
               lines_of[a] = {}
+              texts[a] = {}
               order[#order + 1] = a
             end
             local list = rec[key]
             list[#list + 1] = { value = r.value, unit = r.unit, comparator = r.comparator, range = r.range,
               flag = r.flag, line = n }
             lines_of[a][#lines_of[a] + 1] = n
-            rec.labs[a] = (r.comparator or "") .. r.number .. (r.unit and (" " .. r.unit) or "")
-            rec[a .. "_range"], rec[a .. "_flag"] = r.range, r.flag
+            texts[a][#list] = (r.comparator or "") .. r.number .. (r.unit and (" " .. r.unit) or "")
           end
         end
       end
+    end
+  end
+  -- the value of each analyte: the C date logic's choice (core.choose_dated; undated, the last)
+  local dates = {}
+  for _, a in ipairs(order) do
+    dates[a] = {}
+    for i = 1, #texts[a] do dates[a][i] = false end
+  end
+  local pick = core.choose_dated(dates) -- (undated values: no index date or window to apply)
+  for _, a in ipairs(order) do
+    local i = pick[a]
+    if i then
+      local v = rec[a .. "_values"][i]
+      rec.labs[a] = texts[a][i]
+      rec[a .. "_range"], rec[a .. "_flag"] = v.range, v.flag
     end
   end
   for _, a in ipairs(order) do

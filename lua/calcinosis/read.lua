@@ -153,8 +153,9 @@ local function lua_records(format, text, opts)
   local ok, why = M.available(format)
   if not ok then return nil, why end
   local mod = require(M.LUA_READERS[format])
-  local recs, file_problems = mod.records(text, { index_date = opts.index_date, window = opts.window,
-    na = opts.na, decimal_comma = opts.decimal_comma })
+  -- (the values are chosen by date in C, core.choose_dated; decimal commas and missing codes are the
+  -- modules' own: they take no na or decimal_comma)
+  local recs, file_problems = mod.records(text, { index_date = opts.index_date, window = opts.window })
   local i = 0
   return function()
     i = i + 1
@@ -167,7 +168,7 @@ end
 --   string with a line break is content)
 -- @tparam[opt] table opts `format` ("auto" (default) | "csv" | "long" |
 --   "ndjson" | "json" | "arff" | "fhir" | "hl7" | "text"), `index_date`,
---   `window` (FHIR, HL7 and text readers), `na` (missing-value codes, default
+--   `window` (the readers of dated values: long format, FHIR, HL7), `na` (missing-value codes, default
 --   `calcinosis.engine.NA_DEFAULT`), `decimal_comma`, `delimiter`, `map`
 --   (`"sc=creatinine"` or `{ sc = "creatinine" }`), `ca_coefficient`,
 --   `kdigo_rounding`, `ranges`, `critical`; an unknown key raises
@@ -209,7 +210,7 @@ function M.read(path_or_string, opts)
     return lua_records(fmt, text, opts)
   end
   local popts = plan_options(fmt, info, opts)
-  if fmt == "fhir" then popts.index_date, popts.window = opts.index_date, opts.window end
+  if fmt == "fhir" or fmt == "long" then popts.index_date, popts.window = opts.index_date, opts.window end
   local plan, perr = engine.plan(plain(), popts)
   if not plan then return nil, perr end
   local path = path_or_string

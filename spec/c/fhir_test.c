@@ -98,6 +98,18 @@ int main(void)
           "an index: the nearer wins", NULL);
     check(cal_date_better(16, 20, 18), "a tie: the later wins", NULL);
     check(cal_date_in_window(10, 18, 8) && !cal_date_in_window(9, 18, 8), "the window includes its ends", NULL);
+    {
+        double days[4] = {10, 20, 20, NAN}, some[3] = {3, NAN, 7};
+        check(cal_date_choose(days, 3, NAN) == 2, "choose: the latest, on a tie the later in the list", NULL);
+        check(cal_date_choose(days, 3, 12) == 0, "choose: the nearest the index date", NULL);
+        check(cal_date_choose(days + 3, 1, NAN) == 0 && cal_date_choose(days, 4, NAN) == 2,
+              "choose: an undated value loses to a dated one", NULL);
+        check(cal_date_reference(some, 3, NAN) == 7 && cal_date_reference(some, 3, 1) == 1 &&
+              isnan(cal_date_reference(some + 1, 1, NAN)), "reference: the index date, else the latest", NULL);
+        cal_date_window_problem(buf, sizeof buf, "calcium", 11017, 11017 + 400, 365);
+        check(strcmp(buf, "calcium: the value of 2000-03-01 is outside the window (365 days from 2001-04-05); "
+                          "not used") == 0, "the window's problem, with both dates", buf);
+    }
     /* json */
     {
         cal_json j;
@@ -151,6 +163,43 @@ int main(void)
         a = dump("", 5);
         check(a && strchr(a, '\n') == strrchr(a, '\n'), "empty input: the header only", a);
         free(a);
+    }
+    /* references, statuses and the reader notes (unmapped, skipped: the last two fields) */
+    {
+        const char *nd =
+            "{\"resourceType\":\"DiagnosticReport\",\"id\":\"r\",\"subject\":{\"reference\":\"Patient/q\"},"
+            "\"contained\":[{\"resourceType\":\"Observation\",\"id\":\"c\",\"code\":{\"coding\":[{\"system\":"
+            "\"http://loinc.org\",\"code\":\"17861-6\"}]},\"valueQuantity\":{\"value\":10.6,\"code\":\"mg/dL\"}}],"
+            "\"result\":[{\"reference\":\"#c\"},{\"reference\":\"Observation/o\"},{\"reference\":\"Observation/x\"}]}\n"
+            "{\"resourceType\":\"Observation\",\"id\":\"o\",\"subject\":{\"reference\":\"Patient/q\"},"
+            "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2160-0\"}]},"
+            "\"valueQuantity\":{\"value\":1.3,\"code\":\"mg/dL\"}}\n"
+            "{\"resourceType\":\"Observation\",\"id\":\"o\",\"subject\":{\"reference\":\"Patient/q\"},"
+            "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2160-0\"}]},"
+            "\"valueQuantity\":{\"value\":1.3,\"code\":\"mg/dL\"}}\n"
+            "{\"resourceType\":\"Observation\",\"id\":\"v\",\"status\":\"entered-in-error\",\"subject\":"
+            "{\"reference\":\"Patient/q\"},\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2160-0\"}]},"
+            "\"valueQuantity\":{\"value\":9,\"code\":\"mg/dL\"}}\n"
+            "{\"resourceType\":\"Condition\",\"id\":\"k\",\"subject\":{\"reference\":\"Patient/q\"},"
+            "\"verificationStatus\":{\"coding\":[{\"code\":\"refuted\"}]},\"code\":{\"text\":\"x\"}}\n"
+            "{\"resourceType\":\"MedicationRequest\",\"id\":\"m\",\"subject\":{\"reference\":\"Patient/q\"},"
+            "\"medicationReference\":{\"reference\":\"Medication/d\"}}\n"
+            "{\"resourceType\":\"Medication\",\"id\":\"d\",\"code\":{\"coding\":[{\"system\":"
+            "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"1\",\"display\":\"Drug\"}]}}\n";
+        char *a = dump(nd, 1 << 20), *c = dump(nd, 5);
+        check(a && c && strcmp(a, c) == 0, "references: read 5 bytes at a time, the same", c);
+        check(a && strstr(a, "|10.6 mg/dL|") != NULL, "a contained Observation is the report's subject's", a);
+        check(a && strstr(a, "|1.3 mg/dL|") != NULL, "a result read where it is", a);
+        check(a && strstr(a, "DiagnosticReport/r: result 'Observation/x' is not in the input") != NULL,
+              "a result not in the input is a problem", a);
+        check(a && strstr(a, "Observation/o' is not") == NULL, "a result in the input is not", a);
+        check(a && strstr(a, "Patient/q is referenced by 5 resources") != NULL,
+              "the report, o once (twice in the input), v, k and m reference q", a);
+        check(a && strstr(a, "|Medication RxNorm 1 'Drug'|Observation/v (status entered-in-error), "
+                             "Condition/k (verificationStatus refuted)|") != NULL,
+              "the Medication named later is resolved (no term map: unmapped); void resources skipped", a);
+        free(a);
+        free(c);
     }
     printf("checks: dates, json, fhir\n");
     printf("%ld passed, %ld failed\n", passed, failed);

@@ -122,8 +122,9 @@ int main(void)
         size_t bars = 0;
         const char *p;
         for (p = r ? r : ""; *p; p++) bars += *p == '|';
-        check(bars == 1 + 7 + 4 * na + 1, "header: one field per analyte after the named ones, birth_date, "
-              "then a date, a range and a flag per analyte", r);
+        check(bars == 1 + 7 + 4 * na + 1 + 2, "header: one field per analyte after the named ones, birth_date, "
+              "then a date, a range and a flag per analyte, then the reader notes unmapped and skipped", r);
+        check(r && strstr(r, "|ca_x_p_flag|unmapped|skipped"), "header: the reader notes last", r);
         check(r && strstr(r, "|ca_x_p|birth_date|calcium_date|") && strstr(r, "|ca_x_p_date|calcium_range|") &&
               strstr(r, "|ca_x_p_range|calcium_flag|"), "header: the fields in the schema's order", r);
     }
