@@ -20,25 +20,8 @@ if not rows then
   io.stderr:write(err, "\n")
   os.exit(2)
 end
--- the reader's notes (codes that map to nothing, resources not used) are
--- columns of the record, not problems: a run with those columns gives them
-local notes = {}
-do
-  local tmp = os.tmpname()
-  local ok = cohort.run(calcinosis.rules.default(), { input = path, input_format = "fhir", output = tmp,
-    columns = "id,unmapped,skipped", format = "ndjson", index_date = index_date })
-  local json = require "calcinosis.json"
-  local f = ok and io.open(tmp, "rb")
-  for line in f and f:lines() or function() end do
-    local t = json.decode(line)
-    if t then notes[#notes + 1] = t end
-  end
-  if f then f:close() end
-  os.remove(tmp)
-end
-local status, n = 0, 0
+local status = 0
 for r in rows do
-  n = n + 1
   local l = r.labs
   print(("patient %s: %s (score %s)"):format(r.id, r.type, r.score))
   print(("  age %s, sex %s, findings: %s"):format(l.age and l.age.value or "?", l.sex or "?",
@@ -51,9 +34,9 @@ for r in rows do
   end
   for _, f in ipairs(r.fired) do print("  fired: " .. f.id) end
   for _, p in ipairs(r.problems) do print("  problem: " .. p) status = 1 end
-  local note = notes[n] or {}
-  if (note.unmapped or "") ~= "" then print("  codes not mapped: " .. note.unmapped) end
-  if (note.skipped or "") ~= "" then print("  not used: " .. note.skipped) end
+  -- the reader's notes: codes that map to nothing, resources not used
+  if r.unmapped then print("  codes not mapped: " .. r.unmapped) end
+  if r.skipped then print("  not used: " .. r.skipped) end
   print("  " .. r.disclaimer)
 end
 os.exit(status)

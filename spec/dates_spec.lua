@@ -149,7 +149,7 @@ describe("long format: dates as dates", function()
     local t = rows(path, { index_date = "2019-02-01", window = "365d" })
     local r = t[1]
     assert.is_true(has(r.problems, "kept the nearer the index date value %(2019%-01%-10%)"))
-    assert.is_true(has(r.problems, "albumin of 2010%-05%-01 is outside the window %(365 days from 2019%-02%-01%); not used"))
+    assert.is_true(has(r.problems, "line %d+: albumin: the value of 2010%-05%-01 is outside the window %(365 days from 2019%-02%-01%); not used"))
     local out = tmp("", ".csv")
     assert(cohort.run(rs, { input = path, output = out, index_date = "2019-02-01", window = "365d",
       columns = "id,calcium,calcium_date,albumin" }))

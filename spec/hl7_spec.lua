@@ -421,6 +421,29 @@ describe("hl7: malformed messages", function()
   end)
 end)
 
+describe("hl7 and lab text through the command: what was not recognised is the unmapped column", function()
+  local tmp, clean = support.temp_files()
+  teardown(clean)
+
+  it("gives calcinosis.read's unrecognised entries, joined by '; ', in --columns unmapped (never dropped)", function()
+    local text = msg { MSH, PID, OBR, obx(1, "NM", "17861-6^Calcium^LN", "9.1", "mg/dL"),
+      obx(2, "NM", "XYZ^Mystery^L", "5", "mg/dL"), obx(3, "NM", "QQ^Other^L", "1", "mg/dL") }
+    local path = tmp(text, ".hl7")
+    local r = one(text)[1]
+    assert.equal(2, #r.unrecognised)
+    local out, rc, err = support.run(("classify --columns id,problems,unmapped %q"):format(path))
+    assert.equal(0, rc, err)
+    assert.same({ { "id", "problems", "unmapped" }, { "P1", "", table.concat(r.unrecognised, "; ") } },
+      support.parse_csv(out))
+    -- a lab text line the grammar does not read, in the same column
+    local lt = tmp("Calcium 11.2 mg/dL (8.5-10.5) H\nPatient name: Doe\n", ".txt")
+    local out2, rc2, err2 = support.run(("classify --input-format text --columns type,unmapped %q"):format(lt))
+    assert.equal(0, rc2, err2)
+    assert.same({ "type", "unmapped" }, support.parse_csv(out2)[1])
+    assert.equal("Patient name: Doe", support.parse_csv(out2)[2][2])
+  end)
+end)
+
 describe("hl7: codes and value types", function()
   local tmp, clean = support.temp_files()
   teardown(clean)

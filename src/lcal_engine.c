@@ -1901,8 +1901,22 @@ typedef struct {
   int open, started;
   cal_record_layout lay;
   int has_lay;
+  long notes[2];       /* the columns of the reader's notes (unmapped, skipped; record.h), -1: none */
   char warnings[1024]; /* the header's (ignored columns, unusable units) */
 } rows_box;
+
+static const char *const NOTE_NAMES[2] = {"unmapped", "skipped"};
+
+/* The reader's notes of the record (FHIR: codes with no mapping, resources
+ * not used), as text fields of the result when there are any. */
+static void push_notes(lua_State *L, const rows_box *r, const cal_field *f, size_t nf) {
+  int k;
+  for (k = 0; k < 2; k++)
+    if (r->notes[k] >= 0 && (size_t)r->notes[k] < nf && f[r->notes[k]].len) {
+      lua_pushlstring(L, f[r->notes[k]].ptr, f[r->notes[k]].len);
+      lua_setfield(L, -2, NOTE_NAMES[k]);
+    }
+}
 
 static int rows_gc(lua_State *L) {
   rows_box *r = (rows_box *)luaL_checkudata(L, 1, ROWS_MT);
@@ -1952,6 +1966,15 @@ static int rows_next(lua_State *L) {
     r->started = 1;
     rc = r->rd.src.next(r->rd.src.src, &f, &nf);
     if (rc != 1) goto end;
+    {
+      size_t i;
+      int k;
+      for (k = 0; k < 2; k++) {
+        r->notes[k] = -1;
+        for (i = 0; i < nf; i++)
+          if (f[i].len == strlen(NOTE_NAMES[k]) && !memcmp(f[i].ptr, NOTE_NAMES[k], f[i].len)) r->notes[k] = (long)i;
+      }
+    }
     if (!cal_record_layout_init_map(&r->lay, f, nf, &b->plan.map, r->warnings, sizeof r->warnings))
       return luaL_error(L, "out of memory");
     r->has_lay = 1;
@@ -1975,6 +1998,7 @@ static int rows_next(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");
     push_terms_text(L, &b->plan, &r->lay, f, nf);
+    push_notes(L, r, f, nf);
     if (r->warnings[0]) { lua_pushstring(L, r->warnings); lua_setfield(L, -2, "warnings"); }
     return 1;
   }

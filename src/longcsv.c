@@ -382,10 +382,11 @@ static int add(cal_long *l, rec_t *r, const cal_field *f, size_t nf, long long l
 static void emit(cal_long *l, const cal_field **fields, size_t *n) {
   rec_t *r = &l->rec[l->out];
   size_t i;
-  double ref = l->index;
-  if (isnan(ref)) /* without an index date, the window counts back from the latest date */
-    for (i = 0; i < l->na; i++)
-      if (r->set[i] && !isnan(r->day[i]) && (isnan(ref) || r->day[i] > ref)) ref = r->day[i];
+  double kept[CAL_REC_MAX_ANALYTES], ref;
+  size_t nk = 0;
+  for (i = 0; i < l->na && nk < CAL_REC_MAX_ANALYTES; i++)
+    if (r->set[i]) kept[nk++] = r->day[i];
+  ref = cal_date_reference(kept, nk, l->index); /* no index date: back from the latest (dates.c) */
   for (i = 0; i < l->nf; i++) {
     l->fields[i].ptr = r->flen[i] ? r->data + r->off[i] : "";
     l->fields[i].len = r->flen[i];
@@ -393,11 +394,10 @@ static void emit(cal_long *l, const cal_field **fields, size_t *n) {
   for (i = 0; i < l->na; i++) {
     if (!r->set[i]) continue;
     if (!cal_date_in_window(r->day[i], ref, l->window)) {
-      char d[11];
-      cal_date_format(ref, d);
-      problem(r, "line %lld: %s of %.*s is outside the window (%g days from %s); not used", r->line,
-              cal_analyte_at(i)->name, (int)(r->dlen[i] > 40 ? 40 : r->dlen[i]),
-              r->dlen[i] ? r->data + r->doff[i] : "no date", l->window, d);
+      char what[96], msg[256];
+      snprintf(what, sizeof what, "line %lld: %s", r->line, cal_analyte_at(i)->name);
+      cal_date_window_problem(msg, sizeof msg, what, r->day[i], ref, l->window);
+      problem(r, "%s", msg);
       l->fields[CAL_REC_NAMED + i].ptr = "";
       l->fields[CAL_REC_NAMED + i].len = 0;
       continue;

@@ -176,7 +176,10 @@ M.run_csv = M.run
 -- @tparam[opt] table opts as `run` (no output options): `input_format`,
 --   `delimiter`, `ca_coefficient`, `kdigo_rounding`, `ranges`, `critical`,
 --   `index_date`, `window`; `labs = true` keeps each record's lab table
---   (as `calcinosis.labs` gives it: values, units, flags, dates) in `labs`
+--   (as `calcinosis.labs` gives it: values, units, flags, dates) in `labs`;
+--   the reader's notes, when a record has any (FHIR: codes that map to
+--   nothing, resources not used), are `unmapped` and `skipped`, the text of
+--   the output columns of the same names
 -- @treturn function|nil iterator of results
 -- @treturn[2] string message
 function M.rows(ruleset, path, opts)
@@ -198,6 +201,7 @@ function M.rows(ruleset, path, opts)
     if opts.labs then r.labs = r._labs:table() end
     r._labs = nil
     r.line = raw.line
+    r.unmapped, r.skipped = raw.unmapped, raw.skipped
     return r
   end
 end

@@ -255,6 +255,12 @@ function M.write_ndjson(records, out)
     local p = {}
     for k, v in pairs(r) do p[k] = v end
     if type(p.problems) == "table" and #p.problems == 0 then p.problems = nil end
+    -- what the reader did not recognise (HL7 v2 OBX codes with no mapping,
+    -- lab text lines) is the record's `unmapped` note, as FHIR's codes are:
+    -- always written, so that the column is there for every record
+    if type(p.unrecognised) == "table" then p.unmapped = table.concat(p.unrecognised, "; ") end
+    p.unrecognised = nil
+    p.unmapped = p.unmapped or ""
     f:write(plan:patient_json(p), "\n")
   end
   if type(records) == "function" then
