@@ -3,8 +3,8 @@
 #   make lua53 | lua51 | luajit   the same for Lua 5.3, 5.1, LuaJIT 2.1 (build/5.3, build/5.1, build/luajit)
 #   make demo       install missing packages, build, run the main job on bundled data
 #   make check      install missing packages, run the whole test suite
-#   make check-all  make check, then valgrind over the busted suite, cppcheck on
-#                   src/ (clang-tidy: not yet clean) and make fuzz (README, Development)
+#   make check-all  make check, then valgrind over the busted suite, cppcheck and
+#                   clang-tidy on src/ (make static) and make fuzz (README, Development)
 #   make fuzz       every libFuzzer target spec/c/fuzz_*.c, FUZZ_SECONDS each (default 60)
 #   make images     the README's report images (examples/images)
 #   make docs       the API reference (LDoc) into docs/api; make man: build/man/calcinosis.1

@@ -8,7 +8,7 @@
 
 #include "text.h"
 
-#define BLOCK (64u * 1024u)
+#define BLOCK ((size_t)64 * 1024)
 
 struct cal_arff {
   cal_csv_read_fn fn;

@@ -28,7 +28,7 @@
 
 CAL_HIDDEN_BEGIN
 
-#define CAL_ARFF_MAX_HEADER (4u * 1024u * 1024u) /* the header section, before @data */
+#define CAL_ARFF_MAX_HEADER ((size_t)4 * 1024 * 1024) /* the header section, before @data */
 
 typedef struct cal_arff cal_arff; /* opaque */
 

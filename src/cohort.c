@@ -305,18 +305,17 @@ static void run_results(run_t *R, size_t n) {
   const cal_program *post = plan->result.post;
   cal_vm_batch *b = R->batch, *p = R->pbatch, *c = R->cbatch;
   size_t k, i, cap = b->cap;
-  size_t np = plan->npost_slots < post->nvars ? plan->npost_slots : post->nvars;
+  size_t np = !plan->post_slots ? 0 : plan->npost_slots < post->nvars ? plan->npost_slots : post->nvars;
   double *cvars = c->vars;
   uint64_t *cterms = c->terms;
   for (k = 0; k < post->nvars; k++) {
     double *col = p->vars + k * cap;
     const cal_slot_src *s = k < np ? &plan->post_slots[k] : NULL;
     if (R->twin[k] >= 0) memcpy(col, b->vars + (size_t)R->twin[k] * cap, cap * sizeof(double));
-    else if (!s) for (i = 0; i < cap; i++) col[i] = NAN;
+    else if (!s || s->kind == CAL_SLOT_ALT_COUNT || s->kind == CAL_SLOT_ALERT_COUNT)
+      for (i = 0; i < cap; i++) col[i] = NAN;
     else if (s->kind == CAL_SLOT_LET)
       for (i = 0; i < cap; i++) col[i] = s->analyte >= 0 && s->analyte < plan->prog->nlets ? b->lets[(size_t)s->analyte * cap + i] : NAN;
-    else if (s->kind == CAL_SLOT_ALT_COUNT || s->kind == CAL_SLOT_ALERT_COUNT)
-      for (i = 0; i < cap; i++) col[i] = NAN;
     else if (CAL_SLOT_IS_DECISION(s->kind))
       for (i = 0; i < n; i++) {
         cal_decision d = decision_of(R, i);

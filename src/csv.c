@@ -237,6 +237,7 @@ static int fill(cal_csv *r)
 static int start(cal_csv *r)
 {
     r->started = 1;
+    r->end = 0;                     /* (empty: nothing read before the first fill) */
     r->cap = r->block < 64 ? 64 : r->block;
     r->buf = malloc(r->cap);
     if (!r->buf) return -1;
@@ -889,7 +890,7 @@ static size_t format_fixed_printf(char *buf, size_t size, double v, int decimals
     const char *dp = localeconv()->decimal_point;
     if (n < 0) { if (size) buf[0] = '\0'; return 0; }
     if (dp && dp[0] && dp[0] != '.' && !dp[1] && size) {
-        char *c = memchr(buf, dp[0], strlen(buf));
+        char *c = strchr(buf, dp[0]);
         if (c) *c = '.';
     }
     return (size_t)n;

@@ -60,8 +60,8 @@
 CAL_HIDDEN_BEGIN
 
 /* Defaults; see cal_csv_set_limits(). */
-#define CAL_CSV_BLOCK       (256u * 1024u)          /* bytes read at a time */
-#define CAL_CSV_MAX_RECORD  (16u * 1024u * 1024u)   /* longest record kept */
+#define CAL_CSV_BLOCK       ((size_t)256 * 1024)        /* bytes read at a time */
+#define CAL_CSV_MAX_RECORD  ((size_t)16 * 1024 * 1024)  /* longest record kept */
 #define CAL_CSV_MAX_FIELDS  100000u                 /* most fields per record */
 
 typedef struct cal_csv cal_csv; /* opaque */

@@ -905,7 +905,7 @@ static void resource(cal_fhir *h, int res, int depth, const char *full) {
     p->has_patient = 1;
     cal_json_text(&h->doc, cal_json_get(&h->doc, res, "gender"), t, sizeof t);
     p->sex = !strcmp(t, "female") ? 'F' : !strcmp(t, "male") ? 'M' : 0;
-    if (t[0] && !p->sex && strcmp(t, "unknown") && strcmp(t, "other"))
+    if (t[0] && !p->sex && strcmp(t, "unknown") != 0 && strcmp(t, "other") != 0)
       problem(p, "Patient/%s: gender '%.20s' is not a FHIR gender", rid, t);
     cal_json_text(&h->doc, cal_json_get(&h->doc, res, "birthDate"), p->birth, sizeof p->birth);
   } else if (!strcmp(type, "Observation")) {
@@ -980,7 +980,6 @@ int cal_fhir_add(cal_fhir *h, FILE *f, cal_csv_read_fn fn, void *ctx) {
       if (start > 0) { /* keep the unread part at the front */
         memmove(h->buf, h->buf + start, end - start);
         end -= start;
-        scan -= start;
         start = 0;
       }
       if (h->bcap - end < BLOCK / 16) {

@@ -71,7 +71,7 @@ static long long count_lf(const char *p, size_t n) {
   size_t i = 0;
   while (n - i >= 8) {
     uint64_t acc = 0;
-    size_t end = n - i > 8 * 255 ? i + 8 * 255 : n;
+    size_t end = n - i > (size_t)8 * 255 ? i + (size_t)8 * 255 : n;
     for (; end - i >= 8; i += 8) acc += cal_zero_bytes(cal_load8(p + i) ^ lf) >> 7;
     acc = (acc & lanes) + ((acc >> 8) & lanes);
     c += (long long)((acc * 0x0001000100010001ULL) >> 48);
@@ -278,8 +278,8 @@ static int run_one(const cal_cohort *plan, const char *path, FILE *out, cal_coho
 
 /* One process: its range, where it writes, how it reports. */
 typedef struct {
-  pid_t pid;
   FILE *out;        /* the output (range 0) or the range's buffer */
+  pid_t pid;
   int stats[2];     /* pipe: the child's cal_cohort_stats when it is done */
   int started;
 } job_t;

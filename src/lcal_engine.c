@@ -72,12 +72,12 @@ static void *own(lua_State *L, plan_box *b, size_t n, size_t size) {
   if (b->nmem == b->capmem) {
     int cap = b->capmem ? 2 * b->capmem : 64;
     void **m = (void **)realloc(b->mem, (size_t)cap * sizeof *m);
-    if (!m) luaL_error(L, "core.plan: out of memory");
+    if (!m) { luaL_error(L, "core.plan: out of memory"); return NULL; } /* (luaL_error does not return) */
     b->mem = m;
     b->capmem = cap;
   }
   p = calloc(n ? n : 1, size);
-  if (!p) luaL_error(L, "core.plan: out of memory");
+  if (!p) { luaL_error(L, "core.plan: out of memory"); return NULL; }
   b->mem[b->nmem++] = p;
   return p;
 }
@@ -1604,7 +1604,7 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
       int bit = 0;
       while (!((m >> bit) & 1)) bit++;
       m &= m - 1;
-      lua_pushinteger(L, (lua_Integer)(w * 64 + (size_t)bit));
+      lua_pushinteger(L, (lua_Integer)w * 64 + bit);
       lua_rawseti(L, -2, (lua_Integer)++nt);
     }
   }
@@ -1617,7 +1617,7 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
       int bit = 0;
       while (!((m >> bit) & 1)) bit++;
       m &= m - 1;
-      lua_pushinteger(L, (lua_Integer)(w * 64 + (size_t)bit));
+      lua_pushinteger(L, (lua_Integer)w * 64 + bit);
       lua_rawseti(L, -2, (lua_Integer)++nt);
     }
   }

@@ -125,7 +125,7 @@ int lcal_field_bool(lua_State *L, int t, const char *k, int dflt) {
 
 const cal_program *lcal_check_program(lua_State *L, int i, const char *what) {
   vm_box *b = (vm_box *)luaL_testudata(L, i, VM_MT);
-  if (!b) luaL_error(L, "%s must be a program (calcinosis.program)", what);
+  if (!b) { luaL_error(L, "%s must be a program (calcinosis.program)", what); return NULL; } /* (does not return) */
   if (!b->p) luaL_error(L, "%s has been freed", what);
   return b->p;
 }
@@ -863,7 +863,7 @@ static int l_vm_run_batch(lua_State *L) {
     size_t m = n - start < chunk ? n - start : chunk;
     for (i = 0; i < m; i++) {
       lua_Integer t, nt;
-      lua_rawgeti(L, 2, (lua_Integer)(start + i + 1));
+      lua_rawgeti(L, 2, (lua_Integer)start + (lua_Integer)i + 1);
       for (k = 0; k < p->nvars; k++) {
         int isnum;
         lua_Number v;
@@ -874,7 +874,7 @@ static int l_vm_run_batch(lua_State *L) {
       }
       lua_pop(L, 1);
       memset(b->terms + i * b->tw, 0, b->tw * sizeof(uint64_t));
-      lua_rawgeti(L, 3, (lua_Integer)(start + i + 1));
+      lua_rawgeti(L, 3, (lua_Integer)start + (lua_Integer)i + 1);
       nt = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
       for (t = 1; t <= nt; t++) {
         lua_Integer id;
@@ -906,7 +906,7 @@ static int l_vm_run_batch(lua_State *L) {
         lua_rawseti(L, -2, (lua_Integer)k + 1);
       }
       lua_setfield(L, -2, "lets");
-      lua_rawseti(L, -2, (lua_Integer)(start + i + 1));
+      lua_rawseti(L, -2, (lua_Integer)start + (lua_Integer)i + 1);
     }
   }
   cal_vm_batch_free(b);

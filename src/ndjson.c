@@ -12,7 +12,7 @@
 #include "analytes.h"
 #include "record.h"
 
-#define BLOCK (256u * 1024u)
+#define BLOCK ((size_t)256 * 1024)
 #define KEY_MEMO 64     /* lab keys remembered (a cohort repeats a few) */
 #define KEY_TEXT 32
 #define KEY_PROBES 4
@@ -106,12 +106,12 @@ static void problem(cal_ndjson *j, const char *fmt, ...) {
 /* Reads more input; keeps buf[start, end), moved to the front. 0, or -1. */
 static int fill(cal_ndjson *j) {
   long got;
-  if (j->start > 0) {
+  if (j->start > 0 && j->buf) {
     memmove(j->buf, j->buf + j->start, j->end - j->start);
     j->end -= j->start;
     j->start = 0;
   }
-  if (j->cap - j->end < BLOCK) {
+  if (!j->buf || j->cap - j->end < BLOCK) { /* (no buffer yet: cap is 0) */
     size_t nc = j->cap ? j->cap * 2 : 2 * BLOCK;
     char *nb;
     while (nc - j->end < BLOCK) nc *= 2;

@@ -44,7 +44,7 @@
 CAL_HIDDEN_BEGIN
 
 
-#define CAL_NDJSON_MAX_LINE (16u * 1024u * 1024u)
+#define CAL_NDJSON_MAX_LINE ((size_t)16 * 1024 * 1024)
 #define CAL_NDJSON_MAX_DEPTH 64
 
 typedef struct cal_ndjson cal_ndjson; /* opaque */

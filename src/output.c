@@ -116,6 +116,7 @@ static char *w_json_string(char *w, const char *s, size_t n) {
         w += len;
         i += len - 1;
       } else {
+        /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): output bytes, not a C string */
         memcpy(w, "\xEF\xBF\xBD", 3);
         w += 3;
       }
@@ -125,6 +126,7 @@ static char *w_json_string(char *w, const char *s, size_t n) {
     else if (c == '\r') { *w++ = '\\'; *w++ = 'r'; }
     else if (c == '\t') { *w++ = '\\'; *w++ = 't'; }
     else if (c < 0x20) {
+      /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): output bytes, not a C string */
       memcpy(w, "\\u00", 4);
       w[4] = hex[c >> 4];
       w[5] = hex[c & 15];
@@ -363,7 +365,8 @@ int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off) {
 
 void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout *L, const cal_out_row *rw,
                        const char *abuf, const cal_vm_batch *b, size_t row) {
-  const char *rid = rw->id_len ? abuf + rw->id_off : "";
+  const char *arena = abuf ? abuf : ""; /* NULL while it is empty: then every length is 0 */
+  const char *rid = rw->id_len ? arena + rw->id_off : "";
   const char *ptext = abuf ? abuf + rw->pb_off : "";
   int type = b->type[row];
   size_t i;
@@ -444,7 +447,7 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout 
       size_t off = rw->in_pos ? rw->in_pos[2 * i] : 0, n = rw->in_pos ? rw->in_pos[2 * i + 1] : (size_t)-1;
       if (n == (size_t)-1) { if (json) w = w_bytes(w, "null", 4); }
       else {
-        const char *t = n ? abuf + off : "";
+        const char *t = n ? arena + off : "";
         w = json ? w_json_string(w, t, n) : w_csv_field(w, t, n);
       }
       break;

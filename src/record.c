@@ -237,7 +237,7 @@ static void setup_lab(cal_record_col *c, const char *name, const char *unit, siz
       if (cal_analyte_at(k) == a) c->analyte = (int)k;
     c->a = a;
   }
-  if (c->role == CAL_ROLE_LAB && unit) {
+  if (a && c->role == CAL_ROLE_LAB && unit) { /* (a lab column has its analyte) */
     char e[200];
     if (cal_unit_parse(unit, unitlen, &c->unit, e, sizeof e) &&
         cal_analyte_to_canonical(a, 1.0, &c->unit, &c->factor, e, sizeof e)) {
@@ -964,7 +964,7 @@ double cal_record_flag(const cal_record_ctx *ctx, int analyte, const cal_record 
   const cal_range *e;
   int i;
   if (isnan(v)) {
-    int q = r->qual[analyte];
+    int q = (int)r->qual[analyte];
     if (q == CAL_QUAL_HIGH) return 1;
     if (q == CAL_QUAL_LOW) return -1;
     if (q == CAL_QUAL_NORMAL) return 0;

@@ -135,7 +135,6 @@ int cal_termmap_add_note(cal_termmap *m, const char *key, size_t n, const char *
   term_slot *s;
   size_t at;
   if (!cal_termmap_add(m, key, n, NULL, 0)) return 0;
-  s = find(m, key, n);
   at = store(m, note, strlen(note));
   if (!at) return 0;
   s = find(m, key, n); /* store may move nothing the slots point to, but find again */
