@@ -512,7 +512,7 @@ static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int 
         uint64_t md = 0, ms = 0;
         int k;
         for (k = 0; k < 4; k++) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + (ptrdiff_t)16 * k));
             md |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd)) << (16 * k);
             ms |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vl), _mm_cmpeq_epi8(v, vq)))
                   << (16 * k);

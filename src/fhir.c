@@ -227,7 +227,7 @@ static int hs_add(hashset *s, uint64_t k) {
 static int rehash(cal_fhir *h, size_t nc) {
   size_t *nt = (size_t *)calloc(nc, sizeof *nt), i;
   if (!nt) return 0;
-  for (i = 0; i < h->npat; i++) {
+  for (i = 0; h->pat && i < h->npat; i++) { /* (no patients: no table to walk) */
     size_t j = (size_t)(hash(h->pat[i].key, h->pat[i].klen) & (nc - 1));
     while (nt[j]) j = (j + 1) & (nc - 1);
     nt[j] = i + 1;
@@ -262,7 +262,7 @@ static pat_t *patient(cal_fhir *h, const char *k, size_t kn, int create_only) {
   memset(p, 0, sizeof *p);
   p->key = (char *)malloc(kn + 1);
   if (!p->key) return NULL;
-  memcpy(p->key, k, kn);
+  if (kn) memcpy(p->key, k, kn);
   p->key[kn] = '\0';
   p->klen = kn;
   p->line = h->line;
@@ -719,6 +719,7 @@ static int contained(cal_fhir *h, int res, const char *ref) {
 /* Notes a reference to resolve when everything is read. */
 static void defer(cal_fhir *h, pat_t *p, int kind, const char *key, const char *src) {
   pending_t *d;
+  size_t kl, sl;
   if (h->npend == h->pendcap) {
     size_t nc = h->pendcap ? h->pendcap * 2 : 64;
     pending_t *np = (pending_t *)realloc(h->pend, nc * sizeof *np);
@@ -729,16 +730,18 @@ static void defer(cal_fhir *h, pat_t *p, int kind, const char *key, const char *
   d = &h->pend[h->npend];
   d->pat = (size_t)(p - h->pat);
   d->kind = kind;
-  d->key = (char *)malloc(strlen(key) + 1);
-  d->src = (char *)malloc(strlen(src) + 1);
+  kl = strlen(key) + 1;
+  sl = strlen(src) + 1;
+  d->key = (char *)malloc(kl);
+  d->src = (char *)malloc(sl);
   if (!d->key || !d->src) {
     free(d->key);
     free(d->src);
     h->err = 1;
     return;
   }
-  strcpy(d->key, key);
-  strcpy(d->src, src);
+  memcpy(d->key, key, kl);
+  memcpy(d->src, src, sl);
   h->npend++;
 }
 
@@ -755,8 +758,11 @@ static void medication(cal_fhir *h, int res, const char *rid, const char *full) 
   }
   m = &h->med[h->nmed];
   m->found = concept_map(h, cal_json_get(&h->doc, res, "code"), "Medication", 1, t, sizeof t);
-  if (!(m->text = (char *)malloc(strlen(t) + 1))) { h->err = 1; return; }
-  strcpy(m->text, t);
+  {
+    size_t tl = strlen(t) + 1;
+    if (!(m->text = (char *)malloc(tl))) { h->err = 1; return; }
+    memcpy(m->text, t, tl);
+  }
   h->nmed++;
   if (rid[0]) {
     snprintf(k, sizeof k, "Medication/%s", rid);

@@ -1497,7 +1497,7 @@ static int snap_values(lua_State *L) {
     const char *name;
     lua_rawgeti(L, 2, i);
     name = lua_tolstring(L, -1, &len);
-    if (!name) luaL_error(L, "labs:values: input %d is not a name", (int)i);
+    if (!name) return luaL_error(L, "labs:values: input %d is not a name", (int)i);
     push_lab_value(L, &s, name, len);
     if (lua_isnil(L, -1)) lua_pop(L, 2);
     else {
