@@ -8,7 +8,8 @@
 # call are not traced: script(1) (gives one command a terminal in
 # cohort_spec and report_cli_spec: it leaks a strdup of its own and valgrind
 # warns of its ioctls; that command runs traced just before without the
-# terminal), and mktemp, git, tar and make (result_identity_spec builds the
+# terminal), cp (fhir_spec copies shared files: it leaks at exit), and
+# mktemp, git, tar and make (result_identity_spec builds the
 # reference commit; they leak at exit). Suppressions
 # (spec/valgrind.supp) cover Lua and libc internals only, each with why.
 # VALGRIND_SPECS="spec/a_spec.lua spec/b_spec.lua" runs only those files.
@@ -27,7 +28,7 @@ for s in $SPECS; do
   log=$OUT/$name.log
   start=$(date +%s)
   CALCINOSIS_SLOW=20 valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
-    --show-leak-kinds=definite --trace-children=yes --trace-children-skip='*/cat,*/mkfifo,*/rm,*/mkdir,*/ls,*/sleep,*/sort,*/grep,*/sed,*/script,*/mktemp,*/git,*/tar,*/make' \
+    --show-leak-kinds=definite --trace-children=yes --trace-children-skip='*/cat,*/cp,*/mkfifo,*/rm,*/mkdir,*/ls,*/sleep,*/sort,*/grep,*/sed,*/script,*/mktemp,*/git,*/tar,*/make' \
     --suppressions=spec/valgrind.supp --log-file="$log.%p" \
     lua5.4 /usr/bin/busted -o TAP "$s" >"$log.out" 2>&1
   rc=$?
