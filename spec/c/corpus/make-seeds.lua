@@ -78,4 +78,18 @@ write("fuzz_record", "dog", "\37" .. "id;species;age [mo];calcium (mmol/L);phosp
   .. "d1;canine;30;3.1;mg/dL;9;M\nd2;feline;x;;;;\n")
 write("fuzz_record", "child", "\4" .. "patient_id,age_days,height,creatinine [umol/L],calcium,albumin [g/L],sites,diagnoses\n"
   .. "c1,400,80,35,9.9,40,\"heel, elbows\",N18.6\nc2,7000,150,0.6 mg/dL,11,38,,\n")
+
+-- record logic with a plan's reading settings (fuzz_record_settings): an
+-- option byte (1: missing-value codes, 2: decimal commas, 4: the column
+-- mapping sc/bu/"x y", 8: ';' as delimiter), then a CSV header and rows
+write("fuzz_record_settings", "na", "\1" .. "id,age,calcium,phosphate,sex\nr1,NA,9.5,?,F\nr2,-99,,4.1,M\n")
+write("fuzz_record_settings", "comma", "\10" .. "id;age;calcium [mmol/L];albumin [g/L]\nr1;61,5;2,45;38,0\nr2;7;2,61;\n")
+write("fuzz_record_settings", "mapped", "\5" .. "id,sc,bu,x y,age\nr1,1.2,40,30,NA\nr2,3.4,,6,50\n")
+
+-- ARFF reader (fuzz_arff): an even first byte puts a small header in front,
+-- the second byte the read size (1 to 16 bytes)
+write("fuzz_arff", "whole", "\1\7" .. "% UCI-like\n@relation ckd\n@attribute 'age' numeric\n"
+  .. "@attribute sc numeric\n@attribute htn {yes,no}\n@attribute class {ckd,notckd}\n@data\n"
+  .. "48,1.2,yes,ckd\n?,3.8,no,notckd\n% a comment\n62,?,?,ckd\n")
+write("fuzz_arff", "rows", "\0\2" .. "1,x\n'2',y\n?,?\n")
 print("seed corpora written to spec/c/corpus/")
