@@ -494,6 +494,29 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
  * *eout; 0 when the record is not such a one or its end is closer than 64
  * (8 without SSE2) bytes to the end of the buffer: nothing is changed then but the field
  * array, and the two passes read the record. *is_clean as parse() sets it. */
+#if (defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)) || \
+    (defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+/* fast_record's end of a record at q, the first LF or quote found (s the
+ * record's start, f its last field's, n the fields before): 0 for a quote
+ * or a blank line (the two passes read those), else the last field and the
+ * outputs as fast_record describes them. */
+static int end_record(cal_csv *r, const char *s, char *f, char *q, size_t n, size_t *nout, size_t *term,
+                      char **eout)
+{
+    char *e = q;
+    if (*q != '\n') return 0; /* a quote */
+    if (e > s && e[-1] == '\r') e--;
+    if (e == s) return 0; /* a blank line: the two passes skip it */
+    if (n == r->fcap && !grow_fields(r)) return 0;
+    r->fields[n].ptr = f;
+    r->fields[n].len = (size_t)(e - f);
+    *nout = n + 1;
+    *term = (size_t)(q - r->buf);
+    *eout = e;
+    return 1;
+}
+#endif
+
 static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int *is_clean)
 {
 #if defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)
@@ -529,16 +552,7 @@ static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int 
             md &= md - 1;
         }
         if (ms) {
-            char *q = p + __builtin_ctzll(ms), *e = q;
-            if (*q != '\n') return 0; /* a quote */
-            if (e > s && e[-1] == '\r') e--;
-            if (e == s) return 0; /* a blank line: the two passes skip it */
-            if (n == r->fcap && !grow_fields(r)) return 0;
-            r->fields[n].ptr = f;
-            r->fields[n].len = (size_t)(e - f);
-            *nout = n + 1;
-            *term = (size_t)(q - r->buf);
-            *eout = e;
+            if (!end_record(r, s, f, p + __builtin_ctzll(ms), n, nout, term, eout)) return 0;
             *is_clean = !odd; /* (bytes past the LF too: at worst clean() looks again) */
             return 1;
         }
@@ -577,16 +591,7 @@ static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int 
             md &= md - 1;
         }
         if (ms) {
-            char *q = p + (__builtin_ctzll(ms) >> 3), *e = q;
-            if (*q != '\n') return 0; /* a quote */
-            if (e > s && e[-1] == '\r') e--;
-            if (e == s) return 0; /* a blank line: the two passes skip it */
-            if (n == r->fcap && !grow_fields(r)) return 0;
-            r->fields[n].ptr = f;
-            r->fields[n].len = (size_t)(e - f);
-            *nout = n + 1;
-            *term = (size_t)(q - r->buf);
-            *eout = e;
+            if (!end_record(r, s, f, p + (__builtin_ctzll(ms) >> 3), n, nout, term, eout)) return 0;
             *is_clean = !(acc & highs);
             return 1;
         }
