@@ -20,6 +20,7 @@
 #include "lcal.h"
 #include "slots.h"
 #include "termmap.h"
+#include "spelling.h"
 #include "csv.h"
 #include "source.h"
 #include "dates.h"
@@ -939,6 +940,77 @@ static int l_csv_field(lua_State *L) {
   return 1;
 }
 
+/* the spelling pairs of a Lua list { { us, gb }, ... } (calcinosis.lexicon
+ * spellings), pointing into the strings of that list (kept on the stack) */
+#define SPELLING_MAX 64
+static size_t spelling_pairs(lua_State *L, int idx, cal_spelling *pairs) {
+  size_t i, n;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  n = (size_t)lua_rawlen(L, idx);
+  if (n > SPELLING_MAX) luaL_error(L, "more than %d spelling pairs", SPELLING_MAX);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    pairs[i].us = luaL_checklstring(L, -2, &pairs[i].us_n);
+    pairs[i].gb = luaL_checklstring(L, -1, &pairs[i].gb_n);
+    if (pairs[i].us_n == 0 || pairs[i].gb_n == 0) luaL_error(L, "spelling pair %d: an empty form", (int)i + 1);
+    lua_pop(L, 3); /* the strings stay alive in the list at idx */
+  }
+  return n;
+}
+
+typedef struct {
+  lua_State *L;
+  lua_Integer n;
+} key_list;
+
+static void push_key(void *ud, const char *s, size_t n) {
+  key_list *k = (key_list *)ud;
+  lua_pushlstring(k->L, s, n);
+  lua_rawseti(k->L, -2, ++k->n);
+}
+
+/* core.spelling_variants(key, pairs) -> list (spelling.h) */
+static int l_spelling_variants(lua_State *L) {
+  size_t n, np;
+  const char *s = luaL_checklstring(L, 1, &n);
+  cal_spelling pairs[SPELLING_MAX];
+  key_list k;
+  np = spelling_pairs(L, 2, pairs);
+  lua_createtable(L, 3, 0);
+  k.L = L, k.n = 0;
+  if (cal_spelling_variants(s, n, pairs, np, push_key, &k) != 0) return luaL_error(L, "not enough memory");
+  return 1;
+}
+
+/* core.number_variant(key) -> the plural or singular of its last word, or nil */
+static int l_number_variant(lua_State *L) {
+  size_t n, m;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char *out;
+  if (n > (((size_t)-1) - 3)) return luaL_error(L, "core.number_variant: string too long");
+  out = (char *)lua_newuserdatauv(L, n + 3, 0);
+  m = cal_number_variant(s, n, out);
+  if (m == 0) lua_pushnil(L);
+  else lua_pushlstring(L, out, m);
+  return 1;
+}
+
+/* core.lexicon_keys(key, pairs) -> list: every key of a base key (spelling.h) */
+static int l_lexicon_keys(lua_State *L) {
+  size_t n, np;
+  const char *s = luaL_checklstring(L, 1, &n);
+  cal_spelling pairs[SPELLING_MAX];
+  key_list k;
+  np = spelling_pairs(L, 2, pairs);
+  lua_createtable(L, 6, 0);
+  k.L = L, k.n = 0;
+  if (cal_lexicon_keys(s, n, pairs, np, push_key, &k) != 0) return luaL_error(L, "not enough memory");
+  return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
   {"csv_field", l_csv_field},
   {"stdout_error", l_stdout_error},
@@ -966,6 +1038,9 @@ static const luaL_Reg core_funcs[] = {
   {"column_role", l_column_role},
   {"hash", l_hash},
   {"term_key", l_term_key},
+  {"spelling_variants", l_spelling_variants},
+  {"number_variant", l_number_variant},
+  {"lexicon_keys", l_lexicon_keys},
   {"quantity", l_quantity},
   {NULL, NULL}
 };

@@ -123,7 +123,7 @@ end
 --   (function(records, bytes) called every `every` records; return true to stop)
 -- @treturn table|nil stats `{ records, with_problems, types = { [type] = n }, counts, stopped,
 --   stop_line, stop_message, warnings, hash }` (`hash`: `calcinosis.engine.hash` of the
---   ruleset with the run's options)
+--   ruleset with the run's options, computed when first read)
 -- @treturn[2] string message
 function M.run(ruleset, opts)
   local popts, run = {}, {}
@@ -148,7 +148,14 @@ function M.run(ruleset, opts)
   if not plan then return nil, err end
   local stats, rerr = plan:run(run)
   if not stats then return nil, rerr end
-  stats.hash = engine.hash(ruleset, popts)
+  -- the hash when it is read (it costs most of a command's start-up, and
+  -- most runs never show it)
+  setmetatable(stats, { __index = function(t, k)
+    if k ~= "hash" then return nil end
+    local h = engine.hash(ruleset, popts)
+    rawset(t, "hash", h)
+    return h
+  end })
   -- a column passed through is not "not known"
   for _, c in ipairs(engine.columns(ruleset.compiled, popts.columns or engine.default_columns,
       popts.input_columns, popts.keep) or {}) do

@@ -522,7 +522,12 @@ function M.plan(ruleset, opts)
   if not ca_variant then
     return nil, ("unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(opts.ca_coefficient))
   end
-  local hash = M.hash(ruleset, opts)
+  -- the hash only when a column shows it (its vocabulary digest is most of
+  -- a command's start-up otherwise)
+  local hash
+  for _, c in ipairs(columns) do
+    if c.kind == core.COL.hash then hash = M.hash(ruleset, opts); break end
+  end
   local spec = {}
   for k, v in pairs(b) do spec[k] = v end
   local range_list, _, shown_ranges = range_entries(opts.ranges or ranges.reference)

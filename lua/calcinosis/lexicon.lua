@@ -27,7 +27,8 @@
 -- lymphoma / leukaemia, organ transplants) are synonyms of their terms in
 -- the vocabulary.
 --
--- Pure Lua, data and small functions; no C core.
+-- Data in Lua; the functions that make keys of it are the C core's
+-- (src/spelling.c), called once per process for the term map.
 -- @module calcinosis.lexicon
 
 local M = {}
@@ -108,58 +109,38 @@ function M.generated()
   return out
 end
 
--- every occurrence of a in s replaced by b (a and b are lowercase letters:
--- no pattern characters; the plain find skips the usual case quickly)
-local function swap_all(s, a, b)
-  if not s:find(a, 1, true) then return s end
-  return (s:gsub(a, b))
-end
+-- (the functions that make keys of these data are C: src/spelling.c)
+local function core() return require "calcinosis.core" end
 
---- The spelling variants of a key (the key itself first): every American
--- spelling made British, and every British one made American.
+--- The spelling variants of a key (the key itself first): every British
+-- spelling made American (the pairs of `spellings` in order, each replaced
+-- wherever it occurs), then that made British again (a pair skipped when
+-- its British form is already there); each variant once.
+-- @tparam string key
+-- @treturn {string,...}
 function M.spelling_variants(key)
-  local gb = key
-  for _, pair in ipairs(M.spellings) do
-    gb = swap_all(gb, pair[2], pair[1]) -- first to American ...
-  end
-  local us = gb
-  for _, pair in ipairs(M.spellings) do
-    if not gb:find(pair[2], 1, true) then gb = swap_all(gb, pair[1], pair[2]) end
-  end
-  local out, seen = {}, {}
-  for _, k in ipairs { key, us, gb } do
-    if not seen[k] then seen[k] = true; out[#out + 1] = k end
-  end
-  return out
+  return core().spelling_variants(key, M.spellings)
 end
 
---- The plural or singular of the last word of a key, or nil.
+--- The plural or singular of the last word of a key (its trailing run of
+-- ASCII letters, at least 3: "ies" -> "y", "xes"/"ses"/"ches"/"shes" drop
+-- "es", "ss"/"us"/"is" add "es", "s" dropped, a consonant and "y" ->
+-- "ies", "x"/"s"/"ch"/"sh" add "es", else add "s"), or nil.
+-- @tparam string key
+-- @treturn string|nil
 function M.number_variant(key)
-  local head, last = key:match("^(.-)([%a]+)$")
-  if not last or #last < 3 then return nil end
-  if last:match("ies$") then return head .. last:sub(1, -4) .. "y" end
-  if last:match("[sx]es$") or last:match("[cs]hes$") then return head .. last:sub(1, -3) end
-  if last:match("ss$") or last:match("us$") or last:match("is$") then return head .. last .. "es" end
-  if last:match("s$") then return head .. last:sub(1, -2) end
-  if last:match("[^aeiou]y$") then return head .. last:sub(1, -2) .. "ies" end
-  if last:match("[sx]$") or last:match("[cs]h$") then return head .. last .. "es" end
-  return head .. last .. "s"
+  return core().number_variant(key)
 end
 
 --- Every key a surface form is known by: its spelling variants and their
 -- plural or singular. `keyfn` makes a key of a text (vocab.key).
+-- @tparam string text
+-- @tparam function keyfn
+-- @treturn {string,...}
 function M.keys_of(text, keyfn)
   local base = keyfn(text)
   if base == "" then return {} end
-  local out, seen = {}, {}
-  local function add(k)
-    if k and k ~= "" and not seen[k] then seen[k] = true; out[#out + 1] = k end
-  end
-  for _, k in ipairs(M.spelling_variants(base)) do
-    add(k)
-    add(M.number_variant(k))
-  end
-  return out
+  return core().lexicon_keys(base, M.spellings)
 end
 
 --- The control keys of the C reader (see src/termmap.c): class letter ->

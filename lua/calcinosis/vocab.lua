@@ -1073,6 +1073,7 @@ local C3 = {
 }
 
 local function fold(s)
+  if not s:find("[\128-\255]") then return s end -- ASCII: nothing to fold
   s = s:gsub("\226\128\153", "") -- right single quotation mark (apostrophe)
   s = s:gsub("\197\147", "oe"):gsub("\197\146", "oe")
   s = s:gsub("\195([\128-\191])", function(b) return C3[b:byte()] or " " end)
@@ -1085,8 +1086,7 @@ end
 -- @treturn string
 function M.key(s)
   s = fold(s):lower():gsub("'", "")
-  s = s:gsub("[^%w]+", "_"):gsub("^_+", ""):gsub("_+$", "")
-  return s
+  return (s:gsub("[^%w]+", "_"):match("^_*(.-)_*$"))
 end
 
 local function compact(k) return (k:gsub("_", "")) end

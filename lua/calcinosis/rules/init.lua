@@ -76,8 +76,12 @@ local Ruleset = {}
 M.Ruleset = Ruleset
 -- the methods are in `Ruleset` (`M.Ruleset`); instances have a locked
 -- metatable whose __index is that table, which no field lookup returns
+local ruleset_hash -- below: the hash, computed on first read
 local RS_MT = {
-  __index = Ruleset,
+  __index = function(self, k)
+    if k == "hash" then return ruleset_hash(self) end
+    return Ruleset[k]
+  end,
   __tostring = function(self)
     return string.format("ruleset %s %s (%s)", self.name, self.version, self.hash)
   end,
@@ -245,6 +249,26 @@ end
 
 local active_sandbox -- forward: the running sandboxed load (see Sandbox)
 
+-- The hash of the result's configuration with the default options
+-- (calcinosis.engine.hash), computed when it is first read, not at build:
+-- the vocabulary's digest it includes costs about 20 ms of processor time,
+-- most of a command's start-up, and most runs never show a hash. It is
+-- trusted code, run outside a sandbox's budget hook (a ruleset file that
+-- reads `hash` does not pay for it), and kept in the ruleset.
+ruleset_hash = function(self)
+  local hook, mask, count = debug.gethook()
+  if hook then debug.sethook() end
+  local t0 = os.clock()
+  local ok, h = pcall(require("calcinosis.engine").hash, { compiled = rawget(self, "compiled") })
+  local sandbox = active_sandbox()
+  if sandbox then sandbox.paused = sandbox.paused + (os.clock() - t0) end
+  if hook then debug.sethook(hook, mask, count) end
+  if not ok then error(h, 0) end
+  assert(h, "calcinosis.engine.hash gave no hash")
+  rawset(self, "hash", h)
+  return h
+end
+
 local function build(spec)
   fill_sources(spec)
   -- the compiler is trusted code whose work is bounded by the declarations:
@@ -253,9 +277,6 @@ local function build(spec)
   if hook then debug.sethook() end
   local t0 = os.clock()
   local ok, c = pcall(compiler.compile, spec)
-  -- the hash of the result's configuration with the default options
-  -- (calcinosis.engine.hash), trusted code too
-  local hash = ok and type(c) == "table" and c.bytes and assert(require("calcinosis.engine").hash({ compiled = c }))
   local sandbox = active_sandbox()
   if sandbox then sandbox.paused = sandbox.paused + (os.clock() - t0) end
   if hook then debug.sethook(hook, mask, count) end
@@ -272,7 +293,7 @@ local function build(spec)
   local self = setmetatable({
     name = spec.name, version = tostring(spec.version), spec = spec, program = prog,
     result_program = post, confidence_program = conf,
-    hash = hash, compiled = c, warnings = c.warnings,
+    compiled = c, warnings = c.warnings,
     -- buffers reused by classify
     _vars = {}, _terms = {}, _state = {}, _lets = {}, _scores = {},
   }, RS_MT)
