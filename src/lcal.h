@@ -31,6 +31,9 @@ const cal_program *lcal_check_program(lua_State *L, int i, const char *what);
 /* Registers core.plan and the plan and rows metatables (lcal_engine.c). */
 void lcal_open_engine(lua_State *L);
 
+/* Registers core.explainer, core.EXPLAIN and the explainer metatable (lcal_explain.c). */
+void lcal_open_explain(lua_State *L);
+
 CAL_HIDDEN_END
 
 #endif
