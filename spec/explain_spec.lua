@@ -95,6 +95,9 @@ describe("explanations of fired rules", function()
     -- whole, but 1e9 or more: two decimals
     assert.same({ "(r * 1000000000) 2000000000.00 > 1" },
       why("r * 1000000000 > 1", labs { calcium = "5 mg/dL", phosphate = "10 mg/dL" }, r))
+    -- a huge value in full (its digits as Lua's own "%.2f" writes 10^300)
+    assert.same({ "(calcium ^ 300) " .. ("%.2f"):format(10 ^ 300) .. " > 1" },
+      why("calcium ^ 300 > 1", labs { calcium = "10 mg/dL" }))
     -- minus zero is shown as 0
     assert.same({ "((r - 2) * -1) 0 == 0" },
       why("(r - 2) * -1 == 0", labs { calcium = "5 mg/dL", phosphate = "10 mg/dL" }, r))

@@ -274,8 +274,8 @@ describe("rule VM", function()
       if k == 9 then return ("%s(%s)"):format(({ "present", "missing" })[R(2)], gen_num(d + 1)) end
       return ("at least %d findings in S"):format(R(0, 3))
     end
-    it("on 300 random rulesets x 20 random inputs (one by one and in batches)", function()
-      local mismatches, skipped = {}, 0
+    it("on 300 random rulesets x 20 random inputs (one by one and in batches), with the same explanations", function()
+      local mismatches, skipped, explained = {}, 0, 0
       for _ = 1, 300 do
         local conds = {}
         for i = 1, 5 do conds[i] = gen_bool(0) end
@@ -325,6 +325,19 @@ describe("rule VM", function()
           if not (a == b or (a ~= a and b ~= b)) and #mismatches < 5 then
             mismatches[#mismatches + 1] = ("let: VM %s, reference %s"):format(a, b)
           end
+          -- why the fired rules fired: the C engine's text against the oracle's
+          local reasons = rs.explainer:reasons(rs._vars, rs._lets, rs._terms, rs._state)
+          for i = 1, #want do
+            if rs._state[i] == 1 then
+              explained = explained + 1
+              local g, w = table.concat(reasons[i], " | "), table.concat(oracle.reasons(rs, i), " | ")
+              if g ~= w and #mismatches < 5 then
+                mismatches[#mismatches + 1] = ("why %s: C {%s}, reference {%s}"):format(rs.compiled.rules[i].when, g, w)
+              end
+            elseif reasons[i] ~= nil and #mismatches < 5 then
+              mismatches[#mismatches + 1] = ("why of a rule that did not fire: %s"):format(rs.compiled.rules[i].when)
+            end
+          end
         end
         if rs then
           local vl, tl = {}, {}
@@ -351,6 +364,7 @@ describe("rule VM", function()
       end
       assert.same({}, mismatches)
       assert.is_true(skipped < 100, "skipped " .. skipped)
+      assert.is_true(explained > 1000, "explained " .. explained)
     end)
   end)
 

@@ -227,14 +227,14 @@ static int out_str(cal_explain_out *o, const cal_explain *x, uint32_t s) {
 
 /* a value as the explanation shows it: "missing", a whole number, or two decimals */
 static int out_num(cal_explain_out *o, const cal_explain *x, double v, int whole, uint32_t tail) {
-  char buf[64];
+  char buf[400]; /* "%.2f" of the largest double: 309 digits, the point, 2 decimals, a sign */
   int n;
   if (v != v) return out_add(o, "missing", 7);
   if (whole && v == floor(v) && fabs(v) < 1e9)
     n = snprintf(buf, sizeof buf, "%ld", (long)v);
   else
     n = snprintf(buf, sizeof buf, "%.2f", v);
-  if (n < 0 || (size_t)n >= sizeof buf) return -1; /* (a finite double below 1e308 fits) */
+  if (n < 0 || (size_t)n >= sizeof buf) return -1; /* (cannot happen: every double fits) */
   if (out_add(o, buf, (size_t)n) < 0) return -1;
   return out_str(o, x, tail);
 }
