@@ -368,6 +368,20 @@ describe("rule VM", function()
     end)
   end)
 
+  it("loads and runs programs whose blocks share code (the fast code has room for each block)", function()
+    -- three blocks over the same four instructions: the fast code made for
+    -- them is three times the code (it had room for the code once: a heap
+    -- overflow, which the ASan run of the suite reports, found by fuzz_explain)
+    local p = good()
+    p.lets = { { 0, 4 }, { 0, 4 }, { 0, 4 } }
+    p.rules = { { 0, 4, 0, 1 }, { 0, 4, 1, 1 } }
+    local prog = assert(core.vm_load(asm(p)))
+    local state, lets = {}, {}
+    prog:run({ 3, 0 }, {}, state, lets, {})
+    assert.same({ 6, 6, 6 }, lets)
+    assert.same({ 1, 1 }, state)
+  end)
+
   it("disassembles", function()
     local prog = assert(core.vm_load(asm(good())))
     assert.matches("0  VAR    0", prog:disasm(), 1, true)

@@ -98,7 +98,7 @@ static int check(const cal_explain *x, char *err, size_t errlen) {
 cal_explain *cal_explain_load(const void *bytes, size_t len, const cal_program *const *progs, size_t nprogs,
                               char *err, size_t errlen) {
   const unsigned char *b = (const unsigned char *)bytes;
-  uint32_t h[9], i;
+  uint32_t h[8], i;
   size_t need, off, total, k, nops = 0;
   unsigned char *mem;
   cal_explain *x;
@@ -110,7 +110,7 @@ cal_explain *cal_explain_load(const void *bytes, size_t len, const cal_program *
     fail(err, errlen, "unsupported explanation version %lu", (unsigned long)rd32(b + 4));
     return NULL;
   }
-  for (i = 0; i < 9; i++) h[i] = rd32(b + 8 + 4 * i);
+  for (i = 0; i < 8; i++) h[i] = rd32(b + 8 + 4 * i);
   /* nslots nlets nops nrules nnodes nstrs nterms npool: bounded so the sizes cannot overflow */
   if (h[0] > 65535 || h[1] > CAL_VM_MAX_LETS || h[3] > CAL_VM_MAX_RULES || h[4] > 0x1000000 || h[5] > 0x1000000 ||
       h[6] > CAL_VM_MAX_TERM_WORDS * 64 || h[7] > 0x10000000) {
