@@ -292,6 +292,11 @@ int cal_explain_rule(const cal_explain *x, size_t rule, const double *ops, const
     if (!out->start) return -1;
     out->ncap = 16;
   }
+  if (!out->text) { /* (never NULL, so that an empty reason has an address too) */
+    out->text = (char *)malloc(256);
+    if (!out->text) return -1;
+    out->cap = 256;
+  }
   out->start[0] = 0;
   if (rule >= x->nrules) return 0;
   first = x->rules[2 * rule];
