@@ -52,7 +52,7 @@ static int check(const cal_explain *x, char *err, size_t errlen) {
   for (i = 0; i < x->nterms; i++)
     if (x->terms[i] >= x->nstrs) return fail(err, errlen, "explanation term %lu: bad string", (unsigned long)i);
   for (r = 0; r < x->nrules; r++) {
-    uint32_t first = x->rules[2 * r], count = x->rules[2 * r + 1];
+    uint32_t first = x->rules[2 * (size_t)r], count = x->rules[2 * (size_t)r + 1];
     if (first > x->nnodes || count > x->nnodes - first)
       return fail(err, errlen, "explanation of rule %lu: nodes outside the list", (unsigned long)r);
     for (i = first; i < first + count; i++) {
@@ -110,7 +110,7 @@ cal_explain *cal_explain_load(const void *bytes, size_t len, const cal_program *
     fail(err, errlen, "unsupported explanation version %lu", (unsigned long)rd32(b + 4));
     return NULL;
   }
-  for (i = 0; i < 8; i++) h[i] = rd32(b + 8 + 4 * i);
+  for (i = 0; i < 8; i++) h[i] = rd32(b + 8 + 4 * (size_t)i);
   /* nslots nlets nops nrules nnodes nstrs nterms npool: bounded so the sizes cannot overflow */
   if (h[0] > 65535 || h[1] > CAL_VM_MAX_LETS || h[3] > CAL_VM_MAX_RULES || h[4] > 0x1000000 || h[5] > 0x1000000 ||
       h[6] > CAL_VM_MAX_TERM_WORDS * 64 || h[7] > 0x10000000) {

@@ -63,7 +63,7 @@ CAL_HIDDEN_BEGIN
   X(GUARD, 5) /* a = operand, b = wanted value (0 or 1), c = nodes skipped when    \
                  the operand is not that value */
 
-#define CAL_EXPLAIN_ENUM_(name, value) CAL_EXPLAIN_##name = value,
+#define CAL_EXPLAIN_ENUM_(name, value) CAL_EXPLAIN_##name = (value),
 enum { CAL_EXPLAIN_NODES(CAL_EXPLAIN_ENUM_) CAL_EXPLAIN_KINDS_END_ };
 #undef CAL_EXPLAIN_ENUM_
 

@@ -119,7 +119,7 @@ static int explainer_reasons(lua_State *L) {
         lua_rawgeti(L, 4, k);
         t = lua_tointegerx(L, -1, &isnum);
         lua_pop(L, 1);
-        if (isnum && t >= 0 && t < CAL_VM_MAX_TERM_WORDS * 64) b->terms[t / 64] |= (uint64_t)1 << (t % 64);
+        if (isnum && t >= 0 && t < (lua_Integer)CAL_VM_MAX_TERM_WORDS * 64) b->terms[t / 64] |= (uint64_t)1 << (t % 64);
       }
       cal_explain_operands(b->x, b->vars, b->lets, b->terms, b->in, &b->res, b->ops);
       ops_done = 1;
