@@ -28,6 +28,13 @@ static explainer_box *check_explainer(lua_State *L) {
   return b;
 }
 
+const cal_explain *lcal_check_explainer(lua_State *L, int i, const char *what) {
+  explainer_box *b = (explainer_box *)luaL_testudata(L, i, EXPLAINER_MT);
+  if (!b) { luaL_error(L, "%s must be an explainer (calcinosis.explainer)", what); return NULL; } /* (does not return) */
+  if (!b->x) luaL_error(L, "%s has been freed", what);
+  return b->x;
+}
+
 static int explainer_gc(lua_State *L) {
   explainer_box *b = (explainer_box *)luaL_checkudata(L, 1, EXPLAINER_MT);
   cal_explain_free(b->x);

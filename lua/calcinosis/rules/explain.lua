@@ -211,40 +211,63 @@ function M.missing(n, ctx, lets, out, seen)
   return out
 end
 
---- Renders a checked AST back into text (normalized spacing, settled units).
-function M.render(n)
-  return render(n)
-end
-
-render = function(n)
+-- the text of node n appended to out (pieces joined once at the end, so
+-- that a deeply nested expression is rendered in linear time)
+local function render_into(n, out)
   local tag = n.tag
   if tag == "num" then
     if n.logical then
-      return n.value ~= n.value and "unknown" or (n.value == 1 and "true" or "false")
+      out[#out + 1] = n.value ~= n.value and "unknown" or (n.value == 1 and "true" or "false")
+      return
     end
     local s = fmt(n.value or n.qvalue)
     local u = n.given and n.given[2] or n.unit or n.qunit
-    return u and (s .. " " .. u) or s
-  elseif tag == "name" then return n.name
-  elseif tag == "neg" then return "-" .. M.render(n.a)
-  elseif tag == "not" then return "not " .. M.render(n.a)
-  elseif tag == "and" or tag == "or" then
-    return "(" .. M.render(n.a) .. " " .. tag .. " " .. M.render(n.b) .. ")"
-  elseif tag == "bin" then return "(" .. M.render(n.a) .. " " .. n.op .. " " .. M.render(n.b) .. ")"
+    out[#out + 1] = u and (s .. " " .. u) or s
+  elseif tag == "name" then out[#out + 1] = n.name
+  elseif tag == "neg" then out[#out + 1] = "-"; render_into(n.a, out)
+  elseif tag == "not" then out[#out + 1] = "not "; render_into(n.a, out)
+  elseif tag == "and" or tag == "or" or tag == "bin" then
+    out[#out + 1] = "("
+    render_into(n.a, out)
+    out[#out + 1] = " " .. (tag == "bin" and n.op or tag) .. " "
+    render_into(n.b, out)
+    out[#out + 1] = ")"
   elseif tag == "between" then
-    return M.render(n.a) .. " between " .. M.render(n.lo) .. " and " .. M.render(n.hi)
+    render_into(n.a, out); out[#out + 1] = " between "
+    render_into(n.lo, out); out[#out + 1] = " and "
+    render_into(n.hi, out)
   elseif tag == "if" then
-    return "(if " .. M.render(n.c) .. " then " .. M.render(n.a) .. " else " .. M.render(n.b) .. ")"
+    out[#out + 1] = "(if "; render_into(n.c, out)
+    out[#out + 1] = " then "; render_into(n.a, out)
+    out[#out + 1] = " else "; render_into(n.b, out)
+    out[#out + 1] = ")"
   elseif tag == "call" then
-    local args = {}
-    for i, a in ipairs(n.args) do args[i] = M.render(a) end
-    return n.fn .. "(" .. table.concat(args, ", ") .. ")"
+    out[#out + 1] = n.fn .. "("
+    for i, a in ipairs(n.args) do
+      if i > 1 then out[#out + 1] = ", " end
+      render_into(a, out)
+    end
+    out[#out + 1] = ")"
   elseif tag == "setq" then
     local set = n.set.tag == "setref" and n.set.name or ("{" .. table.concat(n.set.terms, ", ") .. "}")
     local q = n.quant == "atleast" and ("at least " .. n.k) or n.quant
-    return ("%s %s in %s"):format(q, n.kind, set)
+    out[#out + 1] = ("%s %s in %s"):format(q, n.kind, set)
+  else
+    out[#out + 1] = "?"
   end
-  return "?"
+end
+
+render = function(n)
+  local out = {}
+  render_into(n, out)
+  return table.concat(out)
+end
+
+--- Renders a checked AST back into text (normalized spacing, settled units).
+-- @param n a checked AST node
+-- @treturn string
+function M.render(n)
+  return render(n)
 end
 
 return M
