@@ -5,6 +5,7 @@
 local core = require "calcinosis.core"
 local rules = require "calcinosis.rules"
 local compiler = require "calcinosis.rules.compiler"
+local oracle = require "rule_oracle"
 
 local OP = compiler.OP
 local pack = string.pack
@@ -273,8 +274,8 @@ describe("rule VM", function()
       if k == 9 then return ("%s(%s)"):format(({ "present", "missing" })[R(2)], gen_num(d + 1)) end
       return ("at least %d findings in S"):format(R(0, 3))
     end
-    it("on 300 random rulesets x 20 random inputs (one by one and in batches)", function()
-      local mismatches, skipped = {}, 0
+    it("on 300 random rulesets x 20 random inputs (one by one and in batches), with the same explanations", function()
+      local mismatches, skipped, explained = {}, 0, 0
       for _ = 1, 300 do
         local conds = {}
         for i = 1, 5 do conds[i] = gen_bool(0) end
@@ -313,7 +314,7 @@ describe("rule VM", function()
           batch_rows[#batch_rows + 1] = { vars = vars, terms = terms, state = {}, lets = { rs._lets[1] },
             type = res.type, score = res.score }
           for i = 1, #rs.compiled.rules do batch_rows[#batch_rows].state[i] = rs._state[i] end
-          local want, wlets = rs:reference(p, "values")
+          local want, wlets = oracle.run(rs)
           for i = 1, #want do
             if rs._state[i] ~= want[i] and #mismatches < 5 then
               mismatches[#mismatches + 1] = ("%s: VM %d, reference %d"):format(rs.compiled.rules[i].when,
@@ -323,6 +324,19 @@ describe("rule VM", function()
           local a, b = rs._lets[1], wlets[1]
           if not (a == b or (a ~= a and b ~= b)) and #mismatches < 5 then
             mismatches[#mismatches + 1] = ("let: VM %s, reference %s"):format(a, b)
+          end
+          -- why the fired rules fired: the C engine's text against the oracle's
+          local reasons = rs.explainer:reasons(rs._vars, rs._lets, rs._terms, rs._state)
+          for i = 1, #want do
+            if rs._state[i] == 1 then
+              explained = explained + 1
+              local g, w = table.concat(reasons[i], " | "), table.concat(oracle.reasons(rs, i), " | ")
+              if g ~= w and #mismatches < 5 then
+                mismatches[#mismatches + 1] = ("why %s: C {%s}, reference {%s}"):format(rs.compiled.rules[i].when, g, w)
+              end
+            elseif reasons[i] ~= nil and #mismatches < 5 then
+              mismatches[#mismatches + 1] = ("why of a rule that did not fire: %s"):format(rs.compiled.rules[i].when)
+            end
           end
         end
         if rs then
@@ -350,7 +364,22 @@ describe("rule VM", function()
       end
       assert.same({}, mismatches)
       assert.is_true(skipped < 100, "skipped " .. skipped)
+      assert.is_true(explained > 1000, "explained " .. explained)
     end)
+  end)
+
+  it("loads and runs programs whose blocks share code (the fast code has room for each block)", function()
+    -- three blocks over the same four instructions: the fast code made for
+    -- them is three times the code (it had room for the code once: a heap
+    -- overflow, which the ASan run of the suite reports, found by fuzz_explain)
+    local p = good()
+    p.lets = { { 0, 4 }, { 0, 4 }, { 0, 4 } }
+    p.rules = { { 0, 4, 0, 1 }, { 0, 4, 1, 1 } }
+    local prog = assert(core.vm_load(asm(p)))
+    local state, lets = {}, {}
+    prog:run({ 3, 0 }, {}, state, lets, {})
+    assert.same({ 6, 6, 6 }, lets)
+    assert.same({ 1, 1 }, state)
   end)
 
   it("disassembles", function()

@@ -9,6 +9,7 @@
 #include "cal.h"
 #include "compat.h"
 #include "vm.h"
+#include "explain.h"
 
 CAL_HIDDEN_BEGIN
 
@@ -30,6 +31,14 @@ const cal_program *lcal_check_program(lua_State *L, int i, const char *what);
 
 /* Registers core.plan and the plan and rows metatables (lcal_engine.c). */
 void lcal_open_engine(lua_State *L);
+
+/* Registers core.explainer, core.EXPLAIN and the explainer metatable (lcal_explain.c). */
+void lcal_open_explain(lua_State *L);
+
+/* The templates of the "calcinosis.explainer" userdata at i (a ruleset's
+ * `explainer`), for a binding that renders reasons in C (raises, naming
+ * `what`, when it is not one). The userdata keeps its operand programs. */
+const cal_explain *lcal_check_explainer(lua_State *L, int i, const char *what);
 
 CAL_HIDDEN_END
 

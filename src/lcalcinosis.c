@@ -1112,6 +1112,7 @@ int luaopen_calcinosis_core(lua_State *L) {
   register_vm(L);
   register_csv(L);
   lcal_open_engine(L);
+  lcal_open_explain(L);
   export_constants(L);
   return 1;
 }

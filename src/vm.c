@@ -532,7 +532,11 @@ static inline double fx_arith(unsigned op, double a, double b);
 
 static int build_fast(cal_program *p) {
   uint32_t nblocks = (uint32_t)p->nlets + p->nrules, bi, i;
-  fx *out = (fx *)malloc(sizeof(fx) * (p->ncode ? p->ncode : 1));
+  /* blocks may share code (the verifier allows it): room for every block's own */
+  size_t room = 1;
+  fx *out;
+  for (bi = 0; bi < nblocks; bi++) room += bi < p->nlets ? p->lets[bi].len : p->rules[bi - p->nlets].len;
+  out = (fx *)malloc(sizeof(fx) * room);
   uint32_t *starts = (uint32_t *)malloc(sizeof(uint32_t) * (nblocks ? nblocks : 1));
   uint32_t *map = (uint32_t *)malloc(sizeof(uint32_t) * (p->ncode + 1));
   unsigned char *target = (unsigned char *)calloc(p->ncode + 1, 1);

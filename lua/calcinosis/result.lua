@@ -32,11 +32,10 @@
 -- A research tool, not a diagnosis: the wording of every text is that of
 -- the literature ("options reported").
 --
--- Dependencies: calcinosis.engine, calcinosis.labs, calcinosis.rules.explain,
+-- Dependencies: calcinosis.engine, calcinosis.labs,
 -- calcinosis.knowledge, calcinosis.sources, calcinosis.vocab, calcinosis.util.
 -- @module calcinosis.result
 
-local explain = require "calcinosis.rules.explain"
 local util = require "calcinosis.util"
 
 local M = {}
@@ -416,10 +415,8 @@ function M.present(ruleset, raw, _patient, options, no_references)
     local v = raw.lets[i]
     if v == v then values[l.name] = v end
   end
-  local present = {}
-  for _, id in ipairs(raw.terms) do present[id] = true end
-  local ctx = { vars = raw.vars, lets = raw.lets, terms = present, sets = c.setlist, let_decls = c.lets }
-  local term_names = ruleset._term_names
+  -- why each fired rule fired, rendered by the C engine (src/explain.h)
+  local reasons = ruleset.explainer:reasons(raw.vars, raw.lets, raw.terms, raw.states)
   local fired, not_evaluable = list(), list()
   local rules, states, vars = c.rules, raw.states, raw.vars
   for i = 1, #rules do
@@ -427,7 +424,7 @@ function M.present(ruleset, raw, _patient, options, no_references)
     if st == 1 then
       local r = rules[i]
       fired[#fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because,
-        sentence = r.because, source = r.source, why = json_array(explain.reasons(r.ast, ctx, term_names)),
+        sentence = r.because, source = r.source, why = json_array(reasons[i]),
         values = labs:values(r.inputs) }
     elseif st == 2 then
       -- the inputs it reads that are missing (what explain.missing finds),

@@ -33,6 +33,7 @@
 -- as high/low) and are unknown when the lab has no flag.
 -- @module calcinosis.rules.compiler
 local parser = require "calcinosis.rules.parser"
+local explain = require "calcinosis.rules.explain"
 local util = require "calcinosis.util"
 
 local M = {}
@@ -602,7 +603,12 @@ function Checker:gen(n)
   if tag == "num" or n.param then
     self:emit(OP.CONST, self:const(n.value))
   elseif tag == "name" then
-    if n.let then self:emit(OP.LET, n.let) else self:emit(OP.VAR, n.slot) end
+    if n.let then
+      -- (an operand program reads the let values as inputs after the slots)
+      if self.let_base then self:emit(OP.VAR, self.let_base + n.let) else self:emit(OP.LET, n.let) end
+    else
+      self:emit(OP.VAR, n.slot)
+    end
   elseif tag == "neg" then
     self:gen(n.a); self:emit(OP.NEG)
   elseif tag == "not" then
@@ -742,13 +748,8 @@ function M.expand(terms)
   return terms
 end
 
---- Formats a number briefly (no trailing zeros).
-function M.fmt(v)
-  if v ~= v then return "unknown" end
-  if v == math.floor(v) and math.abs(v) < 1e15 then return ("%d"):format(v) end
-  local s = ("%.6g"):format(v)
-  return s
-end
+--- Formats a number briefly (no trailing zeros): `calcinosis.util.fmt`.
+M.fmt = util.fmt
 
 -- ---------------------------------------------------------------------------
 -- Result declarations: what the result says besides the type, decided by
@@ -1183,6 +1184,35 @@ function M.compile(spec)
   local conf_bytes = serialize(result, self.setlist, term_words, {}, result.confidence, #subtypes, 0, 0, rm)
   result.bytes, result.conf_bytes = post_bytes, conf_bytes
 
+  -- the explanations of fired rules (src/explain.h): templates, and the
+  -- operand programs that compute the values they show (the lets of
+  -- programs without rules, reading the slots and then the let values)
+  local shown_terms = {}
+  for id = 0, program_terms - 1 do shown_terms[id] = self.term_names[id] end
+  local ex = explain.build(rules, lets, shown_terms, #main.slots)
+  local per = core.EXPLAIN.OPS_PER_PROGRAM
+  if #ex.ops > per * 64 then fail(nil, ("ruleset too large to explain (more than %d values shown)"):format(per * 64)) end
+  if #main.slots + #lets > 65535 then fail(nil, "ruleset too large") end
+  local inputs_ex = {}
+  for i = 1, #main.slots + #lets do inputs_ex[i] = true end
+  local programs = {}
+  self.let_base = #main.slots
+  local k = 1
+  repeat
+    self.consts, self.const_index, self.code, self.depth = {}, {}, {}, 0
+    local blocks = {}
+    for j = k, math.min(k + per - 1, #ex.ops) do
+      local start = #self.code
+      self:gen(ex.ops[j])
+      self:emit(OP.RET)
+      blocks[#blocks + 1] = { start = start, len = #self.code - start }
+    end
+    programs[#programs + 1] = serialize({ slots = inputs_ex, consts = self.consts, code = self.code },
+      self.setlist, term_words, blocks, {}, 1, 0, 0, "")
+    k = k + per
+  until k > #ex.ops
+  self.let_base = nil
+
   return {
     bytes = bytes,
     slots = main.slots,
@@ -1199,6 +1229,7 @@ function M.compile(spec)
     setlist = self.setlist,
     warnings = warnings,
     result = result,
+    explain = { bytes = ex.bytes, programs = programs },
     term_words = term_words,
     term_words_all = math.floor((self.nterms + 63) / 64),
   }

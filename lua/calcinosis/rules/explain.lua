@@ -1,180 +1,20 @@
---- Explanations of results: a reference evaluator of checked ASTs (the same
--- semantics as the VM, used only for the fired and not-evaluable rules of
--- the patient being explained, and by the specs to cross-check the VM), the
--- rendering of the comparisons that made a rule fire, and the inputs that a
+--- Explanations of fired rules, as the compiler writes them for the C
+-- engine (src/explain.h): for each rule, the pieces of text of its reasons
+-- ("corrected_calcium 11.30 mg/dL > 10.5 mg/dL"), the holes that show the
+-- values of operands (checked AST nodes, which the compiler turns into the
+-- lets of operand programs that the VM computes), the set tests that list
+-- the present terms of a set, and the guards (an `or` side, an `if`
+-- branch) that choose what is shown. Nothing here evaluates an
+-- expression: the values come from the VM, the text from src/explain.c.
+-- Also the rendering of a checked AST back into text, and the inputs that a
 -- not-evaluable rule lacked.
 -- @module calcinosis.rules.explain
-local compiler = require "calcinosis.rules.compiler"
+local compat = require "calcinosis.compat"
+local util = require "calcinosis.util"
 
 local M = {}
-local NaN = 0 / 0
-local fmt = compiler.fmt
-
-local function truth_and(a, b)
-  if a == 0 or b == 0 then return 0 end
-  if a ~= a or b ~= b then return NaN end
-  return 1
-end
-
-local function truth_or(a, b)
-  if (a == a and a ~= 0) or (b == b and b ~= 0) then return 1 end
-  if a ~= a or b ~= b then return NaN end
-  return 0
-end
-
-local function cmp(a, b, f)
-  if a ~= a or b ~= b then return NaN end
-  return f(a, b) and 1 or 0
-end
-
-local REL = {
-  ["<"] = function(a, b) return a < b end, ["<="] = function(a, b) return a <= b end,
-  [">"] = function(a, b) return a > b end, [">="] = function(a, b) return a >= b end,
-  ["=="] = function(a, b) return a == b end, ["!="] = function(a, b) return a ~= b end,
-}
-
--- Each node is turned once into a Lua closure (its evaluator, and its
--- explanation), kept by node: a checked AST belongs to its compiled
--- ruleset and is not changed after the check, so the closures live as long
--- as the ruleset does (weak keys) and nothing is shared between rulesets.
-local eval_fns = setmetatable({}, { __mode = "k" })
-local why_fns = setmetatable({}, { __mode = "k" })
-local compile_eval, compile_why -- below
-
-local function ev(n)
-  local f = eval_fns[n]
-  if not f then f = compile_eval(n); eval_fns[n] = f end
-  return f
-end
-
-local function wh(n)
-  local f = why_fns[n]
-  if not f then f = compile_why(n); why_fns[n] = f end
-  return f
-end
-
-compile_eval = function(n)
-  local tag = n.tag
-  -- floats throughout, as in C (so that -0.0 and 1 / -0.0 behave the same)
-  if tag == "num" or n.param then
-    if type(n.value) == "number" then
-      local v = n.value + 0.0
-      return function() return v end
-    end
-    return function() return n.value + 0.0 end
-  end
-  if tag == "name" then
-    if n.let then
-      local i = n.let + 1
-      return function(ctx) return ctx.lets[i] end
-    end
-    local i = n.slot + 1
-    return function(ctx)
-      local v = ctx.vars[i]
-      if v == nil then return NaN end
-      return v + 0.0
-    end
-  elseif tag == "neg" then
-    local a = ev(n.a)
-    return function(ctx) return -a(ctx) end
-  elseif tag == "not" then
-    local a = ev(n.a)
-    return function(ctx)
-      local x = a(ctx)
-      if x ~= x then return NaN end
-      return x == 0 and 1 or 0
-    end
-  elseif tag == "and" then
-    local a, b = ev(n.a), ev(n.b)
-    return function(ctx) return truth_and(a(ctx), b(ctx)) end
-  elseif tag == "or" then
-    local a, b = ev(n.a), ev(n.b)
-    return function(ctx) return truth_or(a(ctx), b(ctx)) end
-  elseif tag == "bin" then
-    local a, b = ev(n.a), ev(n.b)
-    local op = n.op
-    local rel = REL[op]
-    if rel then return function(ctx) return cmp(a(ctx), b(ctx), rel) end end
-    -- as the VM (src/vm.c FINITE_OR_NAN): a result that is not finite is unknown
-    local function finite(r) if r - r ~= 0 then return NaN end return r end
-    if op == "+" then return function(ctx) return finite(a(ctx) + b(ctx)) end
-    elseif op == "-" then return function(ctx) return finite(a(ctx) - b(ctx)) end
-    elseif op == "*" then return function(ctx) return finite(a(ctx) * b(ctx)) end
-    elseif op == "/" then return function(ctx) return finite(a(ctx) / b(ctx)) end
-    end
-    return function(ctx)
-      local x, y = a(ctx), b(ctx)
-      if x ~= x or y ~= y then return NaN end
-      return finite(x ^ y)
-    end
-  elseif tag == "between" then
-    local a, lo, hi = ev(n.a), ev(n.lo), ev(n.hi)
-    local ge, le = REL[">="], REL["<="]
-    return function(ctx)
-      local x = a(ctx)
-      return truth_and(cmp(x, lo(ctx), ge), cmp(x, hi(ctx), le))
-    end
-  elseif tag == "if" then
-    local c, a, b = ev(n.c), ev(n.a), ev(n.b)
-    return function(ctx)
-      local cv, av, bv = c(ctx), a(ctx), b(ctx)
-      if cv ~= cv then return (av == bv) and av or NaN end
-      return cv ~= 0 and av or bv
-    end
-  elseif tag == "call" then
-    local fn = n.fn
-    if fn == "present" or fn == "missing" then
-      local a = ev(n.args[1])
-      local want = fn == "present"
-      return function(ctx)
-        local v = a(ctx)
-        return ((v == v) == want) and 1 or 0
-      end
-    elseif fn == "abs" then
-      local a = ev(n.args[1])
-      return function(ctx) return math.abs(a(ctx)) end
-    elseif fn == "min" or fn == "max" then
-      local a, b = ev(n.args[1]), ev(n.args[2])
-      local m = math[fn]
-      return function(ctx)
-        local x, y = a(ctx), b(ctx)
-        if x ~= x or y ~= y then return NaN end
-        return m(x, y)
-      end
-    end
-    local i = n.slot + 1
-    return function(ctx)
-      local f = ctx.vars[i]
-      if f == nil or f ~= f then return NaN end
-      if fn == "critical" then return math.abs(f) >= 2 and 1 or 0 end
-      if fn == "high" then return f > 0 and 1 or 0 end
-      if fn == "low" then return f < 0 and 1 or 0 end
-      return f == 0 and 1 or 0
-    end
-  elseif tag == "setq" then
-    local si, quant, k = n.setidx + 1, n.quant, n.k
-    return function(ctx)
-      local count = 0
-      local terms = ctx.terms
-      for _, id in ipairs(ctx.sets[si]) do
-        if terms[id] then count = count + 1 end
-      end
-      if quant == "any" then return count > 0 and 1 or 0 end
-      if quant == "no" then return count == 0 and 1 or 0 end
-      return count >= k and 1 or 0
-    end
-  end
-  return function() error("internal: cannot evaluate " .. tostring(tag)) end
-end
-
---- Evaluates a checked AST node.
--- @param n node
--- @tparam table ctx `{ vars = {slot+1 -> number}, lets = {index+1 -> number},
--- terms = {term id -> true}, sets = {set index -> {term ids}} }`
--- @treturn number value (NaN = missing / unknown; truth values 0/1)
-function M.eval(n, ctx)
-  return ev(n)(ctx)
-end
+local fmt = util.fmt
+local pack = compat.pack
 
 local render -- forward (M.render)
 
@@ -188,128 +28,164 @@ end
 -- units as shown to readers
 local SHOW_UNIT = { a = "years" }
 
--- a function of the value that shows node n with it (in `unit`, or the node's)
-local function shower(n, unit)
-  unit = unit or n.unit
-  unit = unit and (SHOW_UNIT[unit] or unit)
-  if n.tag == "num" and not n.param then
-    local s = fmt(n.value) .. (unit and (" " .. unit) or "")
-    if n.given and n.given[2] ~= unit then s = s .. (" (%s %s)"):format(fmt(n.given[1]), n.given[2]) end
-    return function() return s end
-  end
-  local lbl = label(n) .. " "
-  local whole = n.ty == "num" and not unit
-  local tail = unit and (" " .. unit) or ""
-  return function(v)
-    local s = (v == v) and ("%.2f"):format(v) or "missing"
-    if whole and v == math.floor(v) and math.abs(v) < 1e9 then s = ("%d"):format(v) end
-    return lbl .. s .. ((v == v) and tail or "")
-  end
-end
-
 local function unit_of(a, b)
   local u = a.unit or b.unit
   if u == false then return nil end
   return u
 end
 
-local function nothing() end
+-- ---------------------------------------------------------------------------
+-- Templates. A builder `t` collects the nodes of every rule (kinds of
+-- core.EXPLAIN), the strings they name and the operands (AST nodes, by
+-- identity: a let's nodes are shared by the rules that explain it).
 
--- the term of a "kind:term" name, by term id, kept per term name table
-local short_names = setmetatable({}, { __mode = "k" })
-local function short_of(term_names)
-  local t = short_names[term_names]
-  if not t then
-    t = setmetatable({}, { __index = function(self, id)
-      local v = term_names[id]:match(":(.*)")
-      rawset(self, id, v)
-      return v
-    end })
-    short_names[term_names] = t
+local Builder = {}
+Builder.__index = Builder
+
+function Builder:str(s)
+  local i = self.str_index[s]
+  if not i then
+    self.strs[#self.strs + 1] = s
+    i = #self.strs - 1
+    self.str_index[s] = i
   end
-  return t
+  return i
 end
 
-compile_why = function(n)
+function Builder:op(n)
+  local i = self.op_index[n]
+  if not i then
+    self.ops[#self.ops + 1] = n
+    i = #self.ops - 1
+    self.op_index[n] = i
+  end
+  return i
+end
+
+function Builder:node(kind, a, b, c)
+  local nodes = self.nodes
+  nodes[#nodes + 1] = { self.K[kind], a or 0, b or 0, c or 0 }
+  return #nodes
+end
+
+-- one reason: a list of pieces (a string, or { op, whole, tail } for a
+-- value, or { set = index, kind, tail }), adjacent strings joined
+function Builder:reason(pieces)
+  local text = nil
+  for _, p in ipairs(pieces) do
+    if type(p) == "string" then
+      text = (text or "") .. p
+    else
+      if text then self:node("TEXT", self:str(text)); text = nil end
+      if p.set then
+        self:node("SET", p.set, self:str(p[1]), self:str(p[2]))
+      else
+        self:node("NUM", self:op(p[1]), p[2] and 1 or 0, self:str(p[3]))
+      end
+    end
+  end
+  if text then self:node("TEXT", self:str(text)) end
+  self:node("END")
+end
+
+-- the nodes of `body` shown only when operand n has the value `want`
+function Builder:guard(n, want, body)
+  local at = self:node("GUARD", self:op(n), want, 0)
+  body()
+  self.nodes[at][4] = #self.nodes - at
+end
+
+-- the pieces that show node n with its value (in `unit`, or the node's)
+local function show(out, n, unit)
+  unit = unit or n.unit
+  unit = unit and (SHOW_UNIT[unit] or unit)
+  if n.tag == "num" and not n.param then
+    local s = fmt(n.value) .. (unit and (" " .. unit) or "")
+    if n.given and n.given[2] ~= unit then s = s .. (" (%s %s)"):format(fmt(n.given[1]), n.given[2]) end
+    out[#out + 1] = s
+    return
+  end
+  out[#out + 1] = label(n) .. " "
+  out[#out + 1] = { n, n.ty == "num" and not unit, unit and (" " .. unit) or "" }
+end
+
+-- the reasons a true condition n shows: the comparisons and set tests that
+-- were true, through `or` sides and `if` branches that were, and lets
+-- that are conditions (explained by their definition)
+function Builder:why(n)
   local tag = n.tag
   if tag == "and" then
-    local a, b = wh(n.a), wh(n.b)
-    return function(ctx, out, term_names) a(ctx, out, term_names); b(ctx, out, term_names) end
+    self:why(n.a); self:why(n.b)
   elseif tag == "or" then
-    local ea, eb, a, b = ev(n.a), ev(n.b), wh(n.a), wh(n.b)
-    return function(ctx, out, term_names)
-      if ea(ctx) == 1 then a(ctx, out, term_names) end
-      if eb(ctx) == 1 then b(ctx, out, term_names) end
-    end
+    self:guard(n.a, 1, function() self:why(n.a) end)
+    self:guard(n.b, 1, function() self:why(n.b) end)
   elseif tag == "bin" then
-    local u = unit_of(n.a, n.b)
-    local ea, eb, sa, sb = ev(n.a), ev(n.b), shower(n.a, u), shower(n.b, u)
-    local op = " " .. n.op .. " "
-    return function(ctx, out) out[#out + 1] = sa(ea(ctx)) .. op .. sb(eb(ctx)) end
+    local u, out = unit_of(n.a, n.b), {}
+    show(out, n.a, u); out[#out + 1] = " " .. n.op .. " "; show(out, n.b, u)
+    self:reason(out)
   elseif tag == "between" then
-    local u = unit_of(n.a, n.lo)
-    local ea, elo, ehi = ev(n.a), ev(n.lo), ev(n.hi)
-    local sa, slo, shi = shower(n.a, u), shower(n.lo, u), shower(n.hi, u)
-    return function(ctx, out)
-      out[#out + 1] = sa(ea(ctx)) .. " between " .. slo(elo(ctx)) .. " and " .. shi(ehi(ctx))
-    end
+    local u, out = unit_of(n.a, n.lo), {}
+    show(out, n.a, u); out[#out + 1] = " between "; show(out, n.lo, u)
+    out[#out + 1] = " and "; show(out, n.hi, u)
+    self:reason(out)
   elseif tag == "setq" then
-    local si = n.setidx + 1
     local setname = n.set.tag == "setref" and n.set.name or ("{" .. table.concat(n.terms, ", ") .. "}")
     if n.quant == "no" then
-      local s = ("no %s in %s"):format(n.kind, setname)
-      return function(_, out) out[#out + 1] = s end
-    end
-    local kind, tail = n.kind, " in " .. setname
-    return function(ctx, out, term_names)
-      local hits = {}
-      local terms, short = ctx.terms, short_of(term_names)
-      for _, id in ipairs(ctx.sets[si]) do
-        if terms[id] then hits[#hits + 1] = short[id] end
-      end
-      out[#out + 1] = kind .. (#hits > 1 and "s" or "") .. " " .. table.concat(hits, ", ") .. tail
+      self:reason { ("no %s in %s"):format(n.kind, setname) }
+    else
+      self:reason { { set = n.setidx, n.kind, " in " .. setname } }
     end
   elseif tag == "call" and (n.fn == "present" or n.fn == "missing" or n.slot) then
-    local s = ("%s(%s)"):format(n.fn, label(n.args[1]))
-    return function(_, out) out[#out + 1] = s end
+    self:reason { ("%s(%s)"):format(n.fn, label(n.args[1])) }
   elseif tag == "not" then
-    local s = "not (" .. M.render(n.a) .. ")"
-    return function(_, out) out[#out + 1] = s end
+    self:reason { "not (" .. render(n.a) .. ")" }
   elseif tag == "if" then
     -- the branch taken (the condition only chose it)
-    local c, a, b = ev(n.c), wh(n.a), wh(n.b)
-    return function(ctx, out, term_names)
-      local cv = c(ctx)
-      if cv == 1 then a(ctx, out, term_names)
-      elseif cv == 0 then b(ctx, out, term_names) end
-    end
+    self:guard(n.c, 1, function() self:why(n.a) end)
+    self:guard(n.c, 0, function() self:why(n.b) end)
   elseif tag == "name" and n.let then
-    -- a condition named by a let: explain its definition
-    local i, name = n.let + 1, n.name
-    return function(ctx, out, term_names)
-      local l = ctx.let_decls and ctx.let_decls[i]
-      if l and l.ty == "bool" then wh(l.ast)(ctx, out, term_names) else out[#out + 1] = name end
-    end
+    local l = self.lets[n.let + 1]
+    if l and l.ty == "bool" then self:why(l.ast) else self:reason { n.name } end
   end
-  return nothing
 end
 
---- Renders why a (true) condition is true: the comparisons and set tests
--- that were true, with the actual values and units.
--- @return list of strings
-function M.why(n, ctx, out, term_names)
-  out = out or {}
-  wh(n)(ctx, out, term_names)
-  return out
-end
-
---- The reasons a fired rule fired: `why` without repeats, in order.
-function M.reasons(n, ctx, term_names)
-  local out, seen = {}, {}
-  for _, s in ipairs(M.why(n, ctx, {}, term_names)) do
-    if not seen[s] then seen[s] = true; out[#out + 1] = s end
+--- Builds the explanation templates of a ruleset's rules.
+-- @tparam table rules the compiler's rules (each with its checked `ast`)
+-- @tparam table lets the compiler's lets (`ty`, `ast`)
+-- @tparam table term_names "kind:term" by term id (0-based), for the terms
+--   the rules' sets use
+-- @tparam number nslots the decision program's input slots
+-- @treturn table `{ ops = { AST node, ... }, bytes = function(nops) }`: the
+--   operands, in order (the compiler computes operand k as let k % 256 of
+--   operand program k // 256), and the template bytes (src/explain.h)
+function M.build(rules, lets, term_names, nslots)
+  local K = require("calcinosis.core").EXPLAIN
+  local t = setmetatable({ K = K, nodes = {}, strs = {}, str_index = {}, ops = {}, op_index = {},
+    lets = lets }, Builder)
+  local spans = {}
+  for i, r in ipairs(rules) do
+    local first = #t.nodes
+    t:why(r.ast)
+    spans[i] = { first, #t.nodes - first }
   end
-  return out
+  local terms, nterms = {}, 0
+  for id in pairs(term_names) do if id + 1 > nterms then nterms = id + 1 end end
+  for id = 0, nterms - 1 do
+    terms[id + 1] = t:str(term_names[id] and term_names[id]:match(":(.*)") or "")
+  end
+  local pool, offs, at = {}, {}, 0
+  for i, s in ipairs(t.strs) do
+    pool[i], offs[i] = s, { at, #s }
+    at = at + #s
+  end
+  local parts = { pack("<c4I4I4I4I4I4I4I4I4I4", "CALX", K.VERSION, nslots, #lets, #t.ops, #rules, #t.nodes,
+    #t.strs, nterms, at) }
+  for _, sp in ipairs(spans) do parts[#parts + 1] = pack("<I4I4", sp[1], sp[2]) end
+  for _, x in ipairs(t.nodes) do parts[#parts + 1] = pack("<I4I4I4I4", x[1], x[2], x[3], x[4]) end
+  for _, o in ipairs(offs) do parts[#parts + 1] = pack("<I4I4", o[1], o[2]) end
+  for _, s in ipairs(terms) do parts[#parts + 1] = pack("<I4", s) end
+  parts[#parts + 1] = table.concat(pool)
+  return { ops = t.ops, bytes = table.concat(parts) }
 end
 
 --- The names of the inputs a node needs that are missing (through lets).
@@ -335,40 +211,63 @@ function M.missing(n, ctx, lets, out, seen)
   return out
 end
 
---- Renders a checked AST back into text (normalized spacing, settled units).
-function M.render(n)
-  return render(n)
-end
-
-render = function(n)
+-- the text of node n appended to out (pieces joined once at the end, so
+-- that a deeply nested expression is rendered in linear time)
+local function render_into(n, out)
   local tag = n.tag
   if tag == "num" then
     if n.logical then
-      return n.value ~= n.value and "unknown" or (n.value == 1 and "true" or "false")
+      out[#out + 1] = n.value ~= n.value and "unknown" or (n.value == 1 and "true" or "false")
+      return
     end
     local s = fmt(n.value or n.qvalue)
     local u = n.given and n.given[2] or n.unit or n.qunit
-    return u and (s .. " " .. u) or s
-  elseif tag == "name" then return n.name
-  elseif tag == "neg" then return "-" .. M.render(n.a)
-  elseif tag == "not" then return "not " .. M.render(n.a)
-  elseif tag == "and" or tag == "or" then
-    return "(" .. M.render(n.a) .. " " .. tag .. " " .. M.render(n.b) .. ")"
-  elseif tag == "bin" then return "(" .. M.render(n.a) .. " " .. n.op .. " " .. M.render(n.b) .. ")"
+    out[#out + 1] = u and (s .. " " .. u) or s
+  elseif tag == "name" then out[#out + 1] = n.name
+  elseif tag == "neg" then out[#out + 1] = "-"; render_into(n.a, out)
+  elseif tag == "not" then out[#out + 1] = "not "; render_into(n.a, out)
+  elseif tag == "and" or tag == "or" or tag == "bin" then
+    out[#out + 1] = "("
+    render_into(n.a, out)
+    out[#out + 1] = " " .. (tag == "bin" and n.op or tag) .. " "
+    render_into(n.b, out)
+    out[#out + 1] = ")"
   elseif tag == "between" then
-    return M.render(n.a) .. " between " .. M.render(n.lo) .. " and " .. M.render(n.hi)
+    render_into(n.a, out); out[#out + 1] = " between "
+    render_into(n.lo, out); out[#out + 1] = " and "
+    render_into(n.hi, out)
   elseif tag == "if" then
-    return "(if " .. M.render(n.c) .. " then " .. M.render(n.a) .. " else " .. M.render(n.b) .. ")"
+    out[#out + 1] = "(if "; render_into(n.c, out)
+    out[#out + 1] = " then "; render_into(n.a, out)
+    out[#out + 1] = " else "; render_into(n.b, out)
+    out[#out + 1] = ")"
   elseif tag == "call" then
-    local args = {}
-    for i, a in ipairs(n.args) do args[i] = M.render(a) end
-    return n.fn .. "(" .. table.concat(args, ", ") .. ")"
+    out[#out + 1] = n.fn .. "("
+    for i, a in ipairs(n.args) do
+      if i > 1 then out[#out + 1] = ", " end
+      render_into(a, out)
+    end
+    out[#out + 1] = ")"
   elseif tag == "setq" then
     local set = n.set.tag == "setref" and n.set.name or ("{" .. table.concat(n.set.terms, ", ") .. "}")
     local q = n.quant == "atleast" and ("at least " .. n.k) or n.quant
-    return ("%s %s in %s"):format(q, n.kind, set)
+    out[#out + 1] = ("%s %s in %s"):format(q, n.kind, set)
+  else
+    out[#out + 1] = "?"
   end
-  return "?"
+end
+
+render = function(n)
+  local out = {}
+  render_into(n, out)
+  return table.concat(out)
+end
+
+--- Renders a checked AST back into text (normalized spacing, settled units).
+-- @param n a checked AST node
+-- @treturn string
+function M.render(n)
+  return render(n)
 end
 
 return M

@@ -49,7 +49,6 @@
 -- environment and no budgets (its includes are not checked).
 -- @module calcinosis.rules
 local compiler = require "calcinosis.rules.compiler"
-local explain = require "calcinosis.rules.explain"
 local util = require "calcinosis.util"
 local compat = require "calcinosis.compat"
 
@@ -290,9 +289,18 @@ local function build(spec)
   if not post then return nil, "result program rejected by the verifier: " .. perr end
   local conf, cerr = core().vm_load(c.result.conf_bytes)
   if not conf then return nil, "confidence program rejected by the verifier: " .. cerr end
+  -- the explanations of fired rules: the operand programs and the templates (src/explain.h)
+  local operands = {}
+  for i, bytes in ipairs(c.explain.programs) do
+    local p, perr2 = core().vm_load(bytes)
+    if not p then return nil, "explanation program rejected by the verifier: " .. perr2 end
+    operands[i] = p
+  end
+  local explainer, xerr = core().explainer(c.explain.bytes, operands)
+  if not explainer then return nil, "explanations rejected: " .. xerr end
   local self = setmetatable({
     name = spec.name, version = tostring(spec.version), spec = spec, program = prog,
-    result_program = post, confidence_program = conf,
+    result_program = post, confidence_program = conf, explainer = explainer,
     compiled = c, warnings = c.warnings,
     -- buffers reused by classify
     _vars = {}, _terms = {}, _state = {}, _lets = {}, _scores = {},
@@ -302,8 +310,6 @@ local function build(spec)
   for i = 1, #c.rules do self._state[i] = 0 end
   for i = 1, #c.lets do self._lets[i] = NaN end
   for i = 1, #c.subtypes do self._scores[i] = 0 end
-  self._term_names = {}
-  for key, id in pairs(c.term_ids) do self._term_names[id] = key end
   return self
 end
 
@@ -1693,32 +1699,6 @@ function Ruleset:evaluate(inputs)
   if type(inputs) ~= "table" then error("evaluate(inputs): inputs must be a table", 2) end
   fill_values(self, inputs)
   return run(self)
-end
-
--- evaluation context for explanations (from the buffers of the last run)
-function Ruleset:_ctx()
-  local c = self.compiled
-  local present = {}
-  for _, id in ipairs(self._terms) do present[id] = true end
-  return { vars = self._vars, lets = self._lets, terms = present, sets = c.setlist, let_decls = c.lets }
-end
-
---- Evaluates every rule with the Lua reference evaluator (slow; for tests),
--- on plain inputs as `evaluate` takes them.
--- @treturn table states by rule index (0 false, 1 true, 2 unknown), lets
-function Ruleset:reference(inputs)
-  fill_values(self, inputs)
-  local c = self.compiled
-  local ctx = self:_ctx()
-  local lets = {}
-  ctx.lets = lets
-  for i, l in ipairs(c.lets) do lets[i] = explain.eval(l.ast, ctx) end
-  local states = {}
-  for i, r in ipairs(c.rules) do
-    local v = explain.eval(r.ast, ctx)
-    states[i] = v ~= v and 2 or (v ~= 0 and 1 or 0)
-  end
-  return states, lets
 end
 
 --- The rules: a list of `{ id, when, subtype, weight, because, source }`.

@@ -72,6 +72,14 @@ for name, rs in pairs(progs) do
   write("fuzz_vm", name .. "-result", rs.compiled.result.bytes)
 end
 
+-- explanations (fuzz_explain): u16 length, an operand program, the templates
+for name, rs in pairs(progs) do
+  local ex = rs.compiled.explain
+  if #ex.programs == 1 and #ex.programs[1] < 65536 then
+    write("fuzz_explain", name, string.pack("<I2", #ex.programs[1]) .. ex.programs[1] .. ex.bytes)
+  end
+end
+
 -- record logic (fuzz_record): an option byte, then a wide CSV
 write("fuzz_record", "wide", "\0" .. WIDE)
 write("fuzz_record", "dog", "\37" .. "id;species;age [mo];calcium (mmol/L);phosphate_unit;phosphate;sex\n"
