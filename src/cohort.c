@@ -71,6 +71,7 @@ typedef struct {
   int has_input;
   int *in_field;             /* per output column: its field in the header (wide CSV), or -1 */
   size_t *in_pos;            /* per record of the batch: 2 x ncolumns (offset, length) */
+  size_t *vcols, nvcols;     /* the output columns put_row fills from the record (value, age, date) */
 } run_t;
 
 static void run_free(run_t *R) {
@@ -89,6 +90,7 @@ static void run_free(run_t *R) {
   free(R->twin);
   free(R->in_field);
   free(R->in_pos);
+  free(R->vcols);
 }
 
 /* Allocates what the run needs. Returns 0 when out of memory. */
@@ -115,8 +117,13 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
       R->direct[i] = &R->rec.v[s->analyte];
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
   }
-  for (i = 0; i < plan->ncolumns; i++)
-    if (plan->columns[i].kind == CAL_COL_INPUT) R->has_input = 1;
+  R->vcols = malloc((plan->ncolumns ? plan->ncolumns : 1) * sizeof *R->vcols);
+  if (!R->vcols) return 0;
+  for (i = 0; i < plan->ncolumns; i++) {
+    int kind = plan->columns[i].kind;
+    if (kind == CAL_COL_INPUT) R->has_input = 1;
+    if (kind == CAL_COL_VALUE || kind == CAL_COL_AGE || kind == CAL_COL_DATE) R->vcols[R->nvcols++] = i;
+  }
   if (R->has_input) {
     R->in_field = malloc(plan->ncolumns * sizeof *R->in_field);
     R->in_pos = malloc(R->batch->cap * 2 * plan->ncolumns * sizeof *R->in_pos);
@@ -151,7 +158,7 @@ static void check_id(run_t *R) {
   const cal_record *r = &R->rec;
   char sh[4 * 40 + 1];
   if (!r->id) return;
-  if (R->previd && r->idlen == R->previd_len && memcmp(r->id, R->previd, r->idlen) == 0)
+  if (R->previd && r->idlen == R->previd_len && cal_same_bytes(r->id, R->previd, r->idlen))
     cal_problems_add(&R->pb, "id '%s' repeats the previous record's", cal_show(sh, r->id, r->idlen, 40));
   if (r->idlen + 1 > R->previd_cap) {
     char *np = realloc(R->previd, r->idlen + 64);
@@ -232,7 +239,7 @@ static int put_row(run_t *R, size_t nb, long long line) {
   const cal_record *r = &R->rec;
   cal_out_row *row = &R->rows[nb];
   double *v = R->vals + nb * R->ncv;
-  size_t k;
+  size_t j;
   row->line = line;
   row->pb_count = R->pb.count;
   row->id_len = r->id ? r->idlen : 0;
@@ -247,7 +254,8 @@ static int put_row(run_t *R, size_t nb, long long line) {
   row->in_pos = NULL;
   row->in_bytes = 0;
   R->unknown_terms[nb] = (double)r->unknown_terms;
-  for (k = 0; k < plan->ncolumns; k++) {
+  for (j = 0; j < R->nvcols; j++) {
+    size_t k = R->vcols[j];
     const cal_column *c = &plan->columns[k];
     if (c->kind == CAL_COL_VALUE) {
       v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES ? r->v[c->index] : NAN;

@@ -880,7 +880,8 @@ static void k_any(const cal_program *p, const cal_vm_batch *b, uint32_t a, int n
   /* branch-free: whether a row has a term is as good as random */
   if (p->term_words == 1) {
     uint64_t s = set[0];
-    LOOP d[i] = (double)((uint64_t)((t[i] & s) != 0) ^ flip);
+    const double yes = none ? 0.0 : 1.0, no = none ? 1.0 : 0.0;
+    LOOP d[i] = (t[i] & s) != 0 ? yes : no;
     return;
   }
   LOOP {
