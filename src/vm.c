@@ -1208,7 +1208,20 @@ static void k_max(double *restrict best, double *restrict td, const double *rest
   }
 }
 
-void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
+/* The batch kernels are plain loops over columns of doubles. On x86-64
+ * with GCC or Clang, run_batch (every kernel inlined) is built twice, for
+ * AVX2 (4 doubles per instruction) and for the baseline (SSE2), and
+ * cal_vm_run_batch runs the one the processor has: the same C and the
+ * same IEEE operations (no FMA: AVX2 does not bring it, and C99 mode does
+ * not contract), so the same bits. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CAL_VM_NO_AVX2)
+#define CAL_VM_AVX2 1
+#define CAL_VM_BODY static inline __attribute__((always_inline))
+#else
+#define CAL_VM_BODY static
+#endif
+
+CAL_VM_BODY void run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
   size_t i;
   unsigned r, s, ns = p->nsubtypes;
   if (n > NB) n = NB;
@@ -1263,3 +1276,20 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
     }
   }
 }
+
+#ifdef CAL_VM_AVX2
+__attribute__((flatten, target("avx2"))) static void run_batch_avx2(const cal_program *p, cal_vm_batch *b, size_t n) {
+  run_batch(p, b, n);
+}
+
+__attribute__((flatten)) static void run_batch_base(const cal_program *p, cal_vm_batch *b, size_t n) {
+  run_batch(p, b, n);
+}
+
+void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
+  if (__builtin_cpu_supports("avx2")) run_batch_avx2(p, b, n);
+  else run_batch_base(p, b, n);
+}
+#else
+void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) { run_batch(p, b, n); }
+#endif
