@@ -1290,6 +1290,9 @@ void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
   if (__builtin_cpu_supports("avx2")) run_batch_avx2(p, b, n);
   else run_batch_base(p, b, n);
 }
+
+void cal_vm_run_batch_baseline(const cal_program *p, cal_vm_batch *b, size_t n) { run_batch_base(p, b, n); }
 #else
 void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n) { run_batch(p, b, n); }
+void cal_vm_run_batch_baseline(const cal_program *p, cal_vm_batch *b, size_t n) { run_batch(p, b, n); }
 #endif
