@@ -775,9 +775,15 @@ static void test_parse_double(void)
 
 static void format_one(double v, int d, long *bad)
 {
-    char a[512], b[512];
-    size_t n = cal_format_fixed(a, sizeof a, v, d);
+    char a[512], b[512], c[512];
+    size_t n = cal_format_fixed(a, sizeof a, v, d), n2;
     int m = snprintf(b, sizeof b, "%.*f", d, v);
+    /* and with just the room the text needs (below 32 bytes: the other path) */
+    n2 = m >= 0 && (size_t)m < sizeof c ? cal_format_fixed(c, (size_t)m + 1, v, d) : n;
+    if (n2 != n || (m >= 0 && (size_t)m < sizeof c && strcmp(c, b) != 0)) {
+        if ((*bad)++ < 5)
+            printf("FAIL format_fixed(%.17g, %d) in %d bytes: got \"%s\", printf gives \"%s\"\n", v, d, m + 1, c, b);
+    }
     if ((size_t)m != n || strcmp(a, b) != 0) {
         if ((*bad)++ < 5)
             printf("FAIL format_fixed(%.17g, %d): got \"%s\", printf gives \"%s\"\n", v, d, a, b);
