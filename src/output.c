@@ -168,6 +168,13 @@ static char *w_problems_json(char *w, const char *s, size_t n) {
 static char *w_number(char *w, double v, int decimals) {
   size_t n;
   if (decimals > MAX_DECIMALS) decimals = MAX_DECIMALS;
+  if (decimals < 0 && v >= 0 && v < 100 && !signbit(v) && v == (double)(int)v) {
+    /* a small whole number (a score): its one or two digits, as %.0f writes them */
+    int k = (int)v;
+    if (k >= 10) *w++ = (char)('0' + k / 10);
+    *w++ = (char)('0' + k % 10);
+    return w;
+  }
   if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
   else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
   else {
