@@ -58,6 +58,8 @@ typedef struct {
   size_t ncv;
   cal_arena ar;              /* ids and problems of the batch */
   const double **direct;     /* per slot: where in rec its value is, when it is a value or the age */
+  size_t *dslot, ndirect;    /* the slots that have one (in slot order), then the others */
+  size_t *islot, nindirect;
   size_t nvs;                /* slots the program reads */
   char *previd;              /* the previous record's id */
   size_t previd_len, previd_cap;
@@ -83,6 +85,7 @@ static void run_free(run_t *R) {
   free(R->vals);
   free(R->ar.buf);
   free((void *)R->direct);
+  free(R->dslot);
   free(R->previd);
   cal_vm_batch_free(R->pbatch);
   cal_vm_batch_free(R->cbatch);
@@ -109,13 +112,17 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
   R->rows = malloc(R->batch->cap * sizeof *R->rows);
   R->vals = malloc(R->batch->cap * R->ncv * sizeof *R->vals);
   R->direct = (const double **)malloc((R->nvs ? R->nvs : 1) * sizeof *R->direct);
-  if (!R->rows || !R->vals || !R->direct) return 0;
+  R->dslot = malloc(2 * (R->nvs ? R->nvs : 1) * sizeof *R->dslot);
+  if (!R->rows || !R->vals || !R->direct || !R->dslot) return 0;
+  R->islot = R->dslot + R->nvs;
   for (i = 0; i < R->nvs; i++) {
     const cal_slot_src *s = &plan->slots[i];
     R->direct[i] = NULL;
     if (s->kind == CAL_SLOT_VALUE && s->analyte >= 0 && s->analyte < CAL_REC_MAX_ANALYTES)
       R->direct[i] = &R->rec.v[s->analyte];
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
+    if (R->direct[i]) R->dslot[R->ndirect++] = i;
+    else R->islot[R->nindirect++] = i;
   }
   R->vcols = malloc((plan->ncolumns ? plan->ncolumns : 1) * sizeof *R->vcols);
   if (!R->vcols) return 0;
@@ -174,10 +181,16 @@ static void check_id(run_t *R) {
 static void put_inputs(run_t *R, size_t nb) {
   const cal_cohort *plan = R->plan;
   cal_vm_batch *b = R->batch;
-  size_t k, cap = b->cap;
-  for (k = 0; k < R->nvs; k++)
-    b->vars[k * cap + nb] = R->direct[k] ? *R->direct[k] : cal_record_slot(&R->ctx, &plan->slots[k], &R->rec);
-  for (; k < plan->prog->nvars; k++) b->vars[k * cap + nb] = NAN;
+  size_t j, k, cap = b->cap;
+  for (j = 0; j < R->ndirect; j++) {
+    k = R->dslot[j];
+    b->vars[k * cap + nb] = *R->direct[k];
+  }
+  for (j = 0; j < R->nindirect; j++) {
+    k = R->islot[j];
+    b->vars[k * cap + nb] = cal_record_slot(&R->ctx, &plan->slots[k], &R->rec);
+  }
+  for (k = R->nvs; k < plan->prog->nvars; k++) b->vars[k * cap + nb] = NAN;
   if (R->need_result) { /* the result programs' record slots that the decision program has not */
     cal_vm_batch *p = R->pbatch;
     size_t np = plan->npost_slots < plan->result.post->nvars ? plan->npost_slots : plan->result.post->nvars;
