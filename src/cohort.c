@@ -58,6 +58,8 @@ typedef struct {
   size_t ncv;
   cal_arena ar;              /* ids and problems of the batch */
   const double **direct;     /* per slot: where in rec its value is, when it is a value or the age */
+  size_t *dslot, ndirect;    /* the slots that have one (in slot order), then the others */
+  size_t *islot, nindirect;
   size_t nvs;                /* slots the program reads */
   char *previd;              /* the previous record's id */
   size_t previd_len, previd_cap;
@@ -71,6 +73,7 @@ typedef struct {
   int has_input;
   int *in_field;             /* per output column: its field in the header (wide CSV), or -1 */
   size_t *in_pos;            /* per record of the batch: 2 x ncolumns (offset, length) */
+  size_t *vcols, nvcols;     /* the output columns put_row fills from the record (value, age, date) */
 } run_t;
 
 static void run_free(run_t *R) {
@@ -82,6 +85,7 @@ static void run_free(run_t *R) {
   free(R->vals);
   free(R->ar.buf);
   free((void *)R->direct);
+  free(R->dslot);
   free(R->previd);
   cal_vm_batch_free(R->pbatch);
   cal_vm_batch_free(R->cbatch);
@@ -89,6 +93,7 @@ static void run_free(run_t *R) {
   free(R->twin);
   free(R->in_field);
   free(R->in_pos);
+  free(R->vcols);
 }
 
 /* Allocates what the run needs. Returns 0 when out of memory. */
@@ -107,16 +112,25 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
   R->rows = malloc(R->batch->cap * sizeof *R->rows);
   R->vals = malloc(R->batch->cap * R->ncv * sizeof *R->vals);
   R->direct = (const double **)malloc((R->nvs ? R->nvs : 1) * sizeof *R->direct);
-  if (!R->rows || !R->vals || !R->direct) return 0;
+  R->dslot = malloc(2 * (R->nvs ? R->nvs : 1) * sizeof *R->dslot);
+  if (!R->rows || !R->vals || !R->direct || !R->dslot) return 0;
+  R->islot = R->dslot + R->nvs;
   for (i = 0; i < R->nvs; i++) {
     const cal_slot_src *s = &plan->slots[i];
     R->direct[i] = NULL;
     if (s->kind == CAL_SLOT_VALUE && s->analyte >= 0 && s->analyte < CAL_REC_MAX_ANALYTES)
       R->direct[i] = &R->rec.v[s->analyte];
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
+    if (R->direct[i]) R->dslot[R->ndirect++] = i;
+    else R->islot[R->nindirect++] = i;
   }
-  for (i = 0; i < plan->ncolumns; i++)
-    if (plan->columns[i].kind == CAL_COL_INPUT) R->has_input = 1;
+  R->vcols = malloc((plan->ncolumns ? plan->ncolumns : 1) * sizeof *R->vcols);
+  if (!R->vcols) return 0;
+  for (i = 0; i < plan->ncolumns; i++) {
+    int kind = plan->columns[i].kind;
+    if (kind == CAL_COL_INPUT) R->has_input = 1;
+    if (kind == CAL_COL_VALUE || kind == CAL_COL_AGE || kind == CAL_COL_DATE) R->vcols[R->nvcols++] = i;
+  }
   if (R->has_input) {
     R->in_field = malloc(plan->ncolumns * sizeof *R->in_field);
     R->in_pos = malloc(R->batch->cap * 2 * plan->ncolumns * sizeof *R->in_pos);
@@ -151,7 +165,7 @@ static void check_id(run_t *R) {
   const cal_record *r = &R->rec;
   char sh[4 * 40 + 1];
   if (!r->id) return;
-  if (R->previd && r->idlen == R->previd_len && memcmp(r->id, R->previd, r->idlen) == 0)
+  if (R->previd && r->idlen == R->previd_len && cal_same_bytes(r->id, R->previd, r->idlen))
     cal_problems_add(&R->pb, "id '%s' repeats the previous record's", cal_show(sh, r->id, r->idlen, 40));
   if (r->idlen + 1 > R->previd_cap) {
     char *np = realloc(R->previd, r->idlen + 64);
@@ -167,10 +181,16 @@ static void check_id(run_t *R) {
 static void put_inputs(run_t *R, size_t nb) {
   const cal_cohort *plan = R->plan;
   cal_vm_batch *b = R->batch;
-  size_t k, cap = b->cap;
-  for (k = 0; k < R->nvs; k++)
-    b->vars[k * cap + nb] = R->direct[k] ? *R->direct[k] : cal_record_slot(&R->ctx, &plan->slots[k], &R->rec);
-  for (; k < plan->prog->nvars; k++) b->vars[k * cap + nb] = NAN;
+  size_t j, k, cap = b->cap;
+  for (j = 0; j < R->ndirect; j++) {
+    k = R->dslot[j];
+    b->vars[k * cap + nb] = *R->direct[k];
+  }
+  for (j = 0; j < R->nindirect; j++) {
+    k = R->islot[j];
+    b->vars[k * cap + nb] = cal_record_slot(&R->ctx, &plan->slots[k], &R->rec);
+  }
+  for (k = R->nvs; k < plan->prog->nvars; k++) b->vars[k * cap + nb] = NAN;
   if (R->need_result) { /* the result programs' record slots that the decision program has not */
     cal_vm_batch *p = R->pbatch;
     size_t np = plan->npost_slots < plan->result.post->nvars ? plan->npost_slots : plan->result.post->nvars;
@@ -232,7 +252,7 @@ static int put_row(run_t *R, size_t nb, long long line) {
   const cal_record *r = &R->rec;
   cal_out_row *row = &R->rows[nb];
   double *v = R->vals + nb * R->ncv;
-  size_t k;
+  size_t j;
   row->line = line;
   row->pb_count = R->pb.count;
   row->id_len = r->id ? r->idlen : 0;
@@ -247,7 +267,8 @@ static int put_row(run_t *R, size_t nb, long long line) {
   row->in_pos = NULL;
   row->in_bytes = 0;
   R->unknown_terms[nb] = (double)r->unknown_terms;
-  for (k = 0; k < plan->ncolumns; k++) {
+  for (j = 0; j < R->nvcols; j++) {
+    size_t k = R->vcols[j];
     const cal_column *c = &plan->columns[k];
     if (c->kind == CAL_COL_VALUE) {
       v[k] = c->index >= 0 && c->index < CAL_REC_MAX_ANALYTES ? r->v[c->index] : NAN;

@@ -919,6 +919,13 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
                 double lo = fma(a, P, -hi);
                 N += (uint64_t)(lo > 0 || (lo == 0 && (N & 1)));
             } else N += (uint64_t)(frac > 0.5);
+            if (size >= 32) { /* the usual room: the digits from the back into tmp, then 32 bytes at once */
+                char tmp[64], *e = tmp + 32, *t;
+                memset(e, 0, 32); /* the NUL, and defined bytes after it */
+                t = put_fixed(e, N, decimals, neg); /* at most 20 bytes: 16 digits, "-0." */
+                memcpy(buf, t, 32);
+                return (size_t)(e - t);
+            }
             nd = digit_count(N);
             /* the length first, then the digits in place from the back */
             len = (size_t)neg + (size_t)(nd > decimals ? nd - decimals : 1) + (decimals ? (size_t)decimals + 1 : 0);

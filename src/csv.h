@@ -172,21 +172,25 @@ static inline int cal_parse_double(const char *p, size_t n, double *out)
 {
     static const double tens[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
-    const char *q = p, *e = p + n, *dot = NULL;
+    const char *q = p, *e = p + n, *dot = e;
     unsigned long long m = 0;
-    int nd = 0;
+    unsigned d;
+    size_t nd;
     if (n == 0 || n > 16) return cal_parse_double_general(p, n, out);
     if (*q == '-') q++;
-    for (; q < e; q++) {
-        unsigned d = (unsigned)((unsigned char)*q - '0');
-        if (d < 10) { m = m * 10 + d; nd++; }
-        else if (*q == '.' && !dot) dot = q;
-        else return cal_parse_double_general(p, n, out);
+    /* the digits before the point, then (at a point) those after it */
+    while (q < e && (d = (unsigned)((unsigned char)*q - '0')) < 10) { m = m * 10 + d; q++; }
+    if (q < e) {
+        if (*q != '.') return cal_parse_double_general(p, n, out);
+        dot = q++;
+        while (q < e && (d = (unsigned)((unsigned char)*q - '0')) < 10) { m = m * 10 + d; q++; }
+        if (q < e) return cal_parse_double_general(p, n, out);
     }
+    nd = (size_t)(e - p) - (size_t)(*p == '-') - (size_t)(dot < e);
     if (nd == 0 || nd > 15) return cal_parse_double_general(p, n, out);
     {
         double v = (double)m;
-        if (dot && e - dot > 1) v /= tens[e - dot - 1];
+        if (e - dot > 1) v /= tens[e - dot - 1];
         *out = *p == '-' ? -v : v;
         return 1;
     }

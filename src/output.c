@@ -168,6 +168,13 @@ static char *w_problems_json(char *w, const char *s, size_t n) {
 static char *w_number(char *w, double v, int decimals) {
   size_t n;
   if (decimals > MAX_DECIMALS) decimals = MAX_DECIMALS;
+  if (decimals < 0 && v >= 0 && v < 100 && !signbit(v) && v == (double)(int)v) {
+    /* a small whole number (a score): its one or two digits, as %.0f writes them */
+    int k = (int)v;
+    if (k >= 10) *w++ = (char)('0' + k / 10);
+    *w++ = (char)('0' + k % 10);
+    return w;
+  }
   if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
   else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
   else {
@@ -243,6 +250,17 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
   int json = plan->ndjson;
   size_t at = 0;
   L->idtext = NULL;
+  L->ftext = NULL;
+  L->flen = L->fcap = 0;
+  L->fmemo = malloc(CAL_OUT_FIRED_MEMO * sizeof *L->fmemo);
+  if (L->fmemo) {
+    L->ftext = malloc(CAL_OUT_FIRED_TEXT);
+    if (!L->ftext) { free(L->fmemo); L->fmemo = NULL; }
+    else {
+      L->fcap = CAL_OUT_FIRED_TEXT;
+      for (i = 0; i < CAL_OUT_FIRED_MEMO; i++) L->fmemo[i].mask = UINT64_MAX;
+    }
+  }
   L->mem = malloc((2 * plan->nrules + plan->ncolumns + ns + 2) * sizeof(size_t));
   if (!L->mem) return 0;
   L->idat = L->mem + plan->nrules + plan->ncolumns + ns + 2;
@@ -315,11 +333,46 @@ static int lowest_bit(uint64_t m) {
 #endif
 }
 
-static char *w_ids(char *w, const cal_cohort *plan, const cal_out_layout *L, const cal_vm_batch *b,
+/* The fired column's text for a set of fired rules, remembered (CSV, one
+ * word of fired bits): copied 16 bytes at a time, as the ids are. */
+static size_t fired_slot(uint64_t m) {
+  return (size_t)((m * 0x9e3779b97f4a7c15ULL) >> 54) & (CAL_OUT_FIRED_MEMO - 1);
+}
+
+static char *w_fired_memo(char *w, const cal_out_layout *L, uint64_t m) {
+  const struct cal_out_fired *e = &L->fmemo[fired_slot(m)];
+  const char *t;
+  size_t k;
+  if (e->mask != m) return NULL;
+  t = L->ftext + e->off;
+  for (k = 0; k < e->len; k += 16) memcpy(w + k, t + k, 16);
+  return w + e->len;
+}
+
+static void fired_remember(cal_out_layout *L, uint64_t m, const char *s, size_t n) {
+  struct cal_out_fired *e = &L->fmemo[fired_slot(m)];
+  size_t padded = (n / 16 + 1) * 16;
+  if (L->flen + padded > L->fcap) return; /* full: the rest are written rule by rule */
+  memcpy(L->ftext + L->flen, s, n);
+  memset(L->ftext + L->flen + n, 0, padded - n);
+  e->mask = m;
+  e->off = (uint32_t)L->flen;
+  e->len = (uint32_t)n;
+  L->flen += padded;
+}
+
+static char *w_ids(char *w, const cal_cohort *plan, cal_out_layout *L, const cal_vm_batch *b,
                    size_t row, int state, int json) {
   size_t i, base;
   int first = 1;
   char *start = w;
+  int memo = !json && state == CAL_TRUE && L->fmemo && L->nids <= CAL_VM_FIRED_BITS;
+  if (memo) {
+    uint64_t m = b->fired[row];
+    char *e;
+    if (!m) return w;
+    if ((e = w_fired_memo(w, L, m)) != NULL) return e;
+  }
   if (json) *w++ = '[';
   for (base = 0; base < L->nids; base += CAL_VM_FIRED_BITS) {
     /* the rules that fired are bits: only those are visited */
@@ -343,6 +396,7 @@ static char *w_ids(char *w, const cal_cohort *plan, const cal_out_layout *L, con
   }
   if (json) *w++ = ']';
   else if (L->ids_quote) w = csv_quote_in_place(start, (size_t)(w - start));
+  if (memo) fired_remember(L, b->fired[row], start, (size_t)(w - start));
   return w;
 }
 
@@ -363,7 +417,7 @@ int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off) {
   return 1;
 }
 
-void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout *L, const cal_out_row *rw,
+void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
                        const char *abuf, const cal_vm_batch *b, size_t row) {
   const char *arena = abuf ? abuf : ""; /* NULL while it is empty: then every length is 0 */
   const char *rid = rw->id_len ? arena + rw->id_off : "";
@@ -483,4 +537,8 @@ void cal_out_layout_free(cal_out_layout *L) {
   L->mem = NULL;
   free(L->idtext);
   L->idtext = NULL;
+  free(L->fmemo);
+  L->fmemo = NULL;
+  free(L->ftext);
+  L->ftext = NULL;
 }

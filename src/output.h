@@ -9,6 +9,7 @@
 #define CALCINOSIS_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cal.h"
@@ -47,7 +48,18 @@ typedef struct {
                        multiple of 16 bytes (copied 16 bytes at a time) */
   size_t *idat;
   size_t *mem;
+  /* the fired column's CSV text per set of fired rules (one word of fired
+   * bits), remembered as rows are written: a cohort has few such sets */
+  struct cal_out_fired {
+    uint64_t mask;      /* the fired bits (UINT64_MAX: empty) */
+    uint32_t off, len;  /* the text, in ftext */
+  } *fmemo;             /* CAL_OUT_FIRED_MEMO entries, or NULL */
+  char *ftext;          /* the texts, each padded to a multiple of 16 bytes */
+  size_t flen, fcap;
 } cal_out_layout;
+
+#define CAL_OUT_FIRED_MEMO 1024
+#define CAL_OUT_FIRED_TEXT ((size_t)1 << 20)
 
 int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan); /* 0 when out of memory */
 void cal_out_layout_free(cal_out_layout *L);
@@ -81,8 +93,9 @@ typedef struct {
 
 /* Writes the CSV header line (when the plan wants one; never in NDJSON). */
 void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layout *L);
-/* Writes row `row` of a classified batch, whose texts are in abuf. */
-void cal_out_write_row(cal_out *o, const cal_cohort *plan, const cal_out_layout *L, const cal_out_row *rw,
+/* Writes row `row` of a classified batch, whose texts are in abuf (L
+ * remembers the texts of the fired column it wrote). */
+void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
                        const char *abuf, const cal_vm_batch *b, size_t row);
 
 CAL_HIDDEN_END

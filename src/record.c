@@ -752,7 +752,7 @@ static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const ca
                        const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
                        cal_unit_memo *memo) {
   term_ctx t;
-  if (missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
+  if (cell->len == 0 || missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
@@ -761,8 +761,11 @@ static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const ca
 }
 
 static void clear(cal_record *r, uint64_t *terms, size_t tw, int dated) {
+  static const double none[CAL_REC_MAX_ANALYTES] = {
+    NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN,
+    NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
   size_t k;
-  for (k = 0; k < CAL_REC_MAX_ANALYTES; k++) r->v[k] = NAN;
+  memcpy(r->v, none, sizeof r->v);
   memset(r->qual, 0, sizeof r->qual);
   memset(r->cmp, 0, sizeof r->cmp);
   r->egfr_reported = NAN;

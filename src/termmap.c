@@ -406,6 +406,7 @@ static int read_phrase(const cal_termmap *m, const char *key, size_t nk, uint64_
 void cal_term_memo_init(cal_term_memo *memo) {
   size_t i;
   for (i = 0; i < CAL_TERM_MEMO; i++) memo->e[i].map = NULL;
+  for (i = 0; i < CAL_CELL_MEMO; i++) memo->cell[i].map = NULL;
 }
 
 size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, uint64_t *terms, size_t tw,
@@ -413,8 +414,37 @@ size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, u
   return cal_termmap_read_cell_memo(m, NULL, cell, n, terms, tw, unknown, ctx);
 }
 
-size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n,
-                                  uint64_t *terms, size_t tw, cal_termmap_unknown_fn unknown, void *ctx) {
+/* The bits of a cell as whole cells are remembered (cal_term_memo.cell):
+ * per word of terms, the bits of it that the cell's terms set. */
+typedef struct {
+  int n;                                   /* words; -1: the cell is not remembered */
+  unsigned short word[CAL_CELL_MEMO_WORDS];
+  uint64_t bits[CAL_CELL_MEMO_WORDS];
+} cell_bits;
+
+static void cell_add(cell_bits *c, int bit) {
+  int k;
+  unsigned short w;
+  if (c->n < 0) return;
+  if (bit < 0 || bit >= 64 * 65536) { c->n = -1; return; }
+  w = (unsigned short)(bit >> 6);
+  for (k = 0; k < c->n; k++)
+    if (c->word[k] == w) break;
+  if (k == c->n) {
+    if (k == CAL_CELL_MEMO_WORDS) { c->n = -1; return; }
+    c->word[k] = w;
+    c->bits[k] = 0;
+    c->n++;
+  }
+  c->bits[k] |= (uint64_t)1 << (bit & 63);
+}
+
+#define CELL_SLOT(h) ((size_t)(((h) ^ ((h) >> 31)) & (CAL_CELL_MEMO - 1)))
+
+/* The terms of a cell one by one (cal_termmap_read_cell_memo without the
+ * cell memo); their bits also into *cb when it is not NULL. */
+static size_t read_terms(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n, uint64_t *terms,
+                         size_t tw, cal_termmap_unknown_fn unknown, void *ctx, cell_bits *cb) {
   const char *p = cell, *end = cell + n;
   size_t nunknown = 0;
   while (p < end) {
@@ -429,6 +459,7 @@ size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, con
           for (b = 0; b < memo->e[at].nbits; b++) {
             int bit = memo->e[at].bits[b];
             if (bit >= 0 && (size_t)bit < 64 * tw) terms[bit >> 6] |= (uint64_t)1 << (bit & 63);
+            if (cb) cell_add(cb, bit);
           }
           p = q + 1;
           continue;
@@ -443,11 +474,15 @@ size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, con
         }
       } else s = find_h(m, p, kl, h);
       if (s->key && !s->note) {
+        size_t b;
         set_bits(m, s, terms, tw);
+        if (cb)
+          for (b = 0; b < s->nbits; b++) cell_add(cb, m->bitlist[s->bits + b]);
         p = q + 1;
         continue;
       }
     }
+    if (cb) cb->n = -1; /* (the slower ways are not remembered) */
     if (kl > 0) {
       char key[CAL_KEY_MAX];
       size_t nk = cal_key_normalize(p, kl, key);
@@ -473,4 +508,44 @@ size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, con
     p = q + 1;
   }
   return nunknown;
+}
+
+/* A cell not remembered as a whole: its terms, then the cell remembered
+ * in slot at when it can be. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static size_t read_cell_new(const cal_termmap *m, cal_term_memo *memo, size_t at, const char *cell, size_t n,
+                            uint64_t *terms, size_t tw, cal_termmap_unknown_fn unknown, void *ctx) {
+  cell_bits cb;
+  size_t nunknown;
+  cb.n = 0;
+  nunknown = read_terms(m, memo, cell, n, terms, tw, unknown, ctx, &cb);
+  if (cb.n >= 0 && nunknown == 0) {
+    int k;
+    memo->cell[at].map = m;
+    memo->cell[at].len = (unsigned char)n;
+    memo->cell[at].nwords = (unsigned char)cb.n;
+    for (k = 0; k < cb.n; k++) {
+      memo->cell[at].word[k] = cb.word[k];
+      memo->cell[at].bits[k] = cb.bits[k];
+    }
+    memcpy(memo->cell[at].key, cell, n);
+  }
+  return nunknown;
+}
+
+size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n,
+                                  uint64_t *terms, size_t tw, cal_termmap_unknown_fn unknown, void *ctx) {
+  size_t at, k;
+  if (!memo || !m || n == 0 || n > CAL_CELL_MEMO_KEY) return read_terms(m, memo, cell, n, terms, tw, unknown, ctx, NULL);
+  {
+    uint64_t h = cal_hash_bytes(cell, n);
+    at = CELL_SLOT(h);
+  }
+  if (memo->cell[at].map != m || memo->cell[at].len != n || !cal_same_bytes(memo->cell[at].key, cell, n))
+    return read_cell_new(m, memo, at, cell, n, terms, tw, unknown, ctx);
+  for (k = 0; k < memo->cell[at].nwords; k++)
+    if (memo->cell[at].word[k] < tw) terms[memo->cell[at].word[k]] |= memo->cell[at].bits[k];
+  return 0;
 }

@@ -69,6 +69,13 @@ size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, u
 #define CAL_TERM_MEMO 128
 #define CAL_TERM_MEMO_KEY 22
 #define CAL_TERM_MEMO_BITS 8
+/* And whole cells ("ckd;dialysis"): a cohort repeats a few hundred of them
+ * (a cell is kept when every term of it is known as written, its bits are
+ * in at most CAL_CELL_MEMO_WORDS words, and it is at most CAL_CELL_MEMO_KEY
+ * bytes). */
+#define CAL_CELL_MEMO 2048
+#define CAL_CELL_MEMO_KEY 48
+#define CAL_CELL_MEMO_WORDS 3
 typedef struct {
   struct {
     const cal_termmap *map; /* NULL: empty */
@@ -76,6 +83,13 @@ typedef struct {
     char key[CAL_TERM_MEMO_KEY];
     int bits[CAL_TERM_MEMO_BITS];
   } e[CAL_TERM_MEMO];
+  struct {
+    const cal_termmap *map; /* NULL: empty */
+    unsigned char len, nwords;
+    unsigned short word[CAL_CELL_MEMO_WORDS]; /* the words of terms its bits are in */
+    uint64_t bits[CAL_CELL_MEMO_WORDS];       /* and its bits in each */
+    char key[CAL_CELL_MEMO_KEY];
+  } cell[CAL_CELL_MEMO];
 } cal_term_memo;
 void cal_term_memo_init(cal_term_memo *memo);
 

@@ -217,6 +217,10 @@ void cal_vm_batch_free(cal_vm_batch *b);
  * hold defined values (what an earlier batch left, or the initial zeros).
  * Allocates nothing. */
 void cal_vm_run_batch(const cal_program *p, cal_vm_batch *b, size_t n);
+/* The same, always built for the processor baseline (on x86-64 with GCC
+ * or Clang cal_vm_run_batch runs an AVX2 build where the processor has
+ * AVX2); for the tests, which check that the two give the same bits. */
+void cal_vm_run_batch_baseline(const cal_program *p, cal_vm_batch *b, size_t n);
 
 /* Name of an opcode (for disassembly), or "?"; its stack effect (0 for an
  * unknown opcode). */

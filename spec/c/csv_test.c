@@ -731,13 +731,59 @@ static void test_parse_double(void)
                  n, taken, bad);
         check(bad == 0 && taken > n / 10, what, bad ? first : NULL);
     }
+    {
+        /* every text of 1 to 6 bytes of digits and points (what lab cells
+         * hold), and random ones of 7 to 9 bytes with a sign or another
+         * byte here and there: the same answer and the same bits as
+         * parse_double_general */
+        static const char alpha[] = "0123456789.";
+        long bad = 0, n = 0, taken = 0, total = 0, k;
+        size_t len;
+        char first[100] = "";
+        for (len = 1; len <= 9; len++) {
+            long count = 1;
+            size_t i;
+            for (i = 0; i < len && count < 2000000; i++) count *= 11;
+            if (len > 6) count = 300000;
+            for (k = 0; k < count; k++) {
+                char s[16];
+                double a = -1, b = -2;
+                int oka, okb;
+                long c = k;
+                for (i = 0; i < len; i++) {
+                    if (len <= 6) { s[i] = alpha[c % 11]; c /= 11; }
+                    else s[i] = alpha[rnd() % 11];
+                }
+                if (len > 6 && rnd() % 8 == 0) s[rnd() % len] = "-+e x"[rnd() % 5];
+                s[len] = '\0';
+                oka = cal_parse_double(s, len, &a);
+                okb = cal_parse_double_general(s, len, &b);
+                n++;
+                taken += oka;
+                if (oka != okb || (oka && memcmp(&a, &b, sizeof a) != 0)) {
+                    if (!bad) snprintf(first, sizeof first, "e.g. \"%s\"", s);
+                    bad++;
+                }
+            }
+            total += count;
+        }
+        snprintf(what, sizeof what, "parse_double equals parse_double_general on %ld texts of digits and points (%ld numbers; %ld differ)",
+                 n, taken, bad);
+        check(bad == 0 && taken > n / 3 && total == n, what, bad ? first : NULL);
+    }
 }
 
 static void format_one(double v, int d, long *bad)
 {
-    char a[512], b[512];
-    size_t n = cal_format_fixed(a, sizeof a, v, d);
+    char a[512], b[512], c[512];
+    size_t n = cal_format_fixed(a, sizeof a, v, d), n2;
     int m = snprintf(b, sizeof b, "%.*f", d, v);
+    /* and with just the room the text needs (below 32 bytes: the other path) */
+    n2 = m >= 0 && (size_t)m < sizeof c ? cal_format_fixed(c, (size_t)m + 1, v, d) : n;
+    if (n2 != n || (m >= 0 && (size_t)m < sizeof c && strcmp(c, b) != 0)) {
+        if ((*bad)++ < 5)
+            printf("FAIL format_fixed(%.17g, %d) in %d bytes: got \"%s\", printf gives \"%s\"\n", v, d, m + 1, c, b);
+    }
     if ((size_t)m != n || strcmp(a, b) != 0) {
         if ((*bad)++ < 5)
             printf("FAIL format_fixed(%.17g, %d): got \"%s\", printf gives \"%s\"\n", v, d, a, b);

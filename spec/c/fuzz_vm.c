@@ -101,6 +101,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             }
     }
+    {
+        /* the baseline build of the batch interpreter (cal_vm_run_batch may
+         * run an AVX2 one): the same bits in every column */
+        cal_vm_batch *c = cal_vm_batch_new(p);
+        size_t nb = b->cap;
+        if (c) {
+            memcpy(c->vars, b->vars, nb * (p->nvars ? p->nvars : 1) * sizeof *c->vars);
+            memcpy(c->terms, b->terms, nb * b->tw * sizeof *c->terms);
+            cal_vm_run_batch_baseline(p, c, rows);
+            if (memcmp(c->type, b->type, rows * sizeof *c->type) != 0 ||
+                memcmp(c->best, b->best, rows * sizeof *c->best) != 0 ||
+                memcmp(c->lets, b->lets, nb * (p->nlets ? p->nlets : 1) * sizeof *c->lets) != 0 ||
+                memcmp(c->value, b->value, nb * (p->nrules ? p->nrules : 1) * sizeof *c->value) != 0 ||
+                memcmp(c->score, b->score, nb * (p->nsubtypes ? p->nsubtypes : 1) * sizeof *c->score) != 0 ||
+                memcmp(c->fired, b->fired, nb * (p->nrules / CAL_VM_FIRED_BITS + 1u) * sizeof *c->fired) != 0) {
+                fprintf(stderr, "the baseline batch interpreter differs\n");
+                abort();
+            }
+            cal_vm_batch_free(c);
+        }
+    }
     cal_vm_batch_free(b);
     free(vars);
     cal_vm_free(p);
