@@ -74,6 +74,10 @@ static int add_name(cal_arff *a, size_t *cap, const char *s, size_t n, int first
     a->out = p;
     *cap = c;
   }
+  /* quoted when it holds a delimiter or a quote, and always when it is the
+   * line's first: a first name of only bytes the CSV reader takes off a
+   * line's start (a byte order mark) would leave a blank line, skipped */
+  quote = first && n > 0;
   for (k = 0; k < n; k++)
     if (s[k] == ',' || s[k] == '"') quote = 1;
   if (!first) a->out[a->olen++] = ',';
@@ -138,6 +142,12 @@ static int read_header(cal_arff *a) {
         name = s;
         while (s < e && *s != ' ' && *s != '\t') s++;
         end = s;
+      }
+      /* a nameless column would make an empty header field, and a header of
+       * one empty field a blank line, which the CSV reader skips */
+      if (end == name) {
+        snprintf(a->err, sizeof a->err, "ARFF line %lld: @attribute without a name", lines);
+        break;
       }
       if (!add_name(a, &ocap, name, (size_t)(end - name), nattr == 0)) {
         snprintf(a->err, sizeof a->err, "out of memory");

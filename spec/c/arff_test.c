@@ -108,6 +108,31 @@ int main(void)
               strstr(cal_arff_error(a), "no @data") != NULL, "the error says why", a ? cal_arff_error(a) : NULL);
         cal_arff_close(a);
     }
+    {
+        /* found by fuzz_arff: the only attribute without a name made the
+         * header a blank line, and the first data line was read as the header */
+        const char *texts[] = { "@relation r\n@attribute\n@data\n48,1.2\n",
+                                "@relation r\n@attribute ''\n@data\n48\n",
+                                "@relation r\n@attribute x numeric\n@attribute   \n@data\n1,2\n" };
+        size_t i;
+        for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            feeder fd;
+            cal_arff *a;
+            char buf[256];
+            fd.p = texts[i]; fd.n = strlen(fd.p); fd.pos = 0; fd.chunk = 5;
+            a = cal_arff_open(feed, &fd, NULL);
+            check(a && cal_arff_read(a, buf, sizeof buf) < 0 && cal_arff_error(a) &&
+                  strstr(cal_arff_error(a), "@attribute without a name") != NULL,
+                  "an @attribute without a name: a read error that says so", a ? cal_arff_error(a) : NULL);
+            cal_arff_close(a);
+        }
+    }
+    {
+        /* found by fuzz_arff: a first name that is only a byte order mark
+         * made the header line one the CSV reader takes as blank */
+        const char *got = records("@relation r\n@attribute '\xEF\xBB\xBF' numeric\n@data\n48\n", 4, &rc);
+        check(strcmp(got, "1:\xEF\xBB\xBF;4:48;") == 0 && rc == 0, "a first name of a byte order mark is the header", got);
+    }
     printf("checks: arff header, comments, line numbers, block boundaries\n");
     printf("%ld passed, %ld failed\n", passed, failed);
     return failed ? 1 : 0;
