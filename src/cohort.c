@@ -413,7 +413,9 @@ static void stop_at(const run_t *R, long long line, cal_cohort_stats *st) {
 int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
                    cal_cohort_progress progress, void *ctx, long long every,
                    char *err, size_t errlen) {
-  run_t R;
+  /* on the heap: its term memo is about 180 KB (termmap.h), too much for
+   * the stack of a thread in a host that embeds the module */
+  run_t *R;
   const cal_field *f;
   size_t nf, nb = 0;
   long long reported = 0;
@@ -425,50 +427,57 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
     snprintf(err, errlen, "too many analytes");
     return -1;
   }
-  if (!run_init(&R, plan, out)) {
-    run_free(&R);
+  R = (run_t *)malloc(sizeof *R);
+  if (!R) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
-  cal_out_write_header(&R.out, plan, &R.olay);
+  if (!run_init(R, plan, out)) {
+    run_free(R);
+    free(R);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  cal_out_write_header(&R->out, plan, &R->olay);
   rc = in->next(in->src, &f, &nf);
-  if (rc == 1 && !cal_record_layout_init_map(&R.lay, f, nf, &plan->map, st->warnings, sizeof st->warnings)) {
+  if (rc == 1 && !cal_record_layout_init_map(&R->lay, f, nf, &plan->map, st->warnings, sizeof st->warnings)) {
     status = -1;
     snprintf(err, errlen, "out of memory");
   }
-  if (rc == 1 && status == 0 && !find_input_columns(&R, in, f, nf, err, errlen)) status = -1;
+  if (rc == 1 && status == 0 && !find_input_columns(R, in, f, nf, err, errlen)) status = -1;
   while (status == 0 && rc == 1 && (rc = in->next(in->src, &f, &nf)) == 1) {
     long long line = in->line(in->src) + plan->line_offset;
-    read_record(&R, in, f, nf, nb, line);
-    if (R.pb.count && plan->strict) {
-      stop_at(&R, line, st);
+    read_record(R, in, f, nf, nb, line);
+    if (R->pb.count && plan->strict) {
+      stop_at(R, line, st);
       break;
     }
-    if (!put_row(&R, nb, line) || (R.has_input && !put_input(&R, in, f, nf, &R.rows[nb], nb))) {
+    if (!put_row(R, nb, line) || (R->has_input && !put_input(R, in, f, nf, &R->rows[nb], nb))) {
       status = -1;
       snprintf(err, errlen, "out of memory");
       break;
     }
-    if (++nb < R.batch->cap) continue;
-    flush_batch(&R, nb, st);
+    if (++nb < R->batch->cap) continue;
+    flush_batch(R, nb, st);
     nb = 0;
-    if (R.out.error) break;
+    if (R->out.error) break;
     if (progress && every > 0 && st->records / every != reported / every) {
       reported = st->records;
-      cal_out_flush(&R.out);
+      cal_out_flush(&R->out);
       if (progress(ctx, st->records)) break;
     }
   }
-  if (nb > 0 && status == 0) flush_batch(&R, nb, st);
+  if (nb > 0 && status == 0) flush_batch(R, nb, st);
   if (rc < 0) {
     status = -1;
     snprintf(err, errlen, "read error after line %lld", in->line(in->src));
   }
-  cal_out_flush(&R.out);
-  if (R.out.error && status == 0) {
+  cal_out_flush(&R->out);
+  if (R->out.error && status == 0) {
     status = -1;
     snprintf(err, errlen, "write error");
   }
-  run_free(&R);
+  run_free(R);
+  free(R);
   return status;
 }
