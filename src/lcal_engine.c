@@ -5,8 +5,9 @@
  * (plan:run) and for record iterators over the C readers (plan:rows).
  *
  * Every entry point reads records with the one record logic (record.c): a
- * Lua patient table is written as one NDJSON object and read by the NDJSON
- * reader, exactly as a line of an NDJSON file is.
+ * Lua patient table is read into the record's fields through the NDJSON
+ * reader's field filling (ndjson.c), with the values its NDJSON line
+ * (plan:patient_json) would give, exactly as that line is read.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -46,8 +47,8 @@ typedef struct {
   cal_termmap *findings, *sites;
   cal_engine *engine;   /* for one record at a time */
   cal_record_layout schema; /* the NDJSON record schema */
-  cal_ndjson *nd;       /* parses one patient object */
-  jbuf json;            /* the patient object's text */
+  cal_ndjson *nd;       /* fills the fields of one patient (a table, or a line) */
+  jbuf json;            /* a patient object's text (plan:patient_json) */
   int has_labs;         /* the spec gave labs_display: results carry the lab table */
   int i_ca, i_alb, i_corr, i_caxp, i_creat, i_egfr; /* analyte indexes the lab table's derived entries read */
   int caxp_si;          /* the units below parsed */
@@ -682,9 +683,64 @@ static size_t short_decimal(char *buf, double v) {
   return 0;
 }
 
+/* The text of the number at idx as a patient record gives it: 1 with a
+ * JSON number (an integer as written, else the shortest text that reads
+ * back as the same double), 0 with the text "nan", "inf" or "-inf" (which
+ * the record gets as a string); buf holds it, *n its length. */
+static int number_text(lua_State *L, int idx, char *buf, size_t *n) {
+  double v = (double)lua_tonumber(L, idx);
+  if (lua_isinteger(L, idx)) {
+    *n = int_text(buf, (long long)lua_tointeger(L, idx));
+    return 1;
+  }
+  if (v != v || isinf(v)) {
+    const char *t = v != v ? "nan" : v > 0 ? "inf" : "-inf";
+    *n = strlen(t);
+    memcpy(buf, t, *n + 1);
+    return 0;
+  }
+  *n = short_decimal(buf, v);
+  if (!*n) {
+    snprintf(buf, 64, "%.15g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, 64, "%.17g", v);
+    *n = strlen(buf);
+  }
+  return 1;
+}
+
 static int cmp_keys(const void *a, const void *b) {
   const char *const *x = (const char *const *)a, *const *y = (const char *const *)b;
   return strcmp(*x, *y);
+}
+
+#define MAX_KEYS 64
+#define MAX_DEPTH 4 /* deeper tables are written as null */
+
+/* The string keys of the table at idx (the first MAX_KEYS lua_next gives),
+ * sorted; their count. (The strings stay alive: they are keys of the table.) */
+static size_t object_keys(lua_State *L, int idx, const char **keys) {
+  size_t nk = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    if (lua_type(L, -2) == LUA_TSTRING && nk < MAX_KEYS) keys[nk++] = lua_tostring(L, -2);
+    lua_pop(L, 1);
+  }
+  qsort((void *)keys, nk, sizeof keys[0], cmp_keys);
+  return nk;
+}
+
+/* 1 when the table at idx is written as a list: it has [1], or is empty. */
+static int is_list(lua_State *L, int idx) {
+  int list;
+  lua_rawgeti(L, idx, 1);
+  list = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  if (!list) {
+    lua_pushnil(L);
+    if (lua_next(L, idx) == 0) list = 1; /* empty */
+    else lua_pop(L, 2);
+  }
+  return list;
 }
 
 /* A table: a list when it has [1] (or is empty), else an object with its
@@ -692,18 +748,9 @@ static int cmp_keys(const void *a, const void *b) {
  * the same on every run; at most 64 keys). */
 static void json_table(lua_State *L, jbuf *j, int idx, int depth) {
   size_t n = (size_t)lua_rawlen(L, idx), i, nk = 0;
-  const char *keys[64];
-  int is_list;
-  if (depth > 4) { jb_str(L, j, "null"); return; }
-  lua_rawgeti(L, idx, 1);
-  is_list = !lua_isnil(L, -1);
-  lua_pop(L, 1);
-  if (!is_list) {
-    lua_pushnil(L);
-    if (lua_next(L, idx) == 0) is_list = 1; /* empty */
-    else lua_pop(L, 2);
-  }
-  if (is_list) {
+  const char *keys[MAX_KEYS];
+  if (depth > MAX_DEPTH) { jb_str(L, j, "null"); return; }
+  if (is_list(L, idx)) {
     jb_char(L, j, '[');
     for (i = 1; i <= n; i++) {
       if (i > 1) jb_char(L, j, ',');
@@ -714,13 +761,7 @@ static void json_table(lua_State *L, jbuf *j, int idx, int depth) {
     jb_char(L, j, ']');
     return;
   }
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    /* string keys only (the strings stay alive: they are keys of the table) */
-    if (lua_type(L, -2) == LUA_TSTRING && nk < sizeof keys / sizeof keys[0]) keys[nk++] = lua_tostring(L, -2);
-    lua_pop(L, 1);
-  }
-  qsort((void *)keys, nk, sizeof keys[0], cmp_keys);
+  nk = object_keys(L, idx, keys);
   jb_char(L, j, '{');
   for (i = 0; i < nk; i++) {
     if (i > 0) jb_char(L, j, ',');
@@ -743,23 +784,9 @@ static void json_value(lua_State *L, jbuf *j, int idx, int depth) {
   }
   case LUA_TNUMBER: {
     char buf[64];
-    double v = (double)lua_tonumber(L, idx);
-    if (lua_isinteger(L, idx)) {
-      size_t k = int_text(buf, (long long)lua_tointeger(L, idx)); /* buf filled before it is read */
-      jb_add(L, j, buf, k);
-    }
-    else if (v != v) jb_str(L, j, "\"nan\"");
-    else if (isinf(v)) jb_str(L, j, v > 0 ? "\"inf\"" : "\"-inf\"");
-    else {
-      size_t n = short_decimal(buf, v);
-      if (!n) {
-        /* the shortest text that reads back as the same number */
-        snprintf(buf, sizeof buf, "%.15g", v);
-        if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
-        n = strlen(buf);
-      }
-      jb_add(L, j, buf, n);
-    }
+    size_t n;
+    if (number_text(L, idx, buf, &n)) jb_add(L, j, buf, n);
+    else json_string(L, j, buf, n); /* "nan", "inf", "-inf" */
     break;
   }
   case LUA_TBOOLEAN: jb_str(L, j, lua_toboolean(L, idx) ? "true" : "false"); break;
@@ -801,18 +828,27 @@ static int other_keys(lua_State *L, int idx) {
   return other;
 }
 
+/* The keys a patient table is read by, in order: PATIENT_KEYS, then (only
+ * when the table may hold one, other_keys) birth_date and the analytes'
+ * date, range and flag fields. Their count; patient_key(i) gives each. */
+static size_t patient_nkeys(lua_State *L, int idx) {
+  size_t nk = sizeof PATIENT_KEYS / sizeof PATIENT_KEYS[0] - 1;
+  return other_keys(L, idx) ? nk + cal_record_nfields() - cal_record_birth_field() : nk;
+}
+
+static const char *patient_key(size_t i) {
+  size_t nk = sizeof PATIENT_KEYS / sizeof PATIENT_KEYS[0] - 1;
+  return i < nk ? PATIENT_KEYS[i] : cal_record_field_name(cal_record_birth_field() + i - nk);
+}
+
+/* The NDJSON text of the patient table at idx, in j. */
 static void patient_json(lua_State *L, jbuf *j, int idx) {
-  int i, first = 1;
+  size_t i, n = patient_nkeys(L, idx);
+  int first = 1;
   j->len = 0;
   jb_char(L, j, '{');
-  size_t nk = 0, nf = cal_record_nfields();
-  while (PATIENT_KEYS[nk]) nk++;
-  /* (the birth_date and the analytes' date, range and flag fields, after
-   * the keys above, only when the table may hold one) */
-  if (!other_keys(L, idx)) nf = cal_record_birth_field();
-  for (i = 0; (size_t)i < nk + nf - cal_record_birth_field(); i++) {
-    /* the keys above, then birth_date and the analytes' dates */
-    const char *key = (size_t)i < nk ? PATIENT_KEYS[i] : cal_record_field_name(cal_record_birth_field() + (size_t)i - nk);
+  for (i = 0; i < n; i++) {
+    const char *key = patient_key(i);
     lua_getfield(L, idx, key);
     if (!lua_isnil(L, -1)) {
       if (!first) jb_char(L, j, ',');
@@ -824,6 +860,279 @@ static void patient_json(lua_State *L, jbuf *j, int idx) {
     lua_pop(L, 1);
   }
   jb_char(L, j, '}');
+}
+
+/* ---- a Lua patient table read into the record's fields ----
+ *
+ * Without the NDJSON text: each value is given to ndjson.c's field filling
+ * (cal_ndjson_value, _terms_*, _lab, ...) with the kind and the text its
+ * NDJSON line (patient_json) would give it, in the order of that line, so
+ * that a table and its line are read alike (spec/patient_table_spec.lua
+ * compares them). What the line would hold but the record does not read
+ * (other keys of a lab entry, deeper tables) is still looked through for
+ * text that is not UTF-8, as the reader checks the whole line. */
+
+typedef struct {
+  lua_State *L;
+  cal_ndjson *j;
+  int bad_utf8; /* a string the line would hold is not UTF-8 */
+} reader;
+
+static void check_utf8(reader *r, const char *s, size_t n) {
+  if (!r->bad_utf8 && cal_utf8_check((const unsigned char *)s, n) != n) r->bad_utf8 = 1;
+}
+
+/* The strings a table at depth would be written with (its string keys,
+ * its values), checked for UTF-8 (json_table's walk). */
+static void check_table(reader *r, int idx, int depth) {
+  lua_State *L = r->L;
+  if (depth > MAX_DEPTH || r->bad_utf8) return;
+  luaL_checkstack(L, 4, "patient table nested too deeply");
+  if (is_list(L, idx)) {
+    size_t i, n = (size_t)lua_rawlen(L, idx);
+    for (i = 1; i <= n && !r->bad_utf8; i++) {
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t len;
+        const char *t = lua_tolstring(L, -1, &len);
+        check_utf8(r, t, len);
+      } else if (lua_type(L, -1) == LUA_TTABLE) check_table(r, lua_gettop(L), depth + 1);
+      lua_pop(L, 1);
+    }
+  } else {
+    const char *keys[MAX_KEYS];
+    size_t i, nk = object_keys(L, idx, keys);
+    for (i = 0; i < nk && !r->bad_utf8; i++) {
+      check_utf8(r, keys[i], strlen(keys[i]));
+      lua_getfield(L, idx, keys[i]);
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t len;
+        const char *t = lua_tolstring(L, -1, &len);
+        check_utf8(r, t, len);
+      } else if (lua_type(L, -1) == LUA_TTABLE) check_table(r, lua_gettop(L), depth + 1);
+      lua_pop(L, 1);
+    }
+  }
+}
+
+/* The kind of the value at idx (a table at depth) as the line would give
+ * it, and for a string or a number its text in *out: a Lua string, or buf
+ * (64 bytes; see keep). A table's strings are checked for UTF-8 when
+ * `look` (the caller reads none of it). */
+static int value_kind(reader *r, int idx, int depth, char *buf, cal_field *out, int look) {
+  lua_State *L = r->L;
+  out->ptr = "";
+  out->len = 0;
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING:
+    out->ptr = lua_tolstring(L, idx, &out->len);
+    check_utf8(r, out->ptr, out->len);
+    return CAL_NDJSON_STRING;
+  case LUA_TNUMBER:
+    out->ptr = buf;
+    return number_text(L, idx, buf, &out->len) ? CAL_NDJSON_NUMBER : CAL_NDJSON_STRING;
+  case LUA_TBOOLEAN: return CAL_NDJSON_BOOL;
+  case LUA_TNIL: return CAL_NDJSON_NULL;
+  case LUA_TTABLE:
+    if (depth > MAX_DEPTH) return CAL_NDJSON_NULL;
+    if (look) check_table(r, idx, depth);
+    return is_list(L, idx) ? CAL_NDJSON_ARRAY : CAL_NDJSON_OBJECT;
+  default: /* a function, userdata or thread: its type name, as text */
+    out->len = (size_t)snprintf(buf, 64, "<%s>", luaL_typename(L, idx));
+    out->ptr = buf;
+    return CAL_NDJSON_STRING;
+  }
+}
+
+/* A text in buf moved to the record's bytes (kept until the record is read). */
+static void keep(reader *r, const char *buf, cal_field *f) {
+  if (f->ptr == buf && f->len) {
+    char *p = cal_ndjson_take(r->j, f->len);
+    if (!p) luaL_error(r->L, "out of memory");
+    memcpy(p, buf, f->len);
+    f->ptr = p;
+  }
+}
+
+/* 1 when the table at idx (of kind ARRAY or OBJECT) is written with no
+ * element: a list of no length, an object with no string key. */
+static int table_empty(lua_State *L, int idx) {
+  const char *keys[MAX_KEYS];
+  if (is_list(L, idx)) return lua_rawlen(L, idx) == 0;
+  return object_keys(L, idx, keys) == 0;
+}
+
+static void read_terms(reader *r, int field, int idx) {
+  lua_State *L = r->L;
+  char buf[64];
+  cal_field v;
+  int k = value_kind(r, idx, 0, buf, &v, 0);
+  if (k != CAL_NDJSON_ARRAY) {
+    if (k == CAL_NDJSON_OBJECT) check_table(r, idx, 0);
+    keep(r, buf, &v);
+    cal_ndjson_terms_other(r->j, field, k, &v, k == CAL_NDJSON_OBJECT && table_empty(L, idx));
+    return;
+  }
+  {
+    size_t i, n = (size_t)lua_rawlen(L, idx);
+    cal_ndjson_terms_begin(r->j);
+    for (i = 1; i <= n; i++) {
+      cal_field t;
+      int kind;
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      kind = value_kind(r, lua_gettop(L), 1, buf, &t, 1);
+      if (cal_ndjson_terms_add(r->j, kind, &t) < 0) luaL_error(L, "out of memory");
+      lua_pop(L, 1);
+    }
+    cal_ndjson_terms_end(r->j, field);
+  }
+}
+
+/* One entry of labs: the value at idx under key. */
+static void read_lab(reader *r, const char *key, int idx) {
+  lua_State *L = r->L;
+  cal_field kf, v = {"", 0}, u = {"", 0}, date = {"", 0};
+  char bv[64], bu[64], bd[64];
+  int k, ok = 1, have_v = 0, have_u = 0, have_d = 0;
+  kf.ptr = key;
+  kf.len = strlen(key);
+  check_utf8(r, kf.ptr, kf.len);
+  k = value_kind(r, idx, 1, bv, &v, 0);
+  if (k != CAL_NDJSON_OBJECT && k != CAL_NDJSON_ARRAY) {
+    keep(r, bv, &v);
+    if (cal_ndjson_lab(r->j, &kf, &v, NULL, NULL, k != CAL_NDJSON_BOOL) < 0) luaL_error(L, "out of memory");
+    return;
+  }
+  luaL_checkstack(L, 4, "patient table nested too deeply");
+  if (k == CAL_NDJSON_ARRAY) {
+    size_t i, n = (size_t)lua_rawlen(L, idx);
+    for (i = 1; i <= n; i++) {
+      char junk[64];
+      cal_field x;
+      int kind;
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      kind = value_kind(r, lua_gettop(L), 2, i == 1 ? bv : i == 2 ? bu : junk, &x, 1);
+      if (i <= 2) {
+        if (kind == CAL_NDJSON_BOOL || kind == CAL_NDJSON_OBJECT || kind == CAL_NDJSON_ARRAY) ok = 0;
+        else if (i == 1) { v = x; have_v = 1; }
+        else { u = x; have_u = 1; }
+      }
+      lua_pop(L, 1);
+    }
+  } else {
+    const char *keys[MAX_KEYS];
+    size_t i, nk = object_keys(L, idx, keys);
+    for (i = 0; i < nk; i++) {
+      const char *name = keys[i];
+      char junk[64];
+      int which = strcmp(name, "value") == 0 ? 0 : strcmp(name, "unit") == 0 ? 1 : strcmp(name, "date") == 0 ? 2 : -1;
+      cal_field x;
+      int kind;
+      check_utf8(r, name, strlen(name));
+      lua_getfield(L, idx, name);
+      kind = value_kind(r, lua_gettop(L), 2, which == 0 ? bv : which == 1 ? bu : which == 2 ? bd : junk, &x, 1);
+      if (which >= 0) {
+        if (kind == CAL_NDJSON_BOOL || kind == CAL_NDJSON_OBJECT || kind == CAL_NDJSON_ARRAY) ok = 0;
+        else if (which == 0) { v = x; have_v = 1; }
+        else if (which == 1) { u = x; have_u = 1; }
+        else { date = x; have_d = 1; }
+      }
+      lua_pop(L, 1);
+    }
+  }
+  keep(r, bv, &v);
+  keep(r, bu, &u);
+  keep(r, bd, &date);
+  if (cal_ndjson_lab(r->j, &kf, have_v ? &v : NULL, have_u ? &u : NULL, have_d ? &date : NULL, ok) < 0)
+    luaL_error(L, "out of memory");
+}
+
+static void read_labs(reader *r, int idx) {
+  lua_State *L = r->L;
+  char buf[64];
+  cal_field v;
+  int k = value_kind(r, idx, 0, buf, &v, 0);
+  if (k != CAL_NDJSON_OBJECT) {
+    if (k == CAL_NDJSON_ARRAY) check_table(r, idx, 0);
+    cal_ndjson_labs_other(r->j, k, k == CAL_NDJSON_ARRAY && table_empty(L, idx));
+    return;
+  }
+  {
+    const char *keys[MAX_KEYS];
+    size_t i, nk;
+    luaL_checkstack(L, 4, "patient table nested too deeply");
+    nk = object_keys(L, idx, keys);
+    for (i = 0; i < nk; i++) {
+      lua_getfield(L, idx, keys[i]);
+      read_lab(r, keys[i], lua_gettop(L));
+      lua_pop(L, 1);
+    }
+  }
+}
+
+static void read_given_problems(reader *r, int idx) {
+  lua_State *L = r->L;
+  char buf[64];
+  cal_field v;
+  int k = value_kind(r, idx, 0, buf, &v, 0);
+  if (k != CAL_NDJSON_ARRAY) {
+    if (k == CAL_NDJSON_OBJECT) check_table(r, idx, 0);
+    cal_ndjson_problems_other(r->j, k, k == CAL_NDJSON_OBJECT && table_empty(L, idx));
+    return;
+  }
+  {
+    size_t i, n = (size_t)lua_rawlen(L, idx);
+    for (i = 1; i <= n; i++) {
+      cal_field t;
+      int kind;
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      kind = value_kind(r, lua_gettop(L), 1, buf, &t, 1);
+      cal_ndjson_given_problem(r->j, kind, &t);
+      lua_pop(L, 1);
+    }
+  }
+}
+
+/* Reads the patient table at idx into the fields of j (as the NDJSON
+ * reader reads its line). The values read stay on the stack (the caller
+ * resets the top once the record is read): a table with __index may give
+ * strings nothing else holds. */
+static void read_table(lua_State *L, cal_ndjson *j, int idx) {
+  reader r;
+  size_t i, n = patient_nkeys(L, idx);
+  r.L = L;
+  r.j = j;
+  r.bad_utf8 = 0;
+  if (cal_ndjson_begin(j) < 0) luaL_error(L, "out of memory");
+  luaL_checkstack(L, (int)n + 8, "patient table");
+  for (i = 0; i < n; i++) {
+    const char *key = patient_key(i);
+    int field, at;
+    lua_getfield(L, idx, key);
+    if (lua_isnil(L, -1)) { lua_pop(L, 1); continue; }
+    at = lua_gettop(L);
+    field = cal_ndjson_key(key, strlen(key));
+    if (field == CAL_NDJSON_KEY_LABS) read_labs(&r, at);
+    else if (field == CAL_NDJSON_KEY_PROBLEMS) read_given_problems(&r, at);
+    else if (field == CAL_REC_FINDINGS || field == CAL_REC_SITES) read_terms(&r, field, at);
+    else {
+      char buf[64];
+      cal_field v;
+      int k = value_kind(&r, at, 0, buf, &v, 1);
+      if (field >= 0) {
+        /* (the id is kept: the record points to it) */
+        if (field == CAL_REC_ID && k == CAL_NDJSON_STRING && v.ptr != buf) {
+          char *p = cal_ndjson_take(j, v.len ? v.len : 1);
+          if (!p) luaL_error(L, "out of memory");
+          memcpy(p, v.ptr, v.len);
+          v.ptr = p;
+        }
+        keep(&r, buf, &v);
+        cal_ndjson_value(j, field, k, &v);
+      }
+    }
+  }
+  if (r.bad_utf8) cal_ndjson_invalid_utf8(j);
 }
 
 /* ---- results as Lua tables ---- */
@@ -1678,23 +1987,28 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
   lua_setfield(L, -2, "confidence");
 }
 
-/* Reads the patient table at idx into the engine. */
-static void read_patient(lua_State *L, plan_box *b, int idx) {
+/* The engine reads the record the NDJSON reader b->nd holds, with its problems. */
+static void read_fields(plan_box *b) {
   const cal_field *f;
   size_t nf;
-  patient_json(L, &b->json, idx);
+  const char *cp = cal_ndjson_problem(b->nd);
+  f = cal_ndjson_fields(b->nd, &nf);
   cal_problems_clear(&b->engine->pb);
-  if (cal_ndjson_parse(b->nd, b->json.p, b->json.len, &f, &nf) < 0) luaL_error(L, "out of memory");
-  {
-    const char *cp = cal_ndjson_problem(b->nd);
-    while (cp && *cp) { /* each message of the reader */
-      const char *e = strchr(cp, CAL_PROBLEM_SEP);
-      int n = e ? (int)(e - cp) : (int)strlen(cp);
-      cal_problems_add(&b->engine->pb, "%.*s", n, cp);
-      cp = e ? e + 1 : NULL;
-    }
+  while (cp && *cp) { /* each message of the reader */
+    const char *e = strchr(cp, CAL_PROBLEM_SEP);
+    int n = e ? (int)(e - cp) : (int)strlen(cp);
+    cal_problems_add(&b->engine->pb, "%.*s", n, cp);
+    cp = e ? e + 1 : NULL;
   }
   cal_engine_read(b->engine, &b->schema, f, nf);
+}
+
+/* Reads the patient table at idx into the engine (no NDJSON text: read_table). */
+static void read_patient(lua_State *L, plan_box *b, int idx) {
+  int top = lua_gettop(L);
+  read_table(L, b->nd, idx);
+  read_fields(b);
+  lua_settop(L, top);
 }
 
 /* A record given alone (a Lua table) has no line: its problems name it by
@@ -1741,6 +2055,24 @@ static int plan_labs(lua_State *L) {
     lab_source(L, &s, b, b->engine, 2, 3);
     push_labs(L, &s);
   }
+  return 1;
+}
+
+/* plan:classify_line(text) -> the raw result of plan:classify for a
+ * patient given as one NDJSON object, read as a line of an NDJSON file is
+ * (plan:patient_json writes a table as the object it is read like) */
+static int plan_classify_line(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  size_t n;
+  const char *text = luaL_checklstring(L, 2, &n);
+  const cal_field *f;
+  size_t nf;
+  lua_settop(L, 2);
+  if (cal_ndjson_parse(b->nd, text, n, &f, &nf) < 0) return luaL_error(L, "out of memory");
+  read_fields(b);
+  name_record(b->engine);
+  lua_getiuservalue(L, 1, 1);
+  push_result(L, b, b->engine, 0, 1, 3, 0);
   return 1;
 }
 
@@ -2064,6 +2396,7 @@ static const luaL_Reg plan_methods[] = {
   {"run", plan_run},
   {"rows", plan_rows},
   {"patient_json", plan_patient_json},
+  {"classify_line", plan_classify_line},
   {NULL, NULL}
 };
 
