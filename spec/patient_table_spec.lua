@@ -173,3 +173,26 @@ describe("a patient table read without NDJSON text", function()
     assert.are.equal("17", n.id)
   end)
 end)
+
+describe("numbers of a patient table", function()
+  -- the texts are made in C without printf where that is exact; these are
+  -- what Lua's own formatting gives (computed here, independently)
+  it("are read as their shortest round-trip text, and given as tostring shows them", function()
+    local seed2 = 7
+    local function r()
+      seed2 = (seed2 * 1103515245 + 12345) % 2147483648
+      return seed2 / 2147483648
+    end
+    for i = 1, 4000 do
+      -- full-precision values from 1e-7 to 1e17 (not short decimals: those are written with at most 6 decimals)
+      local x = (r() + 1 + math.floor(r() * 8)) * 10.0 ^ (math.floor(r() * 25) - 7)
+      if i % 2 == 0 then x = -x end
+      local want = ("%.15g"):format(x)
+      if tonumber(want) ~= x then want = ("%.17g"):format(x) end
+      assert.are.equal('{"age":' .. want .. "}", plan:patient_json { age = x })
+      local t = require("calcinosis").labs { labs = { calcium = { x, "mg/dL" }, phosphate = x } }
+      assert.are.equal(tostring(x) .. " mg/dL", t.calcium.given)
+      assert.are.equal(tostring(x), t.phosphate.given)
+    end
+  end)
+end)

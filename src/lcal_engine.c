@@ -683,6 +683,59 @@ static size_t short_decimal(char *buf, double v) {
   return 0;
 }
 
+/* printf's "%.<prec>g" of v (prec 14 or 15), without printf, for the
+ * values where that is quick to get exactly: 1e-4 <= |v| < 10^prec, where
+ * %g writes no exponent, and the digits are not near a rounding tie. Its
+ * length, or 0 (then printf is asked). The prec significant digits are
+ * v * 10^k rounded (k = prec - 1 - the decimal exponent; 10^k is exact, so
+ * the product is off by at most half its ulp, and a fraction farther than
+ * that from .5 rounds as the exact product does). */
+static size_t fast_g(char *buf, double v, int prec) {
+  static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                               1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  double a = fabs(v), p, fl, half;
+  long long N, lo, hi;
+  int x, k, e, nd, i;
+  size_t n = 0;
+  char d[24];
+  if (!(a >= 1e-4 && a < p10[prec])) return 0;
+  x = (int)floor(log10(a));
+  if (x < -4 || x >= prec) return 0;
+  k = prec - 1 - x;
+  if (k < 0 || k > 22) return 0;
+  p = a * p10[k];
+  fl = floor(p);
+  frexp(p, &e);
+  half = ldexp(1.0, e - 54); /* half an ulp of p */
+  if (fabs(p - fl - 0.5) <= half) return 0;
+  N = (long long)fl + (p - fl > 0.5 ? 1 : 0);
+  lo = (long long)p10[prec - 1];
+  hi = (long long)p10[prec];
+  if (N < lo || N >= hi) return 0; /* the exponent was misjudged, or rounding made it 10^prec */
+  /* the digits of N (prec of them), then the point k digits from the right */
+  for (i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + N % 10); N /= 10; }
+  nd = prec;
+  while (nd > 0 && nd > prec - k && d[nd - 1] == '0') nd--; /* trailing zeros of the fraction */
+  if (v < 0) buf[n++] = '-';
+  if (k >= prec) { /* 0.000ddd */
+    buf[n++] = '0';
+    buf[n++] = '.';
+    for (i = 0; i < k - prec; i++) buf[n++] = '0';
+    memcpy(buf + n, d, (size_t)nd);
+    n += (size_t)nd;
+  } else {
+    memcpy(buf + n, d, (size_t)(prec - k));
+    n += (size_t)(prec - k);
+    if (nd > prec - k) {
+      buf[n++] = '.';
+      memcpy(buf + n, d + prec - k, (size_t)(nd - (prec - k)));
+      n += (size_t)(nd - (prec - k));
+    }
+  }
+  buf[n] = '\0';
+  return n;
+}
+
 /* The text of the number at idx as a patient record gives it: 1 with a
  * JSON number (an integer as written, else the shortest text that reads
  * back as the same double), 0 with the text "nan", "inf" or "-inf" (which
@@ -701,7 +754,8 @@ static int number_text(lua_State *L, int idx, char *buf, size_t *n) {
   }
   *n = short_decimal(buf, v);
   if (!*n) {
-    snprintf(buf, 64, "%.15g", v);
+    /* the shortest text that reads back as the same number */
+    if (!fast_g(buf, v, 15)) snprintf(buf, 64, "%.15g", v);
     if (strtod(buf, NULL) != v) snprintf(buf, 64, "%.17g", v);
     *n = strlen(buf);
   }
@@ -1267,6 +1321,25 @@ static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
 /* tostring(v) of the value at idx, pushed (luaL_tolstring; 5.1 and LuaJIT
  * have no luaL_tolstring: the global tostring, as Lua code calls it). */
 static void push_tostring(lua_State *L, int idx) {
+#if LUA_VERSION_NUM >= 503
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    /* a number as Lua writes it ("%.14g", ".0" after a float that looks
+     * like an integer; an integer as "%lld"), made here when quick */
+    char buf[64];
+    size_t n = 0;
+    int mt = lua_getmetatable(L, idx);
+    if (mt) lua_pop(L, 1);
+    else if (lua_isinteger(L, idx)) n = int_text(buf, (long long)lua_tointeger(L, idx));
+    else if ((n = fast_g(buf, (double)lua_tonumber(L, idx), 14)) != 0 && buf[strspn(buf, "-0123456789")] == '\0') {
+      memcpy(buf + n, ".0", 2);
+      n += 2;
+    }
+    if (n) {
+      lua_pushlstring(L, buf, n);
+      return;
+    }
+  }
+#endif
 #if LUA_VERSION_NUM == 501
   idx = lua_absindex(L, idx);
   lua_getglobal(L, "tostring");
