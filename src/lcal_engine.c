@@ -50,6 +50,7 @@ typedef struct {
   cal_ndjson *nd;       /* fills the fields of one patient (a table, or a line) */
   jbuf json;            /* a patient object's text (plan:patient_json) */
   int has_labs;         /* the spec gave labs_display: results carry the lab table */
+  int has_present;      /* the spec gave present: results carry fired, not_evaluable and missing */
   int i_ca, i_alb, i_corr, i_caxp, i_creat, i_egfr; /* analyte indexes the lab table's derived entries read */
   int caxp_si;          /* the units below parsed */
   cal_unit caxp_from, caxp_to; /* Ca x P in mg2/dL2 and mmol2/L2 */
@@ -60,7 +61,7 @@ typedef struct {
 /* The plan's user value: a table holding the programs (kept alive with the
  * plan) and what the lab table is built with (labs_display, given once). */
 enum { UV_PROGRAM = 1, UV_RESULT_PROGRAM, UV_CONF_PROGRAM, UV_LIST_MT, UV_FMT, UV_RANGES, UV_CRITICAL, UV_EGFR,
-       UV_CA_FORMULA, UV_CA_KEY, UV_COUNT_ };
+       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_COUNT_ };
 
 static plan_box *check_plan(lua_State *L, int i) {
   plan_box *b = (plan_box *)luaL_checkudata(L, i, PLAN_MT);
@@ -112,7 +113,8 @@ static const char *const PLAN_KEYS[] = {
   "species_clear", "term_words_all", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
   "index_date", "window", "ruleset_name", "ruleset_version", "hash", "rule_counts",
-  "na", "decimal_comma", "map_from", "map_to", "labs_display", NULL};
+  "na", "decimal_comma", "map_from", "map_to", "labs_display", "present", NULL};
+static const char *const PRESENT_KEYS[] = {"rules", "asks", "subtypes", NULL};
 static const char *const LABS_DISPLAY_KEYS[] = {"ranges", "critical", "list_mt", "fmt", "egfr_methods", "ca_formula",
                                                 "ca_key", NULL};
 static const char *const RESULT_KEYS[] = {
@@ -435,6 +437,15 @@ static int l_plan(lua_State *L) {
     b->has_labs = 1;
   }
   lua_pop(L, 1);
+  lua_getfield(L, 1, "present");
+  if (!lua_isnil(L, -1)) {
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lcal_check_keys(L, lua_gettop(L), PRESENT_KEYS, "core.plan: present");
+    lua_rawseti(L, -2, UV_PRESENT);
+    b->has_present = 1;
+  } else {
+    lua_pop(L, 1);
+  }
   lua_setiuservalue(L, -2, 1);
   {
     char uerr[128];
@@ -1818,18 +1829,20 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
 }
 
 /* The lab source of the snapshot at stack index 1 (pushes the plan's user value). */
-static void snap_source(lua_State *L, lab_src *s) {
-  lab_snap *ls = (lab_snap *)luaL_checkudata(L, 1, LABSNAP_MT);
+static void snap_source_at(lua_State *L, lab_src *s, int idx) {
+  lab_snap *ls = (lab_snap *)luaL_checkudata(L, idx, LABSNAP_MT);
   memset(s, 0, sizeof *s);
   s->b = ls->b;
   s->r = &ls->rec;
   s->pb = &ls->pb;
   memcpy(s->given, ls->given, sizeof s->given);
-  lua_getiuservalue(L, 1, 1);
+  lua_getiuservalue(L, idx, 1);
   s->snap = lua_gettop(L);
   lua_rawgeti(L, s->snap, SNAP_UV);
   s->uv = lua_gettop(L);
 }
+
+static void snap_source(lua_State *L, lab_src *s) { snap_source_at(L, s, 1); }
 
 /* snap:table() -> the whole lab table (a new one each time) */
 static int snap_table(lua_State *L) {
@@ -1955,6 +1968,192 @@ static void push_doubles(lua_State *L, const double *v, size_t n) {
   }
 }
 
+/* ---- fired rules, rules not evaluable, missing inputs (the plan's present) ---- */
+
+/* A new table with the fields of the table at idx (a template: constant
+ * fields of an entry), with room for extra more. */
+static void copy_template(lua_State *L, int idx, int extra) {
+  lua_createtable(L, 0, 6 + extra);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+}
+
+/* A new JSON array (uv's list metatable) of size hint n. */
+static void new_list(lua_State *L, int uv, int n) {
+  lua_createtable(L, n, 0);
+  lua_rawgeti(L, uv, UV_LIST_MT);
+  lua_setmetatable(L, -2);
+}
+
+/* The values a fired rule shows of its inputs (the list at idx): what
+ * labs:values gives. */
+static void push_values(lua_State *L, const lab_src *s, int inputs) {
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, inputs), k = 0;
+  new_list(L, s->uv, (int)n);
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *name;
+    lua_rawgeti(L, inputs, i);
+    name = lua_tolstring(L, -1, &len);
+    if (!name) luaL_error(L, "present: input %d is not a name", (int)i);
+    push_lab_value(L, s, name, len);
+    if (lua_isnil(L, -1)) lua_pop(L, 2);
+    else {
+      lua_rawseti(L, -3, ++k);
+      lua_pop(L, 1);
+    }
+  }
+}
+
+/* The text an analyte (a canonical name) was given as when the record
+ * could not use it (labs:refused), pushed; 0 (nothing pushed) otherwise. */
+static int push_refused(lua_State *L, const lab_src *s, const char *k, size_t n) {
+  int a = lab_analyte(k, n);
+  if (a < 0 || !s->given[a] || !isnan(s->r->v[a]) || s->r->qual[a]) return 0;
+  push_given(L, s, a, 1);
+  return 1;
+}
+
+/* Sets fired (the entries of the fired rules, without `why`: the caller
+ * adds it, see lua/calcinosis/result.lua), fired_rules (their rule
+ * numbers), not_evaluable and missing (see lua/calcinosis/result.lua for
+ * their fields) in the raw result at res, from the plan's present (uv)
+ * and the result's lab snapshot (res.labs). */
+static void push_presented(lua_State *L, const plan_box *b, const cal_engine *e, int res, int uv) {
+  const cal_cohort *p = &b->plan;
+  const cal_result *rr = &e->res;
+  lab_src s;
+  int base = lua_gettop(L), pres, rules, asks, subtypes, fired, frules, ne, t;
+  unsigned i, nr = p->prog->nrules;
+  lua_Integer nf = 0, nn = 0;
+  luaL_checkstack(L, 32, "result");
+  lua_getfield(L, res, "labs");
+  snap_source_at(L, &s, lua_gettop(L));
+  lua_rawgeti(L, uv, UV_PRESENT);
+  pres = lua_gettop(L);
+  lua_getfield(L, pres, "rules"); rules = lua_gettop(L);
+  lua_getfield(L, pres, "asks"); asks = lua_gettop(L);
+  lua_getfield(L, pres, "subtypes"); subtypes = lua_gettop(L);
+  new_list(L, uv, 4); fired = lua_gettop(L);
+  lua_createtable(L, 4, 0); frules = lua_gettop(L);
+  new_list(L, uv, 4); ne = lua_gettop(L);
+  for (i = 0; i < nr; i++) {
+    int st = e->main.state[i];
+    if (st != CAL_TRUE && st != CAL_UNKNOWN) continue;
+    lua_rawgeti(L, rules, (lua_Integer)i + 1);
+    t = lua_gettop(L);
+    if (st == CAL_TRUE) {
+      lua_getfield(L, t, "fired");
+      copy_template(L, t + 1, 2);
+      lua_getfield(L, t, "inputs");
+      push_values(L, &s, lua_gettop(L));
+      lua_setfield(L, t + 2, "values");
+      lua_pop(L, 1); /* inputs */
+      lua_rawseti(L, fired, ++nf);
+      lua_pushinteger(L, (lua_Integer)i + 1);
+      lua_rawseti(L, frules, nf);
+    } else {
+      /* the inputs it reads that are missing, each once */
+      lua_Integer k, ns, nm = 0, j;
+      lua_getfield(L, t, "not_evaluable");
+      copy_template(L, t + 1, 1);
+      lua_getfield(L, t, "slots");
+      lua_getfield(L, t, "names");
+      ns = (lua_Integer)lua_rawlen(L, t + 3);
+      new_list(L, uv, (int)ns);
+      for (k = 1; k <= ns; k++) {
+        lua_Integer sl;
+        int seen = 0;
+        lua_rawgeti(L, t + 3, k);
+        sl = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (sl < 0 || (size_t)sl >= p->prog->nvars || !isnan(e->vars[sl])) continue;
+        lua_rawgeti(L, t + 4, k);
+        for (j = 1; j <= nm && !seen; j++) {
+          lua_rawgeti(L, -2, j);
+          seen = lua_rawequal(L, -1, -2);
+          lua_pop(L, 1);
+        }
+        if (seen) lua_pop(L, 1);
+        else lua_rawseti(L, -2, ++nm);
+      }
+      lua_setfield(L, t + 2, "missing");
+      lua_pop(L, 2); /* slots, names */
+      lua_rawseti(L, ne, ++nn);
+    }
+    lua_settop(L, t - 1);
+  }
+  lua_pushvalue(L, fired); lua_setfield(L, res, "fired");
+  lua_pushvalue(L, frules); lua_setfield(L, res, "fired_rules");
+  lua_pushvalue(L, ne); lua_setfield(L, res, "not_evaluable");
+  /* the missing inputs, ranked (the result program's asks) */
+  new_list(L, uv, (int)rr->nask);
+  for (i = 0; i < rr->nask; i++) {
+    const cal_result_ask *x = &rr->ask[i];
+    lua_Integer k, n, nrl = 0;
+    int a, entry;
+    lua_rawgeti(L, asks, (lua_Integer)x->decl + 1);
+    a = lua_gettop(L);
+    lua_createtable(L, 0, 6);
+    entry = lua_gettop(L);
+    lua_getfield(L, a, "id"); lua_setfield(L, entry, "input");
+    /* an input that was given but refused (a problem names why) is not "not given" */
+    lua_getfield(L, a, "inputs");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (k = 1; k <= n; k++) {
+      size_t len;
+      const char *name;
+      lua_rawgeti(L, -1, k);
+      name = lua_tolstring(L, -1, &len);
+      if (name && push_refused(L, &s, name, len)) {
+        int given = lua_gettop(L);
+        lua_pushvalue(L, given - 1);
+        lua_pushliteral(L, " given as '");
+        lua_pushvalue(L, given);
+        lua_pushliteral(L, "' but not used (see the problems); ");
+        lua_getfield(L, a, "rest");
+        lua_concat(L, 5);
+        lua_setfield(L, entry, "text");
+        lua_pop(L, 2);
+        break;
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* inputs */
+    if (k > n) { lua_getfield(L, a, "text"); lua_setfield(L, entry, "text"); }
+    lua_getfield(L, a, "sources");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    new_list(L, uv, (int)n);
+    for (k = 1; k <= n; k++) { lua_rawgeti(L, -2, k); lua_rawseti(L, -2, k); }
+    lua_setfield(L, entry, "sources");
+    lua_pop(L, 1);
+    new_list(L, uv, 2); /* its rules that were not evaluable */
+    for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
+      int r = p->result.ask_rules[k];
+      if (e->main.state[r] == CAL_UNKNOWN) {
+        lua_rawgeti(L, rules, (lua_Integer)r + 1);
+        lua_getfield(L, -1, "fired");
+        lua_getfield(L, -1, "id");
+        lua_rawseti(L, -4, ++nrl);
+        lua_pop(L, 2);
+      }
+    }
+    lua_setfield(L, entry, "rules");
+    lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, entry, "weight");
+    if (x->change >= 0) lua_rawgeti(L, subtypes, (lua_Integer)x->change + 1);
+    else lua_getfield(L, a, "changes");
+    lua_setfield(L, entry, "could_change");
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+    lua_pop(L, 1); /* the ask's present */
+  }
+  lua_setfield(L, res, "missing");
+  lua_settop(L, base);
+}
+
 /* The raw result of the engine's last record (see lua/calcinosis/result.lua):
  * with the lab table (labs) when the plan has labs_display (patient: the
  * stack index of the patient table, for the texts the labs were given as;
@@ -2058,6 +2257,7 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
   }
   lua_setfield(L, -2, "factors");
   lua_setfield(L, -2, "confidence");
+  if (b->has_present && b->has_labs) push_presented(L, b, e, lua_gettop(L), uv);
 }
 
 /* The engine reads the record the NDJSON reader b->nd holds, with its problems. */

@@ -63,8 +63,7 @@ local function split_sources(s, c)
   local text = tostring(s or "")
   local keys = by[text]
   if not keys then
-    keys = {}
-    for k in text:gmatch("[^%s,;]+") do keys[#keys + 1] = k end
+    keys = require("calcinosis.engine").source_keys(text)
     by[text] = keys
   end
   local out = list()
@@ -303,33 +302,6 @@ local function term_problems(problems)
   return out
 end
 
-local function present_missing(raw, c, labs)
-  local out = list()
-  local asks, decls, crules = raw.asks, c.result.asks, c.rules
-  for i = 1, #asks do
-    local a = asks[i]
-    local x = decls[a.decl]
-    local rules, ar = list(), a.rules
-    for k = 1, #ar do rules[k] = crules[ar[k]].id end
-    local text = x.text
-    -- an input that was given but refused (a problem names why) is not "not given"
-    local inputs = x.inputs
-    for k = 1, inputs and #inputs or 0 do
-      local name = inputs[k]
-      local given = labs:refused(name)
-      if given then
-        text = ("%s given as '%s' but not used (see the problems); %s"):format(name, given,
-          text:gsub("^[^:]*: ", ""))
-        break
-      end
-    end
-    out[#out + 1] = { input = x.id, text = text, sources = split_sources(x.source, c), rules = rules,
-      weight = a.weight,
-      could_change = (a.change and c.subtypes[a.change]) or (x.priority > 1 and x.changes) or nil }
-  end
-  return out
-end
-
 local function present_confidence(raw, c, type_name, best, scores)
   local conf = raw.confidence
   if conf.level == "none" then
@@ -416,34 +388,20 @@ function M.present(ruleset, raw, _patient, options, no_references)
     local v = raw.lets[i]
     if v == v then values[l.name] = v end
   end
-  local present = {}
-  for _, id in ipairs(raw.terms) do present[id] = true end
-  local ctx = { vars = raw.vars, lets = raw.lets, terms = present, sets = c.setlist, let_decls = c.lets }
-  local term_names = ruleset._term_names
-  local fired, not_evaluable = list(), list()
-  local rules, states, vars = c.rules, raw.states, raw.vars
-  for i = 1, #rules do
-    local st = states[i]
-    if st == 1 then
-      local r = rules[i]
-      fired[#fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because,
-        sentence = r.because, source = r.source, why = json_array(explain.reasons(r.ast, ctx, term_names)),
-        values = labs:values(r.inputs) }
-    elseif st == 2 then
-      -- the inputs it reads that are missing (what explain.missing finds),
-      -- each once (the lists are short: looked through, no set)
-      local r = rules[i]
-      local missing, n, slots = list(), 0, r.missing_slots
-      for k = 1, #slots do
-        local sl = slots[k]
-        local v = vars[sl[1] + 1]
-        if v ~= v then
-          local name, seen = sl[2], false
-          for j = 1, n do if missing[j] == name then seen = true; break end end
-          if not seen then n = n + 1; missing[n] = name end
-        end
-      end
-      not_evaluable[#not_evaluable + 1] = { id = r.id, subtype = r.supports, weight = r.weight, missing = missing }
+  -- the fired rules (with the values they show of their inputs) and the
+  -- rules not evaluable (with the inputs they miss) are built by the C
+  -- core from the plan's per-rule data (calcinosis.engine, `present`)
+  local fired, not_evaluable = raw.fired, raw.not_evaluable
+  local fired_rules = raw.fired_rules
+  if #fired_rules > 0 then
+    -- `why`, the explanation of each fired rule: THE ONE PLACE it is set
+    -- (calcinosis.rules.explain, in Lua, until the C core renders it)
+    local present = {}
+    for _, id in ipairs(raw.terms) do present[id] = true end
+    local ctx = { vars = raw.vars, lets = raw.lets, terms = present, sets = c.setlist, let_decls = c.lets }
+    local term_names, rules = ruleset._term_names, c.rules
+    for k = 1, #fired_rules do
+      fired[k].why = json_array(explain.reasons(rules[fired_rules[k]].ast, ctx, term_names))
     end
   end
   local findings, sites = names_of(raw, c)
@@ -468,7 +426,7 @@ function M.present(ruleset, raw, _patient, options, no_references)
   result.alternatives = present_alternatives(raw, c, type_name, not_evaluable)
   result.alerts = present_alerts(raw, c, type_name, labs)
   result.term_problems = term_problems(raw.problems)
-  result.missing = present_missing(raw, c, labs)
+  result.missing = raw.missing -- ranked, with their texts and sources (built by the C core)
   result.confidence = present_confidence(raw, c, type_name, raw.best, raw.scores)
   if #sites == 0 and not has_lesion(findings) then
     result.notes[#result.notes + 1] = "no calcinosis lesion is described (no site, no lesion finding): the " ..
