@@ -3,7 +3,8 @@
 -- same field filling as the NDJSON reader (src/ndjson.c). The table must be
 -- read exactly as the NDJSON line it is written as (plan:patient_json) is
 -- read by the NDJSON reader (plan:classify_line): the same fields, hence
--- the same problems, type, scores, rule states, inputs and lab values, for
+-- the same problems, type, scores, rules fired and not evaluable, missing
+-- inputs, confidence, inputs and lab values, for
 -- every spelling and type a value may have, including the odd ones
 -- (booleans, nested tables, NaN, functions, invalid UTF-8, alias keys given
 -- twice, more than 64 keys, metatables). A few cases are also checked by
@@ -37,8 +38,17 @@ local function compare(p, label)
   assert.are.same(b.problems, a.problems, what)
   for _, k in ipairs { "id", "species", "type" } do assert.are.equal(b[k], a[k], what .. ": " .. k) end
   assert.is_true(same_number(a.best, b.best), what .. ": best")
-  for _, k in ipairs { "scores", "states", "lets", "vars", "terms", "dropped_terms", "alerts" } do
+  for _, k in ipairs { "lets", "vars", "terms", "dropped_terms", "alerts", "fired_rules" } do
     list_equal(a[k], b[k], what .. ": " .. k)
+  end
+  for _, k in ipairs { "named_scores", "values", "not_evaluable", "confidence" } do
+    assert.are.same(b[k], a[k], what .. ": " .. k)
+  end
+  -- (what the lab table says the labs were given as comes from the table
+  -- itself, which the line has not: the given texts are left out)
+  assert.are.equal(#b.missing, #a.missing, what .. ": missing")
+  for i, m in ipairs(b.missing) do
+    assert.are.same({ m.input, m.rules, m.weight }, { a.missing[i].input, a.missing[i].rules, a.missing[i].weight })
   end
   local ta, tb = a.labs:table(), b.labs:table()
   for name, e in pairs(tb) do

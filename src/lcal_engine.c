@@ -114,7 +114,7 @@ static const char *const PLAN_KEYS[] = {
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
   "index_date", "window", "ruleset_name", "ruleset_version", "hash", "rule_counts",
   "na", "decimal_comma", "map_from", "map_to", "labs_display", "present", NULL};
-static const char *const PRESENT_KEYS[] = {"rules", "asks", "subtypes", NULL};
+static const char *const PRESENT_KEYS[] = {"rules", "asks", "subtypes", "label", "lets", "confidence", NULL};
 static const char *const LABS_DISPLAY_KEYS[] = {"ranges", "critical", "list_mt", "fmt", "egfr_methods", "ca_formula",
                                                 "ca_key", NULL};
 static const char *const RESULT_KEYS[] = {
@@ -2018,6 +2018,86 @@ static int push_refused(lua_State *L, const lab_src *s, const char *k, size_t n)
   return 1;
 }
 
+/* The confidence as a result shows it (see lua/calcinosis/result.lua):
+ * value, level, margin, completeness, factors ({ id, factor, because })
+ * and the explanation, from the result program's confidence and the
+ * plan's present (pres; its subtypes at the stack index subtypes). */
+static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e, int pres, int subtypes, int uv) {
+  const cal_result *rr = &e->res;
+  const cal_cohort *p = &b->plan;
+  int t, decls, tname, fl, np = 0;
+  unsigned i;
+  if (rr->level == 0) { /* "none" */
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, 0); lua_setfield(L, -2, "value");
+    lua_pushliteral(L, "none"); lua_setfield(L, -2, "level");
+    lua_pushinteger(L, 0); lua_setfield(L, -2, "margin");
+    lua_pushinteger(L, 1); lua_setfield(L, -2, "completeness");
+    new_list(L, uv, 0); lua_setfield(L, -2, "factors");
+    lua_pushliteral(L, "no subtype reached a score above the ruleset's indeterminate limit");
+    lua_setfield(L, -2, "explanation");
+    return;
+  }
+  lua_getfield(L, pres, "confidence");
+  decls = lua_gettop(L);
+  if (e->main.type < 0) lua_getfield(L, pres, "label");
+  else lua_rawgeti(L, subtypes, (lua_Integer)e->main.type + 1);
+  tname = lua_gettop(L);
+  lua_createtable(L, 0, 6);
+  t = lua_gettop(L);
+  lua_pushnumber(L, (lua_Number)rr->confidence); lua_setfield(L, t, "value");
+  lua_pushstring(L, cal_result_level_name(rr->level)); lua_setfield(L, t, "level");
+  lua_pushnumber(L, (lua_Number)rr->margin); lua_setfield(L, t, "margin");
+  lua_pushnumber(L, (lua_Number)rr->completeness); lua_setfield(L, t, "completeness");
+  new_list(L, uv, (int)rr->nconf);
+  fl = lua_gettop(L);
+  /* the explanation's pieces, above fl, joined at the end */
+  luaL_checkstack(L, 8 + 2 * (int)rr->nconf, "confidence");
+  if (rr->margin < 1) {
+    /* "<type> scored <best>, the next subtype <second>" (util.fmt writes the numbers) */
+    double second = 0;
+    for (i = 0; i < p->prog->nsubtypes; i++) {
+      int same;
+      lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
+      same = lua_rawequal(L, -1, tname);
+      lua_pop(L, 1);
+      if (!same && e->main.score[i] > second) second = e->main.score[i];
+    }
+    lua_pushvalue(L, tname);
+    lua_pushliteral(L, " scored ");
+    lua_rawgeti(L, uv, UV_FMT);
+    lua_pushnumber(L, (lua_Number)e->main.best);
+    lua_call(L, 1, 1);
+    lua_pushliteral(L, ", the next subtype ");
+    lua_rawgeti(L, uv, UV_FMT);
+    lua_pushnumber(L, (lua_Number)second);
+    lua_call(L, 1, 1);
+    np = 5;
+  }
+  for (i = 0; i < rr->nconf; i++) {
+    int d;
+    lua_rawgeti(L, decls, (lua_Integer)rr->conf[i] + 1);
+    d = lua_gettop(L);
+    copy_template(L, d, 0);
+    lua_rawseti(L, fl, (lua_Integer)i + 1);
+    lua_getfield(L, d, "because");
+    lua_remove(L, d);
+    if (lua_type(L, -1) != LUA_TSTRING) { lua_pop(L, 1); continue; }
+    if (np) {
+      lua_pushliteral(L, "; ");
+      lua_insert(L, -2);
+      np++;
+    }
+    np++;
+  }
+  if (np) lua_concat(L, np);
+  else lua_pushliteral(L, "clear margin, key labs known, no conflict");
+  lua_setfield(L, t, "explanation");
+  lua_setfield(L, t, "factors");
+  lua_replace(L, decls);
+  lua_settop(L, decls);
+}
+
 /* Sets fired (the entries of the fired rules, without `why`: the caller
  * adds it, see lua/calcinosis/result.lua), fired_rules (their rule
  * numbers), not_evaluable and missing (see lua/calcinosis/result.lua for
@@ -2151,6 +2231,26 @@ static void push_presented(lua_State *L, const plan_box *b, const cal_engine *e,
     lua_pop(L, 1); /* the ask's present */
   }
   lua_setfield(L, res, "missing");
+  /* the scores by subtype, the lets' values by name (those known) */
+  lua_createtable(L, 0, (int)p->prog->nsubtypes);
+  for (i = 0; i < p->prog->nsubtypes; i++) {
+    lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
+    lua_pushnumber(L, (lua_Number)e->main.score[i]);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, res, "named_scores");
+  lua_getfield(L, pres, "lets");
+  lua_createtable(L, 0, (int)p->prog->nlets);
+  for (i = 0; i < p->prog->nlets; i++)
+    if (!isnan(e->main.lets[i])) {
+      lua_rawgeti(L, -2, (lua_Integer)i + 1);
+      lua_pushnumber(L, (lua_Number)e->main.lets[i]);
+      lua_rawset(L, -3);
+    }
+  lua_setfield(L, res, "values");
+  lua_pop(L, 1);
+  push_confidence(L, b, e, pres, subtypes, uv);
+  lua_setfield(L, res, "confidence");
   lua_settop(L, base);
 }
 
@@ -2174,8 +2274,11 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
   if (e->rec.id) { lua_pushlstring(L, e->rec.id, e->rec.idlen); lua_setfield(L, -2, "id"); }
   lua_pushinteger(L, e->main.type < 0 ? 0 : e->main.type + 1); lua_setfield(L, -2, "type");
   lua_pushnumber(L, (lua_Number)e->main.best); lua_setfield(L, -2, "best");
-  push_doubles(L, e->main.score, p->prog->nsubtypes); lua_setfield(L, -2, "scores");
-  push_states(L, &e->main, p->prog->nrules); lua_setfield(L, -2, "states");
+  /* (with the plan's present, these are presented by push_presented) */
+  if (!b->has_present || !b->has_labs) {
+    push_doubles(L, e->main.score, p->prog->nsubtypes); lua_setfield(L, -2, "scores");
+    push_states(L, &e->main, p->prog->nrules); lua_setfield(L, -2, "states");
+  }
   push_doubles(L, e->main.lets, p->prog->nlets); lua_setfield(L, -2, "lets");
   push_doubles(L, e->vars, p->prog->nvars); lua_setfield(L, -2, "vars");
   lua_newtable(L);
@@ -2225,39 +2328,42 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "alerts");
-  lua_createtable(L, (int)res->nask, 0);
-  for (i = 0; i < res->nask; i++) {
-    const cal_result_ask *x = &res->ask[i];
-    int k, nr = 0;
-    lua_createtable(L, 0, 4);
-    lua_pushinteger(L, x->decl + 1); lua_setfield(L, -2, "decl");
-    lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, -2, "weight");
-    if (x->change >= 0) { lua_pushinteger(L, x->change + 1); lua_setfield(L, -2, "change"); }
-    lua_newtable(L); /* its rules that were not evaluable */
-    for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
-      int r = p->result.ask_rules[k];
-      if (e->main.state[r] == CAL_UNKNOWN) {
-        lua_pushinteger(L, r + 1);
-        lua_rawseti(L, -2, ++nr);
+  if (!b->has_present || !b->has_labs) {
+    lua_createtable(L, (int)res->nask, 0);
+    for (i = 0; i < res->nask; i++) {
+      const cal_result_ask *x = &res->ask[i];
+      int k, nr = 0;
+      lua_createtable(L, 0, 4);
+      lua_pushinteger(L, x->decl + 1); lua_setfield(L, -2, "decl");
+      lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, -2, "weight");
+      if (x->change >= 0) { lua_pushinteger(L, x->change + 1); lua_setfield(L, -2, "change"); }
+      lua_newtable(L); /* its rules that were not evaluable */
+      for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
+        int r = p->result.ask_rules[k];
+        if (e->main.state[r] == CAL_UNKNOWN) {
+          lua_pushinteger(L, r + 1);
+          lua_rawseti(L, -2, ++nr);
+        }
       }
+      lua_setfield(L, -2, "rules");
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_setfield(L, -2, "rules");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_setfield(L, -2, "asks");
+    lua_createtable(L, 0, 5);
+    lua_pushnumber(L, (lua_Number)res->confidence); lua_setfield(L, -2, "value");
+    lua_pushnumber(L, (lua_Number)res->margin); lua_setfield(L, -2, "margin");
+    lua_pushnumber(L, (lua_Number)res->completeness); lua_setfield(L, -2, "completeness");
+    lua_pushstring(L, cal_result_level_name(res->level)); lua_setfield(L, -2, "level");
+    lua_createtable(L, (int)res->nconf, 0);
+    for (i = 0; i < res->nconf; i++) {
+      lua_pushinteger(L, res->conf[i] + 1);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "factors");
+    lua_setfield(L, -2, "confidence");
+  } else {
+    push_presented(L, b, e, lua_gettop(L), uv);
   }
-  lua_setfield(L, -2, "asks");
-  lua_createtable(L, 0, 5);
-  lua_pushnumber(L, (lua_Number)res->confidence); lua_setfield(L, -2, "value");
-  lua_pushnumber(L, (lua_Number)res->margin); lua_setfield(L, -2, "margin");
-  lua_pushnumber(L, (lua_Number)res->completeness); lua_setfield(L, -2, "completeness");
-  lua_pushstring(L, cal_result_level_name(res->level)); lua_setfield(L, -2, "level");
-  lua_createtable(L, (int)res->nconf, 0);
-  for (i = 0; i < res->nconf; i++) {
-    lua_pushinteger(L, res->conf[i] + 1);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  lua_setfield(L, -2, "factors");
-  lua_setfield(L, -2, "confidence");
-  if (b->has_present && b->has_labs) push_presented(L, b, e, lua_gettop(L), uv);
 }
 
 /* The engine reads the record the NDJSON reader b->nd holds, with its problems. */

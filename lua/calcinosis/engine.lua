@@ -364,7 +364,9 @@ end
 -- the constant fields of its entries, the inputs a fired rule shows and the
 -- input slots whose absence makes it not evaluable; per `ask`, its id,
 -- text (and the text without its "name: " prefix), source keys, inputs and
--- the subtype it may change. Built once per compiled ruleset.
+-- the subtype it may change; the names of the subtypes and lets, the
+-- indeterminate label and the confidence factors' texts. Built once per
+-- compiled ruleset.
 local function present_spec(c)
   local rules, asks = {}, {}
   for i, r in ipairs(c.rules) do
@@ -381,7 +383,10 @@ local function present_spec(c)
     asks[d] = { id = x.id, text = x.text, rest = (x.text:gsub("^[^:]*: ", "")), sources = M.source_keys(x.source),
       inputs = x.inputs or {}, changes = (x.priority > 1 and x.changes) or nil }
   end
-  return { rules = rules, asks = asks, subtypes = c.subtypes }
+  local lets, confidence = {}, {}
+  for i, l in ipairs(c.lets) do lets[i] = l.name end
+  for d, x in ipairs(c.result.confidence) do confidence[d] = { id = x.id, factor = x.factor, because = x.because } end
+  return { rules = rules, asks = asks, subtypes = c.subtypes, label = c.label, lets = lets, confidence = confidence }
 end
 
 -- what a compiled ruleset gives every plan (built once per ruleset)

@@ -302,30 +302,6 @@ local function term_problems(problems)
   return out
 end
 
-local function present_confidence(raw, c, type_name, best, scores)
-  local conf = raw.confidence
-  if conf.level == "none" then
-    return { value = 0, level = "none", margin = 0, completeness = 1, factors = list(),
-      explanation = "no subtype reached a score above the ruleset's indeterminate limit" }
-  end
-  local why, factors = {}, list()
-  local second = 0
-  for i, s in ipairs(c.subtypes) do
-    if s ~= type_name and scores[i] > second then second = scores[i] end
-  end
-  if conf.margin < 1 then
-    why[1] = ("%s scored %s, the next subtype %s"):format(type_name, util.fmt(best), util.fmt(second))
-  end
-  for _, d in ipairs(conf.factors) do
-    local x = c.result.confidence[d]
-    factors[#factors + 1] = { id = x.id, factor = x.factor, because = x.because }
-    why[#why + 1] = x.because
-  end
-  return { value = conf.value, level = conf.level, margin = conf.margin, completeness = conf.completeness,
-    factors = factors,
-    explanation = #why > 0 and table.concat(why, "; ") or "clear margin, key labs known, no conflict" }
-end
-
 local vocab_m -- calcinosis.vocab, required when first needed
 local function get_vocab()
   vocab_m = vocab_m or require "calcinosis.vocab"
@@ -381,13 +357,8 @@ function M.present(ruleset, raw, _patient, options, no_references)
   if options and (options.ca_coefficient or options.kdigo_rounding or options.ranges or options.critical) then
     hash = require("calcinosis.engine").hash(ruleset, options) or hash
   end
-  local scores = {}
-  for i, s in ipairs(c.subtypes) do scores[s] = raw.scores[i] end
-  local values = {}
-  for i, l in ipairs(c.lets) do
-    local v = raw.lets[i]
-    if v == v then values[l.name] = v end
-  end
+  -- the scores by subtype and the known lets by name (built by the C core)
+  local scores, values = raw.named_scores, raw.values
   -- the fired rules (with the values they show of their inputs) and the
   -- rules not evaluable (with the inputs they miss) are built by the C
   -- core from the plan's per-rule data (calcinosis.engine, `present`)
@@ -427,7 +398,7 @@ function M.present(ruleset, raw, _patient, options, no_references)
   result.alerts = present_alerts(raw, c, type_name, labs)
   result.term_problems = term_problems(raw.problems)
   result.missing = raw.missing -- ranked, with their texts and sources (built by the C core)
-  result.confidence = present_confidence(raw, c, type_name, raw.best, raw.scores)
+  result.confidence = raw.confidence -- with its factors and explanation (built by the C core)
   if #sites == 0 and not has_lesion(findings) then
     result.notes[#result.notes + 1] = "no calcinosis lesion is described (no site, no lesion finding): the " ..
       "classification assumes that calcinosis cutis is present"
