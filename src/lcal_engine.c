@@ -114,7 +114,8 @@ static const char *const PLAN_KEYS[] = {
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
   "index_date", "window", "ruleset_name", "ruleset_version", "hash", "rule_counts",
   "na", "decimal_comma", "map_from", "map_to", "labs_display", "present", NULL};
-static const char *const PRESENT_KEYS[] = {"rules", "asks", "subtypes", "label", "lets", "confidence", NULL};
+static const char *const PRESENT_KEYS[] = {"rules", "asks", "subtypes", "label", "lets", "confidence", "term_sites",
+                                           "term_findings", NULL};
 static const char *const LABS_DISPLAY_KEYS[] = {"ranges", "critical", "list_mt", "fmt", "egfr_methods", "ca_formula",
                                                 "ca_key", NULL};
 static const char *const RESULT_KEYS[] = {
@@ -2098,6 +2099,56 @@ static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e
   lua_settop(L, decls);
 }
 
+/* Sorts the list of n strings at idx as table.sort does with < (an
+ * insertion sort: the lists are short). */
+static void sort_strings(lua_State *L, int idx, lua_Integer n) {
+  lua_Integer i, j;
+  for (i = 2; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    for (j = i - 1; j >= 1; j--) {
+      lua_rawgeti(L, idx, j);
+      if (!less_than(L, lua_gettop(L) - 1, lua_gettop(L))) { lua_pop(L, 1); break; }
+      lua_rawseti(L, idx, j + 1);
+    }
+    lua_rawseti(L, idx, j + 1);
+  }
+}
+
+/* Sets findings and sites (the vocabulary terms recognized, with the terms
+ * they imply, sorted) in the raw result at res. */
+static void push_terms(lua_State *L, const cal_cohort *p, const cal_engine *e, int pres, int uv, int res) {
+  int ts, tf, fl, sl;
+  lua_Integer nf = 0, ns = 0;
+  size_t w;
+  lua_getfield(L, pres, "term_sites"); ts = lua_gettop(L);
+  lua_getfield(L, pres, "term_findings"); tf = lua_gettop(L);
+  new_list(L, uv, 4); fl = lua_gettop(L);
+  new_list(L, uv, 2); sl = lua_gettop(L);
+  for (w = 0; w < p->term_words_all; w++) {
+    uint64_t m = e->terms[w];
+    while (m) {
+      int bit = 0;
+      lua_Integer id;
+      while (!((m >> bit) & 1)) bit++;
+      m &= m - 1;
+      id = (lua_Integer)w * 64 + bit + 1;
+      lua_rawgeti(L, ts, id);
+      if (lua_type(L, -1) == LUA_TSTRING) lua_rawseti(L, sl, ++ns);
+      else {
+        lua_pop(L, 1);
+        lua_rawgeti(L, tf, id);
+        if (lua_type(L, -1) == LUA_TSTRING) lua_rawseti(L, fl, ++nf);
+        else lua_pop(L, 1);
+      }
+    }
+  }
+  sort_strings(L, fl, nf);
+  sort_strings(L, sl, ns);
+  lua_setfield(L, res, "sites");
+  lua_setfield(L, res, "findings");
+  lua_pop(L, 2);
+}
+
 /* Sets fired (the entries of the fired rules, without `why`: the caller
  * adds it, see lua/calcinosis/result.lua), fired_rules (their rule
  * numbers), not_evaluable and missing (see lua/calcinosis/result.lua for
@@ -2251,6 +2302,11 @@ static void push_presented(lua_State *L, const plan_box *b, const cal_engine *e,
   lua_pop(L, 1);
   push_confidence(L, b, e, pres, subtypes, uv);
   lua_setfield(L, res, "confidence");
+  push_terms(L, p, e, pres, uv, res);
+  /* the problems, a JSON array (the result's own list) */
+  lua_getfield(L, res, "problems");
+  lua_rawgeti(L, uv, UV_LIST_MT);
+  lua_setmetatable(L, -2);
   lua_settop(L, base);
 }
 

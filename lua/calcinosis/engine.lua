@@ -365,7 +365,8 @@ end
 -- input slots whose absence makes it not evaluable; per `ask`, its id,
 -- text (and the text without its "name: " prefix), source keys, inputs and
 -- the subtype it may change; the names of the subtypes and lets, the
--- indeterminate label and the confidence factors' texts. Built once per
+-- indeterminate label, the confidence factors' texts and the term of each
+-- term bit. Built once per
 -- compiled ruleset.
 local function present_spec(c)
   local rules, asks = {}, {}
@@ -386,7 +387,14 @@ local function present_spec(c)
   local lets, confidence = {}, {}
   for i, l in ipairs(c.lets) do lets[i] = l.name end
   for d, x in ipairs(c.result.confidence) do confidence[d] = { id = x.id, factor = x.factor, because = x.because } end
-  return { rules = rules, asks = asks, subtypes = c.subtypes, label = c.label, lets = lets, confidence = confidence }
+  -- the vocabulary term of each term bit (by bit + 1): sites, the others
+  local term_sites, term_findings = {}, {}
+  for key, id in pairs(c.term_ids) do
+    local kind, term = key:match("^(%a+):(.*)$")
+    if kind == "site" then term_sites[id + 1] = term elseif kind then term_findings[id + 1] = term end
+  end
+  return { rules = rules, asks = asks, subtypes = c.subtypes, label = c.label, lets = lets, confidence = confidence,
+    term_sites = term_sites, term_findings = term_findings }
 end
 
 -- what a compiled ruleset gives every plan (built once per ruleset)

@@ -196,20 +196,6 @@ local function term_of(compiled)
   return t
 end
 
-local function names_of(raw, compiled)
-  local findings, sites = list(), list()
-  local names = term_of(compiled)
-  for _, id in ipairs(raw.terms) do
-    local e = names[id]
-    if e then
-      if e[1] == "site" then sites[#sites + 1] = e[2] else findings[#findings + 1] = e[2] end
-    end
-  end
-  table.sort(findings)
-  table.sort(sites)
-  return findings, sites
-end
-
 local function present_alternatives(raw, c, type_name, not_evaluable)
   local out, by_type = list(), {}
   local res = c.result
@@ -375,7 +361,8 @@ function M.present(ruleset, raw, _patient, options, no_references)
       fired[k].why = json_array(explain.reasons(rules[fired_rules[k]].ast, ctx, term_names))
     end
   end
-  local findings, sites = names_of(raw, c)
+  -- the terms recognized (sorted) and the problems: built by the C core
+  local findings, sites = raw.findings, raw.sites
   local species = raw.species
   local result = {
     id = raw.id,
@@ -385,7 +372,7 @@ function M.present(ruleset, raw, _patient, options, no_references)
     fired = fired,
     not_evaluable = not_evaluable,
     values = values,
-    problems = json_array(copy(raw.problems)),
+    problems = raw.problems,
     findings = findings,
     sites = sites,
     species = species,
