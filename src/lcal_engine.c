@@ -10,6 +10,7 @@
  * (plan:patient_json) would give, exactly as that line is read.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -695,32 +696,35 @@ static size_t short_decimal(char *buf, double v) {
   return 0;
 }
 
-/* printf's "%.<prec>g" of v (prec 14 or 15), without printf, for the
+/* printf's "%.<prec>g" of v (prec 14, 15 or 17), without printf, for the
  * values where that is quick to get exactly: 1e-4 <= |v| < 10^prec, where
  * %g writes no exponent, and the digits are not near a rounding tie. Its
  * length, or 0 (then printf is asked). The prec significant digits are
- * v * 10^k rounded (k = prec - 1 - the decimal exponent; 10^k is exact, so
- * the product is off by at most half its ulp, and a fraction farther than
- * that from .5 rounds as the exact product does). */
+ * v * 10^k rounded (k = prec - 1 - the decimal exponent), computed in long
+ * double: 10^k is exact, so the product is off by at most half its ulp,
+ * and a fraction farther than that from .5 rounds as the exact product
+ * does (where long double is no wider than double, 17 digits always fall
+ * back). */
 static size_t fast_g(char *buf, double v, int prec) {
-  static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-                               1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  double a = fabs(v), p, fl, half;
+  static const long double p10[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,
+                                    1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L,
+                                    1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L};
+  long double a = fabsl((long double)v), p, fl, half;
   long long N, lo, hi;
   int x, k, e, nd, i;
   size_t n = 0;
   char d[24];
-  if (!(a >= 1e-4 && a < p10[prec])) return 0;
-  x = (int)floor(log10(a));
+  if (prec < 1 || prec > 17 || !(a >= 1e-4L && a < p10[prec])) return 0;
+  x = (int)floor(log10((double)a));
   if (x < -4 || x >= prec) return 0;
   k = prec - 1 - x;
   if (k < 0 || k > 22) return 0;
   p = a * p10[k];
-  fl = floor(p);
-  frexp(p, &e);
-  half = ldexp(1.0, e - 54); /* half an ulp of p */
-  if (fabs(p - fl - 0.5) <= half) return 0;
-  N = (long long)fl + (p - fl > 0.5 ? 1 : 0);
+  fl = floorl(p);
+  frexpl(p, &e);
+  half = ldexpl(1.0L, e - LDBL_MANT_DIG - 1); /* half an ulp of p */
+  if (fabsl(p - fl - 0.5L) <= half) return 0;
+  N = (long long)fl + (p - fl > 0.5L ? 1 : 0);
   lo = (long long)p10[prec - 1];
   hi = (long long)p10[prec];
   if (N < lo || N >= hi) return 0; /* the exponent was misjudged, or rounding made it 10^prec */
@@ -768,7 +772,7 @@ static int number_text(lua_State *L, int idx, char *buf, size_t *n) {
   if (!*n) {
     /* the shortest text that reads back as the same number */
     if (!fast_g(buf, v, 15)) snprintf(buf, 64, "%.15g", v);
-    if (strtod(buf, NULL) != v) snprintf(buf, 64, "%.17g", v);
+    if (strtod(buf, NULL) != v && !fast_g(buf, v, 17)) snprintf(buf, 64, "%.17g", v);
     *n = strlen(buf);
   }
   return 1;
