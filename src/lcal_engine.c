@@ -116,7 +116,7 @@ static const char *const PLAN_KEYS[] = {
   "index_date", "window", "ruleset_name", "ruleset_version", "hash", "rule_counts",
   "na", "decimal_comma", "map_from", "map_to", "labs_display", "present", NULL};
 static const char *const PRESENT_KEYS[] = {"rules", "asks", "subtypes", "label", "lets", "confidence", "term_sites",
-                                           "term_findings", NULL};
+                                           "term_findings", "alternatives", NULL};
 static const char *const LABS_DISPLAY_KEYS[] = {"ranges", "critical", "list_mt", "fmt", "egfr_methods", "ca_formula",
                                                 "ca_key", NULL};
 static const char *const RESULT_KEYS[] = {
@@ -1380,8 +1380,7 @@ static int less_than(lua_State *L, int a, int b) {
  * unit" for a table. slots is the first of 2 x CAL_REC_MAX_ANALYTES stack
  * slots reserved for them: the key of analyte a at slots + 2a, its text
  * above it; keyat[a] is set to that index when a was given. */
-static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
-  size_t na = cal_analyte_count();
+static void given_texts(lua_State *L, cal_ndjson *nd, int patient, int slots, int *keyat) {
   int labs;
   lua_getfield(L, patient, "labs");
   labs = lua_gettop(L);
@@ -1390,12 +1389,10 @@ static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
     while (lua_next(L, labs)) {
       int v = lua_gettop(L);
       if (lua_type(L, v - 1) == LUA_TSTRING) {
-        size_t kl, i;
+        size_t kl;
         const char *k = lua_tolstring(L, v - 1, &kl);
-        const cal_analyte *a = cal_analyte_find(k, kl);
-        int ai = -1;
-        for (i = 0; a && i < na && i < CAL_REC_MAX_ANALYTES; i++)
-          if (cal_analyte_at(i) == a) ai = (int)i;
+        int ai = cal_ndjson_analyte(nd, k, kl);
+        if (ai >= CAL_REC_MAX_ANALYTES) ai = -1;
         if (ai >= 0 && (!keyat[ai] || less_than(L, v - 1, keyat[ai]))) {
           luaL_checkstack(L, 8, "too many labs");
           lua_pushvalue(L, v - 1);
@@ -1797,7 +1794,7 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   if (!patient) return;
   luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
   lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
-  given_texts(L, patient, base + 1, keyat);
+  given_texts(L, b->nd, patient, base + 1, keyat);
   s->given_base = base + 1;
   for (a = 0; a < CAL_REC_MAX_ANALYTES; a++) s->given[a] = keyat[a] != 0;
 }
@@ -2153,6 +2150,135 @@ static void push_terms(lua_State *L, const cal_cohort *p, const cal_engine *e, i
   lua_pop(L, 2);
 }
 
+/* 1 when the list at idx holds a value equal (raw) to the one on top. */
+static int list_has(lua_State *L, int idx) {
+  lua_Integer j, n = (lua_Integer)lua_rawlen(L, idx);
+  int v = lua_gettop(L), seen = 0;
+  for (j = 1; j <= n && !seen; j++) {
+    lua_rawgeti(L, idx, j);
+    seen = lua_rawequal(L, -1, v);
+    lua_pop(L, 1);
+  }
+  return seen;
+}
+
+/* Appends the value on top to the list at idx (popping it), unless the
+ * list has it. */
+static void list_add_new(lua_State *L, int idx) {
+  if (list_has(L, idx)) lua_pop(L, 1);
+  else lua_rawseti(L, idx, (lua_Integer)lua_rawlen(L, idx) + 1);
+}
+
+/* Pushes the text of the list at idx joined with sep ("" when empty). */
+static void push_joined(lua_State *L, int idx, const char *sep) {
+  lua_Integer j, n = (lua_Integer)lua_rawlen(L, idx);
+  luaL_checkstack(L, (int)(2 * n + 4), "result");
+  for (j = 1; j <= n; j++) {
+    if (j > 1) lua_pushstring(L, sep);
+    lua_rawgeti(L, idx, j);
+  }
+  if (n == 0) lua_pushliteral(L, "");
+  else lua_concat(L, (int)(2 * n - 1));
+}
+
+/* The alternatives (see lua/calcinosis/result.lua): one entry per type
+ * (type, reason, reasons, conflicts, sources), in the order the result
+ * program gives them; a subtype whose rules could not be evaluated names
+ * the inputs they miss (from the rules not evaluable, the list at ne). */
+static void push_alternatives(lua_State *L, const cal_engine *e, int pres, int subtypes, int ne, int uv) {
+  const cal_result *rr = &e->res;
+  int out, by, decls;
+  unsigned i;
+  luaL_checkstack(L, 24, "result");
+  lua_getfield(L, pres, "alternatives");
+  decls = lua_gettop(L);
+  lua_newtable(L); /* type -> entry */
+  by = lua_gettop(L);
+  new_list(L, uv, (int)rr->nalt);
+  out = lua_gettop(L);
+  for (i = 0; i < rr->nalt; i++) {
+    int label, entry, top = lua_gettop(L);
+    if (rr->alt[i].label < 0) lua_getfield(L, pres, "label");
+    else lua_rawgeti(L, subtypes, (lua_Integer)rr->alt[i].label + 1);
+    label = lua_gettop(L);
+    lua_pushvalue(L, label);
+    lua_rawget(L, by);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 5);
+      lua_pushvalue(L, label); lua_setfield(L, -2, "type");
+      new_list(L, uv, 1); lua_setfield(L, -2, "reasons");
+      new_list(L, uv, 1); lua_setfield(L, -2, "conflicts");
+      new_list(L, uv, 2); lua_setfield(L, -2, "sources");
+      lua_pushvalue(L, label); lua_pushvalue(L, -2); lua_rawset(L, by);
+      lua_pushvalue(L, -1); lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+    }
+    entry = lua_gettop(L);
+    lua_getfield(L, entry, "reasons");
+    lua_getfield(L, entry, "conflicts");
+    lua_getfield(L, entry, "sources"); /* entry + 1, + 2, + 3 */
+    if (rr->alt[i].decl >= 0) {
+      int x;
+      lua_rawgeti(L, decls, (lua_Integer)rr->alt[i].decl + 1);
+      x = lua_gettop(L);
+      /* its reason for this type, or its reason */
+      lua_getfield(L, x, "reasons");
+      lua_pushvalue(L, label);
+      lua_rawget(L, -2);
+      lua_remove(L, -2);
+      if (lua_isnil(L, -1)) { lua_pop(L, 1); lua_getfield(L, x, "reason"); }
+      if (lua_isnil(L, -1)) lua_pop(L, 1);
+      else lua_rawseti(L, entry + 1, (lua_Integer)lua_rawlen(L, entry + 1) + 1);
+      lua_getfield(L, x, "conflict");
+      if (lua_isnil(L, -1)) lua_pop(L, 1);
+      else list_add_new(L, entry + 2);
+      lua_getfield(L, x, "sources");
+      {
+        lua_Integer k, n = (lua_Integer)lua_rawlen(L, -1);
+        for (k = 1; k <= n; k++) {
+          lua_rawgeti(L, -1, k);
+          list_add_new(L, entry + 3);
+        }
+      }
+    } else {
+      /* "cannot be ruled out": the inputs its not evaluable rules miss, each once, sorted */
+      lua_Integer k, n = (lua_Integer)lua_rawlen(L, ne), nm = 0;
+      int m;
+      lua_createtable(L, 4, 0);
+      m = lua_gettop(L);
+      for (k = 1; k <= n; k++) {
+        lua_Integer j, nx;
+        lua_rawgeti(L, ne, k);
+        lua_getfield(L, -1, "subtype");
+        if (!lua_rawequal(L, -1, label)) { lua_pop(L, 2); continue; }
+        lua_pop(L, 1);
+        lua_getfield(L, -1, "missing");
+        nx = (lua_Integer)lua_rawlen(L, -1);
+        for (j = 1; j <= nx; j++) {
+          lua_rawgeti(L, -1, j);
+          list_add_new(L, m);
+        }
+        lua_pop(L, 2);
+      }
+      nm = (lua_Integer)lua_rawlen(L, m);
+      sort_strings(L, m, nm);
+      lua_pushliteral(L, "cannot be ruled out: its rules could not be evaluated (missing ");
+      if (nm > 0) push_joined(L, m, ", ");
+      else lua_pushliteral(L, "inputs");
+      lua_pushliteral(L, ")");
+      lua_concat(L, 3);
+      lua_rawseti(L, entry + 1, (lua_Integer)lua_rawlen(L, entry + 1) + 1);
+      lua_pushliteral(L, "S1");
+      list_add_new(L, entry + 3);
+    }
+    push_joined(L, entry + 1, "; ");
+    lua_setfield(L, entry, "reason");
+    lua_settop(L, top);
+  }
+  lua_replace(L, decls);
+  lua_settop(L, decls);
+}
+
 /* Sets fired (the entries of the fired rules, without `why`: the caller
  * adds it, see lua/calcinosis/result.lua), fired_rules (their rule
  * numbers), not_evaluable and missing (see lua/calcinosis/result.lua for
@@ -2307,6 +2433,8 @@ static void push_presented(lua_State *L, const plan_box *b, const cal_engine *e,
   push_confidence(L, b, e, pres, subtypes, uv);
   lua_setfield(L, res, "confidence");
   push_terms(L, p, e, pres, uv, res);
+  push_alternatives(L, e, pres, subtypes, ne, uv);
+  lua_setfield(L, res, "alternatives");
   /* the problems, a JSON array (the result's own list) */
   lua_getfield(L, res, "problems");
   lua_rawgeti(L, uv, UV_LIST_MT);
@@ -2374,14 +2502,16 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
       if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
     lua_setfield(L, -2, "given");
   }
-  lua_createtable(L, (int)res->nalt, 0);
-  for (i = 0; i < res->nalt; i++) {
-    lua_createtable(L, 0, 2);
-    lua_pushinteger(L, res->alt[i].label < 0 ? 0 : res->alt[i].label + 1); lua_setfield(L, -2, "label");
-    lua_pushinteger(L, res->alt[i].decl + 1); lua_setfield(L, -2, "decl");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  if (!b->has_present || !b->has_labs) {
+    lua_createtable(L, (int)res->nalt, 0);
+    for (i = 0; i < res->nalt; i++) {
+      lua_createtable(L, 0, 2);
+      lua_pushinteger(L, res->alt[i].label < 0 ? 0 : res->alt[i].label + 1); lua_setfield(L, -2, "label");
+      lua_pushinteger(L, res->alt[i].decl + 1); lua_setfield(L, -2, "decl");
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "alternatives");
   }
-  lua_setfield(L, -2, "alternatives");
   lua_createtable(L, (int)res->nalert, 0);
   for (i = 0; i < res->nalert; i++) {
     lua_pushinteger(L, res->alert[i] + 1);

@@ -92,6 +92,8 @@ cal_ndjson *cal_ndjson_open_file(FILE *f) {
   return j;
 }
 
+static int lab_index(cal_ndjson *j, const char *k, size_t n);
+
 static void free_extra(cal_ndjson *j) {
   while (j->extra) {
     struct block *n = j->extra->next;
@@ -320,6 +322,8 @@ void cal_ndjson_labs_other(cal_ndjson *j, int kind, int empty) {
 }
 
 /* The analyte index of a lab key (-1: unknown), remembered for short keys. */
+int cal_ndjson_analyte(cal_ndjson *j, const char *k, size_t n) { return lab_index(j, k, n); }
+
 static int lab_index(cal_ndjson *j, const char *k, size_t n) {
   size_t h = 0, i, probe;
   const cal_analyte *a;

@@ -133,6 +133,9 @@ void cal_ndjson_problems_other(cal_ndjson *j, int kind, int empty);
 void cal_ndjson_given_problem(cal_ndjson *j, int kind, const cal_field *t);
 /* The record's text was not UTF-8 (the last problem of a record). */
 void cal_ndjson_invalid_utf8(cal_ndjson *j);
+/* The index (cal_analyte_at order) of the analyte a lab key names, as
+ * "labs" reads it (cal_analyte_find, remembered for short keys), or -1. */
+int cal_ndjson_analyte(cal_ndjson *j, const char *k, size_t n);
 /* The fields of the record (valid until the next record). */
 const cal_field *cal_ndjson_fields(const cal_ndjson *j, size_t *n);
 

@@ -364,7 +364,8 @@ end
 -- the constant fields of its entries, the inputs a fired rule shows and the
 -- input slots whose absence makes it not evaluable; per `ask`, its id,
 -- text (and the text without its "name: " prefix), source keys, inputs and
--- the subtype it may change; the names of the subtypes and lets, the
+-- the subtype it may change; per `alternative`, its reasons, conflict
+-- and source keys; the names of the subtypes and lets, the
 -- indeterminate label, the confidence factors' texts and the term of each
 -- term bit. Built once per
 -- compiled ruleset.
@@ -384,6 +385,11 @@ local function present_spec(c)
     asks[d] = { id = x.id, text = x.text, rest = (x.text:gsub("^[^:]*: ", "")), sources = M.source_keys(x.source),
       inputs = x.inputs or {}, changes = (x.priority > 1 and x.changes) or nil }
   end
+  local alternatives = {}
+  for d, x in ipairs(c.result.alternatives) do
+    alternatives[d] = { reasons = x.reasons or {}, reason = x.reason, conflict = x.conflict or x.id,
+      sources = M.source_keys(x.source) }
+  end
   local lets, confidence = {}, {}
   for i, l in ipairs(c.lets) do lets[i] = l.name end
   for d, x in ipairs(c.result.confidence) do confidence[d] = { id = x.id, factor = x.factor, because = x.because } end
@@ -394,7 +400,7 @@ local function present_spec(c)
     if kind == "site" then term_sites[id + 1] = term elseif kind then term_findings[id + 1] = term end
   end
   return { rules = rules, asks = asks, subtypes = c.subtypes, label = c.label, lets = lets, confidence = confidence,
-    term_sites = term_sites, term_findings = term_findings }
+    term_sites = term_sites, term_findings = term_findings, alternatives = alternatives }
 end
 
 -- what a compiled ruleset gives every plan (built once per ruleset)

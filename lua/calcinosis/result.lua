@@ -196,60 +196,6 @@ local function term_of(compiled)
   return t
 end
 
-local function present_alternatives(raw, c, type_name, not_evaluable)
-  local out, by_type = list(), {}
-  local res = c.result
-  local missing_of -- made when an alternative needs it (an indeterminate result's)
-  local function missing_by_subtype()
-    missing_of = {}
-    for _, n in ipairs(not_evaluable) do
-      local m = missing_of[n.subtype] or {}
-      missing_of[n.subtype] = m
-      for _, x in ipairs(n.missing or {}) do
-        if not m[x] then m[x] = true; m[#m + 1] = x end
-      end
-    end
-  end
-  local alts = raw.alternatives
-  for i = 1, #alts do
-    local a = alts[i]
-    local label = a.label == 0 and c.label or c.subtypes[a.label]
-    local e = by_type[label]
-    if not e then
-      e = { type = label, reasons = list(), conflicts = list(), sources = list() }
-      by_type[label] = e
-      out[#out + 1] = e
-    end
-    local reason, sources
-    if a.decl > 0 then
-      local x = res.alternatives[a.decl]
-      reason = x.reasons[label] or x.reason
-      local conflict = x.conflict or x.id
-      local seen = false
-      for _, k in ipairs(e.conflicts) do if k == conflict then seen = true end end
-      if not seen then e.conflicts[#e.conflicts + 1] = conflict end
-      sources = split_sources(x.source, c)
-    else
-      if not missing_of then missing_by_subtype() end
-      local m = missing_of[label] or {}
-      table.sort(m)
-      reason = ("cannot be ruled out: its rules could not be evaluated (missing %s)")
-        :format(#m > 0 and table.concat(m, ", ") or "inputs")
-      sources = { "S1" }
-    end
-    e.reasons[#e.reasons + 1] = reason
-    -- its sources, each once (short lists: looked through)
-    local have = e.sources
-    for k = 1, #sources do
-      local key, seen = sources[k], false
-      for j = 1, #have do if have[j] == key then seen = true; break end end
-      if not seen then have[#have + 1] = key end
-    end
-    e.reason = table.concat(e.reasons, "; ")
-  end
-  return out, type_name
-end
-
 local function present_alerts(raw, c, type_name, labs)
   local out = list()
   for _, d in ipairs(raw.alerts) do
@@ -381,7 +327,7 @@ function M.present(ruleset, raw, _patient, options, no_references)
     ruleset = { name = ruleset.name, version = ruleset.version, hash = hash },
     disclaimer = M.DISCLAIMER,
   }
-  result.alternatives = present_alternatives(raw, c, type_name, not_evaluable)
+  result.alternatives = raw.alternatives -- by type, with reasons, conflicts, sources (built by the C core)
   result.alerts = present_alerts(raw, c, type_name, labs)
   result.term_problems = term_problems(raw.problems)
   result.missing = raw.missing -- ranked, with their texts and sources (built by the C core)
