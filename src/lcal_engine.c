@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1213,11 +1214,13 @@ static void set_num(lua_State *L, const char *k, double v) {
   lua_setfield(L, -2, k);
 }
 
-static void push_problems(lua_State *L, const cal_problems *pb) {
-  const char *s = pb->text, *e = pb->text + pb->len;
+/* The list of the problems in text[0, len) (count of them, separated by
+ * CAL_PROBLEM_SEP). */
+static void push_problem_text(lua_State *L, const char *text, size_t len, int count) {
+  const char *s = text, *e = text + len;
   int n = 0;
-  lua_createtable(L, pb->count, 0);
-  while (pb->count && s < e) {
+  lua_createtable(L, count, 0);
+  while (count && s < e) {
     const char *q = memchr(s, CAL_PROBLEM_SEP, (size_t)(e - s));
     if (!q) q = e;
     lua_pushlstring(L, s, (size_t)(q - s));
@@ -1225,6 +1228,8 @@ static void push_problems(lua_State *L, const cal_problems *pb) {
     s = q + 1;
   }
 }
+
+static void push_problems(lua_State *L, const cal_problems *pb) { push_problem_text(L, pb->text, pb->len, pb->count); }
 
 static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
   size_t a, na = cal_analyte_count();
@@ -1431,7 +1436,9 @@ static void given_texts(lua_State *L, cal_ndjson *nd, int patient, int slots, in
 typedef struct {
   const plan_box *b;
   const cal_record *r;
-  const cal_problems *pb;
+  const char *ptext; /* the record's problems: plen bytes, pcount of them */
+  size_t plen;
+  int pcount;
   int uv, given_base, snap;
   unsigned char given[CAL_REC_MAX_ANALYTES];
 } lab_src;
@@ -1445,8 +1452,10 @@ enum { SNAP_PLAN = 1, SNAP_UV, SNAP_GIVEN };
 typedef struct {
   const plan_box *b;
   cal_record rec;
-  cal_problems pb;
+  size_t plen;   /* the record's problems (ptext, only as long as they are) */
+  int pcount;
   unsigned char given[CAL_REC_MAX_ANALYTES];
+  char ptext[1];
 } lab_snap;
 
 static void push_given(lua_State *L, const lab_src *s, int a, int text) {
@@ -1627,7 +1636,7 @@ static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n
   const cal_record *r = s->r;
   int a;
   if (n == 8 && memcmp(k, "problems", 8) == 0) {
-    push_problems(L, s->pb);
+    push_problem_text(L, s->ptext, s->plen, s->pcount);
     lua_rawgeti(L, s->uv, UV_LIST_MT);
     lua_setmetatable(L, -2);
   } else if (n == 3 && memcmp(k, "age", 3) == 0) {
@@ -1789,7 +1798,9 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   memset(s, 0, sizeof *s);
   s->b = b;
   s->r = &e->rec;
-  s->pb = &e->pb;
+  s->ptext = e->pb.text;
+  s->plen = e->pb.len;
+  s->pcount = e->pb.count;
   s->uv = uv;
   if (!patient) return;
   luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
@@ -1806,16 +1817,22 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
   lab_src s;
   lab_snap *ls;
   lab_source(L, &s, b, e, patient, uv);
-  ls = (lab_snap *)lua_newuserdatauv(L, sizeof *ls, 1);
+  int last = 0; /* the last analyte given, + 1 */
+  ls = (lab_snap *)lua_newuserdatauv(L, offsetof(lab_snap, ptext) + e->pb.len + 1, 1);
   snap = lua_gettop(L);
   ls->b = b;
   ls->rec = e->rec;
   ls->rec.id = NULL; /* (it points into the reader's fields) */
   ls->rec.idlen = 0;
-  ls->pb = e->pb;
+  ls->plen = e->pb.len;
+  ls->pcount = e->pb.count;
+  memcpy(ls->ptext, e->pb.text, e->pb.len);
+  ls->ptext[e->pb.len] = '\0';
   memcpy(ls->given, s.given, sizeof ls->given);
   luaL_setmetatable(L, LABSNAP_MT);
-  lua_createtable(L, SNAP_GIVEN - 1 + 2 * CAL_REC_MAX_ANALYTES, 0);
+  for (a = 0; a < CAL_REC_MAX_ANALYTES; a++)
+    if (s.given[a]) last = (int)a + 1;
+  lua_createtable(L, SNAP_GIVEN - 1 + 2 * last, 0);
   lua_pushvalue(L, plan); lua_rawseti(L, -2, SNAP_PLAN);
   lua_pushvalue(L, uv); lua_rawseti(L, -2, SNAP_UV);
   for (a = 0; a < CAL_REC_MAX_ANALYTES; a++)
@@ -1836,7 +1853,9 @@ static void snap_source_at(lua_State *L, lab_src *s, int idx) {
   memset(s, 0, sizeof *s);
   s->b = ls->b;
   s->r = &ls->rec;
-  s->pb = &ls->pb;
+  s->ptext = ls->ptext;
+  s->plen = ls->plen;
+  s->pcount = ls->pcount;
   memcpy(s->given, ls->given, sizeof s->given);
   lua_getiuservalue(L, idx, 1);
   s->snap = lua_gettop(L);
