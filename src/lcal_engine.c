@@ -1687,7 +1687,7 @@ static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   const cal_analyte *an = cal_analyte_at((size_t)a);
   int has_v = !isnan(r->v[a]);
   if (!has_v && !r->qual[a]) { lua_pushnil(L); return; }
-  lua_createtable(L, 0, 9);
+  lua_createtable(L, 0, 8); /* name, unit, given, value or qualitative, flag, range, method or basis */
   set_str(L, "name", an->name);
   if (an->unit[0]) set_str(L, "unit", an->unit);
   if (s->given[a]) { push_given(L, s, a, 1); lua_setfield(L, -2, "given"); }
@@ -1992,9 +1992,9 @@ static void push_doubles(lua_State *L, const double *v, size_t n) {
 /* ---- fired rules, rules not evaluable, missing inputs (the plan's present) ---- */
 
 /* A new table with the fields of the table at idx (a template: constant
- * fields of an entry), with room for extra more. */
-static void copy_template(lua_State *L, int idx, int extra) {
-  lua_createtable(L, 0, 6 + extra);
+ * fields of an entry), with room for size fields in all. */
+static void copy_template(lua_State *L, int idx, int size) {
+  lua_createtable(L, 0, size);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pushvalue(L, -2);
@@ -2099,7 +2099,7 @@ static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e
     int d;
     lua_rawgeti(L, decls, (lua_Integer)rr->conf[i] + 1);
     d = lua_gettop(L);
-    copy_template(L, d, 0);
+    copy_template(L, d, 3); /* id, factor, because */
     lua_rawseti(L, fl, (lua_Integer)i + 1);
     lua_getfield(L, d, "because");
     lua_remove(L, d);
@@ -2328,7 +2328,7 @@ static void push_presented(lua_State *L, const plan_box *b, const cal_engine *e,
     t = lua_gettop(L);
     if (st == CAL_TRUE) {
       lua_getfield(L, t, "fired");
-      copy_template(L, t + 1, 2);
+      copy_template(L, t + 1, 8); /* id, subtype, weight, because, sentence, source; values, why */
       lua_getfield(L, t, "inputs");
       push_values(L, &s, lua_gettop(L));
       lua_setfield(L, t + 2, "values");
@@ -2340,7 +2340,7 @@ static void push_presented(lua_State *L, const plan_box *b, const cal_engine *e,
       /* the inputs it reads that are missing, each once */
       lua_Integer k, ns, nm = 0, j;
       lua_getfield(L, t, "not_evaluable");
-      copy_template(L, t + 1, 1);
+      copy_template(L, t + 1, 4); /* id, subtype, weight; missing */
       lua_getfield(L, t, "slots");
       lua_getfield(L, t, "names");
       ns = (lua_Integer)lua_rawlen(L, t + 3);
