@@ -1,5 +1,5 @@
 -- A Lua patient table is read into the record's fields in C without being
--- written as NDJSON text first (src/lcal_engine.c, read_table), through the
+-- written as NDJSON text first (src/lcal_patient.c, lcal_read_patient), through the
 -- same field filling as the NDJSON reader (src/ndjson.c). The table must be
 -- read exactly as the NDJSON line it is written as (plan:patient_json) is
 -- read by the NDJSON reader (plan:classify_line): the same fields, hence

@@ -86,7 +86,7 @@ int cal_ndjson_column(cal_ndjson *j, const char *name, size_t n, cal_field *out)
 /* ---- Filling a record from (key, value) pairs ----
  *
  * The JSON parser above and the binding's reader of Lua patient tables
- * (src/lcal_engine.c) fill a record's fields and problems through these
+ * (src/lcal_patient.c) fill a record's fields and problems through these
  * functions only, so that a patient table and the NDJSON line it would be
  * written as give the same fields and the same problems. A value is given
  * as its kind (its JSON type, or the type it would be written as) and, for
