@@ -5,7 +5,7 @@
 #
 #   sh bench/api-instructions.sh [BASE] [N1] [N2]
 #
-# BASE (default 623508b, main before the second single-patient speed work) is
+# BASE (default 702182c, main before the third single-patient speed work) is
 # taken out of git into a temporary folder and built there. For each call
 # (calcinosis.classify, ruleset:classify, calcinosis.labs) bench/api.lua runs
 # under callgrind with N1 and with N2 patients (defaults 200 and 600), and
@@ -20,7 +20,7 @@
 # Needs valgrind (apt-get install valgrind).
 set -eu
 cd "$(dirname "$0")/.."
-BASE=${1:-623508b}
+BASE=${1:-702182c}
 N1=${2:-200}
 N2=${3:-600}
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }

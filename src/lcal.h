@@ -6,8 +6,11 @@
 #ifndef CALCINOSIS_LCAL_H
 #define CALCINOSIS_LCAL_H
 
+#include <stddef.h>
+
 #include "cal.h"
 #include "compat.h"
+#include "ndjson.h"
 #include "vm.h"
 #include "explain.h"
 
@@ -28,6 +31,24 @@ int lcal_field_bool(lua_State *L, int t, const char *k, int dflt);
 /* The program of the "calcinosis.program" userdata at i (raises, naming
  * `what`, when it is not one). */
 const cal_program *lcal_check_program(lua_State *L, int i, const char *what);
+
+/* A growable byte buffer (no allocation per record once it is big enough;
+ * freed by its owner with free(p)). */
+typedef struct {
+  char *p;
+  size_t len, cap;
+} lcal_buf;
+
+/* lcal_patient.c: the NDJSON text of the patient table at idx, in j (what
+ * plan:patient_json returns); the patient table at idx read into the
+ * fields of j as that text would be (see ndjson.h; the values read stay on
+ * the stack: the caller resets the top once the record is read). */
+void lcal_patient_json(lua_State *L, lcal_buf *j, int idx);
+void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx);
+/* An integer as text; its length. printf's "%.<prec>g" of v (prec 14, 15
+ * or 17) where that is quick to get exactly, else 0 (see lcal_patient.c). */
+size_t lcal_int_text(char *buf, long long x);
+size_t lcal_fast_g(char *buf, double v, int prec);
 
 /* Registers core.plan and the plan and rows metatables (lcal_engine.c). */
 void lcal_open_engine(lua_State *L);

@@ -5,11 +5,15 @@
  * (plan:run) and for record iterators over the C readers (plan:rows).
  *
  * Every entry point reads records with the one record logic (record.c): a
- * Lua patient table is written as one NDJSON object and read by the NDJSON
- * reader, exactly as a line of an NDJSON file is.
+ * Lua patient table is read into the record's fields through the NDJSON
+ * reader's field filling (ndjson.c), with the values its NDJSON line
+ * (plan:patient_json) would give, exactly as that line is read
+ * (lcal_patient.c).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 #include "dates.h"
 #include "derived.h"
 #include "engine.h"
+#include "explain.h"
 #include "jobs.h"
 #include "lcal.h"
 #include "ndjson.h"
@@ -33,11 +38,6 @@
 #define PLAN_MT "calcinosis.plan"
 #define ROWS_MT "calcinosis.rows"
 
-typedef struct {
-  char *p;
-  size_t len, cap;
-} jbuf;
-
 /* A plan and everything it points to (one allocation each, freed by __gc). */
 typedef struct {
   cal_cohort plan;
@@ -46,9 +46,14 @@ typedef struct {
   cal_termmap *findings, *sites;
   cal_engine *engine;   /* for one record at a time */
   cal_record_layout schema; /* the NDJSON record schema */
-  cal_ndjson *nd;       /* parses one patient object */
-  jbuf json;            /* the patient object's text */
+  cal_ndjson *nd;       /* fills the fields of one patient (a table, or a line) */
+  lcal_buf json;        /* a patient object's text (plan:patient_json) */
   int has_labs;         /* the spec gave labs_display: results carry the lab table */
+  int has_present;      /* the spec gave present: results carry fired, not_evaluable and missing */
+  const cal_explain *explain; /* present's explainer (kept alive by the present table): the fired rules' why */
+  double *xin, *xops;   /* its scratch: the operand programs' inputs, the operands */
+  cal_vm_result xres;
+  cal_explain_out xout; /* the reasons of one rule */
   int i_ca, i_alb, i_corr, i_caxp, i_creat, i_egfr; /* analyte indexes the lab table's derived entries read */
   int caxp_si;          /* the units below parsed */
   cal_unit caxp_from, caxp_to; /* Ca x P in mg2/dL2 and mmol2/L2 */
@@ -59,7 +64,7 @@ typedef struct {
 /* The plan's user value: a table holding the programs (kept alive with the
  * plan) and what the lab table is built with (labs_display, given once). */
 enum { UV_PROGRAM = 1, UV_RESULT_PROGRAM, UV_CONF_PROGRAM, UV_LIST_MT, UV_FMT, UV_RANGES, UV_CRITICAL, UV_EGFR,
-       UV_CA_FORMULA, UV_CA_KEY, UV_COUNT_ };
+       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_COUNT_ };
 
 static plan_box *check_plan(lua_State *L, int i) {
   plan_box *b = (plan_box *)luaL_checkudata(L, i, PLAN_MT);
@@ -96,6 +101,8 @@ static int plan_gc(lua_State *L) {
   cal_ndjson_close(b->nd);
   free(b->json.p);
   b->json.p = NULL;
+  cal_explain_out_free(&b->xout);
+  b->explain = NULL;
   b->findings = b->sites = NULL;
   b->engine = NULL;
   b->nd = NULL;
@@ -111,7 +118,9 @@ static const char *const PLAN_KEYS[] = {
   "species_clear", "term_words_all", "ranges", "critical", "ca_variant", "kdigo_round", "rule_ids", "type_names",
   "indeterminate", "columns", "format", "header", "strict", "delimiter", "input_format", "result",
   "index_date", "window", "ruleset_name", "ruleset_version", "hash", "rule_counts",
-  "na", "decimal_comma", "map_from", "map_to", "labs_display", NULL};
+  "na", "decimal_comma", "map_from", "map_to", "labs_display", "present", NULL};
+static const char *const PRESENT_KEYS[] = {"rules", "asks", "subtypes", "label", "lets", "confidence", "term_sites",
+                                           "term_findings", "alternatives", "explainer", NULL};
 static const char *const LABS_DISPLAY_KEYS[] = {"ranges", "critical", "list_mt", "fmt", "egfr_methods", "ca_formula",
                                                 "ca_key", NULL};
 static const char *const RESULT_KEYS[] = {
@@ -434,6 +443,23 @@ static int l_plan(lua_State *L) {
     b->has_labs = 1;
   }
   lua_pop(L, 1);
+  lua_getfield(L, 1, "present");
+  if (!lua_isnil(L, -1)) {
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lcal_check_keys(L, lua_gettop(L), PRESENT_KEYS, "core.plan: present");
+    /* (none for a ruleset without rules: calcinosis.labs's) */
+    lua_getfield(L, -1, "explainer");
+    b->explain = lua_isnil(L, -1) ? NULL : lcal_check_explainer(L, -1, "core.plan: present.explainer");
+    lua_pop(L, 1);
+    if (b->explain) {
+      b->xin = (double *)own(L, b, cal_explain_nslots(b->explain) + cal_explain_nlets(b->explain) + 1, sizeof(double));
+      b->xops = (double *)own(L, b, cal_explain_nops(b->explain) + 1, sizeof(double));
+    }
+    lua_rawseti(L, -2, UV_PRESENT);
+    b->has_present = 1;
+  } else {
+    lua_pop(L, 1);
+  }
   lua_setiuservalue(L, -2, 1);
   {
     char uerr[128];
@@ -590,240 +616,14 @@ static int l_plan(lua_State *L) {
     }
     if (!cal_record_layout_init(&b->schema, hdr, nf, NULL, 0)) luaL_error(L, "core.plan: out of memory");
   }
+  if (b->has_present && !b->explain && p->prog->nrules > 0)
+    luaL_error(L, "core.plan: present.explainer is missing (the program has rules)");
+  if (b->explain && (cal_explain_nslots(b->explain) != p->prog->nvars ||
+                     cal_explain_nlets(b->explain) != p->prog->nlets ||
+                     cal_explain_nrules(b->explain) != p->prog->nrules))
+    luaL_error(L, "core.plan: present.explainer is not the program's (its slots, lets or rules differ)");
   b->ready = 1;
   return 1;
-}
-
-/* ---- a Lua patient table as one NDJSON object ---- */
-
-/* A growable byte buffer owned by the plan (no allocation per record once
- * it is big enough). Not luaL_Buffer: values are pushed on the stack while
- * it grows. */
-static void jb_room(lua_State *L, jbuf *j, size_t n) {
-  if (j->len + n > j->cap) {
-    size_t c = j->cap ? j->cap : 256;
-    char *np;
-    while (c < j->len + n) c *= 2;
-    if (c > ((size_t)1 << 30)) luaL_error(L, "patient record too large");
-    np = (char *)realloc(j->p, c);
-    if (!np) luaL_error(L, "out of memory");
-    j->p = np;
-    j->cap = c;
-  }
-}
-
-static void jb_add(lua_State *L, jbuf *j, const char *s, size_t n) {
-  jb_room(L, j, n);
-  memcpy(j->p + j->len, s, n);
-  j->len += n;
-}
-
-static void jb_char(lua_State *L, jbuf *j, char c) { jb_add(L, j, &c, 1); }
-static void jb_str(lua_State *L, jbuf *j, const char *s) { jb_add(L, j, s, strlen(s)); }
-
-static void json_string(lua_State *L, jbuf *j, const char *s, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  size_t i;
-  jb_room(L, j, 6 * n + 2);
-  j->p[j->len++] = '"';
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') { j->p[j->len++] = '\\'; j->p[j->len++] = (char)c; }
-    else if (c < 0x20) {
-      memcpy(j->p + j->len, "\\u00", 4);
-      j->p[j->len + 4] = hex[c >> 4];
-      j->p[j->len + 5] = hex[c & 15];
-      j->len += 6;
-    } else j->p[j->len++] = (char)c;
-  }
-  j->p[j->len++] = '"';
-}
-
-static void json_value(lua_State *L, jbuf *j, int idx, int depth);
-
-/* An integer as text; its length. */
-static size_t int_text(char *buf, long long x) {
-  char t[24];
-  size_t n = 0, k = 0;
-  unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
-  do { t[n++] = (char)('0' + u % 10); u /= 10; } while (u);
-  if (x < 0) buf[k++] = '-';
-  while (n) buf[k++] = t[--n];
-  return k;
-}
-
-/* A number with at most 6 decimals (lab values are), written without
- * printf: its length, or 0 when it is not such a number or its text would
- * not read back as the same double (the reader's own parser decides). */
-static size_t short_decimal(char *buf, double v) {
-  static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
-  double a = fabs(v), back;
-  int k;
-  if (!(a < 1e9)) return 0;
-  for (k = 0; k <= 6; k++) {
-    double s = a * p10[k];
-    if (s == floor(s)) {
-      long long m = (long long)s, ip = m;
-      size_t n = 0;
-      int d;
-      char frac[8];
-      for (d = 0; d < k; d++) { frac[k - 1 - d] = (char)('0' + ip % 10); ip /= 10; }
-      if (v < 0) buf[n++] = '-';
-      n += int_text(buf + n, ip);
-      if (k) {
-        buf[n++] = '.';
-        memcpy(buf + n, frac, (size_t)k);
-        n += (size_t)k;
-      }
-      if (!cal_parse_double(buf, n, &back) || back != v) return 0;
-      return n;
-    }
-  }
-  return 0;
-}
-
-static int cmp_keys(const void *a, const void *b) {
-  const char *const *x = (const char *const *)a, *const *y = (const char *const *)b;
-  return strcmp(*x, *y);
-}
-
-/* A table: a list when it has [1] (or is empty), else an object with its
- * string keys in sorted order (so that "given twice ... kept the first" is
- * the same on every run; at most 64 keys). */
-static void json_table(lua_State *L, jbuf *j, int idx, int depth) {
-  size_t n = (size_t)lua_rawlen(L, idx), i, nk = 0;
-  const char *keys[64];
-  int is_list;
-  if (depth > 4) { jb_str(L, j, "null"); return; }
-  lua_rawgeti(L, idx, 1);
-  is_list = !lua_isnil(L, -1);
-  lua_pop(L, 1);
-  if (!is_list) {
-    lua_pushnil(L);
-    if (lua_next(L, idx) == 0) is_list = 1; /* empty */
-    else lua_pop(L, 2);
-  }
-  if (is_list) {
-    jb_char(L, j, '[');
-    for (i = 1; i <= n; i++) {
-      if (i > 1) jb_char(L, j, ',');
-      lua_rawgeti(L, idx, (lua_Integer)i);
-      json_value(L, j, lua_gettop(L), depth + 1);
-      lua_pop(L, 1);
-    }
-    jb_char(L, j, ']');
-    return;
-  }
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    /* string keys only (the strings stay alive: they are keys of the table) */
-    if (lua_type(L, -2) == LUA_TSTRING && nk < sizeof keys / sizeof keys[0]) keys[nk++] = lua_tostring(L, -2);
-    lua_pop(L, 1);
-  }
-  qsort((void *)keys, nk, sizeof keys[0], cmp_keys);
-  jb_char(L, j, '{');
-  for (i = 0; i < nk; i++) {
-    if (i > 0) jb_char(L, j, ',');
-    json_string(L, j, keys[i], strlen(keys[i]));
-    jb_char(L, j, ':');
-    lua_getfield(L, idx, keys[i]);
-    json_value(L, j, lua_gettop(L), depth + 1);
-    lua_pop(L, 1);
-  }
-  jb_char(L, j, '}');
-}
-
-static void json_value(lua_State *L, jbuf *j, int idx, int depth) {
-  switch (lua_type(L, idx)) {
-  case LUA_TSTRING: {
-    size_t n;
-    const char *s = lua_tolstring(L, idx, &n);
-    json_string(L, j, s, n);
-    break;
-  }
-  case LUA_TNUMBER: {
-    char buf[64];
-    double v = (double)lua_tonumber(L, idx);
-    if (lua_isinteger(L, idx)) {
-      size_t k = int_text(buf, (long long)lua_tointeger(L, idx)); /* buf filled before it is read */
-      jb_add(L, j, buf, k);
-    }
-    else if (v != v) jb_str(L, j, "\"nan\"");
-    else if (isinf(v)) jb_str(L, j, v > 0 ? "\"inf\"" : "\"-inf\"");
-    else {
-      size_t n = short_decimal(buf, v);
-      if (!n) {
-        /* the shortest text that reads back as the same number */
-        snprintf(buf, sizeof buf, "%.15g", v);
-        if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
-        n = strlen(buf);
-      }
-      jb_add(L, j, buf, n);
-    }
-    break;
-  }
-  case LUA_TBOOLEAN: jb_str(L, j, lua_toboolean(L, idx) ? "true" : "false"); break;
-  case LUA_TTABLE: json_table(L, j, idx, depth); break;
-  case LUA_TNIL: jb_str(L, j, "null"); break;
-  default: /* a function, userdata or thread: its type name, reported as text */
-    jb_char(L, j, '"');
-    jb_char(L, j, '<');
-    jb_str(L, j, luaL_typename(L, idx));
-    jb_char(L, j, '>');
-    jb_char(L, j, '"');
-    break;
-  }
-}
-
-/* (problems: a reader's problems of the record, passed through by the
- * NDJSON reader, so that records read in Lua keep them) */
-static const char *const PATIENT_KEYS[] = {"id", "age", "sex", "species", "height_cm", "findings", "sites",
-                                           "labs", "problems", NULL};
-
-/* The NDJSON text of the patient table at idx, in j. */
-/* 1 when the table at idx may hold a key beyond PATIENT_KEYS (a date, range
- * or flag field): it has another key, or a metatable. */
-static int other_keys(lua_State *L, int idx) {
-  int other = 0;
-  if (lua_getmetatable(L, idx)) { lua_pop(L, 1); return 1; }
-  lua_pushnil(L);
-  while (!other && lua_next(L, idx)) {
-    size_t k;
-    other = 1;
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      const char *key = lua_tostring(L, -2);
-      for (k = 0; PATIENT_KEYS[k]; k++)
-        if (strcmp(key, PATIENT_KEYS[k]) == 0) { other = 0; break; }
-    }
-    lua_pop(L, 1);
-  }
-  if (other) lua_pop(L, 1); /* the key lua_next left */
-  return other;
-}
-
-static void patient_json(lua_State *L, jbuf *j, int idx) {
-  int i, first = 1;
-  j->len = 0;
-  jb_char(L, j, '{');
-  size_t nk = 0, nf = cal_record_nfields();
-  while (PATIENT_KEYS[nk]) nk++;
-  /* (the birth_date and the analytes' date, range and flag fields, after
-   * the keys above, only when the table may hold one) */
-  if (!other_keys(L, idx)) nf = cal_record_birth_field();
-  for (i = 0; (size_t)i < nk + nf - cal_record_birth_field(); i++) {
-    /* the keys above, then birth_date and the analytes' dates */
-    const char *key = (size_t)i < nk ? PATIENT_KEYS[i] : cal_record_field_name(cal_record_birth_field() + (size_t)i - nk);
-    lua_getfield(L, idx, key);
-    if (!lua_isnil(L, -1)) {
-      if (!first) jb_char(L, j, ',');
-      first = 0;
-      json_string(L, j, key, strlen(key));
-      jb_char(L, j, ':');
-      json_value(L, j, lua_gettop(L), 0);
-    }
-    lua_pop(L, 1);
-  }
-  jb_char(L, j, '}');
 }
 
 /* ---- results as Lua tables ---- */
@@ -834,11 +634,13 @@ static void set_num(lua_State *L, const char *k, double v) {
   lua_setfield(L, -2, k);
 }
 
-static void push_problems(lua_State *L, const cal_problems *pb) {
-  const char *s = pb->text, *e = pb->text + pb->len;
+/* The list of the problems in text[0, len) (count of them, separated by
+ * CAL_PROBLEM_SEP). */
+static void push_problem_text(lua_State *L, const char *text, size_t len, int count) {
+  const char *s = text, *e = text + len;
   int n = 0;
-  lua_createtable(L, pb->count, 0);
-  while (pb->count && s < e) {
+  lua_createtable(L, count, 0);
+  while (count && s < e) {
     const char *q = memchr(s, CAL_PROBLEM_SEP, (size_t)(e - s));
     if (!q) q = e;
     lua_pushlstring(L, s, (size_t)(q - s));
@@ -846,6 +648,8 @@ static void push_problems(lua_State *L, const cal_problems *pb) {
     s = q + 1;
   }
 }
+
+static void push_problems(lua_State *L, const cal_problems *pb) { push_problem_text(L, pb->text, pb->len, pb->count); }
 
 static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
   size_t a, na = cal_analyte_count();
@@ -958,6 +762,25 @@ static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
 /* tostring(v) of the value at idx, pushed (luaL_tolstring; 5.1 and LuaJIT
  * have no luaL_tolstring: the global tostring, as Lua code calls it). */
 static void push_tostring(lua_State *L, int idx) {
+#if LUA_VERSION_NUM >= 503
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    /* a number as Lua writes it ("%.14g", ".0" after a float that looks
+     * like an integer; an integer as "%lld"), made here when quick */
+    char buf[64];
+    size_t n = 0;
+    int mt = lua_getmetatable(L, idx);
+    if (mt) lua_pop(L, 1);
+    else if (lua_isinteger(L, idx)) n = lcal_int_text(buf, (long long)lua_tointeger(L, idx));
+    else if ((n = lcal_fast_g(buf, (double)lua_tonumber(L, idx), 14)) != 0 && buf[strspn(buf, "-0123456789")] == '\0') {
+      memcpy(buf + n, ".0", 2);
+      n += 2;
+    }
+    if (n) {
+      lua_pushlstring(L, buf, n);
+      return;
+    }
+  }
+#endif
 #if LUA_VERSION_NUM == 501
   idx = lua_absindex(L, idx);
   lua_getglobal(L, "tostring");
@@ -982,8 +805,7 @@ static int less_than(lua_State *L, int a, int b) {
  * unit" for a table. slots is the first of 2 x CAL_REC_MAX_ANALYTES stack
  * slots reserved for them: the key of analyte a at slots + 2a, its text
  * above it; keyat[a] is set to that index when a was given. */
-static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
-  size_t na = cal_analyte_count();
+static void given_texts(lua_State *L, cal_ndjson *nd, int patient, int slots, int *keyat) {
   int labs;
   lua_getfield(L, patient, "labs");
   labs = lua_gettop(L);
@@ -992,12 +814,10 @@ static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
     while (lua_next(L, labs)) {
       int v = lua_gettop(L);
       if (lua_type(L, v - 1) == LUA_TSTRING) {
-        size_t kl, i;
+        size_t kl;
         const char *k = lua_tolstring(L, v - 1, &kl);
-        const cal_analyte *a = cal_analyte_find(k, kl);
-        int ai = -1;
-        for (i = 0; a && i < na && i < CAL_REC_MAX_ANALYTES; i++)
-          if (cal_analyte_at(i) == a) ai = (int)i;
+        int ai = cal_ndjson_analyte(nd, k, kl);
+        if (ai >= CAL_REC_MAX_ANALYTES) ai = -1;
         if (ai >= 0 && (!keyat[ai] || less_than(L, v - 1, keyat[ai]))) {
           luaL_checkstack(L, 8, "too many labs");
           lua_pushvalue(L, v - 1);
@@ -1036,7 +856,9 @@ static void given_texts(lua_State *L, int patient, int slots, int *keyat) {
 typedef struct {
   const plan_box *b;
   const cal_record *r;
-  const cal_problems *pb;
+  const char *ptext; /* the record's problems: plen bytes, pcount of them */
+  size_t plen;
+  int pcount;
   int uv, given_base, snap;
   unsigned char given[CAL_REC_MAX_ANALYTES];
 } lab_src;
@@ -1050,8 +872,10 @@ enum { SNAP_PLAN = 1, SNAP_UV, SNAP_GIVEN };
 typedef struct {
   const plan_box *b;
   cal_record rec;
-  cal_problems pb;
+  size_t plen;   /* the record's problems (ptext, only as long as they are) */
+  int pcount;
   unsigned char given[CAL_REC_MAX_ANALYTES];
+  char ptext[1];
 } lab_snap;
 
 static void push_given(lua_State *L, const lab_src *s, int a, int text) {
@@ -1232,7 +1056,7 @@ static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n
   const cal_record *r = s->r;
   int a;
   if (n == 8 && memcmp(k, "problems", 8) == 0) {
-    push_problems(L, s->pb);
+    push_problem_text(L, s->ptext, s->plen, s->pcount);
     lua_rawgeti(L, s->uv, UV_LIST_MT);
     lua_setmetatable(L, -2);
   } else if (n == 3 && memcmp(k, "age", 3) == 0) {
@@ -1283,7 +1107,7 @@ static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   const cal_analyte *an = cal_analyte_at((size_t)a);
   int has_v = !isnan(r->v[a]);
   if (!has_v && !r->qual[a]) { lua_pushnil(L); return; }
-  lua_createtable(L, 0, 9);
+  lua_createtable(L, 0, 8); /* name, unit, given, value or qualitative, flag, range, method or basis */
   set_str(L, "name", an->name);
   if (an->unit[0]) set_str(L, "unit", an->unit);
   if (s->given[a]) { push_given(L, s, a, 1); lua_setfield(L, -2, "given"); }
@@ -1394,12 +1218,14 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   memset(s, 0, sizeof *s);
   s->b = b;
   s->r = &e->rec;
-  s->pb = &e->pb;
+  s->ptext = e->pb.text;
+  s->plen = e->pb.len;
+  s->pcount = e->pb.count;
   s->uv = uv;
   if (!patient) return;
   luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
   lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
-  given_texts(L, patient, base + 1, keyat);
+  given_texts(L, b->nd, patient, base + 1, keyat);
   s->given_base = base + 1;
   for (a = 0; a < CAL_REC_MAX_ANALYTES; a++) s->given[a] = keyat[a] != 0;
 }
@@ -1411,16 +1237,22 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
   lab_src s;
   lab_snap *ls;
   lab_source(L, &s, b, e, patient, uv);
-  ls = (lab_snap *)lua_newuserdatauv(L, sizeof *ls, 1);
+  int last = 0; /* the last analyte given, + 1 */
+  ls = (lab_snap *)lua_newuserdatauv(L, offsetof(lab_snap, ptext) + e->pb.len + 1, 1);
   snap = lua_gettop(L);
   ls->b = b;
   ls->rec = e->rec;
   ls->rec.id = NULL; /* (it points into the reader's fields) */
   ls->rec.idlen = 0;
-  ls->pb = e->pb;
+  ls->plen = e->pb.len;
+  ls->pcount = e->pb.count;
+  memcpy(ls->ptext, e->pb.text, e->pb.len);
+  ls->ptext[e->pb.len] = '\0';
   memcpy(ls->given, s.given, sizeof ls->given);
   luaL_setmetatable(L, LABSNAP_MT);
-  lua_createtable(L, SNAP_GIVEN - 1 + 2 * CAL_REC_MAX_ANALYTES, 0);
+  for (a = 0; a < CAL_REC_MAX_ANALYTES; a++)
+    if (s.given[a]) last = (int)a + 1;
+  lua_createtable(L, SNAP_GIVEN - 1 + 2 * last, 0);
   lua_pushvalue(L, plan); lua_rawseti(L, -2, SNAP_PLAN);
   lua_pushvalue(L, uv); lua_rawseti(L, -2, SNAP_UV);
   for (a = 0; a < CAL_REC_MAX_ANALYTES; a++)
@@ -1436,18 +1268,22 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
 }
 
 /* The lab source of the snapshot at stack index 1 (pushes the plan's user value). */
-static void snap_source(lua_State *L, lab_src *s) {
-  lab_snap *ls = (lab_snap *)luaL_checkudata(L, 1, LABSNAP_MT);
+static void snap_source_at(lua_State *L, lab_src *s, int idx) {
+  lab_snap *ls = (lab_snap *)luaL_checkudata(L, idx, LABSNAP_MT);
   memset(s, 0, sizeof *s);
   s->b = ls->b;
   s->r = &ls->rec;
-  s->pb = &ls->pb;
+  s->ptext = ls->ptext;
+  s->plen = ls->plen;
+  s->pcount = ls->pcount;
   memcpy(s->given, ls->given, sizeof s->given);
-  lua_getiuservalue(L, 1, 1);
+  lua_getiuservalue(L, idx, 1);
   s->snap = lua_gettop(L);
   lua_rawgeti(L, s->snap, SNAP_UV);
   s->uv = lua_gettop(L);
 }
+
+static void snap_source(lua_State *L, lab_src *s) { snap_source_at(L, s, 1); }
 
 /* snap:table() -> the whole lab table (a new one each time) */
 static int snap_table(lua_State *L) {
@@ -1573,12 +1409,496 @@ static void push_doubles(lua_State *L, const double *v, size_t n) {
   }
 }
 
+/* ---- fired rules, rules not evaluable, missing inputs (the plan's present) ---- */
+
+/* A new table with the fields of the table at idx (a template: constant
+ * fields of an entry), with room for size fields in all. */
+static void copy_template(lua_State *L, int idx, int size) {
+  lua_createtable(L, 0, size);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+}
+
+/* A new JSON array (uv's list metatable) of size hint n. */
+static void new_list(lua_State *L, int uv, int n) {
+  lua_createtable(L, n, 0);
+  lua_rawgeti(L, uv, UV_LIST_MT);
+  lua_setmetatable(L, -2);
+}
+
+/* The values a fired rule shows of its inputs (the list at idx): what
+ * labs:values gives. */
+static void push_values(lua_State *L, const lab_src *s, int inputs) {
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, inputs), k = 0;
+  new_list(L, s->uv, (int)n);
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *name;
+    lua_rawgeti(L, inputs, i);
+    name = lua_tolstring(L, -1, &len);
+    if (!name) luaL_error(L, "present: input %d is not a name", (int)i);
+    push_lab_value(L, s, name, len);
+    if (lua_isnil(L, -1)) lua_pop(L, 2);
+    else {
+      lua_rawseti(L, -3, ++k);
+      lua_pop(L, 1);
+    }
+  }
+}
+
+/* The text an analyte (a canonical name) was given as when the record
+ * could not use it (labs:refused), pushed; 0 (nothing pushed) otherwise. */
+static int push_refused(lua_State *L, const lab_src *s, const char *k, size_t n) {
+  int a = lab_analyte(k, n);
+  if (a < 0 || !s->given[a] || !isnan(s->r->v[a]) || s->r->qual[a]) return 0;
+  push_given(L, s, a, 1);
+  return 1;
+}
+
+/* The confidence as a result shows it (see lua/calcinosis/result.lua):
+ * value, level, margin, completeness, factors ({ id, factor, because })
+ * and the explanation, from the result program's confidence and the
+ * plan's present (pres; its subtypes at the stack index subtypes). */
+static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e, int pres, int subtypes, int uv) {
+  const cal_result *rr = &e->res;
+  const cal_cohort *p = &b->plan;
+  int t, decls, tname, fl, np = 0;
+  unsigned i;
+  if (rr->level == 0) { /* "none" */
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, 0); lua_setfield(L, -2, "value");
+    lua_pushliteral(L, "none"); lua_setfield(L, -2, "level");
+    lua_pushinteger(L, 0); lua_setfield(L, -2, "margin");
+    lua_pushinteger(L, 1); lua_setfield(L, -2, "completeness");
+    new_list(L, uv, 0); lua_setfield(L, -2, "factors");
+    lua_pushliteral(L, "no subtype reached a score above the ruleset's indeterminate limit");
+    lua_setfield(L, -2, "explanation");
+    return;
+  }
+  lua_getfield(L, pres, "confidence");
+  decls = lua_gettop(L);
+  if (e->main.type < 0) lua_getfield(L, pres, "label");
+  else lua_rawgeti(L, subtypes, (lua_Integer)e->main.type + 1);
+  tname = lua_gettop(L);
+  lua_createtable(L, 0, 6);
+  t = lua_gettop(L);
+  lua_pushnumber(L, (lua_Number)rr->confidence); lua_setfield(L, t, "value");
+  lua_pushstring(L, cal_result_level_name(rr->level)); lua_setfield(L, t, "level");
+  lua_pushnumber(L, (lua_Number)rr->margin); lua_setfield(L, t, "margin");
+  lua_pushnumber(L, (lua_Number)rr->completeness); lua_setfield(L, t, "completeness");
+  new_list(L, uv, (int)rr->nconf);
+  fl = lua_gettop(L);
+  /* the explanation's pieces, above fl, joined at the end */
+  luaL_checkstack(L, 8 + 2 * (int)rr->nconf, "confidence");
+  if (rr->margin < 1) {
+    /* "<type> scored <best>, the next subtype <second>" (util.fmt writes the numbers) */
+    double second = 0;
+    for (i = 0; i < p->prog->nsubtypes; i++) {
+      int same;
+      lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
+      same = lua_rawequal(L, -1, tname);
+      lua_pop(L, 1);
+      if (!same && e->main.score[i] > second) second = e->main.score[i];
+    }
+    lua_pushvalue(L, tname);
+    lua_pushliteral(L, " scored ");
+    lua_rawgeti(L, uv, UV_FMT);
+    lua_pushnumber(L, (lua_Number)e->main.best);
+    lua_call(L, 1, 1);
+    lua_pushliteral(L, ", the next subtype ");
+    lua_rawgeti(L, uv, UV_FMT);
+    lua_pushnumber(L, (lua_Number)second);
+    lua_call(L, 1, 1);
+    np = 5;
+  }
+  for (i = 0; i < rr->nconf; i++) {
+    int d;
+    lua_rawgeti(L, decls, (lua_Integer)rr->conf[i] + 1);
+    d = lua_gettop(L);
+    copy_template(L, d, 3); /* id, factor, because */
+    lua_rawseti(L, fl, (lua_Integer)i + 1);
+    lua_getfield(L, d, "because");
+    lua_remove(L, d);
+    if (lua_type(L, -1) != LUA_TSTRING) { lua_pop(L, 1); continue; }
+    if (np) {
+      lua_pushliteral(L, "; ");
+      lua_insert(L, -2);
+      np++;
+    }
+    np++;
+  }
+  if (np) lua_concat(L, np);
+  else lua_pushliteral(L, "clear margin, key labs known, no conflict");
+  lua_setfield(L, t, "explanation");
+  lua_setfield(L, t, "factors");
+  lua_replace(L, decls);
+  lua_settop(L, decls);
+}
+
+/* Sorts the list of n strings at idx as table.sort does with < (an
+ * insertion sort: the lists are short). */
+static void sort_strings(lua_State *L, int idx, lua_Integer n) {
+  lua_Integer i, j;
+  for (i = 2; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    for (j = i - 1; j >= 1; j--) {
+      lua_rawgeti(L, idx, j);
+      if (!less_than(L, lua_gettop(L) - 1, lua_gettop(L))) { lua_pop(L, 1); break; }
+      lua_rawseti(L, idx, j + 1);
+    }
+    lua_rawseti(L, idx, j + 1);
+  }
+}
+
+/* Sets findings and sites (the vocabulary terms recognized, with the terms
+ * they imply, sorted) in the raw result at res. */
+static void push_terms(lua_State *L, const cal_cohort *p, const cal_engine *e, int pres, int uv, int res) {
+  int ts, tf, fl, sl;
+  lua_Integer nf = 0, ns = 0;
+  size_t w;
+  lua_getfield(L, pres, "term_sites"); ts = lua_gettop(L);
+  lua_getfield(L, pres, "term_findings"); tf = lua_gettop(L);
+  new_list(L, uv, 4); fl = lua_gettop(L);
+  new_list(L, uv, 2); sl = lua_gettop(L);
+  for (w = 0; w < p->term_words_all; w++) {
+    uint64_t m = e->terms[w];
+    while (m) {
+      int bit = 0;
+      lua_Integer id;
+      while (!((m >> bit) & 1)) bit++;
+      m &= m - 1;
+      id = (lua_Integer)w * 64 + bit + 1;
+      lua_rawgeti(L, ts, id);
+      if (lua_type(L, -1) == LUA_TSTRING) lua_rawseti(L, sl, ++ns);
+      else {
+        lua_pop(L, 1);
+        lua_rawgeti(L, tf, id);
+        if (lua_type(L, -1) == LUA_TSTRING) lua_rawseti(L, fl, ++nf);
+        else lua_pop(L, 1);
+      }
+    }
+  }
+  sort_strings(L, fl, nf);
+  sort_strings(L, sl, ns);
+  lua_setfield(L, res, "sites");
+  lua_setfield(L, res, "findings");
+  lua_pop(L, 2);
+}
+
+/* 1 when the list at idx holds a value equal (raw) to the one on top. */
+static int list_has(lua_State *L, int idx) {
+  lua_Integer j, n = (lua_Integer)lua_rawlen(L, idx);
+  int v = lua_gettop(L), seen = 0;
+  for (j = 1; j <= n && !seen; j++) {
+    lua_rawgeti(L, idx, j);
+    seen = lua_rawequal(L, -1, v);
+    lua_pop(L, 1);
+  }
+  return seen;
+}
+
+/* Appends the value on top to the list at idx (popping it), unless the
+ * list has it. */
+static void list_add_new(lua_State *L, int idx) {
+  if (list_has(L, idx)) lua_pop(L, 1);
+  else lua_rawseti(L, idx, (lua_Integer)lua_rawlen(L, idx) + 1);
+}
+
+/* Pushes the text of the list at idx joined with sep ("" when empty). */
+static void push_joined(lua_State *L, int idx, const char *sep) {
+  lua_Integer j, n = (lua_Integer)lua_rawlen(L, idx);
+  luaL_checkstack(L, (int)(2 * n + 4), "result");
+  for (j = 1; j <= n; j++) {
+    if (j > 1) lua_pushstring(L, sep);
+    lua_rawgeti(L, idx, j);
+  }
+  if (n == 0) lua_pushliteral(L, "");
+  else lua_concat(L, (int)(2 * n - 1));
+}
+
+/* The alternatives (see lua/calcinosis/result.lua): one entry per type
+ * (type, reason, reasons, conflicts, sources), in the order the result
+ * program gives them; a subtype whose rules could not be evaluated names
+ * the inputs they miss (from the rules not evaluable, the list at ne). */
+static void push_alternatives(lua_State *L, const cal_engine *e, int pres, int subtypes, int ne, int uv) {
+  const cal_result *rr = &e->res;
+  int out, by, decls;
+  unsigned i;
+  luaL_checkstack(L, 24, "result");
+  lua_getfield(L, pres, "alternatives");
+  decls = lua_gettop(L);
+  lua_newtable(L); /* type -> entry */
+  by = lua_gettop(L);
+  new_list(L, uv, (int)rr->nalt);
+  out = lua_gettop(L);
+  for (i = 0; i < rr->nalt; i++) {
+    int label, entry, top = lua_gettop(L);
+    if (rr->alt[i].label < 0) lua_getfield(L, pres, "label");
+    else lua_rawgeti(L, subtypes, (lua_Integer)rr->alt[i].label + 1);
+    label = lua_gettop(L);
+    lua_pushvalue(L, label);
+    lua_rawget(L, by);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 5);
+      lua_pushvalue(L, label); lua_setfield(L, -2, "type");
+      new_list(L, uv, 1); lua_setfield(L, -2, "reasons");
+      new_list(L, uv, 1); lua_setfield(L, -2, "conflicts");
+      new_list(L, uv, 2); lua_setfield(L, -2, "sources");
+      lua_pushvalue(L, label); lua_pushvalue(L, -2); lua_rawset(L, by);
+      lua_pushvalue(L, -1); lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+    }
+    entry = lua_gettop(L);
+    lua_getfield(L, entry, "reasons");
+    lua_getfield(L, entry, "conflicts");
+    lua_getfield(L, entry, "sources"); /* entry + 1, + 2, + 3 */
+    if (rr->alt[i].decl >= 0) {
+      int x;
+      lua_rawgeti(L, decls, (lua_Integer)rr->alt[i].decl + 1);
+      x = lua_gettop(L);
+      /* its reason for this type, or its reason */
+      lua_getfield(L, x, "reasons");
+      lua_pushvalue(L, label);
+      lua_rawget(L, -2);
+      lua_remove(L, -2);
+      if (lua_isnil(L, -1)) { lua_pop(L, 1); lua_getfield(L, x, "reason"); }
+      if (lua_isnil(L, -1)) lua_pop(L, 1);
+      else lua_rawseti(L, entry + 1, (lua_Integer)lua_rawlen(L, entry + 1) + 1);
+      lua_getfield(L, x, "conflict");
+      if (lua_isnil(L, -1)) lua_pop(L, 1);
+      else list_add_new(L, entry + 2);
+      lua_getfield(L, x, "sources");
+      {
+        lua_Integer k, n = (lua_Integer)lua_rawlen(L, -1);
+        for (k = 1; k <= n; k++) {
+          lua_rawgeti(L, -1, k);
+          list_add_new(L, entry + 3);
+        }
+      }
+    } else {
+      /* "cannot be ruled out": the inputs its not evaluable rules miss, each once, sorted */
+      lua_Integer k, n = (lua_Integer)lua_rawlen(L, ne), nm = 0;
+      int m;
+      lua_createtable(L, 4, 0);
+      m = lua_gettop(L);
+      for (k = 1; k <= n; k++) {
+        lua_Integer j, nx;
+        lua_rawgeti(L, ne, k);
+        lua_getfield(L, -1, "subtype");
+        if (!lua_rawequal(L, -1, label)) { lua_pop(L, 2); continue; }
+        lua_pop(L, 1);
+        lua_getfield(L, -1, "missing");
+        nx = (lua_Integer)lua_rawlen(L, -1);
+        for (j = 1; j <= nx; j++) {
+          lua_rawgeti(L, -1, j);
+          list_add_new(L, m);
+        }
+        lua_pop(L, 2);
+      }
+      nm = (lua_Integer)lua_rawlen(L, m);
+      sort_strings(L, m, nm);
+      lua_pushliteral(L, "cannot be ruled out: its rules could not be evaluated (missing ");
+      if (nm > 0) push_joined(L, m, ", ");
+      else lua_pushliteral(L, "inputs");
+      lua_pushliteral(L, ")");
+      lua_concat(L, 3);
+      lua_rawseti(L, entry + 1, (lua_Integer)lua_rawlen(L, entry + 1) + 1);
+      lua_pushliteral(L, "S1");
+      list_add_new(L, entry + 3);
+    }
+    push_joined(L, entry + 1, "; ");
+    lua_setfield(L, entry, "reason");
+    lua_settop(L, top);
+  }
+  lua_replace(L, decls);
+  lua_settop(L, decls);
+}
+
+/* Sets fired (the entries of the fired rules, with `why`: their reasons,
+ * rendered by the plan's explainer, src/explain.h), fired_rules (their rule
+ * numbers), not_evaluable and missing (see lua/calcinosis/result.lua for
+ * their fields) in the raw result at res, from the plan's present (uv)
+ * and the result's lab snapshot (res.labs). */
+static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int res, int uv) {
+  const cal_cohort *p = &b->plan;
+  const cal_result *rr = &e->res;
+  lab_src s;
+  int base = lua_gettop(L), pres, rules, asks, subtypes, fired, frules, ne, t;
+  unsigned i, nr = p->prog->nrules;
+  lua_Integer nf = 0, nn = 0;
+  luaL_checkstack(L, 32, "result");
+  lua_getfield(L, res, "labs");
+  snap_source_at(L, &s, lua_gettop(L));
+  lua_rawgeti(L, uv, UV_PRESENT);
+  pres = lua_gettop(L);
+  lua_getfield(L, pres, "rules"); rules = lua_gettop(L);
+  lua_getfield(L, pres, "asks"); asks = lua_gettop(L);
+  lua_getfield(L, pres, "subtypes"); subtypes = lua_gettop(L);
+  new_list(L, uv, 4); fired = lua_gettop(L);
+  lua_createtable(L, 4, 0); frules = lua_gettop(L);
+  new_list(L, uv, 4); ne = lua_gettop(L);
+  for (i = 0; i < nr; i++) {
+    int st = e->main.state[i];
+    if (st != CAL_TRUE && st != CAL_UNKNOWN) continue;
+    lua_rawgeti(L, rules, (lua_Integer)i + 1);
+    t = lua_gettop(L);
+    if (st == CAL_TRUE) {
+      lua_getfield(L, t, "fired");
+      copy_template(L, t + 1, 8); /* id, subtype, weight, because, sentence, source; values, why */
+      lua_getfield(L, t, "inputs");
+      push_values(L, &s, lua_gettop(L));
+      lua_setfield(L, t + 2, "values");
+      lua_pop(L, 1); /* inputs */
+      /* why it fired: the operands once per record, then the rule's reasons */
+      if (nf == 0) cal_explain_operands(b->explain, e->vars, e->main.lets, e->terms, b->xin, &b->xres, b->xops);
+      if (cal_explain_rule(b->explain, i, b->xops, e->terms, &b->xout) < 0) luaL_error(L, "out of memory");
+      {
+        size_t r;
+        new_list(L, uv, (int)b->xout.n);
+        for (r = 0; r < b->xout.n; r++) {
+          lua_pushlstring(L, b->xout.text + b->xout.start[r], b->xout.start[r + 1] - b->xout.start[r]);
+          lua_rawseti(L, -2, (lua_Integer)r + 1);
+        }
+        lua_setfield(L, t + 2, "why");
+      }
+      lua_rawseti(L, fired, ++nf);
+      lua_pushinteger(L, (lua_Integer)i + 1);
+      lua_rawseti(L, frules, nf);
+    } else {
+      /* the inputs it reads that are missing, each once */
+      lua_Integer k, ns, nm = 0, j;
+      lua_getfield(L, t, "not_evaluable");
+      copy_template(L, t + 1, 4); /* id, subtype, weight; missing */
+      lua_getfield(L, t, "slots");
+      lua_getfield(L, t, "names");
+      ns = (lua_Integer)lua_rawlen(L, t + 3);
+      new_list(L, uv, (int)ns);
+      for (k = 1; k <= ns; k++) {
+        lua_Integer sl;
+        int seen = 0;
+        lua_rawgeti(L, t + 3, k);
+        sl = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (sl < 0 || (size_t)sl >= p->prog->nvars || !isnan(e->vars[sl])) continue;
+        lua_rawgeti(L, t + 4, k);
+        for (j = 1; j <= nm && !seen; j++) {
+          lua_rawgeti(L, -2, j);
+          seen = lua_rawequal(L, -1, -2);
+          lua_pop(L, 1);
+        }
+        if (seen) lua_pop(L, 1);
+        else lua_rawseti(L, -2, ++nm);
+      }
+      lua_setfield(L, t + 2, "missing");
+      lua_pop(L, 2); /* slots, names */
+      lua_rawseti(L, ne, ++nn);
+    }
+    lua_settop(L, t - 1);
+  }
+  lua_pushvalue(L, fired); lua_setfield(L, res, "fired");
+  lua_pushvalue(L, frules); lua_setfield(L, res, "fired_rules");
+  lua_pushvalue(L, ne); lua_setfield(L, res, "not_evaluable");
+  /* the missing inputs, ranked (the result program's asks) */
+  new_list(L, uv, (int)rr->nask);
+  for (i = 0; i < rr->nask; i++) {
+    const cal_result_ask *x = &rr->ask[i];
+    lua_Integer k, n, nrl = 0;
+    int a, entry;
+    lua_rawgeti(L, asks, (lua_Integer)x->decl + 1);
+    a = lua_gettop(L);
+    lua_createtable(L, 0, 6);
+    entry = lua_gettop(L);
+    lua_getfield(L, a, "id"); lua_setfield(L, entry, "input");
+    /* an input that was given but refused (a problem names why) is not "not given" */
+    lua_getfield(L, a, "inputs");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (k = 1; k <= n; k++) {
+      size_t len;
+      const char *name;
+      lua_rawgeti(L, -1, k);
+      name = lua_tolstring(L, -1, &len);
+      if (name && push_refused(L, &s, name, len)) {
+        int given = lua_gettop(L);
+        lua_pushvalue(L, given - 1);
+        lua_pushliteral(L, " given as '");
+        lua_pushvalue(L, given);
+        lua_pushliteral(L, "' but not used (see the problems); ");
+        lua_getfield(L, a, "rest");
+        lua_concat(L, 5);
+        lua_setfield(L, entry, "text");
+        lua_pop(L, 2);
+        break;
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* inputs */
+    if (k > n) { lua_getfield(L, a, "text"); lua_setfield(L, entry, "text"); }
+    lua_getfield(L, a, "sources");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    new_list(L, uv, (int)n);
+    for (k = 1; k <= n; k++) { lua_rawgeti(L, -2, k); lua_rawseti(L, -2, k); }
+    lua_setfield(L, entry, "sources");
+    lua_pop(L, 1);
+    new_list(L, uv, 2); /* its rules that were not evaluable */
+    for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
+      int r = p->result.ask_rules[k];
+      if (e->main.state[r] == CAL_UNKNOWN) {
+        lua_rawgeti(L, rules, (lua_Integer)r + 1);
+        lua_getfield(L, -1, "fired");
+        lua_getfield(L, -1, "id");
+        lua_rawseti(L, -4, ++nrl);
+        lua_pop(L, 2);
+      }
+    }
+    lua_setfield(L, entry, "rules");
+    lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, entry, "weight");
+    if (x->change >= 0) lua_rawgeti(L, subtypes, (lua_Integer)x->change + 1);
+    else lua_getfield(L, a, "changes");
+    lua_setfield(L, entry, "could_change");
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+    lua_pop(L, 1); /* the ask's present */
+  }
+  lua_setfield(L, res, "missing");
+  /* the scores by subtype, the lets' values by name (those known) */
+  lua_createtable(L, 0, (int)p->prog->nsubtypes);
+  for (i = 0; i < p->prog->nsubtypes; i++) {
+    lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
+    lua_pushnumber(L, (lua_Number)e->main.score[i]);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, res, "named_scores");
+  lua_getfield(L, pres, "lets");
+  lua_createtable(L, 0, (int)p->prog->nlets);
+  for (i = 0; i < p->prog->nlets; i++)
+    if (!isnan(e->main.lets[i])) {
+      lua_rawgeti(L, -2, (lua_Integer)i + 1);
+      lua_pushnumber(L, (lua_Number)e->main.lets[i]);
+      lua_rawset(L, -3);
+    }
+  lua_setfield(L, res, "values");
+  lua_pop(L, 1);
+  push_confidence(L, b, e, pres, subtypes, uv);
+  lua_setfield(L, res, "confidence");
+  push_terms(L, p, e, pres, uv, res);
+  push_alternatives(L, e, pres, subtypes, ne, uv);
+  lua_setfield(L, res, "alternatives");
+  /* the problems, a JSON array (the result's own list) */
+  lua_getfield(L, res, "problems");
+  lua_rawgeti(L, uv, UV_LIST_MT);
+  lua_setmetatable(L, -2);
+  lua_settop(L, base);
+}
+
 /* The raw result of the engine's last record (see lua/calcinosis/result.lua):
  * with the lab table (labs) when the plan has labs_display (patient: the
  * stack index of the patient table, for the texts the labs were given as;
  * 0 none), with the record as read (record) when with_record. uv is the
  * stack index of the plan's user value. */
-static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int plan, int uv,
+static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int patient, int plan, int uv,
                         int with_record) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
@@ -1593,22 +1913,29 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
   if (e->rec.id) { lua_pushlstring(L, e->rec.id, e->rec.idlen); lua_setfield(L, -2, "id"); }
   lua_pushinteger(L, e->main.type < 0 ? 0 : e->main.type + 1); lua_setfield(L, -2, "type");
   lua_pushnumber(L, (lua_Number)e->main.best); lua_setfield(L, -2, "best");
-  push_doubles(L, e->main.score, p->prog->nsubtypes); lua_setfield(L, -2, "scores");
-  push_states(L, &e->main, p->prog->nrules); lua_setfield(L, -2, "states");
-  push_doubles(L, e->main.lets, p->prog->nlets); lua_setfield(L, -2, "lets");
-  push_doubles(L, e->vars, p->prog->nvars); lua_setfield(L, -2, "vars");
-  lua_newtable(L);
-  for (w = 0; w < p->term_words_all; w++) {
-    uint64_t m = e->terms[w];
-    while (m) {
-      int bit = 0;
-      while (!((m >> bit) & 1)) bit++;
-      m &= m - 1;
-      lua_pushinteger(L, (lua_Integer)w * 64 + bit);
-      lua_rawseti(L, -2, (lua_Integer)++nt);
-    }
+  /* (with the plan's present, these are presented by push_presented) */
+  if (!b->has_present || !b->has_labs) {
+    push_doubles(L, e->main.score, p->prog->nsubtypes); lua_setfield(L, -2, "scores");
+    push_states(L, &e->main, p->prog->nrules); lua_setfield(L, -2, "states");
   }
-  lua_setfield(L, -2, "terms");
+  /* (the values and terms a fired rule's why is rendered from: in C, with
+   * the plan's present) */
+  if (!b->has_present) {
+    push_doubles(L, e->main.lets, p->prog->nlets); lua_setfield(L, -2, "lets");
+    push_doubles(L, e->vars, p->prog->nvars); lua_setfield(L, -2, "vars");
+    lua_newtable(L);
+    for (w = 0; w < p->term_words_all; w++) {
+      uint64_t m = e->terms[w];
+      while (m) {
+        int bit = 0;
+        while (!((m >> bit) & 1)) bit++;
+        m &= m - 1;
+        lua_pushinteger(L, (lua_Integer)w * 64 + bit);
+        lua_rawseti(L, -2, (lua_Integer)++nt);
+      }
+    }
+    lua_setfield(L, -2, "terms");
+  }
   lua_newtable(L);
   nt = 0;
   for (w = 0; w < p->term_words_all; w++) {
@@ -1630,71 +1957,82 @@ static void push_result(lua_State *L, const plan_box *b, const cal_engine *e, in
       if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
     lua_setfield(L, -2, "given");
   }
-  lua_createtable(L, (int)res->nalt, 0);
-  for (i = 0; i < res->nalt; i++) {
-    lua_createtable(L, 0, 2);
-    lua_pushinteger(L, res->alt[i].label < 0 ? 0 : res->alt[i].label + 1); lua_setfield(L, -2, "label");
-    lua_pushinteger(L, res->alt[i].decl + 1); lua_setfield(L, -2, "decl");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  if (!b->has_present || !b->has_labs) {
+    lua_createtable(L, (int)res->nalt, 0);
+    for (i = 0; i < res->nalt; i++) {
+      lua_createtable(L, 0, 2);
+      lua_pushinteger(L, res->alt[i].label < 0 ? 0 : res->alt[i].label + 1); lua_setfield(L, -2, "label");
+      lua_pushinteger(L, res->alt[i].decl + 1); lua_setfield(L, -2, "decl");
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "alternatives");
   }
-  lua_setfield(L, -2, "alternatives");
   lua_createtable(L, (int)res->nalert, 0);
   for (i = 0; i < res->nalert; i++) {
     lua_pushinteger(L, res->alert[i] + 1);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "alerts");
-  lua_createtable(L, (int)res->nask, 0);
-  for (i = 0; i < res->nask; i++) {
-    const cal_result_ask *x = &res->ask[i];
-    int k, nr = 0;
-    lua_createtable(L, 0, 4);
-    lua_pushinteger(L, x->decl + 1); lua_setfield(L, -2, "decl");
-    lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, -2, "weight");
-    if (x->change >= 0) { lua_pushinteger(L, x->change + 1); lua_setfield(L, -2, "change"); }
-    lua_newtable(L); /* its rules that were not evaluable */
-    for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
-      int r = p->result.ask_rules[k];
-      if (e->main.state[r] == CAL_UNKNOWN) {
-        lua_pushinteger(L, r + 1);
-        lua_rawseti(L, -2, ++nr);
+  if (!b->has_present || !b->has_labs) {
+    lua_createtable(L, (int)res->nask, 0);
+    for (i = 0; i < res->nask; i++) {
+      const cal_result_ask *x = &res->ask[i];
+      int k, nr = 0;
+      lua_createtable(L, 0, 4);
+      lua_pushinteger(L, x->decl + 1); lua_setfield(L, -2, "decl");
+      lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, -2, "weight");
+      if (x->change >= 0) { lua_pushinteger(L, x->change + 1); lua_setfield(L, -2, "change"); }
+      lua_newtable(L); /* its rules that were not evaluable */
+      for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
+        int r = p->result.ask_rules[k];
+        if (e->main.state[r] == CAL_UNKNOWN) {
+          lua_pushinteger(L, r + 1);
+          lua_rawseti(L, -2, ++nr);
+        }
       }
+      lua_setfield(L, -2, "rules");
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_setfield(L, -2, "rules");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_setfield(L, -2, "asks");
+    lua_createtable(L, 0, 5);
+    lua_pushnumber(L, (lua_Number)res->confidence); lua_setfield(L, -2, "value");
+    lua_pushnumber(L, (lua_Number)res->margin); lua_setfield(L, -2, "margin");
+    lua_pushnumber(L, (lua_Number)res->completeness); lua_setfield(L, -2, "completeness");
+    lua_pushstring(L, cal_result_level_name(res->level)); lua_setfield(L, -2, "level");
+    lua_createtable(L, (int)res->nconf, 0);
+    for (i = 0; i < res->nconf; i++) {
+      lua_pushinteger(L, res->conf[i] + 1);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "factors");
+    lua_setfield(L, -2, "confidence");
+  } else {
+    push_presented(L, b, e, lua_gettop(L), uv);
   }
-  lua_setfield(L, -2, "asks");
-  lua_createtable(L, 0, 5);
-  lua_pushnumber(L, (lua_Number)res->confidence); lua_setfield(L, -2, "value");
-  lua_pushnumber(L, (lua_Number)res->margin); lua_setfield(L, -2, "margin");
-  lua_pushnumber(L, (lua_Number)res->completeness); lua_setfield(L, -2, "completeness");
-  lua_pushstring(L, cal_result_level_name(res->level)); lua_setfield(L, -2, "level");
-  lua_createtable(L, (int)res->nconf, 0);
-  for (i = 0; i < res->nconf; i++) {
-    lua_pushinteger(L, res->conf[i] + 1);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  lua_setfield(L, -2, "factors");
-  lua_setfield(L, -2, "confidence");
 }
 
-/* Reads the patient table at idx into the engine. */
-static void read_patient(lua_State *L, plan_box *b, int idx) {
+/* The engine reads the record the NDJSON reader b->nd holds, with its problems. */
+static void read_fields(plan_box *b) {
   const cal_field *f;
   size_t nf;
-  patient_json(L, &b->json, idx);
+  const char *cp = cal_ndjson_problem(b->nd);
+  f = cal_ndjson_fields(b->nd, &nf);
   cal_problems_clear(&b->engine->pb);
-  if (cal_ndjson_parse(b->nd, b->json.p, b->json.len, &f, &nf) < 0) luaL_error(L, "out of memory");
-  {
-    const char *cp = cal_ndjson_problem(b->nd);
-    while (cp && *cp) { /* each message of the reader */
-      const char *e = strchr(cp, CAL_PROBLEM_SEP);
-      int n = e ? (int)(e - cp) : (int)strlen(cp);
-      cal_problems_add(&b->engine->pb, "%.*s", n, cp);
-      cp = e ? e + 1 : NULL;
-    }
+  while (cp && *cp) { /* each message of the reader */
+    const char *e = strchr(cp, CAL_PROBLEM_SEP);
+    int n = e ? (int)(e - cp) : (int)strlen(cp);
+    cal_problems_add(&b->engine->pb, "%.*s", n, cp);
+    cp = e ? e + 1 : NULL;
   }
   cal_engine_read(b->engine, &b->schema, f, nf);
+}
+
+/* Reads the patient table at idx into the engine (no NDJSON text: lcal_read_patient). */
+static void read_patient(lua_State *L, plan_box *b, int idx) {
+  int top = lua_gettop(L);
+  lcal_read_patient(L, b->nd, idx);
+  read_fields(b);
+  lua_settop(L, top);
 }
 
 /* A record given alone (a Lua table) has no line: its problems name it by
@@ -1744,11 +2082,52 @@ static int plan_labs(lua_State *L) {
   return 1;
 }
 
+/* plan:inputs() -> vars, lets, terms: what the last record classified gave
+ * the programs (its slot values, let values and present term bits, 0-based),
+ * for tests that compare two ways of reading a record */
+static int plan_inputs(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  const cal_cohort *p = &b->plan;
+  const cal_engine *e = b->engine;
+  size_t w;
+  lua_Integer nt = 0;
+  push_doubles(L, e->vars, p->prog->nvars);
+  push_doubles(L, e->main.lets, p->prog->nlets);
+  lua_newtable(L);
+  for (w = 0; w < p->term_words_all; w++) {
+    int bit;
+    for (bit = 0; bit < 64; bit++) {
+      if (!((e->terms[w] >> bit) & 1)) continue;
+      lua_pushinteger(L, (lua_Integer)w * 64 + bit);
+      lua_rawseti(L, -2, ++nt);
+    }
+  }
+  return 3;
+}
+
+/* plan:classify_line(text) -> the raw result of plan:classify for a
+ * patient given as one NDJSON object, read as a line of an NDJSON file is
+ * (plan:patient_json writes a table as the object it is read like) */
+static int plan_classify_line(lua_State *L) {
+  plan_box *b = check_plan(L, 1);
+  size_t n;
+  const char *text = luaL_checklstring(L, 2, &n);
+  const cal_field *f;
+  size_t nf;
+  lua_settop(L, 2);
+  if (cal_ndjson_parse(b->nd, text, n, &f, &nf) < 0) return luaL_error(L, "out of memory");
+  read_fields(b);
+  name_record(b->engine);
+  lua_getiuservalue(L, 1, 1);
+  push_result(L, b, b->engine, 0, 1, 3, 0);
+  return 1;
+}
+
 /* plan:patient_json(patient) -> the NDJSON line the patient is read as */
 static int plan_patient_json(lua_State *L) {
   plan_box *b = check_plan(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  patient_json(L, &b->json, 2);
+  lcal_patient_json(L, &b->json, 2);
   lua_pushlstring(L, b->json.p, b->json.len);
   return 1;
 }
@@ -2064,6 +2443,8 @@ static const luaL_Reg plan_methods[] = {
   {"run", plan_run},
   {"rows", plan_rows},
   {"patient_json", plan_patient_json},
+  {"classify_line", plan_classify_line},
+  {"inputs", plan_inputs},
   {NULL, NULL}
 };
 

@@ -34,6 +34,10 @@ struct cal_ndjson {
   cal_field *lab_key;      /* per lab field: the key that set it (for "given twice"; ptr NULL: none) */
   char *scratch;           /* unescaped strings and joined values of the record */
   size_t scap, slen;
+  struct block *extra;     /* more scratch (cal_ndjson_take past scap), freed with the record */
+  char *t_at;              /* the terms joined so far (cal_ndjson_terms_add): t_len bytes, room for t_cap */
+  size_t t_len, t_cap;
+  int t_main, t_bad;       /* t_at in the scratch (not an extra block); a term was not a string */
   char msg[MSG_MAX];
   size_t mlen;
   const char *cur_b, *cur_e; /* the current record's line (for cal_ndjson_column) */
@@ -42,6 +46,11 @@ struct cal_ndjson {
     unsigned char len;
     char text[KEY_TEXT];
   } keys[KEY_MEMO];
+};
+
+struct block {
+  struct block *next;
+  size_t cap, len; /* the bytes follow */
 };
 
 static long read_file(void *ctx, char *buf, size_t n) {
@@ -83,8 +92,19 @@ cal_ndjson *cal_ndjson_open_file(FILE *f) {
   return j;
 }
 
+static int lab_index(cal_ndjson *j, const char *k, size_t n);
+
+static void free_extra(cal_ndjson *j) {
+  while (j->extra) {
+    struct block *n = j->extra->next;
+    free(j->extra);
+    j->extra = n;
+  }
+}
+
 void cal_ndjson_close(cal_ndjson *j) {
   if (!j) return;
+  free_extra(j);
   free(j->buf);
   free(j->fields);
   free(j->lab_key);
@@ -126,6 +146,267 @@ static int fill(cal_ndjson *j) {
   j->end += (size_t)got;
   return 0;
 }
+
+/* ---- filling the fields of a record (the JSON parser and the Lua reader) ---- */
+
+static void clear_fields(cal_ndjson *j) {
+  size_t i;
+  for (i = 0; i < j->nf; i++) {
+    j->fields[i].ptr = "";
+    j->fields[i].len = 0;
+  }
+  memset(j->lab_key, 0, cal_analyte_count() * sizeof *j->lab_key);
+  free_extra(j);
+  j->t_at = NULL;
+}
+
+/* n bytes in an extra block (the last one, or a new one). */
+static char *extra_bytes(cal_ndjson *j, size_t n) {
+  struct block *b = j->extra;
+  char *p;
+  if (!b || b->cap - b->len < n) {
+    size_t cap = n > 4096 ? n : 4096;
+    b = (struct block *)malloc(sizeof *b + cap);
+    if (!b) return NULL;
+    b->cap = cap;
+    b->len = 0;
+    b->next = j->extra;
+    j->extra = b;
+  }
+  p = (char *)(b + 1) + b->len;
+  b->len += n;
+  return p;
+}
+
+char *cal_ndjson_take(cal_ndjson *j, size_t n) {
+  if (j->scratch && j->scap - j->slen >= n) {
+    char *p = j->scratch + j->slen;
+    j->slen += n;
+    return p;
+  }
+  return extra_bytes(j, n);
+}
+
+int cal_ndjson_begin(cal_ndjson *j) {
+  if (j->scap < 4096) {
+    char *ns = (char *)realloc(j->scratch, 4096);
+    if (!ns) return -1;
+    j->scratch = ns;
+    j->scap = 4096;
+  }
+  clear_fields(j);
+  j->slen = 0;
+  j->mlen = 0;
+  j->msg[0] = '\0';
+  j->line = 0;
+  j->cur_b = j->cur_e = NULL;
+  return 0;
+}
+
+const cal_field *cal_ndjson_fields(const cal_ndjson *j, size_t *n) {
+  *n = j->nf;
+  return j->fields;
+}
+
+static int name_is(const char *k, size_t n, const char *name) {
+  size_t m = strlen(name);
+  return n == m && memcmp(k, name, m) == 0;
+}
+
+static int name_ends(const char *k, size_t n, const char *suf) {
+  size_t m = strlen(suf);
+  return n >= m && memcmp(k + n - m, suf, m) == 0;
+}
+
+int cal_ndjson_key(const char *k, size_t n) {
+  int i, nf = (int)cal_record_nfields();
+  if (name_is(k, n, "labs")) return CAL_NDJSON_KEY_LABS;
+  if (name_is(k, n, "problems")) return CAL_NDJSON_KEY_PROBLEMS;
+  for (i = 0; i < NAMED; i++)
+    if (name_is(k, n, cal_record_field_name((size_t)i))) return i;
+  if (n > 5 && memchr(k, '_', n) &&
+      (name_ends(k, n, "_date") || name_ends(k, n, "_range") || name_ends(k, n, "_flag")))
+    for (i = (int)cal_record_birth_field(); i < nf; i++)
+      if (name_is(k, n, cal_record_field_name((size_t)i))) return i; /* birth_date, calcium_date, ... */
+  return -1;
+}
+
+static const char *const EXPECT[NAMED] = {
+  "a string or a number", "a number or a text like '8 mo'", "a text (F or M)", "a text (human, dog or cat)",
+  "a number", "", ""
+};
+
+static int scalar_kind(int kind) {
+  return kind == CAL_NDJSON_STRING || kind == CAL_NDJSON_NUMBER || kind == CAL_NDJSON_NULL;
+}
+
+void cal_ndjson_value(cal_ndjson *j, int field, int kind, const cal_field *v) {
+  cal_field *f = &j->fields[field];
+  if (kind == CAL_NDJSON_NULL) {
+    f->ptr = "";
+    f->len = 0;
+  } else if (scalar_kind(kind)) {
+    *f = *v;
+  } else {
+    problem(j, "%s: expected %s", cal_record_field_name((size_t)field),
+            field < NAMED ? EXPECT[field] : "a date text (YYYY-MM-DD)");
+    f->ptr = "";
+    f->len = 0;
+  }
+}
+
+void cal_ndjson_terms_other(cal_ndjson *j, int field, int kind, const cal_field *v, int empty) {
+  if (scalar_kind(kind)) {
+    cal_ndjson_value(j, field, kind, v);
+    return;
+  }
+  /* {} is an empty list as some JSON encoders write it (lua-cjson) */
+  if (!(kind == CAL_NDJSON_OBJECT && empty))
+    problem(j, "%s: expected a list of terms", cal_record_field_name((size_t)field));
+  j->fields[field].ptr = "";
+  j->fields[field].len = 0;
+}
+
+void cal_ndjson_terms_begin(cal_ndjson *j) {
+  j->t_at = NULL;
+  j->t_len = 0;
+  j->t_bad = 0;
+}
+
+int cal_ndjson_terms_add(cal_ndjson *j, int kind, const cal_field *t) {
+  size_t need;
+  if (kind != CAL_NDJSON_STRING) {
+    j->t_bad = 1;
+    return 0;
+  }
+  if (t->len == 0) return 0;
+  need = j->t_at ? j->t_len + 1 + t->len : t->len;
+  if (!j->t_at && j->scratch && j->scap - j->slen >= need) {
+    /* after what the scratch holds (t may sit at its end itself) */
+    j->t_at = j->scratch + j->slen;
+    j->t_cap = j->scap - j->slen;
+    j->t_main = 1;
+  } else if (!j->t_at || need > j->t_cap) {
+    /* a block of its own, twice the room needed, what was joined copied in */
+    size_t cap = 2 * need + 64;
+    char *nb = extra_bytes(j, cap);
+    if (!nb) return -1;
+    if (j->t_at) memcpy(nb, j->t_at, j->t_len);
+    j->t_at = nb;
+    j->t_cap = cap;
+    j->t_main = 0;
+  }
+  /* the term after what was joined so far (t may sit right after it: moved first) */
+  if (j->t_len) {
+    memmove(j->t_at + j->t_len + 1, t->ptr, t->len);
+    j->t_at[j->t_len] = ';';
+    j->t_len += 1 + t->len;
+  } else {
+    memmove(j->t_at, t->ptr, t->len);
+    j->t_len = t->len;
+  }
+  if (j->t_main) j->slen = (size_t)(j->t_at + j->t_len - j->scratch);
+  return 0;
+}
+
+void cal_ndjson_terms_end(cal_ndjson *j, int field) {
+  if (j->t_bad) problem(j, "%s: expected a list of terms (strings)", cal_record_field_name((size_t)field));
+  j->fields[field].ptr = j->t_at ? j->t_at : "";
+  j->fields[field].len = j->t_at ? j->t_len : 0;
+  j->t_at = NULL;
+}
+
+void cal_ndjson_labs_other(cal_ndjson *j, int kind, int empty) {
+  /* [] is an empty table as some JSON encoders write it */
+  if (kind != CAL_NDJSON_NULL && !(kind == CAL_NDJSON_ARRAY && empty)) problem(j, "labs: expected an object");
+}
+
+/* The analyte index of a lab key (-1: unknown), remembered for short keys. */
+int cal_ndjson_analyte(cal_ndjson *j, const char *k, size_t n) { return lab_index(j, k, n); }
+
+static int lab_index(cal_ndjson *j, const char *k, size_t n) {
+  size_t h = 0, i, probe;
+  const cal_analyte *a;
+  int ai = -1;
+  if (n < KEY_TEXT) {
+    for (i = 0; i < n; i++) h = h * 31u + (unsigned char)k[i];
+    for (probe = 0; probe < KEY_PROBES; probe++) {
+      size_t slot = (h + probe) & (KEY_MEMO - 1);
+      if (j->keys[slot].analyte != -2 && j->keys[slot].len == n && memcmp(j->keys[slot].text, k, n) == 0)
+        return j->keys[slot].analyte;
+    }
+  }
+  a = cal_analyte_find(k, n);
+  if (a)
+    for (i = 0; i < cal_analyte_count(); i++)
+      if (cal_analyte_at(i) == a) ai = (int)i;
+  if (n < KEY_TEXT)
+    for (probe = 0; probe < KEY_PROBES; probe++) {
+      size_t slot = (h + probe) & (KEY_MEMO - 1);
+      if (j->keys[slot].analyte == -2 || probe == KEY_PROBES - 1) {
+        j->keys[slot].analyte = ai;
+        j->keys[slot].len = (unsigned char)n;
+        memcpy(j->keys[slot].text, k, n);
+        break;
+      }
+    }
+  return ai;
+}
+
+int cal_ndjson_lab(cal_ndjson *j, const cal_field *key, const cal_field *v, const cal_field *u,
+                   const cal_field *date, int ok) {
+  int idx = lab_index(j, key->ptr, key->len);
+  cal_field val;
+  size_t ai, fi;
+  const cal_analyte *a;
+  if (idx < 0) {
+    problem(j, "labs: unknown analyte '%.*s'", (int)(key->len > 40 ? 40 : key->len), key->ptr);
+    return 0;
+  }
+  ai = (size_t)idx;
+  fi = NAMED + ai;
+  a = cal_analyte_at(ai);
+  if (!ok || !v) {
+    problem(j, "labs: %s: expected a number, a text like '10.2 mg/dL', or a value with a unit", a->name);
+    return 0;
+  }
+  if (j->lab_key[ai].ptr && !(j->lab_key[ai].len == key->len && memcmp(j->lab_key[ai].ptr, key->ptr, key->len) == 0)) {
+    problem(j, "labs: %s given twice (as '%.*s' and '%.*s'); kept the first", a->name,
+            (int)(j->lab_key[ai].len > 40 ? 40 : j->lab_key[ai].len), j->lab_key[ai].ptr,
+            (int)(key->len > 40 ? 40 : key->len), key->ptr);
+    return 0;
+  }
+  if (u && u->len > 0 && v->len > 0) {
+    /* "value unit" (v and u may sit in the scratch, before what is taken) */
+    char *at = cal_ndjson_take(j, v->len + 1 + u->len);
+    if (!at) return -1;
+    memmove(at, v->ptr, v->len);
+    at[v->len] = ' ';
+    memmove(at + v->len + 1, u->ptr, u->len);
+    val.ptr = at;
+    val.len = v->len + 1 + u->len;
+  } else {
+    val = *v;
+  }
+  if (val.len > 0) { /* the same key again: the last one, as JSON parsers do */
+    j->fields[fi] = val;
+    j->lab_key[ai] = *key;
+    if (date && date->len > 0) j->fields[cal_record_date_field(ai)] = *date;
+  }
+  return 0;
+}
+
+void cal_ndjson_problems_other(cal_ndjson *j, int kind, int empty) {
+  /* null, or {} as some encoders write an empty list: nothing */
+  if (kind != CAL_NDJSON_NULL && !(kind == CAL_NDJSON_OBJECT && empty)) problem(j, "problems: expected a list of strings");
+}
+
+void cal_ndjson_given_problem(cal_ndjson *j, int kind, const cal_field *t) {
+  if (kind != CAL_NDJSON_STRING) problem(j, "problems: expected a list of strings");
+  else if (t->len > 0) problem(j, "%.*s", (int)(t->len > 400 ? 400 : t->len), t->ptr);
+}
+
+void cal_ndjson_invalid_utf8(cal_ndjson *j) { problem(j, "invalid UTF-8"); }
 
 /* ---- the JSON parser ---- */
 
@@ -309,7 +590,10 @@ static int literal(parser *s, const char *word) {
   return fail(s, "unexpected character");
 }
 
-enum { V_STRING, V_NUMBER, V_NULL, V_BOOL, V_OBJECT, V_ARRAY };
+enum {
+  V_STRING = CAL_NDJSON_STRING, V_NUMBER = CAL_NDJSON_NUMBER, V_NULL = CAL_NDJSON_NULL, V_BOOL = CAL_NDJSON_BOOL,
+  V_OBJECT = CAL_NDJSON_OBJECT, V_ARRAY = CAL_NDJSON_ARRAY
+};
 
 /* The kind of the value at s->p (after white space), or -1. */
 static int peek(parser *s) {
@@ -377,95 +661,56 @@ static int scalar(parser *s, cal_field *out, int depth) {
   }
 }
 
-static int key_is(const cal_field *k, const char *name) {
-  size_t n = strlen(name);
-  return k->len == n && memcmp(k->ptr, name, n) == 0;
-}
+static int key_is(const cal_field *k, const char *name) { return name_is(k->ptr, k->len, name); }
 
 /* Whether the object or array just read, [at, end), held nothing but spaces. */
-/* 1 when the key ends with suf. */
-static int key_is_suffix(const cal_field *k, const char *suf) {
-  size_t n = strlen(suf);
-  return k->len >= n && memcmp(k->ptr + k->len - n, suf, n) == 0;
-}
-
 static int was_empty(const char *at, const char *end) {
   const char *q = at + 1;
   while (q < end && (*q == ' ' || *q == '\t')) q++;
   return q == end - 1;
 }
 
-/* A list of terms (array of strings, or one string) joined with ';'. */
-static int parse_terms(parser *s, cal_field *out, const char *name, int depth) {
+/* A list of terms (array of strings, or one string) into field `which`,
+ * joined with ';' (cal_ndjson_terms_add). */
+static int parse_terms(parser *s, int which, int depth) {
   int k = peek(s);
   if (k != V_ARRAY) {
     const char *at = s->p;
-    int r = scalar(s, out, depth);
-    if (r < 0) {
-      /* {} is an empty list as some JSON encoders write it (lua-cjson) */
-      if (!(k == V_OBJECT && was_empty(at, s->p))) problem(s->j, "%s: expected a list of terms", name);
-      out->ptr = "";
-      out->len = 0;
-    }
-    return r != 0;
-  }
-  {
-    cal_ndjson *j = s->j;
-    char *joined = NULL;
-    size_t len = 0;
-    int bad = 0;
-    s->p++;
-    ws(s);
-    if (s->p < s->e && *s->p == ']') {
-      s->p++;
-    } else {
-      for (;;) {
-        cal_field t;
-        int kind = peek(s), r = scalar(s, &t, depth + 1);
-        if (r == 0) return 0;
-        if (r < 0 || kind != V_STRING) { bad = 1; r = -1; }
-        if (r > 0 && t.len > 0) {
-          /* copy the term after what was joined so far (t may sit in the scratch itself) */
-          char *at;
-          if (!joined) {
-            joined = j->scratch + j->slen;
-            len = 0;
-          }
-          if (len) {
-            memmove(joined + len + 1, t.ptr, t.len);
-            joined[len] = ';';
-            len += 1 + t.len;
-          } else {
-            memmove(joined, t.ptr, t.len);
-            len = t.len;
-          }
-          at = joined + len;
-          j->slen = (size_t)(at - j->scratch);
-        }
-        ws(s);
-        if (s->p < s->e && *s->p == ',') { s->p++; continue; }
-        if (!eat(s, ']', "expected ',' or ']'")) return 0;
-        break;
-      }
-    }
-    if (bad) problem(j, "%s: expected a list of terms (strings)", name);
-    out->ptr = joined ? joined : "";
-    out->len = len;
+    cal_field v;
+    int r = scalar(s, &v, depth);
+    if (r == 0) return 0;
+    cal_ndjson_terms_other(s->j, which, k, &v, k == V_OBJECT && was_empty(at, s->p));
     return 1;
   }
+  cal_ndjson_terms_begin(s->j);
+  s->p++;
+  ws(s);
+  if (s->p < s->e && *s->p == ']') {
+    s->p++;
+  } else {
+    for (;;) {
+      cal_field t;
+      int kind = peek(s), r = scalar(s, &t, depth + 1);
+      if (r == 0) return 0;
+      if (cal_ndjson_terms_add(s->j, r < 0 ? V_OBJECT : kind, &t) < 0) return fail(s, "out of memory");
+      ws(s);
+      if (s->p < s->e && *s->p == ',') { s->p++; continue; }
+      if (!eat(s, ']', "expected ',' or ']'")) return 0;
+      break;
+    }
+  }
+  cal_ndjson_terms_end(s->j, which);
+  return 1;
 }
 
 /* A lab value: a number, a text, or a value with a unit ({"value", "unit"}
- * or [value, unit]) joined as "value unit"; an object's "date" goes to
- * *date. 1, or 0 on a syntax error;
- * *kind_ok is 0 when the value had another shape. */
-static int parse_lab(parser *s, cal_field *out, cal_field *date, int depth, int *kind_ok) {
+ * or [value, unit]; an object's "date"), given to cal_ndjson_lab under key.
+ * 1, or 0 on a syntax error. */
+static int parse_lab(parser *s, const cal_field *key, int depth) {
   int k = peek(s);
-  cal_ndjson *j = s->j;
-  *kind_ok = 1;
   if (k == V_OBJECT || k == V_ARRAY) {
-    cal_field v = {"", 0}, u = {"", 0};
-    int have_v = 0, have_u = 0, idx = 0;
+    cal_field v = {"", 0}, u = {"", 0}, date = {"", 0};
+    int have_v = 0, have_u = 0, have_d = 0, idx = 0, ok = 1;
     char close = k == V_OBJECT ? '}' : ']';
     s->p++;
     ws(s);
@@ -473,12 +718,12 @@ static int parse_lab(parser *s, cal_field *out, cal_field *date, int depth, int 
       s->p++;
     } else {
       for (;;) {
-        cal_field key = {"", 0}, val;
+        cal_field name = {"", 0}, val;
         int r, which;
         if (k == V_OBJECT) {
           ws(s);
-          if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
-          which = key_is(&key, "value") ? 0 : key_is(&key, "unit") ? 1 : key_is(&key, "date") ? 2 : -1;
+          if (!parse_string(s, &name) || !eat(s, ':', "expected ':'")) return 0;
+          which = key_is(&name, "value") ? 0 : key_is(&name, "unit") ? 1 : key_is(&name, "date") ? 2 : -1;
         } else {
           which = idx < 2 ? idx : -1;
         }
@@ -488,10 +733,10 @@ static int parse_lab(parser *s, cal_field *out, cal_field *date, int depth, int 
         } else {
           r = scalar(s, &val, depth + 1);
           if (r == 0) return 0;
-          if (r < 0) *kind_ok = 0;
+          if (r < 0) ok = 0;
           else if (which == 0) { v = val; have_v = 1; }
           else if (which == 1) { u = val; have_u = 1; }
-          else *date = val;
+          else { date = val; have_d = 1; }
         }
         ws(s);
         if (s->p < s->e && *s->p == ',') { s->p++; continue; }
@@ -499,67 +744,26 @@ static int parse_lab(parser *s, cal_field *out, cal_field *date, int depth, int 
         break;
       }
     }
-    if (!have_v) *kind_ok = 0;
-    if (have_v && have_u && u.len > 0 && v.len > 0) {
-      /* "value unit" at the end of the scratch (v and u may sit in it) */
-      char *at = j->scratch + j->slen;
-      memmove(at, v.ptr, v.len);
-      at[v.len] = ' ';
-      memmove(at + v.len + 1, u.ptr, u.len);
-      out->ptr = at;
-      out->len = v.len + 1 + u.len;
-      j->slen += out->len;
-    } else {
-      *out = v;
-    }
+    if (cal_ndjson_lab(s->j, key, have_v ? &v : NULL, have_u ? &u : NULL, have_d ? &date : NULL, ok) < 0)
+      return fail(s, "out of memory");
     return 1;
   }
   {
-    int r = scalar(s, out, depth);
-    if (r < 0) *kind_ok = 0;
-    return r != 0;
+    cal_field v = {"", 0};
+    int r = scalar(s, &v, depth);
+    if (r == 0) return 0;
+    if (cal_ndjson_lab(s->j, key, &v, NULL, NULL, r > 0) < 0) return fail(s, "out of memory");
+    return 1;
   }
-}
-
-/* The analyte index of a lab key (-1: unknown), remembered for short keys. */
-static int lab_index(cal_ndjson *j, const char *k, size_t n) {
-  size_t h = 0, i, probe;
-  const cal_analyte *a;
-  int ai = -1;
-  if (n < KEY_TEXT) {
-    for (i = 0; i < n; i++) h = h * 31u + (unsigned char)k[i];
-    for (probe = 0; probe < KEY_PROBES; probe++) {
-      size_t slot = (h + probe) & (KEY_MEMO - 1);
-      if (j->keys[slot].analyte != -2 && j->keys[slot].len == n && memcmp(j->keys[slot].text, k, n) == 0)
-        return j->keys[slot].analyte;
-    }
-  }
-  a = cal_analyte_find(k, n);
-  if (a)
-    for (i = 0; i < cal_analyte_count(); i++)
-      if (cal_analyte_at(i) == a) ai = (int)i;
-  if (n < KEY_TEXT)
-    for (probe = 0; probe < KEY_PROBES; probe++) {
-      size_t slot = (h + probe) & (KEY_MEMO - 1);
-      if (j->keys[slot].analyte == -2 || probe == KEY_PROBES - 1) {
-        j->keys[slot].analyte = ai;
-        j->keys[slot].len = (unsigned char)n;
-        memcpy(j->keys[slot].text, k, n);
-        break;
-      }
-    }
-  return ai;
 }
 
 static int parse_labs(parser *s, int depth) {
-  cal_ndjson *j = s->j;
   int k = peek(s);
   if (k != V_OBJECT) {
     cal_field tmp;
     const char *at = s->p;
     int r = k == V_NULL ? scalar(s, &tmp, depth) : skip_value(s, depth);
-    /* [] is an empty table as some JSON encoders write it */
-    if (r && k != V_NULL && !(k == V_ARRAY && was_empty(at, s->p))) problem(j, "labs: expected an object");
+    if (r) cal_ndjson_labs_other(s->j, k, k == V_ARRAY && was_empty(at, s->p));
     return r != 0;
   }
   s->p++;
@@ -569,30 +773,10 @@ static int parse_labs(parser *s, int depth) {
     return 1;
   }
   for (;;) {
-    cal_field key, val, date = {"", 0};
-    int ok = 1, idx;
+    cal_field key;
     ws(s);
     if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
-    idx = lab_index(j, key.ptr, key.len);
-    if (!parse_lab(s, &val, &date, depth + 1, &ok)) return 0;
-    if (idx < 0) {
-      problem(j, "labs: unknown analyte '%.*s'", (int)(key.len > 40 ? 40 : key.len), key.ptr);
-    } else {
-      size_t ai = (size_t)idx, fi = NAMED + ai;
-      const cal_analyte *a = cal_analyte_at(ai);
-      if (!ok) {
-        problem(j, "labs: %s: expected a number, a text like '10.2 mg/dL', or a value with a unit", a->name);
-      } else if (j->lab_key[ai].ptr && !(j->lab_key[ai].len == key.len &&
-                                         memcmp(j->lab_key[ai].ptr, key.ptr, key.len) == 0)) {
-        problem(j, "labs: %s given twice (as '%.*s' and '%.*s'); kept the first", a->name,
-                (int)(j->lab_key[ai].len > 40 ? 40 : j->lab_key[ai].len), j->lab_key[ai].ptr,
-                (int)(key.len > 40 ? 40 : key.len), key.ptr);
-      } else if (val.len > 0) { /* the same key again: the last one, as JSON parsers do */
-        j->fields[fi] = val;
-        j->lab_key[ai] = key;
-        if (date.len > 0) j->fields[cal_record_date_field(ai)] = date;
-      }
-    }
+    if (!parse_lab(s, &key, depth + 1)) return 0;
     ws(s);
     if (s->p < s->e && *s->p == ',') { s->p++; continue; }
     return eat(s, '}', "expected ',' or '}'");
@@ -611,8 +795,7 @@ static int parse_problems(parser *s, int depth) {
     cal_field tmp;
     int r = k == V_NULL ? scalar(s, &tmp, depth) : skip_value(s, depth);
     if (r == 0) return 0;
-    /* null, or {} as some encoders write an empty list: nothing */
-    if (k != V_NULL && !(k == V_OBJECT && was_empty(at, s->p))) problem(j, "problems: expected a list of strings");
+    cal_ndjson_problems_other(j, k, k == V_OBJECT && was_empty(at, s->p));
     j->slen = mark;
     return 1;
   }
@@ -623,19 +806,13 @@ static int parse_problems(parser *s, int depth) {
     cal_field t;
     int kind = peek(s), r = scalar(s, &t, depth + 1);
     if (r == 0) return 0;
-    if (r < 0 || kind != V_STRING) problem(j, "problems: expected a list of strings");
-    else if (t.len > 0) problem(j, "%.*s", (int)(t.len > 400 ? 400 : t.len), t.ptr);
+    cal_ndjson_given_problem(j, r < 0 ? V_OBJECT : kind, &t);
     j->slen = mark;
     ws(s);
     if (s->p < s->e && *s->p == ',') { s->p++; continue; }
     return eat(s, ']', "expected ',' or ']'");
   }
 }
-
-static const char *const EXPECT[NAMED] = {
-  "a string or a number", "a number or a text like '8 mo'", "a text (F or M)", "a text (human, dog or cat)",
-  "a number", "", ""
-};
 
 /* One line into the fields. 0 when it is not a JSON object (message set). */
 static int parse_record(parser *s) {
@@ -647,32 +824,21 @@ static int parse_record(parser *s) {
   } else {
     for (;;) {
       cal_field key;
-      int i, which = -1;
+      int which;
       ws(s);
       if (!parse_string(s, &key) || !eat(s, ':', "expected ':'")) return 0;
-      for (i = 0; i < NAMED; i++)
-        if (key_is(&key, cal_record_field_name(i))) which = i;
-      if (which < 0 && key.len > 5 && memchr(key.ptr, '_', key.len) &&
-          (key_is_suffix(&key, "_date") || key_is_suffix(&key, "_range") || key_is_suffix(&key, "_flag")))
-        for (i = (int)cal_record_birth_field(); which < 0 && i < (int)j->nf; i++)
-          if (key_is(&key, cal_record_field_name((size_t)i))) which = i; /* birth_date, calcium_date, ... */
-      if (key_is(&key, "labs")) {
+      which = cal_ndjson_key(key.ptr, key.len);
+      if (which == CAL_NDJSON_KEY_LABS) {
         if (!parse_labs(s, 1)) return 0;
-      } else if (key_is(&key, "problems")) {
+      } else if (which == CAL_NDJSON_KEY_PROBLEMS) {
         if (!parse_problems(s, 1)) return 0;
       } else if (which == F_FINDINGS || which == F_SITES) {
-        if (!parse_terms(s, &j->fields[which], cal_record_field_name(which), 1)) return 0;
+        if (!parse_terms(s, which, 1)) return 0;
       } else if (which >= 0) {
         cal_field v;
-        int r = scalar(s, &v, 1);
+        int k = peek(s), r = scalar(s, &v, 1);
         if (r == 0) return 0;
-        if (r < 0) {
-          problem(j, "%s: expected %s", cal_record_field_name((size_t)which),
-                  which < NAMED ? EXPECT[which] : "a date text (YYYY-MM-DD)");
-          v.ptr = "";
-          v.len = 0;
-        }
-        j->fields[which] = v;
+        cal_ndjson_value(j, which, k, &v);
       } else {
         size_t mark = j->slen;
         if (!skip_value(s, 1)) return 0;
@@ -687,15 +853,6 @@ static int parse_record(parser *s) {
   ws(s);
   if (s->p < s->e) return fail(s, "text after the object");
   return 1;
-}
-
-static void clear_fields(cal_ndjson *j) {
-  size_t i;
-  for (i = 0; i < j->nf; i++) {
-    j->fields[i].ptr = "";
-    j->fields[i].len = 0;
-  }
-  memset(j->lab_key, 0, cal_analyte_count() * sizeof *j->lab_key);
 }
 
 static int read_line(cal_ndjson *j, const char *b, const char *e) {
@@ -721,7 +878,7 @@ static int read_line(cal_ndjson *j, const char *b, const char *e) {
     problem(j, "not a JSON object (%s at column %lu)", s.err ? s.err : "syntax error",
             (unsigned long)(s.at - b + 1));
   }
-  if (cal_utf8_check((const unsigned char *)b, (size_t)(e - b)) != (size_t)(e - b)) problem(j, "invalid UTF-8");
+  if (cal_utf8_check((const unsigned char *)b, (size_t)(e - b)) != (size_t)(e - b)) cal_ndjson_invalid_utf8(j);
   return 1;
 }
 

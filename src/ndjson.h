@@ -83,6 +83,62 @@ int cal_ndjson_parse(cal_ndjson *j, const char *text, size_t n, const cal_field 
  * field. The field is valid until the next call of cal_ndjson_next. */
 int cal_ndjson_column(cal_ndjson *j, const char *name, size_t n, cal_field *out);
 
+/* ---- Filling a record from (key, value) pairs ----
+ *
+ * The JSON parser above and the binding's reader of Lua patient tables
+ * (src/lcal_patient.c) fill a record's fields and problems through these
+ * functions only, so that a patient table and the NDJSON line it would be
+ * written as give the same fields and the same problems. A value is given
+ * as its kind (its JSON type, or the type it would be written as) and, for
+ * a string or a number, its text: a view that must stay valid until the
+ * record has been read (a string of the caller's, or bytes from
+ * cal_ndjson_take). A record: cal_ndjson_begin, then for each top-level
+ * key in the order of the text cal_ndjson_key and what it names, then
+ * cal_ndjson_invalid_utf8 when a string was not UTF-8; then
+ * cal_ndjson_fields and cal_ndjson_problem. */
+enum { CAL_NDJSON_STRING, CAL_NDJSON_NUMBER, CAL_NDJSON_NULL, CAL_NDJSON_BOOL, CAL_NDJSON_OBJECT, CAL_NDJSON_ARRAY };
+#define CAL_NDJSON_KEY_LABS (-2)
+#define CAL_NDJSON_KEY_PROBLEMS (-3)
+
+/* A new record: every field empty, no problems. 0, or -1 when out of memory. */
+int cal_ndjson_begin(cal_ndjson *j);
+/* n bytes kept until the next record (never moved); NULL when out of memory. */
+char *cal_ndjson_take(cal_ndjson *j, size_t n);
+/* What a top-level key names: a field of the record schema (id ... sites,
+ * birth_date, an analyte's _date, _range or _flag), CAL_NDJSON_KEY_LABS,
+ * CAL_NDJSON_KEY_PROBLEMS, or -1 (a key the record does not read). */
+int cal_ndjson_key(const char *k, size_t n);
+/* A field other than findings and sites given a value (v: its text for a
+ * string or a number); another kind than string, number or null is a
+ * problem ("age: expected ...") and leaves it empty. */
+void cal_ndjson_value(cal_ndjson *j, int field, int kind, const cal_field *v);
+/* findings or sites given a list: begin, each element (kind, its text for
+ * a string), end. Non-empty strings are joined with ';'; another kind is a
+ * problem. terms_add returns 0, or -1 when out of memory. */
+void cal_ndjson_terms_begin(cal_ndjson *j);
+int cal_ndjson_terms_add(cal_ndjson *j, int kind, const cal_field *t);
+void cal_ndjson_terms_end(cal_ndjson *j, int field);
+/* findings or sites given something else than a list (empty: an empty object). */
+void cal_ndjson_terms_other(cal_ndjson *j, int field, int kind, const cal_field *v, int empty);
+/* "labs" given something else than an object (empty: an empty list). */
+void cal_ndjson_labs_other(cal_ndjson *j, int kind, int empty);
+/* One entry of "labs": its key, and its value (v), unit (u) and date, each
+ * NULL when absent; ok is 0 when the entry had another shape than a
+ * scalar, or an object or list of scalars. 0, or -1 when out of memory. */
+int cal_ndjson_lab(cal_ndjson *j, const cal_field *key, const cal_field *v, const cal_field *u,
+                   const cal_field *date, int ok);
+/* "problems" given something else than a list (empty: an empty object),
+ * and one element of the list (kind, its text for a string). */
+void cal_ndjson_problems_other(cal_ndjson *j, int kind, int empty);
+void cal_ndjson_given_problem(cal_ndjson *j, int kind, const cal_field *t);
+/* The record's text was not UTF-8 (the last problem of a record). */
+void cal_ndjson_invalid_utf8(cal_ndjson *j);
+/* The index (cal_analyte_at order) of the analyte a lab key names, as
+ * "labs" reads it (cal_analyte_find, remembered for short keys), or -1. */
+int cal_ndjson_analyte(cal_ndjson *j, const char *k, size_t n);
+/* The fields of the record (valid until the next record). */
+const cal_field *cal_ndjson_fields(const cal_ndjson *j, size_t *n);
+
 CAL_HIDDEN_END
 
 #endif

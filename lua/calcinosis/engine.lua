@@ -349,6 +349,61 @@ function M.columns(compiled, columns, input, keep)
   return out
 end
 
+--- The source keys of a source text ("S1, S2; S3" -> { "S1", "S2", "S3" }),
+-- as results list them (a new list).
+-- @tparam string|nil text
+-- @treturn table
+function M.source_keys(text)
+  local keys = {}
+  for k in tostring(text or ""):gmatch("[^%s,;]+") do keys[#keys + 1] = k end
+  return keys
+end
+
+-- What the C core presents a single patient's fired rules, rules not
+-- evaluable and missing inputs with (see `calcinosis.result`): per rule,
+-- the constant fields of its entries, the inputs a fired rule shows and the
+-- input slots whose absence makes it not evaluable; per `ask`, its id,
+-- text (and the text without its "name: " prefix), source keys, inputs and
+-- the subtype it may change; per `alternative`, its reasons, conflict
+-- and source keys; the names of the subtypes and lets, the
+-- indeterminate label, the confidence factors' texts, the term of each
+-- term bit, and the ruleset's explainer (why a fired rule fired: its
+-- operand programs and templates, src/explain.h). Built once per compiled
+-- ruleset.
+local function present_spec(c, explainer)
+  local rules, asks = {}, {}
+  for i, r in ipairs(c.rules) do
+    local slots, names = {}, {}
+    for k, sl in ipairs(r.missing_slots or {}) do slots[k], names[k] = sl[1], sl[2] end
+    rules[i] = {
+      fired = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because, sentence = r.because,
+        source = r.source },
+      not_evaluable = { id = r.id, subtype = r.supports, weight = r.weight },
+      inputs = r.inputs or {}, slots = slots, names = names,
+    }
+  end
+  for d, x in ipairs(c.result.asks) do
+    asks[d] = { id = x.id, text = x.text, rest = (x.text:gsub("^[^:]*: ", "")), sources = M.source_keys(x.source),
+      inputs = x.inputs or {}, changes = (x.priority > 1 and x.changes) or nil }
+  end
+  local alternatives = {}
+  for d, x in ipairs(c.result.alternatives) do
+    alternatives[d] = { reasons = x.reasons or {}, reason = x.reason, conflict = x.conflict or x.id,
+      sources = M.source_keys(x.source) }
+  end
+  local lets, confidence = {}, {}
+  for i, l in ipairs(c.lets) do lets[i] = l.name end
+  for d, x in ipairs(c.result.confidence) do confidence[d] = { id = x.id, factor = x.factor, because = x.because } end
+  -- the vocabulary term of each term bit (by bit + 1): sites, the others
+  local term_sites, term_findings = {}, {}
+  for key, id in pairs(c.term_ids) do
+    local kind, term = key:match("^(%a+):(.*)$")
+    if kind == "site" then term_sites[id + 1] = term elseif kind then term_findings[id + 1] = term end
+  end
+  return { rules = rules, asks = asks, subtypes = c.subtypes, label = c.label, lets = lets, confidence = confidence,
+    term_sites = term_sites, term_findings = term_findings, alternatives = alternatives, explainer = explainer }
+end
+
 -- what a compiled ruleset gives every plan (built once per ruleset)
 local base_cache = setmetatable({}, { __mode = "k" })
 
@@ -375,6 +430,7 @@ local function base_of(ruleset)
     findings = findings, sites = sites, species_clear = clear, term_words_all = c.term_words_all,
     finding_notes = notes.finding, site_notes = notes.site, finding_names = names.finding, site_names = names.site,
     rule_ids = rule_ids, type_names = c.subtypes, indeterminate = c.label,
+    present = present_spec(c, ruleset.explainer),
     result = {
       alt_labels = alt_labels, alert_rank = alert_rank, alert_ids = alert_ids, ask_ids = ask_ids,
       ask_priority = ask_priority, ask_weight = ask_weight, ask_rules = ask_rules, conf_factor = conf_factor,

@@ -44,11 +44,12 @@ function M.compute(patient, options)
   if options ~= nil and type(options) ~= "table" then
     error(("calcinosis.labs: bad argument #2 (table expected, got %s)"):format(type(options)), 3)
   end
-  local opts = options or {}
-  if not M.ca_variants[tostring(opts.ca_coefficient or "common")] then
-    error(("calcinosis.labs: unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(opts.ca_coefficient)), 3)
+  local ca = options and options.ca_coefficient
+  if ca and not M.ca_variants[tostring(ca)] then
+    error(("calcinosis.labs: unknown ca_coefficient '%s' (common, payne or si)"):format(tostring(ca)), 3)
   end
-  return engine.labs(patient, opts)
+  -- (no options: the plan of the defaults, found without making its key)
+  return engine.labs(patient, options)
 end
 
 return M

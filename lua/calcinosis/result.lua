@@ -62,8 +62,7 @@ local function split_sources(s, c)
   local text = tostring(s or "")
   local keys = by[text]
   if not keys then
-    keys = {}
-    for k in text:gmatch("[^%s,;]+") do keys[#keys + 1] = k end
+    keys = require("calcinosis.engine").source_keys(text)
     by[text] = keys
   end
   local out = list()
@@ -196,74 +195,6 @@ local function term_of(compiled)
   return t
 end
 
-local function names_of(raw, compiled)
-  local findings, sites = list(), list()
-  local names = term_of(compiled)
-  for _, id in ipairs(raw.terms) do
-    local e = names[id]
-    if e then
-      if e[1] == "site" then sites[#sites + 1] = e[2] else findings[#findings + 1] = e[2] end
-    end
-  end
-  table.sort(findings)
-  table.sort(sites)
-  return findings, sites
-end
-
-local function present_alternatives(raw, c, type_name, not_evaluable)
-  local out, by_type = list(), {}
-  local res = c.result
-  local missing_of -- made when an alternative needs it (an indeterminate result's)
-  local function missing_by_subtype()
-    missing_of = {}
-    for _, n in ipairs(not_evaluable) do
-      local m = missing_of[n.subtype] or {}
-      missing_of[n.subtype] = m
-      for _, x in ipairs(n.missing or {}) do
-        if not m[x] then m[x] = true; m[#m + 1] = x end
-      end
-    end
-  end
-  local alts = raw.alternatives
-  for i = 1, #alts do
-    local a = alts[i]
-    local label = a.label == 0 and c.label or c.subtypes[a.label]
-    local e = by_type[label]
-    if not e then
-      e = { type = label, reasons = list(), conflicts = list(), sources = list() }
-      by_type[label] = e
-      out[#out + 1] = e
-    end
-    local reason, sources
-    if a.decl > 0 then
-      local x = res.alternatives[a.decl]
-      reason = x.reasons[label] or x.reason
-      local conflict = x.conflict or x.id
-      local seen = false
-      for _, k in ipairs(e.conflicts) do if k == conflict then seen = true end end
-      if not seen then e.conflicts[#e.conflicts + 1] = conflict end
-      sources = split_sources(x.source, c)
-    else
-      if not missing_of then missing_by_subtype() end
-      local m = missing_of[label] or {}
-      table.sort(m)
-      reason = ("cannot be ruled out: its rules could not be evaluated (missing %s)")
-        :format(#m > 0 and table.concat(m, ", ") or "inputs")
-      sources = { "S1" }
-    end
-    e.reasons[#e.reasons + 1] = reason
-    -- its sources, each once (short lists: looked through)
-    local have = e.sources
-    for k = 1, #sources do
-      local key, seen = sources[k], false
-      for j = 1, #have do if have[j] == key then seen = true; break end end
-      if not seen then have[#have + 1] = key end
-    end
-    e.reason = table.concat(e.reasons, "; ")
-  end
-  return out, type_name
-end
-
 local function present_alerts(raw, c, type_name, labs)
   local out = list()
   for _, d in ipairs(raw.alerts) do
@@ -300,57 +231,6 @@ local function term_problems(problems)
     end
   end
   return out
-end
-
-local function present_missing(raw, c, labs)
-  local out = list()
-  local asks, decls, crules = raw.asks, c.result.asks, c.rules
-  for i = 1, #asks do
-    local a = asks[i]
-    local x = decls[a.decl]
-    local rules, ar = list(), a.rules
-    for k = 1, #ar do rules[k] = crules[ar[k]].id end
-    local text = x.text
-    -- an input that was given but refused (a problem names why) is not "not given"
-    local inputs = x.inputs
-    for k = 1, inputs and #inputs or 0 do
-      local name = inputs[k]
-      local given = labs:refused(name)
-      if given then
-        text = ("%s given as '%s' but not used (see the problems); %s"):format(name, given,
-          text:gsub("^[^:]*: ", ""))
-        break
-      end
-    end
-    out[#out + 1] = { input = x.id, text = text, sources = split_sources(x.source, c), rules = rules,
-      weight = a.weight,
-      could_change = (a.change and c.subtypes[a.change]) or (x.priority > 1 and x.changes) or nil }
-  end
-  return out
-end
-
-local function present_confidence(raw, c, type_name, best, scores)
-  local conf = raw.confidence
-  if conf.level == "none" then
-    return { value = 0, level = "none", margin = 0, completeness = 1, factors = list(),
-      explanation = "no subtype reached a score above the ruleset's indeterminate limit" }
-  end
-  local why, factors = {}, list()
-  local second = 0
-  for i, s in ipairs(c.subtypes) do
-    if s ~= type_name and scores[i] > second then second = scores[i] end
-  end
-  if conf.margin < 1 then
-    why[1] = ("%s scored %s, the next subtype %s"):format(type_name, util.fmt(best), util.fmt(second))
-  end
-  for _, d in ipairs(conf.factors) do
-    local x = c.result.confidence[d]
-    factors[#factors + 1] = { id = x.id, factor = x.factor, because = x.because }
-    why[#why + 1] = x.because
-  end
-  return { value = conf.value, level = conf.level, margin = conf.margin, completeness = conf.completeness,
-    factors = factors,
-    explanation = #why > 0 and table.concat(why, "; ") or "clear margin, key labs known, no conflict" }
 end
 
 local vocab_m -- calcinosis.vocab, required when first needed
@@ -408,42 +288,15 @@ function M.present(ruleset, raw, _patient, options, no_references)
   if options and (options.ca_coefficient or options.kdigo_rounding or options.ranges or options.critical) then
     hash = require("calcinosis.engine").hash(ruleset, options) or hash
   end
-  local scores = {}
-  for i, s in ipairs(c.subtypes) do scores[s] = raw.scores[i] end
-  local values = {}
-  for i, l in ipairs(c.lets) do
-    local v = raw.lets[i]
-    if v == v then values[l.name] = v end
-  end
-  -- why each fired rule fired, rendered by the C engine (src/explain.h)
-  local reasons = ruleset.explainer:reasons(raw.vars, raw.lets, raw.terms, raw.states)
-  local fired, not_evaluable = list(), list()
-  local rules, states, vars = c.rules, raw.states, raw.vars
-  for i = 1, #rules do
-    local st = states[i]
-    if st == 1 then
-      local r = rules[i]
-      fired[#fired + 1] = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because,
-        sentence = r.because, source = r.source, why = json_array(reasons[i]),
-        values = labs:values(r.inputs) }
-    elseif st == 2 then
-      -- the inputs it reads that are missing (what explain.missing finds),
-      -- each once (the lists are short: looked through, no set)
-      local r = rules[i]
-      local missing, n, slots = list(), 0, r.missing_slots
-      for k = 1, #slots do
-        local sl = slots[k]
-        local v = vars[sl[1] + 1]
-        if v ~= v then
-          local name, seen = sl[2], false
-          for j = 1, n do if missing[j] == name then seen = true; break end end
-          if not seen then n = n + 1; missing[n] = name end
-        end
-      end
-      not_evaluable[#not_evaluable + 1] = { id = r.id, subtype = r.supports, weight = r.weight, missing = missing }
-    end
-  end
-  local findings, sites = names_of(raw, c)
+  -- the scores by subtype and the known lets by name (built by the C core)
+  local scores, values = raw.named_scores, raw.values
+  -- the fired rules (with the values they show of their inputs and why they
+  -- fired, rendered by the C engine: src/explain.h) and the rules not
+  -- evaluable (with the inputs they miss) are built by the C core from the
+  -- plan's per-rule data (calcinosis.engine, `present`)
+  local fired, not_evaluable = raw.fired, raw.not_evaluable
+  -- the terms recognized (sorted) and the problems: built by the C core
+  local findings, sites = raw.findings, raw.sites
   local species = raw.species
   local result = {
     id = raw.id,
@@ -453,7 +306,7 @@ function M.present(ruleset, raw, _patient, options, no_references)
     fired = fired,
     not_evaluable = not_evaluable,
     values = values,
-    problems = json_array(copy(raw.problems)),
+    problems = raw.problems,
     findings = findings,
     sites = sites,
     species = species,
@@ -462,11 +315,11 @@ function M.present(ruleset, raw, _patient, options, no_references)
     ruleset = { name = ruleset.name, version = ruleset.version, hash = hash },
     disclaimer = M.DISCLAIMER,
   }
-  result.alternatives = present_alternatives(raw, c, type_name, not_evaluable)
+  result.alternatives = raw.alternatives -- by type, with reasons, conflicts, sources (built by the C core)
   result.alerts = present_alerts(raw, c, type_name, labs)
   result.term_problems = term_problems(raw.problems)
-  result.missing = present_missing(raw, c, labs)
-  result.confidence = present_confidence(raw, c, type_name, raw.best, raw.scores)
+  result.missing = raw.missing -- ranked, with their texts and sources (built by the C core)
+  result.confidence = raw.confidence -- with its factors and explanation (built by the C core)
   if #sites == 0 and not has_lesion(findings) then
     result.notes[#result.notes + 1] = "no calcinosis lesion is described (no site, no lesion finding): the " ..
       "classification assumes that calcinosis cutis is present"
