@@ -1440,7 +1440,10 @@ static void push_values(lua_State *L, const lab_src *s, int inputs) {
     const char *name;
     lua_rawgeti(L, inputs, i);
     name = lua_tolstring(L, -1, &len);
-    if (!name) luaL_error(L, "present: input %d is not a name", (int)i);
+    if (!name) {
+      (void)luaL_error(L, "present: input %d is not a name", (int)i);
+      return;
+    }
     push_lab_value(L, s, name, len);
     if (lua_isnil(L, -1)) lua_pop(L, 2);
     else {

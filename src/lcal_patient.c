@@ -427,7 +427,10 @@ static int value_kind(reader *r, int idx, int depth, char *buf, cal_field *out, 
 static void keep(reader *r, const char *buf, cal_field *f) {
   if (f->ptr == buf && f->len) {
     char *p = cal_ndjson_take(r->j, f->len);
-    if (!p) luaL_error(r->L, "out of memory");
+    if (!p) {
+      (void)luaL_error(r->L, "out of memory");
+      return;
+    }
     memcpy(p, buf, f->len);
     f->ptr = p;
   }
@@ -471,7 +474,8 @@ static void read_terms(reader *r, int field, int idx) {
 static void read_lab(reader *r, const char *key, int idx) {
   lua_State *L = r->L;
   cal_field kf, v = {"", 0}, u = {"", 0}, date = {"", 0};
-  char bv[64], bu[64], bd[64];
+  char bv[64], bu[64], bd[64]; /* (written before they are read; set for the analyzers) */
+  bv[0] = bu[0] = bd[0] = '\0';
   int k, ok = 1, have_v = 0, have_u = 0, have_d = 0;
   kf.ptr = key;
   kf.len = strlen(key);
@@ -602,7 +606,10 @@ void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx) {
         /* (the id is kept: the record points to it) */
         if (field == CAL_REC_ID && k == CAL_NDJSON_STRING && v.ptr != buf) {
           char *p = cal_ndjson_take(j, v.len ? v.len : 1);
-          if (!p) luaL_error(L, "out of memory");
+          if (!p) {
+            (void)luaL_error(L, "out of memory");
+            return;
+          }
           memcpy(p, v.ptr, v.len);
           v.ptr = p;
         }

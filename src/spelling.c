@@ -21,7 +21,10 @@ static int sbuf_set(sbuf *b, const char *s, size_t n) {
     b->s = p;
     b->cap = cap;
   }
-  if (n) memmove(b->s, s, n);
+  if (n) {
+    if (!b->s) return -1;
+    memmove(b->s, s, n);
+  }
   b->n = n;
   return 0;
 }
@@ -55,6 +58,7 @@ static int replace_all(sbuf *b, sbuf *tmp, const char *a, size_t an, const char 
       tmp->s = p;
       tmp->cap = cap;
     }
+    if (!tmp->s) return -1;
     memcpy(tmp->s + tmp->n, b->s + at, k - at);
     tmp->n += k - at;
     memcpy(tmp->s + tmp->n, r, rn);
@@ -122,7 +126,7 @@ static int ends(const char *w, size_t wn, const char *tail) {
 }
 
 size_t cal_number_variant(const char *key, size_t n, char *out) {
-  size_t start = n, ln, keep;
+  size_t start = n, ln, keep, k;
   const char *last;
   const char *add = "";
   while (start > 0 && alpha((unsigned char)key[start - 1])) start--;
@@ -134,14 +138,17 @@ size_t cal_number_variant(const char *key, size_t n, char *out) {
   else if ((ln >= 3 && (last[ln - 3] == 's' || last[ln - 3] == 'x') && ends(last, ln, "es")) ||
            (ln >= 4 && (last[ln - 4] == 'c' || last[ln - 4] == 's') && ends(last, ln, "hes")))
     keep = n - 2;
-  else if (ends(last, ln, "ss") || ends(last, ln, "us") || ends(last, ln, "is")) add = "es";
+  /* (a last word ending in "x", "ch" or "sh" ends in neither "s" nor "y":
+   * checked here with "ss", "us" and "is", it gets what it got after them) */
+  else if (ends(last, ln, "ss") || ends(last, ln, "us") || ends(last, ln, "is") || ends(last, ln, "x") ||
+           ((last[ln - 2] == 'c' || last[ln - 2] == 's') && ends(last, ln, "h")))
+    add = "es";
   else if (ends(last, ln, "s")) keep = n - 1;
   else if (ends(last, ln, "y") && !vowel(last[ln - 2])) keep = n - 1, add = "ies";
-  else if (ends(last, ln, "x") || ((last[ln - 2] == 'c' || last[ln - 2] == 's') && ends(last, ln, "h"))) add = "es";
   else add = "s";
   memcpy(out, key, keep);
-  memcpy(out + keep, add, strlen(add));
-  return keep + strlen(add);
+  for (k = 0; add[k]; k++) out[keep + k] = add[k];
+  return keep + k;
 }
 
 /* the keys made so far, to drop repeats (a key has few: up to 6) */
