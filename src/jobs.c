@@ -4,10 +4,9 @@
  * The parent finds the end of the header record and starts the first
  * range's process at once: it may read up to its target, and learns its
  * exact end (the first record end at or after the target) through a pipe.
- * Meanwhile the parent finds the other cuts (one pass up to the last cut,
- * over the file mapped into memory where it can be: record ends need the
- * quote state from the start; in a block without a quote only the line
- * ends are counted), then starts the other processes.
+ * Meanwhile the parent finds the other cuts (one pass up to the last cut:
+ * record ends need the quote state from the start; in a block without a
+ * quote only the line ends are counted), then starts the other processes.
  *
  * The first range writes straight to the output. Each other range writes
  * to memory (a memfd on Linux, else a temporary file) until it can be
@@ -186,24 +185,18 @@ static void quote_free_block(cutter *t, const char *buf, size_t k, size_t got, o
 }
 
 /* Scans from file offset pos (a record start) until the cuts are found
- * (only the header's end when head_only), or the end of the file: in the
- * file's mapping map when there is one (no copy), else read into buf
- * (SCAN_BUF bytes). Returns 0 on a read error. */
-static int scan(cutter *t, int fd, const char *map, off_t pos, char *rbuf, int head_only) {
+ * (only the header's end when head_only), or the end of the file. Returns
+ * 0 on a read error. (Read into buf: faster here than a mapping of the
+ * file, whose page faults cost more than the copy.) */
+static int scan(cutter *t, int fd, off_t pos, char *buf, int head_only) {
   cuts_t *c = t->c;
   while (pos < t->size && t->next < t->jobs) {
     ssize_t got;
     size_t k = 0;
     int quote_free;
-    const char *buf = rbuf;
-    if (map) {
-      buf = map + pos;
-      got = t->size - pos < SCAN_BUF ? (ssize_t)(t->size - pos) : SCAN_BUF;
-    } else {
-      do got = pread(fd, rbuf, SCAN_BUF, pos); while (got < 0 && errno == EINTR);
-      if (got < 0) return 0;
-      if (got == 0) break;
-    }
+    do got = pread(fd, buf, SCAN_BUF, pos); while (got < 0 && errno == EINTR);
+    if (got < 0) return 0;
+    if (got == 0) break;
     quote_free = t->plan->input_ndjson || !memchr(buf, '"', (size_t)got);
     while (k < (size_t)got && t->next < t->jobs) {
       size_t e;
@@ -770,7 +763,6 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   cuts_t c;
   cutter t;
   char *head = NULL, *buf = NULL;
-  const char *map = NULL;
   job_t jobs[MAX_JOBS];
   chunk_src src;
   note_t note;
@@ -808,7 +800,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     cutter_init(&t, plan, &c, sb.st_size, njobs, free_out ? FIRST_RANGE_EXTRA : 0.0);
   }
   buf = malloc(SCAN_BUF);
-  if (buf && c.head_end < 0 && !scan(&t, fd, NULL, 0, buf, 1)) {
+  if (buf && c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) {
     status = -1;
     snprintf(err, errlen, "%s: read error", path);
   } else if (!buf || c.head_end < 0) { /* out of memory, or no record end: nothing to cut */
@@ -837,11 +829,8 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   jobs[0].out = out;
   if (!start(plan, &c, 0, &src, jobs, sh, out_fd)) {
     status = -1; snprintf(err, errlen, "cannot fork");
-  } else {
-    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0); /* the scan reads it there */
-    if (m != MAP_FAILED) map = (const char *)m;
-    if (!scan(&t, fd, map, c.head_end, buf, 0)) { status = -1; snprintf(err, errlen, "%s: read error", path); }
-    if (map) munmap((void *)map, (size_t)sb.st_size);
+  } else if (!scan(&t, fd, c.head_end, buf, 0)) {
+    status = -1; snprintf(err, errlen, "%s: read error", path);
   }
   close(endp[1]);
   if (status != 0) {
@@ -943,7 +932,7 @@ int cal_cohort_run_shard(const cal_cohort *plan, const char *path, int k, int n,
   if (!buf) { close(fd); snprintf(err, errlen, "out of memory"); return -1; }
   /* the cuts of --jobs N, found the same way */
   cutter_init(&t, plan, &c, sb.st_size, n, 0.0); /* equal ranges, as to a file */
-  if ((c.head_end < 0 && !scan(&t, fd, NULL, 0, buf, 1)) || (c.head_end >= 0 && !scan(&t, fd, NULL, c.head_end, buf, 0))) {
+  if ((c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) || (c.head_end >= 0 && !scan(&t, fd, c.head_end, buf, 0))) {
     free(buf); close(fd);
     snprintf(err, errlen, "%s: read error", path);
     return -1;
