@@ -786,6 +786,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     snprintf(err, errlen, "write error");
     return -1;
   }
+#if PLACED
   if (can_place(out_fd)) {
     void *m = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m != MAP_FAILED) {
@@ -794,6 +795,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
       placed = 1;
     }
   }
+#endif
   {
     struct stat ob;
     int free_out = fstat(out_fd, &ob) == 0 && S_ISCHR(ob.st_mode);
