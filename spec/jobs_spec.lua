@@ -148,7 +148,8 @@ describe("--jobs: where the output already has bytes, and writes that fail", fun
     local size = #slurp(one)
     assert.is_true(size > 2 * 1024 * 1024)
     -- a limit on the size of files (RLIMIT_FSIZE; SIGXFSZ ignored, so the write fails with EFBIG), in 512-byte
-    -- blocks as sh counts them: in the first range, in the last of 3, and in the memory of a later range
+    -- blocks as sh counts them: in the first range, in the middle of the output, near its end (a later range's
+    -- own writes or the copy of its memory)
     for _, at in ipairs { 100 * 1024, size // 2, size - 200 * 1024 } do
       for _, jobs in ipairs { 1, 2, 3 } do
         local f = tmp()
