@@ -13,10 +13,9 @@
  * placed:
  * - to a regular file not opened for appending (Linux), each range is told
  *   where its output starts once the ranges before it are done; from then
- *   on it writes straight to that place (pwrite), and what it had in memory
- *   is copied there in blocks by the parent and, once the range is done,
- *   by its own process too (the two take blocks in turn), so that no core
- *   waits while one copies;
+ *   on it writes straight to that place (pwrite), while the parent copies
+ *   what it had in memory there (sendfile): the output after that point is
+ *   not copied, and the copy overlaps the range's work;
  * - to anything else (a pipe, a terminal, a file opened for appending),
  *   the parent sends each range's memory to the output in order (sendfile
  *   on Linux: no copy through user space) while that range is still being
@@ -60,10 +59,16 @@
  * costs the first range's process about what the others' memory costs
  * them: the ranges are equal (as they are for --shard). */
 #define FIRST_RANGE_EXTRA 0.06
+/* To a regular file where the later ranges are placed (below), the first
+ * range is shorter than the others: the parent's copy of the second
+ * range's memory (which waits with the second range's own writes for the
+ * file's lock) then overlaps the second range's last records instead of
+ * coming after them (bench-v1, 1M and 10M rows, 2 jobs). */
+#define PLACED_FIRST_EXTRA (-0.04)
 
 /* Ranges placed in a regular file (see the top): Linux, where memfd,
  * fopencookie and sendfile are. */
-#if defined(__linux__) && defined(MFD_CLOEXEC) && defined(MSG_NOSIGNAL) && defined(MAP_ANONYMOUS)
+#if defined(__linux__) && defined(MFD_CLOEXEC) && defined(MSG_NOSIGNAL)
 #define PLACED 1
 #else
 #define PLACED 0
@@ -370,36 +375,27 @@ typedef struct {
   int started;
 } job_t;
 
-/* The copy of placed ranges' memory, shared by the parent and the range's
- * process (a shared mapping): the next block of range i to copy. */
-typedef struct {
-  long next[MAX_JOBS];
-} shared_t;
-
-/* Copies blocks of a placed range's memory, [0, buffered), to out_fd at
- * `at` on, taking them in turn with the other process (*next), and gives
- * the memory back as it goes. The parent (own_offset: the output's file
- * offset is its own then) uses sendfile; else, or where that fails, the
- * bytes are read and written (pread, pwrite). Returns 0 on an I/O error. */
-static int copy_blocks(long *next, int mem, off_t buffered, int out_fd, off_t at, int own_offset) {
+/* Copies a placed range's memory, [0, buffered), to out_fd at `at` on, in
+ * blocks, giving the memory back as it goes (the parent: the output's file
+ * offset is its own then, the other processes write with pwrite). Only the
+ * parent copies: writes into one file wait for each other (the file's
+ * lock), so the range's process helping would only wait too. sendfile,
+ * else (or where that fails) read and written. Returns 0 on an I/O error. */
+static int copy_blocks(int mem, off_t buffered, int out_fd, off_t at) {
   char small[1 << 16], *buf = NULL;
   size_t cap = sizeof small;
   int good = 1;
-  for (;;) {
-    long b = __atomic_fetch_add(next, 1L, __ATOMIC_RELAXED);
-    off_t off = (off_t)b * COPY_BLOCK, end;
-    if (off >= buffered) break;
-    end = buffered - off < COPY_BLOCK ? buffered : off + COPY_BLOCK;
+  off_t from;
+  for (from = 0; from < buffered; from += COPY_BLOCK) {
+    off_t off = from, end = buffered - from < COPY_BLOCK ? buffered : from + COPY_BLOCK;
 #if defined(__linux__)
-    if (own_offset && lseek(out_fd, at + off, SEEK_SET) == at + off) {
+    if (lseek(out_fd, at + off, SEEK_SET) == at + off) {
       while (off < end) {
         ssize_t k = sendfile(out_fd, mem, &off, (size_t)(end - off));
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) break; /* the rest below */
       }
     }
-#else
-    (void)own_offset;
 #endif
     if (off < end && !buf) {
       buf = malloc((size_t)1 << 20);
@@ -424,10 +420,7 @@ static int copy_blocks(long *next, int mem, off_t buffered, int out_fd, off_t at
     }
     if (!good) break;
 #if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
-    {
-      off_t from = (off_t)b * COPY_BLOCK;
-      if (fallocate(mem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from, end - from) != 0) { /* kept */ }
-    }
+    if (fallocate(mem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from, end - from) != 0) { /* kept */ }
 #endif
   }
   free(buf);
@@ -499,11 +492,10 @@ static ssize_t placed_write(void *ctx, const char *buf, size_t n) {
 
 /* The child of range i (src set up): classifies it into its output, sends
  * its notes and exits. Placed ranges (j->place[1] >= 0) write to memory
- * until told their place, then to out_fd there, and help copy their
- * memory there at the end. jobs[0..i) are the processes started before:
- * their parent-side descriptors are closed here. */
-static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, shared_t *sh,
-                  int out_fd) {
+ * until told their place, then to out_fd there (done before, they wait
+ * for it, so that the parent learns what is in memory). jobs[0..i) are the
+ * processes started before: their parent-side descriptors are closed here. */
+static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, int out_fd) {
   job_t *j = &jobs[i];
   cal_cohort sub = *plan;
   cal_reader rd;
@@ -539,7 +531,6 @@ static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src
     if (out) setvbuf(out, NULL, _IONBF, 0);
   }
 #else
-  (void)sh;
   (void)out_fd;
 #endif
   sub.header = i == 0 ? plan->header : 0;
@@ -555,13 +546,7 @@ static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src
   if (rc != 0 && strcmp(e2, "write error") == 0) note.write_error = 1;
 #if PLACED
   if (j->place[1] >= 0) {
-    if (rc == 0) {
-      if (placed_learn(&w, 1) < 0) _exit(1); /* the run stopped before this range */
-      if (!copy_blocks(&sh->next[i], w.mem, w.buffered, out_fd, w.at, 0)) {
-        rc = -1;
-        w.write_error = 1;
-      }
-    }
+    if (rc == 0 && placed_learn(&w, 1) < 0) _exit(1); /* the run stopped before this range */
     note.length = w.buffered + w.direct;
     if (w.write_error) note.write_error = 1;
   }
@@ -571,8 +556,7 @@ static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src
 }
 
 /* Forks the process of range i. Returns 0 when it cannot. */
-static int start(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, shared_t *sh,
-                 int out_fd) {
+static int start(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, int out_fd) {
   job_t *j = &jobs[i];
   if (pipe(j->notes) != 0) {
     j->notes[0] = j->notes[1] = -1;
@@ -587,7 +571,7 @@ static int start(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src,
     j->place[1] = -1;
     return 0;
   }
-  if (j->pid == 0) child(plan, c, i, src, jobs, sh, out_fd);
+  if (j->pid == 0) child(plan, c, i, src, jobs, out_fd);
   close(j->notes[1]);
   j->notes[1] = -1;
   if (j->place[1] >= 0) {
@@ -653,12 +637,12 @@ static FILE *range_buffer(void) {
 }
 
 /* Placed range j: tells it where its output starts (at), copies its memory
- * there with it, and reaps it. Returns 0 on a write error of the parent's
- * copy; *ok is 0 when the child failed. */
-static int place(job_t *j, long *next, int out_fd, off_t at, note_t *note, int *ok) {
+ * there while it goes on writing after it, and reaps it. Returns 0 on a
+ * write error of the parent's copy; *ok is 0 when the child failed. */
+static int place(job_t *j, int out_fd, off_t at, note_t *note, int *ok) {
   int good = 1, have = 0;
   if (send_offset(j->place[0], at) && read_all(j->notes[0], note, sizeof *note)) {
-    if (!note->done) good = copy_blocks(next, j->mem, note->buffered, out_fd, at, 1);
+    if (!note->done) good = copy_blocks(j->mem, note->buffered, out_fd, at);
     else have = 1; /* it failed before it was placed */
   }
   *ok = reap(j, note, have);
@@ -766,7 +750,6 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   job_t jobs[MAX_JOBS];
   chunk_src src;
   note_t note;
-  shared_t *sh = NULL;
   off_t at = 0;
   if (njobs > MAX_JOBS) njobs = MAX_JOBS;
   memset(st, 0, sizeof *st);
@@ -786,20 +769,11 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     snprintf(err, errlen, "write error");
     return -1;
   }
-#if PLACED
-  if (can_place(out_fd)) {
-    void *m = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m != MAP_FAILED) {
-      sh = (shared_t *)m;
-      memset(sh, 0, sizeof *sh);
-      placed = 1;
-    }
-  }
-#endif
+  placed = can_place(out_fd);
   {
     struct stat ob;
     int free_out = fstat(out_fd, &ob) == 0 && S_ISCHR(ob.st_mode);
-    cutter_init(&t, plan, &c, sb.st_size, njobs, free_out ? FIRST_RANGE_EXTRA : 0.0);
+    cutter_init(&t, plan, &c, sb.st_size, njobs, free_out ? FIRST_RANGE_EXTRA : placed ? PLACED_FIRST_EXTRA : 0.0);
   }
   buf = malloc(SCAN_BUF);
   if (buf && c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) {
@@ -814,7 +788,6 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   }
   if (status != 0) {
     free(buf); free(head); close(fd);
-    if (sh) munmap(sh, sizeof *sh);
     return status < 0 ? -1 : run_one(plan, path, out, st, err, errlen);
   }
   /* the first range, at once */
@@ -829,7 +802,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   src.end_fd_w = endp[0];
   c.nl_before[0] = c.head_nl;
   jobs[0].out = out;
-  if (!start(plan, &c, 0, &src, jobs, sh, out_fd)) {
+  if (!start(plan, &c, 0, &src, jobs, out_fd)) {
     status = -1; snprintf(err, errlen, "cannot fork");
   } else if (!scan(&t, fd, c.head_end, buf, 0)) {
     status = -1; snprintf(err, errlen, "%s: read error", path);
@@ -838,7 +811,6 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   if (status != 0) {
     abandon(jobs, 1, endp[0]);
     close(endp[0]); free(buf); free(head); close(fd);
-    if (sh) munmap(sh, sizeof *sh);
     return -1;
   }
   cuts_finish(&t);
@@ -862,7 +834,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     } else
 #endif
       jobs[n].out = range_buffer();
-    if ((placed ? jobs[n].mem < 0 : !jobs[n].out) || !start(plan, &c, n, &src, jobs, sh, out_fd)) {
+    if ((placed ? jobs[n].mem < 0 : !jobs[n].out) || !start(plan, &c, n, &src, jobs, out_fd)) {
       status = -1; snprintf(err, errlen, "cannot start job %d", n + 1);
     }
   }
@@ -873,7 +845,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     int ok = 1, sent = 1;
     if (!jobs[i].started) break;
     if (i == 0 || status != 0 || st->stopped) ok = reap(&jobs[i], &note, 0);
-    else if (placed) sent = place(&jobs[i], &sh->next[i], out_fd, at, &note, &ok);
+    else if (placed) sent = place(&jobs[i], out_fd, at, &note, &ok);
     else sent = follow(&jobs[i], out, &note, &ok);
     if (status == 0 && !st->stopped) {
       if (!ok || !sent) {
@@ -893,7 +865,6 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     if (jobs[i].mem >= 0) close(jobs[i].mem);
   }
   if (placed && status == 0 && lseek(out_fd, at, SEEK_SET) != at) { status = -1; snprintf(err, errlen, "write error"); }
-  if (sh) munmap(sh, sizeof *sh);
   free(head);
   close(fd);
   if (fflush(out) != 0 && status == 0) { status = -1; snprintf(err, errlen, "write error"); }

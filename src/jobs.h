@@ -21,9 +21,9 @@ struct cal_cohort_stats;
  * each process classifies one range, the first straight into out, the
  * others into memory until the ranges before are done: when out is a
  * regular file not opened for appending (Linux), each is then told where
- * its output starts and writes there, its memory copied there by the
- * parent and by itself; else its memory is sent to out in input order
- * while it is written. The result is the same as cal_cohort_run's; out's
+ * its output starts and writes there, while the parent copies its memory
+ * there; else its memory is sent to out in input order while it is
+ * written. The result is the same as cal_cohort_run's; out's
  * file offset is left at the end of the output. out is flushed first; its
  * file descriptor is written (by the processes, by sendfile and pwrite).
  * A write that fails is reported as "write error", as cal_cohort_run
