@@ -1,9 +1,12 @@
 -- `calcinosis classify --jobs N` (src/jobs.c): the same bytes as one job
 -- whatever the output is: a file (-o, > and >>), a pipe, a pipe read
 -- slowly; the first range is written straight to the output, the others
--- are sent from memory while they are written. Inputs over 1 MiB (smaller
--- ones run in one process), with blocks without quotes (only line ends
--- counted) and blocks with quoted line breaks (scanned as the reader does).
+-- are placed in a regular file (told where their output starts, then
+-- written there) or sent from memory while they are written. Inputs over
+-- 1 MiB (smaller ones run in one process), with blocks without quotes (only
+-- line ends counted) and blocks with quoted line breaks (scanned as the
+-- reader does). A write that fails, in any range, is reported as one job
+-- reports it.
 
 local tmp, clean_tmp = require("support").temp_files()
 local slurp = require("support").slurp
@@ -111,5 +114,102 @@ describe("--jobs: the same bytes as one job, whatever the output", function()
     assert.is_truthy(text:find("\nP10100,[^\n]*'abc' is not a number,10234,", 1), "P10100's line")
     -- and 99 more from rows 27001..27099: P39996 (problem every 101 rows: 39996 = 101 x 396)
     assert.is_truthy(text:find("\nP39996,[^\n]*'abc' is not a number,40229,", 1), "P39996's line")
+  end)
+end)
+
+describe("--jobs: where the output already has bytes, and writes that fail", function()
+  teardown(clean_tmp)
+
+  it("a file the shell opened holds what came before, the output, and what came after", function()
+    local input = tmp(csv_input(), ".csv")
+    local want = slurp((function()
+      local f = tmp()
+      sh(classify(input, 1, "csv", "-o " .. f))
+      return f
+    end)())
+    for _, jobs in ipairs { 1, 2, 3 } do
+      -- the ranges start where the shell's offset is, and leave it at their end
+      local f = tmp()
+      sh(("{ printf 'before\\n'; %s; printf 'after\\n'; } > %s"):format(classify(input, jobs, "csv", ""), f))
+      local text = slurp(f)
+      assert.is_true(text == "before\n" .. want .. "after\n", ("%d jobs: %d bytes"):format(jobs, #text))
+      -- opened for reading and writing, not truncated: the bytes past the output stay
+      f = tmp(("x"):rep(#want + 1000))
+      sh(classify(input, jobs, "csv", "1<> " .. f))
+      text = slurp(f)
+      assert.is_true(text == want .. ("x"):rep(1000), ("%d jobs, 1<>: %d bytes"):format(jobs, #text))
+    end
+  end)
+
+  it("a write that fails in the first range or a later one: the file named, exit status 2", function()
+    local input = tmp(csv_input(), ".csv")
+    local one = tmp()
+    sh(classify(input, 1, "csv", "-o " .. one))
+    local size = #slurp(one)
+    assert.is_true(size > 2 * 1024 * 1024)
+    -- a limit on the size of files (RLIMIT_FSIZE; SIGXFSZ ignored, so the write fails with EFBIG), in 512-byte
+    -- blocks as sh counts them: in the first range, in the middle of the output, near its end (a later range's
+    -- own writes or the copy of its memory)
+    for _, at in ipairs { 100 * 1024, size // 2, size - 200 * 1024 } do
+      for _, jobs in ipairs { 1, 2, 3 } do
+        local f = tmp()
+        local rc, text = sh(("sh -c 'ulimit -f %d; trap \"\" XFSZ; exec %s'")
+          :format(at // 512, classify(input, jobs, "csv", "-o " .. f)))
+        assert.equal(2, rc, ("%d jobs, limit %d: %s"):format(jobs, at, text))
+        assert.is_truthy(text:find(f .. ": write error", 1, true), ("%d jobs, limit %d: %s"):format(jobs, at, text))
+      end
+    end
+  end)
+
+  it("a device that refuses every write (/dev/full): reported, not a crash", function()
+    local f = io.open("/dev/full", "w")
+    if not f then
+      pending("no /dev/full here")
+      return
+    end
+    f:close()
+    local input = tmp(csv_input(), ".csv")
+    for _, jobs in ipairs { 1, 2, 3 } do
+      local rc, text = sh("{ " .. classify(input, jobs, "csv", "> /dev/full") .. "; }") -- its stderr to sh's
+      assert.equal(2, rc, ("%d jobs: %s"):format(jobs, text))
+      assert.is_truthy(text:find("standard output: write error", 1, true), ("%d jobs: %s"):format(jobs, text))
+    end
+  end)
+
+  it("a range's process killed: the job named, exit status 2", function()
+    -- the children of a process as Linux lists them (not pgrep: it can hang under the ASan preload)
+    if not io.open("/proc/self/task") then
+      pending("no /proc/PID/task/PID/children here")
+      return
+    end
+    -- 240,000 rows (about 14 MB): each range takes long enough to be killed while it runs
+    local parts = {}
+    local csv = csv_input()
+    for _ = 1, 6 do parts[#parts + 1] = (csv:gsub("^[^\n]*\n", "", 1)) end
+    local input = tmp(HEADER .. table.concat(parts), ".csv")
+    for _, victim in ipairs { 1, 2 } do
+      local out, log = tmp(), tmp()
+      -- the process whose number is victim (in order of start) among the parent's children, once both are there
+      local rc, text = sh(([[
+%s 2> %s &
+p=$!
+kids=""
+i=0
+while [ $i -lt 3000 ]; do # (a parent that has ended has no children: the loop ends)
+  kids=$(cat /proc/$p/task/$p/children 2> /dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
+  set -- $kids
+  [ $# -ge 2 ] && break
+  i=$((i + 1))
+done
+set -- $kids
+eval "k=\${%d}"
+kill -9 $k
+wait $p
+echo "status=$?"
+cat %s]]):format(classify(input, 2, "csv", "-o " .. out), log, victim, log))
+      assert.equal(0, rc)
+      assert.is_truthy(text:find("status=2", 1, true), text)
+      assert.is_truthy(text:find(("job %d failed"):format(victim), 1, true), text)
+    end
   end)
 end)

@@ -9,10 +9,18 @@
  * quote only the line ends are counted), then starts the other processes.
  *
  * The first range writes straight to the output. Each other range writes
- * to memory (a memfd on Linux, else a temporary file), which the parent
- * sends to the output in order (sendfile on Linux: no copy through user
- * space) while that range is still being written, as soon as the ranges
- * before it are done; what was sent is given back to the system.
+ * to memory (a memfd on Linux, else a temporary file) until it can be
+ * placed:
+ * - to a regular file not opened for appending (Linux), each range is told
+ *   where its output starts once the ranges before it are done; from then
+ *   on it writes straight to that place (pwrite), while the parent copies
+ *   what it had in memory there (sendfile): the output after that point is
+ *   not copied, and the copy overlaps the range's work;
+ * - to anything else (a pipe, a terminal, a file opened for appending),
+ *   the parent sends each range's memory to the output in order (sendfile
+ *   on Linux: no copy through user space) while that range is still being
+ *   written, as soon as the ranges before it are done; what was sent is
+ *   given back to the system.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE /* memfd_create, sendfile, fallocate */
@@ -31,9 +39,10 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#if defined(__linux__)
 #include <sys/mman.h>
+#if defined(__linux__)
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #endif
 
 #include "cohort.h"
@@ -50,6 +59,21 @@
  * costs the first range's process about what the others' memory costs
  * them: the ranges are equal (as they are for --shard). */
 #define FIRST_RANGE_EXTRA 0.06
+/* To a regular file where the later ranges are placed (below), the first
+ * range is shorter than the others: the parent's copy of the second
+ * range's memory (which waits with the second range's own writes for the
+ * file's lock) then overlaps the second range's last records instead of
+ * coming after them (bench-v1, 1M and 10M rows, 2 jobs). */
+#define PLACED_FIRST_EXTRA (-0.04)
+
+/* Ranges placed in a regular file (see the top): Linux, where memfd,
+ * fopencookie and sendfile are. */
+#if defined(__linux__) && defined(MFD_CLOEXEC) && defined(MSG_NOSIGNAL)
+#define PLACED 1
+#else
+#define PLACED 0
+#endif
+#define COPY_BLOCK ((off_t)1 << 22) /* what the copy of a range's memory is cut into */
 
 /* ------------------------------------------------------------------ */
 /* cuts                                                                 */
@@ -167,7 +191,8 @@ static void quote_free_block(cutter *t, const char *buf, size_t k, size_t got, o
 
 /* Scans from file offset pos (a record start) until the cuts are found
  * (only the header's end when head_only), or the end of the file. Returns
- * 0 on a read error. */
+ * 0 on a read error. (Read into buf: faster here than a mapping of the
+ * file, whose page faults cost more than the copy.) */
 static int scan(cutter *t, int fd, off_t pos, char *buf, int head_only) {
   cuts_t *c = t->c;
   while (pos < t->size && t->next < t->jobs) {
@@ -276,68 +301,305 @@ static int run_one(const cal_cohort *plan, const char *path, FILE *out, cal_coho
   return status;
 }
 
+/* ------------------------------------------------------------------ */
+/* messages between the processes                                      */
+
+static int write_all(int fd, const void *p, size_t n) {
+  const char *q = (const char *)p;
+  while (n > 0) {
+    ssize_t k = write(fd, q, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return 0;
+    q += k;
+    n -= (size_t)k;
+  }
+  return 1;
+}
+
+static int read_all(int fd, void *p, size_t n) {
+  char *q = (char *)p;
+  while (n > 0) {
+    ssize_t k = read(fd, q, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return 0;
+    q += k;
+    n -= (size_t)k;
+  }
+  return 1;
+}
+
+/* An offset to a process that may have ended: no SIGPIPE where the
+ * system can say so (the channel is a socket pair then). */
+static int send_offset(int fd, off_t v) {
+#if defined(MSG_NOSIGNAL)
+  ssize_t k;
+  do k = send(fd, &v, sizeof v, MSG_NOSIGNAL); while (k < 0 && errno == EINTR);
+  return k == (ssize_t)sizeof v;
+#else
+  return write_all(fd, &v, sizeof v);
+#endif
+}
+
+/* The channel send_offset writes to: fd[0] the parent's end, fd[1] the
+ * child's (read). */
+static int offset_channel(int fd[2]) {
+#if defined(MSG_NOSIGNAL)
+  return socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0;
+#else
+  int p[2];
+  if (pipe(p) != 0) return 0;
+  fd[0] = p[1];
+  fd[1] = p[0];
+  return 1;
+#endif
+}
+
+/* What a child tells the parent through its notes pipe: when its output
+ * is placed (done 0, placed ranges only: what it had in memory), and when
+ * it ends (done 1). */
+typedef struct {
+  int done;
+  int write_error;         /* the range's output could not be written */
+  off_t buffered;          /* bytes it had in memory when it learnt its place */
+  off_t length;            /* bytes of its output (done, placed ranges) */
+  cal_cohort_stats stats;  /* (done) */
+} note_t;
+
 /* One process: its range, where it writes, how it reports. */
 typedef struct {
-  FILE *out;        /* the output (range 0) or the range's buffer */
+  FILE *out;        /* the output (range 0), or the range's memory (not placed) */
+  int mem;          /* the range's memory (placed ranges), or -1 */
   pid_t pid;
-  int stats[2];     /* pipe: the child's cal_cohort_stats when it is done */
+  int notes[2];     /* pipe: the child's notes */
+  int place[2];     /* placed ranges: where its output starts (offset_channel), else -1 */
   int started;
 } job_t;
 
-/* The child of range i (src set up): classifies it into j->out, sends its
- * stats and exits. */
-static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *j) {
+/* Copies a placed range's memory, [0, buffered), to out_fd at `at` on, in
+ * blocks, giving the memory back as it goes (the parent: the output's file
+ * offset is its own then, the other processes write with pwrite). Only the
+ * parent copies: writes into one file wait for each other (the file's
+ * lock), so the range's process helping would only wait too. sendfile,
+ * else (or where that fails) read and written. Returns 0 on an I/O error. */
+static int copy_blocks(int mem, off_t buffered, int out_fd, off_t at) {
+  char small[1 << 16], *buf = NULL;
+  size_t cap = sizeof small;
+  int good = 1;
+  off_t from;
+  for (from = 0; from < buffered; from += COPY_BLOCK) {
+    off_t off = from, end = buffered - from < COPY_BLOCK ? buffered : from + COPY_BLOCK;
+#if defined(__linux__)
+    if (lseek(out_fd, at + off, SEEK_SET) == at + off) {
+      while (off < end) {
+        ssize_t k = sendfile(out_fd, mem, &off, (size_t)(end - off));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break; /* the rest below */
+      }
+    }
+#endif
+    if (off < end && !buf) {
+      buf = malloc((size_t)1 << 20);
+      if (buf) cap = (size_t)1 << 20;
+    }
+    while (off < end && good) {
+      size_t want = (size_t)(end - off) < cap ? (size_t)(end - off) : cap;
+      char *p = buf ? buf : small;
+      ssize_t k = pread(mem, p, want, off);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) good = 0;
+      else {
+        ssize_t w = 0;
+        while (w < k && good) {
+          ssize_t x = pwrite(out_fd, p + w, (size_t)(k - w), at + off + w);
+          if (x < 0 && errno == EINTR) continue;
+          if (x <= 0) good = 0;
+          else w += x;
+        }
+        off += k;
+      }
+    }
+    if (!good) break;
+#if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
+    if (fallocate(mem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from, end - from) != 0) { /* kept */ }
+#endif
+  }
+  free(buf);
+  return good;
+}
+
+/* ------------------------------------------------------------------ */
+/* a placed range's output, in its process                              */
+
+#if PLACED
+/* To memory until the range learns where its output starts, then straight
+ * to the output there. */
+typedef struct {
+  int mem, out_fd, place_fd, note_fd;
+  off_t at;              /* where its output starts; -1: not known yet */
+  off_t buffered, direct;
+  int write_error;
+} placed_t;
+
+/* Learns where the output starts when the parent has said so (waits for
+ * it when wait) and tells the parent what is in memory. Returns 1 when
+ * known, 0 when not yet, -1 when the parent will not say (it closed its
+ * end: the run stopped before this range). */
+static int placed_learn(placed_t *w, int wait) {
+  off_t at;
+  ssize_t k;
+  note_t note;
+  if (w->at >= 0) return 1;
+  do k = recv(w->place_fd, &at, sizeof at, wait ? MSG_WAITALL : MSG_DONTWAIT); while (k < 0 && errno == EINTR);
+  if (k < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+  if (k > 0 && k < (ssize_t)sizeof at) { /* the rest of it is on its way */
+    ssize_t more;
+    do more = recv(w->place_fd, (char *)&at + k, sizeof at - (size_t)k, MSG_WAITALL); while (more < 0 && errno == EINTR);
+    k = more > 0 ? k + more : -1;
+  }
+  if (k != (ssize_t)sizeof at || at < 0) return -1;
+  w->at = at;
+  memset(&note, 0, sizeof note);
+  note.buffered = w->buffered;
+  return write_all(w->note_fd, &note, sizeof note) ? 1 : -1;
+}
+
+static ssize_t placed_write(void *ctx, const char *buf, size_t n) {
+  placed_t *w = (placed_t *)ctx;
+  int known = placed_learn(w, 0);
+  if (known < 0) {
+    errno = EPIPE;
+    return -1;
+  }
+  if (!known) {
+    if (!write_all(w->mem, buf, n)) { w->write_error = 1; return -1; }
+    w->buffered += (off_t)n;
+  } else {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t k = pwrite(w->out_fd, buf + done, n - done, w->at + w->buffered + w->direct + (off_t)done);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) { w->write_error = 1; return -1; }
+      done += (size_t)k;
+    }
+    w->direct += (off_t)n;
+  }
+  return (ssize_t)n;
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* the processes                                                        */
+
+/* The child of range i (src set up): classifies it into its output, sends
+ * its notes and exits. Placed ranges (j->place[1] >= 0) write to memory
+ * until told their place, then to out_fd there (done before, they wait
+ * for it, so that the parent learns what is in memory). jobs[0..i) are the
+ * processes started before: their parent-side descriptors are closed here. */
+static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, int out_fd) {
+  job_t *j = &jobs[i];
   cal_cohort sub = *plan;
   cal_reader rd;
-  cal_cohort_stats s1;
+  note_t note;
   char e2[256];
-  int rc = -1;
-  ssize_t w;
-  close(j->stats[0]);
+  int rc = -1, k;
+  FILE *out = j->out;
+#if PLACED
+  placed_t w;
+#endif
+  close(j->notes[0]);
+  if (j->place[0] >= 0) close(j->place[0]);
   if (src->end_fd_w >= 0) close(src->end_fd_w);
+  for (k = 0; k < i; k++) { /* another process's place must end when the parent closes it */
+    if (jobs[k].place[0] >= 0) close(jobs[k].place[0]);
+    if (jobs[k].notes[0] >= 0) close(jobs[k].notes[0]);
+  }
+  memset(&note, 0, sizeof note);
+  note.done = 1;
+  e2[0] = '\0';
+#if PLACED
+  memset(&w, 0, sizeof w);
+  if (j->place[1] >= 0) {
+    cookie_io_functions_t io;
+    memset(&io, 0, sizeof io);
+    io.write = placed_write;
+    w.mem = j->mem;
+    w.out_fd = out_fd;
+    w.place_fd = j->place[1];
+    w.note_fd = j->notes[1];
+    w.at = -1;
+    out = fopencookie(&w, "w", io);
+    if (out) setvbuf(out, NULL, _IONBF, 0);
+  }
+#else
+  (void)out_fd;
+#endif
   sub.header = i == 0 ? plan->header : 0;
   sub.line_offset = plan->line_offset + c->nl_before[i] - c->head_nl;
-  memset(&s1, 0, sizeof s1);
-  if (cal_reader_open(&rd, plan, NULL, chunk_read, src)) {
-    rc = cal_cohort_run(&sub, &rd.src, j->out, &s1, NULL, NULL, 0, e2, sizeof e2);
+  if (out && cal_reader_open(&rd, plan, NULL, chunk_read, src)) {
+    rc = cal_cohort_run(&sub, &rd.src, out, &note.stats, NULL, NULL, 0, e2, sizeof e2);
     cal_reader_close(&rd);
   }
-  if (fflush(j->out) != 0) rc = -1;
-  if (rc != 0) s1.stopped = -1;
-  w = write(j->stats[1], &s1, sizeof s1);
-  _exit(w == (ssize_t)sizeof s1 && rc == 0 ? 0 : 1);
+  if (out && fflush(out) != 0) {
+    rc = -1;
+    note.write_error = 1;
+  }
+  if (rc != 0 && strcmp(e2, "write error") == 0) note.write_error = 1;
+#if PLACED
+  if (j->place[1] >= 0) {
+    if (rc == 0 && placed_learn(&w, 1) < 0) _exit(1); /* the run stopped before this range */
+    note.length = w.buffered + w.direct;
+    if (w.write_error) note.write_error = 1;
+  }
+#endif
+  if (rc != 0) note.stats.stopped = -1;
+  _exit(write_all(j->notes[1], &note, sizeof note) && rc == 0 ? 0 : 1);
 }
 
 /* Forks the process of range i. Returns 0 when it cannot. */
-static int start(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *j) {
-  if (pipe(j->stats) != 0) return 0;
-  j->pid = fork();
-  if (j->pid < 0) {
-    close(j->stats[0]);
-    close(j->stats[1]);
+static int start(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, int out_fd) {
+  job_t *j = &jobs[i];
+  if (pipe(j->notes) != 0) {
+    j->notes[0] = j->notes[1] = -1;
     return 0;
   }
-  if (j->pid == 0) child(plan, c, i, src, j);
-  close(j->stats[1]);
+  j->pid = fork();
+  if (j->pid < 0) {
+    close(j->notes[0]);
+    close(j->notes[1]);
+    j->notes[0] = j->notes[1] = -1;
+    if (j->place[1] >= 0) close(j->place[1]);
+    j->place[1] = -1;
+    return 0;
+  }
+  if (j->pid == 0) child(plan, c, i, src, jobs, out_fd);
+  close(j->notes[1]);
+  j->notes[1] = -1;
+  if (j->place[1] >= 0) {
+    close(j->place[1]);
+    j->place[1] = -1;
+  }
   j->started = 1;
   return 1;
 }
 
-/* Reads a child's stats and waits for it. Returns 0 when it failed. */
-static int reap(job_t *j, cal_cohort_stats *cs) {
-  int ws = 0;
-  ssize_t got = 0, k;
-  memset(cs, 0, sizeof *cs);
-  while ((size_t)got < sizeof *cs) {
-    k = read(j->stats[0], (char *)cs + got, sizeof *cs - (size_t)got);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) break;
-    got += k;
+/* Reads a child's end note (unless have: read already) and waits for it.
+ * Its place, if any, is closed first: a range never placed ends then.
+ * Returns 0 when it failed. */
+static int reap(job_t *j, note_t *note, int have) {
+  int ws = 0, got = have;
+  if (j->place[0] >= 0) {
+    close(j->place[0]);
+    j->place[0] = -1;
   }
-  close(j->stats[0]);
+  if (!have) {
+    memset(note, 0, sizeof *note);
+    while ((got = read_all(j->notes[0], note, sizeof *note)) && !note->done) {} /* a place note */
+  }
+  close(j->notes[0]);
+  j->notes[0] = -1;
   while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR) {}
   j->started = 0;
-  return (size_t)got == sizeof *cs && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+  return got && note->done && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
 }
 
 /* Adds a range's stats. */
@@ -372,6 +634,19 @@ static FILE *range_buffer(void) {
   }
 #endif
   return tmpfile();
+}
+
+/* Placed range j: tells it where its output starts (at), copies its memory
+ * there while it goes on writing after it, and reaps it. Returns 0 on a
+ * write error of the parent's copy; *ok is 0 when the child failed. */
+static int place(job_t *j, int out_fd, off_t at, note_t *note, int *ok) {
+  int good = 1, have = 0;
+  if (send_offset(j->place[0], at) && read_all(j->notes[0], note, sizeof *note)) {
+    if (!note->done) good = copy_blocks(j->mem, note->buffered, out_fd, at);
+    else have = 1; /* it failed before it was placed */
+  }
+  *ok = reap(j, note, have);
+  return good;
 }
 
 /* Sends bytes [*off, end) of fd to out (flushed): sendfile where it works
@@ -414,11 +689,11 @@ static void give_back(int fd, off_t *freed, off_t sent) {
 /* Sends range j's output to out while its child writes it (looking every
  * FOLLOW_MS), then the rest, and reaps the child. Returns 0 on a write
  * error; *ok is 0 when the child failed. */
-static int follow(job_t *j, FILE *out, cal_cohort_stats *cs, int *ok) {
+static int follow(job_t *j, FILE *out, note_t *note, int *ok) {
   int fd = fileno(j->out), done = 0, good = 1;
   off_t sent = 0, freed = 0;
   struct pollfd p;
-  p.fd = j->stats[0];
+  p.fd = j->notes[0];
   p.events = POLLIN;
   while (good) {
     struct stat sb;
@@ -431,35 +706,57 @@ static int follow(job_t *j, FILE *out, cal_cohort_stats *cs, int *ok) {
     } else if (done) break;
     else poll(&p, 1, FOLLOW_MS);
   }
-  *ok = reap(j, cs);
+  *ok = reap(j, note, 0);
   return good;
 }
 
 /* ------------------------------------------------------------------ */
 
-/* Stops what started: tells the first range the scan failed, reaps. */
+/* Stops what started: tells the first range the scan failed, reaps (a
+ * placed range not placed yet ends when its place is closed). */
 static void abandon(job_t *jobs, int n, int end_fd) {
-  cal_cohort_stats cs;
-  off_t bad = -1;
+  note_t note;
   int i;
-  if (end_fd >= 0 && write(end_fd, &bad, sizeof bad) < 0) {}
+  if (end_fd >= 0) send_offset(end_fd, (off_t)-1);
   for (i = 0; i < n; i++)
-    if (jobs[i].started) reap(&jobs[i], &cs);
+    if (jobs[i].place[0] >= 0) {
+      close(jobs[i].place[0]);
+      jobs[i].place[0] = -1;
+    }
+  for (i = 0; i < n; i++)
+    if (jobs[i].started) reap(&jobs[i], &note, 0);
+}
+
+/* The output can take placed ranges: a regular file, not opened for
+ * appending (pwrite would append), whose offset can be set. */
+static int can_place(int fd) {
+#if PLACED
+  struct stat ob;
+  int fl = fcntl(fd, F_GETFL);
+  return fstat(fd, &ob) == 0 && S_ISREG(ob.st_mode) && fl >= 0 && !(fl & O_APPEND) && lseek(fd, 0, SEEK_CUR) >= 0;
+#else
+  (void)fd;
+  return 0;
+#endif
 }
 
 int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FILE *out, cal_cohort_stats *st,
                         char *err, size_t errlen) {
-  int fd, i, n = 0, status = 0, endp[2];
+  int fd, i, n = 0, status = 0, endp[2], out_fd = fileno(out), placed = 0;
   struct stat sb;
   cuts_t c;
   cutter t;
   char *head = NULL, *buf = NULL;
   job_t jobs[MAX_JOBS];
   chunk_src src;
-  cal_cohort_stats cs;
+  note_t note;
+  off_t at = 0;
   if (njobs > MAX_JOBS) njobs = MAX_JOBS;
   memset(st, 0, sizeof *st);
   memset(jobs, 0, sizeof jobs);
+  for (i = 0; i < MAX_JOBS; i++) {
+    jobs[i].mem = jobs[i].notes[0] = jobs[i].notes[1] = jobs[i].place[0] = jobs[i].place[1] = -1;
+  }
   fd = open(path, O_RDONLY);
   if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || njobs < 2 || sb.st_size < (1 << 20) ||
       plan->input_long || plan->input_fhir || plan->input_arff) { /* one process (a long-format or FHIR patient
@@ -467,27 +764,31 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     if (fd >= 0) close(fd);
     return run_one(plan, path, out, st, err, errlen);
   }
+  if (fflush(out) != 0) {
+    close(fd);
+    snprintf(err, errlen, "write error");
+    return -1;
+  }
+  placed = can_place(out_fd);
   {
     struct stat ob;
-    int free_out = fstat(fileno(out), &ob) == 0 && S_ISCHR(ob.st_mode);
-    cutter_init(&t, plan, &c, sb.st_size, njobs, free_out ? FIRST_RANGE_EXTRA : 0.0);
+    int free_out = fstat(out_fd, &ob) == 0 && S_ISCHR(ob.st_mode);
+    cutter_init(&t, plan, &c, sb.st_size, njobs, free_out ? FIRST_RANGE_EXTRA : placed ? PLACED_FIRST_EXTRA : 0.0);
   }
   buf = malloc(SCAN_BUF);
   if (buf && c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) {
-    free(buf); close(fd);
+    status = -1;
     snprintf(err, errlen, "%s: read error", path);
-    return -1;
-  }
-  if (!buf || c.head_end < 0) { /* out of memory, or no record end: nothing to cut */
-    free(buf); close(fd);
-    return run_one(plan, path, out, st, err, errlen);
-  }
-  head = malloc((size_t)c.head_end + 1);
-  if (!head || pread(fd, head, (size_t)c.head_end, 0) != (ssize_t)c.head_end || fflush(out) != 0 ||
-      pipe(endp) != 0) {
-    free(buf); free(head); close(fd);
+  } else if (!buf || c.head_end < 0) { /* out of memory, or no record end: nothing to cut */
+    status = 1;
+  } else if (!(head = malloc((size_t)c.head_end + 1)) ||
+             pread(fd, head, (size_t)c.head_end, 0) != (ssize_t)c.head_end || !offset_channel(endp)) {
+    status = -1;
     snprintf(err, errlen, "cannot start the jobs");
-    return -1;
+  }
+  if (status != 0) {
+    free(buf); free(head); close(fd);
+    return status < 0 ? -1 : run_one(plan, path, out, st, err, errlen);
   }
   /* the first range, at once */
   memset(&src, 0, sizeof src);
@@ -497,26 +798,25 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   src.pos = c.head_end;
   src.end = -1;
   src.target = c.bounds[1];
-  src.end_fd = endp[0];
-  src.end_fd_w = endp[1];
+  src.end_fd = endp[1];
+  src.end_fd_w = endp[0];
   c.nl_before[0] = c.head_nl;
   jobs[0].out = out;
-  if (!start(plan, &c, 0, &src, &jobs[0])) {
+  if (!start(plan, &c, 0, &src, jobs, out_fd)) {
     status = -1; snprintf(err, errlen, "cannot fork");
   } else if (!scan(&t, fd, c.head_end, buf, 0)) {
     status = -1; snprintf(err, errlen, "%s: read error", path);
   }
-  close(endp[0]);
+  close(endp[1]);
   if (status != 0) {
-    abandon(jobs, 1, endp[1]);
-    close(endp[1]); free(buf); free(head); close(fd);
+    abandon(jobs, 1, endp[0]);
+    close(endp[0]); free(buf); free(head); close(fd);
     return -1;
   }
   cuts_finish(&t);
-  if (write(endp[1], &c.bounds[1], sizeof c.bounds[1]) != (ssize_t)sizeof c.bounds[1]) {
-    status = -1; snprintf(err, errlen, "cannot start the jobs");
-  }
-  close(endp[1]);
+  /* (the first range's process may have ended: a write error it reports) */
+  send_offset(endp[0], c.bounds[1]);
+  close(endp[0]);
   src.end_fd_w = -1;
   free(buf);
   /* the others */
@@ -524,29 +824,47 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     src.pos = c.bounds[n];
     src.end = c.bounds[n + 1];
     src.head_pos = 0;
-    jobs[n].out = range_buffer();
-    if (!jobs[n].out || !start(plan, &c, n, &src, &jobs[n])) {
-      if (jobs[n].out) fclose(jobs[n].out);
-      jobs[n].out = NULL;
+#if defined(__linux__) && defined(MFD_CLOEXEC)
+    if (placed) {
+      jobs[n].mem = memfd_create("calcinosis-job", MFD_CLOEXEC);
+      if (jobs[n].mem >= 0 && !offset_channel(jobs[n].place)) {
+        close(jobs[n].mem);
+        jobs[n].mem = -1;
+      }
+    } else
+#endif
+      jobs[n].out = range_buffer();
+    if ((placed ? jobs[n].mem < 0 : !jobs[n].out) || !start(plan, &c, n, &src, jobs, out_fd)) {
       status = -1; snprintf(err, errlen, "cannot start job %d", n + 1);
     }
   }
-  /* in order: the first range is written already; each other one follows
-   * when the ones before are done; with --strict, up to the first range
-   * that stopped */
+  /* in order: the first range is written already; each other one is placed
+   * or follows when the ones before are done; with --strict, up to the
+   * first range that stopped */
   for (i = 0; i < n; i++) {
     int ok = 1, sent = 1;
     if (!jobs[i].started) break;
-    if (i == 0 || status != 0 || st->stopped) ok = reap(&jobs[i], &cs);
-    else sent = follow(&jobs[i], out, &cs, &ok);
+    if (i == 0 || status != 0 || st->stopped) ok = reap(&jobs[i], &note, 0);
+    else if (placed) sent = place(&jobs[i], out_fd, at, &note, &ok);
+    else sent = follow(&jobs[i], out, &note, &ok);
     if (status == 0 && !st->stopped) {
-      if (!ok) { status = -1; snprintf(err, errlen, "job %d failed", i + 1); }
-      else if (!sent) { status = -1; snprintf(err, errlen, "write error"); }
-      else add_stats(st, &cs, i == 0);
+      if (!ok || !sent) {
+        status = -1;
+        if (!sent || note.write_error) snprintf(err, errlen, "write error");
+        else snprintf(err, errlen, "job %d failed", i + 1);
+      } else {
+        add_stats(st, &note.stats, i == 0);
+        if (placed) at = i == 0 ? lseek(out_fd, 0, SEEK_CUR) : at + note.length;
+        if (at < 0) { status = -1; snprintf(err, errlen, "write error"); }
+      }
     }
   }
   abandon(jobs, n, -1); /* those not reaped after an error */
-  for (i = 1; i < n; i++) if (jobs[i].out) fclose(jobs[i].out);
+  for (i = 1; i < n; i++) {
+    if (jobs[i].out) fclose(jobs[i].out);
+    if (jobs[i].mem >= 0) close(jobs[i].mem);
+  }
+  if (placed && status == 0 && lseek(out_fd, at, SEEK_SET) != at) { status = -1; snprintf(err, errlen, "write error"); }
   free(head);
   close(fd);
   if (fflush(out) != 0 && status == 0) { status = -1; snprintf(err, errlen, "write error"); }

@@ -19,12 +19,16 @@ struct cal_cohort_stats;
  * ends records, malformed quoting included: cal_csv_boundary; any line end
  * in NDJSON; long-format CSV runs in one process) into `jobs` byte ranges;
  * each process classifies one range, the first straight into out, the
- * others into memory that is sent to out in input order (while it is
- * written, once the ranges before are done), so the result is the same as
- * cal_cohort_run's. out is flushed first; its file descriptor is written
- * (by the first range's process and by sendfile). Falls back to one
- * process for small files or jobs < 2. No progress callback. Returns as
- * cal_cohort_run. */
+ * others into memory until the ranges before are done: when out is a
+ * regular file not opened for appending (Linux), each is then told where
+ * its output starts and writes there, while the parent copies its memory
+ * there; else its memory is sent to out in input order while it is
+ * written. The result is the same as cal_cohort_run's; out's
+ * file offset is left at the end of the output. out is flushed first; its
+ * file descriptor is written (by the processes, by sendfile and pwrite).
+ * A write that fails is reported as "write error", as cal_cohort_run
+ * reports it. Falls back to one process for small files or jobs < 2. No
+ * progress callback. Returns as cal_cohort_run. */
 int cal_cohort_run_jobs(const struct cal_cohort *plan, const char *path, int jobs, FILE *out,
                         struct cal_cohort_stats *st, char *err, size_t errlen);
 
