@@ -386,6 +386,7 @@ static int copy_blocks(int mem, off_t buffered, int out_fd, off_t at) {
   size_t cap = sizeof small;
   int good = 1;
   off_t from;
+  small[0] = '\0'; /* (pread writes it before it is read; set for cppcheck) */
   for (from = 0; from < buffered; from += COPY_BLOCK) {
     off_t off = from, end = buffered - from < COPY_BLOCK ? buffered : from + COPY_BLOCK;
 #if defined(__linux__)
