@@ -1896,6 +1896,23 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
   lua_settop(L, base);
 }
 
+/* Pushes the list of the set bits of words[0 .. n) (0-based term ids). */
+static void push_bits(lua_State *L, const uint64_t *words, size_t n) {
+  size_t w;
+  lua_Integer k = 0;
+  lua_newtable(L);
+  for (w = 0; w < n; w++) {
+    uint64_t m = words[w];
+    while (m) {
+      int bit = 0;
+      while (!((m >> bit) & 1)) bit++;
+      m &= m - 1;
+      lua_pushinteger(L, (lua_Integer)w * 64 + bit);
+      lua_rawseti(L, -2, ++k);
+    }
+  }
+}
+
 /* The raw result of the engine's last record (see lua/calcinosis/result.lua):
  * with the lab table (labs) when the plan has labs_display (patient: the
  * stack index of the patient table, for the texts the labs were given as;
@@ -1905,7 +1922,7 @@ static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int pati
                         int with_record) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
-  size_t i, w, nt = 0;
+  size_t i;
   lua_createtable(L, 0, 24);
   if (b->has_labs) {
     push_lab_snapshot(L, b, e, patient, plan, uv);
@@ -1926,31 +1943,10 @@ static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int pati
   if (!b->has_present) {
     push_doubles(L, e->main.lets, p->prog->nlets); lua_setfield(L, -2, "lets");
     push_doubles(L, e->vars, p->prog->nvars); lua_setfield(L, -2, "vars");
-    lua_newtable(L);
-    for (w = 0; w < p->term_words_all; w++) {
-      uint64_t m = e->terms[w];
-      while (m) {
-        int bit = 0;
-        while (!((m >> bit) & 1)) bit++;
-        m &= m - 1;
-        lua_pushinteger(L, (lua_Integer)w * 64 + bit);
-        lua_rawseti(L, -2, (lua_Integer)++nt);
-      }
-    }
+    push_bits(L, e->terms, p->term_words_all);
     lua_setfield(L, -2, "terms");
   }
-  lua_newtable(L);
-  nt = 0;
-  for (w = 0; w < p->term_words_all; w++) {
-    uint64_t m = e->dropped[w];
-    while (m) {
-      int bit = 0;
-      while (!((m >> bit) & 1)) bit++;
-      m &= m - 1;
-      lua_pushinteger(L, (lua_Integer)w * 64 + bit);
-      lua_rawseti(L, -2, (lua_Integer)++nt);
-    }
-  }
+  push_bits(L, e->dropped, p->term_words_all);
   lua_setfield(L, -2, "dropped_terms");
   push_problems(L, &e->pb); lua_setfield(L, -2, "problems");
   if (with_record) { push_record(L, b, &e->rec); lua_setfield(L, -2, "record"); }
@@ -2092,19 +2088,9 @@ static int plan_inputs(lua_State *L) {
   plan_box *b = check_plan(L, 1);
   const cal_cohort *p = &b->plan;
   const cal_engine *e = b->engine;
-  size_t w;
-  lua_Integer nt = 0;
   push_doubles(L, e->vars, p->prog->nvars);
   push_doubles(L, e->main.lets, p->prog->nlets);
-  lua_newtable(L);
-  for (w = 0; w < p->term_words_all; w++) {
-    int bit;
-    for (bit = 0; bit < 64; bit++) {
-      if (!((e->terms[w] >> bit) & 1)) continue;
-      lua_pushinteger(L, (lua_Integer)w * 64 + bit);
-      lua_rawseti(L, -2, ++nt);
-    }
-  }
+  push_bits(L, e->terms, p->term_words_all);
   return 3;
 }
 

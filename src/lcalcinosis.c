@@ -972,18 +972,26 @@ static void push_key(void *ud, const char *s, size_t n) {
   lua_rawseti(k->L, -2, ++k->n);
 }
 
-/* core.spelling_variants(key, pairs) -> list (spelling.h) */
-static int l_spelling_variants(lua_State *L) {
+typedef int (*key_maker)(const char *, size_t, const cal_spelling *, size_t, cal_key_emit, void *);
+
+/* the list of keys make gives for (key, pairs) at 1, 2 */
+static int push_made_keys(lua_State *L, key_maker make) {
   size_t n, np;
   const char *s = luaL_checklstring(L, 1, &n);
   cal_spelling pairs[SPELLING_MAX];
   key_list k;
   np = spelling_pairs(L, 2, pairs);
-  lua_createtable(L, 3, 0);
+  lua_createtable(L, 6, 0);
   k.L = L, k.n = 0;
-  if (cal_spelling_variants(s, n, pairs, np, push_key, &k) != 0) return luaL_error(L, "not enough memory");
+  if (make(s, n, pairs, np, push_key, &k) != 0) return luaL_error(L, "not enough memory");
   return 1;
 }
+
+/* core.spelling_variants(key, pairs) -> list (spelling.h) */
+static int l_spelling_variants(lua_State *L) { return push_made_keys(L, cal_spelling_variants); }
+
+/* core.lexicon_keys(key, pairs) -> list: every key of a base key (spelling.h) */
+static int l_lexicon_keys(lua_State *L) { return push_made_keys(L, cal_lexicon_keys); }
 
 /* core.number_variant(key) -> the plural or singular of its last word, or nil */
 static int l_number_variant(lua_State *L) {
@@ -995,19 +1003,6 @@ static int l_number_variant(lua_State *L) {
   m = cal_number_variant(s, n, out);
   if (m == 0) lua_pushnil(L);
   else lua_pushlstring(L, out, m);
-  return 1;
-}
-
-/* core.lexicon_keys(key, pairs) -> list: every key of a base key (spelling.h) */
-static int l_lexicon_keys(lua_State *L) {
-  size_t n, np;
-  const char *s = luaL_checklstring(L, 1, &n);
-  cal_spelling pairs[SPELLING_MAX];
-  key_list k;
-  np = spelling_pairs(L, 2, pairs);
-  lua_createtable(L, 6, 0);
-  k.L = L, k.n = 0;
-  if (cal_lexicon_keys(s, n, pairs, np, push_key, &k) != 0) return luaL_error(L, "not enough memory");
   return 1;
 }
 
