@@ -282,7 +282,7 @@ fi
 END=$(date +%s)
 echo "# took $((END - START)) s"
 if [ "$SKIP" -gt 0 ]; then
-  echo "# $SKIP specs skipped: they read the public data in ../shared, which is not beside this clone"
+  echo "# $SKIP specs skipped, each with its reason above (a 'skipped:' line): the public data in ../shared not beside this clone, or a tool that is not installed"
   echo "$PASS passed, $FAIL failed, $SKIP skipped"
 else
   echo "$PASS passed, $FAIL failed"
