@@ -496,6 +496,23 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
  * array, and the two passes read the record. *is_clean as parse() sets it. */
 #if (defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)) || \
     (defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+/* fast_record's fields ended by the delimiters of mask md over the bytes
+ * from p (bit k << shift is byte k: shift 0 for the SSE2 masks, 3 for the
+ * 8-byte words): from *f, counted in *n. 0 when out of memory. */
+static inline int add_fields(cal_csv *r, char *p, uint64_t md, int shift, char **f, size_t *n)
+{
+    while (md) {
+        char *q = p + (__builtin_ctzll(md) >> shift);
+        if (*n == r->fcap && !grow_fields(r)) return 0;
+        r->fields[*n].ptr = *f;
+        r->fields[*n].len = (size_t)(q - *f);
+        (*n)++;
+        *f = q + 1;
+        md &= md - 1;
+    }
+    return 1;
+}
+
 /* fast_record's end of a record at q, the first LF or quote found (s the
  * record's start, f its last field's, n the fields before): 0 for a quote
  * or a blank line (the two passes read those), else the last field and the
@@ -542,15 +559,7 @@ static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int 
             odd |= (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, vz)));
         }
         if (ms) md &= (ms & (0 - ms)) - 1; /* the delimiters before the first LF or quote */
-        while (md) {
-            char *q = p + __builtin_ctzll(md);
-            if (n == r->fcap && !grow_fields(r)) return 0;
-            r->fields[n].ptr = f;
-            r->fields[n].len = (size_t)(q - f);
-            n++;
-            f = q + 1;
-            md &= md - 1;
-        }
+        if (!add_fields(r, p, md, 0, &f, &n)) return 0;
         if (ms) {
             if (!end_record(r, s, f, p + __builtin_ctzll(ms), n, nout, term, eout)) return 0;
             *is_clean = !odd; /* (bytes past the LF too: at worst clean() looks again) */
@@ -579,17 +588,7 @@ static int fast_record(cal_csv *r, size_t *nout, size_t *term, char **eout, int 
         ms = (((b - ones) & ~b) | ((c - ones) & ~c)) & highs;
         acc |= (x - ones) | x; /* (bytes past the LF too: at worst clean() looks again) */
         if (ms) md &= (ms & (0 - ms)) - 1; /* the delimiters before it */
-        while (md) {
-            if (n == r->fcap && !grow_fields(r)) return 0;
-            {
-                char *q = p + (__builtin_ctzll(md) >> 3);
-                r->fields[n].ptr = f;
-                r->fields[n].len = (size_t)(q - f);
-                n++;
-                f = q + 1;
-            }
-            md &= md - 1;
-        }
+        if (!add_fields(r, p, md, 3, &f, &n)) return 0;
         if (ms) {
             if (!end_record(r, s, f, p + (__builtin_ctzll(ms) >> 3), n, nout, term, eout)) return 0;
             *is_clean = !(acc & highs);

@@ -29,15 +29,6 @@ struct cal_explain {
   const char *pool;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return 0;
-}
 
 static uint32_t rd32(const unsigned char *b) {
   return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
@@ -48,35 +39,35 @@ static int check(const cal_explain *x, char *err, size_t errlen) {
   uint32_t i, r;
   for (i = 0; i < x->nstrs; i++)
     if (x->strs[i].off > x->npool || x->strs[i].len > x->npool - x->strs[i].off)
-      return fail(err, errlen, "explanation string %lu outside the pool", (unsigned long)i);
+      return cal_vm_fail(err, errlen, "explanation string %lu outside the pool", (unsigned long)i);
   for (i = 0; i < x->nterms; i++)
-    if (x->terms[i] >= x->nstrs) return fail(err, errlen, "explanation term %lu: bad string", (unsigned long)i);
+    if (x->terms[i] >= x->nstrs) return cal_vm_fail(err, errlen, "explanation term %lu: bad string", (unsigned long)i);
   for (r = 0; r < x->nrules; r++) {
     uint32_t first = x->rules[2 * (size_t)r], count = x->rules[2 * (size_t)r + 1];
     if (first > x->nnodes || count > x->nnodes - first)
-      return fail(err, errlen, "explanation of rule %lu: nodes outside the list", (unsigned long)r);
+      return cal_vm_fail(err, errlen, "explanation of rule %lu: nodes outside the list", (unsigned long)r);
     for (i = first; i < first + count; i++) {
       const node *n = &x->nodes[i];
       switch (n->kind) {
         case CAL_EXPLAIN_TEXT:
-          if (n->a >= x->nstrs) return fail(err, errlen, "explanation node %lu: bad string", (unsigned long)i);
+          if (n->a >= x->nstrs) return cal_vm_fail(err, errlen, "explanation node %lu: bad string", (unsigned long)i);
           break;
         case CAL_EXPLAIN_NUM:
           if (n->a >= x->nops || n->b > 1 || n->c >= x->nstrs)
-            return fail(err, errlen, "explanation node %lu: bad operand or string", (unsigned long)i);
+            return cal_vm_fail(err, errlen, "explanation node %lu: bad operand or string", (unsigned long)i);
           break;
         case CAL_EXPLAIN_SET: {
           const cal_program *p = x->progs[0];
           size_t w;
           if (!p || n->a >= p->nsets || n->b >= x->nstrs || n->c >= x->nstrs)
-            return fail(err, errlen, "explanation node %lu: bad set or string", (unsigned long)i);
+            return cal_vm_fail(err, errlen, "explanation node %lu: bad set or string", (unsigned long)i);
           for (w = 0; w < p->term_words; w++) {
             uint64_t m = p->sets[(size_t)n->a * p->term_words + w];
             if (m && (w + 1) * 64 > x->nterms) {
               unsigned bit;
               for (bit = 0; bit < 64; bit++)
                 if (((m >> bit) & 1u) && w * 64 + bit >= x->nterms)
-                  return fail(err, errlen, "explanation node %lu: a term of the set has no name", (unsigned long)i);
+                  return cal_vm_fail(err, errlen, "explanation node %lu: a term of the set has no name", (unsigned long)i);
             }
           }
           break;
@@ -85,10 +76,10 @@ static int check(const cal_explain *x, char *err, size_t errlen) {
           break;
         case CAL_EXPLAIN_GUARD:
           if (n->a >= x->nops || n->b > 1 || n->c > first + count - i - 1)
-            return fail(err, errlen, "explanation node %lu: bad operand or skip", (unsigned long)i);
+            return cal_vm_fail(err, errlen, "explanation node %lu: bad operand or skip", (unsigned long)i);
           break;
         default:
-          return fail(err, errlen, "explanation node %lu: unknown kind %lu", (unsigned long)i, (unsigned long)n->kind);
+          return cal_vm_fail(err, errlen, "explanation node %lu: unknown kind %lu", (unsigned long)i, (unsigned long)n->kind);
       }
     }
   }
@@ -103,41 +94,41 @@ cal_explain *cal_explain_load(const void *bytes, size_t len, const cal_program *
   unsigned char *mem;
   cal_explain *x;
   if (!b || len < CAL_EXPLAIN_HEADER_SIZE || memcmp(b, "CALX", 4) != 0) {
-    fail(err, errlen, "not explanation templates (too short or bad magic)");
+    cal_vm_fail(err, errlen, "not explanation templates (too short or bad magic)");
     return NULL;
   }
   if (rd32(b + 4) != CAL_EXPLAIN_VERSION) {
-    fail(err, errlen, "unsupported explanation version %lu", (unsigned long)rd32(b + 4));
+    cal_vm_fail(err, errlen, "unsupported explanation version %lu", (unsigned long)rd32(b + 4));
     return NULL;
   }
   for (i = 0; i < 8; i++) h[i] = rd32(b + 8 + 4 * (size_t)i);
   /* nslots nlets nops nrules nnodes nstrs nterms npool: bounded so the sizes cannot overflow */
   if (h[0] > 65535 || h[1] > CAL_VM_MAX_LETS || h[3] > CAL_VM_MAX_RULES || h[4] > 0x1000000 || h[5] > 0x1000000 ||
       h[6] > CAL_VM_MAX_TERM_WORDS * 64 || h[7] > 0x10000000) {
-    fail(err, errlen, "explanation templates exceed a limit");
+    cal_vm_fail(err, errlen, "explanation templates exceed a limit");
     return NULL;
   }
   need = (size_t)h[3] * 8 + (size_t)h[4] * 16 + (size_t)h[5] * 8 + (size_t)h[6] * 4 + (size_t)h[7];
   if (len - CAL_EXPLAIN_HEADER_SIZE != need) {
-    fail(err, errlen, "explanation size %lu does not match its header (expected %lu)", (unsigned long)len,
+    cal_vm_fail(err, errlen, "explanation size %lu does not match its header (expected %lu)", (unsigned long)len,
          (unsigned long)(need + CAL_EXPLAIN_HEADER_SIZE));
     return NULL;
   }
   if (nprogs > CAL_EXPLAIN_MAX_PROGRAMS || (!progs && nprogs)) {
-    fail(err, errlen, "too many operand programs (%lu)", (unsigned long)nprogs);
+    cal_vm_fail(err, errlen, "too many operand programs (%lu)", (unsigned long)nprogs);
     return NULL;
   }
   for (k = 0; k < nprogs; k++) {
     const cal_program *p = progs[k];
     if (!p || p->nvars != h[0] + h[1] || p->nrules != 0 || (k + 1 < nprogs && p->nlets != CAL_VM_MAX_LETS) ||
         (k > 0 && (p->nsets != progs[0]->nsets || p->term_words != progs[0]->term_words))) {
-      fail(err, errlen, "operand program %lu does not fit the templates", (unsigned long)k);
+      cal_vm_fail(err, errlen, "operand program %lu does not fit the templates", (unsigned long)k);
       return NULL;
     }
     nops += p->nlets;
   }
   if (nops != h[2]) {
-    fail(err, errlen, "the operand programs have %lu operands, the templates %lu", (unsigned long)nops,
+    cal_vm_fail(err, errlen, "the operand programs have %lu operands, the templates %lu", (unsigned long)nops,
          (unsigned long)h[2]);
     return NULL;
   }
@@ -147,7 +138,7 @@ cal_explain *cal_explain_load(const void *bytes, size_t len, const cal_program *
           (size_t)h[7] + 1;
   mem = (unsigned char *)malloc(total);
   if (!mem) {
-    fail(err, errlen, "out of memory loading explanations");
+    cal_vm_fail(err, errlen, "out of memory loading explanations");
     return NULL;
   }
   x = (cal_explain *)(void *)mem;

@@ -164,6 +164,15 @@ static int ks_find(const keyset *s, const char *k, size_t *val) {
   return 0;
 }
 
+/* A malloc'd copy of s[0 .. n) with a NUL, or NULL when out of memory. */
+static char *copy_text(const char *s, size_t n) {
+  char *c = (char *)malloc(n + 1);
+  if (!c) return NULL;
+  if (n) memcpy(c, s, n);
+  c[n] = '\0';
+  return c;
+}
+
 /* Adds k (a key already there keeps its number). 0 when out of memory. */
 static int ks_add(keyset *s, const char *k, size_t val) {
   size_t j, n = strlen(k);
@@ -171,8 +180,7 @@ static int ks_add(keyset *s, const char *k, size_t val) {
   if ((s->n + 1) * 2 > s->cap && !ks_grow(s)) return 0;
   j = (size_t)(hash(k, n) & (s->cap - 1));
   while (s->key[j]) j = (j + 1) & (s->cap - 1);
-  if (!(s->key[j] = (char *)malloc(n + 1))) return 0;
-  memcpy(s->key[j], k, n + 1);
+  if (!(s->key[j] = copy_text(k, n))) return 0;
   s->val[j] = val;
   s->n++;
   return 1;
@@ -260,10 +268,8 @@ static pat_t *patient(cal_fhir *h, const char *k, size_t kn, int create_only) {
   }
   p = &h->pat[h->npat];
   memset(p, 0, sizeof *p);
-  p->key = (char *)malloc(kn + 1);
+  p->key = copy_text(k, kn);
   if (!p->key) return NULL;
-  if (kn) memcpy(p->key, k, kn);
-  p->key[kn] = '\0';
   p->klen = kn;
   p->line = h->line;
   p->height.day = NAN;
@@ -719,7 +725,6 @@ static int contained(cal_fhir *h, int res, const char *ref) {
 /* Notes a reference to resolve when everything is read. */
 static void defer(cal_fhir *h, pat_t *p, int kind, const char *key, const char *src) {
   pending_t *d;
-  size_t kl, sl;
   if (h->npend == h->pendcap) {
     size_t nc = h->pendcap ? h->pendcap * 2 : 64;
     pending_t *np = (pending_t *)realloc(h->pend, nc * sizeof *np);
@@ -730,18 +735,14 @@ static void defer(cal_fhir *h, pat_t *p, int kind, const char *key, const char *
   d = &h->pend[h->npend];
   d->pat = (size_t)(p - h->pat);
   d->kind = kind;
-  kl = strlen(key) + 1;
-  sl = strlen(src) + 1;
-  d->key = (char *)malloc(kl);
-  d->src = (char *)malloc(sl);
+  d->key = copy_text(key, strlen(key));
+  d->src = copy_text(src, strlen(src));
   if (!d->key || !d->src) {
     free(d->key);
     free(d->src);
     h->err = 1;
     return;
   }
-  memcpy(d->key, key, kl);
-  memcpy(d->src, src, sl);
   h->npend++;
 }
 
@@ -758,11 +759,7 @@ static void medication(cal_fhir *h, int res, const char *rid, const char *full) 
   }
   m = &h->med[h->nmed];
   m->found = concept_map(h, cal_json_get(&h->doc, res, "code"), "Medication", 1, t, sizeof t);
-  {
-    size_t tl = strlen(t) + 1;
-    if (!(m->text = (char *)malloc(tl))) { h->err = 1; return; }
-    memcpy(m->text, t, tl);
-  }
+  if (!(m->text = copy_text(t, strlen(t)))) { h->err = 1; return; }
   h->nmed++;
   if (rid[0]) {
     snprintf(k, sizeof k, "Medication/%s", rid);

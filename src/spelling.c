@@ -11,22 +11,31 @@ typedef struct {
   size_t n, cap;
 } sbuf;
 
-static int sbuf_set(sbuf *b, const char *s, size_t n) {
-  if (n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    char *p;
-    while (cap < n + 1) cap *= 2;
-    p = realloc(b->s, cap);
-    if (!p) return -1;
-    b->s = p;
-    b->cap = cap;
-  }
-  if (n) {
-    if (!b->s) return -1;
-    memmove(b->s, s, n);
-  }
-  b->n = n;
+/* room for n bytes and a NUL in b. Returns 0, or -1 when out of memory. */
+static int sbuf_reserve(sbuf *b, size_t n) {
+  size_t cap;
+  char *p;
+  if (b->s && n + 1 <= b->cap) return 0;
+  cap = b->cap ? b->cap : 64;
+  while (cap < n + 1) cap *= 2;
+  p = realloc(b->s, cap);
+  if (!p) return -1;
+  b->s = p;
+  b->cap = cap;
   return 0;
+}
+
+/* s[0 .. n) (not inside b) added at the end of b */
+static int sbuf_append(sbuf *b, const char *s, size_t n) {
+  if (sbuf_reserve(b, b->n + n) != 0) return -1;
+  if (n) memcpy(b->s + b->n, s, n);
+  b->n += n;
+  return 0;
+}
+
+static int sbuf_set(sbuf *b, const char *s, size_t n) {
+  b->n = 0;
+  return sbuf_append(b, s, n);
 }
 
 /* the first occurrence of a (an) in s (sn) at or after from, or NULL */
@@ -48,35 +57,11 @@ static int replace_all(sbuf *b, sbuf *tmp, const char *a, size_t an, const char 
   tmp->n = 0;
   while (hit) {
     size_t k = (size_t)(hit - b->s);
-    size_t need = tmp->n + (k - at) + rn;
-    if (need + 1 > tmp->cap) {
-      size_t cap = tmp->cap ? tmp->cap : 64;
-      char *p;
-      while (cap < need + 1) cap *= 2;
-      p = realloc(tmp->s, cap);
-      if (!p) return -1;
-      tmp->s = p;
-      tmp->cap = cap;
-    }
-    if (!tmp->s) return -1;
-    memcpy(tmp->s + tmp->n, b->s + at, k - at);
-    tmp->n += k - at;
-    memcpy(tmp->s + tmp->n, r, rn);
-    tmp->n += rn;
+    if (sbuf_append(tmp, b->s + at, k - at) != 0 || sbuf_append(tmp, r, rn) != 0) return -1;
     at = k + an;
     hit = find(b->s, b->n, at, a, an);
   }
-  {
-    size_t rest = b->n - at, need = tmp->n + rest;
-    if (need + 1 > tmp->cap) {
-      char *p = realloc(tmp->s, need + 1);
-      if (!p) return -1;
-      tmp->s = p;
-      tmp->cap = need + 1;
-    }
-    memcpy(tmp->s + tmp->n, b->s + at, rest);
-    tmp->n += rest;
-  }
+  if (sbuf_append(tmp, b->s + at, b->n - at) != 0) return -1;
   {
     sbuf t = *b;
     *b = *tmp;

@@ -37,7 +37,7 @@ uint64_t cal_fnv1a64(uint64_t h, const void *bytes, size_t len) {
   return h;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
+int cal_vm_fail(char *err, size_t errlen, const char *fmt, ...) {
   if (err && errlen > 0) {
     va_list ap;
     va_start(ap, fmt);
@@ -99,21 +99,21 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
   r.len = bytes ? len : 0;
   r.pos = 0;
   if (!rd_has(&r, CAL_VM_HEADER_SIZE)) {
-    fail(err, errlen, "program too short for a header (%lu bytes)", (unsigned long)len);
+    cal_vm_fail(err, errlen, "program too short for a header (%lu bytes)", (unsigned long)len);
     return NULL;
   }
   if (memcmp(r.b, "CALV", 4) != 0) {
-    fail(err, errlen, "bad program magic");
+    cal_vm_fail(err, errlen, "bad program magic");
     return NULL;
   }
   r.pos = 4;
   version = rd_u16(&r);
   if (version != CAL_VM_VERSION) {
-    fail(err, errlen, "unsupported program version %u", (unsigned)version);
+    cal_vm_fail(err, errlen, "unsupported program version %u", (unsigned)version);
     return NULL;
   }
   if (rd_u16(&r) != 0) {
-    fail(err, errlen, "unknown program flags");
+    cal_vm_fail(err, errlen, "unknown program flags");
     return NULL;
   }
   h.nvars = rd_u16(&r);
@@ -131,7 +131,7 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
   if (h.nlets > CAL_VM_MAX_LETS || h.nrules > CAL_VM_MAX_RULES ||
       h.nsubtypes > CAL_VM_MAX_SUBTYPES || h.term_words > CAL_VM_MAX_TERM_WORDS ||
       h.ncode > CAL_VM_MAX_CODE) {
-    fail(err, errlen, "program exceeds a limit (lets %u, rules %u, subtypes %u, term words %u, code %lu)",
+    cal_vm_fail(err, errlen, "program exceeds a limit (lets %u, rules %u, subtypes %u, term words %u, code %lu)",
          (unsigned)h.nlets, (unsigned)h.nrules, (unsigned)h.nsubtypes,
          (unsigned)h.term_words, (unsigned long)h.ncode);
     return NULL;
@@ -139,7 +139,7 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
   need = (size_t)h.nconsts * 8 + (size_t)h.nsets * h.term_words * 8 + (size_t)h.ncode * 4 +
          (size_t)h.nlets * 8 + (size_t)h.nrules * 18 + (size_t)h.nmeta;
   if (len - CAL_VM_HEADER_SIZE != need) {
-    fail(err, errlen, "program size %lu does not match its header (expected %lu)",
+    cal_vm_fail(err, errlen, "program size %lu does not match its header (expected %lu)",
          (unsigned long)len, (unsigned long)(need + CAL_VM_HEADER_SIZE));
     return NULL;
   }
@@ -152,7 +152,7 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
   total = off_meta + h.nmeta + 1;
   mem = (unsigned char *)malloc(total);
   if (!mem) {
-    fail(err, errlen, "out of memory loading a program");
+    cal_vm_fail(err, errlen, "out of memory loading a program");
     return NULL;
   }
   p = (cal_program *)(void *)mem;
@@ -198,7 +198,7 @@ cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen
   }
   if (!build_fast(p)) {
     free(mem);
-    fail(err, errlen, "out of memory loading a program");
+    cal_vm_fail(err, errlen, "out of memory loading a program");
     return NULL;
   }
   return p;
@@ -222,7 +222,7 @@ static int verify_block(const cal_program *p, const char *kind, unsigned idx,
   uint32_t pc, end;
   int depth = 0;
   if (len == 0 || start > p->ncode || len > p->ncode - start)
-    return fail(err, errlen, "%s %u: code range [%lu, +%lu) outside the code (%lu)", kind, idx,
+    return cal_vm_fail(err, errlen, "%s %u: code range [%lu, +%lu) outside the code (%lu)", kind, idx,
                 (unsigned long)start, (unsigned long)len, (unsigned long)p->ncode);
   end = start + len;
   for (pc = start; pc < end; pc++) depth_at[pc] = -1;
@@ -231,66 +231,66 @@ static int verify_block(const cal_program *p, const char *kind, unsigned idx,
     unsigned op = CAL_INSTR_OP(ins);
     uint32_t arg = CAL_INSTR_ARG(ins);
     if (op >= CAL_OP_COUNT_)
-      return fail(err, errlen, "%s %u, pc %lu: bad opcode %u", kind, idx, (unsigned long)pc, op);
+      return cal_vm_fail(err, errlen, "%s %u, pc %lu: bad opcode %u", kind, idx, (unsigned long)pc, op);
     if (depth_at[pc] >= 0 && depth_at[pc] != depth)
-      return fail(err, errlen, "%s %u, pc %lu: stack depth %d here but %d from a jump", kind, idx,
+      return cal_vm_fail(err, errlen, "%s %u, pc %lu: stack depth %d here but %d from a jump", kind, idx,
                   (unsigned long)pc, depth, (int)depth_at[pc]);
     switch (op) {
       case CAL_OP_CONST:
         if (arg >= p->nconsts)
-          return fail(err, errlen, "%s %u, pc %lu: constant %lu out of range (%u)", kind, idx,
+          return cal_vm_fail(err, errlen, "%s %u, pc %lu: constant %lu out of range (%u)", kind, idx,
                       (unsigned long)pc, (unsigned long)arg, (unsigned)p->nconsts);
         break;
       case CAL_OP_VAR:
         if (arg >= p->nvars)
-          return fail(err, errlen, "%s %u, pc %lu: slot %lu out of range (%u)", kind, idx,
+          return cal_vm_fail(err, errlen, "%s %u, pc %lu: slot %lu out of range (%u)", kind, idx,
                       (unsigned long)pc, (unsigned long)arg, (unsigned)p->nvars);
         break;
       case CAL_OP_LET:
         if (arg >= max_let)
-          return fail(err, errlen, "%s %u, pc %lu: let %lu not available here (%u)", kind, idx,
+          return cal_vm_fail(err, errlen, "%s %u, pc %lu: let %lu not available here (%u)", kind, idx,
                       (unsigned long)pc, (unsigned long)arg, max_let);
         break;
       case CAL_OP_COUNT:
         if (arg >= p->nsets)
-          return fail(err, errlen, "%s %u, pc %lu: set %lu out of range (%u)", kind, idx,
+          return cal_vm_fail(err, errlen, "%s %u, pc %lu: set %lu out of range (%u)", kind, idx,
                       (unsigned long)pc, (unsigned long)arg, (unsigned)p->nsets);
         break;
       case CAL_OP_ANDJ:
       case CAL_OP_ORJ:
         if (arg <= pc || arg >= end)
-          return fail(err, errlen, "%s %u, pc %lu: jump target %lu not forward inside the block", kind,
+          return cal_vm_fail(err, errlen, "%s %u, pc %lu: jump target %lu not forward inside the block", kind,
                       idx, (unsigned long)pc, (unsigned long)arg);
         break;
       case CAL_OP_RET:
         if (pc != end - 1)
-          return fail(err, errlen, "%s %u, pc %lu: RET before the end of the block", kind, idx,
+          return cal_vm_fail(err, errlen, "%s %u, pc %lu: RET before the end of the block", kind, idx,
                       (unsigned long)pc);
         if (depth != 1)
-          return fail(err, errlen, "%s %u: block leaves %d values, not 1", kind, idx, depth);
+          return cal_vm_fail(err, errlen, "%s %u: block leaves %d values, not 1", kind, idx, depth);
         break;
       default:
         if (arg != 0)
-          return fail(err, errlen, "%s %u, pc %lu: %s takes no operand", kind, idx,
+          return cal_vm_fail(err, errlen, "%s %u, pc %lu: %s takes no operand", kind, idx,
                       (unsigned long)pc, opnames[op]);
         break;
     }
     if (depth < op_pops[op])
-      return fail(err, errlen, "%s %u, pc %lu: stack underflow in %s", kind, idx,
+      return cal_vm_fail(err, errlen, "%s %u, pc %lu: stack underflow in %s", kind, idx,
                   (unsigned long)pc, opnames[op]);
     depth = depth - op_pops[op] + op_pushes[op];
     if (depth > CAL_VM_STACK)
-      return fail(err, errlen, "%s %u, pc %lu: stack overflow (max %d)", kind, idx,
+      return cal_vm_fail(err, errlen, "%s %u, pc %lu: stack overflow (max %d)", kind, idx,
                   (unsigned long)pc, CAL_VM_STACK);
     if (op == CAL_OP_ANDJ || op == CAL_OP_ORJ) {
       if (depth_at[arg] >= 0 && depth_at[arg] != depth)
-        return fail(err, errlen, "%s %u, pc %lu: jumps disagree on stack depth", kind, idx,
+        return cal_vm_fail(err, errlen, "%s %u, pc %lu: jumps disagree on stack depth", kind, idx,
                     (unsigned long)pc);
       depth_at[arg] = (short)depth;
     }
   }
   if (CAL_INSTR_OP(p->code[end - 1]) != CAL_OP_RET)
-    return fail(err, errlen, "%s %u: block does not end with RET", kind, idx);
+    return cal_vm_fail(err, errlen, "%s %u: block does not end with RET", kind, idx);
   return 1;
 }
 
@@ -298,40 +298,40 @@ int cal_vm_verify(const cal_program *p, char *err, size_t errlen) {
   short *depth_at;
   unsigned i;
   int ok = 1;
-  if (!p) return fail(err, errlen, "no program");
+  if (!p) return cal_vm_fail(err, errlen, "no program");
   if (p->nlets > CAL_VM_MAX_LETS || p->nrules > CAL_VM_MAX_RULES ||
       p->nsubtypes > CAL_VM_MAX_SUBTYPES || p->nsubtypes == 0 ||
       p->term_words > CAL_VM_MAX_TERM_WORDS || p->ncode > CAL_VM_MAX_CODE)
-    return fail(err, errlen, "program counts out of limits");
+    return cal_vm_fail(err, errlen, "program counts out of limits");
   if (p->tie_policy > CAL_TIE_INDETERMINATE)
-    return fail(err, errlen, "unknown tie policy %u", (unsigned)p->tie_policy);
+    return cal_vm_fail(err, errlen, "unknown tie policy %u", (unsigned)p->tie_policy);
   if (isnan(p->indeterminate_at_most))
-    return fail(err, errlen, "indeterminate threshold is NaN");
+    return cal_vm_fail(err, errlen, "indeterminate threshold is NaN");
   if ((p->nconsts && !p->consts) || (p->nsets && p->term_words && !p->sets) ||
       (p->ncode && !p->code) || (p->nlets && !p->lets) || (p->nrules && !p->rules))
-    return fail(err, errlen, "program arrays missing");
+    return cal_vm_fail(err, errlen, "program arrays missing");
   for (i = 0; i < p->nrules; i++) {
     if (p->rules[i].subtype >= p->nsubtypes)
-      return fail(err, errlen, "rule %u: subtype %u out of range (%u)", i,
+      return cal_vm_fail(err, errlen, "rule %u: subtype %u out of range (%u)", i,
                   (unsigned)p->rules[i].subtype, (unsigned)p->nsubtypes);
     if (!isfinite(p->rules[i].weight))
-      return fail(err, errlen, "rule %u: weight is not a finite number", i);
+      return cal_vm_fail(err, errlen, "rule %u: weight is not a finite number", i);
   }
   if (p->ncode == 0) {
-    if (p->nlets || p->nrules) return fail(err, errlen, "program has blocks but no code");
+    if (p->nlets || p->nrules) return cal_vm_fail(err, errlen, "program has blocks but no code");
     return 1;
   }
   /* every instruction, inside a block or not: a known opcode, and a jump
    * target inside the code (build_fast marks the targets of all of them) */
   for (i = 0; i < p->ncode; i++) {
     unsigned op = CAL_INSTR_OP(p->code[i]);
-    if (op >= CAL_OP_COUNT_) return fail(err, errlen, "pc %u: bad opcode %u", i, op);
+    if (op >= CAL_OP_COUNT_) return cal_vm_fail(err, errlen, "pc %u: bad opcode %u", i, op);
     if ((op == CAL_OP_ANDJ || op == CAL_OP_ORJ) && CAL_INSTR_ARG(p->code[i]) > p->ncode)
-      return fail(err, errlen, "pc %u: jump target %lu outside the code", i,
+      return cal_vm_fail(err, errlen, "pc %u: jump target %lu outside the code", i,
                   (unsigned long)CAL_INSTR_ARG(p->code[i]));
   }
   depth_at = (short *)malloc(sizeof(short) * p->ncode);
-  if (!depth_at) return fail(err, errlen, "out of memory verifying a program");
+  if (!depth_at) return cal_vm_fail(err, errlen, "out of memory verifying a program");
   for (i = 0; ok && i < p->nlets; i++)
     ok = verify_block(p, "let", i, p->lets[i].start, p->lets[i].len, i, depth_at, err, errlen);
   for (i = 0; ok && i < p->nrules; i++)

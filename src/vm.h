@@ -50,6 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cal.h"
+
 /* Internal to the module: not exported from the shared library, so calls
  * between the C files are direct. */
 #if defined(__GNUC__) && !defined(_WIN32)
@@ -165,6 +167,11 @@ uint64_t cal_fnv1a64(uint64_t h, const void *bytes, size_t len);
  * cal_vm_free), then verify it. Returns NULL and writes a message to err
  * on any problem. Never reads outside [bytes, bytes+len). */
 cal_program *cal_vm_load(const void *bytes, size_t len, char *err, size_t errlen);
+
+/* The message of a rejected load (fmt, as printf) into err (errlen bytes,
+ * none when err is NULL); returns 0. Shared by the loaders of verified
+ * bytes (cal_vm_load, cal_explain_load). */
+int cal_vm_fail(char *err, size_t errlen, const char *fmt, ...) CAL_PRINTF(3, 4);
 void cal_vm_free(cal_program *p);
 
 /* Check everything the interpreter relies on: counts within limits, opcodes,
