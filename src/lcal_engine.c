@@ -1391,15 +1391,6 @@ static const luaL_Reg snap_methods[] = {
   {NULL, NULL}
 };
 
-static void push_states(lua_State *L, const cal_vm_result *res, unsigned n) {
-  unsigned i;
-  lua_createtable(L, (int)n, 0);
-  for (i = 0; i < n; i++) {
-    lua_pushinteger(L, res->state[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
 static void push_doubles(lua_State *L, const double *v, size_t n) {
   size_t i;
   lua_createtable(L, (int)n, 0);
@@ -1933,19 +1924,6 @@ static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int pati
   if (e->rec.id) { lua_pushlstring(L, e->rec.id, e->rec.idlen); lua_setfield(L, -2, "id"); }
   lua_pushinteger(L, e->main.type < 0 ? 0 : e->main.type + 1); lua_setfield(L, -2, "type");
   lua_pushnumber(L, (lua_Number)e->main.best); lua_setfield(L, -2, "best");
-  /* (with the plan's present, these are presented by push_presented) */
-  if (!b->has_present || !b->has_labs) {
-    push_doubles(L, e->main.score, p->prog->nsubtypes); lua_setfield(L, -2, "scores");
-    push_states(L, &e->main, p->prog->nrules); lua_setfield(L, -2, "states");
-  }
-  /* (the values and terms a fired rule's why is rendered from: in C, with
-   * the plan's present) */
-  if (!b->has_present) {
-    push_doubles(L, e->main.lets, p->prog->nlets); lua_setfield(L, -2, "lets");
-    push_doubles(L, e->vars, p->prog->nvars); lua_setfield(L, -2, "vars");
-    push_bits(L, e->terms, p->term_words_all);
-    lua_setfield(L, -2, "terms");
-  }
   push_bits(L, e->dropped, p->term_words_all);
   lua_setfield(L, -2, "dropped_terms");
   push_problems(L, &e->pb); lua_setfield(L, -2, "problems");
@@ -1956,58 +1934,15 @@ static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int pati
       if (e->given[i]) { lua_pushboolean(L, 1); lua_setfield(L, -2, cal_analyte_at(i)->name); }
     lua_setfield(L, -2, "given");
   }
-  if (!b->has_present || !b->has_labs) {
-    lua_createtable(L, (int)res->nalt, 0);
-    for (i = 0; i < res->nalt; i++) {
-      lua_createtable(L, 0, 2);
-      lua_pushinteger(L, res->alt[i].label < 0 ? 0 : res->alt[i].label + 1); lua_setfield(L, -2, "label");
-      lua_pushinteger(L, res->alt[i].decl + 1); lua_setfield(L, -2, "decl");
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, "alternatives");
-  }
   lua_createtable(L, (int)res->nalert, 0);
   for (i = 0; i < res->nalert; i++) {
     lua_pushinteger(L, res->alert[i] + 1);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "alerts");
-  if (!b->has_present || !b->has_labs) {
-    lua_createtable(L, (int)res->nask, 0);
-    for (i = 0; i < res->nask; i++) {
-      const cal_result_ask *x = &res->ask[i];
-      int k, nr = 0;
-      lua_createtable(L, 0, 4);
-      lua_pushinteger(L, x->decl + 1); lua_setfield(L, -2, "decl");
-      lua_pushnumber(L, (lua_Number)x->weight); lua_setfield(L, -2, "weight");
-      if (x->change >= 0) { lua_pushinteger(L, x->change + 1); lua_setfield(L, -2, "change"); }
-      lua_newtable(L); /* its rules that were not evaluable */
-      for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
-        int r = p->result.ask_rules[k];
-        if (e->main.state[r] == CAL_UNKNOWN) {
-          lua_pushinteger(L, r + 1);
-          lua_rawseti(L, -2, ++nr);
-        }
-      }
-      lua_setfield(L, -2, "rules");
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, "asks");
-    lua_createtable(L, 0, 5);
-    lua_pushnumber(L, (lua_Number)res->confidence); lua_setfield(L, -2, "value");
-    lua_pushnumber(L, (lua_Number)res->margin); lua_setfield(L, -2, "margin");
-    lua_pushnumber(L, (lua_Number)res->completeness); lua_setfield(L, -2, "completeness");
-    lua_pushstring(L, cal_result_level_name(res->level)); lua_setfield(L, -2, "level");
-    lua_createtable(L, (int)res->nconf, 0);
-    for (i = 0; i < res->nconf; i++) {
-      lua_pushinteger(L, res->conf[i] + 1);
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, "factors");
-    lua_setfield(L, -2, "confidence");
-  } else {
-    push_presented(L, b, e, lua_gettop(L), uv);
-  }
+  /* the lists a result is presented with (lua/calcinosis/result.lua): every
+   * plan calcinosis.engine builds has its present and labs_display */
+  if (b->has_present && b->has_labs) push_presented(L, b, e, lua_gettop(L), uv);
 }
 
 /* The engine reads the record the NDJSON reader b->nd holds, with its problems. */
