@@ -17,6 +17,8 @@
 # Prints one line per file and "N passed, N failed" last.
 set -u
 cd "$(dirname "$0")/.." || exit 2
+# the test packages (busted, valgrind, ...), as make check installs them
+sh tools/deps.sh test || exit 2
 make -s all || exit 2
 OUT=build/valgrind
 mkdir -p "$OUT"

@@ -12,6 +12,7 @@
 # tool is not installed: apt-get install cppcheck clang-tidy).
 set -u
 cd "$(dirname "$0")/.." || exit 2
+sh tools/deps.sh static || exit 2
 mkdir -p build
 LUA_INC=${LUA_INC:-/usr/include/lua5.4}
 status=0

@@ -10,6 +10,7 @@
 # leaves its input in build/fuzz/<name>-crash-* and makes the exit status 1.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+sh tools/deps.sh test || exit 2 # clang
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 CC_FUZZ=${FUZZ_CC:-clang}
 OUT=build/fuzz
