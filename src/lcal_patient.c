@@ -113,7 +113,8 @@ static size_t short_decimal(char *buf, double v) {
  * double: 10^k is exact, so the product is off by at most half its ulp,
  * and a fraction farther than that from .5 rounds as the exact product
  * does (where long double is no wider than double, 17 digits always fall
- * back). */
+ * back, and so does a long double computed with less precision than its
+ * type has: valgrind's). */
 size_t lcal_fast_g(char *buf, double v, int prec) {
   static const long double p10[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,
                                     1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L,
@@ -123,7 +124,12 @@ size_t lcal_fast_g(char *buf, double v, int prec) {
   int x, k, e, nd, i;
   size_t n = 0;
   char d[24];
+  volatile long double one = 1.0L; /* volatile: the sum below is made at run time */
   if (prec < 1 || prec > 17 || !(a >= 1e-4L && a < p10[prec])) return 0;
+  /* the margin below needs long double arithmetic as wide as LDBL_MANT_DIG
+   * says; where it is done in double precision instead (valgrind runs x87
+   * code so), 1 + LDBL_EPSILON is 1, and printf is asked */
+  if (one + LDBL_EPSILON == one) return 0;
   x = (int)floor(log10((double)a));
   if (x < -4 || x >= prec) return 0;
   k = prec - 1 - x;
