@@ -36,7 +36,7 @@ end
 -- the CPU time of f(...), in seconds of an uninstrumented run: under
 -- valgrind (spec/valgrind-suite.sh sets CALCINOSIS_SLOW, about 20) divided
 -- by that factor, so the bounds below hold the same meaning there
-local SLOW = tonumber(os.getenv("CALCINOSIS_SLOW") or "") or 1
+local SLOW = require("support").SLOW
 local function timed(f, ...)
   local t0 = os.clock()
   local a, b = f(...)

@@ -112,7 +112,7 @@ describe("hostile inputs (spec/fixtures/bad/MANIFEST)", function()
       local args = e.args:gsub("{f}", function() return "'" .. path .. "'" end)
       local t0 = os.time()
       -- a hang fails the spec (status 124), not the suite; valgrind-suite.sh sets CALCINOSIS_SLOW
-      local limit = 120 * (tonumber(os.getenv("CALCINOSIS_SLOW") or "") or 1)
+      local limit = 120 * require("support").SLOW
       local out, rc, err, sig = support.run(args, nil, limit)
       if writer then writer:close() end
       assert.is_nil(sig, "ended by signal " .. tostring(sig))

@@ -181,7 +181,7 @@ describe("labtext: property tests", function()
       for _ = 1, R(14) do parts[#parts + 1] = PIECES[R(#PIECES)] end
       check(table.concat(parts, R(2) == 1 and " " or ""))
     end
-    assert.is_true(os.clock() - t0 < 20 * (tonumber(os.getenv("CALCINOSIS_SLOW") or "") or 1)) -- (valgrind-suite.sh: about 20x slower)
+    assert.is_true(os.clock() - t0 < 20 * require("support").SLOW) -- (valgrind-suite.sh: about 20x slower)
   end)
 
   it("mutations of the brief's lines (3000, seeded) give a record, never an error", function()

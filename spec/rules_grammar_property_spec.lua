@@ -8,7 +8,7 @@ local parser = require "calcinosis.rules.parser"
 local rules = require "calcinosis.rules"
 
 -- time bounds are multiplied by CALCINOSIS_SLOW (spec/valgrind-suite.sh sets it: valgrind runs ~20x slower)
-local SLOW = tonumber(os.getenv("CALCINOSIS_SLOW") or "") or 1
+local SLOW = require("support").SLOW
 
 -- an input as failure messages show it: at most 200 bytes
 local function shown(s)

@@ -1,6 +1,11 @@
 -- Helpers shared by specs.
 local M = {}
 
+--- How many times slower than an uninstrumented run the suite runs: the
+-- factor time bounds are multiplied by (spec/valgrind-suite.sh sets
+-- CALCINOSIS_SLOW, about 20: valgrind runs about 20 times slower); 1 if unset.
+M.SLOW = tonumber(os.getenv("CALCINOSIS_SLOW") or "") or 1
+
 --- Temporary files of one spec file. `tmp(text, ext)` names a new file
 -- (ending in `ext` when given; holding `text` when given); `clean()` removes
 -- every file it named, to be called in `teardown`.

@@ -2,11 +2,11 @@
 # Installs the Debian 12 packages calcinosis needs to build and test,
 # checking first and installing only what is missing.
 # Usage: sh tools/deps.sh [build|test|static]   (default: test; static: the
-# test packages and the static analysers, for make static / make check-all)
+# build packages and the static analysers, for make static)
 set -e
 kind=${1:-test}
 pkgs="gcc make libc6-dev lua5.4 liblua5.4-dev lua-lpeg lua-cjson lua-dkjson"
-if [ "$kind" = test ] || [ "$kind" = static ]; then
+if [ "$kind" = test ]; then
   pkgs="$pkgs lua5.3 liblua5.3-dev luarocks lua-busted lua-check clang valgrind pandoc"
   # the other Lua hosts the C core builds for (smoke checks), and LDoc with its Markdown
   pkgs="$pkgs lua5.1 liblua5.1-0-dev luajit libluajit-5.1-dev neovim lua-ldoc lua-markdown"

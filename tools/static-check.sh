@@ -8,18 +8,15 @@
 #     warning an error. The few false positives left are suppressed where
 #     they are, each with its reason (NOLINTNEXTLINE(check), or
 #     NOLINTBEGIN/NOLINTEND(checks) around the VM's two interpreters).
-# Prints one line per tool and exits 1 on any finding of either (2 when a
-# tool is not installed: apt-get install cppcheck clang-tidy).
+# Installs the analysers first (tools/deps.sh static). Prints one line per
+# tool and exits 1 on any finding of either (2 when they are not installed
+# and cannot be: not root).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 sh tools/deps.sh static || exit 2
 mkdir -p build
 LUA_INC=${LUA_INC:-/usr/include/lua5.4}
 status=0
-for tool in cppcheck clang-tidy; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "not ok - $tool is not installed (apt-get install $tool)"; status=2; }
-done
-[ "$status" -eq 0 ] || exit $status
 if cppcheck --std=c99 --enable=warning,portability,performance --inline-suppr --error-exitcode=1 -q \
     -I src --suppress=missingIncludeSystem src/ >build/cppcheck.log 2>&1; then
   echo "ok - cppcheck clean on src/"
