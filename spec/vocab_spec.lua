@@ -136,6 +136,28 @@ describe("calcinosis.vocab", function()
     end)
   end)
 
+  describe("key", function()
+    -- the keys of the Lua implementation this C one (src/vocabkey.c) replaced
+    local cases = {
+      { "Sj\195\182gren syndrome", "sjogren_syndrome" }, { "  CREST -- syndrome ", "crest_syndrome" },
+      { "O\226\128\153Brien", "obrien" }, { "o'brien", "obrien" },
+      { "\197\146d\195\168me/\197\147sophage", "oedeme_oesophage" }, { "Stra\195\159e", "strasse" },
+      { "\195\134r\195\184", "aero" }, { "\195\160\195\151\195\191", "a_y" }, { "\195", "" },
+      { "\195(", "" }, { "a\226\128b", "a_b" }, { "_a__b_", "a_b" },
+      { "\195\156n\195\175c\195\182d\195\169\226\128\148dash", "unicode_dash" },
+      { "ICD-10: M34.1", "icd_10_m34_1" }, { "", "" },
+    }
+    for _, c in ipairs(cases) do
+      it(("of %q is %q"):format(c[1], c[2]), function()
+        assert.are.equal(c[2], vocab.key(c[1]))
+      end)
+    end
+    it("of a text longer than the C buffer on the stack", function()
+      assert.are.equal(("ab_"):rep(399) .. "ab", vocab.key(("ab "):rep(400)))
+      assert.are.equal(("e"):rep(300), vocab.key(("\195\169"):rep(300)))
+    end)
+  end)
+
   describe("ICD-10-CM codes", function()
     it("map to terms by longest prefix, with or without the dot, any case", function()
       local cases = {

@@ -21,6 +21,7 @@
 #include "slots.h"
 #include "termmap.h"
 #include "spelling.h"
+#include "vocabkey.h"
 #include "csv.h"
 #include "source.h"
 #include "dates.h"
@@ -225,6 +226,18 @@ static int l_term_key(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   char out[CAL_KEY_MAX];
   size_t k = cal_key_normalize(s, n, out);
+  lua_pushlstring(L, out, k);
+  return 1;
+}
+
+/* core.vocab_key(text) -> the vocabulary's normalization key (vocabkey.h;
+ * calcinosis.vocab `key`) */
+static int l_vocab_key(lua_State *L) {
+  size_t n, k;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char small[2 * 256], *out = small;
+  if (n >= 256) out = (char *)lua_newuserdatauv(L, 2 * (n + 1), 0);
+  k = cal_vocab_key(s, n, out, out + n + 1);
   lua_pushlstring(L, out, k);
   return 1;
 }
@@ -993,6 +1006,40 @@ static int l_spelling_variants(lua_State *L) { return push_made_keys(L, cal_spel
 /* core.lexicon_keys(key, pairs) -> list: every key of a base key (spelling.h) */
 static int l_lexicon_keys(lua_State *L) { return push_made_keys(L, cal_lexicon_keys); }
 
+/* core.lexicon_forms(texts, pairs) -> keys, counts: the lexicon keys
+ * (cal_lexicon_keys) of the vocabulary key (cal_vocab_key) of each text
+ * of the list, all in one list, and how many each text gave (0 for a
+ * text whose key is empty): what calcinosis.lexicon `keys_of` gives for
+ * each text with calcinosis.vocab `key`, the pairs read once. */
+static int l_lexicon_forms(lua_State *L) {
+  size_t np, i, nt;
+  cal_spelling pairs[SPELLING_MAX];
+  key_list k;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  np = spelling_pairs(L, 2, pairs);
+  nt = (size_t)lua_rawlen(L, 1);
+  lua_createtable(L, (int)(2 * nt), 0); /* 3: the keys */
+  lua_createtable(L, (int)nt, 0);       /* 4: the counts */
+  k.L = L, k.n = 0;
+  for (i = 1; i <= nt; i++) {
+    size_t n, kn;
+    const char *s;
+    char small[2 * 256], *key = small;
+    lua_Integer before = k.n;
+    lua_rawgeti(L, 1, (lua_Integer)i);
+    s = lua_tolstring(L, -1, &n);
+    if (!s) return luaL_error(L, "texts[%d]: a string expected, got %s", (int)i, luaL_typename(L, -1));
+    if (n >= 256) key = (char *)lua_newuserdatauv(L, 2 * (n + 1), 0);
+    kn = cal_vocab_key(s, n, key, key + n + 1);
+    lua_pushvalue(L, 3); /* push_key appends to the table on top */
+    if (kn && cal_lexicon_keys(key, kn, pairs, np, push_key, &k) != 0) return luaL_error(L, "not enough memory");
+    lua_settop(L, 4);
+    lua_pushinteger(L, k.n - before);
+    lua_rawseti(L, 4, (lua_Integer)i);
+  }
+  return 2;
+}
+
 /* core.number_variant(key) -> the plural or singular of its last word, or nil */
 static int l_number_variant(lua_State *L) {
   size_t n, m;
@@ -1033,9 +1080,11 @@ static const luaL_Reg core_funcs[] = {
   {"column_role", l_column_role},
   {"hash", l_hash},
   {"term_key", l_term_key},
+  {"vocab_key", l_vocab_key},
   {"spelling_variants", l_spelling_variants},
   {"number_variant", l_number_variant},
   {"lexicon_keys", l_lexicon_keys},
+  {"lexicon_forms", l_lexicon_forms},
   {"quantity", l_quantity},
   {NULL, NULL}
 };

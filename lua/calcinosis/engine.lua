@@ -71,27 +71,39 @@ local lexicon_keys
 local function lexicon_cache(vocab)
   if lexicon_keys then return lexicon_keys end
   local lexicon = require "calcinosis.lexicon"
-  local forms, neutral, control = {}, {}, lexicon.control_keys(vocab.key)
+  local control = lexicon.control_keys(vocab.key)
   local names = {}
   for term in pairs(vocab.terms) do names[#names + 1] = term end
   table.sort(names)
   local generated = lexicon.generated()
+  -- every text of every term, and whose it is (kind, term), then their
+  -- keys in one call: forms are three lists, kind, term and key
+  local texts, text_kind, text_term = {}, {}, {}
   for _, term in ipairs(names) do
     local e = vocab.terms[term]
     local kind = vocab.kind(term) == "site" and "site" or "finding"
-    local texts = { term, e.label }
-    for _, syn in ipairs(e.synonyms or {}) do texts[#texts + 1] = syn end
-    for _, g in ipairs(generated[term] or {}) do texts[#texts + 1] = g end
-    for _, t in ipairs(texts) do
+    local function add(t)
       if type(t) == "string" and t ~= "" then
-        for _, k in ipairs(lexicon.keys_of(t, vocab.key)) do forms[#forms + 1] = { kind, term, k } end
+        local i = #texts + 1
+        texts[i], text_kind[i], text_term[i] = t, kind, term
       end
     end
+    add(term)
+    add(e.label)
+    for _, syn in ipairs(e.synonyms or {}) do add(syn) end
+    for _, g in ipairs(generated[term] or {}) do add(g) end
   end
-  for _, t in ipairs(lexicon.neutral) do
-    for _, k in ipairs(lexicon.keys_of(t, vocab.key)) do neutral[#neutral + 1] = k end
+  local keys, counts = lexicon.keys_of_list(texts)
+  local kinds, terms = {}, {}
+  local j = 0
+  for i = 1, #texts do
+    for _ = 1, counts[i] do
+      j = j + 1
+      kinds[j], terms[j] = text_kind[i], text_term[i]
+    end
   end
-  lexicon_keys = { forms = forms, neutral = neutral, control = control }
+  local neutral = lexicon.keys_of_list(lexicon.neutral)
+  lexicon_keys = { kinds = kinds, terms = terms, keys = keys, neutral = neutral, control = control }
   return lexicon_keys
 end
 
@@ -140,9 +152,10 @@ local function term_maps(compiled)
     end
   end
   local lex = lexicon_cache(vocab)
-  for _, f in ipairs(lex.forms) do
-    local m = maps[f[1]]
-    if m[f[3]] == nil then m[f[3]] = term_bits[f[1]][f[2]] end
+  local lex_kinds, lex_terms = lex.kinds, lex.terms
+  for i, k in ipairs(lex.keys) do
+    local m = maps[lex_kinds[i]]
+    if m[k] == nil then m[k] = term_bits[lex_kinds[i]][lex_terms[i]] end
   end
   local none = {}
   for _, kind in ipairs { "finding", "site" } do
@@ -677,7 +690,7 @@ local function vocabulary_canon()
   local lex = lexicon_cache(vocab)
   -- the lexicon's lists of strings (in their deterministic order), joined
   local forms = {}
-  for i, f in ipairs(lex.forms) do forms[i] = table.concat(f, "\1") end
+  for i, k in ipairs(lex.keys) do forms[i] = lex.kinds[i] .. "\1" .. lex.terms[i] .. "\1" .. k end
   -- (its digest: every ruleset's hash reads it, a sweep's at each value)
   vocabulary_text = core.hash(M.canonical { terms = vocab.terms, implies = vocab.implies, ambiguous = vocab.ambiguous,
     groups = vocab.groups, forms = table.concat(forms, "\0"), neutral = table.concat(lex.neutral, "\0"),

@@ -143,6 +143,16 @@ function M.keys_of(text, keyfn)
   return core().lexicon_keys(base, M.spellings)
 end
 
+--- The keys of many texts at once, each keyed with `calcinosis.vocab.key`:
+-- what `keys_of(text, vocab.key)` gives for each, in one list, and how
+-- many each gave (one call to the C core, the spelling pairs read once).
+-- @tparam {string,...} texts
+-- @treturn {string,...} keys
+-- @treturn {integer,...} counts, one per text
+function M.keys_of_list(texts)
+  return core().lexicon_forms(texts, M.spellings)
+end
+
 --- The control keys of the C reader (see src/termmap.c): class letter ->
 -- list of keys.
 function M.control_keys(keyfn)

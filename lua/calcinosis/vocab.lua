@@ -10,7 +10,8 @@
 -- third-party tables, or not confirmed, are left out.
 --
 -- Functions: `normalize`, `normalize_list`, `kind`, `group`, `in_group`,
--- `expand`, `suggest`, `icd_lookup`. The module is pure Lua (no C core, no I/O).
+-- `expand`, `suggest`, `icd_lookup`. No I/O; the normalization key is the C
+-- core's (`calcinosis.core`, src/vocabkey.c).
 -- @module calcinosis.vocab
 
 local M = {}
@@ -1057,36 +1058,19 @@ M.ambiguous = {
 -- Normalization and indexes
 ---------------------------------------------------------------------------
 
--- UTF-8 Latin-1-supplement letters (second byte after 0xC3) and a few others,
--- folded to ASCII so "Sjögren" == "sjogren".
-local C3 = {
-  [0x80] = "a", [0x81] = "a", [0x82] = "a", [0x83] = "a", [0x84] = "a", [0x85] = "a", [0x86] = "ae",
-  [0x87] = "c", [0x88] = "e", [0x89] = "e", [0x8A] = "e", [0x8B] = "e", [0x8C] = "i", [0x8D] = "i",
-  [0x8E] = "i", [0x8F] = "i", [0x91] = "n", [0x92] = "o", [0x93] = "o", [0x94] = "o", [0x95] = "o",
-  [0x96] = "o", [0x98] = "o", [0x99] = "u", [0x9A] = "u", [0x9B] = "u", [0x9C] = "u", [0x9D] = "y",
-  [0x9F] = "ss",
-  [0xA0] = "a", [0xA1] = "a", [0xA2] = "a", [0xA3] = "a", [0xA4] = "a", [0xA5] = "a", [0xA6] = "ae",
-  [0xA7] = "c", [0xA8] = "e", [0xA9] = "e", [0xAA] = "e", [0xAB] = "e", [0xAC] = "i", [0xAD] = "i",
-  [0xAE] = "i", [0xAF] = "i", [0xB1] = "n", [0xB2] = "o", [0xB3] = "o", [0xB4] = "o", [0xB5] = "o",
-  [0xB6] = "o", [0xB8] = "o", [0xB9] = "u", [0xBA] = "u", [0xBB] = "u", [0xBC] = "u", [0xBD] = "y",
-  [0xBF] = "y",
-}
+-- (the key is made by the C core, src/vocabkey.c: the folding table of
+-- UTF-8 Latin-1 letters lives there, once; the term map and the lexicon
+-- make thousands of keys when a plan is first made)
+local vocab_key = require("calcinosis.core").vocab_key
 
-local function fold(s)
-  if not s:find("[\128-\255]") then return s end -- ASCII: nothing to fold
-  s = s:gsub("\226\128\153", "") -- right single quotation mark (apostrophe)
-  s = s:gsub("\197\147", "oe"):gsub("\197\146", "oe")
-  s = s:gsub("\195([\128-\191])", function(b) return C3[b:byte()] or " " end)
-  return s
-end
-
---- Normalization key of a string: ASCII-folded, lowercase, apostrophes
--- dropped, every other run of non-alphanumerics replaced by "_".
+--- Normalization key of a string: UTF-8 Latin-1 letters folded to ASCII
+-- ("Sjögren" == "sjogren"; ß "ss", æ and œ "ae" and "oe"), lowercase,
+-- apostrophes (' and ’) dropped, every other run of characters other
+-- than ASCII letters and digits replaced by "_", none at either end.
 -- @tparam string s
 -- @treturn string
 function M.key(s)
-  s = fold(s):lower():gsub("'", "")
-  return (s:gsub("[^%w]+", "_"):match("^_*(.-)_*$"))
+  return vocab_key(s)
 end
 
 local function compact(k) return (k:gsub("_", "")) end
