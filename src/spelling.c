@@ -6,19 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* a growing string; short ones (every key of the vocabulary) stay in the
+ * bytes inside it, longer ones are allocated */
 typedef struct {
   char *s;
   size_t n, cap;
+  char inl[128];
 } sbuf;
+
+static void sbuf_init(sbuf *b) {
+  b->s = b->inl;
+  b->n = 0;
+  b->cap = sizeof b->inl;
+}
+
+static void sbuf_free(sbuf *b) {
+  if (b->s != b->inl) free(b->s);
+  sbuf_init(b);
+}
 
 /* room for n bytes and a NUL in b. Returns 0, or -1 when out of memory. */
 static int sbuf_reserve(sbuf *b, size_t n) {
   size_t cap;
   char *p;
-  if (b->s && n + 1 <= b->cap) return 0;
-  cap = b->cap ? b->cap : 64;
+  if (n + 1 <= b->cap) return 0;
+  cap = b->cap * 2;
   while (cap < n + 1) cap *= 2;
-  p = realloc(b->s, cap);
+  if (b->s == b->inl) {
+    p = malloc(cap);
+    if (p) memcpy(p, b->s, b->n);
+  } else p = realloc(b->s, cap);
   if (!p) return -1;
   b->s = p;
   b->cap = cap;
@@ -38,6 +55,32 @@ static int sbuf_set(sbuf *b, const char *s, size_t n) {
   return sbuf_append(b, s, n);
 }
 
+/* The byte pairs of a string, hashed into 1,024 bits: a word part whose
+ * first two bytes' bit is clear is not in the string (most of the pairs
+ * are in no key: the search for them is skipped). */
+typedef struct {
+  unsigned bits[32];
+} pairset;
+
+static unsigned pair_hash(const char *p) { return ((unsigned)(unsigned char)p[0] * 33u + (unsigned char)p[1]) & 1023u; }
+
+static void pairset_make(pairset *ps, const char *s, size_t n) {
+  size_t i;
+  memset(ps, 0, sizeof *ps);
+  for (i = 0; i + 1 < n; i++) {
+    unsigned h = pair_hash(s + i);
+    ps->bits[h >> 5] |= 1u << (h & 31);
+  }
+}
+
+/* 0 when a (an) is certainly not in the string of ps */
+static int pairset_may_have(const pairset *ps, const char *a, size_t an) {
+  unsigned h;
+  if (an < 2) return 1;
+  h = pair_hash(a);
+  return (ps->bits[h >> 5] >> (h & 31)) & 1u;
+}
+
 /* the first occurrence of a (an) in s (sn) at or after from, or NULL */
 static const char *find(const char *s, size_t sn, size_t from, const char *a, size_t an) {
   size_t i;
@@ -49,11 +92,13 @@ static const char *find(const char *s, size_t sn, size_t from, const char *a, si
 }
 
 /* every occurrence of a in b->s replaced by r, left to right, not
- * overlapping (as string.gsub with a plain pattern); tmp is scratch */
-static int replace_all(sbuf *b, sbuf *tmp, const char *a, size_t an, const char *r, size_t rn) {
+ * overlapping (as string.gsub with a plain pattern); tmp is scratch.
+ * *hit_any is set when something was replaced. */
+static int replace_all(sbuf *b, sbuf *tmp, const char *a, size_t an, const char *r, size_t rn, int *hit_any) {
   size_t at = 0;
   const char *hit = find(b->s, b->n, 0, a, an);
   if (!hit) return 0;
+  *hit_any = 1;
   tmp->n = 0;
   while (hit) {
     size_t k = (size_t)(hit - b->s);
@@ -62,26 +107,32 @@ static int replace_all(sbuf *b, sbuf *tmp, const char *a, size_t an, const char 
     hit = find(b->s, b->n, at, a, an);
   }
   if (sbuf_append(tmp, b->s + at, b->n - at) != 0) return -1;
-  {
-    sbuf t = *b;
-    *b = *tmp;
-    *tmp = t;
-  }
-  return 0;
+  return sbuf_set(b, tmp->s, tmp->n);
 }
 
 /* the key, its American form and its British form (us and gb filled) */
 static int variants(const char *key, size_t n, const cal_spelling *pairs, size_t npairs, sbuf *us, sbuf *gb,
                     sbuf *tmp) {
   size_t i;
+  pairset ps;
+  int changed = 0;
   if (sbuf_set(gb, key, n) != 0) return -1;
-  for (i = 0; i < npairs; i++) /* first to American ... */
-    if (replace_all(gb, tmp, pairs[i].gb, pairs[i].gb_n, pairs[i].us, pairs[i].us_n) != 0) return -1;
+  pairset_make(&ps, gb->s, gb->n);
+  for (i = 0; i < npairs; i++) { /* first to American ... */
+    if (!pairset_may_have(&ps, pairs[i].gb, pairs[i].gb_n)) continue;
+    changed = 0;
+    if (replace_all(gb, tmp, pairs[i].gb, pairs[i].gb_n, pairs[i].us, pairs[i].us_n, &changed) != 0) return -1;
+    if (changed) pairset_make(&ps, gb->s, gb->n);
+  }
   if (sbuf_set(us, gb->s, gb->n) != 0) return -1;
-  for (i = 0; i < npairs; i++) /* ... then British, unless that form is there */
-    if (!find(gb->s, gb->n, 0, pairs[i].gb, pairs[i].gb_n) &&
-        replace_all(gb, tmp, pairs[i].us, pairs[i].us_n, pairs[i].gb, pairs[i].gb_n) != 0)
-      return -1;
+  for (i = 0; i < npairs; i++) { /* ... then British, unless that form is there */
+    if (!pairset_may_have(&ps, pairs[i].us, pairs[i].us_n)) continue;
+    if (pairset_may_have(&ps, pairs[i].gb, pairs[i].gb_n) && find(gb->s, gb->n, 0, pairs[i].gb, pairs[i].gb_n))
+      continue;
+    changed = 0;
+    if (replace_all(gb, tmp, pairs[i].us, pairs[i].us_n, pairs[i].gb, pairs[i].gb_n, &changed) != 0) return -1;
+    if (changed) pairset_make(&ps, gb->s, gb->n);
+  }
   return 0;
 }
 
@@ -89,16 +140,16 @@ static int same(const char *a, size_t an, const char *b, size_t bn) { return an 
 
 int cal_spelling_variants(const char *key, size_t n, const cal_spelling *pairs, size_t npairs, cal_key_emit emit,
                           void *ud) {
-  sbuf us = {NULL, 0, 0}, gb = {NULL, 0, 0}, tmp = {NULL, 0, 0};
-  int rc = variants(key, n, pairs, npairs, &us, &gb, &tmp);
+  sbuf us, gb, tmp;
+  int rc;
+  sbuf_init(&us), sbuf_init(&gb), sbuf_init(&tmp);
+  rc = variants(key, n, pairs, npairs, &us, &gb, &tmp);
   if (rc == 0) {
     emit(ud, key, n);
     if (!same(us.s, us.n, key, n)) emit(ud, us.s, us.n);
     if (!same(gb.s, gb.n, key, n) && !same(gb.s, gb.n, us.s, us.n)) emit(ud, gb.s, gb.n);
   }
-  free(us.s);
-  free(gb.s);
-  free(tmp.s);
+  sbuf_free(&us), sbuf_free(&gb), sbuf_free(&tmp);
   return rc;
 }
 
@@ -159,31 +210,31 @@ static void keyset_add(keyset *k, const char *s, size_t n) {
 
 int cal_lexicon_keys(const char *key, size_t n, const cal_spelling *pairs, size_t npairs, cal_key_emit emit,
                      void *ud) {
-  sbuf us = {NULL, 0, 0}, gb = {NULL, 0, 0}, tmp = {NULL, 0, 0};
+  sbuf us, gb, tmp;
   keyset k;
   size_t i;
   int rc;
   memset(&k, 0, sizeof k);
   k.emit = emit;
   k.ud = ud;
+  for (i = 0; i < sizeof k.seen / sizeof k.seen[0]; i++) sbuf_init(&k.seen[i]);
+  sbuf_init(&us), sbuf_init(&gb), sbuf_init(&tmp);
   rc = n == 0 ? 0 : variants(key, n, pairs, npairs, &us, &gb, &tmp);
   if (rc == 0 && n > 0) {
     const char *v[3];
     size_t vn[3];
     v[0] = key, vn[0] = n, v[1] = us.s, vn[1] = us.n, v[2] = gb.s, vn[2] = gb.n;
     for (i = 0; i < 3 && !k.oom; i++) {
-      char *num = malloc(vn[i] + 3);
+      char small[128], *num = vn[i] + 3 <= sizeof small ? small : malloc(vn[i] + 3);
       size_t m;
       if (!num) { k.oom = 1; break; }
       keyset_add(&k, v[i], vn[i]);
       m = cal_number_variant(v[i], vn[i], num);
       if (m) keyset_add(&k, num, m);
-      free(num);
+      if (num != small) free(num);
     }
   }
-  for (i = 0; i < k.nseen; i++) free(k.seen[i].s);
-  free(us.s);
-  free(gb.s);
-  free(tmp.s);
+  for (i = 0; i < sizeof k.seen / sizeof k.seen[0]; i++) sbuf_free(&k.seen[i]);
+  sbuf_free(&us), sbuf_free(&gb), sbuf_free(&tmp);
   return rc != 0 || k.oom ? -1 : 0;
 }

@@ -114,8 +114,13 @@ local function term_maps(compiled)
   local vocab = require "calcinosis.vocab"
   local ids = compiled.term_ids
   local maps = { finding = {}, site = {} }
+  local implies, term_key, vocab_key = vocab.implies, core.term_key, vocab.key
   local function bits_for(kind, term)
     local list, seen = {}, {}
+    if not implies[term] then -- (most terms: the term alone)
+      list[1] = ids[kind .. ":" .. term]
+      return list
+    end
     for _, t in ipairs(vocab.expand({ term })) do
       local id = ids[kind .. ":" .. t]
       if id and not seen[id] then seen[id] = true; list[#list + 1] = id end
@@ -124,21 +129,38 @@ local function term_maps(compiled)
   end
   for key in pairs(ids) do
     local kind, term = key:match("^(%a+):(.*)$")
-    if maps[kind] then maps[kind][core.term_key(term)] = bits_for(kind, term) end
+    if maps[kind] then maps[kind][term_key(term)] = bits_for(kind, term) end
   end
+  -- the terms in sorted order, each term's own name first for all of them,
+  -- then labels, synonyms and codes: where two terms give the same key
+  -- (ICD-10-CM E24.2, drug-induced Cushing syndrome: cushing and
+  -- glucocorticoid_therapy) the first has it, every run, as in
+  -- calcinosis.vocab's index (normalize, icd_lookup); in hash order
+  -- the term differed from one process to the next
+  local sorted = {}
+  for term in pairs(vocab.terms) do sorted[#sorted + 1] = term end
+  table.sort(sorted)
   local term_bits = { finding = {}, site = {} }
-  for term, e in pairs(vocab.terms) do
+  local term_kind = {}
+  local into, bits
+  local function add(s)
+    if type(s) ~= "string" or s == "" then return end
+    local k = term_key(s)
+    if k ~= "" and into[k] == nil then into[k] = bits end
+    k = vocab_key(s)
+    if k ~= "" and into[k] == nil then into[k] = bits end
+  end
+  for _, term in ipairs(sorted) do
     local kind = vocab.kind(term) == "site" and "site" or "finding"
-    local bits = bits_for(kind, term)
+    term_kind[term] = kind
+    bits = bits_for(kind, term)
     term_bits[kind][term] = bits
-    local m = maps[kind]
-    local function add(s)
-      if type(s) ~= "string" or s == "" then return end
-      for _, k in ipairs { core.term_key(s), vocab.key(s) } do
-        if k ~= "" and m[k] == nil then m[k] = bits end
-      end
-    end
+    into = maps[kind]
     add(term)
+  end
+  for _, term in ipairs(sorted) do
+    local e, kind = vocab.terms[term], term_kind[term]
+    into, bits = maps[kind], term_bits[kind][term]
     add(e.label)
     for _, syn in ipairs(e.synonyms or {}) do add(syn) end
     if kind == "finding" then
@@ -176,6 +198,7 @@ local function term_maps(compiled)
       end
     end
   end
+  for _, list in ipairs(clear) do table.sort(list) end -- (a set: in one order every run)
   -- ambiguous abbreviations name their candidates; canonical terms are the
   -- names "did you mean" suggests
   local notes, names = { finding = {}, site = {} }, { finding = {}, site = {} }
