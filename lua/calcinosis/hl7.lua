@@ -144,7 +144,11 @@ local function code_table(opt)
   elseif type(opt) ~= "table" then
     error(("calcinosis.hl7.records: option 'codes' must be a file name or a table, got %s"):format(type(opt)), 3)
   end
-  for code, name in pairs(user) do
+  local codes = {} -- (in sorted order: the same bad entry is named every run)
+  for code in pairs(user) do codes[#codes + 1] = code end
+  table.sort(codes, function(a, b) return tostring(a) < tostring(b) end)
+  for _, code in ipairs(codes) do
+    local name = user[code]
     local a = type(code) == "string" and type(name) == "string" and core.analyte(name)
     if not a then
       error(("calcinosis.hl7.records: codes[%s] = %s is not a code and a known analyte"):format(

@@ -135,10 +135,16 @@ function S.counts(a)
     cats[#cats + 1] = l
     vals[#vals + 1] = k
   end
-  for l, k in pairs(a.counts) do
+  local extra = {} -- labels the ruleset does not list, in sorted order
+  for l in pairs(a.counts) do
     local known = false
     for _, x in ipairs(a.labels) do if x == l then known = true end end
-    if not known then rows[#rows + 1] = { l, k, pct(k, a.n) }; cats[#cats + 1] = l; vals[#vals + 1] = k end
+    if not known then extra[#extra + 1] = l end
+  end
+  table.sort(extra)
+  for _, l in ipairs(extra) do
+    local k = a.counts[l]
+    rows[#rows + 1] = { l, k, pct(k, a.n) }; cats[#cats + 1] = l; vals[#vals + 1] = k
   end
   return D.section("Subtype counts", {
     D.para(("%d records classified; %d with problems in their data."):format(a.n, a.with_problems)),

@@ -1542,7 +1542,12 @@ make_variant = function(self, t, file, line)
     return list
   end
   if t.params ~= nil and type(t.params) ~= "table" then return fail("params must be a table") end
-  for pname, value in pairs(t.params or {}) do
+  -- (in sorted order: with two unknown names, the same one is reported every run)
+  local pnames = {}
+  for pname in pairs(t.params or {}) do pnames[#pnames + 1] = pname end
+  table.sort(pnames, function(a, b) return tostring(a) < tostring(b) end)
+  for _, pname in ipairs(pnames) do
+    local value = t.params[pname]
     local i = by_name["param:" .. tostring(pname)]
     if not i then
       local s = util.suggest(tostring(pname), names_of("param"))
