@@ -165,6 +165,37 @@ size_t cal_utf8_check(const unsigned char *s, size_t n);
 static inline int cal_parse_double(const char *p, size_t n, double *out);
 int cal_parse_double_general(const char *p, size_t n, double *out); /* the same, any input */
 
+/* The shortest plain numbers, the usual lab values ("7", "51", "344",
+ * "8.8", "0.89", "10.5", "1234"): 1 to 4 bytes of digits with at most one
+ * point between two of them, as the loop of cal_parse_double below reads
+ * them (an exact integer, one correctly rounded division), with a test or
+ * two per length, for the callers that read many of them (record.c).
+ * Returns 0 for anything else, leaving *out alone. */
+static inline int cal_parse_short(const char *p, size_t n, double *out)
+{
+    unsigned d0, d1, d2, d3;
+    if (n - 1 >= 4) return 0;
+    d0 = (unsigned)((unsigned char)p[0] - '0');
+    d1 = (unsigned)((unsigned char)p[n > 1] - '0');
+    d2 = (unsigned)((unsigned char)p[n > 2 ? 2 : 0] - '0');
+    d3 = (unsigned)((unsigned char)p[n - 1] - '0');
+    if (d0 > 9 || d3 > 9) return 0;
+    switch (n) {
+    case 1: *out = (double)d0; return 1;
+    case 2: if (d1 > 9) return 0; *out = (double)(d0 * 10 + d1); return 1;
+    case 3:
+        if (d1 <= 9) { *out = (double)(d0 * 100 + d1 * 10 + d3); return 1; }
+        if (p[1] != '.') return 0;
+        *out = (double)(d0 * 10 + d3) / 10.0;
+        return 1;
+    default:
+        if (d1 <= 9 && d2 <= 9) { *out = (double)(d0 * 1000 + d1 * 100 + d2 * 10 + d3); return 1; }
+        if (d1 <= 9 && p[2] == '.') { *out = (double)(d0 * 100 + d1 * 10 + d3) / 10.0; return 1; }
+        if (d2 <= 9 && p[1] == '.') { *out = (double)(d0 * 100 + d2 * 10 + d3) / 100.0; return 1; }
+        return 0;
+    }
+}
+
 /* The common case is inline: [-]digits[.digits] with at most 15 digits and
  * 16 bytes is an exact integer and one correctly rounded division; anything
  * else goes to cal_parse_double_general. */

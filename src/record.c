@@ -891,7 +891,7 @@ static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay
     const cal_record_num_col *g = &lay->num[k];
     double v;
     if (g->col >= nf || f[g->col].len == 0) continue; /* (an empty cell: nothing, as read_lab and read_age) */
-    if (plain_number(&f[g->col], &v)) {
+    if (cal_parse_short(f[g->col].ptr, f[g->col].len, &v) || plain_number(&f[g->col], &v)) {
       v *= g->factor;
       if (v >= g->lo && v <= g->hi) {
         memcpy((char *)r + g->off, &v, sizeof v);

@@ -771,6 +771,43 @@ static void test_parse_double(void)
                  n, taken, bad);
         check(bad == 0 && taken > n / 3 && total == n, what, bad ? first : NULL);
     }
+    {
+        /* the short path (cal_parse_short): 1 to 6 bytes, mostly digits
+         * and points, some any byte (NUL, >= 0x80, the neighbours of '0'-'9'
+         * and '.'): it takes only what the general parser takes, with the
+         * same bits, and it takes every 1 to 4 bytes of digits with at most
+         * one point between two digits */
+        static const char near[] = "/:-.,+ eE0019";
+        long bad = 0, n = 0, taken = 0, plain = 0, iter;
+        char first[100] = "";
+        for (iter = 0; iter < 2000000; iter++) {
+            char s[8];
+            size_t len = 1 + (size_t)(rnd() % 6), i;
+            double a = -1, b = -2;
+            int oka, okb, digits = 1, points = 0;
+            for (i = 0; i < len; i++) {
+                unsigned r = rnd() % 16;
+                s[i] = r < 11 ? "0123456789."[r] : r < 14 ? near[rnd() % (sizeof near - 1)] : (char)(rnd() % 256);
+                if (s[i] == '.') points++;
+                else if (s[i] < '0' || s[i] > '9') digits = 0;
+            }
+            oka = cal_parse_short(s, len, &a);
+            okb = cal_parse_double_general(s, len, &b);
+            n++;
+            taken += oka;
+            if (len <= 4 && digits && points <= 1 && s[0] != '.' && s[len - 1] != '.') {
+                plain++;
+                if (!oka) { if (!bad) snprintf(first, sizeof first, "not taken: \"%.*s\"", (int)len, s); bad++; }
+            }
+            if (oka && (!okb || memcmp(&a, &b, sizeof a) != 0)) {
+                if (!bad) snprintf(first, sizeof first, "e.g. \"%.*s\"", (int)len, s);
+                bad++;
+            }
+        }
+        snprintf(what, sizeof what, "parse_short agrees with parse_double_general on %ld texts (%ld taken, %ld plain; %ld differ)",
+                 n, taken, plain, bad);
+        check(bad == 0 && taken > n / 20 && taken == plain, what, bad ? first : NULL);
+    }
 }
 
 static void format_one(double v, int d, long *bad)
