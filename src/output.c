@@ -92,7 +92,7 @@ static char *csv_quote_in_place(char *w, size_t n) {
 
 /* a text field: at most 2n + 2 bytes */
 static char *w_csv_field(char *w, const char *s, size_t n) {
-  memmove(w, s, n);
+  cal_copy_small(w, s, n);
   return csv_quote_in_place(w, n);
 }
 
