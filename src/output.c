@@ -55,7 +55,7 @@ static char *out_room(cal_out *o, size_t n) {
 #define MAX_DECIMALS 20
 
 static char *w_bytes(char *w, const char *s, size_t n) {
-  memcpy(w, s, n);
+  cal_copy_small(w, s, n); /* (short texts: a type's name, null, a date) */
   return w + n;
 }
 
