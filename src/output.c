@@ -417,14 +417,18 @@ int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off) {
   return 1;
 }
 
-void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
-                       const char *abuf, const cal_vm_batch *b, size_t row) {
+/* cal_out_write_row for json 0 (CSV) or 1 (NDJSON): inline in each, so
+ * that the tests of json fold away. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
+                             const char *abuf, const cal_vm_batch *b, size_t row, int json) {
   const char *arena = abuf ? abuf : ""; /* NULL while it is empty: then every length is 0 */
   const char *rid = rw->id_len ? arena + rw->id_off : "";
   const char *ptext = abuf ? abuf + rw->pb_off : "";
   int type = b->type[row];
   size_t i;
-  int json = plan->ndjson;
   char *w = out_room(o, L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb + 6 * rw->in_bytes);
   if (!w) return;
   if (json) *w++ = '{';
@@ -516,6 +520,12 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, co
   if (json) *w++ = '}';
   *w++ = '\n';
   o->len = (size_t)(w - o->buf);
+}
+
+void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
+                       const char *abuf, const cal_vm_batch *b, size_t row) {
+  if (plan->ndjson) write_row(o, plan, L, rw, abuf, b, row, 1);
+  else write_row(o, plan, L, rw, abuf, b, row, 0);
 }
 
 void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layout *L) {

@@ -92,12 +92,20 @@ static int word_ci(const char *p, size_t n, const char *w) {
   return w[n] == '\0';
 }
 
+/* 1 when p[0..n) is one of the words of list (in any case). */
+static int word_in(const char *const *list, const char *p, size_t n) {
+  size_t k;
+  for (k = 0; list[k]; k++)
+    if (word_ci(p, n, list[k])) return 1;
+  return 0;
+}
+
 /* 1 when the cell, trimmed, is one of the plan's missing-value codes (an
- * empty cell is missing without being looked up). */
-static int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
-  const char *const *list = ctx->na ? ctx->na : NA_DEFAULT;
+ * empty cell is missing without being looked up). Inline: the usual cell
+ * costs a test or two. */
+static inline int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
   const char *p = cell->ptr;
-  size_t n = cell->len, k;
+  size_t n = cell->len;
   cal_trim(&p, &n);
   if (n == 0) return 0;
   if (!ctx->na) { /* the default set: the usual cases (a number, a term) cost a test or two */
@@ -107,9 +115,7 @@ static int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
     default: return 0;
     }
   }
-  for (k = 0; list[k]; k++)
-    if (word_ci(p, n, list[k])) return 1;
-  return 0;
+  return word_in(ctx->na ? ctx->na : NA_DEFAULT, p, n);
 }
 
 int cal_record_is_missing(const cal_record_ctx *ctx, const cal_field *cell) {
