@@ -918,6 +918,10 @@ static size_t format_fixed_printf(char *buf, size_t size, double v, int decimals
 
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
 {
+    if (size > 16) { /* the usual case (csv.h) */
+        size_t n = cal_format_fixed_short(buf, v, decimals);
+        if (n) { buf[n] = '\0'; return n; }
+    }
     if (decimals >= 0 && decimals <= 17 && isfinite(v)) {
         double a = fabs(v), P = pow10_tab[decimals];
         double hi = a * P;

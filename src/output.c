@@ -175,8 +175,10 @@ static char *w_number(char *w, double v, int decimals) {
     *w++ = (char)('0' + k % 10);
     return w;
   }
-  if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
-  else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
+  if (decimals >= 0) {
+    if ((n = cal_format_fixed_short(w, v, decimals)) != 0) return w + n; /* (the usual numbers, inline) */
+    n = cal_format_fixed(w, NUM_MAX, v, decimals);
+  } else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
   else {
     int k = snprintf(w, NUM_MAX, "%.6g", v);
     n = k < 0 ? 0 : (size_t)k;

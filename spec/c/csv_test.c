@@ -873,6 +873,45 @@ static void test_format_fixed(void)
         snprintf(what, sizeof what, "format_fixed equals printf on %ld values (%ld differ, first 5 shown above)", n, bad);
         check(bad == 0, what, NULL);
     }
+    { /* the inline path (cal_format_fixed_short, which w_number calls
+       * itself): the text of printf where it writes one, and it writes one
+       * for the usual values (0 to 4 decimals, below 10^9 in units of the
+       * last digit, not a tie of the rounded product) */
+        long sbad = 0, taken = 0, usual = 0, k;
+        char first[100] = "", what[160];
+        for (k = 0; k < 2000000; k++) {
+            char t[32], want[400];
+            double v, hi;
+            size_t m;
+            unsigned shape = (unsigned)(k % 6);
+            d = (int)(rnd() % 6);
+            if (shape == 0) v = rnd01() * 200;
+            else if (shape == 1) v = ldexp(rnd01(), (int)(rnd() % 50) - 20);
+            else if (shape == 2) v = (double)(rnd() % 2000000) / 1000 + 0.0005;
+            else if (shape == 3) v = floor(rnd01() * 1e6) / pow(10, d) + 5 * pow(10, -d - 1);
+            else if (shape == 4) v = nextafter(floor(rnd01() * 1e9) / pow(10, d), rnd() % 2 ? 0 : 1e300);
+            else { uint64_t u = rnd(); memcpy(&v, &u, sizeof v); }
+            if (rnd() % 2) v = -v;
+            memset(t, 'x', sizeof t);
+            m = cal_format_fixed_short(t, v, d);
+            snprintf(want, sizeof want, "%.*f", d, v);
+            hi = d <= 4 ? fabs(v) * pow(10, d) : 0;
+            if (d <= 4 && hi < 1e9 && hi - floor(hi) != 0.5) {
+                usual++;
+                if (!m) { if (!sbad) snprintf(first, sizeof first, "not taken: %.17g, %d", v, d); sbad++; }
+            }
+            if (m) {
+                taken++;
+                if (m != strlen(want) || memcmp(t, want, m) != 0 || t[m] != 'x') {
+                    if (!sbad) snprintf(first, sizeof first, "%.17g, %d: [%.*s]", v, d, (int)m, t);
+                    sbad++;
+                }
+            }
+        }
+        snprintf(what, sizeof what, "format_fixed_short equals printf on %ld values (%ld taken, %ld usual; %ld differ)",
+                 k, taken, usual, sbad);
+        check(sbad == 0 && taken == usual && taken > k / 2, what, sbad ? first : NULL);
+    }
     /* snprintf-style truncation */
     check(cal_format_fixed(b, 4, 3.14159, 2) == 4 && strcmp(b, "3.1") == 0, "format_fixed truncates like snprintf", b);
     check(cal_format_fixed(NULL, 0, -12.5, 1) == 5, "format_fixed size 0 gives the length", NULL);
