@@ -282,18 +282,18 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
     switch (decimals) {
     case 0: break;
     case 1: *--w = (char)('0' + F); break;
-    case 2: w -= 2; memcpy(w, d2 + 2 * F, 2); break;
-    case 3: w -= 2; memcpy(w, d2 + 2 * (F % 100), 2); *--w = (char)('0' + F / 100); break;
-    default: w -= 4; memcpy(w + 2, d2 + 2 * (F % 100), 2); memcpy(w, d2 + 2 * (F / 100), 2); break;
+    case 2: w -= 2; memcpy(w, d2 + 2 * (size_t)F, 2); break;
+    case 3: w -= 2; memcpy(w, d2 + 2 * (size_t)(F % 100), 2); *--w = (char)('0' + F / 100); break;
+    default: w -= 4; memcpy(w + 2, d2 + 2 * (size_t)(F % 100), 2); memcpy(w, d2 + 2 * (size_t)(F / 100), 2); break;
     }
     if (decimals) *--w = '.';
     while (I >= 100) {
         uint32_t q = I / 100;
         w -= 2;
-        memcpy(w, d2 + 2 * (I - q * 100), 2);
+        memcpy(w, d2 + 2 * (size_t)(I - q * 100), 2);
         I = q;
     }
-    if (I >= 10) { w -= 2; memcpy(w, d2 + 2 * I, 2); }
+    if (I >= 10) { w -= 2; memcpy(w, d2 + 2 * (size_t)I, 2); }
     else *--w = (char)('0' + I);
     if (neg) *--w = '-';
     return len;

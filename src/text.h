@@ -38,15 +38,15 @@ static inline void cal_copy_small(char *d, const char *s, size_t n) {
   else if (n >= 8) {
     uint64_t a, b;
     memcpy(&a, s, 8);
-    memcpy(&b, s + n - 8, 8);
+    memcpy(&b, s + (n - 8), 8);
     memcpy(d, &a, 8);
-    memcpy(d + n - 8, &b, 8);
+    memcpy(d + (n - 8), &b, 8);
   } else if (n >= 4) {
     uint32_t a, b;
     memcpy(&a, s, 4);
-    memcpy(&b, s + n - 4, 4);
+    memcpy(&b, s + (n - 4), 4);
     memcpy(d, &a, 4);
-    memcpy(d + n - 4, &b, 4);
+    memcpy(d + (n - 4), &b, 4);
   } else if (n > 0) {
     char a = s[0], b = s[n >> 1], c = s[n - 1];
     d[0] = a;
