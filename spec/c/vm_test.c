@@ -3,7 +3,8 @@
  * cal_vm_pow_memo): every lookup gives the bits of pow itself, over hits,
  * misses and evictions, for ordinary and special arguments; and the memo
  * is what answers a hit. Standalone: see spec/c/README.md. Prints one line
- * per failed check and ends with "N passed, N failed"; exit status 1 on
+ * per failed check, a line counting the checks, and ends with "N passed, N
+ * failed" counting the cases (the three groups below); exit status 1 on
  * failure.
  *
  * TEST-SOURCES: src/vm.c
@@ -52,7 +53,7 @@ int main(void)
     static double pa[POOL], pb[POOL];
     cal_vm_pow_entry *m = (cal_vm_pow_entry *)malloc(CAL_VM_POW_MEMO * sizeof *m);
     size_t i;
-    long first = 0;
+    long first = 0, before, cases_ok = 0, cases_bad = 0;
     if (!m) return 1;
     cal_vm_pow_memo_init(m);
     for (i = 0; i < POOL; i++) {
@@ -83,12 +84,15 @@ int main(void)
         }
     }
     /* lookups from the pool: repeats hit, others evict */
+    before = failed;
     for (i = 0; i < LOOKUPS; i++) {
         size_t k = (size_t)(next() % (i < LOOKUPS / 2 ? 300 : POOL));
         double got = cal_vm_pow_memo(m, pa[k], pb[k]), want = pow(pa[k], pb[k]);
         check(same_bits(got, want), "memo", pa[k], pb[k], got, want);
     }
+    if (failed == before) cases_ok++; else cases_bad++;
     /* a fresh memo: its starting entries are 0 ^ 0 */
+    before = failed;
     cal_vm_pow_memo_init(m);
     {
         double got = cal_vm_pow_memo(m, 0.0, 0.0);
@@ -98,7 +102,9 @@ int main(void)
         got = cal_vm_pow_memo(m, 0.0, -1.0);
         check(same_bits(got, pow(0.0, -1.0)), "0 ^ -1 is not 0 ^ 0", 0.0, -1.0, got, pow(0.0, -1.0));
     }
+    if (failed == before) cases_ok++; else cases_bad++;
     /* a hit is answered by the memo (so the checks above compare its entries) */
+    before = failed;
     for (i = 0; i < 1000; i++) {
         double a = 0.5 + (double)i / 100.0, b = -1.2, got;
         size_t e;
@@ -114,8 +120,10 @@ int main(void)
         check(e < CAL_VM_POW_MEMO && got == 42.0, "entry not kept", a, b, got, 42.0);
         cal_vm_pow_memo_init(m);
     }
+    if (failed == before) cases_ok++; else cases_bad++;
     free(m);
-    printf("checks: %d lookups over %d argument pairs, %ld misses of the kept entry\n", LOOKUPS, POOL, first);
-    printf("%ld passed, %ld failed\n", passed, failed);
+    printf("checks: %ld passed, %ld failed (%d lookups over %d argument pairs, %ld misses of the kept entry)\n",
+           passed, failed, LOOKUPS, POOL, first);
+    printf("%ld passed, %ld failed\n", cases_ok, cases_bad);
     return failed ? 1 : 0;
 }
