@@ -172,7 +172,7 @@ static void check_id(run_t *R) {
     if (np) { R->previd = np; R->previd_cap = r->idlen + 64; }
   }
   if (R->previd && r->idlen + 1 <= R->previd_cap) {
-    memcpy(R->previd, r->id, r->idlen);
+    cal_copy_small(R->previd, r->id, r->idlen);
     R->previd_len = r->idlen;
   }
 }
@@ -256,8 +256,8 @@ static int put_row(run_t *R, size_t nb, long long line) {
   row->line = line;
   row->pb_count = R->pb.count;
   row->id_len = r->id ? r->idlen : 0;
-  if (!cal_arena_add(&R->ar, r->id, row->id_len, &row->id_off) ||
-      !cal_arena_add(&R->ar, R->pb.text, R->pb.len, &row->pb_off))
+  if (!cal_arena_add_small(&R->ar, r->id, row->id_len, &row->id_off) ||
+      !cal_arena_add_small(&R->ar, R->pb.text, R->pb.len, &row->pb_off))
     return 0;
   row->pb_len = R->pb.len;
   row->sex = (signed char)r->sex;

@@ -496,20 +496,37 @@ static size_t parse(cal_csv *r, char *s, char *e, int *is_clean)
  * array, and the two passes read the record. *is_clean as parse() sets it. */
 #if (defined(__SSE2__) && defined(__GNUC__) && !defined(CAL_CSV_NO_SIMD)) || \
     (defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+#define FAST_ROOM 65 /* fields of one block of fast_record (64 bytes), and the last one */
+
+/* At least need fields in the array; 0 when it cannot grow so far (the
+ * two passes read the record then). */
+static int fields_room(cal_csv *r, size_t need)
+{
+    while (r->fcap < need)
+        if (!grow_fields(r)) return 0;
+    return 1;
+}
+
 /* fast_record's fields ended by the delimiters of mask md over the bytes
  * from p (bit k << shift is byte k: shift 0 for the SSE2 masks, 3 for the
  * 8-byte words): from *f, counted in *n. 0 when out of memory. */
 static inline int add_fields(cal_csv *r, char *p, uint64_t md, int shift, char **f, size_t *n)
 {
+    cal_field *o;
+    char *s = *f;
+    /* room for a block's fields (at most 64) and end_record's, once per block */
+    if (r->fcap - *n < FAST_ROOM && !fields_room(r, *n + FAST_ROOM)) return 0;
+    o = r->fields + *n;
     while (md) {
         char *q = p + (__builtin_ctzll(md) >> shift);
-        if (*n == r->fcap && !grow_fields(r)) return 0;
-        r->fields[*n].ptr = *f;
-        r->fields[*n].len = (size_t)(q - *f);
-        (*n)++;
-        *f = q + 1;
+        o->ptr = s;
+        o->len = (size_t)(q - s);
+        o++;
+        s = q + 1;
         md &= md - 1;
     }
+    *n = (size_t)(o - r->fields);
+    *f = s;
     return 1;
 }
 
@@ -524,8 +541,7 @@ static int end_record(cal_csv *r, const char *s, char *f, char *q, size_t n, siz
     if (*q != '\n') return 0; /* a quote */
     if (e > s && e[-1] == '\r') e--;
     if (e == s) return 0; /* a blank line: the two passes skip it */
-    if (n == r->fcap && !grow_fields(r)) return 0;
-    r->fields[n].ptr = f;
+    r->fields[n].ptr = f; /* (add_fields made room for it) */
     r->fields[n].len = (size_t)(e - f);
     *nout = n + 1;
     *term = (size_t)(q - r->buf);
@@ -902,6 +918,10 @@ static size_t format_fixed_printf(char *buf, size_t size, double v, int decimals
 
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
 {
+    if (size > 16) { /* the usual case (csv.h) */
+        size_t n = cal_format_fixed_short(buf, v, decimals);
+        if (n) { buf[n] = '\0'; return n; }
+    }
     if (decimals >= 0 && decimals <= 17 && isfinite(v)) {
         double a = fabs(v), P = pow10_tab[decimals];
         double hi = a * P;

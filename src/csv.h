@@ -51,9 +51,12 @@
 #ifndef CALCINOSIS_CSV_H
 #define CALCINOSIS_CSV_H
 
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cal.h"
 
@@ -165,6 +168,37 @@ size_t cal_utf8_check(const unsigned char *s, size_t n);
 static inline int cal_parse_double(const char *p, size_t n, double *out);
 int cal_parse_double_general(const char *p, size_t n, double *out); /* the same, any input */
 
+/* The shortest plain numbers, the usual lab values ("7", "51", "344",
+ * "8.8", "0.89", "10.5", "1234"): 1 to 4 bytes of digits with at most one
+ * point between two of them, as the loop of cal_parse_double below reads
+ * them (an exact integer, one correctly rounded division), with a test or
+ * two per length, for the callers that read many of them (record.c).
+ * Returns 0 for anything else, leaving *out alone. */
+static inline int cal_parse_short(const char *p, size_t n, double *out)
+{
+    unsigned d0, d1, d2, d3;
+    if (n - 1 >= 4) return 0;
+    d0 = (unsigned)((unsigned char)p[0] - '0');
+    d1 = (unsigned)((unsigned char)p[n > 1] - '0');
+    d2 = (unsigned)((unsigned char)p[n > 2 ? 2 : 0] - '0');
+    d3 = (unsigned)((unsigned char)p[n - 1] - '0');
+    if (d0 > 9 || d3 > 9) return 0;
+    switch (n) {
+    case 1: *out = (double)d0; return 1;
+    case 2: if (d1 > 9) return 0; *out = (double)(d0 * 10 + d1); return 1;
+    case 3:
+        if (d1 <= 9) { *out = (double)(d0 * 100 + d1 * 10 + d3); return 1; }
+        if (p[1] != '.') return 0;
+        *out = (double)(d0 * 10 + d3) / 10.0;
+        return 1;
+    default:
+        if (d1 <= 9 && d2 <= 9) { *out = (double)(d0 * 1000 + d1 * 100 + d2 * 10 + d3); return 1; }
+        if (d1 <= 9 && p[2] == '.') { *out = (double)(d0 * 100 + d1 * 10 + d3) / 10.0; return 1; }
+        if (d2 <= 9 && p[1] == '.') { *out = (double)(d0 * 100 + d2 * 10 + d3) / 100.0; return 1; }
+        return 0;
+    }
+}
+
 /* The common case is inline: [-]digits[.digits] with at most 15 digits and
  * 16 bytes is an exact integer and one correctly rounded division; anything
  * else goes to cal_parse_double_general. */
@@ -204,6 +238,66 @@ static inline int cal_parse_double(const char *p, size_t n, double *out)
  * Fast for |v| * 10^decimals < 2^52 and 0 <= decimals <= 17; else snprintf.
  */
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals);
+
+/* The usual case of cal_format_fixed, inline (cal_format_fixed takes this
+ * path there too): 0 <= decimals <= 4 and |v| * 10^decimals below 10^9,
+ * where the last digit is not a tie (the rounded product's fraction is not
+ * one half: then the exact product decides, cal_format_fixed's fma). The
+ * same text: N = |v| * 10^decimals rounded to nearest (the product rounded
+ * as cal_format_fixed rounds it), its digits with the point before the
+ * last `decimals` of them, a '-' for a negative sign bit. Writes it at buf
+ * (at most 16 bytes, no NUL) and returns its length, or returns 0 and
+ * writes nothing. */
+static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
+{
+    static const double p10[5] = { 1e0, 1e1, 1e2, 1e3, 1e4 };
+    static const char d2[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    double hi, frac;
+    uint32_t N, I, F;
+    size_t len;
+    char *w;
+    int neg = signbit(v) != 0;
+    if ((unsigned)decimals > 4) return 0;
+    hi = fabs(v) * p10[decimals];
+    if (!(hi < 1e9)) return 0; /* (NaN and the infinities too) */
+    N = (uint32_t)hi;           /* floor */
+    frac = hi - (double)N;      /* exact */
+    if (frac == 0.5) return 0;
+    N += (uint32_t)(frac > 0.5);
+    /* the integer part I and the decimals F (by constants: multiplications) */
+    switch (decimals) {
+    case 0: I = N; F = 0; break;
+    case 1: I = N / 10; F = N - I * 10; break;
+    case 2: I = N / 100; F = N - I * 100; break;
+    case 3: I = N / 1000; F = N - I * 1000; break;
+    default: I = N / 10000; F = N - I * 10000; break;
+    }
+    len = (size_t)neg + (size_t)(decimals ? decimals + 1 : 0) +
+          (I < 10 ? 1u : I < 100 ? 2u : I < 1000 ? 3u : I < 10000 ? 4u : I < 100000 ? 5u : I < 1000000 ? 6u
+           : I < 10000000 ? 7u : I < 100000000 ? 8u : 9u) + (I >= 1000000000u);
+    w = buf + len; /* the digits from the back */
+    switch (decimals) {
+    case 0: break;
+    case 1: *--w = (char)('0' + F); break;
+    case 2: w -= 2; memcpy(w, d2 + 2 * (size_t)F, 2); break;
+    case 3: w -= 2; memcpy(w, d2 + 2 * (size_t)(F % 100), 2); *--w = (char)('0' + F / 100); break;
+    default: w -= 4; memcpy(w + 2, d2 + 2 * (size_t)(F % 100), 2); memcpy(w, d2 + 2 * (size_t)(F / 100), 2); break;
+    }
+    if (decimals) *--w = '.';
+    while (I >= 100) {
+        uint32_t q = I / 100;
+        w -= 2;
+        memcpy(w, d2 + 2 * (size_t)(I - q * 100), 2);
+        I = q;
+    }
+    if (I >= 10) { w -= 2; memcpy(w, d2 + 2 * (size_t)I, 2); }
+    else *--w = (char)('0' + I);
+    if (neg) *--w = '-';
+    return len;
+}
 
 CAL_HIDDEN_END
 

@@ -55,7 +55,7 @@ static char *out_room(cal_out *o, size_t n) {
 #define MAX_DECIMALS 20
 
 static char *w_bytes(char *w, const char *s, size_t n) {
-  memcpy(w, s, n);
+  cal_copy_small(w, s, n); /* (short texts: a type's name, null, a date) */
   return w + n;
 }
 
@@ -92,7 +92,7 @@ static char *csv_quote_in_place(char *w, size_t n) {
 
 /* a text field: at most 2n + 2 bytes */
 static char *w_csv_field(char *w, const char *s, size_t n) {
-  memmove(w, s, n);
+  cal_copy_small(w, s, n);
   return csv_quote_in_place(w, n);
 }
 
@@ -175,8 +175,10 @@ static char *w_number(char *w, double v, int decimals) {
     *w++ = (char)('0' + k % 10);
     return w;
   }
-  if (decimals >= 0) n = cal_format_fixed(w, NUM_MAX, v, decimals);
-  else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
+  if (decimals >= 0) {
+    if ((n = cal_format_fixed_short(w, v, decimals)) != 0) return w + n; /* (the usual numbers, inline) */
+    n = cal_format_fixed(w, NUM_MAX, v, decimals);
+  } else if (fabs(v) < 1e15 && v == (double)(long long)v) n = cal_format_fixed(w, NUM_MAX, v, 0); /* an integer */
   else {
     int k = snprintf(w, NUM_MAX, "%.6g", v);
     n = k < 0 ? 0 : (size_t)k;
@@ -417,14 +419,18 @@ int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off) {
   return 1;
 }
 
-void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
-                       const char *abuf, const cal_vm_batch *b, size_t row) {
+/* cal_out_write_row for json 0 (CSV) or 1 (NDJSON): inline in each, so
+ * that the tests of json fold away. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
+                             const char *abuf, const cal_vm_batch *b, size_t row, int json) {
   const char *arena = abuf ? abuf : ""; /* NULL while it is empty: then every length is 0 */
   const char *rid = rw->id_len ? arena + rw->id_off : "";
   const char *ptext = abuf ? abuf + rw->pb_off : "";
   int type = b->type[row];
   size_t i;
-  int json = plan->ndjson;
   char *w = out_room(o, L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb + 6 * rw->in_bytes);
   if (!w) return;
   if (json) *w++ = '{';
@@ -516,6 +522,12 @@ void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, co
   if (json) *w++ = '}';
   *w++ = '\n';
   o->len = (size_t)(w - o->buf);
+}
+
+void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
+                       const char *abuf, const cal_vm_batch *b, size_t row) {
+  if (plan->ndjson) write_row(o, plan, L, rw, abuf, b, row, 1);
+  else write_row(o, plan, L, rw, abuf, b, row, 0);
 }
 
 void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layout *L) {

@@ -14,6 +14,7 @@
 
 #include "cal.h"
 #include "cohort.h"
+#include "text.h"
 #include "vm.h"
 
 CAL_HIDDEN_BEGIN
@@ -77,6 +78,15 @@ typedef struct {
 
 /* Appends n bytes; stores their offset. Returns 0 when out of memory. */
 int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off);
+/* The same, inline for a short text where the arena has room (an id). */
+static inline int cal_arena_add_small(cal_arena *a, const char *s, size_t n, size_t *off) {
+  *off = a->len;
+  if (n == 0) return 1;
+  if (n > 16 || a->len + n > a->cap) return cal_arena_add(a, s, n, off);
+  cal_copy_small(a->buf + a->len, s, n);
+  a->len += n;
+  return 1;
+}
 
 /* A record waiting in the batch for its classification. */
 typedef struct {

@@ -5,6 +5,8 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,12 +92,20 @@ static int word_ci(const char *p, size_t n, const char *w) {
   return w[n] == '\0';
 }
 
+/* 1 when p[0..n) is one of the words of list (in any case). */
+static int word_in(const char *const *list, const char *p, size_t n) {
+  size_t k;
+  for (k = 0; list[k]; k++)
+    if (word_ci(p, n, list[k])) return 1;
+  return 0;
+}
+
 /* 1 when the cell, trimmed, is one of the plan's missing-value codes (an
- * empty cell is missing without being looked up). */
-static int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
-  const char *const *list = ctx->na ? ctx->na : NA_DEFAULT;
+ * empty cell is missing without being looked up). Inline: the usual cell
+ * costs a test or two. */
+static inline int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
   const char *p = cell->ptr;
-  size_t n = cell->len, k;
+  size_t n = cell->len;
   cal_trim(&p, &n);
   if (n == 0) return 0;
   if (!ctx->na) { /* the default set: the usual cases (a number, a term) cost a test or two */
@@ -105,9 +115,7 @@ static int missing_word(const cal_record_ctx *ctx, const cal_field *cell) {
     default: return 0;
     }
   }
-  for (k = 0; list[k]; k++)
-    if (word_ci(p, n, list[k])) return 1;
-  return 0;
+  return word_in(ctx->na ? ctx->na : NA_DEFAULT, p, n);
 }
 
 int cal_record_is_missing(const cal_record_ctx *ctx, const cal_field *cell) {
@@ -255,6 +263,51 @@ static void setup_lab(cal_record_col *c, const char *name, const char *unit, siz
     warn(w, wcap, 100, "column '%s' is not known; ignored. ", c->name);
 }
 
+/* The grouped read's columns (record.h), when the header allows it. */
+static void group(cal_record_layout *lay) {
+  uint32_t labs_seen = 0; /* analytes of lab columns (CAL_REC_MAX_ANALYTES bits) */
+  int ages = 0;
+  size_t i;
+  lay->grouped = 0;
+  lay->nnum = 0;
+  lay->sex_col = -1;
+  lay->rest = 0;
+  if (lay->ncols > CAL_REC_GROUP_COLS) return;
+  for (i = 0; i < lay->ncols; i++) {
+    const cal_record_col *c = &lay->cols[i];
+    cal_record_num_col *g = &lay->num[lay->nnum];
+    switch (c->role) {
+    case CAL_ROLE_IGNORE: case CAL_ROLE_UNIT: break; /* nothing is read from them */
+    case CAL_ROLE_LAB:
+      if (c->analyte < 0 || c->analyte >= CAL_REC_MAX_ANALYTES || (labs_seen >> c->analyte & 1u)) return;
+      labs_seen |= (uint32_t)1 << c->analyte;
+      if (c->unit_col >= 0) { lay->rest |= (uint64_t)1 << i; break; }
+      g->col = (unsigned)i;
+      g->off = offsetof(cal_record, v) + (size_t)c->analyte * sizeof(double);
+      g->factor = c->factor;
+      g->lo = c->a->plausible_lo;
+      g->hi = c->a->plausible_hi;
+      lay->nnum++;
+      break;
+    case CAL_ROLE_AGE:
+      if (ages++) return;
+      g->col = (unsigned)i;
+      g->off = offsetof(cal_record, age);
+      g->factor = c->age_factor;
+      g->lo = 0;
+      g->hi = 150;
+      lay->nnum++;
+      break;
+    case CAL_ROLE_SEX:
+      if (lay->sex_col >= 0) return;
+      lay->sex_col = (int)i;
+      break;
+    default: lay->rest |= (uint64_t)1 << i; break;
+    }
+  }
+  lay->grouped = 1;
+}
+
 int cal_record_layout_init(cal_record_layout *lay, const cal_field *f, size_t n, char *w, size_t wcap) {
   return cal_record_layout_init_map(lay, f, n, NULL, w, wcap);
 }
@@ -335,6 +388,7 @@ int cal_record_layout_init_map(cal_record_layout *lay, const cal_field *f, size_
       if (lay->cols[j].role == CAL_ROLE_LAB && lay->cols[j].analyte == lay->cols[i].analyte)
         lay->cols[j].unit_col = (int)i;
   }
+  group(lay);
   return 1;
 }
 
@@ -782,7 +836,10 @@ static void clear(cal_record *r, uint64_t *terms, size_t tw, int dated) {
     memset(r->rflag, 0, sizeof r->rflag);
     r->birth = NAN;
   }
-  if (tw) memset(terms, 0, tw * sizeof *terms);
+  if (tw <= 2) { /* (the usual sizes without a call) */
+    if (tw > 0) terms[0] = 0;
+    if (tw > 1) terms[1] = 0;
+  } else memset(terms, 0, tw * sizeof *terms);
 }
 
 static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
@@ -798,12 +855,91 @@ int cal_record_read_next(const cal_record_ctx *ctx, const cal_record_layout *lay
   return read_record(ctx, lay, f, nf, r, terms, tw, pb, memo, lay->dated);
 }
 
+/* A cell by its column's role (the usual cells are read inline before). */
+static void read_cell(const cal_record_ctx *ctx, const cal_record_layout *lay, size_t i, const cal_field *f,
+                      size_t nf, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  const cal_record_col *c = &lay->cols[i];
+  const cal_field *cell = &f[i];
+  switch (c->role) {
+  case CAL_ROLE_ID: {
+    const char *p = cell->ptr;
+    size_t n = cell->len;
+    cal_trim(&p, &n);
+    r->id = p;
+    r->idlen = n;
+    break;
+  }
+  /* a missing-value word is looked for only where the cell is not what
+   * the field holds (the usual case costs nothing) */
+  case CAL_ROLE_AGE: read_age(ctx, c, cell, r, pb); break;
+  case CAL_ROLE_SEX: read_sex(ctx, c, cell, r, pb); break;
+  case CAL_ROLE_SPECIES: read_species(ctx, c, cell, r, pb); break;
+  case CAL_ROLE_HEIGHT: read_height(ctx, c, cell, r, pb); break;
+  case CAL_ROLE_LAB: read_lab(ctx, c, f, nf, cell, r, pb, memo); break;
+  case CAL_ROLE_FINDINGS: read_terms(ctx, ctx->findings, c, cell, r, terms, tw, pb, memo); break;
+  case CAL_ROLE_SITES: read_terms(ctx, ctx->sites, c, cell, r, terms, tw, pb, memo); break;
+  case CAL_ROLE_BIRTH: read_date(ctx, c, cell, &r->birth, pb); break;
+  case CAL_ROLE_DATE: read_date(ctx, c, cell, &r->date[c->analyte], pb); break;
+  case CAL_ROLE_RANGE: read_range(c, cell, r, pb, memo); break;
+  case CAL_ROLE_FLAG: read_flag(c, cell, r, pb); break;
+  default: break;
+  }
+}
+
+/* The grouped read (record.h): plain numbers, F or M, then the rest in
+ * column order. */
+static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  uint64_t rest = lay->rest, slow = 0;
+  unsigned k;
+  if (nf < 64) rest &= ((uint64_t)1 << nf) - 1;
+  for (k = 0; k < lay->nnum; k++) {
+    const cal_record_num_col *g = &lay->num[k];
+    double v;
+    if (g->col >= nf || f[g->col].len == 0) continue; /* (an empty cell: nothing, as read_lab and read_age) */
+    if (cal_parse_short(f[g->col].ptr, f[g->col].len, &v) || plain_number(&f[g->col], &v)) {
+      v *= g->factor;
+      if (v >= g->lo && v <= g->hi) {
+        memcpy((char *)r + g->off, &v, sizeof v);
+        continue;
+      }
+    }
+    slow |= (uint64_t)1 << g->col;
+  }
+  if (lay->sex_col >= 0 && (size_t)lay->sex_col < nf) {
+    const cal_field *cell = &f[lay->sex_col];
+    if (cell->len == 1 && ((cell->ptr[0] | 0x20) == 'f' || (cell->ptr[0] | 0x20) == 'm'))
+      r->sex = (cell->ptr[0] | 0x20) == 'f' ? CAL_SEX_F : CAL_SEX_M;
+    else slow |= (uint64_t)1 << lay->sex_col;
+  }
+  rest |= slow;
+  while (rest) {
+    size_t i = (size_t)__builtin_ctzll(rest);
+    const cal_record_col *c = &lay->cols[i];
+    if (c->role == CAL_ROLE_ID) { /* (inline: the usual cells) */
+      const char *p = f[i].ptr;
+      size_t n = f[i].len;
+      cal_trim(&p, &n);
+      r->id = p;
+      r->idlen = n;
+    } else if (c->role == CAL_ROLE_FINDINGS || c->role == CAL_ROLE_SITES)
+      read_terms(ctx, c->role == CAL_ROLE_FINDINGS ? ctx->findings : ctx->sites, c, &f[i], r, terms, tw, pb, memo);
+    else read_cell(ctx, lay, i, f, nf, r, terms, tw, pb, memo);
+    rest &= rest - 1;
+  }
+}
+
 static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
                        cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo, int dated) {
   size_t i;
   int before = pb->count;
   int plain = !ctx->decimal_comma && !ctx->na; /* numbers are read as written */
   clear(r, terms, tw, dated);
+  if (plain && lay->grouped) {
+    read_grouped(ctx, lay, f, nf, r, terms, tw, pb, memo);
+    age_from_birth(ctx, r, pb);
+    return pb->count - before;
+  }
   for (i = 0; i < nf && i < lay->ncols; i++) {
     const cal_record_col *c = &lay->cols[i];
     const cal_field *cell = &f[i];
@@ -833,30 +969,7 @@ static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, 
       r->sex = (cell->ptr[0] | 0x20) == 'f' ? CAL_SEX_F : CAL_SEX_M;
       continue;
     }
-    switch (c->role) {
-    case CAL_ROLE_ID: {
-      const char *p = cell->ptr;
-      size_t n = cell->len;
-      cal_trim(&p, &n);
-      r->id = p;
-      r->idlen = n;
-      break;
-    }
-    /* a missing-value word is looked for only where the cell is not what
-     * the field holds (the usual case costs nothing) */
-    case CAL_ROLE_AGE: read_age(ctx, c, cell, r, pb); break;
-    case CAL_ROLE_SEX: read_sex(ctx, c, cell, r, pb); break;
-    case CAL_ROLE_SPECIES: read_species(ctx, c, cell, r, pb); break;
-    case CAL_ROLE_HEIGHT: read_height(ctx, c, cell, r, pb); break;
-    case CAL_ROLE_LAB: read_lab(ctx, c, f, nf, cell, r, pb, memo); break;
-    case CAL_ROLE_FINDINGS: read_terms(ctx, ctx->findings, c, cell, r, terms, tw, pb, memo); break;
-    case CAL_ROLE_SITES: read_terms(ctx, ctx->sites, c, cell, r, terms, tw, pb, memo); break;
-    case CAL_ROLE_BIRTH: read_date(ctx, c, cell, &r->birth, pb); break;
-    case CAL_ROLE_DATE: read_date(ctx, c, cell, &r->date[c->analyte], pb); break;
-    case CAL_ROLE_RANGE: read_range(c, cell, r, pb, memo); break;
-    case CAL_ROLE_FLAG: read_flag(c, cell, r, pb); break;
-    default: break;
-    }
+    read_cell(ctx, lay, i, f, nf, r, terms, tw, pb, memo);
   }
   age_from_birth(ctx, r, pb);
   return pb->count - before;

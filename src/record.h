@@ -167,10 +167,31 @@ typedef struct {
   char name[80];       /* the header as written (cut), for messages */
 } cal_record_col;
 
+/* The grouped read of a record (cal_record_layout_init sets it up when
+ * the header has at most CAL_REC_GROUP_COLS columns and no analyte, age or
+ * sex column twice): the cells that are plain numbers (labs without a unit
+ * column, the age) in one loop, then F or M, then the other cells in column
+ * order (and those of the first two groups that are not that simple). A
+ * plain number read there has no problem and sets a field no other column
+ * sets, so the record and its problems are those of the column-by-column
+ * read. */
+#define CAL_REC_GROUP_COLS 64
+typedef struct {
+  unsigned col;         /* the column */
+  size_t off;           /* the byte offset in cal_record of the value it sets */
+  double factor;        /* the header unit -> canonical (age: -> years) */
+  double lo, hi;        /* the values kept there (others are read cell by cell) */
+} cal_record_num_col;
+
 typedef struct {
   size_t ncols;
   cal_record_col *cols; /* owned */
   int dated;            /* a column gives a birth date, a date, a range or a flag */
+  int grouped;          /* read grouped (0: column by column, the same record) */
+  unsigned nnum;        /* plain-number columns */
+  cal_record_num_col num[CAL_REC_GROUP_COLS];
+  int sex_col;          /* the sex column, or -1 */
+  uint64_t rest;        /* the other columns that are read, a bit per column */
 } cal_record_layout;
 
 /* The columns of a header (names as in CSV: case, spaces and punctuation

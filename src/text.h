@@ -31,6 +31,30 @@ static inline uint64_t cal_load_small(const char *s, size_t n) {
          (unsigned char)s[n - 1];
 }
 
+/* memmove(d, s, n) for the short texts of a row (ids): up to 16 bytes
+ * without a call (every byte read before any is written). */
+static inline void cal_copy_small(char *d, const char *s, size_t n) {
+  if (n > 16) memmove(d, s, n);
+  else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + (n - 8), 8);
+    memcpy(d, &a, 8);
+    memcpy(d + (n - 8), &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + (n - 4), 4);
+    memcpy(d, &a, 4);
+    memcpy(d + (n - 4), &b, 4);
+  } else if (n > 0) {
+    char a = s[0], b = s[n >> 1], c = s[n - 1];
+    d[0] = a;
+    d[n >> 1] = b;
+    d[n - 1] = c;
+  }
+}
+
 static inline uint64_t cal_mix(uint64_t h) {
   h *= 0xff51afd7ed558ccdULL;
   return h ^ (h >> 32);

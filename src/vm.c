@@ -855,7 +855,9 @@ cal_vm_batch *cal_vm_batch_new(const cal_program *p) {
   b->stack = (double *)calloc(cap * 2 * (CAL_VM_STACK + 2), sizeof(double));
   b->row_vars = (double *)calloc(p->nvars ? p->nvars : 1, sizeof(double));
   b->row_lets = (double *)calloc(p->nlets ? p->nlets : 1, sizeof(double));
-  if (!b->vars || !b->terms || !b->lets || !b->value || !b->fired || !b->score || !b->type || !b->best ||
+  b->pow_memo = (cal_vm_pow_entry *)malloc(CAL_VM_POW_MEMO * sizeof *b->pow_memo);
+  if (b->pow_memo) cal_vm_pow_memo_init(b->pow_memo);
+  if (!b->pow_memo || !b->vars || !b->terms || !b->lets || !b->value || !b->fired || !b->score || !b->type || !b->best ||
       !b->stack || !b->row_vars || !b->row_lets) {
     cal_vm_batch_free(b);
     return NULL;
@@ -867,6 +869,7 @@ void cal_vm_batch_free(cal_vm_batch *b) {
   if (!b) return;
   free(b->vars); free(b->terms); free(b->lets); free(b->value); free(b->fired); free(b->score);
   free(b->type); free(b->best); free(b->stack); free(b->row_vars); free(b->row_lets);
+  free(b->pow_memo);
   free(b);
 }
 
@@ -955,34 +958,39 @@ static void k_cmpk(unsigned op, double *restrict d, const double *restrict x, do
     case CAL_OP_SUB: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ - b_; d[i] = FINITE_OR_NAN(r_); } break; \
     case CAL_OP_MUL: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ * b_; d[i] = FINITE_OR_NAN(r_); } break; \
     case CAL_OP_DIV: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ / b_; d[i] = FINITE_OR_NAN(r_); } break; \
-    case CAL_OP_POW: /* pow(1, y) is 1 for every y (C99 F.9.4.4): no call */ \
-      LOOP { double a_ = (AI), b_ = (BI), p_ = a_ == 1.0 ? 1.0 : pow(a_, b_); K_NAN2(FINITE_OR_NAN(p_)) } break; \
+    case CAL_OP_POW: /* pow(1, y) is 1 for every y (C99 F.9.4.4): no call; else the memo's */ \
+      LOOP { double a_ = (AI), b_ = (BI), p_ = a_ == 1.0 ? 1.0 : cal_vm_pow_memo(pm, a_, b_); \
+             K_NAN2(FINITE_OR_NAN(p_)) } break; \
     case CAL_OP_MIN: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ < a_ ? b_ : a_) } break; \
     default: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ > a_ ? b_ : a_) } break; \
   }
 
-static void k_arith(unsigned op, double *restrict d, const double *restrict x, const double *restrict y) {
+static void k_arith(unsigned op, double *restrict d, const double *restrict x, const double *restrict y,
+                    cal_vm_pow_entry *pm) {
   size_t i;
   K_ARITH_SWITCH(x[i], y[i])
 }
 
-static void k_arithk(unsigned op, double *restrict d, const double *restrict x, double k) {
+static void k_arithk(unsigned op, double *restrict d, const double *restrict x, double k,
+                     cal_vm_pow_entry *pm) {
   size_t i;
   K_ARITH_SWITCH(x[i], k)
 }
 
-static void k_karith(unsigned op, double *restrict d, double k, const double *restrict y) {
+static void k_karith(unsigned op, double *restrict d, double k, const double *restrict y,
+                     cal_vm_pow_entry *pm) {
   size_t i;
   K_ARITH_SWITCH(k, y[i])
 }
 
 /* d = k ^ y, from the table of k ^ 0..255 when y is one of those integers */
-static void k_powk(double *restrict d, double k, const double *restrict tab, const double *restrict y) {
+static void k_powk(double *restrict d, double k, const double *restrict tab, const double *restrict y,
+                   cal_vm_pow_entry *pm) {
   size_t i;
   LOOP {
     double b_ = y[i], r_;
     if (b_ >= 0 && b_ < POW_TAB && b_ == (double)(int)b_) r_ = tab[(int)b_];
-    else r_ = (k != k || b_ != b_) ? NAN : pow(k, b_);
+    else r_ = (k != k || b_ != b_) ? NAN : cal_vm_pow_memo(pm, k, b_);
     d[i] = FINITE_OR_NAN(r_);
   }
 }
@@ -1114,15 +1122,15 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
       }
       case FX_ARITHK: {
         double *d = pick(b, sp - 1, sv[sp - 1]);
-        k_arithk(f->sub, d, sv[sp - 1], f->k);
+        k_arithk(f->sub, d, sv[sp - 1], f->k, b->pow_memo);
         sv[sp - 1] = d;
         break;
       }
       case FX_KARITH: {
         double *d = SCR(sp, 1);
         const double *y = b_src(p, b, f->ka, f->a, SCR(sp, 0));
-        if (f->sub == CAL_OP_POW) k_powk(d, f->k, p->fast_pow + (size_t)f->b * POW_TAB, y);
-        else k_karith(f->sub, d, f->k, y);
+        if (f->sub == CAL_OP_POW) k_powk(d, f->k, p->fast_pow + (size_t)f->b * POW_TAB, y, b->pow_memo);
+        else k_karith(f->sub, d, f->k, y, b->pow_memo);
         sv[sp++] = d;
         break;
       }
@@ -1143,7 +1151,7 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
       case CAL_OP_ADD: case CAL_OP_SUB: case CAL_OP_MUL: case CAL_OP_DIV:
       case CAL_OP_POW: case CAL_OP_MIN: case CAL_OP_MAX: {
         double *d = pick(b, sp - 2, sv[sp - 2]);
-        k_arith(f->op, d, sv[sp - 2], sv[sp - 1]);
+        k_arith(f->op, d, sv[sp - 2], sv[sp - 1], b->pow_memo);
         sv[sp - 2] = d;
         sp--;
         break;
@@ -1229,18 +1237,26 @@ static void k_max(double *restrict best, double *restrict td, const double *rest
 CAL_VM_BODY void run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
   size_t i;
   unsigned r, s, ns = p->nsubtypes;
+  double zero;
   if (n > NB) n = NB;
   for (r = 0; r < p->nlets; r++) {
     double *out = b->lets + (size_t)r * NB;
     if (p->fast_batch[r]) batch_block(p, b, p->fast_start[r], out);
     else rows_block(p, b, n, r, out);
   }
-  for (s = 0; s < ns; s++) k_fill(b->score + (size_t)s * NB, 0.0);
+  /* zeros from a volatile: a constant 0 makes the compiler call memset for
+   * these columns (10 KB at once for 5 subtypes), whose rep stosb costs
+   * more than the loop's vector stores (and valgrind counts every byte) */
+  {
+    volatile double vzero = 0.0;
+    zero = vzero;
+  }
+  for (s = 0; s < ns; s++) k_fill(b->score + (size_t)s * NB, zero);
   /* fired bits: a column of doubles per word (scratch past the stack) */
   for (r = 0; r < p->nrules; r++) {
     uint32_t bi = p->nlets + r, word = r / CAL_VM_FIRED_BITS;
     double *out = b->value + (size_t)r * NB, *fd = SCR(CAL_VM_STACK + 1, 0);
-    if (r % CAL_VM_FIRED_BITS == 0) k_fill(fd, 0.0);
+    if (r % CAL_VM_FIRED_BITS == 0) k_fill(fd, zero);
     if (p->fast_batch[bi]) batch_block(p, b, p->fast_start[bi], out);
     else rows_block(p, b, n, bi, out);
     k_rule(b->score + (size_t)p->rules[r].subtype * NB, fd, out, p->rules[r].weight,
@@ -1261,7 +1277,7 @@ CAL_VM_BODY void run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
     }
     double *td = SCR(CAL_VM_STACK + 1, 1); /* the type as a double: loops of one width vectorize */
     memcpy(best, b->score, NB * sizeof(double));
-    k_fill(td, 0.0);
+    k_fill(td, zero);
     for (s = 1; s < ns; s++) {
       const double *sc = b->score + (size_t)s * NB;
       k_max(best, td, sc, (double)s);

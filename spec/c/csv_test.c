@@ -771,6 +771,43 @@ static void test_parse_double(void)
                  n, taken, bad);
         check(bad == 0 && taken > n / 3 && total == n, what, bad ? first : NULL);
     }
+    {
+        /* the short path (cal_parse_short): 1 to 6 bytes, mostly digits
+         * and points, some any byte (NUL, >= 0x80, the neighbours of '0'-'9'
+         * and '.'): it takes only what the general parser takes, with the
+         * same bits, and it takes every 1 to 4 bytes of digits with at most
+         * one point between two digits */
+        static const char near[] = "/:-.,+ eE0019";
+        long bad = 0, n = 0, taken = 0, plain = 0, iter;
+        char first[100] = "";
+        for (iter = 0; iter < 2000000; iter++) {
+            char s[8];
+            size_t len = 1 + (size_t)(rnd() % 6), i;
+            double a = -1, b = -2;
+            int oka, okb, digits = 1, points = 0;
+            for (i = 0; i < len; i++) {
+                unsigned r = rnd() % 16;
+                s[i] = r < 11 ? "0123456789."[r] : r < 14 ? near[rnd() % (sizeof near - 1)] : (char)(rnd() % 256);
+                if (s[i] == '.') points++;
+                else if (s[i] < '0' || s[i] > '9') digits = 0;
+            }
+            oka = cal_parse_short(s, len, &a);
+            okb = cal_parse_double_general(s, len, &b);
+            n++;
+            taken += oka;
+            if (len <= 4 && digits && points <= 1 && s[0] != '.' && s[len - 1] != '.') {
+                plain++;
+                if (!oka) { if (!bad) snprintf(first, sizeof first, "not taken: \"%.*s\"", (int)len, s); bad++; }
+            }
+            if (oka && (!okb || memcmp(&a, &b, sizeof a) != 0)) {
+                if (!bad) snprintf(first, sizeof first, "e.g. \"%.*s\"", (int)len, s);
+                bad++;
+            }
+        }
+        snprintf(what, sizeof what, "parse_short agrees with parse_double_general on %ld texts (%ld taken, %ld plain; %ld differ)",
+                 n, taken, plain, bad);
+        check(bad == 0 && taken > n / 20 && taken == plain, what, bad ? first : NULL);
+    }
 }
 
 static void format_one(double v, int d, long *bad)
@@ -835,6 +872,45 @@ static void test_format_fixed(void)
         char what[120];
         snprintf(what, sizeof what, "format_fixed equals printf on %ld values (%ld differ, first 5 shown above)", n, bad);
         check(bad == 0, what, NULL);
+    }
+    { /* the inline path (cal_format_fixed_short, which w_number calls
+       * itself): the text of printf where it writes one, and it writes one
+       * for the usual values (0 to 4 decimals, below 10^9 in units of the
+       * last digit, not a tie of the rounded product) */
+        long sbad = 0, taken = 0, usual = 0, k;
+        char first[100] = "", what[160];
+        for (k = 0; k < 2000000; k++) {
+            char t[32], want[400];
+            double v, hi;
+            size_t m;
+            unsigned shape = (unsigned)(k % 6);
+            d = (int)(rnd() % 6);
+            if (shape == 0) v = rnd01() * 200;
+            else if (shape == 1) v = ldexp(rnd01(), (int)(rnd() % 50) - 20);
+            else if (shape == 2) v = (double)(rnd() % 2000000) / 1000 + 0.0005;
+            else if (shape == 3) v = floor(rnd01() * 1e6) / pow(10, d) + 5 * pow(10, -d - 1);
+            else if (shape == 4) v = nextafter(floor(rnd01() * 1e9) / pow(10, d), rnd() % 2 ? 0 : 1e300);
+            else { uint64_t u = rnd(); memcpy(&v, &u, sizeof v); }
+            if (rnd() % 2) v = -v;
+            memset(t, 'x', sizeof t);
+            m = cal_format_fixed_short(t, v, d);
+            snprintf(want, sizeof want, "%.*f", d, v);
+            hi = d <= 4 ? fabs(v) * pow(10, d) : 0;
+            if (d <= 4 && hi < 1e9 && hi - floor(hi) != 0.5) {
+                usual++;
+                if (!m) { if (!sbad) snprintf(first, sizeof first, "not taken: %.17g, %d", v, d); sbad++; }
+            }
+            if (m) {
+                taken++;
+                if (m != strlen(want) || memcmp(t, want, m) != 0 || t[m] != 'x') {
+                    if (!sbad) snprintf(first, sizeof first, "%.17g, %d: [%.*s]", v, d, (int)m, t);
+                    sbad++;
+                }
+            }
+        }
+        snprintf(what, sizeof what, "format_fixed_short equals printf on %ld values (%ld taken, %ld usual; %ld differ)",
+                 k, taken, usual, sbad);
+        check(sbad == 0 && taken == usual && taken > k / 2, what, sbad ? first : NULL);
     }
     /* snprintf-style truncation */
     check(cal_format_fixed(b, 4, 3.14159, 2) == 4 && strcmp(b, "3.1") == 0, "format_fixed truncates like snprintf", b);

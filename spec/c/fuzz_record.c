@@ -14,7 +14,8 @@
  * delimiter; the rest is a CSV file (header, then records). Checks, besides
  * the sanitizers: reading a record with the unit memo and without it gives
  * the same record and problems, and so does reading each record into the
- * record the one before was read into (cal_record_read_next); every value is NaN or finite, ages in
+ * record the one before was read into (cal_record_read_next), and so does the
+ * column-by-column read of a grouped layout (record.h); every value is NaN or finite, ages in
  * [0, 150], heights in (20, 260), flags in -2..2 or NaN, the KDIGO stage in
  * 0..6; the problems stay inside their buffer.
  */
@@ -161,6 +162,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (rows == 1 ? cal_record_read : cal_record_read_next)(&ctx, &lay, f, n, &c, tc, tw, &pc, &memo2);
         same_record(&c, &b, &pc, &pb);
         if (memcmp(tc, tb, tw * sizeof *tc) != 0) abort();
+        if (lay.grouped) { /* the grouped read is the column-by-column one */
+            cal_problems_clear(&pc);
+            lay.grouped = 0;
+            cal_record_read(&ctx, &lay, f, n, &c, tc, tw, &pc, NULL);
+            lay.grouped = 1;
+            same_record(&c, &b, &pc, &pb);
+            if (memcmp(tc, tb, tw * sizeof *tc) != 0) abort();
+        }
         cal_record_derive(&ctx, &nd, &a);
         check_record(&ctx, &a, &pa);
     }
