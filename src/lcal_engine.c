@@ -740,23 +740,15 @@ static void set_str(lua_State *L, const char *k, const char *v) {
   lua_setfield(L, -2, k);
 }
 
-/* A copy of entry i (0-based) of the shown ranges at uv[slot] as a new
- * table, set as field k of the table on top. */
+/* Entry i (0-based) of the shown ranges at uv[slot], set as field k of the
+ * table on top: the plan's own table, shared by every lab table of the
+ * plan (read-only; README.md, "Shared tables"; calcinosis.copy copies). */
 static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
-  int t;
   lua_rawgeti(L, uv, slot);
   lua_rawgeti(L, -1, (lua_Integer)i + 1);
-  t = lua_gettop(L);
-  if (!lua_istable(L, t)) { lua_pop(L, 2); return; }
-  lua_createtable(L, 0, 5);
-  lua_pushnil(L);
-  while (lua_next(L, t)) { /* its fields (source, unit, inclusive, low, high) */
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, t + 1);
-  }
-  lua_setfield(L, t - 2, k);
-  lua_pop(L, 2);
+  if (lua_istable(L, -1)) lua_setfield(L, -3, k);
+  else lua_pop(L, 1);
+  lua_pop(L, 1);
 }
 
 /* tostring(v) of the value at idx, pushed (luaL_tolstring; 5.1 and LuaJIT
@@ -1453,12 +1445,39 @@ static int push_refused(lua_State *L, const lab_src *s, const char *k, size_t n)
   return 1;
 }
 
+/* What the presented lists are built from (push_presented): the engine's
+ * decision and result for its last record (engine_view), or a copy of
+ * them kept in a pending presentation (pending_view). */
+typedef struct {
+  int type;                /* subtype index or CAL_INDETERMINATE */
+  double best;
+  const double *score;     /* nsubtypes */
+  const double *lets;      /* nlets */
+  const double *vars;      /* nvars */
+  const unsigned char *state; /* nrules */
+  const uint64_t *terms;   /* term_words_all */
+  const cal_result *res;
+} pres_view;
+
+static pres_view engine_view(const cal_engine *e) {
+  pres_view v;
+  v.type = e->main.type;
+  v.best = e->main.best;
+  v.score = e->main.score;
+  v.lets = e->main.lets;
+  v.vars = e->vars;
+  v.state = e->main.state;
+  v.terms = e->terms;
+  v.res = &e->res;
+  return v;
+}
+
 /* The confidence as a result shows it (see lua/calcinosis/result.lua):
  * value, level, margin, completeness, factors ({ id, factor, because })
  * and the explanation, from the result program's confidence and the
  * plan's present (pres; its subtypes at the stack index subtypes). */
-static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e, int pres, int subtypes, int uv) {
-  const cal_result *rr = &e->res;
+static void push_confidence(lua_State *L, const plan_box *b, const pres_view *e, int pres, int subtypes, int uv) {
+  const cal_result *rr = e->res;
   const cal_cohort *p = &b->plan;
   int t, decls, tname, fl, np = 0;
   unsigned i;
@@ -1475,8 +1494,8 @@ static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e
   }
   lua_getfield(L, pres, "confidence");
   decls = lua_gettop(L);
-  if (e->main.type < 0) lua_getfield(L, pres, "label");
-  else lua_rawgeti(L, subtypes, (lua_Integer)e->main.type + 1);
+  if (e->type < 0) lua_getfield(L, pres, "label");
+  else lua_rawgeti(L, subtypes, (lua_Integer)e->type + 1);
   tname = lua_gettop(L);
   lua_createtable(L, 0, 6);
   t = lua_gettop(L);
@@ -1496,12 +1515,12 @@ static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e
       lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
       same = lua_rawequal(L, -1, tname);
       lua_pop(L, 1);
-      if (!same && e->main.score[i] > second) second = e->main.score[i];
+      if (!same && e->score[i] > second) second = e->score[i];
     }
     lua_pushvalue(L, tname);
     lua_pushliteral(L, " scored ");
     lua_rawgeti(L, uv, UV_FMT);
-    lua_pushnumber(L, (lua_Number)e->main.best);
+    lua_pushnumber(L, (lua_Number)e->best);
     lua_call(L, 1, 1);
     lua_pushliteral(L, ", the next subtype ");
     lua_rawgeti(L, uv, UV_FMT);
@@ -1550,7 +1569,7 @@ static void sort_strings(lua_State *L, int idx, lua_Integer n) {
 
 /* Sets findings and sites (the vocabulary terms recognized, with the terms
  * they imply, sorted) in the raw result at res. */
-static void push_terms(lua_State *L, const cal_cohort *p, const cal_engine *e, int pres, int uv, int res) {
+static void push_terms(lua_State *L, const cal_cohort *p, const pres_view *e, int pres, int uv, int res) {
   int ts, tf, fl, sl;
   lua_Integer nf = 0, ns = 0;
   size_t w;
@@ -1618,8 +1637,8 @@ static void push_joined(lua_State *L, int idx, const char *sep) {
  * (type, reason, reasons, conflicts, sources), in the order the result
  * program gives them; a subtype whose rules could not be evaluated names
  * the inputs they miss (from the rules not evaluable, the list at ne). */
-static void push_alternatives(lua_State *L, const cal_engine *e, int pres, int subtypes, int ne, int uv) {
-  const cal_result *rr = &e->res;
+static void push_alternatives(lua_State *L, const pres_view *e, int pres, int subtypes, int ne, int uv) {
+  const cal_result *rr = e->res;
   int out, by, decls;
   unsigned i;
   luaL_checkstack(L, 24, "result");
@@ -1717,9 +1736,9 @@ static void push_alternatives(lua_State *L, const cal_engine *e, int pres, int s
  * numbers), not_evaluable and missing (see lua/calcinosis/result.lua for
  * their fields) in the raw result at res, from the plan's present (uv)
  * and the result's lab snapshot (res.labs). */
-static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int res, int uv) {
+static void push_presented(lua_State *L, plan_box *b, const pres_view *e, int res, int uv) {
   const cal_cohort *p = &b->plan;
-  const cal_result *rr = &e->res;
+  const cal_result *rr = e->res;
   lab_src s;
   int base = lua_gettop(L), pres, rules, asks, subtypes, fired, frules, ne, t;
   unsigned i, nr = p->prog->nrules;
@@ -1736,7 +1755,7 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
   lua_createtable(L, 4, 0); frules = lua_gettop(L);
   new_list(L, uv, 4); ne = lua_gettop(L);
   for (i = 0; i < nr; i++) {
-    int st = e->main.state[i];
+    int st = e->state[i];
     if (st != CAL_TRUE && st != CAL_UNKNOWN) continue;
     lua_rawgeti(L, rules, (lua_Integer)i + 1);
     t = lua_gettop(L);
@@ -1748,7 +1767,7 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
       lua_setfield(L, t + 2, "values");
       lua_pop(L, 1); /* inputs */
       /* why it fired: the operands once per record, then the rule's reasons */
-      if (nf == 0) cal_explain_operands(b->explain, e->vars, e->main.lets, e->terms, b->xin, &b->xres, b->xops);
+      if (nf == 0) cal_explain_operands(b->explain, e->vars, e->lets, e->terms, b->xin, &b->xres, b->xops);
       if (cal_explain_rule(b->explain, i, b->xops, e->terms, &b->xout) < 0) luaL_error(L, "out of memory");
       {
         size_t r;
@@ -1840,7 +1859,7 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
     new_list(L, uv, 2); /* its rules that were not evaluable */
     for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
       int r = p->result.ask_rules[k];
-      if (e->main.state[r] == CAL_UNKNOWN) {
+      if (e->state[r] == CAL_UNKNOWN) {
         lua_rawgeti(L, rules, (lua_Integer)r + 1);
         lua_getfield(L, -1, "fired");
         lua_getfield(L, -1, "id");
@@ -1857,20 +1876,13 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
     lua_pop(L, 1); /* the ask's present */
   }
   lua_setfield(L, res, "missing");
-  /* the scores by subtype, the lets' values by name (those known) */
-  lua_createtable(L, 0, (int)p->prog->nsubtypes);
-  for (i = 0; i < p->prog->nsubtypes; i++) {
-    lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
-    lua_pushnumber(L, (lua_Number)e->main.score[i]);
-    lua_rawset(L, -3);
-  }
-  lua_setfield(L, res, "named_scores");
+  /* the lets' values by name (those known) */
   lua_getfield(L, pres, "lets");
   lua_createtable(L, 0, (int)p->prog->nlets);
   for (i = 0; i < p->prog->nlets; i++)
-    if (!isnan(e->main.lets[i])) {
+    if (!isnan(e->lets[i])) {
       lua_rawgeti(L, -2, (lua_Integer)i + 1);
-      lua_pushnumber(L, (lua_Number)e->main.lets[i]);
+      lua_pushnumber(L, (lua_Number)e->lets[i]);
       lua_rawset(L, -3);
     }
   lua_setfield(L, res, "values");
@@ -1880,12 +1892,84 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
   push_terms(L, p, e, pres, uv, res);
   push_alternatives(L, e, pres, subtypes, ne, uv);
   lua_setfield(L, res, "alternatives");
-  /* the problems, a JSON array (the result's own list) */
-  lua_getfield(L, res, "problems");
-  lua_rawgeti(L, uv, UV_LIST_MT);
-  lua_setmetatable(L, -2);
   lua_settop(L, base);
 }
+
+/* A pending presentation ("calcinosis.pending"): what push_presented
+ * reads of the engine for one record (its decision, lets, slot values,
+ * terms and result), copied, so that the presented lists of a result are
+ * built only when first read (pending:present(raw), from
+ * lua/calcinosis/result.lua). Its user value: { plan, plan's user value }. */
+#define PENDING_MT "calcinosis.pending"
+typedef struct {
+  plan_box *b;
+  int type, done;
+  double best;
+  size_t nsub, nlets, nvars, nrules;
+  cal_result res;
+  uint64_t terms[CAL_VM_MAX_TERM_WORDS];
+  double data[1]; /* nsub scores, nlets lets, nvars slot values, then nrules state bytes */
+} pending_box;
+
+static void push_pending(lua_State *L, plan_box *b, const cal_engine *e, int plan, int uv) {
+  const cal_program *pr = b->plan.prog;
+  size_t nd = pr->nsubtypes + pr->nlets + pr->nvars;
+  pending_box *pb = (pending_box *)lua_newuserdatauv(L, offsetof(pending_box, data) + nd * sizeof(double) +
+                                                            pr->nrules, 1);
+  double *d = pb->data;
+  pb->b = b;
+  pb->type = e->main.type;
+  pb->done = 0;
+  pb->best = e->main.best;
+  pb->nsub = pr->nsubtypes;
+  pb->nlets = pr->nlets;
+  pb->nvars = pr->nvars;
+  pb->nrules = pr->nrules;
+  pb->res = e->res;
+  memcpy(pb->terms, e->terms, sizeof pb->terms);
+  if (pb->nsub) memcpy(d, e->main.score, pb->nsub * sizeof *d);
+  if (pb->nlets) memcpy(d + pb->nsub, e->main.lets, pb->nlets * sizeof *d);
+  if (pb->nvars) memcpy(d + pb->nsub + pb->nlets, e->vars, pb->nvars * sizeof *d);
+  if (pb->nrules) memcpy((unsigned char *)(d + nd), e->main.state, pb->nrules);
+  luaL_setmetatable(L, PENDING_MT);
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, plan); lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, uv); lua_rawseti(L, -2, 2);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* pending:present(raw) -> raw, with the presented lists set in it (fired,
+ * fired_rules, not_evaluable, missing, values, confidence, findings, sites,
+ * alternatives), as plan:classify sets them; once (later calls do nothing). */
+static int pending_present(lua_State *L) {
+  pending_box *pb = (pending_box *)luaL_checkudata(L, 1, PENDING_MT);
+  size_t nd = pb->nsub + pb->nlets + pb->nvars;
+  pres_view v;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (pb->done) return 1;
+  lua_getiuservalue(L, 1, 1);
+  lua_rawgeti(L, 3, 1);
+  (void)check_plan(L, 4);
+  lua_rawgeti(L, 3, 2);
+  v.type = pb->type;
+  v.best = pb->best;
+  v.score = pb->data;
+  v.lets = pb->data + pb->nsub;
+  v.vars = pb->data + pb->nsub + pb->nlets;
+  v.state = (const unsigned char *)(pb->data + nd);
+  v.terms = pb->terms;
+  v.res = &pb->res;
+  push_presented(L, pb->b, &v, 2, 5);
+  pb->done = 1;
+  lua_settop(L, 2);
+  return 1;
+}
+
+static const luaL_Reg pending_methods[] = {
+  {"present", pending_present},
+  {NULL, NULL}
+};
 
 /* Pushes the list of the set bits of words[0 .. n) (0-based term ids). */
 static void push_bits(lua_State *L, const uint64_t *words, size_t n) {
@@ -1910,7 +1994,7 @@ static void push_bits(lua_State *L, const uint64_t *words, size_t n) {
  * 0 none), with the record as read (record) when with_record. uv is the
  * stack index of the plan's user value. */
 static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int patient, int plan, int uv,
-                        int with_record) {
+                        int with_record, int lazy) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
   size_t i;
@@ -1942,7 +2026,32 @@ static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int pati
   lua_setfield(L, -2, "alerts");
   /* the lists a result is presented with (lua/calcinosis/result.lua): every
    * plan calcinosis.engine builds has its present and labs_display */
-  if (b->has_present && b->has_labs) push_presented(L, b, e, lua_gettop(L), uv);
+  if (b->has_present && b->has_labs) {
+    int res = lua_gettop(L);
+    /* the scores by subtype */
+    lua_rawgeti(L, uv, UV_PRESENT);
+    lua_getfield(L, -1, "subtypes");
+    lua_createtable(L, 0, (int)p->prog->nsubtypes);
+    for (i = 0; i < p->prog->nsubtypes; i++) {
+      lua_rawgeti(L, -2, (lua_Integer)i + 1);
+      lua_pushnumber(L, (lua_Number)e->main.score[i]);
+      lua_rawset(L, -3);
+    }
+    lua_setfield(L, res, "named_scores");
+    lua_settop(L, res);
+    /* the problems, a JSON array (the result's own list) */
+    lua_getfield(L, res, "problems");
+    lua_rawgeti(L, uv, UV_LIST_MT);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    if (lazy) { /* the other lists when first read (pending:present) */
+      push_pending(L, b, e, plan, uv);
+      lua_setfield(L, res, "pending");
+    } else {
+      pres_view v = engine_view(e);
+      push_presented(L, b, &v, res, uv);
+    }
+  }
 }
 
 /* The engine reads the record the NDJSON reader b->nd holds, with its problems. */
@@ -1986,16 +2095,18 @@ static void name_record(cal_engine *e) {
   e->pb = pb;
 }
 
-/* plan:classify(patient) -> raw result (lua/calcinosis/result.lua presents
- * it), with the lab table and without the record as read */
+/* plan:classify(patient [, lazy]) -> raw result (lua/calcinosis/result.lua
+ * presents it), with the lab table and without the record as read; lazy:
+ * its presented lists left to pending:present (raw.pending) */
 static int plan_classify(lua_State *L) {
   plan_box *b = check_plan(L, 1);
+  int lazy = lua_toboolean(L, 3);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   read_patient(L, b, 2);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 2, 1, 3, 0);
+  push_result(L, b, b->engine, 2, 1, 3, 0, lazy);
   return 1;
 }
 
@@ -2043,7 +2154,7 @@ static int plan_classify_line(lua_State *L) {
   read_fields(b);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 0, 1, 3, 0);
+  push_result(L, b, b->engine, 0, 1, 3, 0, 0);
   return 1;
 }
 
@@ -2296,7 +2407,7 @@ static int rows_next(lua_State *L) {
     }
     cal_engine_read(b->engine, &r->lay, f, nf);
     lua_getiuservalue(L, lua_upvalueindex(1), 1);
-    push_result(L, b, b->engine, 0, lua_upvalueindex(1), lua_gettop(L), 1);
+    push_result(L, b, b->engine, 0, lua_upvalueindex(1), lua_gettop(L), 1, 0);
     lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");
@@ -2425,6 +2536,13 @@ void lcal_open_engine(lua_State *L) {
   luaL_setfuncs(L, snap_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "calcinosis.labsnap");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, PENDING_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, pending_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "calcinosis.pending");
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
   luaL_newmetatable(L, ROWS_MT);
