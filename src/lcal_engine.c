@@ -64,7 +64,7 @@ typedef struct {
 /* The plan's user value: a table holding the programs (kept alive with the
  * plan) and what the lab table is built with (labs_display, given once). */
 enum { UV_PROGRAM = 1, UV_RESULT_PROGRAM, UV_CONF_PROGRAM, UV_LIST_MT, UV_FMT, UV_RANGES, UV_CRITICAL, UV_EGFR,
-       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_COUNT_ };
+       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_STRS, UV_CKD_RULES, UV_COUNT_ };
 
 static plan_box *check_plan(lua_State *L, int i) {
   plan_box *b = (plan_box *)luaL_checkudata(L, i, PLAN_MT);
@@ -412,6 +412,39 @@ static int analyte_index(const char *name) {
   return -1;
 }
 
+/* The strings the lab table is built with (keys and constant values),
+ * interned once per plan in its user value (UV_STRS: STRS[i] at i, then
+ * the analytes' names at S_NAME + a and units at S_AUNIT + a), so that
+ * building a lab table sets fields with lua_rawset and no string lookup. */
+enum {
+  S_UNIT = 1, S_VALUE, S_GIVEN, S_KEY, S_QUALITATIVE, S_FLAG, S_RANGE, S_CRITICAL, S_COMPARATOR, S_DATE,
+  S_REPORTED_RANGE, S_LOW, S_HIGH, S_NORMAL, S_INTERPRETATION, S_SOURCE, S_NOTE, S_METHOD, S_VARIANT, S_MISSING,
+  S_BASIS, S_SI, S_REPORTED, S_USED, S_INDEX, S_RULE, S_PROBLEMS, S_AGE, S_SEX, S_SPECIES, S_BIRTH_DATE,
+  S_CKD_STAGE, S_COMPUTED, S_LT, S_GT, S_CRITICAL_LOW, S_CRITICAL_HIGH, S_CALCIUM, S_ALBUMIN, S_CREATININE,
+  S_HEIGHT_CM, S_MMOL2, S_MG2, S_EGFR_UNIT, S_A, S_EMPTY, S_F, S_M, S_HUMAN, S_DOG, S_CAT, S_CORRECTED_CALCIUM,
+  S_NAME, S_AUNIT = S_NAME + CAL_REC_MAX_ANALYTES, S_COUNT_ = S_AUNIT + CAL_REC_MAX_ANALYTES
+};
+static const char *const STRS[S_NAME] = {
+  NULL, "unit", "value", "given", "key", "qualitative", "flag", "range", "critical", "comparator", "date",
+  "reported_range", "low", "high", "normal", "interpretation", "source", "note", "method", "variant", "missing",
+  "basis", "si", "reported", "used", "index", "rule", "problems", "age", "sex", "species", "birth_date",
+  "ckd_stage", "computed", "<", ">", "critical_low", "critical_high", "calcium", "albumin", "creatinine",
+  "height_cm", "mmol2/L2", "mg2/dL2", "mL/min/{1.73_m2}", "a", "", "F", "M", "human", "dog", "cat",
+  "corrected_calcium"};
+/* FLAG_NAMES (critical_low ... critical_high) as STRS indexes */
+static const int FLAG_STRS[5] = {S_CRITICAL_LOW, S_LOW, S_NORMAL, S_HIGH, S_CRITICAL_HIGH};
+
+static void push_strs(lua_State *L) {
+  size_t a, na = cal_analyte_count();
+  int i;
+  lua_createtable(L, S_COUNT_, 0);
+  for (i = 1; i < S_NAME; i++) { lua_pushstring(L, STRS[i]); lua_rawseti(L, -2, i); }
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
+    lua_pushstring(L, cal_analyte_at(a)->name); lua_rawseti(L, -2, S_NAME + (int)a);
+    lua_pushstring(L, cal_analyte_at(a)->unit); lua_rawseti(L, -2, S_AUNIT + (int)a);
+  }
+}
+
 /* core.plan(spec) -> plan. Raises on a bad spec (a programmer error). */
 static int l_plan(lua_State *L) {
   plan_box *b;
@@ -428,6 +461,8 @@ static int l_plan(lua_State *L) {
   lua_getfield(L, 1, "program"); lua_rawseti(L, -2, UV_PROGRAM);
   lua_getfield(L, 1, "result_program"); lua_rawseti(L, -2, UV_RESULT_PROGRAM);
   lua_getfield(L, 1, "confidence_program"); lua_rawseti(L, -2, UV_CONF_PROGRAM);
+  push_strs(L); lua_rawseti(L, -2, UV_STRS);
+  lua_newtable(L); lua_rawseti(L, -2, UV_CKD_RULES);
   lua_getfield(L, 1, "labs_display");
   if (!lua_isnil(L, -1)) {
     int d = lua_gettop(L);
@@ -740,17 +775,6 @@ static void set_str(lua_State *L, const char *k, const char *v) {
   lua_setfield(L, -2, k);
 }
 
-/* Entry i (0-based) of the shown ranges at uv[slot], set as field k of the
- * table on top: the plan's own table, shared by every lab table of the
- * plan (read-only; README.md, "Shared tables"; calcinosis.copy copies). */
-static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
-  lua_rawgeti(L, uv, slot);
-  lua_rawgeti(L, -1, (lua_Integer)i + 1);
-  if (lua_istable(L, -1)) lua_setfield(L, -3, k);
-  else lua_pop(L, 1);
-  lua_pop(L, 1);
-}
-
 /* tostring(v) of the value at idx, pushed (luaL_tolstring; 5.1 and LuaJIT
  * have no luaL_tolstring: the global tostring, as Lua code calls it). */
 static void push_tostring(lua_State *L, int idx) {
@@ -852,8 +876,35 @@ typedef struct {
   size_t plen;
   int pcount;
   int uv, given_base, snap;
+  int strs; /* stack index of the plan's strings (UV_STRS) */
   unsigned char given[CAL_REC_MAX_ANALYTES];
 } lab_src;
+
+/* Pushes string i of the plan's strings. */
+static void push_s(lua_State *L, const lab_src *s, int i) { lua_rawgeti(L, s->strs, i); }
+
+/* t[key] = the value on top (popped), t at stack index -2 before the call;
+ * key: an index of the plan's strings. */
+static void set_k(lua_State *L, const lab_src *s, int key) {
+  lua_rawgeti(L, s->strs, key);
+  lua_insert(L, -2);
+  lua_rawset(L, -3);
+}
+
+/* t[key] = string v of the plan's strings, t on top. */
+static void set_ks(lua_State *L, const lab_src *s, int key, int v) {
+  lua_rawgeti(L, s->strs, key);
+  lua_rawgeti(L, s->strs, v);
+  lua_rawset(L, -3);
+}
+
+/* t[key] = a number (not set when NaN), t on top. */
+static void set_kn(lua_State *L, const lab_src *s, int key, double v) {
+  if (v != v) return;
+  lua_rawgeti(L, s->strs, key);
+  lua_pushnumber(L, (lua_Number)v);
+  lua_rawset(L, -3);
+}
 
 /* A lab snapshot ("calcinosis.labsnap"): the record of one result, kept so
  * that its lab table, or one entry of it, is built only when read. Its
@@ -879,73 +930,85 @@ static const char *species_name(int sp) {
   return sp == CAL_SPECIES_DOG ? "dog" : sp == CAL_SPECIES_CAT ? "cat" : "human";
 }
 
+/* Entry i (0-based) of the shown ranges at uv[slot], set as field key (a
+ * STRS index) of the table on top: the plan's own table, shared by every
+ * lab table of the plan (read-only; README.md, "Shared tables";
+ * calcinosis.copy copies). */
+static void set_range(lua_State *L, const lab_src *s, int slot, int i, int key) {
+  lua_rawgeti(L, s->uv, slot);
+  lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  lua_remove(L, -2);
+  if (lua_istable(L, -1)) set_k(L, s, key);
+  else lua_pop(L, 1);
+}
+
 /* Pushes the lab table's entry of analyte a (labs[name]), or nil: every
  * analyte with a value, a word or a given text, and the derived entries
  * (corrected calcium, Ca x P, eGFR) always. */
 static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
   const cal_record *r = s->r;
   const plan_box *b = s->b;
-  const cal_analyte *an = cal_analyte_at((size_t)a);
   int has_v = !isnan(r->v[a]), e;
   if (!has_v && !r->qual[a] && !s->given[a]) {
     if (a != b->i_corr && a != b->i_caxp && a != b->i_egfr) { lua_pushnil(L); return; }
     lua_createtable(L, 0, 4);
-    set_str(L, "unit", a == b->i_corr ? "mg/dL" : a == b->i_caxp ? "mg2/dL2" : "mL/min/{1.73_m2}");
+    set_ks(L, s, S_UNIT, a == b->i_corr ? S_AUNIT + a : a == b->i_caxp ? S_MG2 : S_EGFR_UNIT);
   } else {
     cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
     lua_createtable(L, 0, 8);
-    set_str(L, "unit", an->unit);
-    if (has_v) { lua_pushnumber(L, (lua_Number)r->v[a]); lua_setfield(L, -2, "value"); }
+    set_ks(L, s, S_UNIT, S_AUNIT + a);
+    set_kn(L, s, S_VALUE, r->v[a]);
     if (s->given[a]) {
-      push_given(L, s, a, 1); lua_setfield(L, -2, "given");
-      push_given(L, s, a, 0); lua_setfield(L, -2, "key");
+      push_given(L, s, a, 1); set_k(L, s, S_GIVEN);
+      push_given(L, s, a, 0); set_k(L, s, S_KEY);
     }
     if (r->qual[a] && !has_v) {
-      const char *q = r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal";
-      set_str(L, "qualitative", q);
-      set_str(L, "flag", q);
+      int q = r->qual[a] == CAL_QUAL_HIGH ? S_HIGH : r->qual[a] == CAL_QUAL_LOW ? S_LOW : S_NORMAL;
+      set_ks(L, s, S_QUALITATIVE, q);
+      set_ks(L, s, S_FLAG, q);
     }
     if (has_v) {
       double f = cal_record_flag(&ctx, a, r);
       int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
       int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, a, r);
-      if (!isnan(f) && f >= -2 && f <= 2) set_str(L, "flag", FLAG_NAMES[(int)f + 2]);
-      if (ri >= 0) set_range(L, s->uv, UV_RANGES, ri, "range");
-      if (ci >= 0) set_range(L, s->uv, UV_CRITICAL, ci, "critical");
-      if (r->cmp[a]) set_str(L, "comparator", r->cmp[a] < 0 ? "<" : ">");
+      if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
+      if (ri >= 0) set_range(L, s, UV_RANGES, ri, S_RANGE);
+      if (ci >= 0) set_range(L, s, UV_CRITICAL, ci, S_CRITICAL);
+      if (r->cmp[a]) set_ks(L, s, S_COMPARATOR, r->cmp[a] < 0 ? S_LT : S_GT);
     }
     if (!isnan(r->date[a]) && (has_v || r->qual[a])) {
       char d[11];
       cal_date_format(r->date[a], d);
-      set_str(L, "date", d);
+      lua_pushstring(L, d);
+      set_k(L, s, S_DATE);
     }
     if (!isnan(r->rlow[a]) || !isnan(r->rhigh[a])) { /* the lab's own range, beside range */
       lua_createtable(L, 0, 3);
-      set_num(L, "low", r->rlow[a]);
-      set_num(L, "high", r->rhigh[a]);
-      set_str(L, "unit", an->unit);
-      lua_setfield(L, -2, "reported_range");
+      set_kn(L, s, S_LOW, r->rlow[a]);
+      set_kn(L, s, S_HIGH, r->rhigh[a]);
+      set_ks(L, s, S_UNIT, S_AUNIT + a);
+      set_k(L, s, S_REPORTED_RANGE);
     }
-    if (r->rflag[a][0]) set_str(L, "interpretation", r->rflag[a]);
+    if (r->rflag[a][0]) { lua_pushstring(L, r->rflag[a]); set_k(L, s, S_INTERPRETATION); }
   }
   e = lua_gettop(L);
   if (a == b->i_corr) {
     /* albumin-corrected calcium: computed for humans only (docs/clinical-reference.md §5.1 [S38]) */
-    if (s->given[a] && has_v) set_str(L, "source", "reported");
+    if (s->given[a] && has_v) set_ks(L, s, S_SOURCE, S_REPORTED);
     else if (r->species != CAL_SPECIES_HUMAN) {
       lua_pushfstring(L, "albumin correction is not applied to %ss (docs/clinical-reference.md \302\2475.1 [S38])",
                       species_name(r->species));
-      lua_setfield(L, e, "note");
+      set_k(L, s, S_NOTE);
     } else {
-      lua_rawgeti(L, s->uv, UV_CA_FORMULA); lua_setfield(L, e, "method");
-      lua_rawgeti(L, s->uv, UV_CA_KEY); lua_setfield(L, e, "variant");
-      set_str(L, "source", "computed");
+      lua_rawgeti(L, s->uv, UV_CA_FORMULA); set_k(L, s, S_METHOD);
+      lua_rawgeti(L, s->uv, UV_CA_KEY); set_k(L, s, S_VARIANT);
+      set_ks(L, s, S_SOURCE, S_COMPUTED);
       if (!has_v) {
         int n = 0;
         lua_createtable(L, 2, 0);
-        if (isnan(r->v[b->i_ca])) { lua_pushliteral(L, "calcium"); lua_rawseti(L, -2, ++n); }
-        if (isnan(r->v[b->i_alb])) { lua_pushliteral(L, "albumin"); lua_rawseti(L, -2, ++n); }
-        lua_setfield(L, e, "missing");
+        if (isnan(r->v[b->i_ca])) { push_s(L, s, S_CALCIUM); lua_rawseti(L, -2, ++n); }
+        if (isnan(r->v[b->i_alb])) { push_s(L, s, S_ALBUMIN); lua_rawseti(L, -2, ++n); }
+        set_k(L, s, S_MISSING);
       }
     }
   } else if (a == b->i_caxp) {
@@ -953,27 +1016,26 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
     if (has_v && !s->given[a]) {
       double si;
       char err[128];
-      set_str(L, "basis", !isnan(r->v[b->i_corr]) ? "corrected_calcium" : "calcium");
+      set_ks(L, s, S_BASIS, !isnan(r->v[b->i_corr]) ? S_CORRECTED_CALCIUM : S_CALCIUM);
       lua_createtable(L, 0, 2);
       if (b->caxp_si && isfinite(r->v[a]) &&
           cal_unit_convert(r->v[a], &b->caxp_from, &b->caxp_to, b->caxp ? b->caxp->molar_mass : 0,
-                           b->caxp ? b->caxp->valence : 0, &si, err, sizeof err)) {
-        lua_pushnumber(L, (lua_Number)si);
-        lua_setfield(L, -2, "value");
-      }
-      set_str(L, "unit", "mmol2/L2");
-      lua_setfield(L, e, "si");
+                           b->caxp ? b->caxp->valence : 0, &si, err, sizeof err))
+        set_kn(L, s, S_VALUE, si);
+      set_ks(L, s, S_UNIT, S_MMOL2);
+      set_k(L, s, S_SI);
     }
   } else if (a == b->i_egfr) {
     /* eGFR: CKD-EPI 2021 from 18 years, bedside Schwartz for children with a height */
     int m = r->egfr_method;
-    if (m == CAL_EGFR_REPORTED) set_str(L, "source", "reported");
+    if (m == CAL_EGFR_REPORTED) set_ks(L, s, S_SOURCE, S_REPORTED);
     else if (m > 1) {
       lua_rawgeti(L, s->uv, UV_EGFR);
       lua_rawgeti(L, -1, m);
-      lua_setfield(L, e, "method");
-      lua_pushliteral(L, "computed");
-      lua_setfield(L, e, "source");
+      lua_remove(L, -2);
+      set_k(L, s, S_METHOD);
+      set_ks(L, s, S_SOURCE, S_COMPUTED);
+      lua_rawgeti(L, s->uv, UV_EGFR);
       if (!isnan(r->egfr_reported)) {
         /* a reported eGFR is kept beside the computed one, which the rules use */
         lua_createtable(L, 0, 3);
@@ -993,13 +1055,33 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
     if (!has_v) {
       int n = 0;
       lua_createtable(L, 2, 0);
-      if (isnan(r->v[b->i_creat])) { lua_pushliteral(L, "creatinine"); lua_rawseti(L, -2, ++n); }
-      if (isnan(r->age)) { lua_pushliteral(L, "age"); lua_rawseti(L, -2, ++n); }
-      else if (r->age >= 18 && !r->sex) { lua_pushliteral(L, "sex"); lua_rawseti(L, -2, ++n); }
-      else if (r->age < 18 && isnan(r->height)) { lua_pushliteral(L, "height_cm"); lua_rawseti(L, -2, ++n); }
-      lua_setfield(L, e, "missing");
+      if (isnan(r->v[b->i_creat])) { push_s(L, s, S_CREATININE); lua_rawseti(L, -2, ++n); }
+      if (isnan(r->age)) { push_s(L, s, S_AGE); lua_rawseti(L, -2, ++n); }
+      else if (r->age >= 18 && !r->sex) { push_s(L, s, S_SEX); lua_rawseti(L, -2, ++n); }
+      else if (r->age < 18 && isnan(r->height)) { push_s(L, s, S_HEIGHT_CM); lua_rawseti(L, -2, ++n); }
+      set_k(L, s, S_MISSING);
     }
   }
+}
+
+/* The KDIGO G category's rule text of stage st (1 ... 6) when the eGFR is
+ * not censored: the same for every record of a plan, so made once (UV_CKD_RULES). */
+static void push_ckd_rule(lua_State *L, const lab_src *s, int st) {
+  lua_rawgeti(L, s->uv, UV_CKD_RULES);
+  lua_rawgeti(L, -1, st);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushstring(L, cal_kdigo_label(st));
+    lua_pushliteral(L, ": ");
+    lua_pushstring(L, cal_kdigo_band(st));
+    lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
+    lua_pushstring(L, s->b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
+                                             : "the raw eGFR banded (59.71 is G3a)");
+    lua_concat(L, 5);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, st);
+  }
+  lua_remove(L, -2);
 }
 
 /* Pushes the lab table's KDIGO G category entry (docs/clinical-reference.md
@@ -1008,15 +1090,15 @@ static void push_lab_ckd(lua_State *L, const lab_src *s) {
   const cal_record *r = s->r;
   int st = r->ckd, c = s->b->i_egfr, has_label = st >= 1 && st <= 6;
   lua_createtable(L, 0, 4);
-  if (has_label) set_str(L, "value", cal_kdigo_label(st));
-  if (st) { lua_pushinteger(L, st); lua_setfield(L, -2, "index"); }
-  set_str(L, "unit", "");
+  if (has_label) { lua_pushstring(L, cal_kdigo_label(st)); set_k(L, s, S_VALUE); }
+  if (st) { lua_pushinteger(L, st); set_k(L, s, S_INDEX); }
+  set_ks(L, s, S_UNIT, S_EMPTY);
   if (has_label) {
-    lua_pushstring(L, cal_kdigo_label(st));
-    lua_pushliteral(L, ": ");
-    lua_pushstring(L, cal_kdigo_band(st));
-    lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
     if (r->cmp[c] && !isnan(r->v[c])) { /* a censored "<15" is below 15: G5 */
+      lua_pushstring(L, cal_kdigo_label(st));
+      lua_pushliteral(L, ": ");
+      lua_pushstring(L, cal_kdigo_band(st));
+      lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
       lua_pushliteral(L, "the eGFR was reported as ");
       lua_pushstring(L, r->cmp[c] < 0 ? "<" : ">");
       lua_rawgeti(L, s->uv, UV_FMT);
@@ -1024,12 +1106,11 @@ static void push_lab_ckd(lua_State *L, const lab_src *s) {
       lua_call(L, 1, 1);
       lua_pushstring(L, r->cmp[c] < 0 ? ": it is below that value" : ": it is above that value");
       lua_concat(L, 4);
+      lua_concat(L, 5);
     } else {
-      lua_pushstring(L, s->b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
-                                               : "the raw eGFR banded (59.71 is G3a)");
+      push_ckd_rule(L, s, st);
     }
-    lua_concat(L, 5);
-    lua_setfield(L, -2, "rule");
+    set_k(L, s, S_RULE);
   }
 }
 
@@ -1043,52 +1124,72 @@ static int lab_analyte(const char *name, size_t n) {
   return -1;
 }
 
-/* Pushes labs[key] of the lab table (see push_labs), or nil. */
-static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n) {
+/* The keys of the lab table besides the analytes', as STRS indexes, in the
+ * order push_labs sets them. */
+enum { LK_PROBLEMS, LK_AGE, LK_SEX, LK_SPECIES, LK_BIRTH_DATE, LK_CKD_STAGE, LK_NONE };
+static const int LAB_KEY_STRS[LK_NONE] = {S_PROBLEMS, S_AGE, S_SEX, S_SPECIES, S_BIRTH_DATE, S_CKD_STAGE};
+
+/* Pushes labs[key] for one of the keys besides the analytes' (LK_*). */
+static void push_lab_other(lua_State *L, const lab_src *s, int which) {
   const cal_record *r = s->r;
-  int a;
-  if (n == 8 && memcmp(k, "problems", 8) == 0) {
+  switch (which) {
+  case LK_PROBLEMS:
     push_problem_text(L, s->ptext, s->plen, s->pcount);
     lua_rawgeti(L, s->uv, UV_LIST_MT);
     lua_setmetatable(L, -2);
-  } else if (n == 3 && memcmp(k, "age", 3) == 0) {
+    break;
+  case LK_AGE:
     if (isnan(r->age)) { lua_pushnil(L); return; }
     lua_createtable(L, 0, 2);
-    lua_pushnumber(L, (lua_Number)r->age); lua_setfield(L, -2, "value");
-    set_str(L, "unit", "a");
-  } else if (n == 3 && memcmp(k, "sex", 3) == 0) {
-    if (r->sex) lua_pushstring(L, r->sex == CAL_SEX_F ? "F" : "M");
+    set_kn(L, s, S_VALUE, r->age);
+    set_ks(L, s, S_UNIT, S_A);
+    break;
+  case LK_SEX:
+    if (r->sex) push_s(L, s, r->sex == CAL_SEX_F ? S_F : S_M);
     else lua_pushnil(L);
-  } else if (n == 7 && memcmp(k, "species", 7) == 0) {
-    lua_pushstring(L, species_name(r->species));
-  } else if (n == 10 && memcmp(k, "birth_date", 10) == 0) {
+    break;
+  case LK_SPECIES:
+    push_s(L, s, r->species == CAL_SPECIES_DOG ? S_DOG : r->species == CAL_SPECIES_CAT ? S_CAT : S_HUMAN);
+    break;
+  case LK_BIRTH_DATE: {
     char d[11];
     if (isnan(r->birth)) { lua_pushnil(L); return; }
     cal_date_format(r->birth, d);
     lua_pushstring(L, d);
-  } else if (n == 9 && memcmp(k, "ckd_stage", 9) == 0) {
-    push_lab_ckd(L, s);
-  } else if ((a = lab_analyte(k, n)) >= 0) {
-    push_lab_entry(L, s, a);
-  } else {
-    lua_pushnil(L);
+    break;
   }
+  case LK_CKD_STAGE: push_lab_ckd(L, s); break;
+  default: lua_pushnil(L); break;
+  }
+}
+
+/* Pushes labs[key] of the lab table (see push_labs), or nil. */
+static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n) {
+  int a, i;
+  for (i = 0; i < LK_NONE; i++) {
+    const char *name = STRS[LAB_KEY_STRS[i]];
+    if (strlen(name) == n && memcmp(name, k, n) == 0) { push_lab_other(L, s, i); return; }
+  }
+  if ((a = lab_analyte(k, n)) >= 0) push_lab_entry(L, s, a);
+  else lua_pushnil(L);
 }
 
 /* Pushes the lab table (what calcinosis.labs returns; see
  * lua/calcinosis/labs.lua for its fields). */
 static void push_labs(lua_State *L, const lab_src *s) {
-  static const char *const keys[] = {"problems", "age", "sex", "species", "birth_date", "ckd_stage", NULL};
-  size_t a, na = cal_analyte_count(), i;
+  size_t a, na = cal_analyte_count();
+  int i;
   luaL_checkstack(L, 24, "lab table");
   lua_createtable(L, 0, 24);
-  for (i = 0; keys[i]; i++) {
-    push_lab_key(L, s, keys[i], strlen(keys[i]));
-    lua_setfield(L, -2, keys[i]);
+  for (i = 0; i < LK_NONE; i++) {
+    push_lab_other(L, s, i);
+    if (lua_isnil(L, -1)) lua_pop(L, 1);
+    else set_k(L, s, LAB_KEY_STRS[i]);
   }
   for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
     push_lab_entry(L, s, (int)a);
-    lua_setfield(L, -2, cal_analyte_at(a)->name);
+    if (lua_isnil(L, -1)) lua_pop(L, 1);
+    else set_k(L, s, S_NAME + (int)a);
   }
 }
 
@@ -1214,8 +1315,10 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   s->plen = e->pb.len;
   s->pcount = e->pb.count;
   s->uv = uv;
-  if (!patient) return;
   luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
+  lua_rawgeti(L, uv, UV_STRS);
+  s->strs = ++base;
+  if (!patient) return;
   lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
   given_texts(L, b->nd, patient, base + 1, keyat);
   s->given_base = base + 1;
@@ -1273,6 +1376,8 @@ static void snap_source_at(lua_State *L, lab_src *s, int idx) {
   s->snap = lua_gettop(L);
   lua_rawgeti(L, s->snap, SNAP_UV);
   s->uv = lua_gettop(L);
+  lua_rawgeti(L, s->uv, UV_STRS);
+  s->strs = lua_gettop(L);
 }
 
 static void snap_source(lua_State *L, lab_src *s) { snap_source_at(L, s, 1); }
