@@ -2008,34 +2008,78 @@ static void push_presented(lua_State *L, plan_box *b, const pres_view *e, int re
 #define PENDING_MT "calcinosis.pending"
 typedef struct {
   plan_box *b;
-  int type, done;
-  double best;
-  size_t nsub, nlets, nvars, nrules;
-  cal_result res;
-  uint64_t terms[CAL_VM_MAX_TERM_WORDS];
-  double data[1]; /* nsub scores, nlets lets, nvars slot values, then nrules state bytes */
+  int type, done, level;
+  double best, confidence, margin, completeness;
+  size_t nsub, nlets, nvars, nrules, nterms, nalt, nask, nconf;
+  /* then: nsub scores, nlets lets, nvars slot values (doubles), nask asks,
+   * nalt alternatives, nconf confidence declarations, nterms term words,
+   * nrules state bytes (only the parts of cal_result push_presented reads) */
+  double data[1];
 } pending_box;
+
+/* The parts of the tail of a pending presentation (see pending_box). */
+typedef struct {
+  double *score, *lets, *vars;
+  cal_result_ask *ask;
+  cal_result_alt *alt;
+  int *conf;
+  uint64_t *terms;
+  unsigned char *state;
+  size_t size; /* bytes of the whole userdata */
+} pending_parts;
+
+static pending_parts pending_layout(pending_box *pb, size_t nsub, size_t nlets, size_t nvars, size_t nask,
+                                    size_t nalt, size_t nconf, size_t nterms, size_t nrules) {
+  pending_parts q;
+  char *base = (char *)pb;
+  size_t off = offsetof(pending_box, data);
+#define PART(field, type, n) do { q.field = pb ? (type *)(void *)(base + off) : NULL; off += (n) * sizeof(type); } while (0)
+  PART(score, double, nsub);
+  PART(lets, double, nlets);
+  PART(vars, double, nvars);
+  PART(ask, cal_result_ask, nask);
+  PART(alt, cal_result_alt, nalt);
+  PART(conf, int, nconf);
+  off = (off + sizeof(uint64_t) - 1) / sizeof(uint64_t) * sizeof(uint64_t);
+  PART(terms, uint64_t, nterms);
+  PART(state, unsigned char, nrules);
+#undef PART
+  q.size = off;
+  return q;
+}
 
 static void push_pending(lua_State *L, plan_box *b, const cal_engine *e, int plan, int uv) {
   const cal_program *pr = b->plan.prog;
-  size_t nd = pr->nsubtypes + pr->nlets + pr->nvars;
-  pending_box *pb = (pending_box *)lua_newuserdatauv(L, offsetof(pending_box, data) + nd * sizeof(double) +
-                                                            pr->nrules, 1);
-  double *d = pb->data;
+  const cal_result *r = &e->res;
+  size_t nterms = b->plan.term_words_all;
+  pending_parts q = pending_layout(NULL, pr->nsubtypes, pr->nlets, pr->nvars, r->nask, r->nalt, r->nconf, nterms,
+                                   pr->nrules);
+  pending_box *pb = (pending_box *)lua_newuserdatauv(L, q.size, 1);
+  q = pending_layout(pb, pr->nsubtypes, pr->nlets, pr->nvars, r->nask, r->nalt, r->nconf, nterms, pr->nrules);
   pb->b = b;
   pb->type = e->main.type;
   pb->done = 0;
+  pb->level = r->level;
   pb->best = e->main.best;
+  pb->confidence = r->confidence;
+  pb->margin = r->margin;
+  pb->completeness = r->completeness;
   pb->nsub = pr->nsubtypes;
   pb->nlets = pr->nlets;
   pb->nvars = pr->nvars;
   pb->nrules = pr->nrules;
-  pb->res = e->res;
-  memcpy(pb->terms, e->terms, sizeof pb->terms);
-  if (pb->nsub) memcpy(d, e->main.score, pb->nsub * sizeof *d);
-  if (pb->nlets) memcpy(d + pb->nsub, e->main.lets, pb->nlets * sizeof *d);
-  if (pb->nvars) memcpy(d + pb->nsub + pb->nlets, e->vars, pb->nvars * sizeof *d);
-  if (pb->nrules) memcpy((unsigned char *)(d + nd), e->main.state, pb->nrules);
+  pb->nterms = nterms;
+  pb->nalt = r->nalt;
+  pb->nask = r->nask;
+  pb->nconf = r->nconf;
+  if (pb->nsub) memcpy(q.score, e->main.score, pb->nsub * sizeof *q.score);
+  if (pb->nlets) memcpy(q.lets, e->main.lets, pb->nlets * sizeof *q.lets);
+  if (pb->nvars) memcpy(q.vars, e->vars, pb->nvars * sizeof *q.vars);
+  if (pb->nask) memcpy(q.ask, r->ask, pb->nask * sizeof *q.ask);
+  if (pb->nalt) memcpy(q.alt, r->alt, pb->nalt * sizeof *q.alt);
+  if (pb->nconf) memcpy(q.conf, r->conf, pb->nconf * sizeof *q.conf);
+  if (nterms) memcpy(q.terms, e->terms, nterms * sizeof *q.terms);
+  if (pb->nrules) memcpy(q.state, e->main.state, pb->nrules);
   luaL_setmetatable(L, PENDING_MT);
   lua_createtable(L, 2, 0);
   lua_pushvalue(L, plan); lua_rawseti(L, -2, 1);
@@ -2048,23 +2092,38 @@ static void push_pending(lua_State *L, plan_box *b, const cal_engine *e, int pla
  * alternatives), as plan:classify sets them; once (later calls do nothing). */
 static int pending_present(lua_State *L) {
   pending_box *pb = (pending_box *)luaL_checkudata(L, 1, PENDING_MT);
-  size_t nd = pb->nsub + pb->nlets + pb->nvars;
+  pending_parts q;
+  cal_result res;
+  uint64_t terms[CAL_VM_MAX_TERM_WORDS] = {0};
   pres_view v;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   if (pb->done) return 1;
+  q = pending_layout(pb, pb->nsub, pb->nlets, pb->nvars, pb->nask, pb->nalt, pb->nconf, pb->nterms, pb->nrules);
+  memset(&res, 0, sizeof res);
+  res.nalt = pb->nalt;
+  res.nask = pb->nask;
+  res.nconf = pb->nconf;
+  if (pb->nalt) memcpy(res.alt, q.alt, pb->nalt * sizeof *q.alt);
+  if (pb->nask) memcpy(res.ask, q.ask, pb->nask * sizeof *q.ask);
+  if (pb->nconf) memcpy(res.conf, q.conf, pb->nconf * sizeof *q.conf);
+  res.confidence = pb->confidence;
+  res.margin = pb->margin;
+  res.completeness = pb->completeness;
+  res.level = pb->level;
+  if (pb->nterms) memcpy(terms, q.terms, pb->nterms * sizeof *q.terms);
   lua_getiuservalue(L, 1, 1);
   lua_rawgeti(L, 3, 1);
   (void)check_plan(L, 4);
   lua_rawgeti(L, 3, 2);
   v.type = pb->type;
   v.best = pb->best;
-  v.score = pb->data;
-  v.lets = pb->data + pb->nsub;
-  v.vars = pb->data + pb->nsub + pb->nlets;
-  v.state = (const unsigned char *)(pb->data + nd);
-  v.terms = pb->terms;
-  v.res = &pb->res;
+  v.score = q.score;
+  v.lets = q.lets;
+  v.vars = q.vars;
+  v.state = q.state;
+  v.terms = terms;
+  v.res = &res;
   push_presented(L, pb->b, &v, 2, 5);
   pb->done = 1;
   lua_settop(L, 2);
