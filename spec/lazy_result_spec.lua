@@ -215,6 +215,20 @@ describe("the tables a lab table shares with its plan", function()
     assert.equal("our lab", d.calcium.range.source)
     assert.are_not.equal(a.creatinine.range, d.creatinine.range)
     assert.equal(text(a.creatinine.range), text(d.creatinine.range))
+    -- and the range a fired rule's value shows
+    local function value_range(res, name)
+      for _, f in ipairs(res.fired) do
+        for _, v in ipairs(f.values) do if v.name == name and v.range then return v.range end end
+      end
+    end
+    local p1 = { age = 50, sex = "F", labs = { calcium = 12.4, phosphate = 7.9 }, findings = { "esrd" } }
+    local p2 = { age = 51, sex = "F", labs = { calcium = "11.9 mg/dL", phosphate = 8.2 }, findings = { "esrd" } }
+    local r1, r2 = rules.default():classify(p1), calcinosis.classify(p2)
+    local v1, v2 = value_range(r1, "phosphate"), value_range(r2, "phosphate")
+    assert.is_table(v1)
+    assert.equal(v1, v2)
+    assert.is_nil(v1.inclusive) -- (low, high, unit, source: not the lab entry's own table)
+    assert.equal(calcinosis.labs(p1).phosphate.range.low, v1.low)
     local readme = assert(io.open("README.md")):read("a")
     assert.truthy(readme:find("**Shared tables.**", 1, true))
     assert.truthy(readme:find("read-only", 1, true))

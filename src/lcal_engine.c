@@ -64,7 +64,7 @@ typedef struct {
 /* The plan's user value: a table holding the programs (kept alive with the
  * plan) and what the lab table is built with (labs_display, given once). */
 enum { UV_PROGRAM = 1, UV_RESULT_PROGRAM, UV_CONF_PROGRAM, UV_LIST_MT, UV_FMT, UV_RANGES, UV_CRITICAL, UV_EGFR,
-       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_STRS, UV_CKD_RULES, UV_COUNT_ };
+       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_STRS, UV_CKD_RULES, UV_VIEW_RANGES, UV_COUNT_ };
 
 static plan_box *check_plan(lua_State *L, int i) {
   plan_box *b = (plan_box *)luaL_checkudata(L, i, PLAN_MT);
@@ -422,7 +422,7 @@ enum {
   S_BASIS, S_SI, S_REPORTED, S_USED, S_INDEX, S_RULE, S_PROBLEMS, S_AGE, S_SEX, S_SPECIES, S_BIRTH_DATE,
   S_CKD_STAGE, S_COMPUTED, S_LT, S_GT, S_CRITICAL_LOW, S_CRITICAL_HIGH, S_CALCIUM, S_ALBUMIN, S_CREATININE,
   S_HEIGHT_CM, S_MMOL2, S_MG2, S_EGFR_UNIT, S_A, S_EMPTY, S_F, S_M, S_HUMAN, S_DOG, S_CAT, S_CORRECTED_CALCIUM,
-  S_NAME, S_AUNIT = S_NAME + CAL_REC_MAX_ANALYTES, S_COUNT_ = S_AUNIT + CAL_REC_MAX_ANALYTES
+  S_NAMEKEY, S_NAME, S_AUNIT = S_NAME + CAL_REC_MAX_ANALYTES, S_COUNT_ = S_AUNIT + CAL_REC_MAX_ANALYTES
 };
 static const char *const STRS[S_NAME] = {
   NULL, "unit", "value", "given", "key", "qualitative", "flag", "range", "critical", "comparator", "date",
@@ -430,7 +430,7 @@ static const char *const STRS[S_NAME] = {
   "basis", "si", "reported", "used", "index", "rule", "problems", "age", "sex", "species", "birth_date",
   "ckd_stage", "computed", "<", ">", "critical_low", "critical_high", "calcium", "albumin", "creatinine",
   "height_cm", "mmol2/L2", "mg2/dL2", "mL/min/{1.73_m2}", "a", "", "F", "M", "human", "dog", "cat",
-  "corrected_calcium"};
+  "corrected_calcium", "name"};
 /* FLAG_NAMES (critical_low ... critical_high) as STRS indexes */
 static const int FLAG_STRS[5] = {S_CRITICAL_LOW, S_LOW, S_NORMAL, S_HIGH, S_CRITICAL_HIGH};
 
@@ -463,6 +463,7 @@ static int l_plan(lua_State *L) {
   lua_getfield(L, 1, "confidence_program"); lua_rawseti(L, -2, UV_CONF_PROGRAM);
   push_strs(L); lua_rawseti(L, -2, UV_STRS);
   lua_newtable(L); lua_rawseti(L, -2, UV_CKD_RULES);
+  lua_newtable(L); lua_rawseti(L, -2, UV_VIEW_RANGES);
   lua_getfield(L, 1, "labs_display");
   if (!lua_isnil(L, -1)) {
     int d = lua_gettop(L);
@@ -1193,6 +1194,32 @@ static void push_labs(lua_State *L, const lab_src *s) {
   }
 }
 
+/* Pushes the range a fired rule's value shows (low, high, unit and source
+ * of entry i, 0-based, of the shown ranges), or nothing (returns 0): made
+ * once per plan (UV_VIEW_RANGES), shared by the values of every result
+ * (read-only, as the lab entries' ranges). */
+static int push_view_range(lua_State *L, const lab_src *s, int i) {
+  int t;
+  lua_rawgeti(L, s->uv, UV_VIEW_RANGES);
+  lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  if (!lua_isnil(L, -1)) { lua_remove(L, -2); return 1; }
+  lua_pop(L, 1);
+  lua_rawgeti(L, s->uv, UV_RANGES);
+  lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  t = lua_gettop(L);
+  if (!lua_istable(L, t)) { lua_pop(L, 3); return 0; }
+  lua_createtable(L, 0, 4);
+  lua_getfield(L, t, "low"); lua_setfield(L, -2, "low");
+  lua_getfield(L, t, "high"); lua_setfield(L, -2, "high");
+  lua_getfield(L, t, "unit"); lua_setfield(L, -2, "unit");
+  lua_getfield(L, t, "source"); lua_setfield(L, -2, "source");
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, t - 2, (lua_Integer)i + 1);
+  lua_replace(L, t - 2);
+  lua_settop(L, t - 2);
+  return 1;
+}
+
 /* push_lab_value of analyte a: those fields of its entry, made without the entry. */
 static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   const cal_record *r = s->r;
@@ -1201,47 +1228,33 @@ static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   int has_v = !isnan(r->v[a]);
   if (!has_v && !r->qual[a]) { lua_pushnil(L); return; }
   lua_createtable(L, 0, 8); /* name, unit, given, value or qualitative, flag, range, method or basis */
-  set_str(L, "name", an->name);
-  if (an->unit[0]) set_str(L, "unit", an->unit);
-  if (s->given[a]) { push_given(L, s, a, 1); lua_setfield(L, -2, "given"); }
+  set_ks(L, s, S_NAMEKEY, S_NAME + a);
+  if (an->unit[0]) set_ks(L, s, S_UNIT, S_AUNIT + a);
+  if (s->given[a]) { push_given(L, s, a, 1); set_k(L, s, S_GIVEN); }
   if (has_v) {
     cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
     double f = cal_record_flag(&ctx, a, r);
     int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
-    lua_pushnumber(L, (lua_Number)r->v[a]); lua_setfield(L, -2, "value");
-    if (!isnan(f) && f >= -2 && f <= 2) set_str(L, "flag", FLAG_NAMES[(int)f + 2]);
-    if (ri >= 0) { /* low, high, unit and source of the range shown */
-      int t;
-      lua_rawgeti(L, s->uv, UV_RANGES);
-      lua_rawgeti(L, -1, (lua_Integer)ri + 1);
-      t = lua_gettop(L);
-      if (lua_istable(L, t)) {
-        lua_createtable(L, 0, 4);
-        lua_getfield(L, t, "low"); lua_setfield(L, -2, "low");
-        lua_getfield(L, t, "high"); lua_setfield(L, -2, "high");
-        lua_getfield(L, t, "unit"); lua_setfield(L, -2, "unit");
-        lua_getfield(L, t, "source"); lua_setfield(L, -2, "source");
-        lua_setfield(L, t - 2, "range");
-      }
-      lua_pop(L, 2);
-    }
+    set_kn(L, s, S_VALUE, r->v[a]);
+    if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
+    if (ri >= 0 && push_view_range(L, s, ri)) set_k(L, s, S_RANGE);
   } else {
-    const char *q = r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal";
-    set_str(L, "qualitative", q);
-    set_str(L, "flag", q);
+    int q = r->qual[a] == CAL_QUAL_HIGH ? S_HIGH : r->qual[a] == CAL_QUAL_LOW ? S_LOW : S_NORMAL;
+    set_ks(L, s, S_QUALITATIVE, q);
+    set_ks(L, s, S_FLAG, q);
   }
   if (a == b->i_corr) {
     if (!(s->given[a] && has_v) && r->species == CAL_SPECIES_HUMAN) {
       lua_rawgeti(L, s->uv, UV_CA_FORMULA);
-      lua_setfield(L, -2, "method");
+      set_k(L, s, S_METHOD);
     }
   } else if (a == b->i_caxp) {
-    if (has_v && !s->given[a]) set_str(L, "basis", !isnan(r->v[b->i_corr]) ? "corrected_calcium" : "calcium");
+    if (has_v && !s->given[a]) set_ks(L, s, S_BASIS, !isnan(r->v[b->i_corr]) ? S_CORRECTED_CALCIUM : S_CALCIUM);
   } else if (a == b->i_egfr && r->egfr_method > 1) {
     lua_rawgeti(L, s->uv, UV_EGFR);
     lua_rawgeti(L, -1, r->egfr_method);
-    lua_setfield(L, -3, "method");
-    lua_pop(L, 1);
+    lua_remove(L, -2);
+    set_k(L, s, S_METHOD);
   }
 }
 

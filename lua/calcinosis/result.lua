@@ -287,23 +287,24 @@ function M.present(ruleset, raw, _patient, options, no_references, lazy)
   if options and (options.ca_coefficient or options.kdigo_rounding or options.ranges or options.critical) then
     hash = require("calcinosis.engine").hash(ruleset, options) or hash
   end
-  local result = {
-    id = raw.id,
-    type = raw.type == 0 and c.label or c.subtypes[raw.type],
-    score = raw.type == 0 and 0 or raw.best,
-    scores = raw.named_scores, -- the scores by subtype (built by the C core)
-    problems = raw.problems,
-    species = raw.species,
-    name = ruleset.name, version = ruleset.version, hash = hash,
-    ruleset = { name = ruleset.name, version = ruleset.version, hash = hash },
-    disclaimer = M.DISCLAIMER,
-    -- the lab table, built by the C core from the record it read when it is
-    -- read (labs:table(); an entry: labs:get(name); what a fired rule shows
-    -- of its inputs: labs:values(inputs))
-    _labs = raw.labs,
-    _raw = raw,
-  }
-  if lazy then return result end
+  local id, type_name, score = raw.id, raw.type == 0 and c.label or c.subtypes[raw.type], raw.type == 0 and 0 or raw.best
+  local rs = { name = ruleset.name, version = ruleset.version, hash = hash }
+  -- (scores: the scores by subtype, built by the C core; _labs: the lab
+  -- table, built by the C core from the record it read when it is read:
+  -- labs:table(); an entry: labs:get(name); what a fired rule shows of its
+  -- inputs: labs:values(inputs))
+  if lazy then
+    return { id = id, type = type_name, score = score, scores = raw.named_scores, problems = raw.problems,
+      species = raw.species, name = ruleset.name, version = ruleset.version, hash = hash, ruleset = rs,
+      disclaimer = M.DISCLAIMER, _labs = raw.labs, _raw = raw }
+  end
+  -- the same, made with room for the fields finish sets (a field given nil
+  -- in a constructor is not set, but counts for the table's size: no rehash)
+  local result = { id = id, type = type_name, score = score, scores = raw.named_scores, problems = raw.problems,
+    species = raw.species, name = ruleset.name, version = ruleset.version, hash = hash, ruleset = rs,
+    disclaimer = M.DISCLAIMER, _labs = raw.labs, _raw = raw,
+    fired = nil, not_evaluable = nil, values = nil, findings = nil, sites = nil, notes = nil, alternatives = nil,
+    alerts = nil, term_problems = nil, missing = nil, confidence = nil, references = nil }
   return M.finish(result, ruleset, no_references)
 end
 
