@@ -1524,6 +1524,27 @@ static void copy_template(lua_State *L, int idx, int size) {
   }
 }
 
+/* A new table with the fields of the rule template field k of the table
+ * at t (room for size fields in all): from its flat list (k .. "_kv": key,
+ * value, ...; calcinosis.engine) when there is one, else from the template. */
+static void copy_rule_template(lua_State *L, int t, const char *k, const char *kv, int size) {
+  lua_getfield(L, t, kv);
+  if (lua_istable(L, -1)) {
+    int f = lua_gettop(L);
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, f);
+    lua_createtable(L, 0, size);
+    for (i = 1; i < n; i += 2) {
+      lua_rawgeti(L, f, i);
+      lua_rawgeti(L, f, i + 1);
+      lua_rawset(L, -3);
+    }
+    return;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, t, k);
+  copy_template(L, lua_gettop(L), size);
+}
+
 /* A new JSON array (uv's list metatable) of size hint n. */
 static void new_list(lua_State *L, int uv, int n) {
   lua_createtable(L, n, 0);
@@ -1878,8 +1899,7 @@ static void push_presented(lua_State *L, plan_box *b, const pres_view *e, int re
     lua_rawgeti(L, rules, (lua_Integer)i + 1);
     t = lua_gettop(L);
     if (st == CAL_TRUE) {
-      lua_getfield(L, t, "fired");
-      copy_template(L, t + 1, 8); /* id, subtype, weight, because, sentence, source; values, why */
+      copy_rule_template(L, t, "fired", "fired_kv", 8); /* id, subtype, weight, because, sentence, source; values, why */
       lua_getfield(L, t, "inputs");
       push_values(L, &s, lua_gettop(L));
       lua_setfield(L, t + 2, "values");
@@ -1902,8 +1922,7 @@ static void push_presented(lua_State *L, plan_box *b, const pres_view *e, int re
     } else {
       /* the inputs it reads that are missing, each once */
       lua_Integer k, ns, nm = 0, j;
-      lua_getfield(L, t, "not_evaluable");
-      copy_template(L, t + 1, 4); /* id, subtype, weight; missing */
+      copy_rule_template(L, t, "not_evaluable", "not_evaluable_kv", 4); /* id, subtype, weight; missing */
       lua_getfield(L, t, "slots");
       lua_getfield(L, t, "names");
       ns = (lua_Integer)lua_rawlen(L, t + 3);
