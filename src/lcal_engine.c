@@ -2049,45 +2049,39 @@ typedef struct {
   double data[1];
 } pending_box;
 
-/* The parts of the tail of a pending presentation (see pending_box). */
+/* The parts of the tail of a pending presentation (see pending_box): their
+ * byte offsets from the start of the userdata, and its whole size. */
 typedef struct {
-  double *score, *lets, *vars;
-  cal_result_ask *ask;
-  cal_result_alt *alt;
-  int *conf;
-  uint64_t *terms;
-  unsigned char *state;
-  size_t size; /* bytes of the whole userdata */
-} pending_parts;
+  size_t score, lets, vars, ask, alt, conf, terms, state, size;
+} pending_offsets;
 
-static pending_parts pending_layout(pending_box *pb, size_t nsub, size_t nlets, size_t nvars, size_t nask,
-                                    size_t nalt, size_t nconf, size_t nterms, size_t nrules) {
-  pending_parts q;
-  char *base = (char *)pb;
+static pending_offsets pending_layout(size_t nsub, size_t nlets, size_t nvars, size_t nask, size_t nalt,
+                                      size_t nconf, size_t nterms, size_t nrules) {
+  pending_offsets o;
   size_t off = offsetof(pending_box, data);
-#define PART(field, type, n) do { q.field = pb ? (type *)(void *)(base + off) : NULL; off += (n) * sizeof(type); } while (0)
-  PART(score, double, nsub);
-  PART(lets, double, nlets);
-  PART(vars, double, nvars);
-  PART(ask, cal_result_ask, nask);
-  PART(alt, cal_result_alt, nalt);
-  PART(conf, int, nconf);
+  o.score = off; off += nsub * sizeof(double);
+  o.lets = off; off += nlets * sizeof(double);
+  o.vars = off; off += nvars * sizeof(double);
+  o.ask = off; off += nask * sizeof(cal_result_ask);
+  o.alt = off; off += nalt * sizeof(cal_result_alt);
+  o.conf = off; off += nconf * sizeof(int);
   off = (off + sizeof(uint64_t) - 1) / sizeof(uint64_t) * sizeof(uint64_t);
-  PART(terms, uint64_t, nterms);
-  PART(state, unsigned char, nrules);
-#undef PART
-  q.size = off;
-  return q;
+  o.terms = off; off += nterms * sizeof(uint64_t);
+  o.state = off; off += nrules;
+  o.size = off;
+  return o;
 }
+
+/* The tail part at offset off of the pending presentation pb. */
+#define PENDING_AT(pb, off, type) ((type *)(void *)((char *)(pb) + (off)))
 
 static void push_pending(lua_State *L, plan_box *b, const cal_engine *e, int plan, int uv) {
   const cal_program *pr = b->plan.prog;
   const cal_result *r = &e->res;
   size_t nterms = b->plan.term_words_all;
-  pending_parts q = pending_layout(NULL, pr->nsubtypes, pr->nlets, pr->nvars, r->nask, r->nalt, r->nconf, nterms,
-                                   pr->nrules);
-  pending_box *pb = (pending_box *)lua_newuserdatauv(L, q.size, 1);
-  q = pending_layout(pb, pr->nsubtypes, pr->nlets, pr->nvars, r->nask, r->nalt, r->nconf, nterms, pr->nrules);
+  pending_offsets o = pending_layout(pr->nsubtypes, pr->nlets, pr->nvars, r->nask, r->nalt, r->nconf, nterms,
+                                     pr->nrules);
+  pending_box *pb = (pending_box *)lua_newuserdatauv(L, o.size, 1);
   pb->b = b;
   pb->type = e->main.type;
   pb->done = 0;
@@ -2104,14 +2098,14 @@ static void push_pending(lua_State *L, plan_box *b, const cal_engine *e, int pla
   pb->nalt = r->nalt;
   pb->nask = r->nask;
   pb->nconf = r->nconf;
-  if (pb->nsub) memcpy(q.score, e->main.score, pb->nsub * sizeof *q.score);
-  if (pb->nlets) memcpy(q.lets, e->main.lets, pb->nlets * sizeof *q.lets);
-  if (pb->nvars) memcpy(q.vars, e->vars, pb->nvars * sizeof *q.vars);
-  if (pb->nask) memcpy(q.ask, r->ask, pb->nask * sizeof *q.ask);
-  if (pb->nalt) memcpy(q.alt, r->alt, pb->nalt * sizeof *q.alt);
-  if (pb->nconf) memcpy(q.conf, r->conf, pb->nconf * sizeof *q.conf);
-  if (nterms) memcpy(q.terms, e->terms, nterms * sizeof *q.terms);
-  if (pb->nrules) memcpy(q.state, e->main.state, pb->nrules);
+  if (pb->nsub) memcpy(PENDING_AT(pb, o.score, double), e->main.score, pb->nsub * sizeof(double));
+  if (pb->nlets) memcpy(PENDING_AT(pb, o.lets, double), e->main.lets, pb->nlets * sizeof(double));
+  if (pb->nvars) memcpy(PENDING_AT(pb, o.vars, double), e->vars, pb->nvars * sizeof(double));
+  if (pb->nask) memcpy(PENDING_AT(pb, o.ask, cal_result_ask), r->ask, pb->nask * sizeof(cal_result_ask));
+  if (pb->nalt) memcpy(PENDING_AT(pb, o.alt, cal_result_alt), r->alt, pb->nalt * sizeof(cal_result_alt));
+  if (pb->nconf) memcpy(PENDING_AT(pb, o.conf, int), r->conf, pb->nconf * sizeof(int));
+  if (nterms) memcpy(PENDING_AT(pb, o.terms, uint64_t), e->terms, nterms * sizeof(uint64_t));
+  if (pb->nrules) memcpy(PENDING_AT(pb, o.state, unsigned char), e->main.state, pb->nrules);
   luaL_setmetatable(L, PENDING_MT);
   lua_createtable(L, 2, 0);
   lua_pushvalue(L, plan); lua_rawseti(L, -2, 1);
@@ -2124,36 +2118,36 @@ static void push_pending(lua_State *L, plan_box *b, const cal_engine *e, int pla
  * alternatives), as plan:classify sets them; once (later calls do nothing). */
 static int pending_present(lua_State *L) {
   pending_box *pb = (pending_box *)luaL_checkudata(L, 1, PENDING_MT);
-  pending_parts q;
+  pending_offsets o;
   cal_result res;
   uint64_t terms[CAL_VM_MAX_TERM_WORDS] = {0};
   pres_view v;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   if (pb->done) return 1;
-  q = pending_layout(pb, pb->nsub, pb->nlets, pb->nvars, pb->nask, pb->nalt, pb->nconf, pb->nterms, pb->nrules);
+  o = pending_layout(pb->nsub, pb->nlets, pb->nvars, pb->nask, pb->nalt, pb->nconf, pb->nterms, pb->nrules);
   memset(&res, 0, sizeof res);
   res.nalt = pb->nalt;
   res.nask = pb->nask;
   res.nconf = pb->nconf;
-  if (pb->nalt) memcpy(res.alt, q.alt, pb->nalt * sizeof *q.alt);
-  if (pb->nask) memcpy(res.ask, q.ask, pb->nask * sizeof *q.ask);
-  if (pb->nconf) memcpy(res.conf, q.conf, pb->nconf * sizeof *q.conf);
+  if (pb->nalt) memcpy(res.alt, PENDING_AT(pb, o.alt, cal_result_alt), pb->nalt * sizeof(cal_result_alt));
+  if (pb->nask) memcpy(res.ask, PENDING_AT(pb, o.ask, cal_result_ask), pb->nask * sizeof(cal_result_ask));
+  if (pb->nconf) memcpy(res.conf, PENDING_AT(pb, o.conf, int), pb->nconf * sizeof(int));
   res.confidence = pb->confidence;
   res.margin = pb->margin;
   res.completeness = pb->completeness;
   res.level = pb->level;
-  if (pb->nterms) memcpy(terms, q.terms, pb->nterms * sizeof *q.terms);
+  if (pb->nterms) memcpy(terms, PENDING_AT(pb, o.terms, uint64_t), pb->nterms * sizeof(uint64_t));
   lua_getiuservalue(L, 1, 1);
   lua_rawgeti(L, 3, 1);
   (void)check_plan(L, 4);
   lua_rawgeti(L, 3, 2);
   v.type = pb->type;
   v.best = pb->best;
-  v.score = q.score;
-  v.lets = q.lets;
-  v.vars = q.vars;
-  v.state = q.state;
+  v.score = PENDING_AT(pb, o.score, const double);
+  v.lets = PENDING_AT(pb, o.lets, const double);
+  v.vars = PENDING_AT(pb, o.vars, const double);
+  v.state = PENDING_AT(pb, o.state, const unsigned char);
   v.terms = terms;
   v.res = &res;
   push_presented(L, pb->b, &v, 2, 5);
