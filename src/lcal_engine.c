@@ -2188,7 +2188,8 @@ static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int pati
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
   size_t i;
-  lua_createtable(L, 0, 24);
+  /* (lazy: the ten fields set here; pending:present adds nine when read) */
+  lua_createtable(L, 0, lazy ? 10 : 24);
   if (b->has_labs) {
     push_lab_snapshot(L, b, e, patient, plan, uv);
     lua_setfield(L, -2, "labs");
