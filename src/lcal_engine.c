@@ -64,7 +64,7 @@ typedef struct {
 /* The plan's user value: a table holding the programs (kept alive with the
  * plan) and what the lab table is built with (labs_display, given once). */
 enum { UV_PROGRAM = 1, UV_RESULT_PROGRAM, UV_CONF_PROGRAM, UV_LIST_MT, UV_FMT, UV_RANGES, UV_CRITICAL, UV_EGFR,
-       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_COUNT_ };
+       UV_CA_FORMULA, UV_CA_KEY, UV_PRESENT, UV_STRS, UV_CKD_RULES, UV_VIEW_RANGES, UV_COUNT_ };
 
 static plan_box *check_plan(lua_State *L, int i) {
   plan_box *b = (plan_box *)luaL_checkudata(L, i, PLAN_MT);
@@ -412,6 +412,39 @@ static int analyte_index(const char *name) {
   return -1;
 }
 
+/* The strings the lab table is built with (keys and constant values),
+ * interned once per plan in its user value (UV_STRS: STRS[i] at i, then
+ * the analytes' names at S_NAME + a and units at S_AUNIT + a), so that
+ * building a lab table sets fields with lua_rawset and no string lookup. */
+enum {
+  S_UNIT = 1, S_VALUE, S_GIVEN, S_KEY, S_QUALITATIVE, S_FLAG, S_RANGE, S_CRITICAL, S_COMPARATOR, S_DATE,
+  S_REPORTED_RANGE, S_LOW, S_HIGH, S_NORMAL, S_INTERPRETATION, S_SOURCE, S_NOTE, S_METHOD, S_VARIANT, S_MISSING,
+  S_BASIS, S_SI, S_REPORTED, S_USED, S_INDEX, S_RULE, S_PROBLEMS, S_AGE, S_SEX, S_SPECIES, S_BIRTH_DATE,
+  S_CKD_STAGE, S_COMPUTED, S_LT, S_GT, S_CRITICAL_LOW, S_CRITICAL_HIGH, S_CALCIUM, S_ALBUMIN, S_CREATININE,
+  S_HEIGHT_CM, S_MMOL2, S_MG2, S_EGFR_UNIT, S_A, S_EMPTY, S_F, S_M, S_HUMAN, S_DOG, S_CAT, S_CORRECTED_CALCIUM,
+  S_NAMEKEY, S_NAME, S_AUNIT = S_NAME + CAL_REC_MAX_ANALYTES, S_COUNT_ = S_AUNIT + CAL_REC_MAX_ANALYTES
+};
+static const char *const STRS[S_NAME] = {
+  NULL, "unit", "value", "given", "key", "qualitative", "flag", "range", "critical", "comparator", "date",
+  "reported_range", "low", "high", "normal", "interpretation", "source", "note", "method", "variant", "missing",
+  "basis", "si", "reported", "used", "index", "rule", "problems", "age", "sex", "species", "birth_date",
+  "ckd_stage", "computed", "<", ">", "critical_low", "critical_high", "calcium", "albumin", "creatinine",
+  "height_cm", "mmol2/L2", "mg2/dL2", "mL/min/{1.73_m2}", "a", "", "F", "M", "human", "dog", "cat",
+  "corrected_calcium", "name"};
+/* FLAG_NAMES (critical_low ... critical_high) as STRS indexes */
+static const int FLAG_STRS[5] = {S_CRITICAL_LOW, S_LOW, S_NORMAL, S_HIGH, S_CRITICAL_HIGH};
+
+static void push_strs(lua_State *L) {
+  size_t a, na = cal_analyte_count();
+  int i;
+  lua_createtable(L, S_COUNT_, 0);
+  for (i = 1; i < S_NAME; i++) { lua_pushstring(L, STRS[i]); lua_rawseti(L, -2, i); }
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
+    lua_pushstring(L, cal_analyte_at(a)->name); lua_rawseti(L, -2, S_NAME + (int)a);
+    lua_pushstring(L, cal_analyte_at(a)->unit); lua_rawseti(L, -2, S_AUNIT + (int)a);
+  }
+}
+
 /* core.plan(spec) -> plan. Raises on a bad spec (a programmer error). */
 static int l_plan(lua_State *L) {
   plan_box *b;
@@ -428,6 +461,9 @@ static int l_plan(lua_State *L) {
   lua_getfield(L, 1, "program"); lua_rawseti(L, -2, UV_PROGRAM);
   lua_getfield(L, 1, "result_program"); lua_rawseti(L, -2, UV_RESULT_PROGRAM);
   lua_getfield(L, 1, "confidence_program"); lua_rawseti(L, -2, UV_CONF_PROGRAM);
+  push_strs(L); lua_rawseti(L, -2, UV_STRS);
+  lua_newtable(L); lua_rawseti(L, -2, UV_CKD_RULES);
+  lua_newtable(L); lua_rawseti(L, -2, UV_VIEW_RANGES);
   lua_getfield(L, 1, "labs_display");
   if (!lua_isnil(L, -1)) {
     int d = lua_gettop(L);
@@ -740,25 +776,6 @@ static void set_str(lua_State *L, const char *k, const char *v) {
   lua_setfield(L, -2, k);
 }
 
-/* A copy of entry i (0-based) of the shown ranges at uv[slot] as a new
- * table, set as field k of the table on top. */
-static void set_range(lua_State *L, int uv, int slot, int i, const char *k) {
-  int t;
-  lua_rawgeti(L, uv, slot);
-  lua_rawgeti(L, -1, (lua_Integer)i + 1);
-  t = lua_gettop(L);
-  if (!lua_istable(L, t)) { lua_pop(L, 2); return; }
-  lua_createtable(L, 0, 5);
-  lua_pushnil(L);
-  while (lua_next(L, t)) { /* its fields (source, unit, inclusive, low, high) */
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, t + 1);
-  }
-  lua_setfield(L, t - 2, k);
-  lua_pop(L, 2);
-}
-
 /* tostring(v) of the value at idx, pushed (luaL_tolstring; 5.1 and LuaJIT
  * have no luaL_tolstring: the global tostring, as Lua code calls it). */
 static void push_tostring(lua_State *L, int idx) {
@@ -860,8 +877,35 @@ typedef struct {
   size_t plen;
   int pcount;
   int uv, given_base, snap;
+  int strs; /* stack index of the plan's strings (UV_STRS) */
   unsigned char given[CAL_REC_MAX_ANALYTES];
 } lab_src;
+
+/* Pushes string i of the plan's strings. */
+static void push_s(lua_State *L, const lab_src *s, int i) { lua_rawgeti(L, s->strs, i); }
+
+/* t[key] = the value on top (popped), t at stack index -2 before the call;
+ * key: an index of the plan's strings. */
+static void set_k(lua_State *L, const lab_src *s, int key) {
+  lua_rawgeti(L, s->strs, key);
+  lua_insert(L, -2);
+  lua_rawset(L, -3);
+}
+
+/* t[key] = string v of the plan's strings, t on top. */
+static void set_ks(lua_State *L, const lab_src *s, int key, int v) {
+  lua_rawgeti(L, s->strs, key);
+  lua_rawgeti(L, s->strs, v);
+  lua_rawset(L, -3);
+}
+
+/* t[key] = a number (not set when NaN), t on top. */
+static void set_kn(lua_State *L, const lab_src *s, int key, double v) {
+  if (v != v) return;
+  lua_rawgeti(L, s->strs, key);
+  lua_pushnumber(L, (lua_Number)v);
+  lua_rawset(L, -3);
+}
 
 /* A lab snapshot ("calcinosis.labsnap"): the record of one result, kept so
  * that its lab table, or one entry of it, is built only when read. Its
@@ -887,73 +931,85 @@ static const char *species_name(int sp) {
   return sp == CAL_SPECIES_DOG ? "dog" : sp == CAL_SPECIES_CAT ? "cat" : "human";
 }
 
+/* Entry i (0-based) of the shown ranges at uv[slot], set as field key (a
+ * STRS index) of the table on top: the plan's own table, shared by every
+ * lab table of the plan (read-only; README.md, "Shared tables";
+ * calcinosis.copy copies). */
+static void set_range(lua_State *L, const lab_src *s, int slot, int i, int key) {
+  lua_rawgeti(L, s->uv, slot);
+  lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  lua_remove(L, -2);
+  if (lua_istable(L, -1)) set_k(L, s, key);
+  else lua_pop(L, 1);
+}
+
 /* Pushes the lab table's entry of analyte a (labs[name]), or nil: every
  * analyte with a value, a word or a given text, and the derived entries
  * (corrected calcium, Ca x P, eGFR) always. */
 static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
   const cal_record *r = s->r;
   const plan_box *b = s->b;
-  const cal_analyte *an = cal_analyte_at((size_t)a);
   int has_v = !isnan(r->v[a]), e;
   if (!has_v && !r->qual[a] && !s->given[a]) {
     if (a != b->i_corr && a != b->i_caxp && a != b->i_egfr) { lua_pushnil(L); return; }
     lua_createtable(L, 0, 4);
-    set_str(L, "unit", a == b->i_corr ? "mg/dL" : a == b->i_caxp ? "mg2/dL2" : "mL/min/{1.73_m2}");
+    set_ks(L, s, S_UNIT, a == b->i_corr ? S_AUNIT + a : a == b->i_caxp ? S_MG2 : S_EGFR_UNIT);
   } else {
     cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
     lua_createtable(L, 0, 8);
-    set_str(L, "unit", an->unit);
-    if (has_v) { lua_pushnumber(L, (lua_Number)r->v[a]); lua_setfield(L, -2, "value"); }
+    set_ks(L, s, S_UNIT, S_AUNIT + a);
+    set_kn(L, s, S_VALUE, r->v[a]);
     if (s->given[a]) {
-      push_given(L, s, a, 1); lua_setfield(L, -2, "given");
-      push_given(L, s, a, 0); lua_setfield(L, -2, "key");
+      push_given(L, s, a, 1); set_k(L, s, S_GIVEN);
+      push_given(L, s, a, 0); set_k(L, s, S_KEY);
     }
     if (r->qual[a] && !has_v) {
-      const char *q = r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal";
-      set_str(L, "qualitative", q);
-      set_str(L, "flag", q);
+      int q = r->qual[a] == CAL_QUAL_HIGH ? S_HIGH : r->qual[a] == CAL_QUAL_LOW ? S_LOW : S_NORMAL;
+      set_ks(L, s, S_QUALITATIVE, q);
+      set_ks(L, s, S_FLAG, q);
     }
     if (has_v) {
       double f = cal_record_flag(&ctx, a, r);
       int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
       int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, a, r);
-      if (!isnan(f) && f >= -2 && f <= 2) set_str(L, "flag", FLAG_NAMES[(int)f + 2]);
-      if (ri >= 0) set_range(L, s->uv, UV_RANGES, ri, "range");
-      if (ci >= 0) set_range(L, s->uv, UV_CRITICAL, ci, "critical");
-      if (r->cmp[a]) set_str(L, "comparator", r->cmp[a] < 0 ? "<" : ">");
+      if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
+      if (ri >= 0) set_range(L, s, UV_RANGES, ri, S_RANGE);
+      if (ci >= 0) set_range(L, s, UV_CRITICAL, ci, S_CRITICAL);
+      if (r->cmp[a]) set_ks(L, s, S_COMPARATOR, r->cmp[a] < 0 ? S_LT : S_GT);
     }
     if (!isnan(r->date[a]) && (has_v || r->qual[a])) {
       char d[11];
       cal_date_format(r->date[a], d);
-      set_str(L, "date", d);
+      lua_pushstring(L, d);
+      set_k(L, s, S_DATE);
     }
     if (!isnan(r->rlow[a]) || !isnan(r->rhigh[a])) { /* the lab's own range, beside range */
       lua_createtable(L, 0, 3);
-      set_num(L, "low", r->rlow[a]);
-      set_num(L, "high", r->rhigh[a]);
-      set_str(L, "unit", an->unit);
-      lua_setfield(L, -2, "reported_range");
+      set_kn(L, s, S_LOW, r->rlow[a]);
+      set_kn(L, s, S_HIGH, r->rhigh[a]);
+      set_ks(L, s, S_UNIT, S_AUNIT + a);
+      set_k(L, s, S_REPORTED_RANGE);
     }
-    if (r->rflag[a][0]) set_str(L, "interpretation", r->rflag[a]);
+    if (r->rflag[a][0]) { lua_pushstring(L, r->rflag[a]); set_k(L, s, S_INTERPRETATION); }
   }
   e = lua_gettop(L);
   if (a == b->i_corr) {
     /* albumin-corrected calcium: computed for humans only (docs/clinical-reference.md §5.1 [S38]) */
-    if (s->given[a] && has_v) set_str(L, "source", "reported");
+    if (s->given[a] && has_v) set_ks(L, s, S_SOURCE, S_REPORTED);
     else if (r->species != CAL_SPECIES_HUMAN) {
       lua_pushfstring(L, "albumin correction is not applied to %ss (docs/clinical-reference.md \302\2475.1 [S38])",
                       species_name(r->species));
-      lua_setfield(L, e, "note");
+      set_k(L, s, S_NOTE);
     } else {
-      lua_rawgeti(L, s->uv, UV_CA_FORMULA); lua_setfield(L, e, "method");
-      lua_rawgeti(L, s->uv, UV_CA_KEY); lua_setfield(L, e, "variant");
-      set_str(L, "source", "computed");
+      lua_rawgeti(L, s->uv, UV_CA_FORMULA); set_k(L, s, S_METHOD);
+      lua_rawgeti(L, s->uv, UV_CA_KEY); set_k(L, s, S_VARIANT);
+      set_ks(L, s, S_SOURCE, S_COMPUTED);
       if (!has_v) {
         int n = 0;
         lua_createtable(L, 2, 0);
-        if (isnan(r->v[b->i_ca])) { lua_pushliteral(L, "calcium"); lua_rawseti(L, -2, ++n); }
-        if (isnan(r->v[b->i_alb])) { lua_pushliteral(L, "albumin"); lua_rawseti(L, -2, ++n); }
-        lua_setfield(L, e, "missing");
+        if (isnan(r->v[b->i_ca])) { push_s(L, s, S_CALCIUM); lua_rawseti(L, -2, ++n); }
+        if (isnan(r->v[b->i_alb])) { push_s(L, s, S_ALBUMIN); lua_rawseti(L, -2, ++n); }
+        set_k(L, s, S_MISSING);
       }
     }
   } else if (a == b->i_caxp) {
@@ -961,27 +1017,26 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
     if (has_v && !s->given[a]) {
       double si;
       char err[128];
-      set_str(L, "basis", !isnan(r->v[b->i_corr]) ? "corrected_calcium" : "calcium");
+      set_ks(L, s, S_BASIS, !isnan(r->v[b->i_corr]) ? S_CORRECTED_CALCIUM : S_CALCIUM);
       lua_createtable(L, 0, 2);
       if (b->caxp_si && isfinite(r->v[a]) &&
           cal_unit_convert(r->v[a], &b->caxp_from, &b->caxp_to, b->caxp ? b->caxp->molar_mass : 0,
-                           b->caxp ? b->caxp->valence : 0, &si, err, sizeof err)) {
-        lua_pushnumber(L, (lua_Number)si);
-        lua_setfield(L, -2, "value");
-      }
-      set_str(L, "unit", "mmol2/L2");
-      lua_setfield(L, e, "si");
+                           b->caxp ? b->caxp->valence : 0, &si, err, sizeof err))
+        set_kn(L, s, S_VALUE, si);
+      set_ks(L, s, S_UNIT, S_MMOL2);
+      set_k(L, s, S_SI);
     }
   } else if (a == b->i_egfr) {
     /* eGFR: CKD-EPI 2021 from 18 years, bedside Schwartz for children with a height */
     int m = r->egfr_method;
-    if (m == CAL_EGFR_REPORTED) set_str(L, "source", "reported");
+    if (m == CAL_EGFR_REPORTED) set_ks(L, s, S_SOURCE, S_REPORTED);
     else if (m > 1) {
       lua_rawgeti(L, s->uv, UV_EGFR);
       lua_rawgeti(L, -1, m);
-      lua_setfield(L, e, "method");
-      lua_pushliteral(L, "computed");
-      lua_setfield(L, e, "source");
+      lua_remove(L, -2);
+      set_k(L, s, S_METHOD);
+      set_ks(L, s, S_SOURCE, S_COMPUTED);
+      lua_rawgeti(L, s->uv, UV_EGFR);
       if (!isnan(r->egfr_reported)) {
         /* a reported eGFR is kept beside the computed one, which the rules use */
         lua_createtable(L, 0, 3);
@@ -1001,13 +1056,33 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
     if (!has_v) {
       int n = 0;
       lua_createtable(L, 2, 0);
-      if (isnan(r->v[b->i_creat])) { lua_pushliteral(L, "creatinine"); lua_rawseti(L, -2, ++n); }
-      if (isnan(r->age)) { lua_pushliteral(L, "age"); lua_rawseti(L, -2, ++n); }
-      else if (r->age >= 18 && !r->sex) { lua_pushliteral(L, "sex"); lua_rawseti(L, -2, ++n); }
-      else if (r->age < 18 && isnan(r->height)) { lua_pushliteral(L, "height_cm"); lua_rawseti(L, -2, ++n); }
-      lua_setfield(L, e, "missing");
+      if (isnan(r->v[b->i_creat])) { push_s(L, s, S_CREATININE); lua_rawseti(L, -2, ++n); }
+      if (isnan(r->age)) { push_s(L, s, S_AGE); lua_rawseti(L, -2, ++n); }
+      else if (r->age >= 18 && !r->sex) { push_s(L, s, S_SEX); lua_rawseti(L, -2, ++n); }
+      else if (r->age < 18 && isnan(r->height)) { push_s(L, s, S_HEIGHT_CM); lua_rawseti(L, -2, ++n); }
+      set_k(L, s, S_MISSING);
     }
   }
+}
+
+/* The KDIGO G category's rule text of stage st (1 ... 6) when the eGFR is
+ * not censored: the same for every record of a plan, so made once (UV_CKD_RULES). */
+static void push_ckd_rule(lua_State *L, const lab_src *s, int st) {
+  lua_rawgeti(L, s->uv, UV_CKD_RULES);
+  lua_rawgeti(L, -1, st);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushstring(L, cal_kdigo_label(st));
+    lua_pushliteral(L, ": ");
+    lua_pushstring(L, cal_kdigo_band(st));
+    lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
+    lua_pushstring(L, s->b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
+                                             : "the raw eGFR banded (59.71 is G3a)");
+    lua_concat(L, 5);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, st);
+  }
+  lua_remove(L, -2);
 }
 
 /* Pushes the lab table's KDIGO G category entry (docs/clinical-reference.md
@@ -1016,15 +1091,15 @@ static void push_lab_ckd(lua_State *L, const lab_src *s) {
   const cal_record *r = s->r;
   int st = r->ckd, c = s->b->i_egfr, has_label = st >= 1 && st <= 6;
   lua_createtable(L, 0, 4);
-  if (has_label) set_str(L, "value", cal_kdigo_label(st));
-  if (st) { lua_pushinteger(L, st); lua_setfield(L, -2, "index"); }
-  set_str(L, "unit", "");
+  if (has_label) { lua_pushstring(L, cal_kdigo_label(st)); set_k(L, s, S_VALUE); }
+  if (st) { lua_pushinteger(L, st); set_k(L, s, S_INDEX); }
+  set_ks(L, s, S_UNIT, S_EMPTY);
   if (has_label) {
-    lua_pushstring(L, cal_kdigo_label(st));
-    lua_pushliteral(L, ": ");
-    lua_pushstring(L, cal_kdigo_band(st));
-    lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
     if (r->cmp[c] && !isnan(r->v[c])) { /* a censored "<15" is below 15: G5 */
+      lua_pushstring(L, cal_kdigo_label(st));
+      lua_pushliteral(L, ": ");
+      lua_pushstring(L, cal_kdigo_band(st));
+      lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
       lua_pushliteral(L, "the eGFR was reported as ");
       lua_pushstring(L, r->cmp[c] < 0 ? "<" : ">");
       lua_rawgeti(L, s->uv, UV_FMT);
@@ -1032,12 +1107,11 @@ static void push_lab_ckd(lua_State *L, const lab_src *s) {
       lua_call(L, 1, 1);
       lua_pushstring(L, r->cmp[c] < 0 ? ": it is below that value" : ": it is above that value");
       lua_concat(L, 4);
+      lua_concat(L, 5);
     } else {
-      lua_pushstring(L, s->b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
-                                               : "the raw eGFR banded (59.71 is G3a)");
+      push_ckd_rule(L, s, st);
     }
-    lua_concat(L, 5);
-    lua_setfield(L, -2, "rule");
+    set_k(L, s, S_RULE);
   }
 }
 
@@ -1051,53 +1125,99 @@ static int lab_analyte(const char *name, size_t n) {
   return -1;
 }
 
-/* Pushes labs[key] of the lab table (see push_labs), or nil. */
-static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n) {
+/* The keys of the lab table besides the analytes', as STRS indexes, in the
+ * order push_labs sets them. */
+enum { LK_PROBLEMS, LK_AGE, LK_SEX, LK_SPECIES, LK_BIRTH_DATE, LK_CKD_STAGE, LK_NONE };
+static const int LAB_KEY_STRS[LK_NONE] = {S_PROBLEMS, S_AGE, S_SEX, S_SPECIES, S_BIRTH_DATE, S_CKD_STAGE};
+
+/* Pushes labs[key] for one of the keys besides the analytes' (LK_*). */
+static void push_lab_other(lua_State *L, const lab_src *s, int which) {
   const cal_record *r = s->r;
-  int a;
-  if (n == 8 && memcmp(k, "problems", 8) == 0) {
+  switch (which) {
+  case LK_PROBLEMS:
     push_problem_text(L, s->ptext, s->plen, s->pcount);
     lua_rawgeti(L, s->uv, UV_LIST_MT);
     lua_setmetatable(L, -2);
-  } else if (n == 3 && memcmp(k, "age", 3) == 0) {
+    break;
+  case LK_AGE:
     if (isnan(r->age)) { lua_pushnil(L); return; }
     lua_createtable(L, 0, 2);
-    lua_pushnumber(L, (lua_Number)r->age); lua_setfield(L, -2, "value");
-    set_str(L, "unit", "a");
-  } else if (n == 3 && memcmp(k, "sex", 3) == 0) {
-    if (r->sex) lua_pushstring(L, r->sex == CAL_SEX_F ? "F" : "M");
+    set_kn(L, s, S_VALUE, r->age);
+    set_ks(L, s, S_UNIT, S_A);
+    break;
+  case LK_SEX:
+    if (r->sex) push_s(L, s, r->sex == CAL_SEX_F ? S_F : S_M);
     else lua_pushnil(L);
-  } else if (n == 7 && memcmp(k, "species", 7) == 0) {
-    lua_pushstring(L, species_name(r->species));
-  } else if (n == 10 && memcmp(k, "birth_date", 10) == 0) {
+    break;
+  case LK_SPECIES:
+    push_s(L, s, r->species == CAL_SPECIES_DOG ? S_DOG : r->species == CAL_SPECIES_CAT ? S_CAT : S_HUMAN);
+    break;
+  case LK_BIRTH_DATE: {
     char d[11];
     if (isnan(r->birth)) { lua_pushnil(L); return; }
     cal_date_format(r->birth, d);
     lua_pushstring(L, d);
-  } else if (n == 9 && memcmp(k, "ckd_stage", 9) == 0) {
-    push_lab_ckd(L, s);
-  } else if ((a = lab_analyte(k, n)) >= 0) {
-    push_lab_entry(L, s, a);
-  } else {
-    lua_pushnil(L);
+    break;
   }
+  case LK_CKD_STAGE: push_lab_ckd(L, s); break;
+  default: lua_pushnil(L); break;
+  }
+}
+
+/* Pushes labs[key] of the lab table (see push_labs), or nil. */
+static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n) {
+  int a, i;
+  for (i = 0; i < LK_NONE; i++) {
+    const char *name = STRS[LAB_KEY_STRS[i]];
+    if (strlen(name) == n && memcmp(name, k, n) == 0) { push_lab_other(L, s, i); return; }
+  }
+  if ((a = lab_analyte(k, n)) >= 0) push_lab_entry(L, s, a);
+  else lua_pushnil(L);
 }
 
 /* Pushes the lab table (what calcinosis.labs returns; see
  * lua/calcinosis/labs.lua for its fields). */
 static void push_labs(lua_State *L, const lab_src *s) {
-  static const char *const keys[] = {"problems", "age", "sex", "species", "birth_date", "ckd_stage", NULL};
-  size_t a, na = cal_analyte_count(), i;
+  size_t a, na = cal_analyte_count();
+  int i;
   luaL_checkstack(L, 24, "lab table");
   lua_createtable(L, 0, 24);
-  for (i = 0; keys[i]; i++) {
-    push_lab_key(L, s, keys[i], strlen(keys[i]));
-    lua_setfield(L, -2, keys[i]);
+  for (i = 0; i < LK_NONE; i++) {
+    push_lab_other(L, s, i);
+    if (lua_isnil(L, -1)) lua_pop(L, 1);
+    else set_k(L, s, LAB_KEY_STRS[i]);
   }
   for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
     push_lab_entry(L, s, (int)a);
-    lua_setfield(L, -2, cal_analyte_at(a)->name);
+    if (lua_isnil(L, -1)) lua_pop(L, 1);
+    else set_k(L, s, S_NAME + (int)a);
   }
+}
+
+/* Pushes the range a fired rule's value shows (low, high, unit and source
+ * of entry i, 0-based, of the shown ranges), or nothing (returns 0): made
+ * once per plan (UV_VIEW_RANGES), shared by the values of every result
+ * (read-only, as the lab entries' ranges). */
+static int push_view_range(lua_State *L, const lab_src *s, int i) {
+  int t;
+  lua_rawgeti(L, s->uv, UV_VIEW_RANGES);
+  lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  if (!lua_isnil(L, -1)) { lua_remove(L, -2); return 1; }
+  lua_pop(L, 1);
+  lua_rawgeti(L, s->uv, UV_RANGES);
+  lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  t = lua_gettop(L);
+  if (!lua_istable(L, t)) { lua_pop(L, 3); return 0; }
+  lua_createtable(L, 0, 4);
+  lua_getfield(L, t, "low"); lua_setfield(L, -2, "low");
+  lua_getfield(L, t, "high"); lua_setfield(L, -2, "high");
+  lua_getfield(L, t, "unit"); lua_setfield(L, -2, "unit");
+  lua_getfield(L, t, "source"); lua_setfield(L, -2, "source");
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, t - 2, (lua_Integer)i + 1);
+  lua_replace(L, t - 2);
+  lua_settop(L, t - 2);
+  return 1;
 }
 
 /* push_lab_value of analyte a: those fields of its entry, made without the entry. */
@@ -1108,47 +1228,33 @@ static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   int has_v = !isnan(r->v[a]);
   if (!has_v && !r->qual[a]) { lua_pushnil(L); return; }
   lua_createtable(L, 0, 8); /* name, unit, given, value or qualitative, flag, range, method or basis */
-  set_str(L, "name", an->name);
-  if (an->unit[0]) set_str(L, "unit", an->unit);
-  if (s->given[a]) { push_given(L, s, a, 1); lua_setfield(L, -2, "given"); }
+  set_ks(L, s, S_NAMEKEY, S_NAME + a);
+  if (an->unit[0]) set_ks(L, s, S_UNIT, S_AUNIT + a);
+  if (s->given[a]) { push_given(L, s, a, 1); set_k(L, s, S_GIVEN); }
   if (has_v) {
     cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
     double f = cal_record_flag(&ctx, a, r);
     int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
-    lua_pushnumber(L, (lua_Number)r->v[a]); lua_setfield(L, -2, "value");
-    if (!isnan(f) && f >= -2 && f <= 2) set_str(L, "flag", FLAG_NAMES[(int)f + 2]);
-    if (ri >= 0) { /* low, high, unit and source of the range shown */
-      int t;
-      lua_rawgeti(L, s->uv, UV_RANGES);
-      lua_rawgeti(L, -1, (lua_Integer)ri + 1);
-      t = lua_gettop(L);
-      if (lua_istable(L, t)) {
-        lua_createtable(L, 0, 4);
-        lua_getfield(L, t, "low"); lua_setfield(L, -2, "low");
-        lua_getfield(L, t, "high"); lua_setfield(L, -2, "high");
-        lua_getfield(L, t, "unit"); lua_setfield(L, -2, "unit");
-        lua_getfield(L, t, "source"); lua_setfield(L, -2, "source");
-        lua_setfield(L, t - 2, "range");
-      }
-      lua_pop(L, 2);
-    }
+    set_kn(L, s, S_VALUE, r->v[a]);
+    if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
+    if (ri >= 0 && push_view_range(L, s, ri)) set_k(L, s, S_RANGE);
   } else {
-    const char *q = r->qual[a] == CAL_QUAL_HIGH ? "high" : r->qual[a] == CAL_QUAL_LOW ? "low" : "normal";
-    set_str(L, "qualitative", q);
-    set_str(L, "flag", q);
+    int q = r->qual[a] == CAL_QUAL_HIGH ? S_HIGH : r->qual[a] == CAL_QUAL_LOW ? S_LOW : S_NORMAL;
+    set_ks(L, s, S_QUALITATIVE, q);
+    set_ks(L, s, S_FLAG, q);
   }
   if (a == b->i_corr) {
     if (!(s->given[a] && has_v) && r->species == CAL_SPECIES_HUMAN) {
       lua_rawgeti(L, s->uv, UV_CA_FORMULA);
-      lua_setfield(L, -2, "method");
+      set_k(L, s, S_METHOD);
     }
   } else if (a == b->i_caxp) {
-    if (has_v && !s->given[a]) set_str(L, "basis", !isnan(r->v[b->i_corr]) ? "corrected_calcium" : "calcium");
+    if (has_v && !s->given[a]) set_ks(L, s, S_BASIS, !isnan(r->v[b->i_corr]) ? S_CORRECTED_CALCIUM : S_CALCIUM);
   } else if (a == b->i_egfr && r->egfr_method > 1) {
     lua_rawgeti(L, s->uv, UV_EGFR);
     lua_rawgeti(L, -1, r->egfr_method);
-    lua_setfield(L, -3, "method");
-    lua_pop(L, 1);
+    lua_remove(L, -2);
+    set_k(L, s, S_METHOD);
   }
 }
 
@@ -1222,8 +1328,10 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   s->plen = e->pb.len;
   s->pcount = e->pb.count;
   s->uv = uv;
-  if (!patient) return;
   luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
+  lua_rawgeti(L, uv, UV_STRS);
+  s->strs = ++base;
+  if (!patient) return;
   lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
   given_texts(L, b->nd, patient, base + 1, keyat);
   s->given_base = base + 1;
@@ -1281,6 +1389,8 @@ static void snap_source_at(lua_State *L, lab_src *s, int idx) {
   s->snap = lua_gettop(L);
   lua_rawgeti(L, s->snap, SNAP_UV);
   s->uv = lua_gettop(L);
+  lua_rawgeti(L, s->uv, UV_STRS);
+  s->strs = lua_gettop(L);
 }
 
 static void snap_source(lua_State *L, lab_src *s) { snap_source_at(L, s, 1); }
@@ -1414,6 +1524,27 @@ static void copy_template(lua_State *L, int idx, int size) {
   }
 }
 
+/* A new table with the fields of the rule template field k of the table
+ * at t (room for size fields in all): from its flat list (k .. "_kv": key,
+ * value, ...; calcinosis.engine) when there is one, else from the template. */
+static void copy_rule_template(lua_State *L, int t, const char *k, const char *kv, int size) {
+  lua_getfield(L, t, kv);
+  if (lua_istable(L, -1)) {
+    int f = lua_gettop(L);
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, f);
+    lua_createtable(L, 0, size);
+    for (i = 1; i < n; i += 2) {
+      lua_rawgeti(L, f, i);
+      lua_rawgeti(L, f, i + 1);
+      lua_rawset(L, -3);
+    }
+    return;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, t, k);
+  copy_template(L, lua_gettop(L), size);
+}
+
 /* A new JSON array (uv's list metatable) of size hint n. */
 static void new_list(lua_State *L, int uv, int n) {
   lua_createtable(L, n, 0);
@@ -1453,12 +1584,39 @@ static int push_refused(lua_State *L, const lab_src *s, const char *k, size_t n)
   return 1;
 }
 
+/* What the presented lists are built from (push_presented): the engine's
+ * decision and result for its last record (engine_view), or a copy of
+ * them kept in a pending presentation (pending_view). */
+typedef struct {
+  int type;                /* subtype index or CAL_INDETERMINATE */
+  double best;
+  const double *score;     /* nsubtypes */
+  const double *lets;      /* nlets */
+  const double *vars;      /* nvars */
+  const unsigned char *state; /* nrules */
+  const uint64_t *terms;   /* term_words_all */
+  const cal_result *res;
+} pres_view;
+
+static pres_view engine_view(const cal_engine *e) {
+  pres_view v;
+  v.type = e->main.type;
+  v.best = e->main.best;
+  v.score = e->main.score;
+  v.lets = e->main.lets;
+  v.vars = e->vars;
+  v.state = e->main.state;
+  v.terms = e->terms;
+  v.res = &e->res;
+  return v;
+}
+
 /* The confidence as a result shows it (see lua/calcinosis/result.lua):
  * value, level, margin, completeness, factors ({ id, factor, because })
  * and the explanation, from the result program's confidence and the
  * plan's present (pres; its subtypes at the stack index subtypes). */
-static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e, int pres, int subtypes, int uv) {
-  const cal_result *rr = &e->res;
+static void push_confidence(lua_State *L, const plan_box *b, const pres_view *e, int pres, int subtypes, int uv) {
+  const cal_result *rr = e->res;
   const cal_cohort *p = &b->plan;
   int t, decls, tname, fl, np = 0;
   unsigned i;
@@ -1475,8 +1633,8 @@ static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e
   }
   lua_getfield(L, pres, "confidence");
   decls = lua_gettop(L);
-  if (e->main.type < 0) lua_getfield(L, pres, "label");
-  else lua_rawgeti(L, subtypes, (lua_Integer)e->main.type + 1);
+  if (e->type < 0) lua_getfield(L, pres, "label");
+  else lua_rawgeti(L, subtypes, (lua_Integer)e->type + 1);
   tname = lua_gettop(L);
   lua_createtable(L, 0, 6);
   t = lua_gettop(L);
@@ -1496,12 +1654,12 @@ static void push_confidence(lua_State *L, const plan_box *b, const cal_engine *e
       lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
       same = lua_rawequal(L, -1, tname);
       lua_pop(L, 1);
-      if (!same && e->main.score[i] > second) second = e->main.score[i];
+      if (!same && e->score[i] > second) second = e->score[i];
     }
     lua_pushvalue(L, tname);
     lua_pushliteral(L, " scored ");
     lua_rawgeti(L, uv, UV_FMT);
-    lua_pushnumber(L, (lua_Number)e->main.best);
+    lua_pushnumber(L, (lua_Number)e->best);
     lua_call(L, 1, 1);
     lua_pushliteral(L, ", the next subtype ");
     lua_rawgeti(L, uv, UV_FMT);
@@ -1550,7 +1708,7 @@ static void sort_strings(lua_State *L, int idx, lua_Integer n) {
 
 /* Sets findings and sites (the vocabulary terms recognized, with the terms
  * they imply, sorted) in the raw result at res. */
-static void push_terms(lua_State *L, const cal_cohort *p, const cal_engine *e, int pres, int uv, int res) {
+static void push_terms(lua_State *L, const cal_cohort *p, const pres_view *e, int pres, int uv, int res) {
   int ts, tf, fl, sl;
   lua_Integer nf = 0, ns = 0;
   size_t w;
@@ -1618,8 +1776,8 @@ static void push_joined(lua_State *L, int idx, const char *sep) {
  * (type, reason, reasons, conflicts, sources), in the order the result
  * program gives them; a subtype whose rules could not be evaluated names
  * the inputs they miss (from the rules not evaluable, the list at ne). */
-static void push_alternatives(lua_State *L, const cal_engine *e, int pres, int subtypes, int ne, int uv) {
-  const cal_result *rr = &e->res;
+static void push_alternatives(lua_State *L, const pres_view *e, int pres, int subtypes, int ne, int uv) {
+  const cal_result *rr = e->res;
   int out, by, decls;
   unsigned i;
   luaL_checkstack(L, 24, "result");
@@ -1717,9 +1875,9 @@ static void push_alternatives(lua_State *L, const cal_engine *e, int pres, int s
  * numbers), not_evaluable and missing (see lua/calcinosis/result.lua for
  * their fields) in the raw result at res, from the plan's present (uv)
  * and the result's lab snapshot (res.labs). */
-static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int res, int uv) {
+static void push_presented(lua_State *L, plan_box *b, const pres_view *e, int res, int uv) {
   const cal_cohort *p = &b->plan;
-  const cal_result *rr = &e->res;
+  const cal_result *rr = e->res;
   lab_src s;
   int base = lua_gettop(L), pres, rules, asks, subtypes, fired, frules, ne, t;
   unsigned i, nr = p->prog->nrules;
@@ -1736,19 +1894,18 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
   lua_createtable(L, 4, 0); frules = lua_gettop(L);
   new_list(L, uv, 4); ne = lua_gettop(L);
   for (i = 0; i < nr; i++) {
-    int st = e->main.state[i];
+    int st = e->state[i];
     if (st != CAL_TRUE && st != CAL_UNKNOWN) continue;
     lua_rawgeti(L, rules, (lua_Integer)i + 1);
     t = lua_gettop(L);
     if (st == CAL_TRUE) {
-      lua_getfield(L, t, "fired");
-      copy_template(L, t + 1, 8); /* id, subtype, weight, because, sentence, source; values, why */
+      copy_rule_template(L, t, "fired", "fired_kv", 8); /* id, subtype, weight, because, sentence, source; values, why */
       lua_getfield(L, t, "inputs");
       push_values(L, &s, lua_gettop(L));
       lua_setfield(L, t + 2, "values");
       lua_pop(L, 1); /* inputs */
       /* why it fired: the operands once per record, then the rule's reasons */
-      if (nf == 0) cal_explain_operands(b->explain, e->vars, e->main.lets, e->terms, b->xin, &b->xres, b->xops);
+      if (nf == 0) cal_explain_operands(b->explain, e->vars, e->lets, e->terms, b->xin, &b->xres, b->xops);
       if (cal_explain_rule(b->explain, i, b->xops, e->terms, &b->xout) < 0) luaL_error(L, "out of memory");
       {
         size_t r;
@@ -1765,8 +1922,7 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
     } else {
       /* the inputs it reads that are missing, each once */
       lua_Integer k, ns, nm = 0, j;
-      lua_getfield(L, t, "not_evaluable");
-      copy_template(L, t + 1, 4); /* id, subtype, weight; missing */
+      copy_rule_template(L, t, "not_evaluable", "not_evaluable_kv", 4); /* id, subtype, weight; missing */
       lua_getfield(L, t, "slots");
       lua_getfield(L, t, "names");
       ns = (lua_Integer)lua_rawlen(L, t + 3);
@@ -1840,7 +1996,7 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
     new_list(L, uv, 2); /* its rules that were not evaluable */
     for (k = p->result.ask_off[x->decl]; k < p->result.ask_off[x->decl + 1]; k++) {
       int r = p->result.ask_rules[k];
-      if (e->main.state[r] == CAL_UNKNOWN) {
+      if (e->state[r] == CAL_UNKNOWN) {
         lua_rawgeti(L, rules, (lua_Integer)r + 1);
         lua_getfield(L, -1, "fired");
         lua_getfield(L, -1, "id");
@@ -1857,20 +2013,13 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
     lua_pop(L, 1); /* the ask's present */
   }
   lua_setfield(L, res, "missing");
-  /* the scores by subtype, the lets' values by name (those known) */
-  lua_createtable(L, 0, (int)p->prog->nsubtypes);
-  for (i = 0; i < p->prog->nsubtypes; i++) {
-    lua_rawgeti(L, subtypes, (lua_Integer)i + 1);
-    lua_pushnumber(L, (lua_Number)e->main.score[i]);
-    lua_rawset(L, -3);
-  }
-  lua_setfield(L, res, "named_scores");
+  /* the lets' values by name (those known) */
   lua_getfield(L, pres, "lets");
   lua_createtable(L, 0, (int)p->prog->nlets);
   for (i = 0; i < p->prog->nlets; i++)
-    if (!isnan(e->main.lets[i])) {
+    if (!isnan(e->lets[i])) {
       lua_rawgeti(L, -2, (lua_Integer)i + 1);
-      lua_pushnumber(L, (lua_Number)e->main.lets[i]);
+      lua_pushnumber(L, (lua_Number)e->lets[i]);
       lua_rawset(L, -3);
     }
   lua_setfield(L, res, "values");
@@ -1880,12 +2029,137 @@ static void push_presented(lua_State *L, plan_box *b, const cal_engine *e, int r
   push_terms(L, p, e, pres, uv, res);
   push_alternatives(L, e, pres, subtypes, ne, uv);
   lua_setfield(L, res, "alternatives");
-  /* the problems, a JSON array (the result's own list) */
-  lua_getfield(L, res, "problems");
-  lua_rawgeti(L, uv, UV_LIST_MT);
-  lua_setmetatable(L, -2);
   lua_settop(L, base);
 }
+
+/* A pending presentation ("calcinosis.pending"): what push_presented
+ * reads of the engine for one record (its decision, lets, slot values,
+ * terms and result), copied, so that the presented lists of a result are
+ * built only when first read (pending:present(raw), from
+ * lua/calcinosis/result.lua). Its user value: { plan, plan's user value }. */
+#define PENDING_MT "calcinosis.pending"
+typedef struct {
+  plan_box *b;
+  int type, done, level;
+  double best, confidence, margin, completeness;
+  size_t nsub, nlets, nvars, nrules, nterms, nalt, nask, nconf;
+  /* then: nsub scores, nlets lets, nvars slot values (doubles), nask asks,
+   * nalt alternatives, nconf confidence declarations, nterms term words,
+   * nrules state bytes (only the parts of cal_result push_presented reads) */
+  double data[1];
+} pending_box;
+
+/* The parts of the tail of a pending presentation (see pending_box): their
+ * byte offsets from the start of the userdata, and its whole size. */
+typedef struct {
+  size_t score, lets, vars, ask, alt, conf, terms, state, size;
+} pending_offsets;
+
+static pending_offsets pending_layout(size_t nsub, size_t nlets, size_t nvars, size_t nask, size_t nalt,
+                                      size_t nconf, size_t nterms, size_t nrules) {
+  pending_offsets o;
+  size_t off = offsetof(pending_box, data);
+  o.score = off; off += nsub * sizeof(double);
+  o.lets = off; off += nlets * sizeof(double);
+  o.vars = off; off += nvars * sizeof(double);
+  o.ask = off; off += nask * sizeof(cal_result_ask);
+  o.alt = off; off += nalt * sizeof(cal_result_alt);
+  o.conf = off; off += nconf * sizeof(int);
+  off = (off + sizeof(uint64_t) - 1) / sizeof(uint64_t) * sizeof(uint64_t);
+  o.terms = off; off += nterms * sizeof(uint64_t);
+  o.state = off; off += nrules;
+  o.size = off;
+  return o;
+}
+
+/* The tail part at offset off of the pending presentation pb. */
+#define PENDING_AT(pb, off, type) ((type *)(void *)((char *)(pb) + (off)))
+
+static void push_pending(lua_State *L, plan_box *b, const cal_engine *e, int plan, int uv) {
+  const cal_program *pr = b->plan.prog;
+  const cal_result *r = &e->res;
+  size_t nterms = b->plan.term_words_all;
+  pending_offsets o = pending_layout(pr->nsubtypes, pr->nlets, pr->nvars, r->nask, r->nalt, r->nconf, nterms,
+                                     pr->nrules);
+  pending_box *pb = (pending_box *)lua_newuserdatauv(L, o.size, 1);
+  pb->b = b;
+  pb->type = e->main.type;
+  pb->done = 0;
+  pb->level = r->level;
+  pb->best = e->main.best;
+  pb->confidence = r->confidence;
+  pb->margin = r->margin;
+  pb->completeness = r->completeness;
+  pb->nsub = pr->nsubtypes;
+  pb->nlets = pr->nlets;
+  pb->nvars = pr->nvars;
+  pb->nrules = pr->nrules;
+  pb->nterms = nterms;
+  pb->nalt = r->nalt;
+  pb->nask = r->nask;
+  pb->nconf = r->nconf;
+  if (pb->nsub) memcpy(PENDING_AT(pb, o.score, double), e->main.score, pb->nsub * sizeof(double));
+  if (pb->nlets) memcpy(PENDING_AT(pb, o.lets, double), e->main.lets, pb->nlets * sizeof(double));
+  if (pb->nvars) memcpy(PENDING_AT(pb, o.vars, double), e->vars, pb->nvars * sizeof(double));
+  if (pb->nask) memcpy(PENDING_AT(pb, o.ask, cal_result_ask), r->ask, pb->nask * sizeof(cal_result_ask));
+  if (pb->nalt) memcpy(PENDING_AT(pb, o.alt, cal_result_alt), r->alt, pb->nalt * sizeof(cal_result_alt));
+  if (pb->nconf) memcpy(PENDING_AT(pb, o.conf, int), r->conf, pb->nconf * sizeof(int));
+  if (nterms) memcpy(PENDING_AT(pb, o.terms, uint64_t), e->terms, nterms * sizeof(uint64_t));
+  if (pb->nrules) memcpy(PENDING_AT(pb, o.state, unsigned char), e->main.state, pb->nrules);
+  luaL_setmetatable(L, PENDING_MT);
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, plan); lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, uv); lua_rawseti(L, -2, 2);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* pending:present(raw) -> raw, with the presented lists set in it (fired,
+ * fired_rules, not_evaluable, missing, values, confidence, findings, sites,
+ * alternatives), as plan:classify sets them; once (later calls do nothing). */
+static int pending_present(lua_State *L) {
+  pending_box *pb = (pending_box *)luaL_checkudata(L, 1, PENDING_MT);
+  pending_offsets o;
+  cal_result res;
+  uint64_t terms[CAL_VM_MAX_TERM_WORDS] = {0};
+  pres_view v;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (pb->done) return 1;
+  o = pending_layout(pb->nsub, pb->nlets, pb->nvars, pb->nask, pb->nalt, pb->nconf, pb->nterms, pb->nrules);
+  memset(&res, 0, sizeof res);
+  res.nalt = pb->nalt;
+  res.nask = pb->nask;
+  res.nconf = pb->nconf;
+  if (pb->nalt) memcpy(res.alt, PENDING_AT(pb, o.alt, cal_result_alt), pb->nalt * sizeof(cal_result_alt));
+  if (pb->nask) memcpy(res.ask, PENDING_AT(pb, o.ask, cal_result_ask), pb->nask * sizeof(cal_result_ask));
+  if (pb->nconf) memcpy(res.conf, PENDING_AT(pb, o.conf, int), pb->nconf * sizeof(int));
+  res.confidence = pb->confidence;
+  res.margin = pb->margin;
+  res.completeness = pb->completeness;
+  res.level = pb->level;
+  if (pb->nterms) memcpy(terms, PENDING_AT(pb, o.terms, uint64_t), pb->nterms * sizeof(uint64_t));
+  lua_getiuservalue(L, 1, 1);
+  lua_rawgeti(L, 3, 1);
+  (void)check_plan(L, 4);
+  lua_rawgeti(L, 3, 2);
+  v.type = pb->type;
+  v.best = pb->best;
+  v.score = PENDING_AT(pb, o.score, const double);
+  v.lets = PENDING_AT(pb, o.lets, const double);
+  v.vars = PENDING_AT(pb, o.vars, const double);
+  v.state = PENDING_AT(pb, o.state, const unsigned char);
+  v.terms = terms;
+  v.res = &res;
+  push_presented(L, pb->b, &v, 2, 5);
+  pb->done = 1;
+  lua_settop(L, 2);
+  return 1;
+}
+
+static const luaL_Reg pending_methods[] = {
+  {"present", pending_present},
+  {NULL, NULL}
+};
 
 /* Pushes the list of the set bits of words[0 .. n) (0-based term ids). */
 static void push_bits(lua_State *L, const uint64_t *words, size_t n) {
@@ -1910,11 +2184,12 @@ static void push_bits(lua_State *L, const uint64_t *words, size_t n) {
  * 0 none), with the record as read (record) when with_record. uv is the
  * stack index of the plan's user value. */
 static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int patient, int plan, int uv,
-                        int with_record) {
+                        int with_record, int lazy) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
   size_t i;
-  lua_createtable(L, 0, 24);
+  /* (lazy: the ten fields set here; pending:present adds nine when read) */
+  lua_createtable(L, 0, lazy ? 10 : 24);
   if (b->has_labs) {
     push_lab_snapshot(L, b, e, patient, plan, uv);
     lua_setfield(L, -2, "labs");
@@ -1942,7 +2217,32 @@ static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int pati
   lua_setfield(L, -2, "alerts");
   /* the lists a result is presented with (lua/calcinosis/result.lua): every
    * plan calcinosis.engine builds has its present and labs_display */
-  if (b->has_present && b->has_labs) push_presented(L, b, e, lua_gettop(L), uv);
+  if (b->has_present && b->has_labs) {
+    int res = lua_gettop(L);
+    /* the scores by subtype */
+    lua_rawgeti(L, uv, UV_PRESENT);
+    lua_getfield(L, -1, "subtypes");
+    lua_createtable(L, 0, (int)p->prog->nsubtypes);
+    for (i = 0; i < p->prog->nsubtypes; i++) {
+      lua_rawgeti(L, -2, (lua_Integer)i + 1);
+      lua_pushnumber(L, (lua_Number)e->main.score[i]);
+      lua_rawset(L, -3);
+    }
+    lua_setfield(L, res, "named_scores");
+    lua_settop(L, res);
+    /* the problems, a JSON array (the result's own list) */
+    lua_getfield(L, res, "problems");
+    lua_rawgeti(L, uv, UV_LIST_MT);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    if (lazy) { /* the other lists when first read (pending:present) */
+      push_pending(L, b, e, plan, uv);
+      lua_setfield(L, res, "pending");
+    } else {
+      pres_view v = engine_view(e);
+      push_presented(L, b, &v, res, uv);
+    }
+  }
 }
 
 /* The engine reads the record the NDJSON reader b->nd holds, with its problems. */
@@ -1986,16 +2286,18 @@ static void name_record(cal_engine *e) {
   e->pb = pb;
 }
 
-/* plan:classify(patient) -> raw result (lua/calcinosis/result.lua presents
- * it), with the lab table and without the record as read */
+/* plan:classify(patient [, lazy]) -> raw result (lua/calcinosis/result.lua
+ * presents it), with the lab table and without the record as read; lazy:
+ * its presented lists left to pending:present (raw.pending) */
 static int plan_classify(lua_State *L) {
   plan_box *b = check_plan(L, 1);
+  int lazy = lua_toboolean(L, 3);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   read_patient(L, b, 2);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 2, 1, 3, 0);
+  push_result(L, b, b->engine, 2, 1, 3, 0, lazy);
   return 1;
 }
 
@@ -2043,7 +2345,7 @@ static int plan_classify_line(lua_State *L) {
   read_fields(b);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 0, 1, 3, 0);
+  push_result(L, b, b->engine, 0, 1, 3, 0, 0);
   return 1;
 }
 
@@ -2296,7 +2598,7 @@ static int rows_next(lua_State *L) {
     }
     cal_engine_read(b->engine, &r->lay, f, nf);
     lua_getiuservalue(L, lua_upvalueindex(1), 1);
-    push_result(L, b, b->engine, 0, lua_upvalueindex(1), lua_gettop(L), 1);
+    push_result(L, b, b->engine, 0, lua_upvalueindex(1), lua_gettop(L), 1, 0);
     lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");
@@ -2425,6 +2727,13 @@ void lcal_open_engine(lua_State *L) {
   luaL_setfuncs(L, snap_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "calcinosis.labsnap");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, PENDING_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, pending_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "calcinosis.pending");
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
   luaL_newmetatable(L, ROWS_MT);

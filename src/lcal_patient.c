@@ -187,7 +187,12 @@ static int number_text(lua_State *L, int idx, char *buf, size_t *n) {
   if (!*n) {
     /* the shortest text that reads back as the same number */
     if (!lcal_fast_g(buf, v, 15)) snprintf(buf, 64, "%.15g", v);
-    if (strtod(buf, NULL) != v && !lcal_fast_g(buf, v, 17)) snprintf(buf, 64, "%.17g", v);
+    {
+      /* (cal_parse_double is correctly rounded, as strtod: the same test, mostly without strtod) */
+      double back;
+      if ((!cal_parse_double(buf, strlen(buf), &back) || back != v) && !lcal_fast_g(buf, v, 17))
+        snprintf(buf, 64, "%.17g", v);
+    }
     *n = strlen(buf);
   }
   return 1;
@@ -300,12 +305,15 @@ static int other_keys(lua_State *L, int idx) {
   if (lua_getmetatable(L, idx)) { lua_pop(L, 1); return 1; }
   lua_pushnil(L);
   while (!other && lua_next(L, idx)) {
-    size_t k;
+    size_t k, n;
     other = 1;
     if (lua_type(L, -2) == LUA_TSTRING) {
-      const char *key = lua_tostring(L, -2);
+      const char *key = lua_tolstring(L, -2, &n);
       for (k = 0; PATIENT_KEYS[k]; k++)
-        if (strcmp(key, PATIENT_KEYS[k]) == 0) { other = 0; break; }
+        if (key[0] == PATIENT_KEYS[k][0] && strlen(PATIENT_KEYS[k]) == n && memcmp(key, PATIENT_KEYS[k], n) == 0) {
+          other = 0;
+          break;
+        }
     }
     lua_pop(L, 1);
   }

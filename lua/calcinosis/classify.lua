@@ -39,32 +39,52 @@ function M.default()
   return rs, err
 end
 
-local KNOWLEDGE_FIELDS = { workup = true, referrals = true, treatments = true, treatment_note = true,
+-- the fields filled in when first read: the presented lists
+-- (`calcinosis.result.finish`) and the knowledge fields
+local LAZY_FIELDS = { workup = true, referrals = true, treatments = true, treatment_note = true,
   treatment_sources = true, prognosis = true, labs = true, lab_status = true, references = true }
+for k in pairs(result_m.LAZY_FIELDS) do LAZY_FIELDS[k] = true end
 
 local function fill(result, ruleset)
   setmetatable(result, nil)
+  result_m.finish(result, ruleset, true)
   result_m.add_knowledge(result, ruleset)
   result._labs = nil
   return result
 end
 
--- The metatable of a ruleset's results whose knowledge fields are filled in
--- when first read: one per ruleset (weak keys), made once.
+-- The metatable of a ruleset's results whose presented lists and knowledge
+-- fields are filled in when first read, iterated over (pairs) or assigned
+-- (so that a value set is not overwritten later): one per ruleset (weak
+-- keys), made once. `__complete` fills them in (`M.complete`).
 local metatables = setmetatable({}, { __mode = "k" })
 function knowledge_mt(ruleset)
   local mt = metatables[ruleset]
   if not mt then
     mt = {
       __index = function(t, k)
-        if KNOWLEDGE_FIELDS[k] then return rawget(fill(t, ruleset), k) end
+        if LAZY_FIELDS[k] then return rawget(fill(t, ruleset), k) end
         return nil
       end,
+      __newindex = function(t, k, v) rawset(fill(t, ruleset), k, v) end,
       __pairs = function(t) return next, fill(t, ruleset), nil end,
+      __complete = function(t) return fill(t, ruleset) end,
     }
     metatables[ruleset] = mt
   end
   return mt
+end
+
+--- Fills in every field of a result of `M.classify` now (they are filled
+-- in when first read, iterated over with pairs or assigned): for code that
+-- reads the table with `next` or `rawget`, or hands it to an encoder that
+-- does (lua-cjson). Any other value is returned as it is.
+-- @param result
+-- @return the same result, complete, without a metatable
+function M.complete(result)
+  local mt = type(result) == "table" and getmetatable(result)
+  if type(mt) == "table" and mt.__complete then mt.__complete(result) end
+  return result
 end
 
 --- Classifies one patient (the engine's result, presented).
@@ -90,11 +110,15 @@ function M.classify(patient, ruleset, options)
   end
   local plan = engine.for_patients(ruleset, options)
   -- references are made with the knowledge entries' sources when first read
-  local result = result_m.present(ruleset, plan:classify(patient), patient, options, true)
   if options and options.knowledge == false then
+    local result = result_m.present(ruleset, plan:classify(patient), patient, options, true)
     result._labs = nil
     return result_m.present_references(result, ruleset)
   end
+  -- the presented lists (fired, alternatives, missing, confidence, ...) are
+  -- built when first read too: the C core keeps what they are made from
+  local lazy = compat.pairs_metamethod
+  local result = result_m.present(ruleset, plan:classify(patient, lazy), patient, options, true, lazy)
   -- the knowledge fields are filled in when first read (or iterated over:
   -- pairs and the JSON encoder see them), so that a caller who reads the
   -- type and the confidence of many patients does not pay for them; where

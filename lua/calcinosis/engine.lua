@@ -406,15 +406,26 @@ end
 -- term bit, and the ruleset's explainer (why a fired rule fired: its
 -- operand programs and templates, src/explain.h). Built once per compiled
 -- ruleset.
+-- the fields of t as a list: key, value, key, value ... (in next's order)
+local function flat_fields(t)
+  local out = {}
+  for k, v in pairs(t) do out[#out + 1] = k; out[#out + 1] = v end
+  return out
+end
+
 local function present_spec(c, explainer)
   local rules, asks = {}, {}
   for i, r in ipairs(c.rules) do
     local slots, names = {}, {}
     for k, sl in ipairs(r.missing_slots or {}) do slots[k], names[k] = sl[1], sl[2] end
+    local fired = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because, sentence = r.because,
+      source = r.source }
+    local not_evaluable = { id = r.id, subtype = r.supports, weight = r.weight }
     rules[i] = {
-      fired = { id = r.id, subtype = r.supports, weight = r.weight, because = r.because, sentence = r.because,
-        source = r.source },
-      not_evaluable = { id = r.id, subtype = r.supports, weight = r.weight },
+      fired = fired, not_evaluable = not_evaluable,
+      -- the same fields as a flat list (key, value, ...: the C core copies
+      -- them into each entry without lua_next), in the order next gives them
+      fired_kv = flat_fields(fired), not_evaluable_kv = flat_fields(not_evaluable),
       inputs = r.inputs or {}, slots = slots, names = names,
     }
   end

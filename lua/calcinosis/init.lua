@@ -143,6 +143,27 @@ function M.classify(patient, ruleset, options)
   return require("calcinosis.classify").classify(patient, ruleset, options)
 end
 
+--- Fills in every field of a result of `calcinosis.classify` now. Its
+-- presented lists (fired, alternatives, missing, confidence, ...) and its
+-- knowledge fields (work-up, labs, ...) are filled in when first read,
+-- iterated over with `pairs` or assigned, which code reading fields never
+-- notices; code that reads the table with `next` or `rawget`, or hands it
+-- to an encoder that does (lua-cjson), completes it first.
+-- @param result a result (any other value is returned as it is)
+-- @return the same result, complete
+function M.complete(result)
+  return require("calcinosis.classify").complete(result)
+end
+
+--- A deep copy of a value (see `calcinosis.util.copy`): for editing the
+-- tables a result or a lab table shares with others of the same plan (the
+-- `range` and `critical` tables of its lab entries, read-only).
+-- @param v
+-- @return the copy
+function M.copy(v)
+  return require("calcinosis.util").copy(v)
+end
+
 --- Reads patient records from a file or a string, in any input format
 -- (detected from the content; CSV, long-format CSV, NDJSON and ARFF through
 -- the C readers): an iterator of records in the record schema `classify`

@@ -269,52 +269,75 @@ end
 --- Presents the engine's raw result of a patient (see the module
 -- description): the shape `ruleset:classify` returns.
 -- @tparam Ruleset ruleset
--- @tparam table raw from `plan:classify(patient)`
+-- @tparam table raw from `plan:classify(patient [, lazy])`
 -- @tparam[opt] table _patient the patient table (not read: `raw.labs`, whose
 --   lab table the C core builds, holds the texts the labs were given as)
 -- @tparam[opt] table options labs options
 -- @tparam[opt] boolean no_references leave `references` out (the caller
 --   sets it, e.g. with the knowledge entries' sources)
+-- @tparam[opt] boolean lazy present only `id`, `type`, `score`, `scores`,
+--   `problems`, `species`, `name`, `version`, `hash`, `ruleset` and
+--   `disclaimer` now; `finish` sets the other fields (the caller calls it
+--   before any of them is read: calcinosis.classify's metatable)
 -- @treturn table result
-function M.present(ruleset, raw, _patient, options, no_references)
+function M.present(ruleset, raw, _patient, options, no_references, lazy)
   local c = ruleset.compiled
-  -- the lab table, built by the C core from the record it read when it is
-  -- read (labs:table(); an entry: labs:get(name); what a fired rule shows
-  -- of its inputs: labs:values(inputs))
-  local labs = raw.labs
-  local type_name = raw.type == 0 and c.label or c.subtypes[raw.type]
   -- the hash covers the options that change the result (calcinosis.engine.hash)
   local hash = ruleset.hash
   if options and (options.ca_coefficient or options.kdigo_rounding or options.ranges or options.critical) then
     hash = require("calcinosis.engine").hash(ruleset, options) or hash
   end
-  -- the scores by subtype and the known lets by name (built by the C core)
-  local scores, values = raw.named_scores, raw.values
+  local id, type_name, score = raw.id, raw.type == 0 and c.label or c.subtypes[raw.type], raw.type == 0 and 0 or raw.best
+  local rs = { name = ruleset.name, version = ruleset.version, hash = hash }
+  -- (scores: the scores by subtype, built by the C core; _labs: the lab
+  -- table, built by the C core from the record it read when it is read:
+  -- labs:table(); an entry: labs:get(name); what a fired rule shows of its
+  -- inputs: labs:values(inputs))
+  if lazy then
+    return { id = id, type = type_name, score = score, scores = raw.named_scores, problems = raw.problems,
+      species = raw.species, name = ruleset.name, version = ruleset.version, hash = hash, ruleset = rs,
+      disclaimer = M.DISCLAIMER, _labs = raw.labs, _raw = raw }
+  end
+  -- the same, made with room for the fields finish sets (a field given nil
+  -- in a constructor is not set, but counts for the table's size: no rehash)
+  local result = { id = id, type = type_name, score = score, scores = raw.named_scores, problems = raw.problems,
+    species = raw.species, name = ruleset.name, version = ruleset.version, hash = hash, ruleset = rs,
+    disclaimer = M.DISCLAIMER, _labs = raw.labs, _raw = raw,
+    fired = nil, not_evaluable = nil, values = nil, findings = nil, sites = nil, notes = nil, alternatives = nil,
+    alerts = nil, term_problems = nil, missing = nil, confidence = nil, references = nil }
+  return M.finish(result, ruleset, no_references)
+end
+
+--- Sets the fields of a result `present` left out (lazy): `fired`,
+-- `not_evaluable`, `values`, `findings`, `sites`, `notes`, `alternatives`,
+-- `alerts`, `term_problems`, `missing`, `confidence` and (unless
+-- no_references) `references`. Once: a result already finished is returned
+-- as it is.
+-- @tparam table result from `present`
+-- @tparam Ruleset ruleset
+-- @tparam[opt] boolean no_references as `present`
+-- @treturn table the same result
+function M.finish(result, ruleset, no_references)
+  local raw = rawget(result, "_raw")
+  if raw == nil then return result end
+  result._raw = nil
+  -- the lists the C core leaves to pending:present when the result is lazy
+  if raw.pending then raw.pending:present(raw) end
+  local c = ruleset.compiled
+  local labs, type_name, species = raw.labs, result.type, raw.species
   -- the fired rules (with the values they show of their inputs and why they
   -- fired, rendered by the C engine: src/explain.h) and the rules not
   -- evaluable (with the inputs they miss) are built by the C core from the
   -- plan's per-rule data (calcinosis.engine, `present`)
-  local fired, not_evaluable = raw.fired, raw.not_evaluable
+  local fired = raw.fired
   -- the terms recognized (sorted) and the problems: built by the C core
   local findings, sites = raw.findings, raw.sites
-  local species = raw.species
-  local result = {
-    id = raw.id,
-    type = type_name,
-    score = raw.type == 0 and 0 or raw.best,
-    scores = scores,
-    fired = fired,
-    not_evaluable = not_evaluable,
-    values = values,
-    problems = raw.problems,
-    findings = findings,
-    sites = sites,
-    species = species,
-    notes = species_notes(raw, c, species),
-    name = ruleset.name, version = ruleset.version, hash = hash,
-    ruleset = { name = ruleset.name, version = ruleset.version, hash = hash },
-    disclaimer = M.DISCLAIMER,
-  }
+  result.fired = fired
+  result.not_evaluable = raw.not_evaluable
+  result.values = raw.values -- the known lets by name (built by the C core)
+  result.findings = findings
+  result.sites = sites
+  result.notes = species_notes(raw, c, species)
   result.alternatives = raw.alternatives -- by type, with reasons, conflicts, sources (built by the C core)
   result.alerts = present_alerts(raw, c, type_name, labs)
   result.term_problems = term_problems(raw.problems)
@@ -328,9 +351,13 @@ function M.present(ruleset, raw, _patient, options, no_references)
     result.references = references({ fired, result.alternatives, result.alerts, result.missing },
       ref_cache_of(ruleset))
   end
-  result._labs = labs
   return result
 end
+
+--- The fields `finish` sets (those a lazy result fills in when first read).
+M.LAZY_FIELDS = { fired = true, not_evaluable = true, values = true, findings = true, sites = true,
+  notes = true, alternatives = true, alerts = true, term_problems = true, missing = true, confidence = true,
+  references = true }
 
 --- Sets `result.references` from the result's fired rules, alternatives,
 -- alerts and missing inputs (what `present` does), and returns the result.

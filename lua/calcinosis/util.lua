@@ -96,4 +96,25 @@ function M.list(t)
   return setmetatable(t or {}, M.array)
 end
 
+--- A deep copy of a value: tables are copied (keys and values, with their
+-- metatables, such as the JSON-array marker; a table met twice is copied
+-- once), anything else is returned as it is. A result of
+-- `calcinosis.classify` is complete in the copy (its fields filled in
+-- when iterated over), and the copy has no metatable. For editing what a
+-- result or a lab table shares with others (their `range` and `critical`
+-- tables are the plan's own, read-only).
+-- @param v
+-- @return the copy
+function M.copy(v, seen)
+  if type(v) ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local c = {}
+  seen[v] = c
+  for k, x in pairs(v) do c[M.copy(k, seen)] = M.copy(x, seen) end
+  local mt = getmetatable(v)
+  if type(mt) == "table" then setmetatable(c, mt) end
+  return c
+end
+
 return M
