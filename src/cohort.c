@@ -74,6 +74,7 @@ typedef struct {
   int *in_field;             /* per output column: its field in the header (wide CSV), or -1 */
   size_t *in_pos;            /* per record of the batch: 2 x ncolumns (offset, length) */
   size_t *vcols, nvcols;     /* the output columns put_row fills from the record (value, age, date) */
+  int species_clears[3];     /* per species: the plan's filter clears some term bit (else the call is skipped) */
 } run_t;
 
 static void run_free(run_t *R) {
@@ -123,6 +124,11 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
     if (R->direct[i]) R->dslot[R->ndirect++] = i;
     else R->islot[R->nindirect++] = i;
+  }
+  for (i = 0; i < 3 && plan->species_clear; i++) {
+    size_t w, tw = R->batch->tw < plan->term_words_all ? R->batch->tw : plan->term_words_all;
+    for (w = 0; w < tw; w++)
+      if (plan->species_clear[i * plan->term_words_all + w]) R->species_clears[i] = 1;
   }
   R->vcols = malloc((plan->ncolumns ? plan->ncolumns : 1) * sizeof *R->vcols);
   if (!R->vcols) return 0;
@@ -297,7 +303,8 @@ static void read_record(run_t *R, const cal_source *in, const cal_field *f, size
                                                          R->batch->terms + nb * R->batch->tw, R->batch->tw, &R->pb,
                                                          &R->memo);
   R->rec_read = 1;
-  cal_engine_species_terms(R->plan, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw);
+  if (R->rec.species >= 0 && R->rec.species <= 2 && R->species_clears[R->rec.species]) /* (else nothing to clear) */
+    cal_engine_species_terms(R->plan, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw);
   check_id(R);
   cal_record_derive(&R->ctx, &R->needs, &R->rec);
   put_inputs(R, nb);
