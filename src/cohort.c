@@ -60,6 +60,8 @@ typedef struct {
   const double **direct;     /* per slot: where in rec its value is, when it is a value or the age */
   size_t *dslot, ndirect;    /* the slots that have one (in slot order), then the others */
   size_t *islot, nindirect;
+  const double **dsrc;       /* per slot that has one, in dslot order: that place, */
+  double **ddst;             /* and the slot's column of the batch's inputs */
   size_t nvs;                /* slots the program reads */
   char *previd;              /* the previous record's id */
   size_t previd_len, previd_cap;
@@ -87,6 +89,8 @@ static void run_free(run_t *R) {
   free(R->ar.buf);
   free((void *)R->direct);
   free(R->dslot);
+  free((void *)R->dsrc);
+  free(R->ddst);
   free(R->previd);
   cal_vm_batch_free(R->pbatch);
   cal_vm_batch_free(R->cbatch);
@@ -124,6 +128,13 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
     if (R->direct[i]) R->dslot[R->ndirect++] = i;
     else R->islot[R->nindirect++] = i;
+  }
+  R->dsrc = (const double **)malloc((R->ndirect ? R->ndirect : 1) * sizeof *R->dsrc);
+  R->ddst = malloc((R->ndirect ? R->ndirect : 1) * sizeof *R->ddst);
+  if (!R->dsrc || !R->ddst) return 0;
+  for (i = 0; i < R->ndirect; i++) {
+    R->dsrc[i] = R->direct[R->dslot[i]];
+    R->ddst[i] = R->batch->vars + R->dslot[i] * R->batch->cap;
   }
   for (i = 0; i < 3 && plan->species_clear; i++) {
     size_t w, tw = R->batch->tw < plan->term_words_all ? R->batch->tw : plan->term_words_all;
@@ -188,10 +199,7 @@ static void put_inputs(run_t *R, size_t nb) {
   const cal_cohort *plan = R->plan;
   cal_vm_batch *b = R->batch;
   size_t j, k, cap = b->cap;
-  for (j = 0; j < R->ndirect; j++) {
-    k = R->dslot[j];
-    b->vars[k * cap + nb] = *R->direct[k];
-  }
+  for (j = 0; j < R->ndirect; j++) R->ddst[j][nb] = *R->dsrc[j];
   for (j = 0; j < R->nindirect; j++) {
     k = R->islot[j];
     b->vars[k * cap + nb] = cal_record_slot(&R->ctx, &plan->slots[k], &R->rec);
