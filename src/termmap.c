@@ -541,10 +541,19 @@ size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, con
   if (!memo || !m || n == 0 || n > CAL_CELL_MEMO_KEY) return read_terms(m, memo, cell, n, terms, tw, unknown, ctx, NULL);
   {
     uint64_t h = cal_hash_bytes(cell, n);
-    at = CELL_SLOT(h);
+    at = CELL_SLOT(h) & ~(size_t)1;
   }
-  if (memo->cell[at].map != m || memo->cell[at].len != n || !cal_same_bytes(memo->cell[at].key, cell, n))
-    return read_cell_new(m, memo, at, cell, n, terms, tw, unknown, ctx);
+  /* sets of two: the kept entry, then the newest; a cell seen again in the
+   * second is kept (the two swap), so that cells a cohort repeats are not
+   * pushed out by those it has once */
+  if (memo->cell[at].map != m || memo->cell[at].len != n || !cal_same_bytes(memo->cell[at].key, cell, n)) {
+    char tmp[sizeof memo->cell[0]];
+    if (memo->cell[at + 1].map != m || memo->cell[at + 1].len != n || !cal_same_bytes(memo->cell[at + 1].key, cell, n))
+      return read_cell_new(m, memo, at + 1, cell, n, terms, tw, unknown, ctx);
+    memcpy(tmp, &memo->cell[at], sizeof tmp);
+    memcpy(&memo->cell[at], &memo->cell[at + 1], sizeof tmp);
+    memcpy(&memo->cell[at + 1], tmp, sizeof tmp);
+  }
   for (k = 0; k < memo->cell[at].nwords; k++)
     if (memo->cell[at].word[k] < tw) terms[memo->cell[at].word[k]] |= memo->cell[at].bits[k];
   return 0;
