@@ -807,6 +807,7 @@ static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const ca
                        cal_unit_memo *memo) {
   term_ctx t;
   if (cell->len == 0 || missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
+  if (memo && m && cal_termmap_memo_hit(m, &memo->terms, cell->ptr, cell->len, terms, tw)) return; /* (inline) */
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
