@@ -173,7 +173,11 @@ int cal_parse_double_general(const char *p, size_t n, double *out); /* the same,
  * point between two of them, as the loop of cal_parse_double below reads
  * them (an exact integer, one correctly rounded division), with a test or
  * two per length, for the callers that read many of them (record.c).
- * Returns 0 for anything else, leaving *out alone. */
+ * Returns 0 for anything else, leaving *out alone. (Inline even where a
+ * reader calls it more than once.) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int cal_parse_short(const char *p, size_t n, double *out)
 {
     unsigned d0, d1, d2, d3;

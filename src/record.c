@@ -887,18 +887,22 @@ static void read_cell(const cal_record_ctx *ctx, const cal_record_layout *lay, s
   }
 }
 
-/* The grouped read (record.h): plain numbers, F or M, then the rest in
- * column order. */
-static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
-                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
-  uint64_t rest = lay->rest, slow = 0;
-  unsigned k;
-  if (nf < 64) rest &= ((uint64_t)1 << nf) - 1;
-  for (k = 0; k < lay->nnum; k++) {
-    const cal_record_num_col *g = &lay->num[k];
+/* The grouped read's plain numbers (those of a row without columns past
+ * nf, when check is 0); returns the columns to read cell by cell. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t read_nums(const cal_record_layout *lay, const cal_field *f, size_t nf, cal_record *r,
+                                 int check) {
+  const cal_record_num_col *g = lay->num, *end = lay->num + lay->nnum;
+  uint64_t slow = 0;
+  for (; g < end; g++) {
+    const cal_field *cell;
     double v;
-    if (g->col >= nf || f[g->col].len == 0) continue; /* (an empty cell: nothing, as read_lab and read_age) */
-    if (cal_parse_short(f[g->col].ptr, f[g->col].len, &v) || plain_number(&f[g->col], &v)) {
+    if (check && g->col >= nf) continue;
+    cell = &f[g->col];
+    if (cell->len == 0) continue; /* (an empty cell: nothing, as read_lab and read_age) */
+    if (cal_parse_short(cell->ptr, cell->len, &v) || plain_number(cell, &v)) {
       v *= g->factor;
       if (v >= g->lo && v <= g->hi) {
         memcpy((char *)r + g->off, &v, sizeof v);
@@ -907,6 +911,17 @@ static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay
     }
     slow |= (uint64_t)1 << g->col;
   }
+  return slow;
+}
+
+/* The grouped read (record.h): plain numbers, F or M, then the rest in
+ * column order. */
+static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  uint64_t rest = lay->rest, slow;
+  if (nf < 64) rest &= ((uint64_t)1 << nf) - 1;
+  /* (the columns in order: a row that has the last one has them all) */
+  slow = lay->nnum && lay->num[lay->nnum - 1].col < nf ? read_nums(lay, f, nf, r, 0) : read_nums(lay, f, nf, r, 1);
   if (lay->sex_col >= 0 && (size_t)lay->sex_col < nf) {
     const cal_field *cell = &f[lay->sex_col];
     if (cell->len == 1 && ((cell->ptr[0] | 0x20) == 'f' || (cell->ptr[0] | 0x20) == 'm'))
