@@ -1207,11 +1207,35 @@ static void rows_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t
 
 /* A rule's column of values into its subtype's scores and its fired bit,
  * a power of two added to fd (exact below 2^53): the same vectorized form. */
+#if defined(__GNUC__) || defined(__clang__)
+/* (in one loop by GCC's vectors, 4 doubles: a mask of the true values
+ * selects w and bit, or +0.0, the same bits as the choice below; the
+ * compiler does not vectorize the choice into two columns itself) */
+typedef double k_v4d __attribute__((vector_size(32)));
+typedef long long k_v4l __attribute__((vector_size(32)));
+static void k_rule(double *restrict sc, double *restrict fd, const double *restrict v, double w, double bit) {
+  size_t i;
+  const k_v4d wv = {w, w, w, w}, bv = {bit, bit, bit, bit}, zero = {0.0, 0.0, 0.0, 0.0};
+  for (i = 0; i < NB; i += 4) {
+    k_v4d x, s, f;
+    k_v4l m;
+    memcpy(&x, v + i, sizeof x);
+    memcpy(&s, sc + i, sizeof s);
+    memcpy(&f, fd + i, sizeof f);
+    m = (x == x) & (x != zero);
+    s += (k_v4d)((k_v4l)wv & m);
+    f += (k_v4d)((k_v4l)bv & m);
+    memcpy(sc + i, &s, sizeof s);
+    memcpy(fd + i, &f, sizeof f);
+  }
+}
+#else
 static void k_rule(double *restrict sc, double *restrict fd, const double *restrict v, double w, double bit) {
   size_t i;
   LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; }
   LOOP { double x = v[i]; fd[i] += (x == x && x != 0.0) ? bit : 0.0; }
 }
+#endif
 
 /* best = max(best, sc), td = s where sc is the greater (the first in order
  * wins ties). Without a branch on the comparison, which is as good as
