@@ -802,17 +802,29 @@ static void unknown_term(void *ctx, const char *key, size_t keylen, const char *
   else cal_problems_add(t->pb, "%s: unknown term '%s'", t->colname, key);
 }
 
-static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
-                       const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
-                       cal_unit_memo *memo) {
+/* A term cell not in its memo set's kept entry. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void read_terms_memo(const cal_termmap *m, const cal_record_col *c, const cal_field *cell, cal_record *r,
+                            uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
   term_ctx t;
-  if (cell->len == 0 || missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
-  if (memo && m && cal_termmap_memo_hit(m, &memo->terms, cell->ptr, cell->len, terms, tw)) return; /* (inline) */
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
   r->unknown_terms += (int)cal_termmap_read_cell_memo(m, memo ? &memo->terms : NULL, cell->ptr, cell->len, terms, tw,
                                                       unknown_term, &t);
+}
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
+                              const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
+                              cal_unit_memo *memo) {
+  if (cell->len == 0 || missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
+  if (memo && m && cal_termmap_memo_hit(m, &memo->terms, cell->ptr, cell->len, terms, tw)) return; /* (inline) */
+  read_terms_memo(m, c, cell, r, terms, tw, pb, memo);
 }
 
 static void clear(cal_record *r, uint64_t *terms, size_t tw, int dated) {
