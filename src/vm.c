@@ -1063,6 +1063,22 @@ static double *pick(const cal_vm_batch *b, int depth, const double *x) {
   return c == x ? SCR(depth, 1) : c;
 }
 
+/* The column an operation on the n operands at sv[depth..] writes: the
+ * block's out when the next is its RET and out is none of them (then RET
+ * copies nothing), else as pick. */
+static double *pick_ret(const cal_vm_batch *b, const fx *f, double *out, int depth, const double *const *sv, int n) {
+  int k;
+  if (f[1].op != CAL_OP_RET) return pick(b, depth, sv[depth]);
+  for (k = 0; k < n; k++)
+    if (sv[depth + k] == out) return pick(b, depth, sv[depth]);
+  return out;
+}
+
+/* The same for an operation on one column x that writes at stack depth sp. */
+static double *scr_ret(const cal_vm_batch *b, const fx *f, double *out, int sp, const double *x) {
+  return f[1].op == CAL_OP_RET && x != out ? out : SCR(sp, 1);
+}
+
 /* NOLINTBEGIN(clang-analyzer-core.CallAndMessage,clang-analyzer-core.UndefinedBinaryOperatorResult): stack depths as in run_fast */
 static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, double *out) {
   const fx *code = (const fx *)p->fast;
@@ -1109,26 +1125,28 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
         break;
       }
       case FX_SELK: {
-        double *d = SCR(sp, 1);
-        k_selk(d, b_src(p, b, f->ka, f->a, SCR(sp, 0)), f->k, f->k2);
+        const double *x = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        double *d = scr_ret(b, f, out, sp, x);
+        k_selk(d, x, f->k, f->k2);
         sv[sp++] = d;
         break;
       }
       case FX_BETWEENK: {
-        double *d = SCR(sp, 1);
-        k_between(d, b_src(p, b, f->ka, f->a, SCR(sp, 0)), f->k, f->k2);
+        const double *x = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        double *d = scr_ret(b, f, out, sp, x);
+        k_between(d, x, f->k, f->k2);
         sv[sp++] = d;
         break;
       }
       case FX_ARITHK: {
-        double *d = pick(b, sp - 1, sv[sp - 1]);
+        double *d = pick_ret(b, f, out, sp - 1, sv, 1);
         k_arithk(f->sub, d, sv[sp - 1], f->k, b->pow_memo);
         sv[sp - 1] = d;
         break;
       }
       case FX_KARITH: {
-        double *d = SCR(sp, 1);
         const double *y = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        double *d = scr_ret(b, f, out, sp, y);
         if (f->sub == CAL_OP_POW) k_powk(d, f->k, p->fast_pow + (size_t)f->b * POW_TAB, y, b->pow_memo);
         else k_karith(f->sub, d, f->k, y, b->pow_memo);
         sv[sp++] = d;
@@ -1143,21 +1161,21 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
         break;
       }
       case CAL_OP_ISNUM: case CAL_OP_NOT: case CAL_OP_NEG: case CAL_OP_ABS: {
-        double *d = pick(b, sp - 1, sv[sp - 1]);
+        double *d = pick_ret(b, f, out, sp - 1, sv, 1);
         k_unary(f->op, d, sv[sp - 1]);
         sv[sp - 1] = d;
         break;
       }
       case CAL_OP_ADD: case CAL_OP_SUB: case CAL_OP_MUL: case CAL_OP_DIV:
       case CAL_OP_POW: case CAL_OP_MIN: case CAL_OP_MAX: {
-        double *d = pick(b, sp - 2, sv[sp - 2]);
+        double *d = pick_ret(b, f, out, sp - 2, sv, 2);
         k_arith(f->op, d, sv[sp - 2], sv[sp - 1], b->pow_memo);
         sv[sp - 2] = d;
         sp--;
         break;
       }
       case CAL_OP_LT: case CAL_OP_LE: case CAL_OP_GT: case CAL_OP_GE: case CAL_OP_EQ: case CAL_OP_NE: {
-        double *d = pick(b, sp - 2, sv[sp - 2]);
+        double *d = pick_ret(b, f, out, sp - 2, sv, 2);
         k_cmp(f->op, d, sv[sp - 2], sv[sp - 1]);
         sv[sp - 2] = d;
         sp--;
@@ -1165,7 +1183,7 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
       }
       case CAL_OP_AND:
       case CAL_OP_OR: {
-        double *d = pick(b, sp - 2, sv[sp - 2]);
+        double *d = pick_ret(b, f, out, sp - 2, sv, 2);
         if (f->op == CAL_OP_AND) k_and(d, sv[sp - 2], sv[sp - 1]);
         else k_or(d, sv[sp - 2], sv[sp - 1]);
         sv[sp - 2] = d;
@@ -1173,7 +1191,7 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
         break;
       }
       case CAL_OP_SEL: {
-        double *d = pick(b, sp - 3, sv[sp - 3]);
+        double *d = pick_ret(b, f, out, sp - 3, sv, 3);
         k_sel(d, sv[sp - 3], sv[sp - 2], sv[sp - 1]);
         sv[sp - 3] = d;
         sp -= 2;
