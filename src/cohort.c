@@ -118,7 +118,9 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
   R->vals = malloc(R->batch->cap * R->ncv * sizeof *R->vals);
   R->direct = (const double **)malloc((R->nvs ? R->nvs : 1) * sizeof *R->direct);
   R->dslot = malloc(2 * (R->nvs ? R->nvs : 1) * sizeof *R->dslot);
-  if (!R->rows || !R->vals || !R->direct || !R->dslot) return 0;
+  R->dsrc = (const double **)malloc((R->nvs ? R->nvs : 1) * sizeof *R->dsrc);
+  R->ddst = malloc((R->nvs ? R->nvs : 1) * sizeof *R->ddst);
+  if (!R->rows || !R->vals || !R->direct || !R->dslot || !R->dsrc || !R->ddst) return 0;
   R->islot = R->dslot + R->nvs;
   for (i = 0; i < R->nvs; i++) {
     const cal_slot_src *s = &plan->slots[i];
@@ -126,15 +128,11 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
     if (s->kind == CAL_SLOT_VALUE && s->analyte >= 0 && s->analyte < CAL_REC_MAX_ANALYTES)
       R->direct[i] = &R->rec.v[s->analyte];
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
-    if (R->direct[i]) R->dslot[R->ndirect++] = i;
-    else R->islot[R->nindirect++] = i;
-  }
-  R->dsrc = (const double **)malloc((R->ndirect ? R->ndirect : 1) * sizeof *R->dsrc);
-  R->ddst = malloc((R->ndirect ? R->ndirect : 1) * sizeof *R->ddst);
-  if (!R->dsrc || !R->ddst) return 0;
-  for (i = 0; i < R->ndirect; i++) {
-    R->dsrc[i] = R->direct[R->dslot[i]];
-    R->ddst[i] = R->batch->vars + R->dslot[i] * R->batch->cap;
+    if (R->direct[i]) {
+      R->dsrc[R->ndirect] = R->direct[i];
+      R->ddst[R->ndirect] = R->batch->vars + i * R->batch->cap;
+      R->dslot[R->ndirect++] = i;
+    } else R->islot[R->nindirect++] = i;
   }
   for (i = 0; i < 3 && plan->species_clear; i++) {
     size_t w, tw = R->batch->tw < plan->term_words_all ? R->batch->tw : plan->term_words_all;

@@ -1063,6 +1063,7 @@ static double *pick(const cal_vm_batch *b, int depth, const double *x) {
   return c == x ? SCR(depth, 1) : c;
 }
 
+/* NOLINTBEGIN(clang-analyzer-core.CallAndMessage,clang-analyzer-core.UndefinedBinaryOperatorResult): stack depths as in run_fast */
 /* The column an operation on the n operands at sv[depth..] writes: the
  * block's out when the next is its RET and out is none of them (then RET
  * copies nothing), else as pick. */
@@ -1079,7 +1080,6 @@ static double *scr_ret(const cal_vm_batch *b, const fx *f, double *out, int sp, 
   return f[1].op == CAL_OP_RET && x != out ? out : SCR(sp, 1);
 }
 
-/* NOLINTBEGIN(clang-analyzer-core.CallAndMessage,clang-analyzer-core.UndefinedBinaryOperatorResult): stack depths as in run_fast */
 static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, double *out) {
   const fx *code = (const fx *)p->fast;
   const double *sv[CAL_VM_STACK + 1];
