@@ -1259,6 +1259,25 @@ static void k_rule(double *restrict sc, double *restrict fd, const double *restr
  * wins ties). Without a branch on the comparison, which is as good as
  * random: td is chosen by a mask of bits, best by a maximum (in a loop of
  * its own, after td has read the old best). */
+#if defined(__GNUC__) || defined(__clang__)
+/* (one loop of GCC's vectors: the mask of sc > best chooses both) */
+static void k_max(double *restrict best, double *restrict td, const double *restrict sc, double s) {
+  size_t i;
+  const k_v4d sv = {s, s, s, s};
+  for (i = 0; i < NB; i += 4) {
+    k_v4d x, bb, t;
+    k_v4l m;
+    memcpy(&x, sc + i, sizeof x);
+    memcpy(&bb, best + i, sizeof bb);
+    memcpy(&t, td + i, sizeof t);
+    m = x > bb;
+    t = (k_v4d)(((k_v4l)sv & m) | ((k_v4l)t & ~m));
+    bb = (k_v4d)(((k_v4l)x & m) | ((k_v4l)bb & ~m));
+    memcpy(td + i, &t, sizeof t);
+    memcpy(best + i, &bb, sizeof bb);
+  }
+}
+#else
 static void k_max(double *restrict best, double *restrict td, const double *restrict sc, double s) {
   size_t i;
   uint64_t sb;
@@ -1274,6 +1293,7 @@ static void k_max(double *restrict best, double *restrict td, const double *rest
     best[i] = x > bb ? x : bb;
   }
 }
+#endif
 
 
 CAL_VM_BODY void run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
