@@ -60,6 +60,8 @@ typedef struct {
   const double **direct;     /* per slot: where in rec its value is, when it is a value or the age */
   size_t *dslot, ndirect;    /* the slots that have one (in slot order), then the others */
   size_t *islot, nindirect;
+  const double **dsrc;       /* per slot that has one, in dslot order: that place, */
+  double **ddst;             /* and the slot's column of the batch's inputs */
   size_t nvs;                /* slots the program reads */
   char *previd;              /* the previous record's id */
   size_t previd_len, previd_cap;
@@ -74,6 +76,7 @@ typedef struct {
   int *in_field;             /* per output column: its field in the header (wide CSV), or -1 */
   size_t *in_pos;            /* per record of the batch: 2 x ncolumns (offset, length) */
   size_t *vcols, nvcols;     /* the output columns put_row fills from the record (value, age, date) */
+  int species_clears[3];     /* per species: the plan's filter clears some term bit (else the call is skipped) */
 } run_t;
 
 static void run_free(run_t *R) {
@@ -86,6 +89,8 @@ static void run_free(run_t *R) {
   free(R->ar.buf);
   free((void *)R->direct);
   free(R->dslot);
+  free((void *)R->dsrc);
+  free(R->ddst);
   free(R->previd);
   cal_vm_batch_free(R->pbatch);
   cal_vm_batch_free(R->cbatch);
@@ -113,7 +118,9 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
   R->vals = malloc(R->batch->cap * R->ncv * sizeof *R->vals);
   R->direct = (const double **)malloc((R->nvs ? R->nvs : 1) * sizeof *R->direct);
   R->dslot = malloc(2 * (R->nvs ? R->nvs : 1) * sizeof *R->dslot);
-  if (!R->rows || !R->vals || !R->direct || !R->dslot) return 0;
+  R->dsrc = (const double **)malloc((R->nvs ? R->nvs : 1) * sizeof *R->dsrc);
+  R->ddst = malloc((R->nvs ? R->nvs : 1) * sizeof *R->ddst);
+  if (!R->rows || !R->vals || !R->direct || !R->dslot || !R->dsrc || !R->ddst) return 0;
   R->islot = R->dslot + R->nvs;
   for (i = 0; i < R->nvs; i++) {
     const cal_slot_src *s = &plan->slots[i];
@@ -121,8 +128,16 @@ static int run_init(run_t *R, const cal_cohort *plan, FILE *out) {
     if (s->kind == CAL_SLOT_VALUE && s->analyte >= 0 && s->analyte < CAL_REC_MAX_ANALYTES)
       R->direct[i] = &R->rec.v[s->analyte];
     else if (s->kind == CAL_SLOT_AGE) R->direct[i] = &R->rec.age;
-    if (R->direct[i]) R->dslot[R->ndirect++] = i;
-    else R->islot[R->nindirect++] = i;
+    if (R->direct[i]) {
+      R->dsrc[R->ndirect] = R->direct[i];
+      R->ddst[R->ndirect] = R->batch->vars + i * R->batch->cap;
+      R->dslot[R->ndirect++] = i;
+    } else R->islot[R->nindirect++] = i;
+  }
+  for (i = 0; i < 3 && plan->species_clear; i++) {
+    size_t w, tw = R->batch->tw < plan->term_words_all ? R->batch->tw : plan->term_words_all;
+    for (w = 0; w < tw; w++)
+      if (plan->species_clear[i * plan->term_words_all + w]) R->species_clears[i] = 1;
   }
   R->vcols = malloc((plan->ncolumns ? plan->ncolumns : 1) * sizeof *R->vcols);
   if (!R->vcols) return 0;
@@ -182,10 +197,7 @@ static void put_inputs(run_t *R, size_t nb) {
   const cal_cohort *plan = R->plan;
   cal_vm_batch *b = R->batch;
   size_t j, k, cap = b->cap;
-  for (j = 0; j < R->ndirect; j++) {
-    k = R->dslot[j];
-    b->vars[k * cap + nb] = *R->direct[k];
-  }
+  for (j = 0; j < R->ndirect; j++) R->ddst[j][nb] = *R->dsrc[j];
   for (j = 0; j < R->nindirect; j++) {
     k = R->islot[j];
     b->vars[k * cap + nb] = cal_record_slot(&R->ctx, &plan->slots[k], &R->rec);
@@ -297,7 +309,8 @@ static void read_record(run_t *R, const cal_source *in, const cal_field *f, size
                                                          R->batch->terms + nb * R->batch->tw, R->batch->tw, &R->pb,
                                                          &R->memo);
   R->rec_read = 1;
-  cal_engine_species_terms(R->plan, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw);
+  if (R->rec.species >= 0 && R->rec.species <= 2 && R->species_clears[R->rec.species]) /* (else nothing to clear) */
+    cal_engine_species_terms(R->plan, &R->rec, R->batch->terms + nb * R->batch->tw, R->batch->tw);
   check_id(R);
   cal_record_derive(&R->ctx, &R->needs, &R->rec);
   put_inputs(R, nb);

@@ -173,7 +173,11 @@ int cal_parse_double_general(const char *p, size_t n, double *out); /* the same,
  * point between two of them, as the loop of cal_parse_double below reads
  * them (an exact integer, one correctly rounded division), with a test or
  * two per length, for the callers that read many of them (record.c).
- * Returns 0 for anything else, leaving *out alone. */
+ * Returns 0 for anything else, leaving *out alone. (Inline even where a
+ * reader calls it more than once.) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int cal_parse_short(const char *p, size_t n, double *out)
 {
     unsigned d0, d1, d2, d3;
@@ -247,7 +251,10 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals);
  * as cal_format_fixed rounds it), its digits with the point before the
  * last `decimals` of them, a '-' for a negative sign bit. Writes it at buf
  * (at most 16 bytes, no NUL) and returns its length, or returns 0 and
- * writes nothing. */
+ * writes nothing. (Inline even where a writer calls it more than once.) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
 {
     static const double p10[5] = { 1e0, 1e1, 1e2, 1e3, 1e4 };

@@ -59,20 +59,46 @@ static char *w_bytes(char *w, const char *s, size_t n) {
   return w + n;
 }
 
+static char *csv_quote_slow(char *w, size_t n);
+
+/* 0 when none of the 8 bytes of x is ',', '"', CR or LF */
+static inline uint64_t csv_special8(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101ULL;
+  return cal_zero_bytes(x ^ (ones * ',')) | cal_zero_bytes(x ^ (ones * '"')) | cal_zero_bytes(x ^ (ones * '\n')) |
+         cal_zero_bytes(x ^ (ones * '\r'));
+}
+
+/* Not 0 when some byte of x is below ',' + 1 (all four are): as a test, exact. */
+static inline uint64_t csv_low8(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101ULL;
+  return (x - ones * (',' + 1)) & ~x & (ones * 0x80);
+}
+
 /* The one CSV quoting of the output (RFC 4180): the n bytes written at w
  * are left as they are when they hold no ',', '"', CR or LF; else they are
  * put in quotes with each '"' doubled, in place. Returns the end. The room
- * at w must be at least 2n + 2 bytes. */
-static char *csv_quote_in_place(char *w, size_t n) {
+ * at w must be at least 2n + 2 bytes. 4 to 16 bytes (an id) of none below
+ * ',' + 1 are told plain inline, by two overlapping words (of 8 bytes, or
+ * of 4: cal_load_small). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *csv_quote_in_place(char *w, size_t n) {
+  if (n >= 8 && n <= 16) {
+    if (!(csv_low8(cal_load8(w)) | csv_low8(cal_load8(w + (n - 8))))) return w + n;
+  } else if (n >= 4 && n < 8) {
+    if (!csv_low8(cal_load_small(w, n))) return w + n;
+  }
+  return csv_quote_slow(w, n);
+}
+
+static char *csv_quote_slow(char *w, size_t n) {
   size_t i = 0, q = 0;
   char *src, *dst;
-  const uint64_t ones = 0x0101010101010101ULL;
   for (; i + 8 <= n; i += 8) { /* 8 bytes at a time: none of the four (the usual case) */
     uint64_t x;
     memcpy(&x, w + i, 8);
-    if (cal_zero_bytes(x ^ (ones * ',')) | cal_zero_bytes(x ^ (ones * '"')) | cal_zero_bytes(x ^ (ones * '\n')) |
-        cal_zero_bytes(x ^ (ones * '\r')))
-      break;
+    if (csv_special8(x)) break;
   }
   for (; i < n; i++)
     if (w[i] == ',' || w[i] == '"' || w[i] == '\n' || w[i] == '\r') break;
@@ -164,8 +190,11 @@ static char *w_problems_json(char *w, const char *s, size_t n) {
   return w;
 }
 
-/* a finite number, at most NUM_MAX bytes */
-static char *w_number(char *w, double v, int decimals) {
+/* a finite number, at most NUM_MAX bytes (inline: a row writes several) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *w_number(char *w, double v, int decimals) {
   size_t n;
   if (decimals > MAX_DECIMALS) decimals = MAX_DECIMALS;
   if (decimals < 0 && v >= 0 && v < 100 && !signbit(v) && v == (double)(int)v) {
@@ -363,8 +392,8 @@ static void fired_remember(cal_out_layout *L, uint64_t m, const char *s, size_t 
   L->flen += padded;
 }
 
-static char *w_ids(char *w, const cal_cohort *plan, cal_out_layout *L, const cal_vm_batch *b,
-                   size_t row, int state, int json) {
+static char *w_ids_slow(char *w, const cal_cohort *plan, cal_out_layout *L, const cal_vm_batch *b,
+                        size_t row, int state, int json) {
   size_t i, base;
   int first = 1;
   char *start = w;
@@ -400,6 +429,22 @@ static char *w_ids(char *w, const cal_cohort *plan, cal_out_layout *L, const cal
   else if (L->ids_quote) w = csv_quote_in_place(start, (size_t)(w - start));
   if (memo) fired_remember(L, b->fired[row], start, (size_t)(w - start));
   return w;
+}
+
+/* The ids of the rules in that state (the fired ones: the remembered text
+ * of its set, inline, when there is one). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *w_ids(char *w, const cal_cohort *plan, cal_out_layout *L, const cal_vm_batch *b,
+                          size_t row, int state, int json) {
+  if (!json && state == CAL_TRUE && L->fmemo && L->nids <= CAL_VM_FIRED_BITS) {
+    uint64_t m = b->fired[row];
+    char *e;
+    if (!m) return w;
+    if ((e = w_fired_memo(w, L, m)) != NULL) return e;
+  }
+  return w_ids_slow(w, plan, L, b, row, state, json);
 }
 
 int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off) {

@@ -802,16 +802,29 @@ static void unknown_term(void *ctx, const char *key, size_t keylen, const char *
   else cal_problems_add(t->pb, "%s: unknown term '%s'", t->colname, key);
 }
 
-static void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
-                       const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
-                       cal_unit_memo *memo) {
+/* A term cell not in its memo set's kept entry. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void read_terms_memo(const cal_termmap *m, const cal_record_col *c, const cal_field *cell, cal_record *r,
+                            uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
   term_ctx t;
-  if (cell->len == 0 || missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
   r->unknown_terms += (int)cal_termmap_read_cell_memo(m, memo ? &memo->terms : NULL, cell->ptr, cell->len, terms, tw,
                                                       unknown_term, &t);
+}
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
+                              const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
+                              cal_unit_memo *memo) {
+  if (cell->len == 0 || missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
+  if (memo && m && cal_termmap_memo_hit(m, &memo->terms, cell->ptr, cell->len, terms, tw)) return; /* (inline) */
+  read_terms_memo(m, c, cell, r, terms, tw, pb, memo);
 }
 
 static void clear(cal_record *r, uint64_t *terms, size_t tw, int dated) {
@@ -886,18 +899,22 @@ static void read_cell(const cal_record_ctx *ctx, const cal_record_layout *lay, s
   }
 }
 
-/* The grouped read (record.h): plain numbers, F or M, then the rest in
- * column order. */
-static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
-                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
-  uint64_t rest = lay->rest, slow = 0;
-  unsigned k;
-  if (nf < 64) rest &= ((uint64_t)1 << nf) - 1;
-  for (k = 0; k < lay->nnum; k++) {
-    const cal_record_num_col *g = &lay->num[k];
+/* The grouped read's plain numbers (those of a row without columns past
+ * nf, when check is 0); returns the columns to read cell by cell. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t read_nums(const cal_record_layout *lay, const cal_field *f, size_t nf, cal_record *r,
+                                 int check) {
+  const cal_record_num_col *g = lay->num, *end = lay->num + lay->nnum;
+  uint64_t slow = 0;
+  for (; g < end; g++) {
+    const cal_field *cell;
     double v;
-    if (g->col >= nf || f[g->col].len == 0) continue; /* (an empty cell: nothing, as read_lab and read_age) */
-    if (cal_parse_short(f[g->col].ptr, f[g->col].len, &v) || plain_number(&f[g->col], &v)) {
+    if (check && g->col >= nf) continue;
+    cell = &f[g->col];
+    if (cell->len == 0) continue; /* (an empty cell: nothing, as read_lab and read_age) */
+    if (cal_parse_short(cell->ptr, cell->len, &v) || plain_number(cell, &v)) {
       v *= g->factor;
       if (v >= g->lo && v <= g->hi) {
         memcpy((char *)r + g->off, &v, sizeof v);
@@ -906,6 +923,17 @@ static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay
     }
     slow |= (uint64_t)1 << g->col;
   }
+  return slow;
+}
+
+/* The grouped read (record.h): plain numbers, F or M, then the rest in
+ * column order. */
+static void read_grouped(const cal_record_ctx *ctx, const cal_record_layout *lay, const cal_field *f, size_t nf,
+                         cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb, cal_unit_memo *memo) {
+  uint64_t rest = lay->rest, slow;
+  if (nf < 64) rest &= ((uint64_t)1 << nf) - 1;
+  /* (the columns in order: a row that has the last one has them all) */
+  slow = lay->nnum && lay->num[lay->nnum - 1].col < nf ? read_nums(lay, f, nf, r, 0) : read_nums(lay, f, nf, r, 1);
   if (lay->sex_col >= 0 && (size_t)lay->sex_col < nf) {
     const cal_field *cell = &f[lay->sex_col];
     if (cell->len == 1 && ((cell->ptr[0] | 0x20) == 'f' || (cell->ptr[0] | 0x20) == 'm'))

@@ -439,8 +439,6 @@ static void cell_add(cell_bits *c, int bit) {
   c->bits[k] |= (uint64_t)1 << (bit & 63);
 }
 
-#define CELL_SLOT(h) ((size_t)(((h) ^ ((h) >> 31)) & (CAL_CELL_MEMO - 1)))
-
 /* The terms of a cell one by one (cal_termmap_read_cell_memo without the
  * cell memo); their bits also into *cb when it is not NULL. */
 static size_t read_terms(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n, uint64_t *terms,
@@ -539,12 +537,19 @@ size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, con
                                   uint64_t *terms, size_t tw, cal_termmap_unknown_fn unknown, void *ctx) {
   size_t at, k;
   if (!memo || !m || n == 0 || n > CAL_CELL_MEMO_KEY) return read_terms(m, memo, cell, n, terms, tw, unknown, ctx, NULL);
+  if (cal_termmap_memo_hit(m, memo, cell, n, terms, tw)) return 0;
+  at = CAL_CELL_SET(cal_hash_bytes(cell, n));
+  /* sets of two: the kept entry, then the newest; a cell seen again in the
+   * second is kept (the two swap), so that cells a cohort repeats are not
+   * pushed out by those it has once */
   {
-    uint64_t h = cal_hash_bytes(cell, n);
-    at = CELL_SLOT(h);
+    char tmp[sizeof memo->cell[0]];
+    if (memo->cell[at + 1].map != m || memo->cell[at + 1].len != n || !cal_same_bytes(memo->cell[at + 1].key, cell, n))
+      return read_cell_new(m, memo, at + 1, cell, n, terms, tw, unknown, ctx);
+    memcpy(tmp, &memo->cell[at], sizeof tmp);
+    memcpy(&memo->cell[at], &memo->cell[at + 1], sizeof tmp);
+    memcpy(&memo->cell[at + 1], tmp, sizeof tmp);
   }
-  if (memo->cell[at].map != m || memo->cell[at].len != n || !cal_same_bytes(memo->cell[at].key, cell, n))
-    return read_cell_new(m, memo, at, cell, n, terms, tw, unknown, ctx);
   for (k = 0; k < memo->cell[at].nwords; k++)
     if (memo->cell[at].word[k] < tw) terms[memo->cell[at].word[k]] |= memo->cell[at].bits[k];
   return 0;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "cal.h"
+#include "text.h"
 
 CAL_HIDDEN_BEGIN
 
@@ -92,6 +93,24 @@ typedef struct {
   } cell[CAL_CELL_MEMO];
 } cal_term_memo;
 void cal_term_memo_init(cal_term_memo *memo);
+
+/* The set of two entries of the cell memo where a cell of hash h is (text.h cal_hash_bytes). */
+#define CAL_CELL_SET(h) ((size_t)(((h) ^ ((h) >> 31)) & (CAL_CELL_MEMO - 2)))
+
+/* The usual case of cal_termmap_read_cell_memo, inline: a cell (1 to
+ * CAL_CELL_MEMO_KEY bytes) in the kept entry of its set, whose bits are
+ * or-ed into terms; returns 1 then (no unknown terms), else 0 and does
+ * nothing (then cal_termmap_read_cell_memo reads it). */
+static inline int cal_termmap_memo_hit(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n,
+                                       uint64_t *terms, size_t tw) {
+  size_t at, k;
+  if (n == 0 || n > CAL_CELL_MEMO_KEY) return 0;
+  at = CAL_CELL_SET(cal_hash_bytes(cell, n));
+  if (memo->cell[at].map != m || memo->cell[at].len != n || !cal_same_bytes(memo->cell[at].key, cell, n)) return 0;
+  for (k = 0; k < memo->cell[at].nwords; k++)
+    if (memo->cell[at].word[k] < tw) terms[memo->cell[at].word[k]] |= memo->cell[at].bits[k];
+  return 1;
+}
 
 /* cal_termmap_read_cell with a memo (NULL: none): the same bits and calls. */
 size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n,

@@ -1064,6 +1064,22 @@ static double *pick(const cal_vm_batch *b, int depth, const double *x) {
 }
 
 /* NOLINTBEGIN(clang-analyzer-core.CallAndMessage,clang-analyzer-core.UndefinedBinaryOperatorResult): stack depths as in run_fast */
+/* The column an operation on the n operands at sv[depth..] writes: the
+ * block's out when the next is its RET and out is none of them (then RET
+ * copies nothing), else as pick. */
+static double *pick_ret(const cal_vm_batch *b, const fx *f, double *out, int depth, const double *const *sv, int n) {
+  int k;
+  if (f[1].op != CAL_OP_RET) return pick(b, depth, sv[depth]);
+  for (k = 0; k < n; k++)
+    if (sv[depth + k] == out) return pick(b, depth, sv[depth]);
+  return out;
+}
+
+/* The same for an operation on one column x that writes at stack depth sp. */
+static double *scr_ret(const cal_vm_batch *b, const fx *f, double *out, int sp, const double *x) {
+  return f[1].op == CAL_OP_RET && x != out ? out : SCR(sp, 1);
+}
+
 static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, double *out) {
   const fx *code = (const fx *)p->fast;
   const double *sv[CAL_VM_STACK + 1];
@@ -1109,26 +1125,28 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
         break;
       }
       case FX_SELK: {
-        double *d = SCR(sp, 1);
-        k_selk(d, b_src(p, b, f->ka, f->a, SCR(sp, 0)), f->k, f->k2);
+        const double *x = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        double *d = scr_ret(b, f, out, sp, x);
+        k_selk(d, x, f->k, f->k2);
         sv[sp++] = d;
         break;
       }
       case FX_BETWEENK: {
-        double *d = SCR(sp, 1);
-        k_between(d, b_src(p, b, f->ka, f->a, SCR(sp, 0)), f->k, f->k2);
+        const double *x = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        double *d = scr_ret(b, f, out, sp, x);
+        k_between(d, x, f->k, f->k2);
         sv[sp++] = d;
         break;
       }
       case FX_ARITHK: {
-        double *d = pick(b, sp - 1, sv[sp - 1]);
+        double *d = pick_ret(b, f, out, sp - 1, sv, 1);
         k_arithk(f->sub, d, sv[sp - 1], f->k, b->pow_memo);
         sv[sp - 1] = d;
         break;
       }
       case FX_KARITH: {
-        double *d = SCR(sp, 1);
         const double *y = b_src(p, b, f->ka, f->a, SCR(sp, 0));
+        double *d = scr_ret(b, f, out, sp, y);
         if (f->sub == CAL_OP_POW) k_powk(d, f->k, p->fast_pow + (size_t)f->b * POW_TAB, y, b->pow_memo);
         else k_karith(f->sub, d, f->k, y, b->pow_memo);
         sv[sp++] = d;
@@ -1143,21 +1161,21 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
         break;
       }
       case CAL_OP_ISNUM: case CAL_OP_NOT: case CAL_OP_NEG: case CAL_OP_ABS: {
-        double *d = pick(b, sp - 1, sv[sp - 1]);
+        double *d = pick_ret(b, f, out, sp - 1, sv, 1);
         k_unary(f->op, d, sv[sp - 1]);
         sv[sp - 1] = d;
         break;
       }
       case CAL_OP_ADD: case CAL_OP_SUB: case CAL_OP_MUL: case CAL_OP_DIV:
       case CAL_OP_POW: case CAL_OP_MIN: case CAL_OP_MAX: {
-        double *d = pick(b, sp - 2, sv[sp - 2]);
+        double *d = pick_ret(b, f, out, sp - 2, sv, 2);
         k_arith(f->op, d, sv[sp - 2], sv[sp - 1], b->pow_memo);
         sv[sp - 2] = d;
         sp--;
         break;
       }
       case CAL_OP_LT: case CAL_OP_LE: case CAL_OP_GT: case CAL_OP_GE: case CAL_OP_EQ: case CAL_OP_NE: {
-        double *d = pick(b, sp - 2, sv[sp - 2]);
+        double *d = pick_ret(b, f, out, sp - 2, sv, 2);
         k_cmp(f->op, d, sv[sp - 2], sv[sp - 1]);
         sv[sp - 2] = d;
         sp--;
@@ -1165,7 +1183,7 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
       }
       case CAL_OP_AND:
       case CAL_OP_OR: {
-        double *d = pick(b, sp - 2, sv[sp - 2]);
+        double *d = pick_ret(b, f, out, sp - 2, sv, 2);
         if (f->op == CAL_OP_AND) k_and(d, sv[sp - 2], sv[sp - 1]);
         else k_or(d, sv[sp - 2], sv[sp - 1]);
         sv[sp - 2] = d;
@@ -1173,7 +1191,7 @@ static void batch_block(const cal_program *p, cal_vm_batch *b, uint32_t pc, doub
         break;
       }
       case CAL_OP_SEL: {
-        double *d = pick(b, sp - 3, sv[sp - 3]);
+        double *d = pick_ret(b, f, out, sp - 3, sv, 3);
         k_sel(d, sv[sp - 3], sv[sp - 2], sv[sp - 1]);
         sv[sp - 3] = d;
         sp -= 2;
@@ -1207,16 +1225,59 @@ static void rows_block(const cal_program *p, cal_vm_batch *b, size_t n, uint32_t
 
 /* A rule's column of values into its subtype's scores and its fired bit,
  * a power of two added to fd (exact below 2^53): the same vectorized form. */
+#if defined(__GNUC__) || defined(__clang__)
+/* (in one loop by GCC's vectors, 4 doubles: a mask of the true values
+ * selects w and bit, or +0.0, the same bits as the choice below; the
+ * compiler does not vectorize the choice into two columns itself) */
+typedef double k_v4d __attribute__((vector_size(32)));
+typedef long long k_v4l __attribute__((vector_size(32)));
+static void k_rule(double *restrict sc, double *restrict fd, const double *restrict v, double w, double bit) {
+  size_t i;
+  const k_v4d wv = {w, w, w, w}, bv = {bit, bit, bit, bit}, zero = {0.0, 0.0, 0.0, 0.0};
+  for (i = 0; i < NB; i += 4) {
+    k_v4d x, s, f;
+    k_v4l m;
+    memcpy(&x, v + i, sizeof x);
+    memcpy(&s, sc + i, sizeof s);
+    memcpy(&f, fd + i, sizeof f);
+    m = (x == x) & (x != zero);
+    s += (k_v4d)((k_v4l)wv & m);
+    f += (k_v4d)((k_v4l)bv & m);
+    memcpy(sc + i, &s, sizeof s);
+    memcpy(fd + i, &f, sizeof f);
+  }
+}
+#else
 static void k_rule(double *restrict sc, double *restrict fd, const double *restrict v, double w, double bit) {
   size_t i;
   LOOP { double x = v[i]; sc[i] += (x == x && x != 0.0) ? w : 0.0; }
   LOOP { double x = v[i]; fd[i] += (x == x && x != 0.0) ? bit : 0.0; }
 }
+#endif
 
 /* best = max(best, sc), td = s where sc is the greater (the first in order
  * wins ties). Without a branch on the comparison, which is as good as
  * random: td is chosen by a mask of bits, best by a maximum (in a loop of
  * its own, after td has read the old best). */
+#if defined(__GNUC__) || defined(__clang__)
+/* (one loop of GCC's vectors: the mask of sc > best chooses both) */
+static void k_max(double *restrict best, double *restrict td, const double *restrict sc, double s) {
+  size_t i;
+  const k_v4d sv = {s, s, s, s};
+  for (i = 0; i < NB; i += 4) {
+    k_v4d x, bb, t;
+    k_v4l m;
+    memcpy(&x, sc + i, sizeof x);
+    memcpy(&bb, best + i, sizeof bb);
+    memcpy(&t, td + i, sizeof t);
+    m = x > bb;
+    t = (k_v4d)(((k_v4l)sv & m) | ((k_v4l)t & ~m));
+    bb = (k_v4d)(((k_v4l)x & m) | ((k_v4l)bb & ~m));
+    memcpy(td + i, &t, sizeof t);
+    memcpy(best + i, &bb, sizeof bb);
+  }
+}
+#else
 static void k_max(double *restrict best, double *restrict td, const double *restrict sc, double s) {
   size_t i;
   uint64_t sb;
@@ -1232,6 +1293,7 @@ static void k_max(double *restrict best, double *restrict td, const double *rest
     best[i] = x > bb ? x : bb;
   }
 }
+#endif
 
 
 CAL_VM_BODY void run_batch(const cal_program *p, cal_vm_batch *b, size_t n) {
