@@ -72,9 +72,7 @@ local function lexicon_cache(vocab)
   if lexicon_keys then return lexicon_keys end
   local lexicon = require "calcinosis.lexicon"
   local control = lexicon.control_keys(vocab.key)
-  local names = {}
-  for term in pairs(vocab.terms) do names[#names + 1] = term end
-  table.sort(names)
+  local names = util.sorted_keys(vocab.terms)
   local generated = lexicon.generated()
   -- every text of every term, and whose it is (kind, term), then their
   -- keys in one call: forms are three lists, kind, term and key
@@ -137,9 +135,7 @@ local function term_maps(compiled)
   -- glucocorticoid_therapy) the first has it, every run, as in
   -- calcinosis.vocab's index (normalize, icd_lookup); in hash order
   -- the term differed from one process to the next
-  local sorted = {}
-  for term in pairs(vocab.terms) do sorted[#sorted + 1] = term end
-  table.sort(sorted)
+  local sorted = util.sorted_keys(vocab.terms)
   local term_bits = { finding = {}, site = {} }
   local term_kind = {}
   local into, bits

@@ -144,10 +144,7 @@ local function code_table(opt)
   elseif type(opt) ~= "table" then
     error(("calcinosis.hl7.records: option 'codes' must be a file name or a table, got %s"):format(type(opt)), 3)
   end
-  local codes = {} -- (in sorted order: the same bad entry is named every run)
-  for code in pairs(user) do codes[#codes + 1] = code end
-  table.sort(codes, function(a, b) return tostring(a) < tostring(b) end)
-  for _, code in ipairs(codes) do
+  for _, code in ipairs(util.sorted_keys(user)) do -- (the same bad entry named every run)
     local name = user[code]
     local a = type(code) == "string" and type(name) == "string" and core.analyte(name)
     if not a then

@@ -1,6 +1,6 @@
 --- Small helpers every layer shares: the research-tool statement, the
--- brief number format, the "did you mean" suggester and the JSON-array
--- marker. A leaf: it requires nothing.
+-- brief number format, the "did you mean" suggester, the sorted keys of a
+-- table and the JSON-array marker. A leaf: it requires nothing.
 -- @module calcinosis.util
 
 local M = {}
@@ -83,6 +83,18 @@ function M.suggest(name, candidates, work)
     end
   end
   return best
+end
+
+--- The keys of a table in sorted order (by their text, so that keys of
+-- any type sort): for loops whose order shows, which must be the same in
+-- every process (pairs goes in hash order, which Lua seeds anew in each).
+-- @tparam table t
+-- @treturn {any,...}
+function M.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
 end
 
 --- Metatable marking a table as a JSON array (for empty lists); the same

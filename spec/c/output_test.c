@@ -21,14 +21,7 @@
 
 static long passed, failed;
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "xorshift.h"
 
 /* RFC 4180, a byte at a time */
 static size_t ref_quote(char *w, const char *s, size_t n)

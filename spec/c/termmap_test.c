@@ -20,14 +20,7 @@
 
 static long passed, failed;
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "xorshift.h"
 
 static void count_unknown(void *ctx, const char *key, size_t keylen, const char *note)
 {

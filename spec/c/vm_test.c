@@ -26,14 +26,7 @@ static void check(int ok, const char *what, double a, double b, double got, doub
     if (failed <= 20) printf("FAIL %s: pow(%.17g, %.17g) gave %.17g, pow gives %.17g\n", what, a, b, got, want);
 }
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "xorshift.h"
 
 static double from_bits(uint64_t u)
 {

@@ -687,10 +687,7 @@ local function flatten_sets(spec_sets, normalize, fail, warn)
   end
   -- in sorted order: the warnings and the error of a cycle come in one
   -- order every run (hash order differs from one process to the next)
-  local names = {}
-  for name in pairs(spec_sets) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do resolve(name) end
+  for _, name in ipairs(util.sorted_keys(spec_sets)) do resolve(name) end
   return out
 end
 

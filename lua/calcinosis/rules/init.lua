@@ -1543,10 +1543,7 @@ make_variant = function(self, t, file, line)
   end
   if t.params ~= nil and type(t.params) ~= "table" then return fail("params must be a table") end
   -- (in sorted order: with two unknown names, the same one is reported every run)
-  local pnames = {}
-  for pname in pairs(t.params or {}) do pnames[#pnames + 1] = pname end
-  table.sort(pnames, function(a, b) return tostring(a) < tostring(b) end)
-  for _, pname in ipairs(pnames) do
+  for _, pname in ipairs(util.sorted_keys(t.params or {})) do
     local value = t.params[pname]
     local i = by_name["param:" .. tostring(pname)]
     if not i then
