@@ -21,7 +21,16 @@ SRC         := $(sort $(wildcard src/*.c))
 HDR         := $(sort $(wildcard src/*.h))
 SO          := $(BUILD)/calcinosis/core.so
 
-all: $(SO)
+# The default build also compiles the Lua modules for bin/calcinosis's
+# start-up (tools/bytecode.lua, calcinosis.loader; used only while each
+# module's source is unchanged). Other builds run the sources.
+LUA_SRC     := $(shell find lua -name '*.lua' | LC_ALL=C sort)
+BYTECODE    := $(if $(filter build/5.4,$(BUILD)),$(BUILD)/calcinosis/modules.luac)
+
+all: $(SO) $(BYTECODE)
+
+$(BUILD)/calcinosis/modules.luac: $(LUA_SRC) tools/bytecode.lua $(SO)
+	LUA_CPATH='$(BUILD)/?.so' $(LUA) tools/bytecode.lua "$(CURDIR)" $@
 
 $(SO): $(SRC) $(HDR) $(BUILD)/gen/revision.h
 	@mkdir -p $(dir $@)
