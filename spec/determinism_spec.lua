@@ -71,4 +71,23 @@ local ok, err = pcall(hl7.records, "MSH|^~\\&|x\r", { codes = { ["B-2"] = "not_a
 io.write(tostring(ok), " ", (tostring(err):gsub("^.-: ", "")), "\n")
 ]]), "false codes[A-1] = nor_this is not a code and a known analyte\n")
   end)
+
+  it("util.sorted_keys: string keys in string order, mixed keys by their text, in every process", function()
+    same_everywhere(in_processes([[
+local util = require "calcinosis.util"
+local t = {}
+for i = 1, 300 do t["k" .. i] = true end
+t["B"], t["a"], t["_"], t["k10 "] = 1, 2, 3, 4
+io.write(table.concat(util.sorted_keys(t), ","), "\n")
+local mixed = util.sorted_keys({ [10] = 1, [9] = 1, x = 1, [true] = 1, ["10"] = 1, [2.5] = 1 })
+for i, k in ipairs(mixed) do mixed[i] = type(k) .. ":" .. tostring(k) end
+io.write(table.concat(mixed, ","), "\n")
+]]), (function()
+      local keys = {}
+      for i = 1, 300 do keys[#keys + 1] = "k" .. i end
+      keys[#keys + 1], keys[#keys + 2], keys[#keys + 3], keys[#keys + 4] = "B", "a", "_", "k10 "
+      table.sort(keys)
+      return table.concat(keys, ",") .. "\n"
+    end)() .. "number:10,string:10,number:2.5,number:9,boolean:true,string:x\n")
+  end)
 end)

@@ -85,15 +85,27 @@ function M.suggest(name, candidates, work)
   return best
 end
 
+local function by_text(a, b) -- (equal texts, as 10 and "10": by type name, the same every run)
+  local x, y = tostring(a), tostring(b)
+  if x ~= y then return x < y end
+  return type(a) < type(b)
+end
+
 --- The keys of a table in sorted order (by their text, so that keys of
--- any type sort): for loops whose order shows, which must be the same in
--- every process (pairs goes in hash order, which Lua seeds anew in each).
+-- any type sort; keys of equal text, as 10 and "10", by their type's
+-- name): for loops whose order shows, which must be the same in every
+-- process (pairs goes in hash order, which Lua seeds anew in each).
 -- @tparam table t
 -- @treturn {any,...}
 function M.sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local keys, n, strings = {}, 0, true
+  for k in pairs(t) do
+    n = n + 1
+    keys[n] = k
+    if strings and type(k) ~= "string" then strings = false end
+  end
+  -- (string keys only, the usual case: the same order, compared in C)
+  if strings then table.sort(keys) else table.sort(keys, by_text) end
   return keys
 end
 
