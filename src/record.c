@@ -824,10 +824,6 @@ static inline void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, c
                               const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
                               cal_unit_memo *memo) {
   if (cell->len == 0) return;
-  if (memo && memo->terms_na != ctx->na) { /* (codes other than those the kept cells were read with) */
-    cal_term_memo_init(&memo->terms);
-    memo->terms_na = ctx->na;
-  }
   /* a kept cell is not a missing-value code (it was read as terms, below,
    * with the same codes): the usual cell costs no look for one (inline) */
   if (memo && m && cal_termmap_memo_hit(m, &memo->terms, cell->ptr, cell->len, terms, tw)) return;
@@ -970,6 +966,10 @@ static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, 
   size_t i;
   int before = pb->count;
   int plain = !ctx->decimal_comma && !ctx->na; /* numbers are read as written */
+  if (memo && memo->terms_na != ctx->na) { /* (codes other than those the kept cells were read with: read_terms) */
+    cal_term_memo_init(&memo->terms);
+    memo->terms_na = ctx->na;
+  }
   clear(r, terms, tw, dated);
   if (plain && lay->grouped) {
     read_grouped(ctx, lay, f, nf, r, terms, tw, pb, memo);
