@@ -426,7 +426,7 @@ static void stop_at(const run_t *R, long long line, cal_cohort_stats *st) {
 int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
                    cal_cohort_progress progress, void *ctx, long long every,
                    char *err, size_t errlen) {
-  /* on the heap: its term memo is about 180 KB (termmap.h), too much for
+  /* on the heap: its term memo is about 370 KB (termmap.h), too much for
    * the stack of a thread in a host that embeds the module */
   run_t *R;
   const cal_field *f;

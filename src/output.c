@@ -38,15 +38,25 @@ void cal_out_flush(cal_out *o) {
 /* Where to write n more bytes (the buffer grows for a row longer than it);
  * NULL when out of memory. The writers below write at such a place and
  * return the end of what they wrote. */
-static char *out_room(cal_out *o, size_t n) {
-  if (o->len + n > o->cap) {
-    cal_out_flush(o);
-    if (n > o->cap) {
-      char *nb = realloc(o->buf, n);
-      if (!nb) { o->error = 1; return NULL; }
-      o->buf = nb;
-      o->cap = n;
-    }
+static char *out_room_slow(cal_out *o, size_t n);
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *out_room(cal_out *o, size_t n) {
+  if (o->len + n <= o->cap) return o->buf + o->len; /* (the usual case, inline) */
+  return out_room_slow(o, n);
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static char *out_room_slow(cal_out *o, size_t n) {
+  cal_out_flush(o);
+  if (n > o->cap) {
+    char *nb = realloc(o->buf, n);
+    if (!nb) { o->error = 1; return NULL; }
+    o->buf = nb;
+    o->cap = n;
   }
   return o->buf + o->len;
 }
@@ -117,7 +127,10 @@ static char *csv_quote_slow(char *w, size_t n) {
 }
 
 /* a text field: at most 2n + 2 bytes */
-static char *w_csv_field(char *w, const char *s, size_t n) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *w_csv_field(char *w, const char *s, size_t n) {
   cal_copy_small(w, s, n);
   return csv_quote_in_place(w, n);
 }

@@ -407,6 +407,7 @@ void cal_unit_memo_init(cal_unit_memo *memo) {
   size_t i;
   for (i = 0; i < CAL_UNIT_MEMO; i++) memo->e[i].analyte = -1;
   cal_term_memo_init(&memo->terms);
+  memo->terms_na = NULL;
 }
 
 static size_t memo_home(int analyte, const char *u, size_t ul) {
@@ -822,8 +823,11 @@ __attribute__((always_inline))
 static inline void read_terms(const cal_record_ctx *ctx, const cal_termmap *m, const cal_record_col *c,
                               const cal_field *cell, cal_record *r, uint64_t *terms, size_t tw, cal_problems *pb,
                               cal_unit_memo *memo) {
-  if (cell->len == 0 || missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
-  if (memo && m && cal_termmap_memo_hit(m, &memo->terms, cell->ptr, cell->len, terms, tw)) return; /* (inline) */
+  if (cell->len == 0) return;
+  /* a kept cell is not a missing-value code (it was read as terms, below,
+   * with the same codes): the usual cell costs no look for one (inline) */
+  if (memo && m && cal_termmap_memo_hit(m, &memo->terms, cell->ptr, cell->len, terms, tw)) return;
+  if (missing_word(ctx, cell)) return; /* "NA": no terms, not an unknown one */
   read_terms_memo(m, c, cell, r, terms, tw, pb, memo);
 }
 
@@ -962,6 +966,10 @@ static int read_record(const cal_record_ctx *ctx, const cal_record_layout *lay, 
   size_t i;
   int before = pb->count;
   int plain = !ctx->decimal_comma && !ctx->na; /* numbers are read as written */
+  if (memo && memo->terms_na != ctx->na) { /* (codes other than those the kept cells were read with: read_terms) */
+    cal_term_memo_init(&memo->terms);
+    memo->terms_na = ctx->na;
+  }
   clear(r, terms, tw, dated);
   if (plain && lay->grouped) {
     read_grouped(ctx, lay, f, nf, r, terms, tw, pb, memo);

@@ -229,6 +229,11 @@ typedef struct {
     double factor;
   } e[CAL_UNIT_MEMO];
   cal_term_memo terms; /* and the terms of the findings and sites cells (termmap.h) */
+  /* the missing-value codes (cal_record_ctx na) under which every cell in
+   * terms was kept: a kept cell is not one of them, so that a cell found
+   * there is read without looking for a code first. A read with other
+   * codes empties terms first. */
+  const char *const *terms_na;
 } cal_unit_memo;
 void cal_unit_memo_init(cal_unit_memo *memo);
 

@@ -74,7 +74,7 @@ size_t cal_termmap_read_cell(const cal_termmap *m, const char *cell, size_t n, u
  * (a cell is kept when every term of it is known as written, its bits are
  * in at most CAL_CELL_MEMO_WORDS words, and it is at most CAL_CELL_MEMO_KEY
  * bytes). */
-#define CAL_CELL_MEMO 2048
+#define CAL_CELL_MEMO 4096
 #define CAL_CELL_MEMO_KEY 48
 #define CAL_CELL_MEMO_WORDS 3
 typedef struct {

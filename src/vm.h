@@ -204,7 +204,8 @@ int cal_vm_run(const cal_program *p, const double *vars, const uint64_t *terms,
  * to a constant power), and a lookup costs a tenth of a call. Direct-mapped;
  * an entry holds a, b and pow(a, b) as computed (every entry starts as
  * 0 ^ 0 = 1), so a hit gives the bits a call gives. */
-#define CAL_VM_POW_MEMO 2048 /* entries, a power of two */
+#define CAL_VM_POW_MEMO_BITS 13
+#define CAL_VM_POW_MEMO (1u << CAL_VM_POW_MEMO_BITS) /* entries */
 typedef struct {
   uint64_t a, b; /* the bits of the arguments */
   double r;      /* pow(a, b) */
@@ -223,7 +224,7 @@ static inline double cal_vm_pow_memo(cal_vm_pow_entry *m, double a, double b) {
   memcpy(&ua, &a, sizeof ua);
   memcpy(&ub, &b, sizeof ub);
   h = (ua ^ (ub * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
-  e = &m[h >> (64 - 11)]; /* 2^11 = CAL_VM_POW_MEMO */
+  e = &m[h >> (64 - CAL_VM_POW_MEMO_BITS)];
   if (e->a != ua || e->b != ub) {
     e->a = ua;
     e->b = ub;

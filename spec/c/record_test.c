@@ -4,7 +4,9 @@
  * duplicated columns, more than 64 columns) and random cells (plain
  * numbers, signs, units, censored values, words, missing-value codes,
  * spaces, terms, dates), each record read grouped gives the same record,
- * terms and problems as read column by column (grouped = 0). Standalone:
+ * terms and problems as read column by column (grouped = 0); and findings
+ * and sites cells read with a term memo give what they give without one,
+ * with the missing-value codes changing between records. Standalone:
  * see spec/c/README.md. Prints one line per failed check, a line counting
  * the checks, and ends with "N passed, N failed" counting the cases (a
  * header and its records is one); exit status 1 on failure.
@@ -159,6 +161,60 @@ int main(void)
             check(same_record(&a, &b) && ra == rb && pa.len == pb.len && memcmp(pa.text, pb.text, pa.len) == 0,
                   "read_next the same", h, (long)row);
         }
+        cal_record_layout_free(&lay);
+        if (failed == before) cases_ok++; else cases_bad++;
+    }
+    { /* the term memo (cal_unit_memo terms): findings and sites cells read
+       * with one give the same record, terms and problems as read without
+       * one (memo NULL), while the missing-value codes change now and then
+       * (the memo is kept across the change) */
+        static const char *const na1[] = { "ckd", "tumor", "NA", "dm", NULL };
+        static const char *const na2[] = { "dialysis", "-", "ckd;dialysis", NULL };
+        static const char *const *const NAS[] = { NULL, na1, na2 };
+        static const char *const TERMS[] = {
+            "ckd", "dialysis", "n18", "dm", "tumor", "NA", "na", "n/a", "-", ".", "nan", "none", "missing", "NULL",
+            "unknown", "CKD", "Dialysis", "fingertips", " ckd", "ckd ", "ckd\r", "", "xyz", "dial", "tum", "m"};
+        const size_t nterms = sizeof TERMS / sizeof TERMS[0];
+        const char *names[3] = { "id", "findings", "sites" };
+        cal_field hdr[3], cells[3];
+        cal_record_layout lay;
+        char text[2][128];
+        long before = failed, row, hits = 0;
+        size_t i;
+        for (i = 0; i < 3; i++) { hdr[i].ptr = names[i]; hdr[i].len = strlen(names[i]); }
+        if (!cal_record_layout_init(&lay, hdr, 3, NULL, 0)) return 1;
+        cal_unit_memo_init(&ma);
+        ctx.na = NULL;
+        cells[0].ptr = "P1";
+        cells[0].len = 2;
+        for (row = 0; row < 200000; row++) {
+            uint64_t ta[2], tb[2];
+            int ra, rb, k;
+            if (rnd(2000) == 0) ctx.na = NAS[rnd(3)];
+            for (k = 0; k < 2; k++) { /* 1 to 3 terms joined by ';' (a few hundred cells in all) */
+                size_t len = 0, j, nt = 1 + rnd(rnd(4) == 0 ? 3 : 1);
+                for (j = 0; j < nt; j++) {
+                    const char *t = TERMS[rnd(j == 0 ? (unsigned)nterms : 8)];
+                    size_t tl = strlen(t);
+                    if (j > 0) text[k][len++] = ';';
+                    memcpy(text[k] + len, t, tl);
+                    len += tl;
+                }
+                cells[1 + k].ptr = text[k];
+                cells[1 + k].len = len;
+            }
+            cal_problems_clear(&pa);
+            cal_problems_clear(&pb);
+            ra = cal_record_read(&ctx, &lay, cells, 3, &a, ta, 2, &pa, &ma);
+            rb = cal_record_read(&ctx, &lay, cells, 3, &b, tb, 2, &pb, NULL);
+            hits += ta[0] || ta[1];
+            check(same_record(&a, &b), "memo: same record", -2, row);
+            check(ta[0] == tb[0] && ta[1] == tb[1], "memo: same terms", -2, row);
+            check(ra == rb && pa.count == pb.count && pa.len == pb.len && memcmp(pa.text, pb.text, pa.len) == 0,
+                  "memo: same problems", -2, row);
+        }
+        check(hits > 50000, "memo: many records with terms", hits, -1);
+        ctx.na = NULL;
         cal_record_layout_free(&lay);
         if (failed == before) cases_ok++; else cases_bad++;
     }
