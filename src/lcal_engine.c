@@ -28,6 +28,7 @@
 #include "explain.h"
 #include "jobs.h"
 #include "lcal.h"
+#include "lcal_ranges.h"
 #include "ndjson.h"
 #include "record.h"
 #include "result.h"
@@ -58,6 +59,8 @@ typedef struct {
   int caxp_si;          /* the units below parsed */
   cal_unit caxp_from, caxp_to; /* Ca x P in mg2/dL2 and mmol2/L2 */
   const cal_analyte *caxp;
+  cal_record_ctx ctx;   /* cal_cohort_record_ctx of the plan, once it is made */
+  lcal_range_windows win; /* its ranges by analyte (the lab table's lookups) */
   int ready;
 } plan_box;
 
@@ -658,6 +661,8 @@ static int l_plan(lua_State *L) {
                      cal_explain_nlets(b->explain) != p->prog->nlets ||
                      cal_explain_nrules(b->explain) != p->prog->nrules))
     luaL_error(L, "core.plan: present.explainer is not the program's (its slots, lets or rules differ)");
+  b->ctx = cal_cohort_record_ctx(&b->plan);
+  lcal_range_windows_make(&b->win, &b->ctx);
   b->ready = 1;
   return 1;
 }
@@ -955,7 +960,6 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
     lua_createtable(L, 0, 4);
     set_ks(L, s, S_UNIT, a == b->i_corr ? S_AUNIT + a : a == b->i_caxp ? S_MG2 : S_EGFR_UNIT);
   } else {
-    cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
     lua_createtable(L, 0, 8);
     set_ks(L, s, S_UNIT, S_AUNIT + a);
     set_kn(L, s, S_VALUE, r->v[a]);
@@ -969,9 +973,9 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
       set_ks(L, s, S_FLAG, q);
     }
     if (has_v) {
-      double f = cal_record_flag(&ctx, a, r);
-      int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
-      int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, a, r);
+      double f = lcal_flag(&b->win, &b->ctx, a, r);
+      int ri = lcal_find_range(&b->win, &b->ctx, 0, a, r);
+      int ci = lcal_find_range(&b->win, &b->ctx, 1, a, r);
       if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
       if (ri >= 0) set_range(L, s, UV_RANGES, ri, S_RANGE);
       if (ci >= 0) set_range(L, s, UV_CRITICAL, ci, S_CRITICAL);
@@ -1232,9 +1236,8 @@ static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   if (an->unit[0]) set_ks(L, s, S_UNIT, S_AUNIT + a);
   if (s->given[a]) { push_given(L, s, a, 1); set_k(L, s, S_GIVEN); }
   if (has_v) {
-    cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
-    double f = cal_record_flag(&ctx, a, r);
-    int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
+    double f = lcal_flag(&b->win, &b->ctx, a, r);
+    int ri = lcal_find_range(&b->win, &b->ctx, 0, a, r);
     set_kn(L, s, S_VALUE, r->v[a]);
     if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
     if (ri >= 0 && push_view_range(L, s, ri)) set_k(L, s, S_RANGE);
