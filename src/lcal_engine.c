@@ -883,6 +883,7 @@ typedef struct {
   int pcount;
   int uv, given_base, snap;
   int strs; /* stack index of the plan's strings (UV_STRS) */
+  int ranges, critical; /* stack indexes of uv[UV_RANGES], uv[UV_CRITICAL] (0: not on the stack) */
   unsigned char given[CAL_REC_MAX_ANALYTES];
 } lab_src;
 
@@ -941,6 +942,14 @@ static const char *species_name(int sp) {
  * lab table of the plan (read-only; README.md, "Shared tables";
  * calcinosis.copy copies). */
 static void set_range(lua_State *L, const lab_src *s, int slot, int i, int key) {
+  int list = slot == UV_RANGES ? s->ranges : slot == UV_CRITICAL ? s->critical : 0;
+  if (list) { /* (the same, with the list and the key at hand) */
+    lua_rawgeti(L, s->strs, key);
+    lua_rawgeti(L, list, (lua_Integer)i + 1);
+    if (lua_istable(L, -1)) lua_rawset(L, -3);
+    else lua_pop(L, 2);
+    return;
+  }
   lua_rawgeti(L, s->uv, slot);
   lua_rawgeti(L, -1, (lua_Integer)i + 1);
   lua_remove(L, -2);
@@ -1334,6 +1343,10 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
   lua_rawgeti(L, uv, UV_STRS);
   s->strs = ++base;
+  lua_rawgeti(L, uv, UV_RANGES);
+  s->ranges = lua_istable(L, ++base) ? base : 0;
+  lua_rawgeti(L, uv, UV_CRITICAL);
+  s->critical = lua_istable(L, ++base) ? base : 0;
   if (!patient) return;
   lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
   given_texts(L, b->nd, patient, base + 1, keyat);
