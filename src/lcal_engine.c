@@ -28,6 +28,7 @@
 #include "explain.h"
 #include "jobs.h"
 #include "lcal.h"
+#include "lcal_ranges.h"
 #include "ndjson.h"
 #include "record.h"
 #include "result.h"
@@ -58,6 +59,8 @@ typedef struct {
   int caxp_si;          /* the units below parsed */
   cal_unit caxp_from, caxp_to; /* Ca x P in mg2/dL2 and mmol2/L2 */
   const cal_analyte *caxp;
+  cal_record_ctx ctx;   /* cal_cohort_record_ctx of the plan, once it is made */
+  lcal_range_windows win; /* its ranges by analyte (the lab table's lookups) */
   int ready;
 } plan_box;
 
@@ -658,6 +661,8 @@ static int l_plan(lua_State *L) {
                      cal_explain_nlets(b->explain) != p->prog->nlets ||
                      cal_explain_nrules(b->explain) != p->prog->nrules))
     luaL_error(L, "core.plan: present.explainer is not the program's (its slots, lets or rules differ)");
+  b->ctx = cal_cohort_record_ctx(&b->plan);
+  lcal_range_windows_make(&b->win, &b->ctx);
   b->ready = 1;
   return 1;
 }
@@ -878,6 +883,7 @@ typedef struct {
   int pcount;
   int uv, given_base, snap;
   int strs; /* stack index of the plan's strings (UV_STRS) */
+  int ranges, critical; /* stack indexes of uv[UV_RANGES], uv[UV_CRITICAL] (0: not on the stack) */
   unsigned char given[CAL_REC_MAX_ANALYTES];
 } lab_src;
 
@@ -936,6 +942,14 @@ static const char *species_name(int sp) {
  * lab table of the plan (read-only; README.md, "Shared tables";
  * calcinosis.copy copies). */
 static void set_range(lua_State *L, const lab_src *s, int slot, int i, int key) {
+  int list = slot == UV_RANGES ? s->ranges : slot == UV_CRITICAL ? s->critical : 0;
+  if (list) { /* (the same, with the list and the key at hand) */
+    lua_rawgeti(L, s->strs, key);
+    lua_rawgeti(L, list, (lua_Integer)i + 1);
+    if (lua_istable(L, -1)) lua_rawset(L, -3);
+    else lua_pop(L, 2);
+    return;
+  }
   lua_rawgeti(L, s->uv, slot);
   lua_rawgeti(L, -1, (lua_Integer)i + 1);
   lua_remove(L, -2);
@@ -955,7 +969,6 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
     lua_createtable(L, 0, 4);
     set_ks(L, s, S_UNIT, a == b->i_corr ? S_AUNIT + a : a == b->i_caxp ? S_MG2 : S_EGFR_UNIT);
   } else {
-    cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
     lua_createtable(L, 0, 8);
     set_ks(L, s, S_UNIT, S_AUNIT + a);
     set_kn(L, s, S_VALUE, r->v[a]);
@@ -969,9 +982,9 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
       set_ks(L, s, S_FLAG, q);
     }
     if (has_v) {
-      double f = cal_record_flag(&ctx, a, r);
-      int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
-      int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, a, r);
+      double f = lcal_flag(&b->win, &b->ctx, a, r);
+      int ri = lcal_find_range(&b->win, &b->ctx, 0, a, r);
+      int ci = lcal_find_range(&b->win, &b->ctx, 1, a, r);
       if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
       if (ri >= 0) set_range(L, s, UV_RANGES, ri, S_RANGE);
       if (ci >= 0) set_range(L, s, UV_CRITICAL, ci, S_CRITICAL);
@@ -1232,9 +1245,8 @@ static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   if (an->unit[0]) set_ks(L, s, S_UNIT, S_AUNIT + a);
   if (s->given[a]) { push_given(L, s, a, 1); set_k(L, s, S_GIVEN); }
   if (has_v) {
-    cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
-    double f = cal_record_flag(&ctx, a, r);
-    int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, a, r);
+    double f = lcal_flag(&b->win, &b->ctx, a, r);
+    int ri = lcal_find_range(&b->win, &b->ctx, 0, a, r);
     set_kn(L, s, S_VALUE, r->v[a]);
     if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
     if (ri >= 0 && push_view_range(L, s, ri)) set_k(L, s, S_RANGE);
@@ -1331,6 +1343,10 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
   lua_rawgeti(L, uv, UV_STRS);
   s->strs = ++base;
+  lua_rawgeti(L, uv, UV_RANGES);
+  s->ranges = lua_istable(L, ++base) ? base : 0;
+  lua_rawgeti(L, uv, UV_CRITICAL);
+  s->critical = lua_istable(L, ++base) ? base : 0;
   if (!patient) return;
   lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
   given_texts(L, b->nd, patient, base + 1, keyat);
