@@ -67,6 +67,26 @@ describe("calcinosis.loader", function()
     assert.is_nil(search("calcinosis.zz_loader_probe"))
   end)
 
+  it("tells a source from the same source with any one byte changed (core.quick_hash)", function()
+    local quick = require("calcinosis.core").quick_hash
+    local base = "local M = {} -- a module\nfunction M.f(x) return x * 2 end\nreturn M\n"
+    for n = 0, #base do
+      local s = base:sub(1, n)
+      local h = quick(s)
+      assert.matches("^%x+$", h)
+      assert.equal(16, #h)
+      assert.equal(h, quick(s .. ""))
+      assert.not_equal(h, quick(s .. " "))
+      for i = 1, n do
+        local b = s:byte(i)
+        for _, d in ipairs { 1, 32, 128 } do
+          local t = s:sub(1, i - 1) .. string.char((b + d) % 256) .. s:sub(i + 1)
+          assert.not_equal(h, quick(t), ("length %d, byte %d + %d"):format(n, i, d))
+        end
+      end
+    end
+  end)
+
   it("leaves the default ruleset out (it is read as a ruleset file, in its sandbox)", function()
     local root = tmpdir()
     assert(os.execute("mkdir -p '" .. root .. "/lua/calcinosis/rules'"))

@@ -28,6 +28,7 @@
 #include "derived.h"
 #include "units.h"
 #include "output.h"
+#include "text.h"
 
 /* ==== the rule VM ==== */
 #include <stdio.h>
@@ -282,6 +283,19 @@ static int l_hash(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   char buf[17];
   snprintf(buf, sizeof buf, "%016llx", (unsigned long long)cal_fnv1a64(CAL_FNV_OFFSET, s, n));
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+/* core.quick_hash(bytes) -> 16 hex digits: a 64-bit hash of 8 bytes a step
+ * (cal_hash_bytes, as the term maps'), several times faster than core.hash
+ * and not the same value; for telling whether a file changed (the module
+ * cache of calcinosis.loader), not for anything shown as a hash */
+static int l_quick_hash(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", (unsigned long long)cal_hash_bytes(s, n));
   lua_pushstring(L, buf);
   return 1;
 }
@@ -1079,6 +1093,7 @@ static const luaL_Reg core_funcs[] = {
   {"choose_dated", l_choose_dated},
   {"column_role", l_column_role},
   {"hash", l_hash},
+  {"quick_hash", l_quick_hash},
   {"term_key", l_term_key},
   {"vocab_key", l_vocab_key},
   {"spelling_variants", l_spelling_variants},

@@ -5,8 +5,8 @@
 -- compiles every lua/**/*.lua under ROOT (but the default ruleset, which
 -- calcinosis.rules reads as a ruleset file, in its sandbox) with this
 -- interpreter and writes OUT: a binary chunk that returns
--- `{ [module name] = { hash, bytecode } }`, hash being core.hash (FNV-1a
--- 64) of the source file's bytes. bin/calcinosis hands OUT to
+-- `{ [module name] = { hash, bytecode } }`, hash being core.quick_hash
+-- of the source file's bytes. bin/calcinosis hands OUT to
 -- calcinosis.loader, which uses a module's bytecode only while the source
 -- file on package.path still has that hash (an edited file is read from
 -- source). Compiling the sources was about 40% of the command's start-up
@@ -36,7 +36,7 @@ for _, f in ipairs(names) do
     local src = fh:read("*a")
     fh:close()
     local fn = assert(load(src, "@" .. path)) -- (line information kept: messages and tracebacks as from source)
-    parts[#parts + 1] = ("[%q] = { %q, %q },\n"):format(name, core.hash(src), string.dump(fn))
+    parts[#parts + 1] = ("[%q] = { %q, %q },\n"):format(name, core.quick_hash(src), string.dump(fn))
   end
 end
 parts[#parts + 1] = "}\n"
