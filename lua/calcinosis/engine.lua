@@ -66,7 +66,10 @@ end
 
 -- The keys of the lexicon (calcinosis.lexicon), made once per process: the
 -- word forms of every term, label and synonym, the generated phrases, the
--- neutral phrases and the control keys of the C reader's phrases.
+-- neutral phrases and the control keys of the C reader's phrases. The word
+-- forms are `keys` (all texts' keys in one list) with, per text, its kind,
+-- its term and how many keys it gave (`text_kind`, `text_term`, `counts`):
+-- key j belongs to the text whose counts reach j.
 local lexicon_keys
 local function lexicon_cache(vocab)
   if lexicon_keys then return lexicon_keys end
@@ -75,33 +78,28 @@ local function lexicon_cache(vocab)
   local names = util.sorted_keys(vocab.terms)
   local generated = lexicon.generated()
   -- every text of every term, and whose it is (kind, term), then their
-  -- keys in one call: forms are three lists, kind, term and key
-  local texts, text_kind, text_term = {}, {}, {}
+  -- keys in one call
+  local texts, text_kind, text_term, n = {}, {}, {}, 0
   for _, term in ipairs(names) do
     local e = vocab.terms[term]
     local kind = vocab.kind(term) == "site" and "site" or "finding"
     local function add(t)
       if type(t) == "string" and t ~= "" then
-        local i = #texts + 1
-        texts[i], text_kind[i], text_term[i] = t, kind, term
+        n = n + 1
+        texts[n], text_kind[n], text_term[n] = t, kind, term
       end
     end
     add(term)
     add(e.label)
-    for _, syn in ipairs(e.synonyms or {}) do add(syn) end
-    for _, g in ipairs(generated[term] or {}) do add(g) end
+    local syn = e.synonyms
+    if syn then for i = 1, #syn do add(syn[i]) end end
+    local gen = generated[term]
+    if gen then for i = 1, #gen do add(gen[i]) end end
   end
   local keys, counts = lexicon.keys_of_list(texts)
-  local kinds, terms = {}, {}
-  local j = 0
-  for i = 1, #texts do
-    for _ = 1, counts[i] do
-      j = j + 1
-      kinds[j], terms[j] = text_kind[i], text_term[i]
-    end
-  end
   local neutral = lexicon.keys_of_list(lexicon.neutral)
-  lexicon_keys = { kinds = kinds, terms = terms, keys = keys, neutral = neutral, control = control }
+  lexicon_keys = { keys = keys, counts = counts, text_kind = text_kind, text_term = text_term,
+    neutral = neutral, control = control }
   return lexicon_keys
 end
 
@@ -170,10 +168,17 @@ local function term_maps(compiled)
     end
   end
   local lex = lexicon_cache(vocab)
-  local lex_kinds, lex_terms = lex.kinds, lex.terms
-  for i, k in ipairs(lex.keys) do
-    local m = maps[lex_kinds[i]]
-    if m[k] == nil then m[k] = term_bits[lex_kinds[i]][lex_terms[i]] end
+  do -- each text's keys, the text's term bits (a key already there keeps its own)
+    local keys, counts, text_kind, text_term, j = lex.keys, lex.counts, lex.text_kind, lex.text_term, 0
+    for i = 1, #counts do
+      local kind = text_kind[i]
+      local m, b = maps[kind], term_bits[kind][text_term[i]]
+      for _ = 1, counts[i] do
+        j = j + 1
+        local k = keys[j]
+        if m[k] == nil then m[k] = b end
+      end
+    end
   end
   local none = {}
   for _, kind in ipairs { "finding", "site" } do
@@ -719,8 +724,11 @@ local function vocabulary_canon()
   local vocab = require "calcinosis.vocab"
   local lex = lexicon_cache(vocab)
   -- the lexicon's lists of strings (in their deterministic order), joined
-  local forms = {}
-  for i, k in ipairs(lex.keys) do forms[i] = lex.kinds[i] .. "\1" .. lex.terms[i] .. "\1" .. k end
+  local forms, keys, j = {}, lex.keys, 0
+  for i, c in ipairs(lex.counts) do
+    local owner = lex.text_kind[i] .. "\1" .. lex.text_term[i] .. "\1"
+    for _ = 1, c do j = j + 1; forms[j] = owner .. keys[j] end
+  end
   -- (its digest: every ruleset's hash reads it, a sweep's at each value)
   vocabulary_text = core.hash(M.canonical { terms = vocab.terms, implies = vocab.implies, ambiguous = vocab.ambiguous,
     groups = vocab.groups, forms = table.concat(forms, "\0"), neutral = table.concat(lex.neutral, "\0"),
