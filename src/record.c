@@ -408,6 +408,8 @@ void cal_unit_memo_init(cal_unit_memo *memo) {
   for (i = 0; i < CAL_UNIT_MEMO; i++) memo->e[i].analyte = -1;
   cal_term_memo_init(&memo->terms);
   memo->terms_na = NULL;
+  for (i = 0; i < CAL_SUGGEST_MEMO; i++) memo->sugg[i].map = NULL;
+  memo->sugg_next = 0;
 }
 
 static size_t memo_home(int analyte, const char *u, size_t ul) {
@@ -791,14 +793,40 @@ typedef struct {
   const char *colname;
   cal_problems *pb;
   const cal_termmap *m;
+  cal_unit_memo *memo; /* NULL: none */
 } term_ctx;
+
+/* The "did you mean" text of an unknown term key of map m into out
+ * (CAL_SUGGEST_TEXT bytes); its length, 0 when there is none. From the
+ * memo when it holds it (the same text: cal_termmap_suggest depends on
+ * the map and the key alone). */
+static size_t suggestion(const cal_termmap *m, cal_unit_memo *memo, const char *key, size_t keylen, char *out) {
+  size_t i, n;
+  if (!memo || keylen >= CAL_KEY_MAX) return cal_termmap_suggest(m, key, keylen, out, CAL_SUGGEST_TEXT);
+  for (i = 0; i < CAL_SUGGEST_MEMO; i++)
+    if (memo->sugg[i].map == m && memo->sugg[i].klen == keylen && memcmp(memo->sugg[i].key, key, keylen) == 0) {
+      memcpy(out, memo->sugg[i].text, (size_t)memo->sugg[i].tlen + 1);
+      return memo->sugg[i].tlen;
+    }
+  n = cal_termmap_suggest(m, key, keylen, out, CAL_SUGGEST_TEXT);
+  if (n < CAL_SUGGEST_TEXT) {
+    i = memo->sugg_next++ % CAL_SUGGEST_MEMO;
+    memo->sugg[i].map = m;
+    memo->sugg[i].klen = (unsigned char)keylen;
+    memcpy(memo->sugg[i].key, key, keylen);
+    memo->sugg[i].tlen = (unsigned char)n;
+    memcpy(memo->sugg[i].text, out, n);
+    memo->sugg[i].text[n] = '\0';
+  }
+  return n;
+}
 
 static void unknown_term(void *ctx, const char *key, size_t keylen, const char *note) {
   term_ctx *t = (term_ctx *)ctx;
-  char sugg[256];
+  char sugg[CAL_SUGGEST_TEXT];
   if (!keylen) cal_problems_add(t->pb, "%s: term too long", t->colname);
   else if (note) cal_problems_add(t->pb, "%s: ambiguous term '%s' (%s)", t->colname, key, note);
-  else if (cal_termmap_suggest(t->m, key, keylen, sugg, sizeof sugg))
+  else if (suggestion(t->m, t->memo, key, keylen, sugg))
     cal_problems_add(t->pb, "%s: unknown term '%s' (did you mean %s?)", t->colname, key, sugg);
   else cal_problems_add(t->pb, "%s: unknown term '%s'", t->colname, key);
 }
@@ -813,6 +841,7 @@ static void read_terms_memo(const cal_termmap *m, const cal_record_col *c, const
   t.colname = c->name;
   t.pb = pb;
   t.m = m;
+  t.memo = memo;
   r->unknown_terms += (int)cal_termmap_read_cell_memo(m, memo ? &memo->terms : NULL, cell->ptr, cell->len, terms, tw,
                                                       unknown_term, &t);
 }

@@ -221,6 +221,8 @@ void cal_record_layout_free(cal_record_layout *lay);
  * stream; optional (NULL: parse every time). */
 #define CAL_UNIT_MEMO 64
 #define CAL_UNIT_TEXT 24
+#define CAL_SUGGEST_MEMO 16
+#define CAL_SUGGEST_TEXT 256 /* (at most 255 bytes: cal_termmap_suggest's into 256) */
 typedef struct {
   struct {
     int analyte;       /* -1: empty */
@@ -234,6 +236,17 @@ typedef struct {
    * there is read without looking for a code first. A read with other
    * codes empties terms first. */
   const char *const *terms_na;
+  /* and the "did you mean" text of the last unknown terms (a cohort repeats
+   * a few misspellings; finding the nearest names compares the term with
+   * every name of its map): per map and term key, the suggestion text
+   * (empty: none); replaced in turn */
+  struct {
+    const cal_termmap *map; /* NULL: empty */
+    unsigned char klen, tlen;
+    char key[CAL_KEY_MAX];
+    char text[CAL_SUGGEST_TEXT];
+  } sugg[CAL_SUGGEST_MEMO];
+  unsigned sugg_next;
 } cal_unit_memo;
 void cal_unit_memo_init(cal_unit_memo *memo);
 

@@ -174,13 +174,25 @@ int main(void)
         static const char *const TERMS[] = {
             "ckd", "dialysis", "n18", "dm", "tumor", "NA", "na", "n/a", "-", ".", "nan", "none", "missing", "NULL",
             "unknown", "CKD", "Dialysis", "fingertips", " ckd", "ckd ", "ckd\r", "", "xyz", "dial", "tum", "m"};
-        const size_t nterms = sizeof TERMS / sizeof TERMS[0];
+        /* misspellings, more of them than the memo of suggestions keeps (CAL_SUGGEST_MEMO) */
+        static const char *const MISSPELT[] = {
+            "dialysys", "dialisis", "dialyses", "dailysis", "ckdd", "ckds", "cdk", "n81", "n1", "fingertip",
+            "fingertps", "fingretips", "fingers", "tips", "dialysis ckd", "ckd dial", "dilaysis", "dialysi",
+            "fngertips", "diabetes", "dm2", "tumour", "ialysis", "dialysiss"};
+        const size_t nterms = sizeof TERMS / sizeof TERMS[0], nmiss = sizeof MISSPELT / sizeof MISSPELT[0];
         const char *names[3] = { "id", "findings", "sites" };
         cal_field hdr[3], cells[3];
         cal_record_layout lay;
         char text[2][128];
         long before = failed, row, hits = 0;
         size_t i;
+        long suggested = 0;
+        /* canonical names, for "did you mean" (a memo of them per map and key) */
+        cal_termmap_add_name(findings, "ckd", 3);
+        cal_termmap_add_name(findings, "dialysis", 8);
+        cal_termmap_add_name(findings, "tumor", 5);
+        cal_termmap_add_name(sites, "fingertips", 10);
+        cal_termmap_add_name(sites, "fingers", 7);
         for (i = 0; i < 3; i++) { hdr[i].ptr = names[i]; hdr[i].len = strlen(names[i]); }
         if (!cal_record_layout_init(&lay, hdr, 3, NULL, 0)) return 1;
         cal_unit_memo_init(&ma);
@@ -200,6 +212,13 @@ int main(void)
                     memcpy(text[k] + len, t, tl);
                     len += tl;
                 }
+                if (rnd(3) == 0) { /* and a misspelt term */
+                    const char *t = MISSPELT[rnd((unsigned)nmiss)];
+                    size_t tl = strlen(t);
+                    text[k][len++] = ';';
+                    memcpy(text[k] + len, t, tl);
+                    len += tl;
+                }
                 cells[1 + k].ptr = text[k];
                 cells[1 + k].len = len;
             }
@@ -208,12 +227,14 @@ int main(void)
             ra = cal_record_read(&ctx, &lay, cells, 3, &a, ta, 2, &pa, &ma);
             rb = cal_record_read(&ctx, &lay, cells, 3, &b, tb, 2, &pb, NULL);
             hits += ta[0] || ta[1];
+            suggested += strstr(pa.text, "did you mean") != NULL;
             check(same_record(&a, &b), "memo: same record", -2, row);
             check(ta[0] == tb[0] && ta[1] == tb[1], "memo: same terms", -2, row);
             check(ra == rb && pa.count == pb.count && pa.len == pb.len && memcmp(pa.text, pb.text, pa.len) == 0,
                   "memo: same problems", -2, row);
         }
         check(hits > 50000, "memo: many records with terms", hits, -1);
+        check(suggested > 20000, "memo: many records with suggestions", suggested, -1);
         ctx.na = NULL;
         cal_record_layout_free(&lay);
         if (failed == before) cases_ok++; else cases_bad++;
