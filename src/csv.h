@@ -94,6 +94,12 @@ cal_csv *cal_csv_open_mem(const char *buf, size_t len, char delim);
  * cal_csv_next(); returns 0, or -1 if too late or out of range. */
 int cal_csv_set_limits(cal_csv *r, size_t block, size_t max_record);
 
+/* Tests: the reader's baseline block scan (SSE2 on x86-64) even where the
+ * processor has AVX2, which a reader uses when it can (the same records
+ * and problems either way). Only before the first cal_csv_next(); returns
+ * 0, or -1 if too late. */
+int cal_csv_use_baseline(cal_csv *r);
+
 /* Next record: 1 = a record (*fields, *nfields set; nfields >= 1 except when
  * out of memory), 0 = end of input (again on every later call), -1 = read
  * error or out of memory (sticky). The views from the previous call die. */

@@ -538,14 +538,17 @@ size_t cal_termmap_read_cell_memo(const cal_termmap *m, cal_term_memo *memo, con
   size_t at, k;
   if (!memo || !m || n == 0 || n > CAL_CELL_MEMO_KEY) return read_terms(m, memo, cell, n, terms, tw, unknown, ctx, NULL);
   if (cal_termmap_memo_hit(m, memo, cell, n, terms, tw)) return 0;
-  at = CAL_CELL_SET(cal_hash_bytes(cell, n));
-  /* sets of two: the kept entry, then the newest; a cell seen again in the
-   * second is kept (the two swap), so that cells a cohort repeats are not
-   * pushed out by those it has once */
+  {
+    uint64_t a, b;
+    at = CAL_CELL_SET(cal_cell_hash(cell, n, &a, &b));
+    /* sets of two: the kept entry, then the newest; a cell seen again in
+     * the second is kept (the two swap), so that cells a cohort repeats
+     * are not pushed out by those it has once */
+    if (memo->cell[at + 1].map != m || !cal_cell_same(memo->cell[at + 1].key, memo->cell[at + 1].len, cell, n, a, b))
+      return read_cell_new(m, memo, at + 1, cell, n, terms, tw, unknown, ctx);
+  }
   {
     char tmp[sizeof memo->cell[0]];
-    if (memo->cell[at + 1].map != m || memo->cell[at + 1].len != n || !cal_same_bytes(memo->cell[at + 1].key, cell, n))
-      return read_cell_new(m, memo, at + 1, cell, n, terms, tw, unknown, ctx);
     memcpy(tmp, &memo->cell[at], sizeof tmp);
     memcpy(&memo->cell[at], &memo->cell[at + 1], sizeof tmp);
     memcpy(&memo->cell[at + 1], tmp, sizeof tmp);

@@ -94,19 +94,56 @@ typedef struct {
 } cal_term_memo;
 void cal_term_memo_init(cal_term_memo *memo);
 
-/* The set of two entries of the cell memo where a cell of hash h is (text.h cal_hash_bytes). */
+/* The hash of a cell (1 to CAL_CELL_MEMO_KEY bytes) for the cell memo,
+ * without a loop: its length, its first and last 8 bytes (all of them up
+ * to 8, text.h cal_load_small) and, past 16, the 8 in the middle (so all
+ * of them up to 24; a hit compares every byte). Its first and last words
+ * go to *a and *b (the same word up to 8 bytes), for the comparison. */
+static inline uint64_t cal_cell_hash(const char *s, size_t n, uint64_t *a, uint64_t *b) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+  if (n <= 8) {
+    *a = *b = cal_load_small(s, n);
+    return cal_mix(h ^ *a);
+  }
+  *a = cal_load8(s);
+  *b = cal_load8(s + n - 8);
+  h = cal_mix(h ^ *a) ^ *b;
+  if (n > 16) h ^= cal_load8(s + ((n - 8) >> 1)) * 0xc2b2ae3d27d4eb4fULL;
+  return cal_mix(h);
+}
+
+/* The set of two entries of the cell memo where a cell of hash h is (cal_cell_hash). */
 #define CAL_CELL_SET(h) ((size_t)(((h) ^ ((h) >> 31)) & (CAL_CELL_MEMO - 2)))
+
+/* Whether the cell memo's entry e holds cell[0..n) (1 to CAL_CELL_MEMO_KEY
+ * bytes; a and b from cal_cell_hash). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int cal_cell_same(const char *key, size_t len, const char *cell, size_t n, uint64_t a, uint64_t b) {
+  size_t i;
+  if (len != n) return 0;
+  if (n <= 8) return cal_load_small(key, n) == a;
+  if (cal_load8(key) != a || cal_load8(key + n - 8) != b) return 0;
+  for (i = 8; i + 8 < n; i += 8) /* (the words between: none up to 16 bytes) */
+    if (cal_load8(key + i) != cal_load8(cell + i)) return 0;
+  return 1;
+}
 
 /* The usual case of cal_termmap_read_cell_memo, inline: a cell (1 to
  * CAL_CELL_MEMO_KEY bytes) in the kept entry of its set, whose bits are
  * or-ed into terms; returns 1 then (no unknown terms), else 0 and does
  * nothing (then cal_termmap_read_cell_memo reads it). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int cal_termmap_memo_hit(const cal_termmap *m, cal_term_memo *memo, const char *cell, size_t n,
                                        uint64_t *terms, size_t tw) {
   size_t at, k;
-  if (n == 0 || n > CAL_CELL_MEMO_KEY) return 0;
-  at = CAL_CELL_SET(cal_hash_bytes(cell, n));
-  if (memo->cell[at].map != m || memo->cell[at].len != n || !cal_same_bytes(memo->cell[at].key, cell, n)) return 0;
+  uint64_t a, b;
+  if (n - 1 >= CAL_CELL_MEMO_KEY) return 0; /* (n 0 too) */
+  at = CAL_CELL_SET(cal_cell_hash(cell, n, &a, &b));
+  if (memo->cell[at].map != m || !cal_cell_same(memo->cell[at].key, memo->cell[at].len, cell, n, a, b)) return 0;
   for (k = 0; k < memo->cell[at].nwords; k++)
     if (memo->cell[at].word[k] < tw) terms[memo->cell[at].word[k]] |= memo->cell[at].bits[k];
   return 1;

@@ -602,6 +602,54 @@ static void test_fuzz_plain(void)
     }
 }
 
+/* The reader's block scan for the processor (AVX2 where it has it) against
+ * its baseline one (SSE2), on random records, mostly plain and of 0 to
+ * about 200 bytes (so that they end in every place of a 64-byte block),
+ * with the delimiters, LFs, CRs, quotes, NULs and high bytes that its
+ * masks find or tell: the same records and problems, read all at once
+ * (the one-pass path) or in 64-byte reads. */
+static void test_simd(void)
+{
+    static const char alphabet[] = "abcdefgh0123456789.;,,,,,,,,\n\r \t";
+    int iter;
+    long bad = 0;
+    for (iter = 0; iter < 4000; iter++) {
+        size_t len = rnd() % 1500, i, chunk = rnd() % 2 ? 1 << 20 : 64;
+        char in[1500];
+        char d = rnd() % 4 == 0 ? ';' : ',';
+        str a = { 0 }, b = { 0 };
+        unsigned odd = (unsigned)(rnd() % 3); /* 0: plain; 1, 2: sometimes a quote, NUL or high byte */
+        size_t rowlen = 1 + rnd() % 200, at = 0;
+        for (i = 0; i < len; i++) {
+            unsigned k = (unsigned)(rnd() % 600);
+            if (++at >= rowlen) { in[i] = '\n'; at = 0; rowlen = 1 + rnd() % 200; continue; }
+            in[i] = odd && k == 0 ? '"' : odd && k == 1 ? '\0' : odd && k == 2 ? (char)0xC3
+                  : odd && k == 3 ? (char)0x80 : odd == 2 && k == 4 ? '\n' : alphabet[rnd() % (sizeof alphabet - 1)];
+        }
+        {
+            feeder fa = { in, len, 0, chunk, -1 }, fb = { in, len, 0, chunk, -1 };
+            cal_csv *ra = cal_csv_open_read(feed, &fa, d), *rb = cal_csv_open_read(feed, &fb, d);
+            check(ra && rb && cal_csv_use_baseline(rb) == 0, "simd: open, use_baseline", NULL);
+            if (ra && rb) {
+                render(ra, &a);
+                render(rb, &b);
+                check(cal_csv_use_baseline(rb) == -1, "simd: use_baseline after the first record is refused", NULL);
+            }
+            cal_csv_close(ra);
+            cal_csv_close(rb);
+        }
+        if (a.p && b.p && strcmp(a.p, b.p) == 0) passed++;
+        else if (bad++ < 3) {
+            str m = { 0 };
+            sputs(&m, "\n  "); sputs(&m, a.p ? a.p : "-"); sputs(&m, "\n  "); sputs(&m, b.p ? b.p : "-");
+            check(0, "simd: the processor's block scan differs from the baseline one", m.p);
+            sfree(&m);
+        } else failed++;
+        sfree(&a);
+        sfree(&b);
+    }
+}
+
 /* A long stream through small blocks: exercises buffer compaction, and the
  * buffer must not grow (memory stays flat). */
 static void test_stream(void)
@@ -939,6 +987,7 @@ int main(void)
     CASE(test_roundtrip);
     CASE(test_fuzz);
     CASE(test_fuzz_plain);
+    CASE(test_simd);
     CASE(test_stream);
     CASE(test_parse_double);
     CASE(test_format_fixed);
