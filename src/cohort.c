@@ -400,9 +400,9 @@ static void flush_batch(run_t *R, size_t n, cal_cohort_stats *st) {
       st->unevaluable[r] += nu;
     }
   }
+  cal_out_write_rows(&R->out, R->plan, &R->olay, R->rows, R->ar.buf, R->ar.len, b, n);
   for (i = 0; i < n; i++) {
     int t = b->type[i];
-    cal_out_write_row(&R->out, R->plan, &R->olay, &R->rows[i], R->ar.buf, b, i);
     st->records++;
     if (R->rows[i].pb_count) st->with_problems++;
     if (t >= 0 && t < CAL_VM_MAX_SUBTYPES) st->counts[t]++;

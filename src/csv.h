@@ -257,7 +257,10 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals);
  * as cal_format_fixed rounds it), its digits with the point before the
  * last `decimals` of them, a '-' for a negative sign bit. Writes it at buf
  * (at most 16 bytes, no NUL) and returns its length, or returns 0 and
- * writes nothing. (Inline even where a writer calls it more than once.) */
+ * writes nothing. Written from the front, an integer part below 1000 (the
+ * usual) without a count of its digits first; with a constant `decimals`
+ * (the writers of output.c) the tests of it fold away. (Inline even where
+ * a writer calls it more than once.) */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -270,7 +273,6 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
         "8081828384858687888990919293949596979899";
     double hi, frac;
     uint32_t N, I, F;
-    size_t len;
     char *w;
     int neg = signbit(v) != 0;
     if ((unsigned)decimals > 4) return 0;
@@ -278,8 +280,10 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
     if (!(hi < 1e9)) return 0; /* (NaN and the infinities too) */
     N = (uint32_t)hi;           /* floor */
     frac = hi - (double)N;      /* exact */
-    if (frac == 0.5) return 0;
-    N += (uint32_t)(frac > 0.5);
+    if (frac >= 0.5) {
+        if (frac == 0.5) return 0;
+        N++;
+    }
     /* the integer part I and the decimals F (by constants: multiplications) */
     switch (decimals) {
     case 0: I = N; F = 0; break;
@@ -288,28 +292,52 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
     case 3: I = N / 1000; F = N - I * 1000; break;
     default: I = N / 10000; F = N - I * 10000; break;
     }
-    len = (size_t)neg + (size_t)(decimals ? decimals + 1 : 0) +
-          (I < 10 ? 1u : I < 100 ? 2u : I < 1000 ? 3u : I < 10000 ? 4u : I < 100000 ? 5u : I < 1000000 ? 6u
-           : I < 10000000 ? 7u : I < 100000000 ? 8u : 9u) + (I >= 1000000000u);
-    w = buf + len; /* the digits from the back */
+    w = buf;
+    *w = '-'; /* (overwritten by the first digit when v is not negative) */
+    w += neg;
+    if (I < 10) *w++ = (char)('0' + I);
+    else if (I < 100) { memcpy(w, d2 + 2 * (size_t)I, 2); w += 2; }
+    else if (I < 1000) {
+        uint32_t q = I / 100;
+        *w = (char)('0' + q);
+        memcpy(w + 1, d2 + 2 * (size_t)(I - q * 100), 2);
+        w += 3;
+    } else { /* 4 to 10 digits, from the back */
+        char *e = w + (I < 10000 ? 4 : I < 100000 ? 5 : I < 1000000 ? 6 : I < 10000000 ? 7
+                       : I < 100000000 ? 8 : I < 1000000000 ? 9 : 10);
+        char *t = e;
+        while (I >= 100) {
+            uint32_t q = I / 100;
+            t -= 2;
+            memcpy(t, d2 + 2 * (size_t)(I - q * 100), 2);
+            I = q;
+        }
+        if (I >= 10) memcpy(t - 2, d2 + 2 * (size_t)I, 2);
+        else t[-1] = (char)('0' + I);
+        w = e;
+    }
     switch (decimals) {
     case 0: break;
-    case 1: *--w = (char)('0' + F); break;
-    case 2: w -= 2; memcpy(w, d2 + 2 * (size_t)F, 2); break;
-    case 3: w -= 2; memcpy(w, d2 + 2 * (size_t)(F % 100), 2); *--w = (char)('0' + F / 100); break;
-    default: w -= 4; memcpy(w + 2, d2 + 2 * (size_t)(F % 100), 2); memcpy(w, d2 + 2 * (size_t)(F / 100), 2); break;
+    case 1: w[0] = '.'; w[1] = (char)('0' + F); w += 2; break;
+    case 2: w[0] = '.'; memcpy(w + 1, d2 + 2 * (size_t)F, 2); w += 3; break;
+    case 3: {
+        uint32_t q = F / 100;
+        w[0] = '.';
+        w[1] = (char)('0' + q);
+        memcpy(w + 2, d2 + 2 * (size_t)(F - q * 100), 2);
+        w += 4;
+        break;
     }
-    if (decimals) *--w = '.';
-    while (I >= 100) {
-        uint32_t q = I / 100;
-        w -= 2;
-        memcpy(w, d2 + 2 * (size_t)(I - q * 100), 2);
-        I = q;
+    default: {
+        uint32_t q = F / 100;
+        w[0] = '.';
+        memcpy(w + 1, d2 + 2 * (size_t)q, 2);
+        memcpy(w + 3, d2 + 2 * (size_t)(F - q * 100), 2);
+        w += 5;
+        break;
     }
-    if (I >= 10) { w -= 2; memcpy(w, d2 + 2 * (size_t)I, 2); }
-    else *--w = (char)('0' + I);
-    if (neg) *--w = '-';
-    return len;
+    }
+    return (size_t)(w - buf);
 }
 
 CAL_HIDDEN_END

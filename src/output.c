@@ -289,12 +289,42 @@ static char *w_result(char *w, const cal_cohort *plan, const cal_column *c, cons
   return w_names(w, names, n, json);
 }
 
+/* The CSV writers of the columns (output.h). Returns 0 when out of memory. */
+static int ops_init(cal_out_layout *L, const cal_cohort *plan) {
+  size_t i, ns = (size_t)plan->prog->nsubtypes;
+  int type16 = !L->types_quote;
+  L->ops = malloc((plan->ncolumns ? plan->ncolumns : 1) * sizeof *L->ops);
+  if (!L->ops) return 0;
+  for (i = 0; i <= ns; i++)
+    if (L->typelen[i] > 16) type16 = 0;
+  if (type16) {
+    if (!(L->ttext = calloc(ns + 1, 16))) return 0;
+    for (i = 0; i <= ns; i++) memcpy(L->ttext + 16 * i, i < ns ? plan->type_names[i] : plan->indeterminate, L->typelen[i]);
+  }
+  for (i = 0; i < plan->ncolumns; i++) {
+    const cal_column *c = &plan->columns[i];
+    int op = CAL_OUT_OP_COLUMN;
+    if (c->kind == CAL_COL_ID) op = CAL_OUT_OP_ID;
+    else if (c->kind == CAL_COL_TYPE && type16) op = CAL_OUT_OP_TYPE16;
+    else if (c->kind == CAL_COL_SCORE && c->decimals < 0) op = CAL_OUT_OP_SCORE;
+    else if (c->kind == CAL_COL_FIRED) op = CAL_OUT_OP_FIRED;
+    else if (c->kind == CAL_COL_LET && c->index >= 0 && c->index < plan->prog->nlets && c->decimals >= 0 &&
+             c->decimals <= 4)
+      op = CAL_OUT_OP_LET_F0 + c->decimals;
+    L->ops[i].op = op;
+    L->ops[i].src = NULL;
+  }
+  return 1;
+}
+
 int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
   size_t i, ns = (size_t)plan->prog->nsubtypes, ids = 2, tmax = 0, k;
   int json = plan->ndjson;
   size_t at = 0;
   L->idtext = NULL;
   L->ftext = NULL;
+  L->ops = NULL;
+  L->ttext = NULL;
   L->flen = L->fcap = 0;
   L->fmemo = malloc(CAL_OUT_FIRED_MEMO * sizeof *L->fmemo);
   if (L->fmemo) {
@@ -358,7 +388,7 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
     if (CAL_COL_NEEDS_RESULT(c->kind)) L->need_result = 1;
     L->fixed += k;
   }
-  return 1;
+  return json || ops_init(L, plan);
 }
 
 static size_t type_len(const cal_cohort *plan, const cal_out_layout *L, int type) {
@@ -477,115 +507,230 @@ int cal_arena_add(cal_arena *a, const char *s, size_t n, size_t *off) {
   return 1;
 }
 
-/* cal_out_write_row for json 0 (CSV) or 1 (NDJSON): inline in each, so
- * that the tests of json fold away. */
+/* Column i of a row (after its separator, and in NDJSON its name): the one
+ * writer of every kind of column. Inline where each of json 0 (CSV) and 1
+ * (NDJSON) is given, so that the tests of json fold away. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
+static inline char *w_column(char *w, const cal_cohort *plan, cal_out_layout *L, size_t i, const cal_out_row *rw,
                              const char *abuf, const cal_vm_batch *b, size_t row, int json) {
+  const cal_column *c = &plan->columns[i];
   const char *arena = abuf ? abuf : ""; /* NULL while it is empty: then every length is 0 */
-  const char *rid = rw->id_len ? arena + rw->id_off : "";
-  const char *ptext = abuf ? abuf + rw->pb_off : "";
   int type = b->type[row];
-  size_t i;
-  char *w = out_room(o, L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb + 6 * rw->in_bytes);
-  if (!w) return;
-  if (json) *w++ = '{';
-  for (i = 0; i < plan->ncolumns; i++) {
-    const cal_column *c = &plan->columns[i];
-    double v = NAN;
-    int numeric = 0;
-    if (i > 0) *w++ = ',';
-    if (json) {
-      w = w_json_string(w, c->name, L->namelen[i]);
-      *w++ = ':';
-    }
-    switch (c->kind) {
-    case CAL_COL_ID:
-      w = json ? w_json_string(w, rid, rw->id_len) : w_csv_field(w, rid, rw->id_len);
-      break;
-    case CAL_COL_TYPE: {
-      const char *t = type_name(plan, type);
-      size_t tl = type_len(plan, L, type);
-      w = json ? w_json_string(w, t, tl) : L->types_quote ? w_csv_field(w, t, tl) : w_bytes(w, t, tl);
-      break;
-    }
-    case CAL_COL_SCORE:
-      v = type < 0 ? 0 : b->best[row];
-      numeric = 1;
-      break;
-    case CAL_COL_FIRED: w = w_ids(w, plan, L, b, row, CAL_TRUE, json); break;
-    case CAL_COL_NOT_EVALUABLE: w = w_ids(w, plan, L, b, row, CAL_UNKNOWN, json); break;
-    case CAL_COL_PROBLEMS:
-      if (json) w = w_problems_json(w, ptext, rw->pb_count ? rw->pb_len : 0);
-      else if (rw->pb_count) w = w_problems_csv(w, ptext, rw->pb_len);
-      break;
-    case CAL_COL_VALUE: v = rw->val[i]; numeric = 1; break;
-    case CAL_COL_LET:
-      v = c->index < plan->prog->nlets ? b->lets[(size_t)c->index * b->cap + row] : NAN;
-      numeric = 1;
-      break;
-    case CAL_COL_AGE: v = rw->val[i]; numeric = 1; break;
-    case CAL_COL_DATE: {
-      char d[11];
-      cal_date_format(rw->val[i], d);
-      if (json) w = d[0] ? w_json_string(w, d, 10) : w_bytes(w, "null", 4);
-      else w = w_bytes(w, d, strlen(d));
-      break;
-    }
-    case CAL_COL_SEX: {
-      const char *sx = rw->sex == 1 ? "F" : rw->sex == 2 ? "M" : "";
-      if (json) w = *sx ? w_json_string(w, sx, 1) : w_bytes(w, "null", 4);
-      else w = w_bytes(w, sx, strlen(sx));
-      break;
-    }
-    case CAL_COL_CKD: {
-      const char *sx = cal_kdigo_label(rw->ckd);
-      size_t n = strlen(sx);
-      if (n > 8) n = 8; /* within the layout's bound ("G3a") */
-      if (json) w = *sx ? w_json_string(w, sx, n) : w_bytes(w, "null", 4);
-      else w = w_bytes(w, sx, n);
-      break;
-    }
-    case CAL_COL_LINE: v = (double)rw->line; numeric = 1; break;
-    case CAL_COL_CONFIDENCE: case CAL_COL_CONFIDENCE_VALUE: case CAL_COL_ALTERNATIVES:
-    case CAL_COL_ALERTS: case CAL_COL_MISSING:
-      w = w_result(w, plan, c, rw->res, json);
-      break;
-    case CAL_COL_RULESET: case CAL_COL_VERSION: case CAL_COL_HASH: {
-      const char *t = c->kind == CAL_COL_RULESET ? plan->ruleset_name
-                    : c->kind == CAL_COL_VERSION ? plan->ruleset_version : plan->hash;
-      if (!t) t = "";
-      w = json ? w_json_string(w, t, strlen(t)) : w_csv_field(w, t, strlen(t));
-      break;
-    }
-    case CAL_COL_INPUT: {
-      /* the input column's text as read: quoted in CSV when it needs it */
-      size_t off = rw->in_pos ? rw->in_pos[2 * i] : 0, n = rw->in_pos ? rw->in_pos[2 * i + 1] : (size_t)-1;
-      if (n == (size_t)-1) { if (json) w = w_bytes(w, "null", 4); }
-      else {
-        const char *t = n ? arena + off : "";
-        w = json ? w_json_string(w, t, n) : w_csv_field(w, t, n);
-      }
-      break;
-    }
-    default: break;
-    }
-    if (numeric) {
-      if (isnan(v) || isinf(v)) { if (json) w = w_bytes(w, "null", 4); }
-      else w = w_number(w, v, c->kind == CAL_COL_LINE ? 0 : c->decimals);
-    }
+  double v = NAN;
+  int numeric = 0;
+  switch (c->kind) {
+  case CAL_COL_ID: {
+    const char *rid = rw->id_len ? arena + rw->id_off : "";
+    w = json ? w_json_string(w, rid, rw->id_len) : w_csv_field(w, rid, rw->id_len);
+    break;
   }
-  if (json) *w++ = '}';
+  case CAL_COL_TYPE: {
+    const char *t = type_name(plan, type);
+    size_t tl = type_len(plan, L, type);
+    w = json ? w_json_string(w, t, tl) : L->types_quote ? w_csv_field(w, t, tl) : w_bytes(w, t, tl);
+    break;
+  }
+  case CAL_COL_SCORE:
+    v = type < 0 ? 0 : b->best[row];
+    numeric = 1;
+    break;
+  case CAL_COL_FIRED: w = w_ids(w, plan, L, b, row, CAL_TRUE, json); break;
+  case CAL_COL_NOT_EVALUABLE: w = w_ids(w, plan, L, b, row, CAL_UNKNOWN, json); break;
+  case CAL_COL_PROBLEMS: {
+    const char *ptext = abuf ? abuf + rw->pb_off : "";
+    if (json) w = w_problems_json(w, ptext, rw->pb_count ? rw->pb_len : 0);
+    else if (rw->pb_count) w = w_problems_csv(w, ptext, rw->pb_len);
+    break;
+  }
+  case CAL_COL_VALUE: v = rw->val[i]; numeric = 1; break;
+  case CAL_COL_LET:
+    v = c->index < plan->prog->nlets ? b->lets[(size_t)c->index * b->cap + row] : NAN;
+    numeric = 1;
+    break;
+  case CAL_COL_AGE: v = rw->val[i]; numeric = 1; break;
+  case CAL_COL_DATE: {
+    char d[11];
+    cal_date_format(rw->val[i], d);
+    if (json) w = d[0] ? w_json_string(w, d, 10) : w_bytes(w, "null", 4);
+    else w = w_bytes(w, d, strlen(d));
+    break;
+  }
+  case CAL_COL_SEX: {
+    const char *sx = rw->sex == 1 ? "F" : rw->sex == 2 ? "M" : "";
+    if (json) w = *sx ? w_json_string(w, sx, 1) : w_bytes(w, "null", 4);
+    else w = w_bytes(w, sx, strlen(sx));
+    break;
+  }
+  case CAL_COL_CKD: {
+    const char *sx = cal_kdigo_label(rw->ckd);
+    size_t n = strlen(sx);
+    if (n > 8) n = 8; /* within the layout's bound ("G3a") */
+    if (json) w = *sx ? w_json_string(w, sx, n) : w_bytes(w, "null", 4);
+    else w = w_bytes(w, sx, n);
+    break;
+  }
+  case CAL_COL_LINE: v = (double)rw->line; numeric = 1; break;
+  case CAL_COL_CONFIDENCE: case CAL_COL_CONFIDENCE_VALUE: case CAL_COL_ALTERNATIVES:
+  case CAL_COL_ALERTS: case CAL_COL_MISSING:
+    w = w_result(w, plan, c, rw->res, json);
+    break;
+  case CAL_COL_RULESET: case CAL_COL_VERSION: case CAL_COL_HASH: {
+    const char *t = c->kind == CAL_COL_RULESET ? plan->ruleset_name
+                  : c->kind == CAL_COL_VERSION ? plan->ruleset_version : plan->hash;
+    if (!t) t = "";
+    w = json ? w_json_string(w, t, strlen(t)) : w_csv_field(w, t, strlen(t));
+    break;
+  }
+  case CAL_COL_INPUT: {
+    /* the input column's text as read: quoted in CSV when it needs it */
+    size_t off = rw->in_pos ? rw->in_pos[2 * i] : 0, n = rw->in_pos ? rw->in_pos[2 * i + 1] : (size_t)-1;
+    if (n == (size_t)-1) { if (json) w = w_bytes(w, "null", 4); }
+    else {
+      const char *t = n ? arena + off : "";
+      w = json ? w_json_string(w, t, n) : w_csv_field(w, t, n);
+    }
+    break;
+  }
+  default: break;
+  }
+  if (numeric) {
+    if (isnan(v) || isinf(v)) { if (json) w = w_bytes(w, "null", 4); }
+    else w = w_number(w, v, c->kind == CAL_COL_LINE ? 0 : c->decimals);
+  }
+  return w;
+}
+
+/* The most bytes of a row. */
+static size_t row_bound(const cal_out_layout *L, const cal_out_row *rw) {
+  return L->fixed + 6 * rw->id_len * L->nid + 9 * rw->pb_len * L->npb + 6 * rw->in_bytes;
+}
+
+/* An NDJSON row. */
+static void write_row_json(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
+                           const char *abuf, const cal_vm_batch *b, size_t row) {
+  size_t i;
+  char *w = out_room(o, row_bound(L, rw));
+  if (!w) return;
+  *w++ = '{';
+  for (i = 0; i < plan->ncolumns; i++) {
+    if (i > 0) *w++ = ',';
+    w = w_json_string(w, plan->columns[i].name, L->namelen[i]);
+    *w++ = ':';
+    w = w_column(w, plan, L, i, rw, abuf, b, row, 1);
+  }
+  *w++ = '}';
   *w++ = '\n';
   o->len = (size_t)(w - o->buf);
 }
 
-void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
-                       const char *abuf, const cal_vm_batch *b, size_t row) {
-  if (plan->ndjson) write_row(o, plan, L, rw, abuf, b, row, 1);
-  else write_row(o, plan, L, rw, abuf, b, row, 0);
+/* A CSV column that has no writer of its own (apart: the rare kinds). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static char *w_column_csv(char *w, const cal_cohort *plan, cal_out_layout *L, size_t i, const cal_out_row *rw,
+                          const char *abuf, const cal_vm_batch *b, size_t row) {
+  return w_column(w, plan, L, i, rw, abuf, b, row, 0);
+}
+
+/* A number of a CSV writer that cal_format_fixed_short does not write (an
+ * unknown value: nothing; a tie, a large one: w_number). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static char *w_number_csv_slow(char *w, double v, int decimals) {
+  if (isnan(v) || isinf(v)) return w;
+  return w_number(w, v, decimals);
+}
+
+#if defined(__GNUC__)
+#define CAL_OUT_UNREACHABLE __builtin_unreachable()
+#else
+#define CAL_OUT_UNREACHABLE break
+#endif
+
+/* A CSV column written with `decimals` a constant (0 to 4). */
+#define W_FIXED(w, v, d)                                  \
+  do {                                                    \
+    size_t n_ = cal_format_fixed_short((w), (v), (d));    \
+    (w) = n_ ? (w) + n_ : w_number_csv_slow((w), (v), (d)); \
+  } while (0)
+
+/* The CSV rows of a batch, column by column by the plan's writers
+ * (cal_out_layout_init): each a case of one switch, with what it reads
+ * worked out once per batch. */
+static void write_rows_csv(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rows,
+                           const char *abuf, size_t alen, const cal_vm_batch *b, size_t n) {
+  size_t r, k, nc = plan->ncolumns;
+  size_t ns = (size_t)plan->prog->nsubtypes, K;
+  const struct cal_out_op *const ops = L->ops, *const end = ops + nc; /* (locals: not read again after each byte written) */
+  const char *const ttext = L->ttext;
+  const size_t *const typelen = L->typelen;
+  int per_row;
+  char *w;
+  for (k = 0; k < nc; k++) {
+    struct cal_out_op *op = &L->ops[k];
+    if (op->op >= CAL_OUT_OP_LET_F0 && op->op <= CAL_OUT_OP_LET_F4)
+      op->src = b->lets + (size_t)plan->columns[k].index * b->cap;
+  }
+  /* room: for the whole batch at once when it fits the buffer (each row's
+   * texts are in abuf, which has alen bytes) */
+  K = 6 * L->nid > 9 * L->npb ? 6 * L->nid : 9 * L->npb;
+  if (K < 6) K = 6;
+  per_row = n > o->cap / L->fixed || alen > (o->cap - n * L->fixed) / K;
+  if (per_row) w = o->buf + o->len;
+  else if (!(w = out_room(o, n * L->fixed + K * alen))) return;
+  for (r = 0; r < n; r++) {
+    const cal_out_row *rw = &rows[r];
+    const struct cal_out_op *op;
+    int type = b->type[r];
+    if (per_row) {
+      o->len = (size_t)(w - o->buf);
+      if (!(w = out_room(o, row_bound(L, rw)))) return;
+    }
+    for (op = ops; op < end; op++) {
+      double v;
+      switch (op->op) {
+      case CAL_OUT_OP_ID:
+        w = w_csv_field(w, rw->id_len ? abuf + rw->id_off : "", rw->id_len);
+        break;
+      case CAL_OUT_OP_TYPE16: { /* a name of at most 16 bytes, that needs no quotes */
+        size_t t = (unsigned)type < ns ? (size_t)type : ns;
+        memcpy(w, ttext + 16 * t, 16);
+        w += typelen[t];
+        break;
+      }
+      case CAL_OUT_OP_SCORE:
+        v = type < 0 ? 0 : b->best[r];
+        if (v >= 0 && v < 100 && !signbit(v) && v == (double)(int)v) { /* as w_number writes it */
+          int s = (int)v;
+          if (s >= 10) *w++ = (char)('0' + s / 10);
+          *w++ = (char)('0' + s % 10);
+        } else w = w_number_csv_slow(w, v, -1);
+        break;
+      case CAL_OUT_OP_FIRED: w = w_ids(w, plan, L, b, r, CAL_TRUE, 0); break;
+      case CAL_OUT_OP_LET_F0: v = op->src[r]; W_FIXED(w, v, 0); break;
+      case CAL_OUT_OP_LET_F1: v = op->src[r]; W_FIXED(w, v, 1); break;
+      case CAL_OUT_OP_LET_F2: v = op->src[r]; W_FIXED(w, v, 2); break;
+      case CAL_OUT_OP_LET_F3: v = op->src[r]; W_FIXED(w, v, 3); break;
+      case CAL_OUT_OP_LET_F4: v = op->src[r]; W_FIXED(w, v, 4); break;
+      case CAL_OUT_OP_COLUMN: w = w_column_csv(w, plan, L, (size_t)(op - ops), rw, abuf, b, r); break;
+      default: CAL_OUT_UNREACHABLE; /* (no other ops: no range test before the jump) */
+      }
+      *w++ = ',';
+    }
+    if (nc) w[-1] = '\n'; /* (the last separator) */
+    else *w++ = '\n';
+  }
+  o->len = (size_t)(w - o->buf);
+}
+
+void cal_out_write_rows(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rows,
+                        const char *abuf, size_t alen, const cal_vm_batch *b, size_t n) {
+  size_t r;
+  if (!plan->ndjson) write_rows_csv(o, plan, L, rows, abuf, alen, b, n);
+  else for (r = 0; r < n; r++) write_row_json(o, plan, L, &rows[r], abuf, b, r);
 }
 
 void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layout *L) {
@@ -611,4 +756,8 @@ void cal_out_layout_free(cal_out_layout *L) {
   L->fmemo = NULL;
   free(L->ftext);
   L->ftext = NULL;
+  free(L->ops);
+  L->ops = NULL;
+  free(L->ttext);
+  L->ttext = NULL;
 }

@@ -57,7 +57,23 @@ typedef struct {
   } *fmemo;             /* CAL_OUT_FIRED_MEMO entries, or NULL */
   char *ftext;          /* the texts, each padded to a multiple of 16 bytes */
   size_t flen, fcap;
+  /* the CSV writer of each column (CAL_OUT_OP_*), and what it reads (set
+   * per batch) */
+  struct cal_out_op {
+    int op;
+    const double *src;  /* LET_F*: the let's column of the batch */
+  } *ops;               /* ncolumns */
+  char *ttext;          /* TYPE16: the type names, then the label, each in 16 bytes (NUL-padded) */
 } cal_out_layout;
+
+/* CSV column writers: a column of kind id, type (names of at most 16 bytes
+ * that need no quotes), score (the short form), fired, or a let with 0 to 4
+ * decimals has its own; every other column is written by the one writer of
+ * all kinds (COLUMN). */
+enum {
+  CAL_OUT_OP_COLUMN, CAL_OUT_OP_ID, CAL_OUT_OP_TYPE16, CAL_OUT_OP_SCORE, CAL_OUT_OP_FIRED,
+  CAL_OUT_OP_LET_F0, CAL_OUT_OP_LET_F1, CAL_OUT_OP_LET_F2, CAL_OUT_OP_LET_F3, CAL_OUT_OP_LET_F4
+};
 
 #define CAL_OUT_FIRED_MEMO 1024
 #define CAL_OUT_FIRED_TEXT ((size_t)1 << 20)
@@ -103,10 +119,11 @@ typedef struct {
 
 /* Writes the CSV header line (when the plan wants one; never in NDJSON). */
 void cal_out_write_header(cal_out *o, const cal_cohort *plan, const cal_out_layout *L);
-/* Writes row `row` of a classified batch, whose texts are in abuf (L
+/* Writes the first n rows of a classified batch (rows[i] is row i of b),
+ * whose texts (ids, problems, input columns) are the alen bytes at abuf (L
  * remembers the texts of the fired column it wrote). */
-void cal_out_write_row(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rw,
-                       const char *abuf, const cal_vm_batch *b, size_t row);
+void cal_out_write_rows(cal_out *o, const cal_cohort *plan, cal_out_layout *L, const cal_out_row *rows,
+                        const char *abuf, size_t alen, const cal_vm_batch *b, size_t n);
 
 CAL_HIDDEN_END
 
