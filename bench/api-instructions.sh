@@ -27,7 +27,11 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2
 make -s
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/calcinosis-apiins.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
-git archive "$BASE" lua src Makefile | tar -x -C "$TMP"
+# (tools/: the bytecode build of later commits; older ones have none)
+paths="lua src Makefile"
+git cat-file -e "$BASE:tools" 2>/dev/null && paths="$paths tools"
+# shellcheck disable=SC2086 # the paths, split
+git archive "$BASE" $paths | tar -x -C "$TMP"
 make -s -C "$TMP" >/dev/null
 
 # total instructions of one run: ROOT (lua/ and build/5.4), CALL, N

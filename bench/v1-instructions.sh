@@ -33,7 +33,11 @@ make -s
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/calcinosis-v1ins.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 mkdir "$TMP/base"
-git archive "$BASE" lua src bin bench Makefile | tar -x -C "$TMP/base"
+# (tools/: the bytecode build of later commits; older ones have none)
+paths="lua src bin bench Makefile"
+git cat-file -e "$BASE:tools" 2>/dev/null && paths="$paths tools"
+# shellcheck disable=SC2086 # the paths, split
+git archive "$BASE" $paths | tar -x -C "$TMP/base"
 make -s -C "$TMP/base" >/dev/null
 lua5.4 "$shared/gen_cohort.lua" "$N2" 20261121 > "$TMP/all.csv"
 head -n 1 "$TMP/all.csv" > "$TMP/rows0.csv"
