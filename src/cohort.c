@@ -27,6 +27,7 @@ cal_record_ctx cal_cohort_record_ctx(const cal_cohort *plan) {
   c.index_date = plan->index_date;
   c.na = plan->na;
   c.decimal_comma = plan->decimal_comma;
+  cal_record_ctx_index(&c);
   return c;
 }
 

@@ -28,7 +28,6 @@
 #include "explain.h"
 #include "jobs.h"
 #include "lcal.h"
-#include "lcal_ranges.h"
 #include "ndjson.h"
 #include "record.h"
 #include "result.h"
@@ -60,7 +59,6 @@ typedef struct {
   cal_unit caxp_from, caxp_to; /* Ca x P in mg2/dL2 and mmol2/L2 */
   const cal_analyte *caxp;
   cal_record_ctx ctx;   /* cal_cohort_record_ctx of the plan, once it is made */
-  lcal_range_windows win; /* its ranges by analyte (the lab table's lookups) */
   int ready;
 } plan_box;
 
@@ -662,7 +660,6 @@ static int l_plan(lua_State *L) {
                      cal_explain_nrules(b->explain) != p->prog->nrules))
     luaL_error(L, "core.plan: present.explainer is not the program's (its slots, lets or rules differ)");
   b->ctx = cal_cohort_record_ctx(&b->plan);
-  lcal_range_windows_make(&b->win, &b->ctx);
   b->ready = 1;
   return 1;
 }
@@ -694,7 +691,7 @@ static void push_problems(lua_State *L, const cal_problems *pb) { push_problem_t
 
 static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
   size_t a, na = cal_analyte_count();
-  cal_record_ctx ctx = cal_cohort_record_ctx(&b->plan);
+  const cal_record_ctx *ctx = &b->ctx;
   lua_createtable(L, 0, 12);
   set_num(L, "age", r->age);
   if (r->sex) { lua_pushstring(L, r->sex == CAL_SEX_F ? "F" : "M"); lua_setfield(L, -2, "sex"); }
@@ -750,10 +747,10 @@ static void push_record(lua_State *L, const plan_box *b, const cal_record *r) {
   lua_createtable(L, 0, 4);  /* critical */
   for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
     const char *name = cal_analyte_at(a)->name;
-    double f = cal_record_flag(&ctx, (int)a, r);
+    double f = cal_record_flag(ctx, (int)a, r);
     if (!isnan(r->v[a])) {
-      int ri = cal_record_find_range(b->plan.ranges, b->plan.nranges, (int)a, r);
-      int ci = cal_record_find_range(b->plan.critical, b->plan.ncritical, (int)a, r);
+      int ri = cal_record_range(ctx, 0, (int)a, r);
+      int ci = cal_record_range(ctx, 1, (int)a, r);
       lua_pushnumber(L, (lua_Number)r->v[a]);
       lua_setfield(L, -6, name);
       if (ri >= 0) { lua_pushinteger(L, ri + 1); lua_setfield(L, -3, name); }
@@ -982,9 +979,9 @@ static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
       set_ks(L, s, S_FLAG, q);
     }
     if (has_v) {
-      double f = lcal_flag(&b->win, &b->ctx, a, r);
-      int ri = lcal_find_range(&b->win, &b->ctx, 0, a, r);
-      int ci = lcal_find_range(&b->win, &b->ctx, 1, a, r);
+      double f = cal_record_flag(&b->ctx, a, r);
+      int ri = cal_record_range(&b->ctx, 0, a, r);
+      int ci = cal_record_range(&b->ctx, 1, a, r);
       if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
       if (ri >= 0) set_range(L, s, UV_RANGES, ri, S_RANGE);
       if (ci >= 0) set_range(L, s, UV_CRITICAL, ci, S_CRITICAL);
@@ -1245,8 +1242,8 @@ static void push_lab_view(lua_State *L, const lab_src *s, int a) {
   if (an->unit[0]) set_ks(L, s, S_UNIT, S_AUNIT + a);
   if (s->given[a]) { push_given(L, s, a, 1); set_k(L, s, S_GIVEN); }
   if (has_v) {
-    double f = lcal_flag(&b->win, &b->ctx, a, r);
-    int ri = lcal_find_range(&b->win, &b->ctx, 0, a, r);
+    double f = cal_record_flag(&b->ctx, a, r);
+    int ri = cal_record_range(&b->ctx, 0, a, r);
     set_kn(L, s, S_VALUE, r->v[a]);
     if (!isnan(f) && f >= -2 && f <= 2) set_ks(L, s, S_FLAG, FLAG_STRS[(int)f + 2]);
     if (ri >= 0 && push_view_range(L, s, ri)) set_k(L, s, S_RANGE);
@@ -1493,13 +1490,11 @@ static int snap_critical(lua_State *L) {
   const char *k = luaL_checklstring(L, 2, &n);
   int a;
   double f;
-  cal_record_ctx ctx;
   lua_settop(L, 2);
   snap_source(L, &s);
   a = lab_analyte(k, n);
   if (a < 0 || isnan(s.r->v[a])) return 0;
-  ctx = cal_cohort_record_ctx(&s.b->plan);
-  f = cal_record_flag(&ctx, a, s.r);
+  f = cal_record_flag(&s.b->ctx, a, s.r);
   if (f != -2 && f != 2) return 0;
   lua_pushnumber(L, (lua_Number)s.r->v[a]);
   lua_pushstring(L, cal_analyte_at((size_t)a)->unit);

@@ -1140,6 +1140,38 @@ int cal_record_find_range(const cal_range *list, size_t n, int analyte, const ca
   return -1;
 }
 
+static void windows(const cal_range *list, size_t n, cal_range_window *w) {
+  size_t i;
+  for (i = 0; i < CAL_REC_MAX_ANALYTES; i++) w[i].at = w[i].n = 0;
+  if (!list) return;
+  for (i = 0; i < n; i++) {
+    int a = list[i].analyte;
+    if (a < 0 || a >= CAL_REC_MAX_ANALYTES) continue;
+    if (!w[a].n) w[a].at = (uint32_t)i;
+    w[a].n = (uint32_t)(i + 1 - w[a].at);
+  }
+}
+
+void cal_record_ctx_index(cal_record_ctx *ctx) {
+  /* (a window's place and length are 32-bit: longer lists are walked whole) */
+  ctx->indexed = ctx->nranges <= UINT32_MAX && ctx->ncritical <= UINT32_MAX;
+  if (!ctx->indexed) return;
+  windows(ctx->ranges, ctx->nranges, ctx->rwin);
+  windows(ctx->critical, ctx->ncritical, ctx->cwin);
+}
+
+int cal_record_range(const cal_record_ctx *ctx, int critical, int analyte, const cal_record *r) {
+  const cal_range *list = critical ? ctx->critical : ctx->ranges;
+  const cal_range_window *w;
+  int i;
+  if (!ctx->indexed || analyte < 0 || analyte >= CAL_REC_MAX_ANALYTES) /* (no entry is of the latter) */
+    return cal_record_find_range(list, critical ? ctx->ncritical : ctx->nranges, analyte, r);
+  w = critical ? &ctx->cwin[analyte] : &ctx->rwin[analyte];
+  if (!w->n) return -1;
+  i = cal_record_find_range(list + w->at, w->n, analyte, r);
+  return i < 0 ? -1 : (int)w->at + i;
+}
+
 double cal_record_flag(const cal_record_ctx *ctx, int analyte, const cal_record *r) {
   double v = r->v[analyte];
   const cal_range *e;
@@ -1151,13 +1183,13 @@ double cal_record_flag(const cal_record_ctx *ctx, int analyte, const cal_record 
     if (q == CAL_QUAL_NORMAL) return 0;
     return NAN;
   }
-  i = cal_record_find_range(ctx->critical, ctx->ncritical, analyte, r);
+  i = cal_record_range(ctx, 1, analyte, r);
   if (i >= 0) {
     e = &ctx->critical[i];
     if (!isnan(e->low) && (v < e->low || (e->inclusive && v == e->low))) return -2;
     if (!isnan(e->high) && (v > e->high || (e->inclusive && v == e->high))) return 2;
   }
-  i = cal_record_find_range(ctx->ranges, ctx->nranges, analyte, r);
+  i = cal_record_range(ctx, 0, analyte, r);
   if (i < 0) return NAN;
   e = &ctx->ranges[i];
   if (!isnan(e->low) && v < e->low) return -1;

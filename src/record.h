@@ -106,6 +106,12 @@ typedef struct {
   int inclusive;           /* critical limits themselves are critical */
 } cal_range;
 
+/* Where one analyte's entries are in a range list: the first, and the
+ * length of the stretch up to its last one (n 0: none). */
+typedef struct {
+  uint32_t at, n;
+} cal_range_window;
+
 /* What reading, deriving and flagging take from a plan (cal_cohort). */
 typedef struct {
   const cal_termmap *findings; /* may be NULL: no term is known */
@@ -121,7 +127,17 @@ typedef struct {
                                   written (compared in any case, trimmed); NULL: the
                                   default set (cal_record_na_default) */
   int decimal_comma;           /* numbers are written with a decimal comma ("2,45") */
+  /* by analyte, the stretch of ranges (rwin) and of critical (cwin) that
+   * holds its entries (cal_record_ctx_index): a lookup walks that, not the
+   * whole list (an entry outside it is of another analyte, never a match).
+   * indexed 0 (a context set field by field, zeroed): the whole lists. */
+  int indexed;
+  cal_range_window rwin[CAL_REC_MAX_ANALYTES], cwin[CAL_REC_MAX_ANALYTES];
 } cal_record_ctx;
+
+/* Works out ctx's windows of its ranges and critical lists (sets indexed);
+ * again after either list changes. */
+void cal_record_ctx_index(cal_record_ctx *ctx);
 
 /* The default missing-value codes (NULL-terminated): a cell that holds one
  * of them is a missing value, as an empty cell is, and not a problem. */
@@ -303,6 +319,11 @@ void cal_record_derive(const cal_record_ctx *ctx, const cal_record_needs *nd, ca
  * species, sex and age (a record without age matches entries for adults
  * only), or -1. */
 int cal_record_find_range(const cal_range *list, size_t n, int analyte, const cal_record *r);
+
+/* cal_record_find_range over ctx's ranges (critical 1: its critical list),
+ * by the analyte's window when ctx is indexed: an index in the whole list,
+ * or -1. */
+int cal_record_range(const cal_record_ctx *ctx, int critical, int analyte, const cal_record *r);
 
 /* The flag of an analyte's value: -2 critical low, -1 low, 0 normal, 1 high,
  * 2 critical high (critical limits first, then the range); a qualitative

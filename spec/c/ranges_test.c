@@ -1,19 +1,20 @@
 /*
- * ranges_test.c - tests for src/lcal_ranges.c, the range lookups of the
- * lab table by analyte window: over 3,000 random lists of reference and
+ * ranges_test.c - tests for the range lookups of src/record.c by analyte
+ * window (cal_record_ctx_index, cal_record_range): over 3,000 random lists of reference and
  * critical ranges (analytes grouped, interleaved or in any order, species,
  * sex, age bounds or none, low/high/inclusive or none, empty lists) and
  * 200 random records each (species, sex, age or none, values or missing,
- * words), lcal_find_range and lcal_flag give what cal_record_find_range and
- * cal_record_flag give on the whole lists, for every analyte (the flag bit
- * for bit). Standalone: see spec/c/README.md. Prints one line per failed
+ * words), cal_record_range and cal_record_flag of an indexed context give
+ * what cal_record_find_range gives on the whole lists and cal_record_flag
+ * of the same context unindexed (walking the whole lists), for every
+ * analyte (the flag bit for bit). Standalone: see spec/c/README.md. Prints one line per failed
  * check, a line counting the checks, and ends with "N passed, N failed"
  * counting the cases (a list and its records is one); exit status 1 on
  * failure.
  *
- * TEST-SOURCES: src/lcal_ranges.c src/record.c src/dates.c src/derived.c src/termmap.c src/analytes.c src/units.c src/csv.c
+ * TEST-SOURCES: src/record.c src/dates.c src/derived.c src/termmap.c src/analytes.c src/units.c src/csv.c
  */
-#include "../../src/lcal_ranges.h"
+#include "../../src/record.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -70,8 +71,7 @@ int main(void) {
   int na = (int)cal_analyte_count(), c;
   if (na > CAL_REC_MAX_ANALYTES) na = CAL_REC_MAX_ANALYTES;
   for (c = 0; c < 3000; c++) {
-    cal_record_ctx ctx;
-    lcal_range_windows w;
+    cal_record_ctx ctx, whole;
     cal_record rec;
     size_t nr = (size_t)(next() % MAXR), nc = (size_t)(next() % 8);
     long bad = 0;
@@ -84,17 +84,19 @@ int main(void) {
     ctx.nranges = nr;
     ctx.critical = critical;
     ctx.ncritical = nc;
-    lcal_range_windows_make(&w, &ctx);
+    whole = ctx; /* (indexed 0) */
+    cal_record_ctx_index(&ctx);
+    if (!ctx.indexed) { failed++; bad++; printf("case %d: the context is not indexed\n", c); }
     for (k = 0; k < 200; k++) {
       random_record(&rec, na);
       for (a = -1; a <= na; a++) {
-        int ri = cal_record_find_range(ranges, nr, a, &rec), ri2 = lcal_find_range(&w, &ctx, 0, a, &rec);
-        int ci = cal_record_find_range(critical, nc, a, &rec), ci2 = lcal_find_range(&w, &ctx, 1, a, &rec);
+        int ri = cal_record_find_range(ranges, nr, a, &rec), ri2 = cal_record_range(&ctx, 0, a, &rec);
+        int ci = cal_record_find_range(critical, nc, a, &rec), ci2 = cal_record_range(&ctx, 1, a, &rec);
         /* (a flag is of a known analyte: cal_record_flag reads its value) */
         double f = 0, f2 = 0;
         if (a >= 0 && a < na) {
-          f = cal_record_flag(&ctx, a, &rec);
-          f2 = lcal_flag(&w, &ctx, a, &rec);
+          f = cal_record_flag(&whole, a, &rec);
+          f2 = cal_record_flag(&ctx, a, &rec);
         }
         if (ri == ri2 && ci == ci2 && same(f, f2)) passed++;
         else {
