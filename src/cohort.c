@@ -402,12 +402,11 @@ static void flush_batch(run_t *R, size_t n, cal_cohort_stats *st) {
     }
   }
   cal_out_write_rows(&R->out, R->plan, &R->olay, R->rows, R->ar.buf, R->ar.len, b, n);
+  st->records += (long long)n;
   for (i = 0; i < n; i++) {
     int t = b->type[i];
-    st->records++;
-    if (R->rows[i].pb_count) st->with_problems++;
-    if (t >= 0 && t < CAL_VM_MAX_SUBTYPES) st->counts[t]++;
-    else st->counts[CAL_VM_MAX_SUBTYPES]++;
+    st->with_problems += R->rows[i].pb_count != 0;
+    st->counts[t >= 0 && t < CAL_VM_MAX_SUBTYPES ? t : CAL_VM_MAX_SUBTYPES]++;
   }
   R->ar.len = 0;
 }

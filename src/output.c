@@ -361,7 +361,7 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
     if (strpbrk(i < ns ? plan->type_names[i] : plan->indeterminate, ",\"\r\n")) L->types_quote = 1;
     if (6 * L->typelen[i] + 2 > tmax) tmax = 6 * L->typelen[i] + 2;
   }
-  L->fixed = 3 + 16; /* { } \n, and 16 bytes that a copy of 16 at a time may write past the end */
+  L->fixed = 3 + 32; /* { } \n, and 32 bytes that a copy of 32 at a time may write past the end */
   L->nid = L->npb = 0;
   L->need_result = 0;
   for (i = 0; i < plan->ncolumns; i++) {
@@ -408,24 +408,31 @@ static int lowest_bit(uint64_t m) {
 }
 
 /* The fired column's text for a set of fired rules, remembered (CSV, one
- * word of fired bits): copied 16 bytes at a time, as the ids are. */
+ * word of fired bits): copied 32 bytes at a time. */
 static size_t fired_slot(uint64_t m) {
   return (size_t)((m * 0x9e3779b97f4a7c15ULL) >> 54) & (CAL_OUT_FIRED_MEMO - 1);
 }
 
-static char *w_fired_memo(char *w, const cal_out_layout *L, uint64_t m) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *w_fired_memo(char *w, const cal_out_layout *L, uint64_t m) {
   const struct cal_out_fired *e = &L->fmemo[fired_slot(m)];
   const char *t;
   size_t k;
   if (e->mask != m) return NULL;
   t = L->ftext + e->off;
-  for (k = 0; k < e->len; k += 16) memcpy(w + k, t + k, 16);
+  k = 0;
+  do { /* (at least once: 32 bytes of room, and a text of at least one byte) */
+    memcpy(w + k, t + k, 32);
+    k += 32;
+  } while (k < e->len);
   return w + e->len;
 }
 
 static void fired_remember(cal_out_layout *L, uint64_t m, const char *s, size_t n) {
   struct cal_out_fired *e = &L->fmemo[fired_slot(m)];
-  size_t padded = (n / 16 + 1) * 16;
+  size_t padded = (n / 32 + 1) * 32;
   if (L->flen + padded > L->fcap) return; /* full: the rest are written rule by rule */
   memcpy(L->ftext + L->flen, s, n);
   memset(L->ftext + L->flen + n, 0, padded - n);
@@ -644,6 +651,20 @@ static char *w_number_csv_slow(char *w, double v, int decimals) {
   return w_number(w, v, decimals);
 }
 
+/* v is one of 0 (not -0), 1, ..., 99: one test of its bits (those of the
+ * doubles from +0 up to 100 are the integers below 100's; -0, the negatives
+ * and the NaNs of either sign are above), then one of its integer part. */
+static inline int short_whole(double v) {
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  return u < 0x4059000000000000ULL /* 100.0 */ && v == (double)(int)v;
+}
+
+/* 0 to 99: the digits of k at 2 * k (one, then a filler byte, below 10) */
+static const char digits99[201] = "0 1 2 3 4 5 6 7 8 9 "
+  "101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354"
+  "555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 #if defined(__GNUC__)
 #define CAL_OUT_UNREACHABLE __builtin_unreachable()
 #else
@@ -703,10 +724,10 @@ static void write_rows_csv(cal_out *o, const cal_cohort *plan, cal_out_layout *L
       }
       case CAL_OUT_OP_SCORE:
         v = type < 0 ? 0 : b->best[r];
-        if (v >= 0 && v < 100 && !signbit(v) && v == (double)(int)v) { /* as w_number writes it */
+        if (short_whole(v)) { /* its one or two digits, as w_number writes them */
           int s = (int)v;
-          if (s >= 10) *w++ = (char)('0' + s / 10);
-          *w++ = (char)('0' + s % 10);
+          memcpy(w, digits99 + 2 * s, 2);
+          w += 1 + (s >= 10);
         } else w = w_number_csv_slow(w, v, -1);
         break;
       case CAL_OUT_OP_FIRED: w = w_ids(w, plan, L, b, r, CAL_TRUE, 0); break;

@@ -55,7 +55,7 @@ typedef struct {
     uint64_t mask;      /* the fired bits (UINT64_MAX: empty) */
     uint32_t off, len;  /* the text, in ftext */
   } *fmemo;             /* CAL_OUT_FIRED_MEMO entries, or NULL */
-  char *ftext;          /* the texts, each padded to a multiple of 16 bytes */
+  char *ftext;          /* the texts, each padded to a multiple of 32 bytes */
   size_t flen, fcap;
   /* the CSV writer of each column (CAL_OUT_OP_*), and what it reads (set
    * per batch) */
