@@ -726,7 +726,7 @@ static void write_rows_csv(cal_out *o, const cal_cohort *plan, cal_out_layout *L
         v = type < 0 ? 0 : b->best[r];
         if (short_whole(v)) { /* its one or two digits, as w_number writes them */
           int s = (int)v;
-          memcpy(w, digits99 + 2 * s, 2);
+          memcpy(w, digits99 + 2 * (size_t)s, 2);
           w += 1 + (s >= 10);
         } else w = w_number_csv_slow(w, v, -1);
         break;
