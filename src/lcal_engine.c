@@ -2549,10 +2549,9 @@ static int rows_gc(lua_State *L) {
  * when a layout has several such columns; a missing-value code is no
  * terms), as raw.findings_text and
  * raw.sites_text: what calcinosis.read gives back as the record's terms. */
-static void push_terms_text(lua_State *L, const cal_cohort *plan, const cal_record_layout *lay, const cal_field *f,
-                            size_t nf) {
+static void push_terms_text(lua_State *L, const cal_record_ctx *ctx, const cal_record_layout *lay,
+                            const cal_field *f, size_t nf) {
   static const char *const names[2] = {"findings_text", "sites_text"};
-  cal_record_ctx ctx = cal_cohort_record_ctx(plan);
   int k;
   for (k = 0; k < 2; k++) {
     int role = k == 0 ? CAL_ROLE_FINDINGS : CAL_ROLE_SITES, any = 0;
@@ -2560,7 +2559,7 @@ static void push_terms_text(lua_State *L, const cal_cohort *plan, const cal_reco
     luaL_Buffer B;
     luaL_buffinit(L, &B);
     for (i = 0; i < nf && i < lay->ncols; i++)
-      if (lay->cols[i].role == role && !cal_record_is_missing(&ctx, &f[i])) {
+      if (lay->cols[i].role == role && !cal_record_is_missing(ctx, &f[i])) {
         if (any) luaL_addchar(&B, ';');
         luaL_addlstring(&B, f[i].ptr, f[i].len);
         any = 1;
@@ -2613,7 +2612,7 @@ static int rows_next(lua_State *L) {
     lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");
-    push_terms_text(L, &b->plan, &r->lay, f, nf);
+    push_terms_text(L, &b->ctx, &r->lay, f, nf);
     push_notes(L, r, f, nf);
     if (r->warnings[0]) { lua_pushstring(L, r->warnings); lua_setfield(L, -2, "warnings"); }
     return 1;

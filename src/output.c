@@ -660,11 +660,6 @@ static inline int short_whole(double v) {
   return u < 0x4059000000000000ULL /* 100.0 */ && v == (double)(int)v;
 }
 
-/* 0 to 99: the digits of k at 2 * k (one, then a filler byte, below 10) */
-static const char digits99[201] = "0 1 2 3 4 5 6 7 8 9 "
-  "101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354"
-  "555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-
 #if defined(__GNUC__)
 #define CAL_OUT_UNREACHABLE __builtin_unreachable()
 #else
@@ -724,11 +719,9 @@ static void write_rows_csv(cal_out *o, const cal_cohort *plan, cal_out_layout *L
       }
       case CAL_OUT_OP_SCORE:
         v = type < 0 ? 0 : b->best[r];
-        if (short_whole(v)) { /* its one or two digits, as w_number writes them */
-          int s = (int)v;
-          memcpy(w, digits99 + 2 * (size_t)s, 2);
-          w += 1 + (s >= 10);
-        } else w = w_number_csv_slow(w, v, -1);
+        /* a whole 0 to 99: its one or two digits, as w_number writes them (cal_format_fixed_short) */
+        if (short_whole(v)) w += cal_format_fixed_short(w, v, 0);
+        else w = w_number_csv_slow(w, v, -1);
         break;
       case CAL_OUT_OP_FIRED: w = w_ids(w, plan, L, b, r, CAL_TRUE, 0); break;
       case CAL_OUT_OP_LET_F0: v = op->src[r]; W_FIXED(w, v, 0); break;
