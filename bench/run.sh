@@ -29,7 +29,9 @@
 #        V1=0                                 skip bench-v1 and DuckDB (only the full-result case)
 #        REPEAT=3                             runs of each timed command but plain Lua (default 3); the figures are the
 #                                             fastest run of each (wall time; peak memory: the largest), as
-#                                             other load and a cold cache only ever make a run slower
+#                                             other load and a cold cache only ever make a run slower;
+#                                             bench-v1's calcinosis, --jobs 2 and DuckDB runs take turns
+#                                             (REPEAT rounds of the three), so that drift falls on all alike
 #        BENCH_DIR=DIR                        keep inputs, outputs and the npm install there (reused)
 #        SHARED=DIR                           where the shared bench folder is (default: ../shared/bench)
 # shellcheck disable=SC2046  # set -- $(...) splits "seconds kb" on purpose
@@ -60,12 +62,22 @@ else
   calc="$here/../bin/calcinosis"
   echo "# calcinosis: $calc (not installed; the checkout's build)"
 fi
+# The output file of every timed run is removed before it (OUT, and the file
+# named by $fresh for commands that write their own): on ext4, closing a
+# file that was truncated to zero starts the writeback of all of it in the
+# writer's process (the replace-by-truncate heuristic, auto_da_alloc). A run
+# that overwrites its previous output paid 30 to 40 ms more at 1,000,000
+# bench-v1 rows (0.42 s against 0.45 s, five pairs alternately), and so did
+# every repeat of best after the first: the same for every implementation.
+fresh=""
 best() { # best OUT CMD...: runs CMD $repeat times, its stdout to OUT each time (- : as given to best);
   : > "$work/times"  # "seconds maxrss_kb" into $work/time: the fastest run and the largest peak memory;
   out=$1; shift      # returns the status of the last run
   i=0; st=0
   while [ "$i" -lt "$repeat" ]; do
     st=0
+    [ "$out" = - ] || rm -f "$out"
+    [ -z "$fresh" ] || rm -f "$fresh"
     if [ "$out" = - ]; then /usr/bin/time -f "%e %M" -o "$work/time" "$@" || st=$?
     else /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$out" || st=$?; fi
     tail -n 1 "$work/time" >> "$work/times"
@@ -73,6 +85,9 @@ best() { # best OUT CMD...: runs CMD $repeat times, its stdout to OUT each time 
   done
   awk 'NR == 1 || $1 < s { s = $1 } $2 > kb { kb = $2 } END { print s, kb }' "$work/times" > "$work/time"
   return "$st"
+}
+fastest() { # fastest FILE -> "seconds maxrss_kb": the fastest of the "seconds kb" lines, the largest peak
+  awk 'NR == 1 || $1 < s { s = $1 } $2 > kb { kb = $2 } END { print s, kb }' "$1"
 }
 measure() { # measure OUT CMD... -> "seconds maxrss_kb" (the best of $repeat runs on core 0)
   out=$1; shift
@@ -114,7 +129,30 @@ if [ "$v1" = 1 ]; then
     for seed in $seeds; do
       in="$work/cohort-$n-$seed.csv"
       [ -s "$in" ] || lua5.4 "$shared/gen_cohort.lua" "$n" "$seed" > "$in"
-      set -- $(measure "$work/out-c.csv" "$here/bench-v1" "$in")
+      # REPEAT rounds, each running calcinosis (one job), calcinosis --jobs 2
+      # and DuckDB one after the other, so that the machine's drift (its speed
+      # was seen to change by half within minutes) falls on all of them alike;
+      # each figure is the fastest of its rounds (peak memory: the largest)
+      : > "$work/t-c"; : > "$work/t-j2"; : > "$work/t-duck"
+      rounds=$repeat; repeat=1; round=0; j2_st=0; duck_failed=0
+      while [ "$round" -lt "$rounds" ]; do
+        best "$work/out-c.csv" taskset -c 0 "$here/bench-v1" "$in" || :
+        cat "$work/time" >> "$work/t-c"
+        if [ "$jobs" = 1 ] && [ "$j2_st" -le 1 ]; then # --jobs 2 (both cores, no taskset), into a file
+          fresh="$work/out-c-j2.csv"
+          best - "$calc" classify --quiet --rules "$here/bench-v1.lua" \
+            --columns "$v1_cols" --jobs 2 -o "$work/out-c-j2.csv" "$in" 2> "$work/err" || j2_st=$?
+          fresh=""
+          cat "$work/time" >> "$work/t-j2"
+        fi
+        if [ "$duck_ok" = 1 ] && [ "$duck_failed" = 0 ]; then
+          if (cd "$duck_dir" && fresh="$work/out-duck.csv" && best - taskset -c 0 node "$shared/duckdb/run.mjs" "$in" "$work/out-duck.csv" 1) \
+                2> "$work/duck.err"; then cat "$work/time" >> "$work/t-duck"; else duck_failed=1; fi
+        fi
+        round=$((round + 1))
+      done
+      repeat=$rounds
+      set -- $(fastest "$work/t-c")
       c_s=$1; c_kb=$2
       if [ "$plain" = 1 ]; then
         r=$repeat; repeat=1 # (slow: once)
@@ -127,26 +165,20 @@ if [ "$v1" = 1 ]; then
       else
         row "$n" "$seed" calcinosis "$c_s" "$c_kb" "(plain-Lua skipped)"
       fi
-      if [ "$jobs" = 1 ]; then # the same with --jobs 2 (both cores, no taskset), into a file
-        rm -f "$work/out-c-j2.csv"
-        st=0
-        best - "$calc" classify --quiet --rules "$here/bench-v1.lua" \
-          --columns "$v1_cols" --jobs 2 -o "$work/out-c-j2.csv" "$in" 2> "$work/err" || st=$?
-        if [ "$st" -le 1 ]; then
-          set -- $(tail -n 1 "$work/time")
+      if [ "$jobs" = 1 ]; then
+        if [ "$j2_st" -le 1 ]; then
+          set -- $(fastest "$work/t-j2")
           if cmp -s "$work/out-c-j2.csv" "$work/out-c.csv"; then same="same bytes"; else same="DIFFERENT"; fi
           ratio=$(awk -v a="$c_s" -v b="$1" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 0.001) }')
           row "$n" "$seed" calc-jobs2 "$1" "$2" \
             "cmp with one job: $same; ${ratio}x one job (target >= 1.7: $(mark "$ratio" ge 1.7); load $(cut -d' ' -f1 /proc/loadavg))"
         else
-          echo "$n $seed calc-jobs2: exit $st: $(head -n 3 "$work/err" | tr '\n' ' ')"
+          echo "$n $seed calc-jobs2: exit $j2_st: $(head -n 3 "$work/err" | tr '\n' ' ')"
         fi
       fi
       if [ "$duck_ok" = 1 ]; then
-        rm -f "$work/out-duck.csv"
-        if (cd "$duck_dir" && best - taskset -c 0 node "$shared/duckdb/run.mjs" "$in" "$work/out-duck.csv" 1) \
-              2> "$work/duck.err"; then
-          set -- $(tail -n 1 "$work/time")
+        if [ "$duck_failed" = 0 ]; then
+          set -- $(fastest "$work/t-duck")
           d_s=$1; d_kb=$2
           if cmp -s "$work/out-duck.csv" "$work/out-c.csv"; then same="same bytes"; else same="DIFFERENT"; fi
           ratio=$(awk -v a="$d_s" -v b="$c_s" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 0.001) }')
@@ -164,9 +196,10 @@ fi
 classify_timed() { # classify_timed OUT COLUMNS IN [OPTION...]; $pin: "taskset -c 0" or empty
   o=$1; c=$2; i=$3; shift 3           # sets t_s t_kb, and t_err (empty when all went well)
   t_err=""; st=0
-  rm -f "$o"
+  fresh=$o
   # shellcheck disable=SC2086
   best - $pin "$calc" classify --quiet "$@" --columns "$c" -o "$o" "$i" 2> "$work/err" || st=$?
+  fresh=""
   # 0: all records read cleanly; 1: some records had problems (in the problems column): both fine
   if [ "$st" -le 1 ]; then
     set -- $(tail -n 1 "$work/time"); t_s=$1; t_kb=$2
