@@ -62,28 +62,24 @@ else
   calc="$here/../bin/calcinosis"
   echo "# calcinosis: $calc (not installed; the checkout's build)"
 fi
-# The output file of every timed run is removed before it (OUT, and the file
-# named by $fresh for commands that write their own): on ext4, closing a
+# The file a timed run writes is removed before each run: on ext4, closing a
 # file that was truncated to zero starts the writeback of all of it in the
-# writer's process (the replace-by-truncate heuristic, auto_da_alloc). A run
-# that overwrites its previous output paid 30 to 40 ms more at 1,000,000
-# bench-v1 rows (0.42 s against 0.45 s, five pairs alternately), and so did
-# every repeat of best after the first: the same for every implementation.
-fresh=""
-best() { # best OUT CMD...: runs CMD $repeat times, its stdout to OUT each time (- : as given to best);
-  : > "$work/times"  # "seconds maxrss_kb" into $work/time: the fastest run and the largest peak memory;
-  out=$1; shift      # returns the status of the last run
+# writer's process (the replace-by-truncate heuristic, auto_da_alloc), which
+# cost bench-v1 30 to 40 ms at 1,000,000 rows (0.42 s against 0.45 s, five
+# pairs alternately) whenever a run wrote over its previous output.
+best() { # best OUT FILE CMD...: runs CMD $repeat times, its stdout to OUT each time (- : as given to best),
+  : > "$work/times"  # FILE (what the run writes) removed before each; "seconds maxrss_kb" into $work/time:
+  out=$1; file=$2; shift 2 # the fastest run and the largest peak memory; returns the status of the last run
   i=0; st=0
   while [ "$i" -lt "$repeat" ]; do
     st=0
-    [ "$out" = - ] || rm -f "$out"
-    [ -z "$fresh" ] || rm -f "$fresh"
+    rm -f "$file"
     if [ "$out" = - ]; then /usr/bin/time -f "%e %M" -o "$work/time" "$@" || st=$?
     else /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$out" || st=$?; fi
     tail -n 1 "$work/time" >> "$work/times"
     i=$((i + 1))
   done
-  awk 'NR == 1 || $1 < s { s = $1 } $2 > kb { kb = $2 } END { print s, kb }' "$work/times" > "$work/time"
+  fastest "$work/times" > "$work/time"
   return "$st"
 }
 fastest() { # fastest FILE -> "seconds maxrss_kb": the fastest of the "seconds kb" lines, the largest peak
@@ -91,7 +87,7 @@ fastest() { # fastest FILE -> "seconds maxrss_kb": the fastest of the "seconds k
 }
 measure() { # measure OUT CMD... -> "seconds maxrss_kb" (the best of $repeat runs on core 0)
   out=$1; shift
-  best "$out" taskset -c 0 "$@"
+  best "$out" "$out" taskset -c 0 "$@"
   cat "$work/time"
 }
 row() { # N seed impl seconds kb note
@@ -136,17 +132,15 @@ if [ "$v1" = 1 ]; then
       : > "$work/t-c"; : > "$work/t-j2"; : > "$work/t-duck"
       rounds=$repeat; repeat=1; round=0; j2_st=0; duck_failed=0
       while [ "$round" -lt "$rounds" ]; do
-        best "$work/out-c.csv" taskset -c 0 "$here/bench-v1" "$in" || :
+        best "$work/out-c.csv" "$work/out-c.csv" taskset -c 0 "$here/bench-v1" "$in" || :
         cat "$work/time" >> "$work/t-c"
         if [ "$jobs" = 1 ] && [ "$j2_st" -le 1 ]; then # --jobs 2 (both cores, no taskset), into a file
-          fresh="$work/out-c-j2.csv"
-          best - "$calc" classify --quiet --rules "$here/bench-v1.lua" \
+          best - "$work/out-c-j2.csv" "$calc" classify --quiet --rules "$here/bench-v1.lua" \
             --columns "$v1_cols" --jobs 2 -o "$work/out-c-j2.csv" "$in" 2> "$work/err" || j2_st=$?
-          fresh=""
           cat "$work/time" >> "$work/t-j2"
         fi
         if [ "$duck_ok" = 1 ] && [ "$duck_failed" = 0 ]; then
-          if (cd "$duck_dir" && fresh="$work/out-duck.csv" && best - taskset -c 0 node "$shared/duckdb/run.mjs" "$in" "$work/out-duck.csv" 1) \
+          if (cd "$duck_dir" && best - "$work/out-duck.csv" taskset -c 0 node "$shared/duckdb/run.mjs" "$in" "$work/out-duck.csv" 1) \
                 2> "$work/duck.err"; then cat "$work/time" >> "$work/t-duck"; else duck_failed=1; fi
         fi
         round=$((round + 1))
@@ -196,10 +190,8 @@ fi
 classify_timed() { # classify_timed OUT COLUMNS IN [OPTION...]; $pin: "taskset -c 0" or empty
   o=$1; c=$2; i=$3; shift 3           # sets t_s t_kb, and t_err (empty when all went well)
   t_err=""; st=0
-  fresh=$o
   # shellcheck disable=SC2086
-  best - $pin "$calc" classify --quiet "$@" --columns "$c" -o "$o" "$i" 2> "$work/err" || st=$?
-  fresh=""
+  best - "$o" $pin "$calc" classify --quiet "$@" --columns "$c" -o "$o" "$i" 2> "$work/err" || st=$?
   # 0: all records read cleanly; 1: some records had problems (in the problems column): both fine
   if [ "$st" -le 1 ]; then
     set -- $(tail -n 1 "$work/time"); t_s=$1; t_kb=$2
