@@ -844,6 +844,85 @@ static const double pow10_tab[23] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+#if defined(__SIZEOF_INT128__)
+/* 128-bit products, exact (the digits of cal_format_g, the 16 to 19 digit
+ * case of cal_parse_double_general); elsewhere those go to snprintf and
+ * strtod. */
+#define CAL_HAVE_U128 1
+__extension__ typedef unsigned __int128 u128;
+
+static const uint64_t pow5_tab[23] = {
+    1u, 5u, 25u, 125u, 625u, 3125u, 15625u, 78125u, 390625u, 1953125u, 9765625u, 48828125u, 244140625u,
+    1220703125u, 6103515625u, 30517578125u, 152587890625u, 762939453125u, 3814697265625u,
+    19073486328125u, 95367431640625u, 476837158203125u, 2384185791015625u};
+
+#define MANT_BITS 52
+#define HIDDEN ((uint64_t)1 << MANT_BITS)
+
+/* The bits of a positive finite double (mantissa m with its hidden bit,
+ * exponent e: x = m * 2^e), or 0 for a subnormal. */
+static int split_double(double x, uint64_t *m, int *e)
+{
+    uint64_t b;
+    int E;
+    memcpy(&b, &x, sizeof b);
+    E = (int)(b >> MANT_BITS);
+    if (E == 0 || E >= 2047) return 0;
+    *m = (b & (HIDDEN - 1)) | HIDDEN;
+    *e = E - 1075;
+    return 1;
+}
+
+/* The double after (up = 1) or before a positive finite x. */
+static double next_double(double x, int up)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    b = up ? b + 1 : b - 1;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* w / 10^d (1 <= d <= 22) correctly rounded (to nearest, ties to even):
+ * the double division's result, one or two doubles off at most, moved to
+ * the double whose rounding interval holds w / 10^d, decided exactly by
+ * comparing 4w * 2^(-e-d) with (4m +- 2) * 5^d (4m - 1 below a power of
+ * two, where the gap below is half). Returns 0 when it cannot say (then
+ * strtod decides). */
+static int div_pow10(uint64_t w, int d, double *out)
+{
+    double c = (double)w / pow10_tab[d];
+    int i;
+    for (i = 0; i < 4; i++) {
+        uint64_t m;
+        int e, sh;
+        u128 A, lo, hi;
+        if (!split_double(c, &m, &e)) return 0;
+        lo = (u128)(4 * m - (m == HIDDEN ? 1 : 2)) * pow5_tab[d];
+        hi = (u128)(4 * m + 2) * pow5_tab[d];
+        sh = 2 - e - d;
+        if (sh >= 0) {
+            if (sh > 63) return 0;
+            A = (u128)w << sh;
+        } else {
+            if (-sh > 20) return 0;
+            A = w;
+            lo <<= -sh;
+            hi <<= -sh;
+        }
+        if (A < lo) { c = next_double(c, 0); continue; }
+        if (A > hi) { c = next_double(c, 1); continue; }
+        if (m & 1) { /* on a midpoint, the even neighbour */
+            if (A == hi) c = next_double(c, 1);
+            else if (A == lo) c = next_double(c, 0);
+        }
+        *out = c;
+        return 1;
+    }
+    return 0;
+}
+#endif
+
 int cal_parse_double_general(const char *p, size_t n, double *out)
 {
     const char *s = p, *e = p + n;
@@ -890,6 +969,16 @@ int cal_parse_double_general(const char *p, size_t n, double *out)
         *out = neg ? -v : v;
         return 1;
     }
+#if defined(CAL_HAVE_U128)
+    /* 16 to 19 digits (the texts of %.17g): w / 10^d, exactly */
+    if (!inexact && w > ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 0) {
+        double v;
+        if (e10 == 0 ? w < ((uint64_t)1 << 63) && ((v = (double)(long long)w), 1) : div_pow10(w, (int)-e10, &v)) {
+            *out = neg ? -v : v;
+            return 1;
+        }
+    }
+#endif
 #endif
     {
         /* strtod on a NUL-terminated copy, with the locale's decimal point */
@@ -1023,4 +1112,86 @@ size_t cal_format_fixed(char *buf, size_t size, double v, int decimals)
         }
     }
     return format_fixed_printf(buf, size, v, decimals);
+}
+
+size_t cal_format_g(char *buf, double v, int prec, int *reads_back)
+{
+#if defined(CAL_HAVE_U128)
+    static const uint64_t p10u[18] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+                                      1000000000u, 10000000000u, 100000000000u, 1000000000000u, 10000000000000u,
+                                      100000000000000u, 1000000000000000u, 10000000000000000u,
+                                      100000000000000000u};
+    double a = fabs(v);
+    uint64_t m, N = 0;
+    int e, x, k = 0, try, back = 0, nd, i;
+    size_t n = 0;
+    char d[24];
+    if (reads_back) *reads_back = 0;
+    if (prec < 1 || prec > 17 || !(a >= 1e-4 && a < pow10_tab[prec]) || !split_double(a, &m, &e)) return 0;
+    x = (int)floor(log10(a));
+    /* N = a * 10^k rounded, k = prec - 1 - x: a * 10^k = m * 5^k * 2^(e + k),
+     * exact in 128 bits (m < 2^53, 5^k < 2^52); x is the decimal exponent,
+     * put right when log10 was off by one or the rounding carried to 10^prec */
+    for (try = 0; try < 2; try++) {
+        u128 M5;
+        int s;
+        k = prec - 1 - x;
+        if (k < 0 || k > 22) return 0;
+        M5 = (u128)m * pow5_tab[k];
+        s = -(e + k);
+        if (s <= 0) { /* an integer: exact */
+            if (-s > 63 || (M5 << -s) >> 64) return 0;
+            N = (uint64_t)(M5 << -s);
+            back = 1;
+        } else {
+            u128 R, half, Dm, delta, f5 = pow5_tab[k];
+            if (s > 120 || (M5 >> s) >> 64) return 0;
+            N = (uint64_t)(M5 >> s);
+            R = M5 & ((((u128)1) << s) - 1);
+            half = ((u128)1) << (s - 1);
+            if (R == half) return 0; /* a tie: printf's own rounding decides */
+            N += R > half;
+            /* reads back: N * 10^-k within half an ulp of a (ulp = 2^e, which is
+             * 5^k in units of 10^-k * 2^-s; a quarter of it below a power of two,
+             * where the gap below is half), ties to even */
+            Dm = ((u128)N) << s;
+            delta = Dm > M5 ? Dm - M5 : M5 - Dm;
+            if (Dm < M5 && m == HIDDEN) back = 4 * delta <= f5;
+            else back = 2 * delta < f5 || (2 * delta == f5 && !(m & 1));
+        }
+        if (N < p10u[prec - 1]) x--;
+        else if (N >= p10u[prec]) x++;
+        else break;
+    }
+    if (try == 2 || x < -4 || x >= prec) return 0;
+    /* the digits of N (prec of them), then the point k digits from the right (csv.h) */
+    for (i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + N % 10); N /= 10; }
+    nd = prec;
+    while (nd > 0 && nd > prec - k && d[nd - 1] == '0') nd--; /* trailing zeros of the fraction */
+    if (v < 0) buf[n++] = '-';
+    if (k >= prec) { /* 0.000ddd */
+        buf[n++] = '0';
+        buf[n++] = '.';
+        for (i = 0; i < k - prec; i++) buf[n++] = '0';
+        memcpy(buf + n, d, (size_t)nd);
+        n += (size_t)nd;
+    } else {
+        memcpy(buf + n, d, (size_t)(prec - k));
+        n += (size_t)(prec - k);
+        if (nd > prec - k) {
+            buf[n++] = '.';
+            memcpy(buf + n, d + prec - k, (size_t)(nd - (prec - k)));
+            n += (size_t)(nd - (prec - k));
+        }
+    }
+    buf[n] = '\0';
+    if (reads_back) *reads_back = back;
+    return n;
+#else
+    (void)buf;
+    (void)v;
+    (void)prec;
+    if (reads_back) *reads_back = 0;
+    return 0;
+#endif
 }

@@ -249,6 +249,17 @@ static inline int cal_parse_double(const char *p, size_t n, double *out)
  */
 size_t cal_format_fixed(char *buf, size_t size, double v, int decimals);
 
+/*
+ * cal_format_g: the text of printf("%.*g", prec, v) (1 <= prec <= 17), same
+ * bytes, where it has no exponent (1e-4 <= |v| < 10^prec) and its last
+ * digit is not an exact tie, made with exact 128-bit integer arithmetic
+ * (where the compiler has it). Writes at most 25 bytes with the NUL and
+ * returns the length, or returns 0 (then ask snprintf). *reads_back (may
+ * be NULL) is set to 1 when the text reads back as v (cal_parse_double:
+ * correctly rounded), decided exactly, without reading it.
+ */
+size_t cal_format_g(char *buf, double v, int prec, int *reads_back);
+
 /* The usual case of cal_format_fixed, inline (cal_format_fixed takes this
  * path there too): 0 <= decimals <= 4 and |v| * 10^decimals below 10^9,
  * where the last digit is not a tie (the rounded product's fraction is not

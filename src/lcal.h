@@ -45,10 +45,8 @@ typedef struct {
  * the stack: the caller resets the top once the record is read). */
 void lcal_patient_json(lua_State *L, lcal_buf *j, int idx);
 void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx);
-/* An integer as text; its length. printf's "%.<prec>g" of v (prec 14, 15
- * or 17) where that is quick to get exactly, else 0 (see lcal_patient.c). */
+/* An integer as text; its length. */
 size_t lcal_int_text(char *buf, long long x);
-size_t lcal_fast_g(char *buf, double v, int prec);
 
 /* Registers core.plan and the plan and rows metatables (lcal_engine.c). */
 void lcal_open_engine(lua_State *L);

@@ -790,7 +790,7 @@ static void push_tostring(lua_State *L, int idx) {
     int mt = lua_getmetatable(L, idx);
     if (mt) lua_pop(L, 1);
     else if (lua_isinteger(L, idx)) n = lcal_int_text(buf, (long long)lua_tointeger(L, idx));
-    else if ((n = lcal_fast_g(buf, (double)lua_tonumber(L, idx), 14)) != 0 && buf[strspn(buf, "-0123456789")] == '\0') {
+    else if ((n = cal_format_g(buf, (double)lua_tonumber(L, idx), 14, NULL)) != 0 && buf[strspn(buf, "-0123456789")] == '\0') {
       memcpy(buf + n, ".0", 2);
       n += 2;
     }

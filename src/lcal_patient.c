@@ -105,68 +105,6 @@ static size_t short_decimal(char *buf, double v) {
   return 0;
 }
 
-/* printf's "%.<prec>g" of v (prec 14, 15 or 17), without printf, for the
- * values where that is quick to get exactly: 1e-4 <= |v| < 10^prec, where
- * %g writes no exponent, and the digits are not near a rounding tie. Its
- * length, or 0 (then printf is asked). The prec significant digits are
- * v * 10^k rounded (k = prec - 1 - the decimal exponent), computed in long
- * double: 10^k is exact, so the product is off by at most half its ulp,
- * and a fraction farther than that from .5 rounds as the exact product
- * does (where long double is no wider than double, 17 digits always fall
- * back, and so does a long double computed with less precision than its
- * type has: valgrind's). */
-size_t lcal_fast_g(char *buf, double v, int prec) {
-  static const long double p10[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,
-                                    1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L,
-                                    1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L};
-  long double a = fabsl((long double)v), p, fl, half;
-  long long N, lo, hi;
-  int x, k, e, nd, i;
-  size_t n = 0;
-  char d[24];
-  volatile long double one = 1.0L; /* volatile: the sum below is made at run time */
-  if (prec < 1 || prec > 17 || !(a >= 1e-4L && a < p10[prec])) return 0;
-  /* the margin below needs long double arithmetic as wide as LDBL_MANT_DIG
-   * says; where it is done in double precision instead (valgrind runs x87
-   * code so), 1 + LDBL_EPSILON is 1, and printf is asked */
-  if (one + LDBL_EPSILON == one) return 0;
-  x = (int)floor(log10((double)a));
-  if (x < -4 || x >= prec) return 0;
-  k = prec - 1 - x;
-  if (k < 0 || k > 22) return 0;
-  p = a * p10[k];
-  fl = floorl(p);
-  frexpl(p, &e);
-  half = ldexpl(1.0L, e - LDBL_MANT_DIG - 1); /* half an ulp of p */
-  if (fabsl(p - fl - 0.5L) <= half) return 0;
-  N = (long long)fl + (p - fl > 0.5L ? 1 : 0);
-  lo = (long long)p10[prec - 1];
-  hi = (long long)p10[prec];
-  if (N < lo || N >= hi) return 0; /* the exponent was misjudged, or rounding made it 10^prec */
-  /* the digits of N (prec of them), then the point k digits from the right */
-  for (i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + N % 10); N /= 10; }
-  nd = prec;
-  while (nd > 0 && nd > prec - k && d[nd - 1] == '0') nd--; /* trailing zeros of the fraction */
-  if (v < 0) buf[n++] = '-';
-  if (k >= prec) { /* 0.000ddd */
-    buf[n++] = '0';
-    buf[n++] = '.';
-    for (i = 0; i < k - prec; i++) buf[n++] = '0';
-    memcpy(buf + n, d, (size_t)nd);
-    n += (size_t)nd;
-  } else {
-    memcpy(buf + n, d, (size_t)(prec - k));
-    n += (size_t)(prec - k);
-    if (nd > prec - k) {
-      buf[n++] = '.';
-      memcpy(buf + n, d + prec - k, (size_t)(nd - (prec - k)));
-      n += (size_t)(nd - (prec - k));
-    }
-  }
-  buf[n] = '\0';
-  return n;
-}
-
 /* The text of the number at idx as a patient record gives it: 1 with a
  * JSON number (an integer as written, else the shortest text that reads
  * back as the same double), 0 with the text "nan", "inf" or "-inf" (which
@@ -185,14 +123,16 @@ static int number_text(lua_State *L, int idx, char *buf, size_t *n) {
   }
   *n = short_decimal(buf, v);
   if (!*n) {
-    /* the shortest text that reads back as the same number */
-    if (!lcal_fast_g(buf, v, 15)) snprintf(buf, 64, "%.15g", v);
-    {
-      /* (cal_parse_double is correctly rounded, as strtod: the same test, mostly without strtod) */
-      double back;
-      if ((!cal_parse_double(buf, strlen(buf), &back) || back != v) && !lcal_fast_g(buf, v, 17))
-        snprintf(buf, 64, "%.17g", v);
+    /* 15 digits when they read back as the same number, else 17
+     * (cal_format_g tells; after snprintf, cal_parse_double, which is
+     * correctly rounded, as strtod) */
+    int back = 0;
+    if (!cal_format_g(buf, v, 15, &back)) {
+      double x;
+      snprintf(buf, 64, "%.15g", v);
+      back = cal_parse_double(buf, strlen(buf), &x) && x == v;
     }
+    if (!back && !cal_format_g(buf, v, 17, NULL)) snprintf(buf, 64, "%.17g", v);
     *n = strlen(buf);
   }
   return 1;

@@ -966,6 +966,101 @@ static void test_format_fixed(void)
     check(cal_format_fixed(b, sizeof b, 1e20, 0) == 21 && strcmp(b, "100000000000000000000") == 0, "format_fixed fallback", b);
 }
 
+/* cal_format_g: printf's "%.*g" bytes whenever it gives a text, a text for
+ * nearly every value in its range, and reads_back as strtod says; and
+ * cal_parse_double on the 16 to 19 digit texts it reads exactly (ties
+ * included), bit for bit as strtod. */
+static void test_format_g(void)
+{
+    char what[200], first[200] = "", b[64], want[64];
+    long n = 0, taken = 0, inrange = 0, bad = 0, bbad = 0;
+    int iter;
+    for (iter = 0; iter < 2000000; iter++) {
+        unsigned shape = (unsigned)(rnd() % 6);
+        int prec = shape == 5 ? 1 + (int)(rnd() % 17) : (int[]){14, 15, 17}[rnd() % 3], rb = -1;
+        double v, back;
+        size_t len;
+        if (shape == 0) v = rnd01() * 200;                                   /* lab-like, full precision */
+        else if (shape == 1) v = ldexp(rnd01(), (int)(rnd() % 80) - 20);     /* 1e-6 ... 1e18 */
+        else if (shape == 2) v = floor(rnd01() * 1e6) / pow(10, (double)(rnd() % 7)); /* short decimals */
+        else if (shape == 3) v = nextafter(floor(rnd01() * 1e9) / 1e3, rnd() % 2 ? 0 : 1e300); /* near them */
+        else if (shape == 4) v = pow(10, (double)((int)(rnd() % 24) - 5)) * (rnd() % 2 ? 1 : nextafter(1, 0)); /* powers of ten */
+        else v = (rnd01() - 0.5) * pow(10, (double)(rnd() % 19) - 4);
+        if (rnd() % 4 == 0) v = -v;
+        len = cal_format_g(b, v, prec, &rb);
+        snprintf(want, sizeof want, "%.*g", prec, v);
+        n++;
+        if (fabs(v) >= 1e-4 && fabs(v) < pow(10, prec)) inrange++;
+        if (!len) continue;
+        taken++;
+        if (strcmp(b, want) != 0 || len != strlen(want)) {
+            if (!bad++) snprintf(first, sizeof first, "%.17g at %d: \"%s\", printf \"%s\"", v, prec, b, want);
+            continue;
+        }
+        back = strtod(want, NULL);
+        if (rb != (back == v)) {
+            if (!bbad++) snprintf(first, sizeof first, "%.17g at %d: \"%s\" reads_back %d", v, prec, b, rb);
+        }
+    }
+    snprintf(what, sizeof what, "format_g equals printf %%.*g on %ld of %ld values (%ld in its range; %ld differ, "
+             "%ld reads_back wrong)", taken, n, inrange, bad, bbad);
+    check(bad == 0 && bbad == 0 && taken > inrange * 99 / 100, what, bad || bbad ? first : NULL);
+    check(cal_format_g(b, 1e-5, 15, NULL) == 0 && cal_format_g(b, 1e15, 15, NULL) == 0 &&
+          cal_format_g(b, NAN, 15, NULL) == 0 && cal_format_g(b, 0.0, 15, NULL) == 0, "format_g declines outside its range", NULL);
+    check(cal_format_g(b, 0.1 + 0.2, 17, NULL) && strcmp(b, "0.30000000000000004") == 0, "format_g 0.1 + 0.2 at 17", b);
+    check(cal_format_g(b, 60.0, 14, NULL) && strcmp(b, "60") == 0, "format_g 60 at 14", b);
+#if defined(__SIZEOF_INT128__)
+    {
+        /* 16 to 19 digits with 0 to 22 decimals, and exact midpoints of two
+         * doubles (ties to even), against strtod bit for bit */
+        static const char *const ties[] = { "9007199254740993.0", "9007199254740995.0", "4503599627370496.5",
+                                            "4503599627370497.5", "2251799813685248.25", "2251799813685248.75",
+                                            "18014398509481986.0", "1125899906842624.125" };
+        long pn = 0, pbad = 0;
+        size_t i;
+        for (i = 0; i < sizeof ties / sizeof ties[0]; i++) {
+            double got = 0, w = strtod(ties[i], NULL);
+            pn++;
+            if (!cal_parse_double(ties[i], strlen(ties[i]), &got) || memcmp(&got, &w, sizeof w) != 0) {
+                if (!pbad++) snprintf(first, sizeof first, "\"%s\": %.17g, strtod %.17g", ties[i], got, w);
+            }
+        }
+        for (iter = 0; iter < 1000000; iter++) {
+            char t[64];
+            int nd = 16 + (int)(rnd() % 4), dec = (int)(rnd() % 23), len, j;
+            double got = 0, w;
+            uint64_t mant = rnd() % 9000000000000000000u + 1000000000000000000u;
+            char digits[24];
+            snprintf(digits, sizeof digits, "%llu", (unsigned long long)mant);
+            digits[nd] = '\0';
+            if (rnd() % 8 == 0) {
+                /* the midpoint of m * 2^e and (m + 1) * 2^e (m of 53 bits, e = 1 - jj):
+                 * (2m + 1) / 2^jj, written exactly (jj fraction digits at most) */
+                static const char *const frac[4][8] = { { "0" }, { "5" }, { "25", "75" }, { "125", "375", "625", "875" } };
+                int jj = (int)(rnd() % 4);
+                uint64_t m2 = 2 * ((rnd() >> 11) | ((uint64_t)1 << 52)) + 1;
+                len = snprintf(t, sizeof t, "%llu.%s", (unsigned long long)(m2 >> jj),
+                               frac[jj][(m2 & ((1u << jj) - 1)) >> 1]);
+            } else if (dec >= nd) {
+                len = snprintf(t, sizeof t, "0.%0*d%s", dec - nd, 0, digits);
+                if (dec == nd) { memmove(t + 2, t + 3, strlen(t + 3) + 1); len--; }
+            } else {
+                len = snprintf(t, sizeof t, "%.*s.%s", nd - dec, digits, digits + nd - dec);
+            }
+            if (rnd() % 4 == 0) { memmove(t + 1, t, (size_t)len + 1); t[0] = '-'; len++; }
+            for (j = 0; j < len && t[j] != '.'; j++) {}
+            w = strtod(t, NULL);
+            pn++;
+            if (!cal_parse_double(t, (size_t)len, &got) || memcmp(&got, &w, sizeof w) != 0) {
+                if (!pbad++) snprintf(first, sizeof first, "\"%s\": %.17g, strtod %.17g", t, got, w);
+            }
+        }
+        snprintf(what, sizeof what, "parse_double equals strtod on %ld texts of 16 to 19 digits (%ld differ)", pn, pbad);
+        check(pbad == 0, what, pbad ? first : NULL);
+    }
+#endif
+}
+
 /* Each test function is one test case: it passes when none of its checks
  * failed. The last line counts cases (as spec/check.sh reads it); the line
  * before it counts the individual checks. */
@@ -991,6 +1086,7 @@ int main(void)
     CASE(test_stream);
     CASE(test_parse_double);
     CASE(test_format_fixed);
+    CASE(test_format_g);
     printf("checks: %ld passed, %ld failed\n", passed, failed);
     printf("%ld passed, %ld failed\n", cases_ok, cases_bad);
     return failed ? 1 : 0;
