@@ -123,6 +123,50 @@ describe("the lab snapshot of a single-patient result", function()
     assert.are.same(before, a:table())
   end)
 
+  it("keeps each lab as it was given when classified, whatever the patient table holds later", function()
+    -- the snapshot keeps a lab's value and unit (a table's too) and writes
+    -- its text when read; a value that is neither a string, a number nor a
+    -- boolean is written when the snapshot is made (its __tostring is not
+    -- called again later)
+    local calls = 0
+    local odd = setmetatable({}, { __tostring = function() calls = calls + 1; return "odd" .. calls end })
+    local labs = { calcium = { 2.45, "mmol/L" }, phosphate = 4.123456789012345, albumin = { value = 3.1, unit = "g/dL" },
+      creatinine = { value = odd, unit = "mg/dL" }, pth = true }
+    local p = { id = "G1", age = 60, sex = "F", labs = labs }
+    local want = calcinosis.labs(p)
+    local s = plan:classify(p).labs
+    assert.are.equal(2, calls) -- once for calcinosis.labs, once for the snapshot
+    labs.calcium[1], labs.calcium[2], labs.albumin.unit = 9, "mg/dL", "g/L"
+    labs.phosphate, labs.pth = "1 mmol/L", "high"
+    local t = s:table()
+    assert.are.equal("2.45 mmol/L", t.calcium.given)
+    assert.are.equal("4.1234567890123", t.phosphate.given) -- tostring's %.14g
+    assert.are.equal("3.1 g/dL", t.albumin.given)
+    assert.are.equal("odd2 mg/dL", t.creatinine.given)
+    assert.are.equal("true", t.pth.given)
+    assert.are.equal("calcium", t.calcium.key)
+    assert.are.equal(2, calls)
+    for _, k in ipairs { "calcium", "phosphate", "albumin", "pth" } do
+      assert.are.equal(want[k].given, t[k].given, k)
+      assert.are.equal(want[k].key, t[k].key, k)
+    end
+    assert.are.equal("odd1 mg/dL", want.creatinine.given)
+  end)
+
+  it("takes a lab's text from the key its value was read from (the first in sorted order)", function()
+    -- "calcium" and its LOINC code name the same analyte: the value and the text are both the first key's
+    local p = { id = "G2", age = 60, sex = "F", labs = { calcium = "9.0 mg/dL", ["17861-6"] = "2.6 mmol/L" } }
+    local t = calcinosis.labs(p)
+    local s = plan:classify(p).labs:table()
+    local alone = calcinosis.labs { id = "G3", age = 60, sex = "F", labs = { calcium = "2.6 mmol/L" } }.calcium.value
+    assert.near(2.6 * 40.078 / 10, alone, 1e-9)
+    for _, x in ipairs { t, s } do
+      assert.are.equal("17861-6", x.calcium.key)
+      assert.are.equal("2.6 mmol/L", x.calcium.given)
+      assert.are.equal(alone, x.calcium.value)
+    end
+  end)
+
   it("reads date fields of a patient table with a metatable (patient_json looks them up then)", function()
     local p = setmetatable({ id = "M1", age = 50, labs = { calcium = "9.5 mg/dL" } },
       { __index = { calcium_date = "2024-03-05" } })

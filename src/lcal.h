@@ -44,7 +44,14 @@ typedef struct {
  * fields of j as that text would be (see ndjson.h; the values read stay on
  * the stack: the caller resets the top once the record is read). */
 void lcal_patient_json(lua_State *L, lcal_buf *j, int idx);
-void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx);
+/* given (a stack index, or 0): the first of LCAL_GIVEN_SLOTS slots the
+ * caller reserved, where the reader puts, for each analyte a whose lab it
+ * read (the first key in the order it reads them, sorted), the key at
+ * given + 3a and the value as given at given + 3a + 1: the value itself,
+ * or for a table its value (.value or [1]) with its unit (.unit or [2]) at
+ * given + 3a + 2; given_set[a] is set to 1 (the caller clears it). */
+#define LCAL_GIVEN_SLOTS (3 * CAL_REC_MAX_ANALYTES)
+void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx, int given, unsigned char *given_set);
 /* An integer as text; its length. */
 size_t lcal_int_text(char *buf, long long x);
 

@@ -819,59 +819,11 @@ static int less_than(lua_State *L, int a, int b) {
 #endif
 }
 
-/* The texts the labs were given as, by analyte: the first key in sorted
- * order (as the record logic keeps it); each as tostring gives it, "value
- * unit" for a table. slots is the first of 2 x CAL_REC_MAX_ANALYTES stack
- * slots reserved for them: the key of analyte a at slots + 2a, its text
- * above it; keyat[a] is set to that index when a was given. */
-static void given_texts(lua_State *L, cal_ndjson *nd, int patient, int slots, int *keyat) {
-  int labs;
-  lua_getfield(L, patient, "labs");
-  labs = lua_gettop(L);
-  if (lua_istable(L, labs)) {
-    lua_pushnil(L);
-    while (lua_next(L, labs)) {
-      int v = lua_gettop(L);
-      if (lua_type(L, v - 1) == LUA_TSTRING) {
-        size_t kl;
-        const char *k = lua_tolstring(L, v - 1, &kl);
-        int ai = cal_ndjson_analyte(nd, k, kl);
-        if (ai >= CAL_REC_MAX_ANALYTES) ai = -1;
-        if (ai >= 0 && (!keyat[ai] || less_than(L, v - 1, keyat[ai]))) {
-          luaL_checkstack(L, 8, "too many labs");
-          lua_pushvalue(L, v - 1);
-          lua_replace(L, slots + 2 * ai);
-          if (lua_type(L, v) == LUA_TTABLE) { /* v = raw.value or raw[1], u = raw.unit or raw[2] */
-            lua_getfield(L, v, "value");
-            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_pushinteger(L, 1); lua_gettable(L, v); }
-            lua_getfield(L, v, "unit");
-            if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_pushinteger(L, 2); lua_gettable(L, v); }
-            if (lua_toboolean(L, v + 2)) {
-              push_tostring(L, v + 1);
-              lua_pushliteral(L, " ");
-              push_tostring(L, v + 2);
-              lua_concat(L, 3);
-            } else {
-              push_tostring(L, v + 1);
-            }
-          } else {
-            push_tostring(L, v);
-          }
-          lua_replace(L, slots + 2 * ai + 1);
-          keyat[ai] = slots + 2 * ai;
-        }
-      }
-      lua_settop(L, v - 1);
-    }
-  }
-  lua_settop(L, labs - 1);
-}
-
-/* Where a lab table is built from: a record, its problems, the texts its
- * labs were given as (on the stack: the key of analyte a at given_base +
- * 2a, its text above it; or, given_base 0, in the user value of a lab
- * snapshot, at stack index snap), the plan and its user value (uv, a
- * stack index). */
+/* Where a lab table is built from: a record, its problems, the labs as
+ * given (on the stack: the key, the value and the unit of analyte a at
+ * given_base + 3a, as lcal_read_patient keeps them; or, given_base 0, in
+ * the user value of a lab snapshot, at stack index snap), the plan and its
+ * user value (uv, a stack index). */
 typedef struct {
   const plan_box *b;
   const cal_record *r;
@@ -912,8 +864,10 @@ static void set_kn(lua_State *L, const lab_src *s, int key, double v) {
 
 /* A lab snapshot ("calcinosis.labsnap"): the record of one result, kept so
  * that its lab table, or one entry of it, is built only when read. Its
- * user value is a table: the plan, the plan's user value, then the key and
- * the text of each analyte given (SNAP_GIVEN + 2a, + 1). */
+ * user value is a table: the plan, the plan's user value, then the key of
+ * each analyte given and the value it was given as, written when read (a
+ * string, a number or a boolean), or else its text, made when the
+ * snapshot is (a table's "value unit"; SNAP_GIVEN + 2a, + 1). */
 #define LABSNAP_MT "calcinosis.labsnap"
 enum { SNAP_PLAN = 1, SNAP_UV, SNAP_GIVEN };
 typedef struct {
@@ -925,9 +879,31 @@ typedef struct {
   char ptext[1];
 } lab_snap;
 
+/* Pushes the text a lab was given as, from its value v and unit u (stack
+ * indexes): as tostring gives it, "value unit" for a table with a unit. */
+static void push_given_text(lua_State *L, int v, int u) {
+  if (lua_toboolean(L, u)) {
+    push_tostring(L, v);
+    lua_pushliteral(L, " ");
+    push_tostring(L, u);
+    lua_concat(L, 3);
+  } else {
+    push_tostring(L, v);
+  }
+}
+
+/* Pushes the key analyte a was given under (text 0), or the text it was given as (1). */
 static void push_given(lua_State *L, const lab_src *s, int a, int text) {
-  if (s->given_base) lua_pushvalue(L, s->given_base + 2 * a + text);
-  else lua_rawgeti(L, s->snap, SNAP_GIVEN + 2 * a + text);
+  if (!text) {
+    if (s->given_base) lua_pushvalue(L, s->given_base + 3 * a);
+    else lua_rawgeti(L, s->snap, SNAP_GIVEN + 2 * a);
+  } else if (s->given_base) {
+    push_given_text(L, s->given_base + 3 * a + 1, s->given_base + 3 * a + 2);
+  } else {
+    lua_rawgeti(L, s->snap, SNAP_GIVEN + 2 * a + 1);
+    push_tostring(L, -1);
+    lua_remove(L, -2);
+  }
 }
 
 static const char *species_name(int sp) {
@@ -1189,9 +1165,14 @@ static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n
  * lua/calcinosis/labs.lua for its fields). */
 static void push_labs(lua_State *L, const lab_src *s) {
   size_t a, na = cal_analyte_count();
-  int i;
+  int i, n = 3; /* problems, species and ckd_stage always, the others when push_lab_other and push_lab_entry set them */
+  const cal_record *r = s->r;
+  n += !isnan(r->age) + (r->sex != 0) + !isnan(r->birth);
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    n += !isnan(r->v[a]) || r->qual[a] || s->given[a] || (int)a == s->b->i_corr || (int)a == s->b->i_caxp ||
+         (int)a == s->b->i_egfr;
   luaL_checkstack(L, 24, "lab table");
-  lua_createtable(L, 0, 24);
+  lua_createtable(L, 0, n);
   for (i = 0; i < LK_NONE; i++) {
     push_lab_other(L, s, i);
     if (lua_isnil(L, -1)) lua_pop(L, 1);
@@ -1324,12 +1305,12 @@ static void push_lab_value(lua_State *L, const lab_src *s, const char *k, size_t
   lua_settop(L, e);
 }
 
-/* The engine's record as a lab source, with the texts the labs of the
- * patient at stack index patient (0: none) were given as: reserves their
- * stack slots. */
-static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_engine *e, int patient, int uv) {
-  int keyat[CAL_REC_MAX_ANALYTES] = {0}, base = lua_gettop(L);
-  size_t a;
+/* The engine's record as a lab source, with the labs as given that
+ * read_patient kept in the slots from stack index given (0: none; given_set
+ * says which analytes have them). */
+static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_engine *e, int given,
+                       const unsigned char *given_set, int uv) {
+  int base = lua_gettop(L);
   memset(s, 0, sizeof *s);
   s->b = b;
   s->r = &e->rec;
@@ -1337,27 +1318,34 @@ static void lab_source(lua_State *L, lab_src *s, const plan_box *b, const cal_en
   s->plen = e->pb.len;
   s->pcount = e->pb.count;
   s->uv = uv;
-  luaL_checkstack(L, 2 * CAL_REC_MAX_ANALYTES + 16, "lab table");
+  luaL_checkstack(L, 16, "lab table");
   lua_rawgeti(L, uv, UV_STRS);
   s->strs = ++base;
   lua_rawgeti(L, uv, UV_RANGES);
   s->ranges = lua_istable(L, ++base) ? base : 0;
   lua_rawgeti(L, uv, UV_CRITICAL);
   s->critical = lua_istable(L, ++base) ? base : 0;
-  if (!patient) return;
-  lua_settop(L, base + 2 * CAL_REC_MAX_ANALYTES);
-  given_texts(L, b->nd, patient, base + 1, keyat);
-  s->given_base = base + 1;
-  for (a = 0; a < CAL_REC_MAX_ANALYTES; a++) s->given[a] = keyat[a] != 0;
+  if (!given) return;
+  s->given_base = given;
+  memcpy(s->given, given_set, sizeof s->given);
 }
 
-/* Pushes a lab snapshot of the engine's record (plan: the plan's stack index). */
-static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine *e, int patient, int plan, int uv) {
+/* 1 when the value at idx is written the same whenever it is: a string, a
+ * number, a boolean or nil (a table's __tostring may not be). */
+static int plain_value(lua_State *L, int idx) {
+  int t = lua_type(L, idx);
+  return t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN || t == LUA_TNIL;
+}
+
+/* Pushes a lab snapshot of the engine's record (plan: the plan's stack
+ * index; given, given_set: the labs as given, see lab_source). */
+static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine *e, int given,
+                              const unsigned char *given_set, int plan, int uv) {
   int base = lua_gettop(L), snap;
   size_t a;
   lab_src s;
   lab_snap *ls;
-  lab_source(L, &s, b, e, patient, uv);
+  lab_source(L, &s, b, e, given, given_set, uv);
   int last = 0; /* the last analyte given, + 1 */
   ls = (lab_snap *)lua_newuserdatauv(L, offsetof(lab_snap, ptext) + e->pb.len + 1, 1);
   snap = lua_gettop(L);
@@ -1378,14 +1366,15 @@ static void push_lab_snapshot(lua_State *L, const plan_box *b, const cal_engine 
   lua_pushvalue(L, uv); lua_rawseti(L, -2, SNAP_UV);
   for (a = 0; a < CAL_REC_MAX_ANALYTES; a++)
     if (s.given[a]) {
-      lua_pushvalue(L, s.given_base + 2 * (int)a); lua_rawseti(L, -2, SNAP_GIVEN + 2 * (int)a);
-      lua_pushvalue(L, s.given_base + 2 * (int)a + 1); lua_rawseti(L, -2, SNAP_GIVEN + 2 * (int)a + 1);
+      int at = s.given_base + 3 * (int)a, k = SNAP_GIVEN + 2 * (int)a;
+      lua_pushvalue(L, at); lua_rawseti(L, -2, k);
+      if (!lua_toboolean(L, at + 2) && plain_value(L, at + 1)) lua_pushvalue(L, at + 1); /* written when read */
+      else push_given_text(L, at + 1, at + 2);
+      lua_rawseti(L, -2, k + 1);
     }
   lua_setiuservalue(L, snap, 1);
-  if (snap != base + 1) { /* above the texts' slots */
-    lua_replace(L, base + 1);
-    lua_settop(L, base + 1);
-  }
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
 }
 
 /* The lab source of the snapshot at stack index 1 (pushes the plan's user value). */
@@ -2194,15 +2183,15 @@ static void push_bits(lua_State *L, const uint64_t *words, size_t n) {
  * stack index of the patient table, for the texts the labs were given as;
  * 0 none), with the record as read (record) when with_record. uv is the
  * stack index of the plan's user value. */
-static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int patient, int plan, int uv,
-                        int with_record, int lazy) {
+static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int given, const unsigned char *given_set,
+                        int plan, int uv, int with_record, int lazy) {
   const cal_cohort *p = &b->plan;
   const cal_result *res = &e->res;
   size_t i;
   /* (lazy: the ten fields set here; pending:present adds nine when read) */
   lua_createtable(L, 0, lazy ? 10 : 24);
   if (b->has_labs) {
-    push_lab_snapshot(L, b, e, patient, plan, uv);
+    push_lab_snapshot(L, b, e, given, given_set, plan, uv);
     lua_setfield(L, -2, "labs");
   }
   lua_pushstring(L, species_name(e->rec.species));
@@ -2272,10 +2261,13 @@ static void read_fields(plan_box *b) {
   cal_engine_read(b->engine, &b->schema, f, nf);
 }
 
-/* Reads the patient table at idx into the engine (no NDJSON text: lcal_read_patient). */
-static void read_patient(lua_State *L, plan_box *b, int idx) {
+/* Reads the patient table at idx into the engine (no NDJSON text:
+ * lcal_read_patient), keeping its labs as given in the LCAL_GIVEN_SLOTS
+ * stack slots from index given (given_set: which; see lcal.h). */
+static void read_patient(lua_State *L, plan_box *b, int idx, int given, unsigned char *given_set) {
   int top = lua_gettop(L);
-  lcal_read_patient(L, b->nd, idx);
+  memset(given_set, 0, CAL_REC_MAX_ANALYTES);
+  lcal_read_patient(L, b->nd, idx, given, given_set);
   read_fields(b);
   lua_settop(L, top);
 }
@@ -2303,12 +2295,14 @@ static void name_record(cal_engine *e) {
 static int plan_classify(lua_State *L) {
   plan_box *b = check_plan(L, 1);
   int lazy = lua_toboolean(L, 3);
+  unsigned char given[CAL_REC_MAX_ANALYTES];
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  read_patient(L, b, 2);
+  luaL_checkstack(L, LCAL_GIVEN_SLOTS + 8, "patient table");
+  lua_settop(L, 2 + LCAL_GIVEN_SLOTS);
+  read_patient(L, b, 2, 3, given);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 2, 1, 3, 0, lazy);
+  push_result(L, b, b->engine, 3, given, 1, lua_gettop(L), 0, lazy);
   return 1;
 }
 
@@ -2317,13 +2311,15 @@ static int plan_labs(lua_State *L) {
   plan_box *b = check_plan(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   if (!b->has_labs) return luaL_error(L, "plan:labs: the plan was built without labs_display");
-  lua_settop(L, 2);
-  read_patient(L, b, 2);
-  name_record(b->engine);
-  lua_getiuservalue(L, 1, 1);
   {
+    unsigned char given[CAL_REC_MAX_ANALYTES];
     lab_src s;
-    lab_source(L, &s, b, b->engine, 2, 3);
+    luaL_checkstack(L, LCAL_GIVEN_SLOTS + 8, "patient table");
+    lua_settop(L, 2 + LCAL_GIVEN_SLOTS);
+    read_patient(L, b, 2, 3, given);
+    name_record(b->engine);
+    lua_getiuservalue(L, 1, 1);
+    lab_source(L, &s, b, b->engine, 3, given, lua_gettop(L));
     push_labs(L, &s);
   }
   return 1;
@@ -2356,7 +2352,7 @@ static int plan_classify_line(lua_State *L) {
   read_fields(b);
   name_record(b->engine);
   lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 0, 1, 3, 0, 0);
+  push_result(L, b, b->engine, 0, NULL, 1, 3, 0, 0);
   return 1;
 }
 
@@ -2608,7 +2604,7 @@ static int rows_next(lua_State *L) {
     }
     cal_engine_read(b->engine, &r->lay, f, nf);
     lua_getiuservalue(L, lua_upvalueindex(1), 1);
-    push_result(L, b, b->engine, 0, lua_upvalueindex(1), lua_gettop(L), 1, 0);
+    push_result(L, b, b->engine, 0, NULL, lua_upvalueindex(1), lua_gettop(L), 1, 0);
     lua_remove(L, -2);
     lua_pushinteger(L, (lua_Integer)line);
     lua_setfield(L, -2, "line");

@@ -309,6 +309,8 @@ typedef struct {
   lua_State *L;
   cal_ndjson *j;
   int bad_utf8; /* a string the line would hold is not UTF-8 */
+  int given;    /* where the labs as given go (lcal.h), or 0 */
+  unsigned char *given_set;
 } reader;
 
 static void check_utf8(reader *r, const char *s, size_t n) {
@@ -484,6 +486,30 @@ static void read_lab(reader *r, const char *key, int idx) {
     luaL_error(L, "out of memory");
 }
 
+/* The lab at idx under key, as given, in the caller's slots (lcal.h). */
+static void keep_given(reader *r, const char *key, int idx) {
+  lua_State *L = r->L;
+  int a = cal_ndjson_analyte(r->j, key, strlen(key)), at;
+  if (a < 0 || a >= CAL_REC_MAX_ANALYTES || r->given_set[a]) return;
+  r->given_set[a] = 1;
+  at = r->given + 3 * a;
+  lua_pushstring(L, key);
+  lua_replace(L, at);
+  if (lua_type(L, idx) == LUA_TTABLE) {
+    lua_getfield(L, idx, "value");
+    if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_pushinteger(L, 1); lua_gettable(L, idx); }
+    lua_replace(L, at + 1);
+    lua_getfield(L, idx, "unit");
+    if (!lua_toboolean(L, -1)) { lua_pop(L, 1); lua_pushinteger(L, 2); lua_gettable(L, idx); }
+    lua_replace(L, at + 2);
+  } else {
+    lua_pushvalue(L, idx);
+    lua_replace(L, at + 1);
+    lua_pushnil(L);
+    lua_replace(L, at + 2);
+  }
+}
+
 static void read_labs(reader *r, int idx) {
   lua_State *L = r->L;
   char buf[64];
@@ -501,6 +527,7 @@ static void read_labs(reader *r, int idx) {
     nk = object_keys(L, idx, keys);
     for (i = 0; i < nk; i++) {
       lua_getfield(L, idx, keys[i]);
+      if (r->given) keep_given(r, keys[i], lua_gettop(L));
       read_lab(r, keys[i], lua_gettop(L));
       lua_pop(L, 1);
     }
@@ -534,12 +561,14 @@ static void read_given_problems(reader *r, int idx) {
  * reader reads its line). The values read stay on the stack (the caller
  * resets the top once the record is read): a table with __index may give
  * strings nothing else holds. */
-void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx) {
+void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx, int given, unsigned char *given_set) {
   reader r;
   size_t i, n = patient_nkeys(L, idx);
   r.L = L;
   r.j = j;
   r.bad_utf8 = 0;
+  r.given = given;
+  r.given_set = given_set;
   if (cal_ndjson_begin(j) < 0) luaL_error(L, "out of memory");
   luaL_checkstack(L, (int)n + 8, "patient table");
   for (i = 0; i < n; i++) {
