@@ -6,7 +6,6 @@
  * with the kind and text each value has in that NDJSON text, so that a
  * table and its line are read alike.
  */
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
