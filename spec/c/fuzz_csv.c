@@ -13,7 +13,8 @@
  *   - every record has >= 1 field, line numbers only go up and stay within
  *     the number of LFs + 1, and every field lies inside the reader's buffer
  *     (ASan checks the reads);
- *   - cal_parse_double agrees with strtod, cal_format_fixed with snprintf.
+ *   - cal_parse_double agrees with strtod, cal_format_fixed and cal_format_g
+ *     with snprintf (and cal_format_g's reads_back with strtod).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -93,6 +94,26 @@ static void numbers(const uint8_t *in, size_t len)
         k = cal_format_fixed(a, sizeof a, v, d);
         m = snprintf(b, sizeof b, "%.*f", d, v);
         if ((size_t)m != k || strcmp(a, b) != 0) abort();
+        {
+            /* cal_format_g: printf's %.*g when it gives a text, and reads_back as
+             * strtod says; of v, and of v's mantissa with an exponent in its range */
+            int prec = 1 + in[8] % 17, back = -1, i;
+            uint64_t bits;
+            for (i = 0; i < 2; i++) {
+                if (i == 1) {
+                    memcpy(&bits, &v, sizeof bits);
+                    bits = (bits & 0x800fffffffffffffULL) | ((uint64_t)(1023 - 14 + in[8] % 72) << 52);
+                    memcpy(&v, &bits, sizeof v);
+                }
+                k = cal_format_g(a, v, prec, &back);
+                if (k) {
+                    snprintf(b, sizeof b, "%.*g", prec, v);
+                    if (strlen(a) != k || strcmp(a, b) != 0) abort();
+                    w = strtod(b, NULL);
+                    if (back != (w == v)) abort();
+                }
+            }
+        }
     }
 }
 
