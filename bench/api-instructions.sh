@@ -15,8 +15,10 @@
 # patient of the first batch of 1000 twice, warm-up and timed), is the cost
 # of one call, without start-up (loading the library, compiling the ruleset).
 # Then (TIMES, default 20000; 0 skips it) bench/api.lua's own timings with
-# TIMES patients, baseline and this checkout alternately, three times each:
-# CPU seconds, which other load on the machine disturbs (hence the counts).
+# TIMES patients, baseline and this checkout alternately, RUNS times each
+# (default 3), and the fastest and the median run of each: CPU seconds,
+# which other load on the machine disturbs (hence the counts; COUNTS=0
+# skips them).
 # Needs valgrind (apt-get install valgrind).
 set -eu
 cd "$(dirname "$0")/.."
@@ -45,24 +47,36 @@ per_call() {
   a=$(count "$1" "$2" "$N1"); b=$(count "$1" "$2" "$N2")
   echo $(( (b - a - GEN) / ($(calls "$N2") - $(calls "$N1")) ))
 }
-GEN=$(( $(count "$PWD" none "$N2") - $(count "$PWD" none "$N1") ))
-printf '# instructions per call (callgrind, N = %d and %d), baseline %s and this checkout\n' "$N1" "$N2" "$BASE"
-printf '%-30s %14s %14s %8s\n' call baseline now ratio
-for c in classify ruleset labs; do
-  old=$(per_call "$TMP" "$c")
-  new=$(per_call "$PWD" "$c")
-  case $c in classify) name="calcinosis.classify(patient)";; ruleset) name="ruleset:classify(patient)";;
-    labs) name="calcinosis.labs(patient)";; esac
-  printf '%-30s %14d %14d %7.2fx\n' "$name" "$old" "$new" "$(echo "$old / $new" | bc -l)"
-done
+if [ "${COUNTS:-1}" != 0 ]; then
+  GEN=$(( $(count "$PWD" none "$N2") - $(count "$PWD" none "$N1") ))
+  printf '# instructions per call (callgrind, N = %d and %d), baseline %s and this checkout\n' "$N1" "$N2" "$BASE"
+  printf '%-30s %14s %14s %8s\n' call baseline now ratio
+  for c in classify ruleset labs; do
+    old=$(per_call "$TMP" "$c")
+    new=$(per_call "$PWD" "$c")
+    case $c in classify) name="calcinosis.classify(patient)";; ruleset) name="ruleset:classify(patient)";;
+      labs) name="calcinosis.labs(patient)";; esac
+    printf '%-30s %14d %14d %7.2fx\n' "$name" "$old" "$new" "$(echo "$old / $new" | bc -l)"
+  done
+  echo
+fi
 
 TIMES=${TIMES:-20000}
+RUNS=${RUNS:-3}
 [ "$TIMES" -gt 0 ] || exit 0
-printf '\n# microseconds per call (bench/api.lua %d, os.clock), three runs each, alternating\n' "$TIMES"
-for r in 1 2 3; do
+printf '# microseconds per call (bench/api.lua %d, os.clock), %d runs each, alternating\n' "$TIMES" "$RUNS"
+for r in $(seq "$RUNS"); do
   for v in baseline now; do
     root=$TMP; [ "$v" = now ] && root=$PWD
     CALCINOSIS_ROOT=$root lua5.4 bench/api.lua "$TIMES" | sed -n 's/^\(c[a-z.]*(patient)\|ruleset:classify(patient)\) *\([0-9.]*\) us.*/\1 \2/p' |
       while read -r name us; do printf '%-9s run %d  %-30s %8s us\n' "$v" "$r" "$name" "$us"; done
   done
+done | tee "$TMP/times"
+# the fastest and the median run of each (other load only ever makes a run slower)
+printf '\n%-30s %22s %22s\n' call "baseline fastest/median" "now fastest/median"
+for name in "calcinosis.classify(patient)" "ruleset:classify(patient)" "calcinosis.labs(patient)"; do
+  for v in baseline now; do
+    awk -v v="$v" -v n="$name" '$1 == v && $4 == n { print $5 }' "$TMP/times" | sort -n |
+      awk '{ x[NR] = $1 } END { printf "%s %s\n", x[1], x[int((NR + 1) / 2)] }'
+  done | { read -r bf bm; read -r nf nm; printf '%-30s %10s %10s us %10s %10s us\n' "$name" "$bf" "$bm" "$nf" "$nm"; }
 done

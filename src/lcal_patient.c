@@ -560,44 +560,91 @@ static void read_given_problems(reader *r, int idx) {
  * reader reads its line). The values read stay on the stack (the caller
  * resets the top once the record is read): a table with __index may give
  * strings nothing else holds. */
+/* The value at stack index at under key, read into the fields of r's reader. */
+static void read_key(reader *r, const char *key, int at) {
+  lua_State *L = r->L;
+  int field = cal_ndjson_key(key, strlen(key));
+  if (field == CAL_NDJSON_KEY_LABS) read_labs(r, at);
+  else if (field == CAL_NDJSON_KEY_PROBLEMS) read_given_problems(r, at);
+  else if (field == CAL_REC_FINDINGS || field == CAL_REC_SITES) read_terms(r, field, at);
+  else {
+    char buf[64];
+    cal_field v;
+    int k = value_kind(r, at, 0, buf, &v, 1);
+    if (field >= 0) {
+      /* (the id is kept: the record points to it) */
+      if (field == CAL_REC_ID && k == CAL_NDJSON_STRING && v.ptr != buf) {
+        char *p = cal_ndjson_take(r->j, v.len ? v.len : 1);
+        if (!p) {
+          (void)luaL_error(L, "out of memory");
+          return;
+        }
+        memcpy(p, v.ptr, v.len);
+        v.ptr = p;
+      }
+      keep(r, buf, &v);
+      cal_ndjson_value(r->j, field, k, &v);
+    }
+  }
+}
+
+/* The index in PATIENT_KEYS of the string key k (n bytes), or -1. */
+static int patient_key_index(const char *k, size_t n) {
+  int i;
+  for (i = 0; PATIENT_KEYS[i]; i++)
+    if (k[0] == PATIENT_KEYS[i][0] && strlen(PATIENT_KEYS[i]) == n && memcmp(k, PATIENT_KEYS[i], n) == 0) return i;
+  return -1;
+}
+
 void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx, int given, unsigned char *given_set) {
+  enum { NK = sizeof PATIENT_KEYS / sizeof PATIENT_KEYS[0] - 1 };
   reader r;
-  size_t i, n = patient_nkeys(L, idx);
+  size_t i, n;
+  int base, other = 0;
   r.L = L;
   r.j = j;
   r.bad_utf8 = 0;
   r.given = given;
   r.given_set = given_set;
   if (cal_ndjson_begin(j) < 0) luaL_error(L, "out of memory");
-  luaL_checkstack(L, (int)n + 8, "patient table");
-  for (i = 0; i < n; i++) {
-    const char *key = patient_key(i);
-    int field, at;
-    lua_getfield(L, idx, key);
-    if (lua_isnil(L, -1)) { lua_pop(L, 1); continue; }
-    at = lua_gettop(L);
-    field = cal_ndjson_key(key, strlen(key));
-    if (field == CAL_NDJSON_KEY_LABS) read_labs(&r, at);
-    else if (field == CAL_NDJSON_KEY_PROBLEMS) read_given_problems(&r, at);
-    else if (field == CAL_REC_FINDINGS || field == CAL_REC_SITES) read_terms(&r, field, at);
-    else {
-      char buf[64];
-      cal_field v;
-      int k = value_kind(&r, at, 0, buf, &v, 1);
-      if (field >= 0) {
-        /* (the id is kept: the record points to it) */
-        if (field == CAL_REC_ID && k == CAL_NDJSON_STRING && v.ptr != buf) {
-          char *p = cal_ndjson_take(j, v.len ? v.len : 1);
-          if (!p) {
-            (void)luaL_error(L, "out of memory");
-            return;
-          }
-          memcpy(p, v.ptr, v.len);
-          v.ptr = p;
-        }
-        keep(&r, buf, &v);
-        cal_ndjson_value(j, field, k, &v);
+  luaL_checkstack(L, NK + 8, "patient table");
+  base = lua_gettop(L);
+  /* A table without a metatable and with only PATIENT_KEYS (the usual):
+   * one walk puts each value in its slot, then they are read in the order
+   * of PATIENT_KEYS, as lua_getfield would give them. Any other key, or a
+   * metatable: each key looked up (patient_nkeys). */
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    other = 1;
+  } else {
+    lua_settop(L, base + NK);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      int k = -1;
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        size_t kl;
+        const char *key = lua_tolstring(L, -2, &kl);
+        k = patient_key_index(key, kl);
       }
+      if (k < 0) {
+        other = 1;
+        break;
+      }
+      lua_replace(L, base + 1 + k);
+    }
+    if (!other)
+      for (i = 0; i < NK; i++)
+        if (!lua_isnil(L, base + 1 + (int)i)) read_key(&r, PATIENT_KEYS[i], base + 1 + (int)i);
+  }
+  if (other) {
+    lua_settop(L, base);
+    n = patient_nkeys(L, idx);
+    luaL_checkstack(L, (int)n + 8, "patient table");
+    for (i = 0; i < n; i++) {
+      const char *key = patient_key(i);
+      lua_getfield(L, idx, key);
+      if (lua_isnil(L, -1)) { lua_pop(L, 1); continue; }
+      read_key(&r, key, lua_gettop(L));
     }
   }
   if (r.bad_utf8) cal_ndjson_invalid_utf8(j);
