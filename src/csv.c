@@ -1123,7 +1123,7 @@ size_t cal_format_g(char *buf, double v, int prec, int *reads_back)
                                       100000000000000000u};
     double a = fabs(v);
     uint64_t m, N = 0;
-    int e, x, k = 0, try, back = 0, nd, i;
+    int e, x, k = 0, attempt, back = 0, nd, i;
     size_t n = 0;
     char d[24];
     if (reads_back) *reads_back = 0;
@@ -1132,7 +1132,7 @@ size_t cal_format_g(char *buf, double v, int prec, int *reads_back)
     /* N = a * 10^k rounded, k = prec - 1 - x: a * 10^k = m * 5^k * 2^(e + k),
      * exact in 128 bits (m < 2^53, 5^k < 2^52); x is the decimal exponent,
      * put right when log10 was off by one or the rounding carried to 10^prec */
-    for (try = 0; try < 2; try++) {
+    for (attempt = 0; attempt < 2; attempt++) {
         u128 M5;
         int s;
         k = prec - 1 - x;
@@ -1163,8 +1163,8 @@ size_t cal_format_g(char *buf, double v, int prec, int *reads_back)
         else if (N >= p10u[prec]) x++;
         else break;
     }
-    if (try == 2 || x < -4 || x >= prec) return 0;
-    /* the digits of N (prec of them), then the point k digits from the right (csv.h) */
+    if (attempt == 2 || x < -4 || x >= prec) return 0;
+    /* the digits of N (prec of them), then the point k digits from the right */
     for (i = prec - 1; i >= 0; i--) { d[i] = (char)('0' + N % 10); N /= 10; }
     nd = prec;
     while (nd > 0 && nd > prec - k && d[nd - 1] == '0') nd--; /* trailing zeros of the fraction */

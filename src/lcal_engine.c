@@ -2179,9 +2179,9 @@ static void push_bits(lua_State *L, const uint64_t *words, size_t n) {
 }
 
 /* The raw result of the engine's last record (see lua/calcinosis/result.lua):
- * with the lab table (labs) when the plan has labs_display (patient: the
- * stack index of the patient table, for the texts the labs were given as;
- * 0 none), with the record as read (record) when with_record. uv is the
+ * with the lab table (labs) when the plan has labs_display (given,
+ * given_set: the labs as given that read_patient kept, see lab_source; 0
+ * none), with the record as read (record) when with_record. uv is the
  * stack index of the plan's user value. */
 static void push_result(lua_State *L, plan_box *b, const cal_engine *e, int given, const unsigned char *given_set,
                         int plan, int uv, int with_record, int lazy) {
