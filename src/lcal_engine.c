@@ -930,15 +930,21 @@ static void set_range(lua_State *L, const lab_src *s, int slot, int i, int key) 
   else lua_pop(L, 1);
 }
 
-/* Pushes the lab table's entry of analyte a (labs[name]), or nil: every
- * analyte with a value, a word or a given text, and the derived entries
- * (corrected calcium, Ca x P, eGFR) always. */
+/* 1 when the lab table has an entry for analyte a: every analyte with a
+ * value, a word or a given text, and the derived entries (corrected
+ * calcium, Ca x P, eGFR) always. */
+static int lab_entry_made(const lab_src *s, int a) {
+  const plan_box *b = s->b;
+  return !isnan(s->r->v[a]) || s->r->qual[a] || s->given[a] || a == b->i_corr || a == b->i_caxp || a == b->i_egfr;
+}
+
+/* Pushes the lab table's entry of analyte a (labs[name]), or nil (lab_entry_made). */
 static void push_lab_entry(lua_State *L, const lab_src *s, int a) {
   const cal_record *r = s->r;
   const plan_box *b = s->b;
   int has_v = !isnan(r->v[a]), e;
-  if (!has_v && !r->qual[a] && !s->given[a]) {
-    if (a != b->i_corr && a != b->i_caxp && a != b->i_egfr) { lua_pushnil(L); return; }
+  if (!lab_entry_made(s, a)) { lua_pushnil(L); return; }
+  if (!has_v && !r->qual[a] && !s->given[a]) { /* a derived entry without a value */
     lua_createtable(L, 0, 4);
     set_ks(L, s, S_UNIT, a == b->i_corr ? S_AUNIT + a : a == b->i_caxp ? S_MG2 : S_EGFR_UNIT);
   } else {
@@ -1116,9 +1122,22 @@ static int lab_analyte(const char *name, size_t n) {
 enum { LK_PROBLEMS, LK_AGE, LK_SEX, LK_SPECIES, LK_BIRTH_DATE, LK_CKD_STAGE, LK_NONE };
 static const int LAB_KEY_STRS[LK_NONE] = {S_PROBLEMS, S_AGE, S_SEX, S_SPECIES, S_BIRTH_DATE, S_CKD_STAGE};
 
-/* Pushes labs[key] for one of the keys besides the analytes' (LK_*). */
+/* 1 when the lab table has the key which (LK_*): problems, species and
+ * ckd_stage always, age, sex and birth_date when the record has them. */
+static int lab_other_made(const lab_src *s, int which) {
+  const cal_record *r = s->r;
+  switch (which) {
+  case LK_AGE: return !isnan(r->age);
+  case LK_SEX: return r->sex != 0;
+  case LK_BIRTH_DATE: return !isnan(r->birth);
+  default: return which >= 0 && which < LK_NONE;
+  }
+}
+
+/* Pushes labs[key] for one of the keys besides the analytes' (LK_*), or nil (lab_other_made). */
 static void push_lab_other(lua_State *L, const lab_src *s, int which) {
   const cal_record *r = s->r;
+  if (!lab_other_made(s, which)) { lua_pushnil(L); return; }
   switch (which) {
   case LK_PROBLEMS:
     push_problem_text(L, s->ptext, s->plen, s->pcount);
@@ -1126,27 +1145,21 @@ static void push_lab_other(lua_State *L, const lab_src *s, int which) {
     lua_setmetatable(L, -2);
     break;
   case LK_AGE:
-    if (isnan(r->age)) { lua_pushnil(L); return; }
     lua_createtable(L, 0, 2);
     set_kn(L, s, S_VALUE, r->age);
     set_ks(L, s, S_UNIT, S_A);
     break;
-  case LK_SEX:
-    if (r->sex) push_s(L, s, r->sex == CAL_SEX_F ? S_F : S_M);
-    else lua_pushnil(L);
-    break;
+  case LK_SEX: push_s(L, s, r->sex == CAL_SEX_F ? S_F : S_M); break;
   case LK_SPECIES:
     push_s(L, s, r->species == CAL_SPECIES_DOG ? S_DOG : r->species == CAL_SPECIES_CAT ? S_CAT : S_HUMAN);
     break;
   case LK_BIRTH_DATE: {
     char d[11];
-    if (isnan(r->birth)) { lua_pushnil(L); return; }
     cal_date_format(r->birth, d);
     lua_pushstring(L, d);
     break;
   }
-  case LK_CKD_STAGE: push_lab_ckd(L, s); break;
-  default: lua_pushnil(L); break;
+  default: push_lab_ckd(L, s); break; /* LK_CKD_STAGE */
   }
 }
 
@@ -1165,24 +1178,21 @@ static void push_lab_key(lua_State *L, const lab_src *s, const char *k, size_t n
  * lua/calcinosis/labs.lua for its fields). */
 static void push_labs(lua_State *L, const lab_src *s) {
   size_t a, na = cal_analyte_count();
-  int i, n = 3; /* problems, species and ckd_stage always, the others when push_lab_other and push_lab_entry set them */
-  const cal_record *r = s->r;
-  n += !isnan(r->age) + (r->sex != 0) + !isnan(r->birth);
-  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
-    n += !isnan(r->v[a]) || r->qual[a] || s->given[a] || (int)a == s->b->i_corr || (int)a == s->b->i_caxp ||
-         (int)a == s->b->i_egfr;
+  int i, n = 0;
+  for (i = 0; i < LK_NONE; i++) n += lab_other_made(s, i);
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) n += lab_entry_made(s, (int)a);
   luaL_checkstack(L, 24, "lab table");
-  lua_createtable(L, 0, n);
-  for (i = 0; i < LK_NONE; i++) {
-    push_lab_other(L, s, i);
-    if (lua_isnil(L, -1)) lua_pop(L, 1);
-    else set_k(L, s, LAB_KEY_STRS[i]);
-  }
-  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++) {
-    push_lab_entry(L, s, (int)a);
-    if (lua_isnil(L, -1)) lua_pop(L, 1);
-    else set_k(L, s, S_NAME + (int)a);
-  }
+  lua_createtable(L, 0, n); /* at its size */
+  for (i = 0; i < LK_NONE; i++)
+    if (lab_other_made(s, i)) {
+      push_lab_other(L, s, i);
+      set_k(L, s, LAB_KEY_STRS[i]);
+    }
+  for (a = 0; a < na && a < CAL_REC_MAX_ANALYTES; a++)
+    if (lab_entry_made(s, (int)a)) {
+      push_lab_entry(L, s, (int)a);
+      set_k(L, s, S_NAME + (int)a);
+    }
 }
 
 /* Pushes the range a fired rule's value shows (low, high, unit and source
@@ -2289,6 +2299,18 @@ static void name_record(cal_engine *e) {
   e->pb = pb;
 }
 
+/* Reads the patient table at stack index 2 (plan:classify, plan:labs):
+ * its labs as given in the LCAL_GIVEN_SLOTS slots from index 3 (given:
+ * which), then pushes the plan's user value, whose index it returns. */
+static int read_call_patient(lua_State *L, plan_box *b, unsigned char *given) {
+  luaL_checkstack(L, LCAL_GIVEN_SLOTS + 8, "patient table");
+  lua_settop(L, 2 + LCAL_GIVEN_SLOTS);
+  read_patient(L, b, 2, 3, given);
+  name_record(b->engine);
+  lua_getiuservalue(L, 1, 1);
+  return lua_gettop(L);
+}
+
 /* plan:classify(patient [, lazy]) -> raw result (lua/calcinosis/result.lua
  * presents it), with the lab table and without the record as read; lazy:
  * its presented lists left to pending:present (raw.pending) */
@@ -2296,13 +2318,10 @@ static int plan_classify(lua_State *L) {
   plan_box *b = check_plan(L, 1);
   int lazy = lua_toboolean(L, 3);
   unsigned char given[CAL_REC_MAX_ANALYTES];
+  int uv;
   luaL_checktype(L, 2, LUA_TTABLE);
-  luaL_checkstack(L, LCAL_GIVEN_SLOTS + 8, "patient table");
-  lua_settop(L, 2 + LCAL_GIVEN_SLOTS);
-  read_patient(L, b, 2, 3, given);
-  name_record(b->engine);
-  lua_getiuservalue(L, 1, 1);
-  push_result(L, b, b->engine, 3, given, 1, lua_gettop(L), 0, lazy);
+  uv = read_call_patient(L, b, given);
+  push_result(L, b, b->engine, 3, given, 1, uv, 0, lazy);
   return 1;
 }
 
@@ -2314,12 +2333,8 @@ static int plan_labs(lua_State *L) {
   {
     unsigned char given[CAL_REC_MAX_ANALYTES];
     lab_src s;
-    luaL_checkstack(L, LCAL_GIVEN_SLOTS + 8, "patient table");
-    lua_settop(L, 2 + LCAL_GIVEN_SLOTS);
-    read_patient(L, b, 2, 3, given);
-    name_record(b->engine);
-    lua_getiuservalue(L, 1, 1);
-    lab_source(L, &s, b, b->engine, 3, given, lua_gettop(L));
+    int uv = read_call_patient(L, b, given);
+    lab_source(L, &s, b, b->engine, 3, given, uv);
     push_labs(L, &s);
   }
   return 1;

@@ -236,7 +236,19 @@ static void json_value(lua_State *L, lcal_buf *j, int idx, int depth) {
 static const char *const PATIENT_KEYS[] = {"id", "age", "sex", "species", "height_cm", "findings", "sites",
                                            "labs", "problems", NULL};
 
-/* The NDJSON text of the patient table at idx, in j. */
+/* The index in PATIENT_KEYS of the key at stack index idx, or -1 (not one
+ * of them, or not a string). */
+static int patient_key_at(lua_State *L, int idx) {
+  size_t n;
+  const char *k;
+  int i;
+  if (lua_type(L, idx) != LUA_TSTRING) return -1;
+  k = lua_tolstring(L, idx, &n);
+  for (i = 0; PATIENT_KEYS[i]; i++)
+    if (k[0] == PATIENT_KEYS[i][0] && strlen(PATIENT_KEYS[i]) == n && memcmp(k, PATIENT_KEYS[i], n) == 0) return i;
+  return -1;
+}
+
 /* 1 when the table at idx may hold a key beyond PATIENT_KEYS (a date, range
  * or flag field): it has another key, or a metatable. */
 static int other_keys(lua_State *L, int idx) {
@@ -244,16 +256,7 @@ static int other_keys(lua_State *L, int idx) {
   if (lua_getmetatable(L, idx)) { lua_pop(L, 1); return 1; }
   lua_pushnil(L);
   while (!other && lua_next(L, idx)) {
-    size_t k, n;
-    other = 1;
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      const char *key = lua_tolstring(L, -2, &n);
-      for (k = 0; PATIENT_KEYS[k]; k++)
-        if (key[0] == PATIENT_KEYS[k][0] && strlen(PATIENT_KEYS[k]) == n && memcmp(key, PATIENT_KEYS[k], n) == 0) {
-          other = 0;
-          break;
-        }
-    }
+    other = patient_key_at(L, -2) < 0;
     lua_pop(L, 1);
   }
   if (other) lua_pop(L, 1); /* the key lua_next left */
@@ -588,14 +591,6 @@ static void read_key(reader *r, const char *key, int at) {
   }
 }
 
-/* The index in PATIENT_KEYS of the string key k (n bytes), or -1. */
-static int patient_key_index(const char *k, size_t n) {
-  int i;
-  for (i = 0; PATIENT_KEYS[i]; i++)
-    if (k[0] == PATIENT_KEYS[i][0] && strlen(PATIENT_KEYS[i]) == n && memcmp(k, PATIENT_KEYS[i], n) == 0) return i;
-  return -1;
-}
-
 void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx, int given, unsigned char *given_set) {
   enum { NK = sizeof PATIENT_KEYS / sizeof PATIENT_KEYS[0] - 1 };
   reader r;
@@ -620,12 +615,7 @@ void lcal_read_patient(lua_State *L, cal_ndjson *j, int idx, int given, unsigned
     lua_settop(L, base + NK);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-      int k = -1;
-      if (lua_type(L, -2) == LUA_TSTRING) {
-        size_t kl;
-        const char *key = lua_tolstring(L, -2, &kl);
-        k = patient_key_index(key, kl);
-      }
+      int k = patient_key_at(L, -2);
       if (k < 0) {
         other = 1;
         break;
