@@ -491,4 +491,40 @@ io.write(require("calcinosis.vocab").normalize("E24.2"), " ", table.concat(r.fin
     os.remove(script)
     for i = 1, #seen do assert.are.equal("cushing cushing steroid_excess\n", seen[i], "process " .. i) end
   end)
+
+  -- the index of labels, synonyms and codes is built when a query first
+  -- needs it (not when the module loads: most commands never use it); each
+  -- query answers the same as the first call of a fresh process
+  it("answers each index query the same as the first call of a process", function()
+    local queries = {
+      { "normalize", "SSc" }, { "normalize", "Sjögren syndrome" }, { "normalize", "N18.6" },
+      { "normalize", "raynauds" }, { "normalize", "sclerodermaa" }, { "suggest", "dermatomyosits" },
+      { "icd_lookup", "M33.02" }, { "entries" },
+    }
+    local function answer(fn, x)
+      local a, b = vocab[fn](x)
+      if fn == "entries" then return tostring(#a) end
+      if type(a) == "table" then return table.concat(a, " ") end
+      return tostring(a) .. " " .. tostring(b)
+    end
+    local script = os.tmpname()
+    for _, q in ipairs(queries) do
+      local f = assert(io.open(script, "w"))
+      f:write(([[
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = (os.getenv("CALCINOSIS_BUILD") or "build/5.4") .. "/?.so;" .. package.cpath
+local vocab = require "calcinosis.vocab"
+local a, b = vocab[%q](%q)
+if %q == "entries" then io.write(tostring(#a)) elseif type(a) == "table" then io.write(table.concat(a, " "))
+else io.write(tostring(a), " ", tostring(b)) end
+]]):format(q[1], q[2] or "", q[1]))
+      f:close()
+      local p = assert(io.popen("lua5.4 " .. script))
+      local first = p:read("a")
+      p:close()
+      assert.are.equal(answer(q[1], q[2]), first, q[1] .. "(" .. tostring(q[2]) .. ")")
+      assert.is_not.equal("", first)
+    end
+    os.remove(script)
+  end)
 end)
