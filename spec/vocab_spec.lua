@@ -492,9 +492,8 @@ io.write(require("calcinosis.vocab").normalize("E24.2"), " ", table.concat(r.fin
     for i = 1, #seen do assert.are.equal("cushing cushing steroid_excess\n", seen[i], "process " .. i) end
   end)
 
-  -- the index of labels, synonyms and codes is built when a query first
-  -- needs it (not when the module loads: most commands never use it); each
-  -- query answers the same as the first call of a fresh process
+  -- each query of the index of labels, synonyms and codes answers the same
+  -- as the first call of a fresh process (a guard for a lazily built index)
   it("answers each index query the same as the first call of a process", function()
     local queries = {
       { "normalize", "SSc" }, { "normalize", "Sjögren syndrome" }, { "normalize", "N18.6" },

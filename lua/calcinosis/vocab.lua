@@ -1075,7 +1075,7 @@ end
 
 local function compact(k) return (k:gsub("_", "")) end
 
-local INDEX, COMPACT, ICD, ENTRIES -- built once, when first asked for (build)
+local INDEX, COMPACT, ICD, ENTRIES -- built once, below
 
 local function icd_key(code)
   return (code:upper():gsub("%.", ""))
@@ -1312,14 +1312,14 @@ end
 -- @treturn[opt] string message
 -- @treturn[opt] table suggestions
 function M.normalize(s, kind)
+  if not INDEX then build() end
   if type(s) ~= "string" then
     return nil, string.format("%s must be a string, got %s", kind or "term", type(s)), {}
   end
   local trimmed = s:gsub("^%s+", ""):gsub("%s+$", "")
   local term = M.terms[trimmed] and trimmed or nil
   local icd_msg
-  if not term then -- (the index only for other texts: a canonical term is the usual case)
-    if not INDEX then build() end
+  if not term then
     local k = M.key(trimmed)
     local amb = M.ambiguous[k]
     if amb then
@@ -1379,5 +1379,7 @@ function M.normalize_list(list, kind)
   end
   return out, problems, details
 end
+
+build()
 
 return M
