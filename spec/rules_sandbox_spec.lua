@@ -167,32 +167,4 @@ return b:variant { name = "v" }]])
       assert.matches("nested too deeply", err, 1, true)
     end)
   end)
-
-  -- The vocabulary's index of labels and synonyms is shared by every
-  -- ruleset of a process (made when calcinosis.vocab loads): what a
-  -- sandboxed load may use must not depend on whether an earlier load or
-  -- query made it. In a fresh process, the first load of a ruleset naming
-  -- synonyms fits a 200 KB budget (an index made lazily under the budget,
-  -- about 364 KB, did not: tried on this suite and left out).
-  it("does not charge the shared vocabulary index to the first load of a process", function()
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([==[
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = (os.getenv("CALCINOSIS_BUILD") or "build/5.4") .. "/?.so;" .. package.cpath
-local rules = require "calcinosis.rules"
-local code = [[
-return ruleset { name = "syn", version = "1", subtypes = { "a" },
-  set("CTD", { "scleroderma", "SSc" }),
-  rule { id = "r", when = "any finding in CTD", supports = "a", weight = 1, because = "x", source = "S1" } }]]
-local rs, err = rules.compile(code, { budget = { memory_kb = 200 } })
-io.write(rs and "ok" or tostring(err), " ", require("calcinosis.vocab").normalize("SSc"))
-]==])
-    f:close()
-    local p = assert(io.popen("lua5.4 " .. script .. " 2>&1"))
-    local out = p:read("a")
-    p:close()
-    os.remove(script)
-    assert.are.equal("ok systemic_sclerosis", out)
-  end)
 end)
