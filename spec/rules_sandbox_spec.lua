@@ -102,6 +102,20 @@ describe("ruleset sandbox", function()
     end)
   end
 
+  -- the parse of a rule's expression (LPeg) runs out of the budget: the
+  -- load reports the budget (it said "rule 'r': not enough memory", as if
+  -- the expression were wrong)
+  it("reports the memory budget when a rule's parse runs out of it", function()
+    local rs, err = rules.compile([[
+local e = ("calcium + "):rep(20000) .. "1 > 2"
+return ruleset { name = "m", version = "1", subtypes = { "a" },
+  rule { id = "r", when = e, supports = "a", weight = 1, because = "x", source = "S1" } }]],
+      { budget = { instructions = 1e9, memory_kb = 4096 } })
+    assert.is_nil(rs)
+    assert.matches("memory budget exceeded (4096 KB)", err, 1, true)
+    assert.is_nil(err:find("not enough memory", 1, true), err)
+  end)
+
   it("cannot catch the budget error (no pcall)", function()
     local rs, err = try("while true do end")
     assert.is_nil(rs)

@@ -174,6 +174,9 @@ function M.parse(src)
   local ok, ast = pcall(lpeg.match, grammar, src)
   if ok and ast then return ast end
   if not ok then
+    -- out of memory (a sandboxed load's memory budget): raised as it is, so
+    -- that the load reports the budget, not a syntax error of the rule
+    if type(ast) == "string" and ast:find("^not enough memory") then error(ast, 0) end
     local msg = tostring(ast)
     if msg:find("stack overflow", 1, true) or msg:find("too many", 1, true) then
       msg = "expression too deeply nested or too long: split it with let"
