@@ -1069,7 +1069,7 @@ static void push_ckd_rule(lua_State *L, const lab_src *s, int st) {
     lua_pushstring(L, cal_kdigo_band(st));
     lua_pushliteral(L, " mL/min/1.73 m2 [S43]; ");
     lua_pushstring(L, s->b->plan.kdigo_round ? "the eGFR rounded to an integer, then banded"
-                                             : "the unrounded eGFR banded (an eGFR of 59.71 is G3a, not G2)");
+                                             : "the raw eGFR banded (59.71 is G3a)");
     lua_concat(L, 5);
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, st);
