@@ -1,12 +1,13 @@
 -- `calcinosis classify --jobs N` (src/jobs.c): the same bytes as one job
 -- whatever the output is: a file (-o, > and >>), a pipe, a pipe read
--- slowly; the first range is written straight to the output, the others
--- are placed in a regular file (told where their output starts, then
--- written there) or sent from memory while they are written. Inputs over
--- 1 MiB (smaller ones run in one process), with blocks without quotes (only
--- line ends counted) and blocks with quoted line breaks (scanned as the
--- reader does). A write that fails, in any range, is reported as one job
--- reports it.
+-- slowly. The input is cut into chunks of about 1 MiB, dealt to the
+-- processes in turn; each chunk's output goes to the output in input
+-- order (placed with pwrite in a regular file, else written in turn).
+-- Inputs over 1 MiB (smaller ones run in one process), with blocks without
+-- quotes (only line ends counted) and blocks with quoted line breaks
+-- (scanned as the reader does). What spans a cut (an id repeated across
+-- it, --strict's stop in a late chunk) comes out as in one job. A write
+-- that fails, in any chunk, is reported as one job reports it.
 
 local tmp, clean_tmp = require("support").temp_files()
 local slurp = require("support").slurp
@@ -114,6 +115,95 @@ describe("--jobs: the same bytes as one job, whatever the output", function()
     assert.is_truthy(text:find("\nP10100,[^\n]*'abc' is not a number,10234,", 1), "P10100's line")
     -- and 99 more from rows 27001..27099: P39996 (problem every 101 rows: 39996 = 101 x 396)
     assert.is_truthy(text:find("\nP39996,[^\n]*'abc' is not a number,40229,", 1), "P39996's line")
+  end)
+end)
+
+-- 3 MB in which every record has the id of the one before (each but the
+-- first is noted: "id 'X' repeats the previous record's"), with blank lines
+-- and quoted line breaks here and there, so that some cuts fall after a
+-- blank line or a record of two lines
+local function same_id_csv()
+  local parts = { HEADER }
+  for i = 1, 60000 do
+    if i % 1001 == 0 then parts[#parts + 1] = "\n\n" end
+    if i % 777 == 0 then
+      parts[#parts + 1] = ('X,%d,F,9.5,4.0,3.5,0.8,,,"trauma;\nlupus",fingers\n'):format(20 + i % 60)
+    else
+      parts[#parts + 1] = ("X,%d,M,%.1f,4.0,%.1f,1.1,70,30,ckd;livedo,thighs\n"):format(20 + i % 60, 8 + i % 5, 2 + i % 6)
+    end
+  end
+  return table.concat(parts)
+end
+
+local function same_id_ndjson()
+  local parts = {}
+  for i = 1, 30000 do
+    if i % 1001 == 0 then parts[#parts + 1] = "\n" end
+    parts[#parts + 1] = ('{"id":"X","age":%d,"sex":"F","labs":{"calcium":"%.1f mg/dL","phosphate":%.1f,' ..
+      '"albumin":[4.0,"g/dL"],"creatinine":1.1},"findings":["ckd","livedo"],"sites":"thighs"}\n')
+      :format(20 + i % 60, 8 + i % 5, 2 + i % 6)
+  end
+  return table.concat(parts)
+end
+
+describe("--jobs: what spans a cut", function()
+  teardown(clean_tmp)
+
+  for _, case in ipairs {
+    { "CSV", same_id_csv, ".csv", 60000 },
+    { "NDJSON", same_id_ndjson, ".ndjson", 30000 },
+  } do
+    local name, make, ext, records = case[1], case[2], case[3], case[4]
+    it(name .. ": an id that repeats the record's before a cut is noted, as in one job (--jobs and --shard)", function()
+      local input = tmp(make(), ext)
+      assert.is_true(#slurp(input) > 2 * 1024 * 1024)
+      local one = tmp()
+      assert.equal(1, (sh(classify(input, 1, "csv", "-o " .. one))))
+      local want = slurp(one)
+      local _, repeats = want:gsub("id 'X' repeats the previous record's", "")
+      assert.equal(records - 1, repeats) -- every record but the first, in one job
+      for _, jobs in ipairs { 2, 3, 7 } do
+        for how, text in pairs(outputs(input, jobs, "csv")) do
+          local _, got = text:gsub("id 'X' repeats the previous record's", "")
+          assert.is_true(text == want, ("%d jobs, %s: %d bytes, one job %d; %d repeats noted, one job %d")
+            :format(jobs, how, #text, #want, got, repeats))
+        end
+        local shards = {}
+        for k = 1, jobs do
+          local f = tmp()
+          sh(classify(input, 1, "csv", ("--shard %d/%d -o %s"):format(k, jobs, f)))
+          shards[k] = slurp(f)
+        end
+        local text = table.concat(shards)
+        assert.is_true(text == want, ("--shard K/%d: %d bytes, one job %d"):format(jobs, #text, #want))
+      end
+    end)
+  end
+
+  it("--strict: the first problem in a late chunk stops the run where one job stops", function()
+    -- 40,000 clean rows (2.4 MB, three chunks and more), one problem at row 33,333
+    local parts = { HEADER }
+    for i = 1, 40000 do
+      parts[#parts + 1] = i == 33333 and "P33333,60,F,abc,4.0,3.5,0.8,,,ckd,\n"
+        or ("P%d,%d,M,%.1f,4.0,%.1f,1.1,70,30,ckd;livedo,thighs\n"):format(i, 20 + i % 60, 8 + i % 5, 2 + i % 6)
+    end
+    local input = tmp(table.concat(parts), ".csv")
+    local want, want_rc, want_err
+    for _, jobs in ipairs { 1, 2, 3, 7 } do
+      local f = tmp()
+      local rc, text = sh(classify(input, jobs, "csv", "--strict -o " .. f))
+      local out = slurp(f)
+      if jobs == 1 then
+        want, want_rc, want_err = out, rc, text
+        assert.is_truthy(text:find("line 33334", 1, true), text)
+        local _, n = out:gsub("\n", "")
+        assert.equal(33333, n) -- the header and the 33,332 rows before it
+      else
+        assert.equal(want_rc, rc)
+        assert.equal(want_err, text)
+        assert.is_true(out == want, ("%d jobs: %d bytes, one job %d"):format(jobs, #out, #want))
+      end
+    end
   end)
 end)
 

@@ -461,6 +461,7 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
   while (status == 0 && rc == 1 && (rc = in->next(in->src, &f, &nf)) == 1) {
     long long line = in->line(in->src) + plan->line_offset;
     read_record(R, in, f, nf, nb, line);
+    if (line < plan->first_line) continue; /* context only: its id is the previous one */
     if (R->pb.count && plan->strict) {
       stop_at(R, line, st);
       break;

@@ -123,6 +123,9 @@ typedef struct cal_cohort {
   int decimal_comma;           /* numbers with a decimal comma */
   cal_record_map map;          /* the user's column mapping (map.n 0: none) */
   long long line_offset;       /* added to reported line numbers */
+  long long first_line;        /* records reported before this line (0: none) are read only as the
+                                  stream's context, the id that a repeat is checked against: the
+                                  records before a piece of the file (jobs.h) */
 } cal_cohort;
 
 /* The record context of a plan: its term maps, ranges, calcium variant and

@@ -1,257 +1,99 @@
 /*
  * jobs.c - see jobs.h.
  *
- * The parent finds the end of the header record and starts the first
- * range's process at once: it may read up to its target, and learns its
- * exact end (the first record end at or after the target) through a pipe.
- * Meanwhile the parent finds the other cuts (one pass up to the last cut:
- * record ends need the quote state from the start; in a block without a
- * quote only the line ends are counted), then starts the other processes.
+ * --jobs N: the records after the header are cut, at record ends, into
+ * chunks of about CHUNK_BYTES (at least N); chunk c is process c mod N's.
+ * Chunk c aims at an equal share of the bytes and starts at the first
+ * record end at or after its aim. The parent reads the header record and
+ * starts the processes; each finds its own chunks' cuts.
  *
- * The first range writes straight to the output. Each other range writes
- * to memory (a memfd on Linux, else a temporary file) until it can be
- * placed:
- * - to a regular file not opened for appending (Linux), each range is told
- *   where its output starts once the ranges before it are done; from then
- *   on it writes straight to that place (pwrite), while the parent copies
- *   what it had in memory there (sendfile): the output after that point is
- *   not copied, and the copy overlaps the range's work;
- * - to anything else (a pipe, a terminal, a file opened for appending),
- *   the parent sends each range's memory to the output in order (sendfile
- *   on Linux: no copy through user space) while that range is still being
- *   written, as soon as the ranges before it are done; what was sent is
- *   given back to the system.
+ * Two messages go round the processes in chunk order:
+ * - chunk c's start (its offset, the line ends before it, and the last
+ *   record before it): the process of chunk c - 1 reads that chunk (and a
+ *   little after), scans it for the first record end at or after chunk
+ *   c's aim (the quote state is known at a chunk's start; in a block
+ *   without a quote only the line ends are counted) and hands the start
+ *   on before it classifies the chunk. The next process waits for it only
+ *   about the time of a scan;
+ * - chunk c's output token: where chunk c's output starts, once every
+ *   chunk before it is placed (to a regular file not opened for
+ *   appending: pwrite there) or written (to anything else: a pipe, a
+ *   terminal, a file opened for appending). A chunk's output waits in its
+ *   process's memory until its token comes and goes straight to the
+ *   output from then on; when the chunk is done, the process hands the
+ *   next token on (to a regular file before it writes what it had in
+ *   memory, so that both write at once). A process looks for its token
+ *   whenever its output is flushed (Linux: fopencookie) and between
+ *   chunks. So nothing is copied a second time, what waits in memory is a
+ *   few chunks' output, and the last process ends about one chunk after
+ *   the first.
+ *
+ * Each chunk is classified by a cal_cohort_run of its own, with the
+ * header's bytes in front, its line numbers from the line ends before it,
+ * and the last record before it read first as the stream's context (the
+ * id a repeat is checked against: cal_cohort.first_line), so that the
+ * output is one process's, byte for byte.
+ *
+ * A chunk that --strict stopped hands on a token that says so: the chunks
+ * after it are not written (as one process writes nothing after the
+ * record that stopped it). A process that fails hands on one that stops
+ * the others; one that is killed breaks the ring, which stops them too.
  */
 #if defined(__linux__)
-#define _GNU_SOURCE /* memfd_create, sendfile, fallocate */
+#define _GNU_SOURCE /* fopencookie */
 #else
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "jobs.h"
 
 #include <errno.h>
+#include <limits.h>
+#if defined(__GLIBC__)
+#include <malloc.h> /* mallopt */
+#endif
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <sys/mman.h>
-#if defined(__linux__)
-#include <sys/sendfile.h>
-#include <sys/socket.h>
-#endif
 
 #include "cohort.h"
+#include "cuts.h"
 #include "text.h"
 
 #define MAX_JOBS 64
-#define SCAN_BUF (1 << 20)
-#define FOLLOW_MS 5 /* how often a range's output is looked at while it grows */
-/* How much longer than the others the first range is when writing the
- * output costs nothing (a character device such as /dev/null): its process
- * starts first and writes straight to the output, while the others start
- * after the scan and write to memory first (bench-v1, 1M and 10M rows, 2
- * jobs: the processes then end together). Writing to a file or a pipe
- * costs the first range's process about what the others' memory costs
- * them: the ranges are equal (as they are for --shard). */
-#define FIRST_RANGE_EXTRA 0.06
-/* To a regular file where the later ranges are placed (below), the first
- * range is shorter than the others: the parent's copy of the second
- * range's memory (which waits with the second range's own writes for the
- * file's lock) then overlaps the second range's last records instead of
- * coming after them (bench-v1, 1M and 10M rows, 2 jobs). */
-#define PLACED_FIRST_EXTRA (-0.04)
-
-/* Ranges placed in a regular file (see the top): Linux, where memfd,
- * fopencookie and sendfile are. */
-#if defined(__linux__) && defined(MFD_CLOEXEC) && defined(MSG_NOSIGNAL)
-#define PLACED 1
-#else
-#define PLACED 0
+/* The size of a chunk: small enough that its bytes and its output stay in
+ * the core's cache (bench-v1, 10M rows, 2 jobs: 1.32 s with 1 or 2 MiB
+ * chunks, 1.88 s with 8 MiB) and that the last chunk, which nothing
+ * overlaps, is short; large enough that a chunk's start (its
+ * cal_cohort_run, the header read again) is a small part of it. */
+#define CHUNK_BYTES ((off_t)1 << 20)
+#define CHUNK_SLACK (1 << 16) /* read past a chunk's target: its last record ends there */
+#if !defined(MSG_NOSIGNAL)
+#define MSG_NOSIGNAL 0 /* (a send to a process that ended raises SIGPIPE there) */
 #endif
-#define COPY_BLOCK ((off_t)1 << 22) /* what the copy of a range's memory is cut into */
 
 /* ------------------------------------------------------------------ */
-/* cuts                                                                 */
+/* a piece's records                                                    */
 
-/* Where the input is cut. */
-typedef struct {
-  int jobs;                          /* ranges (fewer than asked when lines run out) */
-  off_t head_end;                    /* end of the header record (0 in NDJSON; -1 not found yet) */
-  long long head_nl;                 /* line ends up to there */
-  off_t bounds[MAX_JOBS + 1];        /* range i is [bounds[i], bounds[i + 1]); targets until found */
-  long long nl_before[MAX_JOBS + 1]; /* line ends before range i */
-} cuts_t;
-
-/* Line ends in p[0..n): 8 bytes at a time, counted in the byte lanes of
- * a word (each lane takes at most 255 words before they are summed). */
-static long long count_lf(const char *p, size_t n) {
-  const uint64_t lf = 0x0101010101010101ULL * '\n', lanes = 0x00ff00ff00ff00ffULL;
-  long long c = 0;
-  size_t i = 0;
-  while (n - i >= 8) {
-    uint64_t acc = 0;
-    size_t end = n - i > (size_t)8 * 255 ? i + (size_t)8 * 255 : n;
-    for (; end - i >= 8; i += 8) acc += cal_zero_bytes(cal_load8(p + i) ^ lf) >> 7;
-    acc = (acc & lanes) + ((acc >> 8) & lanes);
-    c += (long long)((acc * 0x0001000100010001ULL) >> 48);
-  }
-  for (; i < n; i++) c += p[i] == '\n';
-  return c;
-}
-
-/* The scan for the cuts. */
-typedef struct {
-  const cal_cohort *plan;
-  cuts_t *c;
-  off_t size;
-  int jobs, next;     /* cuts asked for, the next one to find */
-  double extra;       /* the first range's extra share (cut_target) */
-  long long nl;       /* line ends before the current record */
-  cal_csv_scan sc;    /* the scan of the current record (CSV) */
-  int fresh;          /* the current record starts at the scan's position (sc is zero) */
-} cutter;
-
-/* Where cut i (1 <= i < jobs) of [from, size) aims: the first range gets
- * (1 + extra) / jobs of it, the others share the rest. */
-static off_t cut_target(off_t from, off_t size, int i, int jobs, double extra) {
-  double first = (1.0 + extra) / jobs;
-  double share = first + (1.0 - first) * (i - 1) / (jobs - 1);
-  return from + (off_t)((double)(size - from) * share);
-}
-
-static void cutter_init(cutter *t, const cal_cohort *plan, cuts_t *c, off_t size, int jobs, double extra) {
-  int i;
-  memset(t, 0, sizeof *t);
-  t->extra = extra;
-  t->plan = plan;
-  t->c = c;
-  t->size = size;
-  t->jobs = jobs;
-  t->next = 1;
-  t->fresh = 1;
-  c->head_end = -1;
-  c->head_nl = 0;
-  if (plan->input_ndjson) { /* no header */
-    c->head_end = 0;
-    for (i = 1; i < jobs; i++) c->bounds[i] = cut_target(0, size, i, jobs, extra);
-  }
-}
-
-/* The end of the current record in p[0..n) (the offset of its LF), or n:
- * in CSV where the reader ends records, in NDJSON at any line end. */
-static size_t record_end(cutter *t, const char *p, size_t n) {
-  if (t->plan->input_ndjson) {
-    const char *q = memchr(p, '\n', n);
-    return q ? (size_t)(q - p) : n;
-  }
-  return cal_csv_boundary(&t->sc, p, n, t->plan->delim);
-}
-
-/* A record ended just before file offset at. */
-static void record_ended(cutter *t, off_t at) {
-  cuts_t *c = t->c;
-  int i;
-  if (c->head_end < 0) {
-    c->head_end = at;
-    c->head_nl = t->nl;
-    for (i = 1; i < t->jobs; i++) c->bounds[i] = cut_target(at, t->size, i, t->jobs, t->extra);
-  } else if (at >= c->bounds[t->next]) {
-    c->bounds[t->next] = at;
-    c->nl_before[t->next] = t->nl;
-    t->next++;
-  }
-}
-
-/* The rest of a block without quotes, from a record start: every line end
- * ends a record, so only the line ends are counted, and the first one at
- * or after each cut's target is found. */
-static void quote_free_block(cutter *t, const char *buf, size_t k, size_t got, off_t pos) {
-  size_t last = got;
-  while (t->next < t->jobs) {
-    off_t target = t->c->bounds[t->next] - pos - 1; /* the earliest line end that may end the range */
-    size_t from = target > (off_t)k ? (size_t)target : k;
-    const char *q = from < got ? memchr(buf + from, '\n', got - from) : NULL;
-    if (!q) break;
-    t->nl += count_lf(buf + k, (size_t)(q - buf) + 1 - k);
-    k = (size_t)(q - buf) + 1;
-    record_ended(t, pos + (off_t)k);
-  }
-  if (t->next >= t->jobs) return;
-  t->nl += count_lf(buf + k, got - k);
-  while (last > k && buf[last - 1] != '\n') last--; /* the record the block ends in starts at last */
-  memset(&t->sc, 0, sizeof t->sc);
-  if (!t->plan->input_ndjson) cal_csv_boundary(&t->sc, buf + last, got - last, t->plan->delim);
-  t->fresh = last == got;
-}
-
-/* Scans from file offset pos (a record start) until the cuts are found
- * (only the header's end when head_only), or the end of the file. Returns
- * 0 on a read error. (Read into buf: faster here than a mapping of the
- * file, whose page faults cost more than the copy.) */
-static int scan(cutter *t, int fd, off_t pos, char *buf, int head_only) {
-  cuts_t *c = t->c;
-  while (pos < t->size && t->next < t->jobs) {
-    ssize_t got;
-    size_t k = 0;
-    int quote_free;
-    do got = pread(fd, buf, SCAN_BUF, pos); while (got < 0 && errno == EINTR);
-    if (got < 0) return 0;
-    if (got == 0) break;
-    quote_free = t->plan->input_ndjson || !memchr(buf, '"', (size_t)got);
-    while (k < (size_t)got && t->next < t->jobs) {
-      size_t e;
-      if (quote_free && t->fresh && c->head_end >= 0) {
-        quote_free_block(t, buf, k, (size_t)got, pos);
-        break;
-      }
-      e = record_end(t, buf + k, (size_t)got - k);
-      if (k + e == (size_t)got) { t->fresh = 0; break; }
-      k += e + 1;
-      t->nl += t->sc.qnl + 1;
-      memset(&t->sc, 0, sizeof t->sc);
-      t->fresh = 1;
-      record_ended(t, pos + (off_t)k);
-      if (head_only) return 1;
-    }
-    pos += got;
-  }
-  return 1;
-}
-
-/* After the scan: the ranges there are. */
-static void cuts_finish(cutter *t) {
-  cuts_t *c = t->c;
-  int jobs = t->next < t->jobs ? t->next : t->jobs; /* not enough line ends: fewer ranges */
-  c->jobs = jobs;
-  c->bounds[0] = c->head_end;
-  c->nl_before[0] = c->head_nl;
-  c->bounds[jobs] = t->size;
-}
-
-/* ------------------------------------------------------------------ */
-/* the processes                                                        */
-
-/* A range of the file, read after the header record's bytes. The first
- * range starts before its end is known: it reads up to its target, then
- * reads its end (an off_t; negative: the scan failed) from end_fd. */
+/* A piece of the file, read after the header record's bytes: from mem
+ * where it has them ([mem_from, mem_to) of the file), else from fd. */
 typedef struct {
   int fd;
   const char *head;
   size_t head_len, head_pos;
-  off_t pos, end;   /* end -1: not known yet */
-  off_t target;     /* the end is at or after it */
-  int end_fd;
-  int end_fd_w;     /* the parent's end of that pipe (closed in the child), or -1 */
-} chunk_src;
+  off_t pos, end;
+  const char *mem;
+  off_t mem_from, mem_to;
+} piece_src;
 
-static long chunk_read(void *ctx, char *buf, size_t n) {
-  chunk_src *c = (chunk_src *)ctx;
-  off_t limit;
+static long piece_read(void *ctx, char *buf, size_t n) {
+  piece_src *c = (piece_src *)ctx;
   size_t want;
   ssize_t got;
   if (c->head_pos < c->head_len) {
@@ -261,19 +103,39 @@ static long chunk_read(void *ctx, char *buf, size_t n) {
     c->head_pos += k;
     return (long)k;
   }
-  if (c->end < 0 && c->pos >= c->target) {
-    off_t e;
-    do got = read(c->end_fd, &e, sizeof e); while (got < 0 && errno == EINTR);
-    if (got != (ssize_t)sizeof e || e < c->target) return -1;
-    c->end = e;
+  if (c->pos >= c->end) return 0;
+  want = (size_t)(c->end - c->pos) < n ? (size_t)(c->end - c->pos) : n;
+  if (c->mem && c->pos >= c->mem_from && c->pos < c->mem_to) {
+    if ((off_t)want > c->mem_to - c->pos) want = (size_t)(c->mem_to - c->pos);
+    memcpy(buf, c->mem + (c->pos - c->mem_from), want);
+    c->pos += (off_t)want;
+    return (long)want;
   }
-  limit = c->end >= 0 ? c->end : c->target;
-  if (c->pos >= limit) return 0;
-  want = (size_t)(limit - c->pos) < n ? (size_t)(limit - c->pos) : n;
   do got = pread(c->fd, buf, want, c->pos); while (got < 0 && errno == EINTR);
   if (got < 0) return -1;
   c->pos += got;
   return (long)got;
+}
+
+/* Classifies the piece src (its records start after nl line ends; src
+ * starts at its context record when ctx_nl >= 0, after ctx_nl line ends;
+ * head_nl before the header's end; first: the first piece, which writes
+ * the CSV header line) into out. Returns as cal_cohort_run. */
+static int run_piece(const cal_cohort *plan, piece_src *src, long long head_nl, long long nl, long long ctx_nl,
+                     int first, FILE *out, cal_cohort_stats *st, char *err, size_t errlen) {
+  cal_cohort sub = *plan;
+  cal_reader rd;
+  int rc;
+  sub.header = first ? plan->header : 0;
+  sub.line_offset = plan->line_offset + (ctx_nl >= 0 ? ctx_nl : nl) - head_nl;
+  sub.first_line = ctx_nl >= 0 ? plan->line_offset + nl + 1 : 0;
+  if (!cal_reader_open(&rd, plan, NULL, piece_read, src)) {
+    snprintf(err, errlen, "cannot start the reader");
+    return -1;
+  }
+  rc = cal_cohort_run(&sub, &rd.src, out, st, NULL, NULL, 0, err, errlen);
+  cal_reader_close(&rd);
+  return rc;
 }
 
 /* The run of one process (no fork). */
@@ -299,6 +161,24 @@ static int run_one(const cal_cohort *plan, const char *path, FILE *out, cal_coho
   cal_reader_close(&rd);
   fclose(f);
   return status;
+}
+
+/* Adds a piece's stats (first: the first piece, whose warnings are the
+ * run's). */
+static void add_stats(cal_cohort_stats *st, const cal_cohort_stats *cs, int first) {
+  size_t k;
+  st->records += cs->records;
+  st->with_problems += cs->with_problems;
+  for (k = 0; k <= CAL_VM_MAX_SUBTYPES; k++) st->counts[k] += cs->counts[k];
+  for (k = 0; k < CAL_VM_MAX_RULES; k++) {
+    st->fired[k] += cs->fired[k];
+    st->unevaluable[k] += cs->unevaluable[k];
+  }
+  if (first) memcpy(st->warnings, cs->warnings, sizeof st->warnings);
+  if (!cs->stopped) return;
+  st->stopped = 1;
+  st->stop_line = cs->stop_line;
+  memcpy(st->stop_message, cs->stop_message, sizeof st->stop_message);
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,438 +208,548 @@ static int read_all(int fd, void *p, size_t n) {
   return 1;
 }
 
-/* An offset to a process that may have ended: no SIGPIPE where the
- * system can say so (the channel is a socket pair then). */
-static int send_offset(int fd, off_t v) {
-#if defined(MSG_NOSIGNAL)
-  ssize_t k;
-  do k = send(fd, &v, sizeof v, MSG_NOSIGNAL); while (k < 0 && errno == EINTR);
-  return k == (ssize_t)sizeof v;
-#else
-  return write_all(fd, &v, sizeof v);
-#endif
-}
-
-/* The channel send_offset writes to: fd[0] the parent's end, fd[1] the
- * child's (read). */
-static int offset_channel(int fd[2]) {
-#if defined(MSG_NOSIGNAL)
-  return socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0;
-#else
-  int p[2];
-  if (pipe(p) != 0) return 0;
-  fd[0] = p[1];
-  fd[1] = p[0];
+/* A message to a process that may have ended (its end of the socket
+ * closed: no SIGPIPE). Returns 0 when it was not sent. */
+static int send_msg(int fd, const void *p, size_t n) {
+  const char *q = (const char *)p;
+  while (n > 0) {
+    ssize_t k = send(fd, q, n, MSG_NOSIGNAL);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return 0;
+    q += k;
+    n -= (size_t)k;
+  }
   return 1;
-#endif
 }
 
-/* What a child tells the parent through its notes pipe: when its output
- * is placed (done 0, placed ranges only: what it had in memory), and when
- * it ends (done 1). */
-typedef struct {
-  int done;
-  int write_error;         /* the range's output could not be written */
-  off_t buffered;          /* bytes it had in memory when it learnt its place */
-  off_t length;            /* bytes of its output (done, placed ranges) */
-  cal_cohort_stats stats;  /* (done) */
-} note_t;
-
-/* One process: its range, where it writes, how it reports. */
-typedef struct {
-  FILE *out;        /* the output (range 0), or the range's memory (not placed) */
-  int mem;          /* the range's memory (placed ranges), or -1 */
-  pid_t pid;
-  int notes[2];     /* pipe: the child's notes */
-  int place[2];     /* placed ranges: where its output starts (offset_channel), else -1 */
-  int started;
-} job_t;
-
-/* Copies a placed range's memory, [0, buffered), to out_fd at `at` on, in
- * blocks, giving the memory back as it goes (the parent: the output's file
- * offset is its own then, the other processes write with pwrite). Only the
- * parent copies: writes into one file wait for each other (the file's
- * lock), so the range's process helping would only wait too. sendfile,
- * else (or where that fails) read and written. Returns 0 on an I/O error. */
-static int copy_blocks(int mem, off_t buffered, int out_fd, off_t at) {
-  char small[1 << 16], *buf = NULL;
-  size_t cap = sizeof small;
-  int good = 1;
-  off_t from;
-  small[0] = '\0'; /* (pread writes it before it is read; set for cppcheck) */
-  for (from = 0; from < buffered; from += COPY_BLOCK) {
-    off_t off = from, end = buffered - from < COPY_BLOCK ? buffered : from + COPY_BLOCK;
-#if defined(__linux__)
-    if (lseek(out_fd, at + off, SEEK_SET) == at + off) {
-      while (off < end) {
-        ssize_t k = sendfile(out_fd, mem, &off, (size_t)(end - off));
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break; /* the rest below */
-      }
-    }
-#endif
-    if (off < end && !buf) {
-      buf = malloc((size_t)1 << 20);
-      if (buf) cap = (size_t)1 << 20;
-    }
-    while (off < end && good) {
-      size_t want = (size_t)(end - off) < cap ? (size_t)(end - off) : cap;
-      char *p = buf ? buf : small;
-      ssize_t k = pread(mem, p, want, off);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) good = 0;
-      else {
-        ssize_t w = 0;
-        while (w < k && good) {
-          ssize_t x = pwrite(out_fd, p + w, (size_t)(k - w), at + off + w);
-          if (x < 0 && errno == EINTR) continue;
-          if (x <= 0) good = 0;
-          else w += x;
-        }
-        off += k;
-      }
-    }
-    if (!good) break;
-#if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
-    if (fallocate(mem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from, end - from) != 0) { /* kept */ }
-#endif
-  }
-  free(buf);
-  return good;
-}
-
-/* ------------------------------------------------------------------ */
-/* a placed range's output, in its process                              */
-
-#if PLACED
-/* To memory until the range learns where its output starts, then straight
- * to the output there. */
-typedef struct {
-  int mem, out_fd, place_fd, note_fd;
-  off_t at;              /* where its output starts; -1: not known yet */
-  off_t buffered, direct;
-  int write_error;
-} placed_t;
-
-/* Learns where the output starts when the parent has said so (waits for
- * it when wait) and tells the parent what is in memory. Returns 1 when
- * known, 0 when not yet, -1 when the parent will not say (it closed its
- * end: the run stopped before this range). */
-static int placed_learn(placed_t *w, int wait) {
-  off_t at;
+/* A message of n bytes, or none yet (wait 0). Returns 1 when read, 0 when
+ * none is there yet, -1 at the end (the sender closed) or on an error. */
+static int recv_msg(int fd, void *p, size_t n, int wait) {
   ssize_t k;
-  note_t note;
-  if (w->at >= 0) return 1;
-  do k = recv(w->place_fd, &at, sizeof at, wait ? MSG_WAITALL : MSG_DONTWAIT); while (k < 0 && errno == EINTR);
+  do k = recv(fd, p, n, wait ? MSG_WAITALL : MSG_DONTWAIT); while (k < 0 && errno == EINTR);
   if (k < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-  if (k > 0 && k < (ssize_t)sizeof at) { /* the rest of it is on its way */
-    ssize_t more;
-    do more = recv(w->place_fd, (char *)&at + k, sizeof at - (size_t)k, MSG_WAITALL); while (more < 0 && errno == EINTR);
-    k = more > 0 ? k + more : -1;
-  }
-  if (k != (ssize_t)sizeof at || at < 0) return -1;
-  w->at = at;
-  memset(&note, 0, sizeof note);
-  note.buffered = w->buffered;
-  return write_all(w->note_fd, &note, sizeof note) ? 1 : -1;
+  if (k > 0 && (size_t)k < n) return read_all(fd, (char *)p + k, n - (size_t)k) ? 1 : -1; /* the rest is on its way */
+  return k == (ssize_t)n ? 1 : -1;
 }
-
-static ssize_t placed_write(void *ctx, const char *buf, size_t n) {
-  placed_t *w = (placed_t *)ctx;
-  int known = placed_learn(w, 0);
-  if (known < 0) {
-    errno = EPIPE;
-    return -1;
-  }
-  if (!known) {
-    if (!write_all(w->mem, buf, n)) { w->write_error = 1; return -1; }
-    w->buffered += (off_t)n;
-  } else {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t k = pwrite(w->out_fd, buf + done, n - done, w->at + w->buffered + w->direct + (off_t)done);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) { w->write_error = 1; return -1; }
-      done += (size_t)k;
-    }
-    w->direct += (off_t)n;
-  }
-  return (ssize_t)n;
-}
-#endif
 
 /* ------------------------------------------------------------------ */
 /* the processes                                                        */
 
-/* The child of range i (src set up): classifies it into its output, sends
- * its notes and exits. Placed ranges (j->place[1] >= 0) write to memory
- * until told their place, then to out_fd there (done before, they wait
- * for it, so that the parent learns what is in memory). jobs[0..i) are the
- * processes started before: their parent-side descriptors are closed here. */
-static void child(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, int out_fd) {
-  job_t *j = &jobs[i];
-  cal_cohort sub = *plan;
-  cal_reader rd;
-  note_t note;
-  char e2[256];
-  int rc = -1, k;
-  FILE *out = j->out;
-#if PLACED
-  placed_t w;
-#endif
-  close(j->notes[0]);
-  if (j->place[0] >= 0) close(j->place[0]);
-  if (src->end_fd_w >= 0) close(src->end_fd_w);
-  for (k = 0; k < i; k++) { /* another process's place must end when the parent closes it */
-    if (jobs[k].place[0] >= 0) close(jobs[k].place[0]);
-    if (jobs[k].notes[0] >= 0) close(jobs[k].notes[0]);
-  }
-  memset(&note, 0, sizeof note);
-  note.done = 1;
-  e2[0] = '\0';
-#if PLACED
-  memset(&w, 0, sizeof w);
-  if (j->place[1] >= 0) {
-    cookie_io_functions_t io;
-    memset(&io, 0, sizeof io);
-    io.write = placed_write;
-    w.mem = j->mem;
-    w.out_fd = out_fd;
-    w.place_fd = j->place[1];
-    w.note_fd = j->notes[1];
-    w.at = -1;
-    out = fopencookie(&w, "w", io);
-    if (out) setvbuf(out, NULL, _IONBF, 0);
-  }
-#else
-  (void)out_fd;
-#endif
-  sub.header = i == 0 ? plan->header : 0;
-  sub.line_offset = plan->line_offset + c->nl_before[i] - c->head_nl;
-  if (out && cal_reader_open(&rd, plan, NULL, chunk_read, src)) {
-    rc = cal_cohort_run(&sub, &rd.src, out, &note.stats, NULL, NULL, 0, e2, sizeof e2);
-    cal_reader_close(&rd);
-  }
-  if (out && fflush(out) != 0) {
-    rc = -1;
-    note.write_error = 1;
-  }
-  if (rc != 0 && strcmp(e2, "write error") == 0) note.write_error = 1;
-#if PLACED
-  if (j->place[1] >= 0) {
-    if (rc == 0 && placed_learn(&w, 1) < 0) _exit(1); /* the run stopped before this range */
-    note.length = w.buffered + w.direct;
-    if (w.write_error) note.write_error = 1;
-  }
-#endif
-  if (rc != 0) note.stats.stopped = -1;
-  _exit(write_all(j->notes[1], &note, sizeof note) && rc == 0 ? 0 : 1);
+/* The chunks: chunk c aims at [target(c), target(c + 1)) of the records
+ * after the header, and starts at the first record end at or after its
+ * target (chunk 0 at the header's end). */
+typedef struct {
+  const cal_cohort *plan;
+  int fd;
+  off_t size;
+  const char *head;     /* the header record's bytes, [0, head_end) */
+  off_t head_end;
+  long long head_nl;
+  int chunks;
+} chunks_t;
+
+/* A process to the next: where chunk `index` starts. */
+typedef struct {
+  long long index;
+  off_t at;
+  long long nl;        /* line ends before it */
+  off_t ctx_at;        /* the last record before it that is not a blank line (-1: none), */
+  long long ctx_nl;    /* its line ends before */
+} start_t;
+
+/* A process to the next: chunk `index`'s output token. */
+enum { TOK_GO, TOK_STOPPED, TOK_FAILED };
+typedef struct {
+  long long index;
+  off_t at;            /* where its output starts (placed), or 0 */
+  int state;           /* TOK_GO; TOK_STOPPED: a chunk before stopped the run (--strict); TOK_FAILED */
+} token_t;
+
+/* A process to the parent, when it ends. */
+typedef struct {
+  int failed;          /* it did not finish */
+  int cause;           /* the run failed here (not a token that said so) */
+  int write_error;     /* the output could not be written */
+  int has_end;         /* it wrote the last chunk, or the one that stopped the run: */
+  off_t end;           /* where the output ends (placed) */
+  cal_cohort_stats stats; /* of its chunks that were written */
+} note_t;
+
+/* A chunk's output in its process. */
+typedef struct {
+  long long index;
+  int last, done, stopped;
+  off_t at;            /* where it starts; -1: not known yet */
+  char *buf;           /* what waits for the token */
+  size_t len, cap;
+  off_t written;       /* what went to the output */
+  cal_cohort_stats *st; /* (done) */
+} piece_t;
+
+/* A process's state. */
+typedef struct {
+  int out_fd, placed;  /* placed: pwrite at each chunk's place; else write in order */
+  int start_in, start_out, tok_in, tok_out;
+  piece_t *q;          /* chunks not written yet, in order; the last one may be running */
+  size_t nq, qcap;
+  int state;           /* TOK_GO, else why it ends */
+  int write_error, cause;
+  int has_end;
+  off_t end;
+  cal_cohort_stats total;
+  int added;           /* chunks added to total */
+  char *spare;         /* an output buffer to reuse */
+  size_t spare_cap;
+  char *in;            /* the running chunk's bytes (and a little after) */
+  size_t in_cap;
+  char *rbuf;          /* (a record longer than what was read: the scan reads on) */
+} proc_t;
+
+/* n bytes of piece p's output to the output. Returns 0 on a write error. */
+static int put(proc_t *P, piece_t *p, const char *buf, size_t n) {
+  size_t done = 0;
+  if (!P->placed) done = write_all(P->out_fd, buf, n) ? n : 0;
+  else
+    while (done < n) {
+      ssize_t k = pwrite(P->out_fd, buf + done, n - done, p->at + p->written + (off_t)done);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) break;
+      done += (size_t)k;
+    }
+  p->written += (off_t)done;
+  if (done == n) return 1;
+  P->write_error = 1;
+  return 0;
 }
 
-/* Forks the process of range i. Returns 0 when it cannot. */
-static int start(const cal_cohort *plan, const cuts_t *c, int i, chunk_src *src, job_t *jobs, int out_fd) {
-  job_t *j = &jobs[i];
-  if (pipe(j->notes) != 0) {
-    j->notes[0] = j->notes[1] = -1;
+static void pass(proc_t *P, long long index, off_t at, int state) {
+  token_t t;
+  memset(&t, 0, sizeof t);
+  t.index = index;
+  t.at = at;
+  t.state = state;
+  send_msg(P->tok_out, &t, sizeof t); /* (the next process may have ended: it has no chunk left) */
+}
+
+/* Stops: hands on a token that says why (once) and drops what waits. */
+static void stop(proc_t *P, long long next, off_t at, int state) {
+  size_t i;
+  if (P->state != TOK_GO) return;
+  P->state = state;
+  pass(P, next, at, state);
+  for (i = 0; i < P->nq; i++) {
+    free(P->q[i].buf);
+    free(P->q[i].st);
+  }
+  P->nq = 0;
+}
+
+/* The run failed in this process. */
+static void fail(proc_t *P, long long next) {
+  if (P->state != TOK_GO) return;
+  P->cause = 1;
+  stop(P, next, 0, TOK_FAILED);
+}
+
+/* The first piece waiting, placed and done: what it had in memory to the
+ * output (the next token first to a regular file, so that the next
+ * process writes meanwhile; after it to anything else), its stats added,
+ * its buffer kept for the next piece. */
+static void finish_first(proc_t *P) {
+  piece_t p = P->q[0];
+  off_t len = p.written + (off_t)p.len;
+  int ok;
+  memmove(P->q, P->q + 1, (P->nq - 1) * sizeof *P->q);
+  P->nq--;
+  if (P->placed && !p.last && !p.stopped) pass(P, p.index + 1, p.at + len, TOK_GO);
+  ok = put(P, &p, p.buf, p.len);
+  if (ok && !P->placed && !p.last && !p.stopped) pass(P, p.index + 1, 0, TOK_GO);
+  add_stats(&P->total, p.st, !P->added);
+  P->added = 1;
+  free(p.st);
+  if (p.cap > P->spare_cap) {
+    free(P->spare);
+    P->spare = p.buf;
+    P->spare_cap = p.cap;
+  } else free(p.buf);
+  if (!ok) fail(P, p.index + 1);
+  else if (p.last || p.stopped) {
+    P->has_end = 1;
+    P->end = p.at + len;
+    if (p.stopped) stop(P, p.index + 1, P->end, TOK_STOPPED);
+  }
+}
+
+/* Takes the token of the first piece waiting, if it is there (or waits for
+ * it): the piece is placed; done, it is written (and the next token is
+ * handed on); running, what it had in memory is written, and the rest will
+ * go straight to the output. Returns 1 when a token came. */
+static int take_token(proc_t *P, int wait) {
+  token_t t;
+  int got;
+  piece_t *p;
+  if (P->state != TOK_GO || P->nq == 0 || P->q[0].at >= 0) return 0;
+  got = recv_msg(P->tok_in, &t, sizeof t, wait);
+  if (got == 0) return 0;
+  p = &P->q[0];
+  if (got < 0 || t.index != p->index) { /* the process before ended without a word */
+    stop(P, p->index + 1, 0, TOK_FAILED);
     return 0;
   }
-  j->pid = fork();
-  if (j->pid < 0) {
-    close(j->notes[0]);
-    close(j->notes[1]);
-    j->notes[0] = j->notes[1] = -1;
-    if (j->place[1] >= 0) close(j->place[1]);
-    j->place[1] = -1;
-    return 0;
+  if (t.state != TOK_GO) {
+    stop(P, t.index + 1, t.at, t.state);
+    return 1;
   }
-  if (j->pid == 0) child(plan, c, i, src, jobs, out_fd);
-  close(j->notes[1]);
-  j->notes[1] = -1;
-  if (j->place[1] >= 0) {
-    close(j->place[1]);
-    j->place[1] = -1;
-  }
-  j->started = 1;
+  p->at = P->placed ? t.at : 0;
+  if (p->done) finish_first(P);
+  else if (put(P, p, p->buf, p->len)) p->len = 0;
+  else fail(P, p->index + 1);
   return 1;
 }
 
-/* Reads a child's end note (unless have: read already) and waits for it.
- * Its place, if any, is closed first: a range never placed ends then.
- * Returns 0 when it failed. */
-static int reap(job_t *j, note_t *note, int have) {
-  int ws = 0, got = have;
-  if (j->place[0] >= 0) {
-    close(j->place[0]);
-    j->place[0] = -1;
+/* The running piece's output (a cookie stream): to the output once its
+ * token came, else to memory. */
+static ssize_t piece_write(void *ctx, const char *buf, size_t n) {
+  proc_t *P = (proc_t *)ctx;
+  piece_t *p;
+  while (take_token(P, 0)) {}
+  if (P->state != TOK_GO || P->nq == 0) { /* stopped: the rest is not written */
+    errno = EPIPE;
+    return -1;
   }
-  if (!have) {
-    memset(note, 0, sizeof *note);
-    while ((got = read_all(j->notes[0], note, sizeof *note)) && !note->done) {} /* a place note */
-  }
-  close(j->notes[0]);
-  j->notes[0] = -1;
-  while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR) {}
-  j->started = 0;
-  return got && note->done && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
-}
-
-/* Adds a range's stats. */
-static void add_stats(cal_cohort_stats *st, const cal_cohort_stats *cs, int first) {
-  size_t k;
-  st->records += cs->records;
-  st->with_problems += cs->with_problems;
-  for (k = 0; k <= CAL_VM_MAX_SUBTYPES; k++) st->counts[k] += cs->counts[k];
-  for (k = 0; k < CAL_VM_MAX_RULES; k++) {
-    st->fired[k] += cs->fired[k];
-    st->unevaluable[k] += cs->unevaluable[k];
-  }
-  if (first) memcpy(st->warnings, cs->warnings, sizeof st->warnings);
-  if (!cs->stopped) return;
-  st->stopped = 1;
-  st->stop_line = cs->stop_line;
-  memcpy(st->stop_message, cs->stop_message, sizeof st->stop_message);
-}
-
-/* ------------------------------------------------------------------ */
-/* the output of the ranges after the first                             */
-
-/* Where such a range's output waits: memory (a memfd) where the system
- * has it, else a temporary file. NULL when neither. */
-static FILE *range_buffer(void) {
-#if defined(__linux__) && defined(MFD_CLOEXEC)
-  int fd = memfd_create("calcinosis-job", MFD_CLOEXEC);
-  if (fd >= 0) {
-    FILE *f = fdopen(fd, "w+b");
-    if (f) return f;
-    close(fd);
-  }
-#endif
-  return tmpfile();
-}
-
-/* Placed range j: tells it where its output starts (at), copies its memory
- * there while it goes on writing after it, and reaps it. Returns 0 on a
- * write error of the parent's copy; *ok is 0 when the child failed. */
-static int place(job_t *j, int out_fd, off_t at, note_t *note, int *ok) {
-  int good = 1, have = 0;
-  if (send_offset(j->place[0], at) && read_all(j->notes[0], note, sizeof *note)) {
-    if (!note->done) good = copy_blocks(j->mem, note->buffered, out_fd, at);
-    else have = 1; /* it failed before it was placed */
-  }
-  *ok = reap(j, note, have);
-  return good;
-}
-
-/* Sends bytes [*off, end) of fd to out (flushed): sendfile where it works
- * (not to a file opened for appending, a terminal, ...), else read and
- * written. Returns 0 on an I/O error. */
-static int send_bytes(int fd, off_t *off, off_t end, FILE *out) {
-  char copy[1 << 16];
-#if defined(__linux__)
-  while (*off < end) {
-    size_t want = (size_t)(end - *off) < (1u << 30) ? (size_t)(end - *off) : (1u << 30);
-    ssize_t k = sendfile(fileno(out), fd, off, want);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) break; /* the rest below */
-  }
-#endif
-  while (*off < end) {
-    size_t want = (size_t)(end - *off) < sizeof copy ? (size_t)(end - *off) : sizeof copy;
-    ssize_t k = pread(fd, copy, want, *off);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0 || fwrite(copy, 1, (size_t)k, out) != (size_t)k) return 0;
-    *off += k;
-  }
-  return fflush(out) == 0;
-}
-
-/* Gives the memory of what was sent back to the system, where it can, in
- * whole MiB (a page partly sent may still be in a pipe's buffer: sendfile
- * to a pipe passes pages, and a hole zeroes the part of a page it covers). */
-static void give_back(int fd, off_t *freed, off_t sent) {
-  off_t upto = sent & ~(off_t)0xfffff;
-#if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
-  if (upto > *freed && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, *freed, upto - *freed) == 0)
-    *freed = upto;
-#else
-  (void)fd;
-  *freed = upto;
-#endif
-}
-
-/* Sends range j's output to out while its child writes it (looking every
- * FOLLOW_MS), then the rest, and reaps the child. Returns 0 on a write
- * error; *ok is 0 when the child failed. */
-static int follow(job_t *j, FILE *out, note_t *note, int *ok) {
-  int fd = fileno(j->out), done = 0, good = 1;
-  off_t sent = 0, freed = 0;
-  struct pollfd p;
-  p.fd = j->notes[0];
-  p.events = POLLIN;
-  while (good) {
-    struct stat sb;
-    /* the child's end first: what it wrote before is then all there */
-    if (!done && poll(&p, 1, 0) > 0) done = 1;
-    if (fstat(fd, &sb) != 0) good = 0;
-    else if (sb.st_size > sent) {
-      good = send_bytes(fd, &sent, sb.st_size, out);
-      give_back(fd, &freed, sent);
-    } else if (done) break;
-    else poll(&p, 1, FOLLOW_MS);
-  }
-  *ok = reap(j, note, 0);
-  return good;
-}
-
-/* ------------------------------------------------------------------ */
-
-/* Stops what started: tells the first range the scan failed, reaps (a
- * placed range not placed yet ends when its place is closed). */
-static void abandon(job_t *jobs, int n, int end_fd) {
-  note_t note;
-  int i;
-  if (end_fd >= 0) send_offset(end_fd, (off_t)-1);
-  for (i = 0; i < n; i++)
-    if (jobs[i].place[0] >= 0) {
-      close(jobs[i].place[0]);
-      jobs[i].place[0] = -1;
+  p = &P->q[P->nq - 1];
+  if (p->at >= 0) return put(P, p, buf, n) ? (ssize_t)n : -1;
+  if (p->len + n > p->cap) {
+    size_t cap = p->cap ? p->cap : (size_t)CHUNK_BYTES * 2;
+    char *b;
+    while (cap < p->len + n) cap *= 2;
+    b = (char *)realloc(p->buf, cap);
+    if (!b) {
+      fail(P, p->index + 1);
+      errno = ENOMEM;
+      return -1;
     }
-  for (i = 0; i < n; i++)
-    if (jobs[i].started) reap(&jobs[i], &note, 0);
+    p->buf = b;
+    p->cap = cap;
+  }
+  memcpy(p->buf + p->len, buf, n);
+  p->len += n;
+  return (ssize_t)n;
 }
 
-/* The output can take placed ranges: a regular file, not opened for
+/* Where chunk c starts, from the process before, taking tokens while it
+ * waits. Returns 0 when the run stopped (the process before ended without
+ * saying: the token it handed on says why). */
+static int wait_start(proc_t *P, long long c, start_t *s) {
+  while (P->state == TOK_GO) {
+    struct pollfd pf[2];
+    int nf = 1, got;
+    token_t t;
+    pf[0].fd = P->start_in;
+    pf[0].events = POLLIN;
+    if (P->nq && P->q[0].at < 0) {
+      pf[1].fd = P->tok_in;
+      pf[1].events = POLLIN;
+      nf = 2;
+    }
+    if (poll(pf, (nfds_t)nf, -1) < 0) {
+      if (errno == EINTR) continue;
+      stop(P, c, 0, TOK_FAILED);
+      break;
+    }
+    if (nf == 2 && pf[1].revents) take_token(P, 1);
+    if (P->state != TOK_GO || !pf[0].revents) continue;
+    got = recv_msg(P->start_in, s, sizeof *s, 1);
+    if (got > 0 && s->index == c) return 1;
+    while (P->state == TOK_GO && P->nq) take_token(P, 1); /* the tokens before the one that stopped it */
+    if (P->state != TOK_GO) break;
+    got = recv_msg(P->tok_in, &t, sizeof t, 1);
+    stop(P, c, got > 0 ? t.at : 0, got > 0 && t.state == TOK_STOPPED ? TOK_STOPPED : TOK_FAILED);
+  }
+  return 0;
+}
+
+static void found_start(void *ctx, int i, off_t at, long long nl, off_t ctx_at, long long ctx_nl) {
+  start_t *s = (start_t *)ctx;
+  (void)i;
+  s->at = at;
+  s->nl = nl;
+  s->ctx_at = ctx_at;
+  s->ctx_nl = ctx_nl;
+}
+
+/* Reads chunk c (starting at s) into P->in and finds where it ends (*to)
+ * and where the next one starts (*next: its start, its line ends before).
+ * Returns 0 on a read error. */
+static int read_chunk(proc_t *P, const chunks_t *k, long long c, const start_t *s, piece_src *src, start_t *next) {
+  cal_cuts t;
+  size_t want, got = 0;
+  off_t from, upto;
+  cal_cuts_init(&t, k->plan, k->size, k->chunks, NULL, NULL);
+  t.head_end = k->head_end;
+  t.head_nl = k->head_nl;
+  from = s->ctx_at >= 0 ? s->ctx_at : s->at; /* the context record first */
+  upto = c + 1 < k->chunks ? cal_cuts_target(&t, (int)c + 1) + (off_t)CHUNK_SLACK : k->size;
+  if (upto > k->size) upto = k->size;
+  want = upto > from ? (size_t)(upto - from) : 0;
+  if (want > P->in_cap) {
+    char *b = (char *)realloc(P->in, want);
+    if (!b) return 0;
+    P->in = b;
+    P->in_cap = want;
+  }
+  while (got < want) {
+    ssize_t n = pread(k->fd, P->in + got, want - got, from + (off_t)got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  memset(src, 0, sizeof *src);
+  src->fd = k->fd;
+  src->head = k->head;
+  src->head_len = (size_t)k->head_end;
+  src->pos = from;
+  src->mem = P->in;
+  src->mem_from = from;
+  src->mem_to = from + (off_t)got;
+  next->index = c + 1;
+  next->at = k->size;
+  next->nl = s->nl;
+  next->ctx_at = -1;
+  if (c + 1 < k->chunks && s->at < k->size) { /* the first record end at or after the next target */
+    t.next = t.last = (int)c + 1;
+    t.target = cal_cuts_target(&t, t.next);
+    t.nl = t.rec_nl = s->nl;
+    t.rec_at = s->at;
+    t.ctx_at = s->ctx_at;
+    t.ctx_nl = s->ctx_nl;
+    t.map = P->in;
+    t.map_from = src->mem_from;
+    t.map_to = src->mem_to;
+    t.found = found_start;
+    t.ctx = next;
+    if (!P->rbuf && src->mem_to < k->size && !(P->rbuf = (char *)malloc(CAL_CUTS_SCAN_BUF))) return 0;
+    if (!cal_cuts_scan(&t, k->fd, s->at, P->rbuf, 0)) return 0;
+    if (t.next == t.last) next->nl = t.nl; /* no record end after it: the rest is this chunk's */
+  }
+  src->end = next->at;
+  return 1;
+}
+
+/* A stream for the running piece's output. */
+static FILE *piece_stream(proc_t *P) {
+#if defined(__linux__)
+  cookie_io_functions_t io;
+  FILE *f;
+  memset(&io, 0, sizeof io);
+  io.write = piece_write;
+  f = fopencookie(P, "w", io);
+  if (f) setvbuf(f, NULL, _IONBF, 0); /* cal_out writes in blocks of its own */
+  return f;
+#else
+  (void)P;
+  return tmpfile(); /* read into the piece's memory when it is done (piece_stream_done) */
+#endif
+}
+
+/* The running piece's stream closed. Returns 0 on an error. */
+static int piece_stream_done(proc_t *P, FILE *f) {
+#if defined(__linux__)
+  (void)P;
+  return fclose(f) == 0;
+#else
+  long n;
+  int ok = fflush(f) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0;
+  if (ok && n > 0 && P->nq) {
+    piece_t *p = &P->q[P->nq - 1];
+    char *b = (char *)malloc((size_t)n);
+    ok = b && fread(b, 1, (size_t)n, f) == (size_t)n;
+    if (ok) {
+      free(p->buf);
+      p->buf = b;
+      p->len = p->cap = (size_t)n;
+    } else free(b);
+  }
+  return fclose(f) == 0 && ok;
+#endif
+}
+
+/* Process j of n: chunks j, j + n, ..., in order, then its note. Does not
+ * return. */
+static void proc_main(const chunks_t *k, int j, int n, proc_t *P, int note_fd) {
+  note_t note;
+  long long c;
+  cal_cohort_stats *run_st = (cal_cohort_stats *)malloc(sizeof *run_st); /* the running piece's */
+  if (!run_st) fail(P, j);
+  for (c = j; c < k->chunks && P->state == TOK_GO; c += n) {
+    piece_t *p;
+    piece_src src;
+    start_t s, next;
+    FILE *f;
+    char e2[256];
+    int rc;
+    if (!wait_start(P, c, &s)) break;
+    if (!read_chunk(P, k, c, &s, &src, &next)) { fail(P, c); break; }
+    if (c + 1 < k->chunks && !send_msg(P->start_out, &next, sizeof next)) { /* the next process ended */
+      stop(P, c, 0, TOK_FAILED);
+      break;
+    }
+    if (P->nq == P->qcap) {
+      size_t cap = P->qcap ? P->qcap * 2 : 8;
+      piece_t *q = (piece_t *)realloc(P->q, cap * sizeof *q);
+      if (!q) { fail(P, c); break; }
+      P->q = q;
+      P->qcap = cap;
+    }
+    p = &P->q[P->nq++];
+    memset(p, 0, sizeof *p);
+    p->index = c;
+    p->last = c + 1 == k->chunks;
+    p->at = -1;
+    p->buf = P->spare;
+    p->cap = P->spare_cap;
+    P->spare = NULL;
+    P->spare_cap = 0;
+    f = piece_stream(P);
+    if (!f) { fail(P, c); break; }
+    e2[0] = '\0';
+    rc = run_piece(k->plan, &src, k->head_nl, s.nl, s.ctx_at >= 0 ? s.ctx_nl : -1, c == 0, f, run_st, e2,
+                   sizeof e2);
+    if (!piece_stream_done(P, f)) rc = -1;
+    if (P->state != TOK_GO) break; /* stopped meanwhile: the rest is not written */
+    if (rc != 0) { fail(P, c); break; }
+    /* (tokens that came while it ran moved the queue: it is the last) */
+    p = &P->q[P->nq - 1];
+    p->st = (cal_cohort_stats *)malloc(sizeof *p->st);
+    if (!p->st) { fail(P, c); break; }
+    *p->st = *run_st;
+    p->done = 1;
+    p->stopped = run_st->stopped;
+    if (p->at >= 0) finish_first(P); /* placed while it ran: it is the first waiting */
+    else while (take_token(P, 0)) {}
+  }
+  while (P->state == TOK_GO && P->nq > 0)
+    if (!take_token(P, 1)) break;
+  free(run_st);
+  memset(&note, 0, sizeof note);
+  note.failed = P->state == TOK_FAILED || (P->state == TOK_GO && P->nq > 0);
+  note.cause = P->cause;
+  note.write_error = P->write_error;
+  note.has_end = P->has_end;
+  note.end = P->end;
+  note.stats = P->total;
+  _exit(write_all(note_fd, &note, sizeof note) && !note.failed ? 0 : 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* the parent                                                           */
+
+/* The output can take pieces placed in it: a regular file, not opened for
  * appending (pwrite would append), whose offset can be set. */
 static int can_place(int fd) {
-#if PLACED
   struct stat ob;
   int fl = fcntl(fd, F_GETFL);
   return fstat(fd, &ob) == 0 && S_ISREG(ob.st_mode) && fl >= 0 && !(fl & O_APPEND) && lseek(fd, 0, SEEK_CUR) >= 0;
-#else
-  (void)fd;
-  return 0;
+}
+
+/* One process, seen from the parent. */
+typedef struct {
+  pid_t pid;
+  int notes[2];  /* pipe: its note */
+  int start[2];  /* socket pair: where its chunks start ([1] its end, [0] the process before's) */
+  int tok[2];    /* socket pair: its tokens ([1] its end, [0] the process before's) */
+} job_t;
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+static void close_jobs(job_t *jobs, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    close_fd(&jobs[i].notes[0]);
+    close_fd(&jobs[i].notes[1]);
+    close_fd(&jobs[i].start[0]);
+    close_fd(&jobs[i].start[1]);
+    close_fd(&jobs[i].tok[0]);
+    close_fd(&jobs[i].tok[1]);
+  }
+}
+
+/* Forks process i of n (the channels of all made): keeps its own ends
+ * (its note's, what it takes from the process before, what it hands the
+ * next). */
+static int fork_job(const chunks_t *k, job_t *jobs, int i, int n, int out_fd, int placed) {
+  pid_t pid = fork();
+  int m, next = (i + 1) % n;
+  proc_t P;
+  if (pid < 0) return 0;
+  if (pid > 0) {
+    jobs[i].pid = pid;
+    return 1;
+  }
+#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+  /* each chunk's run allocates and frees the same blocks (its buffers,
+   * its term memo): kept in this process's heap, not given back to the
+   * system and faulted in again for the next chunk */
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
+  memset(&P, 0, sizeof P);
+  P.out_fd = out_fd;
+  P.placed = placed;
+  P.start_in = jobs[i].start[1];
+  P.start_out = jobs[next].start[0];
+  P.tok_in = jobs[i].tok[1];
+  P.tok_out = jobs[next].tok[0];
+  P.state = TOK_GO;
+  for (m = 0; m < n; m++) {
+    close_fd(&jobs[m].notes[0]);
+    if (m != i) {
+      close_fd(&jobs[m].notes[1]);
+      close_fd(&jobs[m].start[1]);
+      close_fd(&jobs[m].tok[1]);
+    }
+    if (m != next) {
+      close_fd(&jobs[m].start[0]);
+      close_fd(&jobs[m].tok[0]);
+    }
+  }
+  proc_main(k, i, n, &P, jobs[i].notes[1]);
+  return 0; /* (not reached) */
+}
+
+/* Waits for a process; its note into *note. Returns 0 when it failed. */
+static int reap(job_t *j, note_t *note) {
+  int ws = 0, got;
+  memset(note, 0, sizeof *note);
+  got = read_all(j->notes[0], note, sizeof *note);
+  close_fd(&j->notes[0]);
+  while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR) {}
+  j->pid = 0;
+  if (!got || !WIFEXITED(ws)) { /* it ended without its note (killed): the cause of the others' failure */
+    memset(note, 0, sizeof *note);
+    note->failed = note->cause = 1;
+  }
+  return !note->failed && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
 }
 
 int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FILE *out, cal_cohort_stats *st,
                         char *err, size_t errlen) {
-  int fd, i, n = 0, status = 0, endp[2], out_fd = fileno(out), placed = 0;
+  int fd, i, n = 0, status = 0, out_fd = fileno(out), placed, write_error = 0, failed = -1, failed_cause = 0;
+  int has_end = 0;
+  long long pieces;
   struct stat sb;
-  cuts_t c;
-  cutter t;
+  cal_cuts t;
+  chunks_t k;
   char *head = NULL, *buf = NULL;
   job_t jobs[MAX_JOBS];
-  chunk_src src;
-  note_t note;
-  off_t at = 0;
+  off_t end = 0;
   if (njobs > MAX_JOBS) njobs = MAX_JOBS;
   memset(st, 0, sizeof *st);
-  memset(jobs, 0, sizeof jobs);
-  for (i = 0; i < MAX_JOBS; i++) {
-    jobs[i].mem = jobs[i].notes[0] = jobs[i].notes[1] = jobs[i].place[0] = jobs[i].place[1] = -1;
-  }
   fd = open(path, O_RDONLY);
-  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || njobs < 2 || sb.st_size < (1 << 20) ||
+  if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || njobs < 2 || sb.st_size < CHUNK_BYTES ||
       plan->input_long || plan->input_fhir || plan->input_arff) { /* one process (a long-format or FHIR patient
                                                   must not be cut in two; an ARFF header is not a line) */
     if (fd >= 0) close(fd);
@@ -771,120 +761,126 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     return -1;
   }
   placed = can_place(out_fd);
-  {
-    struct stat ob;
-    int free_out = fstat(out_fd, &ob) == 0 && S_ISCHR(ob.st_mode);
-    cutter_init(&t, plan, &c, sb.st_size, njobs, free_out ? FIRST_RANGE_EXTRA : placed ? PLACED_FIRST_EXTRA : 0.0);
-  }
-  buf = malloc(SCAN_BUF);
-  if (buf && c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) {
+  pieces = (long long)(sb.st_size / CHUNK_BYTES);
+  if (pieces < njobs) pieces = njobs;
+  if (pieces > INT_MAX / 2) pieces = INT_MAX / 2; /* (larger chunks past a petabyte) */
+  cal_cuts_init(&t, plan, sb.st_size, (int)pieces, NULL, NULL);
+  buf = (char *)malloc(CAL_CUTS_SCAN_BUF);
+  if (buf && t.head_end < 0 && !cal_cuts_scan(&t, fd, 0, buf, 1)) {
     status = -1;
     snprintf(err, errlen, "%s: read error", path);
-  } else if (!buf || c.head_end < 0) { /* out of memory, or no record end: nothing to cut */
+  } else if (!buf || t.head_end < 0) { /* out of memory, or no record end: nothing to cut */
     status = 1;
-  } else if (!(head = malloc((size_t)c.head_end + 1)) ||
-             pread(fd, head, (size_t)c.head_end, 0) != (ssize_t)c.head_end || !offset_channel(endp)) {
+  } else if (!cal_cuts_read_head(fd, t.head_end, &head)) {
     status = -1;
     snprintf(err, errlen, "cannot start the jobs");
   }
+  free(buf);
+  for (i = 0; i < njobs; i++)
+    jobs[i].notes[0] = jobs[i].notes[1] = jobs[i].start[0] = jobs[i].start[1] = jobs[i].tok[0] = jobs[i].tok[1] = -1;
+  for (i = 0; i < njobs && status == 0; i++)
+    if (pipe(jobs[i].notes) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, jobs[i].start) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM, 0, jobs[i].tok) != 0) {
+      status = -1;
+      snprintf(err, errlen, "cannot start the jobs");
+    }
+  if (status == 0) { /* chunk 0 starts after the header, and its output here */
+    start_t s0;
+    token_t t0;
+    memset(&s0, 0, sizeof s0);
+    s0.ctx_at = -1;
+    s0.at = t.head_end;
+    s0.nl = t.head_nl;
+    memset(&t0, 0, sizeof t0);
+    t0.at = placed ? lseek(out_fd, 0, SEEK_CUR) : 0;
+    if (!send_msg(jobs[0].start[0], &s0, sizeof s0) || !send_msg(jobs[0].tok[0], &t0, sizeof t0)) {
+      status = -1;
+      snprintf(err, errlen, "cannot start the jobs");
+    }
+  }
   if (status != 0) {
-    free(buf); free(head); close(fd);
+    close_jobs(jobs, njobs);
+    free(head); close(fd);
     return status < 0 ? -1 : run_one(plan, path, out, st, err, errlen);
   }
-  /* the first range, at once */
-  memset(&src, 0, sizeof src);
-  src.fd = fd;
-  src.head = head;
-  src.head_len = (size_t)c.head_end;
-  src.pos = c.head_end;
-  src.end = -1;
-  src.target = c.bounds[1];
-  src.end_fd = endp[1];
-  src.end_fd_w = endp[0];
-  c.nl_before[0] = c.head_nl;
-  jobs[0].out = out;
-  if (!start(plan, &c, 0, &src, jobs, out_fd)) {
-    status = -1; snprintf(err, errlen, "cannot fork");
-  } else if (!scan(&t, fd, c.head_end, buf, 0)) {
-    status = -1; snprintf(err, errlen, "%s: read error", path);
+  k.plan = plan;
+  k.fd = fd;
+  k.size = sb.st_size;
+  k.head = head;
+  k.head_end = t.head_end;
+  k.head_nl = t.head_nl;
+  k.chunks = (int)pieces;
+  for (n = 0; n < njobs; n++)
+    if (!fork_job(&k, jobs, n, njobs, out_fd, placed)) break;
+  if (n < njobs) { /* the ones started stop when they find the ring broken */
+    status = -1;
+    snprintf(err, errlen, "cannot fork");
   }
-  close(endp[1]);
-  if (status != 0) {
-    abandon(jobs, 1, endp[0]);
-    close(endp[0]); free(buf); free(head); close(fd);
-    return -1;
+  for (i = 0; i < njobs; i++) { /* the processes' ends */
+    close_fd(&jobs[i].notes[1]);
+    close_fd(&jobs[i].start[0]);
+    close_fd(&jobs[i].start[1]);
+    close_fd(&jobs[i].tok[0]);
+    close_fd(&jobs[i].tok[1]);
   }
-  cuts_finish(&t);
-  /* (the first range's process may have ended: a write error it reports) */
-  send_offset(endp[0], c.bounds[1]);
-  close(endp[0]);
-  src.end_fd_w = -1;
-  free(buf);
-  /* the others */
-  for (n = 1; n < c.jobs && status == 0; n++) {
-    src.pos = c.bounds[n];
-    src.end = c.bounds[n + 1];
-    src.head_pos = 0;
-#if defined(__linux__) && defined(MFD_CLOEXEC)
-    if (placed) {
-      jobs[n].mem = memfd_create("calcinosis-job", MFD_CLOEXEC);
-      if (jobs[n].mem >= 0 && !offset_channel(jobs[n].place)) {
-        close(jobs[n].mem);
-        jobs[n].mem = -1;
-      }
-    } else
-#endif
-      jobs[n].out = range_buffer();
-    if ((placed ? jobs[n].mem < 0 : !jobs[n].out) || !start(plan, &c, n, &src, jobs, out_fd)) {
-      status = -1; snprintf(err, errlen, "cannot start job %d", n + 1);
-    }
-  }
-  /* in order: the first range is written already; each other one is placed
-   * or follows when the ones before are done; with --strict, up to the
-   * first range that stopped */
   for (i = 0; i < n; i++) {
-    int ok = 1, sent = 1;
-    if (!jobs[i].started) break;
-    if (i == 0 || status != 0 || st->stopped) ok = reap(&jobs[i], &note, 0);
-    else if (placed) sent = place(&jobs[i], out_fd, at, &note, &ok);
-    else sent = follow(&jobs[i], out, &note, &ok);
-    if (status == 0 && !st->stopped) {
-      if (!ok || !sent) {
-        status = -1;
-        if (!sent || note.write_error) snprintf(err, errlen, "write error");
-        else snprintf(err, errlen, "job %d failed", i + 1);
-      } else {
-        add_stats(st, &note.stats, i == 0);
-        if (placed) at = i == 0 ? lseek(out_fd, 0, SEEK_CUR) : at + note.length;
-        if (at < 0) { status = -1; snprintf(err, errlen, "write error"); }
-      }
+    note_t note;
+    int ok = reap(&jobs[i], &note);
+    if (note.write_error) write_error = 1;
+    if (!ok && (failed < 0 || (note.cause && !failed_cause))) { /* the first where it failed */
+      failed = i;
+      failed_cause = note.cause;
+    }
+    if (!ok) continue;
+    add_stats(st, &note.stats, i == 0);
+    if (note.has_end) {
+      has_end = 1;
+      end = note.end;
     }
   }
-  abandon(jobs, n, -1); /* those not reaped after an error */
-  for (i = 1; i < n; i++) {
-    if (jobs[i].out) fclose(jobs[i].out);
-    if (jobs[i].mem >= 0) close(jobs[i].mem);
-  }
-  if (placed && status == 0 && lseek(out_fd, at, SEEK_SET) != at) { status = -1; snprintf(err, errlen, "write error"); }
+  close_jobs(jobs, njobs);
   free(head);
   close(fd);
-  if (fflush(out) != 0 && status == 0) { status = -1; snprintf(err, errlen, "write error"); }
+  if (status == 0 && (write_error || failed >= 0 || !has_end)) {
+    status = -1;
+    if (write_error) snprintf(err, errlen, "write error");
+    else snprintf(err, errlen, "job %d failed", failed >= 0 ? failed + 1 : n);
+  }
+  if (placed && status == 0 && lseek(out_fd, end, SEEK_SET) != end) {
+    status = -1;
+    snprintf(err, errlen, "write error");
+  }
   return status;
 }
 
 /* ------------------------------------------------------------------ */
-/* --shard K/N: one range of the same cuts, in this process             */
+/* --shard K/N: one piece of N, in this process                        */
+
+/* The cuts of --shard N. */
+typedef struct {
+  off_t at[MAX_JOBS + 1];
+  long long nl[MAX_JOBS + 1];
+  off_t ctx_at[MAX_JOBS + 1];
+  long long ctx_nl[MAX_JOBS + 1];
+} shard_cuts;
+
+static void shard_cut(void *ctx, int i, off_t at, long long nl, off_t ctx_at, long long ctx_nl) {
+  shard_cuts *c = (shard_cuts *)ctx;
+  c->at[i] = at;
+  c->nl[i] = nl;
+  c->ctx_at[i] = ctx_at;
+  c->ctx_nl[i] = ctx_nl;
+}
 
 int cal_cohort_run_shard(const cal_cohort *plan, const char *path, int k, int n, FILE *out,
                          cal_cohort_stats *st, char *err, size_t errlen) {
-  int fd, status;
+  int fd, status, pieces;
   struct stat sb;
-  cuts_t c;
-  cutter t;
+  shard_cuts c;
+  cal_cuts t;
   char *head = NULL, *buf = NULL;
-  chunk_src src;
-  cal_cohort sub = *plan;
-  cal_reader rd;
+  off_t from, to;
+  long long nl, ctx_nl;
   memset(st, 0, sizeof *st);
   if (n < 1 || n > MAX_JOBS || k < 1 || k > n) {
     snprintf(err, errlen, "--shard K/N needs 1 <= K <= N <= %d", MAX_JOBS);
@@ -902,46 +898,52 @@ int cal_cohort_run_shard(const cal_cohort *plan, const char *path, int k, int n,
     snprintf(err, errlen, "%s: --shard needs a regular file", path);
     return -1;
   }
-  buf = malloc(SCAN_BUF);
+  buf = (char *)malloc(CAL_CUTS_SCAN_BUF);
   if (!buf) { close(fd); snprintf(err, errlen, "out of memory"); return -1; }
-  /* the cuts of --jobs N, found the same way */
-  cutter_init(&t, plan, &c, sb.st_size, n, 0.0); /* equal ranges, as to a file */
-  if ((c.head_end < 0 && !scan(&t, fd, 0, buf, 1)) || (c.head_end >= 0 && !scan(&t, fd, c.head_end, buf, 0))) {
+  /* N pieces of equal size, cut at record ends */
+  memset(&c, 0, sizeof c);
+  cal_cuts_init(&t, plan, sb.st_size, n, shard_cut, &c);
+  if ((t.head_end < 0 && !cal_cuts_scan(&t, fd, 0, buf, 1)) || (t.head_end >= 0 && !cal_cuts_scan(&t, fd, t.head_end, buf, 0))) {
     free(buf); close(fd);
     snprintf(err, errlen, "%s: read error", path);
     return -1;
   }
   free(buf);
-  if (c.head_end < 0) c.head_end = sb.st_size; /* a header and nothing else */
-  cuts_finish(&t);
-  head = malloc((size_t)c.head_end + 1);
-  if (!head || pread(fd, head, (size_t)c.head_end, 0) != (ssize_t)c.head_end) {
+  if (t.head_end < 0) t.head_end = sb.st_size; /* a header and nothing else */
+  pieces = t.next; /* fewer than n when the records run out */
+  c.at[0] = t.head_end;
+  c.nl[0] = t.head_nl;
+  c.ctx_at[0] = -1;
+  c.at[pieces] = sb.st_size;
+  if (!cal_cuts_read_head(fd, t.head_end, &head)) {
     free(head); close(fd);
     snprintf(err, errlen, "%s: read error", path);
     return -1;
   }
-  memset(&src, 0, sizeof src);
-  src.fd = fd;
-  src.head = head;
-  src.head_len = (size_t)c.head_end;
-  src.end_fd = src.end_fd_w = -1;
-  if (k <= c.jobs) {
-    src.pos = c.bounds[k - 1];
-    src.end = src.target = c.bounds[k];
+  ctx_nl = -1;
+  if (k <= pieces) {
+    from = c.at[k - 1];
+    to = c.at[k];
+    nl = c.nl[k - 1];
+    if (c.ctx_at[k - 1] >= 0) { /* the record before, read as the context */
+      from = c.ctx_at[k - 1];
+      ctx_nl = c.ctx_nl[k - 1];
+    }
   } else { /* fewer records than shards: this one has none */
-    src.pos = src.end = src.target = sb.st_size;
+    from = to = sb.st_size;
+    nl = t.head_nl;
   }
-  sub.header = k == 1 ? plan->header : 0;
-  sub.line_offset = plan->line_offset + (k <= c.jobs ? c.nl_before[k - 1] : 0) - c.head_nl;
-  if (!cal_reader_open(&rd, plan, NULL, chunk_read, &src)) {
-    free(head); close(fd);
-    snprintf(err, errlen, "cannot start the reader");
-    return -1;
+  {
+    piece_src src;
+    memset(&src, 0, sizeof src);
+    src.fd = fd;
+    src.head = head;
+    src.head_len = (size_t)t.head_end;
+    src.pos = from;
+    src.end = to;
+    status = run_piece(plan, &src, t.head_nl, nl, ctx_nl, k == 1, out, st, err, errlen);
   }
-  status = cal_cohort_run(&sub, &rd.src, out, st, NULL, NULL, 0, err, errlen);
-  cal_reader_close(&rd);
   free(head);
   close(fd);
   return status;
 }
-
