@@ -180,6 +180,20 @@ describe("--jobs: what spans a cut", function()
     end)
   end
 
+  it("a file that starts with a byte-order mark and blank lines: the header after them, in every chunk", function()
+    local input = tmp("\xEF\xBB\xBF\r\n\n" .. csv_input(), ".csv")
+    local one = tmp()
+    assert.equal(1, (sh(classify(input, 1, "csv", "-o " .. one))))
+    local want = slurp(one)
+    assert.matches("^id,type,score,fired,problems,line,ca_corr\nP1,", want)
+    for _, jobs in ipairs { 2, 3 } do
+      local f = tmp()
+      sh(classify(input, jobs, "csv", "-o " .. f))
+      local text = slurp(f)
+      assert.is_true(text == want, ("%d jobs: %d bytes, one job %d"):format(jobs, #text, #want))
+    end
+  end)
+
   it("--strict: the first problem in a late chunk stops the run where one job stops", function()
     -- 40,000 clean rows (2.4 MB, three chunks and more), one problem at row 33,333
     local parts = { HEADER }

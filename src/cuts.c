@@ -126,6 +126,17 @@ static void quote_free_block(cal_cuts *t, const char *buf, size_t k, size_t got,
   t->fresh = last == got;
 }
 
+/* The current record, whose LF is at buf[lf] (buf at file offset pos), is
+ * a line the reader skips: nothing, or a CR, before its LF (after the
+ * byte-order mark at the file's start). A record that starts in an earlier
+ * block is not blank (it has a byte there). */
+static int blank_record(const cal_cuts *t, const char *buf, size_t lf, off_t pos) {
+  off_t end = pos + (off_t)lf, at = t->rec_at;
+  if (at < pos) return 0;
+  if (at == 0 && end - at >= 3 && memcmp(buf + (at - pos), "\xEF\xBB\xBF", 3) == 0) at += 3;
+  return end == at || (end - at == 1 && buf[lf - 1] == '\r');
+}
+
 int cal_cuts_scan(cal_cuts *t, int fd, off_t pos, char *rbuf, int head_only) {
   while (pos < t->size && (t->next <= t->last || t->head_end < 0)) {
     ssize_t got;
@@ -140,25 +151,31 @@ int cal_cuts_scan(cal_cuts *t, int fd, off_t pos, char *rbuf, int head_only) {
     if (got < 0) return 0;
     if (got == 0) break;
     quote_free = t->plan->input_ndjson || !memchr(buf, '"', (size_t)got);
+    if (pos == 0 && t->head_end < 0 && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+      k = 3; /* the reader skips a byte-order mark at the start: a quote after it opens a field */
     while (k < (size_t)got && (t->next <= t->last || t->head_end < 0)) {
       size_t e;
+      int blank;
       if (quote_free && t->fresh && t->head_end >= 0) {
         quote_free_block(t, buf, k, (size_t)got, pos);
         break;
       }
       e = record_end(t, buf + k, (size_t)got - k);
       if (k + e == (size_t)got) { t->fresh = 0; break; }
-      if (t->head_end >= 0) { /* the context: this record, unless it is a blank line */
-        off_t len = pos + (off_t)(k + e) - t->rec_at;
-        if (len > 1 || (len == 1 && (k + e == 0 || buf[k + e - 1] != '\r'))) {
-          t->ctx_at = t->rec_at;
-          t->ctx_nl = t->rec_nl;
-        }
+      blank = blank_record(t, buf, k + e, pos);
+      if (t->head_end >= 0 && !blank) { /* the context: this record */
+        t->ctx_at = t->rec_at;
+        t->ctx_nl = t->rec_nl;
       }
       k += e + 1;
       t->nl += t->sc.qnl + 1;
       memset(&t->sc, 0, sizeof t->sc);
       t->fresh = 1;
+      if (t->head_end < 0 && blank) { /* the reader skips it: the header is after it */
+        t->rec_at = pos + (off_t)k;
+        t->rec_nl = t->nl;
+        continue;
+      }
       record_ended(t, pos + (off_t)k);
       if (head_only) return 1;
     }
