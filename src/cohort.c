@@ -423,12 +423,47 @@ static void stop_at(const run_t *R, long long line, cal_cohort_stats *st) {
   st->stop_message[k] = '\0';
 }
 
-int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
-                   cal_cohort_progress progress, void *ctx, long long every,
-                   char *err, size_t errlen) {
+/* A run's state kept from one input to the next. */
+struct cal_cohort_runner {
+  run_t R;
+  int laid;                                                   /* R.lay is set up (from the first header) */
+  char warnings[sizeof(((cal_cohort_stats *)0)->warnings)];   /* what setting it up said */
+};
+
+cal_cohort_runner *cal_cohort_runner_new(const cal_cohort *plan, char *err, size_t errlen) {
   /* on the heap: its term memo is about 370 KB (termmap.h), too much for
    * the stack of a thread in a host that embeds the module */
-  run_t *R;
+  cal_cohort_runner *r;
+  if (err && errlen) err[0] = '\0';
+  if (cal_analyte_count() > CAL_REC_MAX_ANALYTES) {
+    snprintf(err, errlen, "too many analytes");
+    return NULL;
+  }
+  r = (cal_cohort_runner *)malloc(sizeof *r);
+  if (!r) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  r->laid = 0;
+  memset(r->warnings, 0, sizeof r->warnings);
+  if (!run_init(&r->R, plan, NULL)) {
+    cal_cohort_runner_free(r);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  return r;
+}
+
+void cal_cohort_runner_free(cal_cohort_runner *r) {
+  if (!r) return;
+  run_free(&r->R);
+  free(r);
+}
+
+int cal_cohort_runner_run(cal_cohort_runner *r, const cal_cohort *plan, const cal_source *in, FILE *out,
+                          cal_cohort_stats *st, cal_cohort_progress progress, void *ctx, long long every,
+                          char *err, size_t errlen) {
+  run_t *R = &r->R;
   const cal_field *f;
   size_t nf, nb = 0;
   long long reported = 0;
@@ -436,28 +471,23 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
 
   if (err && errlen) err[0] = '\0';
   memset(st, 0, sizeof *st);
-  if (cal_analyte_count() > CAL_REC_MAX_ANALYTES) {
-    snprintf(err, errlen, "too many analytes");
-    return -1;
-  }
-  R = (run_t *)malloc(sizeof *R);
-  if (!R) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
-  }
-  if (!run_init(R, plan, out)) {
-    run_free(R);
-    free(R);
-    snprintf(err, errlen, "out of memory");
-    return -1;
-  }
+  R->plan = plan;
+  R->out.f = out;
+  R->out.len = 0;
+  R->out.error = 0;
+  free(R->previd); /* no record before this input's first */
+  R->previd = NULL;
+  R->previd_len = R->previd_cap = 0;
   cal_out_write_header(&R->out, plan, &R->olay);
   rc = in->next(in->src, &f, &nf);
-  if (rc == 1 && !cal_record_layout_init_map(&R->lay, f, nf, &plan->map, st->warnings, sizeof st->warnings)) {
-    status = -1;
-    snprintf(err, errlen, "out of memory");
+  if (rc == 1 && !r->laid) {
+    if (!cal_record_layout_init_map(&R->lay, f, nf, &plan->map, r->warnings, sizeof r->warnings)) {
+      status = -1;
+      snprintf(err, errlen, "out of memory");
+    } else if (!find_input_columns(R, in, f, nf, err, errlen)) status = -1;
+    else r->laid = 1;
   }
-  if (rc == 1 && status == 0 && !find_input_columns(R, in, f, nf, err, errlen)) status = -1;
+  memcpy(st->warnings, r->warnings, sizeof st->warnings);
   while (status == 0 && rc == 1 && (rc = in->next(in->src, &f, &nf)) == 1) {
     long long line = in->line(in->src) + plan->line_offset;
     read_record(R, in, f, nf, nb, line);
@@ -491,7 +521,19 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
     status = -1;
     snprintf(err, errlen, "write error");
   }
-  run_free(R);
-  free(R);
+  R->out.f = NULL;
+  return status;
+}
+
+int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_cohort_stats *st,
+                   cal_cohort_progress progress, void *ctx, long long every,
+                   char *err, size_t errlen) {
+  cal_cohort_runner *r;
+  int status;
+  memset(st, 0, sizeof *st);
+  r = cal_cohort_runner_new(plan, err, errlen);
+  if (!r) return -1;
+  status = cal_cohort_runner_run(r, plan, in, out, st, progress, ctx, every, err, errlen);
+  cal_cohort_runner_free(r);
   return status;
 }

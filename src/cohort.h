@@ -161,6 +161,20 @@ int cal_cohort_run(const cal_cohort *plan, const cal_source *in, FILE *out, cal_
                    cal_cohort_progress progress, void *ctx, long long every,
                    char *err, size_t errlen);
 
+/* A run's state kept from one input to the next: its buffers and its memos
+ * (terms, units, powers, fired-rule texts), so that the pieces of a file
+ * (jobs.h) run one after the other as fast as one input. Each input it runs
+ * has the header of the first (its layout is set up once) and a plan that
+ * differs from the first's only in header, line_offset and first_line.
+ * cal_cohort_run is new, run, free. new returns NULL (message in err) when
+ * out of memory. */
+typedef struct cal_cohort_runner cal_cohort_runner;
+cal_cohort_runner *cal_cohort_runner_new(const cal_cohort *plan, char *err, size_t errlen);
+int cal_cohort_runner_run(cal_cohort_runner *r, const cal_cohort *plan, const cal_source *in, FILE *out,
+                          cal_cohort_stats *st, cal_cohort_progress progress, void *ctx, long long every,
+                          char *err, size_t errlen);
+void cal_cohort_runner_free(cal_cohort_runner *r);
+
 CAL_HIDDEN_END
 
 #endif

@@ -120,9 +120,11 @@ static long piece_read(void *ctx, char *buf, size_t n) {
 /* Classifies the piece src (its records start after nl line ends; src
  * starts at its context record when ctx_nl >= 0, after ctx_nl line ends;
  * head_nl before the header's end; first: the first piece, which writes
- * the CSV header line) into out. Returns as cal_cohort_run. */
-static int run_piece(const cal_cohort *plan, piece_src *src, long long head_nl, long long nl, long long ctx_nl,
-                     int first, FILE *out, cal_cohort_stats *st, char *err, size_t errlen) {
+ * the CSV header line) into out, with runner (the pieces of one process)
+ * or a run of its own (NULL). Returns as cal_cohort_run. */
+static int run_piece(const cal_cohort *plan, cal_cohort_runner *runner, piece_src *src, long long head_nl,
+                     long long nl, long long ctx_nl, int first, FILE *out, cal_cohort_stats *st, char *err,
+                     size_t errlen) {
   cal_cohort sub = *plan;
   cal_reader rd;
   int rc;
@@ -133,7 +135,8 @@ static int run_piece(const cal_cohort *plan, piece_src *src, long long head_nl, 
     snprintf(err, errlen, "cannot start the reader");
     return -1;
   }
-  rc = cal_cohort_run(&sub, &rd.src, out, st, NULL, NULL, 0, err, errlen);
+  rc = runner ? cal_cohort_runner_run(runner, &sub, &rd.src, out, st, NULL, NULL, 0, err, errlen)
+              : cal_cohort_run(&sub, &rd.src, out, st, NULL, NULL, 0, err, errlen);
   cal_reader_close(&rd);
   return rc;
 }
@@ -580,7 +583,9 @@ static void proc_main(const chunks_t *k, int j, int n, proc_t *P, int note_fd) {
   note_t note;
   long long c;
   cal_cohort_stats *run_st = (cal_cohort_stats *)malloc(sizeof *run_st); /* the running piece's */
-  if (!run_st) fail(P, j);
+  char e0[256];
+  cal_cohort_runner *runner = cal_cohort_runner_new(k->plan, e0, sizeof e0); /* its memos warm from piece to piece */
+  if (!run_st || !runner) fail(P, j);
   for (c = j; c < k->chunks && P->state == TOK_GO; c += n) {
     piece_t *p;
     piece_src src;
@@ -613,7 +618,7 @@ static void proc_main(const chunks_t *k, int j, int n, proc_t *P, int note_fd) {
     f = piece_stream(P);
     if (!f) { fail(P, c); break; }
     e2[0] = '\0';
-    rc = run_piece(k->plan, &src, k->head_nl, s.nl, s.ctx_at >= 0 ? s.ctx_nl : -1, c == 0, f, run_st, e2,
+    rc = run_piece(k->plan, runner, &src, k->head_nl, s.nl, s.ctx_at >= 0 ? s.ctx_nl : -1, c == 0, f, run_st, e2,
                    sizeof e2);
     if (!piece_stream_done(P, f)) rc = -1;
     if (P->state != TOK_GO) break; /* stopped meanwhile: the rest is not written */
@@ -631,6 +636,7 @@ static void proc_main(const chunks_t *k, int j, int n, proc_t *P, int note_fd) {
   while (P->state == TOK_GO && P->nq > 0)
     if (!take_token(P, 1)) break;
   free(run_st);
+  cal_cohort_runner_free(runner);
   memset(&note, 0, sizeof note);
   note.failed = P->state == TOK_FAILED || (P->state == TOK_GO && P->nq > 0);
   note.cause = P->cause;
@@ -941,7 +947,7 @@ int cal_cohort_run_shard(const cal_cohort *plan, const char *path, int k, int n,
     src.head_len = (size_t)t.head_end;
     src.pos = from;
     src.end = to;
-    status = run_piece(plan, &src, t.head_nl, nl, ctx_nl, k == 1, out, st, err, errlen);
+    status = run_piece(plan, NULL, &src, t.head_nl, nl, ctx_nl, k == 1, out, st, err, errlen);
   }
   free(head);
   close(fd);
