@@ -74,6 +74,7 @@
  * cal_cohort_run, the header read again) is a small part of it. */
 #define CHUNK_BYTES ((off_t)1 << 20)
 #define CHUNK_SLACK (1 << 16) /* read past a chunk's target: its last record ends there */
+#define MAX_WAITING 8 /* chunks done whose output waits in a process's memory, at most */
 #if !defined(MSG_NOSIGNAL)
 #define MSG_NOSIGNAL 0 /* (a send to a process that ended raises SIGPIPE there) */
 #endif
@@ -593,7 +594,9 @@ static void proc_main(const chunks_t *k, int j, int n, proc_t *P, int note_fd) {
     FILE *f;
     char e2[256];
     int rc;
-    if (!wait_start(P, c, &s)) break;
+    while (P->state == TOK_GO && P->nq >= MAX_WAITING) /* the processes before are behind: wait for them */
+      if (!take_token(P, 1)) break;
+    if (P->state != TOK_GO || !wait_start(P, c, &s)) break;
     if (!read_chunk(P, k, c, &s, &src, &next)) { fail(P, c); break; }
     if (c + 1 < k->chunks && !send_msg(P->start_out, &next, sizeof next)) { /* the next process ended */
       stop(P, c, 0, TOK_FAILED);
