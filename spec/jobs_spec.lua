@@ -75,7 +75,7 @@ local function outputs(input, jobs, fmt)
   sh(classify(input, jobs, fmt, "| cat > " .. f))
   got["| cat"] = slurp(f)
   f = tmp()
-  sh(classify(input, jobs, fmt, "| (sleep 0.2; cat) > " .. f)) -- the pipe full while the ranges are sent
+  sh(classify(input, jobs, fmt, "| (sleep 0.2; cat) > " .. f)) -- the pipe full while the chunks are written
   got["| slow reader"] = slurp(f)
   return got
 end
@@ -106,7 +106,7 @@ describe("--jobs: the same bytes as one job, whatever the output", function()
     end)
   end
 
-  it("line numbers after quoted line breaks, in every range", function()
+  it("line numbers after quoted line breaks, in every chunk", function()
     local input = tmp(csv_input(), ".csv")
     local f = tmp()
     sh(classify(input, 3, "csv", "-o " .. f))
@@ -232,7 +232,7 @@ describe("--jobs: where the output already has bytes, and writes that fail", fun
       return f
     end)())
     for _, jobs in ipairs { 1, 2, 3 } do
-      -- the ranges start where the shell's offset is, and leave it at their end
+      -- the output starts where the shell's offset is, and the offset is left at its end
       local f = tmp()
       sh(("{ printf 'before\\n'; %s; printf 'after\\n'; } > %s"):format(classify(input, jobs, "csv", ""), f))
       local text = slurp(f)
@@ -245,15 +245,15 @@ describe("--jobs: where the output already has bytes, and writes that fail", fun
     end
   end)
 
-  it("a write that fails in the first range or a later one: the file named, exit status 2", function()
+  it("a write that fails in the first chunk or a later one: the file named, exit status 2", function()
     local input = tmp(csv_input(), ".csv")
     local one = tmp()
     sh(classify(input, 1, "csv", "-o " .. one))
     local size = #slurp(one)
     assert.is_true(size > 2 * 1024 * 1024)
     -- a limit on the size of files (RLIMIT_FSIZE; SIGXFSZ ignored, so the write fails with EFBIG), in 512-byte
-    -- blocks as sh counts them: in the first range, in the middle of the output, near its end (a later range's
-    -- own writes or the copy of its memory)
+    -- blocks as sh counts them: in the first chunk, in the middle of the output, near its end (a later chunk's
+    -- own writes, or what waited in its memory)
     for _, at in ipairs { 100 * 1024, size // 2, size - 200 * 1024 } do
       for _, jobs in ipairs { 1, 2, 3 } do
         local f = tmp()
@@ -280,13 +280,13 @@ describe("--jobs: where the output already has bytes, and writes that fail", fun
     end
   end)
 
-  it("a range's process killed: the job named, exit status 2", function()
+  it("a job's process killed: the job named, exit status 2", function()
     -- the children of a process as Linux lists them (not pgrep: it can hang under the ASan preload)
     if not io.open("/proc/self/task") then
       pending("no /proc/PID/task/PID/children here")
       return
     end
-    -- 240,000 rows (about 14 MB): each range takes long enough to be killed while it runs
+    -- 240,000 rows (about 14 MB): each process takes long enough to be killed while it runs
     local parts = {}
     local csv = csv_input()
     for _ = 1, 6 do parts[#parts + 1] = (csv:gsub("^[^\n]*\n", "", 1)) end

@@ -70,8 +70,8 @@
 /* The size of a chunk: small enough that its bytes and its output stay in
  * the core's cache (bench-v1, 10M rows, 2 jobs: 1.32 s with 1 or 2 MiB
  * chunks, 1.88 s with 8 MiB) and that the last chunk, which nothing
- * overlaps, is short; large enough that a chunk's start (its
- * cal_cohort_run, the header read again) is a small part of it. */
+ * overlaps, is short; large enough that a chunk's start (a reader, the
+ * header read again, its end found) is a small part of it. */
 #define CHUNK_BYTES ((off_t)1 << 20)
 #define CHUNK_SLACK (1 << 16) /* read past a chunk's target: its last record ends there */
 #define MAX_WAITING 8 /* chunks done whose output waits in a process's memory, at most */
