@@ -52,6 +52,20 @@ void cal_cuts_init(cal_cuts *t, const cal_cohort *plan, off_t size, int pieces, 
   }
 }
 
+void cal_cuts_resume(cal_cuts *t, off_t head_end, long long head_nl, int i, off_t at, long long nl, off_t ctx_at,
+                     long long ctx_nl) {
+  t->head_end = head_end;
+  t->head_nl = head_nl;
+  t->next = t->last = i;
+  t->target = cal_cuts_target(t, i);
+  t->nl = t->rec_nl = nl;
+  t->rec_at = at;
+  t->ctx_at = ctx_at;
+  t->ctx_nl = ctx_nl;
+  t->fresh = 1;
+  memset(&t->sc, 0, sizeof t->sc);
+}
+
 /* The end of the current record in p[0..n) (the offset of its LF), or n:
  * in CSV where the reader ends records, in NDJSON at any line end. */
 static size_t record_end(cal_cuts *t, const char *p, size_t n) {

@@ -60,6 +60,14 @@ void cal_cuts_init(cal_cuts *t, const struct cal_cohort *plan, off_t size, int p
  * at or after it. */
 off_t cal_cuts_target(const cal_cuts *t, int i);
 
+/* Sets t (initialised) to find cut i only, by a scan from the record start
+ * at (nl line ends before it; the last record before it that is not a
+ * blank line at ctx_at, -1: none, with ctx_nl line ends before it), as one
+ * pass over the whole file finds it; the header ends at head_end, after
+ * head_nl line ends. */
+void cal_cuts_resume(cal_cuts *t, off_t head_end, long long head_nl, int i, off_t at, long long nl, off_t ctx_at,
+                     long long ctx_nl);
+
 /* Scans from file offset pos (a record start) until the cuts up to
  * t->last are found (only the header's end when head_only), or the end of
  * the file: in t->map where it has the bytes, else read from fd into rbuf

@@ -489,11 +489,10 @@ static int read_chunk(proc_t *P, const chunks_t *k, long long c, const start_t *
   cal_cuts t;
   size_t want, got = 0;
   off_t from, upto;
-  cal_cuts_init(&t, k->plan, k->size, k->chunks, NULL, NULL);
-  t.head_end = k->head_end;
-  t.head_nl = k->head_nl;
+  cal_cuts_init(&t, k->plan, k->size, k->chunks, found_start, next);
+  if (c + 1 < k->chunks) cal_cuts_resume(&t, k->head_end, k->head_nl, (int)c + 1, s->at, s->nl, s->ctx_at, s->ctx_nl);
   from = s->ctx_at >= 0 ? s->ctx_at : s->at; /* the context record first */
-  upto = c + 1 < k->chunks ? cal_cuts_target(&t, (int)c + 1) + (off_t)CHUNK_SLACK : k->size;
+  upto = c + 1 < k->chunks ? t.target + (off_t)CHUNK_SLACK : k->size;
   if (upto > k->size) upto = k->size;
   want = upto > from ? (size_t)(upto - from) : 0;
   if (want > P->in_cap) {
@@ -521,17 +520,9 @@ static int read_chunk(proc_t *P, const chunks_t *k, long long c, const start_t *
   next->nl = s->nl;
   next->ctx_at = -1;
   if (c + 1 < k->chunks && s->at < k->size) { /* the first record end at or after the next target */
-    t.next = t.last = (int)c + 1;
-    t.target = cal_cuts_target(&t, t.next);
-    t.nl = t.rec_nl = s->nl;
-    t.rec_at = s->at;
-    t.ctx_at = s->ctx_at;
-    t.ctx_nl = s->ctx_nl;
     t.map = P->in;
     t.map_from = src->mem_from;
     t.map_to = src->mem_to;
-    t.found = found_start;
-    t.ctx = next;
     if (!P->rbuf && src->mem_to < k->size && !(P->rbuf = (char *)malloc(CAL_CUTS_SCAN_BUF))) return 0;
     if (!cal_cuts_scan(&t, k->fd, s->at, P->rbuf, 0)) return 0;
     if (t.next == t.last) next->nl = t.nl; /* no record end after it: the rest is this chunk's */

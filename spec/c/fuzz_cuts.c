@@ -163,14 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     found_t g;
     memset(&g, 0, sizeof g);
     cal_cuts_init(&u, &plan, (off_t)len, pieces, found, &g);
-    u.head_end = t.head_end;
-    u.head_nl = t.head_nl;
-    u.next = u.last = i + 1;
-    u.target = cal_cuts_target(&u, u.next);
-    u.nl = u.rec_nl = f.nl[i];
-    u.rec_at = f.at[i];
-    u.ctx_at = f.ctx_at[i];
-    u.ctx_nl = f.ctx_nl[i];
+    cal_cuts_resume(&u, t.head_end, t.head_nl, i + 1, f.at[i], f.nl[i], f.ctx_at[i], f.ctx_nl[i]);
     u.map = (const char *)in;
     u.map_from = 0;
     u.map_to = (off_t)len;
