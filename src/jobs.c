@@ -578,7 +578,7 @@ static void proc_main(const chunks_t *k, int j, int n, proc_t *P, int note_fd) {
   char e0[256];
   cal_cohort_runner *runner = cal_cohort_runner_new(k->plan, e0, sizeof e0); /* its memos warm from piece to piece */
   if (!run_st || !runner) fail(P, j);
-  for (c = j; c < k->chunks && P->state == TOK_GO; c += n) {
+  for (c = j; run_st && runner && c < k->chunks && P->state == TOK_GO; c += n) {
     piece_t *p;
     piece_src src;
     start_t s, next;
