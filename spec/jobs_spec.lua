@@ -280,6 +280,15 @@ describe("--jobs: where the output already has bytes, and writes that fail", fun
     end
   end)
 
+  it("a pipe its reader closed (| head): what one job does, SIGPIPE (status 141), no message", function()
+    local input = tmp(csv_input(), ".csv")
+    for _, jobs in ipairs { 1, 2, 3 } do
+      local _, text = sh(('( { %s; echo "st=$?" >&2; } | head -c 100 > /dev/null ) 2>&1')
+        :format(classify(input, jobs, "csv", "")))
+      assert.equal("st=141", (text:gsub("rc=%d+%s*$", ""):gsub("%s+$", "")), ("%d jobs: %s"):format(jobs, text))
+    end
+  end)
+
   it("a job's process killed: the job named, exit status 2", function()
     -- the children of a process as Linux lists them (not pgrep: it can hang under the ASan preload)
     if not io.open("/proc/self/task") then

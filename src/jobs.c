@@ -53,6 +53,7 @@
 #endif
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,7 @@ typedef struct {
   int failed;          /* it did not finish */
   int cause;           /* the run failed here (not a token that said so) */
   int write_error;     /* the output could not be written */
+  int broken_pipe;     /* (a pipe nobody reads any more) */
   int has_end;         /* it wrote the last chunk, or the one that stopped the run: */
   off_t end;           /* where the output ends (placed) */
   cal_cohort_stats stats; /* of its chunks that were written */
@@ -297,7 +299,7 @@ typedef struct {
   piece_t *q;          /* chunks not written yet, in order; the last one may be running */
   size_t nq, qcap;
   int state;           /* TOK_GO, else why it ends */
-  int write_error, cause;
+  int write_error, broken_pipe, cause;
   int has_end;
   off_t end;
   cal_cohort_stats total;
@@ -323,6 +325,7 @@ static int put(proc_t *P, piece_t *p, const char *buf, size_t n) {
   p->written += (off_t)done;
   if (done == n) return 1;
   P->write_error = 1;
+  if (errno == EPIPE) P->broken_pipe = 1;
   return 0;
 }
 
@@ -635,9 +638,19 @@ static void proc_main(const chunks_t *k, int j, int n, proc_t *P, int note_fd) {
   note.failed = P->state == TOK_FAILED || (P->state == TOK_GO && P->nq > 0);
   note.cause = P->cause;
   note.write_error = P->write_error;
+  note.broken_pipe = P->broken_pipe;
   note.has_end = P->has_end;
   note.end = P->end;
   note.stats = P->total;
+  while (P->nq > 0) { /* (chunks left when it failed) */
+    P->nq--;
+    free(P->q[P->nq].buf);
+    free(P->q[P->nq].st);
+  }
+  free(P->q);
+  free(P->spare);
+  free(P->in);
+  free(P->rbuf);
   _exit(write_all(note_fd, &note, sizeof note) && !note.failed ? 0 : 1);
 }
 
@@ -696,6 +709,9 @@ static int fork_job(const chunks_t *k, job_t *jobs, int i, int n, int out_fd, in
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
+  /* a pipe nobody reads: the write fails here, and the parent raises the
+   * signal one process writing there would have had */
+  signal(SIGPIPE, SIG_IGN);
   memset(&P, 0, sizeof P);
   P.out_fd = out_fd;
   P.placed = placed;
@@ -738,7 +754,7 @@ static int reap(job_t *j, note_t *note) {
 int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FILE *out, cal_cohort_stats *st,
                         char *err, size_t errlen) {
   int fd, i, n = 0, status = 0, out_fd = fileno(out), placed, write_error = 0, failed = -1, failed_cause = 0;
-  int has_end = 0;
+  int has_end = 0, broken_pipe = 0;
   long long pieces;
   struct stat sb;
   cal_cuts t;
@@ -827,6 +843,7 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
     note_t note;
     int ok = reap(&jobs[i], &note);
     if (note.write_error) write_error = 1;
+    if (note.broken_pipe) broken_pipe = 1;
     if (!ok && (failed < 0 || (note.cause && !failed_cause))) { /* the first where it failed */
       failed = i;
       failed_cause = note.cause;
@@ -841,6 +858,10 @@ int cal_cohort_run_jobs(const cal_cohort *plan, const char *path, int njobs, FIL
   close_jobs(jobs, njobs);
   free(head);
   close(fd);
+  if (broken_pipe && status == 0) { /* as one process's write to that pipe: SIGPIPE, unless it is ignored */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) raise(SIGPIPE);
+  }
   if (status == 0 && (write_error || failed >= 0 || !has_end)) {
     status = -1;
     if (write_error) snprintf(err, errlen, "write error");
