@@ -264,7 +264,7 @@ static int start(cal_csv *r)
         int rc = fill(r);
         if (rc < 0) return -1;
     }
-    if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) r->rec = r->next_rec = 3;
+    if (cal_utf8_bom(r->buf, r->end)) r->rec = r->next_rec = 3;
     return 0;
 }
 

@@ -146,6 +146,13 @@ size_t cal_csv_boundary(cal_csv_scan *s, const char *p, size_t n, char delim);
  * brings from the data become spaces; cut with "..." when full. */
 void cal_problem_append(char *msg, size_t cap, size_t *len, const char *fmt, va_list ap);
 
+/* p[0..n) starts with the UTF-8 byte-order mark (that readers skip at the
+ * very start of a file). */
+static inline int cal_utf8_bom(const char *p, size_t n)
+{
+    return n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0;
+}
+
 /* Narrows a field's text past leading spaces and tabs and before trailing
  * spaces, tabs and CRs. */
 static inline void cal_trim(const char **p, size_t *n)

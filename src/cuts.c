@@ -145,10 +145,11 @@ static void quote_free_block(cal_cuts *t, const char *buf, size_t k, size_t got,
  * byte-order mark at the file's start). A record that starts in an earlier
  * block is not blank (it has a byte there). */
 static int blank_record(const cal_cuts *t, const char *buf, size_t lf, off_t pos) {
-  off_t end = pos + (off_t)lf, at = t->rec_at;
-  if (at < pos) return 0;
-  if (at == 0 && end - at >= 3 && memcmp(buf + (at - pos), "\xEF\xBB\xBF", 3) == 0) at += 3;
-  return end == at || (end - at == 1 && buf[lf - 1] == '\r');
+  size_t st;
+  if (t->rec_at < pos) return 0;
+  st = (size_t)(t->rec_at - pos);
+  if (t->rec_at == 0 && cal_utf8_bom(buf + st, lf - st)) st += 3;
+  return !filled(buf, st, lf);
 }
 
 int cal_cuts_scan(cal_cuts *t, int fd, off_t pos, char *rbuf, int head_only) {
@@ -165,7 +166,7 @@ int cal_cuts_scan(cal_cuts *t, int fd, off_t pos, char *rbuf, int head_only) {
     if (got < 0) return 0;
     if (got == 0) break;
     quote_free = t->plan->input_ndjson || !memchr(buf, '"', (size_t)got);
-    if (pos == 0 && t->head_end < 0 && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+    if (pos == 0 && t->head_end < 0 && cal_utf8_bom(buf, (size_t)got))
       k = 3; /* the reader skips a byte-order mark at the start: a quote after it opens a field */
     while (k < (size_t)got && (t->next <= t->last || t->head_end < 0)) {
       size_t e;

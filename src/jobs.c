@@ -485,8 +485,9 @@ static void found_start(void *ctx, int i, off_t at, long long nl, off_t ctx_at, 
   s->ctx_nl = ctx_nl;
 }
 
-/* Reads chunk c (starting at s) into P->in and finds where it ends (*to)
- * and where the next one starts (*next: its start, its line ends before).
+/* Reads chunk c (starting at s, its context record first) into P->in, and
+ * finds where the next one starts (*next: its start, the line ends before
+ * it, its context record), which is where chunk c ends: src reads it.
  * Returns 0 on a read error. */
 static int read_chunk(proc_t *P, const chunks_t *k, long long c, const start_t *s, piece_src *src, start_t *next) {
   cal_cuts t;

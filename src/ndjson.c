@@ -935,7 +935,7 @@ int cal_ndjson_next(cal_ndjson *j, const cal_field **fields, size_t *n) {
     j->line = j->next_line++;
     if (!j->bom_checked) {
       j->bom_checked = 1;
-      if (e - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
+      if (cal_utf8_bom(b, (size_t)(e - b))) b += 3;
     }
     if (e > b && e[-1] == '\r') e--;
     {
