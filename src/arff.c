@@ -126,8 +126,7 @@ static int read_header(cal_arff *a) {
     n = nl ? (size_t)(nl - p) : len - pos;
     pos += n + (nl ? 1 : 0);
     lines++;
-    if (lines == 1 && n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
-        (unsigned char)p[2] == 0xBF) { p += 3; n -= 3; }
+    if (lines == 1 && cal_utf8_bom(p, n)) { p += 3; n -= 3; }
     cal_trim(&p, &n);
     if (keyword(p, n, "attribute")) {
       const char *s = p + 10, *e = p + n;

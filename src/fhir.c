@@ -1009,7 +1009,7 @@ int cal_fhir_add(cal_fhir *h, FILE *f, cal_csv_read_fn fn, void *ctx) {
       const char *b = h->buf + start;
       size_t n = e - start;
       if (mode == 2 && !eof) { scan = end; continue; }
-      if (n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB && (unsigned char)b[2] == 0xBF && line == 1) {
+      if (line == 1 && cal_utf8_bom(b, n)) {
         b += 3;
         n -= 3;
       }
