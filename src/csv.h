@@ -275,8 +275,8 @@ size_t cal_format_g(char *buf, double v, int prec, int *reads_back);
  * same text: N = |v| * 10^decimals rounded to nearest (the product rounded
  * as cal_format_fixed rounds it), its digits with the point before the
  * last `decimals` of them, a '-' for a negative sign bit. Writes it at buf
- * (at most 16 bytes, no NUL) and returns its length, or returns 0 and
- * writes nothing. Written from the front, an integer part below 1000 (the
+ * (no NUL; the bytes up to buf + 16 past it may be written too) and returns
+ * its length, or returns 0 and writes nothing. Written from the front, an integer part below 1000 (the
  * usual) without a count of its digits first; with a constant `decimals`
  * (the writers of output.c) the tests of it fold away. (Inline even where
  * a writer calls it more than once.) */
@@ -299,10 +299,8 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
     if (!(hi < 1e9)) return 0; /* (NaN and the infinities too) */
     N = (uint32_t)hi;           /* floor */
     frac = hi - (double)N;      /* exact */
-    if (frac >= 0.5) {
-        if (frac == 0.5) return 0;
-        N++;
-    }
+    if (frac == 0.5) return 0;
+    N += (uint32_t)(frac > 0.5); /* (without a branch: a fraction is above one half as often as not) */
     /* the integer part I and the decimals F (by constants: multiplications) */
     switch (decimals) {
     case 0: I = N; F = 0; break;
@@ -314,6 +312,17 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
     w = buf;
     *w = '-'; /* (overwritten by the first digit when v is not negative) */
     w += neg;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (I < 1000) { /* one to three digits without a branch on how many: the three, the leading zeros shifted out */
+        uint32_t q = I / 100, r = I - q * 100;
+        uint32_t nd = 1 + (uint32_t)(I >= 10) + (uint32_t)(I >= 100);
+        uint32_t t = (uint32_t)('0' + q) | (uint32_t)(unsigned char)d2[2 * r] << 8 |
+                     (uint32_t)(unsigned char)d2[2 * r + 1] << 16;
+        t >>= 8 * (3 - nd);
+        memcpy(w, &t, 4); /* (the fourth byte is overwritten or past the end) */
+        w += nd;
+    } else {
+#else
     if (I < 10) *w++ = (char)('0' + I);
     else if (I < 100) { memcpy(w, d2 + 2 * (size_t)I, 2); w += 2; }
     else if (I < 1000) {
@@ -321,7 +330,8 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
         *w = (char)('0' + q);
         memcpy(w + 1, d2 + 2 * (size_t)(I - q * 100), 2);
         w += 3;
-    } else { /* 4 to 10 digits, from the back */
+    } else {
+#endif /* 4 to 10 digits, from the back */
         char *e = w + (I < 10000 ? 4 : I < 100000 ? 5 : I < 1000000 ? 6 : I < 10000000 ? 7
                        : I < 100000000 ? 8 : I < 1000000000 ? 9 : 10);
         char *t = e;

@@ -328,7 +328,8 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
   L->flen = L->fcap = 0;
   L->fmemo = malloc(CAL_OUT_FIRED_MEMO * sizeof *L->fmemo);
   if (L->fmemo) {
-    L->ftext = malloc(CAL_OUT_FIRED_TEXT);
+    /* (zeroed: a copy of CAL_OUT_FIRED_COPY bytes may read past the last text) */
+    L->ftext = calloc(1, CAL_OUT_FIRED_TEXT + CAL_OUT_FIRED_COPY);
     if (!L->ftext) { free(L->fmemo); L->fmemo = NULL; }
     else {
       L->fcap = CAL_OUT_FIRED_TEXT;
@@ -361,7 +362,8 @@ int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan) {
     if (strpbrk(i < ns ? plan->type_names[i] : plan->indeterminate, ",\"\r\n")) L->types_quote = 1;
     if (6 * L->typelen[i] + 2 > tmax) tmax = 6 * L->typelen[i] + 2;
   }
-  L->fixed = 3 + 32; /* { } \n, and 32 bytes that a copy of 32 at a time may write past the end */
+  /* { } \n, and the bytes that a copy of the fired text may write past its end */
+  L->fixed = 3 + CAL_OUT_FIRED_COPY;
   L->nid = L->npb = 0;
   L->need_result = 0;
   for (i = 0; i < plan->ncolumns; i++) {
@@ -422,8 +424,12 @@ static inline char *w_fired_memo(char *w, const cal_out_layout *L, uint64_t m) {
   size_t k;
   if (e->mask != m) return NULL;
   t = L->ftext + e->off;
+  if (e->len <= CAL_OUT_FIRED_COPY) { /* (the usual text: one copy of a constant size, no branch on its length) */
+    memcpy(w, t, CAL_OUT_FIRED_COPY);
+    return w + e->len;
+  }
   k = 0;
-  do { /* (at least once: 32 bytes of room, and a text of at least one byte) */
+  do {
     memcpy(w + k, t + k, 32);
     k += 32;
   } while (k < e->len);

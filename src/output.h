@@ -77,6 +77,9 @@ enum {
 
 #define CAL_OUT_FIRED_MEMO 1024
 #define CAL_OUT_FIRED_TEXT ((size_t)1 << 20)
+/* A remembered fired text of at most this many bytes is copied at once (a
+ * constant size, past its end), a longer one 32 bytes at a time. */
+#define CAL_OUT_FIRED_COPY 128
 
 int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan); /* 0 when out of memory */
 void cal_out_layout_free(cal_out_layout *L);

@@ -930,7 +930,7 @@ static void test_format_fixed(void)
         for (k = 0; k < 2000000; k++) {
             char t[32], want[400];
             double v, hi;
-            size_t m;
+            size_t m, j, past;
             unsigned shape = (unsigned)(k % 6);
             d = (int)(rnd() % 6);
             if (shape == 0) v = rnd01() * 200;
@@ -948,9 +948,15 @@ static void test_format_fixed(void)
                 usual++;
                 if (!m) { if (!sbad) snprintf(first, sizeof first, "not taken: %.17g, %d", v, d); sbad++; }
             }
+            for (past = 0, j = 0; !m && j < sizeof t; j++) past += t[j] != 'x';
+            if (!m && past) { /* (not taken: nothing written) */
+                if (!sbad) snprintf(first, sizeof first, "%.17g, %d: not taken, but written", v, d);
+                sbad++;
+            }
             if (m) {
                 taken++;
-                if (m != strlen(want) || memcmp(t, want, m) != 0 || t[m] != 'x') {
+                for (past = 0, j = 16; j < sizeof t; j++) past += t[j] != 'x'; /* (nothing from t + 16) */
+                if (m != strlen(want) || memcmp(t, want, m) != 0 || past) {
                     if (!sbad) snprintf(first, sizeof first, "%.17g, %d: [%.*s]", v, d, (int)m, t);
                     sbad++;
                 }
