@@ -958,8 +958,8 @@ static void k_cmpk(unsigned op, double *restrict d, const double *restrict x, do
     case CAL_OP_SUB: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ - b_; d[i] = FINITE_OR_NAN(r_); } break; \
     case CAL_OP_MUL: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ * b_; d[i] = FINITE_OR_NAN(r_); } break; \
     case CAL_OP_DIV: LOOP { double a_ = (AI), b_ = (BI), r_ = a_ / b_; d[i] = FINITE_OR_NAN(r_); } break; \
-    case CAL_OP_POW: /* pow(1, y) is 1 for every y (C99 F.9.4.4): no call; else the memo's */ \
-      LOOP { double a_ = (AI), b_ = (BI), p_ = a_ == 1.0 ? 1.0 : cal_vm_pow_memo(pm, a_, b_); \
+    case CAL_OP_POW: /* the memo's (pow(1, y), the half of the eGFR powers whose base is 1: a hit, no branch on it) */ \
+      LOOP { double a_ = (AI), b_ = (BI), p_ = cal_vm_pow_memo(pm, a_, b_); \
              K_NAN2(FINITE_OR_NAN(p_)) } break; \
     case CAL_OP_MIN: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ < a_ ? b_ : a_) } break; \
     default: LOOP { double a_ = (AI), b_ = (BI); K_NAN2(b_ > a_ ? b_ : a_) } break; \
