@@ -275,11 +275,12 @@ size_t cal_format_g(char *buf, double v, int prec, int *reads_back);
  * same text: N = |v| * 10^decimals rounded to nearest (the product rounded
  * as cal_format_fixed rounds it), its digits with the point before the
  * last `decimals` of them, a '-' for a negative sign bit. Writes it at buf
- * (no NUL; the bytes up to buf + 16 past it may be written too) and returns
- * its length, or returns 0 and writes nothing. Written from the front, an integer part below 1000 (the
- * usual) without a count of its digits first; with a constant `decimals`
- * (the writers of output.c) the tests of it fold away. (Inline even where
- * a writer calls it more than once.) */
+ * (no NUL; bytes past it, up to buf + 16, may be written too) and returns
+ * its length, or returns 0 and writes nothing. Written from the front; an
+ * integer part below 1000 (the usual) is written without a branch on how
+ * many digits it has (little-endian hosts); with a constant `decimals` (the
+ * writers of output.c) the tests of it fold away. (Inline even where a
+ * writer calls it more than once.) */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -321,7 +322,7 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
         t >>= 8 * (3 - nd);
         memcpy(w, &t, 4); /* (the fourth byte is overwritten or past the end) */
         w += nd;
-    } else {
+    } else { /* 4 to 10 digits, from the back */
 #else
     if (I < 10) *w++ = (char)('0' + I);
     else if (I < 100) { memcpy(w, d2 + 2 * (size_t)I, 2); w += 2; }
@@ -330,8 +331,8 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
         *w = (char)('0' + q);
         memcpy(w + 1, d2 + 2 * (size_t)(I - q * 100), 2);
         w += 3;
-    } else {
-#endif /* 4 to 10 digits, from the back */
+    } else { /* 4 to 10 digits, from the back */
+#endif
         char *e = w + (I < 10000 ? 4 : I < 100000 ? 5 : I < 1000000 ? 6 : I < 10000000 ? 7
                        : I < 100000000 ? 8 : I < 1000000000 ? 9 : 10);
         char *t = e;
