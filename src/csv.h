@@ -317,8 +317,8 @@ static inline size_t cal_format_fixed_short(char *buf, double v, int decimals)
     if (I < 1000) { /* one to three digits without a branch on how many: the three, the leading zeros shifted out */
         uint32_t q = I / 100, r = I - q * 100;
         uint32_t nd = 1 + (uint32_t)(I >= 10) + (uint32_t)(I >= 100);
-        uint32_t t = (uint32_t)('0' + q) | (uint32_t)(unsigned char)d2[2 * r] << 8 |
-                     (uint32_t)(unsigned char)d2[2 * r + 1] << 16;
+        uint32_t t = (uint32_t)('0' + q) | (uint32_t)(unsigned char)d2[2 * (size_t)r] << 8 |
+                     (uint32_t)(unsigned char)d2[2 * (size_t)r + 1] << 16;
         t >>= 8 * (3 - nd);
         memcpy(w, &t, 4); /* (the fourth byte is overwritten or past the end) */
         w += nd;
