@@ -410,7 +410,7 @@ static int lowest_bit(uint64_t m) {
 }
 
 /* The fired column's text for a set of fired rules, remembered (CSV, one
- * word of fired bits): copied 32 bytes at a time. */
+ * word of fired bits): copied CAL_OUT_FIRED_COPY bytes at a time. */
 static size_t fired_slot(uint64_t m) {
   return (size_t)((m * 0x9e3779b97f4a7c15ULL) >> 54) & (CAL_OUT_FIRED_MEMO - 1);
 }
@@ -424,14 +424,10 @@ static inline char *w_fired_memo(char *w, const cal_out_layout *L, uint64_t m) {
   size_t k;
   if (e->mask != m) return NULL;
   t = L->ftext + e->off;
-  if (e->len <= CAL_OUT_FIRED_COPY) { /* (the usual text: one copy of a constant size, no branch on its length) */
-    memcpy(w, t, CAL_OUT_FIRED_COPY);
-    return w + e->len;
-  }
   k = 0;
-  do {
-    memcpy(w + k, t + k, 32);
-    k += 32;
+  do { /* (the usual text: one copy, of a constant size) */
+    memcpy(w + k, t + k, CAL_OUT_FIRED_COPY);
+    k += CAL_OUT_FIRED_COPY;
   } while (k < e->len);
   return w + e->len;
 }

@@ -77,8 +77,8 @@ enum {
 
 #define CAL_OUT_FIRED_MEMO 1024
 #define CAL_OUT_FIRED_TEXT ((size_t)1 << 20)
-/* A remembered fired text of at most this many bytes is copied at once (a
- * constant size, past its end), a longer one 32 bytes at a time. */
+/* A remembered fired text is copied this many bytes at a time (past its
+ * end: the usual one in one copy). */
 #define CAL_OUT_FIRED_COPY 128
 
 int cal_out_layout_init(cal_out_layout *L, const cal_cohort *plan); /* 0 when out of memory */
